@@ -1,0 +1,46 @@
+# Thin wrappers around Meson for the README's commands. The build itself is meson.build.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build demo check asan fuzz fuzz-long bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# list the simulated F746, write a sample image, verify, show the chip
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+# the whole test suite
+check: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+# the suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+asan: deps
+	[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 4
+
+# every libFuzzer target for FUZZ_SECONDS each (clang); `make fuzz FUZZ_SECONDS=600` for a long run
+fuzz:
+	@scripts/deps.sh --fuzz
+	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dumockdev=disabled
+	ninja -C $(FUZZ_BUILD)
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

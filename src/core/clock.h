@@ -1,0 +1,34 @@
+/* Time: a monotonic clock and a sleep, replaceable so tests run in virtual time. */
+#ifndef CORE_CLOCK_H
+#define CORE_CLOCK_H
+
+#include <stdint.h>
+
+struct clock {
+	uint64_t (*now_us)(void *ctx);
+	void (*sleep_us)(void *ctx, uint64_t us);
+	void *ctx;
+};
+
+/* The real monotonic clock and nanosleep. */
+const struct clock *clock_real(void);
+
+/* A fake clock for tests: sleeping advances time at once; slept_us counts all sleeps. */
+struct clock_fake {
+	struct clock clock;
+	uint64_t now;
+	uint64_t slept_us;
+	unsigned sleeps;
+};
+void clock_fake_init(struct clock_fake *f);
+
+static inline uint64_t clock_now_us(const struct clock *c)
+{
+	return c->now_us(c->ctx);
+}
+static inline void clock_sleep_us(const struct clock *c, uint64_t us)
+{
+	c->sleep_us(c->ctx, us);
+}
+
+#endif

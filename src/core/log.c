@@ -1,0 +1,41 @@
+#include "core/log.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+static _Atomic int log_level = LOG_WARN;
+static log_sink_fn log_sink;
+static void *log_sink_ctx;
+
+void log_set_level(enum log_level level)
+{
+	atomic_store(&log_level, (int)level);
+}
+
+enum log_level log_get_level(void)
+{
+	return (enum log_level)atomic_load(&log_level);
+}
+
+void log_set_sink(log_sink_fn sink, void *ctx)
+{
+	log_sink = sink;
+	log_sink_ctx = ctx;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if ((int)level > atomic_load(&log_level))
+		return;
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (log_sink) {
+		log_sink(level, buf, log_sink_ctx);
+		return;
+	}
+	static const char *const names[] = {"error", "warning", "info", "debug", "trace"};
+	fprintf(stderr, "%s: %s\n", names[level], buf);
+}
