@@ -39,6 +39,9 @@ enum sim_link {
  * "f0-32k", looked up in profile_dir), or a path to a profile file; then inline keys overriding
  * the file's. profile_dir may be NULL (then $STM32DFU_PROFILE_DIR, then the install data dir).
  * On failure returns NULL and writes a sentence naming the problem (file, line, key) to errbuf.
+ * Name resolution: a spec part containing '/' or ending in ".profile" is a path; otherwise
+ * "<dir>/<name>.profile" in profile_dir, $STM32DFU_PROFILE_DIR, then the install data dir
+ * (STM32DFU_DATADIR "/profiles" when defined at build time). Keys: docs/profiles.md.
  */
 struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, char *errbuf,
                                      size_t errlen);
@@ -109,5 +112,21 @@ void sim_get_stats(const struct sim_device *d, struct sim_stats *out);
 
 /* Full-speed bus time of a control transfer with len data bytes, in microseconds (unscaled). */
 uint64_t sim_bus_time_us(uint16_t len);
+
+/* --- Additions (sim module) --- */
+
+/* A power cycle (tests, a hung ROM): the chip restarts in the bootloader, memories kept as the
+ * silicon keeps them, option bytes reloaded. Brings a GONE or hung device back. */
+void sim_power_cycle(struct sim_device *d);
+
+/* What the marginal-clock model computed (profile keys hse, hsi_error, usb_clock_error), for
+ * `doctor`. detected_hse_hz is 0 when no crystal was given. */
+struct sim_clock_report {
+	double hse_hz;          /* the board's crystal */
+	double hsi_error_pct;   /* HSI error used for the detection */
+	double detected_hse_hz; /* what the ROM believes (protocol.md 4.2) */
+	double usb_error_ppm;   /* resulting USB clock error (or usb_clock_error as given) */
+};
+void sim_clock_report(const struct sim_device *d, struct sim_clock_report *out);
 
 #endif

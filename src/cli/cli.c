@@ -1,0 +1,302 @@
+/* Argument parsing and dispatch. Options may come before or after the command. */
+#define _GNU_SOURCE
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+struct opt_meta {
+	const char *lname;
+	int sname;
+	int arg;
+	const char *meta;
+	const char *scope;
+	const char *help;
+};
+
+const struct opt_meta cli_opt_table[OPT__COUNT] = {
+#define OPT(id, lname, sname, arg, meta, scope, help) {lname, sname, arg, meta, scope, help},
+#include "cli/opts.def"
+#undef OPT
+};
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case STM32DFU_OK: return EXIT_OK;
+	case STM32DFU_E_USAGE:
+	case STM32DFU_E_AMBIGUOUS: return EXIT_USAGE;
+	case STM32DFU_E_NO_DEVICE:
+	case STM32DFU_E_UNSUPPORTED: return EXIT_UNAVAILABLE;
+	case STM32DFU_E_ACCESS: return EXIT_NOPERM;
+	case STM32DFU_E_USB_IO:
+	case STM32DFU_E_TIMEOUT:
+	case STM32DFU_E_STALL:
+	case STM32DFU_E_DISCONNECTED: return EXIT_IOERR;
+	case STM32DFU_E_DFU_STATUS:
+	case STM32DFU_E_PROTOCOL: return EXIT_PROTOCOL;
+	case STM32DFU_E_FILE_IO: return EXIT_NOINPUT;
+	case STM32DFU_E_FILE_FORMAT:
+	case STM32DFU_E_RANGE: return EXIT_DATAERR;
+	case STM32DFU_E_PROTECTED: return EXIT_PROTECTED;
+	case STM32DFU_E_VERIFY: return EXIT_VERIFY_FAILED;
+	case STM32DFU_E_NEEDS_CONFIRMATION: return EXIT_NEEDS_CONFIRM;
+	case STM32DFU_E_NO_MEMORY:
+	case STM32DFU_E_INTERNAL:
+	default: return EXIT_SOFTWARE;
+	}
+}
+
+int cli_fail(struct cli_ctx *c, int code)
+{
+	if (c->err.code == 0)
+		err_set(&c->err, code, "%s", stm32dfu_strerror(code));
+	fprintf(c->errf, "stm32dfu: %s\n", c->err.msg);
+	if (c->err.hint[0])
+		fprintf(c->errf, "hint: %s\n", c->err.hint);
+	return cli_exit_code(code);
+}
+
+int cli_usage_error(struct cli_ctx *c, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(c->errf, "stm32dfu: %s\n", msg);
+	fprintf(c->errf, "Try 'stm32dfu%s%s --help'.\n", c->args.command ? " " : "",
+	        c->args.command ? c->args.command : "");
+	err_set(&c->err, STM32DFU_E_USAGE, "%s", msg);
+	return EXIT_USAGE;
+}
+
+bool cli_parse_u32(const char *s, uint32_t *out)
+{
+	if (!s || !*s)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (end == s || errno)
+		return false;
+	if (*end == 'K' || *end == 'k') {
+		v *= 1024u;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		v *= 1024u * 1024u;
+		end++;
+	}
+	if (*end || v > UINT32_MAX || s[0] == '-')
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool scope_has(const char *scope, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = scope; (p = strstr(p, word)); p += n) {
+		bool start = p == scope || p[-1] == ' ';
+		bool end = p[n] == '\0' || p[n] == ' ';
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+static int parse_device_id(struct cli_ctx *c, const char *s)
+{
+	if (strcmp(s, "*") == 0 || strcmp(s, "*:*") == 0) {
+		c->args.any_device_id = true;
+		return 0;
+	}
+	char *end;
+	unsigned long v = strtoul(s, &end, 16);
+	if (end == s || *end != ':' || v > 0xFFFF)
+		return cli_usage_error(c, "-d %s: expected VID:PID in hex, e.g. 0483:df11", s);
+	const char *p = end + 1;
+	unsigned long pid = strtoul(p, &end, 16);
+	if (end == p || *end || pid > 0xFFFF)
+		return cli_usage_error(c, "-d %s: expected VID:PID in hex, e.g. 0483:df11", s);
+	c->args.vid = (uint16_t)v;
+	c->args.pid = (uint16_t)pid;
+	return 0;
+}
+
+static int parse_args(struct cli_ctx *c, int argc, char **argv)
+{
+	struct option longopts[OPT__COUNT + 1];
+	char shortopts[3 * OPT__COUNT + 2];
+	size_t sp = 0;
+	shortopts[sp++] = ':'; /* report a missing argument distinctly */
+	for (int i = 0; i < OPT__COUNT; i++) {
+		const struct opt_meta *m = &cli_opt_table[i];
+		longopts[i] = (struct option){m->lname,
+		                              m->arg == 0 ? no_argument : m->arg == 1 ? required_argument : optional_argument,
+		                              NULL, 1000 + i};
+		if (m->sname) {
+			shortopts[sp++] = (char)m->sname;
+			if (m->arg == 1)
+				shortopts[sp++] = ':';
+		}
+	}
+	shortopts[sp] = '\0';
+	memset(&longopts[OPT__COUNT], 0, sizeof longopts[OPT__COUNT]);
+
+	struct cli_args *a = &c->args;
+	opterr = 0;
+	optind = 0; /* GNU: full re-initialisation, so cli_run can be called again in-process */
+	int ch;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int id = -1;
+		if (ch >= 1000) {
+			id = ch - 1000;
+		} else if (ch == '?') {
+			if (optopt)
+				return cli_usage_error(c, "unknown option '-%c'", optopt);
+			return cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+		} else if (ch == ':') {
+			return cli_usage_error(c, "option '%s' needs an argument", argv[optind - 1]);
+		} else {
+			for (int i = 0; i < OPT__COUNT; i++)
+				if (cli_opt_table[i].sname == ch)
+					id = i;
+		}
+		if (id < 0)
+			return cli_usage_error(c, "unknown option");
+		if (id == OPT_VERBOSE)
+			a->verbose++;
+		a->given[id] = true;
+		a->value[id] = optarg;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!a->command) {
+			a->command = argv[i];
+		} else if (!a->subcommand && (strcmp(a->command, "ob") == 0 || strcmp(a->command, "file") == 0) &&
+		           a->npos == 0) {
+			a->subcommand = argv[i];
+		} else {
+			if (a->npos >= CLI_MAX_POSITIONAL)
+				return cli_usage_error(c, "too many arguments");
+			a->pos[a->npos++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+static int check_scopes(struct cli_ctx *c)
+{
+	for (int i = 0; i < OPT__COUNT; i++) {
+		if (!c->args.given[i])
+			continue;
+		const char *scope = cli_opt_table[i].scope;
+		if (scope_has(scope, "common") || scope_has(scope, c->args.command))
+			continue;
+		return cli_usage_error(c, "option '--%s' does not apply to '%s'", cli_opt_table[i].lname,
+		                       c->args.command);
+	}
+	return 0;
+}
+
+static int decode_common(struct cli_ctx *c)
+{
+	struct cli_args *a = &c->args;
+	a->vid = 0x0483;
+	a->pid = 0xDF11;
+	if (a->given[OPT_DEVICE] && parse_device_id(c, a->value[OPT_DEVICE]))
+		return EXIT_USAGE;
+	if (a->given[OPT_ADDRESS] && !cli_parse_u32(a->value[OPT_ADDRESS], &a->address))
+		return cli_usage_error(c, "-a %s: expected an address such as 0x08000000", a->value[OPT_ADDRESS]);
+	a->retries = 3;
+	if (a->given[OPT_RETRIES]) {
+		uint32_t r;
+		if (!cli_parse_u32(a->value[OPT_RETRIES], &r) || r > 100)
+			return cli_usage_error(c, "--retries %s: expected a number from 0 to 100", a->value[OPT_RETRIES]);
+		a->retries = r;
+	}
+	if (a->given[OPT_QUIET] && a->verbose)
+		return cli_usage_error(c, "-q and -v contradict each other");
+	return 0;
+}
+
+const struct cli_command *cli_find_command(const char *name)
+{
+	for (const struct cli_command *k = cli_commands; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+static void log_to_stderr(enum log_level level, const char *msg, void *ctx)
+{
+	static const char *const names[] = {"error", "warning", "", "", ""};
+	FILE *f = ctx;
+	if (level <= LOG_WARN)
+		fprintf(f, "stm32dfu: %s: %s\n", names[level], msg);
+	else
+		fprintf(f, "%s\n", msg);
+}
+
+int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
+{
+	struct cli_ctx c;
+	memset(&c, 0, sizeof c);
+	c.out = out;
+	c.errf = errf;
+	err_clear(&c.err);
+	c.tty = isatty(fileno(errf)) && out == stdout;
+	if (parse_args(&c, argc, argv))
+		return EXIT_USAGE;
+	struct cli_args *a = &c.args;
+	if (a->given[OPT_VERSION]) {
+		fprintf(out, "stm32dfu %s\n", STM32DFU_VERSION);
+		return EXIT_OK;
+	}
+	if (!a->command) {
+		if (a->given[OPT_HELP]) {
+			cli_print_help(out, NULL);
+			return EXIT_OK;
+		}
+		cli_print_help(errf, NULL);
+		return EXIT_USAGE;
+	}
+	if (strcmp(a->command, "help") == 0) {
+		cli_print_help(out, a->npos ? a->pos[0] : a->subcommand);
+		return EXIT_OK;
+	}
+	if (strcmp(a->command, "help-man") == 0) {
+		cli_print_man(out);
+		return EXIT_OK;
+	}
+	if (strcmp(a->command, "help-completion") == 0) {
+		cli_print_completion(out);
+		return EXIT_OK;
+	}
+	const struct cli_command *cmd = cli_find_command(a->command);
+	if (!cmd)
+		return cli_usage_error(&c, "unknown command '%s'", a->command);
+	if (a->given[OPT_HELP]) {
+		cli_print_help(out, cmd->name);
+		return EXIT_OK;
+	}
+	if (check_scopes(&c) || decode_common(&c))
+		return EXIT_USAGE;
+	log_set_level(a->given[OPT_QUIET] ? LOG_ERROR : a->verbose >= 2 ? LOG_TRACE : a->verbose ? LOG_INFO : LOG_WARN);
+	log_set_sink(log_to_stderr, errf);
+	int rc = cmd->run(&c);
+	fflush(out);
+	log_set_sink(NULL, NULL);
+	return rc;
+}
+
+int cli_run(int argc, char **argv)
+{
+	return cli_run_io(argc, argv, stdout, stderr);
+}

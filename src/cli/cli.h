@@ -1,0 +1,94 @@
+/* The stm32dfu command line: the only code that prints or decides exit codes. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+/* Exit codes: the contract with scripts (docs/exit-codes.md). sysexits.h meanings where they fit. */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILURE_GENERIC = 1,
+	EXIT_VERIFY_FAILED = 10,   /* read-back differs from the image */
+	EXIT_NEEDS_CONFIRM = 11,   /* a risky step needs its flag (--yes, --allow-...) */
+	EXIT_PROTECTED = 12,       /* read or write protection blocks the operation */
+	EXIT_USAGE = 64,           /* EX_USAGE: bad arguments, or several devices match */
+	EXIT_DATAERR = 65,         /* EX_DATAERR: malformed file, address outside the map */
+	EXIT_NOINPUT = 66,         /* EX_NOINPUT: input file missing or unreadable */
+	EXIT_UNAVAILABLE = 69,     /* EX_UNAVAILABLE: no matching device, or not supported */
+	EXIT_SOFTWARE = 70,        /* EX_SOFTWARE: internal error */
+	EXIT_CANTCREAT = 73,       /* EX_CANTCREAT: cannot write an output file */
+	EXIT_IOERR = 74,           /* EX_IOERR: USB transfer failed, timed out, device gone */
+	EXIT_PROTOCOL = 76,        /* EX_PROTOCOL: the device reported an error or answered oddly */
+	EXIT_NOPERM = 77,          /* EX_NOPERM: no permission to open the device */
+};
+
+enum cli_opt_id {
+#define OPT(id, lname, sname, arg, meta, scope, help) OPT_##id,
+#include "cli/opts.def"
+#undef OPT
+	OPT__COUNT
+};
+
+#define CLI_MAX_POSITIONAL 16
+
+/* Everything the command line said, parsed and checked for form (not for meaning). */
+struct cli_args {
+	const char *command;
+	const char *subcommand; /* ob show/set, file info/convert */
+	const char *pos[CLI_MAX_POSITIONAL];
+	int npos;
+	bool given[OPT__COUNT];
+	const char *value[OPT__COUNT]; /* the raw argument of options that take one */
+	int verbose;
+	/* decoded values */
+	uint16_t vid, pid;
+	bool any_device_id;
+	uint32_t address;
+	unsigned retries;
+};
+
+struct cli_ctx {
+	FILE *out;
+	FILE *errf;
+	struct cli_args args;
+	struct err err;
+	bool tty; /* progress bars only on a terminal */
+};
+
+/* Runs one command line (argv[0] is the program name); returns the exit code. */
+int cli_run(int argc, char **argv);
+/* The same with the streams given (tests run the CLI in-process). */
+int cli_run_io(int argc, char **argv, FILE *out, FILE *errf);
+
+/* The exit code for a library error. */
+int cli_exit_code(int err);
+
+/* Prints "stm32dfu: <message>" and the hint line for an error; returns its exit code. */
+int cli_fail(struct cli_ctx *c, int code);
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage_error(struct cli_ctx *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Number parsing for addresses and sizes: 0x prefix, decimal, K/M suffixes. */
+bool cli_parse_u32(const char *s, uint32_t *out);
+
+/* help, man page, completion (help.c) */
+void cli_print_help(FILE *out, const char *command);
+void cli_print_man(FILE *out);
+void cli_print_completion(FILE *out);
+
+/* a command's entry point */
+typedef int (*cli_cmd_fn)(struct cli_ctx *c);
+struct cli_command {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	cli_cmd_fn run;
+};
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_find_command(const char *name);
+
+#endif

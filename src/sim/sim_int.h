@@ -1,0 +1,206 @@
+/*
+ * Internals of the device model, shared by the files of src/sim/ and by its unit tests.
+ * Nothing here is part of the contract (sim.h).
+ */
+#ifndef SIM_SIM_INT_H
+#define SIM_SIM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+#define SIM_MAX_ALTS 16
+#define SIM_MAX_REGIONS 32
+#define SIM_MAX_TRANSFER 4096 /* dfu-util clamps to 4096 on Linux (protocol.md 1.5) */
+#define SIM_STR_MAX 256
+
+/* ---- profile (profile.c) ---- */
+struct sim_kv {
+	char *key;
+	char *value;
+};
+struct sim_profile {
+	char name[64];
+	struct sim_kv *kv;
+	size_t n, cap;
+};
+/* Every value of a repeatable key, in order; returns how many were found (up to max). */
+size_t sim_profile_get_all(const struct sim_profile *p, const char *key, const char **out, size_t max);
+
+/* ---- memories (mem.c) ---- */
+enum sim_mem_kind {
+	SIM_MEM_FLASH,   /* erasable sectors; programming clears bits */
+	SIM_MEM_OB,      /* option bytes: written whole, applied at reset */
+	SIM_MEM_OTP,     /* one-time programmable: clears bits, never erased */
+	SIM_MEM_FEATURE, /* Device Feature (AN2606 Table 4): voltage range byte */
+	SIM_MEM_RAM,     /* plain read/write */
+	SIM_MEM_ROM,     /* system memory, UID, flash-size register: read only */
+	SIM_MEM_HANG,    /* a read hangs the ROM (F7 DBGMCU, protocol.md 2.3) */
+};
+struct sim_sector {
+	uint32_t addr, size;
+	uint8_t type; /* DFUSE_MEM_* bits */
+};
+struct sim_mem {
+	enum sim_mem_kind kind;
+	uint32_t base, size;
+	uint8_t *data;
+	struct sim_sector *sectors; /* flash, OTP: from the layout string */
+	size_t nsectors;
+	bool persist; /* saved in the state file */
+};
+/* Option-byte description, from the profile (family-neutral). */
+struct sim_ob_desc {
+	uint8_t *defaults;
+	size_t size;
+	int rdp_offset;           /* byte holding RDP: 0xAA level 0, 0xCC level 2, else 1 */
+	int wrp_offsets[8];       /* bytes holding the nWRP bits, least significant first */
+	int n_wrp_offsets;
+	int wrp_bits;             /* how many bits are used */
+	int wrp_sectors_per_bit;  /* F0: one bit guards 4 pages */
+};
+
+/* ---- device (device.c and friends) ---- */
+enum sim_op {
+	SIM_OP_NONE,
+	SIM_OP_SET_ADDRESS,
+	SIM_OP_ERASE,
+	SIM_OP_MASS_ERASE,
+	SIM_OP_UNPROTECT,
+	SIM_OP_PROGRAM,
+};
+
+struct sim_timing {
+	double scale;                /* profile `timing` */
+	double t_prog_us;            /* one program operation of prog width bytes */
+	int prog_width;              /* bytes per program operation when there is no Device Feature */
+	uint32_t erase_size[8];      /* t_erase table: sector size -> ms per parallelism */
+	double erase_ms[8][4];
+	int n_erase;
+	double mass_erase_ms[4];
+	double ob_ms, reset_ms, unprotect_ms, set_address_ms;
+	/* bwPollTimeout values the ROM reports, ms */
+	uint32_t poll_erase, poll_mass_erase, poll_program, poll_set_address, poll_manifest,
+		poll_unprotect, poll_ob;
+	bool poll_repeat; /* the status after the busy one repeats bwPollTimeout (F0) or gives 0 (F4) */
+};
+
+struct sim_faults {
+	uint64_t rng;
+	double fault_rate;
+	double clock_error_ppm;
+	bool marginal;
+	uint64_t stall_at, timeout_at, disconnect_at, corrupt_upload_at;
+	uint64_t uploads;
+	bool busy_stuck_enabled;
+	uint32_t busy_stuck_after;
+	bool stuck;       /* in the H7-style wedge: DNBUSY until two CLRSTATUS */
+	int stuck_clears;
+	double poll_lie;  /* reported = real * poll_lie (when > 0) */
+	double hse_hz, hsi_error_pct, detected_hse_hz;
+};
+
+struct sim_device {
+	const struct clock *clock;
+	char name[64];
+	/* identity */
+	uint16_t vid, pid, bcd_device, bcd_usb, transfer_size, detach_timeout;
+	uint16_t dfu_version;
+	uint8_t dfu_attributes, config_attributes, max_power_2ma;
+	char manufacturer[SIM_STR_MAX], product[SIM_STR_MAX], serial[SIM_STR_MAX];
+	char alts[SIM_MAX_ALTS][SIM_STR_MAX];
+	int nalts;
+	/* memories */
+	struct sim_mem mem[SIM_MAX_REGIONS];
+	int nmem;
+	int flash; /* index of the main flash (alt 0), -1 if none */
+	int ob;    /* index of the option bytes, -1 if none */
+	int feature;
+	struct sim_ob_desc obd;
+	uint8_t *ob_active; /* the option bytes loaded at the last reset: RDP and WRP in force */
+	uint32_t ram_lo, ram_hi; /* a plausible initial stack pointer lies here */
+	/* DFU state */
+	enum dfu_state start_state, state;
+	enum dfu_status start_status, status;
+	int alt;
+	uint8_t config;
+	uint32_t pointer;
+	bool pointer_set;
+	uint32_t last_dl_addr;
+	bool last_dl_set;
+	/* the pending DNLOAD, executed at the next GETSTATUS (AN3156 5.1) */
+	uint8_t *pending;
+	uint16_t pending_len, pending_block;
+	enum sim_op op;
+	enum dfu_status op_result;
+	bool op_reset;          /* the op ends in a reset (OB write, Read Unprotect) */
+	uint64_t busy_until;
+	uint32_t poll_reported; /* bwPollTimeout of the running op */
+	bool hung;
+	/* link */
+	enum sim_link link;
+	uint64_t reconnect_at;
+	struct sim_timing t;
+	struct sim_faults f;
+	struct sim_stats stats;
+};
+
+/* profile.c */
+int sim_dev_configure(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen);
+bool sim_parse_u32(const char *s, uint32_t *out);
+bool sim_parse_double(const char *s, double *out);
+/* Parses hex bytes ("AA 55 ff00..."); returns the count or -1. */
+int sim_parse_hex(const char *s, uint8_t *out, size_t cap);
+
+/* mem.c */
+struct sim_mem *sim_mem_find(struct sim_device *d, uint32_t addr);
+const struct sim_mem *sim_mem_find_c(const struct sim_device *d, uint32_t addr);
+/* The range lies inside one memory (OB reads may run past its end, see rom.c). */
+struct sim_mem *sim_mem_range(struct sim_device *d, uint32_t addr, uint32_t len);
+struct sim_mem *sim_mem_add(struct sim_device *d, enum sim_mem_kind kind, uint32_t base, uint32_t size,
+			    uint8_t fill);
+int sim_layout_parse(struct sim_device *d, const char *alt, char *errbuf, size_t errlen);
+int sim_rdp_level(const struct sim_device *d);
+bool sim_sector_protected(const struct sim_device *d, size_t sector);
+const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr, size_t *index);
+/* Flash physics: programming ANDs (bits only clear), WRP sectors ignore writes silently. */
+void sim_flash_program(struct sim_device *d, struct sim_mem *m, uint32_t addr, const uint8_t *buf,
+		       uint32_t len);
+void sim_flash_erase_sector(struct sim_device *d, size_t sector, bool ignore_wrp);
+void sim_flash_mass_erase(struct sim_device *d, bool ignore_wrp);
+void sim_ob_reload(struct sim_device *d);
+int sim_prog_width(const struct sim_device *d);
+
+/* timing.c */
+uint64_t sim_scaled_us(const struct sim_device *d, double ms);
+uint32_t sim_scaled_poll(const struct sim_device *d, uint32_t ms);
+double sim_erase_ms(const struct sim_device *d, uint32_t sector_size);
+double sim_mass_erase_ms(const struct sim_device *d);
+double sim_program_ms(const struct sim_device *d, uint32_t len);
+
+/* desc.c */
+enum sim_result sim_std_request(struct sim_device *d, const struct usb_setup *s, uint8_t *data,
+				uint16_t *actual);
+size_t sim_string_desc(const struct sim_device *d, uint8_t index, uint8_t *buf, size_t cap);
+size_t sim_config_desc(const struct sim_device *d, uint8_t *buf, size_t cap);
+size_t sim_device_desc(const struct sim_device *d, uint8_t *buf, size_t cap);
+
+/* rom.c */
+enum sim_result sim_dfu_request(struct sim_device *d, const struct usb_setup *s, uint8_t *data,
+				uint16_t *actual);
+void sim_rom_reset(struct sim_device *d);
+/* Tests: puts the machine in a state as if it had got there (DNLOAD-SYNC holds a Set Address). */
+void sim_test_force_state(struct sim_device *d, enum dfu_state state, enum dfu_status status);
+
+/* faults.c */
+int sim_faults_configure(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen);
+/* Called before each transfer: a fault to inject, or SIM_OK to go on. */
+enum sim_result sim_faults_before(struct sim_device *d, const struct usb_setup *s);
+void sim_faults_after_upload(struct sim_device *d, uint8_t *data, uint16_t len);
+uint64_t sim_rand(struct sim_device *d);
+/* The HSE frequency the ROM believes (protocol.md 4.2), Hz, rounded to MHz. */
+double sim_detect_hse(double hse_hz, double hsi_error_pct);
+
+#endif

@@ -1,0 +1,374 @@
+/* The libusb-1.0 transport (see tp_libusb.h). */
+#include "usb/tp_libusb.h"
+
+#include <libusb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define UDEV_HINT                                                                                    \
+	"install a udev rule granting access to 0483:df11, e.g. SUBSYSTEM==\"usb\", ATTR{idVendor}==\"0483\", " \
+	"ATTR{idProduct}==\"df11\", TAG+=\"uaccess\" (then unplug and replug)"
+
+struct lu {
+	libusb_context *ctx;
+	libusb_device_handle *h;
+	int claimed; /* interface number, or -1 */
+};
+
+int tp_libusb_map_error(int e)
+{
+	switch (e) {
+	case LIBUSB_ERROR_PIPE: return STM32DFU_E_STALL;
+	case LIBUSB_ERROR_TIMEOUT: return STM32DFU_E_TIMEOUT;
+	case LIBUSB_ERROR_NO_DEVICE: return STM32DFU_E_DISCONNECTED;
+	case LIBUSB_ERROR_ACCESS: return STM32DFU_E_ACCESS;
+	case LIBUSB_ERROR_NOT_FOUND: return STM32DFU_E_NO_DEVICE;
+	case LIBUSB_ERROR_NO_MEM: return STM32DFU_E_NO_MEMORY;
+	case LIBUSB_ERROR_NOT_SUPPORTED: return STM32DFU_E_UNSUPPORTED;
+	case LIBUSB_ERROR_BUSY: return STM32DFU_E_ACCESS;
+	default: return STM32DFU_E_USB_IO;
+	}
+}
+
+void tp_format_path(uint8_t bus, const uint8_t *ports, int n_ports, char *buf, size_t cap)
+{
+	int k = snprintf(buf, cap, "%u-", bus);
+	for (int i = 0; i < n_ports && k > 0 && (size_t)k < cap; i++)
+		k += snprintf(buf + k, cap - (size_t)k, i ? ".%u" : "%u", ports[i]);
+}
+
+static int lu_control(struct tp *tp, const struct usb_setup *s, uint8_t *data, unsigned timeout_ms)
+{
+	struct lu *u = tp->impl;
+	int r = libusb_control_transfer(u->h, s->bmRequestType, s->bRequest, s->wValue, s->wIndex, data, s->wLength,
+	                                timeout_ms);
+	if (r < 0)
+		return err_set(&tp->err, tp_libusb_map_error(r), "control %02x/%02x: %s", s->bmRequestType, s->bRequest,
+		               libusb_error_name(r));
+	return r;
+}
+
+static int lu_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
+{
+	struct lu *u = tp->impl;
+	int r = libusb_set_interface_alt_setting(u->h, interface, alt);
+	if (r < 0)
+		return err_set(&tp->err, tp_libusb_map_error(r), "set alt %u: %s", alt, libusb_error_name(r));
+	return 0;
+}
+
+static int lu_reset(struct tp *tp)
+{
+	struct lu *u = tp->impl;
+	int r = libusb_reset_device(u->h);
+	/* NOT_FOUND means the device re-enumerated: the caller must reopen */
+	if (r < 0 && r != LIBUSB_ERROR_NOT_FOUND)
+		return err_set(&tp->err, tp_libusb_map_error(r), "reset: %s", libusb_error_name(r));
+	return 0;
+}
+
+static void lu_release(struct lu *u)
+{
+	if (u->h) {
+		if (u->claimed >= 0)
+			libusb_release_interface(u->h, u->claimed);
+		libusb_close(u->h);
+	}
+	u->h = NULL;
+	u->claimed = -1;
+}
+
+static void lu_close(struct tp *tp)
+{
+	struct lu *u = tp->impl;
+	lu_release(u);
+	if (u->ctx)
+		libusb_exit(u->ctx);
+	free(u);
+	tp_free(tp);
+}
+
+/* The DFU interface number of a device, or -1 (class 0xFE subclass 1, DFU11 §4.2.1). */
+static int dfu_interface_of(libusb_device *dev)
+{
+	struct libusb_config_descriptor *cfg;
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 && libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+		return -1;
+	int found = -1;
+	for (int i = 0; i < cfg->bNumInterfaces && found < 0; i++)
+		for (int a = 0; a < cfg->interface[i].num_altsetting; a++) {
+			const struct libusb_interface_descriptor *d = &cfg->interface[i].altsetting[a];
+			if (d->bInterfaceClass == 0xFE && d->bInterfaceSubClass == 0x01) {
+				found = d->bInterfaceNumber;
+				break;
+			}
+		}
+	libusb_free_config_descriptor(cfg);
+	return found;
+}
+
+static void fill_location(libusb_device *dev, struct tp_info *in)
+{
+	uint8_t ports[8];
+	int n = libusb_get_port_numbers(dev, ports, (int)sizeof ports);
+	in->busnum = libusb_get_bus_number(dev);
+	in->devnum = libusb_get_device_address(dev);
+	tp_format_path(in->busnum, ports, n > 0 ? n : 0, in->path, sizeof in->path);
+}
+
+static const struct tp_ops lu_ops;
+
+static bool matches(const struct tp_match *m, const struct tp_info *in, bool strings_known)
+{
+	if (!m)
+		return true;
+	if ((m->have_vid && m->vid != in->vid) || (m->have_pid && m->pid != in->pid))
+		return false;
+	if (m->path && strcmp(m->path, in->path) != 0)
+		return false;
+	if (m->serial && strings_known && strcmp(m->serial, in->serial) != 0)
+		return false;
+	return true;
+}
+
+/* Walks ctx's devices with a DFU interface; for each match calls fn. Returns the number matched. */
+typedef int (*visit_fn)(libusb_device *dev, struct tp_listed *entry, void *arg);
+static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, void *arg, struct err *e)
+{
+	libusb_device **list;
+	ssize_t n = libusb_get_device_list(ctx, &list);
+	if (n < 0)
+		return err_set(e, tp_libusb_map_error((int)n), "listing USB devices: %s", libusb_error_name((int)n));
+	int count = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		struct libusb_device_descriptor dd;
+		if (libusb_get_device_descriptor(list[i], &dd) != 0)
+			continue;
+		int iface = dfu_interface_of(list[i]);
+		if (iface < 0)
+			continue;
+		struct tp_listed entry;
+		memset(&entry, 0, sizeof entry);
+		entry.info.vid = dd.idVendor;
+		entry.info.pid = dd.idProduct;
+		entry.info.bcd_device = dd.bcdDevice;
+		entry.info.dfu_interface = iface;
+		fill_location(list[i], &entry.info);
+		if (!matches(m, &entry.info, false))
+			continue;
+		/* read the strings (and raw descriptors) through our own decoder */
+		libusb_device_handle *h;
+		int r = libusb_open(list[i], &h);
+		if (r == 0) {
+			struct lu u = {ctx, h, -1};
+			struct tp tmp = {.ops = &lu_ops, .impl = &u, .clock = clock_real()};
+			tmp.info = entry.info;
+			if (tp_read_identity(&tmp) == 0) {
+				entry.info = tmp.info;
+				entry.info.dfu_interface = iface;
+			}
+			libusb_close(h);
+		} else {
+			entry.access_denied = true;
+		}
+		if (!matches(m, &entry.info, !entry.access_denied))
+			continue;
+		count++;
+		if (fn && fn(list[i], &entry, arg) < 0)
+			break;
+	}
+	libusb_free_device_list(list, 1);
+	return count;
+}
+
+struct collect {
+	struct tp_listed *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int collect_fn(libusb_device *dev, struct tp_listed *entry, void *arg)
+{
+	(void)dev;
+	struct collect *c = arg;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct tp_listed *v = realloc(c->v, cap * sizeof *v);
+		if (!v) {
+			c->oom = true;
+			return -1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *entry;
+	return 0;
+}
+
+int tp_libusb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	libusb_context *ctx;
+	int r = libusb_init(&ctx);
+	if (r < 0)
+		return err_set(e, tp_libusb_map_error(r), "libusb init: %s", libusb_error_name(r));
+	struct collect c = {0};
+	r = visit(ctx, m, collect_fn, &c, e);
+	libusb_exit(ctx);
+	if (c.oom) {
+		free(c.v);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "listing USB devices: out of memory");
+	}
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+/* Opens dev into u and tp: claims the DFU interface (detaching a kernel driver if one is bound). */
+static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
+{
+	struct lu *u = tp->impl;
+	int r = libusb_open(dev, &u->h);
+	if (r < 0) {
+		int code = err_set(e, tp_libusb_map_error(r), "opening %s: %s", tp->info.path, libusb_error_name(r));
+		if (code == STM32DFU_E_ACCESS)
+			err_hint(e, UDEV_HINT);
+		return code;
+	}
+	int iface = tp->info.dfu_interface >= 0 ? tp->info.dfu_interface : 0;
+	libusb_set_auto_detach_kernel_driver(u->h, 1);
+	r = libusb_claim_interface(u->h, iface);
+	if (r < 0) {
+		int code = err_set(e, tp_libusb_map_error(r), "claiming interface %d of %s: %s", iface, tp->info.path,
+		                   libusb_error_name(r));
+		if (r == LIBUSB_ERROR_BUSY)
+			err_hint(e, "another program (dfu-util, STM32CubeProgrammer) has the device open");
+		else if (code == STM32DFU_E_ACCESS)
+			err_hint(e, UDEV_HINT);
+		lu_release(u);
+		return code;
+	}
+	u->claimed = iface;
+	int keep_iface = tp->info.dfu_interface;
+	r = tp_read_identity(tp);
+	tp->info.dfu_interface = keep_iface;
+	if (r < 0) {
+		*e = tp->err;
+		lu_release(u);
+		return r;
+	}
+	return 0;
+}
+
+struct pick {
+	libusb_device *dev;
+	struct tp_listed first;
+	char names[256];
+	size_t len;
+};
+
+static int pick_fn(libusb_device *dev, struct tp_listed *entry, void *arg)
+{
+	struct pick *p = arg;
+	if (!p->dev) {
+		p->dev = libusb_ref_device(dev);
+		p->first = *entry;
+	}
+	if (p->len < sizeof p->names - 1) {
+		int k = snprintf(p->names + p->len, sizeof p->names - p->len, "%s%04x:%04x at %s serial %s",
+		                 p->len ? "; " : "", entry->info.vid, entry->info.pid, entry->info.path,
+		                 entry->info.serial[0] ? entry->info.serial : "?");
+		if (k > 0)
+			p->len += (size_t)k;
+	}
+	return 0;
+}
+
+int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
+{
+	*out = NULL;
+	struct lu *u = calloc(1, sizeof *u);
+	struct tp *tp = u ? tp_alloc(&lu_ops, u) : NULL;
+	if (!tp) {
+		free(u);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	u->claimed = -1;
+	int r = libusb_init(&u->ctx);
+	if (r < 0) {
+		lu_close(tp);
+		return err_set(e, tp_libusb_map_error(r), "libusb init: %s", libusb_error_name(r));
+	}
+	struct pick p = {0};
+	r = visit(u->ctx, m, pick_fn, &p, e);
+	if (r <= 0 || r > 1) {
+		if (p.dev)
+			libusb_unref_device(p.dev);
+		lu_close(tp);
+		if (r == 0) {
+			r = err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches");
+			err_hint(e, "is the chip in bootloader mode (BOOT0 high, then reset)? `stm32dfu list` shows what is seen");
+		} else if (r > 1) {
+			r = err_set(e, STM32DFU_E_AMBIGUOUS, "%d DFU devices match: %s", r, p.names);
+			err_hint(e, "pick one with -S SERIAL or -p PATH");
+		}
+		return r;
+	}
+	tp->info = p.first.info;
+	r = open_dev(p.dev, tp, e);
+	libusb_unref_device(p.dev);
+	if (r < 0) {
+		lu_close(tp);
+		return r;
+	}
+	*out = tp;
+	return 0;
+}
+
+/* After a re-enumeration the device comes back at the same port path (and, for a ROM, the same
+ * VID:PID); poll for it every 100 ms up to timeout_ms. */
+static int lu_reopen(struct tp *tp, unsigned timeout_ms)
+{
+	struct lu *u = tp->impl;
+	lu_release(u);
+	char path[sizeof tp->info.path];
+	memcpy(path, tp->info.path, sizeof path);
+	struct tp_match m = {.path = path};
+	uint64_t deadline = clock_now_us(tp->clock) + (uint64_t)timeout_ms * 1000u;
+	for (;;) {
+		struct pick p = {0};
+		struct err e;
+		err_clear(&e);
+		int r = visit(u->ctx, &m, pick_fn, &p, &e);
+		if (r == 1) {
+			tp->info = p.first.info;
+			r = open_dev(p.dev, tp, &tp->err);
+			libusb_unref_device(p.dev);
+			if (r == 0 || r == STM32DFU_E_ACCESS)
+				return r;
+		} else if (p.dev) {
+			libusb_unref_device(p.dev);
+		}
+		if (clock_now_us(tp->clock) >= deadline)
+			return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "device at %s did not come back within %u ms",
+			               path, timeout_ms);
+		clock_sleep_us(tp->clock, 100000);
+	}
+}
+
+static const struct tp_ops lu_ops = {
+	.name = "libusb",
+	.control = lu_control,
+	.set_alt = lu_set_alt,
+	.reset = lu_reset,
+	.reopen = lu_reopen,
+	.close = lu_close,
+};

@@ -1,0 +1,212 @@
+/* Transport helpers shared by every implementation: strings, descriptors, allocation. */
+#include "usb/transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rd.h"
+
+struct tp *tp_alloc(const struct tp_ops *ops, void *impl)
+{
+	struct tp *tp = calloc(1, sizeof *tp);
+	if (!tp)
+		return NULL;
+	tp->ops = ops;
+	tp->impl = impl;
+	tp->clock = clock_real();
+	tp->info.dfu_interface = -1;
+	err_clear(&tp->err);
+	return tp;
+}
+
+void tp_free(struct tp *tp)
+{
+	free(tp);
+}
+
+int tp_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
+{
+	return tp->ops->set_alt(tp, interface, alt);
+}
+
+int tp_reset(struct tp *tp)
+{
+	if (!tp->ops->reset)
+		return err_set(&tp->err, STM32DFU_E_UNSUPPORTED, "%s transport cannot reset", tp->ops->name);
+	return tp->ops->reset(tp);
+}
+
+int tp_reopen(struct tp *tp, unsigned timeout_ms)
+{
+	if (!tp->ops->reopen)
+		return err_set(&tp->err, STM32DFU_E_UNSUPPORTED, "%s transport cannot reopen", tp->ops->name);
+	return tp->ops->reopen(tp, timeout_ms);
+}
+
+void tp_close(struct tp *tp)
+{
+	if (tp)
+		tp->ops->close(tp);
+}
+
+void tp_setup_format(const struct usb_setup *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%02x %02x %04x %04x %04x", s->bmRequestType, s->bRequest, s->wValue, s->wIndex,
+	         s->wLength);
+}
+
+/* Appends one code point as UTF-8 if it fits entirely (so truncation never splits a character). */
+static size_t utf8_put(char *out, size_t cap, size_t len, uint32_t cp)
+{
+	char tmp[4];
+	size_t n;
+	if (cp < 0x80) {
+		tmp[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		tmp[0] = (char)(0xC0 | (cp >> 6));
+		tmp[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		tmp[0] = (char)(0xE0 | (cp >> 12));
+		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		tmp[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		tmp[0] = (char)(0xF0 | (cp >> 18));
+		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		tmp[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	if (len + n + 1 > cap)
+		return len;
+	memcpy(out + len, tmp, n);
+	return len + n;
+}
+
+int tp_string_decode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	if (!out || cap == 0)
+		return STM32DFU_E_INTERNAL;
+	out[0] = '\0';
+	if (!p || n < 2)
+		return STM32DFU_E_PROTOCOL;
+	size_t blen = p[0];
+	if (p[1] != USB_DT_STRING || blen < 2)
+		return STM32DFU_E_PROTOCOL;
+	if (blen > n)
+		blen = n; /* a short read: decode what arrived */
+	size_t units = (blen - 2) / 2;
+	size_t len = 0;
+	for (size_t i = 0; i < units; i++) {
+		uint32_t cu = get_le16(p + 2 + 2 * i);
+		uint32_t cp = cu;
+		if (cu >= 0xD800 && cu <= 0xDBFF) {
+			/* a high surrogate must be followed by a low one (UTF-16, RFC 2781 §2.2) */
+			if (i + 1 < units) {
+				uint32_t lo = get_le16(p + 2 + 2 * (i + 1));
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cu - 0xD800) << 10) + (lo - 0xDC00);
+					i++;
+				} else {
+					cp = '?';
+				}
+			} else {
+				cp = '?';
+			}
+		} else if ((cu >= 0xDC00 && cu <= 0xDFFF) || cu == 0) {
+			cp = '?';
+		}
+		size_t before = len;
+		len = utf8_put(out, cap, len, cp);
+		if (len == before)
+			break; /* full */
+	}
+	out[len] = '\0';
+	return (int)len;
+}
+
+int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
+{
+	if (cap == 0)
+		return STM32DFU_E_INTERNAL;
+	out[0] = '\0';
+	if (index == 0)
+		return 0;
+	uint8_t buf[255];
+	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
+	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, sizeof buf};
+	int r = tp_control(tp, &s, buf, TP_TIMEOUT_DEFAULT_MS);
+	if (r < 0)
+		return err_prefix(&tp->err, "string descriptor %u", index);
+	r = tp_string_decode(buf, (size_t)r, out, cap);
+	if (r < 0)
+		return err_set(&tp->err, r, "string descriptor %u: malformed", index);
+	return r;
+}
+
+int tp_find_dfu_interface(const uint8_t *config, size_t n)
+{
+	/* bounded walk of bLength/bDescriptorType (USB 2.0 §9.6.5); DFU is class 0xFE subclass 1 */
+	size_t pos = 0;
+	while (pos + 2 <= n) {
+		size_t len = config[pos];
+		if (len < 2 || len > n - pos)
+			break;
+		if (config[pos + 1] == USB_DT_INTERFACE && len >= 9 && config[pos + 5] == 0xFE &&
+		    config[pos + 6] == 0x01)
+			return config[pos + 2];
+		pos += len;
+	}
+	return -1;
+}
+
+int tp_read_identity(struct tp *tp)
+{
+	struct tp_info *in = &tp->info;
+	uint8_t *d = in->desc;
+	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, 18};
+	int r = tp_control(tp, &s, d, TP_TIMEOUT_DEFAULT_MS);
+	if (r < 0)
+		return err_prefix(&tp->err, "device descriptor");
+	if (r < 18 || d[1] != USB_DT_DEVICE)
+		return err_set(&tp->err, STM32DFU_E_PROTOCOL, "device descriptor: short or wrong type (%d bytes)", r);
+	/* USB 2.0 §9.6.1 Table 9-8 */
+	in->bcd_device = get_le16(d + 12);
+	in->vid = get_le16(d + 8);
+	in->pid = get_le16(d + 10);
+	uint8_t i_manufacturer = d[14], i_product = d[15], i_serial = d[16];
+
+	/* the configuration: first its 9-byte header for wTotalLength, then all of it (§9.6.3) */
+	uint8_t *c = d + 18;
+	size_t room = TP_DESC_MAX - 18;
+	s = (struct usb_setup){USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIG << 8, 0, 9};
+	r = tp_control(tp, &s, c, TP_TIMEOUT_DEFAULT_MS);
+	if (r < 0)
+		return err_prefix(&tp->err, "configuration descriptor");
+	if (r < 9 || c[1] != USB_DT_CONFIG)
+		return err_set(&tp->err, STM32DFU_E_PROTOCOL, "configuration descriptor: short or wrong type");
+	size_t total = get_le16(c + 2);
+	if (total < 9)
+		return err_set(&tp->err, STM32DFU_E_PROTOCOL, "configuration descriptor: wTotalLength %zu", total);
+	if (total > room)
+		total = room;
+	s.wLength = (uint16_t)total;
+	r = tp_control(tp, &s, c, TP_TIMEOUT_DEFAULT_MS);
+	if (r < 0)
+		return err_prefix(&tp->err, "configuration descriptor");
+	in->desc_len = 18 + (size_t)r;
+	in->dfu_interface = tp_find_dfu_interface(c, (size_t)r);
+
+	/* identity strings are informative: a device that stalls them still works */
+	if (tp_get_string(tp, i_manufacturer, in->manufacturer, sizeof in->manufacturer) < 0)
+		in->manufacturer[0] = '\0';
+	if (tp_get_string(tp, i_product, in->product, sizeof in->product) < 0)
+		in->product[0] = '\0';
+	if (tp_get_string(tp, i_serial, in->serial, sizeof in->serial) < 0)
+		in->serial[0] = '\0';
+	err_clear(&tp->err);
+	return 0;
+}

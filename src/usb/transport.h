@@ -1,0 +1,137 @@
+/*
+ * The transport: the one door between the protocol code (dfu/) and a device.
+ *
+ * A struct tp is a small vtable (in the spirit of libusb's usbi_os_backend) plus what we learnt
+ * about the device when it was opened. Three implementations exist:
+ *   tp_libusb.c  real devices through libusb-1.0 (enumeration, match by VID:PID, serial, path);
+ *   tp_sim.c     the in-process emulator (sim/), in virtual or real time;
+ *   tp_trace.c   a decorator over any transport: records a transcript, replays one, and
+ *                injects faults (tests, bug reports, --trace FILE).
+ *
+ * Every operation returns 0 (or a byte count) on success and a negative enum stm32dfu_err on
+ * failure; the sentence that explains the failure is left in tp->err. A transport is used by one
+ * thread at a time (one session); different transports are independent.
+ */
+#ifndef USB_TRANSPORT_H
+#define USB_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "dfu/proto.h"
+
+/* Control-transfer timeout for ordinary requests (dfu-util uses the same 5 s, DFU_TIMEOUT). */
+#define TP_TIMEOUT_DEFAULT_MS 5000u
+/* Raw descriptors kept per device: device descriptor (18 bytes) then the configuration. */
+#define TP_DESC_MAX 1024u
+#define TP_STRING_MAX 256u
+
+/* What is known about an opened (or enumerated) device. Strings are UTF-8, NUL-terminated. */
+struct tp_info {
+	uint16_t vid, pid, bcd_device;
+	uint8_t busnum, devnum;
+	char path[32];           /* bus-port.port..., as dfu-util prints it ("1-1.4"); "sim" for the emulator */
+	char manufacturer[TP_STRING_MAX];
+	char product[TP_STRING_MAX];
+	char serial[TP_STRING_MAX];
+	int dfu_interface;       /* bInterfaceNumber of the DFU interface, -1 when unknown */
+	uint8_t desc[TP_DESC_MAX]; /* device descriptor followed by the full configuration descriptor */
+	size_t desc_len;
+};
+
+struct tp;
+
+/*
+ * The operations. All but close may fail; all are called with the tp they belong to.
+ */
+struct tp_ops {
+	const char *name; /* "libusb", "sim", "trace" */
+
+	/*
+	 * One control transfer on endpoint 0. setup->bmRequestType bit 7 gives the direction;
+	 * data holds setup->wLength bytes (the host's bytes for OUT, room for the reply for IN).
+	 * Returns the number of bytes transferred (an IN reply may be short) or a negative
+	 * STM32DFU_E_*: STALL (the device stalled the request), TIMEOUT (no answer within
+	 * timeout_ms), DISCONNECTED (the device is gone), USB_IO (anything else).
+	 */
+	int (*control)(struct tp *tp, const struct usb_setup *setup, uint8_t *data, unsigned timeout_ms);
+
+	/* SET_INTERFACE (USB 2.0 §9.4.10): select an alternate setting of an interface. */
+	int (*set_alt)(struct tp *tp, uint8_t interface, uint8_t alt);
+
+	/* A USB port reset. May make the device re-enumerate (then call reopen). Optional (NULL). */
+	int (*reset)(struct tp *tp);
+
+	/*
+	 * Find the same device again after it re-enumerated (a reset, read-unprotect, an option-byte
+	 * write), waiting up to timeout_ms, and refresh tp->info. DISCONNECTED if it did not come back.
+	 * Optional (NULL: not supported).
+	 */
+	int (*reopen)(struct tp *tp, unsigned timeout_ms);
+
+	/* Releases everything; tp itself is freed too. */
+	void (*close)(struct tp *tp);
+};
+
+struct tp {
+	const struct tp_ops *ops;
+	void *impl;
+	struct tp_info info;
+	/*
+	 * The time source the protocol code sleeps on. For the emulator it is the clock that drives
+	 * the device, so a host sleep lets device time pass (the fake clock makes tests instant).
+	 */
+	const struct clock *clock;
+	struct err err; /* detail of the last failure */
+};
+
+/* Thin wrappers, so callers never reach into ops. */
+static inline int tp_control(struct tp *tp, const struct usb_setup *setup, uint8_t *data,
+                             unsigned timeout_ms)
+{
+	return tp->ops->control(tp, setup, data, timeout_ms);
+}
+int tp_set_alt(struct tp *tp, uint8_t interface, uint8_t alt);
+int tp_reset(struct tp *tp);
+int tp_reopen(struct tp *tp, unsigned timeout_ms);
+void tp_close(struct tp *tp);
+
+/* Helpers for implementations: allocate a tp (zeroed, err clear, clock real); free one. */
+struct tp *tp_alloc(const struct tp_ops *ops, void *impl);
+void tp_free(struct tp *tp);
+
+/*
+ * String descriptors (USB 2.0 §9.6.7). tp_get_string fetches string index with GET_DESCRIPTOR
+ * through control() (langid 0x0409, US English, as every ST ROM offers) and decodes it into out
+ * as UTF-8. Index 0 gives an empty string. Returns the UTF-8 length or a negative error.
+ */
+#define TP_LANGID_EN_US 0x0409
+int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap);
+
+/*
+ * Decodes a raw string descriptor (bLength, bDescriptorType 3, UTF-16LE code units) into UTF-8.
+ * The bytes come from a device and are untrusted: bLength is bounded by n, odd lengths drop the
+ * last byte, surrogate pairs are combined, unpaired surrogates and NUL become '?', and the output
+ * is truncated on a character boundary to fit cap-1 bytes. Returns the UTF-8 length, or
+ * STM32DFU_E_PROTOCOL when the header is malformed.
+ */
+int tp_string_decode(const uint8_t *p, size_t n, char *out, size_t cap);
+
+/*
+ * Reads the device descriptor and the whole configuration descriptor (index 0) through
+ * control() into tp->info.desc, and fills vid/pid/bcd_device and the three identity strings.
+ * Used by the emulator and replay transports; libusb enumeration fills info its own way.
+ */
+int tp_read_identity(struct tp *tp);
+
+/* bInterfaceNumber of the first DFU interface (class 0xFE, subclass 1) in a configuration
+ * descriptor, or -1. */
+int tp_find_dfu_interface(const uint8_t *config, size_t n);
+
+/* Formats a setup packet as "a1 03 0000 0000 0006" (buf at least 24 bytes). */
+void tp_setup_format(const struct usb_setup *s, char *buf, size_t cap);
+
+#endif
