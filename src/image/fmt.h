@@ -50,6 +50,9 @@ int img_write_ihex(const struct img *img, const struct img_save_opts *o, struct 
 		   struct err *e);
 int img_write_srec(const struct img *img, const struct img_save_opts *o, struct img_buf *b,
 		   struct err *e);
+/* plain DFU: the one segment's bytes and a suffix (for payloads without addresses) */
+int img_write_dfu(const struct img *img, const struct img_save_opts *o, struct img_buf *b,
+		  struct err *e);
 int img_write_dfuse(const struct img *img, const struct img_save_opts *o, struct img_buf *b,
 		    struct err *e);
 

@@ -151,7 +151,11 @@ static void set_name(struct sim_profile *p, const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	snprintf(p->name, sizeof(p->name), "%s", base);
+	size_t n = strlen(base);
+	if (n >= sizeof(p->name))
+		n = sizeof(p->name) - 1;
+	memcpy(p->name, base, n);
+	p->name[n] = '\0';
 	char *dot = strstr(p->name, ".profile");
 	if (dot && dot[8] == '\0')
 		*dot = '\0';
@@ -266,7 +270,7 @@ done:
 	free(copy);
 	const char *nm = sim_profile_get(p, "name");
 	if (nm && *nm)
-		snprintf(p->name, sizeof(p->name), "%s", nm);
+		set_name(p, nm);
 	return p;
 fail:
 	free(copy);

@@ -1,5 +1,7 @@
 /* Replays a fuzz target's corpus (every file in the given directories) without libFuzzer. */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
+#endif
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

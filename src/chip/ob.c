@@ -1,0 +1,566 @@
+/*
+ * The option-byte engine: decode, default block, set (validate + build with complements), diff, guard.
+ * Field tables live in ob_tables_f.c (F0/F1/F3, F2/F4, F7) and ob_tables_lgh.c (L4, G0, G4, H7).
+ */
+#include "chip/ob.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/rd.h"
+
+static uint32_t mask_of(unsigned width)
+{
+	return width >= 32 ? 0xFFFFFFFFu : ((1u << width) - 1u);
+}
+
+/* Bytes a word occupies in the block (value plus complement). */
+static size_t word_span(const struct ob_word *w)
+{
+	switch (w->cpl) {
+	case OB_CPL_HIGH16: return 4;
+	case OB_CPL_NEXT32: return 8;
+	case OB_CPL_BYTE: return 2;
+	case OB_CPL_NONE: break;
+	}
+	return (size_t)(w->bits / 8);
+}
+
+static bool word_present(const struct ob_word *w, size_t len)
+{
+	return (size_t)w->offset + word_span(w) <= len;
+}
+
+/* Reads a word's value and complement (caller checked word_present). */
+static void word_get(const struct ob_word *w, const uint8_t *b, uint32_t *val, uint32_t *cpl)
+{
+	const uint8_t *p = b + w->offset;
+	*cpl = 0;
+	switch (w->cpl) {
+	case OB_CPL_HIGH16:
+		*val = get_le16(p);
+		*cpl = get_le16(p + 2);
+		return;
+	case OB_CPL_NEXT32:
+		*val = get_le32(p);
+		*cpl = get_le32(p + 4);
+		return;
+	case OB_CPL_BYTE:
+		*val = p[0];
+		*cpl = p[1];
+		return;
+	case OB_CPL_NONE:
+		break;
+	}
+	*val = w->bits == 8 ? p[0] : w->bits == 16 ? get_le16(p) : get_le32(p);
+}
+
+static bool word_cpl_ok(const struct ob_word *w, uint32_t val, uint32_t cpl)
+{
+	if (w->cpl == OB_CPL_NONE)
+		return true;
+	return ((val ^ cpl) & mask_of(w->bits)) == mask_of(w->bits);
+}
+
+static void word_put(const struct ob_word *w, uint8_t *b, uint32_t val)
+{
+	uint8_t *p = b + w->offset;
+	val &= mask_of(w->bits);
+	switch (w->cpl) {
+	case OB_CPL_HIGH16:
+		put_le16(p, (uint16_t)val);
+		put_le16(p + 2, (uint16_t)~val);
+		return;
+	case OB_CPL_NEXT32:
+		put_le32(p, val);
+		put_le32(p + 4, ~val);
+		return;
+	case OB_CPL_BYTE:
+		p[0] = (uint8_t)val;
+		p[1] = (uint8_t)~val;
+		return;
+	case OB_CPL_NONE:
+		break;
+	}
+	if (w->bits == 8)
+		p[0] = (uint8_t)val;
+	else if (w->bits == 16)
+		put_le16(p, (uint16_t)val);
+	else
+		put_le32(p, val);
+}
+
+int ob_rdp_level(const struct ob_layout *l, uint32_t rdp)
+{
+	if (rdp == l->rdp_level0)
+		return 0;
+	if (l->has_rdp2 && rdp == 0xCC)
+		return 2;
+	return 1;
+}
+
+/* The address a BOOT_ADDx value selects. */
+static uint32_t boot_addr(const struct ob_field *f, uint32_t v)
+{
+	return f->kind == OB_K_BOOT_ADDR_F7 ? v << 14 : v << 16;
+}
+
+static void describe(const struct ob_layout *l, const struct ob_field *f, uint32_t v, char *buf, size_t len)
+{
+	const char *named = NULL;
+	for (const struct ob_value_name *n = f->values; n && n->meaning; n++)
+		if (n->value == v) {
+			named = n->meaning;
+			break;
+		}
+	switch (f->kind) {
+	case OB_K_RDP: {
+		int lvl = ob_rdp_level(l, v);
+		snprintf(buf, len, "%s", lvl == 0 ? "level 0: no read protection"
+					 : lvl == 2 ? "level 2: chip permanently protected"
+						    : "level 1: read protection, reads need Read Unprotect");
+		return;
+	}
+	case OB_K_NWRP: {
+		size_t pos = 0;
+		uint32_t m = mask_of(f->width);
+		if ((v & m) == m) {
+			snprintf(buf, len, "no write protection");
+			return;
+		}
+		pos = (size_t)snprintf(buf, len, "write-protected:");
+		for (unsigned i = 0; i < f->width && pos < len; i++)
+			if (!(v & (1u << i)))
+				pos += (size_t)snprintf(buf + pos, len - pos, " %u", i);
+		return;
+	}
+	case OB_K_BOOT_ADDR_F7:
+	case OB_K_BOOT_ADDR_H7:
+		snprintf(buf, len, "boot at 0x%08X%s%s", (unsigned)boot_addr(f, v), named ? ": " : "",
+			 named ? named : "");
+		return;
+	default:
+		break;
+	}
+	if (named)
+		snprintf(buf, len, "%s", named);
+	else
+		snprintf(buf, len, "0x%X", (unsigned)v);
+}
+
+int ob_decode(const struct chip_family *fam, const uint8_t *block, size_t len, struct ob_decoded *out,
+	      struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->rdp_level = -1;
+	if (!fam || !fam->ob)
+		return err_set(e, STM32DFU_E_UNSUPPORTED, "no option-byte table for %s",
+			       fam ? fam->name : "this chip");
+	const struct ob_layout *l = fam->ob;
+	out->layout = l;
+	if (!block || len < l->min_size)
+		return err_set(e, STM32DFU_E_RANGE, "option-byte block of %zu bytes, %s needs at least %u", len,
+			       fam->id, (unsigned)l->min_size);
+	out->short_block = len < l->size;
+	uint32_t vals[OB_MAX_WORDS] = {0};
+	bool present[OB_MAX_WORDS] = {false};
+	for (size_t i = 0; i < l->n_words && i < OB_MAX_WORDS; i++) {
+		const struct ob_word *w = &l->words[i];
+		struct ob_word_check *c = &out->words[out->n_words++];
+		c->word = w;
+		c->has_cpl = w->cpl != OB_CPL_NONE;
+		c->present = present[i] = word_present(w, len);
+		c->ok = true;
+		if (!c->present)
+			continue;
+		word_get(w, block, &c->value, &c->complement);
+		vals[i] = c->value;
+		c->ok = word_cpl_ok(w, c->value, c->complement);
+		if (!c->ok)
+			out->complement_errors++;
+	}
+	for (size_t i = 0; i < l->n_fields && i < OB_MAX_FIELDS; i++) {
+		const struct ob_field *f = &l->fields[i];
+		struct ob_field_value *fv = &out->fields[out->n_fields++];
+		fv->field = f;
+		if (f->word >= l->n_words || !present[f->word])
+			continue;
+		fv->present = true;
+		fv->value = (vals[f->word] >> f->shift) & mask_of(f->width);
+		fv->is_default = fv->value == f->def;
+		describe(l, f, fv->value, fv->meaning, sizeof(fv->meaning));
+		if (f->kind == OB_K_RDP && out->rdp_level < 0)
+			out->rdp_level = ob_rdp_level(l, fv->value);
+	}
+	return 0;
+}
+
+void ob_fix_complements(const struct ob_layout *l, uint8_t *block, size_t len)
+{
+	for (size_t i = 0; i < l->n_words; i++) {
+		uint32_t v, c;
+		if (!word_present(&l->words[i], len))
+			continue;
+		word_get(&l->words[i], block, &v, &c);
+		word_put(&l->words[i], block, v);
+	}
+}
+
+int ob_default_block(const struct chip_family *fam, uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (!fam || !fam->ob)
+		return STM32DFU_E_UNSUPPORTED;
+	const struct ob_layout *l = fam->ob;
+	if (cap < l->size)
+		return STM32DFU_E_RANGE;
+	memset(out, l->fill, l->size);
+	for (size_t i = 0; i < l->n_words; i++)
+		word_put(&l->words[i], out, l->words[i].def);
+	if (out_len)
+		*out_len = l->size;
+	return 0;
+}
+
+int ob_encode_field(const struct chip_family *fam, uint8_t *block, size_t len, const struct ob_field *f,
+		    uint32_t value, struct err *e)
+{
+	const struct ob_layout *l = fam ? fam->ob : NULL;
+	if (!l || !f || f->word >= l->n_words)
+		return err_set(e, STM32DFU_E_INTERNAL, "bad option-byte field");
+	const struct ob_word *w = &l->words[f->word];
+	if (!word_present(w, len))
+		return err_set(e, STM32DFU_E_RANGE, "%s: not in a %zu-byte block", f->name, len);
+	if (value > mask_of(f->width))
+		return err_set(e, STM32DFU_E_USAGE, "%s: 0x%X does not fit in %u bits", f->name,
+			       (unsigned)value, (unsigned)f->width);
+	uint32_t v, c;
+	word_get(w, block, &v, &c);
+	uint32_t m = mask_of(f->width) << f->shift;
+	v = (v & ~m) | ((value << f->shift) & m);
+	word_put(w, block, v);
+	return 0;
+}
+
+const struct ob_field *ob_field_by_name(const struct ob_layout *l, const char *name)
+{
+	if (!l || !name)
+		return NULL;
+	for (size_t i = 0; i < l->n_fields; i++)
+		if (strcasecmp(l->fields[i].name, name) == 0)
+			return &l->fields[i];
+	return NULL;
+}
+
+/* Strict unsigned parse: base 0 ("0x.."/decimal), or base 16 when hex16; whole string. */
+static bool parse_u32(const char *s, int base, uint32_t *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, base);
+	if (errno || *end || v > 0xFFFFFFFFul)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static void list_symbols(const struct ob_field *f, char *buf, size_t len)
+{
+	size_t pos = 0;
+	buf[0] = 0;
+	for (const struct ob_value_name *n = f->values; n && n->meaning && pos < len; n++)
+		if (n->name)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "", n->name);
+}
+
+static int parse_value(const struct ob_layout *l, const struct ob_field *f, const char *s, uint32_t *out,
+		       struct err *e)
+{
+	for (const struct ob_value_name *n = f->values; n && n->meaning; n++)
+		if (n->name && strcasecmp(n->name, s) == 0) {
+			*out = n->value;
+			return 0;
+		}
+	uint32_t v;
+	if (f->kind == OB_K_RDP) {
+		/* 0/1/2 are levels; anything else is the raw byte in hex ("AA", "0xCC"). */
+		if (strcmp(s, "0") == 0) {
+			*out = l->rdp_level0;
+			return 0;
+		}
+		if (strcmp(s, "1") == 0) {
+			*out = 0x55; /* HAL OB_RDP_LEVEL_1 (protocol.md §7.1) */
+			return 0;
+		}
+		if (strcmp(s, "2") == 0) {
+			if (!l->has_rdp2)
+				return err_set(e, STM32DFU_E_USAGE, "RDP: this family has no level 2");
+			*out = 0xCC;
+			return 0;
+		}
+		if (!parse_u32(s, 16, &v) || v > 0xFF) {
+			err_set(e, STM32DFU_E_USAGE, "RDP: '%s' is not 0, 1, 2 or a hex byte", s);
+			err_hint(e, "use RDP=0 (0xAA), RDP=1, RDP=2 (0xCC, permanent) or a byte like RDP=AA");
+			return e ? e->code : STM32DFU_E_USAGE;
+		}
+		*out = v;
+		return 0;
+	}
+	if (!parse_u32(s, 0, &v)) {
+		char syms[160];
+		list_symbols(f, syms, sizeof(syms));
+		err_set(e, STM32DFU_E_USAGE, "%s: '%s' is not a number%s", f->name, s,
+			syms[0] ? " or a known name" : "");
+		if (syms[0])
+			err_hint(e, "%s accepts %s, or a number", f->name, syms);
+		return e ? e->code : STM32DFU_E_USAGE;
+	}
+	/* A full address for BOOT_ADDx: convert when aligned. */
+	if ((f->kind == OB_K_BOOT_ADDR_F7 || f->kind == OB_K_BOOT_ADDR_H7) && v > 0xFFFF) {
+		unsigned sh = f->kind == OB_K_BOOT_ADDR_F7 ? 14 : 16;
+		if (v & ((1u << sh) - 1u))
+			return err_set(e, STM32DFU_E_USAGE, "%s: address 0x%08X is not %u KiB aligned", f->name,
+				       (unsigned)v, (1u << sh) / 1024);
+		v >>= sh;
+	}
+	if (v > mask_of(f->width))
+		return err_set(e, STM32DFU_E_USAGE, "%s: %s is out of range (0..0x%X)", f->name, s,
+			       (unsigned)mask_of(f->width));
+	*out = v;
+	return 0;
+}
+
+int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
+	   size_t n_assigns, uint8_t *out, struct err *e)
+{
+	if (!fam || !fam->ob)
+		return err_set(e, STM32DFU_E_UNSUPPORTED, "no option-byte table for %s", fam ? fam->name : "chip");
+	const struct ob_layout *l = fam->ob;
+	if (!l->writable)
+		return err_set(e, STM32DFU_E_UNSUPPORTED, "%s option bytes are decode-only in stm32dfu", fam->id);
+	if (len < l->min_size)
+		return err_set(e, STM32DFU_E_RANGE, "option-byte block of %zu bytes, need %u", len,
+			       (unsigned)l->min_size);
+	if (out != old)
+		memmove(out, old, len);
+	for (size_t i = 0; i < n_assigns; i++) {
+		const char *a = assigns[i];
+		const char *eq = a ? strchr(a, '=') : NULL;
+		char name[40];
+		if (!eq || eq == a || (size_t)(eq - a) >= sizeof(name))
+			return err_set(e, STM32DFU_E_USAGE, "'%s': expected FIELD=VALUE", a ? a : "");
+		memcpy(name, a, (size_t)(eq - a));
+		name[eq - a] = 0;
+		const char *vs = eq + 1;
+		const struct ob_field *f = ob_field_by_name(l, name);
+		int bit = -1;
+		if (!f) {
+			/* nWRP3=0: one bit of a write-protection mask */
+			for (size_t k = 0; k < l->n_fields && !f; k++) {
+				const struct ob_field *c = &l->fields[k];
+				size_t nl = strlen(c->name);
+				uint32_t idx;
+				if (c->kind != OB_K_NWRP || strncasecmp(name, c->name, nl) != 0 || !name[nl] ||
+				    !isdigit((unsigned char)name[nl]) || !parse_u32(name + nl, 10, &idx) ||
+				    idx >= c->width)
+					continue;
+				f = c;
+				bit = (int)idx;
+			}
+		}
+		if (!f) {
+			err_set(e, STM32DFU_E_USAGE, "unknown option-byte field '%s' for %s", name, fam->id);
+			err_hint(e, "'stm32dfu ob show' lists the fields");
+			return e ? e->code : STM32DFU_E_USAGE;
+		}
+		uint32_t v = 0;
+		if (bit >= 0) {
+			uint32_t b, cur, c;
+			if (!parse_u32(vs, 0, &b) || b > 1)
+				return err_set(e, STM32DFU_E_USAGE, "%s: '%s' must be 0 (protected) or 1", name, vs);
+			if (!word_present(&l->words[f->word], len))
+				return err_set(e, STM32DFU_E_RANGE, "%s: not in this block", name);
+			word_get(&l->words[f->word], out, &cur, &c);
+			v = (cur >> f->shift) & mask_of(f->width);
+			v = b ? (v | (1u << bit)) : (v & ~(1u << bit));
+		} else {
+			int rc = parse_value(l, f, vs, &v, e);
+			if (rc)
+				return rc;
+		}
+		int rc = ob_encode_field(fam, out, len, f, v, e);
+		if (rc)
+			return rc;
+	}
+	ob_fix_complements(l, out, len);
+	return 0;
+}
+
+void ob_diff(const struct chip_family *fam, const uint8_t *old, const uint8_t *new_block, size_t len,
+	     struct ob_diff *out)
+{
+	struct ob_decoded a, b;
+	memset(out, 0, sizeof(*out));
+	if (ob_decode(fam, old, len, &a, NULL) || ob_decode(fam, new_block, len, &b, NULL))
+		return;
+	for (size_t i = 0; i < a.n_fields && i < b.n_fields; i++) {
+		if (!a.fields[i].present || !b.fields[i].present || a.fields[i].value == b.fields[i].value)
+			continue;
+		struct ob_change *c = &out->changes[out->n++];
+		c->field = a.fields[i].field;
+		c->old_value = a.fields[i].value;
+		c->new_value = b.fields[i].value;
+	}
+	for (size_t i = 0; i < a.n_words && i < b.n_words; i++)
+		if (!a.words[i].ok && b.words[i].ok)
+			out->complements_repaired++;
+}
+
+static const struct ob_field_value *find_kind(const struct ob_decoded *d, enum ob_kind k, size_t nth)
+{
+	for (size_t i = 0; i < d->n_fields; i++)
+		if (d->fields[i].present && d->fields[i].field->kind == k && nth-- == 0)
+			return &d->fields[i];
+	return NULL;
+}
+
+/* Is flash sector/page-group index idx write-protected? */
+static bool sector_protected(const struct ob_decoded *d, unsigned idx)
+{
+	unsigned base = 0;
+	for (size_t i = 0; i < d->n_fields; i++) {
+		const struct ob_field_value *fv = &d->fields[i];
+		if (fv->field->kind == OB_K_WRP_START && idx == 0 && fv->present && i + 1 < d->n_fields &&
+		    d->fields[i + 1].present && fv->value == 0 && d->fields[i + 1].value >= fv->value)
+			return true; /* L4/G0/G4 area [start, end] covering page 0 */
+		if (fv->field->kind != OB_K_NWRP || !fv->present)
+			continue;
+		if (idx < base + fv->field->width)
+			return !(fv->value & (1u << (idx - base)));
+		base += fv->field->width;
+	}
+	return false;
+}
+
+/* Flash sectors holding the reset vector: [0] always (boot from flash base), or per BOOT_ADDx (F7). */
+static size_t boot_sectors(const struct chip_family *fam, const struct ob_decoded *d, unsigned *idx)
+{
+	size_t n = 0;
+	bool any = false;
+	for (size_t k = 0; k < 2; k++) {
+		const struct ob_field_value *fv = find_kind(d, OB_K_BOOT_ADDR_F7, k);
+		if (!fv)
+			fv = find_kind(d, OB_K_BOOT_ADDR_H7, k);
+		if (!fv)
+			break;
+		any = true;
+		uint32_t a = boot_addr(fv->field, fv->value), off;
+		uint32_t size = chip_family_flash_bytes(fam);
+		if (a >= 0x00200000 && a < 0x00200000 + size && fv->field->kind == OB_K_BOOT_ADDR_F7)
+			off = a - 0x00200000; /* F7 ITCM alias of the flash */
+		else if (a >= fam->flash_base && a - fam->flash_base < size)
+			off = a - fam->flash_base;
+		else
+			continue;
+		int s = chip_family_sector_of(fam, off);
+		if (s >= 0)
+			idx[n++] = (unsigned)s;
+	}
+	if (!any)
+		idx[n++] = 0;
+	return n;
+}
+
+/* Can the BOOT pin (or the option bits) still select the ROM bootloader? */
+static bool boot_path(const struct ob_decoded *d)
+{
+	const struct ob_field_value *a0 = find_kind(d, OB_K_BOOT_ADDR_F7, 0);
+	const struct ob_field_value *a1 = find_kind(d, OB_K_BOOT_ADDR_F7, 1);
+	if (a0 || a1) {
+		/* AN2606 Pattern 8: the ROM runs when the selected BOOT_ADDx = 0x0040 (protocol.md §3.5). */
+		bool ok = (a0 && a0->value == 0x0040) || (a1 && a1->value == 0x0040);
+		const struct ob_field_value *db = find_kind(d, OB_K_NDBOOT, 0);
+		const struct ob_field_value *dk = find_kind(d, OB_K_NDBANK, 0);
+		/* Pattern 9 (F76x): dual boot in dual-bank mode may jump to a bank instead; UNCONFIRMED. */
+		if (db && dk && db->value == 0 && dk->value == 0)
+			ok = false;
+		return ok;
+	}
+	const struct ob_field_value *s0 = find_kind(d, OB_K_SWBOOT_0OPT, 0);
+	const struct ob_field_value *s1 = find_kind(d, OB_K_SWBOOT_1OPT, 0);
+	const struct ob_field_value *n0 = find_kind(d, OB_K_NBOOT0, 0);
+	const struct ob_field_value *n1 = find_kind(d, OB_K_NBOOT1, 0);
+	bool from_option = (s0 && s0->value == 0) || (s1 && s1->value == 1);
+	/* System memory needs BOOT0 = 1 (nBOOT0 = 0 when taken from the option) and nBOOT1 = 1. */
+	if (n1 && n1->value == 0 && (s0 || s1))
+		return false;
+	if (from_option && n0 && n0->value == 1)
+		return false;
+	return true;
+}
+
+const char *ob_confirm_flag(unsigned flag)
+{
+	switch (flag) {
+	case OB_CONFIRM_RDP2: return "--i-understand-rdp2-is-permanent";
+	case OB_CONFIRM_RDP1: return "--i-understand-rdp1-needs-mass-erase";
+	case OB_CONFIRM_WRP_BOOT: return "--i-understand-boot-sector-write-protect";
+	case OB_CONFIRM_NO_BOOTLOADER: return "--i-understand-bootloader-unreachable";
+	case OB_CONFIRM_RDP_REGRESSION: return "--i-understand-rdp0-erases-flash";
+	default: return "?";
+	}
+}
+
+static const char *confirm_risk(unsigned flag)
+{
+	switch (flag) {
+	case OB_CONFIRM_RDP2: return "RDP level 2 is permanent: the chip can never be read, debugged or unprotected again";
+	case OB_CONFIRM_RDP1: return "RDP level 1 blocks reads; removing it needs Read Unprotect, which mass-erases the flash";
+	case OB_CONFIRM_WRP_BOOT: return "this write-protects the flash sector holding the reset vector (the running code)";
+	case OB_CONFIRM_NO_BOOTLOADER: return "after this no BOOT pin setting or option bit leads back into the ROM bootloader";
+	case OB_CONFIRM_RDP_REGRESSION: return "going from RDP level 1 to level 0 mass-erases the flash";
+	default: return "risky option-byte change";
+	}
+}
+
+int ob_guard(const struct chip_family *fam, const uint8_t *old, const uint8_t *new_block, size_t len,
+	     unsigned given, unsigned *required, struct err *e)
+{
+	struct ob_decoded a, b;
+	unsigned need = 0;
+	if (required)
+		*required = 0;
+	int rc = ob_decode(fam, old, len, &a, e);
+	if (rc || (rc = ob_decode(fam, new_block, len, &b, e)))
+		return rc;
+	if (b.rdp_level == 2 && a.rdp_level != 2)
+		need |= OB_CONFIRM_RDP2;
+	else if (b.rdp_level == 1 && a.rdp_level == 0)
+		need |= OB_CONFIRM_RDP1;
+	else if (b.rdp_level == 0 && a.rdp_level == 1)
+		need |= OB_CONFIRM_RDP_REGRESSION;
+	unsigned idx[2];
+	size_t n = boot_sectors(fam, &b, idx);
+	for (size_t i = 0; i < n; i++)
+		if (sector_protected(&b, idx[i]) && !sector_protected(&a, idx[i]))
+			need |= OB_CONFIRM_WRP_BOOT;
+	if (boot_path(&a) && !boot_path(&b))
+		need |= OB_CONFIRM_NO_BOOTLOADER;
+	if (required)
+		*required = need;
+	unsigned missing = need & ~given;
+	if (!missing)
+		return 0;
+	for (unsigned bit = 1; bit; bit <<= 1)
+		if (missing & bit) {
+			err_set(e, STM32DFU_E_NEEDS_CONFIRMATION, "%s: %s", fam->id, confirm_risk(bit));
+			err_hint(e, "add %s if this is what you want", ob_confirm_flag(bit));
+			break;
+		}
+	return STM32DFU_E_NEEDS_CONFIRMATION;
+}

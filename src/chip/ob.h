@@ -1,0 +1,173 @@
+/*
+ * Option bytes: one table-driven engine plus per-family field tables (ob_tables_f.c, ob_tables_lgh.c).
+ * A "block" is the OB area exactly as the DFU ROM exposes it on the OB alt setting (e.g. F74x: 32 bytes
+ * at 0x1FFF0000). Fields are read from "words": each word has a value and, on most families, a stored
+ * bitwise complement that the decoder checks and reports (never hides), and that ob_set rebuilds.
+ */
+#ifndef CHIP_OB_H
+#define CHIP_OB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chip/chip.h"
+#include "core/err.h"
+
+/* Where a word's complement lives. */
+enum ob_cpl {
+	OB_CPL_NONE,    /* no complement (H7 registers; F4, see ob_tables_f.c) */
+	OB_CPL_HIGH16,  /* 32-bit LE word: value in bits 15:0, ~value in bits 31:16 (F7) */
+	OB_CPL_NEXT32,  /* 32-bit LE value, ~value in the next 32-bit word (L4, G0, G4) */
+	OB_CPL_BYTE,    /* one byte, ~byte in the next byte (F0, F1, F3) */
+};
+
+struct ob_word {
+	const char *name;    /* "OPTCR[15:0]", "OPTR" */
+	uint16_t offset;     /* byte offset in the block */
+	uint8_t bits;        /* value width: 8, 16 or 32 */
+	enum ob_cpl cpl;
+	uint32_t def;        /* factory value of the whole word (reserved bits included) */
+};
+
+/* What a field means to the guards and to the value parser. */
+enum ob_kind {
+	OB_K_PLAIN,
+	OB_K_RDP,            /* 8-bit read protection: level0 value, 0xCC = level 2, else level 1 */
+	OB_K_NWRP,           /* mask, bit i = 0: sector/group i write-protected */
+	OB_K_WRP_START,      /* L4/G0/G4 WRP area start page; paired with the next field (end) */
+	OB_K_WRP_END,
+	OB_K_BOOT_ADDR_F7,   /* BOOT_ADDx = address[29:14] */
+	OB_K_BOOT_ADDR_H7,   /* BOOT_ADDx = address[31:16] */
+	OB_K_SWBOOT_0OPT,    /* nSWBOOT0 (L4/G4), BOOT_SEL (F0): 0 = BOOT0 from the nBOOT0 option bit */
+	OB_K_SWBOOT_1OPT,    /* nBOOT_SEL (G0): 1 = BOOT0 from the nBOOT0 option bit */
+	OB_K_NBOOT0,         /* nBOOT0 option bit */
+	OB_K_NBOOT1,
+	OB_K_NDBOOT,         /* F76x dual boot */
+	OB_K_NDBANK,
+};
+
+struct ob_value_name {
+	uint32_t value;
+	const char *name;     /* symbolic value accepted by ob_set ("off", "sysmem"); NULL = none */
+	const char *meaning;
+};
+
+enum ob_danger { OB_SAFE, OB_CAUTION, OB_DANGER };
+
+struct ob_field {
+	const char *name;     /* as CubeProgrammer / the RM name it */
+	uint8_t word;         /* index into the layout's words */
+	uint8_t shift, width;
+	uint32_t def;         /* factory default */
+	enum ob_kind kind;
+	enum ob_danger danger;
+	const char *desc;
+	const struct ob_value_name *values; /* terminated by .meaning == NULL; may be NULL */
+};
+
+struct ob_layout {
+	const char *id;              /* "F74x" */
+	uint32_t address;            /* DFU OB address */
+	uint16_t size;               /* full block size */
+	uint16_t min_size;           /* a shorter block (first zone) still decodes what it covers */
+	uint8_t rdp_level0;          /* 0xAA, or 0xA5 on F1 */
+	bool has_rdp2;               /* 0xCC = level 2 exists */
+	bool writable;               /* ob_set supported */
+	uint8_t fill;                /* byte for gaps in a built default block */
+	const struct ob_word *words;
+	size_t n_words;
+	const struct ob_field *fields;
+	size_t n_fields;
+	const char *source;
+	const char *note;            /* what is UNCONFIRMED, or NULL */
+};
+
+extern const struct ob_layout ob_layout_f0f3, ob_layout_f1, ob_layout_f4, ob_layout_f72x,
+	ob_layout_f74x, ob_layout_f76x, ob_layout_l4, ob_layout_g0, ob_layout_g4, ob_layout_h7;
+
+#define OB_MAX_FIELDS 48
+#define OB_MAX_WORDS 16
+
+struct ob_field_value {
+	const struct ob_field *field;
+	bool present;          /* false when the block is too short to hold the field */
+	uint32_t value;
+	bool is_default;
+	char meaning[96];
+};
+
+struct ob_word_check {
+	const struct ob_word *word;
+	bool present;
+	bool has_cpl;
+	uint32_t value, complement;
+	bool ok;               /* complement matches (true when the word has none) */
+};
+
+struct ob_decoded {
+	const struct ob_layout *layout;
+	size_t n_fields;
+	struct ob_field_value fields[OB_MAX_FIELDS];
+	size_t n_words;
+	struct ob_word_check words[OB_MAX_WORDS];
+	unsigned complement_errors;  /* words whose complement does not match */
+	bool short_block;            /* len < layout size: some fields absent */
+	int rdp_level;               /* 0, 1, 2, or -1 if no RDP field present */
+};
+
+/* Decodes block (len bytes). Returns 0, or STM32DFU_E_UNSUPPORTED (no layout) / E_RANGE (len < min). */
+int ob_decode(const struct chip_family *fam, const uint8_t *block, size_t len, struct ob_decoded *out,
+	      struct err *e);
+/* Writes the family's factory-default block (layout size bytes) to out (cap bytes). */
+int ob_default_block(const struct chip_family *fam, uint8_t *out, size_t cap, size_t *out_len);
+/* Copies old to out and stores value into the named field, recomputing every complement. */
+int ob_encode_field(const struct chip_family *fam, uint8_t *block, size_t len, const struct ob_field *f,
+		    uint32_t value, struct err *e);
+/* Rewrites every complement of block from its value (ob_set does this for the new block). */
+void ob_fix_complements(const struct ob_layout *l, uint8_t *block, size_t len);
+
+/*
+ * Parses "FIELD=VALUE" assignments, validates each (name, width, symbolic values: RDP=0/1/2 or AA/CC,
+ * BOR_LEV=off/1/2/3, BOOT_ADD0=flash|sysmem|0x2000|0x08000000, nWRP3=0 for one bit), and builds the
+ * new block with complements from old. out may equal old. Errors: E_USAGE (bad name/value, with hint),
+ * E_UNSUPPORTED (family decode-only).
+ */
+int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
+	   size_t n_assigns, uint8_t *out, struct err *e);
+/* Looks up a field by name (case-insensitive), NULL if none. */
+const struct ob_field *ob_field_by_name(const struct ob_layout *l, const char *name);
+
+struct ob_change {
+	const struct ob_field *field;
+	uint32_t old_value, new_value;
+};
+struct ob_diff {
+	size_t n;
+	struct ob_change changes[OB_MAX_FIELDS];
+	unsigned complements_repaired;  /* words whose complement was wrong in old and right in new */
+};
+void ob_diff(const struct chip_family *fam, const uint8_t *old, const uint8_t *new_block, size_t len,
+	     struct ob_diff *out);
+
+/* Confirmation flags: each names the risk. */
+enum {
+	OB_CONFIRM_RDP2 = 1u << 0,          /* level 2 is permanent */
+	OB_CONFIRM_RDP1 = 1u << 1,          /* reads need Read Unprotect, which mass-erases */
+	OB_CONFIRM_WRP_BOOT = 1u << 2,      /* write-protects the sector the reset vector lives in */
+	OB_CONFIRM_NO_BOOTLOADER = 1u << 3, /* no BOOT pin / option path back into the ROM */
+	OB_CONFIRM_RDP_REGRESSION = 1u << 4,/* level 1 -> 0 mass-erases the flash */
+};
+/* The command-line flag for one OB_CONFIRM_* bit ("--i-understand-rdp2-is-permanent"). */
+const char *ob_confirm_flag(unsigned flag);
+/*
+ * Which confirmations going from old to new needs (*required, may be NULL). If any is missing from
+ * given: STM32DFU_E_NEEDS_CONFIRMATION with a message naming the risk and the flag; else 0.
+ */
+int ob_guard(const struct chip_family *fam, const uint8_t *old, const uint8_t *new_block, size_t len,
+	     unsigned given, unsigned *required, struct err *e);
+
+/* Read protection level of a block (0/1/2), -1 if the family has no RDP field. */
+int ob_rdp_level(const struct ob_layout *l, uint32_t rdp);
+
+#endif

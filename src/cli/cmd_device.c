@@ -1,0 +1,502 @@
+/* list, info, read, write, verify, erase, leave */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/session.h"
+#include "core/log.h"
+#include "image/image.h"
+
+int cli_cmd_list(struct cli_ctx *c);
+int cli_cmd_info(struct cli_ctx *c);
+int cli_cmd_read(struct cli_ctx *c);
+int cli_cmd_write(struct cli_ctx *c);
+int cli_cmd_verify(struct cli_ctx *c);
+int cli_cmd_erase(struct cli_ctx *c);
+int cli_cmd_leave(struct cli_ctx *c);
+
+static bool json_mode(const struct cli_ctx *c)
+{
+	return c->args.given[OPT_JSON];
+}
+
+static bool quiet(const struct cli_ctx *c)
+{
+	return c->args.given[OPT_QUIET] || json_mode(c);
+}
+
+static double seconds(uint64_t us)
+{
+	return (double)us / 1e6;
+}
+
+int cli_cmd_list(struct cli_ctx *c)
+{
+	if (c->args.npos)
+		return cli_usage_error(c, "list takes no arguments");
+	struct ops_open_opts o;
+	cli_open_opts(c, &o);
+	struct ops_listed *l = NULL;
+	size_t n = 0;
+	int rc = ops_list(&o, &l, &n, &c->err);
+	if (rc < 0)
+		return cli_fail(c, rc);
+	if (json_mode(c)) {
+		struct json j;
+		json_init(&j, c->out);
+		json_arr_begin(&j);
+		for (size_t i = 0; i < n; i++) {
+			json_obj_begin(&j);
+			json_kuint(&j, "vid", l[i].info.vid);
+			json_kuint(&j, "pid", l[i].info.pid);
+			json_kstr(&j, "serial", l[i].info.serial);
+			json_kstr(&j, "path", l[i].info.path);
+			json_kuint(&j, "devnum", l[i].info.devnum);
+			json_kuint(&j, "bcd_device", l[i].info.bcd_device);
+			json_kbool(&j, "opened", l[i].opened);
+			if (!l[i].opened)
+				json_kstr(&j, "error", l[i].error);
+			json_kuint(&j, "dfu_version", l[i].dfu_version);
+			json_kuint(&j, "transfer_size", l[i].transfer_size);
+			json_kbool(&j, "serial_shared", l[i].serial_shared);
+			cli_json_alts(&j, l[i].alts, l[i].n_alts);
+			cli_json_identity(&j, l[i].info.serial, &l[i].id);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_end(&j);
+	} else {
+		if (n == 0)
+			fprintf(c->out, "no DFU device found\n");
+		for (size_t i = 0; i < n; i++) {
+			const struct ops_listed *d = &l[i];
+			fprintf(c->out, "%s[%04x:%04x] %s  path %s  %s  DFU %x.%02x%s  transfer size %u\n", i ? "\n" : "",
+			        d->info.vid, d->info.pid, d->info.product, d->info.path, d->info.serial,
+			        d->dfu_version >> 8, d->dfu_version & 0xFF, d->dfu_version == 0x011A ? " (DfuSe)" : "",
+			        d->transfer_size);
+			if (!d->opened) {
+				fprintf(c->out, "  cannot open: %s\n", d->error);
+				continue;
+			}
+			cli_print_identity_text(c->out, d->info.serial, &d->id);
+			cli_print_alts_text(c->out, d->alts, d->n_alts);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (l[i].serial_shared)
+				fprintf(c->errf,
+				        "stm32dfu: warning: %s reports serial %s like another attached device; tell them apart "
+				        "with -p %s or -S <UID>\n",
+				        l[i].info.path, l[i].info.serial, l[i].info.path);
+	}
+	free(l);
+	return EXIT_OK;
+}
+
+int cli_cmd_info(struct cli_ctx *c)
+{
+	if (c->args.npos)
+		return cli_usage_error(c, "info takes no arguments");
+	struct ops_session *s;
+	int rc = cli_open(c, &s, NULL);
+	if (rc)
+		return rc;
+	ops_identify(s);
+	const struct tp_info *ti = &s->tp->info;
+	if (json_mode(c)) {
+		struct json j;
+		json_init(&j, c->out);
+		json_obj_begin(&j);
+		json_kuint(&j, "vid", ti->vid);
+		json_kuint(&j, "pid", ti->pid);
+		json_kstr(&j, "path", ti->path);
+		json_kstr(&j, "product", ti->product);
+		json_kuint(&j, "bcd_device", ti->bcd_device);
+		json_kuint(&j, "transfer_size", s->dfu->transfer_size);
+		json_kstr(&j, "initial_state", dfu_state_name(s->initial.bState));
+		json_kstr(&j, "initial_status", dfu_status_name(s->initial.bStatus));
+		cli_json_identity(&j, ti->serial, &s->id);
+		cli_json_alts(&j, s->dfu->alts, s->dfu->n_alts);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", ti->vid, ti->pid, ti->product,
+		        ti->path, ti->bcd_device, s->dfu->transfer_size);
+		cli_print_identity_text(c->out, ti->serial, &s->id);
+		if (s->initial.bState == dfuERROR)
+			fprintf(c->out, "  state    found in dfuERROR (%s), cleared\n", dfu_status_name(s->initial.bStatus));
+		cli_print_alts_text(c->out, s->dfu->alts, s->dfu->n_alts);
+	}
+	ops_close(s);
+	return EXIT_OK;
+}
+
+static int parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len)
+{
+	if (c->args.npos != 2 || !cli_parse_u32(c->args.pos[0], addr) || !cli_parse_u32(c->args.pos[1], len) || !*len)
+		return cli_usage_error(c, "%s needs ADDR LEN, e.g. 0x08000000 64K", what);
+	return 0;
+}
+
+int cli_cmd_read(struct cli_ctx *c)
+{
+	uint32_t addr, len;
+	if (parse_addr_len(c, "read", &addr, &len))
+		return EXIT_USAGE;
+	const char *outpath = c->args.value[OPT_OUTPUT];
+	if (!outpath)
+		return cli_usage_error(c, "read needs -o FILE (.bin, .hex or .srec)");
+	struct img_save_opts so;
+	img_save_opts_init(&so);
+	if (img_format_from_name(outpath) == IMG_FMT_UNKNOWN)
+		return cli_usage_error(c, "-o %s: name the file .bin, .hex, .srec or .dfu", outpath);
+	int alt = -1;
+	if (c->args.given[OPT_ALT]) {
+		uint32_t a;
+		if (!cli_parse_u32(c->args.value[OPT_ALT], &a) || a > 255)
+			return cli_usage_error(c, "--alt %s: expected 0 to 255", c->args.value[OPT_ALT]);
+		alt = (int)a;
+	}
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	struct ops_session *s;
+	struct cli_progress prog;
+	int rc = cli_open(c, &s, &prog);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	uint64_t t0 = clock_now_us(s->tp->clock);
+	rc = ops_read(s, alt, addr, buf, len);
+	uint64_t us = clock_now_us(s->tp->clock) - t0;
+	cli_progress_done(&prog);
+	if (rc < 0) {
+		free(buf);
+		rc = cli_fail_session(c, s, rc);
+		ops_close(s);
+		return rc;
+	}
+	ops_close(s);
+	struct img *img = img_new();
+	int err = img ? img_add(img, 0, addr, buf, len, &c->err) : STM32DFU_E_NO_MEMORY;
+	free(buf);
+	if (err == 0)
+		err = img_save_file(outpath, img, &so, &c->err);
+	uint32_t crc = img ? img_crc32(img) : 0;
+	img_free(img);
+	if (err < 0) {
+		cli_fail(c, err);
+		return err == STM32DFU_E_FILE_IO ? EXIT_CANTCREAT : cli_exit_code(err);
+	}
+	if (json_mode(c)) {
+		struct json j;
+		json_init(&j, c->out);
+		json_obj_begin(&j);
+		json_khex32(&j, "address", addr);
+		json_kuint(&j, "bytes", len);
+		json_kstr(&j, "file", outpath);
+		json_khex32(&j, "crc32", crc);
+		json_kdouble(&j, "seconds", seconds(us));
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (!quiet(c)) {
+		fprintf(c->out, "read %" PRIu32 " bytes at 0x%08" PRIX32 " into %s (CRC-32 0x%08" PRIX32 ") in %.2f s\n", len,
+		        addr, outpath, crc, seconds(us));
+	}
+	return EXIT_OK;
+}
+
+/* Loads the image for write/verify, checking the .dfu suffix against the device unless --force. */
+static int load_image(struct cli_ctx *c, struct img **img)
+{
+	if (c->args.npos != 1)
+		return cli_usage_error(c, "%s needs one FILE", c->args.command);
+	struct img_load_opts lo;
+	img_load_opts_init(&lo);
+	if (c->args.given[OPT_ADDRESS]) {
+		lo.has_base = true;
+		lo.base = c->args.address;
+	} else {
+		/* a raw binary goes to the start of flash, as dfu-util -s 0x08000000 does */
+		lo.has_base = true;
+		lo.base = 0x08000000;
+	}
+	int rc = img_load_file(c->args.pos[0], &lo, img, &c->err);
+	if (rc < 0)
+		return cli_fail(c, rc);
+	if ((*img)->n_segs == 0) {
+		img_free(*img);
+		err_set(&c->err, STM32DFU_E_FILE_FORMAT, "%s holds no data", c->args.pos[0]);
+		return cli_fail(c, STM32DFU_E_FILE_FORMAT);
+	}
+	return 0;
+}
+
+static int check_suffix(struct cli_ctx *c, struct ops_session *s, const struct img *img)
+{
+	if (c->args.given[OPT_FORCE] || img_suffix_matches(img, s->tp->info.vid, s->tp->info.pid))
+		return 0;
+	err_set(&c->err, STM32DFU_E_FILE_FORMAT, "%s is made for device %04x:%04x, this one is %04x:%04x",
+	        c->args.pos[0], img->suffix.vid, img->suffix.pid, s->tp->info.vid, s->tp->info.pid);
+	err_hint(&c->err, "use --force if you are sure it fits this chip");
+	return cli_fail(c, STM32DFU_E_FILE_FORMAT);
+}
+
+static void write_summary_text(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s)
+{
+	FILE *o = c->out;
+	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
+	        seconds(r->read.us));
+	fprintf(o, "erase    %u sectors (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
+	        r->erase.bytes, seconds(r->erase.us), r->sectors_skipped);
+	fprintf(o, "program  %" PRIu64 " bytes in %u blocks, %u runs, in %.2f s", r->bytes_programmed, r->blocks, r->runs,
+	        seconds(r->program.us));
+	if (r->program.us)
+		fprintf(o, " (%.1f KiB/s)", (double)r->bytes_programmed / 1024.0 / seconds(r->program.us));
+	fputc('\n', o);
+	if (r->preserved_bytes)
+		fprintf(o, "         %" PRIu64 " bytes outside the image in erased sectors were kept\n", r->preserved_bytes);
+	if (r->verified)
+		fprintf(o, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r->verify.bytes, seconds(r->verify.us));
+	else
+		fprintf(o, "verify   skipped (--no-verify): the write is NOT proven\n");
+	if (s->counters.retries)
+		fprintf(o, "retries  %u\n", s->counters.retries);
+	if (r->left)
+		fprintf(o, "left DFU: the application starts\n");
+}
+
+static void write_json(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s, int rc)
+{
+	struct json j;
+	json_init(&j, c->out);
+	json_obj_begin(&j);
+	json_kstr(&j, "file", c->args.pos[0]);
+	json_kbool(&j, "ok", rc == 0);
+	if (rc) {
+		json_kstr(&j, "error", stm32dfu_errname(rc));
+		json_kstr(&j, "message", s->err.msg);
+	}
+	json_kuint(&j, "image_bytes", r->image_bytes);
+	json_kuint(&j, "sectors_touched", r->sectors_touched);
+	json_kuint(&j, "sectors_erased", r->sectors_erased);
+	json_kuint(&j, "sectors_skipped", r->sectors_skipped);
+	json_kuint(&j, "bytes_programmed", r->bytes_programmed);
+	json_kuint(&j, "blocks", r->blocks);
+	json_kuint(&j, "runs", r->runs);
+	json_kuint(&j, "preserved_bytes", r->preserved_bytes);
+	json_kbool(&j, "verified", r->verified);
+	json_kbool(&j, "left", r->left);
+	json_key(&j, "seconds");
+	json_obj_begin(&j);
+	json_kdouble(&j, "read", seconds(r->read.us));
+	json_kdouble(&j, "erase", seconds(r->erase.us));
+	json_kdouble(&j, "program", seconds(r->program.us));
+	json_kdouble(&j, "verify", seconds(r->verify.us));
+	json_obj_end(&j);
+	json_kuint(&j, "retries", s->counters.retries);
+	if (r->mismatch) {
+		json_khex32(&j, "mismatch_address", r->mismatch_addr);
+		json_key(&j, "blocked_sector");
+		if (r->blocked_sector >= 0)
+			json_int(&j, r->blocked_sector);
+		else
+			json_null(&j);
+	}
+	json_obj_end(&j);
+	json_end(&j);
+}
+
+int cli_cmd_write(struct cli_ctx *c)
+{
+	struct img *img;
+	int rc = load_image(c, &img);
+	if (rc)
+		return rc;
+	struct ops_session *s;
+	struct cli_progress prog;
+	if ((rc = cli_open(c, &s, &prog))) {
+		img_free(img);
+		return rc;
+	}
+	if ((rc = check_suffix(c, s, img))) {
+		img_free(img);
+		ops_close(s);
+		return rc;
+	}
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.verify = !c->args.given[OPT_NO_VERIFY];
+	wo.full = c->args.given[OPT_FULL];
+	wo.leave = c->args.given[OPT_LEAVE];
+	struct ops_write_result r;
+	int err = ops_write(s, img, &wo, &r);
+	cli_progress_done(&prog);
+	if (json_mode(c))
+		write_json(c, &r, s, err);
+	else if (!quiet(c) && err == 0)
+		write_summary_text(c, &r, s);
+	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	img_free(img);
+	ops_close(s);
+	return code;
+}
+
+int cli_cmd_verify(struct cli_ctx *c)
+{
+	struct img *img;
+	int rc = load_image(c, &img);
+	if (rc)
+		return rc;
+	struct ops_session *s;
+	struct cli_progress prog;
+	if ((rc = cli_open(c, &s, &prog)) || (rc = check_suffix(c, s, img))) {
+		img_free(img);
+		if (!rc)
+			ops_close(s);
+		return rc;
+	}
+	struct ops_verify_result r;
+	int err = ops_verify(s, img, &r);
+	cli_progress_done(&prog);
+	if (json_mode(c)) {
+		struct json j;
+		json_init(&j, c->out);
+		json_obj_begin(&j);
+		json_kstr(&j, "file", c->args.pos[0]);
+		json_kbool(&j, "match", err == 0 && r.match);
+		json_kuint(&j, "bytes", r.bytes);
+		json_kuint(&j, "mismatches", r.mismatches);
+		if (r.mismatches)
+			json_khex32(&j, "first_mismatch", r.first_addr);
+		json_kdouble(&j, "seconds", seconds(r.us));
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (!quiet(c) && err == 0) {
+		fprintf(c->out, "verify   %" PRIu64 " bytes in %.2f s: the chip holds %s\n", r.bytes, seconds(r.us),
+		        c->args.pos[0]);
+	}
+	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	img_free(img);
+	ops_close(s);
+	return code;
+}
+
+/* "0-3,5" -> sector numbers */
+static int parse_sector_list(struct cli_ctx *c, const char *s, unsigned *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			return cli_usage_error(c, "--sectors %s: expected numbers and ranges like 0-3,5", s);
+		p = end;
+		if (*p == '-') {
+			b = strtoul(p + 1, &end, 10);
+			if (end == p + 1 || b < a)
+				return cli_usage_error(c, "--sectors %s: a range must read low-high", s);
+			p = end;
+		}
+		for (unsigned long k = a; k <= b; k++) {
+			if (*n >= cap || k > 65535)
+				return cli_usage_error(c, "--sectors %s: too many sectors", s);
+			out[(*n)++] = (unsigned)k;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return cli_usage_error(c, "--sectors %s: expected ',' at '%s'", s, p);
+	}
+	return *n ? 0 : cli_usage_error(c, "--sectors needs a list");
+}
+
+int cli_cmd_erase(struct cli_ctx *c)
+{
+	int modes = c->args.given[OPT_ALL] + c->args.given[OPT_SECTORS] + (c->args.npos > 0);
+	if (modes != 1)
+		return cli_usage_error(c, "erase needs exactly one of --all, ADDR LEN, or --sectors LIST");
+	uint32_t addr = 0, len = 0;
+	unsigned list[1024];
+	size_t n = 0;
+	if (c->args.npos && parse_addr_len(c, "erase", &addr, &len))
+		return EXIT_USAGE;
+	if (c->args.given[OPT_SECTORS] && parse_sector_list(c, c->args.value[OPT_SECTORS], list, 1024, &n))
+		return EXIT_USAGE;
+	if (c->args.given[OPT_ALL] && !c->args.given[OPT_YES]) {
+		err_set(&c->err, STM32DFU_E_NEEDS_CONFIRMATION, "erase --all erases the whole flash");
+		err_hint(&c->err, "add --yes to confirm");
+		return cli_fail(c, STM32DFU_E_NEEDS_CONFIRMATION);
+	}
+	struct ops_session *s;
+	struct cli_progress prog;
+	int rc = cli_open(c, &s, &prog);
+	if (rc)
+		return rc;
+	uint64_t t0 = clock_now_us(s->tp->clock);
+	unsigned erased = 0;
+	int err;
+	if (c->args.given[OPT_ALL]) {
+		err = ops_mass_erase(s);
+	} else if (n) {
+		err = ops_erase_sectors(s, list, n);
+		erased = (unsigned)n;
+	} else {
+		err = ops_erase_range(s, addr, len, &erased);
+	}
+	uint64_t us = clock_now_us(s->tp->clock) - t0;
+	cli_progress_done(&prog);
+	if (err == 0) {
+		if (json_mode(c)) {
+			struct json j;
+			json_init(&j, c->out);
+			json_obj_begin(&j);
+			json_kbool(&j, "mass_erase", c->args.given[OPT_ALL]);
+			json_kuint(&j, "sectors", erased);
+			json_kdouble(&j, "seconds", seconds(us));
+			json_obj_end(&j);
+			json_end(&j);
+		} else if (!quiet(c)) {
+			if (c->args.given[OPT_ALL])
+				fprintf(c->out, "erase    whole flash in %.2f s\n", seconds(us));
+			else
+				fprintf(c->out, "erase    %u sector%s in %.2f s\n", erased, erased == 1 ? "" : "s", seconds(us));
+		}
+	}
+	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	ops_close(s);
+	return code;
+}
+
+int cli_cmd_leave(struct cli_ctx *c)
+{
+	uint32_t addr = 0;
+	bool have = false;
+	if (c->args.npos > 1 || (c->args.npos == 1 && !cli_parse_u32(c->args.pos[0], &addr)))
+		return cli_usage_error(c, "leave takes an optional ADDR (where the vector table is)");
+	have = c->args.npos == 1;
+	struct ops_session *s;
+	int rc = cli_open(c, &s, NULL);
+	if (rc)
+		return rc;
+	bool probably = false;
+	int err = ops_leave(s, have, addr, &probably);
+	if (err == 0) {
+		if (json_mode(c)) {
+			struct json j;
+			json_init(&j, c->out);
+			json_obj_begin(&j);
+			json_kbool(&j, "left", true);
+			json_kbool(&j, "confirmed", !probably);
+			json_obj_end(&j);
+			json_end(&j);
+		} else if (!quiet(c)) {
+			fprintf(c->out, "%s\n", probably ? "left DFU (the device went away before confirming, as ROMs do)"
+			                                 : "left DFU: the application starts");
+		}
+	}
+	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	ops_close(s);
+	return code;
+}

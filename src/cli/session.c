@@ -1,0 +1,222 @@
+#include "cli/session.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/rd.h"
+
+void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
+{
+	ops_open_opts_init(o);
+	const struct cli_args *a = &c->args;
+	if (a->any_device_id) {
+		o->match.have_vid = o->match.have_pid = false;
+	} else {
+		o->match.vid = a->vid;
+		o->match.pid = a->pid;
+	}
+	o->match.path = a->value[OPT_PATH];
+	o->selector = a->value[OPT_SERIAL];
+	if (a->given[OPT_SIM]) {
+		o->sim_spec = a->value[OPT_SIM] ? a->value[OPT_SIM] : "";
+		o->sim_persist = true;
+	}
+	o->trace_path = a->value[OPT_TRACE];
+	o->retries = a->retries;
+}
+
+int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)
+{
+	struct ops_open_opts o;
+	cli_open_opts(c, &o);
+	int rc = ops_open(&o, s, &c->err);
+	if (rc < 0) {
+		if (rc == STM32DFU_E_NO_DEVICE && !c->err.hint[0])
+			err_hint(&c->err, "is the chip in DFU mode (BOOT0 high, USB connected)? 'stm32dfu list' shows "
+			                  "what is attached; --sim uses the emulator");
+		return cli_fail(c, rc);
+	}
+	if (prog) {
+		cli_progress_init(prog, c->errf, c->tty && !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
+		ops_set_progress(*s, cli_progress_cb, prog);
+	}
+	return 0;
+}
+
+int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc)
+{
+	c->err = s->err;
+	if (!c->err.code)
+		c->err.code = rc;
+	return cli_fail(c, rc);
+}
+
+void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%08" PRIX32 " %08" PRIX32 " %08" PRIX32, get_le32(uid), get_le32(uid + 4), get_le32(uid + 8));
+}
+
+void cli_size_text(char *buf, size_t cap, uint64_t bytes)
+{
+	if (bytes >= 1024u * 1024u && bytes % (1024u * 1024u) == 0)
+		snprintf(buf, cap, "%" PRIu64 " MiB", bytes / (1024u * 1024u));
+	else if (bytes >= 1024u && bytes % 1024u == 0)
+		snprintf(buf, cap, "%" PRIu64 " KiB", bytes / 1024u);
+	else
+		snprintf(buf, cap, "%" PRIu64 " B", bytes);
+}
+
+static void groups_text(char *buf, size_t cap, const struct layout_region *r)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned g = 0; g < r->n_groups && used < cap; g++) {
+		char sz[32];
+		cli_size_text(sz, sizeof sz, r->groups[g].size);
+		int n = snprintf(buf + used, cap - used, "%s%" PRIu32 " x %s", g ? ", " : "", r->groups[g].count, sz);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct dfu_alt *a = &alts[i];
+		if (!a->have_layout) {
+			fprintf(o, "  alt %u  \"%s\"%s%s\n", a->alt, a->name, a->layout_error[0] ? ": " : "", a->layout_error);
+			continue;
+		}
+		for (unsigned r = 0; r < a->layout.n_regions; r++) {
+			const struct layout_region *rg = &a->layout.regions[r];
+			char total[32], groups[160];
+			cli_size_text(total, sizeof total, rg->length);
+			groups_text(groups, sizeof groups, rg);
+			fprintf(o, "  alt %u  %-16s 0x%08" PRIX32 "  %-9s (%s)\n", a->alt, r ? "" : a->layout.name, rg->start,
+			        total, groups);
+		}
+	}
+}
+
+void cli_json_alts(struct json *j, const struct dfu_alt *alts, unsigned n)
+{
+	json_key(j, "alts");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < n; i++) {
+		const struct dfu_alt *a = &alts[i];
+		json_obj_begin(j);
+		json_kuint(j, "alt", a->alt);
+		json_kstr(j, "name", a->have_layout ? a->layout.name : a->name);
+		json_kstr(j, "layout", a->name);
+		json_key(j, "regions");
+		json_arr_begin(j);
+		for (unsigned r = 0; a->have_layout && r < a->layout.n_regions; r++) {
+			const struct layout_region *rg = &a->layout.regions[r];
+			uint64_t sectors = 0;
+			for (unsigned g = 0; g < rg->n_groups; g++)
+				sectors += rg->groups[g].count;
+			json_obj_begin(j);
+			json_khex32(j, "start", rg->start);
+			json_kuint(j, "size", rg->length);
+			json_kuint(j, "sectors", sectors);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static const char *verdict_word(enum chip_serial_verdict v)
+{
+	switch (v) {
+	case CHIP_SERIAL_MATCH_HAL: return "matches the UID (HAL rule)";
+	case CHIP_SERIAL_MATCH_BYTEWISE: return "matches the UID (byte-wise rule)";
+	case CHIP_SERIAL_KNOWN_QUIRK: return "known ROM quirk";
+	case CHIP_SERIAL_MISMATCH: return "DOES NOT MATCH the UID";
+	case CHIP_SERIAL_NO_UID: return "UID not read";
+	}
+	return "?";
+}
+
+void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_identity *id)
+{
+	const struct chip_identity *ci = &id->chip;
+	if (ci->family)
+		fprintf(o, "  chip     %s (%s: %s)\n", ci->family->name, chip_confidence_name(ci->confidence), ci->reason);
+	else
+		fprintf(o, "  chip     unknown (%s)\n", ci->reason);
+	if (ci->flash_size) {
+		char sz[32];
+		cli_size_text(sz, sizeof sz, ci->flash_size);
+		fprintf(o, "  flash    %s (%s)", sz,
+		        ci->flash_size_source == CHIP_SIZE_REGISTER ? "flash-size register" : "layout string");
+		if (ci->layout_flash_size && ci->layout_flash_size != ci->flash_size) {
+			char lz[32];
+			cli_size_text(lz, sizeof lz, ci->layout_flash_size);
+			fprintf(o, "; the bootloader advertises %s", lz);
+		}
+		fputc('\n', o);
+	}
+	if (ci->has_bootloader_version)
+		fprintf(o, "  bootldr  %s (ID byte 0x%02X)\n", ci->bootloader_version, id->bootloader_id);
+	if (id->has_uid) {
+		char u[40];
+		cli_uid_format(id->uid, u, sizeof u);
+		fprintf(o, "  UID      %s\n", u);
+	}
+	const struct chip_serial_result *sr = &id->serial;
+	fprintf(o, "  serial   %s (USB)", usb_serial && usb_serial[0] ? usb_serial : "(none)");
+	if (sr->has_computed && sr->computed.hal_valid)
+		fprintf(o, ", computed from UID %s", sr->computed.hal);
+	fprintf(o, ": %s\n", verdict_word(sr->verdict));
+	if (sr->verdict != CHIP_SERIAL_MATCH_HAL && sr->explanation && sr->explanation[0])
+		fprintf(o, "           %s\n", sr->explanation);
+	if (id->rdp_level >= 0)
+		fprintf(o, "  RDP      level %d%s\n", id->rdp_level,
+		        id->rdp_level == 0 ? " (not protected)" : id->rdp_level == 1 ? " (read-protected)" : " (PERMANENT)");
+}
+
+void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id)
+{
+	const struct chip_identity *ci = &id->chip;
+	json_key(j, "chip");
+	if (ci->family) {
+		json_obj_begin(j);
+		json_kstr(j, "family", ci->family->id);
+		json_kstr(j, "name", ci->family->name);
+		json_kstr(j, "confidence", chip_confidence_name(ci->confidence));
+		json_kstr(j, "reason", ci->reason);
+		json_kuint(j, "flash_size", ci->flash_size);
+		json_kstr(j, "flash_size_source",
+		          ci->flash_size_source == CHIP_SIZE_REGISTER ? "register"
+		          : ci->flash_size_source == CHIP_SIZE_LAYOUT ? "layout" : "unknown");
+		if (ci->has_bootloader_version)
+			json_kstr(j, "bootloader_version", ci->bootloader_version);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	char u[40] = "";
+	if (id->has_uid)
+		cli_uid_format(id->uid, u, sizeof u);
+	json_key(j, "uid");
+	if (id->has_uid)
+		json_str(j, u);
+	else
+		json_null(j);
+	json_kstr(j, "serial_reported", usb_serial);
+	json_key(j, "serial_computed");
+	if (id->serial.has_computed && id->serial.computed.hal_valid)
+		json_str(j, id->serial.computed.hal);
+	else
+		json_null(j);
+	json_kstr(j, "serial_verdict", chip_serial_verdict_name(id->serial.verdict));
+	json_kstr(j, "serial_explanation", id->serial.explanation);
+	json_key(j, "rdp_level");
+	if (id->rdp_level >= 0)
+		json_int(j, id->rdp_level);
+	else
+		json_null(j);
+}

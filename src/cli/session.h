@@ -1,0 +1,24 @@
+/* Shared by the device commands: open the session the options select, print identity blocks. */
+#ifndef CLI_SESSION_H
+#define CLI_SESSION_H
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/progress.h"
+#include "ops/list.h"
+#include "ops/ops.h"
+
+void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o);
+/* Opens the session or prints the error; returns 0 or the exit code. */
+int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog);
+/* Prints the library error of a session and returns its exit code. */
+int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc);
+
+void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap);
+void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n);
+void cli_json_alts(struct json *j, const struct dfu_alt *alts, unsigned n);
+void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_identity *id);
+void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id);
+void cli_size_text(char *buf, size_t cap, uint64_t bytes);
+
+#endif

@@ -1,0 +1,380 @@
+/* DFU 1.1 requests, status and the wait rule (see dfu.h). */
+#include "dfu/dfu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/rd.h"
+
+static const char *const state_names[DFU_STATE_COUNT] = {
+	"appIDLE", "appDETACH", "dfuIDLE", "dfuDNLOAD-SYNC", "dfuDNBUSY", "dfuDNLOAD-IDLE",
+	"dfuMANIFEST-SYNC", "dfuMANIFEST", "dfuMANIFEST-WAIT-RESET", "dfuUPLOAD-IDLE", "dfuERROR",
+};
+static const char *const status_names[DFU_STATUS_COUNT] = {
+	"OK", "errTARGET", "errFILE", "errWRITE", "errERASE", "errCHECK_ERASED", "errPROG", "errVERIFY",
+	"errADDRESS", "errNOTDONE", "errFIRMWARE", "errVENDOR", "errUSBR", "errPOR", "errUNKNOWN", "errSTALLEDPKT",
+};
+
+const char *dfu_state_name(int state)
+{
+	return state >= 0 && state < DFU_STATE_COUNT ? state_names[state] : "unknown state";
+}
+
+const char *dfu_status_name(int status)
+{
+	return status >= 0 && status < DFU_STATUS_COUNT ? status_names[status] : "unknown status";
+}
+
+int dfu_status_parse(const uint8_t *p, size_t n, struct dfu_getstatus *out)
+{
+	if (n < DFU_STATUS_LEN)
+		return STM32DFU_E_PROTOCOL;
+	/* DFU11 §6.1.2: bStatus, bwPollTimeout (3 bytes LE), bState, iString */
+	out->bStatus = p[0];
+	out->bwPollTimeout = (uint32_t)p[1] | ((uint32_t)p[2] << 8) | ((uint32_t)p[3] << 16);
+	out->bState = p[4];
+	out->iString = p[5];
+	return 0;
+}
+
+void dfu_limits_default(struct dfu_limits *l)
+{
+	l->control_ms = TP_TIMEOUT_DEFAULT_MS;
+	l->command_ms = 5000;
+	l->program_ms = 5000;
+	l->erase_ms = 10000;
+	l->mass_erase_ms = 60000;
+	l->max_zero_polls = 100;
+	l->max_status_stalls = 3;
+}
+
+/* Copies the transport's explanation into the session and prefixes the request name. */
+static int tp_fail(struct dfu_dev *d, int r, const char *what)
+{
+	d->err = d->tp->err;
+	if (!d->err.code || d->err.code != r) {
+		err_set(&d->err, r, "%s", stm32dfu_strerror(r));
+	}
+	return err_prefix(&d->err, "%s", what);
+}
+
+static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
+                     const char *what)
+{
+	struct usb_setup s = {USB_RT_CLASS_OUT_INTERFACE, req, value, d->interface, len};
+	d->stats.requests++;
+	/* the transport takes a non-const buffer for both directions; OUT data is only read */
+	int r = tp_control(d->tp, &s, (uint8_t *)(uintptr_t)data, d->limits.control_ms);
+	if (r < 0)
+		return tp_fail(d, r, what);
+	return 0;
+}
+
+static int class_in(struct dfu_dev *d, uint8_t req, uint16_t value, uint8_t *buf, uint16_t len, unsigned timeout_ms,
+                    const char *what)
+{
+	struct usb_setup s = {USB_RT_CLASS_IN_INTERFACE, req, value, d->interface, len};
+	d->stats.requests++;
+	int r = tp_control(d->tp, &s, buf, timeout_ms);
+	if (r < 0)
+		return tp_fail(d, r, what);
+	return r;
+}
+
+int dfu_detach(struct dfu_dev *d, uint16_t timeout_ms)
+{
+	return class_out(d, DFU_DETACH, timeout_ms, NULL, 0, "DETACH");
+}
+
+int dfu_dnload(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len)
+{
+	return class_out(d, DFU_DNLOAD, block, data, len, "DNLOAD");
+}
+
+int dfu_upload(struct dfu_dev *d, uint16_t block, uint8_t *buf, uint16_t len)
+{
+	return class_in(d, DFU_UPLOAD, block, buf, len, d->limits.control_ms, "UPLOAD");
+}
+
+int dfu_clr_status(struct dfu_dev *d)
+{
+	d->stats.clrstatus++;
+	return class_out(d, DFU_CLRSTATUS, 0, NULL, 0, "CLRSTATUS");
+}
+
+int dfu_abort(struct dfu_dev *d)
+{
+	d->stats.aborts++;
+	return class_out(d, DFU_ABORT, 0, NULL, 0, "ABORT");
+}
+
+int dfu_get_state(struct dfu_dev *d, uint8_t *state)
+{
+	uint8_t b = 0;
+	int r = class_in(d, DFU_GETSTATE, 0, &b, 1, d->limits.control_ms, "GETSTATE");
+	if (r < 0)
+		return r;
+	if (r < 1)
+		return err_set(&d->err, STM32DFU_E_PROTOCOL, "GETSTATE: empty reply");
+	*state = b;
+	return 0;
+}
+
+static int get_status_timeout(struct dfu_dev *d, struct dfu_getstatus *out, unsigned timeout_ms)
+{
+	uint8_t buf[DFU_STATUS_LEN];
+	d->stats.getstatus++;
+	int r = class_in(d, DFU_GETSTATUS, 0, buf, sizeof buf, timeout_ms, "GETSTATUS");
+	if (r < 0)
+		return r;
+	if (dfu_status_parse(buf, (size_t)r, out) < 0)
+		return err_set(&d->err, STM32DFU_E_PROTOCOL, "GETSTATUS: %d-byte reply (want 6)", r);
+	d->last = *out;
+	d->have_last = true;
+	return 0;
+}
+
+int dfu_get_status(struct dfu_dev *d, struct dfu_getstatus *out)
+{
+	return get_status_timeout(d, out, d->limits.control_ms);
+}
+
+int dfu_status_error(struct dfu_dev *d, const struct dfu_getstatus *st, const char *what)
+{
+	int code = STM32DFU_E_PROTOCOL;
+	if (st->bState == dfuERROR || st->bStatus != DFU_STATUS_OK)
+		code = st->bStatus == errVENDOR ? STM32DFU_E_PROTECTED : STM32DFU_E_DFU_STATUS;
+	err_set(&d->err, code, "%s: device reports %s in %s", what, dfu_status_name(st->bStatus),
+	        dfu_state_name(st->bState));
+	if (st->bStatus == errVENDOR)
+		err_hint(&d->err, "the ROM answers errVENDOR while read protection (RDP) is active (AN3156 §5.1)");
+	else if (st->bStatus == errTARGET)
+		err_hint(&d->err, "the address is outside what this memory accepts (AN3156 §5.1: errTARGET)");
+	return code;
+}
+
+int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus *out)
+{
+	const struct clock *c = d->tp->clock;
+	uint64_t t0 = clock_now_us(c), ceiling_us = (uint64_t)ceiling_ms * 1000u;
+	unsigned zero_polls = 0, stalls = 0;
+	uint32_t last_poll_ms = 0;
+	bool seen_busy = false;
+	for (;;) {
+		uint64_t elapsed = clock_now_us(c) - t0;
+		/* a device may NAK GETSTATUS while it erases (F767 mass erase): let the transfer itself
+		 * wait as long as the operation may take, never less than an ordinary request */
+		uint64_t left_ms = elapsed < ceiling_us ? (ceiling_us - elapsed) / 1000u : 0;
+		unsigned timeout = left_ms > d->limits.control_ms ? (unsigned)left_ms : d->limits.control_ms;
+		struct dfu_getstatus st;
+		int r = get_status_timeout(d, &st, timeout);
+		if (r == STM32DFU_E_STALL && seen_busy && stalls < d->limits.max_status_stalls) {
+			/* some L4 ROMs stall GETSTATUS while busy: wait the last timeout again (dfu-util dfuse.c) */
+			stalls++;
+			d->stats.status_stalls_retried++;
+			uint64_t us = (uint64_t)(last_poll_ms ? last_poll_ms : 1) * 1000u;
+			log_debug("GETSTATUS stalled while busy; retry %u after %llu us", stalls, (unsigned long long)us);
+			clock_sleep_us(c, us);
+			d->stats.slept_us += us;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if (st.bState != dfuDNBUSY) {
+			*out = st;
+			return 0;
+		}
+		seen_busy = true;
+		d->stats.busy_replies++;
+		last_poll_ms = st.bwPollTimeout;
+		if (st.bwPollTimeout == 0) {
+			if (++zero_polls > d->limits.max_zero_polls)
+				return err_set(&d->err, STM32DFU_E_TIMEOUT,
+				               "GETSTATUS: device stuck in dfuDNBUSY (%u replies with bwPollTimeout 0)",
+				               zero_polls);
+		} else {
+			zero_polls = 0;
+		}
+		uint64_t sleep_us = (uint64_t)st.bwPollTimeout * 1000u;
+		elapsed = clock_now_us(c) - t0;
+		if (elapsed + sleep_us > ceiling_us) {
+			err_set(&d->err, STM32DFU_E_TIMEOUT,
+			        "GETSTATUS: still dfuDNBUSY after %llu ms (limit %u ms, device asks %u ms more)",
+			        (unsigned long long)(elapsed / 1000u), ceiling_ms, st.bwPollTimeout);
+			err_hint(&d->err, "the device may be wedged; stm32dfu recovers it with CLRSTATUS at the next start");
+			return STM32DFU_E_TIMEOUT;
+		}
+		if (sleep_us) {
+			clock_sleep_us(c, sleep_us);
+			d->stats.slept_us += sleep_us;
+		}
+	}
+}
+
+int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms)
+{
+	int r = dfu_dnload(d, block, data, len);
+	if (r < 0)
+		return r;
+	struct dfu_getstatus st;
+	r = dfu_wait_status(d, ceiling_ms, &st);
+	if (r < 0)
+		return r;
+	if (st.bState == dfuDNLOAD_IDLE && st.bStatus == DFU_STATUS_OK)
+		return 0;
+	if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
+		return dfu_status_error(d, &st, "GETSTATUS");
+	return err_set(&d->err, STM32DFU_E_PROTOCOL, "GETSTATUS: unexpected state %s after DNLOAD (want dfuDNLOAD-IDLE)",
+	               dfu_state_name(st.bState));
+}
+
+int dfu_abort_to_idle(struct dfu_dev *d)
+{
+	int r = dfu_abort(d);
+	if (r < 0)
+		return r;
+	struct dfu_getstatus st;
+	r = dfu_get_status(d, &st);
+	if (r < 0)
+		return r;
+	if (st.bState != dfuIDLE)
+		return err_set(&d->err, STM32DFU_E_PROTOCOL, "ABORT: device in %s (%s), want dfuIDLE",
+		               dfu_state_name(st.bState), dfu_status_name(st.bStatus));
+	return 0;
+}
+
+int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
+{
+	struct dfu_getstatus st;
+	int r = dfu_get_status(d, &st);
+	if (r == STM32DFU_E_STALL) {
+		/* a stalled GETSTATUS leaves the device in dfuERROR (DFU11 §6.1.2): clear and ask again */
+		if (dfu_clr_status(d) < 0)
+			return err_prefix(&d->err, "session start");
+		r = dfu_get_status(d, &st);
+	}
+	if (r < 0)
+		return err_prefix(&d->err, "session start");
+	if (initial)
+		*initial = st;
+	if (st.bState == dfuDNBUSY) {
+		r = dfu_wait_status(d, d->limits.mass_erase_ms, &st);
+		if (r < 0)
+			return err_prefix(&d->err, "session start");
+	}
+	/* dfuERROR: CLRSTATUS; the H7 ROM may answer errUNKNOWN/dfuERROR to the first one and dfuIDLE
+	 * to a second (betaflight PR #1861); a third try would only repeat that */
+	for (int i = 0; i < 2 && st.bState == dfuERROR; i++) {
+		log_debug("session start: %s in dfuERROR, CLRSTATUS", dfu_status_name(st.bStatus));
+		r = dfu_clr_status(d);
+		if (r < 0)
+			return err_prefix(&d->err, "session start");
+		r = dfu_get_status(d, &st);
+		if (r < 0)
+			return err_prefix(&d->err, "session start");
+	}
+	switch (st.bState) {
+	case dfuIDLE:
+		return 0;
+	case dfuDNLOAD_IDLE:
+	case dfuUPLOAD_IDLE:
+	case dfuDNLOAD_SYNC:
+	case dfuMANIFEST_SYNC:
+		r = dfu_abort_to_idle(d);
+		return r < 0 ? err_prefix(&d->err, "session start") : 0;
+	case dfuERROR:
+		dfu_status_error(d, &st, "CLRSTATUS");
+		return err_prefix(&d->err, "session start");
+	case appIDLE:
+	case appDETACH:
+		return err_set(&d->err, STM32DFU_E_UNSUPPORTED, "session start: the device is in run-time mode (%s)",
+		               dfu_state_name(st.bState));
+	default:
+		err_set(&d->err, STM32DFU_E_PROTOCOL, "session start: device in %s", dfu_state_name(st.bState));
+		err_hint(&d->err, "reset the chip (it is leaving DFU or wedged)");
+		return STM32DFU_E_PROTOCOL;
+	}
+}
+
+int dfu_set_alt(struct dfu_dev *d, uint8_t alt)
+{
+	int r = tp_set_alt(d->tp, d->interface, alt);
+	if (r < 0) {
+		d->err = d->tp->err;
+		return err_prefix(&d->err, "SET_INTERFACE alt %u", alt);
+	}
+	d->alt = alt;
+	return 0;
+}
+
+const struct dfu_alt *dfu_find_alt(const struct dfu_dev *d, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	for (unsigned i = 0; i < d->n_alts; i++)
+		if (d->alts[i].have_layout && strncmp(d->alts[i].layout.name, prefix, k) == 0)
+			return &d->alts[i];
+	return NULL;
+}
+
+int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
+{
+	*out = NULL;
+	struct dfu_dev *d = calloc(1, sizeof *d);
+	if (!d)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	d->tp = tp;
+	d->alt = -1;
+	dfu_limits_default(&d->limits);
+	err_clear(&d->err);
+	int r = dfu_desc_parse(tp->info.desc, tp->info.desc_len, &d->desc, e);
+	if (r < 0) {
+		free(d);
+		return err_prefix(e, "descriptors");
+	}
+	d->interface = d->desc.alts[0].bInterfaceNumber;
+	if (d->desc.have_func && d->desc.func.wTransferSize) {
+		d->transfer_size = d->desc.func.wTransferSize;
+	} else {
+		/* no functional descriptor: the ST ROMs' value (AN3156 §4.1 allows up to 2048) */
+		d->transfer_size = 2048;
+		log_warn("no DFU functional descriptor; assuming wTransferSize %u", d->transfer_size);
+	}
+	/* fwupd dfu.quirk forces DfuSe for the ST ROM whatever bcdDFUVersion says */
+	d->dfuse = (d->desc.have_func && d->desc.func.bcdDFUVersion == DFU_VERSION_DFUSE) ||
+	           (tp->info.vid == STM32_ROM_VID && tp->info.pid == STM32_ROM_PID);
+	for (unsigned i = 0; i < d->desc.n_alts; i++) {
+		const struct dfu_alt_desc *ad = &d->desc.alts[i];
+		if (ad->bInterfaceNumber != d->interface)
+			continue;
+		struct dfu_alt *a = &d->alts[d->n_alts++];
+		a->alt = ad->bAlternateSetting;
+		a->iInterface = ad->iInterface;
+		if (tp_get_string(tp, ad->iInterface, a->name, sizeof a->name) < 0) {
+			d->err = tp->err;
+			r = err_prefix(&d->err, "alt %u name", a->alt);
+			*e = d->err;
+			free(d);
+			return r;
+		}
+		if (a->name[0] == '@') {
+			struct err le;
+			err_clear(&le);
+			a->have_layout = layout_parse(a->name, strlen(a->name), &a->layout, &le) == 0;
+			if (!a->have_layout)
+				{
+				size_t k = strnlen(le.msg, sizeof a->layout_error - 1);
+				memcpy(a->layout_error, le.msg, k);
+				a->layout_error[k] = '\0';
+			}
+		}
+	}
+	*out = d;
+	return 0;
+}
+
+void dfu_free(struct dfu_dev *d)
+{
+	free(d);
+}

@@ -1,0 +1,203 @@
+/*
+ * Format detection and dispatch, and the module's only file I/O (img_load_file, img_save_file):
+ * everything else works on memory so that it can be fuzzed and tested without files.
+ */
+#include "image/fmt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool ends_with(const char *s, const char *ext)
+{
+	size_t n = strlen(s), m = strlen(ext);
+	return n > m && strcasecmp(s + n - m, ext) == 0;
+}
+
+enum img_format img_format_from_name(const char *name)
+{
+	static const struct {
+		const char *ext;
+		enum img_format f;
+	} map[] = {
+		{".bin", IMG_FMT_BIN},    {".raw", IMG_FMT_BIN},    {".hex", IMG_FMT_IHEX},
+		{".ihex", IMG_FMT_IHEX},  {".ihx", IMG_FMT_IHEX},   {".srec", IMG_FMT_SREC},
+		{".s19", IMG_FMT_SREC},   {".s28", IMG_FMT_SREC},   {".s37", IMG_FMT_SREC},
+		{".mot", IMG_FMT_SREC},   {".sx", IMG_FMT_SREC},    {".elf", IMG_FMT_ELF},
+		{".axf", IMG_FMT_ELF},    {".out", IMG_FMT_ELF},    {".dfu", IMG_FMT_DFUSE},
+		{".dfuse", IMG_FMT_DFUSE},
+	};
+	if (!name)
+		return IMG_FMT_UNKNOWN;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (ends_with(name, map[i].ext))
+			return map[i].f;
+	return IMG_FMT_UNKNOWN;
+}
+
+enum img_format img_detect(const uint8_t *buf, size_t len, const char *name)
+{
+	/* binary signatures are unambiguous: trust them over the name (fwupd's kiibohd.dfu.bin) */
+	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
+		return IMG_FMT_ELF;
+	if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0)
+		return IMG_FMT_DFUSE;
+	if (len >= 16 && memcmp(buf + len - 8, "UFD", 3) == 0)
+		return IMG_FMT_DFU;
+	enum img_format by_name = img_format_from_name(name);
+	if (by_name == IMG_FMT_BIN)
+		return IMG_FMT_BIN;
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	if (i < len && buf[i] == ':')
+		return IMG_FMT_IHEX;
+	if (i + 1 < len && (buf[i] == 'S' || buf[i] == 's') && buf[i + 1] >= '0' && buf[i + 1] <= '9')
+		return IMG_FMT_SREC;
+	return by_name != IMG_FMT_UNKNOWN ? by_name : IMG_FMT_BIN;
+}
+
+int img_parse(const uint8_t *buf, size_t len, const char *name, const struct img_load_opts *opts,
+	      struct img **out, struct err *e)
+{
+	struct img_load_opts defaults;
+	if (!opts) {
+		img_load_opts_init(&defaults);
+		opts = &defaults;
+	}
+	if (!name)
+		name = "input";
+	*out = NULL;
+	struct img *img = img_new();
+	if (!img)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	enum img_format f = opts->format ? opts->format : img_detect(buf, len, name);
+	int rc;
+	switch (f) {
+	case IMG_FMT_IHEX: rc = img_read_ihex(img, buf, len, name, e); break;
+	case IMG_FMT_SREC: rc = img_read_srec(img, buf, len, name, e); break;
+	case IMG_FMT_ELF: rc = img_read_elf(img, buf, len, name, e); break;
+	case IMG_FMT_DFUSE:
+	case IMG_FMT_DFU: rc = img_read_dfu(img, buf, len, name, opts, e); break;
+	case IMG_FMT_BIN:
+	default: rc = img_read_bin(img, buf, len, name, opts, e); break;
+	}
+	if (rc) {
+		img_free(img);
+		return rc;
+	}
+	*out = img;
+	return 0;
+}
+
+int img_serialize(const struct img *img, const struct img_save_opts *opts, uint8_t **out,
+		  size_t *out_len, struct err *e)
+{
+	struct img_save_opts defaults;
+	if (!opts) {
+		img_save_opts_init(&defaults);
+		opts = &defaults;
+	}
+	*out = NULL;
+	*out_len = 0;
+	if (!img->n_segs)
+		return err_set(e, STM32DFU_E_USAGE, "nothing to write: the image holds no data");
+	struct img_buf b = {0};
+	int rc;
+	switch (opts->format) {
+	case IMG_FMT_BIN: rc = img_write_bin(img, opts, &b, e); break;
+	case IMG_FMT_IHEX: rc = img_write_ihex(img, opts, &b, e); break;
+	case IMG_FMT_SREC: rc = img_write_srec(img, opts, &b, e); break;
+	case IMG_FMT_DFUSE: rc = img_write_dfuse(img, opts, &b, e); break;
+	case IMG_FMT_DFU: rc = img_write_dfu(img, opts, &b, e); break;
+	case IMG_FMT_ELF:
+		rc = err_set(e, STM32DFU_E_UNSUPPORTED, "writing ELF is not supported");
+		err_hint(e, "write .bin, .hex, .srec or .dfu");
+		break;
+	default:
+		rc = err_set(e, STM32DFU_E_USAGE, "no output format given");
+		err_hint(e, "name the file .bin, .hex, .srec or .dfu");
+		break;
+	}
+	if (!rc && b.failed)
+		rc = err_set(e, STM32DFU_E_NO_MEMORY, "out of memory writing %s",
+			     img_format_name(opts->format));
+	if (rc) {
+		img_buf_free(&b);
+		return rc;
+	}
+	*out = b.p;
+	*out_len = b.len;
+	return 0;
+}
+
+int img_load_file(const char *path, const struct img_load_opts *opts, struct img **out,
+		  struct err *e)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+	struct img_buf b = {0};
+	for (;;) {
+		if (!img_buf_reserve(&b, 1 << 16)) {
+			fclose(f);
+			img_buf_free(&b);
+			return err_set(e, STM32DFU_E_NO_MEMORY, "%s: out of memory reading", path);
+		}
+		size_t got = fread(b.p + b.len, 1, b.cap - b.len, f);
+		b.len += got;
+		if (got == 0)
+			break;
+	}
+	int io = ferror(f);
+	fclose(f);
+	if (io) {
+		img_buf_free(&b);
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: read error", path);
+	}
+	int rc = img_parse(b.p, b.len, path, opts, out, e);
+	img_buf_free(&b);
+	return rc;
+}
+
+int img_save_file(const char *path, const struct img *img, const struct img_save_opts *opts,
+		  struct err *e)
+{
+	struct img_save_opts o;
+	if (opts)
+		o = *opts;
+	else
+		img_save_opts_init(&o);
+	if (o.format == IMG_FMT_UNKNOWN) {
+		o.format = img_format_from_name(path);
+		/* a payload without addresses stays a plain DFU file */
+		if (o.format == IMG_FMT_DFUSE && img->addressless)
+			o.format = IMG_FMT_DFU;
+		if (o.format == IMG_FMT_UNKNOWN) {
+			err_set(e, STM32DFU_E_USAGE, "%s: cannot tell the output format from the name",
+				path);
+			err_hint(e, "name it .bin, .hex, .srec or .dfu");
+			return STM32DFU_E_USAGE;
+		}
+	}
+	uint8_t *buf;
+	size_t len;
+	int rc = img_serialize(img, &o, &buf, &len, e);
+	if (rc)
+		return err_prefix(e, "%s", path);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		rc = err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+		free(buf);
+		return rc;
+	}
+	size_t put = fwrite(buf, 1, len, f);
+	int close_rc = fclose(f);
+	free(buf);
+	if (put != len || close_rc != 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: write failed: %s", path, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* read, verify, erase, leave: the single-step operations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dfu/dfuse.h"
+#include "image/image.h"
+#include "ops/ops.h"
+
+/* The alt whose layout serves addr; the flash alt if none does. */
+static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
+{
+	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
+		const struct dfu_alt *a = &s->dfu->alts[i];
+		if (!a->have_layout)
+			continue;
+		for (unsigned r = 0; r < a->layout.n_regions; r++) {
+			const struct layout_region *rg = &a->layout.regions[r];
+			if (addr >= rg->start && (uint64_t)addr + len <= rg->start + rg->length)
+				return a->alt;
+		}
+	}
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	return fa ? fa->alt : 0;
+}
+
+int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len)
+{
+	err_clear(&s->err);
+	if ((uint64_t)addr + len > 0x100000000ull)
+		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
+	uint8_t a = (uint8_t)(alt >= 0 ? alt : alt_for(s, addr, (uint32_t)len));
+	int rc = ops_read_mem(s, a, addr, buf, len, OPS_PHASE_READ);
+	if (rc == STM32DFU_E_PROTECTED)
+		err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' removes it and "
+		                  "erases the flash");
+	else if (rc == STM32DFU_E_DFU_STATUS)
+		err_hint(&s->err, "the address may be outside what the bootloader serves: see 'stm32dfu list' for the map");
+	return rc;
+}
+
+int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r)
+{
+	memset(r, 0, sizeof *r);
+	err_clear(&s->err);
+	uint64_t t0 = clock_now_us(s->tp->clock);
+	uint64_t total = img_total_bytes(img), done = 0;
+	for (size_t i = 0; i < img->n_segs; i++) {
+		const struct img_seg *seg = &img->segs[i];
+		uint8_t *buf = malloc(seg->len ? seg->len : 1);
+		if (!buf)
+			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		int alt = img->n_targets ? seg->alt : alt_for(s, seg->addr, (uint32_t)seg->len);
+		int rc = ops_read_mem(s, (uint8_t)alt, seg->addr, buf, seg->len, -1);
+		if (rc < 0) {
+			free(buf);
+			return err_prefix(&s->err, "verify");
+		}
+		for (size_t k = 0; k < seg->len; k++) {
+			if (buf[k] == seg->data[k])
+				continue;
+			if (r->mismatches++ == 0) {
+				r->first_addr = seg->addr + (uint32_t)k;
+				r->expected = seg->data[k];
+				r->actual = buf[k];
+			}
+		}
+		free(buf);
+		done += seg->len;
+		ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
+	}
+	r->bytes = total;
+	r->us = clock_now_us(s->tp->clock) - t0;
+	r->match = r->mismatches == 0;
+	if (!r->match) {
+		err_set(&s->err, STM32DFU_E_VERIFY, "verify: %llu bytes differ; first at 0x%08X: read 0x%02X, expected 0x%02X",
+		        (unsigned long long)r->mismatches, r->first_addr, r->actual, r->expected);
+		return STM32DFU_E_VERIFY;
+	}
+	return 0;
+}
+
+static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
+{
+	*fa = ops_flash_alt(s);
+	if (!*fa || !(*fa)->have_layout)
+		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "the device names no flash memory in its alt settings");
+	if (s->dfu->alt != (*fa)->alt && dfu_set_alt(s->dfu, (*fa)->alt) < 0) {
+		s->err = s->dfu->err;
+		return s->err.code;
+	}
+	return 0;
+}
+
+int ops_mass_erase(struct ops_session *s)
+{
+	err_clear(&s->err);
+	const struct dfu_alt *fa;
+	int rc = flash_alt_selected(s, &fa);
+	if (rc < 0)
+		return rc;
+	ops_report(s, OPS_PHASE_ERASE, 0, 1, "chip");
+	if ((rc = dfuse_mass_erase(s->dfu)) < 0) {
+		s->err = s->dfu->err;
+		return err_prefix(&s->err, "mass erase");
+	}
+	ops_report(s, OPS_PHASE_ERASE, 1, 1, "chip");
+	return 0;
+}
+
+int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
+{
+	err_clear(&s->err);
+	const struct dfu_alt *fa;
+	int rc = flash_alt_selected(s, &fa);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct layout_sector ls;
+		if (!layout_sector_at(&fa->layout, 0, sectors[i], &ls))
+			return err_set(&s->err, STM32DFU_E_RANGE, "erase: the flash has no sector %u", sectors[i]);
+		if (!(ls.type & DFUSE_MEM_ERASABLE))
+			return err_set(&s->err, STM32DFU_E_RANGE, "erase: sector %u is not erasable", sectors[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct layout_sector ls;
+		layout_sector_at(&fa->layout, 0, sectors[i], &ls);
+		if ((rc = dfuse_erase_page(s->dfu, ls.start)) < 0) {
+			s->err = s->dfu->err;
+			return err_prefix(&s->err, "erase: sector %u at 0x%08X", ls.index, ls.start);
+		}
+		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
+	}
+	return 0;
+}
+
+int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned *erased)
+{
+	*erased = 0;
+	err_clear(&s->err);
+	const struct dfu_alt *fa;
+	int rc = flash_alt_selected(s, &fa);
+	if (rc < 0)
+		return rc;
+	if (len == 0)
+		return err_set(&s->err, STM32DFU_E_USAGE, "erase: the length is 0");
+	unsigned list[4096];
+	size_t n = 0;
+	for (uint64_t a = addr; a < (uint64_t)addr + len;) {
+		struct layout_sector ls;
+		if (!layout_find(&fa->layout, (uint32_t)a, &ls))
+			return err_set(&s->err, STM32DFU_E_RANGE, "erase: 0x%08X is outside the flash", (unsigned)a);
+		if (ls.region != 0 || n >= sizeof list / sizeof list[0])
+			return err_set(&s->err, STM32DFU_E_RANGE, "erase: 0x%08X is not in the main flash region", (unsigned)a);
+		list[n++] = ls.index;
+		a = (uint64_t)ls.start + ls.size;
+	}
+	rc = ops_erase_sectors(s, list, n);
+	if (rc == 0)
+		*erased = (unsigned)n;
+	return rc;
+}
+
+int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, bool *left_probably)
+{
+	err_clear(&s->err);
+	*left_probably = false;
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	if (fa && s->dfu->alt != fa->alt && dfu_set_alt(s->dfu, fa->alt) < 0) {
+		s->err = s->dfu->err;
+		return s->err.code;
+	}
+	int rc = dfuse_leave(s->dfu, have_addr, addr);
+	if (rc < 0) {
+		s->err = s->dfu->err;
+		return err_prefix(&s->err, "leave");
+	}
+	*left_probably = rc == DFUSE_LEFT_PROBABLY;
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* What chip is this? From the layout strings, then the UID, flash-size register and bootloader-ID
+ * byte read over DFU (never DBGMCU, which hangs the F7 ROM: protocol.md §2.3). */
+#include <string.h>
+
+#include "chip/ob.h"
+#include "core/log.h"
+#include "ops/session.h"
+
+static void evidence_from_alts(const struct ops_session *s, struct chip_evidence *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	for (unsigned a = 0; a < s->dfu->n_alts && a < CHIP_MAX_ALTS; a++)
+		ev->alt_names[ev->n_alts++] = s->dfu->alts[a].name;
+	ev->product = s->tp->info.product;
+	ev->usb_serial = s->tp->info.serial;
+	ev->has_bcd_device = true;
+	ev->bcd_device = s->tp->info.bcd_device;
+}
+
+/* A read that may be refused (errTARGET, or errVENDOR under RDP): not an error for identification. */
+static bool try_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len)
+{
+	if (ops_read_mem(s, alt, addr, buf, len, -1) == 0)
+		return true;
+	if (s->err.code == STM32DFU_E_PROTECTED)
+		s->id.read_protected = true;
+	log_debug("identify: %s", s->err.msg);
+	err_clear(&s->err);
+	return false;
+}
+
+static const struct dfu_alt *ob_alt(const struct ops_session *s)
+{
+	return dfu_find_alt(s->dfu, "Option Bytes");
+}
+
+int ops_identify(struct ops_session *s)
+{
+	if (s->have_identity)
+		return 0;
+	struct ops_identity *id = &s->id;
+	memset(id, 0, sizeof *id);
+	id->ob_alt = -1;
+	id->rdp_level = -1;
+	struct chip_evidence ev;
+	evidence_from_alts(s, &ev);
+	chip_identify(&ev, &id->chip);
+	const struct chip_family *fam = id->chip.family;
+	const struct dfu_alt *flash = ops_flash_alt(s);
+	uint8_t alt0 = flash ? flash->alt : 0;
+	if (fam) {
+		uint8_t uid[12];
+		bool ok;
+		if (fam->uid_word2_offset == 8) {
+			ok = try_read(s, alt0, fam->uid_addr, uid, 12);
+		} else {
+			ok = try_read(s, alt0, fam->uid_addr, uid, 8) &&
+			     try_read(s, alt0, fam->uid_addr + fam->uid_word2_offset, uid + 8, 4);
+		}
+		if (ok) {
+			id->has_uid = true;
+			memcpy(id->uid, uid, 12);
+			ev.has_uid = true;
+			memcpy(ev.uid, uid, 12);
+		}
+		uint8_t two[2];
+		if (fam->flash_size_addr && try_read(s, alt0, fam->flash_size_addr, two, 2)) {
+			id->has_flash_size = true;
+			id->flash_size_kb = (uint16_t)(two[0] | (two[1] << 8));
+			ev.has_flash_size = true;
+			ev.flash_size_kb = id->flash_size_kb;
+		}
+		/* AN3156 allows reads of 2 bytes and more: read the ID byte with its neighbour */
+		if (fam->bootloader_id_addr && try_read(s, alt0, fam->bootloader_id_addr, two, 2)) {
+			id->has_bootloader_id = true;
+			id->bootloader_id = two[0];
+			ev.has_bootloader_id = true;
+			ev.bootloader_id = two[0];
+		}
+		chip_identify(&ev, &id->chip);
+		fam = id->chip.family;
+	}
+	const struct dfu_alt *oa = ob_alt(s);
+	if (oa && oa->have_layout && oa->layout.n_regions > 0) {
+		const struct layout_region *r = &oa->layout.regions[0];
+		size_t len = r->length < sizeof id->ob ? (size_t)r->length : sizeof id->ob;
+		if (len >= 2 && try_read(s, oa->alt, r->start, id->ob, len)) {
+			id->has_ob = true;
+			id->ob_len = len;
+			id->ob_addr = r->start;
+			id->ob_alt = oa->alt;
+		}
+	}
+	if (id->has_ob && fam && fam->ob) {
+		struct ob_decoded dec;
+		if (ob_decode(fam, id->ob, id->ob_len, &dec, NULL) == 0)
+			id->rdp_level = dec.rdp_level;
+	}
+	if (id->read_protected && id->rdp_level < 0)
+		id->rdp_level = 1;
+	chip_serial_check(fam, s->tp->info.serial, id->has_uid ? id->uid : NULL, &id->serial);
+	s->have_identity = true;
+	return 0;
+}

@@ -1,0 +1,82 @@
+#include "ops/list.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fill_from_session(struct ops_listed *l, struct ops_session *s)
+{
+	l->info = s->tp->info;
+	l->opened = true;
+	l->dfu_version = s->dfu->desc.have_func ? s->dfu->desc.func.bcdDFUVersion : 0;
+	l->transfer_size = s->dfu->transfer_size;
+	l->n_alts = s->dfu->n_alts;
+	memcpy(l->alts, s->dfu->alts, sizeof l->alts);
+	ops_identify(s);
+	l->id = s->id;
+}
+
+int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (o->sim_spec) {
+		struct ops_listed *l = calloc(1, sizeof *l);
+		if (!l)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		struct ops_session *s;
+		int rc = ops_open(o, &s, e);
+		if (rc < 0) {
+			free(l);
+			return rc;
+		}
+		fill_from_session(l, s);
+		ops_close(s);
+		*out = l;
+		*n = 1;
+		return 0;
+	}
+	struct tp_match m = o->match;
+	struct tp_listed *found = NULL;
+	size_t nf = 0;
+	int rc = tp_libusb_list(&m, &found, &nf, e);
+	if (rc < 0)
+		return rc;
+	struct ops_listed *l = calloc(nf ? nf : 1, sizeof *l);
+	if (!l) {
+		free(found);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nf; i++) {
+		struct ops_open_opts one = *o;
+		one.match.path = found[i].info.path;
+		one.selector = NULL;
+		struct ops_session *s = NULL;
+		struct err oe;
+		err_clear(&oe);
+		l[k].info = found[i].info;
+		if (ops_open(&one, &s, &oe) == 0) {
+			fill_from_session(&l[k], s);
+			ops_close(s);
+		} else {
+			snprintf(l[k].error, sizeof l[k].error, "%s", oe.msg);
+		}
+		/* -S filters after the identity is known, so it can be a serial or a UID */
+		if (o->selector) {
+			struct chip_selector sel;
+			if (!chip_serial_parse_selector(o->selector, &sel) ||
+			    !chip_selector_matches(&sel, l[k].info.serial, l[k].id.has_uid ? l[k].id.uid : NULL))
+				continue;
+		}
+		k++;
+	}
+	free(found);
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = 0; j < k; j++)
+			if (i != j && l[i].info.serial[0] && strcmp(l[i].info.serial, l[j].info.serial) == 0)
+				l[i].serial_shared = true;
+	*out = l;
+	*n = k;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* What a user asks for: each operation over an open session. Nothing here prints or exits. */
+#ifndef OPS_OPS_H
+#define OPS_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ops/plan.h"
+#include "ops/session.h"
+
+struct img;
+
+/* ---- write ---- */
+struct ops_write_opts {
+	bool verify;   /* read back and compare before reporting success (default true) */
+	bool full;     /* erase and program every touched sector, even unchanged ones */
+	bool leave;    /* leave DFU when done */
+	bool have_leave_addr;
+	uint32_t leave_addr;
+};
+void ops_write_opts_init(struct ops_write_opts *o);
+
+struct ops_phase_time {
+	uint64_t bytes;
+	uint64_t us;
+};
+
+struct ops_write_result {
+	unsigned sectors_touched;
+	unsigned sectors_erased;
+	unsigned sectors_skipped;
+	unsigned runs;
+	unsigned blocks;
+	uint64_t image_bytes;
+	uint64_t bytes_programmed;
+	uint64_t preserved_bytes;
+	bool verified;
+	bool left;
+	struct ops_phase_time read, erase, program, verify;
+	/* where a verify failed */
+	bool mismatch;
+	uint32_t mismatch_addr;
+	uint8_t expected, actual;
+	int blocked_sector;  /* write-protected sector that explains a mismatch, or -1 */
+};
+
+/* Plans, erases what differs, programs, verifies (unless told not to), optionally leaves. */
+int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r);
+
+/* ---- verify ---- */
+struct ops_verify_result {
+	uint64_t bytes;
+	uint64_t us;
+	bool match;
+	uint64_t mismatches;
+	uint32_t first_addr;
+	uint8_t expected, actual;
+};
+int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r);
+
+/* ---- read ---- */
+/* Reads len bytes at addr from the alt serving that address (or alt when alt >= 0). */
+int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len);
+
+/* ---- erase ---- */
+int ops_mass_erase(struct ops_session *s);
+/* Erases the given sector numbers of the flash alt (as the layout counts them). */
+int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n);
+/* Erases every sector that overlaps [addr, addr+len). *erased gets the count. */
+int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned *erased);
+
+/* ---- leave ---- */
+/* Leaves DFU; *left_probably is set when the device went away before confirming. */
+int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, bool *left_probably);
+
+/* The flash sectors of the flash alt, as the planner wants them (heap array, free()). */
+int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n, uint32_t *limit_end);
+
+#endif

@@ -1,0 +1,179 @@
+#include "ops/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dfu/dfuse.h"
+#include "usb/tp_sim.h"
+#include "usb/tp_trace.h"
+
+void ops_open_opts_init(struct ops_open_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->match.have_vid = o->match.have_pid = true;
+	o->match.vid = STM32_ROM_VID;
+	o->match.pid = STM32_ROM_PID;
+	o->retries = 3;
+}
+
+void ops_set_progress(struct ops_session *s, ops_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
+void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint64_t total, const char *unit)
+{
+	if (!s->progress)
+		return;
+	struct ops_progress p = {phase, done, total, clock_now_us(s->tp->clock) - s->t0_us, unit};
+	s->progress(s->progress_ctx, &p);
+}
+
+/* Opens the raw transport: the emulator, or the one libusb device the options select. */
+static int open_transport(const struct ops_open_opts *o, const struct chip_selector *sel, struct tp **out,
+                          struct err *e)
+{
+	if (o->sim_spec) {
+		struct tp_sim_opts so = {o->profile_dir, o->clock, o->sim_persist};
+		return tp_sim_open(o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE, &so, out, e);
+	}
+	struct tp_match m = o->match;
+	if (sel && sel->kind == CHIP_SEL_USB_SERIAL)
+		m.serial = sel->serial;
+	if (!sel || sel->kind == CHIP_SEL_USB_SERIAL)
+		return tp_libusb_open(&m, out, e);
+	/* a UID: open each candidate and ask the chip itself */
+	struct tp_listed *list = NULL;
+	size_t n = 0;
+	int rc = tp_libusb_list(&m, &list, &n, e);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct tp_match one = m;
+		one.path = list[i].info.path;
+		struct tp *tp = NULL;
+		if (tp_libusb_open(&one, &tp, NULL) < 0)
+			continue;
+		struct dfu_dev *d = NULL;
+		bool match = false;
+		if (dfu_open(tp, &d, NULL) == 0 && dfu_session_start(d, NULL) == 0) {
+			struct chip_evidence ev = {0};
+			for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
+				ev.alt_names[ev.n_alts++] = d->alts[a].name;
+			struct chip_identity ci;
+			chip_identify(&ev, &ci);
+			uint8_t uid[12];
+			if (ci.family && dfu_set_alt(d, 0) == 0 && dfuse_read(d, ci.family->uid_addr, uid, sizeof uid) == 0)
+				match = chip_selector_matches(sel, NULL, uid);
+		}
+		dfu_free(d);
+		if (match) {
+			free(list);
+			*out = tp;
+			return 0;
+		}
+		tp_close(tp);
+	}
+	free(list);
+	err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S");
+	err_hint(e, "'stm32dfu list' shows each device's UID");
+	return STM32DFU_E_NO_DEVICE;
+}
+
+int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e)
+{
+	*out = NULL;
+	struct chip_selector sel;
+	bool have_sel = false;
+	if (o->selector) {
+		if (!chip_serial_parse_selector(o->selector, &sel))
+			return err_set(e, STM32DFU_E_USAGE, "-S '%s': expected a USB serial or a 24-digit UID", o->selector);
+		have_sel = true;
+	}
+	struct ops_session *s = calloc(1, sizeof *s);
+	if (!s)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	s->opts = *o;
+	err_clear(&s->err);
+	struct tp *raw = NULL;
+	int rc = open_transport(o, have_sel ? &sel : NULL, &raw, e);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	if (o->sim_spec && have_sel && !chip_selector_matches(&sel, raw->info.serial, NULL) && sel.kind == CHIP_SEL_USB_SERIAL) {
+		tp_close(raw);
+		free(s);
+		return err_set(e, STM32DFU_E_NO_DEVICE, "the emulated device's serial is %s, not %s", raw->info.serial,
+		               sel.serial);
+	}
+	s->tp = tp_trace_wrap(raw);
+	if (!s->tp) {
+		tp_close(raw);
+		free(s);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	if (o->trace_path && (rc = tp_trace_set_file(s->tp, o->trace_path)) < 0) {
+		err_set(e, rc, "--trace %s: cannot write the file", o->trace_path);
+		ops_close(s);
+		return rc;
+	}
+	s->t0_us = clock_now_us(s->tp->clock);
+	if ((rc = dfu_open(s->tp, &s->dfu, e)) < 0 || (rc = dfu_session_start(s->dfu, &s->initial)) < 0) {
+		if (s->dfu && rc < 0 && e && s->dfu->err.code)
+			*e = s->dfu->err;
+		ops_close(s);
+		return rc;
+	}
+	if (s->initial.bState == dfuERROR)
+		log_info("the device was in dfuERROR (%s) and was cleared", dfu_status_name(s->initial.bStatus));
+	*out = s;
+	return 0;
+}
+
+void ops_close(struct ops_session *s)
+{
+	if (!s)
+		return;
+	dfu_free(s->dfu);
+	if (s->tp)
+		tp_close(s->tp);
+	free(s);
+}
+
+const struct dfu_alt *ops_flash_alt(const struct ops_session *s)
+{
+	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Internal Flash");
+	if (a)
+		return a;
+	/* non-ST DfuSe devices: the first alt with a writable layout */
+	for (unsigned i = 0; i < s->dfu->n_alts; i++)
+		if (s->dfu->alts[i].have_layout)
+			return &s->dfu->alts[i];
+	return NULL;
+}
+
+int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
+{
+	int rc;
+	if (s->dfu->alt != alt && (rc = dfu_set_alt(s->dfu, alt)) < 0)
+		goto fail;
+	/* in slices, so progress moves; each slice is one contiguous run of blocks */
+	const size_t slice = 64u * 1024u;
+	for (size_t off = 0; off < len; off += slice) {
+		size_t n = len - off < slice ? len - off : slice;
+		if ((rc = dfuse_read(s->dfu, addr + (uint32_t)off, buf + off, n)) < 0)
+			goto fail;
+		if (phase >= 0)
+			ops_report(s, (enum ops_phase)phase, off + n, len, "B");
+	}
+	return 0;
+fail:
+	s->err = s->dfu->err;
+	err_prefix(&s->err, "read 0x%08X (%zu bytes)", addr, len);
+	/* leave the device usable for the next request: a refused read leaves it in dfuERROR */
+	dfu_session_start(s->dfu, NULL);
+	return rc;
+}

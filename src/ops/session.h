@@ -1,0 +1,96 @@
+/*
+ * A session with one device: the transport (libusb or the emulator, optionally traced), the DFU
+ * session over it, what we learnt about the chip, and the error detail. One session per device;
+ * sessions are independent, so N devices can be driven from N threads.
+ */
+#ifndef OPS_SESSION_H
+#define OPS_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chip/chip.h"
+#include "chip/serial.h"
+#include "core/err.h"
+#include "dfu/dfu.h"
+#include "ops/progress.h"
+#include "usb/tp_libusb.h"
+#include "usb/transport.h"
+
+#define OPS_DEFAULT_SIM_PROFILE "f746"
+
+struct ops_open_opts {
+	struct tp_match match;      /* VID:PID and path; the serial goes through selector */
+	const char *selector;       /* -S: a USB serial or a 24-hex-digit UID; NULL: any */
+	const char *sim_spec;       /* non-NULL: the emulator with this profile spec ("" = f746) */
+	const char *profile_dir;    /* NULL: default lookup */
+	const char *trace_path;     /* --trace FILE */
+	const struct clock *clock;  /* NULL: real time */
+	bool sim_persist;           /* keep the emulated chip in its state file (the tool's --sim) */
+	unsigned retries;           /* per-transfer retries for recovery (default 3) */
+};
+void ops_open_opts_init(struct ops_open_opts *o);
+
+/* What we know about the chip, gathered without touching DBGMCU (it hangs the F7 ROM). */
+struct ops_identity {
+	struct chip_identity chip;
+	bool has_uid;
+	uint8_t uid[12];
+	bool has_flash_size;
+	uint16_t flash_size_kb;
+	bool has_bootloader_id;
+	uint8_t bootloader_id;
+	struct chip_serial_result serial;
+	bool has_ob;
+	uint8_t ob[512];
+	size_t ob_len;
+	uint32_t ob_addr;
+	int ob_alt;                 /* alt setting serving the option bytes, -1 if none */
+	int rdp_level;              /* 0, 1, 2, or -1 unknown */
+	bool read_protected;        /* reads answered errVENDOR */
+};
+
+struct ops_counters {
+	unsigned retries;           /* transfers or blocks repeated after a failure */
+	unsigned resyncs;           /* state re-read and re-synchronised */
+	unsigned reconnects;        /* device found again after a disconnect */
+	unsigned rewrites;          /* sectors erased and rewritten after a failed block */
+	unsigned transfer_splits;   /* times the transfer size was halved */
+};
+
+struct ops_session {
+	struct tp *tp;              /* the transport in use (a trace wrapping the real one) */
+	struct dfu_dev *dfu;
+	struct err err;
+	struct ops_open_opts opts;
+	struct dfu_getstatus initial;  /* the state the device was found in */
+	ops_progress_fn progress;
+	void *progress_ctx;
+	uint64_t t0_us;
+	bool have_identity;
+	struct ops_identity id;
+	struct ops_counters counters;
+};
+
+/* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts
+ * idle transfers). With a UID selector, devices are opened one by one and matched by UID. */
+int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e);
+void ops_close(struct ops_session *s);
+void ops_set_progress(struct ops_session *s, ops_progress_fn fn, void *ctx);
+
+/* Re-finds the device after it reset (option-byte write, unprotect): by UID when known. */
+int ops_reconnect(struct ops_session *s, unsigned timeout_ms);
+
+/* The flash alt setting (alt 0 on ST ROMs: the one named "Internal Flash"), or NULL. */
+const struct dfu_alt *ops_flash_alt(const struct ops_session *s);
+
+/* Reads memory through an alt setting (selecting it first), reporting progress as phase. */
+int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);
+
+/* Gathers the identity (UID, flash size, bootloader ID, option bytes) once per session. */
+int ops_identify(struct ops_session *s);
+
+/* Progress report helper */
+void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint64_t total, const char *unit);
+
+#endif

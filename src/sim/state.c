@@ -1,0 +1,187 @@
+/*
+ * The state file of --sim mode: the chip's writable memories (flash, option bytes, OTP), so that
+ * one command sees what an earlier one wrote. Binary, little-endian:
+ *   "SDFUSIM1" (8 bytes), version u32 = 1, count u32,
+ *   count records of { base u32, size u32, kind u32, size bytes },
+ *   CRC-32 (zlib) u32 of everything before it.
+ * A record whose base and size match no memory of the device is an error (another profile's file).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/crc32.h"
+#include "core/rd.h"
+#include "sim/sim_int.h"
+
+#define SIM_STATE_MAGIC "SDFUSIM1"
+#define SIM_STATE_VERSION 1
+#define SIM_STATE_MAX (256u << 20)
+
+int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, size_t errlen)
+{
+	size_t total = 16 + 4;
+	uint32_t count = 0;
+	for (int i = 0; i < d->nmem; i++) {
+		if (d->mem[i].persist) {
+			total += 12 + d->mem[i].size;
+			count++;
+		}
+	}
+	uint8_t *buf = malloc(total);
+	if (!buf) {
+		snprintf(errbuf, errlen, "state %s: out of memory", path);
+		return -1;
+	}
+	memcpy(buf, SIM_STATE_MAGIC, 8);
+	put_le32(buf + 8, SIM_STATE_VERSION);
+	put_le32(buf + 12, count);
+	size_t pos = 16;
+	for (int i = 0; i < d->nmem; i++) {
+		const struct sim_mem *m = &d->mem[i];
+		if (!m->persist)
+			continue;
+		put_le32(buf + pos, m->base);
+		put_le32(buf + pos + 4, m->size);
+		put_le32(buf + pos + 8, (uint32_t)m->kind);
+		memcpy(buf + pos + 12, m->data, m->size);
+		pos += 12 + m->size;
+	}
+	put_le32(buf + pos, crc32_update(0, buf, pos));
+	/* write a temporary file and rename it, so a crash never leaves half a chip */
+	char tmp[4096];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = (n > 0 && (size_t)n < sizeof(tmp)) ? fopen(tmp, "wb") : NULL;
+	if (!f) {
+		snprintf(errbuf, errlen, "state %s: %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	bool ok = fwrite(buf, 1, total, f) == total;
+	ok = (fclose(f) == 0) && ok;
+	free(buf);
+	if (!ok || rename(tmp, path) != 0) {
+		snprintf(errbuf, errlen, "state %s: %s", path, strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int sim_state_load(struct sim_device *d, const char *path, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0; /* a factory-fresh chip */
+		snprintf(errbuf, errlen, "state %s: %s", path, strerror(errno));
+		return -1;
+	}
+	uint8_t *buf = malloc(SIM_STATE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(errbuf, errlen, "state %s: out of memory", path);
+		return -1;
+	}
+	size_t n = fread(buf, 1, SIM_STATE_MAX + 1, f);
+	fclose(f);
+	int rc = -1;
+	struct rd r;
+	rd_init(&r, buf, n);
+	if (n < 20 || n > SIM_STATE_MAX || memcmp(buf, SIM_STATE_MAGIC, 8) != 0) {
+		snprintf(errbuf, errlen, "state %s: not a simulator state file", path);
+		goto out;
+	}
+	if (crc32_update(0, buf, n - 4) != get_le32(buf + n - 4)) {
+		snprintf(errbuf, errlen, "state %s: CRC mismatch (file damaged)", path);
+		goto out;
+	}
+	rd_skip(&r, 8);
+	if (rd_le32(&r) != SIM_STATE_VERSION) {
+		snprintf(errbuf, errlen, "state %s: unsupported version", path);
+		goto out;
+	}
+	uint32_t count = rd_le32(&r);
+	/* check every record before changing anything */
+	for (int pass = 0; pass < 2; pass++) {
+		rd_seek(&r, 16);
+		for (uint32_t i = 0; i < count; i++) {
+			uint32_t base = rd_le32(&r), size = rd_le32(&r);
+			rd_le32(&r);
+			const uint8_t *data = rd_take(&r, size);
+			struct sim_mem *m = sim_mem_find(d, base);
+			if (!data || rd_left(&r) < 4 || !m || m->base != base || m->size != size || !m->persist) {
+				snprintf(errbuf, errlen,
+					 "state %s: record %u (0x%08X, %u bytes) does not fit this profile's chip",
+					 path, i, base, size);
+				goto out;
+			}
+			if (pass == 1)
+				memcpy(m->data, data, size);
+		}
+	}
+	sim_ob_reload(d); /* the chip powers up with what the file holds */
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static uint32_t rd_be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			*s = '_';
+}
+
+bool sim_state_default_path(const struct sim_profile *p, char *buf, size_t cap)
+{
+	char serial[64] = "STM32FxSTM32";
+	const char *s = sim_profile_get(p, "serial");
+	const char *u = sim_profile_get(p, "uid");
+	uint8_t b[12];
+	if (s) {
+		snprintf(serial, sizeof(serial), "%s", s);
+	} else if (u && sim_parse_hex(u, b, 12) == 12) { /* as config.c derives it */
+		uint32_t w0 = rd_be32_at(b), w1 = rd_be32_at(b + 4), w2 = rd_be32_at(b + 8);
+		snprintf(serial, sizeof(serial), "%08X%04X", (unsigned)(w0 + w2), (unsigned)(w1 >> 16));
+	}
+	char name[64];
+	snprintf(name, sizeof(name), "%s", sim_profile_name(p));
+	sanitize(serial);
+	sanitize(name);
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char dir[4096];
+	int n;
+	if (xdg && *xdg == '/')
+		n = snprintf(dir, sizeof(dir), "%s/stm32dfu", xdg);
+	else if (home && *home)
+		n = snprintf(dir, sizeof(dir), "%s/.local/state/stm32dfu", home);
+	else
+		return false;
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return false;
+	n = snprintf(buf, cap, "%s/sim-%s-%s.state", dir, name, serial);
+	if (n < 0 || (size_t)n >= cap)
+		return false;
+	/* create the directory and its missing parents, so a first save works */
+	for (char *q = dir + 1; *q; q++) {
+		if (*q == '/') {
+			*q = '\0';
+			mkdir(dir, 0700);
+			*q = '/';
+		}
+	}
+	mkdir(dir, 0700);
+	return true;
+}

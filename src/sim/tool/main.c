@@ -1,0 +1,274 @@
+/*
+ * stm32dfu-sim: runs a command against virtual STM32 ROM bootloaders on virtual USB.
+ *
+ *   stm32dfu-sim [--profile P[,key=value...]]... [--unplug-after MS] -- COMMAND [ARGS]
+ *
+ * Each --profile adds one device (ports 1-1, 1-2, ...; F746 if none is given). The command, and
+ * everything it starts, sees them through libusb as real hardware. The exit status is the
+ * command's. A profile with state=FILE loads its memories from FILE and saves them back at the
+ * end; otherwise the chips live only as long as this program.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "sim/sim.h"
+#include "sim/vusb.h"
+
+extern char **environ;
+
+#define SIM_TOOL_MAX 15
+
+struct simtool_dev {
+	const char *spec;
+	struct sim_profile *profile;
+	struct sim_device *dev;
+	long unplug_ms; /* -1: never */
+	struct sim_stats before;
+};
+
+static volatile sig_atomic_t simtool_child;
+
+static void simtool_forward(int sig)
+{
+	if (simtool_child > 0)
+		kill((pid_t)simtool_child, sig);
+}
+
+static void simtool_usage(FILE *f)
+{
+	fputs("usage: stm32dfu-sim [OPTIONS] -- COMMAND [ARGS...]\n"
+	      "Runs COMMAND with virtual STM32 ROM DFU bootloaders on virtual USB; exits with its status.\n"
+	      "\n"
+	      "  -p, --profile SPEC      add a device: NAME_OR_FILE[,key=value...] (repeatable;\n"
+	      "                          default f746); state=FILE keeps its memories in FILE\n"
+	      "  -u, --unplug-after MS   pull the device of the preceding --profile (else the first)\n"
+	      "                          off the bus MS milliseconds after COMMAND starts\n"
+	      "      --profile-dir DIR   where profile names are looked up\n"
+	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
+	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
+	      "  -h, --help              this text\n"
+	      "  -V, --version           version\n",
+	      f);
+}
+
+/* One line per device: the adapter's counters and the model's (since COMMAND started). */
+static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct vusb_dev_info vi;
+		struct sim_stats s;
+		vusb_get_info(v, i, &vi);
+		sim_get_stats(d[i].dev, &s);
+		fprintf(f,
+		        "device=%d port=%s profile=%s devnum=%u plugs=%u host_transfers=%llu enum_transfers=%llu "
+		        "control_transfers=%llu bytes_in=%llu bytes_out=%llu erases=%llu mass_erases=%llu "
+		        "bytes_programmed=%llu busy_us=%llu bus_us=%llu resets=%llu\n",
+		        i, vi.port, sim_profile_name(d[i].profile), vi.devnum, vi.plugs,
+		        (unsigned long long)vi.host_transfers, (unsigned long long)vi.enum_transfers,
+		        (unsigned long long)(s.control_transfers - d[i].before.control_transfers),
+		        (unsigned long long)(s.bytes_in - d[i].before.bytes_in),
+		        (unsigned long long)(s.bytes_out - d[i].before.bytes_out),
+		        (unsigned long long)(s.erases - d[i].before.erases),
+		        (unsigned long long)(s.mass_erases - d[i].before.mass_erases),
+		        (unsigned long long)(s.bytes_programmed - d[i].before.bytes_programmed),
+		        (unsigned long long)(s.busy_us - d[i].before.busy_us),
+		        (unsigned long long)(s.bus_us - d[i].before.bus_us),
+		        (unsigned long long)(s.resets - d[i].before.resets));
+	}
+}
+
+/* Runs the command and waits for it; returns its status the way a shell reports it. */
+static int simtool_run(char **cmd)
+{
+	pid_t pid;
+	int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+	if (rc) {
+		fprintf(stderr, "stm32dfu-sim: %s: %s\n", cmd[0], strerror(rc));
+		return rc == ENOENT ? 127 : 126;
+	}
+	simtool_child = pid;
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "stm32dfu-sim: waitpid: %s\n", strerror(errno));
+			return 125;
+		}
+	}
+	simtool_child = 0;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 125;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"profile", required_argument, NULL, 'p'},  {"unplug-after", required_argument, NULL, 'u'},
+		{"profile-dir", required_argument, NULL, 'D'}, {"stats", required_argument, NULL, 'S'},
+		{"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
+	};
+	struct simtool_dev devs[SIM_TOOL_MAX];
+	int ndev = 0, verbose = 0;
+	long first_unplug = -1;
+	const char *profile_dir = NULL, *stats_path = NULL;
+	char err[512];
+	int c;
+
+	memset(devs, 0, sizeof devs);
+	/* "+": stop at the first non-option, so COMMAND's own options stay its own */
+	while ((c = getopt_long(argc, argv, "+p:u:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (ndev == SIM_TOOL_MAX) {
+				fprintf(stderr, "stm32dfu-sim: at most %d devices\n", SIM_TOOL_MAX);
+				return 2;
+			}
+			devs[ndev].spec = optarg;
+			devs[ndev].unplug_ms = -1;
+			ndev++;
+			break;
+		case 'u': {
+			char *end;
+			errno = 0;
+			long ms = strtol(optarg, &end, 10);
+			if (errno || *end || ms < 0 || ms > 86400000L) {
+				fprintf(stderr, "stm32dfu-sim: --unplug-after: '%s' is not a time in milliseconds\n",
+				        optarg);
+				return 2;
+			}
+			if (ndev)
+				devs[ndev - 1].unplug_ms = ms;
+			else
+				first_unplug = ms;
+			break;
+		}
+		case 'D':
+			profile_dir = optarg;
+			break;
+		case 'S':
+			stats_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			simtool_usage(stdout);
+			return 0;
+		case 'V':
+			printf("stm32dfu-sim %s\n", STM32DFU_VERSION);
+			return 0;
+		default:
+			simtool_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs("stm32dfu-sim: no COMMAND given (put it after --)\n", stderr);
+		simtool_usage(stderr);
+		return 2;
+	}
+	if (vusb_ensure_preload(argv, err, sizeof err) < 0) {
+		fprintf(stderr, "stm32dfu-sim: %s\n", err);
+		return 125;
+	}
+	if (verbose)
+		log_set_level(verbose > 1 ? LOG_TRACE : LOG_DEBUG);
+	/* Each emulated ioctl ends in a usleep(0) in the preload library; the default 50 us timer
+	 * slack made that the main cost (virtual-usb.md, pitfall 7). Children inherit the setting. */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+
+	if (!ndev) {
+		devs[0].spec = "f746";
+		devs[0].unplug_ms = -1;
+		ndev = 1;
+	}
+	if (first_unplug >= 0 && devs[0].unplug_ms < 0)
+		devs[0].unplug_ms = first_unplug;
+
+	int status = 125;
+	struct vusb *v = NULL;
+	for (int i = 0; i < ndev; i++) {
+		devs[i].profile = sim_profile_load(devs[i].spec, profile_dir, err, sizeof err);
+		if (!devs[i].profile) {
+			fprintf(stderr, "stm32dfu-sim: profile '%s': %s\n", devs[i].spec, err);
+			goto out;
+		}
+		devs[i].dev = sim_device_new(devs[i].profile, clock_real(), err, sizeof err);
+		if (!devs[i].dev) {
+			fprintf(stderr, "stm32dfu-sim: profile '%s': %s\n", devs[i].spec, err);
+			goto out;
+		}
+		const char *state = sim_profile_get(devs[i].profile, "state");
+		if (state && sim_state_load(devs[i].dev, state, err, sizeof err) < 0) {
+			fprintf(stderr, "stm32dfu-sim: state file %s: %s\n", state, err);
+			goto out;
+		}
+	}
+	v = vusb_new(err, sizeof err);
+	if (!v) {
+		fprintf(stderr, "stm32dfu-sim: %s\n", err);
+		goto out;
+	}
+	for (int i = 0; i < ndev; i++) {
+		if (vusb_add(v, devs[i].dev, err, sizeof err) < 0) {
+			fprintf(stderr, "stm32dfu-sim: device %d (%s): %s\n", i + 1, devs[i].spec, err);
+			goto out;
+		}
+	}
+	/* Counters start with the command: enumeration by the adapter is not the command's work. */
+	for (int i = 0; i < ndev; i++) {
+		sim_get_stats(devs[i].dev, &devs[i].before);
+		if (devs[i].unplug_ms >= 0)
+			vusb_unplug_after(v, i, (unsigned)devs[i].unplug_ms);
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = simtool_forward;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* the terminal sends ^C to the whole group; we outlive the command to clean up */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+
+	status = simtool_run(argv + optind);
+	vusb_stop(v);
+
+	if (verbose)
+		simtool_stats(stderr, v, devs, ndev);
+	if (stats_path) {
+		FILE *f = fopen(stats_path, "w");
+		if (!f || (simtool_stats(f, v, devs, ndev), fclose(f) != 0))
+			fprintf(stderr, "stm32dfu-sim: --stats %s: %s\n", stats_path, strerror(errno));
+	}
+	for (int i = 0; i < ndev; i++) {
+		const char *state = sim_profile_get(devs[i].profile, "state");
+		if (state && sim_state_save(devs[i].dev, state, err, sizeof err) < 0) {
+			fprintf(stderr, "stm32dfu-sim: state file %s: %s\n", state, err);
+			if (!status)
+				status = 125;
+		}
+	}
+out:
+	vusb_free(v);
+	for (int i = 0; i < ndev; i++) {
+		if (devs[i].dev)
+			sim_device_free(devs[i].dev);
+		if (devs[i].profile)
+			sim_profile_free(devs[i].profile);
+	}
+	return status;
+}

@@ -1,0 +1,300 @@
+/*
+ * DfuSe operations against the in-process emulator, asserting the USB transcript (tp_trace):
+ * one Set Address per contiguous run, consecutive block numbers of exactly wTransferSize bytes
+ * (the last may be short), one GETSTATUS per DNLOAD plus one per busy reply, and sleeps that add
+ * up to exactly the bwPollTimeouts of the busy replies (so no sleep after an idle reply).
+ * Device time runs on a fake clock, so even the timed profiles finish at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/rd.h"
+#include "dfu/dfuse.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+#include "usb/tp_trace.h"
+
+struct fixture {
+	struct clock_fake fake;
+	struct tp *tp; /* the trace */
+	struct dfu_dev *dev;
+	struct sim_device *sim;
+	struct dfu_getstatus initial;
+	size_t start_requests, start_clrstatus; /* GETSTATUS, CLRSTATUS */ /* what the session start sent */
+};
+
+/* starts a new phase: forget the transcript, the sleeps and the session counters */
+static void phase_reset(struct fixture *f)
+{
+	tp_trace_forget(f->tp);
+	f->fake.slept_us = 0;
+	f->fake.sleeps = 0;
+	memset(&f->dev->stats, 0, sizeof f->dev->stats);
+}
+
+static struct fixture *open_fixture(const char *spec)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	clock_fake_init(&f->fake);
+	struct tp_sim_opts o = {.profile_dir = PROFILE_DIR, .clock = &f->fake.clock};
+	struct tp *sim;
+	struct err e;
+	err_clear(&e);
+	if (tp_sim_open(spec, &o, &sim, &e) != 0)
+		fail_msg("tp_sim_open(%s): %s", spec, e.msg);
+	f->tp = tp_trace_wrap(sim);
+	assert_non_null(f->tp);
+	f->sim = tp_sim_device(f->tp);
+	assert_non_null(f->sim);
+	if (dfu_open(f->tp, &f->dev, &e) != 0)
+		fail_msg("dfu_open: %s", e.msg);
+	if (dfu_session_start(f->dev, &f->initial) != 0)
+		fail_msg("session start: %s", f->dev->err.msg);
+	if (dfu_set_alt(f->dev, 0) != 0)
+		fail_msg("set alt: %s", f->dev->err.msg);
+	f->start_requests = tp_trace_count(f->tp, TP_REQ_GETSTATUS);
+	f->start_clrstatus = tp_trace_count(f->tp, TP_REQ_CLRSTATUS);
+	phase_reset(f);
+	return f;
+}
+
+static void close_fixture(struct fixture *f)
+{
+	dfu_free(f->dev);
+	tp_close(f->tp);
+	free(f);
+}
+
+/* the status record of a recorded GETSTATUS */
+static struct dfu_getstatus rec_status(const struct tp_rec *r)
+{
+	struct dfu_getstatus st = {0};
+	assert_int_equal(dfu_status_parse(r->data, r->data_len, &st), 0);
+	return st;
+}
+
+/*
+ * The invariants of the wait rule over a whole transcript: each DNLOAD is followed by GETSTATUS
+ * polls until one is not busy; the host slept exactly the busy replies' bwPollTimeouts.
+ */
+static void check_waits(struct fixture *f)
+{
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	uint64_t busy_ms = 0;
+	unsigned busy_nonzero = 0, dnloads = 0, polls = 0, busy = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].setup.bmRequestType == USB_RT_CLASS_OUT_INTERFACE && r[i].setup.bRequest == DFU_DNLOAD &&
+		    r[i].setup.wLength > 0)
+			dnloads++;
+		if (r[i].cls != TP_REQ_GETSTATUS || r[i].result != 6)
+			continue;
+		polls++;
+		struct dfu_getstatus st = rec_status(&r[i]);
+		if (st.bState == dfuDNBUSY) {
+			busy++;
+			busy_ms += st.bwPollTimeout;
+			busy_nonzero += st.bwPollTimeout != 0;
+			/* after a busy reply the next request is the GETSTATUS that follows the sleep */
+			assert_true(i + 1 < n);
+			assert_int_equal(r[i + 1].cls, TP_REQ_GETSTATUS);
+			assert_int_equal(r[i + 1].t_us - r[i].t_us, (uint64_t)st.bwPollTimeout * 1000u);
+		} else if (i + 1 < n) {
+			/* no sleep after a reply that is not busy */
+			assert_int_equal(r[i + 1].t_us, r[i].t_us);
+		}
+	}
+	assert_int_equal(f->fake.slept_us, busy_ms * 1000u);
+	assert_int_equal(f->fake.sleeps, busy_nonzero);
+	assert_int_equal(f->dev->stats.busy_replies, busy);
+	(void)dnloads;
+	(void)polls;
+}
+
+/* a run: one Set Address, then blocks 2, 3, ... of the class cls, all wTransferSize but the last */
+static void check_run(struct fixture *f, enum tp_req_class cls, uint32_t addr, size_t len)
+{
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	const unsigned ts = f->dev->transfer_size;
+	unsigned set_addr = 0, block = DFUSE_FIRST_DATA_BLOCK;
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].cls == TP_REQ_SET_ADDRESS) {
+			set_addr++;
+			assert_int_equal(get_le32(r[i].data + 1), addr);
+			assert_int_equal(bytes, 0); /* before the first block */
+		}
+		if (r[i].cls != cls)
+			continue;
+		assert_int_equal(r[i].setup.wValue, block);
+		size_t want = len - bytes < ts ? len - bytes : ts;
+		assert_int_equal(r[i].setup.wLength, want);
+		bytes += want;
+		block++;
+	}
+	assert_int_equal(set_addr, 1);
+	assert_int_equal(bytes, len);
+	assert_int_equal(tp_trace_count(f->tp, cls), (len + ts - 1) / ts);
+}
+
+static void test_read_run(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746,timing=0");
+	enum { LEN = 10000 };
+	static uint8_t pattern[LEN], got[LEN];
+	for (size_t i = 0; i < LEN; i++)
+		pattern[i] = (uint8_t)(i * 7 + 3);
+	assert_true(sim_mem_write(f->sim, 0x08000100, pattern, LEN));
+	if (dfuse_read(f->dev, 0x08000100, got, LEN) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_memory_equal(got, pattern, LEN);
+	check_run(f, TP_REQ_UPLOAD_DATA, 0x08000100, LEN);
+	/* Set Address, its GETSTATUS polls, ABORT + GETSTATUS, 5 UPLOADs, ABORT */
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_ABORT), 2);
+	check_waits(f);
+	close_fixture(f);
+}
+
+static void test_erase_write_run(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746,timing=0");
+	enum { LEN = 5000 };
+	static uint8_t data[LEN], got[LEN];
+	for (size_t i = 0; i < LEN; i++)
+		data[i] = (uint8_t)(i ^ 0x5A);
+	if (dfuse_erase_page(f->dev, 0x08008000) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_ERASE), 1);
+	check_waits(f);
+	phase_reset(f);
+	if (dfuse_write(f->dev, 0x08008000, data, LEN) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_true(sim_mem_read(f->sim, 0x08008000, got, LEN));
+	assert_memory_equal(got, data, LEN);
+	check_run(f, TP_REQ_DNLOAD_DATA, 0x08008000, LEN);
+	/* exactly one GETSTATUS per DNLOAD plus one per busy reply */
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_GETSTATUS), 1 + 3 + f->dev->stats.busy_replies);
+	check_waits(f);
+	close_fixture(f);
+}
+
+/* the same with the device's timing on (virtual time): real bwPollTimeouts, real busy periods */
+static void test_timed_write_and_erase(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746");
+	enum { LEN = 3 * 2048 + 8 };
+	static uint8_t data[LEN], got[LEN];
+	memset(data, 0xA5, LEN);
+	if (dfuse_erase_page(f->dev, 0x08000000) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	if (dfuse_write(f->dev, 0x08000000, data, LEN) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_true(sim_mem_read(f->sim, 0x08000000, got, LEN));
+	assert_memory_equal(got, data, LEN);
+	assert_true(f->dev->stats.busy_replies >= 1);
+	check_waits(f);
+	printf("# f746 erase 32K + write %d B: %llu GETSTATUS, %llu busy, slept %llu ms\n", LEN,
+	       (unsigned long long)f->dev->stats.getstatus, (unsigned long long)f->dev->stats.busy_replies,
+	       (unsigned long long)(f->fake.slept_us / 1000u));
+	close_fixture(f);
+}
+
+static void test_mass_erase(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746");
+	uint8_t b = 0;
+	assert_true(sim_mem_write(f->sim, 0x08010000, &b, 1));
+	if (dfuse_mass_erase(f->dev) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_true(sim_mem_read(f->sim, 0x08010000, &b, 1));
+	assert_int_equal(b, 0xFF);
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_MASS_ERASE), 1);
+	struct sim_stats st;
+	sim_get_stats(f->sim, &st);
+	assert_int_equal(st.mass_erases, 1);
+	check_waits(f);
+	printf("# f746 mass erase: %llu GETSTATUS, slept %llu ms\n", (unsigned long long)f->dev->stats.getstatus,
+	       (unsigned long long)(f->fake.slept_us / 1000u));
+	close_fixture(f);
+}
+
+static void test_leave(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746,timing=0");
+	int r = dfuse_leave(f->dev, true, 0x08000000);
+	if (r < 0)
+		fail_msg("%s", f->dev->err.msg);
+	assert_true(r == DFUSE_LEFT || r == DFUSE_LEFT_PROBABLY);
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_SET_ADDRESS), 1);
+	assert_int_equal(tp_trace_count(f->tp, TP_REQ_DNLOAD_ZERO), 1);
+	close_fixture(f);
+}
+
+/* the F0 ROM starts in dfuERROR/errFIRMWARE (sigrok capture): CLRSTATUS, then dfuIDLE; its erase
+ * and download polls are the capture's 40 and 72 ms */
+static void test_f0_session_start_and_polls(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f0-32k");
+	assert_int_equal(f->initial.bState, dfuERROR);
+	assert_int_equal(f->initial.bStatus, errFIRMWARE);
+	assert_int_equal(f->start_clrstatus, 1);
+	/* GETSTATUS (dfuERROR), CLRSTATUS, GETSTATUS (dfuIDLE): nothing more */
+	assert_int_equal(f->start_requests, 2);
+	assert_int_equal(f->dev->transfer_size, 2048);
+	if (dfuse_erase_page(f->dev, 0x08000000) != 0)
+		fail_msg("%s", f->dev->err.msg);
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	struct dfu_getstatus st = rec_status(&r[1]);
+	assert_int_equal(st.bState, dfuDNBUSY);
+	assert_int_equal(st.bwPollTimeout, 40);
+	check_waits(f);
+	close_fixture(f);
+}
+
+/* an injected STALL on the second data block: the error names block and address, and the next
+ * session start brings the device back to dfuIDLE */
+static void test_fault_and_recovery(void **state)
+{
+	(void)state;
+	struct fixture *f = open_fixture("f746,timing=0");
+	static uint8_t data[3 * 2048];
+	memset(data, 0x11, sizeof data);
+	assert_int_equal(dfuse_erase_page(f->dev, 0x08000000), 0);
+	struct tp_fault fault = {.kind = TP_FAULT_STALL, .match = TP_REQ_DNLOAD_DATA, .nth = 2};
+	assert_int_equal(tp_trace_add_fault(f->tp, &fault), 0);
+	assert_int_equal(dfuse_write(f->dev, 0x08000000, data, sizeof data), STM32DFU_E_STALL);
+	assert_string_equal(f->dev->err.msg, "write block 3 at 0x08000800: DNLOAD: STALL (injected)");
+	assert_int_equal(dfu_session_start(f->dev, NULL), 0);
+	assert_int_equal(f->dev->last.bState, dfuIDLE);
+	close_fixture(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_run),
+		cmocka_unit_test(test_erase_write_run),
+		cmocka_unit_test(test_timed_write_and_erase),
+		cmocka_unit_test(test_mass_erase),
+		cmocka_unit_test(test_leave),
+		cmocka_unit_test(test_f0_session_start_and_polls),
+		cmocka_unit_test(test_fault_and_recovery),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,171 @@
+/* The write planner: which sectors are erased, which blocks programmed, and nothing lost. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "ops/plan.h"
+
+/* the F746 sector map (RM0385 §3.3.1; ROM layout string 04*032Kg,01*128Kg,03*256Kg) */
+static const struct plan_sector f746[] = {
+	{0x08000000, 32768, 0},  {0x08008000, 32768, 1},  {0x08010000, 32768, 2},  {0x08018000, 32768, 3},
+	{0x08020000, 131072, 4}, {0x08040000, 262144, 5}, {0x08080000, 262144, 6}, {0x080C0000, 262144, 7},
+};
+#define NSEC (sizeof f746 / sizeof f746[0])
+
+/* the chip's memory in the test: 1 MiB from 0x08000000 */
+static uint8_t chip[1u << 20];
+
+static void read_back(struct write_plan *p)
+{
+	for (size_t i = 0; i < p->n_touched; i++) {
+		struct plan_touched *t = &p->touched[i];
+		t->current = malloc(t->sector.size);
+		memcpy(t->current, chip + (t->sector.start - 0x08000000u), t->sector.size);
+	}
+}
+
+static struct img *image_of(uint32_t addr, const uint8_t *data, size_t len)
+{
+	struct img *img = img_new();
+	assert_non_null(img);
+	assert_int_equal(img_add(img, 0, addr, data, len, NULL), 0);
+	return img;
+}
+
+static void test_blank_chip_full_image(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	uint8_t *data = malloc(sizeof chip);
+	for (size_t i = 0; i < sizeof chip; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	struct img *img = image_of(0x08000000, data, sizeof chip);
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0x08100000, NULL), 0);
+	assert_int_equal(p.n_touched, 8);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	assert_int_equal(p.sectors_to_erase, 8);
+	assert_int_equal(p.sectors_skipped, 0);
+	/* one contiguous run, 512 blocks of 2048 bytes */
+	assert_int_equal(p.n_runs, 1);
+	assert_int_equal(p.runs[0].addr, 0x08000000);
+	assert_int_equal(p.runs[0].len, 1u << 20);
+	assert_int_equal(p.blocks, 512);
+	plan_free(&p);
+	img_free(img);
+	free(data);
+}
+
+static void test_same_image_is_skipped(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof chip; i++)
+		chip[i] = (uint8_t)(i * 13);
+	struct img *img = image_of(0x08000000, chip, sizeof chip);
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, NULL), 0);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	assert_int_equal(p.sectors_to_erase, 0);
+	assert_int_equal(p.sectors_skipped, 8);
+	assert_int_equal(p.n_runs, 0);
+	assert_int_equal(p.bytes_to_program, 0);
+	plan_free(&p);
+	/* --full rewrites everything anyway */
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, NULL), 0);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, true, NULL), 0);
+	assert_int_equal(p.sectors_to_erase, 8);
+	plan_free(&p);
+	img_free(img);
+}
+
+static void test_one_byte_changes_one_sector(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof chip; i++)
+		chip[i] = (uint8_t)(i * 13);
+	uint8_t *data = malloc(sizeof chip);
+	memcpy(data, chip, sizeof chip);
+	data[0x18123] ^= 0x55; /* sector 3 */
+	struct img *img = image_of(0x08000000, data, sizeof chip);
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, NULL), 0);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	assert_int_equal(p.sectors_to_erase, 1);
+	assert_int_equal(p.sectors_skipped, 7);
+	for (size_t i = 0; i < p.n_touched; i++)
+		assert_int_equal(p.touched[i].action, p.touched[i].sector.index == 3 ? PLAN_ERASE_PROGRAM : PLAN_SKIP);
+	assert_int_equal(p.n_runs, 1);
+	assert_int_equal(p.runs[0].addr, 0x08018000);
+	assert_int_equal(p.runs[0].len, 32768);
+	plan_free(&p);
+	img_free(img);
+	free(data);
+}
+
+static void test_bytes_outside_image_are_kept(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	memset(chip + 0x7000, 0x42, 0x100); /* data near the end of sector 0, outside the image */
+	uint8_t small[100];
+	memset(small, 0x11, sizeof small);
+	struct img *img = image_of(0x08000000, small, sizeof small);
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, NULL), 0);
+	assert_int_equal(p.n_touched, 1);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	assert_int_equal(p.touched[0].preserved_bytes, 0x100);
+	assert_int_equal(p.touched[0].image_bytes, 100);
+	/* the image's block, then (after blank blocks) the preserved block: two runs */
+	assert_int_equal(p.n_runs, 2);
+	assert_int_equal(p.runs[0].addr, 0x08000000);
+	assert_int_equal(p.runs[0].len, 104); /* trailing erased bytes trimmed to 8-byte alignment */
+	assert_int_equal(p.runs[1].addr, 0x08007000);
+	assert_int_equal(p.runs[1].len, 0x100);
+	assert_memory_equal(plan_desired_at(&p, 0x08007000), chip + 0x7000, 0x100);
+	plan_free(&p);
+	img_free(img);
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	uint8_t b[16] = {0};
+	struct img *img = image_of(0x08100000, b, sizeof b);
+	struct write_plan p;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, &e), STM32DFU_E_RANGE);
+	assert_non_null(strstr(e.msg, "0x08100000"));
+	plan_free(&p);
+	img_free(img);
+	/* bounded by the flash-size register: a 512 KiB part with the 1 MiB layout */
+	img = image_of(0x0807FFF8, b, sizeof b);
+	err_clear(&e);
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0x08080000, &e), STM32DFU_E_RANGE);
+	assert_non_null(strstr(e.msg, "past the end of flash"));
+	plan_free(&p);
+	img_free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blank_chip_full_image),
+		cmocka_unit_test(test_same_image_is_skipped),
+		cmocka_unit_test(test_one_byte_changes_one_sector),
+		cmocka_unit_test(test_bytes_outside_image_are_kept),
+		cmocka_unit_test(test_out_of_range),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
