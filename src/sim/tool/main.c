@@ -30,6 +30,8 @@ extern char **environ;
 
 struct simtool_dev {
 	const char *spec;
+	char *model_spec; /* spec without state=, which is ours, not the model's */
+	char *state;      /* the state=FILE value, or NULL */
 	struct sim_profile *profile;
 	struct sim_device *dev;
 	long unplug_ms; /* -1: never */
@@ -37,6 +39,34 @@ struct simtool_dev {
 };
 
 static volatile sig_atomic_t simtool_child;
+
+/* Splits "NAME,k=v,state=FILE,..." into the model's spec and the state file (kept in this tool:
+ * the state file is a matter of the testbed's lifetime, not of the chip). */
+static int simtool_split_spec(struct simtool_dev *d)
+{
+	size_t n = strlen(d->spec);
+	d->model_spec = malloc(n + 1);
+	if (!d->model_spec)
+		return -1;
+	d->model_spec[0] = '\0';
+	const char *p = d->spec;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len > 6 && !strncmp(p, "state=", 6)) {
+			free(d->state);
+			d->state = strndup(p + 6, len - 6);
+			if (!d->state)
+				return -1;
+		} else {
+			if (d->model_spec[0])
+				strcat(d->model_spec, ",");
+			strncat(d->model_spec, p, len);
+		}
+		p = e ? e + 1 : p + len;
+	}
+	return 0;
+}
 
 static void simtool_forward(int sig)
 {
@@ -201,7 +231,11 @@ int main(int argc, char **argv)
 	int status = 125;
 	struct vusb *v = NULL;
 	for (int i = 0; i < ndev; i++) {
-		devs[i].profile = sim_profile_load(devs[i].spec, profile_dir, err, sizeof err);
+		if (simtool_split_spec(&devs[i]) < 0) {
+			fputs("stm32dfu-sim: out of memory\n", stderr);
+			goto out;
+		}
+		devs[i].profile = sim_profile_load(devs[i].model_spec, profile_dir, err, sizeof err);
 		if (!devs[i].profile) {
 			fprintf(stderr, "stm32dfu-sim: profile '%s': %s\n", devs[i].spec, err);
 			goto out;
@@ -211,7 +245,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "stm32dfu-sim: profile '%s': %s\n", devs[i].spec, err);
 			goto out;
 		}
-		const char *state = sim_profile_get(devs[i].profile, "state");
+		const char *state = devs[i].state;
 		if (state && sim_state_load(devs[i].dev, state, err, sizeof err) < 0) {
 			fprintf(stderr, "stm32dfu-sim: state file %s: %s\n", state, err);
 			goto out;
@@ -255,7 +289,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "stm32dfu-sim: --stats %s: %s\n", stats_path, strerror(errno));
 	}
 	for (int i = 0; i < ndev; i++) {
-		const char *state = sim_profile_get(devs[i].profile, "state");
+		const char *state = devs[i].state;
 		if (state && sim_state_save(devs[i].dev, state, err, sizeof err) < 0) {
 			fprintf(stderr, "stm32dfu-sim: state file %s: %s\n", state, err);
 			if (!status)
@@ -269,6 +303,8 @@ out:
 			sim_device_free(devs[i].dev);
 		if (devs[i].profile)
 			sim_profile_free(devs[i].profile);
+		free(devs[i].model_spec);
+		free(devs[i].state);
 	}
 	return status;
 }
