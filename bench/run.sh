@@ -62,7 +62,8 @@ for c in write rewrite read; do
 	# device work that did the job), at the same time scale
 	bs=$(($(stat_of "stm32dfu-$c" busy_us) + $(stat_of "stm32dfu-$c" bus_us)))
 	bd=$(($(stat_of "dfu-util-$c" busy_us) + $(stat_of "dfu-util-$c" bus_us)))
-	b=$((bs < bd ? bs : bd))
+	b=$bd
+	[ -r "$tmp/stm32dfu-$c.stats" ] && [ "$bs" -lt "$bd" ] && b=$bs
 	case $c in write) label="1 MiB write";; rewrite) label="rewrite, 32 KiB changed";; read) label="1 MiB read";; esac
 	awk -v l="$label" -v ws="$ws" -v wd="$wd" -v xs="$xs" -v xd="$xd" -v b="$b" 'BEGIN {
 		printf "%-22s %9.2fs %8d %9.2fs %8d %10.2f %8.2fs %4.1f %4.1f\n", l, ws / 1e6, xs, wd / 1e6, xd,

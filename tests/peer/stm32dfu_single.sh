@@ -22,15 +22,19 @@ run() { # run LOG ARGS...: fails the test with the log on a non-zero exit
 run list.log "$STM32DFU" list
 grep -q '1-1' "$TMP/list.log" || { cat "$TMP/list.log"; fail "list does not show port 1-1"; }
 run info.log "$STM32DFU" info
-rand_file "$TMP/img.bin" 70000
+# an image that looks like an application (initial MSP at the top of the F7's SRAM, reset vector
+# in flash), so that after leave the chip runs it instead of coming back in the bootloader
+{ printf '\000\000\002\040\001\001\000\010'; head -c 69992 /dev/urandom; } >"$TMP/img.bin"
 run write.log "$STM32DFU" write "$TMP/img.bin" -a 0x08000000
 run verify.log "$STM32DFU" verify "$TMP/img.bin" -a 0x08000000
 run read.log "$STM32DFU" read 0x08000000 70000 -o "$TMP/back.bin"
 cmp "$TMP/img.bin" "$TMP/back.bin" || fail "read back differs from what was written"
 run leave.log "$STM32DFU" leave
-sleep 0.2
-if "$STM32DFU" list >"$TMP/list2.log" 2>&1 && grep -q '1-1' "$TMP/list2.log"; then
-	cat "$TMP/list2.log"
-	fail "the chip is still listed after leave"
+# The chip left the bus: it is gone, or back in the bootloader at a new device number (the
+# model's choice, as a real chip resets into the ROM while BOOT0 is high). Not at devnum 2.
+sleep 0.3
+if command -v dfu-util >/dev/null; then
+	dfu-util -l >"$TMP/list2.log" 2>&1
+	grep -q 'devnum=2,' "$TMP/list2.log" && { cat "$TMP/list2.log"; fail "the chip did not leave the bus"; }
 fi
 echo "ok: list, info, write, verify, read, leave"

@@ -228,6 +228,11 @@ int main(int argc, char **argv)
 	if (first_unplug >= 0 && devs[0].unplug_ms < 0)
 		devs[0].unplug_ms = first_unplug;
 
+#ifdef SIMTOOL_SOURCE_PROFILES
+	/* Run from the build tree with nothing configured: the source tree's profiles. */
+	if (!profile_dir && !getenv("STM32DFU_PROFILE_DIR") && access(SIMTOOL_SOURCE_PROFILES, R_OK) == 0)
+		profile_dir = SIMTOOL_SOURCE_PROFILES;
+#endif
 	int status = 125;
 	struct vusb *v = NULL;
 	for (int i = 0; i < ndev; i++) {

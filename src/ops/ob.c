@@ -1,0 +1,279 @@
+/* Option bytes over a session (ops/ob.h). The decoding and the guards are chip/ob.h's. */
+#include "ops/ob.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/ob.h"
+#include "core/log.h"
+#include "dfu/dfuse.h"
+
+/* The OB alt setting and its first region: where the block lives and how long it is. */
+static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size_t *len)
+{
+	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Option Bytes");
+	if (!a || !a->have_layout || a->layout.n_regions == 0) {
+		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this device offers no \"Option Bytes\" alt setting");
+		err_hint(&s->err, "'stm32dfu info' lists the alt settings the bootloader offers");
+		return STM32DFU_E_UNSUPPORTED;
+	}
+	const struct layout_region *r = &a->layout.regions[0];
+	*alt = a->alt;
+	*addr = r->start;
+	*len = r->length < sizeof s->id.ob ? (size_t)r->length : sizeof s->id.ob;
+	return 0;
+}
+
+int ops_ob_read(struct ops_session *s, uint8_t *out, size_t cap, size_t *len)
+{
+	ops_identify(s);
+	uint8_t alt;
+	uint32_t addr;
+	size_t n;
+	int rc = ob_location(s, &alt, &addr, &n);
+	if (rc < 0)
+		return rc;
+	if ((rc = ops_read_mem(s, alt, addr, s->id.ob, n, -1)) < 0) {
+		if (rc == STM32DFU_E_PROTECTED) {
+			s->id.read_protected = true;
+			err_set(&s->err, STM32DFU_E_PROTECTED,
+			        "the chip refuses to read its option bytes: read protection (RDP level 1) is active");
+			err_hint(&s->err, "'stm32dfu unprotect --yes' removes it, and mass-erases the flash");
+		}
+		return rc;
+	}
+	s->id.has_ob = true;
+	s->id.ob_len = n;
+	s->id.ob_addr = addr;
+	s->id.ob_alt = alt;
+	if (out) {
+		if (cap < n)
+			return err_set(&s->err, STM32DFU_E_INTERNAL, "option bytes: %zu-byte buffer for a %zu-byte block", cap, n);
+		memcpy(out, s->id.ob, n);
+	}
+	*len = n;
+	return 0;
+}
+
+/* GETSTATUS results that mean "the chip is resetting" rather than "the request failed". */
+static bool is_reset(int rc)
+{
+	return rc == STM32DFU_E_DISCONNECTED || rc == STM32DFU_E_TIMEOUT || rc == STM32DFU_E_USB_IO ||
+	       rc == STM32DFU_E_STALL;
+}
+
+/*
+ * After the OB DNLOAD: the first GETSTATUS starts the write and says dfuDNBUSY; the ROM then
+ * programs, reloads and resets, so the next GETSTATUS goes unanswered. *reset tells which.
+ */
+static int ob_wait_reset(struct ops_session *s, bool *reset)
+{
+	struct dfu_dev *d = s->dfu;
+	struct dfu_getstatus st;
+	*reset = false;
+	int rc = dfu_get_status(d, &st);
+	if (rc < 0) {
+		if (!is_reset(rc) || rc == STM32DFU_E_STALL)
+			return rc; /* nothing was started: a stall here is a refusal */
+		*reset = true;
+		return 0;
+	}
+	if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
+		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+	if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_IDLE)
+		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+	uint64_t t0 = clock_now_us(d->tp->clock), ceiling = (uint64_t)d->limits.erase_ms * 1000u;
+	while (st.bState == dfuDNBUSY) {
+		uint64_t us = (uint64_t)(st.bwPollTimeout ? st.bwPollTimeout : 1) * 1000u;
+		clock_sleep_us(d->tp->clock, us);
+		rc = dfu_get_status(d, &st);
+		if (rc < 0) {
+			if (!is_reset(rc))
+				return rc;
+			err_clear(&d->err);
+			*reset = true;
+			return 0;
+		}
+		if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
+			return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+		if (clock_now_us(d->tp->clock) - t0 > ceiling)
+			return err_set(&d->err, STM32DFU_E_TIMEOUT, "the option-byte write still busy after %u ms",
+			               d->limits.erase_ms);
+	}
+	/* dfuDNLOAD-IDLE: this ROM applied the block without resetting (the new values load at the next reset) */
+	return dfu_abort_to_idle(d);
+}
+
+/* The first field whose value differs between want and got, for the verify message. */
+static void describe_difference(const struct chip_family *fam, const uint8_t *want, const uint8_t *got, size_t len,
+                                struct err *e)
+{
+	struct ob_decoded a, b;
+	if (fam && fam->ob && ob_decode(fam, want, len, &a, NULL) == 0 && ob_decode(fam, got, len, &b, NULL) == 0) {
+		for (size_t i = 0; i < a.n_fields && i < b.n_fields; i++) {
+			const struct ob_field_value *x = &a.fields[i], *y = &b.fields[i];
+			if (x->present && y->present && x->value != y->value) {
+				err_set(e, STM32DFU_E_VERIFY,
+				        "option bytes read back differ: %s is 0x%X (%s), 0x%X (%s) was written",
+				        x->field->name, y->value, y->meaning, x->value, x->meaning);
+				return;
+			}
+		}
+		for (size_t i = 0; i < a.n_words && i < b.n_words; i++) {
+			const struct ob_word_check *x = &a.words[i], *y = &b.words[i];
+			if (x->present && y->present && (x->value != y->value || x->complement != y->complement)) {
+				err_set(e, STM32DFU_E_VERIFY,
+				        "option bytes read back differ in word %s: 0x%X/complement 0x%X, "
+				        "0x%X/0x%X was written",
+				        x->word->name, y->value, y->complement, x->value, x->complement);
+				return;
+			}
+		}
+	}
+	size_t k = 0;
+	while (k < len && want[k] == got[k])
+		k++;
+	err_set(e, STM32DFU_E_VERIFY, "option bytes read back differ at byte +0x%zX: 0x%02X, 0x%02X was written", k,
+	        k < len ? got[k] : 0, k < len ? want[k] : 0);
+}
+
+static int ob_rdp_of(const struct chip_family *fam, const uint8_t *block, size_t len)
+{
+	struct ob_decoded dec;
+	if (!fam || !fam->ob || ob_decode(fam, block, len, &dec, NULL) != 0)
+		return -1;
+	return dec.rdp_level;
+}
+
+int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct ops_ob_write_result *r)
+{
+	memset(r, 0, sizeof *r);
+	ops_identify(s);
+	uint8_t alt;
+	uint32_t addr;
+	size_t n;
+	int rc = ob_location(s, &alt, &addr, &n);
+	if (rc < 0)
+		return rc;
+	if (len != n || len > s->dfu->transfer_size)
+		return err_set(&s->err, STM32DFU_E_RANGE,
+		               "option bytes: a %zu-byte block for a %zu-byte area (transfer size %u)", len, n,
+		               s->dfu->transfer_size);
+	const struct chip_family *fam = s->id.chip.family;
+	uint8_t *want = malloc(len);
+	if (!want)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	memcpy(want, block, len);
+	/* the whole block in one DNLOAD at the OB start: the ROM erases, programs and reloads it */
+	bool reset = false;
+	if ((rc = dfu_set_alt(s->dfu, alt)) < 0 || (rc = dfuse_set_address(s->dfu, addr)) < 0 ||
+	    (rc = dfu_dnload(s->dfu, DFUSE_FIRST_DATA_BLOCK, want, (uint16_t)len)) < 0 ||
+	    (rc = ob_wait_reset(s, &reset)) < 0) {
+		s->err = s->dfu->err;
+		err_prefix(&s->err, "writing the option bytes at 0x%08X", addr);
+		free(want);
+		return rc;
+	}
+	r->reset_seen = reset;
+	if (reset && (rc = ops_reconnect(s, OPS_OB_RECONNECT_MS)) < 0) {
+		err_prefix(&s->err, "the option bytes were sent");
+		free(want);
+		return rc;
+	}
+	if (!reset)
+		s->have_identity = false; /* re-read what the chip holds now */
+	size_t got_len = 0;
+	rc = ops_ob_read(s, NULL, 0, &got_len);
+	if (rc == STM32DFU_E_PROTECTED && ob_rdp_of(fam, want, len) >= 1) {
+		/* RDP 1 now refuses every read: that refusal is the confirmation available */
+		err_clear(&s->err);
+		r->protection_active = true;
+		free(want);
+		return 0;
+	}
+	if (rc < 0) {
+		err_prefix(&s->err, "reading the option bytes back");
+		free(want);
+		return rc;
+	}
+	if (got_len != len || memcmp(s->id.ob, want, len) != 0) {
+		describe_difference(fam, want, s->id.ob, len, &s->err);
+		err_hint(&s->err, "the chip may not accept this combination; 'stm32dfu ob show' shows what it holds");
+		free(want);
+		return STM32DFU_E_VERIFY;
+	}
+	r->verified = true;
+	free(want);
+	return 0;
+}
+
+/* Reads the first flash sector and says whether it is erased. */
+static int first_sector_erased(struct ops_session *s, struct ops_unprotect_result *r)
+{
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	if (!fa || !fa->have_layout || fa->layout.n_regions == 0 || fa->layout.regions[0].n_groups == 0)
+		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no flash memory map to check the erase against");
+	const struct layout_region *rg = &fa->layout.regions[0];
+	uint32_t n = rg->groups[0].size;
+	uint8_t *buf = malloc(n);
+	if (!buf)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = ops_read_mem(s, fa->alt, rg->start, buf, n, -1);
+	if (rc == 0) {
+		r->flash_erased = true;
+		for (uint32_t i = 0; i < n; i++)
+			if (buf[i] != 0xFF) {
+				r->flash_erased = false;
+				break;
+			}
+		r->checked_addr = rg->start;
+		r->checked_len = n;
+	}
+	free(buf);
+	return rc;
+}
+
+int ops_unprotect(struct ops_session *s, struct ops_unprotect_result *r)
+{
+	memset(r, 0, sizeof *r);
+	ops_identify(s);
+	r->rdp_before = s->id.rdp_level;
+	r->rdp_after = -1;
+	int rc = dfuse_read_unprotect(s->dfu);
+	if (rc < 0) {
+		s->err = s->dfu->err;
+		return rc;
+	}
+	/* the ROM mass-erases before it comes back: allow for the longest erase */
+	unsigned wait = s->dfu->limits.mass_erase_ms + OPS_OB_RECONNECT_MS;
+	if ((rc = ops_reconnect(s, wait)) < 0)
+		return err_prefix(&s->err, "read unprotect");
+	size_t len = 0;
+	if ((rc = ops_ob_read(s, NULL, 0, &len)) < 0) {
+		if (rc == STM32DFU_E_PROTECTED) {
+			err_set(&s->err, STM32DFU_E_PROTECTED,
+			        "read unprotect: the chip still refuses reads after its reset (RDP not lowered)");
+			err_hint(&s->err, "RDP level 2 cannot be removed; otherwise power-cycle the board and retry");
+		}
+		return rc;
+	}
+	const struct chip_family *fam = s->id.chip.family;
+	r->rdp_after = ob_rdp_of(fam, s->id.ob, len);
+	if (r->rdp_after < 0 && fam && fam->ob)
+		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "read unprotect: the option bytes read back do not decode");
+	if (r->rdp_after > 0) {
+		err_set(&s->err, STM32DFU_E_VERIFY, "read unprotect: RDP is still level %d after the reset", r->rdp_after);
+		err_hint(&s->err, "power-cycle the board and run 'stm32dfu unprotect --yes' again");
+		return STM32DFU_E_VERIFY;
+	}
+	if (fam && fam->ob) {
+		uint8_t def[sizeof s->id.ob];
+		size_t dl = 0;
+		if (ob_default_block(fam, def, sizeof def, &dl) == 0 && dl == len)
+			r->ob_default = memcmp(def, s->id.ob, len) == 0;
+	}
+	if ((rc = first_sector_erased(s, r)) < 0)
+		return err_prefix(&s->err, "read unprotect: checking the flash");
+	log_debug("unprotect: RDP %d -> %d, flash %serased", r->rdp_before, r->rdp_after, r->flash_erased ? "" : "not ");
+	return 0;
+}

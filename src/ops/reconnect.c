@@ -1,0 +1,44 @@
+/* Finding the chip again after it reset itself (option-byte write, Read Unprotect). */
+#include <string.h>
+
+#include "core/log.h"
+#include "ops/session.h"
+
+int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
+{
+	bool had_uid = s->have_identity && s->id.has_uid;
+	uint8_t uid[12];
+	if (had_uid)
+		memcpy(uid, s->id.uid, sizeof uid);
+	struct dfu_limits limits = s->dfu ? s->dfu->limits : (struct dfu_limits){0};
+	bool have_limits = s->dfu != NULL;
+	err_clear(&s->err);
+	int rc = tp_reopen(s->tp, timeout_ms);
+	if (rc < 0) {
+		s->err = s->tp->err;
+		err_prefix(&s->err, "waiting %u ms for the chip to re-enumerate after its reset", timeout_ms);
+		err_hint(&s->err, "unplug and replug the board (with BOOT0 high), then check with 'stm32dfu info'");
+		return rc;
+	}
+	/* the descriptors and alt strings may differ after a reset: rebuild the DFU session */
+	dfu_free(s->dfu);
+	s->dfu = NULL;
+	if ((rc = dfu_open(s->tp, &s->dfu, &s->err)) < 0)
+		return err_prefix(&s->err, "after the reset");
+	if (have_limits)
+		s->dfu->limits = limits;
+	if ((rc = dfu_session_start(s->dfu, NULL)) < 0) {
+		s->err = s->dfu->err;
+		return err_prefix(&s->err, "after the reset");
+	}
+	s->have_identity = false;
+	ops_identify(s);
+	s->counters.reconnects++;
+	if (had_uid && s->id.has_uid && memcmp(uid, s->id.uid, sizeof uid) != 0) {
+		err_set(&s->err, STM32DFU_E_NO_DEVICE, "a different chip came back after the reset (its UID differs)");
+		err_hint(&s->err, "attach only the board being programmed, or select it with -S <UID>");
+		return STM32DFU_E_NO_DEVICE;
+	}
+	log_debug("reconnected after reset (%u so far)", s->counters.reconnects);
+	return 0;
+}
