@@ -175,6 +175,13 @@ static int parse_args(struct cli_ctx *c, int argc, char **argv)
 			a->verbose++;
 		a->given[id] = true;
 		a->value[id] = optarg;
+		if (id == OPT_SERIAL || id == OPT_PATH) {
+			const char **list = id == OPT_SERIAL ? a->serials : a->paths;
+			int *count = id == OPT_SERIAL ? &a->nserials : &a->npaths;
+			if (*count >= CLI_MAX_SELECTORS)
+				return cli_usage_error(c, "at most %d -S and %d -p selectors", CLI_MAX_SELECTORS, CLI_MAX_SELECTORS);
+			list[(*count)++] = optarg;
+		}
 	}
 	for (int i = optind; i < argc; i++) {
 		if (!a->command) {

@@ -34,6 +34,7 @@ enum cli_opt_id {
 };
 
 #define CLI_MAX_POSITIONAL 16
+#define CLI_MAX_SELECTORS 64
 
 /* Everything the command line said, parsed and checked for form (not for meaning). */
 struct cli_args {
@@ -42,7 +43,12 @@ struct cli_args {
 	const char *pos[CLI_MAX_POSITIONAL];
 	int npos;
 	bool given[OPT__COUNT];
-	const char *value[OPT__COUNT]; /* the raw argument of options that take one */
+	const char *value[OPT__COUNT]; /* the raw argument of options that take one (the last given) */
+	/* -S and -p may repeat (a fleet write selects several devices): every value, in order */
+	const char *serials[CLI_MAX_SELECTORS];
+	int nserials;
+	const char *paths[CLI_MAX_SELECTORS];
+	int npaths;
 	int verbose;
 	/* decoded values */
 	uint16_t vid, pid;

@@ -115,6 +115,7 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_kstr(&j, "initial_state", dfu_state_name(s->initial.bState));
 		json_kstr(&j, "initial_status", dfu_status_name(s->initial.bStatus));
 		cli_json_identity(&j, ti->serial, &s->id);
+		cli_json_ob_summary(&j, &s->id);
 		cli_json_alts(&j, s->dfu->alts, s->dfu->n_alts);
 		json_obj_end(&j);
 		json_end(&j);
@@ -122,6 +123,7 @@ int cli_cmd_info(struct cli_ctx *c)
 		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", ti->vid, ti->pid, ti->product,
 		        ti->path, ti->bcd_device, s->dfu->transfer_size);
 		cli_print_identity_text(c->out, ti->serial, &s->id);
+		cli_print_ob_summary(c->out, &s->id);
 		if (s->initial.bState == dfuERROR)
 			fprintf(c->out, "  state    found in dfuERROR (%s), cleared\n", dfu_status_name(s->initial.bStatus));
 		cli_print_alts_text(c->out, s->dfu->alts, s->dfu->n_alts);
@@ -256,7 +258,9 @@ static void write_summary_text(struct cli_ctx *c, const struct ops_write_result 
 	fputc('\n', o);
 	if (r->preserved_bytes)
 		fprintf(o, "         %" PRIu64 " bytes outside the image in erased sectors were kept\n", r->preserved_bytes);
-	if (r->verified)
+	if (r->verified && r->sectors_erased == 0)
+		fprintf(o, "verify   nothing written: the chip already holds the image (read back and compared)\n");
+	else if (r->verified)
 		fprintf(o, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r->verify.bytes, seconds(r->verify.us));
 	else
 		fprintf(o, "verify   skipped (--no-verify): the write is NOT proven\n");

@@ -8,6 +8,8 @@ int cli_cmd_verify(struct cli_ctx *c);
 int cli_cmd_erase(struct cli_ctx *c);
 int cli_cmd_leave(struct cli_ctx *c);
 int cli_cmd_file(struct cli_ctx *c);
+int cli_cmd_ob(struct cli_ctx *c);
+int cli_cmd_unprotect(struct cli_ctx *c);
 
 const struct cli_command cli_commands[] = {
 	{"list", "list", "list DFU devices: alt settings, memory maps, serial as reported and as computed from the UID", cli_cmd_list},
@@ -18,5 +20,7 @@ const struct cli_command cli_commands[] = {
 	{"erase", "erase (--all --yes | ADDR LEN | --sectors LIST)", "erase the whole flash, a range, or sectors", cli_cmd_erase},
 	{"leave", "leave [ADDR]", "leave DFU and start the application", cli_cmd_leave},
 	{"file", "file (info FILE | convert IN OUT)", "inspect or convert firmware files (bin, hex, srec, elf, dfu)", cli_cmd_file},
+	{"ob", "ob (show | set FIELD=VALUE...)", "show the option bytes decoded, or change fields (guarded, verified after the reset)", cli_cmd_ob},
+	{"unprotect", "unprotect --yes", "remove read protection (RDP 1 -> 0): the chip mass-erases its flash", cli_cmd_unprotect},
 	{NULL, NULL, NULL, NULL},
 };

@@ -19,6 +19,9 @@ void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n);
 void cli_json_alts(struct json *j, const struct dfu_alt *alts, unsigned n);
 void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_identity *id);
 void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id);
+/* option-byte summary for info (cmd_ob.c) */
+void cli_print_ob_summary(FILE *o, const struct ops_identity *id);
+void cli_json_ob_summary(struct json *j, const struct ops_identity *id);
 void cli_size_text(char *buf, size_t cap, uint64_t bytes);
 
 #endif

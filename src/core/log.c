@@ -6,6 +6,9 @@
 static _Atomic int log_level = LOG_WARN;
 static log_sink_fn log_sink;
 static void *log_sink_ctx;
+/* A per-thread sink comes first: a fleet write gives each device's thread its own log file. */
+static _Thread_local log_sink_fn log_thread_sink;
+static _Thread_local void *log_thread_sink_ctx;
 
 void log_set_level(enum log_level level)
 {
@@ -23,6 +26,12 @@ void log_set_sink(log_sink_fn sink, void *ctx)
 	log_sink_ctx = ctx;
 }
 
+void log_set_thread_sink(log_sink_fn sink, void *ctx)
+{
+	log_thread_sink = sink;
+	log_thread_sink_ctx = ctx;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&log_level))
@@ -32,6 +41,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	if (log_thread_sink) {
+		log_thread_sink(level, buf, log_thread_sink_ctx);
+		return;
+	}
 	if (log_sink) {
 		log_sink(level, buf, log_sink_ctx);
 		return;

@@ -13,6 +13,8 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Where messages go; NULL restores the default (stderr). */
 void log_set_sink(log_sink_fn sink, void *ctx);
+/* The calling thread's own sink, used instead of the process one (NULL: back to that). */
+void log_set_thread_sink(log_sink_fn sink, void *ctx);
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

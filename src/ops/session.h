@@ -70,6 +70,7 @@ struct ops_session {
 	bool have_identity;
 	struct ops_identity id;
 	struct ops_counters counters;
+	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
 };
 
 /* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts

@@ -300,7 +300,7 @@ static int config_ob(struct sim_device *d, const struct sim_profile *p, char *er
 	if (v) {
 		char buf[256];
 		snprintf(buf, sizeof(buf), "%s", v);
-		for (char *t = strtok(buf, " \t,"); t; t = strtok(NULL, " \t,")) {
+		for (char *save = NULL, *t = strtok_r(buf, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
 			if (o->n_wrp_offsets >= 8 || !sim_parse_u32(t, &x) || x >= m->size)
 				return fail(errbuf, errlen, "ob_wrp_offsets", v, "expected up to 8 byte offsets");
 			o->wrp_offsets[o->n_wrp_offsets++] = (int)x;

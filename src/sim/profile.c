@@ -231,7 +231,7 @@ struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, 
 	/* Inline keys override the file's: all values of that key are replaced (for `alt` too). */
 	if (rest && *rest) {
 		struct sim_profile inl = {0};
-		for (char *tok = strtok(rest, ","); tok; tok = strtok(NULL, ",")) {
+		for (char *save = NULL, *tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			char *eq = strchr(tok, '=');
 			if (!eq) {
 				snprintf(errbuf, errlen, "inline key `%s`: expected key=value", trim(tok));

@@ -1,0 +1,350 @@
+/*
+ * Fleet write. Two parallel phases: every candidate is opened by path and identified (its UID
+ * read), then, once the selectors have been checked against what was found, every selected
+ * device is written. Checking between the phases means a selector that matches nothing stops the
+ * run before any chip is touched. Each session is used by one thread at a time and sessions share
+ * nothing (one libusb context each), so no locking is needed beyond the caller's progress sink.
+ */
+#include "ops/multi.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/crc32.h"
+#include "core/log.h"
+#include "core/rd.h"
+#include "image/image.h"
+
+struct worker {
+	const struct ops_multi_opts *o;
+	const struct img *img;
+	size_t index;
+	struct ops_multi_result *r;
+	struct ops_session *s;
+	FILE *log;
+	uint64_t t0_us;
+	pthread_t thread;
+	bool started;
+};
+
+void ops_multi_opts_init(struct ops_multi_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	ops_open_opts_init(&o->open);
+	ops_write_opts_init(&o->write);
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void log_line(FILE *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void log_line(FILE *f, const char *fmt, ...)
+{
+	if (!f)
+		return;
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "%s ", stamp);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+/* the per-thread log sink: library messages of this device go to its own file */
+static void log_to_file(enum log_level level, const char *msg, void *ctx)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug", "trace"};
+	log_line(ctx, "%s: %s", names[level], msg);
+}
+
+static void on_progress(void *ctx, const struct ops_progress *p)
+{
+	struct worker *w = ctx;
+	/* the log keeps phase ends only: a factory record, not a trace */
+	if (p->done == p->total)
+		log_line(w->log, "%s: %" PRIu64 " %s in %.2f s", ops_phase_name(p->phase), p->total, p->unit,
+		         (double)p->elapsed_us / 1e6);
+	if (w->o->progress)
+		w->o->progress(w->o->progress_ctx, w->index, p);
+}
+
+static void fail(struct worker *w, int rc, const struct err *detail)
+{
+	w->r->rc = rc;
+	if (detail && detail->code)
+		w->r->err = *detail;
+	else
+		err_set(&w->r->err, rc, "%s", stm32dfu_strerror(rc));
+	log_line(w->log, "FAILED: %s (%s)", w->r->err.msg, stm32dfu_errname(rc));
+	if (w->r->err.hint[0])
+		log_line(w->log, "hint: %s", w->r->err.hint);
+}
+
+/* Log files are named by UID, the key that survives serial collisions and re-plugging. */
+static void open_log(struct worker *w)
+{
+	const char *dir = w->o->log_dir;
+	if (!dir)
+		return;
+	char name[64];
+	if (w->r->has_uid)
+		snprintf(name, sizeof name, "%08" PRIX32 "%08" PRIX32 "%08" PRIX32, get_le32(w->r->uid),
+		         get_le32(w->r->uid + 4), get_le32(w->r->uid + 8));
+	else
+		snprintf(name, sizeof name, "path-%s", w->r->path);
+	for (char *p = name; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	snprintf(w->r->log_path, sizeof w->r->log_path, "%s/%s.log", dir, name);
+	w->log = fopen(w->r->log_path, "a");
+	if (!w->log)
+		w->r->log_path[0] = '\0';
+}
+
+static bool path_selected(const struct ops_multi_opts *o, const char *path)
+{
+	for (size_t i = 0; i < o->n_paths; i++)
+		if (strcmp(o->paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+static bool selector_matches(const char *selector, const struct ops_multi_result *r)
+{
+	struct chip_selector sel;
+	return chip_serial_parse_selector(selector, &sel) && chip_selector_matches(&sel, r->serial, r->has_uid ? r->uid : NULL);
+}
+
+/* phase 1: open by path, identify, decide whether this device is one of those asked for */
+static void *identify_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct ops_multi_opts *o = w->o;
+	w->t0_us = wall_us();
+	struct ops_open_opts oo = o->open;
+	if (!oo.sim_spec)
+		oo.match.path = w->r->path;
+	oo.selector = NULL; /* by path: two boards with one serial are still two paths */
+	struct err e;
+	err_clear(&e);
+	int rc = ops_open(&oo, &w->s, &e);
+	if (rc < 0) {
+		open_log(w);
+		log_set_thread_sink(w->log ? log_to_file : NULL, w->log);
+		fail(w, rc, &e);
+		log_set_thread_sink(NULL, NULL);
+		w->r->selected = (o->n_selectors == 0 && o->n_paths == 0) || path_selected(o, w->r->path);
+		w->r->us = wall_us() - w->t0_us;
+		return NULL;
+	}
+	snprintf(w->r->serial, sizeof w->r->serial, "%s", w->s->tp->info.serial);
+	snprintf(w->r->path, sizeof w->r->path, "%s", w->s->tp->info.path);
+	ops_identify(w->s);
+	w->r->has_uid = w->s->id.has_uid;
+	memcpy(w->r->uid, w->s->id.uid, sizeof w->r->uid);
+	bool sel = o->n_selectors == 0 && o->n_paths == 0;
+	sel = sel || path_selected(o, w->r->path);
+	for (size_t i = 0; !sel && i < o->n_selectors; i++)
+		sel = selector_matches(o->selectors[i], w->r);
+	w->r->selected = sel;
+	if (!sel) {
+		ops_close(w->s);
+		w->s = NULL;
+		return NULL;
+	}
+	open_log(w);
+	log_line(w->log, "device path %s serial %s chip %s", w->r->path, w->r->serial[0] ? w->r->serial : "(none)",
+	         w->s->id.chip.family ? w->s->id.chip.family->name : "unknown");
+	return NULL;
+}
+
+/* phase 2: write (plan, erase, program, verify) and close */
+static void *write_main(void *arg)
+{
+	struct worker *w = arg;
+	log_set_thread_sink(w->log ? log_to_file : NULL, w->log);
+	ops_set_progress(w->s, on_progress, w);
+	log_line(w->log, "write %" PRIu64 " bytes%s", w->img ? img_total_bytes(w->img) : 0,
+	         w->o->write.verify ? ", then verify" : " (no verify)");
+	struct ops_write_result wr;
+	memset(&wr, 0, sizeof wr);
+	int rc = ops_write(w->s, w->img, &w->o->write, &wr);
+	w->r->bytes = wr.bytes_programmed;
+	w->r->image_bytes = wr.image_bytes;
+	w->r->verified = wr.verified;
+	w->r->retries = w->s->counters.retries;
+	if (rc < 0)
+		fail(w, rc, &w->s->err);
+	else
+		log_line(w->log, "OK: %u sectors erased, %u unchanged, %" PRIu64 " bytes programmed, %s, %u retries",
+		         wr.sectors_erased, wr.sectors_skipped, wr.bytes_programmed, wr.verified ? "verified" : "NOT verified",
+		         w->r->retries);
+	ops_close(w->s);
+	w->s = NULL;
+	w->r->us = wall_us() - w->t0_us;
+	log_line(w->log, "done in %.2f s", (double)w->r->us / 1e6);
+	log_set_thread_sink(NULL, NULL);
+	return NULL;
+}
+
+/* Runs fn on every worker that wants it, one thread each, and waits for all. */
+static int run_all(struct worker *w, size_t n, void *(*fn)(void *), bool (*wanted)(const struct worker *))
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		w[i].started = false;
+		if (wanted && !wanted(&w[i]))
+			continue;
+		if (pthread_create(&w[i].thread, NULL, fn, &w[i]) != 0) {
+			/* too many threads: do this one here rather than not at all */
+			fn(&w[i]);
+			rc = -1;
+			continue;
+		}
+		w[i].started = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+	return rc;
+}
+
+static bool wants_write(const struct worker *w)
+{
+	return w->s != NULL;
+}
+
+static int find_candidates(const struct ops_multi_opts *o, struct ops_multi_result **out, size_t *n, struct err *e)
+{
+	if (o->open.sim_spec) {
+		/* the in-process emulator is one device */
+		*out = calloc(1, sizeof **out);
+		if (!*out)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		snprintf((*out)[0].path, sizeof (*out)[0].path, "sim");
+		*n = 1;
+		return 0;
+	}
+	struct tp_listed *found = NULL;
+	size_t nf = 0;
+	int rc = tp_libusb_list(&o->open.match, &found, &nf, e);
+	if (rc < 0)
+		return rc;
+	if (nf > OPS_MULTI_MAX)
+		nf = OPS_MULTI_MAX;
+	*out = calloc(nf ? nf : 1, sizeof **out);
+	if (!*out) {
+		free(found);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nf; i++) {
+		/* with only -p selectors, nothing else needs opening */
+		if (o->n_selectors == 0 && o->n_paths && !path_selected(o, found[i].info.path))
+			continue;
+		snprintf((*out)[k].path, sizeof (*out)[k].path, "%s", found[i].info.path);
+		snprintf((*out)[k].serial, sizeof (*out)[k].serial, "%s", found[i].info.serial);
+		k++;
+	}
+	free(found);
+	*n = k;
+	return 0;
+}
+
+/* Every -S and -p must name at least one device: a typo must not silently shrink the batch. */
+static int check_selectors(const struct ops_multi_opts *o, const struct ops_multi_result *r, size_t n, struct err *e)
+{
+	for (size_t i = 0; i < o->n_paths; i++) {
+		bool hit = false;
+		for (size_t k = 0; k < n && !hit; k++)
+			hit = strcmp(r[k].path, o->paths[i]) == 0;
+		if (!hit) {
+			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device at path %s: nothing was written", o->paths[i]);
+			err_hint(e, "'stm32dfu list' shows each device's path");
+			return STM32DFU_E_NO_DEVICE;
+		}
+	}
+	for (size_t i = 0; i < o->n_selectors; i++) {
+		struct chip_selector sel;
+		if (!chip_serial_parse_selector(o->selectors[i], &sel))
+			return err_set(e, STM32DFU_E_USAGE, "-S '%s': expected a USB serial or a 24-digit UID", o->selectors[i]);
+		bool hit = false;
+		for (size_t k = 0; k < n && !hit; k++)
+			hit = selector_matches(o->selectors[i], &r[k]);
+		if (!hit) {
+			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -S %s: nothing was written", o->selectors[i]);
+			err_hint(e, "'stm32dfu list' shows each device's serial and UID");
+			return STM32DFU_E_NO_DEVICE;
+		}
+	}
+	return 0;
+}
+
+int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struct ops_multi_result **out, size_t *n,
+                    struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (o->log_dir && mkdir(o->log_dir, 0777) < 0 && errno != EEXIST)
+		return err_set(e, STM32DFU_E_FILE_IO, "--log-dir %s: %s", o->log_dir, strerror(errno));
+	struct ops_multi_result *r = NULL;
+	size_t nr = 0;
+	int rc = find_candidates(o, &r, &nr, e);
+	if (rc < 0)
+		return rc;
+	if (nr == 0) {
+		free(r);
+		err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device found");
+		err_hint(e, "are the chips in DFU mode (BOOT0 high, USB connected)?");
+		return STM32DFU_E_NO_DEVICE;
+	}
+	struct worker *w = calloc(nr, sizeof *w);
+	if (!w) {
+		free(r);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	for (size_t i = 0; i < nr; i++)
+		w[i] = (struct worker){.o = o, .img = img, .index = i, .r = &r[i]};
+	/* the CRC tables are built lazily: build them before the threads race to */
+	(void)crc32_update(0, NULL, 0);
+	run_all(w, nr, identify_main, NULL);
+	rc = check_selectors(o, r, nr, e);
+	if (rc == 0)
+		run_all(w, nr, write_main, wants_write);
+	for (size_t i = 0; i < nr; i++) {
+		ops_close(w[i].s); /* only left open when the selectors failed */
+		if (w[i].log)
+			fclose(w[i].log);
+	}
+	free(w);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	/* keep only the devices asked for */
+	size_t k = 0;
+	for (size_t i = 0; i < nr; i++)
+		if (r[i].selected)
+			r[k++] = r[i];
+	*out = r;
+	*n = k;
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * Fleet programming: one write session per device, each on its own thread. Devices are opened by
+ * USB path and keyed by the chip's UID (read from the chip), so boards whose USB serials collide
+ * are still told apart. Nothing here prints: progress and per-device results go back to the caller.
+ */
+#ifndef OPS_MULTI_H
+#define OPS_MULTI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/ops.h"
+
+#define OPS_MULTI_MAX 64
+
+/* One device's outcome. */
+struct ops_multi_result {
+	char path[32];                /* USB path ("1-1.4"), or "sim" */
+	char serial[TP_STRING_MAX];   /* USB serial as reported */
+	bool has_uid;
+	uint8_t uid[12];
+	bool selected;                /* false: opened, but no -S/-p selector matched it (not written) */
+	int rc;                       /* 0 or STM32DFU_E_* */
+	struct err err;               /* the failure's message and hint */
+	uint64_t bytes;               /* bytes programmed */
+	uint64_t image_bytes;
+	uint64_t us;                  /* wall time of the whole session, open to close */
+	unsigned retries;
+	bool verified;
+	char log_path[512];           /* the per-device log, if a log dir was given */
+};
+
+/* Progress of device `index` (in the target order); called from that device's thread. */
+typedef void (*ops_multi_progress_fn)(void *ctx, size_t index, const struct ops_progress *p);
+
+struct ops_multi_opts {
+	struct ops_open_opts open;    /* VID:PID, sim spec, retries...; match.path and selector are set per device */
+	const char *const *selectors; /* -S values (USB serial or UID); a device is written if any selector or path matches */
+	size_t n_selectors;
+	const char *const *paths;     /* -p values */
+	size_t n_paths;
+	const char *log_dir;          /* NULL: no per-device logs */
+	struct ops_write_opts write;
+	ops_multi_progress_fn progress;
+	void *progress_ctx;
+};
+void ops_multi_opts_init(struct ops_multi_opts *o);
+
+/*
+ * Finds the candidate devices (every DFU device of the VID:PID; the emulator when open.sim_spec),
+ * then writes img to each selected one in parallel. *out: heap array of *n results (free()).
+ * Returns 0 when the fleet ran (look at each rc), or an error when none could be started
+ * (no device at all, a selector that matched nothing: err names it).
+ */
+int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struct ops_multi_result **out, size_t *n,
+                    struct err *e);
+
+#endif

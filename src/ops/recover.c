@@ -1,0 +1,229 @@
+/* Recovery on a bad link: retries, re-synchronisation, reconnection, smaller transfers. */
+#include "ops/recover.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "dfu/dfuse.h"
+
+/* the ROM's reads and writes accept 2..2048 bytes (AN3156 §4.1); below 64 (one full-speed
+ * packet) a smaller transfer no longer dodges packet errors */
+#define REC_MIN_CHUNK 64u
+/* a clean read: one Set Address per 64 KiB, so progress moves (and the old transcript holds) */
+#define REC_READ_SLICE (64u * 1024u)
+/* how long a chip that reset itself (disconnect) gets to come back: AN2606 USB connection time
+ * is about 230 ms; a hub and the OS add seconds */
+#define REC_RECONNECT_MS 5000u
+
+bool rec_retryable(int rc)
+{
+	switch (rc) {
+	case STM32DFU_E_USB_IO:
+	case STM32DFU_E_TIMEOUT:
+	case STM32DFU_E_STALL:
+	case STM32DFU_E_DISCONNECTED:
+	case STM32DFU_E_DFU_STATUS: /* errVENDOR (protection) is STM32DFU_E_PROTECTED, not this */
+	case STM32DFU_E_PROTOCOL:   /* a wrong state after a lost reply, or a short reply */
+		return true;
+	default:
+		return false;
+	}
+}
+
+unsigned rec_budget(const struct ops_session *s)
+{
+	/* enough for a 1 MiB write at a 1 % transfer failure rate (about 60 retries) many times
+	 * over, small enough that a dead link gives up in seconds */
+	unsigned r = s->opts.retries;
+	return r == 0 ? 0 : 64u + 128u * r;
+}
+
+bool rec_spend(struct ops_session *s, int rc, const char *what)
+{
+	if (s->counters.retries >= rec_budget(s)) {
+		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
+		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
+		                  "crystal, temperature); --retries N allows more tries");
+		return false;
+	}
+	s->counters.retries++;
+	log_info("retry %u: %s failed (%s: %s); re-synchronising", s->counters.retries, what, stm32dfu_errname(rc),
+	         s->err.msg);
+	return true;
+}
+
+/* One attempt: dfuIDLE on alt. */
+static int resync_once(struct ops_session *s, uint8_t alt, int cause)
+{
+	int rc;
+	if (cause == STM32DFU_E_DISCONNECTED || !s->dfu) {
+		log_info("the device went away: finding it again by its UID");
+		if ((rc = ops_reconnect(s, REC_RECONNECT_MS)) < 0)
+			return rc;
+	}
+	struct dfu_dev *d = s->dfu;
+	/* a write never mass-erases: a busy chip gets one sector-erase time, not a minute */
+	struct dfu_limits saved = d->limits;
+	d->limits.mass_erase_ms = d->limits.erase_ms;
+	rc = dfu_session_start(d, NULL);
+	if (rc < 0 && d->have_last && d->last.bState == dfuDNBUSY) {
+		/* the H7 rev V wedge (protocol.md 2.7): busy forever; two CLRSTATUS bring it back */
+		log_info("the chip stays in dfuDNBUSY: CLRSTATUS twice (the H7 busy wedge, protocol.md 2.7)");
+		dfu_clr_status(d);
+		dfu_clr_status(d);
+		rc = dfu_session_start(d, NULL);
+	}
+	d->limits = saved;
+	if (rc < 0) {
+		s->err = d->err;
+		return rc;
+	}
+	s->counters.resyncs++;
+	/* SET_INTERFACE again even when unchanged: after a reset the ROM is back on alt 0 */
+	if ((rc = dfu_set_alt(d, alt)) < 0)
+		s->err = d->err;
+	return rc;
+}
+
+int rec_resync(struct ops_session *s, uint8_t alt, int cause)
+{
+	int rc = cause;
+	for (unsigned i = 0; i <= s->opts.retries; i++) {
+		rc = resync_once(s, alt, rc == STM32DFU_E_DISCONNECTED ? rc : cause);
+		if (rc == 0 || !rec_retryable(rc))
+			return rc;
+		cause = 0;
+		if (!rec_spend(s, rc, "re-synchronising"))
+			return rc;
+	}
+	return err_prefix(&s->err, "the device does not come back to dfuIDLE");
+}
+
+enum rec_cmd { REC_SET_ADDRESS, REC_ERASE };
+
+static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint32_t addr)
+{
+	unsigned fails = 0;
+	for (;;) {
+		int rc = cmd == REC_SET_ADDRESS ? dfuse_set_address(s->dfu, addr) : dfuse_erase_page(s->dfu, addr);
+		if (rc == 0)
+			return 0;
+		s->err = s->dfu->err;
+		const char *what = cmd == REC_SET_ADDRESS ? "set address" : "erase";
+		if (!rec_retryable(rc) || ++fails > s->opts.retries)
+			return err_prefix(&s->err, "%s 0x%08X%s", what, addr, fails > 1 ? " (after retries)" : "");
+		if (!rec_spend(s, rc, what))
+			return rc;
+		if ((rc = rec_resync(s, alt, rc)) < 0)
+			return err_prefix(&s->err, "%s 0x%08X", what, addr);
+	}
+}
+
+int rec_set_address(struct ops_session *s, uint8_t alt, uint32_t addr)
+{
+	return retry_cmd(s, alt, REC_SET_ADDRESS, addr);
+}
+
+int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr)
+{
+	return retry_cmd(s, alt, REC_ERASE, addr);
+}
+
+/* A refused UPLOAD STALLs; the status says why. errVENDOR is read protection (AN3156 §5.1). */
+static int explain_stall(struct ops_session *s, int rc)
+{
+	struct dfu_getstatus st;
+	if (rc != STM32DFU_E_STALL || dfu_get_status(s->dfu, &st) < 0)
+		return rc;
+	if (st.bState == dfuERROR && st.bStatus == errVENDOR) {
+		err_set(&s->dfu->err, STM32DFU_E_PROTECTED, "UPLOAD refused with errVENDOR: the chip is read-protected");
+		return STM32DFU_E_PROTECTED;
+	}
+	if (st.bState == dfuERROR && st.bStatus == errTARGET) {
+		err_set(&s->dfu->err, STM32DFU_E_RANGE, "UPLOAD refused with errTARGET: no readable memory there");
+		return STM32DFU_E_RANGE;
+	}
+	return rc;
+}
+
+int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
+{
+	struct dfu_dev *d = s->dfu;
+	int rc;
+	if ((uint64_t)addr + len > (uint64_t)UINT32_MAX + 1)
+		return err_set(&s->err, STM32DFU_E_RANGE, "read 0x%08X + %zu runs past 4 GiB", addr, len);
+	if (d->alt != alt && (rc = dfu_set_alt(d, alt)) < 0) {
+		s->err = d->err;
+		if ((rc = rec_resync(s, alt, rc)) < 0)
+			return rc;
+	}
+	const uint32_t ts = s->dfu->transfer_size;
+	size_t pos = 0;
+	size_t slice_end = 0;  /* a Set Address is due when pos reaches it */
+	size_t reported = 0;
+	unsigned fails = 0;
+	uint16_t block = 0;
+	while (pos < len) {
+		d = s->dfu; /* a reconnect replaces it */
+		uint32_t chunk = s->read_chunk && s->read_chunk < ts ? s->read_chunk : ts;
+		uint32_t at = addr + (uint32_t)pos;
+		size_t n = len - pos < chunk ? len - pos : chunk;
+		const char *what = "read";
+		if (pos >= slice_end) {
+			/* full-size chunks: one pointer per 64 KiB slice, blocks 2, 3, ...; smaller
+			 * chunks: a pointer each, because the ROM places block k at ITS wTransferSize */
+			size_t span = chunk == ts ? REC_READ_SLICE - (pos % REC_READ_SLICE) : chunk;
+			if ((rc = dfuse_set_address(d, at)) < 0 || (rc = dfu_abort_to_idle(d)) < 0) {
+				what = "set address before a read";
+				goto failed;
+			}
+			slice_end = pos + span;
+			block = DFUSE_FIRST_DATA_BLOCK;
+		}
+		rc = dfu_upload(d, block, buf + pos, (uint16_t)n);
+		if (rc >= 0 && (size_t)rc != n)
+			rc = err_set(&d->err, STM32DFU_E_PROTOCOL, "UPLOAD: %d bytes, want %zu", rc, n);
+		if (rc < 0) {
+			rc = explain_stall(s, rc);
+			what = "UPLOAD";
+			goto failed;
+		}
+		pos += n;
+		block++;
+		fails = 0;
+		if (pos >= slice_end || pos == len) {
+			/* full frames leave dfuUPLOAD-IDLE (DFU11 §6.2): back to dfuIDLE */
+			if ((rc = dfu_abort(d)) < 0) {
+				what = "ABORT after a read";
+				pos = slice_end < pos ? slice_end : pos;
+				goto failed;
+			}
+			if (phase >= 0 && pos - reported >= REC_READ_SLICE / 2) {
+				ops_report(s, (enum ops_phase)phase, pos, len, "B");
+				reported = pos;
+			}
+		}
+		continue;
+	failed:
+		s->err = d->err;
+		if (!rec_retryable(rc) || ++fails > s->opts.retries) {
+			err_prefix(&s->err, "read 0x%08X (%zu bytes)%s", at, n, fails > 1 ? ", after retries" : "");
+			/* leave the device usable for the next request: a refused read leaves dfuERROR */
+			dfu_session_start(s->dfu, NULL);
+			return rc;
+		}
+		if (!rec_spend(s, rc, what))
+			return rc;
+		if (fails >= 2 && chunk > REC_MIN_CHUNK && n > REC_MIN_CHUNK) {
+			s->read_chunk = (uint16_t)(chunk / 2);
+			s->counters.transfer_splits++;
+			log_info("long reads keep failing: reading in %u-byte transfers from now on", (unsigned)s->read_chunk);
+		}
+		if ((rc = rec_resync(s, alt, rc)) < 0)
+			return err_prefix(&s->err, "read 0x%08X", at);
+		slice_end = pos; /* start again at the failing block with a fresh Set Address */
+	}
+	if (phase >= 0 && reported != len)
+		ops_report(s, (enum ops_phase)phase, len, len, "B");
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * Recovery on a bad link: bounded retries, re-synchronisation of the DFU state after a failure,
+ * finding the chip again after a disconnect, and smaller transfers when long ones keep failing.
+ *
+ * Rules (the issue "keep working on a bad link"):
+ *  - a transfer is tried at most 1 + opts.retries times in a row without progress, and the whole
+ *    operation spends at most rec_budget() retries, so a dead link ends in bounded time;
+ *  - after a failure the state is re-read and brought back to dfuIDLE (dfu_session_start: CLRSTATUS,
+ *    ABORT), the alt setting is selected again, and the next request starts with a Set Address;
+ *  - nothing here decides that data is right: callers read back and compare.
+ * Every retry is logged at LOG_INFO (visible with -v) and counted in s->counters.
+ */
+#ifndef OPS_RECOVER_H
+#define OPS_RECOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/session.h"
+
+/* A failure worth another try: the link or a confused state, not protection, range or memory. */
+bool rec_retryable(int rc);
+
+/* The most retries one operation may spend in total. */
+unsigned rec_budget(const struct ops_session *s);
+
+/*
+ * Records one retry after rc (logging what failed); false, with s->err saying why it gives up,
+ * when the session's budget is spent. s->err must hold the failure on entry.
+ */
+bool rec_spend(struct ops_session *s, int rc, const char *what);
+
+/*
+ * Brings the device back to dfuIDLE on alt after a failure with code cause: reconnects (by UID)
+ * after a disconnect, CLRSTATUS twice for a chip stuck in dfuDNBUSY (the H7 wedge, protocol.md
+ * 2.7). Tries up to 1 + retries times. 0 or the error (in s->err).
+ */
+int rec_resync(struct ops_session *s, uint8_t alt, int cause);
+
+/* Set Address and sector erase, retried (both are idempotent). */
+int rec_set_address(struct ops_session *s, uint8_t alt, uint32_t addr);
+int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr);
+
+/*
+ * The robust read behind ops_read_mem: 64 KiB slices of one Set Address each (the transcript of a
+ * clean link), resumed at the failing block after a failure; when a block keeps failing the
+ * transfer size is halved (each smaller chunk then needs its own Set Address: the ROM counts
+ * blocks in ITS wTransferSize). Reports progress as phase when phase >= 0.
+ */
+int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);
+
+#endif

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The device commands through the built binary against the emulator: text, JSON and exit codes.
+# Usage: device.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_SHARED_DATA)
+set -u
+tool=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sim="--sim=f746,timing=0,state=$work/chip.state"
+fails=0 passes=0
+check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
+	name=$1 want=$2 got=$3
+	if [ "$got" != "$want" ]; then
+		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
+		fails=$((fails + 1)); return
+	fi
+	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
+		echo "FAIL $name: '$5' not in output"; sed 's/^/    /' "$4" | head -20
+		fails=$((fails + 1)); return
+	fi
+	passes=$((passes + 1))
+}
+run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
+json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out"; }
+
+head -c 300000 /dev/urandom >"$work/a.bin"
+
+run $sim list; check list 0 $? "$work/out" "Internal Flash"
+grep -q "matches the UID (HAL rule)" "$work/out"; check list-serial-verdict 0 $?
+run $sim list --json; check list-json 0 $?
+python3 - "$work/out" <<'PY'; check list-json-fields 0 $?
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d, list) and len(d) == 1, d
+dev = d[0]
+for k in ("vid", "pid", "serial", "path", "alts", "uid", "serial_reported", "serial_computed", "serial_verdict"):
+    assert k in dev, k
+assert dev["vid"] == 0x0483 and dev["pid"] == 0xDF11
+a0 = dev["alts"][0]
+assert a0["alt"] == 0 and a0["name"] == "Internal Flash", a0
+r = a0["regions"][0]
+assert r["start"] == "0x08000000" and r["size"] == 1048576 and r["sectors"] == 8, r
+assert dev["serial_computed"] == dev["serial_reported"]
+assert dev["serial_verdict"] == "match_hal", dev["serial_verdict"]
+PY
+run $sim info; check info 0 $? "$work/out" "STM32F74x"
+grep -q "bootldr  V9.0" "$work/out"; check info-bootloader 0 $?
+run $sim info --json; check info-json 0 $?; json_ok; check info-json-valid 0 $?
+
+run $sim write "$work/a.bin"; check write 0 $? "$work/out" "verify   .*OK"
+grep -q "erase    6 sectors" "$work/out"; check write-erase-count 0 $?
+run $sim write "$work/a.bin" --json; check write-again 0 $?
+python3 - "$work/out" <<'PY'; check write-again-nothing 0 $?
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and d["sectors_erased"] == 0 and d["bytes_programmed"] == 0 and d["sectors_skipped"] == 6, d
+PY
+run $sim verify "$work/a.bin"; check verify 0 $? "$work/out" "the chip holds"
+run $sim read 0x08000000 300000 -o "$work/back.bin"; check read 0 $?
+cmp -s "$work/back.bin" "$work/a.bin"; check read-equals-written 0 $?
+run $sim read 0x08000000 1K -o "$work/back.hex" --json; check read-hex-json 0 $? "$work/out" '"crc32"'
+head -c 1024 "$work/a.bin" >"$work/a1k.bin"
+"$tool" file convert -a 0x08000000 "$work/back.hex" "$work/back1k.bin" -q >/dev/null 2>&1
+cmp -s "$work/back1k.bin" "$work/a1k.bin"; check read-hex-content 0 $?
+
+# a changed byte: verify fails with its own exit code (10) and names the address
+printf '\125' | dd of="$work/a.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+run $sim verify "$work/a.bin"; check verify-mismatch 10 $? "$work/err" "0x080003E8"
+run $sim erase --sectors 0-1; check erase-sectors 0 $? "$work/out" "2 sectors"
+run $sim erase 0x08008000 100; check erase-range 0 $? "$work/out" "1 sector"
+run $sim erase --all; check erase-all-needs-yes 11 $? "$work/err" "--yes"
+run $sim erase --all --yes --json; check erase-all 0 $? "$work/out" '"mass_erase": true'
+run $sim read 0x08000000 16 -o "$work/blank.bin"; check read-blank 0 $?
+[ "$(od -An -tx1 "$work/blank.bin" | tr -d ' \n')" = "ffffffffffffffffffffffffffffffff" ]; check erased-is-ff 0 $?
+run $sim leave; check leave 0 $? "$work/out" "left DFU"
+
+# usage and data errors
+run $sim write; check write-no-file 64 $?
+run $sim write "$work/missing.hex"; check write-missing-file 66 $?
+printf ':10000000FF\n' >"$work/bad.hex"
+run $sim write "$work/bad.hex"; check write-bad-hex 65 $? "$work/err" "bad.hex"
+run $sim write "$work/a.bin" -a 0x08100000; check write-outside-flash 65 $? "$work/err" "end of flash"
+run $sim frobnicate; check unknown-command 64 $? "$work/err" "unknown command"
+run $sim list --bogus; check unknown-option 64 $? "$work/err" "unknown option"
+run $sim read 0x08000000; check read-missing-len 64 $?
+run $sim list --leave; check option-scope 64 $? "$work/err" "does not apply"
+run --sim=nosuchchip list; check unknown-profile 64 $? "$work/err" "nosuchchip"
+run --help; check help 0 $? "$work/out" "Commands:"
+run write --help; check write-help 0 $? "$work/out" "--no-verify"
+run --version; check version 0 $? "$work/out" "stm32dfu"
+run help-man; check man 0 $? "$work/out" ".SH EXIT STATUS"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
