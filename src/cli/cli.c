@@ -11,16 +11,7 @@
 
 #include "core/log.h"
 
-struct opt_meta {
-	const char *lname;
-	int sname;
-	int arg;
-	const char *meta;
-	const char *scope;
-	const char *help;
-};
-
-const struct opt_meta cli_opt_table[OPT__COUNT] = {
+const struct cli_opt_meta cli_opt_table[OPT__COUNT] = {
 #define OPT(id, lname, sname, arg, meta, scope, help) {lname, sname, arg, meta, scope, help},
 #include "cli/opts.def"
 #undef OPT
@@ -99,7 +90,7 @@ bool cli_parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
-static bool scope_has(const char *scope, const char *word)
+bool cli_scope_has(const char *scope, const char *word)
 {
 	size_t n = strlen(word);
 	for (const char *p = scope; (p = strstr(p, word)); p += n) {
@@ -137,7 +128,7 @@ static int parse_args(struct cli_ctx *c, int argc, char **argv)
 	size_t sp = 0;
 	shortopts[sp++] = ':'; /* report a missing argument distinctly */
 	for (int i = 0; i < OPT__COUNT; i++) {
-		const struct opt_meta *m = &cli_opt_table[i];
+		const struct cli_opt_meta *m = &cli_opt_table[i];
 		longopts[i] = (struct option){m->lname,
 		                              m->arg == 0 ? no_argument : m->arg == 1 ? required_argument : optional_argument,
 		                              NULL, 1000 + i};
@@ -204,7 +195,7 @@ static int check_scopes(struct cli_ctx *c)
 		if (!c->args.given[i])
 			continue;
 		const char *scope = cli_opt_table[i].scope;
-		if (scope_has(scope, "common") || scope_has(scope, c->args.command))
+		if (cli_scope_has(scope, "common") || cli_scope_has(scope, c->args.command))
 			continue;
 		return cli_usage_error(c, "option '--%s' does not apply to '%s'", cli_opt_table[i].lname,
 		                       c->args.command);

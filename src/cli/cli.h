@@ -33,6 +33,19 @@ enum cli_opt_id {
 	OPT__COUNT
 };
 
+/* One row of opts.def, for the parser and the help/man/completion generators. */
+struct cli_opt_meta {
+	const char *lname;
+	int sname;
+	int arg;        /* 0 none, 1 required, 2 optional */
+	const char *meta;
+	const char *scope;
+	const char *help;
+};
+extern const struct cli_opt_meta cli_opt_table[];
+/* Is word one of the space-separated words of scope? */
+bool cli_scope_has(const char *scope, const char *word);
+
 #define CLI_MAX_POSITIONAL 16
 #define CLI_MAX_SELECTORS 64
 

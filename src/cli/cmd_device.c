@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/fleet.h"
 #include "cli/session.h"
 #include "core/log.h"
 #include "image/image.h"
@@ -317,6 +318,11 @@ int cli_cmd_write(struct cli_ctx *c)
 	int rc = load_image(c, &img);
 	if (rc)
 		return rc;
+	if (cli_fleet_wanted(c)) {
+		rc = cli_cmd_write_fleet(c, img);
+		img_free(img);
+		return rc;
+	}
 	struct ops_session *s;
 	struct cli_progress prog;
 	if ((rc = cli_open(c, &s, &prog))) {

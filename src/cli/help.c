@@ -3,26 +3,8 @@
 
 #include "cli/cli.h"
 
-struct opt_meta {
-	const char *lname;
-	int sname;
-	int arg;
-	const char *meta;
-	const char *scope;
-	const char *help;
-};
-extern const struct opt_meta cli_opt_table[OPT__COUNT];
 
-static bool in_scope(const char *scope, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = scope; (p = strstr(p, word)); p += n)
-		if ((p == scope || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
-			return true;
-	return false;
-}
-
-static void opt_label(char *buf, size_t cap, const struct opt_meta *m)
+static void opt_label(char *buf, size_t cap, const struct cli_opt_meta *m)
 {
 	char shortpart[8] = "    ";
 	if (m->sname)
@@ -38,8 +20,8 @@ static void opt_label(char *buf, size_t cap, const struct opt_meta *m)
 static void print_opts(FILE *out, const char *scope_word)
 {
 	for (int i = 0; i < OPT__COUNT; i++) {
-		const struct opt_meta *m = &cli_opt_table[i];
-		if (!in_scope(m->scope, scope_word))
+		const struct cli_opt_meta *m = &cli_opt_table[i];
+		if (!cli_scope_has(m->scope, scope_word))
 			continue;
 		char label[96];
 		opt_label(label, sizeof label, m);
@@ -57,7 +39,7 @@ void cli_print_help(FILE *out, const char *command)
 		fprintf(out, "Usage: stm32dfu %s\n\n%s\n\n", cmd->synopsis, cmd->summary);
 		bool any = false;
 		for (int i = 0; i < OPT__COUNT; i++)
-			any |= in_scope(cli_opt_table[i].scope, cmd->name);
+			any |= cli_scope_has(cli_opt_table[i].scope, cmd->name);
 		if (any) {
 			fprintf(out, "Options:\n");
 			print_opts(out, cmd->name);
@@ -94,7 +76,7 @@ static void man_text(FILE *out, const char *s)
 	}
 }
 
-static void man_opt(FILE *out, const struct opt_meta *m)
+static void man_opt(FILE *out, const struct cli_opt_meta *m)
 {
 	char label[96];
 	opt_label(label, sizeof label, m);
@@ -125,18 +107,18 @@ void cli_print_man(FILE *out)
 		fputs("\n", out);
 		bool any = false;
 		for (int i = 0; i < OPT__COUNT; i++)
-			any |= in_scope(cli_opt_table[i].scope, k->name);
+			any |= cli_scope_has(cli_opt_table[i].scope, k->name);
 		if (!any)
 			continue;
 		fputs(".RS\n", out);
 		for (int i = 0; i < OPT__COUNT; i++)
-			if (in_scope(cli_opt_table[i].scope, k->name))
+			if (cli_scope_has(cli_opt_table[i].scope, k->name))
 				man_opt(out, &cli_opt_table[i]);
 		fputs(".RE\n", out);
 	}
 	fputs(".SH COMMON OPTIONS\n", out);
 	for (int i = 0; i < OPT__COUNT; i++)
-		if (in_scope(cli_opt_table[i].scope, "common"))
+		if (cli_scope_has(cli_opt_table[i].scope, "common"))
 			man_opt(out, &cli_opt_table[i]);
 	fputs(".SH EXIT STATUS\n", out);
 	static const struct {
@@ -178,7 +160,7 @@ void cli_print_completion(FILE *out)
 	for (const struct cli_command *k = cli_commands; k->name; k++) {
 		fprintf(out, "    %s) words=\"", k->name);
 		for (int i = 0; i < OPT__COUNT; i++)
-			if (in_scope(cli_opt_table[i].scope, k->name) || in_scope(cli_opt_table[i].scope, "common"))
+			if (cli_scope_has(cli_opt_table[i].scope, k->name) || cli_scope_has(cli_opt_table[i].scope, "common"))
 				fprintf(out, "--%s ", cli_opt_table[i].lname);
 		if (strcmp(k->name, "ob") == 0)
 			fputs("show set ", out);

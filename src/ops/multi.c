@@ -83,7 +83,7 @@ static void on_progress(void *ctx, const struct ops_progress *p)
 		log_line(w->log, "%s: %" PRIu64 " %s in %.2f s", ops_phase_name(p->phase), p->total, p->unit,
 		         (double)p->elapsed_us / 1e6);
 	if (w->o->progress)
-		w->o->progress(w->o->progress_ctx, w->index, p);
+		w->o->progress(w->o->progress_ctx, w->index, w->r, p);
 }
 
 static void fail(struct worker *w, int rc, const struct err *detail)

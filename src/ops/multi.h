@@ -31,8 +31,9 @@ struct ops_multi_result {
 	char log_path[512];           /* the per-device log, if a log dir was given */
 };
 
-/* Progress of device `index` (in the target order); called from that device's thread. */
-typedef void (*ops_multi_progress_fn)(void *ctx, size_t index, const struct ops_progress *p);
+/* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */
+typedef void (*ops_multi_progress_fn)(void *ctx, size_t index, const struct ops_multi_result *r,
+                                      const struct ops_progress *p);
 
 struct ops_multi_opts {
 	struct ops_open_opts open;    /* VID:PID, sim spec, retries...; match.path and selector are set per device */

@@ -194,8 +194,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		if (pos >= slice_end || pos == len) {
 			/* full frames leave dfuUPLOAD-IDLE (DFU11 §6.2): back to dfuIDLE */
 			if ((rc = dfu_abort(d)) < 0) {
-				what = "ABORT after a read";
-				pos = slice_end < pos ? slice_end : pos;
+				what = "ABORT after a read"; /* the data is in; the re-sync aborts */
 				goto failed;
 			}
 			if (phase >= 0 && pos - reported >= REC_READ_SLICE / 2) {

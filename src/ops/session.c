@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "ops/recover.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 
@@ -121,7 +122,19 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		return rc;
 	}
 	s->t0_us = clock_now_us(s->tp->clock);
-	if ((rc = dfu_open(s->tp, &s->dfu, e)) < 0 || (rc = dfu_session_start(s->dfu, &s->initial)) < 0) {
+	/* a bad link can lose any of the first requests (strings, GETSTATUS): try again, bounded */
+	for (unsigned i = 0;; i++) {
+		rc = dfu_open(s->tp, &s->dfu, e);
+		if (rc == 0)
+			rc = dfu_session_start(s->dfu, &s->initial);
+		if (rc == 0 || i >= o->retries || !rec_retryable(rc) || rc == STM32DFU_E_DISCONNECTED)
+			break;
+		log_info("retry %u: opening the device failed (%s); trying again", i + 1, stm32dfu_errname(rc));
+		s->counters.retries++;
+		dfu_free(s->dfu);
+		s->dfu = NULL;
+	}
+	if (rc < 0) {
 		if (s->dfu && rc < 0 && e && s->dfu->err.code)
 			*e = s->dfu->err;
 		ops_close(s);
@@ -157,23 +170,6 @@ const struct dfu_alt *ops_flash_alt(const struct ops_session *s)
 
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
 {
-	int rc;
-	if (s->dfu->alt != alt && (rc = dfu_set_alt(s->dfu, alt)) < 0)
-		goto fail;
-	/* in slices, so progress moves; each slice is one contiguous run of blocks */
-	const size_t slice = 64u * 1024u;
-	for (size_t off = 0; off < len; off += slice) {
-		size_t n = len - off < slice ? len - off : slice;
-		if ((rc = dfuse_read(s->dfu, addr + (uint32_t)off, buf + off, n)) < 0)
-			goto fail;
-		if (phase >= 0)
-			ops_report(s, (enum ops_phase)phase, off + n, len, "B");
-	}
-	return 0;
-fail:
-	s->err = s->dfu->err;
-	err_prefix(&s->err, "read 0x%08X (%zu bytes)", addr, len);
-	/* leave the device usable for the next request: a refused read leaves it in dfuERROR */
-	dfu_session_start(s->dfu, NULL);
-	return rc;
+	/* the single read path: retries, re-syncs and smaller transfers live in recover.c */
+	return rec_read(s, alt, addr, buf, len, phase);
 }

@@ -1,5 +1,6 @@
 /* write: plan first (read back the touched sectors), then erase what differs, program the
  * non-blank blocks in runs (one Set Address per run), verify by reading back. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/recover.h"
 
 void ops_write_opts_init(struct ops_write_opts *o)
 {
@@ -64,7 +66,53 @@ static int select_alt(struct ops_session *s, uint8_t alt)
 }
 
 /* Reads back every touched sector, so the plan knows what is on the chip. */
-static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, struct ops_write_result *r)
+/* Bytes of the image inside [start, start+size) (segments do not overlap). */
+static uint64_t image_bytes_in(const struct img *img, uint32_t start, uint32_t size)
+{
+	uint64_t sum = 0, hi_sec = (uint64_t)start + size;
+	for (size_t k = 0; k < img->n_segs; k++) {
+		const struct img_seg *seg = &img->segs[k];
+		uint64_t lo = seg->addr > start ? seg->addr : start;
+		uint64_t hi = (uint64_t)seg->addr + seg->len < hi_sec ? (uint64_t)seg->addr + seg->len : hi_sec;
+		if (seg->alt == 0 && lo < hi)
+			sum += hi - lo;
+	}
+	return sum;
+}
+
+/*
+ * A sector the image covers only partly keeps its other bytes through an erase by writing back
+ * what was read. A read is not checksummed (a flipped bit on a marginal link is invisible), and
+ * the verify would compare against that same wrong copy: so such sectors are read twice and
+ * must agree. Sectors the image covers completely need no second read (verify checks them).
+ */
+static int confirm_partial(struct ops_session *s, struct plan_touched *t, uint8_t alt, const struct img *img)
+{
+	if (image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size)
+		return 0;
+	uint8_t *again = malloc(t->sector.size);
+	if (!again)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = 0;
+	for (unsigned i = 0;; i++) {
+		if ((rc = ops_read_mem(s, alt, t->sector.start, again, t->sector.size, -1)) < 0)
+			break;
+		if (memcmp(again, t->current, t->sector.size) == 0)
+			break;
+		memcpy(t->current, again, t->sector.size);
+		err_set(&s->err, STM32DFU_E_VERIFY, "two reads of sector %u differ", t->sector.index);
+		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading back a sector")) {
+			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
+			rc = STM32DFU_E_VERIFY;
+			break;
+		}
+	}
+	free(again);
+	return rc;
+}
+
+static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
+                        struct ops_write_result *r)
 {
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < plan->n_touched; i++)
@@ -82,6 +130,8 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 				                  "removes it and erases the flash");
 			return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
 		}
+		if ((rc = confirm_partial(s, t, alt, img)) < 0)
+			return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
 		done += t->sector.size;
 		ops_report(s, OPS_PHASE_READ, done, total, "B");
 	}
@@ -90,72 +140,189 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 	return 0;
 }
 
-static int erase_planned(struct ops_session *s, struct write_plan *plan, struct ops_write_result *r)
+/* What the program and verify steps share, and which sectors must be done again. */
+struct wstate {
+	struct ops_session *s;
+	struct write_plan *plan;
+	struct ops_write_result *r;
+	uint8_t alt;
+	bool *redo;      /* per touched sector: erase and rewrite it */
+	bool *verified;  /* per touched sector: read back and equal since it was last written */
+	bool *erased;    /* per touched sector: erased in this write (its old contents are gone) */
+	uint8_t *block;
+	uint8_t *back;
+	uint64_t done;
+};
+
+static void mark_redo(struct wstate *w, uint32_t a, uint32_t n)
 {
+	for (size_t i = 0; i < w->plan->n_touched; i++) {
+		const struct plan_sector *sec = &w->plan->touched[i].sector;
+		if ((uint64_t)a < (uint64_t)sec->start + sec->size && (uint64_t)a + n > sec->start)
+			w->redo[i] = true;
+	}
+}
+
+static void fill_block(const struct write_plan *plan, uint32_t addr, uint32_t n, uint8_t *block)
+{
+	/* a block may straddle two sectors, whose desired bytes live in separate buffers */
+	for (uint32_t k = 0; k < n;) {
+		uint32_t a = addr + k;
+		const uint8_t *src = plan_desired_at(plan, a);
+		uint32_t m = 1;
+		while (k + m < n && plan_desired_at(plan, a + m) == src + m)
+			m++;
+		memcpy(block + k, src, m);
+		k += m;
+	}
+}
+
+static bool all_erased(const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+enum blk_state { BLK_DONE, BLK_BLANK, BLK_OTHER };
+
+/* After a failed DNLOAD of [a, a+n) (w->block): re-sync, then read the block back to learn what the
+ * chip did. Never rewrites blind: flash bits only clear, so a half-written block needs an erase. */
+static int block_after_failure(struct wstate *w, int rc, uint32_t a, uint32_t n, enum blk_state *out)
+{
+	struct ops_session *s = w->s;
+	if (!rec_retryable(rc) || !rec_spend(s, rc, "programming a block"))
+		return rc;
+	if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
+		return err_prefix(&s->err, "reading back the block at 0x%08X after a failure", a);
+	*out = memcmp(w->back, w->block, n) == 0 ? BLK_DONE : all_erased(w->back, n) ? BLK_BLANK : BLK_OTHER;
+	return 0;
+}
+
+/* Programs [addr, addr+len) from the plan: one Set Address, then blocks 2, 3, ... (the transcript of
+ * a clean link); after a failure, a new Set Address at the failing block. */
+static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
+{
+	struct ops_session *s = w->s;
+	const uint32_t ts = w->plan->transfer_size;
+	uint32_t off = 0, base = addr;
+	bool need_set = true;
+	unsigned fails = 0;
+	int rc;
+	while (off < len) {
+		uint32_t a = addr + off;
+		uint32_t n = len - off < ts ? len - off : ts;
+		if (need_set) {
+			if ((rc = rec_set_address(s, w->alt, a)) < 0)
+				return err_prefix(&s->err, "write: run at 0x%08X", a);
+			base = a;
+			need_set = false;
+		}
+		fill_block(w->plan, a, n, w->block);
+		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
+		rc = dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms);
+		if (rc == 0) {
+			off += n;
+			w->done += n;
+			fails = 0;
+			ops_report(s, OPS_PHASE_PROGRAM, w->done, w->plan->bytes_to_program, "B");
+			continue;
+		}
+		s->err = s->dfu->err;
+		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
+		if (++fails > s->opts.retries)
+			return rc;
+		enum blk_state st;
+		if ((rc = block_after_failure(w, rc, a, n, &st)) < 0)
+			return rc;
+		need_set = true;
+		if (st == BLK_BLANK) {
+			log_info("the block at 0x%08X is still blank: programming it again", a);
+			continue;
+		}
+		if (st == BLK_DONE) {
+			log_info("the block at 0x%08X was programmed after all: going on", a);
+			w->done += n;
+		} else {
+			log_info("the block at 0x%08X holds neither the image nor erased flash: its sector will be "
+			         "erased, rewritten and verified", a);
+			mark_redo(w, a, n);
+		}
+		off += n;
+		fails = 0;
+	}
+	return 0;
+}
+
+static int erase_planned(struct wstate *w)
+{
+	struct ops_session *s = w->s;
+	struct write_plan *plan = w->plan;
 	uint64_t t0 = now_us(s);
 	unsigned done = 0;
 	for (size_t i = 0; i < plan->n_touched; i++) {
 		struct plan_touched *t = &plan->touched[i];
 		if (t->action != PLAN_ERASE_PROGRAM)
 			continue;
-		int rc = dfuse_erase_page(s->dfu, t->sector.start);
-		if (rc < 0) {
-			s->err = s->dfu->err;
+		w->erased[i] = true; /* even a failed erase may have cleared it */
+		if (rec_erase(s, w->alt, t->sector.start) < 0)
 			return err_prefix(&s->err, "write: erasing sector %u at 0x%08X", t->sector.index, t->sector.start);
-		}
-		r->erase.bytes += t->sector.size;
+		w->r->erase.bytes += t->sector.size;
 		ops_report(s, OPS_PHASE_ERASE, ++done, plan->sectors_to_erase, "sectors");
 	}
-	r->sectors_erased = done;
-	r->erase.us = now_us(s) - t0;
+	w->r->sectors_erased = done;
+	w->r->erase.us = now_us(s) - t0;
 	return 0;
 }
 
-static int program_runs(struct ops_session *s, struct write_plan *plan, struct ops_write_result *r)
+static int program_runs(struct wstate *w)
 {
-	uint64_t t0 = now_us(s);
-	uint64_t done = 0;
-	uint32_t ts = plan->transfer_size;
-	uint8_t *block = malloc(ts);
-	if (!block)
-		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	uint64_t t0 = now_us(w->s);
 	int rc = 0;
-	for (size_t i = 0; i < plan->n_runs && rc == 0; i++) {
-		const struct plan_run *run = &plan->runs[i];
-		if ((rc = dfuse_set_address(s->dfu, run->addr)) < 0) {
-			s->err = s->dfu->err;
-			err_prefix(&s->err, "write: run at 0x%08X: set address", run->addr);
-			break;
-		}
-		uint32_t nblocks = (run->len + ts - 1) / ts;
-		for (uint32_t b = 0; b < nblocks; b++) {
-			uint32_t off = b * ts;
-			uint32_t n = run->len - off < ts ? run->len - off : ts;
-			/* a block may straddle two sectors, whose desired bytes live in separate buffers */
-			for (uint32_t k = 0; k < n;) {
-				uint32_t a = run->addr + off + k;
-				const uint8_t *src = plan_desired_at(plan, a);
-				uint32_t m = 1;
-				while (k + m < n && plan_desired_at(plan, a + m) == src + m)
-					m++;
-				memcpy(block + k, src, m);
-				k += m;
+	for (size_t i = 0; i < w->plan->n_runs && rc == 0; i++)
+		rc = program_range(w, w->plan->runs[i].addr, w->plan->runs[i].len);
+	w->r->program.bytes = w->done;
+	w->r->program.us = now_us(w->s) - t0;
+	return rc;
+}
+
+/* Erases the sectors marked for it and programs their non-blank blocks again. */
+static int rewrite_marked(struct wstate *w)
+{
+	struct ops_session *s = w->s;
+	const uint32_t ts = w->plan->transfer_size;
+	for (size_t i = 0; i < w->plan->n_touched; i++) {
+		if (!w->redo[i])
+			continue;
+		struct plan_touched *t = &w->plan->touched[i];
+		w->redo[i] = false;
+		w->verified[i] = false;
+		s->counters.rewrites++;
+		log_info("rewriting sector %u at 0x%08X: erase, program, verify", t->sector.index, t->sector.start);
+		int rc = rec_erase(s, w->alt, t->sector.start);
+		if (rc < 0)
+			return err_prefix(&s->err, "write: erasing sector %u again", t->sector.index);
+		/* runs of non-blank blocks, aligned to the sector start */
+		for (uint32_t off = 0; off < t->sector.size;) {
+			uint32_t n = t->sector.size - off < ts ? t->sector.size - off : ts;
+			if (all_erased(t->desired + off, n)) {
+				off += n;
+				continue;
 			}
-			rc = dfu_dnload_wait(s->dfu, (uint16_t)(DFUSE_FIRST_DATA_BLOCK + b), block, (uint16_t)n,
-			                     s->dfu->limits.program_ms);
-			if (rc < 0) {
-				s->err = s->dfu->err;
-				err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", run->addr + off, n);
-				break;
+			uint32_t end = off + n;
+			while (end < t->sector.size) {
+				uint32_t m = t->sector.size - end < ts ? t->sector.size - end : ts;
+				if (all_erased(t->desired + end, m))
+					break;
+				end += m;
 			}
-			done += n;
-			ops_report(s, OPS_PHASE_PROGRAM, done, plan->bytes_to_program, "B");
+			if ((rc = program_range(w, t->sector.start + off, end - off)) < 0)
+				return rc;
+			off = end;
 		}
 	}
-	free(block);
-	r->program.bytes = done;
-	r->program.us = now_us(s) - t0;
-	return rc;
+	return 0;
 }
 
 /* The write-protected sector that explains a mismatch at addr, or -1 (nWRP from the option bytes). */
@@ -177,22 +344,37 @@ static int wrp_sector_of(struct ops_session *s, unsigned sector_index)
 	return -1;
 }
 
-static int verify_planned(struct ops_session *s, struct write_plan *plan, uint8_t alt, struct ops_write_result *r)
+/* Reads back every written sector not yet verified. 0: all equal; 1: some differ (marked for a
+ * rewrite, the first difference in r); <0: an error. */
+static int verify_planned(struct wstate *w)
 {
+	struct ops_session *s = w->s;
+	struct ops_write_result *r = w->r;
 	uint64_t t0 = now_us(s);
 	uint64_t total = 0, done = 0;
-	for (size_t i = 0; i < plan->n_touched; i++)
-		if (plan->touched[i].action == PLAN_ERASE_PROGRAM)
-			total += plan->touched[i].sector.size;
-	for (size_t i = 0; i < plan->n_touched; i++) {
-		struct plan_touched *t = &plan->touched[i];
-		if (t->action != PLAN_ERASE_PROGRAM)
+	int differ = 0;
+	for (size_t i = 0; i < w->plan->n_touched; i++)
+		if (w->plan->touched[i].action == PLAN_ERASE_PROGRAM && !w->verified[i])
+			total += w->plan->touched[i].sector.size;
+	for (size_t i = 0; i < w->plan->n_touched; i++) {
+		struct plan_touched *t = &w->plan->touched[i];
+		if (t->action != PLAN_ERASE_PROGRAM || w->verified[i])
 			continue; /* skipped sectors were read back and compared while planning */
 		/* reuse the read-back buffer: current is no longer needed */
-		int rc = ops_read_mem(s, alt, t->sector.start, t->current, t->sector.size, -1);
-		if (rc < 0)
-			return err_prefix(&s->err, "write: verifying sector %u", t->sector.index);
-		if (memcmp(t->current, t->desired, t->sector.size) != 0) {
+		for (unsigned attempt = 0; attempt < 2 && !w->verified[i]; attempt++) {
+			int rc = ops_read_mem(s, w->alt, t->sector.start, t->current, t->sector.size, -1);
+			if (rc < 0)
+				return err_prefix(&s->err, "write: verifying sector %u", t->sector.index);
+			w->verified[i] = memcmp(t->current, t->desired, t->sector.size) == 0;
+			/* a read is not checksummed: one more read tells a flipped bit on the link from
+			 * wrong flash before erasing anything again */
+			if (!w->verified[i] && attempt == 0) {
+				err_set(&s->err, STM32DFU_E_VERIFY, "sector %u differs", t->sector.index);
+				if (!rec_spend(s, STM32DFU_E_VERIFY, "verify"))
+					return STM32DFU_E_VERIFY;
+			}
+		}
+		if (!w->verified[i]) {
 			uint32_t k = 0;
 			while (t->current[k] == t->desired[k])
 				k++;
@@ -212,16 +394,43 @@ static int verify_planned(struct ops_session *s, struct write_plan *plan, uint8_
 			err_set(&s->err, STM32DFU_E_VERIFY,
 			        "write: verify failed in sector %u: read 0x%02X at 0x%08X, expected 0x%02X", t->sector.index,
 			        r->actual, r->mismatch_addr, r->expected);
-			err_hint(&s->err, "the flash does not hold the image; run 'stm32dfu doctor' to check the link");
-			return STM32DFU_E_VERIFY;
+			w->redo[i] = true;
+			differ = 1;
+		} else {
+			done += t->sector.size;
 		}
-		done += t->sector.size;
 		ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
 	}
-	r->verify.bytes = total;
-	r->verify.us = now_us(s) - t0;
-	r->verified = true;
-	return 0;
+	r->verify.bytes += total;
+	r->verify.us += now_us(s) - t0;
+	return differ;
+}
+
+/* Appends what is on the chip to the failure message: which sectors are proven, which are not. */
+static void say_chip_state(struct wstate *w)
+{
+	char ok[160] = "", bad[160] = "";
+	size_t lo = 0, lb = 0;
+	for (size_t i = 0; i < w->plan->n_touched; i++) {
+		const struct plan_touched *t = &w->plan->touched[i];
+		bool proven = t->action == PLAN_SKIP || w->verified[i];
+		bool fine = proven || !w->erased[i]; /* never touched: still what it was */
+		char *buf = fine ? ok : bad;
+		size_t *len = fine ? &lo : &lb;
+		if (*len < sizeof ok - 16) {
+			int n = snprintf(buf + *len, sizeof ok - *len, "%s%u%s", *len ? "," : "", t->sector.index,
+			                 proven || !fine ? "" : "(unchanged)");
+			if (n > 0)
+				*len += (size_t)n;
+		}
+	}
+	struct err *e = &w->s->err;
+	size_t m = strlen(e->msg);
+	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sectors %s verified or untouched, sectors %s NOT verified "
+	         "(erased or partly written)", lo ? ok : "none", lb ? bad : "none");
+	if (lb)
+		err_hint(e, "the flash does not hold the image: write again (a better USB port or a hub helps; "
+		            "'stm32dfu doctor' checks the link)");
 }
 
 int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
@@ -247,10 +456,22 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	rc = plan_touch(&plan, img, 0, sectors, n_sectors, limit_end, &s->err);
 	free(sectors);
 	if (rc < 0)
+		return rc;
+	uint8_t alt = fa->alt;
+	struct wstate w = {s, &plan, r, alt, NULL, NULL, NULL, NULL, NULL, 0};
+	size_t nt = plan.n_touched ? plan.n_touched : 1;
+	w.redo = calloc(nt, sizeof *w.redo);
+	w.verified = calloc(nt, sizeof *w.verified);
+	w.erased = calloc(nt, sizeof *w.erased);
+	w.block = malloc(s->dfu->transfer_size);
+	w.back = malloc(s->dfu->transfer_size);
+	if (!w.redo || !w.verified || !w.erased || !w.block || !w.back) {
+		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 		goto out;
+	}
 	r->sectors_touched = (unsigned)plan.n_touched;
 	r->image_bytes = img_total_bytes(img);
-	if ((rc = read_touched(s, &plan, fa->alt, r)) < 0)
+	if ((rc = read_touched(s, &plan, alt, img, r)) < 0)
 		goto out;
 	const struct chip_family *fam = s->id.chip.family;
 	uint32_t align = fam && fam->write_align ? fam->write_align : 8;
@@ -264,18 +485,43 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",
 	         plan.n_touched, plan.sectors_to_erase, plan.sectors_skipped, plan.n_runs, plan.blocks,
 	         (unsigned long long)plan.bytes_to_program);
-	if ((rc = select_alt(s, fa->alt)) < 0 || (rc = erase_planned(s, &plan, r)) < 0 ||
-	    (rc = program_runs(s, &plan, r)) < 0)
-		goto out;
-	r->bytes_programmed = r->program.bytes;
-	if (o->verify && (rc = verify_planned(s, &plan, fa->alt, r)) < 0)
-		goto out;
+	if ((rc = select_alt(s, alt)) < 0 || (rc = erase_planned(&w)) < 0 || (rc = program_runs(&w)) < 0)
+		goto gave_up;
+	/* sectors whose blocks came out wrong, then sectors that fail the verify: erase, rewrite,
+	 * verify again, twice at most (a chip that keeps differing is not a link problem) */
+	for (unsigned round = 0;; round++) {
+		if ((rc = rewrite_marked(&w)) < 0)
+			goto gave_up;
+		if (!o->verify)
+			break;
+		if ((rc = verify_planned(&w)) < 0)
+			goto gave_up;
+		if (rc == 0)
+			break;
+		if (round >= 2) {
+			rc = STM32DFU_E_VERIFY;
+			err_hint(&s->err, "the sector still differs after erasing and rewriting it twice: the flash may be "
+			                  "worn or protected; 'stm32dfu doctor' checks the link and the protection");
+			goto gave_up;
+		}
+	}
+	r->bytes_programmed = w.done;
+	r->verified = o->verify;
 	if (o->leave) {
 		bool probably;
 		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &probably);
 		r->left = rc == 0;
 	}
+	goto out;
+gave_up:
+	r->bytes_programmed = w.done;
+	say_chip_state(&w);
 out:
+	free(w.redo);
+	free(w.verified);
+	free(w.erased);
+	free(w.block);
+	free(w.back);
 	plan_free(&plan);
 	return rc;
 }
