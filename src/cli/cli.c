@@ -219,6 +219,8 @@ static int decode_common(struct cli_ctx *c)
 			return cli_usage_error(c, "--retries %s: expected a number from 0 to 100", a->value[OPT_RETRIES]);
 		a->retries = r;
 	}
+	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
+		return cli_usage_error(c, "-S and -p select one device here; only write takes several (a fleet)");
 	if (a->given[OPT_QUIET] && a->verbose)
 		return cli_usage_error(c, "-q and -v contradict each other");
 	return 0;

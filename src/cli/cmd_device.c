@@ -266,7 +266,9 @@ static void write_summary_text(struct cli_ctx *c, const struct ops_write_result 
 	else
 		fprintf(o, "verify   skipped (--no-verify): the write is NOT proven\n");
 	if (s->counters.retries)
-		fprintf(o, "retries  %u\n", s->counters.retries);
+		fprintf(o, "retries  %u (%u re-syncs, %u reconnects, %u sectors rewritten, %u transfer splits)\n",
+		        s->counters.retries, s->counters.resyncs, s->counters.reconnects, s->counters.rewrites,
+		        s->counters.transfer_splits);
 	if (r->left)
 		fprintf(o, "left DFU: the application starts\n");
 }
@@ -300,6 +302,14 @@ static void write_json(struct cli_ctx *c, const struct ops_write_result *r, cons
 	json_kdouble(&j, "verify", seconds(r->verify.us));
 	json_obj_end(&j);
 	json_kuint(&j, "retries", s->counters.retries);
+	json_key(&j, "recovery");
+	json_obj_begin(&j);
+	json_kuint(&j, "retries", s->counters.retries);
+	json_kuint(&j, "resyncs", s->counters.resyncs);
+	json_kuint(&j, "reconnects", s->counters.reconnects);
+	json_kuint(&j, "rewrites", s->counters.rewrites);
+	json_kuint(&j, "transfer_splits", s->counters.transfer_splits);
+	json_obj_end(&j);
 	if (r->mismatch) {
 		json_khex32(&j, "mismatch_address", r->mismatch_addr);
 		json_key(&j, "blocked_sector");

@@ -145,7 +145,7 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 bool cli_fleet_wanted(const struct cli_ctx *c)
 {
 	const struct cli_args *a = &c->args;
-	return a->given[OPT_ALL] || a->nserials > 1 || a->npaths > 1 || a->given[OPT_LOG_DIR];
+	return a->given[OPT_ALL] || a->nserials + a->npaths > 1 || a->given[OPT_LOG_DIR];
 }
 
 int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)

@@ -6,6 +6,7 @@
 #include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/recover.h"
 
 /* The alt whose layout serves addr; the flash alt if none does. */
 static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
@@ -31,6 +32,22 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
 	uint8_t a = (uint8_t)(alt >= 0 ? alt : alt_for(s, addr, (uint32_t)len));
 	int rc = ops_read_mem(s, a, addr, buf, len, OPS_PHASE_READ);
+	/* DfuSe data has no checksum: a bit flipped on a marginal link would reach the user's file.
+	 * A second read must agree (after a disagreement, reads go on until two in a row agree). */
+	uint8_t *again = rc == 0 ? malloc(len ? len : 1) : NULL;
+	if (rc == 0 && !again)
+		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (unsigned i = 0; rc == 0; i++) {
+		if ((rc = ops_read_mem(s, a, addr, again, len, -1)) < 0 || memcmp(again, buf, len) == 0)
+			break;
+		memcpy(buf, again, len);
+		err_set(&s->err, STM32DFU_E_VERIFY, "read 0x%08X (%zu bytes): two reads differ", addr, len);
+		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading twice")) {
+			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
+			rc = STM32DFU_E_VERIFY;
+		}
+	}
+	free(again);
 	if (rc == STM32DFU_E_PROTECTED)
 		err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' removes it and "
 		                  "erases the flash");

@@ -227,6 +227,28 @@ static int run_all(struct worker *w, size_t n, void *(*fn)(void *), bool (*wante
 	return rc;
 }
 
+/* "1-1.10" after "1-1.9": compare digit runs as numbers, so tables list ports in order */
+static int path_cmp(const void *pa, const void *pb)
+{
+	const char *a = ((const struct ops_multi_result *)pa)->path, *b = ((const struct ops_multi_result *)pb)->path;
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			char *ea, *eb;
+			unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 static bool wants_write(const struct worker *w)
 {
 	return w->s != NULL;
@@ -265,6 +287,7 @@ static int find_candidates(const struct ops_multi_opts *o, struct ops_multi_resu
 		k++;
 	}
 	free(found);
+	qsort(*out, k, sizeof **out, path_cmp);
 	*n = k;
 	return 0;
 }

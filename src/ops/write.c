@@ -507,6 +507,7 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	}
 	r->bytes_programmed = w.done;
 	r->verified = o->verify;
+	err_clear(&s->err); /* the retries' messages are history now */
 	if (o->leave) {
 		bool probably;
 		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &probably);

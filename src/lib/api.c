@@ -1,0 +1,181 @@
+/*
+ * libstm32dfu: the public API (include/stm32dfu/stm32dfu.h) as a thin layer over ops/. It adds no
+ * state of its own but the per-thread error of a failed open, so sessions stay independent.
+ */
+#include "stm32dfu/stm32dfu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/chip.h"
+#include "core/rd.h"
+#include "image/image.h"
+#include "ops/ops.h"
+
+struct stm32dfu_session {
+	struct ops_session *ops;
+	stm32dfu_progress_fn progress;
+	void *progress_user;
+	struct err err;   /* the last failure of an API call (ops errors are copied here) */
+	char uid[40];
+};
+
+/* why a thread-local: a failed open has no session to hold its error, and threads open in parallel */
+static _Thread_local struct err open_err;
+
+int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **out)
+{
+	*out = NULL;
+	err_clear(&open_err);
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	if (match) {
+		if (match->vid)
+			o.match.vid = match->vid;
+		if (match->pid)
+			o.match.pid = match->pid;
+		o.match.path = match->path;
+		o.selector = match->serial;
+		o.sim_spec = match->sim;
+	}
+	struct stm32dfu_session *s = calloc(1, sizeof *s);
+	if (!s)
+		return err_set(&open_err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = ops_open(&o, &s->ops, &open_err);
+	if (rc < 0) {
+		if (!open_err.code)
+			err_set(&open_err, rc, "%s", stm32dfu_strerror(rc));
+		free(s);
+		return rc;
+	}
+	err_clear(&s->err);
+	*out = s;
+	return 0;
+}
+
+void stm32dfu_close(struct stm32dfu_session *s)
+{
+	if (!s)
+		return;
+	ops_close(s->ops);
+	free(s);
+}
+
+struct stm32dfu_error stm32dfu_last_error(const struct stm32dfu_session *s)
+{
+	const struct err *e = s ? &s->err : &open_err;
+	struct stm32dfu_error r = {e->code, e->msg, e->hint};
+	return r;
+}
+
+const char *stm32dfu_uid(struct stm32dfu_session *s)
+{
+	ops_identify(s->ops);
+	if (s->ops->id.has_uid) {
+		const uint8_t *u = s->ops->id.uid;
+		snprintf(s->uid, sizeof s->uid, "%08X %08X %08X", (unsigned)get_le32(u), (unsigned)get_le32(u + 4),
+		         (unsigned)get_le32(u + 8));
+	} else {
+		s->uid[0] = '\0';
+	}
+	return s->uid;
+}
+
+static void on_progress(void *ctx, const struct ops_progress *p)
+{
+	struct stm32dfu_session *s = ctx;
+	/* the link test is a CLI diagnostic, not part of a write or verify */
+	if (s->progress && p->phase <= OPS_PHASE_VERIFY)
+		s->progress(s->progress_user, (enum stm32dfu_phase)p->phase, p->done, p->total);
+}
+
+void stm32dfu_set_progress(struct stm32dfu_session *s, stm32dfu_progress_fn fn, void *user)
+{
+	s->progress = fn;
+	s->progress_user = user;
+	ops_set_progress(s->ops, fn ? on_progress : NULL, fn ? s : NULL);
+}
+
+static int fail_from_ops(struct stm32dfu_session *s, int rc)
+{
+	s->err = s->ops->err;
+	if (!s->err.code)
+		err_set(&s->err, rc, "%s", stm32dfu_strerror(rc));
+	return rc;
+}
+
+static int load(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *o, struct img **img)
+{
+	struct img_load_opts lo;
+	img_load_opts_init(&lo);
+	lo.has_base = true;
+	lo.base = o && o->has_address ? o->address : 0x08000000; /* a raw .bin goes to the start of flash */
+	int rc = img_load_file(path, &lo, img, &s->err);
+	if (rc < 0)
+		return rc;
+	if ((*img)->n_segs == 0) {
+		img_free(*img);
+		return err_set(&s->err, STM32DFU_E_FILE_FORMAT, "%s holds no data", path);
+	}
+	const struct tp_info *ti = &s->ops->tp->info;
+	if (!(o && o->force) && !img_suffix_matches(*img, ti->vid, ti->pid)) {
+		err_set(&s->err, STM32DFU_E_FILE_FORMAT, "%s is made for device %04x:%04x, this one is %04x:%04x", path,
+		        (*img)->suffix.vid, (*img)->suffix.pid, ti->vid, ti->pid);
+		err_hint(&s->err, "set force if you are sure it fits this chip");
+		img_free(*img);
+		return STM32DFU_E_FILE_FORMAT;
+	}
+	return 0;
+}
+
+int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options,
+                        struct stm32dfu_write_result *result)
+{
+	err_clear(&s->err);
+	if (result)
+		memset(result, 0, sizeof *result);
+	struct img *img;
+	int rc = load(s, path, options, &img);
+	if (rc < 0)
+		return rc;
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	if (options) {
+		wo.verify = !options->no_verify;
+		wo.full = options->full != 0;
+		wo.leave = options->leave != 0;
+	}
+	struct ops_write_result r;
+	memset(&r, 0, sizeof r);
+	rc = ops_write(s->ops, img, &wo, &r);
+	img_free(img);
+	if (result) {
+		result->image_bytes = r.image_bytes;
+		result->bytes_programmed = r.bytes_programmed;
+		result->sectors_erased = r.sectors_erased;
+		result->sectors_skipped = r.sectors_skipped;
+		result->verified = r.verified;
+		result->retries = s->ops->counters.retries;
+		result->seconds = (double)(r.read.us + r.erase.us + r.program.us + r.verify.us) / 1e6;
+	}
+	return rc < 0 ? fail_from_ops(s, rc) : 0;
+}
+
+int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options)
+{
+	err_clear(&s->err);
+	struct img *img;
+	int rc = load(s, path, options, &img);
+	if (rc < 0)
+		return rc;
+	struct ops_verify_result r;
+	rc = ops_verify(s->ops, img, &r);
+	img_free(img);
+	if (rc < 0)
+		return fail_from_ops(s, rc);
+	if (!r.match)
+		return err_set(&s->err, STM32DFU_E_VERIFY, "%s: %llu bytes differ, the first at 0x%08X", path,
+		               (unsigned long long)r.mismatches, (unsigned)r.first_addr);
+	return 0;
+}
