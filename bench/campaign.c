@@ -116,7 +116,7 @@ static enum outcome run_write(struct ops_session *s, struct sim_device *dev, str
 static enum outcome run_read(struct ops_session *s, struct sim_device *dev, uint32_t addr, uint32_t len)
 {
 	uint8_t *got = malloc(len), *want = malloc(len);
-	int rc = ops_read(s, -1, addr, got, len);
+	int rc = ops_read(s, -1, addr, got, len, true);
 	enum outcome o;
 	if (rc < 0)
 		o = s->err.msg[0] ? CLEAN_FAIL : SILENT;

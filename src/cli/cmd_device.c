@@ -55,8 +55,11 @@ int cli_cmd_list(struct cli_ctx *c)
 			json_kuint(&j, "devnum", l[i].info.devnum);
 			json_kuint(&j, "bcd_device", l[i].info.bcd_device);
 			json_kbool(&j, "opened", l[i].opened);
-			if (!l[i].opened)
-				json_kstr(&j, "error", l[i].error);
+			json_key(&j, "error"); /* always present, so scripts need not test for the key */
+			if (l[i].opened)
+				json_null(&j);
+			else
+				json_str(&j, l[i].error);
 			json_kuint(&j, "dfu_version", l[i].dfu_version);
 			json_kuint(&j, "transfer_size", l[i].transfer_size);
 			json_kbool(&j, "serial_shared", l[i].serial_shared);
@@ -170,7 +173,7 @@ int cli_cmd_read(struct cli_ctx *c)
 		return rc;
 	}
 	uint64_t t0 = clock_now_us(s->tp->clock);
-	rc = ops_read(s, alt, addr, buf, len);
+	rc = ops_read(s, alt, addr, buf, len, !c->args.given[OPT_NO_VERIFY]);
 	uint64_t us = clock_now_us(s->tp->clock) - t0;
 	cli_progress_done(&prog);
 	if (rc < 0) {

@@ -25,7 +25,7 @@ static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
 	return fa ? fa->alt : 0;
 }
 
-int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len)
+int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len, bool confirm)
 {
 	err_clear(&s->err);
 	if ((uint64_t)addr + len > 0x100000000ull)
@@ -34,11 +34,11 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 	int rc = ops_read_mem(s, a, addr, buf, len, OPS_PHASE_READ);
 	/* DfuSe data has no checksum: a bit flipped on a marginal link would reach the user's file.
 	 * A second read must agree (after a disagreement, reads go on until two in a row agree). */
-	uint8_t *again = rc == 0 ? malloc(len ? len : 1) : NULL;
-	if (rc == 0 && !again)
+	uint8_t *again = rc == 0 && confirm ? malloc(len ? len : 1) : NULL;
+	if (rc == 0 && confirm && !again)
 		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	for (unsigned i = 0; rc == 0; i++) {
-		if ((rc = ops_read_mem(s, a, addr, again, len, -1)) < 0 || memcmp(again, buf, len) == 0)
+	for (unsigned i = 0; rc == 0 && confirm; i++) {
+		if ((rc = ops_read_mem(s, a, addr, again, len, OPS_PHASE_VERIFY)) < 0 || memcmp(again, buf, len) == 0)
 			break;
 		memcpy(buf, again, len);
 		err_set(&s->err, STM32DFU_E_VERIFY, "read 0x%08X (%zu bytes): two reads differ", addr, len);

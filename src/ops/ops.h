@@ -59,8 +59,12 @@ struct ops_verify_result {
 int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r);
 
 /* ---- read ---- */
-/* Reads len bytes at addr from the alt serving that address (or alt when alt >= 0). */
-int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len);
+/*
+ * Reads len bytes at addr from the alt serving that address (or alt when alt >= 0). With confirm,
+ * a second read must agree before the data is returned (DfuSe uploads carry no checksum of their
+ * own; this is what the CLI's read does unless --no-verify).
+ */
+int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len, bool confirm);
 
 /* ---- erase ---- */
 int ops_mass_erase(struct ops_session *s);

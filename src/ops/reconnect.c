@@ -21,10 +21,17 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		return rc;
 	}
 	/* the descriptors and alt strings may differ after a reset: rebuild the DFU session */
-	dfu_free(s->dfu);
-	s->dfu = NULL;
-	if ((rc = dfu_open(s->tp, &s->dfu, &s->err)) < 0)
+	struct dfu_dev *fresh = NULL;
+	if ((rc = dfu_open(s->tp, &fresh, &s->err)) < 0)
 		return err_prefix(&s->err, "after the reset");
+	/* rebuilt in place: a reconnect in the middle of a read (recover.c) returns into callers
+	 * that hold pointers into the session (ops_identify keeps the alt names) */
+	if (s->dfu) {
+		*s->dfu = *fresh;
+		dfu_free(fresh);
+	} else {
+		s->dfu = fresh;
+	}
 	if (have_limits)
 		s->dfu->limits = limits;
 	if ((rc = dfu_session_start(s->dfu, NULL)) < 0) {

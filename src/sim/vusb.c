@@ -77,7 +77,8 @@ struct vusb_urb {
 	UMockdevIoctlData *buf; /* its resolved buffer: setup packet + data */
 	int status;
 	int actual;
-	uint8_t *reply; /* IN data, copied into buf at reap time (pitfall 4: flush once) */
+	uint64_t ready_us; /* not reapable before: the transfer's full-speed bus time has passed */
+	uint8_t *reply;    /* IN data, copied into buf at reap time (pitfall 4: flush once) */
 };
 
 /* Per open fd (umockdev client): URBs in flight and completed. */
@@ -214,7 +215,14 @@ static int vusb_submit(struct vusb_port *p, UMockdevIoctlData *arg, struct vusb_
 	if (!in && wlen)
 		memcpy(data, bd->data + 8, wlen);
 	uint16_t actual = 0;
+	struct sim_stats before, after;
+	sim_get_stats(p->dev, &before);
 	enum sim_result r = vusb_control(p, bd->data, data, &actual);
+	/* The model accounts each transfer's bus time (scaled by the profile's timing); the answer
+	 * arrives when that has passed, as on a real full-speed bus. No timer is needed: libusb
+	 * polls REAPURBNDELAY until it gets the URB (the node never blocks poll()). */
+	sim_get_stats(p->dev, &after);
+	e->ready_us = clock_now_us(clock_real()) + (after.bus_us - before.bus_us);
 	if (r == SIM_NO_ANSWER) {
 		g_free(data);
 		g_queue_push_tail(&c->pending, e);
@@ -246,6 +254,8 @@ static int vusb_reap(struct vusb_plug *pl, UMockdevIoctlData *arg, struct vusb_c
 	struct vusb_urb *e = g_queue_peek_head(&c->done);
 	if (!e)
 		return pl->gone ? ENODEV : EAGAIN; /* pitfall 3: resolve nothing for EAGAIN */
+	if (!pl->gone && e->ready_us > clock_now_us(clock_real()))
+		return EAGAIN; /* still on the wire */
 	UMockdevIoctlData *ptr = umockdev_ioctl_data_resolve(arg, 0, sizeof(void *), NULL);
 	if (!ptr)
 		return EFAULT;
