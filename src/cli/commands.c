@@ -10,6 +10,7 @@ int cli_cmd_leave(struct cli_ctx *c);
 int cli_cmd_file(struct cli_ctx *c);
 int cli_cmd_ob(struct cli_ctx *c);
 int cli_cmd_unprotect(struct cli_ctx *c);
+int cli_cmd_doctor(struct cli_ctx *c);
 
 const struct cli_command cli_commands[] = {
 	{"list", "list", "list DFU devices: alt settings, memory maps, serial as reported and as computed from the UID", cli_cmd_list},
@@ -22,5 +23,6 @@ const struct cli_command cli_commands[] = {
 	{"file", "file (info FILE | convert IN OUT)", "inspect or convert firmware files (bin, hex, srec, elf, dfu)", cli_cmd_file},
 	{"ob", "ob (show | set FIELD=VALUE...)", "show the option bytes decoded, or change fields (guarded, verified after the reset)", cli_cmd_ob},
 	{"unprotect", "unprotect --yes", "remove read protection (RDP 1 -> 0): the chip mass-erases its flash", cli_cmd_unprotect},
+	{"doctor", "doctor [--hse HZ]", "test the link, check the chip, and diagnose a flaky connection in plain words", cli_cmd_doctor},
 	{NULL, NULL, NULL, NULL},
 };

@@ -25,6 +25,8 @@ enum sim_result {
 	SIM_STALL = -1,        /* the device STALLed the request (EP0 protocol stall) */
 	SIM_NO_ANSWER = -2,    /* the device did not answer (the host times out) */
 	SIM_DISCONNECTED = -3, /* the device is off the bus (reset, left DFU, unplugged) */
+	SIM_IO_ERROR = -4,     /* a packet was garbled (CRC, bit stuffing): the host controller gives up
+	                        * after its retries at once, as Linux's -EPROTO (-71); no timeout */
 };
 
 /* Where the device is on the bus. */

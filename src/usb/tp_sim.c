@@ -24,6 +24,9 @@ static int map_result(struct tp *tp, enum sim_result r, const struct usb_setup *
 		clock_sleep_us(tp->clock, (uint64_t)timeout_ms * 1000u);
 		return err_set(&tp->err, STM32DFU_E_TIMEOUT, "control %02x/%02x: timeout after %u ms", s->bmRequestType,
 		               s->bRequest, timeout_ms);
+	case SIM_IO_ERROR:
+		return err_set(&tp->err, STM32DFU_E_USB_IO, "control %02x/%02x: protocol error (garbled packet)",
+		               s->bmRequestType, s->bRequest);
 	case SIM_DISCONNECTED:
 		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "control %02x/%02x: device disconnected",
 		               s->bmRequestType, s->bRequest);

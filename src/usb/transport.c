@@ -128,6 +128,23 @@ int tp_string_decode(const uint8_t *p, size_t n, char *out, size_t cap)
 	return (int)len;
 }
 
+/*
+ * GET_DESCRIPTOR is idempotent, so a garbled or stalled one is simply asked again: on a marginal
+ * link (protocol.md 4.4) short standard requests mostly pass, and a tool that gives up on the first
+ * failed string never gets as far as saying what is wrong.
+ */
+#define TP_DESCRIPTOR_TRIES 4
+static int control_idempotent(struct tp *tp, const struct usb_setup *s, uint8_t *buf)
+{
+	int r = 0;
+	for (int i = 0; i < TP_DESCRIPTOR_TRIES; i++) {
+		r = tp_control(tp, s, buf, TP_TIMEOUT_DEFAULT_MS);
+		if (r >= 0 || r == STM32DFU_E_DISCONNECTED || r == STM32DFU_E_ACCESS)
+			break;
+	}
+	return r;
+}
+
 int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 {
 	if (cap == 0)
@@ -138,7 +155,7 @@ int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 	uint8_t buf[255];
 	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
 	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, sizeof buf};
-	int r = tp_control(tp, &s, buf, TP_TIMEOUT_DEFAULT_MS);
+	int r = control_idempotent(tp, &s, buf);
 	if (r < 0)
 		return err_prefix(&tp->err, "string descriptor %u", index);
 	r = tp_string_decode(buf, (size_t)r, out, cap);
@@ -168,7 +185,7 @@ int tp_read_identity(struct tp *tp)
 	struct tp_info *in = &tp->info;
 	uint8_t *d = in->desc;
 	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, 18};
-	int r = tp_control(tp, &s, d, TP_TIMEOUT_DEFAULT_MS);
+	int r = control_idempotent(tp, &s, d);
 	if (r < 0)
 		return err_prefix(&tp->err, "device descriptor");
 	if (r < 18 || d[1] != USB_DT_DEVICE)
@@ -183,7 +200,7 @@ int tp_read_identity(struct tp *tp)
 	uint8_t *c = d + 18;
 	size_t room = TP_DESC_MAX - 18;
 	s = (struct usb_setup){USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR, USB_DT_CONFIG << 8, 0, 9};
-	r = tp_control(tp, &s, c, TP_TIMEOUT_DEFAULT_MS);
+	r = control_idempotent(tp, &s, c);
 	if (r < 0)
 		return err_prefix(&tp->err, "configuration descriptor");
 	if (r < 9 || c[1] != USB_DT_CONFIG)
@@ -194,7 +211,7 @@ int tp_read_identity(struct tp *tp)
 	if (total > room)
 		total = room;
 	s.wLength = (uint16_t)total;
-	r = tp_control(tp, &s, c, TP_TIMEOUT_DEFAULT_MS);
+	r = control_idempotent(tp, &s, c);
 	if (r < 0)
 		return err_prefix(&tp->err, "configuration descriptor");
 	in->desc_len = 18 + (size_t)r;

@@ -1,0 +1,280 @@
+#include "ops/doctor.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/hse.h"
+#include "chip/ob.h"
+#include "dfu/dfuse.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+
+/* Findings are sentences built from sentences; a long one is cut, which is fine for prose. */
+static void say(char *buf, size_t cap, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void say(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+/* USB 2.0 §7.1.11: a full-speed-only device's data rate is 12 Mb/s +-0.25 %. */
+#define USB_FS_TOLERANCE_PCT 0.25
+
+static void finding(struct ops_doctor_report *r, enum doctor_severity sev, const char *id, const char *text,
+                    const char *advice)
+{
+	if (r->n_findings >= DOCTOR_MAX_FINDINGS)
+		return;
+	struct ops_doctor_finding *f = &r->findings[r->n_findings++];
+	f->severity = sev;
+	snprintf(f->id, sizeof f->id, "%s", id);
+	snprintf(f->text, sizeof f->text, "%s", text);
+	snprintf(f->advice, sizeof f->advice, "%s", advice ? advice : "");
+	if (sev > r->worst)
+		r->worst = sev;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Puts the device back where a raw UPLOAD of block 2 reads addr: the state re-read, the pointer set. */
+static int link_resync(struct ops_session *s, uint32_t addr)
+{
+	if (dfu_session_start(s->dfu, NULL) < 0)
+		return -1;
+	if (dfuse_set_address(s->dfu, addr) < 0 || dfu_abort_to_idle(s->dfu) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Raw UPLOADs of one readable place, without the recovery layer, so every error counts: the point
+ * is to measure the link, not to get through it.
+ */
+static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_report *r)
+{
+	static const uint16_t sizes[DOCTOR_SIZES] = {16, 256, 2048};
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	uint32_t addr = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000;
+	uint16_t ts = s->dfu->transfer_size;
+	uint8_t *ref = malloc(ts), *buf = malloc(ts);
+	size_t ref_len = 0; /* the longest answer so far: later answers must agree with it */
+	uint64_t *lat[DOCTOR_SIZES];
+	unsigned per = count / DOCTOR_SIZES + 1;
+	for (int k = 0; k < DOCTOR_SIZES; k++)
+		lat[k] = calloc(per, sizeof **lat);
+	bool ready = ref && buf && lat[0] && lat[1] && lat[2];
+	if (ready && fa && s->dfu->alt != fa->alt)
+		dfu_set_alt(s->dfu, fa->alt);
+	bool synced = ready && link_resync(s, addr) == 0;
+	for (int k = 0; k < DOCTOR_SIZES; k++) {
+		r->link[k].size = sizes[k] < ts ? sizes[k] : ts;
+		r->link[k].lat_min_us = UINT64_MAX;
+	}
+	unsigned resync_failures = 0;
+	for (unsigned i = 0; ready && i < count && resync_failures < 20; i++) {
+		int k = (int)(i % DOCTOR_SIZES);
+		struct ops_link_size *ls = &r->link[k];
+		ls->attempts++;
+		r->transfers++;
+		/* a failed re-sync is itself a failed exchange of the link test */
+		if (!synced && !(synced = link_resync(s, addr) == 0)) {
+			ls->failures++;
+			r->failures++;
+			resync_failures++;
+			continue;
+		}
+		uint64_t t0 = clock_now_us(s->tp->clock);
+		int rc = dfu_upload(s->dfu, DFUSE_FIRST_DATA_BLOCK, buf, ls->size);
+		uint64_t dt = clock_now_us(s->tp->clock) - t0;
+		if (rc != (int)ls->size) {
+			ls->failures++;
+			r->failures++;
+			synced = false;
+			continue;
+		}
+		size_t common = ref_len < ls->size ? ref_len : ls->size;
+		if (common && memcmp(buf, ref, common) != 0)
+			ls->corrupt++;
+		if (ls->size > ref_len) {
+			memcpy(ref, buf, ls->size);
+			ref_len = ls->size;
+		}
+		lat[k][ls->attempts - ls->failures - 1] = dt;
+		if (dt < ls->lat_min_us)
+			ls->lat_min_us = dt;
+		if (dt > ls->lat_max_us)
+			ls->lat_max_us = dt;
+		ops_report(s, OPS_PHASE_LINK_TEST, i + 1, count, "transfers");
+	}
+	for (int k = 0; k < DOCTOR_SIZES; k++) {
+		struct ops_link_size *ls = &r->link[k];
+		unsigned ok = ls->attempts - ls->failures;
+		if (ok && lat[k]) {
+			qsort(lat[k], ok, sizeof **lat, cmp_u64);
+			ls->lat_median_us = lat[k][ok / 2];
+		} else {
+			ls->lat_min_us = 0;
+		}
+		free(lat[k]);
+	}
+	dfu_session_start(s->dfu, NULL);
+	free(ref);
+	free(buf);
+}
+
+static double rate(const struct ops_link_size *l)
+{
+	return l->attempts ? 100.0 * (double)(l->failures + l->corrupt) / (double)l->attempts : 0.0;
+}
+
+static void diagnose_link(struct ops_doctor_report *r)
+{
+	const struct ops_link_size *shortest = &r->link[0], *longest = &r->link[DOCTOR_SIZES - 1];
+	char text[320], advice[320];
+	unsigned bad = r->failures;
+	for (int k = 0; k < DOCTOR_SIZES; k++)
+		bad += r->link[k].corrupt;
+	if (r->transfers == 0) {
+		r->link_bad = true;
+		finding(r, DOCTOR_BAD, "link", "the link test could not run: the device did not take a single upload",
+		        "check the cable and try another port or a hub");
+		return;
+	}
+	if (bad == 0) {
+		say(text, sizeof text, "link healthy: %u transfers of %u to %u bytes, no errors", r->transfers,
+		         shortest->size, longest->size);
+		finding(r, DOCTOR_OK, "link", text, NULL);
+		return;
+	}
+	r->link_bad = true;
+	bool length_dependent = rate(longest) > 2.0 * rate(shortest) + 1.0;
+	bool hse_suspect = (r->have_sim_clock && fabs(r->sim_usb_error_ppm) > USB_FS_TOLERANCE_PCT * 1e4) ||
+	                   (r->have_hse && r->hse_hz >= 20e6) || (!r->have_hse && length_dependent);
+	say(text, sizeof text,
+	         "%u of %u transfers failed: %.1f %% of %u-byte, %.1f %% of %u-byte and %.1f %% of %u-byte uploads",
+	         bad, r->transfers, rate(&r->link[0]), r->link[0].size, rate(&r->link[1]), r->link[1].size,
+	         rate(&r->link[2]), r->link[2].size);
+	if (length_dependent && hse_suspect) {
+		char why[200] = "";
+		if (r->have_sim_clock && r->sim_detected_hz > 0 && fabs(r->sim_detected_hz - r->hse_hz) > 1.0)
+			say(why, sizeof why, " The ROM took the %.0f MHz crystal for %.0f MHz, so USB runs %.1f %% off (%.0fx the 0.25 %% USB allows).",
+			         r->hse_hz / 1e6, r->sim_detected_hz / 1e6, r->sim_usb_error_ppm / 1e4,
+			         fabs(r->sim_usb_error_ppm / 1e4) / USB_FS_TOLERANCE_PCT);
+		else if (r->have_hse)
+			say(why, sizeof why, " A %.0f MHz crystal is detected right only while the HSI is within %.2f..%+.2f %%; one MHz off puts USB about %.1f %% off.",
+			         r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct, r->misdetect_usb_error_pct);
+		char t2[320];
+		say(t2, sizeof t2, "%s. Long transfers fail far more than short ones: the USB clock is off, most likely because the ROM mis-detected the HSE crystal.%s",
+		         text, why);
+		say(advice, sizeof advice,
+		         "try another USB port or a USB 2.0 hub; let the board reach room temperature (the HSI drifts with "
+		         "heat); for the next board revision, an 8 MHz crystal (AN2606: low HSE frequencies are detected "
+		         "with a larger margin); or program a custom USB bootloader once and use it instead of the ROM");
+		finding(r, DOCTOR_BAD, "usb_clock", t2, advice);
+		return;
+	}
+	finding(r, DOCTOR_BAD, "link", text,
+	        "check the cable and try another port or a hub; run 'stm32dfu doctor --hse FREQ' with the board's "
+	        "crystal frequency to check the ROM's clock detection");
+}
+
+static void diagnose_hse_margin(struct ops_doctor_report *r)
+{
+	if (!r->have_hse || r->link_bad)
+		return;
+	char text[320];
+	say(text, sizeof text,
+	         "the ROM detects a %.0f MHz crystal right while its HSI is within %.2f..%+.2f %% (HSI is trimmed to 1 %% "
+	         "at 25 C and drifts with temperature); one MHz off puts USB %.1f %% off",
+	         r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct, r->misdetect_usb_error_pct);
+	finding(r, r->safe_lo_pct > -2.5 ? DOCTOR_WARN : DOCTOR_NOTE, "hse_margin", text,
+	        r->safe_lo_pct > -2.5 ? "the margin is thin: expect failures on hot or cold boards; AN2606 advises a "
+	                                "lower crystal frequency (8 MHz) for the USB bootloader"
+	                              : NULL);
+}
+
+static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
+{
+	const struct ops_identity *id = &s->id;
+	char text[320];
+	const struct chip_serial_result *sr = &id->serial;
+	if (sr->verdict == CHIP_SERIAL_MISMATCH) {
+		say(text, sizeof text, "the USB serial %s does not match the one computed from the UID (%s)",
+		         s->tp->info.serial, sr->has_computed ? sr->computed.hal : "?");
+		finding(r, DOCTOR_WARN, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
+	} else if (sr->verdict == CHIP_SERIAL_KNOWN_QUIRK) {
+		say(text, sizeof text, "the USB serial %s is not the UID-derived one: %s", s->tp->info.serial,
+		         sr->explanation);
+		finding(r, DOCTOR_NOTE, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
+	}
+	if (id->rdp_level > 0) {
+		say(text, sizeof text, "read protection is on (RDP level %d): reads, writes and erases are refused",
+		         id->rdp_level);
+		finding(r, DOCTOR_WARN, "rdp", text,
+		        id->rdp_level == 1 ? "'stm32dfu unprotect --yes' removes it and erases the flash"
+		                           : "level 2 is permanent");
+	}
+	const struct chip_family *fam = id->chip.family;
+	struct ob_decoded dec;
+	if (id->has_ob && fam && fam->ob && ob_decode(fam, id->ob, id->ob_len, &dec, NULL) == 0) {
+		for (size_t i = 0; i < dec.n_fields; i++) {
+			const struct ob_field_value *fv = &dec.fields[i];
+			if (!fv->present || fv->field->kind != OB_K_NWRP)
+				continue;
+			uint32_t all = fv->field->width >= 32 ? 0xFFFFFFFFu : (1u << fv->field->width) - 1u;
+			if ((fv->value & all) != all) {
+				say(text, sizeof text, "write protection is on (%s = 0x%X): writes to those sectors are silently ignored",
+				         fv->field->name, fv->value);
+				finding(r, DOCTOR_WARN, "wrp", text, "'stm32dfu ob show' lists the sectors; 'stm32dfu ob set' clears them");
+			}
+		}
+		if (dec.complement_errors) {
+			say(text, sizeof text, "%u option-byte word(s) do not match their stored complement", dec.complement_errors);
+			finding(r, DOCTOR_WARN, "ob_complement", text, "'stm32dfu ob show' names them; rewriting any field repairs them");
+		}
+	}
+}
+
+int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r)
+{
+	memset(r, 0, sizeof *r);
+	err_clear(&s->err);
+	ops_identify(s);
+	struct sim_device *sim = tp_sim_device(s->tp);
+	if (sim) {
+		struct sim_clock_report cr;
+		sim_clock_report(sim, &cr);
+		if (cr.hse_hz > 0 || cr.usb_error_ppm != 0) {
+			r->have_sim_clock = true;
+			r->sim_hsi_error_pct = cr.hsi_error_pct;
+			r->sim_detected_hz = cr.detected_hse_hz;
+			r->sim_usb_error_ppm = cr.usb_error_ppm;
+			if (cr.hse_hz > 0 && !o->have_hse) {
+				r->have_hse = true;
+				r->hse_hz = cr.hse_hz;
+			}
+		}
+	}
+	if (o->have_hse) {
+		r->have_hse = true;
+		r->hse_hz = o->hse_hz;
+	}
+	if (r->have_hse) {
+		chip_hse_safe_band(r->hse_hz, &r->safe_lo_pct, &r->safe_hi_pct);
+		r->misdetect_usb_error_pct = chip_hse_usb_error_pct(r->hse_hz, r->hse_hz - 1e6);
+	}
+	link_test(s, o->count ? o->count : 200, r);
+	diagnose_link(r);
+	diagnose_hse_margin(r);
+	diagnose_chip(s, r);
+	return 0;
+}
