@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "usb/tp_trace.h"
 
 /* the ROM's reads and writes accept 2..2048 bytes (AN3156 §4.1); below 64 (one full-speed
  * packet) a smaller transfer no longer dodges packet errors */
@@ -32,10 +33,14 @@ bool rec_retryable(int rc)
 
 unsigned rec_budget(const struct ops_session *s)
 {
-	/* enough for a 1 MiB write at a 1 % transfer failure rate (about 60 retries) many times
-	 * over, small enough that a dead link gives up in seconds */
+	/* A fixed part (a 1 MiB write at a 1 % failure rate needs about 60 retries) plus one retry per
+	 * four transfers made: a marginal link that fails one exchange in five, split into small
+	 * transfers, still gets through, while a dead link ends on the per-block limit in seconds. */
 	unsigned r = s->opts.retries;
-	return r == 0 ? 0 : 64u + 128u * r;
+	if (r == 0)
+		return 0;
+	size_t made = tp_is_trace(s->tp) ? tp_trace_count(s->tp, TP_REQ_ANY) : 0;
+	return 64u + 128u * r + (unsigned)(made / 4u);
 }
 
 bool rec_spend(struct ops_session *s, int rc, const char *what)
@@ -205,7 +210,10 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		continue;
 	failed:
 		s->err = d->err;
-		if (!rec_retryable(rc) || ++fails > s->opts.retries) {
+		/* at the smallest transfer there is no other strategy left: more tries, still within the
+		 * operation's budget */
+		unsigned limit = chunk <= REC_MIN_CHUNK ? 4u * s->opts.retries : s->opts.retries;
+		if (!rec_retryable(rc) || ++fails > limit) {
 			err_prefix(&s->err, "read 0x%08X (%zu bytes)%s", at, n, fails > 1 ? ", after retries" : "");
 			/* leave the device usable for the next request: a refused read leaves dfuERROR */
 			dfu_session_start(s->dfu, NULL);
@@ -217,6 +225,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			s->read_chunk = (uint16_t)(chunk / 2);
 			s->counters.transfer_splits++;
 			log_info("long reads keep failing: reading in %u-byte transfers from now on", (unsigned)s->read_chunk);
+			fails = 0; /* a new transfer size gets its own tries */
 		}
 		if ((rc = rec_resync(s, alt, rc)) < 0)
 			return err_prefix(&s->err, "read 0x%08X", at);

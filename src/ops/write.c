@@ -152,6 +152,7 @@ struct wstate {
 	uint8_t *block;
 	uint8_t *back;
 	uint64_t done;
+	uint32_t chunk;  /* bytes per DNLOAD: the device's wTransferSize, halved while long ones fail */
 };
 
 static void mark_redo(struct wstate *w, uint32_t a, uint32_t n)
@@ -210,9 +211,14 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 	bool need_set = true;
 	unsigned fails = 0;
 	int rc;
+	if (!w->chunk)
+		w->chunk = ts;
 	while (off < len) {
 		uint32_t a = addr + off;
-		uint32_t n = len - off < ts ? len - off : ts;
+		uint32_t n = len - off < w->chunk ? len - off : w->chunk;
+		/* the ROM numbers blocks by its own wTransferSize: a shorter block needs its own Set Address */
+		if (w->chunk < ts)
+			need_set = true;
 		if (need_set) {
 			if ((rc = rec_set_address(s, w->alt, a)) < 0)
 				return err_prefix(&s->err, "write: run at 0x%08X", a);
@@ -231,9 +237,16 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		s->err = s->dfu->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
-		if (++fails > s->opts.retries)
+		if (++fails > (w->chunk <= 64 ? 4u * s->opts.retries : s->opts.retries))
 			return rc;
-		enum blk_state st;
+		/* long data stages that keep failing on a marginal clock: split them (protocol.md 4.4) */
+		if (fails >= 2 && w->chunk > 64 && (rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT)) {
+			w->chunk /= 2;
+			s->counters.transfer_splits++;
+			log_info("long transfers keep failing: programming in blocks of %u bytes", w->chunk);
+			fails = 1; /* a new transfer size gets its own tries */
+		}
+		enum blk_state st = BLK_OTHER;
 		if ((rc = block_after_failure(w, rc, a, n, &st)) < 0)
 			return rc;
 		need_set = true;

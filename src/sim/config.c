@@ -15,7 +15,7 @@ static const char *const sim_known_keys[] = {
 	"uid_addr", "transfer_size", "detach_timeout", "dfu_attributes", "dfu_version",
 	"config_attributes", "max_power_ma", "alt", "rom", "ram", "hang", "flash_size_addr",
 	"flash_size_kb", "bootloader_id_addr", "bootloader_id", "ob_default", "ob_rdp_offset",
-	"ob_wrp_offsets", "ob_wrp_bits", "ob_wrp_sectors_per_bit", "feature_default", "poke",
+	"ob_wrp_offsets", "ob_wrp_bits", "ob_wrp_sectors_per_bit", "feature_default", "poke", "base",
 	"start_state", "start_status", "msp_range", "timing", "t_prog_us", "prog_width", "t_erase",
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",

@@ -188,6 +188,64 @@ static int resolve(const char *name, const char *profile_dir, char *out, size_t 
 	return -1;
 }
 
+/*
+ * `base = NAME` in a profile file: start from that profile (looked up like any other, or beside
+ * this file) and let this file's keys replace the base's. A board is then its chip plus a few
+ * lines. Bases nest up to SIM_BASE_DEPTH deep, which also stops loops.
+ */
+#define SIM_BASE_DEPTH 4
+static int apply_base(struct sim_profile *p, const char *path, const char *profile_dir, int depth, char *errbuf,
+                      size_t errlen)
+{
+	const char *base = sim_profile_get(p, "base");
+	if (!base || !*base)
+		return 0;
+	if (depth >= SIM_BASE_DEPTH) {
+		snprintf(errbuf, errlen, "%s: `base` nests too deep (a loop?)", path);
+		return -1;
+	}
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	char basepath[4096];
+	if (is_path(base))
+		snprintf(basepath, sizeof basepath, "%s", base);
+	else if (resolve(base, dir, basepath, sizeof basepath) != 0) { /* beside this file, then the usual places */
+		snprintf(errbuf, errlen, "%s: base profile `%s` not found", path, base);
+		return -1;
+	}
+	struct sim_profile b = {0};
+	if (load_file(&b, basepath, errbuf, errlen) != 0 ||
+	    apply_base(&b, basepath, profile_dir, depth + 1, errbuf, errlen) != 0)
+		goto fail;
+	kv_remove_key(&b, "base");
+	/* this file's keys replace the base's (all values of a repeatable key, like inline keys) */
+	for (size_t i = 0; i < p->n; i++)
+		kv_remove_key(&b, p->kv[i].key);
+	for (size_t i = 0; i < b.n; i++)
+		if (!kv_add(p, b.kv[i].key, b.kv[i].value)) {
+			snprintf(errbuf, errlen, "out of memory");
+			goto fail;
+		}
+	for (size_t i = 0; i < b.n; i++) {
+		free(b.kv[i].key);
+		free(b.kv[i].value);
+	}
+	free(b.kv);
+	return 0;
+fail:
+	for (size_t i = 0; i < b.n; i++) {
+		free(b.kv[i].key);
+		free(b.kv[i].value);
+	}
+	free(b.kv);
+	return -1;
+}
+
 struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, char *errbuf, size_t errlen)
 {
 	if (errlen)
@@ -222,7 +280,7 @@ struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, 
 				 head, profile_dir ? profile_dir : "(no dir)");
 			goto fail;
 		}
-		if (load_file(p, path, errbuf, errlen) != 0)
+		if (load_file(p, path, errbuf, errlen) != 0 || apply_base(p, path, profile_dir, 0, errbuf, errlen) != 0)
 			goto fail;
 		set_name(p, path);
 	} else {

@@ -148,7 +148,7 @@ static void vusb_check_link(struct vusb_port *p)
 	vusb_schedule(p->v, 0, vusb_job_leave_bus, pl);
 }
 
-/* One control transfer on behalf of a host program. Lock held. */
+/* One control transfer on behalf of a host program (lock held). */
 static enum sim_result vusb_control(struct vusb_port *p, const uint8_t setup[8], uint8_t *data,
                                     uint16_t *actual)
 {
@@ -650,10 +650,7 @@ void vusb_unplug_after(struct vusb *v, int idx, unsigned ms)
 		vusb_schedule(v, ms, vusb_job_pull, v->ports[idx]);
 }
 
-int vusb_count(const struct vusb *v)
-{
-	return v->nports;
-}
+int vusb_count(const struct vusb *v) { return v->nports; }
 
 void vusb_get_info(struct vusb *v, int idx, struct vusb_dev_info *out)
 {

@@ -1,0 +1,68 @@
+#!/bin/sh
+# doctor against the emulator: a clean chip is healthy; the report's board (profiles/f746-report:
+# a 25 MHz oscillator read by an HSI 2 % slow) is diagnosed as a mis-detected HSE, and a write on it
+# still completes and verifies through retries and smaller transfers.
+set -u
+tool=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL $1"; sed 's/^/    /' "$work/out" "$work/err" | head -30; fails=$((fails + 1)); }
+run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
+
+run --sim=f746,timing=0 doctor --json
+[ $? -eq 0 ] && python3 - "$work/out" <<'PY' && ok || bad "clean chip is healthy"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "healthy", d["verdict"]
+assert d["link"]["failures"] == 0 and d["link"]["transfers"] == 200
+assert [f["id"] for f in d["findings"]] == ["link"], d["findings"]
+assert {s["size"] for s in d["link"]["by_size"]} == {16, 256, 2048}
+PY
+
+run --sim=f746-report,timing=0 doctor
+[ $? -eq 74 ] && grep -q "mis-detected the HSE crystal" "$work/out" && grep -q "took the 25 MHz crystal for 26 MHz" "$work/out" \
+	&& grep -q "8 MHz crystal" "$work/out" && ok || bad "the report's board: doctor names the clock (text, exit 74)"
+
+run --sim=f746-report,timing=0 doctor --json
+python3 - "$work/out" <<'PY' && ok || bad "the report's board: doctor JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "link_bad"
+ids = [f["id"] for f in d["findings"]]
+assert ids[0] == "usb_clock", ids
+h = d["hse"]
+assert h["detected_hz"] == 26e6 and abs(h["usb_error_ppm"] + 38462) < 10, h
+assert abs(h["safe_hsi_error_min_pct"] + 1.7) < 0.05 and abs(h["safe_hsi_error_max_pct"] - 1.65) < 0.05, h
+sizes = {s["size"]: s for s in d["link"]["by_size"]}
+assert sizes[2048]["failures"] > sizes[16]["failures"], sizes
+PY
+
+run --sim=f746,timing=0 doctor --hse 25M
+[ $? -eq 0 ] && grep -q "warning.*25 MHz crystal right while its HSI is within -1.71..+1.64" "$work/out" && ok \
+	|| bad "--hse 25M on a clean link: the thin margin is a warning"
+run --sim=f746,timing=0 doctor --hse 8M
+[ $? -eq 0 ] && grep -q "note.*8 MHz crystal right while its HSI is within -5.77..+6.58" "$work/out" && ok \
+	|| bad "--hse 8M: a wide margin is only a note"
+run --sim=f746,timing=0 doctor --hse 25.5M
+[ $? -eq 64 ] && grep -q "whole MHz" "$work/err" && ok || bad "--hse must be whole MHz from 4 to 26"
+
+# the report's board inherits the F746 (profile `base`): same strings
+run --sim=f746-report,timing=0 list
+grep -q "Internal Flash   0x08000000  1 MiB" "$work/out" && ok || bad "f746-report inherits the F746's memory map"
+
+# it keeps working: a write completes and verifies, the retries are counted
+head -c 65536 /dev/urandom >"$work/fw.bin"
+run --sim=f746-report,timing=0,state=$work/rep.state write "$work/fw.bin" --json
+[ $? -eq 0 ] && python3 - "$work/out" <<'PY' && ok || bad "write through the bad link completes and verifies"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and d["verified"], d
+assert d["recovery"]["retries"] > 0 and d["recovery"]["transfer_splits"] > 0, d["recovery"]
+PY
+run --sim=f746,timing=0,state=$work/rep.state verify "$work/fw.bin"
+[ $? -eq 0 ] && ok || bad "the chip holds the image afterwards (checked on a clean link)"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
