@@ -10,8 +10,11 @@
 /* the ROM's reads and writes accept 2..2048 bytes (AN3156 §4.1); below 64 (one full-speed
  * packet) a smaller transfer no longer dodges packet errors */
 #define REC_MIN_CHUNK 64u
-/* a clean read: one Set Address per 64 KiB, so progress moves (and the old transcript holds) */
-#define REC_READ_SLICE (64u * 1024u)
+/* A clean read is one run: one Set Address, then blocks 2, 3, ... up to the 16-bit block number
+ * (each Set Address costs a ~100 ms status poll on the ST ROM, protocol.md 2.7). Progress is
+ * reported every REC_PROGRESS_STEP bytes within the run. */
+#define REC_MAX_RUN_BLOCKS (0xFFFFu - DFUSE_FIRST_DATA_BLOCK + 1u)
+#define REC_PROGRESS_STEP (32u * 1024u)
 /* how long a chip that reset itself (disconnect) gets to come back: AN2606 USB connection time
  * is about 230 ms; a hub and the OS add seconds */
 #define REC_RECONNECT_MS 5000u
@@ -175,9 +178,9 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		size_t n = len - pos < chunk ? len - pos : chunk;
 		const char *what = "read";
 		if (pos >= slice_end) {
-			/* full-size chunks: one pointer per 64 KiB slice, blocks 2, 3, ...; smaller
-			 * chunks: a pointer each, because the ROM places block k at ITS wTransferSize */
-			size_t span = chunk == ts ? REC_READ_SLICE - (pos % REC_READ_SLICE) : chunk;
+			/* full-size chunks: one pointer per run, blocks 2, 3, ...; smaller chunks: a pointer
+			 * each, because the ROM places block k at ITS wTransferSize */
+			size_t span = chunk == ts ? (size_t)REC_MAX_RUN_BLOCKS * ts : chunk;
 			if ((rc = dfuse_set_address(d, at)) < 0 || (rc = dfu_abort_to_idle(d)) < 0) {
 				what = "set address before a read";
 				goto failed;
@@ -196,15 +199,15 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		pos += n;
 		block++;
 		fails = 0;
+		if (phase >= 0 && pos - reported >= REC_PROGRESS_STEP) {
+			ops_report(s, (enum ops_phase)phase, pos, len, "B");
+			reported = pos;
+		}
 		if (pos >= slice_end || pos == len) {
 			/* full frames leave dfuUPLOAD-IDLE (DFU11 §6.2): back to dfuIDLE */
 			if ((rc = dfu_abort(d)) < 0) {
 				what = "ABORT after a read"; /* the data is in; the re-sync aborts */
 				goto failed;
-			}
-			if (phase >= 0 && pos - reported >= REC_READ_SLICE / 2) {
-				ops_report(s, (enum ops_phase)phase, pos, len, "B");
-				reported = pos;
 			}
 		}
 		continue;

@@ -114,26 +114,46 @@ static int confirm_partial(struct ops_session *s, struct plan_touched *t, uint8_
 static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
                         struct ops_write_result *r)
 {
-	uint64_t total = 0, done = 0;
+	uint64_t total = 0;
 	for (size_t i = 0; i < plan->n_touched; i++)
 		total += plan->touched[i].sector.size;
 	uint64_t t0 = now_us(s);
-	for (size_t i = 0; i < plan->n_touched; i++) {
-		struct plan_touched *t = &plan->touched[i];
-		t->current = malloc(t->sector.size);
-		if (!t->current)
+	/* adjacent sectors are read as one run: each Set Address costs a status poll (~100 ms on the ROM) */
+	for (size_t i = 0; i < plan->n_touched;) {
+		size_t j = i + 1;
+		uint64_t span = plan->touched[i].sector.size;
+		while (j < plan->n_touched &&
+		       plan->touched[j].sector.start == (uint64_t)plan->touched[i].sector.start + span) {
+			span += plan->touched[j].sector.size;
+			j++;
+		}
+		uint8_t *buf = malloc((size_t)span);
+		if (!buf)
 			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-		int rc = ops_read_mem(s, alt, t->sector.start, t->current, t->sector.size, -1);
+		int rc = ops_read_mem(s, alt, plan->touched[i].sector.start, buf, (size_t)span, OPS_PHASE_READ);
 		if (rc < 0) {
+			free(buf);
 			if (rc == STM32DFU_E_PROTECTED)
 				err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' "
 				                  "removes it and erases the flash");
-			return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
+			return err_prefix(&s->err, "write: reading back sector %u", plan->touched[i].sector.index);
 		}
-		if ((rc = confirm_partial(s, t, alt, img)) < 0)
-			return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
-		done += t->sector.size;
-		ops_report(s, OPS_PHASE_READ, done, total, "B");
+		for (size_t k = i, off = 0; k < j; k++) {
+			struct plan_touched *t = &plan->touched[k];
+			t->current = malloc(t->sector.size);
+			if (!t->current) {
+				free(buf);
+				return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+			}
+			memcpy(t->current, buf + off, t->sector.size);
+			off += t->sector.size;
+			if ((rc = confirm_partial(s, t, alt, img)) < 0) {
+				free(buf);
+				return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
+			}
+		}
+		free(buf);
+		i = j;
 	}
 	r->read.bytes = total;
 	r->read.us = now_us(s) - t0;
