@@ -29,6 +29,7 @@ static void s_reset(void)
 	slen = (size_t)snprintf(script, sizeof script, "%s", header);
 }
 
+static void s_add(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void s_add(const char *fmt, ...)
 {
 	va_list ap;
