@@ -59,6 +59,12 @@ r "file info" file info "$work/a.bin" -a 0x08000000 --json
 r "file info" file info "$work/entry.hex" --json
 r "file convert" file convert "$work/a.bin" "$work/a.dfu" -a 0x08000000 --json
 r "file info" file info "$work/a.dfu" --json
+r "ob show" $sim ob show --json
+r "ob set" $sim ob set BOR_LEV=1 --json
+r "ob set" $sim ob set RDP=1 --i-understand-rdp1-needs-mass-erase --json
+r unprotect $sim unprotect --yes --json
+r doctor --sim=f746,timing=0 doctor --hse 25M --json
+r doctor --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
 
 python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" <<'PY'
 import json, os, re, sys
