@@ -3,18 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "cli/fleet.h"
 #include "cli/session.h"
 #include "core/log.h"
 #include "image/image.h"
-
-int cli_cmd_list(struct cli_ctx *c);
-int cli_cmd_info(struct cli_ctx *c);
-int cli_cmd_read(struct cli_ctx *c);
-int cli_cmd_write(struct cli_ctx *c);
-int cli_cmd_verify(struct cli_ctx *c);
-int cli_cmd_erase(struct cli_ctx *c);
-int cli_cmd_leave(struct cli_ctx *c);
 
 static bool json_mode(const struct cli_ctx *c)
 {

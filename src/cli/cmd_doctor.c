@@ -2,10 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "cli/commands.h"
 #include "cli/session.h"
 #include "ops/doctor.h"
-
-int cli_cmd_doctor(struct cli_ctx *c);
 
 static const char *severity_word(enum doctor_severity s)
 {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "image/image.h"
@@ -202,7 +203,6 @@ static int file_convert(struct cli_ctx *c)
 	return EXIT_OK;
 }
 
-int cli_cmd_file(struct cli_ctx *c);
 int cli_cmd_file(struct cli_ctx *c)
 {
 	const char *sub = c->args.subcommand;

@@ -3,10 +3,9 @@
 #include <string.h>
 
 #include "chip/ob.h"
+#include "cli/commands.h"
 #include "cli/session.h"
 #include "ops/ob.h"
-
-int cli_cmd_ob(struct cli_ctx *c);
 
 static bool json_mode(const struct cli_ctx *c)
 {

@@ -1,10 +1,9 @@
 /* unprotect: Read Unprotect (AN3156 §5.4), which mass-erases the flash and lowers RDP to 0. */
 #include <inttypes.h>
 
+#include "cli/commands.h"
 #include "cli/session.h"
 #include "ops/ob.h"
-
-int cli_cmd_unprotect(struct cli_ctx *c);
 
 int cli_cmd_unprotect(struct cli_ctx *c)
 {

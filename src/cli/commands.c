@@ -1,22 +1,11 @@
+#include "cli/commands.h"
 #include "cli/cli.h"
-
-int cli_cmd_list(struct cli_ctx *c);
-int cli_cmd_info(struct cli_ctx *c);
-int cli_cmd_read(struct cli_ctx *c);
-int cli_cmd_write(struct cli_ctx *c);
-int cli_cmd_verify(struct cli_ctx *c);
-int cli_cmd_erase(struct cli_ctx *c);
-int cli_cmd_leave(struct cli_ctx *c);
-int cli_cmd_file(struct cli_ctx *c);
-int cli_cmd_ob(struct cli_ctx *c);
-int cli_cmd_unprotect(struct cli_ctx *c);
-int cli_cmd_doctor(struct cli_ctx *c);
 
 const struct cli_command cli_commands[] = {
 	{"list", "list", "list DFU devices: alt settings, memory maps, serial as reported and as computed from the UID", cli_cmd_list},
 	{"info", "info", "show the chip: family, flash size, UID, serial check, bootloader version, RDP, memory map", cli_cmd_info},
 	{"read", "read ADDR LEN -o FILE", "read memory into a .bin, .hex or .srec file", cli_cmd_read},
-	{"write", "write FILE [-a ADDR]", "program a bin/hex/srec/elf/dfu file: only changed sectors, then verify", cli_cmd_write},
+	{"write", "write FILE [-a ADDR] [--all]", "program a bin/hex/srec/elf/dfu file: only changed sectors, then verify (--all: every attached chip)", cli_cmd_write},
 	{"verify", "verify FILE [-a ADDR]", "check that the chip holds a file's contents", cli_cmd_verify},
 	{"erase", "erase (--all --yes | ADDR LEN | --sectors LIST)", "erase the whole flash, a range, or sectors", cli_cmd_erase},
 	{"leave", "leave [ADDR]", "leave DFU and start the application", cli_cmd_leave},

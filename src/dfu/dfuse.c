@@ -110,12 +110,6 @@ static int upload_refusal(struct dfu_dev *d)
 
 int dfuse_read(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len)
 {
-	return dfuse_read_progress(d, addr, buf, len, NULL, NULL);
-}
-
-int dfuse_read_progress(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len, dfuse_progress_fn progress,
-                        void *ctx)
-{
 	int r = need_dfuse(d, "read");
 	if (r < 0)
 		return r;
@@ -143,8 +137,6 @@ int dfuse_read_progress(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t l
 				r = upload_refusal(d);
 			if (r < 0)
 				return err_prefix(&d->err, "read block %u at 0x%08X", block, at + (uint32_t)off);
-			if (progress)
-				progress(ctx, done + off + n);
 		}
 		done += run;
 		/* full-length frames leave the device in dfuUPLOAD-IDLE (DFU11 §6.2); back to dfuIDLE */

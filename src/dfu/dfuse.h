@@ -30,11 +30,7 @@ int dfuse_get_commands(struct dfu_dev *d, uint8_t *buf, size_t cap);
  * allows is split with a new Set Address.
  */
 int dfuse_read(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len);
-/* The same, calling progress(ctx, bytes read so far) after each block: a long read stays one run
- * (one Set Address) however often the caller wants to hear about it. */
-typedef void (*dfuse_progress_fn)(void *ctx, size_t done);
-int dfuse_read_progress(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len, dfuse_progress_fn progress,
-                        void *ctx);
+
 
 /*
  * Writes len bytes at addr: Set Address, then DNLOAD blocks 2, 3, ... each followed by the wait

@@ -2,6 +2,7 @@
  * Format detection and dispatch, and the module's only file I/O (img_load_file, img_save_file):
  * everything else works on memory so that it can be fuzzed and tested without files.
  */
+#include "core/file.h"
 #include "image/fmt.h"
 
 #include <errno.h>
@@ -137,29 +138,13 @@ int img_load_file(const char *path, const struct img_load_opts *opts, struct img
 		  struct err *e)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
-	struct img_buf b = {0};
-	for (;;) {
-		if (!img_buf_reserve(&b, 1 << 16)) {
-			fclose(f);
-			img_buf_free(&b);
-			return err_set(e, STM32DFU_E_NO_MEMORY, "%s: out of memory reading", path);
-		}
-		size_t got = fread(b.p + b.len, 1, b.cap - b.len, f);
-		b.len += got;
-		if (got == 0)
-			break;
-	}
-	int io = ferror(f);
-	fclose(f);
-	if (io) {
-		img_buf_free(&b);
-		return err_set(e, STM32DFU_E_FILE_IO, "%s: read error", path);
-	}
-	int rc = img_parse(b.p, b.len, path, opts, out, e);
-	img_buf_free(&b);
+	uint8_t *buf;
+	size_t len;
+	int rc = file_read_all(path, &buf, &len, e);
+	if (rc < 0)
+		return rc;
+	rc = img_parse(buf, len, path, opts, out, e);
+	free(buf);
 	return rc;
 }
 

@@ -1,6 +1,8 @@
 /* The trace decorator: record, replay, inject faults (see tp_trace.h). */
 #include "usb/tp_trace.h"
 
+#include "core/file.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -642,29 +644,12 @@ int tp_trace_replay_text(const char *text, size_t len, struct tp **out, struct e
 
 int tp_trace_replay_file(const char *path, struct tp **out, struct err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, STM32DFU_E_FILE_IO, "replay: cannot open %s", path);
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			char *n = realloc(buf, cap);
-			if (!n) {
-				free(buf);
-				fclose(f);
-				return err_set(e, STM32DFU_E_NO_MEMORY, "replay: out of memory");
-			}
-			buf = n;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		if (got == 0)
-			break;
-		len += got;
-	}
-	fclose(f);
-	int r = tp_trace_replay_text(buf, len, out, e);
+	uint8_t *buf;
+	size_t len;
+	int r = file_read_all(path, &buf, &len, e);
+	if (r < 0)
+		return err_prefix(e, "replay");
+	r = tp_trace_replay_text((const char *)buf, len, out, e);
 	free(buf);
 	return r;
 }

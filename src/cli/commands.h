@@ -1,0 +1,19 @@
+/* The entry point of each command (cli_commands[] in commands.c lists them with their help). */
+#ifndef CLI_COMMANDS_H
+#define CLI_COMMANDS_H
+
+#include "cli/cli.h"
+
+int cli_cmd_list(struct cli_ctx *c);
+int cli_cmd_info(struct cli_ctx *c);
+int cli_cmd_read(struct cli_ctx *c);
+int cli_cmd_write(struct cli_ctx *c);
+int cli_cmd_verify(struct cli_ctx *c);
+int cli_cmd_erase(struct cli_ctx *c);
+int cli_cmd_leave(struct cli_ctx *c);
+int cli_cmd_file(struct cli_ctx *c);
+int cli_cmd_ob(struct cli_ctx *c);
+int cli_cmd_unprotect(struct cli_ctx *c);
+int cli_cmd_doctor(struct cli_ctx *c);
+
+#endif

@@ -1,0 +1,44 @@
+#include "core/file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e)
+{
+	*out = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (cap - n < 2) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			uint8_t *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return err_set(e, STM32DFU_E_NO_MEMORY, "%s: out of memory reading", path);
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int io = ferror(f);
+	fclose(f);
+	if (io) {
+		free(buf);
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: read error", path);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}

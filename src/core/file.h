@@ -1,0 +1,14 @@
+/* Whole-file input: the one place that reads a file into memory (firmware files, transcripts). */
+#ifndef CORE_FILE_H
+#define CORE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Reads path into a new heap buffer (free() it; one spare byte holds a NUL, so text can be parsed
+ * as a string). STM32DFU_E_FILE_IO naming the file and the OS's reason, or NO_MEMORY. */
+int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e);
+
+#endif
