@@ -28,7 +28,13 @@ void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint
 {
 	if (!s->progress)
 		return;
-	struct ops_progress p = {phase, done, total, clock_now_us(s->tp->clock) - s->t0_us, unit};
+	uint64_t now = clock_now_us(s->tp->clock);
+	if ((int)phase != s->progress_phase) {
+		s->progress_phase = (int)phase;
+		s->phase_t0_us = s->last_report_us ? s->last_report_us : s->t0_us;
+	}
+	s->last_report_us = now;
+	struct ops_progress p = {phase, done, total, now - s->phase_t0_us, unit};
 	s->progress(s->progress_ctx, &p);
 }
 
@@ -97,6 +103,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	if (!s)
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	s->opts = *o;
+	s->progress_phase = -1;
 	err_clear(&s->err);
 	struct tp *raw = NULL;
 	int rc = open_transport(o, have_sel ? &sel : NULL, &raw, e);

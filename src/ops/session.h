@@ -67,6 +67,9 @@ struct ops_session {
 	ops_progress_fn progress;
 	void *progress_ctx;
 	uint64_t t0_us;
+	int progress_phase;         /* the phase last reported, so throughput counts from its start */
+	uint64_t phase_t0_us;
+	uint64_t last_report_us;    /* a new phase starts where the last report left off */
 	bool have_identity;
 	struct ops_identity id;
 	struct ops_counters counters;

@@ -169,11 +169,14 @@ static bool is_path(const char *s)
 
 static int resolve(const char *name, const char *profile_dir, char *out, size_t cap)
 {
-	const char *dirs[3] = {profile_dir, getenv("STM32DFU_PROFILE_DIR"), NULL};
+	const char *dirs[4] = {profile_dir, getenv("STM32DFU_PROFILE_DIR"), NULL, NULL};
 #ifdef STM32DFU_DATADIR
 	dirs[2] = STM32DFU_DATADIR "/profiles";
 #endif
-	for (int i = 0; i < 3; i++) {
+#ifdef STM32DFU_SOURCE_PROFILES
+	dirs[3] = STM32DFU_SOURCE_PROFILES;
+#endif
+	for (int i = 0; i < 4; i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		int n = snprintf(out, cap, "%s/%s.profile", dirs[i], name);
@@ -276,8 +279,8 @@ struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, 
 		if (is_path(head)) {
 			snprintf(path, sizeof(path), "%s", head);
 		} else if (resolve(head, profile_dir, path, sizeof(path)) != 0) {
-			snprintf(errbuf, errlen, "no profile named `%s` (looked in %s, $STM32DFU_PROFILE_DIR)",
-				 head, profile_dir ? profile_dir : "(no dir)");
+			snprintf(errbuf, errlen, "no profile named `%s`: give a file path, or put %s.profile in "
+				 "$STM32DFU_PROFILE_DIR or the installed profiles directory", head, head);
 			goto fail;
 		}
 		if (load_file(p, path, errbuf, errlen) != 0 || apply_base(p, path, profile_dir, 0, errbuf, errlen) != 0)
