@@ -71,7 +71,9 @@ int ops_identify(struct ops_session *s)
 			ev.flash_size_kb = id->flash_size_kb;
 		}
 		/* AN3156 allows reads of 2 bytes and more: read the ID byte with its neighbour */
-		if (fam->bootloader_id_addr && try_read(s, alt0, fam->bootloader_id_addr, two, 2)) {
+		/* 0x00 and 0xFF are no version (AN2606 IDs are 0xMN for VM.N): unmapped or erased, not evidence */
+		if (fam->bootloader_id_addr && try_read(s, alt0, fam->bootloader_id_addr, two, 2) && two[0] != 0x00 &&
+		    two[0] != 0xFF) {
 			id->has_bootloader_id = true;
 			id->bootloader_id = two[0];
 			ev.has_bootloader_id = true;
