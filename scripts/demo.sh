@@ -29,3 +29,5 @@ step stm32dfu read 0x08000000 200K -o "$build/demo-readback.bin" $sim
 cmp "$build/demo-readback.bin" "$build/demo-sample.bin" && echo "read-back equals the sample image"
 step stm32dfu info $sim
 "$tool" info $sim
+step stm32dfu doctor --sim=f746-report,timing=0 "   # the board this project started from (exit 74: bad link)"
+"$tool" doctor --sim=f746-report,timing=0 || true

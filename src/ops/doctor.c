@@ -139,7 +139,7 @@ static double rate(const struct ops_link_size *l)
 static void diagnose_link(struct ops_doctor_report *r)
 {
 	const struct ops_link_size *shortest = &r->link[0], *longest = &r->link[DOCTOR_SIZES - 1];
-	char text[320], advice[320];
+	char text[512], advice[512];
 	unsigned bad = r->failures;
 	for (int k = 0; k < DOCTOR_SIZES; k++)
 		bad += r->link[k].corrupt;
@@ -172,7 +172,7 @@ static void diagnose_link(struct ops_doctor_report *r)
 		else if (r->have_hse)
 			say(why, sizeof why, " A %.0f MHz crystal is detected right only while the HSI is within %.2f..%+.2f %%; one MHz off puts USB about %.1f %% off.",
 			         r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct, r->misdetect_usb_error_pct);
-		char t2[320];
+		char t2[512];
 		say(t2, sizeof t2, "%s. Long transfers fail far more than short ones: the USB clock is off, most likely because the ROM mis-detected the HSE crystal.%s",
 		         text, why);
 		say(advice, sizeof advice,
@@ -191,7 +191,7 @@ static void diagnose_hse_margin(struct ops_doctor_report *r)
 {
 	if (!r->have_hse || r->link_bad)
 		return;
-	char text[320];
+	char text[512];
 	say(text, sizeof text,
 	         "the ROM detects a %.0f MHz crystal right while its HSI is within %.2f..%+.2f %% (HSI is trimmed to 1 %% "
 	         "at 25 C and drifts with temperature); one MHz off puts USB %.1f %% off",
@@ -205,7 +205,7 @@ static void diagnose_hse_margin(struct ops_doctor_report *r)
 static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 {
 	const struct ops_identity *id = &s->id;
-	char text[320];
+	char text[512];
 	const struct chip_serial_result *sr = &id->serial;
 	if (sr->verdict == CHIP_SERIAL_MISMATCH) {
 		say(text, sizeof text, "the USB serial %s does not match the one computed from the UID (%s)",
