@@ -6,8 +6,8 @@
 set -eu
 BUILD=${1:-build}
 KIB=${2:-128}
-SIM=$BUILD/src/sim/tool/stm32dfu-sim
-TOOL=$BUILD/src/cli/stm32dfu
+SIM=$BUILD/stm32dfu-sim
+TOOL=$BUILD/stm32dfu
 [ -x "$SIM" ] && [ -x "$TOOL" ] || { echo "fleet.sh: build first (stm32dfu-sim needs umockdev)" >&2; exit 1; }
 export STM32DFU_PROFILE_DIR=${STM32DFU_PROFILE_DIR:-$(cd "$(dirname "$0")/.." && pwd)/profiles}
 TMP=$(mktemp -d)

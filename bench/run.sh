@@ -9,8 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=$(cd "${1:-$root/build}" && pwd) || exit 2
 timing=${TIMING:-1}
-SIM=$build/src/sim/tool/stm32dfu-sim
-TOOL=$build/src/cli/stm32dfu
+SIM=$build/stm32dfu-sim
+TOOL=$build/stm32dfu
 [ -x "$SIM" ] || { echo "no $SIM (build with umockdev)" >&2; exit 2; }
 tools="stm32dfu dfu-util"
 [ -x "$TOOL" ] || { echo "warning: no $TOOL: measuring dfu-util alone" >&2; tools=dfu-util; }

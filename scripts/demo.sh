@@ -4,7 +4,7 @@
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-tool="$build/src/cli/stm32dfu"
+tool="$build/stm32dfu"
 export STM32DFU_PROFILE_DIR="$root/profiles"
 export XDG_STATE_HOME="$build/demo-state"
 rm -rf "$XDG_STATE_HOME"

@@ -29,7 +29,7 @@ found_dfu() {
 # The stm32dfu CLI, if the lead's tree has built it (top level or src/cli); else skip.
 find_stm32dfu() {
 	local c
-	for c in "$BUILD/stm32dfu" "$BUILD/src/cli/stm32dfu"; do
+	for c in "$BUILD/stm32dfu"; do
 		if [ -n "$BUILD" ] && [ -x "$c" ]; then
 			STM32DFU=$c
 			return 0
