@@ -19,6 +19,18 @@ static inline uint8_t img_hx(uint8_t c)
 
 static const char img_hexdig[] = "0123456789ABCDEF";
 
+/* Appends n bytes as upper-case hex at line[k] and adds them to *sum (both record formats'
+ * checksums are byte sums); returns the new k. */
+static inline size_t img_put_hex(char *line, size_t k, const uint8_t *d, size_t n, uint8_t *sum)
+{
+	for (size_t i = 0; i < n; i++) {
+		line[k++] = img_hexdig[d[i] >> 4];
+		line[k++] = img_hexdig[d[i] & 15];
+		*sum = (uint8_t)(*sum + d[i]);
+	}
+	return k;
+}
+
 /* A growing byte buffer; on allocation failure it sets failed and drops further writes. */
 struct img_buf {
 	uint8_t *p;

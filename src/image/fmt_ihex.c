@@ -162,16 +162,8 @@ static void put_record(struct img_buf *b, uint8_t type, uint16_t addr, const uin
 	uint8_t sum = 0;
 	size_t k = 0;
 	line[k++] = ':';
-	for (size_t i = 0; i < 4; i++) {
-		line[k++] = img_hexdig[hdr[i] >> 4];
-		line[k++] = img_hexdig[hdr[i] & 15];
-		sum = (uint8_t)(sum + hdr[i]);
-	}
-	for (size_t i = 0; i < count; i++) {
-		line[k++] = img_hexdig[d[i] >> 4];
-		line[k++] = img_hexdig[d[i] & 15];
-		sum = (uint8_t)(sum + d[i]);
-	}
+	k = img_put_hex(line, k, hdr, 4, &sum);
+	k = img_put_hex(line, k, d, count, &sum);
 	sum = (uint8_t)-sum;
 	line[k++] = img_hexdig[sum >> 4];
 	line[k++] = img_hexdig[sum & 15];

@@ -161,17 +161,11 @@ static void put_record(struct img_buf *b, unsigned type, uint32_t a, size_t alen
 	line[k++] = (char)('0' + type);
 	line[k++] = img_hexdig[count >> 4];
 	line[k++] = img_hexdig[count & 15];
-	for (size_t i = 0; i < alen; i++) {
-		uint8_t v = (uint8_t)(a >> (8 * (alen - 1 - i)));
-		line[k++] = img_hexdig[v >> 4];
-		line[k++] = img_hexdig[v & 15];
-		sum = (uint8_t)(sum + v);
-	}
-	for (size_t i = 0; i < dlen; i++) {
-		line[k++] = img_hexdig[d[i] >> 4];
-		line[k++] = img_hexdig[d[i] & 15];
-		sum = (uint8_t)(sum + d[i]);
-	}
+	uint8_t addr[4];
+	for (size_t i = 0; i < alen; i++)
+		addr[i] = (uint8_t)(a >> (8 * (alen - 1 - i)));
+	k = img_put_hex(line, k, addr, alen, &sum);
+	k = img_put_hex(line, k, d, dlen, &sum);
 	sum = (uint8_t)~sum;
 	line[k++] = img_hexdig[sum >> 4];
 	line[k++] = img_hexdig[sum & 15];
