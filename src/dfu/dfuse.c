@@ -97,8 +97,7 @@ int dfuse_get_commands(struct dfu_dev *d, uint8_t *buf, size_t cap)
 	return r < 0 ? err_prefix(&d->err, "get commands") : n;
 }
 
-/* A refused UPLOAD stalls; GETSTATUS says why (errVENDOR under RDP, AN3156 §5.1; errTARGET). */
-static int upload_refusal(struct dfu_dev *d)
+int dfuse_upload_refusal(struct dfu_dev *d)
 {
 	struct err stall = d->err;
 	struct dfu_getstatus st;
@@ -134,7 +133,7 @@ int dfuse_read(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len)
 			if (r >= 0 && r != n)
 				r = err_set(&d->err, STM32DFU_E_PROTOCOL, "UPLOAD: %d bytes, want %u", r, n);
 			if (r == STM32DFU_E_STALL)
-				r = upload_refusal(d);
+				r = dfuse_upload_refusal(d);
 			if (r < 0)
 				return err_prefix(&d->err, "read block %u at 0x%08X", block, at + (uint32_t)off);
 		}

@@ -33,6 +33,13 @@ int dfuse_read(struct dfu_dev *d, uint32_t addr, uint8_t *buf, size_t len);
 
 
 /*
+ * After an UPLOAD stalled: the ROM refuses a read with a stall, and GETSTATUS says why (AN3156
+ * §5.1): errVENDOR under read protection gives STM32DFU_E_PROTECTED, another status
+ * STM32DFU_E_DFU_STATUS (d->last holds it); no status to read leaves STM32DFU_E_STALL.
+ */
+int dfuse_upload_refusal(struct dfu_dev *d);
+
+/*
  * Writes len bytes at addr: Set Address, then DNLOAD blocks 2, 3, ... each followed by the wait
  * rule (limits.program_ms per block). The memory must already be erased (AN3156 §5.1).
  */

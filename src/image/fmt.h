@@ -31,6 +31,15 @@ static inline size_t img_put_hex(char *line, size_t k, const uint8_t *d, size_t 
 	return k;
 }
 
+/* Ends a record line: the checksum byte in hex and a newline; returns the new k. */
+static inline size_t img_put_checksum(char *line, size_t k, uint8_t sum)
+{
+	line[k++] = img_hexdig[sum >> 4];
+	line[k++] = img_hexdig[sum & 15];
+	line[k++] = '\n';
+	return k;
+}
+
 /* A growing byte buffer; on allocation failure it sets failed and drops further writes. */
 struct img_buf {
 	uint8_t *p;

@@ -164,10 +164,7 @@ static void put_record(struct img_buf *b, uint8_t type, uint16_t addr, const uin
 	line[k++] = ':';
 	k = img_put_hex(line, k, hdr, 4, &sum);
 	k = img_put_hex(line, k, d, count, &sum);
-	sum = (uint8_t)-sum;
-	line[k++] = img_hexdig[sum >> 4];
-	line[k++] = img_hexdig[sum & 15];
-	line[k++] = '\n';
+	k = img_put_checksum(line, k, (uint8_t)-sum);
 	img_buf_put(b, line, k);
 }
 

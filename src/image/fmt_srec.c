@@ -155,21 +155,17 @@ static void put_record(struct img_buf *b, unsigned type, uint32_t a, size_t alen
 {
 	char line[4 + 2 * 256 + 1];
 	uint8_t count = (uint8_t)(alen + dlen + 1);
-	uint8_t sum = count;
+	uint8_t sum = 0; /* the S-record checksum covers count, address and data */
 	size_t k = 0;
 	line[k++] = 'S';
 	line[k++] = (char)('0' + type);
-	line[k++] = img_hexdig[count >> 4];
-	line[k++] = img_hexdig[count & 15];
+	k = img_put_hex(line, k, &count, 1, &sum);
 	uint8_t addr[4];
 	for (size_t i = 0; i < alen; i++)
 		addr[i] = (uint8_t)(a >> (8 * (alen - 1 - i)));
 	k = img_put_hex(line, k, addr, alen, &sum);
 	k = img_put_hex(line, k, d, dlen, &sum);
-	sum = (uint8_t)~sum;
-	line[k++] = img_hexdig[sum >> 4];
-	line[k++] = img_hexdig[sum & 15];
-	line[k++] = '\n';
+	k = img_put_checksum(line, k, (uint8_t)~sum);
 	img_buf_put(b, line, k);
 }
 

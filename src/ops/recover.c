@@ -138,19 +138,15 @@ int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr)
 }
 
 /* A refused UPLOAD STALLs; the status says why. errVENDOR is read protection (AN3156 §5.1). */
+/* A stalled UPLOAD: ask the chip why. A refusal (protection, an address it does not serve) is
+ * an answer, not a link fault, so it is not retried: errTARGET becomes RANGE. */
 static int explain_stall(struct ops_session *s, int rc)
 {
-	struct dfu_getstatus st;
-	if (rc != STM32DFU_E_STALL || dfu_get_status(s->dfu, &st) < 0)
+	if (rc != STM32DFU_E_STALL)
 		return rc;
-	if (st.bState == dfuERROR && st.bStatus == errVENDOR) {
-		err_set(&s->dfu->err, STM32DFU_E_PROTECTED, "UPLOAD refused with errVENDOR: the chip is read-protected");
-		return STM32DFU_E_PROTECTED;
-	}
-	if (st.bState == dfuERROR && st.bStatus == errTARGET) {
-		err_set(&s->dfu->err, STM32DFU_E_RANGE, "UPLOAD refused with errTARGET: no readable memory there");
-		return STM32DFU_E_RANGE;
-	}
+	rc = dfuse_upload_refusal(s->dfu);
+	if (rc == STM32DFU_E_DFU_STATUS && s->dfu->last.bStatus == errTARGET)
+		s->dfu->err.code = rc = STM32DFU_E_RANGE;
 	return rc;
 }
 
