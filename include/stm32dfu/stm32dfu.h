@@ -3,6 +3,16 @@
  *
  * The one public header of libstm32dfu. Errors are negative values of enum stm32dfu_err;
  * every function that can fail returns one (0 or a positive count on success).
+ *
+ * Thread safety, per function:
+ * - any thread, at any time: stm32dfu_version, stm32dfu_strerror, stm32dfu_errname, stm32dfu_open,
+ *   stm32dfu_list, stm32dfu_list_free, and stm32dfu_last_error(NULL) (which reports the calling
+ *   thread's own last failed open or list);
+ * - every other function takes a session and may run in parallel with calls on OTHER sessions
+ *   (one device per thread is the intended use), but a session is used by one thread at a time;
+ *   stm32dfu_close must be the last call on its session.
+ * Strings returned (stm32dfu_uid, stm32dfu_last_error) stay valid until the next call on the
+ * same session (or, for NULL, the next failed open or list on the same thread).
  */
 #ifndef STM32DFU_H
 #define STM32DFU_H
@@ -116,6 +126,206 @@ int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const stru
 /* Checks the chip holds the file's contents: 0, or STM32DFU_E_VERIFY. options: has_address,
  * address and force are used; may be NULL. */
 int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options);
+
+
+/* ---- version ------------------------------------------------------------------------------
+ * Semantic versioning: MAJOR changes break source or binary compatibility, MINOR adds functions
+ * or appends fields at the end of result structures, PATCH fixes. Thread-safe.
+ */
+#define STM32DFU_VERSION_MAJOR 0
+#define STM32DFU_VERSION_MINOR 2
+#define STM32DFU_VERSION_PATCH 0
+/* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
+const char *stm32dfu_version(void);
+
+/* ---- list and identity ----------------------------------------------------------------------
+ * Limits of the fixed-size records below; a device with more alt settings or regions is listed
+ * with the first ones and n_alts_total / n_regions_total saying how many there are.
+ */
+#define STM32DFU_MAX_ALTS 16
+#define STM32DFU_MAX_REGIONS 4
+#define STM32DFU_MAX_GROUPS 8
+
+/* Access bits of a sector group, as the DfuSe layout string's type letter gives them. */
+enum { STM32DFU_MEM_READ = 1, STM32DFU_MEM_ERASE = 2, STM32DFU_MEM_WRITE = 4 };
+
+struct stm32dfu_sector_group {
+	uint32_t count;          /* sectors in the group */
+	uint32_t size;           /* bytes per sector */
+	unsigned access;         /* STM32DFU_MEM_* bits */
+};
+
+struct stm32dfu_region {
+	uint32_t start;
+	uint64_t length;
+	unsigned n_groups;
+	struct stm32dfu_sector_group groups[STM32DFU_MAX_GROUPS];
+};
+
+struct stm32dfu_alt {
+	unsigned alt;            /* bAlternateSetting */
+	char name[128];          /* the layout's name ("Internal Flash"), or the raw string */
+	char raw[256];           /* the iInterface string as the device sent it */
+	int has_layout;          /* the string parsed as a DfuSe memory layout */
+	unsigned n_regions, n_regions_total;
+	struct stm32dfu_region regions[STM32DFU_MAX_REGIONS];
+};
+
+/* What is known of the chip behind a DFU device, read without touching DBGMCU. */
+struct stm32dfu_identity {
+	char family[16];         /* "F74x", "" when unknown */
+	char chip[64];           /* "STM32F74x/F75x" */
+	char confidence[16];     /* "certain", "likely", "guess", "none" */
+	char reason[256];        /* the evidence the identification used */
+	int has_uid;
+	uint8_t uid[12];         /* memory order */
+	char uid_text[32];       /* "XXXXXXXX XXXXXXXX XXXXXXXX" (UID0 UID1 UID2) */
+	uint32_t flash_size;     /* bytes, 0 when unknown */
+	int has_bootloader_id;
+	uint8_t bootloader_id;
+	char bootloader_version[8];
+	char usb_serial[128];    /* as the device reports it */
+	char serial_verdict[24]; /* stable token, as `stm32dfu info --json` prints it */
+	char serial_explanation[256];
+	char serial_computed[16];/* the serial the family's rule gives from the UID, "" if none */
+	int rdp_level;           /* 0, 1, 2, or -1 when unknown */
+	int read_protected;      /* reads are refused (errVENDOR) */
+};
+
+struct stm32dfu_device {
+	uint16_t vid, pid, bcd_device;
+	char path[32];           /* USB port path ("1-1.4"), "sim" for the emulator */
+	char manufacturer[128], product[128], serial[128];
+	int opened;              /* 0: it could not be opened; error says why */
+	char error[256];
+	uint16_t dfu_version;    /* bcdDFUVersion: 0x011A for DfuSe */
+	uint16_t transfer_size;
+	unsigned n_alts, n_alts_total;
+	struct stm32dfu_alt alts[STM32DFU_MAX_ALTS];
+	int has_identity;
+	struct stm32dfu_identity identity;
+	int serial_shared;       /* another listed device reports the same USB serial */
+};
+
+/* Lists every DFU device that match selects (NULL: every DFU device; match->sim: the emulator).
+ * *out is an array of *n records, freed with stm32dfu_list_free. Identity is read where it
+ * applies (ST ROM bootloaders). Thread-safe. On failure stm32dfu_last_error(NULL) says why. */
+int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n);
+void stm32dfu_list_free(struct stm32dfu_device *devices);
+
+/* The chip's identity: family, flash size, UID, serial verdict, RDP, bootloader version. */
+int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out);
+
+/* The device record of an open session (USB strings, alt settings and their memory maps). */
+int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out);
+
+/* ---- read ---- */
+/* Reads len bytes at addr into buf from the memory that serves addr (flash, RAM, OTP, option
+ * bytes, system memory). Addresses outside every listed memory give STM32DFU_E_RANGE before
+ * anything is sent. */
+int stm32dfu_read(struct stm32dfu_session *s, uint32_t addr, void *buf, size_t len);
+/* The same into a file whose format follows its name (.bin, .hex, .srec). */
+int stm32dfu_read_file(struct stm32dfu_session *s, uint32_t addr, size_t len, const char *path);
+
+/* ---- erase ---- */
+/* Erases the sectors numbered as the flash layout counts them (0 = first). A write-protected
+ * sector is refused (STM32DFU_E_PROTECTED) before anything is erased; every erased sector is
+ * read back to confirm it is blank. */
+int stm32dfu_erase_sectors(struct stm32dfu_session *s, const unsigned *sectors, size_t n);
+/* Erases every sector overlapping [addr, addr+len); *erased (may be NULL) gets their count. */
+int stm32dfu_erase_range(struct stm32dfu_session *s, uint32_t addr, uint32_t len, unsigned *erased);
+/* Mass erase: STM32DFU_E_NEEDS_CONFIRMATION unless confirm is nonzero. */
+int stm32dfu_erase_all(struct stm32dfu_session *s, int confirm);
+
+/* ---- write and verify from memory ---- */
+/* Writes len bytes at addr (options->has_address and ->address are ignored): the same plan,
+ * skip, erase, program and read-back check as stm32dfu_write_file. */
+int stm32dfu_write_mem(struct stm32dfu_session *s, uint32_t addr, const void *data, size_t len,
+                       const struct stm32dfu_write_options *options, struct stm32dfu_write_result *result);
+/* Checks the chip holds data at addr: 0, or STM32DFU_E_VERIFY naming the first difference. */
+int stm32dfu_verify_mem(struct stm32dfu_session *s, uint32_t addr, const void *data, size_t len);
+
+/* ---- option bytes ---- */
+#define STM32DFU_OB_MAX_FIELDS 48
+#define STM32DFU_OB_MAX_BYTES 512
+
+struct stm32dfu_ob_field {
+	char name[24];           /* as the reference manual and CubeProgrammer name it ("BOR_LEV") */
+	uint32_t value;          /* the raw field value */
+	int is_default;          /* equals the factory default */
+	int present;             /* the block read holds this field */
+	int dangerous;           /* 0 safe, 1 caution, 2 danger (may lock the chip) */
+	char meaning[96];        /* the value in words ("level 0 (no protection)") */
+	char description[96];
+};
+
+struct stm32dfu_option_bytes {
+	char layout[16];         /* the decoder used ("F74x") */
+	uint32_t address;
+	size_t len;
+	uint8_t raw[STM32DFU_OB_MAX_BYTES];
+	unsigned complement_errors; /* stored words whose complement does not match */
+	int rdp_level;           /* 0, 1, 2, -1 when the block has no RDP field */
+	size_t n_fields;
+	struct stm32dfu_ob_field fields[STM32DFU_OB_MAX_FIELDS];
+};
+
+/* Reads the option-byte block afresh and decodes it field by field. */
+int stm32dfu_ob_read(struct stm32dfu_session *s, struct stm32dfu_option_bytes *out);
+
+/* Confirmations for option-byte changes that are risky or irreversible; each names its risk. */
+enum {
+	STM32DFU_CONFIRM_RDP2 = 1u << 0,          /* RDP level 2: permanent */
+	STM32DFU_CONFIRM_RDP1 = 1u << 1,          /* RDP level 1: reads then need a mass-erasing unprotect */
+	STM32DFU_CONFIRM_WRP_BOOT = 1u << 2,      /* write-protect the sector the application boots from */
+	STM32DFU_CONFIRM_NO_BOOTLOADER = 1u << 3, /* boot settings with no way back into the bootloader */
+	STM32DFU_CONFIRM_RDP0 = 1u << 4,          /* RDP 1 -> 0: the chip mass-erases its flash */
+};
+
+/* Sets fields ("BOR_LEV=0x1", "nWRP3=0") with the CLI's validation and guards: nothing is written
+ * unless every assignment is valid and every risk it carries is in confirm (else
+ * STM32DFU_E_NEEDS_CONFIRMATION naming the missing STM32DFU_CONFIRM_* risk). The chip resets after
+ * the write; the session finds it again and compares the block read back. after (may be NULL)
+ * gets the option bytes as read back. */
+int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, size_t n, unsigned confirm,
+                    struct stm32dfu_option_bytes *after);
+
+/* ---- leave ---- */
+/* Leaves DFU and starts the application at addr (has_addr), else at the start of flash. */
+int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr);
+
+/* ---- doctor ---- */
+#define STM32DFU_DOCTOR_SIZES 3
+#define STM32DFU_DOCTOR_MAX_FINDINGS 8
+
+struct stm32dfu_link_size {
+	uint16_t size;           /* bytes per UPLOAD */
+	unsigned attempts, failures, corrupt;
+	uint64_t lat_min_us, lat_median_us, lat_max_us;
+};
+
+struct stm32dfu_finding {
+	int severity;            /* 0 ok, 1 note, 2 warning, 3 bad */
+	char id[24];             /* stable token: "usb_clock", "serial", "rdp", "wrp", ... */
+	char text[512];
+	char advice[512];
+};
+
+struct stm32dfu_doctor_report {
+	struct stm32dfu_link_size link[STM32DFU_DOCTOR_SIZES];
+	unsigned transfers, failures;
+	int link_bad;
+	double hse_hz;                      /* as given, 0 when unknown */
+	double safe_lo_pct, safe_hi_pct;    /* HSI error band in which the ROM detects hse_hz right */
+	double misdetect_usb_error_pct;     /* USB clock error when detected 1 MHz low */
+	int worst;                          /* highest severity found */
+	size_t n_findings;
+	struct stm32dfu_finding findings[STM32DFU_DOCTOR_MAX_FINDINGS];
+};
+
+/* Link test (count transfers, 0: 200) and chip checks, with a diagnosis in plain words.
+ * hse_hz: the board's HSE crystal or oscillator, 0 when unknown. */
+int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,18 @@ const char *chip_serial_verdict_name(enum chip_serial_verdict v)
 	return "?";
 }
 
+const char *chip_serial_verdict_token(enum chip_serial_verdict v)
+{
+	switch (v) {
+	case CHIP_SERIAL_MATCH_HAL: return "match_hal";
+	case CHIP_SERIAL_MATCH_BYTEWISE: return "match_bytewise";
+	case CHIP_SERIAL_KNOWN_QUIRK: return "known_quirk";
+	case CHIP_SERIAL_MISMATCH: return "mismatch";
+	case CHIP_SERIAL_NO_UID: return "no_uid";
+	}
+	return "unknown";
+}
+
 static enum chip_serial_verdict quirk(struct chip_serial_result *out, enum chip_serial_quirk q)
 {
 	out->verdict = CHIP_SERIAL_KNOWN_QUIRK;

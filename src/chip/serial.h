@@ -60,6 +60,8 @@ struct chip_serial_result {
 enum chip_serial_verdict chip_serial_check(const struct chip_family *fam, const char *usb_serial,
 					   const uint8_t *uid, struct chip_serial_result *out);
 const char *chip_serial_verdict_name(enum chip_serial_verdict v);
+/* The stable token scripts see ("match_hal", "known_quirk", ...), as --json and the C API give it. */
+const char *chip_serial_verdict_token(enum chip_serial_verdict v);
 
 /* What a -S argument names. */
 enum chip_selector_kind { CHIP_SEL_USB_SERIAL, CHIP_SEL_UID };

@@ -212,9 +212,7 @@ void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_
 		json_str(j, id->serial.computed.hal);
 	else
 		json_null(j);
-	static const char *const tokens[] = {"match_hal", "match_bytewise", "known_quirk", "mismatch", "no_uid"};
-	unsigned v = (unsigned)id->serial.verdict;
-	json_kstr(j, "serial_verdict", v < sizeof tokens / sizeof tokens[0] ? tokens[v] : "unknown");
+	json_kstr(j, "serial_verdict", chip_serial_verdict_token(id->serial.verdict));
 	json_kstr(j, "serial_explanation", id->serial.explanation);
 	json_key(j, "rdp_level");
 	if (id->rdp_level >= 0)

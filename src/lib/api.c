@@ -2,7 +2,7 @@
  * libstm32dfu: the public API (include/stm32dfu/stm32dfu.h) as a thin layer over ops/. It adds no
  * state of its own but the per-thread error of a failed open, so sessions stay independent.
  */
-#include "stm32dfu/stm32dfu.h"
+#include "lib/api_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +13,27 @@
 #include "image/image.h"
 #include "ops/ops.h"
 
-struct stm32dfu_session {
-	struct ops_session *ops;
-	stm32dfu_progress_fn progress;
-	void *progress_user;
-	struct err err;   /* the last failure of an API call (ops errors are copied here) */
-	char uid[40];
-};
-
-/* why a thread-local: a failed open has no session to hold its error, and threads open in parallel */
+/* why a thread-local: a failed open or list has no session to hold its error, and threads open in
+ * parallel */
 static _Thread_local struct err open_err;
+
+int api_fail_nosession(const struct err *e, int rc)
+{
+	open_err = *e;
+	if (!open_err.code)
+		err_set(&open_err, rc, "%s", stm32dfu_strerror(rc));
+	return rc;
+}
+
+void api_copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+const char *stm32dfu_version(void)
+{
+	return STM32DFU_LIB_VERSION;
+}
 
 int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **out)
 {
@@ -97,7 +108,7 @@ void stm32dfu_set_progress(struct stm32dfu_session *s, stm32dfu_progress_fn fn, 
 	ops_set_progress(s->ops, fn ? on_progress : NULL, fn ? s : NULL);
 }
 
-static int fail_from_ops(struct stm32dfu_session *s, int rc)
+int api_fail_from_ops(struct stm32dfu_session *s, int rc)
 {
 	s->err = s->ops->err;
 	if (!s->err.code)
@@ -129,6 +140,43 @@ static int load(struct stm32dfu_session *s, const char *path, const struct stm32
 	return 0;
 }
 
+int api_write_img(struct stm32dfu_session *s, const struct img *img, const struct stm32dfu_write_options *options,
+                  struct stm32dfu_write_result *result)
+{
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	if (options) {
+		wo.verify = !options->no_verify;
+		wo.full = options->full != 0;
+		wo.leave = options->leave != 0;
+	}
+	struct ops_write_result r;
+	memset(&r, 0, sizeof r);
+	int rc = ops_write(s->ops, img, &wo, &r);
+	if (result) {
+		result->image_bytes = r.image_bytes;
+		result->bytes_programmed = r.bytes_programmed;
+		result->sectors_erased = r.sectors_erased;
+		result->sectors_skipped = r.sectors_skipped;
+		result->verified = r.verified;
+		result->retries = s->ops->counters.retries;
+		result->seconds = (double)(r.read.us + r.erase.us + r.program.us + r.verify.us) / 1e6;
+	}
+	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}
+
+int api_verify_img(struct stm32dfu_session *s, const struct img *img, const char *what)
+{
+	struct ops_verify_result r;
+	int rc = ops_verify(s->ops, img, &r);
+	if (rc < 0)
+		return api_fail_from_ops(s, rc);
+	if (!r.match)
+		return err_set(&s->err, STM32DFU_E_VERIFY, "%s: %llu bytes differ, the first at 0x%08X", what,
+		               (unsigned long long)r.mismatches, (unsigned)r.first_addr);
+	return 0;
+}
+
 int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options,
                         struct stm32dfu_write_result *result)
 {
@@ -139,27 +187,9 @@ int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const stru
 	int rc = load(s, path, options, &img);
 	if (rc < 0)
 		return rc;
-	struct ops_write_opts wo;
-	ops_write_opts_init(&wo);
-	if (options) {
-		wo.verify = !options->no_verify;
-		wo.full = options->full != 0;
-		wo.leave = options->leave != 0;
-	}
-	struct ops_write_result r;
-	memset(&r, 0, sizeof r);
-	rc = ops_write(s->ops, img, &wo, &r);
+	rc = api_write_img(s, img, options, result);
 	img_free(img);
-	if (result) {
-		result->image_bytes = r.image_bytes;
-		result->bytes_programmed = r.bytes_programmed;
-		result->sectors_erased = r.sectors_erased;
-		result->sectors_skipped = r.sectors_skipped;
-		result->verified = r.verified;
-		result->retries = s->ops->counters.retries;
-		result->seconds = (double)(r.read.us + r.erase.us + r.program.us + r.verify.us) / 1e6;
-	}
-	return rc < 0 ? fail_from_ops(s, rc) : 0;
+	return rc;
 }
 
 int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options)
@@ -169,13 +199,7 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
 	int rc = load(s, path, options, &img);
 	if (rc < 0)
 		return rc;
-	struct ops_verify_result r;
-	rc = ops_verify(s->ops, img, &r);
+	rc = api_verify_img(s, img, path);
 	img_free(img);
-	if (rc < 0)
-		return fail_from_ops(s, rc);
-	if (!r.match)
-		return err_set(&s->err, STM32DFU_E_VERIFY, "%s: %llu bytes differ, the first at 0x%08X", path,
-		               (unsigned long long)r.mismatches, (unsigned)r.first_addr);
-	return 0;
+	return rc;
 }

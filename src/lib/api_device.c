@@ -1,0 +1,203 @@
+/*
+ * libstm32dfu: list, identity and doctor. Each converts an ops/ record into the public fixed-size
+ * record field by field, so the public layout never depends on an internal one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/chip.h"
+#include "chip/serial.h"
+#include "core/rd.h"
+#include "lib/api_int.h"
+#include "ops/doctor.h"
+#include "ops/list.h"
+
+static void convert_alt(const struct dfu_alt *in, struct stm32dfu_alt *out)
+{
+	out->alt = in->alt;
+	api_copy(out->raw, sizeof out->raw, in->name);
+	out->has_layout = in->have_layout;
+	if (!in->have_layout) {
+		api_copy(out->name, sizeof out->name, in->name);
+		return;
+	}
+	const struct layout *l = &in->layout;
+	api_copy(out->name, sizeof out->name, l->name);
+	out->n_regions_total = l->n_regions;
+	out->n_regions = l->n_regions < STM32DFU_MAX_REGIONS ? l->n_regions : STM32DFU_MAX_REGIONS;
+	for (unsigned r = 0; r < out->n_regions; r++) {
+		const struct layout_region *rg = &l->regions[r];
+		struct stm32dfu_region *o = &out->regions[r];
+		o->start = rg->start;
+		o->length = rg->length;
+		o->n_groups = rg->n_groups < STM32DFU_MAX_GROUPS ? rg->n_groups : STM32DFU_MAX_GROUPS;
+		for (unsigned g = 0; g < o->n_groups; g++) {
+			o->groups[g].count = rg->groups[g].count;
+			o->groups[g].size = rg->groups[g].size;
+			/* the layout's type bits are the DfuSe letter's low bits: 1 read, 2 erase, 4 write */
+			o->groups[g].access = rg->groups[g].type & 7u;
+		}
+	}
+}
+
+static void convert_identity(const struct ops_identity *id, const char *usb_serial, struct stm32dfu_identity *out)
+{
+	memset(out, 0, sizeof *out);
+	const struct chip_family *fam = id->chip.family;
+	api_copy(out->family, sizeof out->family, fam ? fam->id : "");
+	api_copy(out->chip, sizeof out->chip, fam ? fam->name : "");
+	api_copy(out->confidence, sizeof out->confidence, chip_confidence_name(id->chip.confidence));
+	api_copy(out->reason, sizeof out->reason, id->chip.reason);
+	out->has_uid = id->has_uid;
+	if (id->has_uid) {
+		memcpy(out->uid, id->uid, sizeof out->uid);
+		snprintf(out->uid_text, sizeof out->uid_text, "%08X %08X %08X", (unsigned)get_le32(id->uid),
+		         (unsigned)get_le32(id->uid + 4), (unsigned)get_le32(id->uid + 8));
+	}
+	out->flash_size = id->chip.flash_size;
+	out->has_bootloader_id = id->has_bootloader_id;
+	out->bootloader_id = id->bootloader_id;
+	if (id->chip.has_bootloader_version)
+		api_copy(out->bootloader_version, sizeof out->bootloader_version, id->chip.bootloader_version);
+	api_copy(out->usb_serial, sizeof out->usb_serial, usb_serial);
+	api_copy(out->serial_verdict, sizeof out->serial_verdict, chip_serial_verdict_token(id->serial.verdict));
+	api_copy(out->serial_explanation, sizeof out->serial_explanation, id->serial.explanation);
+	if (id->serial.has_computed && id->serial.computed.hal_valid)
+		api_copy(out->serial_computed, sizeof out->serial_computed, id->serial.computed.hal);
+	out->rdp_level = id->rdp_level;
+	out->read_protected = id->read_protected;
+}
+
+static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size,
+                           const struct dfu_alt *alts, unsigned n_alts, struct stm32dfu_device *out)
+{
+	out->vid = ti->vid;
+	out->pid = ti->pid;
+	out->bcd_device = ti->bcd_device;
+	api_copy(out->path, sizeof out->path, ti->path);
+	api_copy(out->manufacturer, sizeof out->manufacturer, ti->manufacturer);
+	api_copy(out->product, sizeof out->product, ti->product);
+	api_copy(out->serial, sizeof out->serial, ti->serial);
+	out->dfu_version = dfu_version;
+	out->transfer_size = transfer_size;
+	out->n_alts_total = n_alts;
+	out->n_alts = n_alts < STM32DFU_MAX_ALTS ? n_alts : STM32DFU_MAX_ALTS;
+	for (unsigned a = 0; a < out->n_alts; a++)
+		convert_alt(&alts[a], &out->alts[a]);
+}
+
+static void match_to_opts(const struct stm32dfu_match *m, struct ops_open_opts *o)
+{
+	ops_open_opts_init(o);
+	if (!m)
+		return;
+	if (m->vid)
+		o->match.vid = m->vid;
+	if (m->pid)
+		o->match.pid = m->pid;
+	o->match.path = m->path;
+	o->selector = m->serial;
+	o->sim_spec = m->sim;
+}
+
+int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct ops_open_opts o;
+	match_to_opts(match, &o);
+	struct err e;
+	err_clear(&e);
+	struct ops_listed *l = NULL;
+	size_t count = 0;
+	int rc = ops_list(&o, &l, &count, &e);
+	if (rc < 0)
+		return api_fail_nosession(&e, rc);
+	struct stm32dfu_device *d = calloc(count ? count : 1, sizeof *d);
+	if (!d) {
+		free(l);
+		err_set(&e, STM32DFU_E_NO_MEMORY, "out of memory listing %zu devices", count);
+		return api_fail_nosession(&e, STM32DFU_E_NO_MEMORY);
+	}
+	for (size_t i = 0; i < count; i++) {
+		convert_device(&l[i].info, l[i].dfu_version, l[i].transfer_size, l[i].alts, l[i].n_alts, &d[i]);
+		d[i].opened = l[i].opened;
+		api_copy(d[i].error, sizeof d[i].error, l[i].error);
+		d[i].serial_shared = l[i].serial_shared;
+		d[i].has_identity = l[i].opened && (l[i].id.chip.family || l[i].id.has_uid);
+		if (d[i].has_identity)
+			convert_identity(&l[i].id, l[i].info.serial, &d[i].identity);
+	}
+	free(l);
+	*out = d;
+	*n = count;
+	return 0;
+}
+
+void stm32dfu_list_free(struct stm32dfu_device *devices)
+{
+	free(devices);
+}
+
+int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out)
+{
+	err_clear(&s->err);
+	int rc = ops_identify(s->ops);
+	if (rc < 0)
+		return api_fail_from_ops(s, rc);
+	convert_identity(&s->ops->id, s->ops->tp->info.serial, out);
+	return 0;
+}
+
+int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out)
+{
+	err_clear(&s->err);
+	memset(out, 0, sizeof *out);
+	const struct dfu_dev *d = s->ops->dfu;
+	convert_device(&s->ops->tp->info, d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts, out);
+	out->opened = 1;
+	if (ops_identify(s->ops) == 0) {
+		out->has_identity = 1;
+		convert_identity(&s->ops->id, s->ops->tp->info.serial, &out->identity);
+	}
+	return 0;
+}
+
+int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out)
+{
+	err_clear(&s->err);
+	memset(out, 0, sizeof *out);
+	struct ops_doctor_opts o = {.count = count ? count : 200, .have_hse = hse_hz > 0, .hse_hz = hse_hz};
+	struct ops_doctor_report *r = calloc(1, sizeof *r);
+	if (!r)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = ops_doctor(s->ops, &o, r);
+	if (rc < 0) {
+		free(r);
+		return api_fail_from_ops(s, rc);
+	}
+	for (int i = 0; i < STM32DFU_DOCTOR_SIZES && i < DOCTOR_SIZES; i++) {
+		const struct ops_link_size *in = &r->link[i];
+		out->link[i] = (struct stm32dfu_link_size){in->size, in->attempts, in->failures, in->corrupt,
+		                                          in->lat_min_us, in->lat_median_us, in->lat_max_us};
+	}
+	out->transfers = r->transfers;
+	out->failures = r->failures;
+	out->link_bad = r->link_bad;
+	out->hse_hz = r->have_hse ? r->hse_hz : 0;
+	out->safe_lo_pct = r->safe_lo_pct;
+	out->safe_hi_pct = r->safe_hi_pct;
+	out->misdetect_usb_error_pct = r->misdetect_usb_error_pct;
+	out->worst = (int)r->worst;
+	out->n_findings = r->n_findings < STM32DFU_DOCTOR_MAX_FINDINGS ? r->n_findings : STM32DFU_DOCTOR_MAX_FINDINGS;
+	for (size_t i = 0; i < out->n_findings; i++) {
+		const struct ops_doctor_finding *f = &r->findings[i];
+		out->findings[i].severity = (int)f->severity;
+		api_copy(out->findings[i].id, sizeof out->findings[i].id, f->id);
+		api_copy(out->findings[i].text, sizeof out->findings[i].text, f->text);
+		api_copy(out->findings[i].advice, sizeof out->findings[i].advice, f->advice);
+	}
+	free(r);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* What the public API's source files share: the session behind the opaque handle. Not installed. */
+#ifndef LIB_API_INT_H
+#define LIB_API_INT_H
+
+#include "stm32dfu/stm32dfu.h"
+
+#include "core/err.h"
+#include "ops/session.h"
+
+struct stm32dfu_session {
+	struct ops_session *ops;
+	stm32dfu_progress_fn progress;
+	void *progress_user;
+	struct err err;   /* the last failure of an API call (ops errors are copied here) */
+	char uid[40];
+};
+
+/* Copies the ops session's error into the API session (a generic sentence when it has none). */
+int api_fail_from_ops(struct stm32dfu_session *s, int rc);
+/* Sets the thread's error of a call that has no session (list). */
+int api_fail_nosession(const struct err *e, int rc);
+/* Copies a NUL-terminated string into a fixed field, always terminating it. */
+void api_copy(char *dst, size_t cap, const char *src);
+
+struct img;
+/* Writes / verifies an image over the session (what the file and memory variants share). */
+int api_write_img(struct stm32dfu_session *s, const struct img *img, const struct stm32dfu_write_options *options,
+                  struct stm32dfu_write_result *result);
+int api_verify_img(struct stm32dfu_session *s, const struct img *img, const char *what);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * The public API (include/stm32dfu/stm32dfu.h) against the emulator, through the installed-style
+ * shared library only: every function, its results checked against the F746 profile's facts
+ * (profiles/f746.profile) and against what the same session reads back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <stm32dfu/stm32dfu.h>
+
+#define SIM "f746,timing=0"
+
+static struct stm32dfu_session *open_sim(void)
+{
+	struct stm32dfu_match m = {0};
+	m.sim = SIM;
+	struct stm32dfu_session *s = NULL;
+	int rc = stm32dfu_open(&m, &s);
+	if (rc)
+		fprintf(stderr, "open: %s\n", stm32dfu_last_error(NULL).message);
+	assert_int_equal(rc, 0);
+	assert_non_null(s);
+	return s;
+}
+
+static void fill_pattern(uint8_t *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 7u + seed + (i >> 8));
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	char want[32];
+	snprintf(want, sizeof want, "%d.%d.%d", STM32DFU_VERSION_MAJOR, STM32DFU_VERSION_MINOR, STM32DFU_VERSION_PATCH);
+	assert_string_equal(stm32dfu_version(), want);
+}
+
+static void test_list_sim(void **state)
+{
+	(void)state;
+	struct stm32dfu_match m = {0};
+	m.sim = SIM;
+	struct stm32dfu_device *d = NULL;
+	size_t n = 0;
+	assert_int_equal(stm32dfu_list(&m, &d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].vid, 0x0483);
+	assert_int_equal(d[0].pid, 0xdf11);
+	assert_true(d[0].opened);
+	assert_int_equal(d[0].dfu_version, 0x011a);
+	assert_int_equal(d[0].transfer_size, 2048);
+	assert_true(d[0].n_alts >= 2);
+	/* alt 0 is the F74x flash: 04*032Kg,01*128Kg,03*256Kg from 0x08000000 (protocol.md 3.2) */
+	const struct stm32dfu_alt *a = &d[0].alts[0];
+	assert_true(a->has_layout);
+	assert_string_equal(a->name, "Internal Flash");
+	assert_int_equal(a->n_regions, 1);
+	assert_int_equal(a->regions[0].start, 0x08000000);
+	assert_int_equal(a->regions[0].length, 1024 * 1024);
+	assert_int_equal(a->regions[0].n_groups, 3);
+	assert_int_equal(a->regions[0].groups[0].count, 4);
+	assert_int_equal(a->regions[0].groups[0].size, 32 * 1024);
+	assert_int_equal(a->regions[0].groups[0].access, STM32DFU_MEM_READ | STM32DFU_MEM_ERASE | STM32DFU_MEM_WRITE);
+	assert_int_equal(a->regions[0].groups[2].size, 256 * 1024);
+	assert_true(d[0].has_identity);
+	assert_string_equal(d[0].identity.family, "F74x");
+	assert_true(d[0].identity.has_uid);
+	stm32dfu_list_free(d);
+}
+
+static void test_info(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	struct stm32dfu_identity id;
+	assert_int_equal(stm32dfu_info(s, &id), 0);
+	assert_string_equal(id.family, "F74x");
+	assert_int_equal(id.flash_size, 1024 * 1024);
+	assert_true(id.has_uid);
+	assert_string_equal(id.uid_text, stm32dfu_uid(s));
+	assert_int_equal(id.rdp_level, 0);
+	assert_false(id.read_protected);
+	/* the verdict is one of the documented tokens (docs/json.md), and the computed serial fits it */
+	assert_true(strcmp(id.serial_verdict, "match_hal") == 0 || strcmp(id.serial_verdict, "known_quirk") == 0 ||
+	            strcmp(id.serial_verdict, "match_bytewise") == 0 || strcmp(id.serial_verdict, "mismatch") == 0);
+	if (strcmp(id.serial_verdict, "match_hal") == 0)
+		assert_string_equal(id.serial_computed, id.usb_serial);
+	struct stm32dfu_device dev;
+	assert_int_equal(stm32dfu_device_info(s, &dev), 0);
+	assert_string_equal(dev.serial, id.usb_serial);
+	assert_true(dev.has_identity);
+	stm32dfu_close(s);
+}
+
+static void test_write_read_verify_mem(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	enum { N = 6000 };
+	uint8_t *data = malloc(N), *back = malloc(N);
+	fill_pattern(data, N, 3);
+	struct stm32dfu_write_result r;
+	assert_int_equal(stm32dfu_write_mem(s, 0x08008000, data, N, NULL, &r), 0);
+	assert_true(r.verified);
+	assert_int_equal(r.image_bytes, N);
+	assert_int_equal(r.sectors_erased, 1);
+	assert_int_equal(stm32dfu_read(s, 0x08008000, back, N), 0);
+	assert_memory_equal(data, back, N);
+	assert_int_equal(stm32dfu_verify_mem(s, 0x08008000, data, N), 0);
+	/* the same again: nothing to erase */
+	assert_int_equal(stm32dfu_write_mem(s, 0x08008000, data, N, NULL, &r), 0);
+	assert_int_equal(r.sectors_erased, 0);
+	assert_int_equal(r.sectors_skipped, 1);
+	data[100] ^= 0x5a;
+	assert_int_equal(stm32dfu_verify_mem(s, 0x08008000, data, N), STM32DFU_E_VERIFY);
+	struct stm32dfu_error e = stm32dfu_last_error(s);
+	assert_int_equal(e.code, STM32DFU_E_VERIFY);
+	assert_non_null(strstr(e.message, "0x08008064"));
+	free(data);
+	free(back);
+	stm32dfu_close(s);
+}
+
+static void test_read_file_then_verify_file(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	uint8_t data[4096];
+	fill_pattern(data, sizeof data, 11);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, data, sizeof data, NULL, NULL), 0);
+	char path[] = "/tmp/stm32dfu-api-XXXXXX.hex";
+	int fd = mkstemps(path, 4);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stm32dfu_read_file(s, 0x08000000, sizeof data, path), 0);
+	assert_int_equal(stm32dfu_verify_file(s, path, NULL), 0);
+	FILE *f = fopen(path, "r");
+	char line[64];
+	assert_non_null(fgets(line, sizeof line, f)); /* Intel HEX, first record an extended address */
+	assert_int_equal(line[0], ':');
+	fclose(f);
+	assert_int_equal(stm32dfu_read_file(s, 0x08000000, 16, "/tmp/x.unknownext"), STM32DFU_E_USAGE);
+	unlink(path);
+	stm32dfu_close(s);
+}
+
+static int all_ff(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0xFF)
+			return 0;
+	return 1;
+}
+
+static void test_erase(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	uint8_t data[512], back[512];
+	fill_pattern(data, sizeof data, 5);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, data, sizeof data, NULL, NULL), 0);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08010000, data, sizeof data, NULL, NULL), 0);
+	unsigned sector0 = 0;
+	assert_int_equal(stm32dfu_erase_sectors(s, &sector0, 1), 0);
+	assert_int_equal(stm32dfu_read(s, 0x08000000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	assert_int_equal(stm32dfu_read(s, 0x08010000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data); /* sector 2 untouched */
+	unsigned erased = 0;
+	assert_int_equal(stm32dfu_erase_range(s, 0x08010000, 1, &erased), 0);
+	assert_int_equal(erased, 1);
+	assert_int_equal(stm32dfu_read(s, 0x08010000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	assert_int_equal(stm32dfu_write_mem(s, 0x08040000, data, sizeof data, NULL, NULL), 0);
+	assert_int_equal(stm32dfu_erase_all(s, 0), STM32DFU_E_NEEDS_CONFIRMATION);
+	assert_int_equal(stm32dfu_read(s, 0x08040000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data); /* refused: nothing erased */
+	assert_int_equal(stm32dfu_erase_all(s, 1), 0);
+	assert_int_equal(stm32dfu_read(s, 0x08040000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	stm32dfu_close(s);
+}
+
+static const struct stm32dfu_ob_field *field(const struct stm32dfu_option_bytes *ob, const char *name)
+{
+	for (size_t i = 0; i < ob->n_fields; i++)
+		if (strcmp(ob->fields[i].name, name) == 0)
+			return &ob->fields[i];
+	return NULL;
+}
+
+static void test_option_bytes(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	struct stm32dfu_option_bytes ob;
+	assert_int_equal(stm32dfu_ob_read(s, &ob), 0);
+	assert_string_equal(ob.layout, "F74x");
+	assert_int_equal(ob.address, 0x1FFF0000);
+	assert_int_equal(ob.len, 32);
+	/* factory defaults, protocol.md 7.1: RDP 0xAA (level 0), BOR off (3), BOOT_ADD1 0x0040 */
+	assert_int_equal(ob.rdp_level, 0);
+	assert_int_equal(field(&ob, "RDP")->value, 0xAA);
+	assert_int_equal(field(&ob, "BOR_LEV")->value, 3);
+	assert_int_equal(field(&ob, "BOOT_ADD1")->value, 0x0040);
+	assert_int_equal(ob.complement_errors, 0);
+	/* level 2 is permanent: refused without its confirmation, and nothing is written */
+	const char *rdp2[] = {"RDP=0xCC"};
+	assert_int_equal(stm32dfu_ob_set(s, rdp2, 1, 0, NULL), STM32DFU_E_NEEDS_CONFIRMATION);
+	assert_non_null(strstr(stm32dfu_last_error(s).message, "level 2"));
+	const char *bad[] = {"NO_SUCH_FIELD=1"};
+	assert_int_equal(stm32dfu_ob_set(s, bad, 1, 0, NULL), STM32DFU_E_USAGE);
+	struct stm32dfu_option_bytes after;
+	const char *bor[] = {"BOR_LEV=0x1"}; /* the raw field value: 01 = level 2 */
+	assert_int_equal(stm32dfu_ob_set(s, bor, 1, 0, &after), 0);
+	assert_int_equal(field(&after, "BOR_LEV")->value, 1);
+	assert_int_equal(field(&after, "RDP")->value, 0xAA);
+	assert_int_equal(after.complement_errors, 0);
+	assert_int_equal(stm32dfu_ob_read(s, &ob), 0);
+	assert_int_equal(field(&ob, "BOR_LEV")->value, 1);
+	stm32dfu_close(s);
+}
+
+static void test_doctor(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	struct stm32dfu_doctor_report r;
+	assert_int_equal(stm32dfu_doctor(s, 30, 25e6, &r), 0);
+	assert_true(r.transfers >= 30);
+	assert_int_equal(r.failures, 0);
+	assert_false(r.link_bad);
+	/* protocol.md 4.3: a 25 MHz crystal is detected right for HSI errors of about -1.7 % .. +1.65 % */
+	assert_true(r.safe_lo_pct < -1.5 && r.safe_lo_pct > -2.0);
+	assert_true(r.safe_hi_pct > 1.5 && r.safe_hi_pct < 2.0);
+	assert_true(r.n_findings >= 1);
+	stm32dfu_close(s);
+}
+
+static void test_leave(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	/* a vector table that runs: SP in RAM, reset vector in flash with the Thumb bit */
+	uint8_t vt[8] = {0x00, 0x00, 0x05, 0x20, 0x01, 0x01, 0x00, 0x08};
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, vt, sizeof vt, NULL, NULL), 0);
+	assert_int_equal(stm32dfu_leave(s, 1, 0x08000000), 0);
+	stm32dfu_close(s);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	struct stm32dfu_match m = {0};
+	m.sim = SIM;
+	m.serial = "NO-SUCH-SERIAL";
+	struct stm32dfu_session *s = (struct stm32dfu_session *)&m; /* must be reset to NULL */
+	assert_int_equal(stm32dfu_open(&m, &s), STM32DFU_E_NO_DEVICE);
+	assert_null(s);
+	struct stm32dfu_error e = stm32dfu_last_error(NULL);
+	assert_int_equal(e.code, STM32DFU_E_NO_DEVICE);
+	assert_true(e.message && e.message[0]);
+	assert_string_equal(stm32dfu_errname(STM32DFU_E_VERIFY), "STM32DFU_E_VERIFY");
+	s = open_sim();
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, NULL, 0, NULL, NULL), STM32DFU_E_USAGE);
+	stm32dfu_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_list_sim),
+		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_write_read_verify_mem),
+		cmocka_unit_test(test_read_file_then_verify_file),
+		cmocka_unit_test(test_erase),
+		cmocka_unit_test(test_option_bytes),
+		cmocka_unit_test(test_doctor),
+		cmocka_unit_test(test_leave),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
