@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/json.h"
 #include "core/log.h"
 
 const struct cli_opt_meta cli_opt_table[OPT__COUNT] = {
@@ -65,6 +66,8 @@ int cli_usage_error(struct cli_ctx *c, const char *fmt, ...)
 	fprintf(c->errf, "Try 'stm32dfu%s%s --help'.\n", c->args.command ? " " : "",
 	        c->args.command ? c->args.command : "");
 	err_set(&c->err, STM32DFU_E_USAGE, "%s", msg);
+	err_hint(&c->err, "'stm32dfu%s%s --help' lists the arguments and options", c->args.command ? " " : "",
+	         c->args.command ? c->args.command : "");
 	return EXIT_USAGE;
 }
 
@@ -244,6 +247,46 @@ static void log_to_stderr(enum log_level level, const char *msg, void *ctx)
 		fprintf(f, "%s\n", msg);
 }
 
+void cli_json_failure(struct cli_ctx *c, struct json *j, int code)
+{
+	if (c->err.code == 0)
+		err_set(&c->err, code, "%s", stm32dfu_strerror(code));
+	json_kbool(j, "ok", false);
+	json_kstr(j, "error", stm32dfu_errname(c->err.code));
+	json_kstr(j, "message", c->err.msg);
+	json_kstr(j, "hint", c->err.hint);
+}
+
+/* The library error behind an exit code, for a failure that set no error of its own. */
+static int err_of_exit(int code)
+{
+	switch (code) {
+	case EXIT_USAGE: return STM32DFU_E_USAGE;
+	case EXIT_VERIFY_FAILED: return STM32DFU_E_VERIFY;
+	case EXIT_NEEDS_CONFIRM: return STM32DFU_E_NEEDS_CONFIRMATION;
+	case EXIT_PROTECTED: return STM32DFU_E_PROTECTED;
+	case EXIT_DATAERR: return STM32DFU_E_FILE_FORMAT;
+	case EXIT_NOINPUT:
+	case EXIT_CANTCREAT: return STM32DFU_E_FILE_IO;
+	case EXIT_UNAVAILABLE: return STM32DFU_E_NO_DEVICE;
+	case EXIT_IOERR: return STM32DFU_E_USB_IO;
+	case EXIT_PROTOCOL: return STM32DFU_E_PROTOCOL;
+	case EXIT_NOPERM: return STM32DFU_E_ACCESS;
+	default: return STM32DFU_E_INTERNAL;
+	}
+}
+
+/* --json anywhere before "--", seen before parsing, so even a usage error answers in JSON. */
+static bool json_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+static int run_command(struct cli_ctx *pc, int argc, char **argv);
+
 int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 {
 	struct cli_ctx c;
@@ -252,9 +295,49 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 	c.errf = errf;
 	err_clear(&c.err);
 	c.tty = isatty(fileno(errf)) && out == stdout;
-	if (parse_args(&c, argc, argv))
+	if (!json_requested(argc, argv))
+		return run_command(&c, argc, argv);
+	/* JSON: the command's document is held until the end, so that a failure that printed none
+	 * still answers with exactly one ({"ok": false, "error", "message", "hint"}) */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem)
+		return run_command(&c, argc, argv);
+	c.out = mem;
+	int rc = run_command(&c, argc, argv);
+	fclose(mem);
+	size_t k = 0;
+	while (k < len && (buf[k] == ' ' || buf[k] == '\n'))
+		k++;
+	if (rc != EXIT_OK && k == len) {
+		if (!c.err.code)
+			err_set(&c.err, err_of_exit(rc), "%s", stm32dfu_strerror(err_of_exit(rc)));
+		struct json j;
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "command");
+		if (c.args.command)
+			json_str(&j, c.args.command);
+		else
+			json_null(&j);
+		cli_json_failure(&c, &j, c.err.code);
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (len) {
+		fwrite(buf, 1, len, out);
+	}
+	free(buf);
+	fflush(out);
+	return rc;
+}
+
+static int run_command(struct cli_ctx *c, int argc, char **argv)
+{
+	FILE *out = c->out, *errf = c->errf;
+	if (parse_args(c, argc, argv))
 		return EXIT_USAGE;
-	struct cli_args *a = &c.args;
+	struct cli_args *a = &c->args;
 	if (a->given[OPT_VERSION]) {
 		fprintf(out, "stm32dfu %s\n", STM32DFU_VERSION);
 		return EXIT_OK;
@@ -281,16 +364,16 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 	}
 	const struct cli_command *cmd = cli_find_command(a->command);
 	if (!cmd)
-		return cli_usage_error(&c, "unknown command '%s'", a->command);
+		return cli_usage_error(c, "unknown command '%s'", a->command);
 	if (a->given[OPT_HELP]) {
 		cli_print_help(out, cmd->name);
 		return EXIT_OK;
 	}
-	if (check_scopes(&c) || decode_common(&c))
+	if (check_scopes(c) || decode_common(c))
 		return EXIT_USAGE;
 	log_set_level(a->given[OPT_QUIET] ? LOG_ERROR : a->verbose >= 2 ? LOG_TRACE : a->verbose ? LOG_INFO : LOG_WARN);
 	log_set_sink(log_to_stderr, errf);
-	int rc = cmd->run(&c);
+	int rc = cmd->run(c);
 	fflush(out);
 	log_set_sink(NULL, NULL);
 	return rc;

@@ -88,6 +88,10 @@ int cli_exit_code(int err);
 
 /* Prints "stm32dfu: <message>" and the hint line for an error; returns its exit code. */
 int cli_fail(struct cli_ctx *c, int code);
+/* With --json: the failure fields of a document ("ok": false, "error", "message", "hint") from
+ * c->err (set from code when empty). A command whose document reports a failure uses it. */
+struct json;
+void cli_json_failure(struct cli_ctx *c, struct json *j, int code);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(struct cli_ctx *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
 

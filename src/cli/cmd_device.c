@@ -275,10 +275,11 @@ static void write_json(struct cli_ctx *c, const struct ops_write_result *r, cons
 	json_init(&j, c->out);
 	json_obj_begin(&j);
 	json_kstr(&j, "file", c->args.pos[0]);
-	json_kbool(&j, "ok", rc == 0);
 	if (rc) {
-		json_kstr(&j, "error", stm32dfu_errname(rc));
-		json_kstr(&j, "message", s->err.msg);
+		c->err = s->err;
+		cli_json_failure(c, &j, rc);
+	} else {
+		json_kbool(&j, "ok", true);
 	}
 	json_kuint(&j, "image_bytes", r->image_bytes);
 	json_kuint(&j, "sectors_touched", r->sectors_touched);
@@ -380,6 +381,12 @@ int cli_cmd_verify(struct cli_ctx *c)
 		json_init(&j, c->out);
 		json_obj_begin(&j);
 		json_kstr(&j, "file", c->args.pos[0]);
+		if (err) {
+			c->err = s->err;
+			cli_json_failure(c, &j, err);
+		} else {
+			json_kbool(&j, "ok", true);
+		}
 		json_kbool(&j, "match", err == 0 && r.match);
 		json_kuint(&j, "bytes", r.bytes);
 		json_kuint(&j, "mismatches", r.mismatches);

@@ -46,6 +46,10 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	struct json j;
 	json_init(&j, c->out);
 	json_obj_begin(&j);
+	if (r->link_bad)
+		cli_json_failure(c, &j, STM32DFU_E_USB_IO);
+	else
+		json_kbool(&j, "ok", true);
 	json_kstr(&j, "path", s->tp->info.path);
 	cli_json_identity(&j, s->tp->info.serial, &s->id);
 	json_key(&j, "link");
@@ -133,6 +137,13 @@ int cli_cmd_doctor(struct cli_ctx *c)
 	struct ops_doctor_report r;
 	ops_doctor(s, &o, &r);
 	cli_progress_done(&prog);
+	if (r.link_bad) {
+		err_set(&c->err, STM32DFU_E_USB_IO, "doctor: the USB link is bad: %u of %u transfers failed", r.failures,
+		        r.transfers);
+		for (size_t i = 0; i < r.n_findings && !c->err.hint[0]; i++)
+			if (r.findings[i].advice[0])
+				err_hint(&c->err, "%s", r.findings[i].advice);
+	}
 	if (c->args.given[OPT_JSON])
 		doctor_json(c, s, &r);
 	else

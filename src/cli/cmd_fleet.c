@@ -128,6 +128,7 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 		if (r[i].rc) {
 			json_kstr(&j, "error", stm32dfu_errname(r[i].rc));
 			json_kstr(&j, "message", r[i].err.msg);
+			json_kstr(&j, "hint", r[i].err.hint);
 		}
 		json_kuint(&j, "image_bytes", r[i].image_bytes);
 		json_kuint(&j, "bytes_programmed", r[i].bytes);

@@ -339,10 +339,11 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 		json_kbool(&j, "written", grc == 0 && !dry && !nothing && werr == 0);
 		json_kbool(&j, "verified", wr.verified);
 		json_kbool(&j, "protection_active", wr.protection_active);
-		json_kbool(&j, "ok", grc == 0 && werr == 0);
 		if (grc || werr) {
-			json_kstr(&j, "error", stm32dfu_errname(grc ? grc : werr));
-			json_kstr(&j, "message", grc ? ge.msg : s->err.msg);
+			c->err = grc ? ge : s->err;
+			cli_json_failure(c, &j, grc ? grc : werr);
+		} else {
+			json_kbool(&j, "ok", true);
 		}
 		json_obj_end(&j);
 		json_end(&j);

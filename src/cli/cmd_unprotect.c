@@ -24,7 +24,12 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 		struct json j;
 		json_init(&j, c->out);
 		json_obj_begin(&j);
-		json_kbool(&j, "ok", err == 0);
+		if (err) {
+			c->err = s->err;
+			cli_json_failure(c, &j, err);
+		} else {
+			json_kbool(&j, "ok", true);
+		}
 		json_key(&j, "rdp_before");
 		if (r.rdp_before >= 0)
 			json_int(&j, r.rdp_before);
@@ -40,10 +45,6 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 		json_kuint(&j, "checked_bytes", r.checked_len);
 		json_kbool(&j, "option_bytes_default", r.ob_default);
 		json_kuint(&j, "reconnects", s->counters.reconnects);
-		if (err) {
-			json_kstr(&j, "error", stm32dfu_errname(err));
-			json_kstr(&j, "message", s->err.msg);
-		}
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (err == 0 && !c->args.given[OPT_QUIET]) {

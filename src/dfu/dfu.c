@@ -354,7 +354,8 @@ int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
 		if (tp_get_string(tp, ad->iInterface, a->name, sizeof a->name) < 0) {
 			d->err = tp->err;
 			r = err_prefix(&d->err, "alt %u name", a->alt);
-			*e = d->err;
+			if (e)
+				*e = d->err;
 			free(d);
 			return r;
 		}

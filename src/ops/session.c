@@ -57,23 +57,46 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 	int rc = tp_libusb_list(&m, &list, &n, e);
 	if (rc < 0)
 		return rc;
+	/* a device that cannot be asked is not proof that no device has the UID: say so */
+	struct err unasked;
+	err_clear(&unasked);
+	unsigned n_unasked = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct tp_match one = m;
 		one.path = list[i].info.path;
 		struct tp *tp = NULL;
-		if (tp_libusb_open(&one, &tp, NULL) < 0)
+		struct err oe;
+		err_clear(&oe);
+		if (tp_libusb_open(&one, &tp, &oe) < 0) {
+			n_unasked++;
+			unasked = oe;
+			err_prefix(&unasked, "%s", one.path);
 			continue;
+		}
 		struct dfu_dev *d = NULL;
-		bool match = false;
-		if (dfu_open(tp, &d, NULL) == 0 && dfu_session_start(d, NULL) == 0) {
+		bool match = false, asked = false;
+		if (dfu_open(tp, &d, &oe) == 0 && dfu_session_start(d, NULL) == 0) {
 			struct chip_evidence ev = {0};
 			for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
 				ev.alt_names[ev.n_alts++] = d->alts[a].name;
 			struct chip_identity ci;
 			chip_identify(&ev, &ci);
 			uint8_t uid[12];
-			if (ci.family && dfu_set_alt(d, 0) == 0 && dfuse_read(d, ci.family->uid_addr, uid, sizeof uid) == 0)
+			if (ci.family && dfu_set_alt(d, 0) == 0 && dfuse_read(d, ci.family->uid_addr, uid, sizeof uid) == 0) {
 				match = chip_selector_matches(sel, NULL, uid);
+				asked = true;
+			} else if (!ci.family) {
+				asked = true; /* not a chip we know: it has no UID to match */
+			} else {
+				oe = d->err;
+			}
+		} else if (d) {
+			oe = d->err;
+		}
+		if (!asked) {
+			n_unasked++;
+			unasked = oe;
+			err_prefix(&unasked, "%s", one.path);
 		}
 		dfu_free(d);
 		if (match) {
@@ -84,6 +107,13 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 		tp_close(tp);
 	}
 	free(list);
+	if (n_unasked) {
+		int code = unasked.code ? unasked.code : STM32DFU_E_USB_IO;
+		err_set(e, code, "no DFU device answered with the UID given with -S; %u of %zu could not be asked (%s)",
+		        n_unasked, n, unasked.msg);
+		err_hint(e, "'stm32dfu list' shows each device's UID and why one cannot be opened");
+		return code;
+	}
 	err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S");
 	err_hint(e, "'stm32dfu list' shows each device's UID");
 	return STM32DFU_E_NO_DEVICE;

@@ -261,7 +261,8 @@ static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
 	r = tp_read_identity(tp);
 	tp->info.dfu_interface = keep_iface;
 	if (r < 0) {
-		*e = tp->err;
+		if (e)
+			*e = tp->err;
 		lu_release(u);
 		return r;
 	}

@@ -171,7 +171,8 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
 	snprintf(tp->info.path, sizeof tp->info.path, "sim");
 	int r = tp_read_identity(tp);
 	if (r < 0) {
-		*e = tp->err;
+		if (e)
+			*e = tp->err;
 		sim_tp_close(tp);
 		return r;
 	}

@@ -8,7 +8,7 @@ tool=$1
 root=${STM32DFU_SOURCE_ROOT:?}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/json"
+mkdir "$work/json" "$work/stdout"
 sim="--sim=f746,timing=0,state=$work/chip.state"
 # sector 0 write-protected (nWRP bit 0 clear): writes there fail with PROTECTED
 wrp="--sim=f746,timing=0,state=$work/wrp.state,ob_default=FF AA 00 55 FF FF FF FF FE FF 00 00 FF FF FF FF 80 00 7F FF FF FF FF FF 40 00 BF FF FF FF FF FF"
@@ -21,6 +21,8 @@ r() {
 	"$tool" "$@" >"$work/out" 2>"$work/err"
 	rc=$?
 	echo "$rc $*" >>"$work/codes"
+	cp "$work/out" "$work/stdout/$n"
+	echo "$n $rc $*" >>"$work/runs"
 	[ "$key" = - ] || cp "$work/out" "$work/json/$n.$key.json"
 }
 head -c 200000 /dev/urandom >"$work/a.bin"
@@ -65,10 +67,20 @@ r "ob set" $sim ob set RDP=1 --i-understand-rdp1-needs-mass-erase --json
 r unprotect $sim unprotect --yes --json
 r doctor --sim=f746,timing=0 doctor --hse 25M --json
 r doctor --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
+# failures answer in JSON too (docs/json.md, "on failure"): usage, confirmation, device, leave
+r COMMAND $sim write --no-such-option --json              # 64, found before the command
+r COMMAND --json $sim erase --all                         # 11: needs --yes
+r COMMAND --json $sim leave 0xZZ                          # 64: bad address
+r COMMAND --json $sim frobnicate                          # 64: no such command
+r COMMAND --json -d 1234:5678 info                        # 69
+r COMMAND --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
+r COMMAND $sim write "$work/missing.bin" --json           # 66
+r COMMAND $sim read 0x30000000 16 -o "$work/x.bin" --json # 76
+r COMMAND --json $sim unprotect                           # 11
 
-python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" <<'PY'
+python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" "$work/runs" "$work/stdout" <<'PY'
 import json, os, re, sys
-codes_doc, json_doc, codes_file, json_dir = sys.argv[1:]
+codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir = sys.argv[1:]
 # codes that only a real OS produces, so the emulator cannot: say why, and keep the list short
 not_reachable = {
     70: "an internal error is a bug: no input is meant to produce it",
@@ -136,9 +148,40 @@ for section, names in fields.items():
     for f in names:
         if f not in produced[section]:
             errors.append(f"json.md: `{section} --json` field {f} was never produced")
+# every failing run with --json printed exactly one document with the failure fields
+def failure_fields(rec, where):
+    if rec.get("ok") is not False:
+        errors.append(f"{where}: failed but its document does not say \"ok\": false")
+    if not str(rec.get("error", "")).startswith("STM32DFU_E_"):
+        errors.append(f"{where}: no error symbol")
+    if not rec.get("message"):
+        errors.append(f"{where}: no message")
+    if "hint" not in rec:
+        errors.append(f"{where}: no hint field")
+failures_checked = 0
+for line in open(runs_file):
+    num, rc, cmd = line.rstrip("\n").split(" ", 2)
+    if rc == "0" or "--json" not in cmd.split():
+        continue
+    failures_checked += 1
+    text = open(os.path.join(stdout_dir, num)).read()
+    try:
+        doc = json.loads(text)  # raises on no document and on two documents
+    except ValueError as e:
+        errors.append(f"exit {rc} of `{cmd}`: stdout is not exactly one JSON document ({e}): {text[:200]!r}")
+        continue
+    if isinstance(doc, list):
+        for rec in doc:
+            if rec.get("ok") is False:
+                failure_fields(rec, f"`{cmd}` record {rec.get('path')}")
+    else:
+        failure_fields(doc, f"exit {rc} of `{cmd}`")
+if failures_checked < 10:
+    errors.append(f"only {failures_checked} failing --json runs checked")
 for e in errors:
     print("FAIL", e)
 total = sum(len(v) for v in fields.values())
+print(f"{failures_checked} failing --json runs each printed one failure document")
 print(f"{len(documented)} exit codes ({len(not_reachable)} not reachable without real hardware), {total} JSON fields in {len(fields)} commands checked")
 sys.exit(1 if errors else 0)
 PY
