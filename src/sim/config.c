@@ -25,6 +25,12 @@ static const char *const sim_known_keys[] = {
 	"disconnect_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
 };
 
+const char *const *sim_profile_known_keys(size_t *n)
+{
+	*n = sizeof sim_known_keys / sizeof sim_known_keys[0];
+	return sim_known_keys;
+}
+
 /* Used when a profile has no `alt` at all: the F4 (1 MiB die) strings, data/dfu-list/platformio-... */
 static const char *const sim_default_alts[] = {
 	"@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",

@@ -148,6 +148,8 @@ struct sim_device {
 };
 
 /* profile.c */
+/* Every key the profile parser accepts (docs/profiles.md; docs/rom-quirks.md is checked against it). */
+const char *const *sim_profile_known_keys(size_t *n);
 int sim_dev_configure(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen);
 bool sim_parse_u32(const char *s, uint32_t *out);
 bool sim_parse_double(const char *s, double *out);
