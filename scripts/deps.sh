@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [--fuzz]   (--fuzz adds clang and its libFuzzer runtime)
 set -eu
 pkgs="meson ninja-build gcc pkg-config libcmocka-dev libusb-1.0-0-dev umockdev libumockdev-dev
-libglib2.0-dev dfu-util usbutils binutils python3 man-db groff-base"
+libglib2.0-dev dfu-util usbutils binutils python3 python3-pytest man-db groff-base"
 [ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do

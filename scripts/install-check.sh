@@ -1,8 +1,9 @@
 #!/bin/sh
 # Checks what `meson install` puts in place (CI runs it after make check):
 # the programs, the library with its header and pkg-config file, the udev rule, the man page,
-# bash completion and the emulator's profiles; the man page renders, the rule parses, and a
-# program builds against the installed library through pkg-config.
+# bash completion, the emulator's profiles and the Python package; the man page renders, the rule
+# parses, the examples build against the installed library through pkg-config, and the installed
+# Python package imports and writes.
 # Usage: scripts/install-check.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
@@ -55,12 +56,27 @@ else
 	grep -q 'ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"' "$RULE" || fail "no rule for 0483:df11"
 fi
 
-# a program builds and runs against the installed library, found through pkg-config
-SRC=$(cd "$(dirname "$0")/.." && pwd)/examples/write_verify.c
+# every example builds and runs against the installed library, found through pkg-config
+EX=$(cd "$(dirname "$0")/.." && pwd)/examples
 PKG_CONFIG_PATH=$(dirname "$PC") PKG_CONFIG_SYSROOT_DIR=$DEST pkg-config --cflags --libs stm32dfu >"$DEST/flags" ||
 	fail "pkg-config does not know stm32dfu"
-# shellcheck disable=SC2046
-cc -o "$DEST/wv" "$SRC" $(cat "$DEST/flags") || fail "the example does not build against the installed library"
-STM32DFU_PROFILE_DIR=$R/share/stm32dfu/profiles LD_LIBRARY_PATH=$DEST$LIBDIR "$DEST/wv" "$SRC" f746,timing=0 >/dev/null 2>&1 ||
-	fail "the example built against the installed library does not run"
+for ex in write_verify list_identify read_memory; do
+	# shellcheck disable=SC2046
+	cc -Wall -Werror -o "$DEST/$ex" "$EX/$ex.c" $(cat "$DEST/flags") || fail "examples/$ex.c does not build against the installed library"
+done
+run() { STM32DFU_PROFILE_DIR=$R/share/stm32dfu/profiles LD_LIBRARY_PATH=$DEST$LIBDIR "$@"; }
+run "$DEST/write_verify" "$EX/write_verify.c" f746,timing=0 >/dev/null 2>&1 || fail "write_verify does not run"
+run "$DEST/list_identify" f746,timing=0 | grep -q 'STM32F74x' || fail "list_identify does not identify the F746"
+run "$DEST/read_memory" 0x08000000 64 "$DEST/r.hex" f746,timing=0 >/dev/null || fail "read_memory does not run"
+
+# the Python package imports from where meson installed it, and writes through the installed library
+PYDIR=$(find "$DEST" -type d -name stm32dfu -path '*-packages/*' | head -1)
+[ -n "$PYDIR" ] || fail "the Python package is not installed"
+grep -q "LIBDIR = \"$LIBDIR\"" "$PYDIR/_config.py" || fail "the installed package does not know the library's directory"
+run env PYTHONPATH="$(dirname "$PYDIR")" STM32DFU_LIBRARY="$DEST$LIBDIR/libstm32dfu.so.0" python3 -c '
+import stm32dfu
+with stm32dfu.open(sim="f746,timing=0") as chip:
+    r = chip.write(bytes(range(256)) * 8, address=0x08000000)
+    assert r["verified"] and chip.read(0x08000000, 4) == bytes([0, 1, 2, 3]), r
+' || fail "the installed Python package does not write"
 echo "install-check: ok ($(cd "$R" && find . -type f | wc -l) files under $PREFIX)"

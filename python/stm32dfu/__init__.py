@@ -1,0 +1,299 @@
+"""stm32dfu: program STM32 chips through the ST ROM bootloader over USB DFU, from Python.
+
+A thin ctypes binding over the installed libstm32dfu (no compiled extension)::
+
+    import stm32dfu
+    with stm32dfu.open(sim="f746,timing=0") as chip:
+        print(chip.info()["chip"])
+        chip.write("fw.hex", progress=lambda phase, done, total: None)
+        data = chip.read(0x08000000, 256)
+
+Errors raise subclasses of stm32dfu.Error carrying code, name, message and hint.
+"""
+import ctypes
+import os
+
+from . import _native
+from .errors import *  # noqa: F401,F403 (the exception classes are part of the package's API)
+from .errors import BY_CODE, Error
+
+__all__ = ["list", "open", "Chip", "Error", "version", "PHASES", "CONFIRM"] + [c.__name__ for c in BY_CODE.values()]
+
+_lib = _native.load()
+
+#: progress phases, in the order a write goes through them
+PHASES = ("read", "erase", "program", "verify")
+
+#: confirmations for risky option-byte changes (names accepted by Chip.set_option_bytes)
+CONFIRM = {"rdp2": 1 << 0, "rdp1": 1 << 1, "wrp_boot": 1 << 2, "no_bootloader": 1 << 3, "rdp0": 1 << 4}
+
+
+def version():
+    """The library's version, "MAJOR.MINOR.PATCH"."""
+    return _lib.stm32dfu_version().decode()
+
+
+def _s(b):
+    return b.decode("utf-8", "replace") if isinstance(b, (bytes, bytearray)) else b
+
+
+def _raise(code, session=None):
+    info = _lib.stm32dfu_last_error(session)
+    name = _s(_lib.stm32dfu_errname(code))
+    message = _s(info.message) or _s(_lib.stm32dfu_strerror(code))
+    cls = BY_CODE.get(code, Error)
+    raise cls(code, name, message, _s(info.hint) or "")
+
+
+def _match(vid=None, pid=None, serial=None, path=None, sim=None):
+    m = _native.Match()
+    m.vid, m.pid = vid or 0, pid or 0
+    m.serial = serial.encode() if serial else None
+    m.path = path.encode() if path else None
+    m.sim = sim.encode() if sim is not None else None
+    return m
+
+
+def _identity(i):
+    return {
+        "family": _s(i.family), "chip": _s(i.chip), "confidence": _s(i.confidence), "reason": _s(i.reason),
+        "uid": _s(i.uid_text) if i.has_uid else None, "uid_bytes": bytes(i.uid) if i.has_uid else None,
+        "flash_size": i.flash_size or None,
+        "bootloader_id": i.bootloader_id if i.has_bootloader_id else None,
+        "bootloader_version": _s(i.bootloader_version) or None,
+        "serial_reported": _s(i.usb_serial), "serial_computed": _s(i.serial_computed) or None,
+        "serial_verdict": _s(i.serial_verdict), "serial_explanation": _s(i.serial_explanation),
+        "rdp_level": i.rdp_level if i.rdp_level >= 0 else None, "read_protected": bool(i.read_protected),
+    }
+
+
+def _alt(a):
+    regions = []
+    for r in a.regions[:a.n_regions]:
+        regions.append({"start": r.start, "length": r.length,
+                        "sectors": [{"count": g.count, "size": g.size,
+                                     "readable": bool(g.access & 1), "erasable": bool(g.access & 2),
+                                     "writable": bool(g.access & 4)} for g in r.groups[:r.n_groups]]})
+    return {"alt": a.alt, "name": _s(a.name), "string": _s(a.raw), "regions": regions if a.has_layout else None}
+
+
+def _device(d):
+    return {
+        "vid": d.vid, "pid": d.pid, "bcd_device": d.bcd_device, "path": _s(d.path),
+        "manufacturer": _s(d.manufacturer), "product": _s(d.product), "serial": _s(d.serial),
+        "opened": bool(d.opened), "error": _s(d.error) or None, "dfu_version": d.dfu_version,
+        "transfer_size": d.transfer_size, "alts": [_alt(a) for a in d.alts[:d.n_alts]],
+        "identity": _identity(d.identity) if d.has_identity else None, "serial_shared": bool(d.serial_shared),
+    }
+
+
+def list(vid=None, pid=None, serial=None, path=None, sim=None):  # noqa: A001 (the tool's own verb)
+    """Every DFU device that matches, as dicts (USB strings, alt settings with their memory maps, identity)."""
+    m = _match(vid, pid, serial, path, sim)
+    out = ctypes.POINTER(_native.Device)()
+    n = ctypes.c_size_t()
+    rc = _lib.stm32dfu_list(ctypes.byref(m), ctypes.byref(out), ctypes.byref(n))
+    if rc:
+        _raise(rc)
+    try:
+        return [_device(out[i]) for i in range(n.value)]
+    finally:
+        _lib.stm32dfu_list_free(out)
+
+
+def open(serial=None, path=None, vid=None, pid=None, sim=None):  # noqa: A001
+    """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator."""
+    m = _match(vid, pid, serial, path, sim)
+    s = _native.SESSION()
+    rc = _lib.stm32dfu_open(ctypes.byref(m), ctypes.byref(s))
+    if rc:
+        _raise(rc)
+    return Chip(s)
+
+
+def _image_args(data, address):
+    """(path, None) for a file, (None, bytes) for data in memory."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        if address is None:
+            raise UsageError(-1, "STM32DFU_E_USAGE", "data in memory needs address=", "")  # noqa: F405
+        return None, bytes(data)
+    return os.fspath(data), None
+
+
+class Chip:
+    """One open device. Use it from one thread at a time; close it (or use `with`)."""
+
+    def __init__(self, session):
+        self._s = session
+        self._progress = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._s:
+            _lib.stm32dfu_close(self._s)
+            self._s = None
+
+    def _check(self, rc):
+        if rc:
+            _raise(rc, self._s)
+
+    def _session(self):
+        if not self._s:
+            raise UsageError(-1, "STM32DFU_E_USAGE", "the chip is closed", "")  # noqa: F405
+        return self._s
+
+    def info(self):
+        """Chip, flash size, UID, serial verdict, RDP level, bootloader version."""
+        i = _native.Identity()
+        self._check(_lib.stm32dfu_info(self._session(), ctypes.byref(i)))
+        return _identity(i)
+
+    def device(self):
+        """The USB record: strings, alt settings and their memory maps."""
+        d = _native.Device()
+        self._check(_lib.stm32dfu_device_info(self._session(), ctypes.byref(d)))
+        return _device(d)
+
+    @property
+    def uid(self):
+        return _s(_lib.stm32dfu_uid(self._session())) or None
+
+    def read(self, address, length):
+        """Reads length bytes at address from whichever memory serves it."""
+        buf = ctypes.create_string_buffer(length or 1)
+        self._check(_lib.stm32dfu_read(self._session(), address, buf, length))
+        return buf.raw[:length]
+
+    def read_file(self, address, length, path):
+        """Reads into a file whose format follows its name (.bin, .hex, .srec)."""
+        self._check(_lib.stm32dfu_read_file(self._session(), address, length, os.fspath(path).encode()))
+
+    def _set_progress(self, progress):
+        if progress is None:
+            self._progress = None
+            _lib.stm32dfu_set_progress(self._session(), _native.PROGRESS_FN(), None)
+            return
+
+        def trampoline(_user, phase, done, total):
+            try:
+                progress(PHASES[phase] if 0 <= phase < len(PHASES) else phase, done, total)
+            except Exception:  # noqa: BLE001 (an exception cannot cross the C frame)
+                pass
+
+        self._progress = _native.PROGRESS_FN(trampoline)  # kept alive while the library may call it
+        _lib.stm32dfu_set_progress(self._session(), self._progress, None)
+
+    @staticmethod
+    def _options(address, verify=True, full=False, leave=False, force=False):
+        o = _native.WriteOptions()
+        o.no_verify, o.full, o.leave, o.force = int(not verify), int(full), int(leave), int(force)
+        if address is not None:
+            o.has_address, o.address = 1, address
+        return o
+
+    def write(self, data, address=None, progress=None, verify=True, full=False, leave=False, force=False):
+        """Writes a file (path) or bytes (then address= is required). progress(phase, done, total)."""
+        path, blob = _image_args(data, address)
+        o = self._options(address, verify, full, leave, force)
+        r = _native.WriteResult()
+        self._set_progress(progress)
+        try:
+            if path is not None:
+                rc = _lib.stm32dfu_write_file(self._session(), path.encode(), ctypes.byref(o), ctypes.byref(r))
+            else:
+                rc = _lib.stm32dfu_write_mem(self._session(), address, blob, len(blob), ctypes.byref(o),
+                                             ctypes.byref(r))
+        finally:
+            self._set_progress(None)
+        self._check(rc)
+        return {"image_bytes": r.image_bytes, "bytes_programmed": r.bytes_programmed,
+                "sectors_erased": r.sectors_erased, "sectors_skipped": r.sectors_skipped,
+                "verified": bool(r.verified), "retries": r.retries, "seconds": r.seconds}
+
+    def verify(self, data, address=None, force=False):
+        """Raises VerifyError unless the chip holds the file's (or the bytes') contents."""
+        path, blob = _image_args(data, address)
+        if path is not None:
+            o = self._options(address, force=force)
+            self._check(_lib.stm32dfu_verify_file(self._session(), path.encode(), ctypes.byref(o)))
+        else:
+            self._check(_lib.stm32dfu_verify_mem(self._session(), address, blob, len(blob)))
+
+    def erase(self, sectors=None, address=None, length=None, all=False, confirm=False):  # noqa: A002
+        """Erases sectors (numbers), or every sector in [address, address+length), or all (confirm=True).
+        Returns the number of sectors erased when a range is given."""
+        chosen = sum(x is not None and x is not False for x in (sectors, address, all or None))
+        if chosen != 1:
+            raise UsageError(-1, "STM32DFU_E_USAGE", "erase needs exactly one of sectors=, address=/length= or all=True",
+                             "")  # noqa: F405
+        if all:
+            self._check(_lib.stm32dfu_erase_all(self._session(), int(bool(confirm))))
+            return None
+        if sectors is not None:
+            arr = (ctypes.c_uint * len(sectors))(*sectors)
+            self._check(_lib.stm32dfu_erase_sectors(self._session(), arr, len(sectors)))
+            return len(sectors)
+        n = ctypes.c_uint()
+        self._check(_lib.stm32dfu_erase_range(self._session(), address, length or 1, ctypes.byref(n)))
+        return n.value
+
+    @staticmethod
+    def _ob_dict(ob):
+        return {_s(f.name): f.value for f in ob.fields[:ob.n_fields] if f.present}
+
+    def option_bytes(self, detail=False):
+        """{FIELD: raw value}; with detail=True, a dict with the layout, raw bytes and each field's meaning."""
+        ob = _native.OptionBytes()
+        self._check(_lib.stm32dfu_ob_read(self._session(), ctypes.byref(ob)))
+        if not detail:
+            return self._ob_dict(ob)
+        return {"layout": _s(ob.layout), "address": ob.address, "raw": bytes(ob.raw[:ob.len]),
+                "rdp_level": ob.rdp_level if ob.rdp_level >= 0 else None,
+                "complement_errors": ob.complement_errors,
+                "fields": [{"name": _s(f.name), "value": f.value, "default": bool(f.is_default),
+                            "meaning": _s(f.meaning), "description": _s(f.description),
+                            "danger": ("safe", "caution", "danger")[f.dangerous] if 0 <= f.dangerous < 3 else f.dangerous}
+                           for f in ob.fields[:ob.n_fields] if f.present]}
+
+    def set_option_bytes(self, confirm=(), **fields):
+        """Sets fields to raw values (BOR_LEV=0x1). Risky changes need their name in confirm
+        (see stm32dfu.CONFIRM). Returns the option bytes as read back."""
+        if not fields:
+            raise UsageError(-1, "STM32DFU_E_USAGE", "no FIELD=VALUE given", "")  # noqa: F405
+        flags = 0
+        for c in ([confirm] if isinstance(confirm, str) else confirm):
+            if c not in CONFIRM:
+                raise UsageError(-1, "STM32DFU_E_USAGE", f"unknown confirmation {c!r}",
+                                 "one of " + ", ".join(CONFIRM))  # noqa: F405
+            flags |= CONFIRM[c]
+        assigns = [f"{k}={v:#x}" if isinstance(v, int) else f"{k}={v}" for k, v in fields.items()]
+        arr = (ctypes.c_char_p * len(assigns))(*[a.encode() for a in assigns])
+        ob = _native.OptionBytes()
+        self._check(_lib.stm32dfu_ob_set(self._session(), arr, len(assigns), flags, ctypes.byref(ob)))
+        return self._ob_dict(ob)
+
+    def leave(self, address=None):
+        """Leaves DFU and starts the application (at address, else the start of flash)."""
+        self._check(_lib.stm32dfu_leave(self._session(), int(address is not None), address or 0))
+
+    def doctor(self, count=200, hse=None):
+        """Link test and chip checks: numbers and findings in plain words."""
+        r = _native.DoctorReport()
+        self._check(_lib.stm32dfu_doctor(self._session(), count, float(hse or 0), ctypes.byref(r)))
+        sev = ("ok", "note", "warning", "bad")
+        return {
+            "transfers": r.transfers, "failures": r.failures, "link_bad": bool(r.link_bad),
+            "link": [{"size": x.size, "attempts": x.attempts, "failures": x.failures, "corrupt": x.corrupt,
+                      "latency_us": {"min": x.lat_min_us, "median": x.lat_median_us, "max": x.lat_max_us}}
+                     for x in r.link],
+            "hse_hz": r.hse_hz or None,
+            "hsi_safe_band_pct": (r.safe_lo_pct, r.safe_hi_pct) if r.hse_hz else None,
+            "worst": sev[r.worst] if 0 <= r.worst < 4 else r.worst,
+            "findings": [{"severity": sev[f.severity] if 0 <= f.severity < 4 else f.severity, "id": _s(f.id),
+                          "text": _s(f.text), "advice": _s(f.advice)} for f in r.findings[:r.n_findings]],
+        }

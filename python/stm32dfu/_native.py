@@ -1,0 +1,158 @@
+"""ctypes mirror of include/stm32dfu/stm32dfu.h: the structures and function signatures.
+
+Kept in one place so that a change to the C header has one Python counterpart to update; the
+tests compare the sizes below with the library's own view through a round trip of each call.
+"""
+import ctypes
+import ctypes.util
+import os
+
+from . import _config
+
+c_u8, c_u16, c_u32, c_u64 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
+c_int, c_uint, c_size, c_double, c_char = ctypes.c_int, ctypes.c_uint, ctypes.c_size_t, ctypes.c_double, ctypes.c_char
+
+MAX_ALTS, MAX_REGIONS, MAX_GROUPS = 16, 4, 8
+OB_MAX_FIELDS, OB_MAX_BYTES = 48, 512
+DOCTOR_SIZES, DOCTOR_MAX_FINDINGS = 3, 8
+
+
+class Match(ctypes.Structure):
+    _fields_ = [("vid", c_u16), ("pid", c_u16), ("serial", ctypes.c_char_p), ("path", ctypes.c_char_p),
+                ("sim", ctypes.c_char_p)]
+
+
+class ErrorInfo(ctypes.Structure):
+    _fields_ = [("code", c_int), ("message", ctypes.c_char_p), ("hint", ctypes.c_char_p)]
+
+
+class WriteOptions(ctypes.Structure):
+    _fields_ = [("no_verify", c_int), ("full", c_int), ("leave", c_int), ("force", c_int),
+                ("has_address", c_int), ("address", c_u32)]
+
+
+class WriteResult(ctypes.Structure):
+    _fields_ = [("image_bytes", c_u64), ("bytes_programmed", c_u64), ("sectors_erased", c_uint),
+                ("sectors_skipped", c_uint), ("verified", c_int), ("retries", c_uint), ("seconds", c_double)]
+
+
+class SectorGroup(ctypes.Structure):
+    _fields_ = [("count", c_u32), ("size", c_u32), ("access", c_uint)]
+
+
+class Region(ctypes.Structure):
+    _fields_ = [("start", c_u32), ("length", c_u64), ("n_groups", c_uint), ("groups", SectorGroup * MAX_GROUPS)]
+
+
+class Alt(ctypes.Structure):
+    _fields_ = [("alt", c_uint), ("name", c_char * 128), ("raw", c_char * 256), ("has_layout", c_int),
+                ("n_regions", c_uint), ("n_regions_total", c_uint), ("regions", Region * MAX_REGIONS)]
+
+
+class Identity(ctypes.Structure):
+    _fields_ = [("family", c_char * 16), ("chip", c_char * 64), ("confidence", c_char * 16),
+                ("reason", c_char * 256), ("has_uid", c_int), ("uid", c_u8 * 12), ("uid_text", c_char * 32),
+                ("flash_size", c_u32), ("has_bootloader_id", c_int), ("bootloader_id", c_u8),
+                ("bootloader_version", c_char * 8), ("usb_serial", c_char * 128), ("serial_verdict", c_char * 24),
+                ("serial_explanation", c_char * 256), ("serial_computed", c_char * 16), ("rdp_level", c_int),
+                ("read_protected", c_int)]
+
+
+class Device(ctypes.Structure):
+    _fields_ = [("vid", c_u16), ("pid", c_u16), ("bcd_device", c_u16), ("path", c_char * 32),
+                ("manufacturer", c_char * 128), ("product", c_char * 128), ("serial", c_char * 128),
+                ("opened", c_int), ("error", c_char * 256), ("dfu_version", c_u16), ("transfer_size", c_u16),
+                ("n_alts", c_uint), ("n_alts_total", c_uint), ("alts", Alt * MAX_ALTS), ("has_identity", c_int),
+                ("identity", Identity), ("serial_shared", c_int)]
+
+
+class ObField(ctypes.Structure):
+    _fields_ = [("name", c_char * 24), ("value", c_u32), ("is_default", c_int), ("present", c_int),
+                ("dangerous", c_int), ("meaning", c_char * 96), ("description", c_char * 96)]
+
+
+class OptionBytes(ctypes.Structure):
+    _fields_ = [("layout", c_char * 16), ("address", c_u32), ("len", c_size), ("raw", c_u8 * OB_MAX_BYTES),
+                ("complement_errors", c_uint), ("rdp_level", c_int), ("n_fields", c_size),
+                ("fields", ObField * OB_MAX_FIELDS)]
+
+
+class LinkSize(ctypes.Structure):
+    _fields_ = [("size", c_u16), ("attempts", c_uint), ("failures", c_uint), ("corrupt", c_uint),
+                ("lat_min_us", c_u64), ("lat_median_us", c_u64), ("lat_max_us", c_u64)]
+
+
+class Finding(ctypes.Structure):
+    _fields_ = [("severity", c_int), ("id", c_char * 24), ("text", c_char * 512), ("advice", c_char * 512)]
+
+
+class DoctorReport(ctypes.Structure):
+    _fields_ = [("link", LinkSize * DOCTOR_SIZES), ("transfers", c_uint), ("failures", c_uint), ("link_bad", c_int),
+                ("hse_hz", c_double), ("safe_lo_pct", c_double), ("safe_hi_pct", c_double),
+                ("misdetect_usb_error_pct", c_double), ("worst", c_int), ("n_findings", c_size),
+                ("findings", Finding * DOCTOR_MAX_FINDINGS)]
+
+
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
+SESSION = ctypes.c_void_p
+P = ctypes.POINTER
+
+_SIGNATURES = {
+    "stm32dfu_version": (ctypes.c_char_p, []),
+    "stm32dfu_strerror": (ctypes.c_char_p, [c_int]),
+    "stm32dfu_errname": (ctypes.c_char_p, [c_int]),
+    "stm32dfu_open": (c_int, [P(Match), P(SESSION)]),
+    "stm32dfu_close": (None, [SESSION]),
+    "stm32dfu_last_error": (ErrorInfo, [SESSION]),
+    "stm32dfu_uid": (ctypes.c_char_p, [SESSION]),
+    "stm32dfu_set_progress": (None, [SESSION, PROGRESS_FN, ctypes.c_void_p]),
+    "stm32dfu_write_file": (c_int, [SESSION, ctypes.c_char_p, P(WriteOptions), P(WriteResult)]),
+    "stm32dfu_verify_file": (c_int, [SESSION, ctypes.c_char_p, P(WriteOptions)]),
+    "stm32dfu_list": (c_int, [P(Match), P(P(Device)), P(c_size)]),
+    "stm32dfu_list_free": (None, [P(Device)]),
+    "stm32dfu_info": (c_int, [SESSION, P(Identity)]),
+    "stm32dfu_device_info": (c_int, [SESSION, P(Device)]),
+    "stm32dfu_read": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),
+    "stm32dfu_read_file": (c_int, [SESSION, c_u32, c_size, ctypes.c_char_p]),
+    "stm32dfu_erase_sectors": (c_int, [SESSION, P(c_uint), c_size]),
+    "stm32dfu_erase_range": (c_int, [SESSION, c_u32, c_u32, P(c_uint)]),
+    "stm32dfu_erase_all": (c_int, [SESSION, c_int]),
+    "stm32dfu_write_mem": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size, P(WriteOptions), P(WriteResult)]),
+    "stm32dfu_verify_mem": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),
+    "stm32dfu_ob_read": (c_int, [SESSION, P(OptionBytes)]),
+    "stm32dfu_ob_set": (c_int, [SESSION, P(ctypes.c_char_p), c_size, c_uint, P(OptionBytes)]),
+    "stm32dfu_leave": (c_int, [SESSION, c_int, c_u32]),
+    "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),
+}
+
+
+def _candidates():
+    env = os.environ.get("STM32DFU_LIBRARY")
+    if env:
+        yield env
+        return
+    if _config.LIBDIR:
+        yield os.path.join(_config.LIBDIR, "libstm32dfu.so." + _config.SOVERSION)
+    found = ctypes.util.find_library("stm32dfu")
+    if found:
+        yield found
+    yield "libstm32dfu.so." + _config.SOVERSION
+
+
+def load():
+    """Loads libstm32dfu: $STM32DFU_LIBRARY, else where meson installed it, else the linker's search."""
+    errors = []
+    for name in _candidates():
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError as e:
+            errors.append(f"{name}: {e}")
+    else:
+        raise OSError("libstm32dfu not found (" + "; ".join(errors) +
+                      "); install it (meson install) or set STM32DFU_LIBRARY to its path")
+    for fn, (restype, argtypes) in _SIGNATURES.items():
+        f = getattr(lib, fn)
+        f.restype = restype
+        f.argtypes = argtypes
+    return lib

@@ -1,0 +1,159 @@
+"""The Python package against the emulator (sim=...): every method, each error class, progress.
+
+Facts checked come from the F746 profile and protocol.md (layout 04*032Kg,01*128Kg,03*256Kg;
+option bytes at 0x1FFF0000, 32 bytes, factory RDP 0xAA and BOR_LEV 3)."""
+import os
+
+import pytest
+
+import stm32dfu
+
+SIM = "f746,timing=0"
+
+
+@pytest.fixture
+def chip():
+    with stm32dfu.open(sim=SIM) as c:
+        yield c
+
+
+def pattern(n, seed=0):
+    return bytes((i * 7 + seed + (i >> 8)) & 0xFF for i in range(n))
+
+
+def test_version_is_semantic():
+    parts = stm32dfu.version().split(".")
+    assert len(parts) == 3 and all(p.isdigit() for p in parts)
+
+
+def test_list_shows_the_emulated_f746():
+    devs = stm32dfu.list(sim=SIM)
+    assert len(devs) == 1
+    d = devs[0]
+    assert (d["vid"], d["pid"]) == (0x0483, 0xDF11)
+    assert d["dfu_version"] == 0x011A and d["transfer_size"] == 2048
+    flash = d["alts"][0]
+    assert flash["name"] == "Internal Flash"
+    region = flash["regions"][0]
+    assert region["start"] == 0x08000000 and region["length"] == 1 << 20
+    assert [(s["count"], s["size"]) for s in region["sectors"]] == [(4, 32768), (1, 131072), (3, 262144)]
+    assert d["identity"]["family"] == "F74x"
+
+
+def test_info(chip):
+    info = chip.info()
+    assert info["family"] == "F74x"
+    assert info["flash_size"] == 1 << 20
+    assert info["rdp_level"] == 0
+    assert len(info["uid_bytes"]) == 12
+    assert info["uid"] == chip.uid
+    assert chip.device()["serial"] == info["serial_reported"]
+
+
+def test_write_bytes_read_verify_with_progress(chip):
+    data = pattern(5000, 1)
+    seen = []
+    r = chip.write(data, address=0x08008000, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert r["verified"] and r["image_bytes"] == 5000 and r["sectors_erased"] == 1
+    assert chip.read(0x08008000, 5000) == data
+    chip.verify(data, address=0x08008000)
+    phases = {p for p, _, _ in seen}
+    assert {"erase", "program", "verify"} <= phases
+    done_program = [d for p, d, t in seen if p == "program"]
+    assert done_program == sorted(done_program) and done_program[-1] > 0
+    with pytest.raises(stm32dfu.VerifyError) as e:
+        chip.verify(pattern(5000, 2), address=0x08008000)
+    assert e.value.code == -15 and e.value.name == "STM32DFU_E_VERIFY"
+
+
+def test_write_file_and_read_file(chip, tmp_path):
+    fw = tmp_path / "fw.bin"
+    fw.write_bytes(pattern(3000, 9))
+    r = chip.write(fw, address=0x08000000)
+    assert r["verified"]
+    out = tmp_path / "back.srec"
+    chip.read_file(0x08000000, 3000, out)
+    assert out.read_text().startswith("S0")
+    chip.verify(out)
+
+
+def test_erase_forms(chip):
+    chip.write(pattern(256), address=0x08000000)
+    chip.write(pattern(256), address=0x08010000)
+    assert chip.erase(sectors=[0]) == 1
+    assert chip.read(0x08000000, 256) == b"\xff" * 256
+    assert chip.read(0x08010000, 256) == pattern(256)
+    assert chip.erase(address=0x08010000, length=16) == 1
+    assert chip.read(0x08010000, 256) == b"\xff" * 256
+    chip.write(pattern(64), address=0x08040000)
+    with pytest.raises(stm32dfu.NeedsConfirmationError):
+        chip.erase(all=True)
+    assert chip.read(0x08040000, 64) == pattern(64)
+    chip.erase(all=True, confirm=True)
+    assert chip.read(0x08040000, 64) == b"\xff" * 64
+    with pytest.raises(stm32dfu.UsageError):
+        chip.erase()
+
+
+def test_option_bytes(chip):
+    ob = chip.option_bytes()
+    assert ob["RDP"] == 0xAA and ob["BOR_LEV"] == 3 and ob["BOOT_ADD1"] == 0x0040
+    detail = chip.option_bytes(detail=True)
+    assert detail["layout"] == "F74x" and detail["address"] == 0x1FFF0000 and len(detail["raw"]) == 32
+    assert detail["rdp_level"] == 0 and detail["complement_errors"] == 0
+    after = chip.set_option_bytes(BOR_LEV=1)
+    assert after["BOR_LEV"] == 1
+    assert chip.option_bytes()["BOR_LEV"] == 1
+    with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
+        chip.set_option_bytes(RDP=0xCC)
+    assert "level 2" in e.value.message
+    assert chip.option_bytes()["RDP"] == 0xAA
+    with pytest.raises(stm32dfu.UsageError):
+        chip.set_option_bytes(NO_SUCH_FIELD=1)
+    with pytest.raises(stm32dfu.UsageError):
+        chip.set_option_bytes(confirm=["not-a-risk"], BOR_LEV=2)
+
+
+def test_doctor(chip):
+    d = chip.doctor(count=30, hse=25e6)
+    assert d["transfers"] >= 30 and d["failures"] == 0 and not d["link_bad"]
+    lo, hi = d["hsi_safe_band_pct"]
+    assert -2.0 < lo < -1.5 and 1.5 < hi < 2.0  # protocol.md 4.3, 25 MHz row
+    assert d["findings"]
+
+
+def test_leave_after_a_runnable_vector_table(chip):
+    chip.write(bytes([0x00, 0x00, 0x05, 0x20, 0x01, 0x01, 0x00, 0x08]), address=0x08000000)
+    chip.leave(0x08000000)
+
+
+def test_errors_carry_code_message_and_hint():
+    with pytest.raises(stm32dfu.NoDeviceError) as e:
+        stm32dfu.open(sim=SIM, serial="NO-SUCH-SERIAL")
+    assert e.value.code == -2 and e.value.message
+    assert isinstance(e.value, stm32dfu.Error)
+    with pytest.raises(stm32dfu.UsageError):
+        with stm32dfu.open(sim=SIM) as c:
+            c.write(b"\x00" * 4)  # bytes need address=
+    with pytest.raises(stm32dfu.FileError):
+        with stm32dfu.open(sim=SIM) as c:
+            c.write("/nonexistent/fw.hex")
+
+
+def test_every_error_class_maps_its_code():
+    from stm32dfu.errors import BY_CODE
+    assert sorted(BY_CODE) == list(range(-19, 0))
+    for code, cls in BY_CODE.items():
+        assert issubclass(cls, stm32dfu.Error)
+        assert cls.__name__ in stm32dfu.__all__
+
+
+def test_closed_chip_refuses():
+    c = stm32dfu.open(sim=SIM)
+    c.close()
+    with pytest.raises(stm32dfu.UsageError):
+        c.info()
+
+
+def test_library_found_through_environment():
+    assert os.environ.get("STM32DFU_LIBRARY") or stm32dfu.version()
