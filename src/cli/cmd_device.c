@@ -1,4 +1,4 @@
-/* list, info, read, write, verify, erase, leave */
+/* info, read, write, verify, erase, leave */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,71 +22,6 @@ static bool quiet(const struct cli_ctx *c)
 static double seconds(uint64_t us)
 {
 	return (double)us / 1e6;
-}
-
-int cli_cmd_list(struct cli_ctx *c)
-{
-	if (c->args.npos)
-		return cli_usage_error(c, "list takes no arguments");
-	struct ops_open_opts o;
-	cli_open_opts(c, &o);
-	struct ops_listed *l = NULL;
-	size_t n = 0;
-	int rc = ops_list(&o, &l, &n, &c->err);
-	if (rc < 0)
-		return cli_fail(c, rc);
-	if (json_mode(c)) {
-		struct json j;
-		json_init(&j, c->out);
-		json_arr_begin(&j);
-		for (size_t i = 0; i < n; i++) {
-			json_obj_begin(&j);
-			json_kuint(&j, "vid", l[i].info.vid);
-			json_kuint(&j, "pid", l[i].info.pid);
-			json_kstr(&j, "serial", l[i].info.serial);
-			json_kstr(&j, "path", l[i].info.path);
-			json_kuint(&j, "devnum", l[i].info.devnum);
-			json_kuint(&j, "bcd_device", l[i].info.bcd_device);
-			json_kbool(&j, "opened", l[i].opened);
-			json_key(&j, "error"); /* always present, so scripts need not test for the key */
-			if (l[i].opened)
-				json_null(&j);
-			else
-				json_str(&j, l[i].error);
-			json_kuint(&j, "dfu_version", l[i].dfu_version);
-			json_kuint(&j, "transfer_size", l[i].transfer_size);
-			json_kbool(&j, "serial_shared", l[i].serial_shared);
-			cli_json_alts(&j, l[i].alts, l[i].n_alts);
-			cli_json_identity(&j, l[i].info.serial, &l[i].id);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
-		json_end(&j);
-	} else {
-		if (n == 0)
-			fprintf(c->out, "no DFU device found\n");
-		for (size_t i = 0; i < n; i++) {
-			const struct ops_listed *d = &l[i];
-			fprintf(c->out, "%s[%04x:%04x] %s  path %s  %s  DFU %x.%02x%s  transfer size %u\n", i ? "\n" : "",
-			        d->info.vid, d->info.pid, d->info.product, d->info.path, d->info.serial,
-			        d->dfu_version >> 8, d->dfu_version & 0xFF, d->dfu_version == 0x011A ? " (DfuSe)" : "",
-			        d->transfer_size);
-			if (!d->opened) {
-				fprintf(c->out, "  cannot open: %s\n", d->error);
-				continue;
-			}
-			cli_print_identity_text(c->out, d->info.serial, &d->id);
-			cli_print_alts_text(c->out, d->alts, d->n_alts);
-		}
-		for (size_t i = 0; i < n; i++)
-			if (l[i].serial_shared)
-				fprintf(c->errf,
-				        "stm32dfu: warning: %s reports serial %s like another attached device; tell them apart "
-				        "with -p %s or -S <UID>\n",
-				        l[i].info.path, l[i].info.serial, l[i].info.path);
-	}
-	free(l);
-	return EXIT_OK;
 }
 
 int cli_cmd_info(struct cli_ctx *c)

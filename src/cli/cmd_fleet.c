@@ -137,6 +137,7 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 		json_kuint(&j, "retries", r[i].retries);
 		if (r[i].log_path[0])
 			json_kstr(&j, "log", r[i].log_path);
+		json_kbool(&j, "uid_shared", r[i].uid_shared);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -198,6 +199,15 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 		print_json(c, r, n);
 	else if (!a->given[OPT_QUIET])
 		print_table(c, r, n);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].uid_shared) {
+			char u[40];
+			uid_text(&r[i], u, sizeof u);
+			fprintf(c->errf,
+			        "stm32dfu: warning: %s has UID %s like another device of this run: a genuine UID is unique, "
+			        "so one of them is a clone or reports a faked UID\n",
+			        r[i].path, u);
+		}
 	/* the exit code of the first failed device; each failure named on stderr */
 	int code = EXIT_OK;
 	size_t failed = 0;

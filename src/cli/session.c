@@ -9,7 +9,10 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 {
 	ops_open_opts_init(o);
 	const struct cli_args *a = &c->args;
-	if (a->any_device_id) {
+	/* list shows every DFU device (class FE subclass 01), as dfu-util -l does; the other commands
+	 * default to the ST ROM's 0483:df11 so that a DFU keyboard or radio is never picked by accident */
+	bool list_all = a->command && strcmp(a->command, "list") == 0 && !a->given[OPT_DEVICE];
+	if (a->any_device_id || list_all) {
 		o->match.have_vid = o->match.have_pid = false;
 	} else {
 		o->match.vid = a->vid;

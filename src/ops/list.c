@@ -12,8 +12,28 @@ static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 	l->transfer_size = s->dfu->transfer_size;
 	l->n_alts = s->dfu->n_alts;
 	memcpy(l->alts, s->dfu->alts, sizeof l->alts);
+	l->found = s->initial;
 	ops_identify(s);
 	l->id = s->id;
+	l->identity_tried = s->id.chip.family != NULL;
+}
+
+static int listed_cmp(const void *a, const void *b)
+{
+	return tp_path_cmp(((const struct ops_listed *)a)->info.path, ((const struct ops_listed *)b)->info.path);
+}
+
+static void mark_shared(struct ops_listed *l, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = 0; j < k; j++) {
+			if (i == j)
+				continue;
+			if (l[i].info.serial[0] && strcmp(l[i].info.serial, l[j].info.serial) == 0)
+				l[i].serial_shared = true;
+			if (l[i].id.has_uid && l[j].id.has_uid && memcmp(l[i].id.uid, l[j].id.uid, sizeof l[i].id.uid) == 0)
+				l[i].uid_shared = true;
+		}
 }
 
 int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, struct err *e)
@@ -26,6 +46,12 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 		struct ops_session *s;
 		int rc = ops_open(o, &s, e);
+		if (rc == STM32DFU_E_NO_DEVICE) {
+			/* -d, -p or -S name another device: the emulator is not listed, as USB would not list it */
+			free(l);
+			err_clear(e);
+			return 0;
+		}
 		if (rc < 0) {
 			free(l);
 			return rc;
@@ -72,10 +98,8 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 		k++;
 	}
 	free(found);
-	for (size_t i = 0; i < k; i++)
-		for (size_t j = 0; j < k; j++)
-			if (i != j && l[i].info.serial[0] && strcmp(l[i].info.serial, l[j].info.serial) == 0)
-				l[i].serial_shared = true;
+	qsort(l, k, sizeof *l, listed_cmp);
+	mark_shared(l, k);
 	*out = l;
 	*n = k;
 	return 0;

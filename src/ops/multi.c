@@ -110,6 +110,11 @@ static void open_log(struct worker *w)
 		         get_le32(w->r->uid + 4), get_le32(w->r->uid + 8));
 	else
 		snprintf(name, sizeof name, "path-%s", w->r->path);
+	if (w->r->has_uid && w->r->uid_shared) {
+		/* two chips with one UID (a clone, a faked UID): one log each, never interleaved */
+		size_t used = strlen(name);
+		snprintf(name + used, sizeof name - used, "-path-%s", w->r->path);
+	}
 	for (char *p = name; *p; p++)
 		if (*p == '/' || *p == ' ')
 			*p = '_';
@@ -168,12 +173,28 @@ static void *identify_main(void *arg)
 	if (!sel) {
 		ops_close(w->s);
 		w->s = NULL;
-		return NULL;
 	}
-	open_log(w);
-	log_line(w->log, "device path %s serial %s chip %s", w->r->path, w->r->serial[0] ? w->r->serial : "(none)",
-	         w->s->id.chip.family ? w->s->id.chip.family->name : "unknown");
+	/* the log is opened once every device's UID is known (open_logs) */
 	return NULL;
+}
+
+/* After identification, in one thread: devices that share a UID get a log each (named by UID and path). */
+static void open_logs(struct worker *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (i != j && w[i].s && w[j].s && w[i].r->has_uid && w[j].r->has_uid &&
+			    memcmp(w[i].r->uid, w[j].r->uid, sizeof w[i].r->uid) == 0)
+				w[i].r->uid_shared = true;
+	for (size_t i = 0; i < n; i++) {
+		if (!w[i].s)
+			continue;
+		open_log(&w[i]);
+		log_line(w[i].log, "device path %s serial %s chip %s%s", w[i].r->path,
+		         w[i].r->serial[0] ? w[i].r->serial : "(none)",
+		         w[i].s->id.chip.family ? w[i].s->id.chip.family->name : "unknown",
+		         w[i].r->uid_shared ? " (another attached device has the same UID)" : "");
+	}
 }
 
 /* phase 2: write (plan, erase, program, verify) and close */
@@ -227,26 +248,9 @@ static int run_all(struct worker *w, size_t n, void *(*fn)(void *), bool (*wante
 	return rc;
 }
 
-/* "1-1.10" after "1-1.9": compare digit runs as numbers, so tables list ports in order */
 static int path_cmp(const void *pa, const void *pb)
 {
-	const char *a = ((const struct ops_multi_result *)pa)->path, *b = ((const struct ops_multi_result *)pb)->path;
-	while (*a && *b) {
-		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
-			char *ea, *eb;
-			unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
-			if (x != y)
-				return x < y ? -1 : 1;
-			a = ea;
-			b = eb;
-			continue;
-		}
-		if (*a != *b)
-			return (unsigned char)*a - (unsigned char)*b;
-		a++;
-		b++;
-	}
-	return (unsigned char)*a - (unsigned char)*b;
+	return tp_path_cmp(((const struct ops_multi_result *)pa)->path, ((const struct ops_multi_result *)pb)->path);
 }
 
 static bool wants_write(const struct worker *w)
@@ -350,8 +354,10 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 	(void)crc32_update(0, NULL, 0);
 	run_all(w, nr, identify_main, NULL);
 	rc = check_selectors(o, r, nr, e);
-	if (rc == 0)
+	if (rc == 0) {
+		open_logs(w, nr);
 		run_all(w, nr, write_main, wants_write);
+	}
 	for (size_t i = 0; i < nr; i++) {
 		ops_close(w[i].s); /* only left open when the selectors failed */
 		if (w[i].log)

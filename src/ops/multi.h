@@ -29,6 +29,7 @@ struct ops_multi_result {
 	unsigned retries;
 	bool verified;
 	char log_path[512];           /* the per-device log, if a log dir was given */
+	bool uid_shared;              /* another device of the run has the same UID (its log name adds the path) */
 };
 
 /* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */

@@ -119,6 +119,24 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 	return STM32DFU_E_NO_DEVICE;
 }
 
+/* The emulator is one device, and -d, -p and -S select it or not exactly as they would on USB
+ * (a UID selector is checked once the session can read the UID). */
+static int sim_selected(const struct ops_open_opts *o, const struct chip_selector *sel, const struct tp_info *in,
+                        struct err *e)
+{
+	const struct tp_match *m = &o->match;
+	if ((m->have_vid && m->vid != in->vid) || (m->have_pid && m->pid != in->pid))
+		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -d %04x:%04x: the emulated device is %04x:%04x",
+		               m->vid, m->pid, in->vid, in->pid);
+	if (m->path && strcmp(m->path, in->path) != 0)
+		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device at path %s: the emulated device's path is %s", m->path,
+		               in->path);
+	if (sel && sel->kind == CHIP_SEL_USB_SERIAL && !chip_selector_matches(sel, in->serial, NULL))
+		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -S %s: the emulated device's serial is %s",
+		               sel->serial, in->serial);
+	return 0;
+}
+
 int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e)
 {
 	*out = NULL;
@@ -141,11 +159,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		free(s);
 		return rc;
 	}
-	if (o->sim_spec && have_sel && !chip_selector_matches(&sel, raw->info.serial, NULL) && sel.kind == CHIP_SEL_USB_SERIAL) {
+	if (o->sim_spec && (rc = sim_selected(o, have_sel ? &sel : NULL, &raw->info, e)) < 0) {
 		tp_close(raw);
 		free(s);
-		return err_set(e, STM32DFU_E_NO_DEVICE, "the emulated device's serial is %s, not %s", raw->info.serial,
-		               sel.serial);
+		return rc;
 	}
 	s->tp = tp_trace_wrap(raw);
 	if (!s->tp) {
@@ -179,6 +196,17 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	}
 	if (s->initial.bState == dfuERROR)
 		log_info("the device was in dfuERROR (%s) and was cleared", dfu_status_name(s->initial.bStatus));
+	if (o->sim_spec && have_sel && sel.kind == CHIP_SEL_UID) {
+		ops_identify(s);
+		if (!chip_selector_matches(&sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
+			bool read = s->id.has_uid;
+			ops_close(s);
+			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S (the emulated chip's %s)",
+			        read ? "differs" : "could not be read");
+			err_hint(e, "'stm32dfu list' shows each device's UID");
+			return STM32DFU_E_NO_DEVICE;
+		}
+	}
 	*out = s;
 	return 0;
 }

@@ -8,9 +8,23 @@
 
 #include "core/log.h"
 
-#define UDEV_HINT                                                                                    \
-	"install a udev rule granting access to 0483:df11, e.g. SUBSYSTEM==\"usb\", ATTR{idVendor}==\"0483\", " \
-	"ATTR{idProduct}==\"df11\", TAG+=\"uaccess\" (then unplug and replug)"
+/* What to do when the OS refuses the device, per OS (README "Install"). */
+#if defined(__APPLE__)
+#define ACCESS_HINT                                                                                        \
+	"macOS needs no driver or permission for DFU devices: another program (STM32CubeProgrammer, dfu-util, " \
+	"a browser's WebUSB page) probably holds the device; quit it and try again"
+#define BUSY_HINT ACCESS_HINT
+#elif defined(_WIN32)
+#define ACCESS_HINT                                                                                           \
+	"bind the WinUSB driver to the device with Zadig (select \"STM32 BOOTLOADER\", install WinUSB); ST's own " \
+	"DfuSe driver is not libusb-compatible"
+#define BUSY_HINT "another program (STM32CubeProgrammer, dfu-util) has the device open; or " ACCESS_HINT
+#else
+#define ACCESS_HINT                                                                                      \
+	"no permission: install the udev rule 60-stm32dfu.rules (README, Install: TAG+=\"uaccess\" for 0483:df11 " \
+	"and every DFU interface), run 'udevadm control --reload-rules', then replug the board"
+#define BUSY_HINT "another program (dfu-util, STM32CubeProgrammer, ModemManager) has the device open; close it and retry"
+#endif
 
 struct lu {
 	libusb_context *ctx;
@@ -38,6 +52,26 @@ void tp_format_path(uint8_t bus, const uint8_t *ports, int n_ports, char *buf, s
 	int k = snprintf(buf, cap, "%u-", bus);
 	for (int i = 0; i < n_ports && k > 0 && (size_t)k < cap; i++)
 		k += snprintf(buf + k, cap - (size_t)k, i ? ".%u" : "%u", ports[i]);
+}
+
+int tp_path_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			char *ea, *eb;
+			unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
 }
 
 static int lu_control(struct tp *tp, const struct usb_setup *s, uint8_t *data, unsigned timeout_ms)
@@ -136,7 +170,14 @@ static bool matches(const struct tp_match *m, const struct tp_info *in, bool str
 
 /* Walks ctx's devices with a DFU interface; for each match calls fn. Returns the number matched. */
 typedef int (*visit_fn)(libusb_device *dev, struct tp_listed *entry, void *arg);
-static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, void *arg, struct err *e)
+/* Devices that matched by ID and path but could not be opened to read their serial: with a
+ * serial to match they are left out (they cannot be said to match it), and counted. */
+struct visit_skipped {
+	int n;
+	char what[160];
+};
+static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, void *arg, struct err *e,
+                 struct visit_skipped *skipped, uint64_t deadline_us)
 {
 	libusb_device **list;
 	ssize_t n = libusb_get_device_list(ctx, &list);
@@ -164,7 +205,7 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 		int r = libusb_open(list[i], &h);
 		if (r == 0) {
 			struct lu u = {ctx, h, -1};
-			struct tp tmp = {.ops = &lu_ops, .impl = &u, .clock = clock_real()};
+			struct tp tmp = {.ops = &lu_ops, .impl = &u, .clock = clock_real(), .deadline_us = deadline_us};
 			tmp.info = entry.info;
 			if (tp_read_identity(&tmp) == 0) {
 				entry.info = tmp.info;
@@ -173,6 +214,15 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 			libusb_close(h);
 		} else {
 			entry.access_denied = true;
+		}
+		if (entry.access_denied && m && m->serial) {
+			if (skipped) {
+				size_t used = strlen(skipped->what);
+				snprintf(skipped->what + used, sizeof skipped->what - used, "%s%s (%s)", used ? ", " : "",
+				         entry.info.path, libusb_error_name(r));
+				skipped->n++;
+			}
+			continue;
 		}
 		if (!matches(m, &entry.info, !entry.access_denied))
 			continue;
@@ -217,7 +267,7 @@ int tp_libusb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, 
 	if (r < 0)
 		return err_set(e, tp_libusb_map_error(r), "libusb init: %s", libusb_error_name(r));
 	struct collect c = {0};
-	r = visit(ctx, m, collect_fn, &c, e);
+	r = visit(ctx, m, collect_fn, &c, e, NULL, 0);
 	libusb_exit(ctx);
 	if (c.oom) {
 		free(c.v);
@@ -240,7 +290,7 @@ static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
 	if (r < 0) {
 		int code = err_set(e, tp_libusb_map_error(r), "opening %s: %s", tp->info.path, libusb_error_name(r));
 		if (code == STM32DFU_E_ACCESS)
-			err_hint(e, UDEV_HINT);
+			err_hint(e, "%s", ACCESS_HINT);
 		return code;
 	}
 	int iface = tp->info.dfu_interface >= 0 ? tp->info.dfu_interface : 0;
@@ -250,9 +300,9 @@ static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
 		int code = err_set(e, tp_libusb_map_error(r), "claiming interface %d of %s: %s", iface, tp->info.path,
 		                   libusb_error_name(r));
 		if (r == LIBUSB_ERROR_BUSY)
-			err_hint(e, "another program (dfu-util, STM32CubeProgrammer) has the device open");
+			err_hint(e, "%s", BUSY_HINT);
 		else if (code == STM32DFU_E_ACCESS)
-			err_hint(e, UDEV_HINT);
+			err_hint(e, "%s", ACCESS_HINT);
 		lu_release(u);
 		return code;
 	}
@@ -309,12 +359,18 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 		return err_set(e, tp_libusb_map_error(r), "libusb init: %s", libusb_error_name(r));
 	}
 	struct pick p = {0};
-	r = visit(u->ctx, m, pick_fn, &p, e);
+	struct visit_skipped skipped = {0};
+	r = visit(u->ctx, m, pick_fn, &p, e, &skipped, 0);
 	if (r <= 0 || r > 1) {
 		if (p.dev)
 			libusb_unref_device(p.dev);
 		lu_close(tp);
-		if (r == 0) {
+		if (r == 0 && skipped.n) {
+			r = err_set(e, STM32DFU_E_ACCESS,
+			            "no DFU device that could be opened has serial %s; %d could not be opened to read theirs: %s",
+			            m->serial, skipped.n, skipped.what);
+			err_hint(e, "%s", ACCESS_HINT);
+		} else if (r == 0) {
 			r = err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches");
 			err_hint(e, "is the chip in bootloader mode (BOOT0 high, then reset)? `stm32dfu list` shows what is seen");
 		} else if (r > 1) {
@@ -344,23 +400,38 @@ static int lu_reopen(struct tp *tp, unsigned timeout_ms)
 	memcpy(path, tp->info.path, sizeof path);
 	struct tp_match m = {.path = path};
 	uint64_t deadline = clock_now_us(tp->clock) + (uint64_t)timeout_ms * 1000u;
+	int last = 0;
+	struct err last_err;
+	err_clear(&last_err);
 	for (;;) {
 		struct pick p = {0};
 		struct err e;
 		err_clear(&e);
-		int r = visit(u->ctx, &m, pick_fn, &p, &e);
+		/* the deadline bounds each attempt too: a device that enumerated but does not answer
+		 * its descriptor requests must not hold every attempt for the full transfer timeouts */
+		int r = visit(u->ctx, &m, pick_fn, &p, &e, NULL, deadline);
 		if (r == 1) {
 			tp->info = p.first.info;
+			tp->deadline_us = deadline;
 			r = open_dev(p.dev, tp, &tp->err);
+			tp->deadline_us = 0;
 			libusb_unref_device(p.dev);
-			if (r == 0 || r == STM32DFU_E_ACCESS)
-				return r;
+			/* ACCESS is retried: udev applies the permissions some time after the device appears */
+			if (r == 0)
+				return 0;
+			last = r;
+			last_err = tp->err;
 		} else if (p.dev) {
 			libusb_unref_device(p.dev);
 		}
-		if (clock_now_us(tp->clock) >= deadline)
+		if (clock_now_us(tp->clock) >= deadline) {
+			if (last == STM32DFU_E_ACCESS) {
+				tp->err = last_err;
+				return err_prefix(&tp->err, "device at %s came back but stayed refused for %u ms", path, timeout_ms);
+			}
 			return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "device at %s did not come back within %u ms",
 			               path, timeout_ms);
+		}
 		clock_sleep_us(tp->clock, 100000);
 	}
 }

@@ -39,4 +39,7 @@ int tp_libusb_map_error(int libusb_error);
 /* Formats "bus-port.port.port" (dfu-util's spelling). */
 void tp_format_path(uint8_t bus, const uint8_t *ports, int n_ports, char *buf, size_t cap);
 
+/* Orders USB paths as numbers per component ("1-1.10" after "1-1.9"), for tables. */
+int tp_path_cmp(const char *a, const char *b);
+
 #endif

@@ -138,7 +138,16 @@ static int control_idempotent(struct tp *tp, const struct usb_setup *s, uint8_t 
 {
 	int r = 0;
 	for (int i = 0; i < TP_DESCRIPTOR_TRIES; i++) {
-		r = tp_control(tp, s, buf, TP_TIMEOUT_DEFAULT_MS);
+		unsigned timeout = TP_TIMEOUT_DEFAULT_MS;
+		if (tp->deadline_us) {
+			uint64_t now = clock_now_us(tp->clock);
+			if (now >= tp->deadline_us)
+				return r < 0 ? r : err_set(&tp->err, STM32DFU_E_TIMEOUT, "no answer before the deadline");
+			uint64_t left_ms = (tp->deadline_us - now + 999u) / 1000u;
+			if (left_ms < timeout)
+				timeout = (unsigned)left_ms;
+		}
+		r = tp_control(tp, s, buf, timeout);
 		if (r >= 0 || r == STM32DFU_E_DISCONNECTED || r == STM32DFU_E_ACCESS)
 			break;
 	}

@@ -86,6 +86,10 @@ struct tp {
 	 */
 	const struct clock *clock;
 	struct err err; /* detail of the last failure */
+	/* 0, or a time on clock after which descriptor requests are not started and whose remaining
+	 * time bounds their timeout (finding a device again after a reset: a silent device must not
+	 * cost the full 5 s timeout four times per descriptor) */
+	uint64_t deadline_us;
 };
 
 /* Thin wrappers, so callers never reach into ops. */
