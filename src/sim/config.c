@@ -19,7 +19,7 @@ static const char *const sim_known_keys[] = {
 	"start_state", "start_status", "msp_range", "timing", "t_prog_us", "prog_width", "t_erase",
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
-	"poll_ob", "poll_after_busy",
+	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
@@ -203,13 +203,28 @@ static int config_uid(struct sim_device *d, const struct sim_profile *p, char *e
 			uint8_t le[12];
 			for (int i = 0; i < 3; i++)
 				put_le32(le + 4 * i, w[i]);
-			if (place(d, addr, le, 12, "uid_addr", errbuf, errlen))
+			/* L0/L1 keep UID2 apart from UID0/UID1 (RM0367 28.2: UID at +0x00, +0x04, +0x14) */
+			const char *a2 = sim_profile_get(p, "uid2_addr");
+			uint32_t addr2;
+			if (a2 && !sim_parse_u32(a2, &addr2))
+				return fail(errbuf, errlen, "uid2_addr", a2, "not an address");
+			if (a2 ? place(d, addr, le, 8, "uid_addr", errbuf, errlen) ||
+					 place(d, addr2, le + 8, 4, "uid2_addr", errbuf, errlen)
+			       : place(d, addr, le, 12, "uid_addr", errbuf, errlen))
 				return -1;
 		}
 	}
 	char def[32] = "STM32FxSTM32"; /* the F446/F72x ROM constant (protocol.md 5.2) */
 	if (have_uid) /* F2/F4 rule, protocol.md 5.1/5.2: hex8(UID0 + UID2) hex4(UID1 >> 16) */
 		snprintf(def, sizeof(def), "%08X%04X", (unsigned)(w[0] + w[2]), (unsigned)(w[1] >> 16));
+	const char *enc = sim_profile_get(p, "serial_encoding");
+	d->serial_utf8 = false;
+	if (enc) {
+		if (strcmp(enc, "utf8") == 0)
+			d->serial_utf8 = true;
+		else if (strcmp(enc, "utf16") != 0)
+			return fail(errbuf, errlen, "serial_encoding", enc, "must be `utf16` or `utf8`");
+	}
 	return get_str(p, "serial", def, d->serial, sizeof(d->serial), errbuf, errlen);
 }
 

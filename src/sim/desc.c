@@ -94,6 +94,14 @@ size_t sim_string_desc(const struct sim_device *d, uint8_t index, uint8_t *b, si
 	else
 		return 0;
 	size_t n = strlen(s);
+	if (index == 3 && d->serial_utf8) { /* raw bytes, as the GD32VF103 ROM sends them */
+		if (n > 253 || cap < 2 + n)
+			return 0;
+		b[0] = (uint8_t)(2 + n);
+		b[1] = USB_DT_STRING;
+		memcpy(b + 2, s, n);
+		return 2 + n;
+	}
 	if (n > 126 || cap < 2 + 2 * n)
 		return 0;
 	b[0] = (uint8_t)(2 + 2 * n);

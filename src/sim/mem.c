@@ -53,7 +53,7 @@ struct sim_mem *sim_mem_add(struct sim_device *d, enum sim_mem_kind kind, uint32
 	m->kind = kind;
 	m->base = base;
 	m->size = size;
-	m->persist = kind == SIM_MEM_FLASH || kind == SIM_MEM_OB || kind == SIM_MEM_OTP;
+	m->persist = kind == SIM_MEM_FLASH || kind == SIM_MEM_OB || kind == SIM_MEM_OTP || kind == SIM_MEM_EEPROM;
 	d->nmem++;
 	return m;
 }
@@ -109,6 +109,10 @@ static enum sim_mem_kind kind_of(const char *name, uint8_t type)
 		return SIM_MEM_OTP;
 	if (strstr(name, "Feature"))
 		return SIM_MEM_FEATURE;
+	/* "@DATA Memory" on L0/L1 ROMs (data/dfu-list/bigclown-..., openbttn-...): the data EEPROM,
+	 * advertised readable+writable, not erasable (RM0367 3.3.4: a write erases the word itself). */
+	if (strstr(name, "DATA") && !(type & DFUSE_MEM_ERASABLE) && (type & DFUSE_MEM_WRITABLE))
+		return SIM_MEM_EEPROM;
 	if (type & DFUSE_MEM_ERASABLE)
 		return SIM_MEM_FLASH;
 	return (type & DFUSE_MEM_WRITABLE) ? SIM_MEM_RAM : SIM_MEM_ROM;
@@ -150,8 +154,9 @@ int sim_layout_parse(struct sim_device *d, const char *alt, char *errbuf, size_t
 			continue; /* another alt already serves it (G0C1 repeats alt 0) */
 		uint8_t type = secs[0].type;
 		enum sim_mem_kind kind = kind_of(name, type);
+		/* data EEPROM reads 0x00 when erased (RM0367 3.3.4) */
 		struct sim_mem *m = sim_mem_add(d, kind, (uint32_t)base, (uint32_t)total,
-						kind == SIM_MEM_FEATURE ? 0x00 : 0xFF);
+						kind == SIM_MEM_FEATURE || kind == SIM_MEM_EEPROM ? 0x00 : 0xFF);
 		if (!m) {
 			snprintf(errbuf, errlen, "profile key `alt` = `%s`: overlapping or too many memories", alt);
 			free(secs);

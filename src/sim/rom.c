@@ -99,11 +99,12 @@ static enum sim_result dnload(struct sim_device *d, const struct usb_setup *s, c
 	return SIM_OK;
 }
 
-/* RAM is cleared by Read Unprotect (AN3156 5.4). */
+/* RAM is cleared by Read Unprotect (AN3156 5.4); so is the L0/L1 data EEPROM (RM0367 3.4.1:
+ * going back to level 0 mass-erases the flash and the data EEPROM). */
 static void clear_ram(struct sim_device *d)
 {
 	for (int i = 0; i < d->nmem; i++)
-		if (d->mem[i].kind == SIM_MEM_RAM)
+		if (d->mem[i].kind == SIM_MEM_RAM || d->mem[i].kind == SIM_MEM_EEPROM)
 			memset(d->mem[i].data, 0, d->mem[i].size);
 }
 
@@ -205,6 +206,9 @@ static double run_program(struct sim_device *d)
 	case SIM_MEM_RAM:
 		memcpy(m->data + (addr - m->base), d->pending, len);
 		return 0;
+	case SIM_MEM_EEPROM: /* word writes erase in place: the bytes are simply replaced */
+		memcpy(m->data + (addr - m->base), d->pending, len);
+		return sim_program_ms(d, len);
 	default: /* flash and OTP: bits only clear */
 		if (d->f.busy_stuck_enabled && addr + len > d->f.busy_stuck_after)
 			d->f.stuck = true;

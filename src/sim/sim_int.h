@@ -38,6 +38,7 @@ enum sim_mem_kind {
 	SIM_MEM_RAM,     /* plain read/write */
 	SIM_MEM_ROM,     /* system memory, UID, flash-size register: read only */
 	SIM_MEM_HANG,    /* a read hangs the ROM (F7 DBGMCU, protocol.md 2.3) */
+	SIM_MEM_EEPROM,  /* L0/L1 data EEPROM: written in place, kept across resets, erased by Read Unprotect */
 };
 struct sim_sector {
 	uint32_t addr, size;
@@ -110,6 +111,7 @@ struct sim_device {
 	uint16_t dfu_version;
 	uint8_t dfu_attributes, config_attributes, max_power_2ma;
 	char manufacturer[SIM_STR_MAX], product[SIM_STR_MAX], serial[SIM_STR_MAX];
+	bool serial_utf8; /* iSerial sent as raw UTF-8 bytes, not UTF-16LE (GD32VF103) */
 	char alts[SIM_MAX_ALTS][SIM_STR_MAX];
 	int nalts;
 	/* memories */

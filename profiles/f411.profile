@@ -1,0 +1,16 @@
+# STM32F411xC/E (device ID 0x431, 512 KiB) ROM DFU bootloader.
+# Evidence: data/dfu-list/unicorne-8_F411_dfu-util-download_dfuERROR-status10.txt (dfu-util 0.9
+# download): the ROM starts in dfuERROR with status 10 (errFIRMWARE), dfu-util clears it, transfer
+# size 2048, DfuSe interface name "Internal Flash  " (two spaces). No `dfu-util -l` listing of an
+# F411 is in the data: the alt strings are the F401's (same 512 KiB sector map, RM0383 3.3), DERIVED.
+base = f401
+# Serial: the HAL rule (protocol.md 5.1); the UID is made up (no F411 UID was published).
+serial = 3358577A3137
+uid = 00250041 3137510E 33335739
+# Bootloader ID 0xD0 (AN2606 Table 3, STM32F411xx: UNCONFIRMED, as in src/chip/families.c).
+bootloader_id = 0xD0
+# SRAM 128 KB (RM0383 memory map).
+ram = 0x20000000 131072
+# OBSERVED (unicorne-8 above): "Determining device status: state = dfuERROR, status = 10".
+start_state = dfuERROR
+start_status = errFIRMWARE

@@ -1,0 +1,16 @@
+# STM32F446 (device ID 0x421, 512 KiB) ROM DFU bootloader.
+# Matched against data/dfu-list/ok-STM32F4_F446-bootloaderID-0x90_dfu-util-l_serial-STM32FxSTM32.txt:
+# alt strings, and the constant serial STM32FxSTM32 (also the FYSETC Spider's, data/uid-serial/
+# rom-serial-anomalies_...). The README there gives "Bootloader ID: 0x90" at 0x1FFF76DE (AN2606).
+base = f401
+bcd_device = 0x2200
+# OBSERVED: the ROM reports this constant, not a UID-derived serial. The UID is made up.
+serial = STM32FxSTM32
+uid = 00360021 3436470B 32383839
+bootloader_id_addr = 0x1FFF76DE
+bootloader_id = 0x90
+# SRAM 128 KB (RM0390 memory map).
+ram = 0x20000000 131072
+# Start state: no F446 session in the data; dfuIDLE (the F407 default) is UNCONFIRMED.
+start_state = dfuIDLE
+start_status = OK

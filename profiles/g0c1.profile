@@ -1,0 +1,51 @@
+# STM32G0C1VE (G0: device ID 0x467, 512 KiB) ROM DFU bootloader.
+# Matched against data/dfu-list/st-community_G0C1VET6_dfu-util-l_lsusb-head_all-alts-same.txt: all
+# three alt settings advertise the same flash string (so the option bytes and OTP are not offered
+# by name), ver=0200; lsusb: bcdUSB 2.00, bMaxPacketSize0 64, product "DFU in FS Mode". The poster
+# redacted the serial.
+vid = 0x0483
+pid = 0xDF11
+# OBSERVED (lsusb): bcdUSB 2.00, bcdDevice 2.00, iManufacturer STMicroelectronics, iProduct
+# "DFU in FS Mode".
+bcd_device = 0x0200
+bcd_usb = 0x0200
+manufacturer = STMicroelectronics
+product = DFU in FS Mode
+# UNCONFIRMED: the F4 ROM's values (the stored lsusb copy ends before the interface descriptors).
+transfer_size = 2048
+detach_timeout = 255
+dfu_attributes = 0x0B
+dfu_version = 0x011A
+
+# The serial was redacted; the HAL rule is assumed (UNCONFIRMED) over a made-up UID.
+uid = 00360044 3532500E 20344D35
+# UID 0x1FFF7590, flash size 0x1FFF75E0 (RM0444 "Device electronic signature").
+uid_addr = 0x1FFF7590
+flash_size_addr = 0x1FFF75E0
+flash_size_kb = 512
+
+# OBSERVED: the same string, one space after the name, on alts 0, 1 and 2. 256 x 2 KiB pages.
+alt = @Internal Flash /0x08000000/256*02Kg
+alt = @Internal Flash /0x08000000/256*02Kg
+alt = @Internal Flash /0x08000000/256*02Kg
+
+# System memory 28 KB at 0x1FFF0000 (AN2606, STM32G0B1xx/0C1xx: UNCONFIRMED size).
+rom = 0x1FFF0000 28672
+# SRAM 144 KB from 0x20000000 (RM0444 memory map, G0B1/G0C1).
+ram = 0x20000000 147456
+
+# Start state: no G0 session in the data; dfuIDLE, UNCONFIRMED.
+start_state = dfuIDLE
+
+# Timing (DS13560 STM32G0C1 "Flash memory characteristics", typical): 64-bit programming 85 us,
+# page erase 22 ms, mass erase 22.1 ms. UNCONFIRMED here (not re-checked).
+timing = 1
+prog_width = 8
+t_prog_us = 85
+t_erase = 2K 22
+t_mass_erase = 22.1
+t_reset = 230
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1

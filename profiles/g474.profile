@@ -1,0 +1,61 @@
+# STM32G474CE (G4 cat. 3: device ID 0x469, 512 KiB) ROM DFU bootloader.
+# Matched against data/dfu-list/hausrack_G474CE_dfu-util-l_two-region-option-bytes.txt (WeAct
+# G474CEU6 board): ver=0200, three spaces after each name, the option bytes as two regions in one
+# string (bank 1 at 0x1FFF7800, bank 2 at 0x1FFFF800, 48 bytes each).
+vid = 0x0483
+pid = 0xDF11
+# OBSERVED: ver=0200.
+bcd_device = 0x0200
+# The ver=0200 ROMs (G0C1, H750) show product "DFU in FS Mode" and bcdUSB 2.00 (data/dfu-list/
+# st-community_G0C1VET6_..., nuttx-weact-stm32h750_...): DERIVED for the G474.
+manufacturer = STMicroelectronics
+product = DFU in FS Mode
+bcd_usb = 0x0200
+# UNCONFIRMED: the F4 ROM's values.
+transfer_size = 2048
+detach_timeout = 255
+dfu_attributes = 0x0B
+dfu_version = 0x011A
+
+# OBSERVED serial; G4 rule assumed HAL (UNCONFIRMED); made-up UID: 0x00400027 + 0x20193961 =
+# 0x20593988, UID1 >> 16 = 0x5533.
+serial = 205939885533
+uid = 00400027 5533500C 20193961
+# UID 0x1FFF7590, flash size 0x1FFF75E0 (RM0440 "Device electronic signature").
+uid_addr = 0x1FFF7590
+flash_size_addr = 0x1FFF75E0
+flash_size_kb = 512
+
+# OBSERVED strings. 256 x 2 KiB is the dual-bank view (DBANK = 1, the factory value, RM0440 3.3.1).
+alt = @Internal Flash   /0x08000000/256*02Kg
+alt = @Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e
+alt = @OTP Memory   /0x1FFF7000/01*1024 e
+
+# System memory 28 KB at 0x1FFF0000 (AN2606, STM32G47xxx/48xxx: UNCONFIRMED size).
+rom = 0x1FFF0000 28672
+# SRAM1 80 KB + SRAM2 16 KB from 0x20000000 (RM0440 memory map, G474).
+ram = 0x20000000 98304
+
+# Option bytes (RM0440 3.4.1, src/chip/ob_tables_lgh.c): bank-1 zone OPTR, PCROP1SR, PCROP1ER,
+# WRP1AR, WRP1BR, SEC1R (value + complement each). OPTR factory value 0xFFEFF8AA (RM0440 FLASH_OPTR
+# reset value); the other defaults are UNCONFIRMED. The bank-2 zone (PCROP2SR, PCROP2ER, WRP2AR,
+# WRP2BR, SEC2R from 0x1FFFF808) gets the same defaults through `poke`; its first word is reserved.
+ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
+poke = 0x1FFFF800 FF FF FF FF 00 00 00 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
+ob_rdp_offset = 0
+
+# Start state: no G4 session in the data; dfuIDLE, UNCONFIRMED.
+start_state = dfuIDLE
+
+# Timing (DS12288 STM32G474 "Flash memory characteristics", typical): 64-bit programming 85 us,
+# page erase 22 ms, mass erase 22.1 ms. UNCONFIRMED here (not re-checked).
+timing = 1
+prog_width = 8
+t_prog_us = 85
+t_erase = 2K 22
+t_mass_erase = 22.1
+t_reset = 230
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1

@@ -1,0 +1,68 @@
+# STM32H750 (device ID 0x450, 128 KiB) ROM DFU bootloader.
+# Matched against data/dfu-list/nuttx-weact-stm32h750_H750_dmesg_dfu-util-l_download.txt (WeAct
+# board): dmesg (bcdDevice 2.00, product "DFU in FS Mode", manufacturer, serial), dfu-util -l (two alt
+# settings, three spaces after the names), and the download transcript (transfer size 1024, DFU
+# version 011a, first status dfuIDLE).
+vid = 0x0483
+pid = 0xDF11
+# OBSERVED (dmesg): bcdDevice= 2.00, Product: DFU in FS Mode, Manufacturer: STMicroelectronics.
+bcd_device = 0x0200
+manufacturer = STMicroelectronics
+product = DFU in FS Mode
+# bcdUSB 2.00: OBSERVED on the G0C1 ROM of the same generation (data/dfu-list/st-community_G0C1VET6_...,
+# lsusb); for the H750 DERIVED.
+bcd_usb = 0x0200
+# OBSERVED: "Device returned transfer size 1024", "DFU mode device DFU version 011a".
+transfer_size = 1024
+dfu_version = 0x011A
+# Not in the transcript: the F4 ROM's values (dfu-util prints no attributes there), UNCONFIRMED.
+detach_timeout = 255
+dfu_attributes = 0x0B
+
+# OBSERVED: the ROM serial 200000500000 is not derived from the UID (H7, protocol.md 5.2; the
+# H745 case in data/uid-serial/rom-serial-anomalies_... gives the UID and a serial that is not its
+# HAL form). No UID was published for this board: the one below is made up.
+serial = 200000500000
+uid = 00300021 3439510F 30363532
+uid_addr = 0x1FF1E800
+
+# OBSERVED: the ROM advertises the die's 16 x 128 KiB on a 128 KiB part (the flash-size register
+# below says 128). How the ROM treats writes past 128 KiB is UNCONFIRMED: modelled as the die's flash.
+alt = @Internal Flash   /0x08000000/16*128Kg
+alt = @Option Bytes   /0x5200201C/01*128 e
+
+# Flash-size register (RM0433 "Flash size", 0x1FF1E880), KiB.
+flash_size_addr = 0x1FF1E880
+flash_size_kb = 128
+# System memory 128 KB at 0x1FF00000 (AN2606, STM32H74xxx/75xxx section: UNCONFIRMED size).
+rom = 0x1FF00000 131072
+# AXI SRAM 512 KB from 0x24000000 and DTCM 128 KB from 0x20000000 (RM0433 memory map); the
+# application's initial MSP may point into either.
+ram = 0x20000000 131072
+ram = 0x24000000 524288
+msp_range = 0x20000000 0x24080000
+
+# Option bytes: the FLASH option registers from OPTSR_CUR (RM0433 4.9; src/chip/ob_tables_lgh.c):
+# +0x00 OPTSR_CUR, +0x04 OPTSR_PRG, +0x1C WPSN_CUR1R, +0x20 WPSN_PRG1R, +0x24 BOOT_CURR,
+# +0x28 BOOT_PRGR; other words read 0 here (UNCONFIRMED). RDP = OPTSR[15:8]; nWRP = WPSN[7:0].
+ob_default = D0 AA 06 00 D0 AA 06 00 00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 FF 00 00 00  FF 00 00 00 00 08 F0 1F 00 08 F0 1F 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+ob_rdp_offset = 1
+ob_wrp_offsets = 28
+ob_wrp_bits = 8
+
+# OBSERVED: "DFU state(2) = dfuIDLE, status(0)" as the first status.
+start_state = dfuIDLE
+
+# Timing: sector erase about 0.9 s per 128 KiB sector, OBSERVED on an H743 rev V
+# (data/cubeprog/st-community_H743ZI-RevV_...: erase request 13:05:04:122, status 13:05:05:025).
+# Program time per 256-bit flash word: UNCONFIRMED (the F4 value per byte is kept).
+timing = 1
+t_erase = 128K 900
+# Mass erase: 16 sectors at the observed sector time, DERIVED (no bank-erase time observed).
+t_mass_erase = 14400
+t_reset = 230
+# Reported polls: UNCONFIRMED for H7 (the F4 ROM's, protocol.md 2.7).
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1

@@ -1,0 +1,60 @@
+# STM32L100RC (L1 cat. 3: device ID 0x427, 256 KiB = 1024 x 256-byte pages) ROM DFU bootloader.
+# Matched against data/dfu-list/openbttn_L100RC-256K_dfu-util-l_and_download.txt (bt.tn button,
+# openbttn builds for stm32l100rc): three alt settings, `1024*256 g` (a space as the unit), DATA
+# EEPROM `02*004Ke` at 0x08080000; the download transcript shows the first status
+# dfuERROR / status 10 and transfer size 2048.
+vid = 0x0483
+pid = 0xDF11
+bcd_device = 0x2200
+manufacturer = STMicroelectronics
+product = STM32  BOOTLOADER
+# OBSERVED: "Device returned transfer size 2048", "DFU mode device DFU version 011a".
+transfer_size = 2048
+dfu_version = 0x011A
+# UNCONFIRMED: the F4 ROM's values.
+detach_timeout = 255
+dfu_attributes = 0x0B
+
+# OBSERVED serial; L1 rule assumed HAL (UNCONFIRMED); made-up UID: 0x05480022 + 0x7168A111 =
+# 0x76B0A133, UID1 >> 16 = 0x6969.
+serial = 76B0A1336969
+uid = 05480022 69695014 7168A111
+# Cat. 3 and above: UID at 0x1FF800D0 (+4, +0x14), flash size at 0x1FF800CC (RM0038 "Device
+# electronic signature").
+uid_addr = 0x1FF800D0
+uid2_addr = 0x1FF800E4
+flash_size_addr = 0x1FF800CC
+flash_size_kb = 256
+
+# OBSERVED strings.
+alt = @Internal Flash  /0x08000000/1024*256 g
+alt = @Option Bytes  /0x1FF80000/01*032 e
+alt = @DATA Memory /0x08080000/02*004Ke
+
+# System memory 8 KB at 0x1FF00000 (AN2606, STM32L1xxxC: UNCONFIRMED size).
+rom = 0x1FF00000 8192
+# SRAM 16 KB from 0x20000000 (STM32L100RC datasheet).
+ram = 0x20000000 16384
+
+# Option bytes (RM0038 "Option bytes"; CMSIS stm32l1xx.h OB_TypeDef RDP, USER, WRP01, WRP23, WRP45,
+# WRP67, WRP89, WRP1011): value in bits 15:0, complement in 31:16. Factory RDP 0xAA; USER 0x0070
+# (IWDG_SW, nRST_STOP, nRST_STDBY set, BOR off: UNCONFIRMED); WRP 0 (active-high on L1).
+ob_default = AA 00 55 FF 70 00 8F FF  00 00 FF FF 00 00 FF FF  00 00 FF FF 00 00 FF FF  00 00 FF FF 00 00 FF FF
+ob_rdp_offset = 0
+
+# OBSERVED (transcript): "Determining device status: state = dfuERROR, status = 10".
+start_state = dfuERROR
+start_status = errFIRMWARE
+
+# Timing: UNCONFIRMED (L1 half-page (128 B) program and page erase about 3.3 ms, STM32L100xC
+# datasheet typical, not re-checked); per 4-byte word 3300 / 32 = 103 us (DERIVED).
+timing = 1
+prog_width = 4
+t_prog_us = 103
+t_erase = 256 3.3
+t_mass_erase = 100
+t_reset = 230
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1

@@ -1,0 +1,61 @@
+# STM32L43x (L433CC: device ID 0x435, 256 KiB = 128 x 2 KiB pages) ROM DFU bootloader.
+# Matched against data/dfu-list/mobilinkd-tnc3-12_L4-256K_dfu-util-l_207E32823141.txt (Mobilinkd
+# TNC3). The issue does not name the part; the project's own linker script does:
+# github.com/mobilinkd/tnc3-firmware STM32L433CCUx_FLASH.ld. So this listing is an L43x's.
+# L43x notes: data/cubeprog/st-faq_and_L43x_notes_hse-detection_transfer-size.txt.
+vid = 0x0483
+pid = 0xDF11
+bcd_device = 0x2200
+manufacturer = STMicroelectronics
+product = STM32  BOOTLOADER
+# Descriptor values below are the F4 ROM's (dfu-util -l shows none of them): UNCONFIRMED for L4.
+transfer_size = 2048
+detach_timeout = 255
+dfu_attributes = 0x0B
+dfu_version = 0x011A
+
+# OBSERVED serial 207E32823141. The L4 serial rule is assumed to be the HAL one (protocol.md 5.2,
+# UNCONFIRMED); no UID was published, the one below is made up so that the rule gives the serial:
+# 0x00350030 + 0x20493252 = 0x207E3282, UID1 >> 16 = 0x3141.
+serial = 207E32823141
+uid = 00350030 31415009 20493252
+# UID and flash size (RM0394 "Device electronic signature": UID 0x1FFF7590, FLASHSIZE 0x1FFF75E0).
+uid_addr = 0x1FFF7590
+flash_size_addr = 0x1FFF75E0
+flash_size_kb = 256
+
+# OBSERVED strings (4-digit counts in the flash string).
+alt = @Internal Flash  /0x08000000/0128*0002Kg
+alt = @Option Bytes  /0x1FFF7800/01*040 e
+alt = @OTP Memory /0x1FFF7000/01*0001Ke
+alt = @Device Feature/0xFFFF0000/01*004 e
+
+# System memory 28 KB at 0x1FFF0000 (AN2606, STM32L43xxx/44xxx section: UNCONFIRMED size).
+rom = 0x1FFF0000 28672
+# SRAM1 48 KB + SRAM2 16 KB from 0x20000000 (RM0394 memory map, L433).
+ram = 0x20000000 65536
+
+# Option bytes (RM0394 3.4.1, src/chip/ob_tables_lgh.c): OPTR, PCROP1SR, PCROP1ER, WRP1AR, WRP1BR,
+# each a 32-bit value followed by its complement (40 bytes, as the alt string says). OPTR factory
+# value 0xFFEFF8AA (RM0394 FLASH_OPTR reset value); the other defaults are UNCONFIRMED.
+ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00
+ob_rdp_offset = 0
+# WRP areas (start/end pages) are not modelled by the emulator: no ob_wrp_offsets.
+
+feature_default = 00 FF FF FF
+
+# Timing (DS11449 STM32L433 "Flash memory characteristics", typical): 64-bit programming 81.7 us,
+# page (2 KB) erase 22 ms, mass erase 22.1 ms. UNCONFIRMED here (values as recalled from the
+# datasheet table, not re-checked in this project).
+timing = 1
+prog_width = 8
+t_prog_us = 81.7
+t_erase = 2K 22
+t_mass_erase = 22.1
+t_reset = 230
+# Reported polls: UNCONFIRMED (the F4 ROM's, protocol.md 2.7). L43x data DNLOADs above 1024 bytes
+# fail (notes above: dfu-util works only with -t 1024); modelled by the strict helper's key.
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1
