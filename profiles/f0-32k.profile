@@ -53,3 +53,6 @@ poll_program = 72
 poll_set_address = 72
 poll_after_busy = same
 poll_manifest = 1
+# Early GETSTATUS: UNCONFIRMED. The capture cannot tell (its host always waited the full poll,
+# protocol.md 2.7a); `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
+busy_reply = busy

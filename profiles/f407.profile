@@ -60,3 +60,7 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
+# A GETSTATUS sent while the flash works is answered when the work ends (busy_reply = hold):
+# pydfu polls F4 ROMs at once and requires dfuDNLOAD-IDLE (OBSERVED by its use); ST-MW runs
+# Erase/Write inside the USB interrupt (DERIVED); protocol.md 2.7a, docs/rom-quirks.md.
+busy_reply = hold

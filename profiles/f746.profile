@@ -74,3 +74,7 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
+# A GETSTATUS sent while the flash works is answered when the work ends (busy_reply = hold):
+# fwupd #2696 shows an F745 ROM holding the second GETSTATUS ~250 ms (OBSERVED); ST-MW runs
+# Erase/Write in the EP0 IN-complete interrupt (DERIVED); protocol.md 2.7a, docs/rom-quirks.md.
+busy_reply = hold

@@ -19,7 +19,8 @@ static const char *const sim_known_keys[] = {
 	"start_state", "start_status", "msp_range", "timing", "t_prog_us", "prog_width", "t_erase",
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
-	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr",
+	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
+	"erase_wedge",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
@@ -475,6 +476,27 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 		else if (strcmp(pb, "zero") != 0)
 			return fail(errbuf, errlen, "poll_after_busy", pb, "must be `same` or `zero`");
 	}
+	/* What a GETSTATUS gets while the flash operation runs (docs/rom-quirks.md): held until it
+	 * ends (F2/F4/F7, protocol.md 2.7a), dfuDNBUSY at once (an asynchronous device), or a STALL
+	 * (STM32L4). Without the key: dfuDNBUSY, the behaviour that asks most of a host's poll loop. */
+	const char *br = sim_profile_get(p, "busy_reply");
+	t->busy_reply = SIM_BUSY_REPLY_BUSY;
+	if (br) {
+		if (strcmp(br, "hold") == 0)
+			t->busy_reply = SIM_BUSY_REPLY_HOLD;
+		else if (strcmp(br, "stall") == 0)
+			t->busy_reply = SIM_BUSY_REPLY_STALL;
+		else if (strcmp(br, "busy") != 0)
+			return fail(errbuf, errlen, "busy_reply", br, "must be `hold`, `busy` or `stall`");
+	}
+	/* L43x: data DNLOADs above 1024 bytes fail although wTransferSize says 2048 */
+	if (get_u32(p, "max_dnload", 0, SIM_MAX_TRANSFER, &t->max_dnload, errbuf, errlen))
+		return -1;
+	/* H7 rev V: the erase of a sector at or above this address stays in dfuDNBUSY */
+	const char *ew = sim_profile_get(p, "erase_wedge");
+	t->erase_wedge_enabled = ew != NULL;
+	if (ew && !sim_parse_u32(ew, &t->erase_wedge))
+		return fail(errbuf, errlen, "erase_wedge", ew, "not an address");
 	return 0;
 }
 

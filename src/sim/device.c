@@ -57,12 +57,23 @@ enum sim_result sim_control(struct sim_device *d, const struct usb_setup *setup,
 	*actual = 0;
 	if (!d || !setup || (setup->wLength && !data))
 		return SIM_STALL;
+	uint64_t now = clock_now_us(d->clock);
+	d->answer_at = now;
 	if (d->link != SIM_LINK_UP)
 		return SIM_DISCONNECTED;
 	if (d->hung)
 		return SIM_NO_ANSWER;
 	d->stats.control_transfers++;
-	d->stats.bus_us += (uint64_t)((double)sim_bus_time_us(setup->wLength) * d->t.scale + 0.5);
+	uint64_t bus = (uint64_t)((double)sim_bus_time_us(setup->wLength) * d->t.scale + 0.5);
+	d->stats.bus_us += bus;
+	/* EP0 is served in order; with busy_reply = hold the ROM runs the flash operation inside the
+	 * USB interrupt (protocol.md 2.7a), so a request that arrives meanwhile is handled when the
+	 * operation ends, as it would have been handled then */
+	uint64_t at = now > d->ep0_free_at ? now : d->ep0_free_at;
+	if (d->t.busy_reply == SIM_BUSY_REPLY_HOLD && d->state == dfuDNBUSY && at < d->busy_until)
+		at = d->busy_until;
+	d->req_us = d->ep0_free_at = at;
+	d->answer_at = at + bus;
 	enum sim_result r = sim_faults_before(d, setup);
 	if (r != SIM_OK) {
 		d->stats.faults_injected++;
@@ -124,6 +135,11 @@ void sim_power_cycle(struct sim_device *d)
 		if (d->mem[i].kind == SIM_MEM_RAM)
 			memset(d->mem[i].data, 0, d->mem[i].size); /* SRAM content is lost */
 	sim_rom_reset(d);
+}
+
+uint64_t sim_answer_at_us(const struct sim_device *d)
+{
+	return d->answer_at;
 }
 
 void sim_get_stats(const struct sim_device *d, struct sim_stats *out)

@@ -14,9 +14,11 @@
 static const uint8_t sim_get_commands[4] = {DFUSE_CMD_GET, DFUSE_CMD_SET_ADDRESS, DFUSE_CMD_ERASE,
 					     DFUSE_CMD_READ_UNPROTECT};
 
+/* The device time at which the current request is handled (later than its arrival while EP0 is
+ * held by a running flash operation, busy_reply = hold). */
 static uint64_t now_us(const struct sim_device *d)
 {
-	return clock_now_us(d->clock);
+	return d->req_us;
 }
 
 static void set_error(struct sim_device *d, enum dfu_status status)
@@ -44,6 +46,7 @@ void sim_rom_reset(struct sim_device *d)
 	d->hung = false;
 	d->f.stuck = false;
 	d->f.stuck_clears = 0;
+	d->oversize_dnload = false;
 	sim_ob_reload(d);
 }
 
@@ -92,6 +95,9 @@ static enum sim_result dnload(struct sim_device *d, const struct usb_setup *s, c
 	/* An unknown command byte STALLs at once (UNCONFIRMED: ST-MW stalls in its handler). */
 	if (s->wValue == 0 && !command_valid(data, s->wLength))
 		return SIM_STALL;
+	/* max_dnload (L43x): the ROM takes the data stage of a longer block, then STALLs the
+	 * GETSTATUS (dfu-util "Error during download get_status", dfuse-tool "Pipe error") */
+	d->oversize_dnload = s->wValue >= DFUSE_FIRST_DATA_BLOCK && d->t.max_dnload && s->wLength > d->t.max_dnload;
 	memcpy(d->pending, data, s->wLength);
 	d->pending_len = s->wLength;
 	d->pending_block = s->wValue;
@@ -149,6 +155,10 @@ static double run_command(struct sim_device *d)
 			return 0;
 		}
 		sim_flash_erase_sector(d, sec, false);
+		/* H7 rev V (betaflight PR #1861): the erase is done, but the state stays dfuDNBUSY
+		 * until two CLRSTATUS */
+		if (d->t.erase_wedge_enabled && sector->addr >= d->t.erase_wedge)
+			d->f.stuck = true;
 		return sim_erase_ms(d, sector->size);
 	default: /* DFUSE_CMD_READ_UNPROTECT */
 		d->op = SIM_OP_UNPROTECT;
@@ -252,6 +262,11 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 	enum sim_result r;
 	switch (d->state) {
 	case dfuDNLOAD_SYNC:
+		if (d->oversize_dnload) {
+			d->oversize_dnload = false;
+			set_error(d, errSTALLEDPKT); /* the state after the STALL is UNCONFIRMED */
+			return SIM_STALL;
+		}
 		start_op(d);
 		r = status_reply(d, sim_scaled_poll(d, d->poll_reported), s, data, actual);
 		if (d->op_reset) { /* it cannot answer a second GETSTATUS (AN3156 5.1, 5.4) */
@@ -260,6 +275,9 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 		}
 		return r;
 	case dfuDNBUSY:
+		/* busy_reply = hold never gets here early: the request waited for busy_until */
+		if (now_us(d) < d->busy_until && d->t.busy_reply == SIM_BUSY_REPLY_STALL)
+			return SIM_STALL; /* STM32L4: the state is kept (dfu-util dfuse.c retries) */
 		if (d->f.stuck || now_us(d) < d->busy_until)
 			return status_reply(d, sim_scaled_poll(d, d->poll_reported), s, data, actual);
 		if (d->op_result == DFU_STATUS_OK)
@@ -404,6 +422,6 @@ void sim_test_force_state(struct sim_device *d, enum dfu_state state, enum dfu_s
 		d->op_result = DFU_STATUS_OK;
 		d->op_reset = false;
 		d->poll_reported = d->t.poll_set_address;
-		d->busy_until = now_us(d);
+		d->busy_until = clock_now_us(d->clock);
 	}
 }

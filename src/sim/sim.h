@@ -112,6 +112,11 @@ struct sim_stats {
 };
 void sim_get_stats(const struct sim_device *d, struct sim_stats *out);
 
+/* When the answer to the last sim_control() is complete on the bus (device clock, microseconds):
+ * the request's bus time, plus any wait for the device (a GETSTATUS held while the flash operation
+ * runs, busy_reply = hold). A transport delivers the answer then, or times out first. */
+uint64_t sim_answer_at_us(const struct sim_device *d);
+
 /* Full-speed bus time of a control transfer with len data bytes, in microseconds (unscaled). */
 uint64_t sim_bus_time_us(uint16_t len);
 

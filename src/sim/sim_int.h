@@ -73,6 +73,13 @@ enum sim_op {
 	SIM_OP_PROGRAM,
 };
 
+/* What a GETSTATUS gets while a flash operation runs (profile key busy_reply). */
+enum sim_busy_reply {
+	SIM_BUSY_REPLY_BUSY,  /* dfuDNBUSY at once with a fresh bwPollTimeout (an asynchronous device) */
+	SIM_BUSY_REPLY_HOLD,  /* EP0 is blocked: the answer comes when the operation ends (F2/F4/F7) */
+	SIM_BUSY_REPLY_STALL, /* the GETSTATUS STALLs, the state is kept (STM32L4) */
+};
+
 struct sim_timing {
 	double scale;                /* profile `timing` */
 	double t_prog_us;            /* one program operation of prog width bytes */
@@ -86,6 +93,10 @@ struct sim_timing {
 	uint32_t poll_erase, poll_mass_erase, poll_program, poll_set_address, poll_manifest,
 		poll_unprotect, poll_ob;
 	bool poll_repeat; /* the status after the busy one repeats bwPollTimeout (F0) or gives 0 (F4) */
+	enum sim_busy_reply busy_reply;
+	uint32_t max_dnload;      /* data DNLOADs longer than this fail at the next GETSTATUS (0: none) */
+	bool erase_wedge_enabled; /* H7 rev V: an erase at or above erase_wedge stays in dfuDNBUSY */
+	uint32_t erase_wedge;
 };
 
 struct sim_faults {
@@ -139,6 +150,10 @@ struct sim_device {
 	enum dfu_status op_result;
 	bool op_reset;          /* the op ends in a reset (OB write, Read Unprotect) */
 	uint64_t busy_until;
+	uint64_t req_us;        /* device time at which the current request is handled */
+	uint64_t ep0_free_at;   /* EP0 is blocked (busy_reply hold) until then */
+	uint64_t answer_at;     /* when the last answer is complete on the bus */
+	bool oversize_dnload;   /* the pending data block was longer than max_dnload */
 	uint32_t poll_reported; /* bwPollTimeout of the running op */
 	bool hung;
 	/* link */

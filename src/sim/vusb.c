@@ -215,14 +215,13 @@ static int vusb_submit(struct vusb_port *p, UMockdevIoctlData *arg, struct vusb_
 	if (!in && wlen)
 		memcpy(data, bd->data + 8, wlen);
 	uint16_t actual = 0;
-	struct sim_stats before, after;
-	sim_get_stats(p->dev, &before);
 	enum sim_result r = vusb_control(p, bd->data, data, &actual);
-	/* The model accounts each transfer's bus time (scaled by the profile's timing); the answer
-	 * arrives when that has passed, as on a real full-speed bus. No timer is needed: libusb
-	 * polls REAPURBNDELAY until it gets the URB (the node never blocks poll()). */
-	sim_get_stats(p->dev, &after);
-	e->ready_us = clock_now_us(clock_real()) + (after.bus_us - before.bus_us);
+	/* The model gives the time its answer is complete: the transfer's bus time (scaled by the
+	 * profile's timing), after any wait while a flash operation holds EP0 (busy_reply = hold).
+	 * The device runs on the real clock here. No timer is needed: libusb polls REAPURBNDELAY
+	 * until it gets the URB (the node never blocks poll()); a host that gives up first discards
+	 * it (vusb_discard). */
+	e->ready_us = sim_answer_at_us(p->dev);
 	if (r == SIM_NO_ANSWER) {
 		g_free(data);
 		g_queue_push_tail(&c->pending, e);
@@ -275,6 +274,20 @@ static int vusb_reap(struct vusb_plug *pl, UMockdevIoctlData *arg, struct vusb_c
 static int vusb_discard(UMockdevIoctlData *arg, struct vusb_client *c)
 {
 	gulong addr = arg->data_len >= (gint)sizeof(gulong) ? *(gulong *)(void *)arg->data : 0;
+	/* an answer still on its way (held by the device, or on the wire) can be cancelled too: the
+	 * device acted on the request, but its reply is lost, as on a chip */
+	uint64_t now = clock_now_us(clock_real());
+	for (GList *l = c->done.head; l; l = l->next) {
+		struct vusb_urb *e = l->data;
+		if (e->urb->client_addr == addr && e->ready_us > now) {
+			e->status = -ENOENT;
+			e->actual = 0;
+			e->ready_us = now;
+			g_free(e->reply);
+			e->reply = NULL;
+			return 0;
+		}
+	}
 	for (GList *l = c->pending.head; l; l = l->next) {
 		struct vusb_urb *e = l->data;
 		if (e->urb->client_addr == addr) {

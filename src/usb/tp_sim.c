@@ -41,6 +41,18 @@ static int sim_tp_control(struct tp *tp, const struct usb_setup *s, uint8_t *dat
 	struct tsim *t = tp->impl;
 	uint16_t actual = 0;
 	enum sim_result r = sim_control(t->dev, s, data, &actual);
+	/* the answer arrives after the transfer's bus time, and after the device held the request
+	 * (busy_reply = hold): the same clock the virtual-USB path delivers by; a host that gives up
+	 * first sees a timeout, as on a chip */
+	if (r != SIM_NO_ANSWER && r != SIM_DISCONNECTED) {
+		uint64_t now = clock_now_us(tp->clock), at = sim_answer_at_us(t->dev);
+		if (at > now) {
+			if (at - now > (uint64_t)timeout_ms * 1000u)
+				r = SIM_NO_ANSWER; /* map_result waits the timeout out */
+			else
+				clock_sleep_us(tp->clock, at - now);
+		}
+	}
 	if (r != SIM_OK)
 		return map_result(tp, r, s, timeout_ms);
 	if (s->bmRequestType & USB_DIR_IN)

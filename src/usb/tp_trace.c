@@ -245,6 +245,7 @@ static int trace_do(struct tp *tp, enum tp_req_class cls, const struct usb_setup
 		}
 	}
 	rec.result = r;
+	rec.t_end_us = clock_now_us(tp->clock);
 	if (cls < TP_REQ_SET_ALT) {
 		if (!(s->bmRequestType & USB_DIR_IN)) {
 			rec.data = data;

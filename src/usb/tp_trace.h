@@ -49,6 +49,7 @@ enum tp_req_class tp_classify(const struct usb_setup *s, const uint8_t *data);
 struct tp_rec {
 	enum tp_req_class cls;
 	uint64_t t_us;           /* transport clock when the transfer was issued */
+	uint64_t t_end_us;       /* transport clock when its answer (or failure) came */
 	struct usb_setup setup;  /* for SET_ALT: wIndex = interface, wValue = alt */
 	int result;              /* bytes transferred or a negative STM32DFU_E_* */
 	uint8_t *data;           /* OUT: the bytes sent; IN: the bytes received */

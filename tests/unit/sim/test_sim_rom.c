@@ -375,7 +375,7 @@ static void test_rdp2_permanent(void **state)
 static void test_timing(void **state)
 {
 	(void)state;
-	struct simt *t = simt_new("f746"); /* timing = 1 */
+	struct simt *t = simt_new("f746,busy_reply=busy"); /* timing = 1 */
 	uint8_t st, c[5] = {0x41, 0x00, 0x00, 0x00, 0x08};
 	uint32_t poll = 0;
 	assert_int_equal(simt_dnload(t, 0, c, 5), SIM_OK);
@@ -416,6 +416,108 @@ static void test_timing(void **state)
 	simt_free(t);
 }
 
+/* busy_reply: what an early GETSTATUS gets while a 400 ms sector erase runs (docs/rom-quirks.md) */
+static void test_busy_reply(void **state)
+{
+	(void)state;
+	uint8_t st, c[5] = {0x41, 0x00, 0x00, 0x00, 0x08};
+	uint32_t poll = 0;
+	uint64_t gs_bus = sim_bus_time_us(6);
+	/* hold (F746 profile default): the second GETSTATUS is answered when the erase is done */
+	struct simt *t = simt_new("f746");
+	assert_int_equal(simt_dnload(t, 0, c, 5), SIM_OK);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNBUSY);
+	assert_int_equal(poll, 100);
+	uint64_t done = t->d->busy_until;
+	assert_int_equal(done - t->clk.now, 400000);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNLOAD_IDLE);
+	assert_int_equal(poll, 0);
+	assert_int_equal(sim_answer_at_us(t->d), done + gs_bus);
+	/* EP0 was blocked: a request sent before the held answer came waits its turn */
+	assert_int_equal(simt_req(t, USB_RT_CLASS_IN_INTERFACE, DFU_GETSTATE, 0, 1, NULL), SIM_OK);
+	assert_int_equal(t->buf[0], dfuDNLOAD_IDLE);
+	assert_true(sim_answer_at_us(t->d) >= done + sim_bus_time_us(1));
+	simt_free(t);
+	/* busy: dfuDNBUSY at once, with a fresh poll, until the erase is done */
+	t = simt_new("f746,busy_reply=busy");
+	assert_int_equal(simt_dnload(t, 0, c, 5), SIM_OK);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNBUSY);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNBUSY);
+	assert_int_equal(poll, 100);
+	assert_int_equal(sim_answer_at_us(t->d), t->clk.now + gs_bus);
+	simt_advance_ms(t, 400);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNLOAD_IDLE);
+	simt_free(t);
+	/* stall (STM32L4): the early GETSTATUS STALLs and the state is kept */
+	t = simt_new("f746,busy_reply=stall");
+	assert_int_equal(simt_dnload(t, 0, c, 5), SIM_OK);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNBUSY);
+	assert_int_equal(simt_req(t, USB_RT_CLASS_IN_INTERFACE, DFU_GETSTATUS, 0, 6, NULL), SIM_STALL);
+	assert_int_equal(t->d->state, dfuDNBUSY);
+	simt_advance_ms(t, 400);
+	assert_int_equal(simt_status(t, &st, &poll), dfuDNLOAD_IDLE);
+	simt_free(t);
+	/* a bad value is refused with the key's name */
+	char err[256];
+	struct sim_profile *p = sim_profile_load("f746,busy_reply=later", PROFILE_DIR, err, sizeof err);
+	assert_non_null(p);
+	struct clock_fake clk;
+	clock_fake_init(&clk);
+	assert_null(sim_device_new(p, &clk.clock, err, sizeof err));
+	assert_non_null(strstr(err, "busy_reply"));
+	sim_profile_free(p);
+}
+
+/* H7 rev V (betaflight PR #1861): the erase of a sector past the wedge address is done, but the
+ * ROM stays in dfuDNBUSY; CLRSTATUS gives errUNKNOWN/dfuERROR, a second one dfuIDLE */
+static void test_erase_wedge(void **state)
+{
+	(void)state;
+	struct simt *t = simt_new("f746,erase_wedge=0x08040000");
+	uint8_t st, rd[16];
+	assert_true(sim_mem_write(t->d, 0x08040000, (const uint8_t *)"\0\0\0\0", 4));
+	assert_true(sim_mem_write(t->d, 0x08000000, (const uint8_t *)"\0\0\0\0", 4));
+	assert_int_equal(simt_erase(t, 0x08000000, &st), dfuDNLOAD_IDLE); /* below: normal */
+	assert_int_equal(simt_dnload(t, 0, (uint8_t[]){0x41, 0x00, 0x00, 0x04, 0x08}, 5), SIM_OK);
+	for (int i = 0; i < 20; i++) {
+		uint32_t poll = 0;
+		assert_int_equal(simt_status(t, &st, &poll), dfuDNBUSY);
+		simt_advance_ms(t, 1000);
+	}
+	assert_true(sim_mem_read(t->d, 0x08040000, rd, 4)); /* erased all the same */
+	assert_int_equal(rd[0], 0xFF);
+	assert_int_equal(simt_simple(t, DFU_CLRSTATUS), SIM_OK);
+	assert_int_equal(simt_status(t, &st, NULL), dfuERROR);
+	assert_int_equal(st, errUNKNOWN);
+	assert_int_equal(simt_simple(t, DFU_CLRSTATUS), SIM_OK);
+	assert_int_equal(simt_status(t, &st, NULL), dfuIDLE);
+	simt_free(t);
+}
+
+/* L43x: a data DNLOAD above max_dnload is taken, then its GETSTATUS STALLs (dfu-util "Error during
+ * download get_status"); 1024 bytes work */
+static void test_max_dnload(void **state)
+{
+	(void)state;
+	struct simt *t = simt_new("f746,timing=0,max_dnload=1024");
+	uint8_t st, data[2048];
+	memset(data, 0x12, sizeof data);
+	assert_int_equal(simt_set_address(t, 0x08000000, &st), dfuDNLOAD_IDLE);
+	assert_int_equal(simt_dnload(t, 2, data, 2048), SIM_OK);
+	assert_int_equal(simt_req(t, USB_RT_CLASS_IN_INTERFACE, DFU_GETSTATUS, 0, 6, NULL), SIM_STALL);
+	assert_int_equal(simt_status(t, &st, NULL), dfuERROR);
+	assert_true(sim_mem_read(t->d, 0x08000000, data, 1));
+	assert_int_equal(data[0], 0xFF); /* nothing written */
+	assert_int_equal(simt_simple(t, DFU_CLRSTATUS), SIM_OK);
+	memset(data, 0x12, sizeof data);
+	assert_int_equal(simt_write(t, 0x08000000, data, 1024, &st), dfuDNLOAD_IDLE);
+	assert_true(sim_mem_read(t->d, 0x080003FF, data, 1));
+	assert_int_equal(data[0], 0x12);
+	/* commands are short: never concerned */
+	assert_int_equal(simt_erase(t, 0x08000000, &st), dfuDNLOAD_IDLE);
+	simt_free(t);
+}
+
 static void test_bus_time(void **state)
 {
 	(void)state;
@@ -448,6 +550,9 @@ int main(void)
 		cmocka_unit_test(test_rdp2_permanent),
 		cmocka_unit_test(test_timing),
 		cmocka_unit_test(test_bus_time),
+		cmocka_unit_test(test_busy_reply),
+		cmocka_unit_test(test_erase_wedge),
+		cmocka_unit_test(test_max_dnload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
