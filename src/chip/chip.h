@@ -141,4 +141,8 @@ struct chip_alt_info {
 };
 bool chip_parse_alt(const char *s, struct chip_alt_info *out);
 
+/* The family's typical mass-erase time at the ROM's default parallelism (ms), 0 when unknown
+ * (chip/timing.c cites each value). For progress only. */
+unsigned chip_mass_erase_typ_ms(const struct chip_family *f);
+
 #endif

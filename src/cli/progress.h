@@ -1,4 +1,4 @@
-/* A progress bar with throughput on a terminal, one summary line per phase otherwise. */
+/* A progress bar with throughput and ETA on a terminal; off a terminal a line per phase every few seconds. */
 #ifndef CLI_PROGRESS_H
 #define CLI_PROGRESS_H
 
@@ -9,14 +9,19 @@
 
 struct cli_progress {
 	FILE *out;
-	bool tty;
+	bool tty;        /* a redrawn bar; otherwise a line per phase every few seconds */
+	bool enabled;    /* false with -q or --json */
 	bool active;     /* a bar is on screen */
 	int last_phase;
 	int last_percent;
 	uint64_t last_draw_us;
+	int line_phase;  /* off a terminal: the phase of the last line, when it was printed (phase time) */
+	uint64_t line_at_us;
+	unsigned line_count;
+	bool line_done;  /* the phase's closing line is out */
 };
 
-void cli_progress_init(struct cli_progress *p, FILE *out, bool tty);
+void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool enabled);
 /* an ops_progress_fn; ctx is the struct cli_progress */
 void cli_progress_cb(void *ctx, const struct ops_progress *p);
 /* clears the bar (before printing anything else) */

@@ -40,7 +40,7 @@ int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *pro
 		return cli_fail(c, rc);
 	}
 	if (prog) {
-		cli_progress_init(prog, c->errf, c->tty && !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
+		cli_progress_init(prog, c->errf, c->tty, !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
 		ops_set_progress(*s, cli_progress_cb, prog);
 	}
 	return 0;

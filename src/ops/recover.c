@@ -46,6 +46,10 @@ unsigned rec_budget(const struct ops_session *s)
 	return 64u + 128u * r + (unsigned)(made / 4u);
 }
 
+/* after this many retries in one session, say early that the link is failing (the budget may
+ * allow many more, and a long write would otherwise be silent about it until the end) */
+#define REC_WARN_AFTER 3
+
 bool rec_spend(struct ops_session *s, int rc, const char *what)
 {
 	if (s->counters.retries >= rec_budget(s)) {
@@ -57,6 +61,10 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	s->counters.retries++;
 	log_info("retry %u: %s failed (%s: %s); re-synchronising", s->counters.retries, what, stm32dfu_errname(rc),
 	         s->err.msg);
+	if (s->counters.retries == REC_WARN_AFTER)
+		log_warn("the USB link is failing: %u transfers had to be repeated so far (the work goes on); "
+		         "'stm32dfu doctor' measures the link and names the likely cause",
+		         s->counters.retries);
 	return true;
 }
 

@@ -41,5 +41,26 @@ run $sim -p 9-9 list --json; check sim-list-p-other 0 $?
 # the F0 ROM is found in dfuERROR; list says so, and that it cleared it (docs/list.md)
 run --sim=f0-32k,timing=0,state=$work/f0.state list; check list-found-state 0 $? "$work/out" "found in dfuERROR (errFIRMWARE), cleared to dfuIDLE"
 
+# --- 2. progress people can follow --------------------------------------------------------------
+# off a terminal (stderr is a file here): a line every few seconds per phase, with rate and ETA
+head -c 400000 /dev/urandom >"$work/p.bin"
+slow="--sim=f746,timing=0.2,state=$work/slow.state"
+run $slow write "$work/p.bin"; check progress-lines 0 $? "$work/err" "^program:  *[0-9]*% [0-9]*/390 KiB .*KiB/s ETA 0:0"
+grep -q "^program: 100% 390/390 KiB" "$work/err"; check progress-closing-line 0 $?
+run $slow write "$work/p.bin" -q; check progress-quiet 0 $?
+[ ! -s "$work/err" ]; check progress-quiet-silent 0 $?
+# a mass erase answers busy until it is over: time-based progress from the family's typical time
+# (DS10916: 16 s at the ROM's default x8 parallelism; the emulator runs 5 times faster here)
+run $slow erase --all --yes; check progress-mass-erase 0 $? "$work/err" "^erase:  *[0-9]*% 2 s of about 16 s typical"
+grep -q "^erase: 100% done in 3\.[0-9] s" "$work/err"; check progress-mass-erase-done 0 $?
+# on a terminal: the bar carries the ETA (script(1) gives the tool a terminal)
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$tool' $slow write '$work/p.bin' --full" /dev/null >"$work/tty" 2>&1
+	check progress-tty 0 $? "$work/tty" "program  \[#*\.*\]  *[0-9]*% .* ETA 0:0"
+fi
+# a failing link is named early, with doctor, not only at the end
+run --sim=f746,timing=0,fault_rate=0.02,seed=3,state=$work/flaky.state write "$work/p.bin"
+check retry-warning 0 $? "$work/err" "warning: the USB link is failing: 3 transfers had to be repeated so far (the work goes on); 'stm32dfu doctor'"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
