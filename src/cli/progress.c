@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 /* Off a terminal (a pipe, a CI log), one line per phase every this many seconds, as dfu-util's
  * progress keeps a log alive: a 500 s write on a marginal link is not silent. */
@@ -16,6 +17,14 @@ void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool enabled
 	p->last_phase = -1;
 	p->last_percent = -1;
 	p->line_phase = -1;
+	pthread_mutex_init(&p->mu, NULL);
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void human_rate(char *buf, size_t cap, double bytes_per_s)
@@ -100,11 +109,8 @@ static void line(struct cli_progress *p, const struct ops_progress *pr)
 	p->line_done = end;
 }
 
-void cli_progress_cb(void *ctx, const struct ops_progress *pr)
+static void draw(struct cli_progress *p, const struct ops_progress *pr)
 {
-	struct cli_progress *p = ctx;
-	if (!p->enabled)
-		return;
 	if (!p->tty) {
 		if ((int)pr->phase != p->line_phase)
 			p->line_done = false;
@@ -139,8 +145,64 @@ void cli_progress_cb(void *ctx, const struct ops_progress *pr)
 	fflush(p->out);
 }
 
+/* the timed step's display: every 100 ms, the time since its start against the typical time */
+static void *tick_main(void *arg)
+{
+	struct cli_progress *p = arg;
+	for (;;) {
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		struct ops_progress pr = p->timed;
+		pr.elapsed_us = wall_us() - p->timed_t0_us;
+		pr.done = pr.elapsed_us / 1000u;
+		if (pr.total && pr.done > pr.total * 99 / 100)
+			pr.done = pr.total * 99 / 100; /* 100 % only when the chip says it is done */
+		draw(p, &pr);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+static void stop_ticker(struct cli_progress *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool was = p->ticking;
+	p->stop = true;
+	p->ticking = false;
+	pthread_mutex_unlock(&p->mu);
+	if (was)
+		pthread_join(p->ticker, NULL);
+}
+
+void cli_progress_cb(void *ctx, const struct ops_progress *pr)
+{
+	struct cli_progress *p = ctx;
+	if (!p->enabled)
+		return;
+	if (timed(pr) && pr->done == 0 && !p->ticking) {
+		pthread_mutex_lock(&p->mu);
+		p->timed = *pr;
+		p->timed_t0_us = wall_us();
+		p->stop = false;
+		draw(p, pr);
+		p->ticking = pthread_create(&p->ticker, NULL, tick_main, p) == 0;
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	if (timed(pr))
+		stop_ticker(p);
+	pthread_mutex_lock(&p->mu);
+	draw(p, pr);
+	pthread_mutex_unlock(&p->mu);
+}
+
 void cli_progress_done(struct cli_progress *p)
 {
+	stop_ticker(p);
 	if (p->active) {
 		fputs("\r\033[K", p->out);
 		fflush(p->out);

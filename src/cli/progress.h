@@ -2,6 +2,7 @@
 #ifndef CLI_PROGRESS_H
 #define CLI_PROGRESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -19,12 +20,18 @@ struct cli_progress {
 	uint64_t line_at_us;
 	unsigned line_count;
 	bool line_done;  /* the phase's closing line is out */
+	/* a timed step (unit "ms"): a thread redraws it from the wall clock until its end report */
+	pthread_mutex_t mu;
+	pthread_t ticker;
+	bool ticking, stop;
+	struct ops_progress timed;
+	uint64_t timed_t0_us;
 };
 
 void cli_progress_init(struct cli_progress *p, FILE *out, bool tty, bool enabled);
 /* an ops_progress_fn; ctx is the struct cli_progress */
 void cli_progress_cb(void *ctx, const struct ops_progress *p);
-/* clears the bar (before printing anything else) */
+/* stops a timed display and clears the bar (before printing anything else) */
 void cli_progress_done(struct cli_progress *p);
 
 #endif

@@ -188,8 +188,6 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 		}
 		seen_busy = true;
 		d->stats.busy_replies++;
-		if (d->busy_fn)
-			d->busy_fn(d->busy_ctx, clock_now_us(c) - t0);
 		last_poll_ms = st.bwPollTimeout;
 		if (st.bwPollTimeout == 0) {
 			if (++zero_polls > d->limits.max_zero_polls)

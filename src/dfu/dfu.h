@@ -81,10 +81,6 @@ struct dfu_dev {
 	struct dfu_limits limits;
 	struct dfu_counters stats;
 	struct err err;           /* the detail of the last failure */
-	/* called after each dfuDNBUSY reply with the time waited so far (a long mass erase shows
-	 * progress from it); NULL: none */
-	void (*busy_fn)(void *ctx, uint64_t waited_us);
-	void *busy_ctx;
 };
 
 /*

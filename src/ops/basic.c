@@ -109,22 +109,6 @@ static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
 	return 0;
 }
 
-struct erase_clock {
-	struct ops_session *s;
-	uint64_t typ_ms;
-};
-
-/* A mass erase answers busy until it is over: progress is the time waited against the typical
- * time, held below 100 % until the chip says it is done. */
-static void mass_erase_waited(void *ctx, uint64_t waited_us)
-{
-	struct erase_clock *ec = ctx;
-	uint64_t ms = waited_us / 1000u;
-	if (ec->typ_ms && ms > ec->typ_ms * 99 / 100)
-		ms = ec->typ_ms * 99 / 100;
-	ops_report(ec->s, OPS_PHASE_ERASE, ms, ec->typ_ms, "ms");
-}
-
 int ops_mass_erase(struct ops_session *s)
 {
 	err_clear(&s->err);
@@ -133,18 +117,15 @@ int ops_mass_erase(struct ops_session *s)
 	if (rc < 0)
 		return rc;
 	ops_identify(s);
-	struct erase_clock ec = {s, chip_mass_erase_typ_ms(s->id.chip.family)};
 	if (s->dfu->alt != fa->alt && (rc = dfu_set_alt(s->dfu, fa->alt)) < 0) {
 		s->err = s->dfu->err;
 		return rc;
 	}
+	/* the ROM holds GETSTATUS (or answers busy) until the erase is over: the report says how long
+	 * it typically takes, so a progress display can show time-based progress meanwhile (unit "ms") */
 	uint64_t t0 = clock_now_us(s->tp->clock);
-	ops_report(s, OPS_PHASE_ERASE, 0, ec.typ_ms, "ms");
-	s->dfu->busy_fn = mass_erase_waited;
-	s->dfu->busy_ctx = &ec;
+	ops_report(s, OPS_PHASE_ERASE, 0, chip_mass_erase_typ_ms(s->id.chip.family), "ms");
 	rc = dfuse_mass_erase(s->dfu);
-	s->dfu->busy_fn = NULL;
-	s->dfu->busy_ctx = NULL;
 	if (rc < 0) {
 		s->err = s->dfu->err;
 		return err_prefix(&s->err, "mass erase");

@@ -20,7 +20,10 @@ struct ops_progress {
 	uint64_t done;   /* units done in this phase (bytes, or sectors for erase) */
 	uint64_t total;  /* units in this phase */
 	uint64_t elapsed_us;
-	const char *unit; /* "B" or "sectors" */
+	/* "B", "sectors", or "ms": a step the device does in one go (a mass erase); reported at its
+	 * start with done 0 and total its typical duration (0: unknown), and at its end with
+	 * done == total == the time it took. A display counts the time in between itself. */
+	const char *unit;
 };
 
 typedef void (*ops_progress_fn)(void *ctx, const struct ops_progress *p);
