@@ -100,6 +100,14 @@ static int add_run(struct write_plan *plan, uint32_t addr, uint32_t len, struct 
 	return 0;
 }
 
+static uint32_t count_programmed(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += p[i] != 0xFF;
+	return c;
+}
+
 static bool all_blank(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -108,24 +116,33 @@ static bool all_blank(const uint8_t *p, size_t n)
 	return true;
 }
 
-const uint8_t *plan_desired_at(const struct write_plan *plan, uint32_t addr)
+/* The touched sector holding addr, or NULL (touched sectors are in address order: binary search). */
+static const struct plan_touched *touched_at(const struct write_plan *plan, uint32_t addr)
 {
-	for (size_t i = 0; i < plan->n_touched; i++) {
-		const struct plan_touched *t = &plan->touched[i];
-		if (addr >= t->sector.start && addr - t->sector.start < t->sector.size)
-			return t->desired + (addr - t->sector.start);
+	size_t lo = 0, hi = plan->n_touched;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct plan_touched *t = &plan->touched[mid];
+		if (addr < t->sector.start)
+			hi = mid;
+		else if (addr - t->sector.start >= t->sector.size)
+			lo = mid + 1;
+		else
+			return t;
 	}
 	return NULL;
 }
 
-/* Copies n desired bytes from addr (which may straddle touched sectors) into out. */
-static void desired_copy(const struct write_plan *plan, uint32_t addr, uint32_t n, uint8_t *out)
+const uint8_t *plan_desired_at(const struct write_plan *plan, uint32_t addr)
+{
+	const struct plan_touched *t = touched_at(plan, addr);
+	return t ? t->desired + (addr - t->sector.start) : NULL;
+}
+
+void plan_desired_copy(const struct write_plan *plan, uint32_t addr, uint32_t n, uint8_t *out)
 {
 	while (n) {
-		const struct plan_touched *t = NULL;
-		for (size_t i = 0; i < plan->n_touched && !t; i++)
-			if (addr >= plan->touched[i].sector.start && addr - plan->touched[i].sector.start < plan->touched[i].sector.size)
-				t = &plan->touched[i];
+		const struct plan_touched *t = touched_at(plan, addr);
 		if (!t) { /* not reachable for ranges built from touched sectors; stay safe */
 			memset(out, 0xFF, n);
 			return;
@@ -144,7 +161,7 @@ static int plan_range(struct write_plan *plan, uint32_t start, uint32_t len, uin
 {
 	for (uint32_t off = 0; off < len; off += plan->transfer_size) {
 		uint32_t n = len - off < plan->transfer_size ? len - off : plan->transfer_size;
-		desired_copy(plan, start + off, n, chunk);
+		plan_desired_copy(plan, start + off, n, chunk);
 		if (all_blank(chunk, n))
 			continue;
 		/* the last chunk of a run may be short: drop its trailing erased bytes (kept aligned) */
@@ -152,7 +169,7 @@ static int plan_range(struct write_plan *plan, uint32_t start, uint32_t len, uin
 		if (off + n < len) {
 			uint32_t n2 = len - off - n < plan->transfer_size ? len - off - n : plan->transfer_size;
 			uint8_t *tmp = chunk + plan->transfer_size; /* caller gave room for two chunks */
-			desired_copy(plan, start + off + n, n2, tmp);
+			plan_desired_copy(plan, start + off + n, n2, tmp);
 			next_blank = all_blank(tmp, n2);
 		}
 		uint32_t used = n;
@@ -188,7 +205,7 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 		if (!t->desired)
 			return err_set(e, STM32DFU_E_NO_MEMORY, "plan: out of memory");
 		memcpy(t->desired, t->current, t->sector.size);
-		uint32_t image_bytes = 0;
+		uint32_t image_bytes = 0, programmed_in_image = 0;
 		for (size_t k = 0; k < img->n_segs; k++) {
 			const struct img_seg *seg = &img->segs[k];
 			if (seg->alt != alt)
@@ -199,6 +216,7 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 			uint64_t hi = hi_seg < hi_sec ? hi_seg : hi_sec;
 			if (lo >= hi)
 				continue;
+			programmed_in_image += count_programmed(t->current + (lo - t->sector.start), (size_t)(hi - lo));
 			memcpy(t->desired + (lo - t->sector.start), seg->data + (lo - seg->addr), (size_t)(hi - lo));
 			image_bytes += (uint32_t)(hi - lo);
 		}
@@ -211,10 +229,8 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 		}
 		plan->sectors_to_erase++;
 		/* bytes outside the image that hold data: the erase would lose them, so they are rewritten */
-		uint32_t preserved = 0;
-		for (uint32_t b = 0; b < t->sector.size; b++)
-			if (t->current[b] != 0xFF && !img_find(img, alt, t->sector.start + b))
-				preserved++;
+		/* (segments do not overlap: the sector's programmed bytes minus those under the image) */
+		uint32_t preserved = count_programmed(t->current, t->sector.size) - programmed_in_image;
 		t->preserved_bytes = preserved;
 	}
 	uint8_t *chunk = malloc(2u * transfer_size);

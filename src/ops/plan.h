@@ -76,6 +76,10 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 /* The desired byte at addr (inside a touched sector), for programming and verifying. */
 const uint8_t *plan_desired_at(const struct write_plan *plan, uint32_t addr);
 
+/* Copies n desired bytes from addr into out, one memcpy per touched sector the range crosses
+ * (a block may straddle two sectors, whose bytes live in separate buffers). */
+void plan_desired_copy(const struct write_plan *plan, uint32_t addr, uint32_t n, uint8_t *out);
+
 void plan_free(struct write_plan *plan);
 
 #endif

@@ -184,20 +184,6 @@ static void mark_redo(struct wstate *w, uint32_t a, uint32_t n)
 	}
 }
 
-static void fill_block(const struct write_plan *plan, uint32_t addr, uint32_t n, uint8_t *block)
-{
-	/* a block may straddle two sectors, whose desired bytes live in separate buffers */
-	for (uint32_t k = 0; k < n;) {
-		uint32_t a = addr + k;
-		const uint8_t *src = plan_desired_at(plan, a);
-		uint32_t m = 1;
-		while (k + m < n && plan_desired_at(plan, a + m) == src + m)
-			m++;
-		memcpy(block + k, src, m);
-		k += m;
-	}
-}
-
 static bool all_erased(const uint8_t *p, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
@@ -245,7 +231,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			base = a;
 			need_set = false;
 		}
-		fill_block(w->plan, a, n, w->block);
+		plan_desired_copy(w->plan, a, n, w->block);
 		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
 		rc = dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms);
 		if (rc == 0) {

@@ -224,14 +224,23 @@ const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr
 	return NULL;
 }
 
+/* Programming clears bits. Each sector the range crosses is looked up once and its nWRP bit read
+ * once: a protected sector keeps its bytes (silently, as the chip does). */
 void sim_flash_program(struct sim_device *d, struct sim_mem *m, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
-	for (uint32_t i = 0; i < len; i++) {
+	bool main_flash = d->flash >= 0 && m == &d->mem[d->flash];
+	for (uint32_t i = 0; i < len;) {
+		uint32_t a = addr + i, run = len - i;
 		size_t sec;
-		uint32_t a = addr + i;
-		if (m == &d->mem[d->flash] && sim_sector_at(d, a, &sec) && sim_sector_protected(d, sec))
-			continue;
-		m->data[a - m->base] &= buf[i];
+		const struct sim_sector *s = main_flash ? sim_sector_at(d, a, &sec) : NULL;
+		if (s && s->size - (a - s->addr) < run)
+			run = s->size - (a - s->addr);
+		if (!s || !sim_sector_protected(d, sec)) {
+			uint8_t *dst = m->data + (a - m->base);
+			for (uint32_t k = 0; k < run; k++)
+				dst[k] &= buf[i + k];
+		}
+		i += run;
 	}
 	d->stats.bytes_programmed += len;
 }

@@ -137,6 +137,37 @@ static void test_bytes_outside_image_are_kept(void **state)
 	img_free(img);
 }
 
+/* Old data under the image does not count as kept; a copy across a sector boundary joins both
+ * sectors' desired bytes (what each DNLOAD block is built from). */
+static void test_kept_bytes_and_copy_across_sectors(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	memset(chip + 0x7F00, 0x33, 0x100);  /* under the image (end of sector 0) */
+	memset(chip + 0x8100, 0x44, 0x80);   /* under the image (start of sector 1) */
+	memset(chip + 0xC000, 0x55, 0x10);   /* outside the image, in sector 1 */
+	memset(chip + 0x0010, 0x00, 3);      /* outside the image, in sector 0 */
+	uint8_t data[0x400];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i ^ 0xA5);
+	struct img *img = image_of(0x08007E00, data, sizeof data); /* 0x08007E00..0x08008200 */
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, f746, NSEC, 0, NULL), 0);
+	assert_int_equal(p.n_touched, 2);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	assert_int_equal(p.touched[0].preserved_bytes, 3);
+	assert_int_equal(p.touched[1].preserved_bytes, 0x10);
+	uint8_t out[0x600];
+	plan_desired_copy(&p, 0x08007E00, sizeof out, out);
+	assert_memory_equal(out, data, sizeof data);
+	assert_memory_equal(out + sizeof data, chip + 0x8200, sizeof out - sizeof data);
+	assert_ptr_equal(plan_desired_at(&p, 0x08008000), p.touched[1].desired);
+	assert_null(plan_desired_at(&p, 0x08010000));
+	plan_free(&p);
+	img_free(img);
+}
+
 static void test_out_of_range(void **state)
 {
 	(void)state;
@@ -165,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_same_image_is_skipped),
 		cmocka_unit_test(test_one_byte_changes_one_sector),
 		cmocka_unit_test(test_bytes_outside_image_are_kept),
+		cmocka_unit_test(test_kept_bytes_and_copy_across_sectors),
 		cmocka_unit_test(test_out_of_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -293,6 +293,12 @@ static void test_wrp(void **state)
 	assert_int_equal(simt_write(t, 0x08000000, data, 16, &st), dfuDNLOAD_IDLE);
 	assert_true(sim_mem_read(t->d, 0x08000000, rd, 16));
 	assert_memory_equal(rd, data, 16);
+	/* a block across the boundary: its half in sector 0 is programmed, its half in sector 1 is not */
+	assert_int_equal(simt_write(t, 0x08007FF8, data, 16, &st), dfuDNLOAD_IDLE);
+	assert_true(sim_mem_read(t->d, 0x08007FF8, rd, 16));
+	assert_memory_equal(rd, data, 8);
+	assert_int_equal(rd[8], 0xAB);
+	assert_int_equal(rd[9], 0xFF);
 	/* mass erase is not performed with a protected sector */
 	assert_int_equal(simt_run(t, 0, (uint8_t[]){0x41}, 1, &st), dfuDNLOAD_IDLE);
 	assert_true(sim_mem_read(t->d, 0x08000000, rd, 1));
