@@ -110,6 +110,7 @@ int cli_cmd_read(struct cli_ctx *c)
 		ops_close(s);
 		return rc;
 	}
+	bool confirmed = s->counters.confirm_reads > 0;
 	ops_close(s);
 	struct img *img = img_new();
 	int err = img ? img_add(img, 0, addr, buf, len, &c->err) : STM32DFU_E_NO_MEMORY;
@@ -131,11 +132,12 @@ int cli_cmd_read(struct cli_ctx *c)
 		json_kstr(&j, "file", outpath);
 		json_khex32(&j, "crc32", crc);
 		json_kdouble(&j, "seconds", seconds(us));
+		json_kbool(&j, "confirmed", confirmed);
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (!quiet(c)) {
-		fprintf(c->out, "read %" PRIu32 " bytes at 0x%08" PRIX32 " into %s (CRC-32 0x%08" PRIX32 ") in %.2f s\n", len,
-		        addr, outpath, crc, seconds(us));
+		fprintf(c->out, "read %" PRIu32 " bytes at 0x%08" PRIX32 " into %s (CRC-32 0x%08" PRIX32 ") in %.2f s%s\n", len,
+		        addr, outpath, crc, seconds(us), confirmed ? ", confirmed by a second read" : "");
 	}
 	return EXIT_OK;
 }

@@ -39,6 +39,9 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		if (f->advice[0])
 			fprintf(o, "         what to do: %s\n", f->advice);
 	}
+	if (r->link_marginal && r->link_noted)
+		fprintf(o, "\nremembered: reads of this board are confirmed by a second read until doctor finds its link "
+		           "healthy\n");
 }
 
 static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct ops_doctor_report *r)
@@ -57,6 +60,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	json_kuint(&j, "transfers", r->transfers);
 	json_kuint(&j, "failures", r->failures);
 	json_kbool(&j, "bad", r->link_bad);
+	json_kbool(&j, "marginal", r->link_marginal);
 	json_key(&j, "by_size");
 	json_arr_begin(&j);
 	for (int k = 0; k < DOCTOR_SIZES; k++) {

@@ -26,6 +26,7 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 	}
 	o->trace_path = a->value[OPT_TRACE];
 	o->retries = a->retries;
+	o->confirm_reads = a->given[OPT_CONFIRM_READS];
 }
 
 int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)

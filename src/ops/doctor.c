@@ -1,4 +1,5 @@
 #include "ops/doctor.h"
+#include "ops/linknote.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 
 #include "chip/hse.h"
 #include "chip/ob.h"
+#include "core/log.h"
 #include "dfu/dfuse.h"
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
@@ -276,5 +278,15 @@ int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct op
 	diagnose_link(r);
 	diagnose_hse_margin(r);
 	diagnose_chip(s, r);
+	r->link_marginal = r->link_bad;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->findings[i].id, "hse_margin") == 0 && r->findings[i].severity >= DOCTOR_WARN)
+			r->link_marginal = true;
+	/* remembered per board: later commands confirm their reads (or stop doing so) */
+	struct err ne;
+	err_clear(&ne);
+	r->link_noted = ops_link_note_record(s, r->link_marginal, &ne) == 0;
+	if (!r->link_noted)
+		log_warn("%s", ne.msg);
 	return 0;
 }

@@ -39,6 +39,8 @@ struct ops_doctor_report {
 	struct ops_link_size link[DOCTOR_SIZES];
 	unsigned transfers, failures;
 	bool link_bad;
+	bool link_marginal;   /* link_bad, or a thin HSE margin: later sessions confirm their reads */
+	bool link_noted;      /* that verdict was remembered for the board (ops/linknote.h) */
 	/* the HSE-detection margin (protocol.md 4.2-4.3) */
 	bool have_hse;
 	double hse_hz;

@@ -60,11 +60,12 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 
 /* ---- read ---- */
 /*
- * Reads len bytes at addr from the alt serving that address (or alt when alt >= 0). With confirm,
- * a second read must agree before the data is returned (DfuSe uploads carry no checksum of their
- * own; this is what the CLI's read does unless --no-verify).
+ * Reads len bytes at addr from the alt serving that address (or alt when alt >= 0). Once, unless
+ * ops_reads_confirmed() (a link fault in this session, doctor's marginal verdict, --confirm-reads):
+ * then a second read must agree before the data is returned. may_confirm false (the CLI's
+ * --no-verify) never reads twice.
  */
-int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len, bool confirm);
+int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len, bool may_confirm);
 
 /* ---- erase ---- */
 int ops_mass_erase(struct ops_session *s);

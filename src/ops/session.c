@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "ops/linknote.h"
 #include "ops/recover.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
@@ -194,6 +195,9 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
+	s->link_marginal = ops_link_note_marginal(s);
+	if (s->link_marginal)
+		log_info("doctor judged this board's link marginal: reads are confirmed by a second read");
 	if (s->initial.bState == dfuERROR)
 		log_info("the device was in dfuERROR (%s) and was cleared", dfu_status_name(s->initial.bStatus));
 	if (o->sim_spec && have_sel && sel.kind == CHIP_SEL_UID) {
@@ -231,6 +235,11 @@ const struct dfu_alt *ops_flash_alt(const struct ops_session *s)
 		if (s->dfu->alts[i].have_layout)
 			return &s->dfu->alts[i];
 	return NULL;
+}
+
+bool ops_reads_confirmed(const struct ops_session *s)
+{
+	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0;
 }
 
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)

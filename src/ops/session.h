@@ -28,6 +28,7 @@ struct ops_open_opts {
 	const struct clock *clock;  /* NULL: real time */
 	bool sim_persist;           /* keep the emulated chip in its state file (the tool's --sim) */
 	unsigned retries;           /* per-transfer retries for recovery (default 3) */
+	bool confirm_reads;         /* --confirm-reads: every read is confirmed by a second one */
 };
 void ops_open_opts_init(struct ops_open_opts *o);
 
@@ -56,6 +57,7 @@ struct ops_counters {
 	unsigned reconnects;        /* device found again after a disconnect */
 	unsigned rewrites;          /* sectors erased and rewritten after a failed block */
 	unsigned transfer_splits;   /* times the transfer size was halved */
+	unsigned confirm_reads;     /* second reads made to confirm a read (ops_reads_confirmed) */
 };
 
 struct ops_session {
@@ -74,6 +76,7 @@ struct ops_session {
 	struct ops_identity id;
 	struct ops_counters counters;
 	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
+	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
 };
 
 /* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts
@@ -87,6 +90,13 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms);
 
 /* The flash alt setting (alt 0 on ST ROMs: the one named "Internal Flash"), or NULL. */
 const struct dfu_alt *ops_flash_alt(const struct ops_session *s);
+
+/*
+ * Whether a read must be confirmed by a second read: USB's CRC16 protects every packet, so one
+ * read is enough unless this session has seen a link fault (a retry), doctor judged the link
+ * marginal, or the user asked for it (--confirm-reads).
+ */
+bool ops_reads_confirmed(const struct ops_session *s);
 
 /* Reads memory through an alt setting (selecting it first), reporting progress as phase. */
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);

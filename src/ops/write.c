@@ -82,19 +82,21 @@ static uint64_t image_bytes_in(const struct img *img, uint32_t start, uint32_t s
 
 /*
  * A sector the image covers only partly keeps its other bytes through an erase by writing back
- * what was read. A read is not checksummed (a flipped bit on a marginal link is invisible), and
- * the verify would compare against that same wrong copy: so such sectors are read twice and
- * must agree. Sectors the image covers completely need no second read (verify checks them).
+ * what was read, and the verify would compare against that same copy. USB's CRC16 protects every
+ * packet, so one read is enough on a sound link; after a link fault in this session, when doctor
+ * judged the link marginal, or with --confirm-reads, such sectors are read twice and must agree.
+ * Sectors the image covers completely need no second read (verify checks them).
  */
 static int confirm_partial(struct ops_session *s, struct plan_touched *t, uint8_t alt, const struct img *img)
 {
-	if (image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size)
+	if (!ops_reads_confirmed(s) || image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size)
 		return 0;
 	uint8_t *again = malloc(t->sector.size);
 	if (!again)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	int rc = 0;
 	for (unsigned i = 0;; i++) {
+		s->counters.confirm_reads++;
 		if ((rc = ops_read_mem(s, alt, t->sector.start, again, t->sector.size, -1)) < 0)
 			break;
 		if (memcmp(again, t->current, t->sector.size) == 0)
@@ -363,65 +365,99 @@ static int wrp_sector_of(struct ops_session *s, unsigned sector_index)
 	return -1;
 }
 
-/* Reads back every written sector not yet verified. 0: all equal; 1: some differ (marked for a
- * rewrite, the first difference in r); <0: an error. */
-static int verify_planned(struct wstate *w)
+static bool needs_verify(const struct wstate *w, size_t i)
+{
+	return w->plan->touched[i].action == PLAN_ERASE_PROGRAM && !w->verified[i];
+}
+
+/* Compares sector i's read-back (in t->current) with the image. A read differs: one more read of
+ * that sector tells a flipped bit on the link from wrong flash before anything is erased again.
+ * 0: equal; 1: differs (marked for a rewrite, the first difference in r); <0: an error. */
+static int judge_sector(struct wstate *w, size_t i)
 {
 	struct ops_session *s = w->s;
 	struct ops_write_result *r = w->r;
+	struct plan_touched *t = &w->plan->touched[i];
+	w->verified[i] = memcmp(t->current, t->desired, t->sector.size) == 0;
+	if (!w->verified[i]) {
+		err_set(&s->err, STM32DFU_E_VERIFY, "sector %u differs", t->sector.index);
+		if (!rec_spend(s, STM32DFU_E_VERIFY, "verify"))
+			return STM32DFU_E_VERIFY;
+		if (ops_read_mem(s, w->alt, t->sector.start, t->current, t->sector.size, -1) < 0)
+			return err_prefix(&s->err, "write: verifying sector %u", t->sector.index);
+		w->verified[i] = memcmp(t->current, t->desired, t->sector.size) == 0;
+	}
+	if (w->verified[i])
+		return 0;
+	uint32_t k = 0;
+	while (t->current[k] == t->desired[k])
+		k++;
+	r->mismatch = true;
+	r->mismatch_addr = t->sector.start + k;
+	r->expected = t->desired[k];
+	r->actual = t->current[k];
+	r->blocked_sector = wrp_sector_of(s, t->sector.index);
+	if (r->blocked_sector >= 0) {
+		err_set(&s->err, STM32DFU_E_PROTECTED,
+		        "write: sector %u at 0x%08X is write-protected: the chip ignored the erase and "
+		        "the writes (read 0x%02X at 0x%08X, expected 0x%02X)",
+		        t->sector.index, t->sector.start, r->actual, r->mismatch_addr, r->expected);
+		err_hint(&s->err, "clear the protection with 'stm32dfu ob set nWRP%u=1' (option bytes)", t->sector.index);
+		return STM32DFU_E_PROTECTED;
+	}
+	err_set(&s->err, STM32DFU_E_VERIFY, "write: verify failed in sector %u: read 0x%02X at 0x%08X, expected 0x%02X",
+	        t->sector.index, r->actual, r->mismatch_addr, r->expected);
+	w->redo[i] = true;
+	return 1;
+}
+
+/* Reads back every written sector not yet verified, adjacent sectors as one run (one Set Address
+ * each, as the read-back before planning). 0: all equal; 1: some differ (marked for a rewrite,
+ * the first difference in r); <0: an error. */
+static int verify_planned(struct wstate *w)
+{
+	struct ops_session *s = w->s;
+	struct write_plan *plan = w->plan;
 	uint64_t t0 = now_us(s);
 	uint64_t total = 0, done = 0;
 	int differ = 0;
-	for (size_t i = 0; i < w->plan->n_touched; i++)
-		if (w->plan->touched[i].action == PLAN_ERASE_PROGRAM && !w->verified[i])
-			total += w->plan->touched[i].sector.size;
-	for (size_t i = 0; i < w->plan->n_touched; i++) {
-		struct plan_touched *t = &w->plan->touched[i];
-		if (t->action != PLAN_ERASE_PROGRAM || w->verified[i])
-			continue; /* skipped sectors were read back and compared while planning */
-		/* reuse the read-back buffer: current is no longer needed */
-		for (unsigned attempt = 0; attempt < 2 && !w->verified[i]; attempt++) {
-			int rc = ops_read_mem(s, w->alt, t->sector.start, t->current, t->sector.size, -1);
-			if (rc < 0)
-				return err_prefix(&s->err, "write: verifying sector %u", t->sector.index);
-			w->verified[i] = memcmp(t->current, t->desired, t->sector.size) == 0;
-			/* a read is not checksummed: one more read tells a flipped bit on the link from
-			 * wrong flash before erasing anything again */
-			if (!w->verified[i] && attempt == 0) {
-				err_set(&s->err, STM32DFU_E_VERIFY, "sector %u differs", t->sector.index);
-				if (!rec_spend(s, STM32DFU_E_VERIFY, "verify"))
-					return STM32DFU_E_VERIFY;
-			}
+	for (size_t i = 0; i < plan->n_touched; i++)
+		if (needs_verify(w, i))
+			total += plan->touched[i].sector.size;
+	for (size_t i = 0; i < plan->n_touched;) {
+		if (!needs_verify(w, i)) {
+			i++; /* skipped sectors were read back and compared while planning */
+			continue;
 		}
-		if (!w->verified[i]) {
-			uint32_t k = 0;
-			while (t->current[k] == t->desired[k])
-				k++;
-			r->mismatch = true;
-			r->mismatch_addr = t->sector.start + k;
-			r->expected = t->desired[k];
-			r->actual = t->current[k];
-			r->blocked_sector = wrp_sector_of(s, t->sector.index);
-			if (r->blocked_sector >= 0) {
-				err_set(&s->err, STM32DFU_E_PROTECTED,
-				        "write: sector %u at 0x%08X is write-protected: the chip ignored the erase and "
-				        "the writes (read 0x%02X at 0x%08X, expected 0x%02X)",
-				        t->sector.index, t->sector.start, r->actual, r->mismatch_addr, r->expected);
-				err_hint(&s->err, "clear the protection with 'stm32dfu ob set nWRP%u=1' (option bytes)", t->sector.index);
-				return STM32DFU_E_PROTECTED;
-			}
-			err_set(&s->err, STM32DFU_E_VERIFY,
-			        "write: verify failed in sector %u: read 0x%02X at 0x%08X, expected 0x%02X", t->sector.index,
-			        r->actual, r->mismatch_addr, r->expected);
-			w->redo[i] = true;
-			differ = 1;
-		} else {
-			done += t->sector.size;
+		size_t j = i + 1;
+		uint64_t span = plan->touched[i].sector.size;
+		while (j < plan->n_touched && needs_verify(w, j) &&
+		       plan->touched[j].sector.start == (uint64_t)plan->touched[i].sector.start + span)
+			span += plan->touched[j++].sector.size;
+		uint8_t *buf = malloc((size_t)span);
+		if (!buf)
+			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		int rc = ops_read_mem(s, w->alt, plan->touched[i].sector.start, buf, (size_t)span, -1);
+		if (rc < 0) {
+			free(buf);
+			return err_prefix(&s->err, "write: verifying sector %u", plan->touched[i].sector.index);
 		}
-		ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
+		/* the read-back buffers are no longer needed: they take what was read */
+		for (size_t k = i, off = 0; k < j; off += plan->touched[k].sector.size, k++)
+			memcpy(plan->touched[k].current, buf + off, plan->touched[k].sector.size);
+		free(buf);
+		for (size_t k = i; k < j; k++) {
+			if ((rc = judge_sector(w, k)) < 0)
+				return rc;
+			differ |= rc;
+			if (rc == 0)
+				done += plan->touched[k].sector.size;
+			ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
+		}
+		i = j;
 	}
-	r->verify.bytes += total;
-	r->verify.us += now_us(s) - t0;
+	w->r->verify.bytes += total;
+	w->r->verify.us += now_us(s) - t0;
 	return differ;
 }
 

@@ -8,6 +8,8 @@ tool=$1
 root=${STM32DFU_SOURCE_ROOT:?}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# doctor remembers its link verdict per board in the state directory: keep it to this script
+export XDG_STATE_HOME="$work/state"
 mkdir "$work/json" "$work/stdout"
 sim="--sim=f746,timing=0,state=$work/chip.state"
 # sector 0 write-protected (nWRP bit 0 clear): writes there fail with PROTECTED

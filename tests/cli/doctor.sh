@@ -6,6 +6,8 @@ set -u
 tool=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# doctor remembers its link verdict per board in the state directory: keep it to this script
+export XDG_STATE_HOME="$work/state"
 fails=0 passes=0
 ok() { passes=$((passes + 1)); }
 bad() { echo "FAIL $1"; sed 's/^/    /' "$work/out" "$work/err" | head -30; fails=$((fails + 1)); }
@@ -63,6 +65,20 @@ assert d["recovery"]["retries"] > 0 and d["recovery"]["transfer_splits"] > 0, d[
 PY
 run --sim=f746,timing=0,state=$work/rep.state verify "$work/fw.bin"
 [ $? -eq 0 ] && ok || bad "the chip holds the image afterwards (checked on a clean link)"
+
+# the verdict is remembered for the board: after a bad link, reads are confirmed by a second read;
+# after a healthy one, a read is made once (USB's CRC16 protects every packet)
+confirmed() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["confirmed"])' "$work/out"; }
+run --sim=f746-report,timing=0 doctor --json
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["link"]["marginal"]' "$work/out" \
+	&& run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json \
+	&& [ "$(confirmed)" = True ] && ok || bad "after doctor found the link bad, reads are confirmed"
+run --sim=f746,timing=0 doctor --json
+python3 -c 'import json, sys; assert not json.load(open(sys.argv[1]))["link"]["marginal"]' "$work/out" \
+	&& run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json \
+	&& [ "$(confirmed)" = False ] && ok || bad "after doctor found the link healthy, a read is made once"
+run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json --confirm-reads
+[ "$(confirmed)" = True ] && ok || bad "--confirm-reads confirms"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

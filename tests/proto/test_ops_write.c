@@ -147,6 +147,21 @@ static void test_write_1mib_then_again_then_one_byte(void **state)
 	assert_int_equal(check_runs(s, &blocks), 1);
 	assert_int_equal(blocks, 128); /* 256 KiB / 2048 */
 	assert_chip_holds(s, img);
+
+	/* a byte in sector 1 and one in sector 2: the adjacent sectors are programmed and verified as
+	 * one run each. Set Addresses: the read-back (1 MiB, one run), the program run, the verify
+	 * run. Uploads: 512 for the read-back (once: the image covers every sector), 32 to verify. */
+	img->segs[0].data[0x8000 + 7] ^= 0x11;
+	img->segs[0].data[0x10000 + 9] ^= 0x22;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.sectors_erased, 2);
+	assert_int_equal(check_runs(s, &blocks), 1);
+	assert_int_equal(blocks, 32);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_SET_ADDRESS), 3);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), 512 + 32);
+	assert_int_equal(s->counters.confirm_reads, 0);
+	assert_chip_holds(s, img);
 	img_free(img);
 	ops_close(s);
 }

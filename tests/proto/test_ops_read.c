@@ -1,0 +1,185 @@
+/*
+ * Read once (issue 13): USB's CRC16 protects every packet, so a read and the read-back of a partly
+ * covered sector before a write are made once; a second, confirming read is made only after a link
+ * fault in the session, when doctor judged the link marginal (remembered per board), or with
+ * --confirm-reads. The transcript's UPLOAD count is the evidence: wTransferSize is 2048 on the F746
+ * profile, so 64 KiB is 32 uploads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "image/image.h"
+#include "ops/linknote.h"
+#include "ops/ops.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+#include "usb/tp_trace.h"
+
+#define KIB 1024u
+#define BLOCKS(n) ((n) / 2048u)
+
+static struct clock_fake fake;
+
+static struct ops_session *open_sim(const char *spec, bool confirm_reads)
+{
+	clock_fake_init(&fake);
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = spec;
+	o.profile_dir = PROFILE_DIR;
+	o.clock = &fake.clock;
+	o.confirm_reads = confirm_reads;
+	struct ops_session *s = NULL;
+	struct err e;
+	err_clear(&e);
+	if (ops_open(&o, &s, &e))
+		fail_msg("ops_open: %s", e.msg);
+	return s;
+}
+
+/* Reads 64 KiB at 0x08010000 (which holds a pattern put in through the emulator's back door) and
+ * returns the number of data UPLOADs it took. */
+static size_t read_64k(struct ops_session *s, bool may_confirm)
+{
+	struct sim_device *d = tp_sim_device(s->tp);
+	uint8_t *want = malloc(64 * KIB), *got = malloc(64 * KIB);
+	for (uint32_t i = 0; i < 64 * KIB; i++)
+		want[i] = (uint8_t)(i * 13 + 5);
+	assert_true(sim_mem_write(d, 0x08010000, want, 64 * KIB));
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_read(s, -1, 0x08010000, got, 64 * KIB, may_confirm), 0);
+	assert_memory_equal(got, want, 64 * KIB);
+	free(want);
+	free(got);
+	return tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA);
+}
+
+static void test_read_once_by_default(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0", false);
+	assert_false(s->link_marginal);
+	assert_int_equal(read_64k(s, true), BLOCKS(64 * KIB));
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_SET_ADDRESS), 1);
+	assert_int_equal(s->counters.confirm_reads, 0);
+	ops_close(s);
+}
+
+static void test_confirm_reads_reads_twice(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0", true);
+	assert_int_equal(read_64k(s, true), 2 * BLOCKS(64 * KIB));
+	assert_int_equal(s->counters.confirm_reads, 1);
+	/* --no-verify (may_confirm false) wins: one read */
+	assert_int_equal(read_64k(s, false), BLOCKS(64 * KIB));
+	ops_close(s);
+}
+
+/* A STALL in the middle of the read is a link fault: the read is retried, then confirmed. */
+static void test_link_fault_makes_reads_confirmed(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0", false);
+	struct sim_stats st;
+	sim_get_stats(tp_sim_device(s->tp), &st);
+	uint64_t before = st.control_transfers;
+	ops_close(s);
+	/* the same open again, then the 10th transfer of the read STALLs */
+	char spec[64];
+	snprintf(spec, sizeof spec, "f746,timing=0,stall_at=%llu", (unsigned long long)before + 10);
+	s = open_sim(spec, false);
+	size_t ups = read_64k(s, true);
+	assert_true(s->counters.retries > 0);
+	assert_int_equal(s->counters.confirm_reads, 1);
+	assert_true(ups >= 2 * BLOCKS(64 * KIB));
+	ops_close(s);
+}
+
+/* doctor's verdict is remembered for the board: the next session confirms its reads; a healthy
+ * verdict removes the note and reads are made once again. */
+static void test_marginal_doctor_verdict_is_remembered(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/stm32dfu-linknote-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(setenv("XDG_STATE_HOME", dir, 1), 0);
+	struct ops_session *s = open_sim("f746,timing=0", false);
+	assert_int_equal(ops_identify(s), 0);
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(ops_link_note_record(s, true, &e), 0);
+	char path[512];
+	assert_true(ops_link_note_path(s, path, sizeof path));
+	assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
+	assert_int_equal(access(path, R_OK), 0);
+	ops_close(s);
+
+	s = open_sim("f746,timing=0", false);
+	assert_true(s->link_marginal);
+	assert_int_equal(read_64k(s, true), 2 * BLOCKS(64 * KIB));
+	assert_int_equal(ops_identify(s), 0);
+	assert_int_equal(ops_link_note_record(s, false, &e), 0);
+	assert_int_not_equal(access(path, F_OK), 0);
+	ops_close(s);
+
+	s = open_sim("f746,timing=0", false);
+	assert_false(s->link_marginal);
+	assert_int_equal(read_64k(s, true), BLOCKS(64 * KIB));
+	ops_close(s);
+	rmdir(path); /* not a directory: fails harmlessly; the note is already gone */
+	char linkdir[600];
+	snprintf(linkdir, sizeof linkdir, "%s/stm32dfu/link", dir);
+	assert_int_equal(rmdir(linkdir), 0);
+	snprintf(linkdir, sizeof linkdir, "%s/stm32dfu", dir);
+	rmdir(linkdir); /* may hold the emulator's state directory of other tests: not ours to remove */
+	rmdir(dir);
+}
+
+/* A write's read-back of a sector it covers only partly: once by default, twice when confirmed. */
+static void partial_write(bool confirm_reads, size_t want_uploads_before_erase)
+{
+	struct ops_session *s = open_sim("f746,timing=0", confirm_reads);
+	uint8_t data[100];
+	memset(data, 0x5A, sizeof data);
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, 0x08000100, data, sizeof data, NULL), 0);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.verify = false;
+	struct ops_write_result r;
+	assert_int_equal(ops_identify(s), 0); /* its reads are not the write's */
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.sectors_touched, 1);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), want_uploads_before_erase);
+	img_free(img);
+	ops_close(s);
+}
+
+static void test_partial_sector_read_back_once(void **state)
+{
+	(void)state;
+	partial_write(false, BLOCKS(32 * KIB));
+	partial_write(true, 2 * BLOCKS(32 * KIB));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_once_by_default),
+		cmocka_unit_test(test_confirm_reads_reads_twice),
+		cmocka_unit_test(test_link_fault_makes_reads_confirmed),
+		cmocka_unit_test(test_marginal_doctor_verdict_is_remembered),
+		cmocka_unit_test(test_partial_sector_read_back_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
