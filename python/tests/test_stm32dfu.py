@@ -9,6 +9,8 @@ import pytest
 import stm32dfu
 
 SIM = "f746,timing=0"
+# doctor remembers its link verdict per board in the state directory: keep it to these tests
+os.environ["XDG_STATE_HOME"] = os.path.join(os.environ.get("XDG_STATE_HOME") or "/tmp", "python-tests")
 
 
 @pytest.fixture
