@@ -85,6 +85,8 @@ int chip_family_sector_of(const struct chip_family *fam, uint32_t off);
 struct chip_evidence {
 	const char *alt_names[CHIP_MAX_ALTS]; /* raw iInterface strings ("@Internal Flash  /0x0800..."), may be NULL */
 	size_t n_alts;
+	bool has_vid;
+	uint16_t vid;                /* idVendor: a vendor other than ST (0x0483) is never an STM32 */
 	const char *product;         /* iProduct, optional */
 	const char *usb_serial;      /* iSerial, optional (helps tell F0 from F3, F1 from F3) */
 	bool has_bcd_device;

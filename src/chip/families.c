@@ -157,12 +157,14 @@ const struct chip_family chip_families[] = {
 	 .source = "protocol.md §3.2 (alt strings); UID/flash-size from RM0455, UNCONFIRMED"},
 	{.id = "L0", .name = "STM32L0", .dev_ids = {0x417, 0x425, 0x447, 0x457},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FF80050, .uid_word2_offset = 0x14, .flash_size_addr = 0x1FF8007C,
-	 .ob_addr = 0x1FF80000, .ob_size = 32, .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 4,
+	 .ob_addr = 0x1FF80000, .ob_size = 32, .ob = &ob_layout_l0, .serial_rule = CHIP_SERIAL_RULE_HAL,
+	 .write_align = 4,
 	 .source = "data/dfu-list/bigclown-notes_L0-192K-...; protocol.md §5.2 (UID2 at +0x14); "
-		   "serial rule UNCONFIRMED; OB not decoded"},
+		   "serial rule UNCONFIRMED; OB: RM0367 §3.4.1 (ob_tables_lwu.c)"},
 	{.id = "L1", .name = "STM32L1 (cat. 3-6)", .dev_ids = {0x416, 0x427, 0x429, 0x436, 0x437},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FF800D0, .uid_word2_offset = 0x14, .flash_size_addr = 0x1FF800CC,
-	 .ob_addr = 0x1FF80000, .ob_size = 32, .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 4,
+	 .ob_addr = 0x1FF80000, .ob_size = 32, .ob = &ob_layout_l1, .serial_rule = CHIP_SERIAL_RULE_HAL,
+	 .write_align = 4,
 	 .quirk_text = "Cat. 1/2 parts have the UID at 0x1FF80050 and flash size at 0x1FF8004C.",
 	 .source = "data/dfu-list/openbttn_L100RC-256K_...; protocol.md §5.2; serial rule UNCONFIRMED"},
 	{.id = "L4", .name = "STM32L4/L4+", .dev_ids = {0x415, 0x435, 0x461, 0x462, 0x464, 0x470},
@@ -175,13 +177,16 @@ const struct chip_family chip_families[] = {
 	 .source = "data/dfu-list/mobilinkd-tnc3-12_L4-256K_...; RM0351 §3.4; protocol.md §2.6, §5.2"},
 	{.id = "U5", .name = "STM32U575/U585/U59x", .dev_ids = {0x481, 0x482},
 	 .flash_base = 0x08000000, .uid_addr = 0x0BFA0700, .uid_word2_offset = 8, .flash_size_addr = 0x0BFA07A0,
-	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 16,
+	 .ob_addr = 0x40022040, .ob_size = 32, .ob = &ob_layout_u5, .serial_rule = CHIP_SERIAL_RULE_HAL,
+	 .write_align = 16,
 	 .source = "data/uid-serial/st-community_U585_uid-to-dfu-serial_208B317A3331.txt (serial rule); "
 		   "flash-size address from RM0456, UNCONFIRMED"},
 	{.id = "WB", .name = "STM32WB", .dev_ids = {0x495, 0x496},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FFF7590, .uid_word2_offset = 8, .flash_size_addr = 0x1FFF75E0,
-	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 8,
-	 .source = "protocol.md §5.2 (UID base; WB5M serial 2061347F4852 looks UID-derived, UNCONFIRMED)"},
+	 .ob_addr = 0x1FFF8000, .ob_size = 40, .ob = &ob_layout_wb, .serial_rule = CHIP_SERIAL_RULE_HAL,
+	 .write_align = 8,
+	 .source = "protocol.md §5.2 (UID base; WB5M serial 2061347F4852 looks UID-derived, UNCONFIRMED); "
+		   "OB: RM0434 §3.4.1 (ob_tables_lwu.c; DFU address and size UNCONFIRMED)"},
 	{.id = NULL},
 };
 

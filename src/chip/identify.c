@@ -252,7 +252,13 @@ int chip_identify(const struct chip_evidence *ev, struct chip_identity *out)
 			ob2 = info.n_zones > 1;
 		}
 	}
-	if (ev && (have_flash || have_ob))
+	/* ST's ROM bootloaders enumerate as 0483:df11 (AN3156 §1). Another vendor's DfuSe clone can copy
+	 * the layout strings (GD32VF103, 28e9:0189: "@Option Bytes  /0x1FFFF800/..." like an F1), so a
+	 * layout match alone must not name an STM32 family for it. */
+	bool other_vendor = ev && ev->has_vid && ev->vid != 0x0483;
+	if (other_vendor)
+		why = "not an ST device (vendor ID is not 0x0483): no STM32 family is claimed";
+	else if (ev && (have_flash || have_ob))
 		from_layout(ev, have_flash ? &flash : NULL, have_ob ? &ob : NULL, ob2, &c, &why);
 	out->layout_flash_size = have_flash ? flash.total : 0;
 

@@ -132,10 +132,12 @@ static void describe(const struct ob_layout *l, const struct ob_field *f, uint32
 			snprintf(buf, len, "no write protection");
 			return;
 		}
+		/* a group field numbers its bits from its first group (F0 WRP1: groups 8-15) */
+		unsigned first = f->wrp_group1 ? f->wrp_group1 - 1u : 0u;
 		pos = (size_t)snprintf(buf, len, "write-protected:");
 		for (unsigned i = 0; i < f->width && pos < len; i++)
 			if (!(v & (1u << i)))
-				pos += (size_t)snprintf(buf + pos, len - pos, " %u", i);
+				pos += (size_t)snprintf(buf + pos, len - pos, " %u", first + i);
 		return;
 	}
 	case OB_K_BOOT_ADDR_F7:

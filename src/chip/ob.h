@@ -64,6 +64,10 @@ struct ob_field {
 	enum ob_danger danger;
 	const char *desc;
 	const struct ob_value_name *values; /* terminated by .meaning == NULL; may be NULL */
+	const char *only;     /* family ids (space-separated) where the field exists; NULL = every family
+	                       * of the layout (ob_field_on_part) */
+	uint16_t wrp_group1;  /* write-protection group field: its first group index + 1 (0 = not one);
+	                       * with the layout's wrp_bit_bytes it tells whether the part has that flash */
 };
 
 struct ob_layout {
@@ -81,10 +85,13 @@ struct ob_layout {
 	size_t n_fields;
 	const char *source;
 	const char *note;            /* what is UNCONFIRMED, or NULL */
+	uint32_t wrp_bit_bytes;      /* flash bytes one write-protection bit guards (F0/F1/F3, L0/L1: 4 KiB) */
+	bool wrp_active_high;        /* L0/L1: a WRP bit of 1 protects */
 };
 
 extern const struct ob_layout ob_layout_f0f3, ob_layout_f1, ob_layout_f4, ob_layout_f72x,
 	ob_layout_f74x, ob_layout_f76x, ob_layout_l4, ob_layout_g0, ob_layout_g4, ob_layout_h7;
+extern const struct ob_layout ob_layout_l0, ob_layout_l1, ob_layout_wb, ob_layout_u5;
 
 #define OB_MAX_FIELDS 48
 #define OB_MAX_WORDS 16
@@ -95,6 +102,8 @@ struct ob_field_value {
 	uint32_t value;
 	bool is_default;
 	char meaning[96];
+	bool absent;           /* the field does not exist on the identified part (ob_mark_part) */
+	char absent_why[96];
 };
 
 struct ob_word_check {
@@ -166,6 +175,19 @@ const char *ob_confirm_flag(unsigned flag);
  */
 int ob_guard(const struct chip_family *fam, const uint8_t *old, const uint8_t *new_block, size_t len,
 	     unsigned given, unsigned *required, struct err *e);
+
+/*
+ * Fields that do not exist on the identified part (ob_part.c): a field of a shared layout that
+ * only some families have (F4: BFB2/DB1M on F42x/F43x), or a write-protection group beyond the
+ * part's flash (F0 32 KiB: WRP1..WRP3). flash_size in bytes, 0 = unknown (no group check).
+ */
+bool ob_field_on_part(const struct chip_family *fam, const struct ob_field *f, uint32_t flash_size, char *why,
+		      size_t len);
+/* Sets absent/absent_why of every decoded field. */
+void ob_mark_part(const struct chip_family *fam, uint32_t flash_size, struct ob_decoded *d);
+/* E_USAGE naming the first FIELD=VALUE whose field does not exist on the part; else 0. */
+int ob_check_part(const struct chip_family *fam, uint32_t flash_size, const char *const *assigns, size_t n,
+		  struct err *e);
 
 /* Read protection level of a block (0/1/2), -1 if the family has no RDP field. */
 int ob_rdp_level(const struct ob_layout *l, uint32_t rdp);

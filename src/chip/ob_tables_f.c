@@ -114,14 +114,16 @@ static const struct ob_value_name v_sprmod[] = {
 	{0, NULL, NULL}};
 static const struct ob_field f_f4[] = {
 	{"BOR_LEV", 0, 2, 2, 3, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_f4},
-	{"BFB2", 0, 4, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (F42x/F43x/F469 only; reserved elsewhere)", NULL},
+	{"BFB2", 0, 4, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (F42x/F43x/F469 only; reserved elsewhere)", NULL,
+	 "F42x"},
 	F_SW("WDG_SW", 0, 5, "watchdog: software or hardware"),
 	F_NRST("nRST_STOP", 0, 6, "reset on entering STOP"),
 	F_NRST("nRST_STDBY", 0, 7, "reset on entering STANDBY"),
 	{"RDP", 0, 8, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL},
 	{"nWRP", 1, 0, 12, 0xFFF, OB_K_NWRP, OB_DANGER, "write protection, bit i = 0: sector i protected", NULL},
-	{"DB1M", 1, 14, 1, 0, OB_K_PLAIN, OB_DANGER, "dual bank on 1 MB parts (F42x/F43x only)", NULL},
-	{"SPRMOD", 1, 15, 1, 0, OB_K_PLAIN, OB_DANGER, "nWRP meaning (F401/F411/F42x/F446...)", v_sprmod},
+	{"DB1M", 1, 14, 1, 0, OB_K_PLAIN, OB_DANGER, "dual bank on 1 MB parts (F42x/F43x only)", NULL, "F42x"},
+	{"SPRMOD", 1, 15, 1, 0, OB_K_PLAIN, OB_DANGER, "nWRP meaning (F401/F411/F412/F42x/F446...)", v_sprmod,
+	 "F401 F411 F412 F42x F446"},
 };
 const struct ob_layout ob_layout_f4 = {
 	.id = "F4", .address = 0x1FFFC000, .size = 16, .min_size = 16, .rdp_level0 = 0xAA, .has_rdp2 = true,
@@ -147,21 +149,24 @@ static const struct ob_value_name v_boot_sel[] = {
 	{0, "option", "BOOT0 taken from the nBOOT0 option bit"}, {1, "pin", "BOOT0 taken from the BOOT0 pin"},
 	{0, NULL, NULL}};
 #define WRP_FIELDS \
-	{"WRP0", 4, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, bit i = 0: page group i protected", NULL}, \
-	{"WRP1", 5, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, groups 8-15", NULL}, \
-	{"WRP2", 6, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, groups 16-23", NULL}, \
-	{"WRP3", 7, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, groups 24-31 (bit 7: rest of flash)", NULL}
+	{"WRP0", 4, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, bit i = 0: 4 KiB group i protected", NULL, \
+	 NULL, 1}, \
+	{"WRP1", 5, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, 4 KiB groups 8-15 (32-64 KiB)", NULL, NULL, 9}, \
+	{"WRP2", 6, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "write protection, 4 KiB groups 16-23 (64-96 KiB)", NULL, NULL, \
+	 17}, \
+	{"WRP3", 7, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, \
+	 "write protection, 4 KiB groups 24-31 (96 KiB up; bit 7: rest of flash)", NULL, NULL, 25}
 static const struct ob_field f_f0f3[] = {
 	{"RDP", 0, 0, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL},
 	F_SW("WDG_SW", 1, 0, "independent watchdog: software or hardware"),
 	F_NRST("nRST_STOP", 1, 1, "reset on entering STOP"),
 	F_NRST("nRST_STDBY", 1, 2, "reset on entering STANDBY"),
-	{"nBOOT0", 1, 3, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when BOOT_SEL = 0 (F04x/F07x/F09x)", NULL},
+	{"nBOOT0", 1, 3, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when BOOT_SEL = 0 (F04x/F07x/F09x)", NULL, "F0"},
 	{"nBOOT1", 1, 4, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM", NULL},
 	{"VDDA_MONITOR", 1, 5, 1, 1, OB_K_PLAIN, OB_SAFE, "VDDA power-supply supervisor on", NULL},
 	{"RAM_PARITY_CHECK", 1, 6, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", NULL},
 	{"BOOT_SEL", 1, 7, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source (F04x/F07x/F09x; reserved on F3)",
-	 v_boot_sel},
+	 v_boot_sel, "F0"},
 	{"DATA0", 2, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 0", NULL},
 	{"DATA1", 3, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 1", NULL},
 	WRP_FIELDS,
@@ -172,7 +177,8 @@ const struct ob_layout ob_layout_f0f3 = {
 	.n_fields = N(f_f0f3),
 	.source = "RM0091 §4.1 (F0), RM0316 §4.1 (F3), RM0313 Table 9 (byte/complement pairs); "
 		  "protocol.md §3.2 (16-byte alt)",
-	.note = "USER bits 3 and 7 exist only on F04x/F07x/F09x; on F3 bit 3 is reserved."};
+	.note = "USER bits 3 and 7 exist only on F04x/F07x/F09x; on F3 bit 3 is reserved.",
+	.wrp_bit_bytes = 4096};
 
 static const struct ob_field f_f1[] = {
 	{"RDP", 0, 0, 8, 0xA5, OB_K_RDP, OB_DANGER, "read protection: A5 = unprotected, else protected", NULL},
@@ -187,4 +193,4 @@ const struct ob_layout ob_layout_f1 = {
 	.id = "F1", .address = 0x1FFFF800, .size = 16, .min_size = 16, .rdp_level0 = 0xA5, .has_rdp2 = false,
 	.writable = true, .fill = 0xFF, .words = w_f1, .n_words = N(w_f1), .fields = f_f1, .n_fields = N(f_f1),
 	.source = "RM0008 §2.5 / PM0075 §2.5 (option bytes); data/dfu-list/flashfloppy-462_F105-... (16-byte alt)",
-	.note = NULL};
+	.note = NULL, .wrp_bit_bytes = 4096};

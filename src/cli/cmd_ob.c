@@ -56,12 +56,16 @@ static void print_decoded(FILE *o, FILE *errf, const struct ob_decoded *d)
 		char val[16], def[16];
 		fmt_value(val, sizeof val, f, fv->value);
 		fmt_value(def, sizeof def, f, f->def);
+		if (fv->absent) { /* marked by ob_mark_part: not offered to `ob set` */
+			fprintf(o, "  %-2s%-12s %-10s (not on this chip: %s)\n", "-", f->name, val, fv->absent_why);
+			continue;
+		}
 		fprintf(o, "  %-2s%-12s %-10s %s", fv->is_default ? "" : "*", f->name, val, fv->meaning);
 		if (!fv->is_default)
 			fprintf(o, "  (default %s)", def);
 		fputc('\n', o);
 	}
-	fprintf(o, "  (* = not the factory default)\n");
+	fprintf(o, "  (* = not the factory default; - = the field does not exist on this chip)\n");
 	for (size_t i = 0; i < d->n_words; i++) {
 		const struct ob_word_check *w = &d->words[i];
 		if (!w->present || !w->has_cpl || w->ok)
@@ -97,6 +101,7 @@ static void json_fields(struct json *j, const struct ob_decoded *d)
 		json_kbool(j, "is_default", fv->present && fv->is_default);
 		json_kstr(j, "meaning", fv->present ? fv->meaning : "");
 		json_kstr(j, "description", fv->field->desc);
+		json_kbool(j, "on_this_chip", !fv->absent);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -142,10 +147,11 @@ void cli_print_ob_summary(FILE *o, const struct ops_identity *id)
 		           "prints them raw)\n", id->ob_len, id->ob_addr);
 		return;
 	}
+	ob_mark_part(fam, id->chip.flash_size, &d);
 	bool first = true;
 	for (size_t i = 0; i < d.n_fields; i++) {
 		const struct ob_field_value *fv = &d.fields[i];
-		if (!fv->present || !summary_field(fv->field))
+		if (!fv->present || fv->absent || !summary_field(fv->field))
 			continue;
 		char val[16];
 		fmt_value(val, sizeof val, fv->field, fv->value);
@@ -199,6 +205,8 @@ static int ob_show(struct cli_ctx *c, struct ops_session *s)
 	struct err de;
 	err_clear(&de);
 	bool decoded = fam && fam->ob && ob_decode(fam, id->ob, len, &d, &de) == 0;
+	if (decoded)
+		ob_mark_part(fam, id->chip.flash_size, &d);
 	if (json_mode(c)) {
 		struct json j;
 		json_init(&j, c->out);
@@ -304,6 +312,11 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 		        fam ? fam->name : "this chip");
 		err_hint(&c->err, "'stm32dfu ob show' prints the raw block");
 		return cli_fail(c, STM32DFU_E_UNSUPPORTED);
+	}
+	if ((rc = ob_check_part(fam, s->id.chip.flash_size, (const char *const *)c->args.pos, (size_t)c->args.npos,
+	                        &c->err)) < 0) {
+		err_hint(&c->err, "'stm32dfu ob show' marks the fields this chip does not have with '-'");
+		return cli_fail(c, rc);
 	}
 	if ((rc = ob_set(fam, old, len, (const char *const *)c->args.pos, (size_t)c->args.npos, nb, &c->err)) < 0)
 		return cli_fail(c, rc);

@@ -11,6 +11,8 @@ static void evidence_from_alts(const struct ops_session *s, struct chip_evidence
 	memset(ev, 0, sizeof *ev);
 	for (unsigned a = 0; a < s->dfu->n_alts && a < CHIP_MAX_ALTS; a++)
 		ev->alt_names[ev->n_alts++] = s->dfu->alts[a].name;
+	ev->has_vid = true;
+	ev->vid = s->tp->info.vid;
 	ev->product = s->tp->info.product;
 	ev->usb_serial = s->tp->info.serial;
 	ev->has_bcd_device = true;

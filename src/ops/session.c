@@ -77,7 +77,7 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 		struct dfu_dev *d = NULL;
 		bool match = false, asked = false;
 		if (dfu_open(tp, &d, &oe) == 0 && dfu_session_start(d, NULL) == 0) {
-			struct chip_evidence ev = {0};
+			struct chip_evidence ev = {.has_vid = true, .vid = tp->info.vid};
 			for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
 				ev.alt_names[ev.n_alts++] = d->alts[a].name;
 			struct chip_identity ci;

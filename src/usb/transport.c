@@ -173,6 +173,37 @@ int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 	return r;
 }
 
+/* A string descriptor whose payload may be bytes, not UTF-16: printable ASCII is kept, anything
+ * else becomes '?' (the only device known to do this sends ASCII digits and letters). A payload that
+ * is plainly UTF-16LE ASCII (every second byte 0) is decoded as UTF-16, so a device without the
+ * quirk still reads right. */
+static int get_raw_string(struct tp *tp, uint8_t index, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (index == 0 || cap == 0)
+		return 0;
+	uint8_t buf[255];
+	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
+	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, sizeof buf};
+	int r = control_idempotent(tp, &s, buf);
+	if (r < 0)
+		return err_prefix(&tp->err, "string descriptor %u", index);
+	if (r < 2 || buf[1] != USB_DT_STRING || buf[0] < 2)
+		return err_set(&tp->err, STM32DFU_E_PROTOCOL, "string descriptor %u: malformed", index);
+	size_t n = (size_t)(buf[0] < r ? buf[0] : r) - 2, k = 0;
+	bool utf16 = n >= 2 && n % 2 == 0;
+	for (size_t i = 1; utf16 && i < n; i += 2)
+		utf16 = buf[2 + i] == 0;
+	if (utf16) {
+		r = tp_string_decode(buf, n + 2, out, cap);
+		return r < 0 ? err_set(&tp->err, r, "string descriptor %u: malformed", index) : r;
+	}
+	for (size_t i = 0; i < n && k + 1 < cap; i++)
+		out[k++] = buf[2 + i] >= 0x20 && buf[2 + i] < 0x7F ? (char)buf[2 + i] : '?';
+	out[k] = '\0';
+	return (int)k;
+}
+
 int tp_find_dfu_interface(const uint8_t *config, size_t n)
 {
 	/* bounded walk of bLength/bDescriptorType (USB 2.0 §9.6.5); DFU is class 0xFE subclass 1 */
@@ -231,8 +262,14 @@ int tp_read_identity(struct tp *tp)
 		in->manufacturer[0] = '\0';
 	if (tp_get_string(tp, i_product, in->product, sizeof in->product) < 0)
 		in->product[0] = '\0';
-	if (tp_get_string(tp, i_serial, in->serial, sizeof in->serial) < 0)
+	if (in->vid == 0x28E9 && in->pid == 0x0189) {
+		/* GD32VF103: the ROM sends the serial as raw UTF-8 bytes (fwupd's recording of one:
+		 * 06 03 33 43 42 4A = "3CBJ"; dfu-util's QUIRK_UTF8_SERIAL for 28e9:0189) */
+		if (get_raw_string(tp, i_serial, in->serial, sizeof in->serial) < 0)
+			in->serial[0] = '\0';
+	} else if (tp_get_string(tp, i_serial, in->serial, sizeof in->serial) < 0) {
 		in->serial[0] = '\0';
+	}
 	err_clear(&tp->err);
 	return 0;
 }

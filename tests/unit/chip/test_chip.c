@@ -14,6 +14,7 @@
 #include "chip/serial.h"
 
 int chip_ob_run_tests(void);
+int chip_families_run_tests(void);
 
 static const struct chip_family *fam(const char *id)
 {
@@ -363,5 +364,5 @@ int main(void)
 		cmocka_unit_test(test_selector),
 	};
 	int rc = cmocka_run_group_tests_name("chip", tests, NULL, NULL);
-	return rc + chip_ob_run_tests();
+	return rc + chip_ob_run_tests() + chip_families_run_tests();
 }
