@@ -155,6 +155,22 @@ int dfu_status_error(struct dfu_dev *d, const struct dfu_getstatus *st, const ch
 	return code;
 }
 
+const char *dfu_poll_mode_name(enum dfu_poll_mode m)
+{
+	return m == DFU_POLL_SPEC ? "spec" : "auto";
+}
+
+/* The device showed it does not hold an early GETSTATUS: wait every poll from now on. */
+static void poll_fall_back(struct dfu_dev *d, const char *why)
+{
+	if (d->poll_mode == DFU_POLL_SPEC)
+		return;
+	d->poll_mode = DFU_POLL_SPEC;
+	d->poll_fallback = why;
+	log_info("the device %s an early GETSTATUS: waiting bwPollTimeout from now on (--poll spec)",
+	         strcmp(why, "stall") == 0 ? "STALLs" : "answers dfuDNBUSY to");
+}
+
 int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus *out)
 {
 	const struct clock *c = d->tp->clock;
@@ -162,6 +178,7 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 	unsigned zero_polls = 0, stalls = 0;
 	uint32_t last_poll_ms = 0;
 	bool seen_busy = false;
+	bool early = false; /* this GETSTATUS goes out without waiting the poll */
 	for (;;) {
 		uint64_t elapsed = clock_now_us(c) - t0;
 		/* a device may NAK GETSTATUS while it erases (F767 mass erase): let the transfer itself
@@ -169,9 +186,26 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 		uint64_t left_ms = elapsed < ceiling_us ? (ceiling_us - elapsed) / 1000u : 0;
 		unsigned timeout = left_ms > d->limits.control_ms ? (unsigned)left_ms : d->limits.control_ms;
 		struct dfu_getstatus st;
+		if (early)
+			d->stats.early_polls++;
 		int r = get_status_timeout(d, &st, timeout);
-		if (r == STM32DFU_E_STALL && seen_busy && stalls < d->limits.max_status_stalls) {
-			/* some L4 ROMs stall GETSTATUS while busy: wait the last timeout again (dfu-util dfuse.c) */
+		if (r == STM32DFU_E_STALL && early) {
+			/* STM32L4: it STALLs a GETSTATUS while busy; wait the poll and ask again */
+			poll_fall_back(d, "stall");
+			early = false;
+			d->stats.status_stalls_retried++;
+			uint64_t us = (uint64_t)last_poll_ms * 1000u;
+			if (us) {
+				clock_sleep_us(c, us);
+				d->stats.slept_us += us;
+			}
+			continue;
+		}
+		/* some L4 ROMs stall GETSTATUS while busy: wait the last timeout again (dfu-util dfuse.c,
+		 * three times); a device already seen doing it is given the operation's whole ceiling */
+		bool staller = d->poll_fallback && strcmp(d->poll_fallback, "stall") == 0;
+		if (r == STM32DFU_E_STALL && seen_busy && (stalls < d->limits.max_status_stalls || staller) &&
+		    clock_now_us(c) - t0 < ceiling_us) {
 			stalls++;
 			d->stats.status_stalls_retried++;
 			uint64_t us = (uint64_t)(last_poll_ms ? last_poll_ms : 1) * 1000u;
@@ -186,6 +220,9 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 			*out = st;
 			return 0;
 		}
+		if (early) /* still busy when asked early: an asynchronous device */
+			poll_fall_back(d, "busy");
+		early = !seen_busy && d->poll_mode == DFU_POLL_AUTO;
 		seen_busy = true;
 		d->stats.busy_replies++;
 		last_poll_ms = st.bwPollTimeout;
@@ -197,15 +234,18 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 		} else {
 			zero_polls = 0;
 		}
-		uint64_t sleep_us = (uint64_t)st.bwPollTimeout * 1000u;
+		uint64_t sleep_us = early ? 0 : (uint64_t)st.bwPollTimeout * 1000u;
 		elapsed = clock_now_us(c) - t0;
-		if (elapsed + sleep_us > ceiling_us) {
+		if (elapsed >= ceiling_us) {
+			/* only now may the device be called wedged (the H7 rev V erase, protocol.md 2.7) */
 			err_set(&d->err, STM32DFU_E_TIMEOUT,
-			        "GETSTATUS: still dfuDNBUSY after %llu ms (limit %u ms, device asks %u ms more)",
-			        (unsigned long long)(elapsed / 1000u), ceiling_ms, st.bwPollTimeout);
+			        "GETSTATUS: still dfuDNBUSY after %llu ms (limit %u ms)", (unsigned long long)(elapsed / 1000u),
+			        ceiling_ms);
 			err_hint(&d->err, "the device may be wedged; stm32dfu recovers it with CLRSTATUS at the next start");
 			return STM32DFU_E_TIMEOUT;
 		}
+		if (elapsed + sleep_us > ceiling_us)
+			sleep_us = ceiling_us - elapsed; /* the last question is asked at the ceiling */
 		if (sleep_us) {
 			clock_sleep_us(c, sleep_us);
 			d->stats.slept_us += sleep_us;

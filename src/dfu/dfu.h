@@ -9,6 +9,17 @@
  * ROM's dfuDNLOAD-IDLE replies do), and every wait is bounded by a per-operation ceiling (a page
  * program is milliseconds, a sector erase can take seconds, a mass erase tens of seconds) and by
  * a cap on consecutive busy replies with a zero timeout.
+ *
+ * Adaptive polling (DFU_POLL_AUTO, the default): the F2/F4/F7 ROMs run the flash operation inside
+ * the USB interrupt and answer a GETSTATUS sent early when the work is done (protocol.md 2.7a).
+ * So after the first dfuDNBUSY of an operation the next GETSTATUS goes out at once, with the rest
+ * of the operation's ceiling as its transfer timeout. A device that answers it dfuDNBUSY again
+ * (asynchronous) or STALLs it (STM32L4) has shown that it does not hold: the session falls back
+ * to DFU_POLL_SPEC, the rule above, for good. After a STALL the host waits the poll and asks
+ * again (the L4 keeps its state, as dfu-util's workaround relies on); what the status then says
+ * is the operation's outcome, and any other failure goes to the caller's recovery, which reads
+ * the block back. A busy reply is never taken for a wedge: a wedged device is only declared so
+ * when the ceiling has passed (the caller then clears it, protocol.md 2.7).
  */
 #ifndef DFU_DFU_H
 #define DFU_DFU_H
@@ -35,6 +46,14 @@ const char *dfu_status_name(int status);
 /* Parses a 6-byte reply; STM32DFU_E_PROTOCOL if n < 6. */
 int dfu_status_parse(const uint8_t *p, size_t n, struct dfu_getstatus *out);
 
+/* How the host polls a busy device (see the top of this file). */
+enum dfu_poll_mode {
+	DFU_POLL_AUTO = 0, /* the next GETSTATUS at once after the first dfuDNBUSY of an operation */
+	DFU_POLL_SPEC = 1, /* every bwPollTimeout waited (DFU11 §6.1.2) */
+};
+/* "auto", "spec". */
+const char *dfu_poll_mode_name(enum dfu_poll_mode m);
+
 /* Bounds on every wait, in ms. Defaults from dfu_limits_default(). */
 struct dfu_limits {
 	unsigned control_ms;        /* one ordinary control transfer (5000, as dfu-util) */
@@ -56,6 +75,7 @@ struct dfu_counters {
 	uint64_t clrstatus;
 	uint64_t aborts;
 	uint64_t status_stalls_retried;
+	uint64_t early_polls;  /* GETSTATUS sent without waiting bwPollTimeout (DFU_POLL_AUTO) */
 };
 
 struct dfu_alt {
@@ -80,6 +100,9 @@ struct dfu_dev {
 	bool have_last;
 	struct dfu_limits limits;
 	struct dfu_counters stats;
+	enum dfu_poll_mode poll_mode; /* now: AUTO until the device showed it does not hold */
+	enum dfu_poll_mode poll_asked;/* what the session was opened with */
+	const char *poll_fallback;    /* why AUTO fell back to SPEC: NULL, "busy" or "stall" */
 	struct err err;           /* the detail of the last failure */
 };
 

@@ -39,6 +39,9 @@ static void phase_reset(struct fixture *f)
 	memset(&f->dev->stats, 0, sizeof f->dev->stats);
 }
 
+/* the tests of the spec wait rule poll as DFU11 says; the adaptive tests set DFU_POLL_AUTO */
+static enum dfu_poll_mode fixture_poll = DFU_POLL_SPEC;
+
 static struct fixture *open_fixture(const char *spec)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -56,6 +59,7 @@ static struct fixture *open_fixture(const char *spec)
 	assert_non_null(f->sim);
 	if (dfu_open(f->tp, &f->dev, &e) != 0)
 		fail_msg("dfu_open: %s", e.msg);
+	f->dev->poll_mode = fixture_poll;
 	if (dfu_session_start(f->dev, &f->initial) != 0)
 		fail_msg("session start: %s", f->dev->err.msg);
 	if (dfu_set_alt(f->dev, 0) != 0)
@@ -286,6 +290,123 @@ static void test_fault_and_recovery(void **state)
 	close_fixture(f);
 }
 
+/*
+ * --poll auto against the three busy models (profile key busy_reply), in virtual time on the F746
+ * profile: erase a 32 KiB sector, write 3 blocks and a tail, read back. Each transcript shows
+ * what the host did; the data must be on the chip and read back equal.
+ */
+static struct fixture *auto_write(const char *spec, uint8_t *data, size_t len)
+{
+	fixture_poll = DFU_POLL_AUTO;
+	struct fixture *f = open_fixture(spec);
+	fixture_poll = DFU_POLL_SPEC;
+	for (size_t i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	if (dfuse_erase_page(f->dev, 0x08000000) != 0 || dfuse_write(f->dev, 0x08000000, data, len) != 0)
+		fail_msg("%s: %s", spec, f->dev->err.msg);
+	uint8_t *got = malloc(len);
+	assert_non_null(got);
+	if (dfuse_read(f->dev, 0x08000000, got, len) != 0)
+		fail_msg("%s: read: %s", spec, f->dev->err.msg);
+	assert_memory_equal(got, data, len);
+	assert_true(sim_mem_read(f->sim, 0x08000000, got, len));
+	assert_memory_equal(got, data, len);
+	free(got);
+	return f;
+}
+
+/* the GETSTATUS records that follow the k-th DNLOAD (command or data) */
+static size_t after_dnload(const struct tp_rec *r, size_t n, unsigned k)
+{
+	unsigned seen = 0;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].setup.bmRequestType == USB_RT_CLASS_OUT_INTERFACE && r[i].setup.bRequest == DFU_DNLOAD &&
+		    seen++ == k)
+			return i + 1;
+	fail_msg("no DNLOAD %u in the transcript", k);
+	return 0;
+}
+
+static void test_poll_auto_hold(void **state)
+{
+	(void)state;
+	enum { LEN = 3 * 2048 + 100 };
+	static uint8_t data[LEN];
+	struct fixture *f = auto_write("f746,busy_reply=hold", data, LEN);
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	/* every DNLOAD: GETSTATUS dfuDNBUSY, then at once a second GETSTATUS, held by the ROM until the
+	 * flash operation ended, answering dfuDNLOAD-IDLE; nothing slept */
+	for (unsigned k = 0; k < 7; k++) { /* erase, set address, 4 blocks, the read's set address */
+		size_t i = after_dnload(r, n, k);
+		assert_int_equal(r[i].cls, TP_REQ_GETSTATUS);
+		assert_int_equal(rec_status(&r[i]).bState, dfuDNBUSY);
+		assert_int_equal(r[i + 1].cls, TP_REQ_GETSTATUS);
+		assert_int_equal(r[i + 1].t_us, r[i].t_end_us);
+		assert_int_equal(rec_status(&r[i + 1]).bState, dfuDNLOAD_IDLE);
+	}
+	/* the erase's second GETSTATUS came back when the 400 ms erase (DS10916, x8) was over */
+	size_t e = after_dnload(r, n, 0);
+	assert_true(r[e + 1].t_end_us - r[e].t_end_us >= 400000 - 1000);
+	assert_int_equal(f->dev->stats.slept_us, 0);
+	assert_int_equal(f->dev->stats.early_polls, 7);
+	assert_int_equal(f->dev->poll_mode, DFU_POLL_AUTO);
+	printf("# hold: erase 32K + %d B in %llu ms of device time, %llu GETSTATUS\n", LEN,
+	       (unsigned long long)(f->fake.now / 1000u), (unsigned long long)f->dev->stats.getstatus);
+	close_fixture(f);
+}
+
+static void test_poll_auto_busy(void **state)
+{
+	(void)state;
+	enum { LEN = 3 * 2048 + 100 };
+	static uint8_t data[LEN];
+	struct fixture *f = auto_write("f746,busy_reply=busy", data, LEN);
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	/* the erase: dfuDNBUSY, an early GETSTATUS also dfuDNBUSY: asynchronous, the poll from now on */
+	size_t i = after_dnload(r, n, 0);
+	assert_int_equal(rec_status(&r[i]).bState, dfuDNBUSY);
+	assert_int_equal(r[i + 1].t_us, r[i].t_end_us);
+	assert_int_equal(rec_status(&r[i + 1]).bState, dfuDNBUSY);
+	assert_int_equal(f->dev->poll_mode, DFU_POLL_SPEC);
+	assert_string_equal(f->dev->poll_fallback, "busy");
+	assert_int_equal(f->dev->stats.early_polls, 1);
+	/* from the early reply on, every busy reply was waited exactly */
+	for (size_t k = i + 1; k + 1 < n; k++)
+		if (r[k].cls == TP_REQ_GETSTATUS && r[k].result == 6 && rec_status(&r[k]).bState == dfuDNBUSY)
+			assert_int_equal(r[k + 1].t_us - r[k].t_end_us, (uint64_t)rec_status(&r[k]).bwPollTimeout * 1000u);
+	close_fixture(f);
+}
+
+static void test_poll_auto_stall(void **state)
+{
+	(void)state;
+	enum { LEN = 3 * 2048 + 100 };
+	static uint8_t data[LEN];
+	struct fixture *f = auto_write("f746,busy_reply=stall", data, LEN);
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	/* the erase: dfuDNBUSY, the early GETSTATUS STALLs; the host waits the poll and asks again */
+	size_t i = after_dnload(r, n, 0);
+	uint32_t poll = rec_status(&r[i]).bwPollTimeout;
+	assert_int_equal(rec_status(&r[i]).bState, dfuDNBUSY);
+	assert_int_equal(r[i + 1].cls, TP_REQ_GETSTATUS);
+	assert_int_equal(r[i + 1].result, STM32DFU_E_STALL);
+	assert_int_equal(r[i + 1].t_us, r[i].t_end_us);
+	assert_int_equal(r[i + 2].cls, TP_REQ_GETSTATUS);
+	assert_int_equal(r[i + 2].t_us - r[i + 1].t_end_us, (uint64_t)poll * 1000u);
+	assert_int_equal(f->dev->poll_mode, DFU_POLL_SPEC);
+	assert_string_equal(f->dev->poll_fallback, "stall");
+	/* after the fallback every GETSTATUS waits the last poll first (the erase takes 400 ms, four
+	 * polls: the ROM keeps stalling until it is done) */
+	for (size_t k = i + 2; k + 1 < n; k++)
+		if (r[k].cls == TP_REQ_GETSTATUS && r[k].result == STM32DFU_E_STALL)
+			assert_true(r[k + 1].t_us - r[k].t_end_us >= (uint64_t)poll * 1000u);
+	assert_true(f->dev->stats.status_stalls_retried >= 1);
+	close_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +417,9 @@ int main(void)
 		cmocka_unit_test(test_leave),
 		cmocka_unit_test(test_f0_session_start_and_polls),
 		cmocka_unit_test(test_fault_and_recovery),
+		cmocka_unit_test(test_poll_auto_hold),
+		cmocka_unit_test(test_poll_auto_busy),
+		cmocka_unit_test(test_poll_auto_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

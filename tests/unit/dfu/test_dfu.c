@@ -176,6 +176,7 @@ static void test_wait_rule(void **state)
 	s_status(0, 0, dfuDNBUSY);
 	s_status(0, 72, dfuDNLOAD_IDLE); /* the ROM keeps the poll timeout in the idle reply */
 	open_script();
+	dev->poll_mode = DFU_POLL_SPEC;
 	assert_int_equal(dfuse_erase_page(dev, 0x08004000), 0);
 	assert_int_equal(fake->slept_us, 65000);
 	assert_int_equal(fake->sleeps, 2); /* no sleep call for a zero timeout */
@@ -187,8 +188,62 @@ static void test_wait_rule(void **state)
 	s_out(DFU_DNLOAD, 0, "21 00 00 00 08", 5);
 	s_status(0, 72, dfuDNLOAD_IDLE);
 	open_script();
+	dev->poll_mode = DFU_POLL_SPEC;
 	assert_int_equal(dfuse_set_address(dev, 0x08000000), 0);
 	assert_int_equal(fake->sleeps, 0);
+	close_script();
+}
+
+/* --poll auto: the GETSTATUS after the first dfuDNBUSY goes out at once; a holding ROM answers it
+ * with the outcome; an asynchronous one with dfuDNBUSY, and the session waits every poll from then */
+static void test_wait_auto(void **state)
+{
+	(void)state;
+	s_reset();
+	s_out(DFU_DNLOAD, 0, "41 00 40 00 08", 5);
+	s_status(0, 100, dfuDNBUSY);
+	s_status(0, 0, dfuDNLOAD_IDLE); /* held by the ROM until the erase was done */
+	s_out(DFU_DNLOAD, 0, "41 00 80 00 08", 5);
+	s_status(0, 100, dfuDNBUSY);
+	s_status(0, 0, dfuDNLOAD_IDLE);
+	open_script();
+	assert_int_equal(dev->poll_mode, DFU_POLL_AUTO);
+	assert_int_equal(dfuse_erase_page(dev, 0x08004000), 0);
+	assert_int_equal(dfuse_erase_page(dev, 0x08008000), 0);
+	assert_int_equal(fake->sleeps, 0);
+	assert_int_equal(dev->stats.early_polls, 2);
+	assert_int_equal(dev->poll_mode, DFU_POLL_AUTO);
+	assert_null(dev->poll_fallback);
+	close_script();
+	/* asynchronous: busy again when asked early -> spec for the rest of the session */
+	s_reset();
+	s_out(DFU_DNLOAD, 0, "41 00 40 00 08", 5);
+	s_status(0, 40, dfuDNBUSY);
+	s_status(0, 40, dfuDNBUSY); /* the early one */
+	s_status(0, 0, dfuDNLOAD_IDLE);
+	s_out(DFU_DNLOAD, 0, "41 00 80 00 08", 5);
+	s_status(0, 40, dfuDNBUSY);
+	s_status(0, 0, dfuDNLOAD_IDLE);
+	open_script();
+	assert_int_equal(dfuse_erase_page(dev, 0x08004000), 0);
+	assert_int_equal(dev->poll_mode, DFU_POLL_SPEC);
+	assert_string_equal(dev->poll_fallback, "busy");
+	assert_int_equal(fake->slept_us, 40000);
+	assert_int_equal(dfuse_erase_page(dev, 0x08008000), 0);
+	assert_int_equal(fake->slept_us, 80000); /* the second erase waited its poll */
+	assert_int_equal(dev->stats.early_polls, 1);
+	close_script();
+	/* L4: the early GETSTATUS STALLs -> wait the poll, ask again, spec from now on */
+	s_reset();
+	s_out(DFU_DNLOAD, 0, "41 00 00 00 08", 5);
+	s_status(0, 20, dfuDNBUSY);
+	s_status_fail("STALL");
+	s_status(0, 0, dfuDNLOAD_IDLE);
+	open_script();
+	assert_int_equal(dfuse_erase_page(dev, 0x08000000), 0);
+	assert_int_equal(fake->slept_us, 20000);
+	assert_int_equal(dev->poll_mode, DFU_POLL_SPEC);
+	assert_string_equal(dev->poll_fallback, "stall");
 	close_script();
 }
 
@@ -198,14 +253,15 @@ static void test_wait_ceiling(void **state)
 	(void)state;
 	s_reset();
 	s_out(DFU_DNLOAD, 0, "41 00 00 00 08", 5);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		s_status(0, 1000, dfuDNBUSY);
 	open_script();
+	dev->poll_mode = DFU_POLL_SPEC;
 	dev->limits.erase_ms = 3500;
 	assert_int_equal(dfuse_erase_page(dev, 0x08000000), STM32DFU_E_TIMEOUT);
-	assert_string_equal(dev->err.msg, "0x08000000: erase: GETSTATUS: still dfuDNBUSY after 3000 ms (limit 3500 ms, "
-	                                  "device asks 1000 ms more)");
-	assert_int_equal(fake->slept_us, 3000000);
+	/* the last question is asked when the ceiling has passed, not a poll before it */
+	assert_string_equal(dev->err.msg, "0x08000000: erase: GETSTATUS: still dfuDNBUSY after 3500 ms (limit 3500 ms)");
+	assert_int_equal(fake->slept_us, 3500000);
 	close_script();
 	/* too many zero-timeout busy replies */
 	s_reset();
@@ -240,6 +296,7 @@ static void test_command_errors(void **state)
 	s_status_fail("STALL");
 	s_status(0, 0, dfuDNLOAD_IDLE);
 	open_script();
+	dev->poll_mode = DFU_POLL_SPEC;
 	assert_int_equal(dfuse_erase_page(dev, 0x08000000), 0);
 	assert_int_equal(fake->slept_us, 40000);
 	assert_int_equal(dev->stats.status_stalls_retried, 1);
@@ -332,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_session_start_h7_double_clear),
 		cmocka_unit_test(test_session_start_abort),
 		cmocka_unit_test(test_wait_rule),
+		cmocka_unit_test(test_wait_auto),
 		cmocka_unit_test(test_wait_ceiling),
 		cmocka_unit_test(test_command_errors),
 		cmocka_unit_test(test_leave),
