@@ -222,6 +222,12 @@ static int decode_common(struct cli_ctx *c)
 			return cli_usage_error(c, "--retries %s: expected a number from 0 to 100", a->value[OPT_RETRIES]);
 		a->retries = r;
 	}
+	if (a->given[OPT_POLL]) {
+		if (strcmp(a->value[OPT_POLL], "spec") == 0)
+			a->poll_spec = true;
+		else if (strcmp(a->value[OPT_POLL], "auto") != 0)
+			return cli_usage_error(c, "--poll %s: expected auto or spec", a->value[OPT_POLL]);
+	}
 	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
 		return cli_usage_error(c, "-S and -p select one device here; only write takes several (a fleet)");
 	if (a->given[OPT_QUIET] && a->verbose)

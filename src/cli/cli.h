@@ -68,6 +68,7 @@ struct cli_args {
 	bool any_device_id;
 	uint32_t address;
 	unsigned retries;
+	bool poll_spec; /* --poll spec */
 };
 
 struct cli_ctx {

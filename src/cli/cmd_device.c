@@ -204,6 +204,7 @@ static void write_summary_text(struct cli_ctx *c, const struct ops_write_result 
 		        s->counters.transfer_splits);
 	if (r->left)
 		fprintf(o, "left DFU: the application starts\n");
+	cli_print_poll(c, s);
 }
 
 static void write_json(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s, int rc)
@@ -244,6 +245,7 @@ static void write_json(struct cli_ctx *c, const struct ops_write_result *r, cons
 	json_kuint(&j, "rewrites", s->counters.rewrites);
 	json_kuint(&j, "transfer_splits", s->counters.transfer_splits);
 	json_obj_end(&j);
+	cli_json_poll(&j, s);
 	if (r->mismatch) {
 		json_khex32(&j, "mismatch_address", r->mismatch_addr);
 		json_key(&j, "blocked_sector");
@@ -415,6 +417,7 @@ int cli_cmd_erase(struct cli_ctx *c)
 			json_kbool(&j, "mass_erase", c->args.given[OPT_ALL]);
 			json_kuint(&j, "sectors", erased);
 			json_kdouble(&j, "seconds", seconds(us));
+			cli_json_poll(&j, s);
 			json_obj_end(&j);
 			json_end(&j);
 		} else if (!quiet(c)) {
@@ -422,6 +425,7 @@ int cli_cmd_erase(struct cli_ctx *c)
 				fprintf(c->out, "erase    whole flash in %.2f s\n", seconds(us));
 			else
 				fprintf(c->out, "erase    %u sector%s in %.2f s\n", erased, erased == 1 ? "" : "s", seconds(us));
+			cli_print_poll(c, s);
 		}
 	}
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;

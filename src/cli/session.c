@@ -27,6 +27,38 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 	o->trace_path = a->value[OPT_TRACE];
 	o->retries = a->retries;
 	o->confirm_reads = a->given[OPT_CONFIRM_READS];
+	o->poll_spec = a->poll_spec;
+}
+
+void cli_json_poll(struct json *j, const struct ops_session *s)
+{
+	const struct dfu_dev *d = s->dfu;
+	json_key(j, "poll");
+	json_obj_begin(j);
+	json_kstr(j, "mode", dfu_poll_mode_name(d->poll_mode));
+	json_kstr(j, "asked", dfu_poll_mode_name(d->poll_asked));
+	json_key(j, "fallback");
+	if (d->poll_fallback)
+		json_str(j, d->poll_fallback);
+	else
+		json_null(j);
+	json_kuint(j, "early_polls", d->stats.early_polls);
+	json_obj_end(j);
+}
+
+void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
+{
+	const struct dfu_dev *d = s->dfu;
+	if (!c->args.verbose)
+		return;
+	if (d->poll_fallback)
+		fprintf(c->out, "poll     spec (asked auto; the chip %s a GETSTATUS sent before its bwPollTimeout)\n",
+		        strcmp(d->poll_fallback, "stall") == 0 ? "STALLed" : "answered dfuDNBUSY to");
+	else if (d->poll_mode == DFU_POLL_AUTO)
+		fprintf(c->out, "poll     auto (%" PRIu64 " early GETSTATUS answered when the flash was done)\n",
+		        d->stats.early_polls);
+	else
+		fprintf(c->out, "poll     spec (every bwPollTimeout waited, --poll spec)\n");
 }
 
 int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)

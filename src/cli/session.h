@@ -23,5 +23,8 @@ void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_
 void cli_print_ob_summary(FILE *o, const struct ops_identity *id);
 void cli_json_ob_summary(struct json *j, const struct ops_identity *id);
 void cli_size_text(char *buf, size_t cap, uint64_t bytes);
+/* The poll mode the session ended in (--poll): a "poll" object for --json; one line for -v. */
+void cli_json_poll(struct json *j, const struct ops_session *s);
+void cli_print_poll(struct cli_ctx *c, const struct ops_session *s);
 
 #endif

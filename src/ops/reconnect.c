@@ -27,6 +27,10 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 	/* rebuilt in place: a reconnect in the middle of a read (recover.c) returns into callers
 	 * that hold pointers into the session (ops_identify keeps the alt names) */
 	if (s->dfu) {
+		/* the same chip: what the session learnt about its polling holds after the reset */
+		fresh->poll_mode = s->dfu->poll_mode;
+		fresh->poll_asked = s->dfu->poll_asked;
+		fresh->poll_fallback = s->dfu->poll_fallback;
 		*s->dfu = *fresh;
 		dfu_free(fresh);
 	} else {

@@ -180,8 +180,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	/* a bad link can lose any of the first requests (strings, GETSTATUS): try again, bounded */
 	for (unsigned i = 0;; i++) {
 		rc = dfu_open(s->tp, &s->dfu, e);
-		if (rc == 0)
+		if (rc == 0) {
+			s->dfu->poll_mode = s->dfu->poll_asked = o->poll_spec ? DFU_POLL_SPEC : DFU_POLL_AUTO;
 			rc = dfu_session_start(s->dfu, &s->initial);
+		}
 		if (rc == 0 || i >= o->retries || !rec_retryable(rc) || rc == STM32DFU_E_DISCONNECTED)
 			break;
 		log_info("retry %u: opening the device failed (%s); trying again", i + 1, stm32dfu_errname(rc));

@@ -29,6 +29,7 @@ struct ops_open_opts {
 	bool sim_persist;           /* keep the emulated chip in its state file (the tool's --sim) */
 	unsigned retries;           /* per-transfer retries for recovery (default 3) */
 	bool confirm_reads;         /* --confirm-reads: every read is confirmed by a second one */
+	bool poll_spec;             /* --poll spec: wait every bwPollTimeout (default: adaptive) */
 };
 void ops_open_opts_init(struct ops_open_opts *o);
 

@@ -45,7 +45,8 @@ run --sim=f0-32k,timing=0,state=$work/f0.state list; check list-found-state 0 $?
 # off a terminal (stderr is a file here): a line every few seconds per phase, with rate and ETA
 head -c 400000 /dev/urandom >"$work/p.bin"
 slow="--sim=f746,timing=0.2,state=$work/slow.state"
-run $slow write "$work/p.bin"; check progress-lines 0 $? "$work/err" "^program:  *[0-9]*% [0-9]*/390 KiB .*KiB/s ETA 0:0"
+# (--poll spec: the bwPollTimeouts make the write last long enough for several lines)
+run $slow write "$work/p.bin" --poll spec; check progress-lines 0 $? "$work/err" "^program:  *[0-9]*% [0-9]*/390 KiB .*KiB/s ETA 0:0"
 grep -q "^program: 100% 390/390 KiB" "$work/err"; check progress-closing-line 0 $?
 run $slow write "$work/p.bin" -q; check progress-quiet 0 $?
 [ ! -s "$work/err" ]; check progress-quiet-silent 0 $?
