@@ -11,6 +11,7 @@
 
 #include "cli/json.h"
 #include "core/log.h"
+#include "ops/vdd.h"
 
 const struct cli_opt_meta cli_opt_table[OPT__COUNT] = {
 #define OPT(id, lname, sname, arg, meta, scope, help) {lname, sname, arg, meta, scope, help},
@@ -227,6 +228,20 @@ static int decode_common(struct cli_ctx *c)
 			a->poll_spec = true;
 		else if (strcmp(a->value[OPT_POLL], "auto") != 0)
 			return cli_usage_error(c, "--poll %s: expected auto or spec", a->value[OPT_POLL]);
+	}
+	if (a->given[OPT_VDD]) {
+		const char *v = a->value[OPT_VDD];
+		char *end;
+		double volts = strtod(v, &end);
+		if (end != v && (*end == 'V' || *end == 'v'))
+			end++;
+		if (end == v || *end)
+			return cli_usage_error(c, "--vdd %s: expected the board's supply voltage in volts, such as 3.3", v);
+		struct err e;
+		err_clear(&e);
+		if (ops_vdd_range(volts, &a->vdd_range, &e) < 0)
+			return cli_usage_error(c, "%s", e.msg);
+		a->vdd_set = true;
 	}
 	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
 		return cli_usage_error(c, "-S and -p select one device here; only write takes several (a fleet)");

@@ -69,6 +69,8 @@ struct cli_args {
 	uint32_t address;
 	unsigned retries;
 	bool poll_spec; /* --poll spec */
+	bool vdd_set;        /* --vdd VOLTS: the Device Feature voltage range to use (ops/vdd.h) */
+	int vdd_range;
 };
 
 struct cli_ctx {

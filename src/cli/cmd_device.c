@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/fleet.h"
 #include "cli/session.h"
+#include "ops/vdd.h"
 #include "core/log.h"
 #include "image/image.h"
 
@@ -183,6 +184,10 @@ static void write_summary_text(struct cli_ctx *c, const struct ops_write_result 
 	FILE *o = c->out;
 	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
 	        seconds(r->read.us));
+	if (r->range_set >= 0)
+		fprintf(o, "flash    voltage range %d (%s) set for --vdd\n", r->range_set, ops_vdd_range_text(r->range_set));
+	else if (c->args.vdd_set)
+		fprintf(o, "flash    voltage range left as it was: nothing to erase\n");
 	fprintf(o, "erase    %u sectors (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
 	        r->erase.bytes, seconds(r->erase.us), r->sectors_skipped);
 	fprintf(o, "program  %" PRIu64 " bytes in %u blocks, %u runs, in %.2f s", r->bytes_programmed, r->blocks, r->runs,
@@ -229,6 +234,11 @@ static void write_json(struct cli_ctx *c, const struct ops_write_result *r, cons
 	json_kuint(&j, "preserved_bytes", r->preserved_bytes);
 	json_kbool(&j, "verified", r->verified);
 	json_kbool(&j, "left", r->left);
+	json_key(&j, "voltage_range");
+	if (r->range_set >= 0)
+		json_int(&j, r->range_set);
+	else
+		json_null(&j);
 	json_key(&j, "seconds");
 	json_obj_begin(&j);
 	json_kdouble(&j, "read", seconds(r->read.us));
@@ -285,6 +295,8 @@ int cli_cmd_write(struct cli_ctx *c)
 	wo.verify = !c->args.given[OPT_NO_VERIFY];
 	wo.full = c->args.given[OPT_FULL];
 	wo.leave = c->args.given[OPT_LEAVE];
+	wo.set_range = c->args.vdd_set;
+	wo.range = c->args.vdd_range;
 	struct ops_write_result r;
 	int err = ops_write(s, img, &wo, &r);
 	cli_progress_done(&prog);
@@ -398,8 +410,13 @@ int cli_cmd_erase(struct cli_ctx *c)
 		return rc;
 	uint64_t t0 = clock_now_us(s->tp->clock);
 	unsigned erased = 0;
-	int err;
-	if (c->args.given[OPT_ALL]) {
+	int err = 0;
+	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */
+	if (c->args.vdd_set && (err = ops_vdd_check(s)) == 0)
+		err = ops_vdd_apply(s, c->args.vdd_range);
+	if (err < 0) {
+		/* nothing erased */
+	} else if (c->args.given[OPT_ALL]) {
 		err = ops_mass_erase(s);
 	} else if (n) {
 		err = ops_erase_sectors(s, list, n);
@@ -416,11 +433,19 @@ int cli_cmd_erase(struct cli_ctx *c)
 			json_obj_begin(&j);
 			json_kbool(&j, "mass_erase", c->args.given[OPT_ALL]);
 			json_kuint(&j, "sectors", erased);
+			json_key(&j, "voltage_range");
+			if (c->args.vdd_set)
+				json_int(&j, c->args.vdd_range);
+			else
+				json_null(&j);
 			json_kdouble(&j, "seconds", seconds(us));
 			cli_json_poll(&j, s);
 			json_obj_end(&j);
 			json_end(&j);
 		} else if (!quiet(c)) {
+			if (c->args.vdd_set)
+				fprintf(c->out, "flash    voltage range %d (%s) set for --vdd\n", c->args.vdd_range,
+				        ops_vdd_range_text(c->args.vdd_range));
 			if (c->args.given[OPT_ALL])
 				fprintf(c->out, "erase    whole flash in %.2f s\n", seconds(us));
 			else

@@ -17,6 +17,8 @@ struct ops_write_opts {
 	bool leave;    /* leave DFU when done */
 	bool have_leave_addr;
 	uint32_t leave_addr;
+	bool set_range;      /* --vdd: set this Device Feature voltage range before erasing (ops/vdd.h) */
+	int range;
 };
 void ops_write_opts_init(struct ops_write_opts *o);
 
@@ -42,6 +44,7 @@ struct ops_write_result {
 	uint32_t mismatch_addr;
 	uint8_t expected, actual;
 	int blocked_sector;  /* write-protected sector that explains a mismatch, or -1 */
+	int range_set;       /* the voltage range set for this write (--vdd), or -1 */
 };
 
 /* Plans, erases what differs, programs, verifies (unless told not to), optionally leaves. */

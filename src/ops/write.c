@@ -10,6 +10,7 @@
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/recover.h"
+#include "ops/vdd.h"
 
 void ops_write_opts_init(struct ops_write_opts *o)
 {
@@ -492,7 +493,10 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 {
 	memset(r, 0, sizeof *r);
 	r->blocked_sector = -1;
+	r->range_set = -1;
 	err_clear(&s->err);
+	if (o->set_range && ops_vdd_check(s) < 0)
+		return s->err.code; /* refused before any work */
 	struct plan_sector *sectors = NULL;
 	size_t n_sectors = 0;
 	uint32_t limit_end = 0;
@@ -540,6 +544,12 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",
 	         plan.n_touched, plan.sectors_to_erase, plan.sectors_skipped, plan.n_runs, plan.blocks,
 	         (unsigned long long)plan.bytes_to_program);
+	/* the parallelism applies to the erase and the program alike: set it before both */
+	if (o->set_range && plan.sectors_to_erase) {
+		if ((rc = ops_vdd_apply(s, o->range)) < 0)
+			goto out;
+		r->range_set = o->range;
+	}
 	if ((rc = select_alt(s, alt)) < 0 || (rc = erase_planned(&w)) < 0 || (rc = program_runs(&w)) < 0)
 		goto gave_up;
 	/* sectors whose blocks came out wrong, then sectors that fail the verify: erase, rewrite,

@@ -89,5 +89,19 @@ run write --help; check write-help 0 $? "$work/out" "--no-verify"
 run --version; check version 0 $? "$work/out" "stm32dfu"
 run help-man; check man 0 $? "$work/out" ".SH EXIT STATUS"
 
+# --vdd: the voltage range is set before erasing and reported; a bad voltage or a chip without
+# Device Feature memory (F0) is refused before any work
+head -c 4096 /dev/urandom >"$work/v.bin"
+run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd 3.3
+check vdd-text 0 $? "$work/out" "voltage range 3 (2.7-3.6 V, x32) set for --vdd"
+head -c 4096 /dev/urandom >"$work/v.bin"
+run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd 2.5V --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["voltage_range"] == 2, d' "$work/out"; check vdd-json 0 $?
+run --sim=f746,timing=0,state=$work/vdd.state erase --sectors 1 --vdd 3.3 --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["voltage_range"] == 3, d' "$work/out"; check vdd-erase-json 0 $?
+run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd 5; check vdd-too-high 64 $? "$work/err" "1.8 to 3.6 V"
+run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd three; check vdd-not-a-number 64 $? "$work/err" "supply voltage in volts"
+run --sim=f0-32k,timing=0,state=$work/f0.state write "$work/v.bin" --vdd 3.3; check vdd-f0 69 $? "$work/err" "no Device Feature memory"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

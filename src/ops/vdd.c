@@ -1,0 +1,69 @@
+/* --vdd: the Device Feature voltage range (vdd.h). */
+#include "ops/vdd.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "dfu/dfuse.h"
+#include "ops/session.h"
+
+int ops_vdd_range(double volts, int *range, struct err *e)
+{
+	/* AN2606 "Device Feature" ranges; a supply at a range's lower bound belongs to that range */
+	if (!(volts >= 1.8 && volts <= 3.6))
+		return err_set(e, STM32DFU_E_USAGE,
+		               "--vdd %g: the ROM's voltage ranges cover 1.8 to 3.6 V (AN2606); give the board's supply "
+		               "voltage, or leave --vdd out to keep the ROM's default (x8)", volts);
+	*range = volts >= 2.7 ? 3 : volts >= 2.4 ? 2 : volts >= 2.1 ? 1 : 0;
+	return 0;
+}
+
+const char *ops_vdd_range_text(int range)
+{
+	static const char *const text[] = {"1.8-2.1 V, x8", "2.1-2.4 V, x16", "2.4-2.7 V, x16", "2.7-3.6 V, x32"};
+	return range >= 0 && range <= 3 ? text[range] : "unknown";
+}
+
+static const struct dfu_alt *feature_alt(const struct ops_session *s)
+{
+	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Device Feature");
+	if (!a || a->layout.n_regions == 0 || a->layout.regions[0].start != OPS_VDD_ADDR ||
+	    a->layout.regions[0].length < 4)
+		return NULL;
+	return a;
+}
+
+int ops_vdd_check(struct ops_session *s)
+{
+	if (feature_alt(s))
+		return 0;
+	err_set(&s->err, STM32DFU_E_UNSUPPORTED,
+	        "--vdd: this device has no Device Feature memory (an alt setting \"Device Feature\" at 0x%08X), "
+	        "so its flash parallelism cannot be set", OPS_VDD_ADDR);
+	err_hint(&s->err, "leave --vdd out: only F2, F4 and F7 ROMs offer it (AN2606); 'stm32dfu list' shows the "
+	                  "device's memories");
+	return STM32DFU_E_UNSUPPORTED;
+}
+
+int ops_vdd_apply(struct ops_session *s, int range)
+{
+	const struct dfu_alt *a = feature_alt(s);
+	if (!a)
+		return ops_vdd_check(s);
+	if (range < 0 || range > 3)
+		return err_set(&s->err, STM32DFU_E_INTERNAL, "--vdd: voltage range %d", range);
+	const uint8_t want[4] = {(uint8_t)range, 0xFF, 0xFF, 0xFF}; /* bytes 1-3 reserved: 0xFF */
+	uint8_t got[4];
+	int rc;
+	if ((s->dfu->alt != a->alt && (rc = dfu_set_alt(s->dfu, a->alt)) < 0) ||
+	    (rc = dfuse_write(s->dfu, OPS_VDD_ADDR, want, sizeof want)) < 0 ||
+	    (rc = dfuse_read(s->dfu, OPS_VDD_ADDR, got, sizeof got)) < 0) {
+		s->err = s->dfu->err;
+		return err_prefix(&s->err, "--vdd: setting the voltage range %d (%s)", range, ops_vdd_range_text(range));
+	}
+	if (got[0] != want[0])
+		return err_set(&s->err, STM32DFU_E_VERIFY,
+		               "--vdd: the chip did not take voltage range %d (it reads back %u)", range, got[0]);
+	log_info("voltage range %d (%s) set through the Device Feature memory", range, ops_vdd_range_text(range));
+	return 0;
+}
