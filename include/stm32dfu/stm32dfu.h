@@ -290,6 +290,18 @@ enum {
 int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, size_t n, unsigned confirm,
                     struct stm32dfu_option_bytes *after);
 
+/* ---- read protection ---- */
+struct stm32dfu_unprotect_result {
+	int rdp_before, rdp_after;  /* 0, 1, 2, or -1 when unknown */
+	int flash_erased;           /* the first flash sector reads all 0xFF afterwards */
+	int ob_default;             /* the option bytes are back to the family's factory defaults */
+	uint32_t checked_addr, checked_len;
+};
+/* Read Unprotect (AN3156 5.4): the chip mass-erases its flash, restores default option bytes and
+ * resets; the session finds it again and checks the outcome. Irreversible for the flash's
+ * contents: STM32DFU_E_NEEDS_CONFIRMATION unless confirm is nonzero. result may be NULL. */
+int stm32dfu_unprotect(struct stm32dfu_session *s, int confirm, struct stm32dfu_unprotect_result *result);
+
 /* ---- leave ---- */
 /* Leaves DFU and starts the application at addr (has_addr), else at the start of flash. */
 int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr);
@@ -321,6 +333,9 @@ struct stm32dfu_doctor_report {
 	int worst;                          /* highest severity found */
 	size_t n_findings;
 	struct stm32dfu_finding findings[STM32DFU_DOCTOR_MAX_FINDINGS];
+	/* the emulator only: the clock its modelled ROM set up (0 on real devices) */
+	int emulated_clock;
+	double emulated_hsi_error_pct, emulated_detected_hz, emulated_usb_error_ppm;
 };
 
 /* Link test (count transfers, 0: 200) and chip checks, with a diagnosis in plain words.

@@ -277,6 +277,14 @@ class Chip:
         self._check(_lib.stm32dfu_ob_set(self._session(), arr, len(assigns), flags, ctypes.byref(ob)))
         return self._ob_dict(ob)
 
+    def unprotect(self, confirm=False):
+        """Read Unprotect: the chip mass-erases its flash and lowers RDP to 0 (needs confirm=True)."""
+        r = _native.UnprotectResult()
+        self._check(_lib.stm32dfu_unprotect(self._session(), int(bool(confirm)), ctypes.byref(r)))
+        return {"rdp_before": r.rdp_before if r.rdp_before >= 0 else None,
+                "rdp_after": r.rdp_after if r.rdp_after >= 0 else None,
+                "flash_erased": bool(r.flash_erased), "option_bytes_default": bool(r.ob_default)}
+
     def leave(self, address=None):
         """Leaves DFU and starts the application (at address, else the start of flash)."""
         self._check(_lib.stm32dfu_leave(self._session(), int(address is not None), address or 0))
@@ -294,6 +302,8 @@ class Chip:
             "hse_hz": r.hse_hz or None,
             "hsi_safe_band_pct": (r.safe_lo_pct, r.safe_hi_pct) if r.hse_hz else None,
             "worst": sev[r.worst] if 0 <= r.worst < 4 else r.worst,
+            "emulated_clock": {"hsi_error_pct": r.emulated_hsi_error_pct, "detected_hz": r.emulated_detected_hz,
+                               "usb_error_ppm": r.emulated_usb_error_ppm} if r.emulated_clock else None,
             "findings": [{"severity": sev[f.severity] if 0 <= f.severity < 4 else f.severity, "id": _s(f.id),
                           "text": _s(f.text), "advice": _s(f.advice)} for f in r.findings[:r.n_findings]],
         }

@@ -90,11 +90,26 @@ class DoctorReport(ctypes.Structure):
     _fields_ = [("link", LinkSize * DOCTOR_SIZES), ("transfers", c_uint), ("failures", c_uint), ("link_bad", c_int),
                 ("hse_hz", c_double), ("safe_lo_pct", c_double), ("safe_hi_pct", c_double),
                 ("misdetect_usb_error_pct", c_double), ("worst", c_int), ("n_findings", c_size),
-                ("findings", Finding * DOCTOR_MAX_FINDINGS)]
+                ("findings", Finding * DOCTOR_MAX_FINDINGS), ("emulated_clock", c_int),
+                ("emulated_hsi_error_pct", c_double), ("emulated_detected_hz", c_double),
+                ("emulated_usb_error_ppm", c_double)]
+
+
+class UnprotectResult(ctypes.Structure):
+    _fields_ = [("rdp_before", c_int), ("rdp_after", c_int), ("flash_erased", c_int), ("ob_default", c_int),
+                ("checked_addr", c_u32), ("checked_len", c_u32)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
 SESSION = ctypes.c_void_p
+
+#: every structure mirrored here, by its C name (the tests compare each size with the C compiler's)
+STRUCTS = {"stm32dfu_match": Match, "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
+           "stm32dfu_write_result": WriteResult, "stm32dfu_sector_group": SectorGroup, "stm32dfu_region": Region,
+           "stm32dfu_alt": Alt, "stm32dfu_identity": Identity, "stm32dfu_device": Device,
+           "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
+           "stm32dfu_finding": Finding, "stm32dfu_doctor_report": DoctorReport,
+           "stm32dfu_unprotect_result": UnprotectResult}
 P = ctypes.POINTER
 
 _SIGNATURES = {
@@ -121,6 +136,7 @@ _SIGNATURES = {
     "stm32dfu_verify_mem": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),
     "stm32dfu_ob_read": (c_int, [SESSION, P(OptionBytes)]),
     "stm32dfu_ob_set": (c_int, [SESSION, P(ctypes.c_char_p), c_size, c_uint, P(OptionBytes)]),
+    "stm32dfu_unprotect": (c_int, [SESSION, c_int, P(UnprotectResult)]),
     "stm32dfu_leave": (c_int, [SESSION, c_int, c_u32]),
     "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),
 }

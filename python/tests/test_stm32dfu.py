@@ -2,7 +2,10 @@
 
 Facts checked come from the F746 profile and protocol.md (layout 04*032Kg,01*128Kg,03*256Kg;
 option bytes at 0x1FFF0000, 32 bytes, factory RDP 0xAA and BOR_LEV 3)."""
+import ctypes
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -159,3 +162,40 @@ def test_closed_chip_refuses():
 
 def test_library_found_through_environment():
     assert os.environ.get("STM32DFU_LIBRARY") or stm32dfu.version()
+
+
+def test_unprotect_needs_confirmation_then_erases(chip):
+    chip.write(pattern(64), address=0x08000000)
+    with pytest.raises(stm32dfu.NeedsConfirmationError):
+        chip.unprotect()
+    assert chip.read(0x08000000, 64) == pattern(64)
+    chip.set_option_bytes(RDP=0x55, confirm=["rdp1"])
+    assert chip.info()["rdp_level"] == 1
+    with pytest.raises(stm32dfu.ProtectedError):
+        chip.read(0x08000000, 64)
+    r = chip.unprotect(confirm=True)
+    assert r["rdp_before"] == 1 and r["rdp_after"] == 0 and r["flash_erased"] and r["option_bytes_default"]
+    assert chip.read(0x08000000, 64) == b"\xff" * 64
+
+
+@pytest.mark.skipif(not shutil.which("cc"), reason="no C compiler to measure the C structures")
+def test_mirrored_structures_match_the_header(tmp_path):
+    """Each ctypes structure has the size and field offsets the C compiler gives the header's."""
+    from stm32dfu import _native
+    include = os.path.join(os.path.dirname(__file__), "..", "..", "include")
+    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <stm32dfu/stm32dfu.h>", "int main(void) {"]
+    for cname, cls in _native.STRUCTS.items():
+        lines.append(f'printf("{cname} %zu\\n", sizeof(struct {cname}));')
+        for fname, _ in cls._fields_:
+            lines.append(f'printf("{cname}.{fname} %zu\\n", offsetof(struct {cname}, {fname}));')
+    lines.append("return 0; }")
+    src = tmp_path / "sizes.c"
+    src.write_text("\n".join(lines))
+    exe = tmp_path / "sizes"
+    subprocess.run(["cc", "-I", include, "-o", str(exe), str(src)], check=True)
+    got = dict(line.split() for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                        text=True).stdout.splitlines())
+    for cname, cls in _native.STRUCTS.items():
+        assert int(got[cname]) == ctypes.sizeof(cls), cname
+        for fname, _ in cls._fields_:
+            assert int(got[f"{cname}.{fname}"]) == getattr(cls, fname).offset, f"{cname}.{fname}"

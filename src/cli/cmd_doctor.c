@@ -1,18 +1,18 @@
 /* stm32dfu doctor: the link test, the chip checks, and a diagnosis in plain words. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "ops/doctor.h"
 
-static const char *severity_word(enum doctor_severity s)
+static const char *severity_word(int s)
 {
 	static const char *const w[] = {"ok", "note", "warning", "problem"};
-	return w[s];
+	return s >= 0 && s < 4 ? w[s] : "?";
 }
 
-static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const struct ops_doctor_report *r)
+static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_doctor_report *r)
 {
 	FILE *o = c->out;
 	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", s->tp->info.vid, s->tp->info.pid, s->tp->info.product,
@@ -20,21 +20,21 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 	cli_print_identity_text(o, s->tp->info.serial, &s->id);
 	fprintf(o, "\nlink test: %u uploads\n", r->transfers);
 	fprintf(o, "    size  attempts  failed  corrupt  latency min/median/max (ms)\n");
-	for (int k = 0; k < DOCTOR_SIZES; k++) {
-		const struct ops_link_size *l = &r->link[k];
+	for (int k = 0; k < STM32DFU_DOCTOR_SIZES; k++) {
+		const struct stm32dfu_link_size *l = &r->link[k];
 		fprintf(o, "  %6u  %8u  %6u  %7u  %.2f / %.2f / %.2f\n", l->size, l->attempts, l->failures, l->corrupt,
 		        (double)l->lat_min_us / 1e3, (double)l->lat_median_us / 1e3, (double)l->lat_max_us / 1e3);
 	}
-	if (r->have_hse) {
+	if (r->hse_hz > 0) {
 		fprintf(o, "\nHSE      %.3f MHz: the ROM detects it right while HSI error is within %.2f..%+.2f %%\n",
 		        r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct);
-		if (r->have_sim_clock)
+		if (r->emulated_clock)
 			fprintf(o, "         emulated HSI error %+.2f %%: the ROM detects %.3f MHz, USB clock %+.0f ppm\n",
-			        r->sim_hsi_error_pct, r->sim_detected_hz / 1e6, r->sim_usb_error_ppm);
+			        r->emulated_hsi_error_pct, r->emulated_detected_hz / 1e6, r->emulated_usb_error_ppm);
 	}
 	fprintf(o, "\ndiagnosis\n");
 	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct ops_doctor_finding *f = &r->findings[i];
+		const struct stm32dfu_finding *f = &r->findings[i];
 		fprintf(o, "  [%s] %s\n", severity_word(f->severity), f->text);
 		if (f->advice[0])
 			fprintf(o, "         what to do: %s\n", f->advice);
@@ -44,7 +44,7 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		           "healthy\n");
 }
 
-static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct ops_doctor_report *r)
+static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_doctor_report *r)
 {
 	struct json j;
 	json_init(&j, c->out);
@@ -63,8 +63,8 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	json_kbool(&j, "marginal", r->link_marginal);
 	json_key(&j, "by_size");
 	json_arr_begin(&j);
-	for (int k = 0; k < DOCTOR_SIZES; k++) {
-		const struct ops_link_size *l = &r->link[k];
+	for (int k = 0; k < STM32DFU_DOCTOR_SIZES; k++) {
+		const struct stm32dfu_link_size *l = &r->link[k];
 		json_obj_begin(&j);
 		json_kuint(&j, "size", l->size);
 		json_kuint(&j, "attempts", l->attempts);
@@ -78,16 +78,16 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_key(&j, "hse");
-	if (r->have_hse) {
+	if (r->hse_hz > 0) {
 		json_obj_begin(&j);
 		json_kdouble(&j, "crystal_hz", r->hse_hz);
 		json_kdouble(&j, "safe_hsi_error_min_pct", r->safe_lo_pct);
 		json_kdouble(&j, "safe_hsi_error_max_pct", r->safe_hi_pct);
 		json_kdouble(&j, "misdetect_usb_error_pct", r->misdetect_usb_error_pct);
-		if (r->have_sim_clock) {
-			json_kdouble(&j, "emulated_hsi_error_pct", r->sim_hsi_error_pct);
-			json_kdouble(&j, "detected_hz", r->sim_detected_hz);
-			json_kdouble(&j, "usb_error_ppm", r->sim_usb_error_ppm);
+		if (r->emulated_clock) {
+			json_kdouble(&j, "emulated_hsi_error_pct", r->emulated_hsi_error_pct);
+			json_kdouble(&j, "detected_hz", r->emulated_detected_hz);
+			json_kdouble(&j, "usb_error_ppm", r->emulated_usb_error_ppm);
 		}
 		json_obj_end(&j);
 	} else {
@@ -104,7 +104,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
-	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= DOCTOR_WARN ? "warnings" : "healthy");
+	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
 	json_obj_end(&j);
 	json_end(&j);
 }
@@ -113,12 +113,13 @@ int cli_cmd_doctor(struct cli_ctx *c)
 {
 	if (c->args.npos)
 		return cli_usage_error(c, "doctor takes no arguments");
-	struct ops_doctor_opts o = {200, false, 0};
+	unsigned count = 200;
+	double hse_hz = 0;
 	if (c->args.given[OPT_COUNT]) {
 		uint32_t n;
 		if (!cli_parse_u32(c->args.value[OPT_COUNT], &n) || n < 3 || n > 100000)
 			return cli_usage_error(c, "--count %s: expected 3 to 100000", c->args.value[OPT_COUNT]);
-		o.count = n;
+		count = n;
 	}
 	if (c->args.given[OPT_HSE]) {
 		char *end;
@@ -130,28 +131,39 @@ int cli_cmd_doctor(struct cli_ctx *c)
 		if (*end || !(hz >= 4e6 && hz <= 26e6) || fmod(hz, 1e6) != 0)
 			return cli_usage_error(c, "--hse %s: the F7 ROM accepts crystals of whole MHz from 4 to 26 MHz "
 			                          "(AN2606), e.g. --hse 25000000 or --hse 25M", c->args.value[OPT_HSE]);
-		o.have_hse = true;
-		o.hse_hz = hz;
+		hse_hz = hz;
 	}
-	struct ops_session *s;
+	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	int rc = cli_open(c, &s, &prog);
+	int rc = cli_open_api(c, &api, &prog);
 	if (rc)
 		return rc;
-	struct ops_doctor_report r;
-	ops_doctor(s, &o, &r);
+	struct stm32dfu_doctor_report *r = malloc(sizeof *r);
+	if (!r) {
+		stm32dfu_close(api);
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
+	rc = stm32dfu_doctor(api, count, hse_hz, r);
 	cli_progress_done(&prog);
-	if (r.link_bad) {
-		err_set(&c->err, STM32DFU_E_USB_IO, "doctor: the USB link is bad: %u of %u transfers failed", r.failures,
-		        r.transfers);
-		for (size_t i = 0; i < r.n_findings && !c->err.hint[0]; i++)
-			if (r.findings[i].advice[0])
-				err_hint(&c->err, "%s", r.findings[i].advice);
+	if (rc < 0) {
+		rc = cli_fail_api(c, api, rc);
+		free(r);
+		stm32dfu_close(api);
+		return rc;
+	}
+	if (r->link_bad) {
+		err_set(&c->err, STM32DFU_E_USB_IO, "doctor: the USB link is bad: %u of %u transfers failed", r->failures,
+		        r->transfers);
+		for (size_t i = 0; i < r->n_findings && !c->err.hint[0]; i++)
+			if (r->findings[i].advice[0])
+				err_hint(&c->err, "%s", r->findings[i].advice);
 	}
 	if (c->args.given[OPT_JSON])
-		doctor_json(c, s, &r);
+		doctor_json(c, api_ops(api), r);
 	else
-		doctor_text(c, s, &r);
-	ops_close(s);
-	return r.link_bad ? EXIT_IOERR : EXIT_OK;
+		doctor_text(c, api_ops(api), r);
+	bool bad = r->link_bad;
+	free(r);
+	stm32dfu_close(api);
+	return bad ? EXIT_IOERR : EXIT_OK;
 }

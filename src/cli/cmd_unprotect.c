@@ -3,7 +3,6 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "ops/ob.h"
 
 int cli_cmd_unprotect(struct cli_ctx *c)
 {
@@ -14,18 +13,18 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 		err_hint(&c->err, "it also resets the option bytes to their factory defaults");
 		return cli_fail(c, STM32DFU_E_NEEDS_CONFIRMATION);
 	}
-	struct ops_session *s;
-	int rc = cli_open(c, &s, NULL);
+	struct stm32dfu_session *api;
+	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
-	struct ops_unprotect_result r;
-	int err = ops_unprotect(s, &r);
+	struct stm32dfu_unprotect_result r;
+	int err = stm32dfu_unprotect(api, 1, &r);
 	if (c->args.given[OPT_JSON]) {
 		struct json j;
 		json_init(&j, c->out);
 		json_obj_begin(&j);
 		if (err) {
-			c->err = s->err;
+			c->err = api->err;
 			cli_json_failure(c, &j, err);
 		} else {
 			json_kbool(&j, "ok", true);
@@ -44,7 +43,7 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 		json_khex32(&j, "checked_address", r.checked_addr);
 		json_kuint(&j, "checked_bytes", r.checked_len);
 		json_kbool(&j, "option_bytes_default", r.ob_default);
-		json_kuint(&j, "reconnects", s->counters.reconnects);
+		json_kuint(&j, "reconnects", api_ops(api)->counters.reconnects);
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (err == 0 && !c->args.given[OPT_QUIET]) {
@@ -62,7 +61,7 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 			        r.rdp_before == 0 ? ": the chip was not protected, so the ROM kept it" : "");
 		fprintf(o, "option bytes %s\n", r.ob_default ? "back to factory defaults" : "differ from the factory defaults");
 	}
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
-	ops_close(s);
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	stm32dfu_close(api);
 	return code;
 }

@@ -87,6 +87,28 @@ int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc)
 	return cli_fail(c, rc);
 }
 
+int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog)
+{
+	struct ops_session *s;
+	int rc = cli_open(c, &s, prog);
+	if (rc)
+		return rc;
+	if (api_adopt(s, api) < 0) {
+		ops_close(s);
+		err_set(&c->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
+	return 0;
+}
+
+int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc)
+{
+	c->err = api->err;
+	if (!c->err.code)
+		c->err.code = rc;
+	return cli_fail(c, rc);
+}
+
 void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%08" PRIX32 " %08" PRIX32 " %08" PRIX32, get_le32(uid), get_le32(uid + 4), get_le32(uid + 8));

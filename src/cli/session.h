@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/progress.h"
+#include "lib/api_int.h"
 #include "ops/list.h"
 #include "ops/ops.h"
 
@@ -13,6 +14,13 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o);
 int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog);
 /* Prints the library error of a session and returns its exit code. */
 int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc);
+/*
+ * The same open, as a public-API session: commands call the public functions (stm32dfu.h) wherever
+ * one exists, so every CLI test exercises the library; api_ops() gives the detail they print.
+ */
+int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog);
+/* Prints the error of the last failed public call on api and returns its exit code. */
+int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc);
 
 void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap);
 void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n);

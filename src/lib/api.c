@@ -65,6 +65,21 @@ int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **
 	return 0;
 }
 
+int api_adopt(struct ops_session *ops, struct stm32dfu_session **out)
+{
+	*out = calloc(1, sizeof **out);
+	if (!*out)
+		return STM32DFU_E_NO_MEMORY;
+	(*out)->ops = ops;
+	err_clear(&(*out)->err);
+	return 0;
+}
+
+struct ops_session *api_ops(struct stm32dfu_session *s)
+{
+	return s->ops;
+}
+
 void stm32dfu_close(struct stm32dfu_session *s)
 {
 	if (!s)

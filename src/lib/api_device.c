@@ -190,6 +190,10 @@ int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, s
 	out->safe_hi_pct = r->safe_hi_pct;
 	out->misdetect_usb_error_pct = r->misdetect_usb_error_pct;
 	out->worst = (int)r->worst;
+	out->emulated_clock = r->have_sim_clock;
+	out->emulated_hsi_error_pct = r->sim_hsi_error_pct;
+	out->emulated_detected_hz = r->sim_detected_hz;
+	out->emulated_usb_error_ppm = r->sim_usb_error_ppm;
 	out->n_findings = r->n_findings < STM32DFU_DOCTOR_MAX_FINDINGS ? r->n_findings : STM32DFU_DOCTOR_MAX_FINDINGS;
 	for (size_t i = 0; i < out->n_findings; i++) {
 		const struct ops_doctor_finding *f = &r->findings[i];

@@ -22,6 +22,12 @@ int api_fail_nosession(const struct err *e, int rc);
 /* Copies a NUL-terminated string into a fixed field, always terminating it. */
 void api_copy(char *dst, size_t cap, const char *src);
 
+/* Wraps an open ops session in an API handle that owns it (stm32dfu_close closes both): how the
+ * CLI, which opens sessions with its own options, calls the public functions. */
+int api_adopt(struct ops_session *ops, struct stm32dfu_session **out);
+/* The ops session behind a handle, for the CLI's presentation of detail the API does not carry. */
+struct ops_session *api_ops(struct stm32dfu_session *s);
+
 struct img;
 /* Writes / verifies an image over the session (what the file and memory variants share). */
 int api_write_img(struct stm32dfu_session *s, const struct img *img, const struct stm32dfu_write_options *options,

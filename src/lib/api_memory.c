@@ -222,3 +222,28 @@ int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr)
 	int rc = ops_leave(s->ops, has_addr != 0, addr, &left_probably);
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
 }
+
+int stm32dfu_unprotect(struct stm32dfu_session *s, int confirm, struct stm32dfu_unprotect_result *result)
+{
+	err_clear(&s->err);
+	if (result)
+		memset(result, 0, sizeof *result);
+	if (!confirm) {
+		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION, "Read Unprotect mass-erases the flash");
+		err_hint(&s->err, "it also resets the option bytes to their factory defaults; confirm to go ahead");
+		return STM32DFU_E_NEEDS_CONFIRMATION;
+	}
+	struct ops_unprotect_result r;
+	memset(&r, 0, sizeof r);
+	r.rdp_before = r.rdp_after = -1;
+	int rc = ops_unprotect(s->ops, &r);
+	if (result) {
+		result->rdp_before = r.rdp_before;
+		result->rdp_after = r.rdp_after;
+		result->flash_erased = r.flash_erased;
+		result->ob_default = r.ob_default;
+		result->checked_addr = r.checked_addr;
+		result->checked_len = r.checked_len;
+	}
+	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}

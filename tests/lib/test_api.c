@@ -231,6 +231,28 @@ static void test_option_bytes(void **state)
 	stm32dfu_close(s);
 }
 
+static void test_unprotect(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	uint8_t data[64], back[64];
+	fill_pattern(data, sizeof data, 21);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, data, sizeof data, NULL, NULL), 0);
+	struct stm32dfu_unprotect_result r;
+	assert_int_equal(stm32dfu_unprotect(s, 0, &r), STM32DFU_E_NEEDS_CONFIRMATION);
+	const char *rdp1[] = {"RDP=0x55"};
+	assert_int_equal(stm32dfu_ob_set(s, rdp1, 1, STM32DFU_CONFIRM_RDP1, NULL), 0);
+	assert_int_equal(stm32dfu_read(s, 0x08000000, back, sizeof back), STM32DFU_E_PROTECTED);
+	assert_int_equal(stm32dfu_unprotect(s, 1, &r), 0);
+	assert_int_equal(r.rdp_before, 1);
+	assert_int_equal(r.rdp_after, 0);
+	assert_true(r.flash_erased);
+	assert_true(r.ob_default);
+	assert_int_equal(stm32dfu_read(s, 0x08000000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	stm32dfu_close(s);
+}
+
 static void test_doctor(void **state)
 {
 	(void)state;
@@ -291,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_then_verify_file),
 		cmocka_unit_test(test_erase),
 		cmocka_unit_test(test_option_bytes),
+		cmocka_unit_test(test_unprotect),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_leave),
 		cmocka_unit_test(test_errors),
