@@ -336,6 +336,8 @@ struct stm32dfu_doctor_report {
 	/* the emulator only: the clock its modelled ROM set up (0 on real devices) */
 	int emulated_clock;
 	double emulated_hsi_error_pct, emulated_detected_hz, emulated_usb_error_ppm;
+	int link_marginal;                  /* bad, or a thin HSE margin: later reads of the board are confirmed */
+	int link_noted;                     /* that verdict was remembered for the board (by UID) */
 };
 
 /* Link test (count transfers, 0: 200) and chip checks, with a diagnosis in plain words.

@@ -296,6 +296,7 @@ class Chip:
         sev = ("ok", "note", "warning", "bad")
         return {
             "transfers": r.transfers, "failures": r.failures, "link_bad": bool(r.link_bad),
+            "link_marginal": bool(r.link_marginal),
             "link": [{"size": x.size, "attempts": x.attempts, "failures": x.failures, "corrupt": x.corrupt,
                       "latency_us": {"min": x.lat_min_us, "median": x.lat_median_us, "max": x.lat_max_us}}
                      for x in r.link],

@@ -92,7 +92,7 @@ class DoctorReport(ctypes.Structure):
                 ("misdetect_usb_error_pct", c_double), ("worst", c_int), ("n_findings", c_size),
                 ("findings", Finding * DOCTOR_MAX_FINDINGS), ("emulated_clock", c_int),
                 ("emulated_hsi_error_pct", c_double), ("emulated_detected_hz", c_double),
-                ("emulated_usb_error_ppm", c_double)]
+                ("emulated_usb_error_ppm", c_double), ("link_marginal", c_int), ("link_noted", c_int)]
 
 
 class UnprotectResult(ctypes.Structure):

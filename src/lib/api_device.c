@@ -194,6 +194,8 @@ int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, s
 	out->emulated_hsi_error_pct = r->sim_hsi_error_pct;
 	out->emulated_detected_hz = r->sim_detected_hz;
 	out->emulated_usb_error_ppm = r->sim_usb_error_ppm;
+	out->link_marginal = r->link_marginal;
+	out->link_noted = r->link_noted;
 	out->n_findings = r->n_findings < STM32DFU_DOCTOR_MAX_FINDINGS ? r->n_findings : STM32DFU_DOCTOR_MAX_FINDINGS;
 	for (size_t i = 0; i < out->n_findings; i++) {
 		const struct ops_doctor_finding *f = &r->findings[i];
