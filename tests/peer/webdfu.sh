@@ -1,0 +1,83 @@
+#!/bin/bash
+# Flipper Zero's WebUSB DfuSe driver (npm `dfu`) in Node on node-usb's WebUSB (webdfu.js) against
+# one virtual chip with its own timing: list, download of an image to flash (erase, program, then
+# the driver's manifestation, after which the chip resets back into its bootloader), upload and
+# compare, and leave with an application image (the chip runs it and is gone from the bus).
+# The npm packages come from tests/peer/package-lock.json (`npm ci`, run by scripts/deps.sh).
+# Usage: webdfu.sh SIM PROFILE LISTING LAYOUT ADDR SIZE START
+#   LISTING  real `dfu-util -l` of this chip (relative to the shared data dir), or - for none
+#   LAYOUT   the flash's `layout alt=0 ...` line as the reference manual gives the sectors
+#   ADDR     where to download SIZE bytes (pick a range across a sector boundary, and a SIZE that
+#            is not a multiple of wTransferSize; the polls of a real ROM make each 2 KiB cost
+#            about 0.2 s, so keep it small)
+#   START    the state the real chip starts in (`dfuERROR status=10` for the F0), or - where no
+#            real data shows it; webdfu.js clears a dfuERROR (the driver does not)
+. "$(dirname "$0")/lib.sh"
+profile=${1:?profile}
+listing=${2:?listing file or -}
+layout=${3:?layout}
+addr=${4:?address}
+size=${5:?size}
+start=${6:?start state}
+here=$(cd "$(dirname "$0")" && pwd)
+need node
+[ -d "$here/node_modules/dfu" ] && [ -d "$here/node_modules/usb" ] ||
+	skip "npm packages missing: scripts/deps.sh runs \`npm ci\` in tests/peer (it needs the npm registry)"
+
+if [ -z "${PEER_INNER:-}" ]; then
+	# node-usb must reach the virtual chips through umockdev's preload like any libusb program
+	PEER_INNER=1 sim --profile "$profile" --stats "$TMP/stats" -- "$0" "$SIM" "$@"
+	rc=$?
+	[ $rc = 0 ] || exit $rc
+	# the emulator saw the driver's work: at least the erases the image needs, and every byte
+	grep -q 'erases=[1-9]' "$TMP/stats" || { cat "$TMP/stats"; fail "the emulator counted no erase"; }
+	grep -q "bytes_programmed=$((size + 1024))" "$TMP/stats" || {
+		cat "$TMP/stats"
+		fail "the emulator did not program $size + 1024 bytes"
+	}
+	exit 0
+fi
+
+wd() { # wd LOG ARGS...: webdfu.js ARGS, failing the test with its log on a non-zero exit
+	local log=$1
+	shift
+	node "$here/webdfu.js" "$@" >"$TMP/$log" 2>&1
+	local rc=$?
+	[ $rc = 0 ] || { cat "$TMP/$log"; fail "webdfu.js $* exited with $rc"; }
+}
+
+# 1. list: the driver finds the DFU interface and its alt settings with the real chip's strings,
+# the DfuSe functional descriptor, and parses the flash's memory map into the manual's sectors
+wd list.log list
+cat "$TMP/list.log"
+if [ "$listing" != - ]; then
+	[ -r "$DATA/$listing" ] || skip "no reference $DATA/$listing"
+	found_dfu "$DATA/$listing" >"$TMP/want"
+	found_dfu "$TMP/list.log" >"$TMP/got"
+	diff -u "$TMP/want" "$TMP/got" || fail "the driver's view of the alt settings differs from $listing"
+fi
+grep -q '^functional transfer_size=2048 dfu_version=0x011a .*can_download=1 can_upload=1 .*dfuse=1$' \
+	"$TMP/list.log" || fail "the driver did not see a DfuSe device that can download and upload"
+grep -qxF "$layout" "$TMP/list.log" || fail "the driver's flash map is not: $layout"
+
+# 2. download: the driver's manifestation jumps to ADDR, which holds no vector table of an
+# application (all 0xFF), so the chip resets into its bootloader and comes back on the bus
+{ head -c 8 /dev/zero | tr '\0' '\377'; head -c $((size - 8)) /dev/urandom; } >"$TMP/img.bin"
+wd write.log write "$addr" "$TMP/img.bin"
+grep -q "written=$size\$" "$TMP/write.log" || { cat "$TMP/write.log"; fail "write did not report $size bytes"; }
+if [ "$start" != - ]; then
+	grep -qx "start state=$start" "$TMP/write.log" || { cat "$TMP/write.log"; fail "the chip did not start in $start"; }
+fi
+
+# 3. upload and compare (the driver waits for the chip to come back)
+wd read.log read "$addr" "$size" "$TMP/back.bin"
+cmp "$TMP/img.bin" "$TMP/back.bin" || fail "upload differs from the downloaded image"
+
+# 4. leave: an application image (initial MSP 0x20000800, inside the SRAM of every STM32, and a
+# reset vector in flash); the driver's manifestation starts it and the chip leaves the bus
+{ printf '\000\010\000\040\001\001\000\010'; head -c 1016 /dev/urandom; } >"$TMP/app.bin"
+wd leave.log write 0x08000000 "$TMP/app.bin"
+sleep 0.5
+wd count.log count
+grep -qx 'devices=0' "$TMP/count.log" || { cat "$TMP/count.log"; fail "the chip is still on the bus after leave"; }
+echo "ok: webdfu list, download, upload + compare, leave on $profile"
