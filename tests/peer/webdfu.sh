@@ -1,5 +1,5 @@
 #!/bin/bash
-# Flipper Zero's WebUSB DfuSe driver (npm `dfu`) in Node on node-usb's WebUSB (webdfu.js) against
+# Flipper Zero's WebUSB DfuSe driver (npm `dfu`) in Node on node-usb's WebUSB (webdfu.mjs) against
 # one virtual chip with its own timing: list, download of an image to flash (erase, program, then
 # the driver's manifestation, after which the chip resets back into its bootloader), upload and
 # compare, and leave with an application image (the chip runs it and is gone from the bus).
@@ -11,7 +11,7 @@
 #            is not a multiple of wTransferSize; the polls of a real ROM make each 2 KiB cost
 #            about 0.2 s, so keep it small)
 #   START    the state the real chip starts in (`dfuERROR status=10` for the F0), or - where no
-#            real data shows it; webdfu.js clears a dfuERROR (the driver does not)
+#            real data shows it; webdfu.mjs clears a dfuERROR (the driver does not)
 . "$(dirname "$0")/lib.sh"
 profile=${1:?profile}
 listing=${2:?listing file or -}
@@ -38,12 +38,12 @@ if [ -z "${PEER_INNER:-}" ]; then
 	exit 0
 fi
 
-wd() { # wd LOG ARGS...: webdfu.js ARGS, failing the test with its log on a non-zero exit
+wd() { # wd LOG ARGS...: webdfu.mjs ARGS, failing the test with its log on a non-zero exit
 	local log=$1
 	shift
-	node "$here/webdfu.js" "$@" >"$TMP/$log" 2>&1
+	node "$here/webdfu.mjs" "$@" >"$TMP/$log" 2>&1
 	local rc=$?
-	[ $rc = 0 ] || { cat "$TMP/$log"; fail "webdfu.js $* exited with $rc"; }
+	[ $rc = 0 ] || { cat "$TMP/$log"; fail "webdfu.mjs $* exited with $rc"; }
 }
 
 # 1. list: the driver finds the DFU interface and its alt settings with the real chip's strings,

@@ -4,21 +4,24 @@
 // whatever libusb sees: inside stm32dfu-sim, the virtual chips. We call only the driver's public
 // API (init, connect, read, write), the way a web page does. One step per run:
 //
-//   webdfu.js list                 one `Found DFU:`-style line per DFU alt setting, the DFU
-//                                  functional descriptor as the driver parsed it, and the
-//                                  driver's memory map of each alt (`layout` lines)
-//   webdfu.js write ADDR FILE      erase + program FILE at ADDR, then the driver's manifestation
-//                                  (DfuSe leave: the chip resets or runs its application)
-//   webdfu.js read ADDR SIZE OUT   upload SIZE bytes from ADDR into OUT
-//   webdfu.js count                how many DFU devices there are (`devices=N`)
+//   webdfu.mjs list                 one `Found DFU:`-style line per DFU alt setting, the DFU
+//                                   functional descriptor as the driver parsed it, and the
+//                                   driver's memory map of each alt (`layout` lines)
+//   webdfu.mjs write ADDR FILE      erase + program FILE at ADDR, then the driver's manifestation
+//                                   (DfuSe leave: the chip resets or runs its application)
+//   webdfu.mjs read ADDR SIZE OUT   upload SIZE bytes from ADDR into OUT
+//   webdfu.mjs count                how many DFU devices there are (`devices=N`)
 //
 // A step waits up to WEBDFU_WAIT_MS (default 5000) for exactly one DFU device (not for `count`).
 // Exit 0 on success, 1 on any failure (the reason on stderr).
-'use strict';
+//
+// An ES module: the driver's CommonJS build requires nanoevents, which is ES-only, and Node 18
+// (Debian 12's) cannot require() an ES module.
+import fs from 'node:fs';
+import usb from 'usb';
+import { WebDFU, WebDFUType, dfuCommands } from 'dfu';
 
-const fs = require('fs');
-const { WebUSB } = require('usb');
-const { WebDFU, WebDFUType, dfuCommands } = require('dfu');
+const { WebUSB } = usb;
 
 // node-usb gives each control transfer 1 s by default. A browser's WebUSB gives a control
 // transfer no timeout at all, and an STM32F2/F4/F7 ROM holds the GETSTATUS that follows an erase
@@ -207,12 +210,12 @@ async function main(argv) {
   default:
     break;
   }
-  throw new Error('usage: webdfu.js list | write ADDR FILE | read ADDR SIZE OUT | count');
+  throw new Error('usage: webdfu.mjs list | write ADDR FILE | read ADDR SIZE OUT | count');
 }
 
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(`webdfu.js: ${e && e.stack ? e.stack : e}\n`);
+    process.stderr.write(`webdfu.mjs: ${e && e.stack ? e.stack : e}\n`);
     process.exit(1);
   });
