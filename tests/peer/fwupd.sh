@@ -52,12 +52,14 @@ up() { # up ADDR:LEN FILE: dfu-util upload, retried while the chip comes back fr
 }
 
 # 1. get-devices: fwupd sees the chip as an updatable STM32 bootloader with its serial
-fwupd get-devices -v >"$T/get.log" 2>&1
+# (fwupdtool exits 2 when it finds nothing; its -vv log then says why)
+fwupd get-devices >"$T/get.log" 2>&1
 rc=$?
-[ $rc = 0 ] || { tail -20 "$T/get.log"; fail "fwupdtool get-devices exited with $rc"; }
+[ $rc = 0 ] || [ $rc = 2 ] || { tail -20 "$T/get.log"; fail "fwupdtool get-devices exited with $rc"; }
 serial=$(dfu-util -l 2>/dev/null | sed -n 's/.*serial="\([^"]*\)".*/\1/p' | head -1)
 if ! grep -q "Serial Number: *$serial\$" "$T/get.log"; then
-	why=$(grep -o 'dfu ignoring: .*\|No detected devices' "$T/get.log" | sort -u | tr '\n' ';')
+	fwupd get-devices -vv >"$T/why.log" 2>&1
+	why=$(grep -o "ignoring: failed.*\|No detected devices" "$T/why.log" | sort -u | tr "\n" ";")
 	skip "fwupdtool does not list the virtual chip (serial $serial): ${why:-no reason in its log}"
 fi
 id=$(sed -n 's/^ *Device ID: *//p' "$T/get.log" | head -1)
