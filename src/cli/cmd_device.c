@@ -1,4 +1,4 @@
-/* info, read, write, verify, erase, leave */
+/* info, write, verify, erase, leave */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,84 +65,6 @@ int cli_cmd_info(struct cli_ctx *c)
 	return EXIT_OK;
 }
 
-static int parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len)
-{
-	if (c->args.npos != 2 || !cli_parse_u32(c->args.pos[0], addr) || !cli_parse_u32(c->args.pos[1], len) || !*len)
-		return cli_usage_error(c, "%s needs ADDR LEN, e.g. 0x08000000 64K", what);
-	return 0;
-}
-
-int cli_cmd_read(struct cli_ctx *c)
-{
-	uint32_t addr, len;
-	if (parse_addr_len(c, "read", &addr, &len))
-		return EXIT_USAGE;
-	const char *outpath = c->args.value[OPT_OUTPUT];
-	if (!outpath)
-		return cli_usage_error(c, "read needs -o FILE (.bin, .hex or .srec)");
-	struct img_save_opts so;
-	img_save_opts_init(&so);
-	if (img_format_from_name(outpath) == IMG_FMT_UNKNOWN)
-		return cli_usage_error(c, "-o %s: name the file .bin, .hex, .srec or .dfu", outpath);
-	int alt = -1;
-	if (c->args.given[OPT_ALT]) {
-		uint32_t a;
-		if (!cli_parse_u32(c->args.value[OPT_ALT], &a) || a > 255)
-			return cli_usage_error(c, "--alt %s: expected 0 to 255", c->args.value[OPT_ALT]);
-		alt = (int)a;
-	}
-	uint8_t *buf = malloc(len);
-	if (!buf)
-		return cli_fail(c, STM32DFU_E_NO_MEMORY);
-	struct ops_session *s;
-	struct cli_progress prog;
-	int rc = cli_open(c, &s, &prog);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	uint64_t t0 = clock_now_us(s->tp->clock);
-	rc = ops_read(s, alt, addr, buf, len, !c->args.given[OPT_NO_VERIFY]);
-	uint64_t us = clock_now_us(s->tp->clock) - t0;
-	cli_progress_done(&prog);
-	if (rc < 0) {
-		free(buf);
-		rc = cli_fail_session(c, s, rc);
-		ops_close(s);
-		return rc;
-	}
-	bool confirmed = s->counters.confirm_reads > 0;
-	ops_close(s);
-	struct img *img = img_new();
-	int err = img ? img_add(img, 0, addr, buf, len, &c->err) : STM32DFU_E_NO_MEMORY;
-	free(buf);
-	if (err == 0)
-		err = img_save_file(outpath, img, &so, &c->err);
-	uint32_t crc = img ? img_crc32(img) : 0;
-	img_free(img);
-	if (err < 0) {
-		cli_fail(c, err);
-		return err == STM32DFU_E_FILE_IO ? EXIT_CANTCREAT : cli_exit_code(err);
-	}
-	if (json_mode(c)) {
-		struct json j;
-		json_init(&j, c->out);
-		json_obj_begin(&j);
-		json_khex32(&j, "address", addr);
-		json_kuint(&j, "bytes", len);
-		json_kstr(&j, "file", outpath);
-		json_khex32(&j, "crc32", crc);
-		json_kdouble(&j, "seconds", seconds(us));
-		json_kbool(&j, "confirmed", confirmed);
-		json_obj_end(&j);
-		json_end(&j);
-	} else if (!quiet(c)) {
-		fprintf(c->out, "read %" PRIu32 " bytes at 0x%08" PRIX32 " into %s (CRC-32 0x%08" PRIX32 ") in %.2f s%s\n", len,
-		        addr, outpath, crc, seconds(us), confirmed ? ", confirmed by a second read" : "");
-	}
-	return EXIT_OK;
-}
-
 /* Loads the image for write/verify, checking the .dfu suffix against the device unless --force. */
 static int load_image(struct cli_ctx *c, struct img **img)
 {
@@ -150,9 +72,12 @@ static int load_image(struct cli_ctx *c, struct img **img)
 		return cli_usage_error(c, "%s needs one FILE", c->args.command);
 	struct img_load_opts lo;
 	img_load_opts_init(&lo);
+	if (cli_format_opt(c, &lo.format))
+		return EXIT_USAGE;
 	if (c->args.given[OPT_ADDRESS]) {
 		lo.has_base = true;
 		lo.base = c->args.address;
+		lo.base_is_explicit = true;
 	} else {
 		/* a raw binary goes to the start of flash, as dfu-util -s 0x08000000 does */
 		lo.has_base = true;
@@ -374,7 +299,14 @@ static int parse_sector_list(struct cli_ctx *c, const char *s, unsigned *out, si
 			p = end;
 		}
 		for (unsigned long k = a; k <= b; k++) {
-			if (*n >= cap || k > 65535)
+			if (k > 65535)
+				return cli_usage_error(c, "--sectors %s: too many sectors", s);
+			bool seen = false; /* "0-3,2" erases sector 2 once */
+			for (size_t i = 0; i < *n && !seen; i++)
+				seen = out[i] == k;
+			if (seen)
+				continue;
+			if (*n >= cap)
 				return cli_usage_error(c, "--sectors %s: too many sectors", s);
 			out[(*n)++] = (unsigned)k;
 		}
@@ -394,7 +326,7 @@ int cli_cmd_erase(struct cli_ctx *c)
 	uint32_t addr = 0, len = 0;
 	unsigned list[1024];
 	size_t n = 0;
-	if (c->args.npos && parse_addr_len(c, "erase", &addr, &len))
+	if (c->args.npos && cli_parse_addr_len(c, "erase", &addr, &len))
 		return EXIT_USAGE;
 	if (c->args.given[OPT_SECTORS] && parse_sector_list(c, c->args.value[OPT_SECTORS], list, 1024, &n))
 		return EXIT_USAGE;
@@ -410,6 +342,8 @@ int cli_cmd_erase(struct cli_ctx *c)
 		return rc;
 	uint64_t t0 = clock_now_us(s->tp->clock);
 	unsigned erased = 0;
+	uint32_t span_lo = 0;
+	uint64_t span_end = 0;
 	int err = 0;
 	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */
 	if (c->args.vdd_set && (err = ops_vdd_check(s)) == 0)
@@ -423,6 +357,8 @@ int cli_cmd_erase(struct cli_ctx *c)
 		erased = (unsigned)n;
 	} else {
 		err = ops_erase_range(s, addr, len, &erased);
+		if (err == 0)
+			err = ops_erase_span(s, addr, len, &span_lo, &span_end);
 	}
 	uint64_t us = clock_now_us(s->tp->clock) - t0;
 	cli_progress_done(&prog);
@@ -438,6 +374,10 @@ int cli_cmd_erase(struct cli_ctx *c)
 				json_int(&j, c->args.vdd_range);
 			else
 				json_null(&j);
+			if (span_end) {
+				json_khex32(&j, "start", span_lo);
+				json_khex32(&j, "end", (uint32_t)(span_end - 1));
+			}
 			json_kdouble(&j, "seconds", seconds(us));
 			cli_json_poll(&j, s);
 			json_obj_end(&j);
@@ -448,6 +388,12 @@ int cli_cmd_erase(struct cli_ctx *c)
 				        ops_vdd_range_text(c->args.vdd_range));
 			if (c->args.given[OPT_ALL])
 				fprintf(c->out, "erase    whole flash in %.2f s\n", seconds(us));
+			else if (span_end)
+				/* whole sectors: say what was really erased, not only what was asked */
+				fprintf(c->out, "erase    %u sector%s in %.2f s: 0x%08" PRIX32 "-0x%08" PRIX32 " (%" PRIu64
+				        " bytes; whole sectors around the %" PRIu32 " bytes asked)\n",
+				        erased, erased == 1 ? "" : "s", seconds(us), span_lo, (uint32_t)(span_end - 1),
+				        span_end - span_lo, len);
 			else
 				fprintf(c->out, "erase    %u sector%s in %.2f s\n", erased, erased == 1 ? "" : "s", seconds(us));
 			cli_print_poll(c, s);

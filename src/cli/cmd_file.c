@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/session.h"
 #include "image/image.h"
 
 static int file_load(struct cli_ctx *c, const char *path, bool allow_bad_crc, struct img **out)
@@ -13,9 +14,14 @@ static int file_load(struct cli_ctx *c, const char *path, bool allow_bad_crc, st
 	struct img_load_opts lo;
 	img_load_opts_init(&lo);
 	lo.allow_bad_crc = allow_bad_crc;
+	if (cli_format_opt(c, &lo.format))
+		return EXIT_USAGE;
+	/* a raw binary is shown where write would put it: the start of flash */
+	lo.bin_at_flash = c->args.subcommand && strcmp(c->args.subcommand, "info") == 0;
 	if (c->args.given[OPT_ADDRESS]) {
 		lo.has_base = true;
 		lo.base = c->args.address;
+		lo.base_is_explicit = true;
 	}
 	int rc = img_load_file(path, &lo, out, &c->err);
 	if (rc < 0)

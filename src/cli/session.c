@@ -278,3 +278,29 @@ void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_
 	else
 		json_null(j);
 }
+
+int cli_parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len)
+{
+	if (c->args.npos != 2 || !cli_parse_u32(c->args.pos[0], addr) || !cli_parse_u32(c->args.pos[1], len) || !*len)
+		return cli_usage_error(c, "%s needs ADDR LEN, e.g. 0x08000000 64K", what);
+	return 0;
+}
+
+int cli_format_opt(struct cli_ctx *c, enum img_format *f)
+{
+	static const struct {
+		const char *name;
+		enum img_format f;
+	} names[] = {{"bin", IMG_FMT_BIN}, {"raw", IMG_FMT_BIN},     {"hex", IMG_FMT_IHEX}, {"ihex", IMG_FMT_IHEX},
+	             {"srec", IMG_FMT_SREC}, {"s19", IMG_FMT_SREC},  {"elf", IMG_FMT_ELF},  {"dfu", IMG_FMT_DFUSE},
+	             {"dfuse", IMG_FMT_DFUSE}};
+	const char *v = c->args.value[OPT_FORMAT];
+	if (!c->args.given[OPT_FORMAT])
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*f = names[i].f;
+			return 0;
+		}
+	return cli_usage_error(c, "--format %s: expected bin, hex, srec, elf or dfu", v);
+}

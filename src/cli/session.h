@@ -6,6 +6,7 @@
 #include "cli/json.h"
 #include "cli/progress.h"
 #include "lib/api_int.h"
+#include "image/image.h"
 #include "ops/list.h"
 #include "ops/ops.h"
 
@@ -34,5 +35,9 @@ void cli_size_text(char *buf, size_t cap, uint64_t bytes);
 /* The poll mode the session ended in (--poll): a "poll" object for --json; one line for -v. */
 void cli_json_poll(struct json *j, const struct ops_session *s);
 void cli_print_poll(struct cli_ctx *c, const struct ops_session *s);
+/* ADDR LEN positional arguments (LEN > 0); prints the usage error and returns EXIT_USAGE. */
+int cli_parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len);
+/* --format FMT, if given, into *f (else left as is); returns EXIT_USAGE on a bad name. */
+int cli_format_opt(struct cli_ctx *c, enum img_format *f);
 
 #endif

@@ -82,6 +82,9 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	/* join by hand: snprintf("%s: %s") of two full buffers trips -Wformat-truncation */
 	size_t plen = strnlen(prefix, sizeof prefix - 1);
 	size_t mlen = strnlen(e->msg, sizeof e->msg - 1);
+	/* two layers naming the same step say it once ("leave: leave: ..." reads as a stutter) */
+	if (plen && mlen > plen + 1 && memcmp(e->msg, prefix, plen) == 0 && e->msg[plen] == ':' && e->msg[plen + 1] == ' ')
+		return e->code ? e->code : STM32DFU_E_INTERNAL;
 	if (plen + 2 >= sizeof e->msg)
 		plen = sizeof e->msg - 3;
 	if (plen + 2 + mlen >= sizeof e->msg)

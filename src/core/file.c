@@ -4,14 +4,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e)
+{
+	return file_read_all_max(path, 0, out, len, e);
+}
+
+int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len, struct err *e)
 {
 	*out = NULL;
 	*len = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+	/* checked before reading: /dev/zero never ends, and a sparse 3 GiB file costs its size in memory */
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return err_set(e, STM32DFU_E_FILE_IO, "%s is not a regular file", path);
+	}
+	if (max && (uint64_t)st.st_size > max) {
+		fclose(f);
+		return err_set(e, STM32DFU_E_FILE_FORMAT, "%s is %llu bytes, more than any firmware file can be (%llu MiB)",
+		               path, (unsigned long long)st.st_size, (unsigned long long)(max >> 20));
+	}
 	uint8_t *buf = NULL;
 	size_t n = 0, cap = 0;
 	for (;;) {

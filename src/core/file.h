@@ -10,5 +10,8 @@
 /* Reads path into a new heap buffer (free() it; one spare byte holds a NUL, so text can be parsed
  * as a string). STM32DFU_E_FILE_IO naming the file and the OS's reason, or NO_MEMORY. */
 int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e);
+/* The same for regular files only (FILE_IO otherwise: a device, a FIFO, a directory), refusing
+ * one larger than max bytes (0: no limit) with FILE_FORMAT before reading anything. */
+int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len, struct err *e);
 
 #endif

@@ -6,7 +6,8 @@
 int img_read_bin(struct img *img, const uint8_t *p, size_t n, const char *name,
 		 const struct img_load_opts *o, struct err *e)
 {
-	if (!o->has_base) {
+	uint32_t base = o->has_base ? o->base : 0x08000000u;
+	if (!o->has_base && !o->bin_at_flash) {
 		err_set(e, STM32DFU_E_USAGE, "%s: a raw binary needs a base address", name);
 		err_hint(e, "give one: -a 0x08000000 (the start of STM32 flash)");
 		return STM32DFU_E_USAGE;
@@ -15,12 +16,11 @@ int img_read_bin(struct img *img, const uint8_t *p, size_t n, const char *name,
 		err_set(e, STM32DFU_E_FILE_FORMAT, "%s: the file is empty", name);
 		return STM32DFU_E_FILE_FORMAT;
 	}
-	if ((uint64_t)n > 0x100000000ull - o->base) {
-		err_set(e, STM32DFU_E_RANGE, "%s: %zu bytes at 0x%08X run past 4 GiB", name, n,
-			(unsigned)o->base);
+	if ((uint64_t)n > 0x100000000ull - base) {
+		err_set(e, STM32DFU_E_RANGE, "%s: %zu bytes at 0x%08X run past 4 GiB", name, n, (unsigned)base);
 		return STM32DFU_E_RANGE;
 	}
-	int rc = img_add(img, 0, o->base, p, n, e);
+	int rc = img_add(img, 0, base, p, n, e);
 	if (rc)
 		return err_prefix(e, "%s", name);
 	img->format = IMG_FMT_BIN;

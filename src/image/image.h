@@ -91,7 +91,13 @@ struct img_load_opts {
 	bool has_base;           /* base address for raw binaries and plain DFU payloads */
 	uint32_t base;
 	bool allow_bad_crc;      /* `file info`: report a bad suffix CRC instead of failing */
+	bool base_is_explicit;   /* the user gave the base (-a): an error for a file with its own addresses */
+	bool bin_at_flash;       /* without a base, a raw binary goes to the start of STM32 flash (0x08000000) */
 };
+
+/* No firmware file is larger: the largest STM32 memory is a few MiB, its Intel HEX under three
+ * times that; an ELF with debug information is larger but not this large. Checked before reading. */
+#define IMG_FILE_MAX ((uint64_t)256 << 20)
 
 struct img_save_opts {
 	enum img_format format;  /* IMG_FMT_UNKNOWN: from the output file name */

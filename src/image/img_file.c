@@ -60,6 +60,74 @@ enum img_format img_detect(const uint8_t *buf, size_t len, const char *name)
 	return by_name != IMG_FMT_UNKNOWN ? by_name : IMG_FMT_BIN;
 }
 
+/* The format the content shows, whatever the name says: signatures, then text record syntax. */
+static enum img_format content_format(const uint8_t *buf, size_t len)
+{
+	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
+		return IMG_FMT_ELF;
+	if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0)
+		return IMG_FMT_DFUSE;
+	if (len >= 16 && memcmp(buf + len - 8, "UFD", 3) == 0)
+		return IMG_FMT_DFU;
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	/* a record start followed by hex digits, and nothing but text in the first line */
+	enum img_format f = IMG_FMT_BIN;
+	if (i < len && buf[i] == ':')
+		f = IMG_FMT_IHEX;
+	else if (i + 1 < len && (buf[i] == 'S' || buf[i] == 's') && buf[i + 1] >= '0' && buf[i + 1] <= '9')
+		f = IMG_FMT_SREC;
+	if (f == IMG_FMT_BIN)
+		return f;
+	size_t start = f == IMG_FMT_IHEX ? i + 1 : i + 2, digits = 0;
+	for (size_t k = start; k < len && buf[k] != '\r' && buf[k] != '\n'; k++) {
+		bool hex = (buf[k] >= '0' && buf[k] <= '9') || (buf[k] >= 'a' && buf[k] <= 'f') || (buf[k] >= 'A' && buf[k] <= 'F');
+		if (!hex)
+			return IMG_FMT_BIN;
+		digits++;
+	}
+	return digits >= 8 ? f : IMG_FMT_BIN;
+}
+
+static const char *format_words(enum img_format f)
+{
+	switch (f) {
+	case IMG_FMT_BIN: return "a raw binary";
+	case IMG_FMT_IHEX: return "Intel HEX";
+	case IMG_FMT_SREC: return "S-record";
+	case IMG_FMT_ELF: return "ELF";
+	case IMG_FMT_DFUSE: return "DfuSe";
+	case IMG_FMT_DFU: return "DFU";
+	case IMG_FMT_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+/* A name that promises one format over content of another is refused (an Intel HEX file named
+ * .bin would otherwise go into flash as ASCII). ELF and DfuSe signatures are unambiguous, and a
+ * DFU suffix may sit on any payload: those are parsed as what they are (fwupd's *.dfu.bin). */
+static int check_name_vs_content(const uint8_t *buf, size_t len, const char *name, struct err *e)
+{
+	enum img_format by_name = img_format_from_name(name), found = content_format(buf, len);
+	if (by_name == IMG_FMT_UNKNOWN || by_name == found)
+		return 0;
+	bool contradicts = false;
+	if (by_name == IMG_FMT_BIN)
+		contradicts = found == IMG_FMT_IHEX || found == IMG_FMT_SREC;
+	else if (by_name == IMG_FMT_IHEX || by_name == IMG_FMT_SREC || by_name == IMG_FMT_ELF)
+		contradicts = true;
+	else if (by_name == IMG_FMT_DFUSE)
+		contradicts = found != IMG_FMT_DFU;
+	if (!contradicts)
+		return 0;
+	err_set(e, STM32DFU_E_FILE_FORMAT, "%s is named as %s file but holds %s", name, format_words(by_name),
+	        found == IMG_FMT_BIN ? "binary data" : format_words(found));
+	err_hint(e, "rename it to match its content, or say how to read it with --format (--format %s reads it as %s)",
+	         img_format_name(by_name), format_words(by_name));
+	return STM32DFU_E_FILE_FORMAT;
+}
+
 int img_parse(const uint8_t *buf, size_t len, const char *name, const struct img_load_opts *opts,
 	      struct img **out, struct err *e)
 {
@@ -74,8 +142,12 @@ int img_parse(const uint8_t *buf, size_t len, const char *name, const struct img
 	struct img *img = img_new();
 	if (!img)
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	enum img_format f = opts->format ? opts->format : img_detect(buf, len, name);
 	int rc;
+	if (!opts->format && (rc = check_name_vs_content(buf, len, name, e)) < 0) {
+		img_free(img);
+		return rc;
+	}
+	enum img_format f = opts->format ? opts->format : img_detect(buf, len, name);
 	switch (f) {
 	case IMG_FMT_IHEX: rc = img_read_ihex(img, buf, len, name, e); break;
 	case IMG_FMT_SREC: rc = img_read_srec(img, buf, len, name, e); break;
@@ -88,6 +160,13 @@ int img_parse(const uint8_t *buf, size_t len, const char *name, const struct img
 	if (rc) {
 		img_free(img);
 		return rc;
+	}
+	if (opts->base_is_explicit && img->format != IMG_FMT_BIN && img->format != IMG_FMT_DFU) {
+		img_free(img);
+		err_set(e, STM32DFU_E_USAGE, "%s is %s and carries its own addresses: a base address applies to raw binaries only",
+		        name, format_words(img->format));
+		err_hint(e, "drop -a (the addresses in the file are used), or convert the file to .bin first");
+		return STM32DFU_E_USAGE;
 	}
 	*out = img;
 	return 0;
@@ -140,7 +219,7 @@ int img_load_file(const char *path, const struct img_load_opts *opts, struct img
 	*out = NULL;
 	uint8_t *buf;
 	size_t len;
-	int rc = file_read_all(path, &buf, &len, e);
+	int rc = file_read_all_max(path, IMG_FILE_MAX, &buf, &len, e);
 	if (rc < 0)
 		return rc;
 	rc = img_parse(buf, len, path, opts, out, e);

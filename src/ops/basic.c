@@ -54,12 +54,84 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 		}
 	}
 	free(again);
-	if (rc == STM32DFU_E_PROTECTED)
+	if (rc == STM32DFU_E_TIMEOUT)
+		err_hint(&s->err, "the bootloader stopped answering: power-cycle the board (unplug it and plug it back in "
+		                  "with BOOT0 high)");
+	else if (rc == STM32DFU_E_PROTECTED)
 		err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' removes it and "
 		                  "erases the flash");
 	else if (rc == STM32DFU_E_DFU_STATUS)
 		err_hint(&s->err, "the address may be outside what the bootloader serves: see 'stm32dfu list' for the map");
 	return rc;
+}
+
+static bool overlaps(uint32_t a, uint64_t end, uint32_t b, uint32_t blen)
+{
+	return a < (uint64_t)b + blen && b < end;
+}
+
+static bool inside(uint32_t a, uint64_t end, uint32_t b, uint32_t blen)
+{
+	return a >= b && end <= (uint64_t)b + blen;
+}
+
+/* The region of alt a holding addr, or NULL. */
+static const struct layout_region *region_at(const struct dfu_alt *a, uint32_t addr)
+{
+	for (unsigned r = 0; a->have_layout && r < a->layout.n_regions; r++) {
+		const struct layout_region *rg = &a->layout.regions[r];
+		if (addr >= rg->start && (uint64_t)addr < (uint64_t)rg->start + rg->length)
+			return rg;
+	}
+	return NULL;
+}
+
+int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bool force)
+{
+	err_clear(&s->err);
+	uint64_t end = (uint64_t)addr + len;
+	if (alt >= 0 && (unsigned)alt >= s->dfu->n_alts)
+		return err_set(&s->err, STM32DFU_E_USAGE, "--alt %d: the device has %u alternate setting%s (0 to %u)", alt,
+		               s->dfu->n_alts, s->dfu->n_alts == 1 ? "" : "s", s->dfu->n_alts ? s->dfu->n_alts - 1 : 0);
+	if (end > 0x100000000ull)
+		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
+	if (force)
+		return 0;
+	ops_identify(s);
+	const struct chip_family *fam = s->id.chip.family;
+	/* protocol.md 2.3: the F7 ROM reads DBGMCU_IDCODE with byte accesses and never answers again */
+	if (fam && (fam->quirks & CHIP_Q_DBGMCU_HANGS) && overlaps(addr, end, 0xE0042000u, 4)) {
+		err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X covers DBGMCU_IDCODE (0xE0042000), whose read hangs the "
+		        "%s ROM bootloader until a power cycle", addr, (unsigned)(end - 1), fam->name);
+		err_hint(&s->err, "the chip is identified without it ('stm32dfu info'); --force reads it anyway");
+		return STM32DFU_E_RANGE;
+	}
+	/* the memories the alt settings list, and the identity registers the ROM serves outside them */
+	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
+		if (alt >= 0 && (unsigned)alt != s->dfu->alts[i].alt)
+			continue;
+		const struct layout_region *rg = region_at(&s->dfu->alts[i], addr);
+		if (rg && inside(addr, end, rg->start, rg->length))
+			return 0;
+		if (rg) {
+			err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X runs past the end of %s at 0x%08X", addr,
+			        (unsigned)(end - 1), s->dfu->alts[i].have_layout ? s->dfu->alts[i].layout.name : "the memory",
+			        (unsigned)(rg->start + rg->length));
+			err_hint(&s->err, "the memory map is shown below; --force reads outside it");
+			return STM32DFU_E_RANGE;
+		}
+	}
+	if (fam && alt < 0 &&
+	    (inside(addr, end, fam->uid_addr, 8) ||
+	     inside(addr, end, fam->uid_addr + fam->uid_word2_offset, 4) ||
+	     (fam->uid_word2_offset == 8 && inside(addr, end, fam->uid_addr, 12)) ||
+	     (fam->flash_size_addr && inside(addr, end, fam->flash_size_addr, 2)) ||
+	     (fam->bootloader_id_addr && inside(addr, end, fam->bootloader_id_addr, 2))))
+		return 0;
+	err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X is outside the memory map%s", addr, (unsigned)(end - 1),
+	        alt >= 0 ? " of that alternate setting" : "");
+	err_hint(&s->err, "the memory map is shown below; --force reads outside it");
+	return STM32DFU_E_RANGE;
 }
 
 int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r)
@@ -192,6 +264,18 @@ int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned
 	if (rc == 0)
 		*erased = (unsigned)n;
 	return rc;
+}
+
+int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end)
+{
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	struct layout_sector lo, hi;
+	if (!fa || !fa->have_layout || !len || !layout_find(&fa->layout, addr, &lo) ||
+	    !layout_find(&fa->layout, (uint32_t)((uint64_t)addr + len - 1), &hi))
+		return err_set(&s->err, STM32DFU_E_RANGE, "erase: 0x%08X (%u bytes) is outside the flash", addr, len);
+	*first = lo.start;
+	*end = (uint64_t)hi.start + hi.size;
+	return 0;
 }
 
 int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, bool *left_probably)

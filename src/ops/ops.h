@@ -69,6 +69,11 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
  * --no-verify) never reads twice.
  */
 int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t len, bool may_confirm);
+/* Checks a read before anything is sent: alt (-1: any) exists (USAGE), the range lies in one
+ * memory the alt settings list or in the family's identity registers (RANGE, "runs past the end of
+ * Internal Flash"), and does not touch an address that hangs the ROM (F7 DBGMCU_IDCODE,
+ * protocol.md 2.3). force skips the map and hang checks. */
+int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bool force);
 
 /* ---- erase ---- */
 int ops_mass_erase(struct ops_session *s);
@@ -76,6 +81,8 @@ int ops_mass_erase(struct ops_session *s);
 int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n);
 /* Erases every sector that overlaps [addr, addr+len). *erased gets the count. */
 int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned *erased);
+/* The whole sectors [*first, *end) that erasing [addr, addr+len) erases (RANGE outside the flash). */
+int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end);
 
 /* ---- leave ---- */
 /* Leaves DFU; *left_probably is set when the device went away before confirming. */

@@ -58,7 +58,7 @@ r - $sim write "$work/missing.bin"                        # 66
 r - -d 1234:5678 info                                     # 69: no such device
 r - $sim read 0x08000000 16 -o "$work/no/such/dir/x.bin"  # 73
 r - --sim=f746,timing=0,fault_rate=1 info                 # 74: no answer
-r - $sim read 0x30000000 16 -o "$work/x.bin"              # 76: errTARGET
+r - $sim read 0x30000000 16 --force -o "$work/x.bin"      # 76: errTARGET (--force: past the map check)
 r "file info" file info "$work/a.bin" -a 0x08000000 --json
 r "file info" file info "$work/entry.hex" --json
 r "file convert" file convert "$work/a.bin" "$work/a.dfu" -a 0x08000000 --json
@@ -77,7 +77,7 @@ r COMMAND --json $sim frobnicate                          # 64: no such command
 r COMMAND --json -d 1234:5678 info                        # 69
 r COMMAND --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
 r COMMAND $sim write "$work/missing.bin" --json           # 66
-r COMMAND $sim read 0x30000000 16 -o "$work/x.bin" --json # 76
+r COMMAND $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
 r COMMAND --json $sim unprotect                           # 11
 
 python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" "$work/runs" "$work/stdout" <<'PY'

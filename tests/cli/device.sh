@@ -59,7 +59,7 @@ run $sim read 0x08000000 300000 -o "$work/back.bin"; check read 0 $?
 cmp -s "$work/back.bin" "$work/a.bin"; check read-equals-written 0 $?
 run $sim read 0x08000000 1K -o "$work/back.hex" --json; check read-hex-json 0 $? "$work/out" '"crc32"'
 head -c 1024 "$work/a.bin" >"$work/a1k.bin"
-"$tool" file convert -a 0x08000000 "$work/back.hex" "$work/back1k.bin" -q >/dev/null 2>&1
+"$tool" file convert "$work/back.hex" "$work/back1k.bin" -q >/dev/null 2>&1
 cmp -s "$work/back1k.bin" "$work/a1k.bin"; check read-hex-content 0 $?
 
 # a changed byte: verify fails with its own exit code (10) and names the address

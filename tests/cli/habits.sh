@@ -63,5 +63,44 @@ fi
 run --sim=f746,timing=0,fault_rate=0.02,seed=3,state=$work/flaky.state write "$work/p.bin"
 check retry-warning 0 $? "$work/err" "warning: the USB link is failing: 3 transfers had to be repeated so far (the work goes on); 'stm32dfu doctor'"
 
+# --- 3. inputs checked before any work -----------------------------------------------------------
+printf ':020000040800F2\n:10000000000102030405060708090A0B0C0D0E0F78\n:00000001FF\n' >"$work/fw.bin"
+cp "$work/fw.bin" "$work/fw.hex"
+run $sim write "$work/fw.bin"; check hex-named-bin 65 $? "$work/err" "fw.bin is named as a raw binary file but holds Intel HEX"
+grep -q "\-\-format bin" "$work/err"; check hex-named-bin-hint 0 $?
+run $sim write "$work/fw.bin" --format hex; check format-override 0 $? "$work/out" "verify"
+run $sim verify "$work/fw.hex"; check hex-went-where-it-says 0 $?
+run $sim write "$work/fw.hex" -a 0x08000000; check a-with-hex 64 $? "$work/err" "carries its own addresses"
+run file info "$work/fw.hex" -a 0x08000000; check a-with-hex-file-info 64 $?
+run $sim write /dev/zero; check not-regular 66 $? "$work/err" "/dev/zero is not a regular file"
+if truncate -s 3G "$work/sparse.bin" 2>/dev/null; then
+	start=$(date +%s)
+	run $sim write "$work/sparse.bin"; check huge-file 65 $? "$work/err" "more than any firmware file can be"
+	[ $(( $(date +%s) - start )) -le 2 ]; check huge-file-at-once 0 $?
+	rm -f "$work/sparse.bin"
+fi
+# reads: the map and the alt count are checked before anything is sent, and the map is shown
+run $sim read 0x080F0000 128K -o "$work/r.bin"; check read-past-flash 65 $? "$work/err" "runs past the end of Internal Flash at 0x08100000"
+grep -q "alt 0  Internal Flash   0x08000000  1 MiB" "$work/err"; check read-past-flash-map 0 $?
+run $sim read 0x08000000 16 --alt 7 -o "$work/r.bin"; check read-bad-alt 64 $? "$work/err" "the device has 4 alternate settings"
+run $sim read 0x1FF0F420 12 -o "$work/uid.bin"; check read-uid-outside-map 0 $?
+[ "$(od -An -tx1 "$work/uid.bin" | tr -d ' \n')" = "36002200 0d513634 30373233" ] || [ "$(od -An -tx1 "$work/uid.bin" | tr -d ' \n')" = "360022000d51363430373233" ]; check read-uid-bytes 0 $?
+run $sim read 0xE0042000 4 -o "$work/r.bin"; check read-hang-refused 65 $? "$work/err" "hangs the STM32F74x/F75x ROM bootloader"
+run $sim read 0xE0042000 4 --force --retries 0 -o "$work/r.bin"; check read-hang-forced 74 $? "$work/err" "power-cycle the board"
+run $sim read 0x08000000 1M -o "$work/no/such/dir/r.bin"; check read-out-dir 73 $? "$work/err" "cannot create the file in"
+[ ! -s "$work/out" ]; check read-out-dir-before-read 0 $?
+"$tool" $sim read 0x08000000 16 -o - >"$work/stdout.bin" 2>"$work/err"; check read-stdout 0 $? "$work/err" "into standard output"
+"$tool" $sim read 0x08000000 16 -o "$work/file16.bin" -q; cmp -s "$work/stdout.bin" "$work/file16.bin"; check read-stdout-bytes 0 $?
+run $sim read 0x08000000 16 -o "$work/x.elf"; check read-elf-out 64 $?
+run $sim read 0x08000000 16 -o "$work/x.txt"; check read-txt-out 64 $?
+# erase: the range really erased (whole sectors), each listed sector once
+run $sim erase 0x08008000 100; check erase-span 0 $? "$work/out" "0x08008000-0x0800FFFF (32768 bytes; whole sectors around the 100 bytes asked)"
+run $sim erase --sectors 0-2,1,2 --json; check erase-dedupe 0 $? "$work/out" '"sectors": 3'
+# wording
+run $sim leave 0x30000000; check leave-once 76 $?
+grep -q "leave: leave:" "$work/err"; check leave-no-double-prefix 1 $?
+head -c 64 /dev/urandom >"$work/small.bin"
+run file info "$work/small.bin"; check file-info-bin-at-flash 0 $? "$work/out" "span     0x08000000-0x0800003F"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
