@@ -72,7 +72,7 @@ static enum img_format content_format(const uint8_t *buf, size_t len)
 	size_t i = 0;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
-	/* a record start followed by hex digits, and nothing but text in the first line */
+	/* a record start followed by hex digits */
 	enum img_format f = IMG_FMT_BIN;
 	if (i < len && buf[i] == ':')
 		f = IMG_FMT_IHEX;
@@ -80,14 +80,15 @@ static enum img_format content_format(const uint8_t *buf, size_t len)
 		f = IMG_FMT_SREC;
 	if (f == IMG_FMT_BIN)
 		return f;
+	/* a record's count, address and type come first: 8 hex digits (HEX), 6 or more (S-record);
+	 * what follows may be malformed, which the parser then explains */
 	size_t start = f == IMG_FMT_IHEX ? i + 1 : i + 2, digits = 0;
-	for (size_t k = start; k < len && buf[k] != '\r' && buf[k] != '\n'; k++) {
+	for (size_t k = start; k < len && digits < 8; k++, digits++) {
 		bool hex = (buf[k] >= '0' && buf[k] <= '9') || (buf[k] >= 'a' && buf[k] <= 'f') || (buf[k] >= 'A' && buf[k] <= 'F');
 		if (!hex)
-			return IMG_FMT_BIN;
-		digits++;
+			break;
 	}
-	return digits >= 8 ? f : IMG_FMT_BIN;
+	return digits >= (f == IMG_FMT_IHEX ? 8u : 6u) ? f : IMG_FMT_BIN;
 }
 
 static const char *format_words(enum img_format f)

@@ -45,6 +45,7 @@ r read $sim read 0x08000000 1K -o "$work/r.bin" --json
 r verify $sim verify "$work/a.bin" --json
 r verify $sim verify "$work/b.bin" --json                 # 10: differs
 r erase $sim erase --sectors 7 --json
+r erase $sim erase 0x08008000 100 --json                  # start, end: the whole sectors erased
 r erase $sim erase --all --yes --json
 r - $sim erase --all                                      # 11: needs --yes
 r write $sim write "$work/a.bin" --json --leave
