@@ -73,6 +73,16 @@ struct stm32dfu_match {
  * STM32DFU_E_AMBIGUOUS (give a serial, UID or path). On failure *out is NULL and
  * stm32dfu_last_error(NULL) describes the failure (per thread). */
 int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **out);
+
+/* How a session behaves. Zero-initialise: then the defaults below hold. */
+struct stm32dfu_open_options {
+	int has_retries;      /* set retries (default: 3 per transfer, with re-sync and reconnect) */
+	unsigned retries;     /* 0: fail at the first transfer error */
+	const char *trace;    /* non-NULL: record every USB request and reply to this file */
+};
+/* stm32dfu_open with options (may be NULL). */
+int stm32dfu_open_ex(const struct stm32dfu_match *match, const struct stm32dfu_open_options *options,
+                     struct stm32dfu_session **out);
 void stm32dfu_close(struct stm32dfu_session *s);
 
 /* The detail of the last failure of a session (or, with NULL, of this thread's last failed

@@ -101,11 +101,17 @@ def list(vid=None, pid=None, serial=None, path=None, sim=None):  # noqa: A001 (t
         _lib.stm32dfu_list_free(out)
 
 
-def open(serial=None, path=None, vid=None, pid=None, sim=None):  # noqa: A001
-    """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator."""
+def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, trace=None):  # noqa: A001
+    """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator.
+    retries: per-transfer retries (default 3; 0 fails at the first error); trace: a file to record
+    every USB request and reply in."""
     m = _match(vid, pid, serial, path, sim)
+    o = _native.OpenOptions()
+    if retries is not None:
+        o.has_retries, o.retries = 1, retries
+    o.trace = os.fspath(trace).encode() if trace else None
     s = _native.SESSION()
-    rc = _lib.stm32dfu_open(ctypes.byref(m), ctypes.byref(s))
+    rc = _lib.stm32dfu_open_ex(ctypes.byref(m), ctypes.byref(o), ctypes.byref(s))
     if rc:
         _raise(rc)
     return Chip(s)

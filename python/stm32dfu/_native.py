@@ -22,6 +22,10 @@ class Match(ctypes.Structure):
                 ("sim", ctypes.c_char_p)]
 
 
+class OpenOptions(ctypes.Structure):
+    _fields_ = [("has_retries", c_int), ("retries", c_uint), ("trace", ctypes.c_char_p)]
+
+
 class ErrorInfo(ctypes.Structure):
     _fields_ = [("code", c_int), ("message", ctypes.c_char_p), ("hint", ctypes.c_char_p)]
 
@@ -104,7 +108,7 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
 SESSION = ctypes.c_void_p
 
 #: every structure mirrored here, by its C name (the tests compare each size with the C compiler's)
-STRUCTS = {"stm32dfu_match": Match, "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
+STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
            "stm32dfu_write_result": WriteResult, "stm32dfu_sector_group": SectorGroup, "stm32dfu_region": Region,
            "stm32dfu_alt": Alt, "stm32dfu_identity": Identity, "stm32dfu_device": Device,
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
@@ -117,6 +121,7 @@ _SIGNATURES = {
     "stm32dfu_strerror": (ctypes.c_char_p, [c_int]),
     "stm32dfu_errname": (ctypes.c_char_p, [c_int]),
     "stm32dfu_open": (c_int, [P(Match), P(SESSION)]),
+    "stm32dfu_open_ex": (c_int, [P(Match), P(OpenOptions), P(SESSION)]),
     "stm32dfu_close": (None, [SESSION]),
     "stm32dfu_last_error": (ErrorInfo, [SESSION]),
     "stm32dfu_uid": (ctypes.c_char_p, [SESSION]),

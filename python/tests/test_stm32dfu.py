@@ -199,3 +199,33 @@ def test_mirrored_structures_match_the_header(tmp_path):
         assert int(got[cname]) == ctypes.sizeof(cls), cname
         for fname, _ in cls._fields_:
             assert int(got[f"{cname}.{fname}"]) == getattr(cls, fname).offset, f"{cname}.{fname}"
+
+
+def test_trace_records_the_session(tmp_path):
+    trace = tmp_path / "t.trace"
+    with stm32dfu.open(sim=SIM, trace=trace) as c:
+        c.read(0x08000000, 16)
+    text = trace.read_text()
+    assert "a1 02 0002 0000 0010 -> 16" in text  # UPLOAD (request 2), block 2, 16 bytes
+
+
+def _fails_with(cls, sim, action, retries=0):
+    with pytest.raises(cls) as e:
+        with stm32dfu.open(sim=sim, retries=retries) as c:
+            action(c)
+    assert e.value.code < 0 and e.value.name.startswith("STM32DFU_E_") and e.value.message
+    return e.value
+
+
+# Each error class the emulator can provoke, from the faults its profile keys inject (docs/profiles.md).
+def test_error_classes_from_the_emulator(tmp_path):
+    bad_hex = tmp_path / "bad.hex"
+    bad_hex.write_text(":10000000ZZ\n")
+    _fails_with(stm32dfu.FileFormatError, SIM, lambda c: c.write(bad_hex))
+    _fails_with(stm32dfu.FileError, SIM, lambda c: c.write(tmp_path / "missing.hex"))
+    _fails_with(stm32dfu.RangeError, SIM, lambda c: c.write(b"\x00" * 16, address=0x08100000))
+    # a transfer that is never answered, then one that stalls, then the chip going away
+    _fails_with(stm32dfu.DeviceTimeoutError, SIM + ",timeout_at=30", lambda c: c.read(0x08000000, 65536))
+    _fails_with(stm32dfu.StallError, SIM + ",stall_at=30", lambda c: c.read(0x08000000, 65536))
+    _fails_with((stm32dfu.DisconnectedError, stm32dfu.UsbError), SIM + ",disconnect_at=30",
+                lambda c: c.read(0x08000000, 65536))

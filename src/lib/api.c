@@ -37,6 +37,12 @@ const char *stm32dfu_version(void)
 
 int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **out)
 {
+	return stm32dfu_open_ex(match, NULL, out);
+}
+
+int stm32dfu_open_ex(const struct stm32dfu_match *match, const struct stm32dfu_open_options *options,
+                     struct stm32dfu_session **out)
+{
 	*out = NULL;
 	err_clear(&open_err);
 	struct ops_open_opts o;
@@ -49,6 +55,11 @@ int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **
 		o.match.path = match->path;
 		o.selector = match->serial;
 		o.sim_spec = match->sim;
+	}
+	if (options) {
+		if (options->has_retries)
+			o.retries = options->retries;
+		o.trace_path = options->trace;
 	}
 	struct stm32dfu_session *s = calloc(1, sizeof *s);
 	if (!s)
