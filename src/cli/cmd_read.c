@@ -120,6 +120,9 @@ int cli_cmd_read(struct cli_ctx *c)
 		return cli_fail(c, STM32DFU_E_NO_MEMORY);
 	}
 	uint64_t t0 = clock_now_us(s->tp->clock);
+	/* the session ends with this read: its last ABORT is left to the next session (one transfer
+	 * fewer, as dfu-util does) */
+	s->end_in_upload_idle = true;
 	rc = ops_read(s, alt, addr, buf, len, !c->args.given[OPT_NO_VERIFY]);
 	uint64_t us = clock_now_us(s->tp->clock) - t0;
 	cli_progress_done(&prog);

@@ -61,8 +61,29 @@ static int tp_fail(struct dfu_dev *d, int r, const char *what)
 }
 
 static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
+                     const char *what);
+
+/* The ABORT that dfu_abort_later() put off, before a request that needs dfuIDLE. */
+static int settle(struct dfu_dev *d)
+{
+	if (!d->abort_due)
+		return 0;
+	return dfu_abort(d);
+}
+
+void dfu_abort_later(struct dfu_dev *d)
+{
+	d->abort_due = true;
+}
+
+static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
                      const char *what)
 {
+	if (req != DFU_ABORT) {
+		int r = settle(d);
+		if (r < 0)
+			return r;
+	}
 	struct usb_setup s = {USB_RT_CLASS_OUT_INTERFACE, req, value, d->interface, len};
 	d->stats.requests++;
 	/* the transport takes a non-const buffer for both directions; OUT data is only read */
@@ -106,6 +127,7 @@ int dfu_clr_status(struct dfu_dev *d)
 
 int dfu_abort(struct dfu_dev *d)
 {
+	d->abort_due = false;
 	d->stats.aborts++;
 	return class_out(d, DFU_ABORT, 0, NULL, 0, "ABORT");
 }
@@ -340,7 +362,10 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 
 int dfu_set_alt(struct dfu_dev *d, uint8_t alt)
 {
-	int r = tp_set_alt(d->tp, d->interface, alt);
+	int r = settle(d);
+	if (r < 0)
+		return r;
+	r = tp_set_alt(d->tp, d->interface, alt);
 	if (r < 0) {
 		d->err = d->tp->err;
 		return err_prefix(&d->err, "SET_INTERFACE alt %u", alt);

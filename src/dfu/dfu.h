@@ -103,6 +103,7 @@ struct dfu_dev {
 	enum dfu_poll_mode poll_mode; /* now: AUTO until the device showed it does not hold */
 	enum dfu_poll_mode poll_asked;/* what the session was opened with */
 	const char *poll_fallback;    /* why AUTO fell back to SPEC: NULL, "busy" or "stall" */
+	bool abort_due;           /* dfu_abort_later(): ABORT before the next request that needs dfuIDLE */
 	struct err err;           /* the detail of the last failure */
 };
 
@@ -121,6 +122,13 @@ void dfu_free(struct dfu_dev *d);
  * dfuUPLOAD-IDLE -> ABORT; dfuDNBUSY -> wait. *initial (may be NULL) gets the first status read.
  */
 int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial);
+
+/*
+ * After the last UPLOAD of a read, the device waits in dfuUPLOAD-IDLE (DFU11 §6.2). Instead of an
+ * ABORT now, the ABORT goes out before the next DNLOAD, CLRSTATUS, DETACH or SET_INTERFACE; a
+ * session that ends here saves the transfer (the next session's start aborts, as dfu-util's does).
+ */
+void dfu_abort_later(struct dfu_dev *d);
 
 /* SET_INTERFACE to an alternate setting of the DFU interface (DfuSe: selects the memory). */
 int dfu_set_alt(struct dfu_dev *d, uint8_t alt);

@@ -185,7 +185,9 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			/* full-size chunks: one pointer per run, blocks 2, 3, ...; smaller chunks: a pointer
 			 * each, because the ROM places block k at ITS wTransferSize */
 			size_t span = chunk == ts ? (size_t)REC_MAX_RUN_BLOCKS * ts : chunk;
-			if ((rc = dfuse_set_address(d, at)) < 0 || (rc = dfu_abort_to_idle(d)) < 0) {
+			/* an ABORT takes dfuDNLOAD-IDLE to dfuIDLE (DFU11 §6.1.4); the UPLOAD that follows
+			 * shows any other outcome, so no GETSTATUS is spent on checking it */
+			if ((rc = dfuse_set_address(d, at)) < 0 || (rc = dfu_abort(d)) < 0) {
 				what = "set address before a read";
 				goto failed;
 			}
@@ -207,7 +209,10 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			ops_report(s, (enum ops_phase)phase, pos, len, "B");
 			reported = pos;
 		}
-		if (pos >= slice_end || pos == len) {
+		if (pos == len) {
+			/* the read's last frame: dfuUPLOAD-IDLE until the next request needs dfuIDLE */
+			dfu_abort_later(d);
+		} else if (pos >= slice_end || pos == len) {
 			/* full frames leave dfuUPLOAD-IDLE (DFU11 §6.2): back to dfuIDLE */
 			if ((rc = dfu_abort(d)) < 0) {
 				what = "ABORT after a read"; /* the data is in; the re-sync aborts */

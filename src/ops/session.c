@@ -221,6 +221,8 @@ void ops_close(struct ops_session *s)
 {
 	if (!s)
 		return;
+	if (s->dfu && s->dfu->abort_due && !s->end_in_upload_idle)
+		dfu_abort(s->dfu); /* leave the device in dfuIDLE; a failure here changes nothing done */
 	dfu_free(s->dfu);
 	if (s->tp)
 		tp_close(s->tp);

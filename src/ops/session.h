@@ -78,6 +78,8 @@ struct ops_session {
 	struct ops_counters counters;
 	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
+	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
+	                             * next session's start aborts, as dfu-util leaves it after a read */
 };
 
 /* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts

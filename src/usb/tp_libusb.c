@@ -144,6 +144,69 @@ static int dfu_interface_of(libusb_device *dev)
 	return found;
 }
 
+/* Appends n bytes to the descriptor buffer; false when it would not fit. */
+static bool put(struct tp_info *in, const uint8_t *b, size_t n)
+{
+	if (n > TP_DESC_MAX - in->desc_len)
+		return false;
+	memcpy(in->desc + in->desc_len, b, n);
+	in->desc_len += n;
+	return true;
+}
+
+/*
+ * The device and configuration descriptors as the OS cached them at enumeration (libusb reads
+ * them without a control transfer), rebuilt in wire order: configuration, its extra descriptors,
+ * then each interface setting followed by its extra descriptors (the DFU functional descriptor)
+ * and its endpoints (USB 2.0 9.6). A copy whose length differs from wTotalLength is not used:
+ * the caller reads the descriptors from the device instead.
+ */
+static bool cached_descriptors(libusb_device *dev, struct tp_info *in)
+{
+	struct libusb_device_descriptor dd;
+	struct libusb_config_descriptor *cfg;
+	if (libusb_get_device_descriptor(dev, &dd) != 0)
+		return false;
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 && libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+		return false;
+	in->desc_len = 0;
+	const uint8_t dev_desc[18] = {18, 0x01, (uint8_t)dd.bcdUSB, (uint8_t)(dd.bcdUSB >> 8), dd.bDeviceClass,
+	                              dd.bDeviceSubClass, dd.bDeviceProtocol, dd.bMaxPacketSize0, (uint8_t)dd.idVendor,
+	                              (uint8_t)(dd.idVendor >> 8), (uint8_t)dd.idProduct, (uint8_t)(dd.idProduct >> 8),
+	                              (uint8_t)dd.bcdDevice, (uint8_t)(dd.bcdDevice >> 8), dd.iManufacturer, dd.iProduct,
+	                              dd.iSerialNumber, dd.bNumConfigurations};
+	const uint8_t cfg_desc[9] = {9, 0x02, (uint8_t)cfg->wTotalLength, (uint8_t)(cfg->wTotalLength >> 8),
+	                             cfg->bNumInterfaces, cfg->bConfigurationValue, cfg->iConfiguration,
+	                             cfg->bmAttributes, cfg->MaxPower};
+	bool ok = put(in, dev_desc, 18) && put(in, cfg_desc, 9) && put(in, cfg->extra, (size_t)cfg->extra_length);
+	for (int i = 0; ok && i < cfg->bNumInterfaces; i++)
+		for (int a = 0; ok && a < cfg->interface[i].num_altsetting; a++) {
+			const struct libusb_interface_descriptor *d = &cfg->interface[i].altsetting[a];
+			const uint8_t id[9] = {9, 0x04, d->bInterfaceNumber, d->bAlternateSetting, d->bNumEndpoints,
+			                       d->bInterfaceClass, d->bInterfaceSubClass, d->bInterfaceProtocol, d->iInterface};
+			ok = put(in, id, 9) && put(in, d->extra, (size_t)d->extra_length);
+			for (int k = 0; ok && k < d->bNumEndpoints; k++) {
+				const struct libusb_endpoint_descriptor *ep = &d->endpoint[k];
+				const uint8_t ed[9] = {ep->bLength, 0x05, ep->bEndpointAddress, ep->bmAttributes,
+				                       (uint8_t)ep->wMaxPacketSize, (uint8_t)(ep->wMaxPacketSize >> 8),
+				                       ep->bInterval, ep->bRefresh, ep->bSynchAddress};
+				ok = ep->bLength >= 7 && ep->bLength <= 9 && put(in, ed, ep->bLength) &&
+				     put(in, ep->extra, (size_t)ep->extra_length);
+			}
+		}
+	ok = ok && in->desc_len == 18u + cfg->wTotalLength;
+	libusb_free_config_descriptor(cfg);
+	if (!ok) {
+		in->desc_len = 0;
+		return false;
+	}
+	in->vid = dd.idVendor;
+	in->pid = dd.idProduct;
+	in->bcd_device = dd.bcdDevice;
+	in->dfu_interface = tp_find_dfu_interface(in->desc + 18, in->desc_len - 18);
+	return true;
+}
+
 static void fill_location(libusb_device *dev, struct tp_info *in)
 {
 	uint8_t ports[8];
@@ -207,9 +270,12 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 			struct lu u = {ctx, h, -1};
 			struct tp tmp = {.ops = &lu_ops, .impl = &u, .clock = clock_real(), .deadline_us = deadline_us};
 			tmp.info = entry.info;
-			if (tp_read_identity(&tmp) == 0) {
+			/* the OS's copy of the descriptors costs no transfer; only the strings are asked */
+			if ((cached_descriptors(list[i], &tmp.info) ? tp_read_identity_strings(&tmp)
+			                                             : tp_read_identity(&tmp)) == 0) {
 				entry.info = tmp.info;
 				entry.info.dfu_interface = iface;
+				entry.identity_read = true;
 			}
 			libusb_close(h);
 		} else {
@@ -282,8 +348,10 @@ int tp_libusb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, 
 	return 0;
 }
 
-/* Opens dev into u and tp: claims the DFU interface (detaching a kernel driver if one is bound). */
-static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
+/* Opens dev into u and tp: claims the DFU interface (detaching a kernel driver if one is bound).
+ * The identity is read unless the listing that found dev has just read it (have_identity): each
+ * string costs a control transfer, and a read's whole budget is about 525 of them. */
+static int open_dev(libusb_device *dev, struct tp *tp, bool have_identity, struct err *e)
 {
 	struct lu *u = tp->impl;
 	int r = libusb_open(dev, &u->h);
@@ -307,6 +375,8 @@ static int open_dev(libusb_device *dev, struct tp *tp, struct err *e)
 		return code;
 	}
 	u->claimed = iface;
+	if (have_identity)
+		return 0;
 	int keep_iface = tp->info.dfu_interface;
 	r = tp_read_identity(tp);
 	tp->info.dfu_interface = keep_iface;
@@ -380,7 +450,7 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 		return r;
 	}
 	tp->info = p.first.info;
-	r = open_dev(p.dev, tp, e);
+	r = open_dev(p.dev, tp, p.first.identity_read, e);
 	libusb_unref_device(p.dev);
 	if (r < 0) {
 		lu_close(tp);
@@ -413,7 +483,7 @@ static int lu_reopen(struct tp *tp, unsigned timeout_ms)
 		if (r == 1) {
 			tp->info = p.first.info;
 			tp->deadline_us = deadline;
-			r = open_dev(p.dev, tp, &tp->err);
+			r = open_dev(p.dev, tp, p.first.identity_read, &tp->err);
 			tp->deadline_us = 0;
 			libusb_unref_device(p.dev);
 			/* ACCESS is retried: udev applies the permissions some time after the device appears */

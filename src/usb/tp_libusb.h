@@ -24,6 +24,7 @@ struct tp_match {
 struct tp_listed {
 	struct tp_info info;
 	bool access_denied;
+	bool identity_read;  /* info holds the descriptors and strings, read just now */
 };
 int tp_libusb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e);
 

@@ -234,7 +234,6 @@ int tp_read_identity(struct tp *tp)
 	in->bcd_device = get_le16(d + 12);
 	in->vid = get_le16(d + 8);
 	in->pid = get_le16(d + 10);
-	uint8_t i_manufacturer = d[14], i_product = d[15], i_serial = d[16];
 
 	/* the configuration: first its 9-byte header for wTotalLength, then all of it (§9.6.3) */
 	uint8_t *c = d + 18;
@@ -256,7 +255,16 @@ int tp_read_identity(struct tp *tp)
 		return err_prefix(&tp->err, "configuration descriptor");
 	in->desc_len = 18 + (size_t)r;
 	in->dfu_interface = tp_find_dfu_interface(c, (size_t)r);
+	return tp_read_identity_strings(tp);
+}
 
+int tp_read_identity_strings(struct tp *tp)
+{
+	struct tp_info *in = &tp->info;
+	const uint8_t *d = in->desc;
+	if (in->desc_len < 18)
+		return err_set(&tp->err, STM32DFU_E_INTERNAL, "identity strings before the device descriptor");
+	uint8_t i_manufacturer = d[14], i_product = d[15], i_serial = d[16];
 	/* identity strings are informative: a device that stalls them still works */
 	if (tp_get_string(tp, i_manufacturer, in->manufacturer, sizeof in->manufacturer) < 0)
 		in->manufacturer[0] = '\0';

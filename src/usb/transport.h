@@ -131,6 +131,10 @@ int tp_string_decode(const uint8_t *p, size_t n, char *out, size_t cap);
  */
 int tp_read_identity(struct tp *tp);
 
+/* Only the three identity strings, for a tp_info whose desc already holds the device descriptor
+ * (libusb: the OS's cached copy, which costs no control transfer). */
+int tp_read_identity_strings(struct tp *tp);
+
 /* bInterfaceNumber of the first DFU interface (class 0xFE, subclass 1) in a configuration
  * descriptor, or -1. */
 int tp_find_dfu_interface(const uint8_t *config, size_t n);
