@@ -31,7 +31,7 @@ fi
 # npm registry; again only when the lock file is newer than the installed tree.
 peer="$(dirname "$0")/../tests/peer"
 if [ ! -f "$peer/node_modules/.package-lock.json" ] ||
-	[ "$peer/package-lock.json" -nt "$peer/node_modules/.package-lock.json" ]; then
+	[ -n "$(find "$peer/package-lock.json" -newer "$peer/node_modules/.package-lock.json")" ]; then
 	echo "installing the npm packages of tests/peer (npm ci)"
 	if ! (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
 		echo "npm ci in tests/peer failed; it needs the npm registry (run it there by hand)" >&2

@@ -41,8 +41,8 @@ fwupd() {
 		FWUPD_LOCKDIR=$T/lock FWUPD_LOCALSTATEDIR_QUIRKS=$T/quirks.d fwupdtool --plugins dfu "$@"
 }
 up() { # up ADDR:LEN FILE: dfu-util upload, retried while the chip comes back from a reset
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	local _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		dfu-util -a 0 -s "$1" -U "$2" >"$T/up.log" 2>&1 && return 0
 		rm -f "$2"
 		sleep 0.3
@@ -68,13 +68,15 @@ grep -q 'Updatable' "$T/get.log" || fail "fwupd does not offer to update the chi
 
 # 2. a sentinel in the sector before the image, which the install must not touch
 head -c 1000 /dev/urandom >"$T/sentinel.bin"
-dfu-util -a 0 -s 0x08000000 -D "$T/sentinel.bin" >"$T/dn.log" 2>&1 || { cat "$T/dn.log"; fail "dfu-util -D of the sentinel"; }
+dfu-util -a 0 -s 0x08000000 -D "$T/sentinel.bin" >"$T/dn.log" 2>&1 ||
+	{ cat "$T/dn.log"; fail "dfu-util -D of the sentinel"; }
 
 # 3. install: erase, program, manifestation (the chip resets into its bootloader: no application)
 fwupd install-blob "$T/img.dfu" "$id" --force -v >"$T/install.log" 2>&1
 rc=$?
 [ $rc = 0 ] || { grep -v '…' "$T/install.log" | tail -30; fail "fwupdtool install-blob exited with $rc"; }
-grep -q "TransferSize: *0x800$" "$T/install.log" || fail "fwupd did not take the transfer size from the quirk file"
+grep -q "TransferSize: *0x800$" "$T/install.log" ||
+	fail "fwupd did not take the transfer size from the quirk file"
 
 # 4. dfu-util reads back the image and the sentinel
 up "$addr:$size" "$T/back.bin"

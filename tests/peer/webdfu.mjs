@@ -7,8 +7,11 @@
 //   webdfu.mjs list                 one `Found DFU:`-style line per DFU alt setting, the DFU
 //                                   functional descriptor as the driver parsed it, and the
 //                                   driver's memory map of each alt (`layout` lines)
-//   webdfu.mjs write ADDR FILE      erase + program FILE at ADDR, then the driver's manifestation
-//                                   (DfuSe leave: the chip resets or runs its application)
+//   webdfu.mjs write ADDR FILE [XFER]
+//                                   erase + program FILE at ADDR in blocks of XFER bytes (default
+//                                   the functional descriptor's wTransferSize), then the driver's
+//                                   manifestation (DfuSe leave: the chip resets or runs its
+//                                   application)
 //   webdfu.mjs read ADDR SIZE OUT   upload SIZE bytes from ADDR into OUT
 //   webdfu.mjs count                how many DFU devices there are (`devices=N`)
 //
@@ -38,7 +41,8 @@ const log = {
 
 const hex = (n, w) => n.toString(16).padStart(w, '0');
 // bcdDevice as dfu-util prints it (`ver=2200`), from WebUSB's three version fields
-const bcd = (d) => `${String(d.deviceVersionMajor).padStart(2, '0')}${hex(d.deviceVersionMinor, 1)}${hex(d.deviceVersionSubminor, 1)}`;
+const bcd = (d) => String(d.deviceVersionMajor).padStart(2, '0') +
+  hex(d.deviceVersionMinor, 1) + hex(d.deviceVersionSubminor, 1);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Every device on which the driver finds a DFU interface, with its initialised WebDFU.
@@ -156,18 +160,19 @@ function finish(proc, onEvents) {
   });
 }
 
-async function write(addr, file) {
+async function write(addr, file, xfer) {
   const data = fs.readFileSync(file);
   const dfu = await connectFor(addr);
   dfu.dfuseStartAddress = addr;
   let erased = 0;
   let written = 0;
-  await finish(dfu.write(dfu.properties.TransferSize, data.buffer.slice(data.byteOffset, data.byteOffset + data.length), true),
+  const block = xfer || dfu.properties.TransferSize;
+  await finish(dfu.write(block, data.buffer.slice(data.byteOffset, data.byteOffset + data.length), true),
     (ev) => {
       ev.on('erase/process', (done) => { erased = done; });
       ev.on('write/end', (n) => { written = n; });
     });
-  console.log(`erased=${erased} written=${written}`);
+  console.log(`block=${block} erased=${erased} written=${written}`);
   if (written !== data.length)
     throw new Error(`the driver wrote ${written} of ${data.length} bytes`);
   // After manifestation the chip has left the bus; closing the handle may find it gone.
@@ -197,9 +202,9 @@ async function main(argv) {
   case 'list':
     return list();
   case 'write':
-    if (argv.length !== 3)
+    if (argv.length !== 3 && argv.length !== 4)
       break;
-    return write(num(argv[1]), argv[2]);
+    return write(num(argv[1]), argv[2], argv.length === 4 ? num(argv[3]) : 0);
   case 'read':
     if (argv.length !== 4)
       break;
@@ -210,7 +215,7 @@ async function main(argv) {
   default:
     break;
   }
-  throw new Error('usage: webdfu.mjs list | write ADDR FILE | read ADDR SIZE OUT | count');
+  throw new Error('usage: webdfu.mjs list | write ADDR FILE [XFER] | read ADDR SIZE OUT | count');
 }
 
 main(process.argv.slice(2)).then(

@@ -4,15 +4,17 @@
 # the driver's manifestation, after which the chip resets back into its bootloader), upload and
 # compare, and leave with an application image (the chip runs it and is gone from the bus).
 # The npm packages come from tests/peer/package-lock.json (`npm ci`, run by scripts/deps.sh).
-# Usage: webdfu.sh SIM PROFILE LISTING LAYOUT ADDR SIZE START
+# Usage: webdfu.sh SIM PROFILE LISTING LAYOUT ADDR SIZE START [XFER]
 #   LISTING  real `dfu-util -l` of this chip (relative to the shared data dir, or ref/... beside
 #            this script, as for dfu_list.sh), or - for none
 #   LAYOUT   the flash's `layout alt=0 ...` line as the reference manual gives the sectors, or -
-#   ADDR     - for the list step only; else where to download SIZE bytes (pick a range across a sector boundary, and a SIZE that
-#            is not a multiple of wTransferSize; the polls of a real ROM make each 2 KiB cost
-#            about 0.2 s, so keep it small)
+#   ADDR     - for the list step only; else where to download SIZE bytes (pick a range across a
+#            sector boundary, and a SIZE that is not a multiple of wTransferSize; the polls of a
+#            real ROM make each 2 KiB cost about 0.2 s, so keep it small)
 #   START    the state the real chip starts in (`dfuERROR status=10` for the F0), or - where no
 #            real data shows it; webdfu.mjs clears a dfuERROR (the driver does not)
+#   XFER     download block size to give the driver instead of the descriptor's wTransferSize
+#            (a chip that takes less than it announces: L43x, 1024)
 . "$(dirname "$0")/lib.sh"
 profile=${1:?profile}
 listing=${2:?listing file or -}
@@ -20,10 +22,12 @@ layout=${3:?layout}
 addr=${4:?address or -}
 size=${5:-0}
 start=${6:--}
+xfer=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 need node
-[ -d "$here/node_modules/dfu" ] && [ -d "$here/node_modules/usb" ] ||
+if [ ! -d "$here/node_modules/dfu" ] || [ ! -d "$here/node_modules/usb" ]; then
 	skip "npm packages missing: scripts/deps.sh runs \`npm ci\` in tests/peer (it needs the npm registry)"
+fi
 
 if [ -z "${PEER_INNER:-}" ]; then
 	# node-usb must reach the virtual chips through umockdev's preload like any libusb program
@@ -72,7 +76,8 @@ if [ "$listing" != - ]; then
 f=lambda m: "serial=\"%s\"" % m.group(1).encode().decode("utf-16-le", "replace")
 sys.stdout.write(re.sub(r"serial=\"([^\"]*)\"", f, sys.stdin.read()))' <"$TMP/want" >"$TMP/want16"
 		if cmp -s "$TMP/want16" "$TMP/got"; then
-			echo "note: WebUSB reads the raw 8-bit serial descriptor as UTF-16LE: $(grep -o 'serial="[^"]*"' "$TMP/got" | head -1)"
+			echo "note: WebUSB reads the raw 8-bit serial descriptor as UTF-16LE:" \
+				"$(grep -o 'serial="[^"]*"' "$TMP/got" | head -1)"
 		else
 			diff -u "$TMP/want" "$TMP/got"
 			fail "the driver's view of the alt settings differs from $listing"
@@ -98,10 +103,13 @@ fi
 # 2. download: the driver's manifestation jumps to ADDR, which holds no vector table of an
 # application (all 0xFF), so the chip resets into its bootloader and comes back on the bus
 { head -c 8 /dev/zero | tr '\0' '\377'; head -c $((size - 8)) /dev/urandom; } >"$TMP/img.bin"
-wd write.log write "$addr" "$TMP/img.bin"
-grep -q "written=$size\$" "$TMP/write.log" || { cat "$TMP/write.log"; fail "write did not report $size bytes"; }
+# shellcheck disable=SC2086 # XFER is one optional word
+wd write.log write "$addr" "$TMP/img.bin" $xfer
+grep -q "written=$size\$" "$TMP/write.log" ||
+	{ cat "$TMP/write.log"; fail "write did not report $size bytes"; }
 if [ "$start" != - ]; then
-	grep -qx "start state=$start" "$TMP/write.log" || { cat "$TMP/write.log"; fail "the chip did not start in $start"; }
+	grep -qx "start state=$start" "$TMP/write.log" ||
+		{ cat "$TMP/write.log"; fail "the chip did not start in $start"; }
 fi
 
 # 3. upload and compare (the driver waits for the chip to come back)
@@ -114,5 +122,6 @@ cmp "$TMP/img.bin" "$TMP/back.bin" || fail "upload differs from the downloaded i
 wd leave.log write 0x08000000 "$TMP/app.bin"
 sleep 0.5
 wd count.log count
-grep -qx 'devices=0' "$TMP/count.log" || { cat "$TMP/count.log"; fail "the chip is still on the bus after leave"; }
+grep -qx 'devices=0' "$TMP/count.log" ||
+	{ cat "$TMP/count.log"; fail "the chip is still on the bus after leave"; }
 echo "ok: webdfu list, download, upload + compare, leave on $profile"
