@@ -239,10 +239,9 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct layout_sector ls;
 		layout_sector_at(&fa->layout, 0, sectors[i], &ls);
-		if ((rc = dfuse_erase_page(s->dfu, ls.start)) < 0) {
-			s->err = s->dfu->err;
+		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
+		if ((rc = rec_erase(s, fa->alt, ls.start, ls.size)) < 0)
 			return err_prefix(&s->err, "erase: sector %u at 0x%08X", ls.index, ls.start);
-		}
 		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
 	}
 	return 0;

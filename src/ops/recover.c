@@ -1,6 +1,7 @@
 /* Recovery on a bad link: retries, re-synchronisation, reconnection, smaller transfers. */
 #include "ops/recover.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -117,7 +118,54 @@ int rec_resync(struct ops_session *s, uint8_t alt, int cause)
 
 enum rec_cmd { REC_SET_ADDRESS, REC_ERASE };
 
-static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint32_t addr)
+static bool all_ff(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+/*
+ * The H7 rev V erase wedge (protocol.md 2.7, betaflight PR #1861): the ROM erased the sector but
+ * stays in dfuDNBUSY. Called only once the erase's ceiling has passed with the chip still busy.
+ * CLRSTATUS until dfuIDLE (the first gives errUNKNOWN/dfuERROR, the second dfuIDLE), then the
+ * sector is read: blank means the erase is done and is not repeated (CubeProgrammer takes it as
+ * done without looking; we look). *blank says which.
+ */
+static int clear_erase_wedge(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size, bool *blank)
+{
+	struct dfu_dev *d = s->dfu;
+	*blank = false;
+	log_info("the erase at 0x%08X stays in dfuDNBUSY past its ceiling (the H7 rev V wedge): CLRSTATUS, "
+	         "then a blank check", addr);
+	struct dfu_getstatus st = {0};
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		if ((rc = dfu_clr_status(d)) < 0 || (rc = dfu_get_status(d, &st)) < 0) {
+			s->err = d->err;
+			return rc;
+		}
+		if (st.bState == dfuIDLE)
+			break;
+	}
+	if (st.bState != dfuIDLE) {
+		s->err = d->err;
+		return err_set(&s->err, STM32DFU_E_PROTOCOL, "the chip stays in %s after two CLRSTATUS",
+		               dfu_state_name(st.bState));
+	}
+	s->counters.wedges_cleared++;
+	uint8_t *buf = malloc(size);
+	if (!buf)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	rc = ops_read_mem(s, alt, addr, buf, size, -1);
+	if (rc == 0)
+		*blank = all_ff(buf, size);
+	free(buf);
+	return rc;
+}
+
+static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint32_t addr, uint32_t size)
 {
 	unsigned fails = 0;
 	for (;;) {
@@ -125,6 +173,17 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 		if (rc == 0)
 			return 0;
 		s->err = s->dfu->err;
+		if (cmd == REC_ERASE && size && rc == STM32DFU_E_TIMEOUT && s->dfu->have_last &&
+		    s->dfu->last.bState == dfuDNBUSY) {
+			bool blank;
+			int wr = clear_erase_wedge(s, alt, addr, size, &blank);
+			if (wr == 0 && blank)
+				return 0;
+			if (wr < 0)
+				rc = wr;
+			else
+				log_info("the sector at 0x%08X is not blank after the wedge: erasing it again", addr);
+		}
 		const char *what = cmd == REC_SET_ADDRESS ? "set address" : "erase";
 		if (!rec_retryable(rc) || ++fails > s->opts.retries)
 			return err_prefix(&s->err, "%s 0x%08X%s", what, addr, fails > 1 ? " (after retries)" : "");
@@ -137,12 +196,12 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 
 int rec_set_address(struct ops_session *s, uint8_t alt, uint32_t addr)
 {
-	return retry_cmd(s, alt, REC_SET_ADDRESS, addr);
+	return retry_cmd(s, alt, REC_SET_ADDRESS, addr, 0);
 }
 
-int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr)
+int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size)
 {
-	return retry_cmd(s, alt, REC_ERASE, addr);
+	return retry_cmd(s, alt, REC_ERASE, addr, size);
 }
 
 /* A refused UPLOAD STALLs; the status says why. errVENDOR is read protection (AN3156 §5.1). */

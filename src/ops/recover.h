@@ -38,9 +38,11 @@ bool rec_spend(struct ops_session *s, int rc, const char *what);
  */
 int rec_resync(struct ops_session *s, uint8_t alt, int cause);
 
-/* Set Address and sector erase, retried (both are idempotent). */
+/* Set Address and sector erase, retried (both are idempotent). An erase of the sector of size
+ * bytes at addr that is still dfuDNBUSY when its ceiling has passed (the H7 rev V wedge) is
+ * cleared with CLRSTATUS and blank-checked by a read, not sent again (size 0: no check). */
 int rec_set_address(struct ops_session *s, uint8_t alt, uint32_t addr);
-int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr);
+int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size);
 
 /*
  * The robust read behind ops_read_mem: 64 KiB slices of one Set Address each (the transcript of a

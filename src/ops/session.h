@@ -58,6 +58,7 @@ struct ops_counters {
 	unsigned reconnects;        /* device found again after a disconnect */
 	unsigned rewrites;          /* sectors erased and rewritten after a failed block */
 	unsigned transfer_splits;   /* times the transfer size was halved */
+	unsigned wedges_cleared;    /* erases stuck in dfuDNBUSY past their ceiling, cleared (H7 rev V) */
 	unsigned confirm_reads;     /* second reads made to confirm a read (ops_reads_confirmed) */
 };
 

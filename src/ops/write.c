@@ -288,7 +288,7 @@ static int erase_planned(struct wstate *w)
 		if (t->action != PLAN_ERASE_PROGRAM)
 			continue;
 		w->erased[i] = true; /* even a failed erase may have cleared it */
-		if (rec_erase(s, w->alt, t->sector.start) < 0)
+		if (rec_erase(s, w->alt, t->sector.start, t->sector.size) < 0)
 			return err_prefix(&s->err, "write: erasing sector %u at 0x%08X", t->sector.index, t->sector.start);
 		w->r->erase.bytes += t->sector.size;
 		ops_report(s, OPS_PHASE_ERASE, ++done, plan->sectors_to_erase, "sectors");
@@ -322,7 +322,7 @@ static int rewrite_marked(struct wstate *w)
 		w->verified[i] = false;
 		s->counters.rewrites++;
 		log_info("rewriting sector %u at 0x%08X: erase, program, verify", t->sector.index, t->sector.start);
-		int rc = rec_erase(s, w->alt, t->sector.start);
+		int rc = rec_erase(s, w->alt, t->sector.start, t->sector.size);
 		if (rc < 0)
 			return err_prefix(&s->err, "write: erasing sector %u again", t->sector.index);
 		/* runs of non-blank blocks, aligned to the sector start */
