@@ -40,3 +40,7 @@ ob_wrp_bits = 8
 # F4 V13.x bootloaders): DERIVED, the stricter choice.
 start_state = dfuERROR
 start_status = errFIRMWARE
+# Early GETSTATUS (docs/rom-quirks.md): held until the flash work ends, as on the F407/F746 models:
+# pydfu polls F4 ROMs at once and needs dfuDNLOAD-IDLE (OBSERVED by its use); ST-MW runs the work in
+# the USB interrupt (DERIVED); protocol.md 2.7a.
+busy_reply = hold

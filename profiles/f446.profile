@@ -14,3 +14,7 @@ ram = 0x20000000 131072
 # Start state: no F446 session in the data; dfuIDLE (the F407 default) is UNCONFIRMED.
 start_state = dfuIDLE
 start_status = OK
+# Early GETSTATUS (docs/rom-quirks.md): held until the flash work ends, as on the F407/F746 models:
+# pydfu polls F4 ROMs at once and needs dfuDNLOAD-IDLE (OBSERVED by its use); ST-MW runs the work in
+# the USB interrupt (DERIVED); protocol.md 2.7a.
+busy_reply = hold

@@ -40,3 +40,6 @@ poll_erase = 60
 poll_program = 60
 poll_after_busy = zero
 poll_manifest = 1
+# Early GETSTATUS: no data for this non-ST DfuSe clone: UNCONFIRMED; `busy` (dfuDNBUSY at once)
+# makes a host prove its fallback to the poll.
+busy_reply = busy

@@ -14,3 +14,7 @@ serial = 2064365B3532
 ram = 0x20000000 131072
 ram = 0x24000000 524288
 ram = 0x30000000 294912
+# The rev V erase wedge (OBSERVED, betaflight PR #1861 and PR #5348, data/cubeprog/...H743ZI-RevV...):
+# an erase of sectors 8-15 (bank 2, from 0x08100000) erases, then stays in dfuDNBUSY until two
+# CLRSTATUS. busy_reply = hold comes from h750.
+erase_wedge = 0x08100000

@@ -66,3 +66,8 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
+# Early GETSTATUS: the ROM does not answer while the flash works. OBSERVED on an H743 (same ROM,
+# data/cubeprog/st-community_H743ZI-RevV_...): each sector erase's dfuDNBUSY reply reaches
+# CubeProgrammer 0.9 s after the request and dfuDNLOAD-IDLE 1-2 ms later. The model holds the next
+# request instead of the first (the F745 evidence, protocol.md 2.7a): the same time either way.
+busy_reply = hold

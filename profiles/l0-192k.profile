@@ -56,3 +56,6 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
+# Early GETSTATUS: no capture or log of this family shows it (protocol.md 2.7a: no data), so
+# UNCONFIRMED; `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
+busy_reply = busy

@@ -59,3 +59,9 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
+# STM32L4 ROMs STALL a GETSTATUS sent while busy (dfu-util dfuse.c works around it, "some STM32L4
+# bootloaders"; the L43x notes above show its "Poll timeout" warnings): OBSERVED by dfu-util.
+busy_reply = stall
+# Data DNLOADs above 1024 bytes: taken, then the GETSTATUS STALLs (OBSERVED, notes item 2: dfu-util
+# "Error during download get_status", dfuse-tool "Pipe error"; dfu-util -t 1024 works).
+max_dnload = 1024

@@ -176,7 +176,12 @@ struct wstate {
 	uint8_t *back;
 	uint64_t done;
 	uint32_t chunk;  /* bytes per DNLOAD: the device's wTransferSize, halved while long ones fail */
+	bool capped;     /* the ROM refused a long block: chunk stays at WRITE_SAFE_DNLOAD */
 };
+
+/* L43x ROMs advertise wTransferSize 2048 but STALL the status of a data block longer than 1024
+ * bytes (../shared/data/cubeprog/st-faq_and_L43x_notes...: dfu-util works with -t 1024). */
+#define WRITE_SAFE_DNLOAD 1024u
 
 static void mark_redo(struct wstate *w, uint32_t a, uint32_t n)
 {
@@ -246,6 +251,23 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		s->err = s->dfu->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
+		if (rc == STM32DFU_E_STALL && n > WRITE_SAFE_DNLOAD && !w->capped) {
+			/* a refusal of the block's size, not a link fault: no retry spent */
+			w->capped = true;
+			w->chunk = WRITE_SAFE_DNLOAD;
+			s->counters.transfer_splits++;
+			log_info("the ROM refused a %u-byte block (L43x ROMs take %u at most): programming in %u-byte "
+			         "blocks", n, WRITE_SAFE_DNLOAD, WRITE_SAFE_DNLOAD);
+			if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
+				return err_prefix(&s->err, "reading back the block at 0x%08X after a refusal", a);
+			need_set = true;
+			if (!all_erased(w->back, n)) {
+				log_info("the refused block at 0x%08X is not blank: its sector will be rewritten", a);
+				mark_redo(w, a, n);
+				off += n;
+			}
+			continue;
+		}
 		if (++fails > (w->chunk <= 64 ? 4u * s->opts.retries : s->opts.retries))
 			return rc;
 		/* long data stages that keep failing on a marginal clock: split them (protocol.md 4.4) */
