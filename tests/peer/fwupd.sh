@@ -1,7 +1,8 @@
 #!/bin/bash
 # fwupd's DFU plugin (Debian's fwupdtool, no daemon) against one virtual chip with its own timing:
 # get-devices finds the chip, then install-blob writes a DfuSe file onto it, checked with
-# dfu-util's uploads (the image at its address; a sector the image does not touch kept).
+# dfu-util's uploads (the image at its address; a sector the image does not touch kept) and the
+# emulator's counters (the manifestation reset the chip).
 # fwupdtool runs with every state/cache/lock directory in the test's temporary directory, so it
 # needs no root and leaves the machine's fwupd alone.
 #
@@ -30,8 +31,12 @@ if [ -z "${PEER_INNER:-}" ]; then
 	mkdir -p "$TMP/quirks.d"
 	# the F4 ROM's functional descriptor says wTransferSize 2048 (data/lsusb/rust-dfu_lsusb_F4-...)
 	printf '[USB\\VID_0483&PID_DF11]\nDfuForceTransferSize = 0x800\n' >"$TMP/quirks.d/stm32dfu-test.quirk"
-	PEER_INNER=1 PEER_TMP=$TMP sim --profile "$profile" -- "$0" "$SIM" "$@"
-	exit $?
+	PEER_INNER=1 PEER_TMP=$TMP sim --profile "$profile" --stats "$TMP/stats" -- "$0" "$SIM" "$@"
+	rc=$?
+	[ $rc = 0 ] || exit $rc
+	# fwupd's manifestation left the bootloader (a reset back into it: the image is no application)
+	grep -q 'resets=[1-9]' "$TMP/stats" || { cat "$TMP/stats"; fail "the chip never reset after the install"; }
+	exit 0
 fi
 
 T=$PEER_TMP
