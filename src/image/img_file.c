@@ -163,9 +163,9 @@ int img_parse(const uint8_t *buf, size_t len, const char *name, const struct img
 		return rc;
 	}
 	if (opts->base_is_explicit && img->format != IMG_FMT_BIN && img->format != IMG_FMT_DFU) {
-		img_free(img);
 		err_set(e, STM32DFU_E_USAGE, "%s is %s and carries its own addresses: a base address applies to raw binaries only",
 		        name, format_words(img->format));
+		img_free(img);
 		err_hint(e, "drop -a (the addresses in the file are used), or convert the file to .bin first");
 		return STM32DFU_E_USAGE;
 	}
