@@ -78,3 +78,7 @@ poll_manifest = 1
 # fwupd #2696 shows an F745 ROM holding the second GETSTATUS ~250 ms (OBSERVED); ST-MW runs
 # Erase/Write in the EP0 IN-complete interrupt (DERIVED); protocol.md 2.7a, docs/rom-quirks.md.
 busy_reply = hold
+# Option-byte reads of another length than the 32-byte block are served (ob_upload = any):
+# CubeProgrammer reads 44 bytes on an 0x449 and succeeds on a good link (OBSERVED,
+# data/cubeprog/st-community_F7-0x449_direct-usb-fails-hub-works_...; protocol.md 6). Past the block: 0xFF, UNCONFIRMED.
+ob_upload = any

@@ -71,3 +71,6 @@ poll_manifest = 1
 # CubeProgrammer 0.9 s after the request and dfuDNLOAD-IDLE 1-2 ms later. The model holds the next
 # request instead of the first (the F745 evidence, protocol.md 2.7a): the same time either way.
 busy_reply = hold
+# Option-byte reads longer than the alt string's 128 bytes are served: CubeProgrammer reads 308
+# bytes at 0x5200201C on an H743 (0x450) on connect (OBSERVED, protocol.md 6). Past the block: 0xFF, UNCONFIRMED.
+ob_upload = any

@@ -65,3 +65,6 @@ busy_reply = stall
 # Data DNLOADs above 1024 bytes: taken, then the GETSTATUS STALLs (OBSERVED, notes item 2: dfu-util
 # "Error during download get_status", dfuse-tool "Pipe error"; dfu-util -t 1024 works).
 max_dnload = 1024
+# Option-byte reads shorter than the 40-byte block are served: CubeProgrammer uploads 36 bytes on
+# an L43x (OBSERVED, protocol.md 2.6 and 6).
+ob_upload = any

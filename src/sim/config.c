@@ -20,7 +20,7 @@ static const char *const sim_known_keys[] = {
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
-	"erase_wedge",
+	"erase_wedge", "ob_upload",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
@@ -492,6 +492,16 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 	/* L43x: data DNLOADs above 1024 bytes fail although wTransferSize says 2048 */
 	if (get_u32(p, "max_dnload", 0, SIM_MAX_TRANSFER, &t->max_dnload, errbuf, errlen))
 		return -1;
+	/* Option-byte UPLOAD length: AN3156 4.1 wants exactly the block's size (`exact`, the default);
+	 * some ROMs were seen serving other lengths (`any`, docs/rom-quirks.md) */
+	const char *ou = sim_profile_get(p, "ob_upload");
+	t->ob_upload_any = false;
+	if (ou) {
+		if (strcmp(ou, "any") == 0)
+			t->ob_upload_any = true;
+		else if (strcmp(ou, "exact") != 0)
+			return fail(errbuf, errlen, "ob_upload", ou, "must be `exact` or `any`");
+	}
 	/* H7 rev V: the erase of a sector at or above this address stays in dfuDNBUSY */
 	const char *ew = sim_profile_get(p, "erase_wedge");
 	t->erase_wedge_enabled = ew != NULL;

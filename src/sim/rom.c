@@ -325,9 +325,15 @@ static enum sim_result upload(struct sim_device *d, const struct usb_setup *s, u
 		}
 		uint32_t off = (uint32_t)a - m->base, avail = m->size - off;
 		n = s->wLength;
+		if (m->kind == SIM_MEM_OB && !d->t.ob_upload_any && (off != 0 || s->wLength != m->size)) {
+			/* AN3156 4.1: an OB read must have exactly the block's size; the refusal as for any
+			 * address the ROM does not serve (the status is UNCONFIRMED) */
+			set_error(d, errTARGET);
+			return SIM_STALL;
+		}
 		if (m->kind == SIM_MEM_OB) {
-			/* UNCONFIRMED: CubeProgrammer reads 44 bytes of the 32-byte F7 block and succeeds;
-			 * we serve the block and 0xFF (erased information block) past its end. */
+			/* ob_upload = any: CubeProgrammer reads 44 bytes of the 32-byte F7 block and succeeds
+			 * (OBSERVED); what lies past the block is UNCONFIRMED: 0xFF (erased) here. */
 			memset(data, 0xFF, n);
 			memcpy(data, m->data + off, n < avail ? n : avail);
 		} else {

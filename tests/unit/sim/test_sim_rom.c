@@ -211,6 +211,21 @@ static void test_upload(void **state)
 	assert_int_equal(t->buf[0], 0xFF);
 	assert_int_equal(t->buf[1], 0xAA);
 	assert_int_equal(t->buf[40], 0xFF);
+	simt_free(t);
+	/* AN3156 4.1 (ob_upload = exact, the F407 profile): only the block's exact size is served */
+	t = simt_new("f407,timing=0");
+	assert_int_equal(simt_read(t, 0x1FFFC000, 16), SIM_OK);
+	assert_int_equal(t->actual, 16);
+	assert_int_equal(t->buf[1], 0xAA);
+	simt_simple(t, DFU_ABORT);
+	assert_int_equal(simt_read(t, 0x1FFFC000, 32), SIM_STALL);
+	assert_int_equal(simt_status(t, &st, NULL), dfuERROR);
+	assert_int_equal(st, errTARGET);
+	simt_simple(t, DFU_CLRSTATUS);
+	assert_int_equal(simt_read(t, 0x1FFFC000, 8), SIM_STALL);
+	simt_simple(t, DFU_CLRSTATUS);
+	assert_int_equal(simt_read(t, 0x1FFFC008, 8), SIM_STALL); /* not from the block's start */
+	simt_simple(t, DFU_CLRSTATUS);
 	/* an unserved address: STALL, dfuERROR/errTARGET */
 	simt_simple(t, DFU_ABORT);
 	assert_int_equal(simt_set_address(t, 0x08000000, &st), dfuDNLOAD_IDLE);
