@@ -46,8 +46,9 @@ enum stm32dfu_err {
 	STM32DFU_E_NO_MEMORY = -17,         /* allocation failed */
 	STM32DFU_E_INTERNAL = -18,          /* a bug in stm32dfu */
 	STM32DFU_E_UNSUPPORTED = -19,       /* the device or file does not support this */
+	STM32DFU_E_CANCELED = -20,          /* stopped on request (SIGINT/SIGTERM) at a transfer boundary */
 };
-#define STM32DFU_ERR_COUNT 20
+#define STM32DFU_ERR_COUNT 21
 
 /* A short English sentence for an error code ("the device stalled a request"). */
 const char *stm32dfu_strerror(int err);

@@ -40,6 +40,7 @@ int cli_exit_code(int err)
 	case STM32DFU_E_PROTECTED: return EXIT_PROTECTED;
 	case STM32DFU_E_VERIFY: return EXIT_VERIFY_FAILED;
 	case STM32DFU_E_NEEDS_CONFIRMATION: return EXIT_NEEDS_CONFIRM;
+	case STM32DFU_E_CANCELED: return EXIT_CANCELED;
 	case STM32DFU_E_NO_MEMORY:
 	case STM32DFU_E_INTERNAL:
 	default: return EXIT_SOFTWARE;
@@ -293,6 +294,7 @@ static int err_of_exit(int code)
 	case EXIT_IOERR: return STM32DFU_E_USB_IO;
 	case EXIT_PROTOCOL: return STM32DFU_E_PROTOCOL;
 	case EXIT_NOPERM: return STM32DFU_E_ACCESS;
+	case EXIT_CANCELED: return STM32DFU_E_CANCELED;
 	default: return STM32DFU_E_INTERNAL;
 	}
 }
@@ -316,8 +318,10 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 	c.errf = errf;
 	err_clear(&c.err);
 	c.tty = isatty(fileno(errf)) && out == stdout;
-	if (!json_requested(argc, argv))
-		return run_command(&c, argc, argv);
+	if (!json_requested(argc, argv)) {
+		int rc = run_command(&c, argc, argv);
+		return rc != EXIT_OK && cli_stop_requested ? EXIT_CANCELED : rc;
+	}
 	/* JSON: the command's document is held until the end, so that a failure that printed none
 	 * still answers with exactly one ({"ok": false, "error", "message", "hint"}) */
 	char *buf = NULL;
@@ -327,6 +331,13 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 		return run_command(&c, argc, argv);
 	c.out = mem;
 	int rc = run_command(&c, argc, argv);
+	if (rc != EXIT_OK && cli_stop_requested) {
+		rc = EXIT_CANCELED;
+		if (c.err.code != STM32DFU_E_CANCELED) {
+			err_prefix(&c.err, "stopped by a signal");
+			c.err.code = STM32DFU_E_CANCELED;
+		}
+	}
 	fclose(mem);
 	size_t k = 0;
 	while (k < len && (buf[k] == ' ' || buf[k] == '\n'))
@@ -400,7 +411,28 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 	return rc;
 }
 
+volatile sig_atomic_t cli_stop_requested;
+
+/* Only sets the flag: the session checks it between transfers (no printing here). */
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop_requested = 1;
+}
+
+void cli_install_stop_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART; /* a transfer in progress completes (libusb retries its wait) */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_run(int argc, char **argv)
 {
+	cli_install_stop_handlers();
 	return cli_run_io(argc, argv, stdout, stderr);
 }

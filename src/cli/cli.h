@@ -2,6 +2,7 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ enum cli_exit {
 	EXIT_IOERR = 74,           /* EX_IOERR: USB transfer failed, timed out, device gone */
 	EXIT_PROTOCOL = 76,        /* EX_PROTOCOL: the device reported an error or answered oddly */
 	EXIT_NOPERM = 77,          /* EX_NOPERM: no permission to open the device */
+	EXIT_CANCELED = 130,       /* stopped by SIGINT/SIGTERM at a transfer boundary (128 + SIGINT) */
 };
 
 enum cli_opt_id {
@@ -85,6 +87,11 @@ struct cli_ctx {
 int cli_run(int argc, char **argv);
 /* The same with the streams given (tests run the CLI in-process). */
 int cli_run_io(int argc, char **argv, FILE *out, FILE *errf);
+
+/* Set by SIGINT/SIGTERM (handlers installed by cli_run): sessions stop at the next transfer
+ * boundary. Never set in-process (cli_run_io) unless a caller installs the handlers. */
+extern volatile sig_atomic_t cli_stop_requested;
+void cli_install_stop_handlers(void);
 
 /* The exit code for a library error. */
 int cli_exit_code(int err);

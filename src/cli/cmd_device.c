@@ -104,9 +104,30 @@ static int check_suffix(struct cli_ctx *c, struct ops_session *s, const struct i
 	return cli_fail(c, STM32DFU_E_FILE_FORMAT);
 }
 
-static void write_summary_text(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s)
+/* "0 new, 1 new, 2 old" (the first 32 sectors) */
+static void sector_list_text(char *buf, size_t cap, const struct ops_write_result *r)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS && len + 24 < cap; i++) {
+		if (i == 32) {
+			snprintf(buf + len, cap - len, ", ... (%u sectors)", r->n_sectors);
+			return;
+		}
+		int n = snprintf(buf + len, cap - len, "%s%u %s", i ? ", " : "", r->sectors[i].index,
+		                 ops_sector_state_name(r->sectors[i].state));
+		if (n < 0)
+			return;
+		len += (size_t)n;
+	}
+}
+
+void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s)
 {
 	FILE *o = c->out;
+	if (r->restored_from[0])
+		fprintf(o, "restored %u sector%s saved by an unfinished write (%s, now deleted)\n", r->restored_sectors,
+		        r->restored_sectors == 1 ? "" : "s", r->restored_from);
 	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
 	        seconds(r->read.us));
 	if (r->range_set >= 0)
@@ -132,17 +153,49 @@ static void write_summary_text(struct cli_ctx *c, const struct ops_write_result 
 		fprintf(o, "retries  %u (%u re-syncs, %u reconnects, %u sectors rewritten, %u transfer splits)\n",
 		        s->counters.retries, s->counters.resyncs, s->counters.reconnects, s->counters.rewrites,
 		        s->counters.transfer_splits);
+	char list[600];
+	sector_list_text(list, sizeof list, r);
+	if (r->n_sectors)
+		fprintf(o, "sectors  %s\n", list);
+	if (r->recovery_file[0])
+		fprintf(o, "         the recovery file %s is kept: without a verify the saved bytes are not proven back\n",
+		        r->recovery_file);
 	if (r->left)
 		fprintf(o, "left DFU: the application starts\n");
 	cli_print_poll(c, s);
 }
 
-static void write_json(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s, int rc)
+void cli_json_sectors(struct json *j, const struct ops_write_result *r)
+{
+	json_key(j, "sectors");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS; i++) {
+		json_obj_begin(j);
+		json_kuint(j, "index", r->sectors[i].index);
+		json_khex32(j, "address", r->sectors[i].start);
+		json_kuint(j, "size", r->sectors[i].size);
+		json_kstr(j, "state", ops_sector_state_name(r->sectors[i].state));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_path_or_null(struct json *j, const char *key, const char *path)
+{
+	json_key(j, key);
+	if (path[0])
+		json_str(j, path);
+	else
+		json_null(j);
+}
+
+void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_result *r, const struct ops_session *s,
+                    int rc)
 {
 	struct json j;
 	json_init(&j, c->out);
 	json_obj_begin(&j);
-	json_kstr(&j, "file", c->args.pos[0]);
+	json_kstr(&j, "file", file);
 	if (rc) {
 		c->err = s->err;
 		cli_json_failure(c, &j, rc);
@@ -181,6 +234,11 @@ static void write_json(struct cli_ctx *c, const struct ops_write_result *r, cons
 	json_kuint(&j, "transfer_splits", s->counters.transfer_splits);
 	json_obj_end(&j);
 	cli_json_poll(&j, s);
+	cli_json_sectors(&j, r);
+	json_path_or_null(&j, "recovery_file", r->recovery_file);
+	json_path_or_null(&j, "restored_from", r->restored_from);
+	json_kuint(&j, "restored_sectors", r->restored_sectors);
+	json_kbool(&j, "canceled", r->canceled);
 	if (r->mismatch) {
 		json_khex32(&j, "mismatch_address", r->mismatch_addr);
 		json_key(&j, "blocked_sector");
@@ -226,9 +284,9 @@ int cli_cmd_write(struct cli_ctx *c)
 	int err = ops_write(s, img, &wo, &r);
 	cli_progress_done(&prog);
 	if (json_mode(c))
-		write_json(c, &r, s, err);
+		cli_write_json(c, c->args.pos[0], &r, s, err);
 	else if (!quiet(c) && err == 0)
-		write_summary_text(c, &r, s);
+		cli_write_summary_text(c, &r, s);
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
 	img_free(img);
 	ops_close(s);

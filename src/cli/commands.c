@@ -13,5 +13,6 @@ const struct cli_command cli_commands[] = {
 	{"ob", "ob (show | set FIELD=VALUE...)", "show the option bytes decoded, or change fields (guarded, verified after the reset)", cli_cmd_ob},
 	{"unprotect", "unprotect --yes", "remove read protection (RDP 1 -> 0): the chip mass-erases its flash", cli_cmd_unprotect},
 	{"doctor", "doctor [--hse HZ]", "test the link, check the chip, and diagnose a flaky connection in plain words", cli_cmd_doctor},
+	{"recover", "recover [--uid UID]", "list pending recovery files (bytes a failed write saved) and put one chip's back", cli_cmd_recover},
 	{NULL, NULL, NULL, NULL},
 };

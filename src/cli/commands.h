@@ -15,5 +15,6 @@ int cli_cmd_file(struct cli_ctx *c);
 int cli_cmd_ob(struct cli_ctx *c);
 int cli_cmd_unprotect(struct cli_ctx *c);
 int cli_cmd_doctor(struct cli_ctx *c);
+int cli_cmd_recover(struct cli_ctx *c);
 
 #endif

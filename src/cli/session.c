@@ -27,6 +27,7 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 	o->trace_path = a->value[OPT_TRACE];
 	o->retries = a->retries;
 	o->confirm_reads = a->given[OPT_CONFIRM_READS];
+	o->cancel = &cli_stop_requested;
 	o->poll_spec = a->poll_spec;
 }
 

@@ -27,6 +27,7 @@ static const struct {
 	{"STM32DFU_E_NO_MEMORY", "out of memory"},
 	{"STM32DFU_E_INTERNAL", "internal error"},
 	{"STM32DFU_E_UNSUPPORTED", "not supported"},
+	{"STM32DFU_E_CANCELED", "stopped on request"},
 };
 
 static int err_index(int err)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "ops/plan.h"
+#include "ops/rescue.h"
 #include "ops/session.h"
 
 struct img;
@@ -21,6 +22,23 @@ struct ops_write_opts {
 	int range;
 };
 void ops_write_opts_init(struct ops_write_opts *o);
+
+/* What a touched sector really holds after a write, finished or not. */
+enum ops_sector_state {
+	OPS_SECTOR_OLD = 0,  /* not erased by this write: what it held before (or already the image) */
+	OPS_SECTOR_ERASED,   /* erased, nothing programmed since */
+	OPS_SECTOR_NEW,      /* erased and rewritten: holds the new contents (verified unless --no-verify) */
+	OPS_SECTOR_PARTIAL,  /* erased and partly rewritten, or not proven: neither old nor new */
+};
+const char *ops_sector_state_name(enum ops_sector_state st);
+
+struct ops_sector_report {
+	unsigned index;
+	uint32_t start;
+	uint32_t size;
+	enum ops_sector_state state;
+};
+#define OPS_MAX_SECTOR_REPORTS 256
 
 struct ops_phase_time {
 	uint64_t bytes;
@@ -45,10 +63,27 @@ struct ops_write_result {
 	uint8_t expected, actual;
 	int blocked_sector;  /* write-protected sector that explains a mismatch, or -1 */
 	int range_set;       /* the voltage range set for this write (--vdd), or -1 */
+	/* every touched sector's real state (the first OPS_MAX_SECTOR_REPORTS of n_sectors) */
+	struct ops_sector_report sectors[OPS_MAX_SECTOR_REPORTS];
+	unsigned n_sectors;
+	/* the recovery file (rescue.h): saved before the first erase and kept while the chip lacks
+	 * its bytes ("" when none was needed, or when it was deleted after a verified write) */
+	char recovery_file[RESCUE_PATH_MAX];
+	/* a recovery file of an earlier, unfinished write that this one applied, and its sectors */
+	char restored_from[RESCUE_PATH_MAX];
+	unsigned restored_sectors;
+	bool canceled;       /* stopped by ops_session.cancel (SIGINT/SIGTERM) */
 };
 
 /* Plans, erases what differs, programs, verifies (unless told not to), optionally leaves. */
 int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r);
+
+/*
+ * Applies the chip's pending recovery file without a new image: every saved sector gets its saved
+ * bytes back (erase, program, verify), and the file is deleted once they are verified.
+ * 1 (and nothing done) when the chip has no recovery file.
+ */
+int ops_recover_apply(struct ops_session *s, const struct ops_write_opts *o, struct ops_write_result *r);
 
 /* ---- verify ---- */
 struct ops_verify_result {

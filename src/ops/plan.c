@@ -79,6 +79,24 @@ int plan_touch(struct write_plan *plan, const struct img *img, uint8_t alt, cons
 	return 0;
 }
 
+int plan_add_sector(struct write_plan *plan, const struct plan_sector *sector, struct err *e)
+{
+	size_t k = 0;
+	while (k < plan->n_touched && plan->touched[k].sector.start < sector->start)
+		k++;
+	if (k < plan->n_touched && plan->touched[k].sector.start == sector->start)
+		return 0;
+	struct plan_touched *v = realloc(plan->touched, (plan->n_touched + 1) * sizeof *v);
+	if (!v)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "plan: out of memory");
+	plan->touched = v;
+	memmove(v + k + 1, v + k, (plan->n_touched - k) * sizeof *v);
+	memset(&v[k], 0, sizeof v[k]);
+	v[k].sector = *sector;
+	plan->n_touched++;
+	return 0;
+}
+
 static int add_run(struct write_plan *plan, uint32_t addr, uint32_t len, struct err *e)
 {
 	/* a block that follows the previous one extends its run: one Set Address for the whole run.
@@ -204,7 +222,8 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 		t->desired = malloc(t->sector.size);
 		if (!t->desired)
 			return err_set(e, STM32DFU_E_NO_MEMORY, "plan: out of memory");
-		memcpy(t->desired, t->current, t->sector.size);
+		const uint8_t *old = t->base ? t->base : t->current;
+		memcpy(t->desired, old, t->sector.size);
 		uint32_t image_bytes = 0, programmed_in_image = 0;
 		for (size_t k = 0; k < img->n_segs; k++) {
 			const struct img_seg *seg = &img->segs[k];
@@ -216,7 +235,7 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 			uint64_t hi = hi_seg < hi_sec ? hi_seg : hi_sec;
 			if (lo >= hi)
 				continue;
-			programmed_in_image += count_programmed(t->current + (lo - t->sector.start), (size_t)(hi - lo));
+			programmed_in_image += count_programmed(old + (lo - t->sector.start), (size_t)(hi - lo));
 			memcpy(t->desired + (lo - t->sector.start), seg->data + (lo - seg->addr), (size_t)(hi - lo));
 			image_bytes += (uint32_t)(hi - lo);
 		}
@@ -229,8 +248,8 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 		}
 		plan->sectors_to_erase++;
 		/* bytes outside the image that hold data: the erase would lose them, so they are rewritten */
-		/* (segments do not overlap: the sector's programmed bytes minus those under the image) */
-		uint32_t preserved = count_programmed(t->current, t->sector.size) - programmed_in_image;
+		/* (segments do not overlap: the old bytes' programmed ones minus those under the image) */
+		uint32_t preserved = count_programmed(old, t->sector.size) - programmed_in_image;
 		t->preserved_bytes = preserved;
 	}
 	uint8_t *chunk = malloc(2u * transfer_size);

@@ -37,6 +37,8 @@ struct plan_touched {
 	struct plan_sector sector;
 	enum plan_action action;
 	uint8_t *current;    /* what the chip holds now (read back before planning) */
+	const uint8_t *base; /* NULL, or the sector's contents from before an unfinished write (a
+	                        recovery file): the bytes outside the image come from here */
 	uint8_t *desired;    /* what it must hold afterwards */
 	uint32_t image_bytes;     /* bytes of the image in this sector */
 	uint32_t preserved_bytes; /* non-blank bytes outside the image that the plan rewrites */
@@ -68,6 +70,10 @@ struct write_plan {
  */
 int plan_touch(struct write_plan *plan, const struct img *img, uint8_t alt, const struct plan_sector *sectors,
                size_t n_sectors, uint32_t limit_end, struct err *e);
+
+/* Adds a sector outside the image to the touched set (address order; no-op if already there):
+ * a recovery file's sector that must get its old bytes back. */
+int plan_add_sector(struct write_plan *plan, const struct plan_sector *sector, struct err *e);
 
 /* Step 2: after the caller filled every touched[i].current, decide actions and runs. */
 int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint32_t transfer_size, uint32_t align,

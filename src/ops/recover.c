@@ -53,6 +53,8 @@ unsigned rec_budget(const struct ops_session *s)
 
 bool rec_spend(struct ops_session *s, int rc, const char *what)
 {
+	if (ops_canceled(s))
+		return false; /* asked to stop: no more tries */
 	if (s->counters.retries >= rec_budget(s)) {
 		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
 		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
@@ -235,6 +237,8 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 	unsigned fails = 0;
 	uint16_t block = 0;
 	while (pos < len) {
+		if (ops_canceled(s))
+			return STM32DFU_E_CANCELED;
 		d = s->dfu; /* a reconnect replaces it */
 		uint32_t chunk = s->read_chunk && s->read_chunk < ts ? s->read_chunk : ts;
 		uint32_t at = addr + (uint32_t)pos;

@@ -1,5 +1,6 @@
 #include "ops/session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "dfu/dfuse.h"
 #include "ops/linknote.h"
 #include "ops/recover.h"
+#include "ops/rescue.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 
@@ -177,6 +179,16 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		return rc;
 	}
 	s->t0_us = clock_now_us(s->tp->clock);
+	if (o->rescue_dir) {
+		snprintf(s->rescue_dir, sizeof s->rescue_dir, "%s", o->rescue_dir);
+	} else {
+		/* an emulated chip keeps its recovery files beside its state file; one that is not kept
+		 * (tests, the library's throw-away sims) has nothing to recover into: no files */
+		const char *state = tp_sim_state_path(raw);
+		struct err de;
+		if ((!state || state[0]) && rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0)
+			s->rescue_dir[0] = '\0';
+	}
 	/* a bad link can lose any of the first requests (strings, GETSTATUS): try again, bounded */
 	for (unsigned i = 0;; i++) {
 		rc = dfu_open(s->tp, &s->dfu, e);
@@ -250,4 +262,13 @@ int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf
 {
 	/* the single read path: retries, re-syncs and smaller transfers live in recover.c */
 	return rec_read(s, alt, addr, buf, len, phase);
+}
+
+bool ops_canceled(struct ops_session *s)
+{
+	if (!s->opts.cancel || !*s->opts.cancel)
+		return false;
+	if (s->err.code != STM32DFU_E_CANCELED)
+		err_set(&s->err, STM32DFU_E_CANCELED, "stopped on request (SIGINT or SIGTERM) between two transfers");
+	return true;
 }

@@ -6,6 +6,7 @@
 #ifndef OPS_SESSION_H
 #define OPS_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ struct ops_open_opts {
 	unsigned retries;           /* per-transfer retries for recovery (default 3) */
 	bool confirm_reads;         /* --confirm-reads: every read is confirmed by a second one */
 	bool poll_spec;             /* --poll spec: wait every bwPollTimeout (default: adaptive) */
+	const char *rescue_dir;     /* where recovery files go (NULL: rescue.h's default; "" none) */
+	/* set (by a signal handler) to stop at the next transfer boundary; NULL: never */
+	const volatile sig_atomic_t *cancel;
 };
 void ops_open_opts_init(struct ops_open_opts *o);
 
@@ -81,7 +85,11 @@ struct ops_session {
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */
+	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept */
 };
+
+/* Whether the session was asked to stop (opts.cancel); sets s->err to STM32DFU_E_CANCELED. */
+bool ops_canceled(struct ops_session *s);
 
 /* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts
  * idle transfers). With a UID selector, devices are opened one by one and matched by UID. */

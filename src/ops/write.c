@@ -11,6 +11,7 @@
 #include "ops/ops.h"
 #include "ops/recover.h"
 #include "ops/vdd.h"
+#include "ops/write_int.h"
 
 void ops_write_opts_init(struct ops_write_opts *o)
 {
@@ -121,6 +122,8 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 	for (size_t i = 0; i < plan->n_touched; i++)
 		total += plan->touched[i].sector.size;
 	uint64_t t0 = now_us(s);
+	if (ops_canceled(s))
+		return STM32DFU_E_CANCELED;
 	/* adjacent sectors are read as one run: each Set Address costs a status poll (~100 ms on the ROM) */
 	for (size_t i = 0; i < plan->n_touched;) {
 		size_t j = i + 1;
@@ -163,32 +166,16 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 	return 0;
 }
 
-/* What the program and verify steps share, and which sectors must be done again. */
-struct wstate {
-	struct ops_session *s;
-	struct write_plan *plan;
-	struct ops_write_result *r;
-	uint8_t alt;
-	bool *redo;      /* per touched sector: erase and rewrite it */
-	bool *verified;  /* per touched sector: read back and equal since it was last written */
-	bool *erased;    /* per touched sector: erased in this write (its old contents are gone) */
-	uint8_t *block;
-	uint8_t *back;
-	uint64_t done;
-	uint32_t chunk;  /* bytes per DNLOAD: the device's wTransferSize, halved while long ones fail */
-	bool capped;     /* the ROM refused a long block: chunk stays at WRITE_SAFE_DNLOAD */
-};
-
 /* L43x ROMs advertise wTransferSize 2048 but STALL the status of a data block longer than 1024
  * bytes (../shared/data/cubeprog/st-faq_and_L43x_notes...: dfu-util works with -t 1024). */
 #define WRITE_SAFE_DNLOAD 1024u
 
-static void mark_redo(struct wstate *w, uint32_t a, uint32_t n)
+static void mark(const struct wstate *w, bool *flags, uint32_t a, uint32_t n)
 {
 	for (size_t i = 0; i < w->plan->n_touched; i++) {
 		const struct plan_sector *sec = &w->plan->touched[i].sector;
 		if ((uint64_t)a < (uint64_t)sec->start + sec->size && (uint64_t)a + n > sec->start)
-			w->redo[i] = true;
+			flags[i] = true;
 	}
 }
 
@@ -228,6 +215,8 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 	if (!w->chunk)
 		w->chunk = ts;
 	while (off < len) {
+		if (ops_canceled(s))
+			return STM32DFU_E_CANCELED;
 		uint32_t a = addr + off;
 		uint32_t n = len - off < w->chunk ? len - off : w->chunk;
 		/* the ROM numbers blocks by its own wTransferSize: a shorter block needs its own Set Address */
@@ -241,6 +230,8 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		plan_desired_copy(w->plan, a, n, w->block);
 		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
+		/* even a failed DNLOAD may have programmed some of it: the sector is no longer blank */
+		mark(w, w->programmed, a, n);
 		rc = dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms);
 		if (rc == 0) {
 			off += n;
@@ -263,7 +254,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			need_set = true;
 			if (!all_erased(w->back, n)) {
 				log_info("the refused block at 0x%08X is not blank: its sector will be rewritten", a);
-				mark_redo(w, a, n);
+				mark(w, w->redo, a, n);
 				off += n;
 			}
 			continue;
@@ -291,7 +282,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		} else {
 			log_info("the block at 0x%08X holds neither the image nor erased flash: its sector will be "
 			         "erased, rewritten and verified", a);
-			mark_redo(w, a, n);
+			mark(w, w->redo, a, n);
 		}
 		off += n;
 		fails = 0;
@@ -309,13 +300,20 @@ static int erase_planned(struct wstate *w)
 		struct plan_touched *t = &plan->touched[i];
 		if (t->action != PLAN_ERASE_PROGRAM)
 			continue;
+		if (ops_canceled(s)) {
+			w->r->erase.us = now_us(s) - t0;
+			return STM32DFU_E_CANCELED;
+		}
 		w->erased[i] = true; /* even a failed erase may have cleared it */
-		if (rec_erase(s, w->alt, t->sector.start, t->sector.size) < 0)
+		if (rec_erase(s, w->alt, t->sector.start, t->sector.size) < 0) {
+			w->r->erase.us = now_us(s) - t0;
 			return err_prefix(&s->err, "write: erasing sector %u at 0x%08X", t->sector.index, t->sector.start);
+		}
+		w->erase_ok[i] = true;
+		w->r->sectors_erased++; /* counted as it happens, so a failure later reports it too */
 		w->r->erase.bytes += t->sector.size;
 		ops_report(s, OPS_PHASE_ERASE, ++done, plan->sectors_to_erase, "sectors");
 	}
-	w->r->sectors_erased = done;
 	w->r->erase.us = now_us(s) - t0;
 	return 0;
 }
@@ -340,13 +338,18 @@ static int rewrite_marked(struct wstate *w)
 		if (!w->redo[i])
 			continue;
 		struct plan_touched *t = &w->plan->touched[i];
+		if (ops_canceled(s))
+			return STM32DFU_E_CANCELED;
 		w->redo[i] = false;
 		w->verified[i] = false;
+		w->programmed[i] = false;
 		s->counters.rewrites++;
 		log_info("rewriting sector %u at 0x%08X: erase, program, verify", t->sector.index, t->sector.start);
+		w->erase_ok[i] = false;
 		int rc = rec_erase(s, w->alt, t->sector.start, t->sector.size);
 		if (rc < 0)
 			return err_prefix(&s->err, "write: erasing sector %u again", t->sector.index);
+		w->erase_ok[i] = true;
 		/* runs of non-blank blocks, aligned to the sector start */
 		for (uint32_t off = 0; off < t->sector.size;) {
 			uint32_t n = t->sector.size - off < ts ? t->sector.size - off : ts;
@@ -452,6 +455,8 @@ static int verify_planned(struct wstate *w)
 			i++; /* skipped sectors were read back and compared while planning */
 			continue;
 		}
+		if (ops_canceled(s))
+			return STM32DFU_E_CANCELED;
 		size_t j = i + 1;
 		uint64_t span = plan->touched[i].sector.size;
 		while (j < plan->n_touched && needs_verify(w, j) &&
@@ -484,34 +489,64 @@ static int verify_planned(struct wstate *w)
 	return differ;
 }
 
-/* Appends what is on the chip to the failure message: which sectors are proven, which are not. */
+const char *ops_sector_state_name(enum ops_sector_state st)
+{
+	static const char *const names[] = {"old", "erased", "new", "partial"};
+	return (unsigned)st < 4 ? names[st] : "?";
+}
+
+/* Every touched sector's real state, from what this write did to it. */
+static void sector_states(struct wstate *w, bool finished)
+{
+	struct ops_write_result *r = w->r;
+	r->n_sectors = (unsigned)w->plan->n_touched;
+	for (size_t i = 0; i < w->plan->n_touched && i < OPS_MAX_SECTOR_REPORTS; i++) {
+		const struct plan_touched *t = &w->plan->touched[i];
+		enum ops_sector_state st;
+		if (!w->erased[i])
+			st = OPS_SECTOR_OLD;
+		else if (w->verified[i] || (finished && w->erase_ok[i]))
+			st = OPS_SECTOR_NEW; /* finished without a verify (--no-verify): every block was accepted */
+		else if (w->erase_ok[i] && !w->programmed[i])
+			st = OPS_SECTOR_ERASED;
+		else
+			st = OPS_SECTOR_PARTIAL; /* a failed erase, or blocks written but not proven */
+		r->sectors[i] = (struct ops_sector_report){t->sector.index, t->sector.start, t->sector.size, st};
+	}
+}
+
+/* Appends what is on the chip, sector by sector, and where the bytes to keep are, to the error. */
 static void say_chip_state(struct wstate *w)
 {
-	char ok[160] = "", bad[160] = "";
-	size_t lo = 0, lb = 0;
-	for (size_t i = 0; i < w->plan->n_touched; i++) {
-		const struct plan_touched *t = &w->plan->touched[i];
-		bool proven = t->action == PLAN_SKIP || w->verified[i];
-		bool fine = proven || !w->erased[i]; /* never touched: still what it was */
-		char *buf = fine ? ok : bad;
-		size_t *len = fine ? &lo : &lb;
-		if (*len < sizeof ok - 16) {
-			int n = snprintf(buf + *len, sizeof ok - *len, "%s%u%s", *len ? "," : "", t->sector.index,
-			                 proven || !fine ? "" : "(unchanged)");
+	struct ops_write_result *r = w->r;
+	struct err *e = &w->s->err;
+	char list[400] = "";
+	size_t len = 0;
+	bool lost = false;
+	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS; i++) {
+		const struct ops_sector_report *sr = &r->sectors[i];
+		lost |= sr->state != OPS_SECTOR_OLD && sr->state != OPS_SECTOR_NEW;
+		if (len < sizeof list - 40) {
+			int n = snprintf(list + len, sizeof list - len, "%s%u %s", len ? ", " : "", sr->index,
+			                 ops_sector_state_name(sr->state));
 			if (n > 0)
-				*len += (size_t)n;
+				len += (size_t)n;
 		}
 	}
-	struct err *e = &w->s->err;
 	size_t m = strlen(e->msg);
-	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sectors %s verified or untouched, sectors %s NOT verified "
-	         "(erased or partly written)", lo ? ok : "none", lb ? bad : "none");
-	if (lb)
+	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sector%s %s%s%s", r->n_sectors == 1 ? "" : "s",
+	         len ? list : "(none)", r->recovery_file[0] ? "; the bytes to keep are saved in " : "",
+	         r->recovery_file);
+	if (r->recovery_file[0])
+		err_hint(e, "run the same write again on this chip (or 'stm32dfu recover'): it restores the saved bytes "
+		            "and deletes %s", r->recovery_file);
+	else if (lost)
 		err_hint(e, "the flash does not hold the image: write again (a better USB port or a hub helps; "
 		            "'stm32dfu doctor' checks the link)");
 }
 
-int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
+static int write_run(struct ops_session *s, const struct img *img, const struct ops_write_opts *o,
+                     struct ops_write_result *r, bool recover_only)
 {
 	memset(r, 0, sizeof *r);
 	r->blocked_sector = -1;
@@ -534,19 +569,33 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 			               "(option bytes: use 'stm32dfu ob set')", img->segs[i].alt);
 		}
 	struct write_plan plan;
+	struct rescue old;
+	memset(&old, 0, sizeof old);
+	bool have_old = false;
 	rc = plan_touch(&plan, img, 0, sectors, n_sectors, limit_end, &s->err);
+	if (rc == 0)
+		rc = wr_rescue_load(s, &plan, sectors, n_sectors, &old, &have_old);
 	free(sectors);
-	if (rc < 0)
+	if (rc < 0) {
+		plan_free(&plan);
+		rescue_free(&old);
 		return rc;
+	}
+	if (recover_only && !have_old) {
+		plan_free(&plan);
+		return 1; /* nothing pending for this chip */
+	}
 	uint8_t alt = fa->alt;
-	struct wstate w = {s, &plan, r, alt, NULL, NULL, NULL, NULL, NULL, 0};
+	struct wstate w = {s, &plan, r, alt, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false};
 	size_t nt = plan.n_touched ? plan.n_touched : 1;
 	w.redo = calloc(nt, sizeof *w.redo);
 	w.verified = calloc(nt, sizeof *w.verified);
 	w.erased = calloc(nt, sizeof *w.erased);
+	w.erase_ok = calloc(nt, sizeof *w.erase_ok);
+	w.programmed = calloc(nt, sizeof *w.programmed);
 	w.block = malloc(s->dfu->transfer_size);
 	w.back = malloc(s->dfu->transfer_size);
-	if (!w.redo || !w.verified || !w.erased || !w.block || !w.back) {
+	if (!w.redo || !w.verified || !w.erased || !w.erase_ok || !w.programmed || !w.block || !w.back) {
 		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 		goto out;
 	}
@@ -554,6 +603,8 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	r->image_bytes = img_total_bytes(img);
 	if ((rc = read_touched(s, &plan, alt, img, r)) < 0)
 		goto out;
+	if (have_old)
+		wr_rescue_bases(&plan, &old);
 	const struct chip_family *fam = s->id.chip.family;
 	uint32_t align = fam && fam->write_align ? fam->write_align : 8;
 	if ((rc = plan_build(&plan, img, 0, s->dfu->transfer_size, align, o->full, &s->err)) < 0)
@@ -566,6 +617,9 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",
 	         plan.n_touched, plan.sectors_to_erase, plan.sectors_skipped, plan.n_runs, plan.blocks,
 	         (unsigned long long)plan.bytes_to_program);
+	/* nothing is erased before the bytes to keep are on disk */
+	if (plan.sectors_to_erase && (rc = wr_rescue_save(s, &plan, img, have_old ? &old : NULL, r)) < 0)
+		goto out;
 	/* the parallelism applies to the erase and the program alike: set it before both */
 	if (o->set_range && plan.sectors_to_erase) {
 		if ((rc = ops_vdd_apply(s, o->range)) < 0)
@@ -594,7 +648,11 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	}
 	r->bytes_programmed = w.done;
 	r->verified = o->verify;
+	sector_states(&w, true);
 	err_clear(&s->err); /* the retries' messages are history now */
+	/* the chip holds every saved byte (verified): the recovery file has done its job */
+	if ((rc = wr_rescue_finish(s, have_old ? &old : NULL, o->verify, r)) < 0)
+		goto out;
 	if (o->leave) {
 		bool probably;
 		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &probably);
@@ -603,13 +661,40 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 	goto out;
 gave_up:
 	r->bytes_programmed = w.done;
+	if (ops_canceled(s))
+		rc = STM32DFU_E_CANCELED;
+	sector_states(&w, false);
 	say_chip_state(&w);
 out:
+	if (rc < 0 && ops_canceled(s)) {
+		r->canceled = true;
+		rc = STM32DFU_E_CANCELED;
+	}
+	if (rc < 0 && w.erased && w.erase_ok && w.programmed && w.verified)
+		sector_states(&w, false); /* before any erase: every sector is still what it was */
 	free(w.redo);
 	free(w.verified);
 	free(w.erased);
+	free(w.erase_ok);
+	free(w.programmed);
 	free(w.block);
 	free(w.back);
 	plan_free(&plan);
+	rescue_free(&old);
+	return rc;
+}
+
+int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
+{
+	return write_run(s, img, o, r, false);
+}
+
+int ops_recover_apply(struct ops_session *s, const struct ops_write_opts *o, struct ops_write_result *r)
+{
+	struct img *none = img_new();
+	if (!none)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = write_run(s, none, o, r, true);
+	img_free(none);
 	return rc;
 }

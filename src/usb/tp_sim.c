@@ -200,3 +200,12 @@ struct sim_device *tp_sim_device(struct tp *tp)
 		return NULL;
 	return ((struct tsim *)tp->impl)->dev;
 }
+
+const char *tp_sim_state_path(struct tp *tp)
+{
+	while (tp && tp_is_trace(tp))
+		tp = tp_trace_inner(tp);
+	if (!tp || tp->ops != &sim_tp_ops)
+		return NULL;
+	return ((struct tsim *)tp->impl)->state_path;
+}

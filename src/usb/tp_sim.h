@@ -27,4 +27,8 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
  * sim_get_stats. NULL when tp is not a sim transport. */
 struct sim_device *tp_sim_device(struct tp *tp);
 
+/* The state file the emulated chip is kept in ("" when it is not kept), through traces too;
+ * NULL when tp is not a sim transport. */
+const char *tp_sim_state_path(struct tp *tp);
+
 #endif

@@ -80,6 +80,21 @@ r COMMAND --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
 r COMMAND $sim write "$work/missing.bin" --json           # 66
 r COMMAND $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
 r COMMAND --json $sim unprotect                           # 11
+# a write that fails after its erase saves what it must not lose; recover puts it back
+r write --sim=f746,timing=0,state=$work/rescue.state,timeout_at=90 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
+r recover --sim=f746,timing=0,state=$work/rescue.state recover --json
+# SIGINT: stops at a transfer boundary, exit 130 (timing=1: the write takes seconds)
+n=$((n + 1))
+"$tool" --sim=f746,timing=1,state=$work/chip.state write "$work/a.bin" --json >"$work/out" 2>"$work/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+echo "$rc write (SIGINT)" >>"$work/codes"
+cp "$work/out" "$work/stdout/$n"
+echo "$n $rc write --json (SIGINT)" >>"$work/runs"
+cp "$work/out" "$work/json/$n.write.json"
 
 python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" "$work/runs" "$work/stdout" <<'PY'
 import json, os, re, sys

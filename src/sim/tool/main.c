@@ -68,9 +68,14 @@ static int simtool_split_spec(struct simtool_dev *d)
 	return 0;
 }
 
-static void simtool_forward(int sig)
+/* Passes a signal on to the command. A terminal's ^C (sent by the kernel) reaches the whole
+ * process group, the command included, so only signals another process sent are passed on:
+ * the command gets each stop request once. */
+static void simtool_forward(int sig, siginfo_t *si, void *uc)
 {
-	if (simtool_child > 0)
+	(void)uc;
+	if (simtool_child > 0 && (sig == SIGTERM || sig == SIGHUP || !si || si->si_code == SI_USER ||
+	                          si->si_code == SI_QUEUE))
 		kill((pid_t)simtool_child, sig);
 }
 
@@ -276,12 +281,14 @@ int main(int argc, char **argv)
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = simtool_forward;
+	sa.sa_sigaction = simtool_forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	/* never ignored: an ignored signal is inherited by the command, which could then not be
+	 * stopped; we wait for the command to stop, then clean up */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	/* the terminal sends ^C to the whole group; we outlive the command to clean up */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 
 	status = simtool_run(argv + optind);
 	vusb_stop(v);

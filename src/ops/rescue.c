@@ -1,0 +1,408 @@
+/* Recovery files (see rescue.h): atomic save, checked load, list, delete. */
+#define _POSIX_C_SOURCE 200809L
+#include "ops/rescue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "core/rd.h"
+#include "image/image.h"
+
+#define MAGIC "stm32dfu-recovery 1\n"
+#define SUFFIX ".recovery"
+
+static bool key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > RESCUE_UID_CHARS)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* mkdir -p of an absolute path (mode 0700: the files hold firmware) */
+static int make_dirs(const char *dir, struct err *e)
+{
+	char p[RESCUE_PATH_MAX];
+	size_t n = strnlen(dir, sizeof p);
+	if (n >= sizeof p)
+		return err_set(e, STM32DFU_E_FILE_IO, "recovery folder: path too long");
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char keep = p[i];
+		p[i] = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			return err_set(e, STM32DFU_E_FILE_IO, "cannot create the recovery folder %s: %s", p, strerror(errno));
+		p[i] = keep;
+	}
+	return 0;
+}
+
+int rescue_dir(const char *state_path, char *buf, size_t cap, struct err *e)
+{
+	int n;
+	if (state_path && state_path[0]) {
+		const char *slash = strrchr(state_path, '/');
+		if (!slash)
+			n = snprintf(buf, cap, "recovery");
+		else
+			n = snprintf(buf, cap, "%.*s/recovery", (int)(slash - state_path), state_path);
+	} else {
+		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+		if (xdg && xdg[0] == '/')
+			n = snprintf(buf, cap, "%s/stm32dfu/recovery", xdg);
+		else if (home && home[0])
+			n = snprintf(buf, cap, "%s/.local/state/stm32dfu/recovery", home);
+		else
+			return err_set(e, STM32DFU_E_FILE_IO, "no place for the recovery file: neither XDG_STATE_HOME nor HOME is set");
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(e, STM32DFU_E_FILE_IO, "recovery folder: path too long");
+	return 0;
+}
+
+void rescue_uid_text(const uint8_t uid[12], char out[RESCUE_UID_CHARS + 1])
+{
+	snprintf(out, RESCUE_UID_CHARS + 1, "%08" PRIX32 "%08" PRIX32 "%08" PRIX32, get_le32(uid), get_le32(uid + 4),
+	         get_le32(uid + 8));
+}
+
+void rescue_image_sha256(const struct img *img, uint8_t out[32])
+{
+	struct sha256_ctx c;
+	sha256_init(&c);
+	for (size_t i = 0; img && i < img->n_segs; i++) {
+		const struct img_seg *s = &img->segs[i];
+		uint8_t hdr[9] = {s->alt};
+		put_le32(hdr + 1, s->addr);
+		put_le32(hdr + 5, s->len);
+		sha256_update(&c, sizeof hdr, hdr);
+		sha256_update(&c, s->len, s->data);
+	}
+	sha256_digest(&c, SHA256_DIGEST_SIZE, out);
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static bool unhex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return false;
+		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] << 4) | v : v);
+	}
+	return true;
+}
+
+static int file_path(const char *dir, const char *uid, char *buf, size_t cap, struct err *e)
+{
+	if (!key_ok(uid))
+		return err_set(e, STM32DFU_E_INTERNAL, "recovery file: '%s' is not a chip key", uid);
+	int n = snprintf(buf, cap, "%s/%s" SUFFIX, dir, uid);
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(e, STM32DFU_E_FILE_IO, "recovery file: path too long");
+	return 0;
+}
+
+const struct rescue_sector *rescue_find(const struct rescue *r, uint32_t start)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (r->sectors[i].start == start)
+			return &r->sectors[i];
+	return NULL;
+}
+
+int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, const uint8_t *data, struct err *e)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	if (!copy)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	memcpy(copy, data, size);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->sectors[i].start == start) {
+			free(r->sectors[i].data);
+			r->sectors[i] = (struct rescue_sector){index, start, size, copy};
+			return 0;
+		}
+	struct rescue_sector *v = realloc(r->sectors, (r->n + 1) * sizeof *v);
+	if (!v) {
+		free(copy);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	r->sectors = v;
+	/* address order */
+	size_t k = r->n;
+	while (k > 0 && v[k - 1].start > start) {
+		v[k] = v[k - 1];
+		k--;
+	}
+	v[k] = (struct rescue_sector){index, start, size, copy};
+	r->n++;
+	return 0;
+}
+
+void rescue_free(struct rescue *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->sectors[i].data);
+	free(r->sectors);
+	r->sectors = NULL;
+	r->n = 0;
+}
+
+static bool write_all(int fd, const void *p, size_t n, struct sha256_ctx *c)
+{
+	if (c)
+		sha256_update(c, n, p);
+	const uint8_t *b = p;
+	while (n) {
+		ssize_t k = write(fd, b, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		b += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+int rescue_save(const char *dir, struct rescue *r, struct err *e)
+{
+	int rc = make_dirs(dir, e);
+	if (rc < 0)
+		return rc;
+	char tmp[RESCUE_PATH_MAX + 16];
+	if ((rc = file_path(dir, r->uid, r->path, sizeof r->path, e)) < 0)
+		return rc;
+	snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", tmp, strerror(errno));
+	struct sha256_ctx c;
+	sha256_init(&c);
+	char line[256], sh[65];
+	bool ok = write_all(fd, MAGIC, strlen(MAGIC), &c);
+	hex(r->image_sha256, 32, sh);
+	int n = snprintf(line, sizeof line, "uid %s\nimage-sha256 %s\ncreated %" PRId64 "\nsectors %zu\n", r->uid, sh,
+	                 r->created, r->n);
+	ok = ok && write_all(fd, line, (size_t)n, &c);
+	for (size_t i = 0; ok && i < r->n; i++) {
+		n = snprintf(line, sizeof line, "sector %u 0x%08" PRIX32 " %" PRIu32 "\n", r->sectors[i].index,
+		             r->sectors[i].start, r->sectors[i].size);
+		ok = write_all(fd, line, (size_t)n, &c);
+	}
+	ok = ok && write_all(fd, "data\n", 5, &c);
+	for (size_t i = 0; ok && i < r->n; i++)
+		ok = write_all(fd, r->sectors[i].data, r->sectors[i].size, &c);
+	uint8_t digest[32];
+	sha256_digest(&c, sizeof digest, digest);
+	hex(digest, 32, sh);
+	n = snprintf(line, sizeof line, "sha256 %s\n", sh);
+	ok = ok && write_all(fd, line, (size_t)n, NULL);
+	int saved = errno;
+	if (ok && fsync(fd) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (close(fd) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok || rename(tmp, r->path) != 0) {
+		if (ok)
+			saved = errno;
+		unlink(tmp);
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", r->path, strerror(saved));
+	}
+	/* the rename itself must survive a power cut: sync the folder */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* The next line of [p, end) (without its newline) into line; advances *p. */
+static bool next_line(const uint8_t **p, const uint8_t *end, char *line, size_t cap)
+{
+	const uint8_t *nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (!nl || (size_t)(nl - *p) >= cap)
+		return false;
+	memcpy(line, *p, (size_t)(nl - *p));
+	line[nl - *p] = '\0';
+	*p = nl + 1;
+	return true;
+}
+
+static int damaged(struct err *e, const char *path, const char *why)
+{
+	err_set(e, STM32DFU_E_FILE_FORMAT, "the recovery file %s is damaged (%s)", path, why);
+	err_hint(e, "it was written atomically, so something else changed it; move it away to go on without it");
+	return STM32DFU_E_FILE_FORMAT;
+}
+
+int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	int rc = file_path(dir, uid, r->path, sizeof r->path, e);
+	if (rc < 0)
+		return rc;
+	if (access(r->path, F_OK) != 0 && errno == ENOENT)
+		return 1;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if ((rc = file_read_all(r->path, &buf, &len, e)) < 0)
+		return rc;
+	const uint8_t *p = buf, *end = buf + len;
+	char line[256], sh[65];
+	rc = 0;
+	/* the checksum line is the last one, of fixed length (the data before it is raw bytes) */
+	const size_t cl = 7 + 64 + 1;
+	const uint8_t *tail = len >= cl ? end - cl : buf;
+	uint8_t want[32], got[32];
+	if (len < cl || end[-1] != '\n' || memcmp(tail, "sha256 ", 7) != 0 || !unhex((const char *)tail + 7, want, 32)) {
+		rc = damaged(e, r->path, "no checksum line");
+		goto out;
+	}
+	struct sha256_ctx c;
+	sha256_init(&c);
+	sha256_update(&c, (size_t)(tail - buf), buf);
+	sha256_digest(&c, sizeof got, got);
+	if (memcmp(want, got, 32) != 0) {
+		rc = damaged(e, r->path, "checksum mismatch");
+		goto out;
+	}
+	end = tail;
+	size_t n = 0;
+	long long created = 0;
+	if (!next_line(&p, end, line, sizeof line) || strcmp(line, "stm32dfu-recovery 1") != 0) {
+		rc = damaged(e, r->path, "not a version 1 recovery file");
+		goto out;
+	}
+	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "uid ", 4) != 0 || strcmp(line + 4, uid) != 0 ||
+	    !next_line(&p, end, line, sizeof line) || sscanf(line, "image-sha256 %64s", sh) != 1 || strlen(sh) != 64 ||
+	    !unhex(sh, r->image_sha256, 32) || !next_line(&p, end, line, sizeof line) ||
+	    sscanf(line, "created %lld", &created) != 1 || !next_line(&p, end, line, sizeof line) ||
+	    sscanf(line, "sectors %zu", &n) != 1 || n > 4096) {
+		rc = damaged(e, r->path, "bad header");
+		goto out;
+	}
+	snprintf(r->uid, sizeof r->uid, "%s", uid);
+	r->created = created;
+	struct rescue_sector *v = calloc(n ? n : 1, sizeof *v);
+	if (!v) {
+		rc = err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	r->sectors = v;
+	for (size_t i = 0; i < n; i++) {
+		unsigned idx, size;
+		unsigned long start;
+		if (!next_line(&p, end, line, sizeof line) || sscanf(line, "sector %u %lx %u", &idx, &start, &size) != 3 ||
+		    start > UINT32_MAX || size == 0 || size > 16u * 1024 * 1024) {
+			rc = damaged(e, r->path, "bad sector line");
+			goto out;
+		}
+		v[i] = (struct rescue_sector){idx, (uint32_t)start, size, NULL};
+		r->n = i + 1;
+	}
+	if (!next_line(&p, end, line, sizeof line) || strcmp(line, "data") != 0) {
+		rc = damaged(e, r->path, "no data line");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((size_t)(end - p) < v[i].size) {
+			rc = damaged(e, r->path, "short data");
+			goto out;
+		}
+		if (!(v[i].data = malloc(v[i].size))) {
+			rc = err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+			goto out;
+		}
+		memcpy(v[i].data, p, v[i].size);
+		p += v[i].size;
+	}
+	if (p != end)
+		rc = damaged(e, r->path, "data of unexpected length");
+out:
+	free(buf);
+	if (rc != 0)
+		rescue_free(r);
+	return rc;
+}
+
+int rescue_remove(const struct rescue *r, struct err *e)
+{
+	if (unlink(r->path) != 0 && errno != ENOENT)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot delete the recovery file %s: %s", r->path, strerror(errno));
+	return 0;
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int rescue_list(const char *dir, char (**uids)[RESCUE_UID_CHARS + 1], size_t *n, struct err *e)
+{
+	*uids = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0
+		                       : err_set(e, STM32DFU_E_FILE_IO, "cannot read the recovery folder %s: %s", dir, strerror(errno));
+	char (*v)[RESCUE_UID_CHARS + 1] = NULL;
+	size_t k = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), sl = strlen(SUFFIX);
+		if (len <= sl || strcmp(de->d_name + len - sl, SUFFIX) != 0 || len - sl > RESCUE_UID_CHARS)
+			continue;
+		char key[RESCUE_UID_CHARS + 1];
+		memcpy(key, de->d_name, len - sl);
+		key[len - sl] = '\0';
+		if (!key_ok(key))
+			continue;
+		void *nv = realloc(v, (k + 1) * sizeof *v);
+		if (!nv) {
+			free(v);
+			closedir(d);
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		}
+		v = nv;
+		memcpy(v[k++], key, sizeof key);
+	}
+	closedir(d);
+	if (k)
+		qsort(v, k, sizeof *v, cmp_uid);
+	*uids = v;
+	*n = k;
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* Shared by write.c and write_rescue.c (not part of the ops interface). */
+#ifndef OPS_WRITE_INT_H
+#define OPS_WRITE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/ops.h"
+#include "ops/plan.h"
+#include "ops/rescue.h"
+
+/* What the program and verify steps share, and which sectors must be done again. */
+struct wstate {
+	struct ops_session *s;
+	struct write_plan *plan;
+	struct ops_write_result *r;
+	uint8_t alt;
+	bool *redo;       /* per touched sector: erase and rewrite it */
+	bool *verified;   /* per touched sector: read back and equal since it was last written */
+	bool *erased;     /* per touched sector: an erase was sent (its old contents may be gone) */
+	bool *erase_ok;   /* per touched sector: the last erase completed */
+	bool *programmed; /* per touched sector: a block was sent since that erase */
+	uint8_t *block;
+	uint8_t *back;
+	uint64_t done;
+	uint32_t chunk;   /* bytes per DNLOAD: the device's wTransferSize, halved while long ones fail */
+	bool capped;      /* the ROM refused a long block: chunk stays at WRITE_SAFE_DNLOAD */
+};
+
+/* Loads the chip's pending recovery file (if any) into old and adds its sectors to the plan
+ * (they get their saved bytes back even where the new image does not reach). */
+int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
+                   struct rescue *old, bool *have_old);
+
+/* Points each touched sector that old saved at its saved bytes (plan_touched.base). */
+void wr_rescue_bases(struct write_plan *plan, const struct rescue *old);
+
+/* Before the first erase: saves every sector to be erased that the image covers only partly
+ * (plus what old still holds) with the image's SHA-256 and the chip's key; names the file in r. */
+int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
+                   const struct rescue *old, struct ops_write_result *r);
+
+/* After a finished write: deletes the file once the chip is verified to hold its bytes. */
+int wr_rescue_finish(struct ops_session *s, const struct rescue *old, bool verified, struct ops_write_result *r);
+
+#endif
