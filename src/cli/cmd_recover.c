@@ -129,7 +129,7 @@ int cli_cmd_recover(struct cli_ctx *c)
 			err_hint(&c->err, "connect the chip in DFU mode to put its saved bytes back");
 		return cli_fail(c, rc);
 	}
-	cli_progress_init(&prog, c->errf, c->tty && !a->given[OPT_QUIET] && !a->given[OPT_JSON]);
+	cli_progress_init(&prog, c->errf, c->tty, !a->given[OPT_QUIET] && !a->given[OPT_JSON]);
 	ops_set_progress(s, cli_progress_cb, &prog);
 	struct pending *p = NULL;
 	size_t n = 0;

@@ -200,8 +200,9 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	char tmp[RESCUE_PATH_MAX + 16];
 	if ((rc = file_path(dir, r->uid, r->path, sizeof r->path, e)) < 0)
 		return rc;
-	snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a name of its own: two writers never share the temporary file */
+	snprintf(tmp, sizeof tmp, "%s.XXXXXX", r->path);
+	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", tmp, strerror(errno));
 	struct sha256_ctx c;

@@ -7,6 +7,8 @@ shift
 DATA=${STM32DFU_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
 BUILD=${STM32DFU_BUILD_ROOT:-}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/peer.XXXXXX")
+# recovery files (and default emulator state) of this test only
+export XDG_STATE_HOME=$TMP/state
 trap 'rm -rf "$TMP"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
