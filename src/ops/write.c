@@ -489,62 +489,6 @@ static int verify_planned(struct wstate *w)
 	return differ;
 }
 
-const char *ops_sector_state_name(enum ops_sector_state st)
-{
-	static const char *const names[] = {"old", "erased", "new", "partial"};
-	return (unsigned)st < 4 ? names[st] : "?";
-}
-
-/* Every touched sector's real state, from what this write did to it. */
-static void sector_states(struct wstate *w, bool finished)
-{
-	struct ops_write_result *r = w->r;
-	r->n_sectors = (unsigned)w->plan->n_touched;
-	for (size_t i = 0; i < w->plan->n_touched && i < OPS_MAX_SECTOR_REPORTS; i++) {
-		const struct plan_touched *t = &w->plan->touched[i];
-		enum ops_sector_state st;
-		if (!w->erased[i])
-			st = OPS_SECTOR_OLD;
-		else if (w->verified[i] || (finished && w->erase_ok[i]))
-			st = OPS_SECTOR_NEW; /* finished without a verify (--no-verify): every block was accepted */
-		else if (w->erase_ok[i] && !w->programmed[i])
-			st = OPS_SECTOR_ERASED;
-		else
-			st = OPS_SECTOR_PARTIAL; /* a failed erase, or blocks written but not proven */
-		r->sectors[i] = (struct ops_sector_report){t->sector.index, t->sector.start, t->sector.size, st};
-	}
-}
-
-/* Appends what is on the chip, sector by sector, and where the bytes to keep are, to the error. */
-static void say_chip_state(struct wstate *w)
-{
-	struct ops_write_result *r = w->r;
-	struct err *e = &w->s->err;
-	char list[400] = "";
-	size_t len = 0;
-	bool lost = false;
-	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS; i++) {
-		const struct ops_sector_report *sr = &r->sectors[i];
-		lost |= sr->state != OPS_SECTOR_OLD && sr->state != OPS_SECTOR_NEW;
-		if (len < sizeof list - 40) {
-			int n = snprintf(list + len, sizeof list - len, "%s%u %s", len ? ", " : "", sr->index,
-			                 ops_sector_state_name(sr->state));
-			if (n > 0)
-				len += (size_t)n;
-		}
-	}
-	size_t m = strlen(e->msg);
-	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sector%s %s%s%s", r->n_sectors == 1 ? "" : "s",
-	         len ? list : "(none)", r->recovery_file[0] ? "; the bytes to keep are saved in " : "",
-	         r->recovery_file);
-	if (r->recovery_file[0])
-		err_hint(e, "run the same write again on this chip (or 'stm32dfu recover'): it restores the saved bytes "
-		            "and deletes %s", r->recovery_file);
-	else if (lost)
-		err_hint(e, "the flash does not hold the image: write again (a better USB port or a hub helps; "
-		            "'stm32dfu doctor' checks the link)");
-}
-
 static int write_run(struct ops_session *s, const struct img *img, const struct ops_write_opts *o,
                      struct ops_write_result *r, bool recover_only)
 {
@@ -648,7 +592,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	}
 	r->bytes_programmed = w.done;
 	r->verified = o->verify;
-	sector_states(&w, true);
+	wr_sector_states(&w, true);
 	err_clear(&s->err); /* the retries' messages are history now */
 	/* the chip holds every saved byte (verified): the recovery file has done its job */
 	if ((rc = wr_rescue_finish(s, have_old ? &old : NULL, o->verify, r)) < 0)
@@ -663,15 +607,15 @@ gave_up:
 	r->bytes_programmed = w.done;
 	if (ops_canceled(s))
 		rc = STM32DFU_E_CANCELED;
-	sector_states(&w, false);
-	say_chip_state(&w);
+	wr_sector_states(&w, false);
+	wr_say_chip_state(&w);
 out:
 	if (rc < 0 && ops_canceled(s)) {
 		r->canceled = true;
 		rc = STM32DFU_E_CANCELED;
 	}
 	if (rc < 0 && w.erased && w.erase_ok && w.programmed && w.verified)
-		sector_states(&w, false); /* before any erase: every sector is still what it was */
+		wr_sector_states(&w, false); /* before any erase: every sector is still what it was */
 	free(w.redo);
 	free(w.verified);
 	free(w.erased);

@@ -44,4 +44,11 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 /* After a finished write: deletes the file once the chip is verified to hold its bytes. */
 int wr_rescue_finish(struct ops_session *s, const struct rescue *old, bool verified, struct ops_write_result *r);
 
+/* Fills r->sectors from what this write did to each touched sector (finished: the write ran to
+ * its end, so sectors erased and programmed without a verify count as new). */
+void wr_sector_states(struct wstate *w, bool finished);
+
+/* Appends each sector's state and the recovery file to the failure in s->err (and a hint). */
+void wr_say_chip_state(struct wstate *w);
+
 #endif
