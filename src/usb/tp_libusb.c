@@ -149,6 +149,8 @@ static bool put(struct tp_info *in, const uint8_t *b, size_t n)
 {
 	if (n > TP_DESC_MAX - in->desc_len)
 		return false;
+	if (n == 0)
+		return true; /* libusb gives extra == NULL when there are none: memcpy must not see it */
 	memcpy(in->desc + in->desc_len, b, n);
 	in->desc_len += n;
 	return true;
