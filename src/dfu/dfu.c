@@ -310,7 +310,31 @@ int dfu_abort_to_idle(struct dfu_dev *d)
 int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 {
 	struct dfu_getstatus st;
-	int r = dfu_get_status(d, &st);
+	/* GETSTATE first, never GETSTATUS: in dfuDNLOAD-SYNC a GETSTATUS executes the DfuSe command
+	 * an interrupted session left pending (AN3156 §6: the command runs on the GETSTATUS that
+	 * follows its DNLOAD), and that command may be a mass erase. ABORT drops it (DFU11 §6.1.4). */
+	uint8_t state = 0xFF;
+	int r = dfu_get_state(d, &state);
+	bool found_pending = false;
+	if (r == 0 && state == dfuIDLE) {
+		/* dfuIDLE carries status OK (only dfuERROR holds another): nothing more to ask */
+		if (initial)
+			*initial = (struct dfu_getstatus){DFU_STATUS_OK, 0, dfuIDLE, 0};
+		d->last = (struct dfu_getstatus){DFU_STATUS_OK, 0, dfuIDLE, 0};
+		return 0;
+	}
+	if (r == 0 && (state == dfuDNLOAD_SYNC || state == dfuDNLOAD_IDLE || state == dfuUPLOAD_IDLE)) {
+		log_debug("session start: found in %s, ABORT before anything else", dfu_state_name(state));
+		if ((r = dfu_abort(d)) < 0)
+			return err_prefix(&d->err, "session start: ABORT in %s", dfu_state_name(state));
+		found_pending = true;
+	} else if (r == STM32DFU_E_STALL) {
+		/* a device that stalls GETSTATE is in dfuERROR now (DFU11 §6.1.2); the path below clears it */
+		log_debug("session start: GETSTATE stalled");
+	} else if (r < 0) {
+		return err_prefix(&d->err, "session start");
+	}
+	r = dfu_get_status(d, &st);
 	if (r == STM32DFU_E_STALL) {
 		/* a stalled GETSTATUS leaves the device in dfuERROR (DFU11 §6.1.2): clear and ask again */
 		if (dfu_clr_status(d) < 0)
@@ -319,8 +343,11 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 	}
 	if (r < 0)
 		return err_prefix(&d->err, "session start");
-	if (initial)
+	if (initial) {
 		*initial = st;
+		if (found_pending)
+			initial->bState = state; /* the state it was found in, before the ABORT */
+	}
 	if (st.bState == dfuDNBUSY) {
 		r = dfu_wait_status(d, d->limits.mass_erase_ms, &st);
 		if (r < 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "dfu/dfu.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/rescue.h"
@@ -271,6 +272,50 @@ static void test_stop_request(void **st)
 	img_free(img);
 }
 
+/* A session interrupted between a DfuSe command's DNLOAD and its GETSTATUS leaves the chip in
+ * dfuDNLOAD-SYNC with the command pending; the emulator executes it on the next GETSTATUS, as the
+ * ROM does. The next session must drop it (GETSTATE, ABORT), not run it: here a mass erase. */
+static void test_pending_command_dropped(void **st)
+{
+	(void)st;
+	clock_fake_init(&fake);
+	struct tp_sim_opts so = {PROFILE_DIR, &fake.clock, false};
+	struct tp *tp = NULL;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(tp_sim_open("f746,timing=0", &so, &tp, &e), 0);
+	struct sim_device *dev = tp_sim_device(tp);
+	uint8_t b[8];
+	const uint8_t mass_erase = 0x41; /* DfuSe "Erase" with no address (AN3156 §6.1.3) */
+	for (int run = 0; run < 2; run++) {
+		assert_true(sim_mem_write(dev, 0x08000000, keep, 8));
+		struct dfu_dev *d = NULL;
+		assert_int_equal(dfu_open(tp, &d, &e), 0);
+		assert_int_equal(dfu_session_start(d, NULL), 0);
+		assert_int_equal(dfu_set_alt(d, 0), 0);
+		assert_int_equal(dfu_dnload(d, 0, &mass_erase, 1), 0); /* ... and the session ends here */
+		dfu_free(d);
+		assert_int_equal(dfu_open(tp, &d, &e), 0);
+		if (run == 0) {
+			/* a new session: the pending erase is dropped */
+			struct dfu_getstatus first;
+			assert_int_equal(dfu_session_start(d, &first), 0);
+			assert_int_equal(first.bState, dfuDNLOAD_SYNC);
+			assert_true(sim_mem_read(dev, 0x08000000, b, 8));
+			assert_memory_equal(b, keep, 8);
+		} else {
+			/* what a session opening with GETSTATUS would do: the erase runs */
+			struct dfu_getstatus stt;
+			assert_int_equal(dfu_get_status(d, &stt), 0);
+			assert_true(sim_mem_read(dev, 0x08000000, b, 8));
+			for (int i = 0; i < 8; i++)
+				assert_int_equal(b[i], 0xFF);
+		}
+		dfu_free(d);
+	}
+	tp_close(tp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +323,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_without_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_request, setup, teardown),
+		cmocka_unit_test(test_pending_command_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

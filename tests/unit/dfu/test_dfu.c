@@ -44,6 +44,11 @@ static void s_status(int status, unsigned poll, int state)
 	s_add("IN  a1 03 0000 0000 0006 -> 6 | %02x %02x %02x %02x %02x 00\n", status, poll & 0xFF, (poll >> 8) & 0xFF,
 	      (poll >> 16) & 0xFF, state);
 }
+/* a GETSTATE answered with state (every session opens with it) */
+static void s_state(int state)
+{
+	s_add("IN  a1 05 0000 0000 0001 -> 1 | %02x\n", state);
+}
 static void s_status_fail(const char *what)
 {
 	s_add("IN  a1 03 0000 0000 0006 -> %s\n", what);
@@ -112,6 +117,7 @@ static void test_session_start_dfuerror(void **state)
 {
 	(void)state;
 	s_reset();
+	s_state(dfuERROR);
 	s_status(errFIRMWARE, 0, dfuERROR);
 	s_out(DFU_CLRSTATUS, 0, "", 0);
 	s_status(0, 0, dfuIDLE);
@@ -129,6 +135,7 @@ static void test_session_start_h7_double_clear(void **state)
 {
 	(void)state;
 	s_reset();
+	s_state(dfuERROR);
 	s_status(errUNKNOWN, 0, dfuERROR);
 	s_out(DFU_CLRSTATUS, 0, "", 0);
 	s_status(errUNKNOWN, 0, dfuERROR);
@@ -140,6 +147,7 @@ static void test_session_start_h7_double_clear(void **state)
 	close_script();
 	/* a device that stays in dfuERROR is reported with state and status names */
 	s_reset();
+	s_state(dfuERROR);
 	s_status(errVENDOR, 0, dfuERROR);
 	s_out(DFU_CLRSTATUS, 0, "", 0);
 	s_status(errVENDOR, 0, dfuERROR);
@@ -151,17 +159,34 @@ static void test_session_start_h7_double_clear(void **state)
 	close_script();
 }
 
-/* an idle transfer left over from a previous session is aborted */
+/* an idle transfer left over from a previous session is aborted; a DfuSe command left pending
+ * (dfuDNLOAD-SYNC: its DNLOAD went out, its GETSTATUS did not) is aborted before any GETSTATUS,
+ * which would execute it (AN3156: the command runs on the GETSTATUS after its DNLOAD) */
 static void test_session_start_abort(void **state)
 {
 	(void)state;
+	static const int found[] = {dfuUPLOAD_IDLE, dfuDNLOAD_IDLE, dfuDNLOAD_SYNC};
+	for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+		s_reset();
+		s_state(found[i]);
+		s_out(DFU_ABORT, 0, "", 0);
+		s_status(0, 0, dfuIDLE);
+		open_script();
+		struct dfu_getstatus first;
+		assert_int_equal(dfu_session_start(dev, &first), 0);
+		assert_int_equal(first.bState, found[i]); /* reported as found */
+		assert_int_equal(tp_trace_count(tp, TP_REQ_ABORT), 1);
+		assert_int_equal(tp_trace_count(tp, TP_REQ_GETSTATUS), 1); /* only after the ABORT */
+		close_script();
+	}
+	/* dfuIDLE: GETSTATE alone (status OK is implied), one transfer */
 	s_reset();
-	s_status(0, 0, dfuUPLOAD_IDLE);
-	s_out(DFU_ABORT, 0, "", 0);
-	s_status(0, 0, dfuIDLE);
+	s_state(dfuIDLE);
 	open_script();
-	assert_int_equal(dfu_session_start(dev, NULL), 0);
-	assert_int_equal(tp_trace_count(tp, TP_REQ_ABORT), 1);
+	struct dfu_getstatus first;
+	assert_int_equal(dfu_session_start(dev, &first), 0);
+	assert_int_equal(first.bState, dfuIDLE);
+	assert_int_equal(tp_trace_count(tp, TP_REQ_GETSTATUS), 0);
 	close_script();
 }
 
