@@ -8,6 +8,8 @@ libglib2.0-dev dfu-util usbutils binutils python3 python3-pytest man-db groff-ba
 # npm are already on PATH (for example NodeSource's node, which brings its own npm)
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+# the programming log: SQLite, PostgreSQL's client (and its server, for the tests), SHA-256
+pkgs="$pkgs libsqlite3-dev libpq-dev nettle-dev postgresql"
 [ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do

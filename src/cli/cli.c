@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/json.h"
+#include "cli/logrec.h"
 #include "core/log.h"
 #include "ops/vdd.h"
 
@@ -405,7 +406,10 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	log_set_level(a->given[OPT_QUIET] ? LOG_ERROR : a->verbose >= 2 ? LOG_TRACE : a->verbose ? LOG_INFO : LOG_WARN);
 	log_set_sink(log_to_stderr, errf);
-	int rc = cmd->run(c);
+	int rc = cli_log_wanted(c) ? cli_log_open(c) : 0;
+	if (rc == 0)
+		rc = cmd->run(c);
+	cli_log_close(c);
 	fflush(out);
 	log_set_sink(NULL, NULL);
 	return rc;

@@ -9,6 +9,8 @@
 
 #include "core/err.h"
 
+struct store;
+
 /* Exit codes: the contract with scripts (docs/exit-codes.md). sysexits.h meanings where they fit. */
 enum cli_exit {
 	EXIT_OK = 0,
@@ -81,6 +83,8 @@ struct cli_ctx {
 	struct cli_args args;
 	struct err err;
 	bool tty; /* progress bars only on a terminal */
+	struct store *log;   /* the programming log of a command that changes chips (logrec.c), or NULL */
+	char station[64];    /* --station, or the host name */
 };
 
 /* Runs one command line (argv[0] is the program name); returns the exit code. */

@@ -5,10 +5,12 @@
 
 #include "cli/commands.h"
 #include "cli/fleet.h"
+#include "cli/logrec.h"
 #include "cli/session.h"
 #include "ops/vdd.h"
 #include "core/log.h"
 #include "image/image.h"
+#include "ops/record.h"
 
 static bool json_mode(const struct cli_ctx *c)
 {
@@ -281,6 +283,8 @@ int cli_cmd_write(struct cli_ctx *c)
 	wo.set_range = c->args.vdd_set;
 	wo.range = c->args.vdd_range;
 	struct ops_write_result r;
+	memset(&r, 0, sizeof r);
+	uint64_t t0 = cli_log_now_us();
 	int err = ops_write(s, img, &wo, &r);
 	cli_progress_done(&prog);
 	if (json_mode(c))
@@ -288,6 +292,14 @@ int cli_cmd_write(struct cli_ctx *c)
 	else if (!quiet(c) && err == 0)
 		cli_write_summary_text(c, &r, s);
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	struct store_record rec;
+	cli_log_init(c, &rec, "write");
+	cli_log_image(c, &rec, c->args.pos[0], img);
+	ops_record_board(&rec, s);
+	ops_record_write(&rec, &r);
+	ops_record_result(&rec, err, &s->err);
+	rec.s_total = seconds(cli_log_now_us() - t0);
+	code = cli_log_finish(c, &rec, code);
 	img_free(img);
 	ops_close(s);
 	return code;
@@ -398,6 +410,8 @@ int cli_cmd_erase(struct cli_ctx *c)
 	int rc = cli_open(c, &s, &prog);
 	if (rc)
 		return rc;
+	if (c->log)
+		ops_identify(s); /* the record names the board by its UID */
 	uint64_t t0 = clock_now_us(s->tp->clock);
 	unsigned erased = 0;
 	uint32_t span_lo = 0;
@@ -458,6 +472,13 @@ int cli_cmd_erase(struct cli_ctx *c)
 		}
 	}
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	struct store_record rec;
+	cli_log_init(c, &rec, "erase");
+	ops_record_board(&rec, s);
+	ops_record_result(&rec, err, &s->err);
+	rec.sectors_erased = erased;
+	rec.s_erase = rec.s_total = seconds(us);
+	code = cli_log_finish(c, &rec, code);
 	ops_close(s);
 	return code;
 }

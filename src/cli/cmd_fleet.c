@@ -11,9 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/logrec.h"
 #include "cli/session.h"
 #include "image/image.h"
 #include "ops/multi.h"
+#include "ops/record.h"
 
 struct fleet_line {
 	char path[32];
@@ -192,11 +194,21 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 
 	struct ops_multi_result *r = NULL;
 	size_t n = 0;
+	bool logfail = false;
 	int rc = ops_multi_write(&mo, img, &r, &n, &c->err);
 	pthread_mutex_destroy(&fp->mu);
 	free(fp);
 	if (rc < 0)
 		return cli_fail(c, rc);
+	/* one record per device written (or attempted) */
+	for (size_t i = 0; i < n; i++) {
+		struct store_record rec;
+		cli_log_init(c, &rec, "write");
+		cli_log_image(c, &rec, a->pos[0], img);
+		ops_record_multi(&rec, &r[i]);
+		if (cli_log_finish(c, &rec, 0))
+			logfail = true;
+	}
 	if (a->given[OPT_JSON])
 		print_json(c, r, n);
 	else if (!a->given[OPT_QUIET])
@@ -229,5 +241,5 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	if (!a->given[OPT_JSON] && !a->given[OPT_QUIET])
 		fprintf(c->out, "%zu of %zu devices programmed%s\n", n - failed, n, a->given[OPT_NO_VERIFY] ? "" : " and verified");
 	free(r);
-	return code;
+	return code == EXIT_OK && logfail ? EXIT_CANTCREAT : code;
 }

@@ -4,7 +4,9 @@
 
 #include "chip/ob.h"
 #include "cli/commands.h"
+#include "cli/logrec.h"
 #include "cli/session.h"
+#include "ops/record.h"
 #include "ops/ob.h"
 
 static bool json_mode(const struct cli_ctx *c)
@@ -333,8 +335,17 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 	bool nothing = df.n == 0 && df.complements_repaired == 0;
 	struct ops_ob_write_result wr = {0};
 	int werr = 0;
-	if (grc == 0 && !dry && !nothing)
+	struct store_record rec;
+	bool logged = grc == 0 && !dry && !nothing;
+	uint64_t t0 = cli_log_now_us();
+	if (logged)
 		werr = ops_ob_write(s, nb, len, &wr);
+	if (logged) {
+		cli_log_init(c, &rec, "ob set");
+		ops_record_board(&rec, s);
+		ops_record_result(&rec, werr, &s->err);
+		rec.s_total = (double)(cli_log_now_us() - t0) / 1e6;
+	}
 	if (json_mode(c)) {
 		struct json j;
 		json_init(&j, c->out);
@@ -388,7 +399,8 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 		c->err = ge;
 		return cli_fail(c, grc);
 	}
-	return werr ? cli_fail_session(c, s, werr) : EXIT_OK;
+	int code = werr ? cli_fail_session(c, s, werr) : EXIT_OK;
+	return logged ? cli_log_finish(c, &rec, code) : code;
 }
 
 int cli_cmd_ob(struct cli_ctx *c)

@@ -2,7 +2,9 @@
 #include <inttypes.h>
 
 #include "cli/commands.h"
+#include "cli/logrec.h"
 #include "cli/session.h"
+#include "ops/record.h"
 
 int cli_cmd_unprotect(struct cli_ctx *c)
 {
@@ -18,7 +20,9 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 	if (rc)
 		return rc;
 	struct stm32dfu_unprotect_result r;
+	uint64_t t0 = cli_log_now_us();
 	int err = stm32dfu_unprotect(api, 1, &r);
+	uint64_t us = cli_log_now_us() - t0;
 	if (c->args.given[OPT_JSON]) {
 		struct json j;
 		json_init(&j, c->out);
@@ -62,6 +66,12 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 		fprintf(o, "option bytes %s\n", r.ob_default ? "back to factory defaults" : "differ from the factory defaults");
 	}
 	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	struct store_record rec;
+	cli_log_init(c, &rec, "unprotect");
+	ops_record_board(&rec, api_ops(api));
+	ops_record_result(&rec, err, &c->err);
+	rec.s_total = (double)us / 1e6;
+	code = cli_log_finish(c, &rec, code);
 	stm32dfu_close(api);
 	return code;
 }

@@ -16,5 +16,11 @@ int cli_cmd_ob(struct cli_ctx *c);
 int cli_cmd_unprotect(struct cli_ctx *c);
 int cli_cmd_doctor(struct cli_ctx *c);
 int cli_cmd_recover(struct cli_ctx *c);
+int cli_cmd_log(struct cli_ctx *c);
+
+struct json;
+struct store_record;
+/* one log record as a JSON object (cmd_log.c) */
+void cli_json_record(struct json *j, const struct store_record *r);
 
 #endif

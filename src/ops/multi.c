@@ -164,6 +164,8 @@ static void *identify_main(void *arg)
 	snprintf(w->r->path, sizeof w->r->path, "%s", w->s->tp->info.path);
 	ops_identify(w->s);
 	w->r->has_uid = w->s->id.has_uid;
+	if (w->s->id.chip.family)
+		snprintf(w->r->chip, sizeof w->r->chip, "%s", w->s->id.chip.family->name);
 	memcpy(w->r->uid, w->s->id.uid, sizeof w->r->uid);
 	bool sel = o->n_selectors == 0 && o->n_paths == 0;
 	sel = sel || path_selected(o, w->r->path);
@@ -211,6 +213,7 @@ static void *write_main(void *arg)
 	w->r->bytes = wr.bytes_programmed;
 	w->r->image_bytes = wr.image_bytes;
 	w->r->verified = wr.verified;
+	w->r->wr = wr;
 	w->r->retries = w->s->counters.retries;
 	if (rc < 0)
 		fail(w, rc, &w->s->err);

@@ -30,6 +30,8 @@ struct ops_multi_result {
 	bool verified;
 	char log_path[512];           /* the per-device log, if a log dir was given */
 	bool uid_shared;              /* another device of the run has the same UID (its log name adds the path) */
+	char chip[64];                /* the family's name, or "" */
+	struct ops_write_result wr;   /* the write's detail (sectors, seconds per phase) */
 };
 
 /* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */

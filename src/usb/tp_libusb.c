@@ -77,6 +77,8 @@ int tp_path_cmp(const char *a, const char *b)
 static int lu_control(struct tp *tp, const struct usb_setup *s, uint8_t *data, unsigned timeout_ms)
 {
 	struct lu *u = tp->impl;
+	if (!u->h) /* a failed reopen left no handle: the device is gone, not a crash */
+		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "the device is gone (it did not come back)");
 	int r = libusb_control_transfer(u->h, s->bmRequestType, s->bRequest, s->wValue, s->wIndex, data, s->wLength,
 	                                timeout_ms);
 	if (r < 0)
@@ -88,6 +90,8 @@ static int lu_control(struct tp *tp, const struct usb_setup *s, uint8_t *data, u
 static int lu_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
 {
 	struct lu *u = tp->impl;
+	if (!u->h) /* a failed reopen left no handle: the device is gone, not a crash */
+		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "the device is gone (it did not come back)");
 	int r = libusb_set_interface_alt_setting(u->h, interface, alt);
 	if (r < 0)
 		return err_set(&tp->err, tp_libusb_map_error(r), "set alt %u: %s", alt, libusb_error_name(r));
@@ -97,6 +101,8 @@ static int lu_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
 static int lu_reset(struct tp *tp)
 {
 	struct lu *u = tp->impl;
+	if (!u->h) /* a failed reopen left no handle: the device is gone, not a crash */
+		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "the device is gone (it did not come back)");
 	int r = libusb_reset_device(u->h);
 	/* NOT_FOUND means the device re-enumerated: the caller must reopen */
 	if (r < 0 && r != LIBUSB_ERROR_NOT_FOUND)

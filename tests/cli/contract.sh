@@ -15,6 +15,9 @@ sim="--sim=f746,timing=0,state=$work/chip.state"
 # sector 0 write-protected (nWRP bit 0 clear): writes there fail with PROTECTED
 wrp="--sim=f746,timing=0,state=$work/wrp.state,ob_default=FF AA 00 55 FF FF FF FF FE FF 00 00 FF FF FF FF 80 00 7F FF FF FF FF FF 40 00 BF FF FF FF FF FF"
 n=0
+# every record of this run goes to a log of its own
+STM32DFU_LOG=sqlite:$work/log.sqlite3
+export STM32DFU_LOG
 # r KEY ARGS...: runs the tool; KEY names the docs/json.md section its --json output belongs to ("-": none)
 r() {
 	key=$1
@@ -68,6 +71,8 @@ r "ob show" $sim ob show --json
 r "ob set" $sim ob set BOR_LEV=1 --json
 r "ob set" $sim ob set RDP=1 --i-understand-rdp1-needs-mass-erase --json
 r unprotect $sim unprotect --yes --json
+r log log --json
+r "log --sync" log --sync --json
 r doctor --sim=f746,timing=0 doctor --hse 25M --json
 r doctor --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
 # failures answer in JSON too (docs/json.md, "on failure"): usage, confirmation, device, leave

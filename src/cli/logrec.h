@@ -1,0 +1,34 @@
+/* The programming log from the command line: open it for a command that changes chips, append. */
+#ifndef CLI_LOGREC_H
+#define CLI_LOGREC_H
+
+#include "cli/cli.h"
+#include "store/store.h"
+
+struct img;
+struct ops_session;
+struct ops_write_result;
+
+/* Does this command line change a chip (and so get a record)? */
+bool cli_log_wanted(const struct cli_ctx *c);
+/* The URL --log, STM32DFU_LOG or the default names. */
+int cli_log_url(struct cli_ctx *c, char *buf, size_t cap);
+/* Opens c->log (unless --no-log); prints the error and returns its exit code on failure. */
+int cli_log_open(struct cli_ctx *c);
+void cli_log_close(struct cli_ctx *c);
+
+/* Monotonic microseconds (a record's total seconds). */
+uint64_t cli_log_now_us(void);
+
+/* A record of this command line: station, version, command. */
+void cli_log_init(struct cli_ctx *c, struct store_record *r, const char *command);
+/* The image file's path, SHA-256 and byte count. */
+void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img);
+/*
+ * Appends r (when the log is on) and returns code, or EXIT_CANTCREAT when the record could not
+ * be kept anywhere (the chip was changed: a production script must hear of it). Says so on
+ * stderr when the record went to the spool.
+ */
+int cli_log_finish(struct cli_ctx *c, struct store_record *r, int code);
+
+#endif

@@ -1,0 +1,112 @@
+/* The spool of a PostgreSQL log (spool.h): a plain SQLite log named after its destination. */
+#include "store/spool.h"
+
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct spool {
+	char path[512];
+	struct store_backend *db; /* NULL until a record must be kept, or the file exists */
+	bool pending;
+};
+
+static int spool_db(struct spool *sp, bool create, struct err *e)
+{
+	if (sp->db)
+		return 0;
+	if (!create && access(sp->path, F_OK) != 0)
+		return 0;
+	if (store_mkdirs(sp->path) < 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "spool %s: cannot create its folder", sp->path);
+	return store_sqlite_open(sp->path, &sp->db, e);
+}
+
+static void spool_count(struct spool *sp)
+{
+	struct store_record *r = NULL;
+	size_t n = 0;
+	sp->pending = sp->db && (sp->db->ops->query(sp->db, NULL, &r, &n, NULL) < 0 || n > 0);
+	free(r);
+}
+
+struct spool *spool_new(const char *dir, const char *url)
+{
+	struct spool *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return NULL;
+	/* one spool per destination: the URL's digest names it (the URL may hold a password) */
+	struct sha256_ctx ctx;
+	uint8_t md[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(url), (const uint8_t *)url);
+	sha256_digest(&ctx, sizeof md, md);
+	char hex[17];
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(sp->path, sizeof sp->path, "%s/spool-%s.sqlite3", dir, hex);
+	if (spool_db(sp, false, NULL) == 0)
+		spool_count(sp);
+	return sp;
+}
+
+void spool_free(struct spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->db)
+		sp->db->ops->close(sp->db);
+	free(sp);
+}
+
+const char *spool_path(const struct spool *sp)
+{
+	return sp->path;
+}
+
+bool spool_pending(struct spool *sp)
+{
+	return sp->pending;
+}
+
+int spool_keep(struct spool *sp, const struct store_record *r, struct err *e)
+{
+	int rc = spool_db(sp, true, e);
+	if (rc == 0)
+		rc = sp->db->ops->append(sp->db, r, e);
+	if (rc == 0)
+		sp->pending = true;
+	return rc;
+}
+
+int spool_forward(struct spool *sp, struct store_backend *dest, size_t *sent, size_t *left, struct err *e)
+{
+	if (sent)
+		*sent = 0;
+	if (left)
+		*left = 0;
+	int rc = spool_db(sp, false, e);
+	if (rc < 0 || !sp->db)
+		return rc;
+	struct store_record *r = NULL;
+	size_t n = 0;
+	rc = sp->db->ops->query(sp->db, NULL, &r, &n, e);
+	if (rc < 0)
+		return rc;
+	size_t k = 0;
+	for (; k < n; k++) {
+		if ((rc = dest->ops->append(dest, &r[k], e)) < 0)
+			break;
+		if ((rc = sp->db->ops->remove(sp->db, r[k].record_id, e)) < 0)
+			break;
+	}
+	free(r);
+	if (sent)
+		*sent = k;
+	if (left)
+		*left = n - k;
+	sp->pending = n > k;
+	return rc;
+}

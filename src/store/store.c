@@ -1,0 +1,304 @@
+/*
+ * The log's front: picks the backend from the URL, fills in record identity and time, serialises
+ * the callers (station threads share one store), and owns the spool of a PostgreSQL log.
+ */
+#include "store/store_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "store/spool.h"
+
+struct store {
+	pthread_mutex_t mu;
+	struct store_backend *b;
+	bool shared;              /* PostgreSQL: a spool catches what cannot be sent */
+	struct spool *spool;
+	char url[512];
+};
+
+void store_copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+void store_redact(const char *url, char *buf, size_t cap)
+{
+	const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	if (at && colon && colon < at)
+		snprintf(buf, cap, "%.*s:***%s", (int)(colon - url), url, at);
+	else
+		store_copy(buf, cap, url);
+}
+
+int store_check_version(const char *what, long found, struct err *e)
+{
+	if (found <= STORE_SCHEMA_VERSION)
+		return 0;
+	err_set(e, STM32DFU_E_UNSUPPORTED, "log database %s has schema version %ld; this stm32dfu knows up to %d",
+	        what, found, STORE_SCHEMA_VERSION);
+	err_hint(e, "a newer stm32dfu wrote it: upgrade this one, or log elsewhere with --log sqlite:PATH");
+	return STM32DFU_E_UNSUPPORTED;
+}
+
+int store_mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int rc = mkdir(path, 0700);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int state_dir(char *buf, size_t cap, struct err *e)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(buf, cap, "%s/stm32dfu", xdg);
+	else if (home && *home)
+		snprintf(buf, cap, "%s/.local/state/stm32dfu", home);
+	else
+		return err_set(e, STM32DFU_E_FILE_IO, "no place for the log: neither XDG_STATE_HOME nor HOME is set");
+	return 0;
+}
+
+int store_default_url(char *buf, size_t cap, struct err *e)
+{
+	char dir[448];
+	int rc = state_dir(dir, sizeof dir, e);
+	if (rc < 0)
+		return rc;
+	snprintf(buf, cap, "sqlite:%s/log.sqlite3", dir);
+	return 0;
+}
+
+int store_open(const char *url, struct store **out, struct err *e)
+{
+	*out = NULL;
+	struct store *s = calloc(1, sizeof *s);
+	if (!s)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	store_redact(url, s->url, sizeof s->url);
+	int rc;
+	if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
+		char path[512];
+		store_copy(path, sizeof path, url + 7);
+		if (store_mkdirs(path) < 0) {
+			rc = err_set(e, STM32DFU_E_FILE_IO, "log database %s: cannot create its folder: %s", path, strerror(errno));
+			free(s);
+			return rc;
+		}
+		rc = store_sqlite_open(path, &s->b, e);
+	} else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+		s->shared = true;
+		rc = store_pg_open(url, &s->b, e);
+	} else {
+		err_set(e, STM32DFU_E_USAGE, "log URL '%s': expected sqlite:PATH or postgresql://...", url);
+		err_hint(e, "for example --log sqlite:/var/lib/line1/log.sqlite3 or --log postgresql://host/db");
+		rc = STM32DFU_E_USAGE;
+	}
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	if (s->shared) {
+		char dir[448];
+		if (state_dir(dir, sizeof dir, NULL) == 0)
+			s->spool = spool_new(dir, url);
+		/* records left by an earlier run go first */
+		if (s->spool)
+			(void)spool_forward(s->spool, s->b, NULL, NULL, NULL);
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	spool_free(s->spool);
+	s->b->ops->close(s->b);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+const char *store_url(const struct store *s)
+{
+	return s->url;
+}
+
+static void fill_identity(struct store_record *r)
+{
+	if (!r->record_id[0]) {
+		unsigned char rnd[16];
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+			/* no entropy source: time and address still make it unique enough per process */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			memcpy(rnd, &ts, sizeof ts < sizeof rnd ? sizeof ts : sizeof rnd);
+		}
+		for (int i = 0; i < 16; i++)
+			snprintf(r->record_id + 2 * i, 3, "%02x", rnd[i]);
+	}
+	if (!r->time[0]) {
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		char base[24];
+		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(r->time, sizeof r->time, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
+	}
+}
+
+int store_append(struct store *s, struct store_record *r, struct err *e)
+{
+	fill_identity(r);
+	pthread_mutex_lock(&s->mu);
+	struct err pe;
+	err_clear(&pe);
+	int rc = s->b->ops->append(s->b, r, &pe);
+	if (rc == 0 && s->spool && spool_pending(s->spool))
+		(void)spool_forward(s->spool, s->b, NULL, NULL, NULL);
+	if (rc < 0 && s->shared && s->spool) {
+		/* the server is away: keep it here, send it later */
+		rc = spool_keep(s->spool, r, e);
+		if (rc < 0)
+			err_prefix(e, "%s, and the spool failed too", pe.msg);
+	} else if (rc < 0 && e) {
+		*e = pe;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+bool store_spooling(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool v = s->spool && spool_pending(s->spool);
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+int store_sync(struct store *s, size_t *sent, size_t *left, struct err *e)
+{
+	if (sent)
+		*sent = 0;
+	if (left)
+		*left = 0;
+	if (!s->shared)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	int rc = s->spool ? spool_forward(s->spool, s->b, sent, left, e) : 0;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_query(struct store *s, const struct store_filter *f, struct store_record **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->mu);
+	int rc = s->b->ops->query(s->b, f, out, n, e);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int store_serial_number(struct store *s, const char *counter, const char *uid, uint64_t start, uint64_t *number,
+                        bool *fresh, struct err *e)
+{
+	pthread_mutex_lock(&s->mu);
+	int rc = s->b->ops->serial(s->b, counter, uid, start, number, fresh, e);
+	pthread_mutex_unlock(&s->mu);
+	if (rc < 0 && e)
+		err_hint(e, "a serial number comes from the log database itself, never from a spool: nothing was "
+		            "written to this board");
+	return rc;
+}
+
+bool store_parse_since(const char *s, char *buf, size_t cap)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	size_t len = strlen(s);
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return false;
+	if (len > 10) {
+		int n2 = 0;
+		if ((s[10] != 'T' && s[10] != ' ') ||
+		    (sscanf(s + 11, "%2d:%2d%n", &h, &mi, &n2) != 2 || n2 != 5))
+			return false;
+		const char *rest = s + 16;
+		if (*rest == ':') {
+			int n3 = 0;
+			if (sscanf(rest + 1, "%2d%n", &sec, &n3) != 1 || n3 != 2)
+				return false;
+			rest += 3;
+		}
+		if (*rest == 'Z')
+			rest++;
+		if (*rest)
+			return false;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return false;
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, sec);
+	return true;
+}
+
+bool store_uid_normalise(const char *in, char out[25])
+{
+	size_t k = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*p) || k == 24)
+			return false;
+		out[k++] = (char)toupper((unsigned char)*p);
+	}
+	out[k] = '\0';
+	return k == 24;
+}
+
+int store_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	unsigned char buf[65536];
+	size_t n;
+	uint64_t total = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		sha256_update(&ctx, n, buf);
+		total += n;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	uint8_t md[SHA256_DIGEST_SIZE];
+	sha256_digest(&ctx, sizeof md, md);
+	if (bad)
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: read error", path);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (bytes)
+		*bytes = total;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * The programming log (design.md "store/"): one record per command that changed a chip, and the
+ * per-board serial numbers, kept in a database. One interface, two backends: SQLite (embedded,
+ * the default, one machine) and PostgreSQL (shared by stations). With PostgreSQL, a record that
+ * cannot be sent goes to a local SQLite spool and is forwarded when the server answers again.
+ * No USB, no printing: callers say what happened (err, store_spooling()).
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* The schema this build reads and writes (migrations 1..STORE_SCHEMA_VERSION). */
+#define STORE_SCHEMA_VERSION 2
+
+struct store_record {
+	char record_id[33];      /* 32 hex digits, unique; set by store_append when empty */
+	char time[32];           /* UTC, "2026-11-29T12:00:00.123Z"; set by store_append when empty */
+	char station[64];
+	char version[32];        /* tool version */
+	char command[32];        /* "write", "erase", "ob set", "unprotect", "station" */
+	char uid[25];            /* 24 hex digits (UID0 UID1 UID2 as numbers), or "" */
+	char chip[64];
+	char usb_serial[256];
+	char image_path[512];
+	char image_sha256[65];   /* hex, or "" */
+	uint64_t image_bytes;
+	unsigned sectors_erased;
+	unsigned sectors_skipped;
+	char serial_counter[64]; /* "" when no serial number was given */
+	uint64_t serial_number;
+	bool ok;
+	char error[40];          /* STM32DFU_E_* symbol, or "" */
+	char message[512];
+	double s_read, s_erase, s_program, s_verify, s_total; /* seconds per phase, and in all */
+};
+
+struct store_filter {
+	const char *uid;         /* 24 hex digits, spaces allowed */
+	const char *sha256;      /* 64 hex digits */
+	bool failed_only;
+	const char *since;       /* normalised by store_parse_since */
+};
+
+struct store;
+
+/* The default database: $XDG_STATE_HOME/stm32dfu/log.sqlite3 (~/.local/state when unset). */
+int store_default_url(char *buf, size_t cap, struct err *e);
+
+/*
+ * Opens the log at url: "sqlite:PATH" or "postgresql://..." / "postgres://..." (libpq). Creates
+ * or migrates the schema; a database with a newer schema than this build knows is refused. A
+ * PostgreSQL server that cannot be reached is an error here (a wrong URL is caught before any
+ * work); once open, records that cannot be sent are spooled and forwarded later.
+ */
+int store_open(const char *url, struct store **out, struct err *e);
+void store_close(struct store *s);
+const char *store_url(const struct store *s);
+
+/* Appends one record (r->record_id and r->time filled in when empty). Never loses it: with
+ * PostgreSQL down it goes to the spool (store_spooling() is then true). */
+int store_append(struct store *s, struct store_record *r, struct err *e);
+
+/* True once a record of this session went to the spool, or records wait there. */
+bool store_spooling(struct store *s);
+/* Forwards spooled records to the database; *sent and *left get the counts (may be NULL). */
+int store_sync(struct store *s, size_t *sent, size_t *left, struct err *e);
+
+/* Records matching f, oldest first. *out: malloc'd array of *n (free()). */
+int store_query(struct store *s, const struct store_filter *f, struct store_record **out, size_t *n,
+                struct err *e);
+
+/*
+ * The serial number of board uid under counter, in one transaction: the number it already has,
+ * else the counter's next (start on the counter's first use). *fresh tells which. Needs the
+ * database itself (never the spool: two stations must never hand out one number twice).
+ */
+int store_serial_number(struct store *s, const char *counter, const char *uid, uint64_t start, uint64_t *number,
+                        bool *fresh, struct err *e);
+
+/* "2026-11-29" or "2026-11-29T12:30[:00]" (UTC) -> "2026-11-29T12:30:00" into buf; false if malformed. */
+bool store_parse_since(const char *s, char *buf, size_t cap);
+/* SHA-256 of a file, as 64 hex digits. */
+int store_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct err *e);
+/* A UID as the log keeps it: 24 hex digits, upper case, no spaces; false if it is not one. */
+bool store_uid_normalise(const char *in, char out[25]);
+
+#endif

@@ -1,0 +1,44 @@
+/* Internal to store/: the backend interface that store.c drives (SQLite and PostgreSQL). */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_backend;
+
+struct store_backend_ops {
+	int (*append)(struct store_backend *b, const struct store_record *r, struct err *e);
+	int (*query)(struct store_backend *b, const struct store_filter *f, struct store_record **out, size_t *n,
+	             struct err *e);
+	int (*serial)(struct store_backend *b, const char *counter, const char *uid, uint64_t start, uint64_t *number,
+	              bool *fresh, struct err *e);
+	/* deletes one record by record_id (the spool, once the record is forwarded) */
+	int (*remove)(struct store_backend *b, const char *record_id, struct err *e);
+	void (*close)(struct store_backend *b);
+};
+
+struct store_backend {
+	const struct store_backend_ops *ops;
+};
+
+/* The record columns, in the order both backends bind and read them. */
+#define STORE_COLUMNS                                                                                          \
+	"record_id, time, station, version, command, uid, chip, usb_serial, image_path, image_sha256, "            \
+	"image_bytes, sectors_erased, sectors_skipped, serial_counter, serial_number, ok, error, message, "        \
+	"s_read, s_erase, s_program, s_verify, s_total"
+#define STORE_NCOLUMNS 23
+
+int store_sqlite_open(const char *path, struct store_backend **out, struct err *e);
+int store_pg_open(const char *conninfo, struct store_backend **out, struct err *e);
+
+/* The schema-version check both backends make: 0, or UNSUPPORTED naming the database. */
+int store_check_version(const char *what, long found, struct err *e);
+
+/* The URL without its password (for messages). */
+void store_redact(const char *url, char *buf, size_t cap);
+/* Creates the folders leading to the file path (0700). */
+int store_mkdirs(char *path);
+/* Copies at most cap-1 bytes of a column value. */
+void store_copy(char *dst, size_t cap, const char *src);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * The log on a real PostgreSQL server (pg.sh starts it and passes its URL and a control script):
+ * records, serial numbers from several connections at once, the spool while the server is down
+ * (automatic forwarding and store_sync), a newer schema refused, an unreachable URL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+static const char *url, *ctl;
+
+static void server(const char *what)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "'%s' %s", ctl, what);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void pg_sql(const char *text)
+{
+	PGconn *c = PQconnectdb(url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, text);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", text, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void rec(struct store_record *r, int i)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->station, sizeof r->station, "st%d", i % 2);
+	snprintf(r->command, sizeof r->command, "station");
+	snprintf(r->uid, sizeof r->uid, "%024X", 0xA000 + i);
+	r->ok = true;
+	r->s_total = i;
+}
+
+static size_t count(struct store *s)
+{
+	struct store_record *out;
+	size_t n;
+	struct err e;
+	assert_int_equal(store_query(s, NULL, &out, &n, &e), 0);
+	free(out);
+	return n;
+}
+
+static void test_records(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	if (store_open(url, &s, &e) < 0)
+		fail_msg("%s", e.msg);
+	size_t before = count(s);
+	struct store_record r;
+	rec(&r, 1);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	rec(&r, 2);
+	r.ok = false;
+	snprintf(r.error, sizeof r.error, "STM32DFU_E_VERIFY");
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_int_equal(count(s), before + 2);
+	struct store_filter f = {.failed_only = true};
+	struct store_record *out;
+	size_t n;
+	assert_int_equal(store_query(s, &f, &out, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].error, "STM32DFU_E_VERIFY");
+	free(out);
+	assert_false(store_spooling(s));
+	store_close(s);
+}
+
+struct taker {
+	int first;
+	uint64_t got[20];
+	int rc;
+};
+
+static void *take(void *arg)
+{
+	struct taker *k = arg;
+	struct store *s;
+	struct err e;
+	if ((k->rc = store_open(url, &s, &e)) < 0)
+		return NULL;
+	for (int i = 0; i < 20; i++) {
+		char uid[25];
+		snprintf(uid, sizeof uid, "%024X", k->first + i);
+		bool fresh;
+		if ((k->rc = store_serial_number(s, "pg", uid, 500, &k->got[i], &fresh, &e)) < 0)
+			break;
+	}
+	store_close(s);
+	return NULL;
+}
+
+static void test_serial_numbers(void **state)
+{
+	(void)state;
+	struct taker k[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		k[i] = (struct taker){.first = 0x10000 * (i + 1)};
+		assert_int_equal(pthread_create(&th[i], NULL, take, &k[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	char seen[80] = {0};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(k[i].rc, 0);
+		for (int j = 0; j < 20; j++) {
+			uint64_t v = k[i].got[j];
+			assert_true(v >= 500 && v < 580);
+			assert_int_equal(seen[v - 500], 0);
+			seen[v - 500] = 1;
+		}
+	}
+	/* the same board asks again: the same number */
+	struct store *s;
+	struct err e;
+	assert_int_equal(store_open(url, &s, &e), 0);
+	char uid[25];
+	snprintf(uid, sizeof uid, "%024X", 0x10000);
+	uint64_t v;
+	bool fresh;
+	assert_int_equal(store_serial_number(s, "pg", uid, 500, &v, &fresh, &e), 0);
+	assert_false(fresh);
+	assert_int_equal(v, k[0].got[0]);
+	store_close(s);
+}
+
+static void test_spool(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	assert_int_equal(store_open(url, &s, &e), 0);
+	size_t before = count(s);
+	server("stop");
+	struct store_record r;
+	for (int i = 0; i < 3; i++) {
+		rec(&r, 10 + i);
+	if (store_append(s, &r, &e) < 0)
+		fail_msg("%s", e.msg);
+	}
+	assert_true(store_spooling(s));
+	/* no serial number from a spool */
+	uint64_t v;
+	bool fresh;
+	err_clear(&e);
+	assert_true(store_serial_number(s, "pg", "000000000000000000000001", 1, &v, &fresh, &e) < 0);
+	size_t sent, left;
+	assert_true(store_sync(s, &sent, &left, &e) < 0);
+	assert_int_equal(sent, 0);
+	assert_int_equal(left, 3);
+	server("start");
+	assert_int_equal(store_sync(s, &sent, &left, &e), 0);
+	assert_int_equal(sent, 3);
+	assert_int_equal(left, 0);
+	assert_false(store_spooling(s));
+	assert_int_equal(count(s), before + 3);
+
+	/* forwarded by the next record, without a sync */
+	server("stop");
+	rec(&r, 20);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_true(store_spooling(s));
+	server("start");
+	rec(&r, 21);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_false(store_spooling(s));
+	assert_int_equal(count(s), before + 5);
+	store_close(s);
+}
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open("postgresql:///postgres?host=/nonexistent-socket-dir&user=postgres", &s, &e),
+	                 STM32DFU_E_UNSUPPORTED);
+	assert_non_null(strstr(e.msg, "cannot connect"));
+	assert_non_null(strstr(e.hint, "--sync"));
+	pg_sql("UPDATE store_schema SET version = 99");
+	err_clear(&e);
+	assert_int_equal(store_open(url, &s, &e), STM32DFU_E_UNSUPPORTED);
+	assert_non_null(strstr(e.msg, "schema version 99"));
+	pg_sql("UPDATE store_schema SET version = 2");
+	assert_int_equal(store_open(url, &s, &e), 0);
+	store_close(s);
+}
+
+int main(void)
+{
+	url = getenv("STM32DFU_TEST_PG_URL");
+	ctl = getenv("STM32DFU_TEST_PG_CTL");
+	if (!url || !ctl) {
+		fprintf(stderr, "run through pg.sh (it starts the server)\n");
+		return 77;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_serial_numbers),
+		cmocka_unit_test(test_spool),
+		cmocka_unit_test(test_bad_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
