@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "image/image.h"
 #include "ops/record.h"
+#include "ops/serialno.h"
 
 static bool json_mode(const struct cli_ctx *c)
 {
@@ -264,6 +265,12 @@ int cli_cmd_write(struct cli_ctx *c)
 		img_free(img);
 		return rc;
 	}
+	struct ops_serialno sn;
+	bool sn_on;
+	if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+		img_free(img);
+		return rc;
+	}
 	struct ops_session *s;
 	struct cli_progress prog;
 	if ((rc = cli_open(c, &s, &prog))) {
@@ -285,12 +292,20 @@ int cli_cmd_write(struct cli_ctx *c)
 	struct ops_write_result r;
 	memset(&r, 0, sizeof r);
 	uint64_t t0 = cli_log_now_us();
-	int err = ops_write(s, img, &wo, &r);
+	struct img *board = NULL;
+	uint64_t number = 0;
+	int err = sn_on ? ops_serialno_apply(s, &sn, img, &board, &number) : 0;
+	if (err == 0)
+		err = ops_write(s, board ? board : img, &wo, &r);
+	img_free(board);
 	cli_progress_done(&prog);
 	if (json_mode(c))
 		cli_write_json(c, c->args.pos[0], &r, s, err);
 	else if (!quiet(c) && err == 0)
 		cli_write_summary_text(c, &r, s);
+	if (!quiet(c) && err == 0 && sn_on)
+		fprintf(c->out, "serial   %" PRIu64 " (counter '%s') at 0x%08" PRIX32 ", written and %s\n", number, sn.counter,
+		        sn.addr, r.verified ? "verified" : "NOT verified");
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
 	struct store_record rec;
 	cli_log_init(c, &rec, "write");
@@ -298,6 +313,10 @@ int cli_cmd_write(struct cli_ctx *c)
 	ops_record_board(&rec, s);
 	ops_record_write(&rec, &r);
 	ops_record_result(&rec, err, &s->err);
+	if (sn_on && (err == 0 || number)) {
+		snprintf(rec.serial_counter, sizeof rec.serial_counter, "%s", sn.counter);
+		rec.serial_number = number;
+	}
 	rec.s_total = seconds(cli_log_now_us() - t0);
 	code = cli_log_finish(c, &rec, code);
 	img_free(img);

@@ -137,6 +137,8 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 		json_kbool(&j, "verified", r[i].verified);
 		json_kdouble(&j, "seconds", (double)r[i].us / 1e6);
 		json_kuint(&j, "retries", r[i].retries);
+		if (r[i].has_serial_number)
+			json_kuint(&j, "serial_number", r[i].serial_number);
 		if (r[i].log_path[0])
 			json_kstr(&j, "log", r[i].log_path);
 		json_kbool(&j, "uid_shared", r[i].uid_shared);
@@ -165,8 +167,14 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 		err_hint(&c->err, "use --force if you are sure it fits these chips");
 		return cli_fail(c, STM32DFU_E_FILE_FORMAT);
 	}
+	struct ops_serialno sn;
+	bool sn_on;
+	int src = cli_serialno_setup(c, img, &sn, &sn_on);
+	if (src)
+		return src;
 	struct ops_multi_opts mo;
 	ops_multi_opts_init(&mo);
+	mo.serialno = sn_on ? &sn : NULL;
 	cli_open_opts(c, &mo.open);
 	mo.open.trace_path = NULL;
 	mo.open.selector = NULL;
@@ -205,6 +213,8 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 		struct store_record rec;
 		cli_log_init(c, &rec, "write");
 		cli_log_image(c, &rec, a->pos[0], img);
+		if (sn_on)
+			snprintf(rec.serial_counter, sizeof rec.serial_counter, "%s", sn.counter);
 		ops_record_multi(&rec, &r[i]);
 		if (cli_log_finish(c, &rec, 0))
 			logfail = true;

@@ -1,12 +1,15 @@
 /* The programming log from the command line (logrec.h). */
 #include "cli/logrec.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "image/image.h"
+#include "ops/serialno.h"
 
 bool cli_log_wanted(const struct cli_ctx *c)
 {
@@ -106,4 +109,47 @@ uint64_t cli_log_now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_serialno *sn, bool *on)
+{
+	const struct cli_args *a = &c->args;
+	memset(sn, 0, sizeof *sn);
+	*on = a->given[OPT_SERIAL_NUMBER];
+	if (!*on) {
+		if (a->given[OPT_SERIAL_COUNTER] || a->given[OPT_SERIAL_START])
+			return cli_usage_error(c, "--serial-counter and --serial-start go with --serial-number ADDR[:FORMAT]");
+		return 0;
+	}
+	int rc = ops_serialno_parse(a->value[OPT_SERIAL_NUMBER], sn, &c->err);
+	if (rc < 0)
+		return cli_usage_error(c, "%s", c->err.msg);
+	sn->counter = a->given[OPT_SERIAL_COUNTER] ? a->value[OPT_SERIAL_COUNTER] : "default";
+	if (!*sn->counter)
+		return cli_usage_error(c, "--serial-counter needs a name");
+	sn->start = 1;
+	if (a->given[OPT_SERIAL_START]) {
+		const char *v = a->value[OPT_SERIAL_START];
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 0);
+		if (end == v || *end || errno || v[0] == '-')
+			return cli_usage_error(c, "--serial-start %s: expected a number", v);
+		sn->start = n;
+	}
+	if (!ops_serialno_fits(sn, sn->start)) {
+		err_set(&c->err, STM32DFU_E_RANGE, "--serial-start %" PRIu64 " does not fit --serial-number %s (%u %s bytes)",
+		        sn->start, a->value[OPT_SERIAL_NUMBER], sn->width, sn->format == OPS_SN_ASCII ? "decimal" : "binary");
+		err_hint(&c->err, "use a wider FORMAT (u64le, or ascii:N with more digits), or a smaller start");
+		return cli_fail(c, STM32DFU_E_RANGE);
+	}
+	if ((rc = ops_serialno_check_image(sn, img, &c->err)) < 0)
+		return cli_fail(c, rc);
+	if (!c->log) {
+		err_set(&c->err, STM32DFU_E_USAGE, "--serial-number takes numbers from the programming log, and --no-log turns it off");
+		err_hint(&c->err, "drop --no-log (or give --log URL)");
+		return cli_fail(c, STM32DFU_E_USAGE);
+	}
+	sn->store = c->log;
+	return 0;
 }

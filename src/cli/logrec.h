@@ -31,4 +31,12 @@ void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, 
  */
 int cli_log_finish(struct cli_ctx *c, struct store_record *r, int code);
 
+struct ops_serialno;
+/*
+ * --serial-number, --serial-counter, --serial-start: parsed and checked against the image and
+ * the log (before any device is touched). *on is false when no serial number was asked for.
+ * Returns 0 or the exit code (printed).
+ */
+int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_serialno *sn, bool *on);
+
 #endif

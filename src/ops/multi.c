@@ -209,7 +209,17 @@ static void *write_main(void *arg)
 	         w->o->write.verify ? ", then verify" : " (no verify)");
 	struct ops_write_result wr;
 	memset(&wr, 0, sizeof wr);
-	int rc = ops_write(w->s, w->img, &w->o->write, &wr);
+	const struct img *img = w->img;
+	struct img *board = NULL;
+	int rc = 0;
+	if (w->o->serialno) {
+		rc = ops_serialno_apply(w->s, w->o->serialno, w->img, &board, &w->r->serial_number);
+		w->r->has_serial_number = rc == 0;
+		img = board;
+	}
+	if (rc == 0)
+		rc = ops_write(w->s, img, &w->o->write, &wr);
+	img_free(board);
 	w->r->bytes = wr.bytes_programmed;
 	w->r->image_bytes = wr.image_bytes;
 	w->r->verified = wr.verified;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ops/ops.h"
+#include "ops/serialno.h"
 
 #define OPS_MULTI_MAX 64
 
@@ -32,6 +33,8 @@ struct ops_multi_result {
 	bool uid_shared;              /* another device of the run has the same UID (its log name adds the path) */
 	char chip[64];                /* the family's name, or "" */
 	struct ops_write_result wr;   /* the write's detail (sectors, seconds per phase) */
+	bool has_serial_number;       /* a serial number was taken for this board (--serial-number) */
+	uint64_t serial_number;
 };
 
 /* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */
@@ -48,6 +51,7 @@ struct ops_multi_opts {
 	struct ops_write_opts write;
 	ops_multi_progress_fn progress;
 	void *progress_ctx;
+	const struct ops_serialno *serialno; /* NULL: none; else each board's number is merged into its image */
 };
 void ops_multi_opts_init(struct ops_multi_opts *o);
 

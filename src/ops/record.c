@@ -49,5 +49,9 @@ void ops_record_multi(struct store_record *r, const struct ops_multi_result *m)
 	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", m->serial);
 	ops_record_write(r, &m->wr);
 	ops_record_result(r, m->rc, &m->err);
+	if (m->has_serial_number)
+		r->serial_number = m->serial_number;
+	else
+		r->serial_counter[0] = '\0';
 	r->s_total = (double)m->us / 1e6;
 }

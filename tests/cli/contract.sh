@@ -56,6 +56,7 @@ r leave $sim leave --json
 r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected
 r "write --all" $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
 r "write --all" "$wrp" write "$work/b.bin" --all --json
+r "write --all" $sim write "$work/b.bin" --all --json --serial-number 0x080F0000
 r - $sim write --no-such-option                           # 64
 r - "file" info "$work/bad.hex"                           # 65
 r - $sim write "$work/missing.bin"                        # 66

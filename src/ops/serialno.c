@@ -1,0 +1,153 @@
+#include "ops/serialno.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "ops/ops.h"
+#include "ops/record.h"
+#include "store/store.h"
+
+int ops_serialno_parse(const char *spec, struct ops_serialno *sn, struct err *e)
+{
+	char *end;
+	errno = 0;
+	unsigned long long a = strtoull(spec, &end, 0);
+	if (end == spec || errno || a > UINT32_MAX || spec[0] == '-')
+		return err_set(e, STM32DFU_E_USAGE, "--serial-number %s: expected ADDR[:FORMAT], e.g. 0x0800C000:u32le", spec);
+	sn->addr = (uint32_t)a;
+	sn->format = OPS_SN_U32LE;
+	sn->width = 4;
+	if (*end == '\0' || strcmp(end, ":u32le") == 0)
+		return 0;
+	if (strcmp(end, ":u64le") == 0) {
+		sn->format = OPS_SN_U64LE;
+		sn->width = 8;
+		return 0;
+	}
+	if (strncmp(end, ":ascii:", 7) == 0) {
+		char *e2;
+		unsigned long n = strtoul(end + 7, &e2, 10);
+		if (e2 != end + 7 && *e2 == '\0' && n >= 1 && n <= 20) {
+			sn->format = OPS_SN_ASCII;
+			sn->width = (unsigned)n;
+			return 0;
+		}
+	}
+	return err_set(e, STM32DFU_E_USAGE, "--serial-number %s: FORMAT is u32le, u64le or ascii:N (N digits, 1 to 20)",
+	               spec);
+}
+
+bool ops_serialno_fits(const struct ops_serialno *sn, uint64_t v)
+{
+	if (sn->format == OPS_SN_U32LE)
+		return v <= UINT32_MAX;
+	if (sn->format == OPS_SN_U64LE || sn->width >= 20)
+		return true;
+	uint64_t lim = 1;
+	for (unsigned i = 0; i < sn->width; i++)
+		lim *= 10;
+	return v < lim;
+}
+
+void ops_serialno_bytes(const struct ops_serialno *sn, uint64_t v, uint8_t *out)
+{
+	if (sn->format == OPS_SN_ASCII) {
+		for (unsigned i = sn->width; i-- > 0; v /= 10)
+			out[i] = (uint8_t)('0' + v % 10);
+		return;
+	}
+	for (unsigned i = 0; i < sn->width; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+}
+
+int ops_serialno_check_image(const struct ops_serialno *sn, const struct img *img, struct err *e)
+{
+	for (size_t i = 0; i < img->n_segs; i++) {
+		const struct img_seg *g = &img->segs[i];
+		uint64_t lo = g->addr, hi = (uint64_t)g->addr + g->len;
+		if (g->alt == 0 && sn->addr < hi && (uint64_t)sn->addr + sn->width > lo) {
+			err_set(e, STM32DFU_E_RANGE,
+			        "--serial-number 0x%08" PRIX32 " (%u bytes) lies inside the image (0x%08" PRIX32 "..0x%08" PRIX64
+			        "): it would overwrite the firmware",
+			        sn->addr, sn->width, g->addr, hi - 1);
+			err_hint(e, "put the serial number in flash the image leaves free (a reserved word or sector)");
+			return STM32DFU_E_RANGE;
+		}
+	}
+	return 0;
+}
+
+/* The address must fall inside the flash alt's sectors (the memory write programs). */
+static int check_device(struct ops_session *s, const struct ops_serialno *sn)
+{
+	struct plan_sector *sec = NULL;
+	size_t n = 0;
+	uint32_t limit = 0;
+	int rc = ops_flash_sectors(s, &sec, &n, &limit);
+	if (rc < 0)
+		return rc;
+	bool inside = false;
+	for (size_t i = 0; i < n && !inside; i++)
+		inside = sn->addr >= sec[i].start && (uint64_t)sn->addr + sn->width <= (uint64_t)sec[i].start + sec[i].size;
+	free(sec);
+	if (inside)
+		return 0;
+	err_set(&s->err, STM32DFU_E_RANGE,
+	        "--serial-number 0x%08" PRIX32 " (%u bytes) is outside this chip's writable flash: nothing was written",
+	        sn->addr, sn->width);
+	err_hint(&s->err, "'stm32dfu info' shows the flash map; the number must lie in one flash sector");
+	return STM32DFU_E_RANGE;
+}
+
+int ops_serialno_apply(struct ops_session *s, const struct ops_serialno *sn, const struct img *img,
+                       struct img **out, uint64_t *number)
+{
+	*out = NULL;
+	int rc = check_device(s, sn);
+	if (rc < 0)
+		return rc;
+	ops_identify(s);
+	if (!s->id.has_uid) {
+		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no serial number: this chip's UID could not be read (the board's key)");
+		return STM32DFU_E_UNSUPPORTED;
+	}
+	if (!sn->store) {
+		err_set(&s->err, STM32DFU_E_USAGE, "serial numbers come from the programming log, which is off (--no-log)");
+		return STM32DFU_E_USAGE;
+	}
+	char uid[25];
+	ops_record_uid(uid, s->id.uid);
+	bool fresh;
+	struct err e;
+	err_clear(&e);
+	if ((rc = store_serial_number(sn->store, sn->counter, uid, sn->start, number, &fresh, &e)) < 0) {
+		s->err = e;
+		return rc;
+	}
+	if (!ops_serialno_fits(sn, *number)) {
+		err_set(&s->err, STM32DFU_E_RANGE, "serial number %" PRIu64 " of counter '%s' does not fit %u %s bytes: "
+		        "nothing was written", *number, sn->counter, sn->width, sn->format == OPS_SN_ASCII ? "decimal" : "binary");
+		err_hint(&s->err, "use a wider FORMAT, or another --serial-counter");
+		return STM32DFU_E_RANGE;
+	}
+	struct img *c = img_new();
+	if (!c)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < img->n_segs && rc == 0; i++)
+		rc = img_add(c, img->segs[i].alt, img->segs[i].addr, img->segs[i].data, img->segs[i].len, &s->err);
+	uint8_t bytes[20];
+	ops_serialno_bytes(sn, *number, bytes);
+	if (rc == 0)
+		rc = img_add(c, 0, sn->addr, bytes, sn->width, &s->err);
+	if (rc < 0) {
+		img_free(c);
+		return rc;
+	}
+	c->suffix = img->suffix;
+	*out = c;
+	return 0;
+}
