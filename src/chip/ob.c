@@ -271,43 +271,80 @@ static bool parse_u32(const char *s, int base, uint32_t *out)
 	return true;
 }
 
+/* A named value is a word: tables that name levels by a digit ("2") are offered as "level2", so
+ * that every number means the raw field value (BOR_LEV=2 and BOR_LEV=0x2 are the same), as with
+ * CubeProgrammer's -ob. */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+const char *ob_value_word(const struct ob_value_name *n, char *buf, size_t cap)
+{
+	if (!n->name)
+		return NULL;
+	if (!all_digits(n->name))
+		return n->name;
+	snprintf(buf, cap, "level%s", n->name);
+	return buf;
+}
+
 static void list_symbols(const struct ob_field *f, char *buf, size_t len)
 {
 	size_t pos = 0;
 	buf[0] = 0;
-	for (const struct ob_value_name *n = f->values; n && n->meaning && pos < len; n++)
-		if (n->name)
-			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "", n->name);
+	for (const struct ob_value_name *n = f->values; n && n->meaning && pos < len; n++) {
+		char w[32];
+		const char *word = ob_value_word(n, w, sizeof w);
+		if (word)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "", word);
+	}
 }
 
 static int parse_value(const struct ob_layout *l, const struct ob_field *f, const char *s, uint32_t *out,
 		       struct err *e)
 {
-	for (const struct ob_value_name *n = f->values; n && n->meaning; n++)
-		if (n->name && strcasecmp(n->name, s) == 0) {
+	for (const struct ob_value_name *n = f->values; n && n->meaning; n++) {
+		char w[32];
+		const char *word = ob_value_word(n, w, sizeof w);
+		if (word && strcasecmp(word, s) == 0) {
 			*out = n->value;
 			return 0;
 		}
+	}
 	uint32_t v;
 	if (f->kind == OB_K_RDP) {
-		/* 0/1/2 are levels; anything else is the raw byte in hex ("AA", "0xCC"). */
-		if (strcmp(s, "0") == 0) {
+		/* words name the levels; a number is the raw byte (0xAA level 0, 0xCC level 2, else 1) */
+		if (strcasecmp(s, "level0") == 0) {
 			*out = l->rdp_level0;
 			return 0;
 		}
-		if (strcmp(s, "1") == 0) {
+		if (strcasecmp(s, "level1") == 0) {
 			*out = 0x55; /* HAL OB_RDP_LEVEL_1 (protocol.md §7.1) */
 			return 0;
 		}
-		if (strcmp(s, "2") == 0) {
+		if (strcasecmp(s, "level2") == 0) {
 			if (!l->has_rdp2)
 				return err_set(e, STM32DFU_E_USAGE, "RDP: this family has no level 2");
 			*out = 0xCC;
 			return 0;
 		}
-		if (!parse_u32(s, 16, &v) || v > 0xFF) {
-			err_set(e, STM32DFU_E_USAGE, "RDP: '%s' is not 0, 1, 2 or a hex byte", s);
-			err_hint(e, "use RDP=0 (0xAA), RDP=1, RDP=2 (0xCC, permanent) or a byte like RDP=AA");
+		if (!parse_u32(s, 0, &v) || v > 0xFF) {
+			err_set(e, STM32DFU_E_USAGE, "RDP: '%s' is not level0, level1, level2 or a byte", s);
+			err_hint(e, "use RDP=level0 (0x%02X), RDP=level1, RDP=level2 (0xCC, permanent) or a raw byte like RDP=0x%02X",
+			         l->rdp_level0, l->rdp_level0);
+			return e ? e->code : STM32DFU_E_USAGE;
+		}
+		if (v <= 2) {
+			/* the raw byte 0, 1 or 2 means level 1: almost surely a level was meant */
+			err_set(e, STM32DFU_E_USAGE, "RDP=%s is the raw byte 0x%02X (every byte but 0x%02X and 0xCC means level 1): "
+			        "a level is said as a word", s, (unsigned)v, l->rdp_level0);
+			err_hint(e, "RDP=level%u", (unsigned)v);
 			return e ? e->code : STM32DFU_E_USAGE;
 		}
 		*out = v;
@@ -319,7 +356,7 @@ static int parse_value(const struct ob_layout *l, const struct ob_field *f, cons
 		err_set(e, STM32DFU_E_USAGE, "%s: '%s' is not a number%s", f->name, s,
 			syms[0] ? " or a known name" : "");
 		if (syms[0])
-			err_hint(e, "%s accepts %s, or a number", f->name, syms);
+			err_hint(e, "%s accepts %s, or a raw number", f->name, syms);
 		return e ? e->code : STM32DFU_E_USAGE;
 	}
 	/* A full address for BOOT_ADDx: convert when aligned. */

@@ -137,13 +137,17 @@ int ob_encode_field(const struct chip_family *fam, uint8_t *block, size_t len, c
 void ob_fix_complements(const struct ob_layout *l, uint8_t *block, size_t len);
 
 /*
- * Parses "FIELD=VALUE" assignments, validates each (name, width, symbolic values: RDP=0/1/2 or AA/CC,
- * BOR_LEV=off/1/2/3, BOOT_ADD0=flash|sysmem|0x2000|0x08000000, nWRP3=0 for one bit), and builds the
+ * Parses "FIELD=VALUE" assignments, validates each (name, width; a number is always the raw field value,
+ * decimal or hex; named values are words: RDP=level0/level1/level2, BOR_LEV=off/level1/level2/level3,
+ * BOOT_ADD0=flash|sysmem|0x2000|0x08000000, nWRP3=0 for one bit), and builds the
  * new block with complements from old. out may equal old. Errors: E_USAGE (bad name/value, with hint),
  * E_UNSUPPORTED (family decode-only).
  */
 int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
 	   size_t n_assigns, uint8_t *out, struct err *e);
+/* The word ob_set accepts for a named value ("off", "sysmem", "level2" for a table's "2"), in buf
+ * if it must be built; NULL when the value has no name. */
+const char *ob_value_word(const struct ob_value_name *n, char *buf, size_t cap);
 /* Looks up a field by name (case-insensitive), NULL if none. */
 const struct ob_field *ob_field_by_name(const struct ob_layout *l, const char *name);
 

@@ -68,6 +68,28 @@ static void print_decoded(FILE *o, FILE *errf, const struct ob_decoded *d)
 		fputc('\n', o);
 	}
 	fprintf(o, "  (* = not the factory default; - = the field does not exist on this chip)\n");
+	/* what ob set accepts besides raw numbers */
+	bool header = false;
+	for (size_t i = 0; i < d->n_fields; i++) {
+		const struct ob_field *f = d->fields[i].field;
+		char words[200];
+		size_t pos = 0;
+		words[0] = '\0';
+		if (f->kind == OB_K_RDP)
+			pos = (size_t)snprintf(words, sizeof words, "level0, level1, level2");
+		for (const struct ob_value_name *n = f->values; n && n->meaning && pos < sizeof words; n++) {
+			char w[32];
+			const char *word = ob_value_word(n, w, sizeof w);
+			if (word)
+				pos += (size_t)snprintf(words + pos, sizeof words - pos, "%s%s", pos ? ", " : "", word);
+		}
+		if (!words[0] || d->fields[i].absent)
+			continue;
+		if (!header)
+			fprintf(o, "  named values for 'ob set FIELD=WORD' (a number is always the raw field value):\n");
+		header = true;
+		fprintf(o, "    %-12s %s\n", f->name, words);
+	}
 	for (size_t i = 0; i < d->n_words; i++) {
 		const struct ob_word_check *w = &d->words[i];
 		if (!w->present || !w->has_cpl || w->ok)
@@ -104,6 +126,20 @@ static void json_fields(struct json *j, const struct ob_decoded *d)
 		json_kstr(j, "meaning", fv->present ? fv->meaning : "");
 		json_kstr(j, "description", fv->field->desc);
 		json_kbool(j, "on_this_chip", !fv->absent);
+		json_key(j, "named_values"); /* the words ob set accepts for this field */
+		json_arr_begin(j);
+		if (fv->field->kind == OB_K_RDP) {
+			json_str(j, "level0");
+			json_str(j, "level1");
+			json_str(j, "level2");
+		}
+		for (const struct ob_value_name *n = fv->field->values; n && n->meaning; n++) {
+			char w[32];
+			const char *word = ob_value_word(n, w, sizeof w);
+			if (word)
+				json_str(j, word);
+		}
+		json_arr_end(j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -371,7 +407,7 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 		}
 		json_obj_end(&j);
 		json_end(&j);
-	} else {
+	} else if (!c->args.given[OPT_QUIET]) {
 		FILE *o = c->out;
 		for (size_t i = 0; i < df.n; i++) {
 			const struct ob_change *ch = &df.changes[i];

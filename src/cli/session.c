@@ -234,7 +234,11 @@ void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_i
 		fprintf(o, "           %s\n", sr->explanation);
 	if (id->rdp_level >= 0)
 		fprintf(o, "  RDP      level %d%s\n", id->rdp_level,
-		        id->rdp_level == 0 ? " (not protected)" : id->rdp_level == 1 ? " (read-protected)" : " (PERMANENT)");
+		        id->rdp_level == 0   ? " (not protected)"
+		        : id->rdp_level == 1 ? " (read-protected)"
+		        : id->rdp_from_note  ? " (PERMANENT; written by stm32dfu ob set: the chip refuses reads, so the level "
+		                               "itself cannot be read)"
+		                             : " (PERMANENT)");
 }
 
 void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id)

@@ -4,6 +4,7 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
+#include "ops/rdpnote.h"
 #include "ops/session.h"
 
 static void evidence_from_alts(const struct ops_session *s, struct chip_evidence *ev)
@@ -100,8 +101,13 @@ int ops_identify(struct ops_session *s)
 		if (ob_decode(fam, id->ob, id->ob_len, &dec, NULL) == 0)
 			id->rdp_level = dec.rdp_level;
 	}
-	if (id->read_protected && id->rdp_level < 0)
-		id->rdp_level = 1;
+	/* level 2 refuses reads like level 1; only what this tool wrote can tell them apart */
+	if (id->read_protected && id->rdp_level < 0) {
+		id->rdp_from_note = ops_rdp2_noted(s);
+		id->rdp_level = id->rdp_from_note ? 2 : 1;
+	}
+	else if (id->has_ob && id->rdp_level >= 0 && id->rdp_level < 2)
+		ops_rdp2_note(s, false);
 	chip_serial_check(fam, s->tp->info.serial, id->has_uid ? id->uid : NULL, &id->serial);
 	s->have_identity = true;
 	return 0;

@@ -7,6 +7,7 @@
 #include "chip/ob.h"
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "ops/rdpnote.h"
 
 /* The OB alt setting and its first region: where the block lives and how long it is. */
 static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size_t *len)
@@ -188,6 +189,9 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 		/* RDP 1 now refuses every read: that refusal is the confirmation available */
 		err_clear(&s->err);
 		r->protection_active = true;
+		ops_rdp2_note(s, ob_rdp_of(fam, want, len) == 2);
+		if (ob_rdp_of(fam, want, len) == 2)
+			s->id.rdp_level = 2;
 		free(want);
 		return 0;
 	}

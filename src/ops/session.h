@@ -54,6 +54,7 @@ struct ops_identity {
 	int ob_alt;                 /* alt setting serving the option bytes, -1 if none */
 	int rdp_level;              /* 0, 1, 2, or -1 unknown */
 	bool read_protected;        /* reads answered errVENDOR */
+	bool rdp_from_note;         /* rdp_level 2 comes from what this tool wrote (rdpnote.h), not a read */
 };
 
 struct ops_counters {

@@ -70,7 +70,7 @@ r "file convert" file convert "$work/a.bin" "$work/a.dfu" -a 0x08000000 --json
 r "file info" file info "$work/a.dfu" --json
 r "ob show" $sim ob show --json
 r "ob set" $sim ob set BOR_LEV=1 --json
-r "ob set" $sim ob set RDP=1 --i-understand-rdp1-needs-mass-erase --json
+r "ob set" $sim ob set RDP=level1 --i-understand-rdp1-needs-mass-erase --json
 r unprotect $sim unprotect --yes --json
 r log log --json
 r "log --sync" log --sync --json

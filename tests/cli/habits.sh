@@ -102,5 +102,34 @@ grep -q "leave: leave:" "$work/err"; check leave-no-double-prefix 1 $?
 head -c 64 /dev/urandom >"$work/small.bin"
 run file info "$work/small.bin"; check file-info-bin-at-flash 0 $? "$work/out" "span     0x08000000-0x0800003F"
 
+# --- 5. option bytes: one meaning for FIELD=VALUE ------------------------------------------------
+ob="--sim=f746,timing=0,state=$work/ob.state"
+# a number is the raw field value, decimal or hex alike (RM0385: BOR_LEV 10 = level 1)
+run $ob ob set BOR_LEV=2 --dry-run; check ob-decimal 0 $? "$work/out" "-> 0x2 (BOR level 1"
+run $ob ob set BOR_LEV=0x2 --dry-run; check ob-hex 0 $? "$work/out" "-> 0x2 (BOR level 1"
+# named values are words, and ob show lists them
+run $ob ob set BOR_LEV=level2 --dry-run; check ob-word 0 $? "$work/out" "-> 0x1 (BOR level 2"
+run $ob ob show; check ob-show-words 0 $? "$work/out" "BOR_LEV      level3, level2, level1, off"
+grep -q "RDP          level0, level1, level2" "$work/out"; check ob-show-rdp-words 0 $?
+run $ob ob show --json; check ob-show-json 0 $?
+python3 -c 'import json,sys; f={x["name"]: x for x in json.load(open(sys.argv[1]))["fields"]}; assert f["BOR_LEV"]["named_values"] == ["level3","level2","level1","off"], f["BOR_LEV"]' "$work/out"
+check ob-show-json-words 0 $?
+# RDP=1 would be the raw byte 0x01: refused, the word named
+run $ob ob set RDP=1; check ob-rdp-digit 64 $? "$work/err" "RDP=1 is the raw byte 0x01"
+grep -q "hint: RDP=level1" "$work/err"; check ob-rdp-digit-hint 0 $?
+# -q: no diff, no result line
+run $ob ob set BOR_LEV=level1 -q; check ob-quiet 0 $?
+[ ! -s "$work/out" ]; check ob-quiet-silent 0 $?
+run $ob ob show; check ob-quiet-written 0 $? "$work/out" "BOR_LEV      0x2"
+# RDP level 2 refuses reads like level 1; info says level 2 from what ob set wrote
+rdp2="--sim=f746,timing=0,state=$work/rdp2.state,serial=HABITSRDP2"
+XDG_STATE_HOME=$work/xdg run $rdp2 ob set RDP=level2 --i-understand-rdp2-is-permanent; check ob-rdp2 0 $? "$work/out" "read protection is now active"
+XDG_STATE_HOME=$work/xdg run $rdp2 info; check info-rdp2 0 $? "$work/out" "RDP      level 2 (PERMANENT; written by stm32dfu ob set"
+XDG_STATE_HOME=$work/xdg run $rdp2 info --json; check info-rdp2-json 0 $? "$work/out" '"rdp_level": 2'
+# another chip that refuses reads (level 1, never noted) still says level 1
+rdp1="--sim=f746,timing=0,state=$work/rdp1.state,serial=HABITSRDP1"
+XDG_STATE_HOME=$work/xdg run $rdp1 ob set RDP=level1 --i-understand-rdp1-needs-mass-erase -q; check ob-rdp1 0 $?
+XDG_STATE_HOME=$work/xdg run $rdp1 info; check info-rdp1 0 $? "$work/out" "RDP      level 1 (read-protected)"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

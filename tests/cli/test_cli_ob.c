@@ -116,12 +116,12 @@ static void test_show_defaults(void **state)
 static void test_set_persists(void **state)
 {
 	struct fixture *fx = *state;
-	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=1", "--dry-run"), EXIT_OK);
+	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=level1", "--dry-run"), EXIT_OK);
 	has(fx->out, "BOR_LEV      0x3 (BOR off (1.62-2.10 V)) -> 0x2 (BOR level 1");
 	has(fx->out, "dry run");
 	assert_int_equal(RUN(fx, "ob", "show"), EXIT_OK);
 	has(fx->out, "    BOR_LEV      0x3");
-	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=1"), EXIT_OK);
+	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=0x2"), EXIT_OK);
 	has(fx->out, "option bytes written and verified");
 	assert_int_equal(RUN(fx, "ob", "show"), EXIT_OK);
 	has(fx->out, "  * BOR_LEV      0x2");
@@ -140,9 +140,9 @@ static void test_set_persists(void **state)
 static void test_guards(void **state)
 {
 	struct fixture *fx = *state;
-	assert_int_equal(RUN(fx, "ob", "set", "RDP=1"), EXIT_NEEDS_CONFIRM);
+	assert_int_equal(RUN(fx, "ob", "set", "RDP=level1"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "--i-understand-rdp1-needs-mass-erase");
-	assert_int_equal(RUN(fx, "ob", "set", "RDP=2"), EXIT_NEEDS_CONFIRM);
+	assert_int_equal(RUN(fx, "ob", "set", "RDP=level2"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "--i-understand-rdp2-is-permanent");
 	assert_int_equal(RUN(fx, "ob", "set", "nWRP0=0"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "--i-understand-boot-sector-write-protect");
@@ -174,7 +174,7 @@ static void test_rdp1_then_unprotect(void **state)
 	snprintf(rd, sizeof rd, "%s/read.bin", fx->dir);
 	write_file(img, 4096, 3);
 	assert_int_equal(RUN(fx, "write", img, "-q"), EXIT_OK);
-	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=2", "RDP=1", "--i-understand-rdp1-needs-mass-erase"), EXIT_OK);
+	assert_int_equal(RUN(fx, "ob", "set", "BOR_LEV=2", "RDP=level1", "--i-understand-rdp1-needs-mass-erase"), EXIT_OK);
 	has(fx->out, "read protection is now active");
 	assert_int_equal(RUN(fx, "read", "0x08000000", "64", "-o", rd), EXIT_PROTECTED);
 	assert_int_equal(RUN(fx, "ob", "show"), EXIT_PROTECTED);

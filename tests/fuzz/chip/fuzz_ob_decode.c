@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ob_decode(fam, block, len, &d, NULL) != 0 || !fam->ob->writable || len > 512)
 		return 0;
 	uint8_t out[512];
-	static const char *const assigns[] = {"RDP=1", "nWRP0=0", "BOOT_ADD1=flash", "BOR_LEV=off"};
+	static const char *const assigns[] = {"RDP=level1", "nWRP0=0", "BOOT_ADD1=flash", "BOR_LEV=off"};
 	for (size_t i = 0; i < sizeof(assigns) / sizeof(assigns[0]); i++) {
 		if (ob_set(fam, block, len, &assigns[i], 1, out, NULL) == 0) {
 			struct ob_diff diff;

@@ -60,7 +60,7 @@ static void test_round_trip_all(void **state)
 		assert_memory_equal(again, block, len);
 		/* no-op set keeps the block; guard needs nothing */
 		if (f->ob->writable) {
-			const char *none[] = {"RDP=0"};
+			const char *none[] = {"RDP=level0"};
 			assert_int_equal(ob_set(f, block, len, none, 1, again, NULL), 0);
 			assert_memory_equal(again, block, len);
 			unsigned req = 99;
@@ -122,7 +122,7 @@ static void test_f746_all_zero(void **state)
 		assert_false(d.words[i].ok);
 	assert_int_equal(d.rdp_level, 1); /* RDP 0x00 reads as level 1 */
 	/* a set rebuilds all complements and ob_diff says so */
-	const char *a[] = {"RDP=0"};
+	const char *a[] = {"RDP=level0"};
 	uint8_t n[32];
 	assert_int_equal(ob_set(fam("F74x"), z, 32, a, 1, n, NULL), 0);
 	assert_int_equal(ob_decode(fam("F74x"), n, 32, &d, NULL), 0);
@@ -147,7 +147,7 @@ static void test_set_values(void **state)
 	struct ob_decoded d;
 	struct err e;
 	ob_default_block(f, b, sizeof(b), NULL);
-	const char *a[] = {"BOR_LEV=1", "IWDG_SW=hw", "BOOT_ADD0=flash-axim", "nWRP7=0", "RDP=AA"};
+	const char *a[] = {"BOR_LEV=level1", "IWDG_SW=hw", "BOOT_ADD0=flash-axim", "nWRP7=0", "RDP=0xAA"};
 	assert_int_equal(ob_set(f, b, 32, a, 5, n, NULL), 0);
 	assert_int_equal(ob_decode(f, n, 32, &d, NULL), 0);
 	assert_int_equal(field(&d, "BOR_LEV"), 2);
@@ -158,13 +158,21 @@ static void test_set_values(void **state)
 	struct ob_diff diff;
 	ob_diff(f, b, n, 32, &diff);
 	assert_int_equal(diff.n, 4);
+	/* a number is the raw field value, decimal or hex alike (issue 15): BOR_LEV 2 = level 1 */
+	const char *dec[] = {"BOR_LEV=2"}, *hex[] = {"BOR_LEV=0x2"};
+	uint8_t n2[32];
+	assert_int_equal(ob_set(f, b, 32, dec, 1, n, NULL), 0);
+	assert_int_equal(ob_set(f, b, 32, hex, 1, n2, NULL), 0);
+	assert_memory_equal(n, n2, 32);
+	ob_decode(f, n, 32, &d, NULL);
+	assert_int_equal(field(&d, "BOR_LEV"), 2);
 	/* full address form */
 	const char *addr[] = {"BOOT_ADD0=0x08000000"};
 	assert_int_equal(ob_set(f, b, 32, addr, 1, n, NULL), 0);
 	ob_decode(f, n, 32, &d, NULL);
 	assert_int_equal(field(&d, "BOOT_ADD0"), 0x2000);
 	/* errors */
-	static const char *const bad[] = {"FOO=1", "BOR_LEV=7", "RDP=zz", "nWRP8=0", "IWDG_SW", "=1",
+	static const char *const bad[] = {"FOO=1", "BOR_LEV=7", "RDP=zz", "RDP=1", "RDP=AA", "BOR_LEV=level4", "nWRP8=0", "IWDG_SW", "=1",
 					  "BOOT_ADD0=0x08001000", "nWRP=0x1FF", "WWDG_SW=-1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err_clear(&e);
@@ -173,7 +181,7 @@ static void test_set_values(void **state)
 		assert_true(e.msg[0] != 0);
 	}
 	/* F1 has no RDP level 2; H7 is decode-only */
-	const char *r2[] = {"RDP=2"};
+	const char *r2[] = {"RDP=level2"};
 	uint8_t f1[16];
 	ob_default_block(fam("F1"), f1, sizeof(f1), NULL);
 	assert_int_equal(ob_set(fam("F1"), f1, 16, r2, 1, f1, NULL), STM32DFU_E_USAGE);
@@ -193,9 +201,9 @@ struct guard_case {
 };
 
 static const struct guard_case guard_cases[] = {
-	{"F74x", "RDP=2", OB_CONFIRM_RDP2},
-	{"F74x", "RDP=CC", OB_CONFIRM_RDP2},
-	{"F74x", "RDP=1", OB_CONFIRM_RDP1},
+	{"F74x", "RDP=level2", OB_CONFIRM_RDP2},
+	{"F74x", "RDP=0xCC", OB_CONFIRM_RDP2},
+	{"F74x", "RDP=level1", OB_CONFIRM_RDP1},
 	{"F74x", "RDP=0x55", OB_CONFIRM_RDP1},
 	{"F74x", "nWRP0=0", OB_CONFIRM_WRP_BOOT},
 	{"F74x", "nWRP5=0", 0},
@@ -205,7 +213,7 @@ static const struct guard_case guard_cases[] = {
 	{"F76x", "nDBOOT=0", 0},
 	{"F76x", "nDBANK=0", 0},
 	{"F4", NULL, 0},
-	{"F40x", "RDP=2", OB_CONFIRM_RDP2},
+	{"F40x", "RDP=level2", OB_CONFIRM_RDP2},
 	{"F40x", "nWRP0=0", OB_CONFIRM_WRP_BOOT},
 	{"F40x", "nWRP=0xFFE", OB_CONFIRM_WRP_BOOT},
 	{"F0", "WRP0=0xFE", OB_CONFIRM_WRP_BOOT},
@@ -213,7 +221,7 @@ static const struct guard_case guard_cases[] = {
 	{"F3", "nBOOT1=0", OB_CONFIRM_NO_BOOTLOADER},
 	{"L4", "WRP1A_STRT=0", OB_CONFIRM_WRP_BOOT},
 	{"L4", "nSWBOOT0=option", OB_CONFIRM_NO_BOOTLOADER},
-	{"L4", "RDP=2", OB_CONFIRM_RDP2},
+	{"L4", "RDP=level2", OB_CONFIRM_RDP2},
 	{"G4", "nSWBOOT0=0", OB_CONFIRM_NO_BOOTLOADER},
 	{"G0", "nBOOT0=0", 0},
 	/* G0 default: nBOOT_SEL = 1 and nBOOT0 = 1, so only the empty-flash check reaches the ROM;
@@ -264,7 +272,7 @@ static void test_guards(void **state)
 	assert_int_equal(ob_set(fam("F74x"), b, 32, ram, 2, n, NULL), 0);
 	assert_int_equal(ob_guard(fam("F74x"), b, n, 32, 0, &req, NULL), 0);
 	/* several risks at once: all reported in *required */
-	const char *many[] = {"RDP=2", "nWRP0=0", "BOOT_ADD1=flash"};
+	const char *many[] = {"RDP=level2", "nWRP0=0", "BOOT_ADD1=flash"};
 	assert_int_equal(ob_set(fam("F74x"), b, 32, many, 3, n, NULL), 0);
 	assert_int_equal(ob_guard(fam("F74x"), b, n, 32, OB_CONFIRM_RDP2, &req, NULL),
 			 STM32DFU_E_NEEDS_CONFIRMATION);
