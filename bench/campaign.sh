@@ -1,12 +1,42 @@
 #!/bin/sh
-# Reliability campaign: N seeded, randomly faulted sessions (writes, reads, option-byte reads)
-# against the in-process emulator; prints successes, clean failures and silent corruptions
-# (which must be 0; the exit status is non-zero otherwise). Usage: bench/campaign.sh [N [SEED] [BUILD_DIR]]
+# Reliability campaigns (a report, never a test; the exit status is non-zero on any violation):
+#  1. in-process: N seeded, randomly faulted sessions (writes, reads, option-byte reads) against
+#     the in-process emulator; successes, clean failures, silent corruptions (must be 0);
+#  2. over virtual USB: N sessions of the real stm32dfu through libusb under stm32dfu-sim, selected
+#     by UID, serial and path, with random faults and SIGINTs; every byte around the image is
+#     checked from the emulator's state file, and after a failure a clean run must bring back every
+#     byte outside the image (bench/campaign_vusb.c). Skipped without stm32dfu-sim (umockdev).
+# Usage: bench/campaign.sh [N [SEED [BUILD_DIR [N_VUSB [JOBS]]]]]  (N_VUSB default N; JOBS parallel
+# workers for the virtual-USB run, default 2, each with its own seed SEED*10+k and N_VUSB/JOBS sessions)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000}
 seed=${2:-1}
 build=${3:-$here/build}
+nv=${4:-$n}
+jobs=${5:-2}
 [ -x "$build/tests/proto/stm32dfu-campaign" ] || { meson setup "$build" "$here" >/dev/null; }
 ninja -C "$build" tests/proto/stm32dfu-campaign >/dev/null
-STM32DFU_PROFILE_DIR="$here/profiles" exec "$build/tests/proto/stm32dfu-campaign" "$n" "$seed"
+export STM32DFU_PROFILE_DIR="$here/profiles"
+status=0
+"$build/tests/proto/stm32dfu-campaign" "$n" "$seed" || status=1
+[ -x "$build/stm32dfu-sim" ] || { echo "no stm32dfu-sim (umockdev): virtual-USB campaign skipped"; exit $status; }
+ninja -C "$build" tests/proto/stm32dfu-campaign-vusb stm32dfu stm32dfu-sim >/dev/null
+work=$(mktemp -d "${TMPDIR:-/tmp}/campaign.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+k=1
+while [ $k -le "$jobs" ]; do
+	mkdir "$work/$k"
+	"$build/tests/proto/stm32dfu-campaign-vusb" "$build/stm32dfu-sim" "$build/stm32dfu" "$work/$k" \
+		$((nv / jobs)) $((seed * 10 + k)) >"$work/$k.out" 2>"$work/$k.err" &
+	k=$((k + 1))
+done
+wait || true
+k=1
+while [ $k -le "$jobs" ]; do
+	cat "$work/$k.out"
+	grep -v '^[0-9]* sessions$' "$work/$k.err" >&2 || true
+	grep -q '^total .* 0 *0 *0 *0$' "$work/$k.out" || status=1
+	k=$((k + 1))
+done
+exit $status

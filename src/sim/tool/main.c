@@ -39,6 +39,7 @@ struct simtool_dev {
 };
 
 static volatile sig_atomic_t simtool_child;
+static volatile sig_atomic_t simtool_stop; /* a stop signal came before the command started */
 
 /* Splits "NAME,k=v,state=FILE,..." into the model's spec and the state file (kept in this tool:
  * the state file is a matter of the testbed's lifetime, not of the chip). */
@@ -74,7 +75,9 @@ static int simtool_split_spec(struct simtool_dev *d)
 static void simtool_forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (simtool_child > 0 && (sig == SIGTERM || sig == SIGHUP || !si || si->si_code == SI_USER ||
+	if (simtool_child <= 0)
+		simtool_stop = sig;
+	else if ((sig == SIGTERM || sig == SIGHUP || !si || si->si_code == SI_USER ||
 	                          si->si_code == SI_QUEUE))
 		kill((pid_t)simtool_child, sig);
 }
@@ -132,6 +135,8 @@ static int simtool_run(char **cmd)
 		return rc == ENOENT ? 127 : 126;
 	}
 	simtool_child = pid;
+	if (simtool_stop) /* it came while the command was being started */
+		kill(pid, (int)simtool_stop);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
@@ -160,6 +165,16 @@ int main(int argc, char **argv)
 	long first_unplug = -1;
 	const char *profile_dir = NULL, *stats_path = NULL;
 	char err[512];
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = simtool_forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	/* never ignored: an ignored signal is inherited by the command, which could then not be
+	 * stopped; we wait for the command to stop, then clean up */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	int c;
 
 	memset(devs, 0, sizeof devs);
@@ -279,18 +294,14 @@ int main(int argc, char **argv)
 			vusb_unplug_after(v, i, (unsigned)devs[i].unplug_ms);
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = simtool_forward;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	/* never ignored: an ignored signal is inherited by the command, which could then not be
-	 * stopped; we wait for the command to stop, then clean up */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
+	if (simtool_stop) {
+		/* stopped while the testbed was being set up: the command never ran */
+		fprintf(stderr, "stm32dfu-sim: stopped by signal %d before the command started\n", (int)simtool_stop);
+		status = 128 + (int)simtool_stop;
+	} else {
+		status = simtool_run(argv + optind);
+	}
 
-	status = simtool_run(argv + optind);
 	vusb_stop(v);
 
 	if (verbose)
