@@ -407,6 +407,37 @@ static void test_poll_auto_stall(void **state)
 	close_fixture(f);
 }
 
+/* hold in-process: a host whose transfer timeout is shorter than the held answer sees a timeout
+ * (as dfu-util on the F767 mass erase); the chip went on, and its next answer waits for EP0 */
+static void test_hold_timeout_in_process(void **state)
+{
+	(void)state;
+	fixture_poll = DFU_POLL_AUTO;
+	struct fixture *f = open_fixture("f746,busy_reply=hold");
+	fixture_poll = DFU_POLL_SPEC;
+	uint8_t b = 0;
+	assert_true(sim_mem_write(f->sim, 0x08000010, &b, 1));
+	f->dev->limits.control_ms = 100;
+	f->dev->limits.erase_ms = 150; /* the 32 KiB sector takes 400 ms (DS10916, x8) */
+	uint64_t t0 = f->fake.now;
+	assert_int_equal(dfuse_erase_page(f->dev, 0x08000000), STM32DFU_E_TIMEOUT);
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(f->tp, &n);
+	assert_int_equal(r[n - 1].cls, TP_REQ_GETSTATUS);
+	assert_int_equal(r[n - 1].result, STM32DFU_E_TIMEOUT);
+	/* it gave up at the erase's ceiling (its transfer timeout), before the erase was done */
+	assert_true(r[n - 1].t_end_us - t0 >= 145000u && r[n - 1].t_end_us - t0 < 155000u);
+	/* the next request is answered when the erase is over, with its outcome */
+	f->dev->limits.control_ms = 5000;
+	struct dfu_getstatus st;
+	assert_int_equal(dfu_get_status(f->dev, &st), 0);
+	assert_int_equal(st.bState, dfuDNLOAD_IDLE);
+	assert_true(f->fake.now - t0 >= 400000);
+	assert_true(sim_mem_read(f->sim, 0x08000010, &b, 1));
+	assert_int_equal(b, 0xFF);
+	close_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_poll_auto_hold),
 		cmocka_unit_test(test_poll_auto_busy),
 		cmocka_unit_test(test_poll_auto_stall),
+		cmocka_unit_test(test_hold_timeout_in_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
