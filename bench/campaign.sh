@@ -34,9 +34,9 @@ done
 wait || true
 k=1
 while [ $k -le "$jobs" ]; do
-	cat "$work/$k.out"
+	tail -7 "$work/$k.out"
 	grep -v '^[0-9]* sessions$' "$work/$k.err" >&2 || true
-	grep -q '^total .* 0 *0 *0 *0$' "$work/$k.out" || status=1
+	grep '^total' "$work/$k.out" | tail -1 | grep -q ' 0 *0 *0 *0$' || status=1
 	k=$((k + 1))
 done
 exit $status

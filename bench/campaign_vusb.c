@@ -202,6 +202,41 @@ static bool fault_spec(char *spec, size_t cap, const char *state, uint64_t seed,
 	return (kinds & 8) != 0;
 }
 
+static unsigned done_sessions;
+static unsigned i_done(unsigned s)
+{
+	return done_sessions < s ? done_sessions : s;
+}
+
+static void summary(unsigned n[S_N][C_N], unsigned sessions, uint64_t seed, unsigned sigints, unsigned early,
+                    unsigned after_erase, unsigned named, unsigned rewrites, unsigned recovers, unsigned tot[C_N])
+{
+	printf("reliability campaign over virtual USB (libusb): %u sessions, seed %" PRIu64 "\n", sessions, seed);
+	printf("%-8s %8s", "select", "sessions");
+	for (int k = 0; k < C_N; k++)
+		printf(" %*s", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, cls_names[k]);
+	printf("\n");
+	memset(tot, 0, C_N * sizeof *tot);
+	for (int s = 0; s < S_N; s++) {
+		unsigned sum = 0;
+		for (int k = 0; k < C_N; k++)
+			sum += n[s][k];
+		printf("%-8s %8u", sel_names[s], sum);
+		for (int k = 0; k < C_N; k++) {
+			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, n[s][k]);
+			tot[k] += n[s][k];
+		}
+		printf("\n");
+	}
+	printf("%-8s %8u", "total", sessions);
+	for (int k = 0; k < C_N; k++)
+		printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, tot[k]);
+	printf("\n");
+	printf("SIGINT sent in %u sessions (%u before the tool had started); %u failures after an erase, %u named their recovery file; clean runs after a "
+	       "failure: %u writes, %u recovers\n", sigints, early, after_erase, named, rewrites, recovers);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
@@ -324,35 +359,18 @@ int main(int argc, char **argv)
 			        sigint ? " SIGINT" : "", rc, cls_names[c], msg);
 		free(doc);
 		free(msg);
-		if (!verbose && (i + 1) % 100 == 0)
-			fprintf(stderr, "%u sessions\n", i + 1);
-	}
-	printf("reliability campaign over virtual USB (libusb): %u sessions, seed %" PRIu64 "\n", sessions, seed);
-	printf("%-8s %8s", "select", "sessions");
-	for (int k = 0; k < C_N; k++)
-		printf(" %*s", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, cls_names[k]);
-	printf("\n");
-	unsigned tot[C_N] = {0};
-	for (int s = 0; s < S_N; s++) {
-		unsigned sum = 0;
-		for (int k = 0; k < C_N; k++)
-			sum += n[s][k];
-		printf("%-8s %8u", sel_names[s], sum);
-		for (int k = 0; k < C_N; k++) {
-			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, n[s][k]);
-			tot[k] += n[s][k];
+		done_sessions = i + 1;
+		if (!verbose && (i + 1) % 50 == 0 && i + 1 < sessions) {
+			unsigned t[C_N];
+			summary(n, i + 1, seed, sigints, early, after_erase, named, rewrites, recovers, t); /* so far */
 		}
-		printf("\n");
 	}
-	printf("%-8s %8u", "total", sessions);
-	for (int k = 0; k < C_N; k++)
-		printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, tot[k]);
-	printf("\n");
-	printf("SIGINT sent in %u sessions (%u before the tool had started); %u failures after an erase, %u named their recovery file; clean runs after a "
-	       "failure: %u writes, %u recovers\n", sigints, early, after_erase, named, rewrites, recovers);
+	unsigned tot[C_N];
+	summary(n, i_done(sessions), seed, sigints, early, after_erase, named, rewrites, recovers, tot);
 	free(old);
 	free(want);
 	free(got);
 	sim_profile_free(profile);
+	(void)tot;
 	return tot[C_SILENT] + tot[C_LOST] + tot[C_CRASH] + tot[C_NOFILE] == 0 ? 0 : 1;
 }
