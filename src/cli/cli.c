@@ -316,6 +316,7 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 	struct cli_ctx c;
 	memset(&c, 0, sizeof c);
 	c.out = out;
+	c.live_out = out;
 	c.errf = errf;
 	err_clear(&c.err);
 	c.tty = isatty(fileno(errf)) && out == stdout;

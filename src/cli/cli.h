@@ -85,6 +85,7 @@ struct cli_ctx {
 	bool tty; /* progress bars only on a terminal */
 	struct store *log;   /* the programming log of a command that changes chips (logrec.c), or NULL */
 	char station[64];    /* --station, or the host name */
+	FILE *live_out;      /* stdout itself, even while --json holds the document (station's lines) */
 };
 
 /* Runs one command line (argv[0] is the program name); returns the exit code. */

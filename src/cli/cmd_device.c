@@ -69,7 +69,7 @@ int cli_cmd_info(struct cli_ctx *c)
 }
 
 /* Loads the image for write/verify, checking the .dfu suffix against the device unless --force. */
-static int load_image(struct cli_ctx *c, struct img **img)
+int cli_load_image(struct cli_ctx *c, struct img **img)
 {
 	if (c->args.npos != 1)
 		return cli_usage_error(c, "%s needs one FILE", c->args.command);
@@ -257,7 +257,7 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 int cli_cmd_write(struct cli_ctx *c)
 {
 	struct img *img;
-	int rc = load_image(c, &img);
+	int rc = cli_load_image(c, &img);
 	if (rc)
 		return rc;
 	if (cli_fleet_wanted(c)) {
@@ -327,7 +327,7 @@ int cli_cmd_write(struct cli_ctx *c)
 int cli_cmd_verify(struct cli_ctx *c)
 {
 	struct img *img;
-	int rc = load_image(c, &img);
+	int rc = cli_load_image(c, &img);
 	if (rc)
 		return rc;
 	struct ops_session *s;

@@ -14,6 +14,7 @@ const struct cli_command cli_commands[] = {
 	{"unprotect", "unprotect --yes", "remove read protection (RDP 1 -> 0): the chip mass-erases its flash", cli_cmd_unprotect},
 	{"doctor", "doctor [--hse HZ]", "test the link, check the chip, and diagnose a flaky connection in plain words", cli_cmd_doctor},
 	{"recover", "recover [--uid UID]", "list pending recovery files (bytes a failed write saved) and put one chip's back", cli_cmd_recover},
+	{"station", "station FILE [--count N] [write options]", "program every board as it is plugged in, each once, in its own thread; one record each", cli_cmd_station},
 	{"log", "log [--uid UID] [--image FILE|SHA256] [--failed] [--since DATE] [--sync]", "the programming log: one record per command that changed a chip (text, --json, --csv)", cli_cmd_log},
 	{NULL, NULL, NULL, NULL},
 };

@@ -17,6 +17,11 @@ int cli_cmd_unprotect(struct cli_ctx *c);
 int cli_cmd_doctor(struct cli_ctx *c);
 int cli_cmd_recover(struct cli_ctx *c);
 int cli_cmd_log(struct cli_ctx *c);
+int cli_cmd_station(struct cli_ctx *c);
+
+struct img;
+/* The image of write/verify/station (FILE, -a, --format); prints the error and returns its exit code. */
+int cli_load_image(struct cli_ctx *c, struct img **img);
 
 struct json;
 struct store_record;

@@ -10,6 +10,7 @@ void json_init(struct json *j, FILE *out)
 	j->depth = 0;
 	j->first[0] = true;
 	j->after_key = false;
+	j->compact = false;
 }
 
 /* comma and indentation before a value or a key */
@@ -22,6 +23,10 @@ static void json_sep(struct json *j)
 	if (j->depth > 0) {
 		if (!j->first[j->depth])
 			fputc(',', j->out);
+		if (j->compact) {
+			j->first[j->depth] = false;
+			return;
+		}
 		fputc('\n', j->out);
 		for (int i = 0; i < j->depth; i++)
 			fputs("  ", j->out);
@@ -43,7 +48,7 @@ static void json_close(struct json *j, char c)
 	bool empty = j->first[j->depth];
 	if (j->depth > 0)
 		j->depth--;
-	if (!empty) {
+	if (!empty && !j->compact) {
 		fputc('\n', j->out);
 		for (int i = 0; i < j->depth; i++)
 			fputs("  ", j->out);

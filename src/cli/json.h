@@ -14,6 +14,7 @@ struct json {
 	int depth;
 	bool first[JSON_MAX_DEPTH]; /* no member written yet at this depth */
 	bool after_key;
+	bool compact;               /* one line, no indentation (JSON lines); set after json_init */
 };
 
 void json_init(struct json *j, FILE *out);

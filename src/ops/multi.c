@@ -390,3 +390,20 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 	*n = k;
 	return 0;
 }
+
+void ops_multi_run_one(const struct ops_multi_opts *o, const struct img *img, size_t index, struct ops_multi_result *r,
+                       bool (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx)
+{
+	struct worker w = {.o = o, .img = img, .index = index, .r = r};
+	(void)crc32_update(0, NULL, 0);
+	identify_main(&w);
+	if (w.s && claim && !claim(claim_ctx, r)) {
+		r->selected = false;
+		ops_close(w.s);
+		w.s = NULL;
+	}
+	if (w.s)
+		write_main(&w);
+	if (w.log)
+		fclose(w.log);
+}

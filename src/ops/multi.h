@@ -64,4 +64,12 @@ void ops_multi_opts_init(struct ops_multi_opts *o);
 int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struct ops_multi_result **out, size_t *n,
                     struct err *e);
 
+/*
+ * One board, start to end, on the calling thread (the station runs one per board as it arrives):
+ * opens the device at r->path, identifies it, asks claim (may be NULL) whether to go on (the
+ * station refuses a UID already in progress: r->selected is then false), writes, closes.
+ */
+void ops_multi_run_one(const struct ops_multi_opts *o, const struct img *img, size_t index, struct ops_multi_result *r,
+                       bool (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx);
+
 #endif

@@ -26,7 +26,7 @@
 #include "core/log.h"
 #include "sim/sim.h"
 
-#define VUSB_MAX_PORTS 15
+#define VUSB_MAX_PORTS 32
 #define VUSB_PRELOAD "libumockdev-preload.so.0"
 /* How often the timer thread looks for link changes the model makes on its own (a chip that
  * resets some time after its last answer). Cheap: one mutex and one state read per port. */

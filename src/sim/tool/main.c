@@ -23,10 +23,11 @@
 #include "core/log.h"
 #include "sim/sim.h"
 #include "sim/vusb.h"
+#include "plug.h"
 
 extern char **environ;
 
-#define SIM_TOOL_MAX 15
+#define SIM_TOOL_MAX 32
 
 struct simtool_dev {
 	const char *spec;
@@ -35,6 +36,8 @@ struct simtool_dev {
 	struct sim_profile *profile;
 	struct sim_device *dev;
 	long unplug_ms; /* -1: never */
+	long plug_ms;   /* -1: plugged before the command starts; else --plug's time */
+	int vidx;       /* index on the virtual bus, -1 while never plugged */
 	struct sim_stats before;
 };
 
@@ -91,6 +94,10 @@ static void simtool_usage(FILE *f)
 	      "                          default f746); state=FILE keeps its memories in FILE\n"
 	      "  -u, --unplug-after MS   pull the device of the preceding --profile (else the first)\n"
 	      "                          off the bus MS milliseconds after COMMAND starts\n"
+	      "      --plug T:SPEC       plug a device (SPEC as for --profile) T seconds after\n"
+	      "                          COMMAND starts (repeatable)\n"
+	      "      --unplug T:KEY      at T seconds, pull every plugged device whose serial or\n"
+	      "                          UID is KEY off the bus\n"
 	      "      --profile-dir DIR   where profile names are looked up\n"
 	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
 	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
@@ -105,7 +112,9 @@ static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
 	for (int i = 0; i < n; i++) {
 		struct vusb_dev_info vi;
 		struct sim_stats s;
-		vusb_get_info(v, i, &vi);
+		if (d[i].vidx < 0)
+			continue;
+		vusb_get_info(v, d[i].vidx, &vi);
 		sim_get_stats(d[i].dev, &s);
 		fprintf(f,
 		        "device=%d port=%s profile=%s devnum=%u plugs=%u host_transfers=%llu enum_transfers=%llu "
@@ -158,7 +167,8 @@ int main(int argc, char **argv)
 		{"profile", required_argument, NULL, 'p'},  {"unplug-after", required_argument, NULL, 'u'},
 		{"profile-dir", required_argument, NULL, 'D'}, {"stats", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},          {"plug", required_argument, NULL, 'P'},
+		{"unplug", required_argument, NULL, 'U'},     {NULL, 0, NULL, 0},
 	};
 	struct simtool_dev devs[SIM_TOOL_MAX];
 	int ndev = 0, verbose = 0;
@@ -176,6 +186,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	int c;
+	struct simtool_event events[SIMTOOL_MAX_EVENTS];
+	int nev = 0;
+	struct simtool_plugdev plugdevs[SIM_TOOL_MAX];
 
 	memset(devs, 0, sizeof devs);
 	/* "+": stop at the first non-option, so COMMAND's own options stay its own */
@@ -188,8 +201,37 @@ int main(int argc, char **argv)
 			}
 			devs[ndev].spec = optarg;
 			devs[ndev].unplug_ms = -1;
+			devs[ndev].plug_ms = -1;
 			ndev++;
 			break;
+		case 'P':
+		case 'U': {
+			long ms;
+			const char *rest;
+			if (!simtool_parse_timed(optarg, &ms, &rest)) {
+				fprintf(stderr, "stm32dfu-sim: --%s %s: expected SECONDS:%s\n", c == 'P' ? "plug" : "unplug",
+				        optarg, c == 'P' ? "PROFILE[,key=value...]" : "SERIAL_OR_UID");
+				return 2;
+			}
+			if (nev == SIMTOOL_MAX_EVENTS || (c == 'P' && ndev == SIM_TOOL_MAX)) {
+				fprintf(stderr, "stm32dfu-sim: at most %d devices and %d plug events\n", SIM_TOOL_MAX,
+				        SIMTOOL_MAX_EVENTS);
+				return 2;
+			}
+			struct simtool_event *ev = &events[nev++];
+			memset(ev, 0, sizeof *ev);
+			ev->ms = ms;
+			ev->plug = c == 'P';
+			if (c == 'P') {
+				devs[ndev].spec = rest;
+				devs[ndev].unplug_ms = -1;
+				devs[ndev].plug_ms = ms;
+				ev->dev = ndev++;
+			} else {
+				snprintf(ev->key, sizeof ev->key, "%s", rest);
+			}
+			break;
+		}
 		case 'u': {
 			char *end;
 			errno = 0;
@@ -243,8 +285,11 @@ int main(int argc, char **argv)
 	if (!ndev) {
 		devs[0].spec = "f746";
 		devs[0].unplug_ms = -1;
+		devs[0].plug_ms = -1;
 		ndev = 1;
 	}
+	for (int i = 0; i < ndev; i++)
+		devs[i].vidx = -1;
 	if (first_unplug >= 0 && devs[0].unplug_ms < 0)
 		devs[0].unplug_ms = first_unplug;
 
@@ -282,7 +327,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < ndev; i++) {
-		if (vusb_add(v, devs[i].dev, err, sizeof err) < 0) {
+		if (devs[i].plug_ms >= 0)
+			continue; /* --plug: later */
+		if ((devs[i].vidx = vusb_add(v, devs[i].dev, err, sizeof err)) < 0) {
 			fprintf(stderr, "stm32dfu-sim: device %d (%s): %s\n", i + 1, devs[i].spec, err);
 			goto out;
 		}
@@ -290,8 +337,14 @@ int main(int argc, char **argv)
 	/* Counters start with the command: enumeration by the adapter is not the command's work. */
 	for (int i = 0; i < ndev; i++) {
 		sim_get_stats(devs[i].dev, &devs[i].before);
-		if (devs[i].unplug_ms >= 0)
-			vusb_unplug_after(v, i, (unsigned)devs[i].unplug_ms);
+		if (devs[i].unplug_ms >= 0 && devs[i].vidx >= 0)
+			vusb_unplug_after(v, devs[i].vidx, (unsigned)devs[i].unplug_ms);
+		plugdevs[i] = (struct simtool_plugdev){devs[i].dev, devs[i].profile, devs[i].vidx};
+	}
+	struct simtool_sched *sched = NULL;
+	if (nev && !(sched = simtool_sched_start(v, plugdevs, ndev, events, nev))) {
+		fputs("stm32dfu-sim: cannot start the plug timer\n", stderr);
+		goto out;
 	}
 
 	if (simtool_stop) {
@@ -302,6 +355,9 @@ int main(int argc, char **argv)
 		status = simtool_run(argv + optind);
 	}
 
+	simtool_sched_stop(sched);
+	for (int i = 0; i < ndev; i++)
+		devs[i].vidx = plugdevs[i].vidx;
 	vusb_stop(v);
 
 	if (verbose)

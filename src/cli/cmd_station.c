@@ -1,0 +1,292 @@
+/*
+ * stm32dfu station FILE: programs every board as it is plugged in (ops/station.c), one record
+ * each in the log. On a terminal, a live table of the boards in progress (phase, percent, KiB/s,
+ * ETA) redrawn in place, with one line per finished board above it; off a terminal, the lines
+ * only; --json, one JSON object per board per line. Ctrl-C: the first takes no new board and lets
+ * those in progress finish; a second stops them at the next transfer boundary (as any command).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/json.h"
+#include "cli/logrec.h"
+#include "cli/session.h"
+#include "image/image.h"
+#include "ops/record.h"
+#include "ops/station.h"
+
+static volatile sig_atomic_t station_stop, station_abort;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (station_stop) {
+		station_abort = 1;
+		cli_stop_requested = 1;
+	}
+	station_stop = 1;
+}
+
+struct row {
+	bool on;
+	char who[32];
+	int phase;
+	uint64_t done, total, elapsed_us;
+};
+
+struct ui {
+	struct cli_ctx *c;
+	pthread_mutex_t mu;
+	bool live, json;
+	struct row rows[OPS_MULTI_MAX];
+	size_t drawn;
+	uint64_t last_draw_us;
+	bool sn_on;
+	const char *counter;
+	const struct img *img;
+	bool spooling;
+	bool log_failed;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void undraw(struct ui *u)
+{
+	if (u->drawn)
+		fprintf(u->c->errf, "\033[%zuA\r\033[J", u->drawn);
+	u->drawn = 0;
+}
+
+static void draw(struct ui *u)
+{
+	FILE *f = u->c->errf;
+	undraw(u);
+	for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
+		const struct row *r = &u->rows[i];
+		if (!r->on)
+			continue;
+		unsigned pct = r->total ? (unsigned)(r->done * 100 / r->total) : 0;
+		double s = (double)r->elapsed_us / 1e6;
+		bool bytes = r->phase != OPS_PHASE_ERASE;
+		double rate = bytes && s > 0 ? (double)r->done / 1024.0 / s : 0;
+		double eta = r->done && r->total > r->done ? s * (double)(r->total - r->done) / (double)r->done : 0;
+		fprintf(f, "  %-26s %-8s %3u%%", r->who, r->total ? ops_phase_name((enum ops_phase)r->phase) : "open", pct);
+		if (rate > 0)
+			fprintf(f, " %8.1f KiB/s", rate);
+		else
+			fprintf(f, " %14s", "");
+		if (eta > 0)
+			fprintf(f, "  ETA %4.0f s", eta);
+		fputc('\n', f);
+		u->drawn++;
+	}
+	fflush(f);
+	u->last_draw_us = now_us();
+}
+
+static void on_progress(void *ctx, size_t slot, const struct ops_multi_result *r, const struct ops_progress *p)
+{
+	struct ui *u = ctx;
+	if (!u->live || slot >= OPS_MULTI_MAX)
+		return;
+	pthread_mutex_lock(&u->mu);
+	struct row *w = &u->rows[slot];
+	if (r->has_uid)
+		ops_record_uid(w->who, r->uid);
+	w->phase = (int)p->phase;
+	w->done = p->done;
+	w->total = p->total;
+	w->elapsed_us = p->elapsed_us;
+	if (now_us() - u->last_draw_us >= 100000)
+		draw(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void on_start(void *ctx, size_t slot, const struct ops_multi_result *r)
+{
+	struct ui *u = ctx;
+	pthread_mutex_lock(&u->mu);
+	u->rows[slot] = (struct row){.on = true};
+	snprintf(u->rows[slot].who, sizeof u->rows[slot].who, "%s", r->path);
+	if (u->live)
+		draw(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
+{
+	struct ui *u = ctx;
+	struct cli_ctx *c = u->c;
+	struct store_record rec;
+	cli_log_init(c, &rec, "station");
+	cli_log_image(c, &rec, c->args.pos[0], u->img);
+	if (u->sn_on)
+		snprintf(rec.serial_counter, sizeof rec.serial_counter, "%s", u->counter);
+	ops_record_multi(&rec, r);
+	if (cli_log_finish(c, &rec, 0))
+		u->log_failed = true;
+	pthread_mutex_lock(&u->mu);
+	u->rows[slot].on = false;
+	if (u->live)
+		undraw(u);
+	if (u->json) {
+		struct json j;
+		json_init(&j, c->live_out);
+		j.compact = true;
+		cli_json_record(&j, &rec);
+		json_end(&j);
+		fflush(c->live_out);
+	} else if (!c->args.given[OPT_QUIET]) {
+		char sn[32] = "-";
+		if (r->has_serial_number)
+			snprintf(sn, sizeof sn, "%" PRIu64, r->serial_number);
+		fprintf(c->out, "%-24s %-16s %-10s %-6s %7.2f s  %s\n", rec.uid[0] ? rec.uid : "(no UID)",
+		        r->serial[0] ? r->serial : "(none)", sn, r->rc ? "FAILED" : "ok", (double)r->us / 1e6, r->path);
+		if (r->rc) {
+			fprintf(c->out, "    %s: %s\n", stm32dfu_errname(r->rc), r->err.msg);
+			if (r->err.hint[0])
+				fprintf(c->out, "    hint: %s\n", r->err.hint);
+		}
+		fflush(c->out);
+	}
+	bool spool = c->log && store_spooling(c->log);
+	if (spool && !u->spooling)
+		fprintf(c->errf, "stm32dfu: the log database is unreachable: records are spooled locally and sent when "
+		                 "it answers\n");
+	else if (!spool && u->spooling)
+		fprintf(c->errf, "stm32dfu: the log database answers again: the spooled records were sent\n");
+	u->spooling = spool;
+	if (u->live)
+		draw(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+int cli_cmd_station(struct cli_ctx *c)
+{
+	const struct cli_args *a = &c->args;
+	if (a->given[OPT_SIM])
+		return cli_usage_error(c, "station watches USB for boards; to emulate them, run it under "
+		                          "stm32dfu-sim --plug T:PROFILE");
+	if (a->nserials || a->npaths || a->given[OPT_TRACE])
+		return cli_usage_error(c, "station takes every board plugged in: drop -S/-p/--trace");
+	unsigned count = 0;
+	if (a->given[OPT_COUNT]) {
+		uint32_t v;
+		if (!cli_parse_u32(a->value[OPT_COUNT], &v) || v == 0)
+			return cli_usage_error(c, "--count %s: expected a number of boards, 1 or more", a->value[OPT_COUNT]);
+		count = v;
+	}
+	struct img *img;
+	int rc = cli_load_image(c, &img);
+	if (rc)
+		return rc;
+	if (!a->given[OPT_FORCE] && !a->any_device_id && !img_suffix_matches(img, a->vid, a->pid)) {
+		err_set(&c->err, STM32DFU_E_FILE_FORMAT, "%s is made for device %04x:%04x, the station takes %04x:%04x",
+		        a->pos[0], img->suffix.vid, img->suffix.pid, a->vid, a->pid);
+		err_hint(&c->err, "use --force if you are sure it fits these chips");
+		img_free(img);
+		return cli_fail(c, STM32DFU_E_FILE_FORMAT);
+	}
+	struct ops_serialno sn;
+	bool sn_on;
+	if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+		img_free(img);
+		return rc;
+	}
+	struct ui *u = calloc(1, sizeof *u);
+	if (!u) {
+		img_free(img);
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
+	pthread_mutex_init(&u->mu, NULL);
+	u->c = c;
+	u->json = a->given[OPT_JSON];
+	u->live = c->tty && !u->json && !a->given[OPT_QUIET];
+	u->sn_on = sn_on;
+	u->counter = sn.counter;
+	u->img = img;
+
+	struct ops_station_opts so;
+	memset(&so, 0, sizeof so);
+	ops_multi_opts_init(&so.multi);
+	cli_open_opts(c, &so.multi.open);
+	so.multi.open.trace_path = NULL;
+	so.multi.open.selector = NULL;
+	so.multi.open.match.path = NULL;
+	so.multi.open.cancel = &station_abort;
+	so.multi.log_dir = a->value[OPT_LOG_DIR];
+	so.multi.write.verify = !a->given[OPT_NO_VERIFY];
+	so.multi.write.full = a->given[OPT_FULL];
+	so.multi.write.leave = a->given[OPT_LEAVE];
+	so.multi.serialno = sn_on ? &sn : NULL;
+	so.multi.progress = on_progress;
+	so.multi.progress_ctx = u;
+	so.count = count;
+	so.stop = &station_stop;
+	so.start = on_start;
+	so.done = on_done;
+	so.ctx = u;
+
+	station_stop = station_abort = 0;
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (!u->json && !a->given[OPT_QUIET])
+		fprintf(c->errf, "station %s: waiting for boards (%s)%s; Ctrl-C stops\n", c->station, a->pos[0],
+		        count ? "" : ", any number");
+	struct ops_station_summary sum;
+	rc = ops_station_run(&so, img, &sum, &c->err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (u->live)
+		undraw(u);
+	double hours = (double)sum.us / 3.6e9;
+	double per_hour = hours > 0 ? (double)sum.done / hours : 0;
+	if (u->json) {
+		/* the summary is the held document; the boards were lines on stdout already */
+		struct json j;
+		json_init(&j, c->out);
+		j.compact = true;
+		json_obj_begin(&j);
+		json_key(&j, "summary");
+		json_obj_begin(&j);
+		json_kuint(&j, "done", sum.done);
+		json_kuint(&j, "failed", sum.failed);
+		json_kdouble(&j, "seconds", (double)sum.us / 1e6);
+		json_kdouble(&j, "boards_per_hour", per_hour);
+		json_kbool(&j, "hotplug", sum.hotplug);
+		json_kbool(&j, "interrupted", station_stop != 0);
+		json_obj_end(&j);
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (!a->given[OPT_QUIET]) {
+		fprintf(c->out, "%u boards: %u programmed, %u failed, in %.1f s (%.0f boards/hour)%s\n", sum.done,
+		        sum.done - sum.failed, sum.failed, (double)sum.us / 1e6, per_hour,
+		        station_stop ? ", stopped by Ctrl-C" : "");
+	}
+	bool log_failed = u->log_failed;
+	pthread_mutex_destroy(&u->mu);
+	free(u);
+	img_free(img);
+	if (rc < 0)
+		return cli_fail(c, rc);
+	if (station_abort)
+		return EXIT_CANCELED;
+	if (sum.failed)
+		return EXIT_FAILURE_GENERIC;
+	return log_failed ? EXIT_CANTCREAT : EXIT_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * A programming station: waits for boards and programs each new one as soon as it appears, in
+ * its own thread, keyed by its UID (ops_multi_run_one: the fleet's per-board code). A board that
+ * stays attached is not programmed again until it is unplugged and plugged back in (a device is
+ * new when its path and device number are new). Nothing here prints.
+ */
+#ifndef OPS_STATION_H
+#define OPS_STATION_H
+
+#include <signal.h>
+
+#include "ops/multi.h"
+
+/* A board finished (r->rc says how); called on the station's thread, one board at a time. */
+typedef void (*ops_station_done_fn)(void *ctx, size_t slot, const struct ops_multi_result *r);
+/* A board was taken into slot (its thread starts); same thread as done. */
+typedef void (*ops_station_start_fn)(void *ctx, size_t slot, const struct ops_multi_result *r);
+
+struct ops_station_opts {
+	struct ops_multi_opts multi;        /* VID:PID, write options, serial numbers, progress (index = slot);
+	                                       multi.open.cancel stops boards in progress (second Ctrl-C) */
+	unsigned count;                     /* stop after this many boards (0: until stopped) */
+	const volatile sig_atomic_t *stop;  /* set: take no new board, finish those in progress */
+	ops_station_start_fn start;
+	ops_station_done_fn done;
+	void *ctx;
+};
+
+struct ops_station_summary {
+	unsigned done;      /* boards finished (programmed or failed) */
+	unsigned failed;
+	uint64_t us;        /* from the start to the last board's end */
+	bool hotplug;       /* libusb hotplug drove the waits (else the 250 ms scan) */
+};
+
+int ops_station_run(const struct ops_station_opts *o, const struct img *img, struct ops_station_summary *sum,
+                    struct err *e);
+
+#endif
