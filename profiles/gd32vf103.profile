@@ -43,3 +43,7 @@ poll_manifest = 1
 # Early GETSTATUS: no data for this non-ST DfuSe clone: UNCONFIRMED; `busy` (dfuDNBUSY at once)
 # makes a host prove its fallback to the poll.
 busy_reply = busy
+# Leave: dfu-util's quirk table sends no GETSTATUS after a GD32VF103's leave request ("They also
+# 'leave' without a DFU_GETSTATUS request", quirks.c QUIRK_DFUSE_LEAVE): the device is gone at once.
+# DERIVED from that peer's workaround.
+leave_status = none

@@ -74,3 +74,7 @@ busy_reply = hold
 # Option-byte reads longer than the alt string's 128 bytes are served: CubeProgrammer reads 308
 # bytes at 0x5200201C on an H743 (0x450) on connect (OBSERVED, protocol.md 6). Past the block: 0xFF, UNCONFIRMED.
 ob_upload = any
+# Leave: the ROM resets before it answers the GETSTATUS after the leave request (OBSERVED, the
+# nuttx transcript: "Submitting leave request..." then "dfu-util: Error during download get_status",
+# which the board doc says to ignore).
+leave_status = none

@@ -20,7 +20,7 @@ static const char *const sim_known_keys[] = {
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
-	"erase_wedge", "ob_upload",
+	"erase_wedge", "ob_upload", "leave_status",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
@@ -507,6 +507,16 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 	t->erase_wedge_enabled = ew != NULL;
 	if (ew && !sim_parse_u32(ew, &t->erase_wedge))
 		return fail(errbuf, errlen, "erase_wedge", ew, "not an address");
+	/* H750 (nuttx transcript) and GD32VF103 (dfu-util's leave quirk): the chip is gone after the
+	 * leave DNLOAD and never answers the GETSTATUS that would report dfuMANIFEST */
+	const char *ls = sim_profile_get(p, "leave_status");
+	t->leave_at_dnload = false;
+	if (ls) {
+		if (strcmp(ls, "none") == 0)
+			t->leave_at_dnload = true;
+		else if (strcmp(ls, "answer") != 0)
+			return fail(errbuf, errlen, "leave_status", ls, "must be `answer` or `none`");
+	}
 	return 0;
 }
 

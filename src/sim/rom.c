@@ -82,12 +82,16 @@ static bool command_valid(const uint8_t *b, uint16_t n)
 	}
 }
 
+static void leave(struct sim_device *d);
+
 static enum sim_result dnload(struct sim_device *d, const struct usb_setup *s, const uint8_t *data)
 {
 	if (d->state != dfuIDLE && d->state != dfuDNLOAD_IDLE)
 		return SIM_STALL;
 	if (s->wLength == 0) { /* leave (AN3156 5.5): wValue 0 (pydfu) and 2 (dfu-util) both seen */
 		d->state = dfuMANIFEST_SYNC;
+		if (d->t.leave_at_dnload)
+			leave(d); /* gone before any GETSTATUS (profile key leave_status = none) */
 		return SIM_OK;
 	}
 	if (s->wLength > d->transfer_size || s->wValue == 1)

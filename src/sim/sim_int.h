@@ -97,6 +97,7 @@ struct sim_timing {
 	uint32_t max_dnload;      /* data DNLOADs longer than this fail at the next GETSTATUS (0: none) */
 	bool erase_wedge_enabled; /* H7 rev V: an erase at or above erase_wedge stays in dfuDNBUSY */
 	bool ob_upload_any;       /* OB UPLOADs of any length are served (else exactly the block) */
+	bool leave_at_dnload;     /* leave_status = none: the chip leaves on the leave DNLOAD, no status */
 	uint32_t erase_wedge;
 };
 

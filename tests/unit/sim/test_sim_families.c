@@ -196,12 +196,63 @@ static void test_g_layouts(void **state)
 	simt_free(t);
 }
 
+/* Leave without a status (leave_status = none): the H750 resets before it answers the GETSTATUS
+ * after the leave request (nuttx transcript: "Error during download get_status"); GD32VF103 per
+ * dfu-util's leave quirk. The F407 answers it with dfuMANIFEST. */
+static void test_leave_without_status(void **state)
+{
+	(void)state;
+	const char *gone[] = {"h750,timing=0", "h743,timing=0", "gd32vf103,timing=0"};
+	for (size_t i = 0; i < 3; i++) {
+		struct simt *t = simt_new(gone[i]);
+		assert_int_equal(simt_dnload(t, 2, NULL, 0), SIM_OK);
+		assert_int_not_equal(sim_link_state(t->d), SIM_LINK_UP);
+		assert_int_equal(simt_status(t, NULL, NULL), -1);
+		simt_free(t);
+	}
+	struct simt *t = simt_new("f407,timing=0");
+	assert_int_equal(simt_dnload(t, 2, NULL, 0), SIM_OK);
+	assert_int_equal(sim_link_state(t->d), SIM_LINK_UP);
+	assert_int_equal(simt_status(t, NULL, NULL), dfuMANIFEST);
+	assert_int_not_equal(sim_link_state(t->d), SIM_LINK_UP);
+	simt_free(t);
+}
+
+/* H743 rev V: the profile carries the erase wedge from 0x08100000 (sector 8, bank 2); sector 7 erases
+ * normally. L43x: a 2048-byte data block (its wTransferSize) fails, 1024 bytes work. */
+static void test_h743_wedge_l43x_dnload(void **state)
+{
+	(void)state;
+	struct simt *t = simt_new("h743,timing=0");
+	uint8_t st;
+	assert_int_equal(simt_erase(t, 0x080E0000, &st), dfuDNLOAD_IDLE);
+	assert_int_equal(simt_dnload(t, 0, (uint8_t[]){0x41, 0x00, 0x00, 0x10, 0x08}, 5), SIM_OK);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(simt_status(t, &st, NULL), dfuDNBUSY);
+		simt_advance_ms(t, 2000);
+	}
+	assert_int_equal(simt_simple(t, DFU_CLRSTATUS), SIM_OK);
+	assert_int_equal(simt_simple(t, DFU_CLRSTATUS), SIM_OK);
+	assert_int_equal(simt_status(t, &st, NULL), dfuIDLE);
+	simt_free(t);
+	t = simt_new("l43x,timing=0");
+	assert_int_equal(t->d->transfer_size, 2048);
+	static uint8_t blk[2048];
+	memset(blk, 0x5A, sizeof blk);
+	simt_simple(t, DFU_ABORT);
+	assert_int_equal(simt_write(t, 0x08000000, blk, 1024, &st), dfuDNLOAD_IDLE);
+	simt_simple(t, DFU_ABORT);
+	assert_int_not_equal(simt_write(t, 0x08001000, blk, 2048, &st), dfuDNLOAD_IDLE);
+	simt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gd32_descriptors), cmocka_unit_test(test_data_eeprom),
 		cmocka_unit_test(test_split_uid),        cmocka_unit_test(test_start_states),
 		cmocka_unit_test(test_h7_layout_and_identity), cmocka_unit_test(test_g_layouts),
+		cmocka_unit_test(test_leave_without_status), cmocka_unit_test(test_h743_wedge_l43x_dnload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
