@@ -396,6 +396,10 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		cli_print_completion(out);
 		return EXIT_OK;
 	}
+	if (strcmp(a->command, "help-profiles") == 0) {
+		cli_print_profiles(out);
+		return EXIT_OK;
+	}
 	const struct cli_command *cmd = cli_find_command(a->command);
 	if (!cmd)
 		return cli_usage_error(c, "unknown command '%s'", a->command);

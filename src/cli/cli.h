@@ -117,6 +117,8 @@ bool cli_parse_u32(const char *s, uint32_t *out);
 void cli_print_help(FILE *out, const char *command);
 void cli_print_man(FILE *out);
 void cli_print_completion(FILE *out);
+/* the emulator's profile names, one a line (for completion after --sim=) */
+void cli_print_profiles(FILE *out);
 
 /* a command's entry point */
 typedef int (*cli_cmd_fn)(struct cli_ctx *c);

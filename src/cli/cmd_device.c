@@ -332,10 +332,14 @@ int cli_cmd_verify(struct cli_ctx *c)
 		return rc;
 	struct ops_session *s;
 	struct cli_progress prog;
-	if ((rc = cli_open(c, &s, &prog)) || (rc = check_suffix(c, s, img))) {
+	if ((rc = cli_open(c, &s, &prog))) {
 		img_free(img);
-		if (!rc)
-			ops_close(s);
+		return rc;
+	}
+	if ((rc = check_suffix(c, s, img))) {
+		/* the session is open here: closing it is what the old code missed (LeakSanitizer) */
+		img_free(img);
+		ops_close(s);
 		return rc;
 	}
 	struct ops_verify_result r;

@@ -272,3 +272,60 @@ bool ops_canceled(struct ops_session *s)
 		err_set(&s->err, STM32DFU_E_CANCELED, "stopped on request (SIGINT or SIGTERM) between two transfers");
 	return true;
 }
+
+struct name_list {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void add_name(const char *name, void *ctx)
+{
+	struct name_list *l = ctx;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **v = realloc(l->v, cap * sizeof *v);
+		if (!v) {
+			l->oom = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy) {
+		l->oom = true;
+		return;
+	}
+	l->v[l->n++] = copy;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ops_sim_profile_names(char ***out, size_t *n)
+{
+	struct name_list l = {0};
+	tp_sim_profile_names(NULL, add_name, &l);
+	if (l.oom) {
+		ops_free_names(l.v, l.n);
+		return STM32DFU_E_NO_MEMORY;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_names);
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+void ops_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -117,6 +117,11 @@ int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf
 /* Gathers the identity (UID, flash size, bootloader ID, option bytes) once per session. */
 int ops_identify(struct ops_session *s);
 
+/* Every emulator profile name --sim accepts by name, each once, sorted; *out: heap array of
+ * heap strings (ops_free_names). */
+int ops_sim_profile_names(char ***out, size_t *n);
+void ops_free_names(char **names, size_t n);
+
 /* Progress report helper */
 void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint64_t total, const char *unit);
 

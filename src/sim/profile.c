@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 
 #include "sim/sim_int.h"
@@ -167,15 +168,48 @@ static bool is_path(const char *s)
 	return strchr(s, '/') || (n > 8 && strcmp(s + n - 8, ".profile") == 0);
 }
 
-static int resolve(const char *name, const char *profile_dir, char *out, size_t cap)
+/* Where a profile name is looked up, in order (resolve, sim_profile_names). */
+static void search_dirs(const char *profile_dir, const char *dirs[4])
 {
-	const char *dirs[4] = {profile_dir, getenv("STM32DFU_PROFILE_DIR"), NULL, NULL};
+	dirs[0] = profile_dir;
+	dirs[1] = getenv("STM32DFU_PROFILE_DIR");
+	dirs[2] = NULL;
+	dirs[3] = NULL;
 #ifdef STM32DFU_DATADIR
 	dirs[2] = STM32DFU_DATADIR "/profiles";
 #endif
 #ifdef STM32DFU_SOURCE_PROFILES
 	dirs[3] = STM32DFU_SOURCE_PROFILES;
 #endif
+}
+
+void sim_profile_names(const char *profile_dir, void (*fn)(const char *name, void *ctx), void *ctx)
+{
+	const char *dirs[4];
+	search_dirs(profile_dir, dirs);
+	for (int i = 0; i < 4; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		DIR *d = opendir(dirs[i]);
+		if (!d)
+			continue;
+		for (struct dirent *e; (e = readdir(d));) {
+			size_t n = strlen(e->d_name);
+			if (n <= 8 || strcmp(e->d_name + n - 8, ".profile") != 0 || n - 8 >= 128)
+				continue;
+			char name[128];
+			memcpy(name, e->d_name, n - 8);
+			name[n - 8] = '\0';
+			fn(name, ctx);
+		}
+		closedir(d);
+	}
+}
+
+static int resolve(const char *name, const char *profile_dir, char *out, size_t cap)
+{
+	const char *dirs[4];
+	search_dirs(profile_dir, dirs);
 	for (int i = 0; i < 4; i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;

@@ -45,6 +45,9 @@ enum sim_link {
  * "<dir>/<name>.profile" in profile_dir, $STM32DFU_PROFILE_DIR, then the install data dir
  * (STM32DFU_DATADIR "/profiles" when defined at build time). Keys: docs/profiles.md.
  */
+/* Calls fn with the name of every profile file found where sim_profile_load looks (a name found in
+ * two places comes twice). */
+void sim_profile_names(const char *profile_dir, void (*fn)(const char *name, void *ctx), void *ctx);
 struct sim_profile *sim_profile_load(const char *spec, const char *profile_dir, char *errbuf,
                                      size_t errlen);
 void sim_profile_free(struct sim_profile *p);

@@ -209,3 +209,8 @@ const char *tp_sim_state_path(struct tp *tp)
 		return NULL;
 	return ((struct tsim *)tp->impl)->state_path;
 }
+
+void tp_sim_profile_names(const char *profile_dir, void (*fn)(const char *name, void *ctx), void *ctx)
+{
+	sim_profile_names(profile_dir, fn, ctx);
+}

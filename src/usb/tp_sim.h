@@ -31,4 +31,7 @@ struct sim_device *tp_sim_device(struct tp *tp);
  * NULL when tp is not a sim transport. */
 const char *tp_sim_state_path(struct tp *tp);
 
+/* The emulator's profile names (sim_profile_names), for listings and completion. */
+void tp_sim_profile_names(const char *profile_dir, void (*fn)(const char *name, void *ctx), void *ctx);
+
 #endif
