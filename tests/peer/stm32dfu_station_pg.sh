@@ -1,0 +1,65 @@
+#!/bin/bash
+# Two stations, one PostgreSQL database (a real server, started here on a Unix socket): 8
+# emulated chips each, plugged at staggered times; 16 records and 16 distinct serial numbers.
+# Then the server stops in the middle of a third station's run: its records are spooled
+# locally (the station says so) and reach PostgreSQL after `stm32dfu log --sync`.
+# Usage: stm32dfu_station_pg.sh SIM   (skipped without PostgreSQL)
+. "$(dirname "$0")/lib.sh"
+find_stm32dfu
+need python3
+. "$(dirname "$0")/../lib/pgserver.sh"
+pg_setup "$TMP"
+rc=$?
+[ $rc = 77 ] && skip "PostgreSQL is not installed"
+[ $rc = 0 ] || fail "cannot start PostgreSQL"
+trap 'pg_stop 2>/dev/null; rm -rf "$TMP"' EXIT
+export XDG_STATE_HOME="$TMP/state"
+rand_file "$TMP/fw.bin" 32768
+
+plugs() { # plugs STATION_DIGIT N: N chips with UIDs of their own
+	local i
+	for i in $(seq 1 "$2"); do
+		printf -- '--plug %s:f746,timing=0,serial=PG%s%s,uid=%08X1111222233334444 ' \
+			"$(( i / 3 )).$(( (i % 3) * 3 ))" "$1" "$i" $(( $1 * 16 + i ))
+	done
+}
+station() { # station NAME EXTRA...: a station in its own testbed of 8 chips
+	local name=$1
+	shift
+	# shellcheck disable=SC2046
+	SIM_TIMEOUT=100 sim $(plugs "$name" 8) -- "$STM32DFU" station "$TMP/fw.bin" --station "st$name" \
+		--log "$PG_URL" "$@" >"$TMP/st$name.out" 2>"$TMP/st$name.err"
+}
+station 1 --count 8 --serial-number 0x08010000 --serial-start 1 &
+p1=$!
+station 2 --count 8 --serial-number 0x08010000 --serial-start 1 &
+p2=$!
+wait $p1 || { cat "$TMP/st1.err"; fail "station 1 failed"; }
+wait $p2 || { cat "$TMP/st2.err"; fail "station 2 failed"; }
+"$STM32DFU" log --log "$PG_URL" --json >"$TMP/log.json" || fail "log --json from PostgreSQL"
+python3 - "$TMP/log.json" <<'PY' || fail "two stations, one database: wrong records"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert len(r) == 16, len(r)
+assert {x["station"] for x in r} == {"st1", "st2"}, r
+assert len({x["uid"] for x in r}) == 16, r
+nums = sorted(x["serial_number"] for x in r)
+assert nums == list(range(1, 17)), nums
+assert all(x["ok"] for x in r), [x for x in r if not x["ok"]]
+PY
+
+# the server goes away in the middle of a run: nothing is lost
+( sleep 2; pg_stop ) &
+stopper=$!
+station 3 --count 8
+rc=$?
+wait $stopper
+[ $rc = 0 ] || { cat "$TMP/st3.err"; fail "station 3 exited $rc"; }
+grep -q "spooled locally" "$TMP/st3.err" || { cat "$TMP/st3.err"; fail "the station did not say it was spooling"; }
+pg_start || fail "cannot restart PostgreSQL"
+"$STM32DFU" log --log "$PG_URL" --sync >"$TMP/sync.out" 2>&1 || { cat "$TMP/sync.out"; fail "log --sync"; }
+grep -q "sent to .*, 0 left" "$TMP/sync.out" || { cat "$TMP/sync.out"; fail "log --sync left records"; }
+"$STM32DFU" log --log "$PG_URL" --json >"$TMP/log.json" || fail "log --json after sync"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s3=[x for x in r if x["station"]=="st3"]; assert len(r)==24 and len(s3)==8 and len({x["uid"] for x in s3})==8, (len(r), len(s3))' \
+	"$TMP/log.json" || fail "the spooled records did not all reach PostgreSQL"
+echo "ok: 16 boards on two stations, 16 serial numbers; records spooled while the server was down reached it after log --sync"
