@@ -114,17 +114,23 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-/* Runs argv with stdout/stderr to files; SIGINT to it after sigint_ms (< 0: never). The exit
- * status as a shell reports it; 124 after a 120 s hang (then killed). */
+/* Runs argv with stdout/stderr to files, in a process group of its own; SIGINT to it after
+ * sigint_ms (< 0: never). The exit status as a shell reports it; 124 after 300 s (then the whole
+ * group is killed: a tool left running would go on writing the next session's chip). */
 static int run(char *const argv[], const char *out, const char *err, int sigint_ms)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
 	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	if (rc)
 		return 127;
 	int st = 0;
@@ -137,8 +143,8 @@ static int run(char *const argv[], const char *out, const char *err, int sigint_
 			kill(pid, SIGINT); /* stm32dfu-sim passes it on to the tool */
 			sent = true;
 		}
-		if (ms > 120000) {
-			kill(pid, SIGKILL);
+		if (ms > 300000) {
+			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return 124;
 		}
@@ -272,6 +278,8 @@ int main(int argc, char **argv)
 		for (uint32_t k = 0; k < SPAN; k++)
 			old[k] = rnd_below(3) ? 0xFF : (uint8_t)rnd();
 		unlink(state);
+		if (clear_dir(rdir)) /* only after a hang: nothing of another session may be applied */
+			fprintf(stderr, "session %u: a recovery file of an earlier session was left\n", i);
 		if (!chip_write(state, old)) {
 			fprintf(stderr, "campaign: cannot prepare %s\n", state);
 			return 2;
