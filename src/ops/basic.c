@@ -130,6 +130,10 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 			return STM32DFU_E_RANGE;
 		}
 	}
+	/* RAM: the ROM reads and writes it without listing it (AN2606 Table 5; protocol.md 2.3), in the
+	 * SRAM region of the Cortex-M memory map (ARMv7-M B3.1: 0x20000000-0x3FFFFFFF) */
+	if (fam && alt < 0 && inside(addr, end, 0x20000000u, 0x20000000u))
+		return 0;
 	if (fam && alt < 0 &&
 	    (inside(addr, end, fam->uid_addr, 8) ||
 	     inside(addr, end, fam->uid_addr + fam->uid_word2_offset, 4) ||

@@ -84,6 +84,9 @@ run $sim read 0x080F0000 128K -o "$work/r.bin"; check read-past-flash 65 $? "$wo
 grep -q "alt 0  Internal Flash   0x08000000  1 MiB" "$work/err"; check read-past-flash-map 0 $?
 run $sim read 0x08000000 16 --alt 7 -o "$work/r.bin"; check read-bad-alt 64 $? "$work/err" "the device has 4 alternate settings"
 run $sim read 0x1FF0F420 12 -o "$work/uid.bin"; check read-uid-outside-map 0 $?
+# RAM is served without being listed (AN2606 Table 5): readable without --force
+run $sim read 0x20010000 256 -o "$work/ram.bin"; check read-ram 0 $?
+[ "$(stat -c %s "$work/ram.bin")" = 256 ]; check read-ram-size 0 $?
 [ "$(od -An -tx1 "$work/uid.bin" | tr -d ' \n')" = "36002200 0d513634 30373233" ] || [ "$(od -An -tx1 "$work/uid.bin" | tr -d ' \n')" = "360022000d51363430373233" ]; check read-uid-bytes 0 $?
 run $sim read 0xE0042000 4 -o "$work/r.bin"; check read-hang-refused 65 $? "$work/err" "hangs the STM32F74x/F75x ROM bootloader"
 run $sim read 0xE0042000 4 --force --retries 0 -o "$work/r.bin"; check read-hang-forced 74 $? "$work/err" "power-cycle the board"
