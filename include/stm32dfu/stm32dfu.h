@@ -235,6 +235,18 @@ int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out
  * bytes, system memory). Addresses outside every listed memory give STM32DFU_E_RANGE before
  * anything is sent. */
 int stm32dfu_read(struct stm32dfu_session *s, uint32_t addr, void *buf, size_t len);
+/* How a read goes. Zero-initialise for the defaults. */
+struct stm32dfu_read_options {
+	int has_alt;          /* read through this alternate setting instead of the one serving addr */
+	unsigned alt;
+	int no_confirm;       /* never confirm by a second read (by default one read is enough unless the
+	                         session saw a link fault or doctor judged the link marginal) */
+	int force;            /* read even addresses known to hang the ROM (F7 DBGMCU_IDCODE) */
+};
+/* stm32dfu_read with options (may be NULL). Checked against the memory map and the alt count
+ * before anything is sent: STM32DFU_E_RANGE / STM32DFU_E_USAGE name the problem. */
+int stm32dfu_read_ex(struct stm32dfu_session *s, const struct stm32dfu_read_options *options, uint32_t addr,
+                     void *buf, size_t len);
 /* The same into a file whose format follows its name (.bin, .hex, .srec). */
 int stm32dfu_read_file(struct stm32dfu_session *s, uint32_t addr, size_t len, const char *path);
 

@@ -169,10 +169,15 @@ class Chip:
     def uid(self):
         return _s(_lib.stm32dfu_uid(self._session())) or None
 
-    def read(self, address, length):
-        """Reads length bytes at address from whichever memory serves it."""
+    def read(self, address, length, alt=None, confirm=True, force=False):
+        """Reads length bytes at address from whichever memory serves it (or through alt).
+        confirm=False never confirms by a second read; force reads addresses known to hang the ROM."""
+        o = _native.ReadOptions()
+        if alt is not None:
+            o.has_alt, o.alt = 1, alt
+        o.no_confirm, o.force = int(not confirm), int(force)
         buf = ctypes.create_string_buffer(length or 1)
-        self._check(_lib.stm32dfu_read(self._session(), address, buf, length))
+        self._check(_lib.stm32dfu_read_ex(self._session(), ctypes.byref(o), address, buf, length))
         return buf.raw[:length]
 
     def read_file(self, address, length, path):

@@ -26,6 +26,10 @@ class OpenOptions(ctypes.Structure):
     _fields_ = [("has_retries", c_int), ("retries", c_uint), ("trace", ctypes.c_char_p)]
 
 
+class ReadOptions(ctypes.Structure):
+    _fields_ = [("has_alt", c_int), ("alt", c_uint), ("no_confirm", c_int), ("force", c_int)]
+
+
 class ErrorInfo(ctypes.Structure):
     _fields_ = [("code", c_int), ("message", ctypes.c_char_p), ("hint", ctypes.c_char_p)]
 
@@ -108,7 +112,8 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
 SESSION = ctypes.c_void_p
 
 #: every structure mirrored here, by its C name (the tests compare each size with the C compiler's)
-STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
+STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32dfu_read_options": ReadOptions,
+           "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
            "stm32dfu_write_result": WriteResult, "stm32dfu_sector_group": SectorGroup, "stm32dfu_region": Region,
            "stm32dfu_alt": Alt, "stm32dfu_identity": Identity, "stm32dfu_device": Device,
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
@@ -133,6 +138,7 @@ _SIGNATURES = {
     "stm32dfu_info": (c_int, [SESSION, P(Identity)]),
     "stm32dfu_device_info": (c_int, [SESSION, P(Device)]),
     "stm32dfu_read": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),
+    "stm32dfu_read_ex": (c_int, [SESSION, P(ReadOptions), c_u32, ctypes.c_void_p, c_size]),
     "stm32dfu_read_file": (c_int, [SESSION, c_u32, c_size, ctypes.c_char_p]),
     "stm32dfu_erase_sectors": (c_int, [SESSION, P(c_uint), c_size]),
     "stm32dfu_erase_range": (c_int, [SESSION, c_u32, c_u32, P(c_uint)]),

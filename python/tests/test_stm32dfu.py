@@ -229,3 +229,14 @@ def test_error_classes_from_the_emulator(tmp_path):
     _fails_with(stm32dfu.StallError, SIM + ",stall_at=30", lambda c: c.read(0x08000000, 65536))
     _fails_with((stm32dfu.DisconnectedError, stm32dfu.UsbError), SIM + ",disconnect_at=30",
                 lambda c: c.read(0x08000000, 65536))
+
+
+def test_read_checks_the_map_and_alts_before_sending(chip):
+    with pytest.raises(stm32dfu.RangeError):
+        chip.read(0x08100000 - 8, 16)  # runs past the 1 MiB flash
+    with pytest.raises(stm32dfu.RangeError):
+        chip.read(0xE0042000, 4)  # DBGMCU_IDCODE hangs the F7 ROM (protocol.md 2.3)
+    with pytest.raises(stm32dfu.UsageError):
+        chip.read(0x08000000, 4, alt=9)  # the F746 lists alts 0 to 3
+    uid = chip.read(0x1FF0F420, 12)
+    assert uid == chip.info()["uid_bytes"]

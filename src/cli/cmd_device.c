@@ -32,11 +32,14 @@ int cli_cmd_info(struct cli_ctx *c)
 {
 	if (c->args.npos)
 		return cli_usage_error(c, "info takes no arguments");
-	struct ops_session *s;
-	int rc = cli_open(c, &s, NULL);
+	struct stm32dfu_session *api;
+	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
-	ops_identify(s);
+	/* the identity, through the public call; the evidence behind it is printed from the session */
+	struct stm32dfu_identity pub;
+	stm32dfu_info(api, &pub);
+	struct ops_session *s = api_ops(api);
 	const struct tp_info *ti = &s->tp->info;
 	if (json_mode(c)) {
 		struct json j;
@@ -64,7 +67,7 @@ int cli_cmd_info(struct cli_ctx *c)
 			fprintf(c->out, "  state    found in dfuERROR (%s), cleared\n", dfu_status_name(s->initial.bStatus));
 		cli_print_alts_text(c->out, s->dfu->alts, s->dfu->n_alts);
 	}
-	ops_close(s);
+	stm32dfu_close(api);
 	return EXIT_OK;
 }
 

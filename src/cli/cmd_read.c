@@ -103,37 +103,38 @@ int cli_cmd_read(struct cli_ctx *c)
 	}
 	if (!to_stdout && (rc = check_output(c, outpath)))
 		return rc;
-	struct ops_session *s;
+	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	if ((rc = cli_open(c, &s, &prog)))
+	if ((rc = cli_open_api(c, &api, &prog)))
 		return rc;
-	if ((rc = ops_read_check(s, alt, addr, len, c->args.given[OPT_FORCE])) < 0) {
-		rc = cli_fail_session(c, s, rc);
-		fprintf(c->errf, "memory map:\n");
-		cli_print_alts_text(c->errf, s->dfu->alts, s->dfu->n_alts);
-		ops_close(s);
-		return rc;
-	}
-	uint8_t *buf = malloc(len);
+	struct ops_session *s = api_ops(api);
+	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf) {
-		ops_close(s);
+		stm32dfu_close(api);
 		return cli_fail(c, STM32DFU_E_NO_MEMORY);
 	}
+	struct stm32dfu_read_options ro = {.has_alt = alt >= 0, .alt = alt >= 0 ? (unsigned)alt : 0,
+	                                   .no_confirm = c->args.given[OPT_NO_VERIFY], .force = c->args.given[OPT_FORCE]};
 	uint64_t t0 = clock_now_us(s->tp->clock);
 	/* the session ends with this read: its last ABORT is left to the next session (one transfer
 	 * fewer, as dfu-util does) */
 	s->end_in_upload_idle = true;
-	rc = ops_read(s, alt, addr, buf, len, !c->args.given[OPT_NO_VERIFY]);
+	rc = stm32dfu_read_ex(api, &ro, addr, buf, len);
 	uint64_t us = clock_now_us(s->tp->clock) - t0;
 	cli_progress_done(&prog);
 	if (rc < 0) {
 		free(buf);
-		rc = cli_fail_session(c, s, rc);
-		ops_close(s);
+		bool refused = rc == STM32DFU_E_RANGE || rc == STM32DFU_E_USAGE; /* by the map check, before any transfer */
+		rc = cli_fail_api(c, api, rc);
+		if (refused) {
+			fprintf(c->errf, "memory map:\n");
+			cli_print_alts_text(c->errf, s->dfu->alts, s->dfu->n_alts);
+		}
+		stm32dfu_close(api);
 		return rc;
 	}
 	bool confirmed = s->counters.confirm_reads > 0;
-	ops_close(s);
+	stm32dfu_close(api);
 	struct img *img = img_new();
 	int err = img ? img_add(img, 0, addr, buf, len, &c->err) : STM32DFU_E_NO_MEMORY;
 	free(buf);

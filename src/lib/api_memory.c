@@ -19,13 +19,24 @@ _Static_assert((unsigned)STM32DFU_CONFIRM_RDP2 == (unsigned)OB_CONFIRM_RDP2 &&
 	               (unsigned)STM32DFU_CONFIRM_RDP0 == (unsigned)OB_CONFIRM_RDP_REGRESSION,
                "confirmation bits differ between the API and chip/ob.h");
 
-int stm32dfu_read(struct stm32dfu_session *s, uint32_t addr, void *buf, size_t len)
+int stm32dfu_read_ex(struct stm32dfu_session *s, const struct stm32dfu_read_options *o, uint32_t addr, void *buf,
+                     size_t len)
 {
 	err_clear(&s->err);
 	if (!buf && len)
 		return err_set(&s->err, STM32DFU_E_USAGE, "read: no buffer for %zu bytes", len);
-	int rc = ops_read(s->ops, -1, addr, buf, len, false);
+	if (o && o->has_alt && o->alt > 255)
+		return err_set(&s->err, STM32DFU_E_USAGE, "read: alt %u: expected 0 to 255", o->alt);
+	int alt = o && o->has_alt ? (int)o->alt : -1;
+	int rc = ops_read_check(s->ops, alt, addr, len, o && o->force);
+	if (rc == 0)
+		rc = ops_read(s->ops, alt, addr, buf, len, !(o && o->no_confirm));
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}
+
+int stm32dfu_read(struct stm32dfu_session *s, uint32_t addr, void *buf, size_t len)
+{
+	return stm32dfu_read_ex(s, NULL, addr, buf, len);
 }
 
 int stm32dfu_read_file(struct stm32dfu_session *s, uint32_t addr, size_t len, const char *path)
