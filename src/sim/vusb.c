@@ -675,6 +675,12 @@ void vusb_get_info(struct vusb *v, int idx, struct vusb_dev_info *out)
 	g_mutex_unlock(&v->lock);
 }
 
+static gboolean vusb_quit_loop(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
 void vusb_stop(struct vusb *v)
 {
 	if (!v || !v->thread)
@@ -682,7 +688,12 @@ void vusb_stop(struct vusb *v)
 	g_mutex_lock(&v->lock);
 	v->stopped = true;
 	g_mutex_unlock(&v->lock);
-	g_main_loop_quit(v->loop);
+	/* Quit from inside the loop: a g_main_loop_quit() that comes before the thread has entered
+	 * g_main_loop_run() is lost, and the join then waits forever (seen under load). */
+	GSource *quit = g_idle_source_new();
+	g_source_set_callback(quit, vusb_quit_loop, v->loop, NULL);
+	g_source_attach(quit, v->ctx);
+	g_source_unref(quit);
 	g_thread_join(v->thread);
 	v->thread = NULL;
 }
