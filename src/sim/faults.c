@@ -102,6 +102,7 @@ int sim_faults_configure(struct sim_device *d, const struct sim_profile *p, char
 	    count_key(p, "stall_at", &f->stall_at, errbuf, errlen) ||
 	    count_key(p, "timeout_at", &f->timeout_at, errbuf, errlen) ||
 	    count_key(p, "disconnect_at", &f->disconnect_at, errbuf, errlen) ||
+	    count_key(p, "unplug_at", &f->unplug_at, errbuf, errlen) ||
 	    count_key(p, "corrupt_upload_at", &f->corrupt_upload_at, errbuf, errlen))
 		return -1;
 	f->rng = (uint64_t)seed;
@@ -163,6 +164,10 @@ enum sim_result sim_faults_before(struct sim_device *d, const struct usb_setup *
 	if (f->disconnect_at && n == f->disconnect_at) {
 		d->link = SIM_LINK_RESETTING;
 		d->reconnect_at = clock_now_us(d->clock) + sim_scaled_us(d, d->t.reset_ms);
+		return SIM_DISCONNECTED;
+	}
+	if (f->unplug_at && n == f->unplug_at) {
+		d->link = SIM_LINK_GONE; /* pulled from the bus for good: it does not come back */
 		return SIM_DISCONNECTED;
 	}
 	if (f->fault_rate > 0 && rand01(d) < f->fault_rate)

@@ -106,7 +106,7 @@ struct sim_faults {
 	double fault_rate;
 	double clock_error_ppm;
 	bool marginal;
-	uint64_t stall_at, timeout_at, disconnect_at, corrupt_upload_at;
+	uint64_t stall_at, timeout_at, disconnect_at, unplug_at, corrupt_upload_at;
 	uint64_t uploads;
 	bool busy_stuck_enabled;
 	uint32_t busy_stuck_after;

@@ -5,7 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 find_stm32dfu
 rand_file "$TMP/img.bin" 524288
-SIM_TIMEOUT=40 sim --profile f746,timing=1 --unplug-after 500 -- \
+# pulled at the 200th control transfer (mid-programming), not after a wall-clock delay: on a busy
+# machine the write may not even have started after a fixed time
+SIM_TIMEOUT=40 sim --profile f746,timing=1,unplug_at=200 -- \
 	"$STM32DFU" write "$TMP/img.bin" -a 0x08000000 >"$TMP/out" 2>&1
 rc=$?
 cat "$TMP/out"

@@ -350,6 +350,14 @@ static void test_discrete_faults(void **state)
 	sim_get_stats(t->d, &s);
 	assert_int_equal(s.faults_injected, 3);
 	simt_free(t);
+	/* unplugged at the third transfer: gone, and no reset brings it back */
+	t = simt_new("f746,timing=0,unplug_at=3");
+	assert_int_equal(simt_status(t, NULL, NULL), dfuIDLE);
+	assert_int_equal(simt_status(t, NULL, NULL), dfuIDLE);
+	assert_int_equal(simt_req(t, USB_RT_CLASS_IN_INTERFACE, DFU_GETSTATUS, 0, 6, NULL), SIM_DISCONNECTED);
+	assert_int_equal(sim_link_state(t->d), SIM_LINK_GONE);
+	assert_false(sim_reconnect(t->d));
+	simt_free(t);
 	/* corrupt upload: only verification sees it */
 	t = simt_new("f746,timing=0,corrupt_upload_at=2,seed=7");
 	assert_int_equal(simt_read(t, 0x08000000, 2048), SIM_OK);
