@@ -47,8 +47,9 @@ enum stm32dfu_err {
 	STM32DFU_E_INTERNAL = -18,          /* a bug in stm32dfu */
 	STM32DFU_E_UNSUPPORTED = -19,       /* the device or file does not support this */
 	STM32DFU_E_CANCELED = -20,          /* stopped on request (SIGINT/SIGTERM) at a transfer boundary */
+	STM32DFU_E_NOT_STARTED = -21,       /* after leaving DFU the bootloader came back: the application did not start */
 };
-#define STM32DFU_ERR_COUNT 21
+#define STM32DFU_ERR_COUNT 22
 
 /* A short English sentence for an error code ("the device stalled a request"). */
 const char *stm32dfu_strerror(int err);
@@ -326,7 +327,9 @@ struct stm32dfu_unprotect_result {
 int stm32dfu_unprotect(struct stm32dfu_session *s, int confirm, struct stm32dfu_unprotect_result *result);
 
 /* ---- leave ---- */
-/* Leaves DFU and starts the application at addr (has_addr), else at the start of flash. */
+/* Leaves DFU and starts the application at addr (has_addr), else at the start of flash: sets the
+ * address pointer there, then watches the bus. 0 only once the chip has left it;
+ * STM32DFU_E_NOT_STARTED when the same chip came back as the bootloader. */
 int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr);
 
 /* ---- doctor ---- */

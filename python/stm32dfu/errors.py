@@ -95,11 +95,15 @@ class CanceledError(Error):
     """Stopped on request (SIGINT or SIGTERM) at a transfer boundary."""
 
 
+class NotStartedError(Error):
+    """After leaving DFU the bootloader came back: the application did not start."""
+
+
 # the C enum's values (include/stm32dfu/stm32dfu.h), in order from -1
 BY_CODE = {
     -1: UsageError, -2: NoDeviceError, -3: AmbiguousError, -4: AccessError, -5: UsbError,
     -6: DeviceTimeoutError, -7: StallError, -8: DisconnectedError, -9: DfuStatusError, -10: ProtocolError,
     -11: FileError, -12: FileFormatError, -13: RangeError, -14: ProtectedError, -15: VerifyError,
     -16: NeedsConfirmationError, -17: OutOfMemoryError, -18: InternalError, -19: UnsupportedError,
-    -20: CanceledError,
+    -20: CanceledError, -21: NotStartedError,
 }

@@ -18,6 +18,7 @@ enum cli_exit {
 	EXIT_VERIFY_FAILED = 10,   /* read-back differs from the image */
 	EXIT_NEEDS_CONFIRM = 11,   /* a risky step needs its flag (--yes, --allow-...) */
 	EXIT_PROTECTED = 12,       /* read or write protection blocks the operation */
+	EXIT_NOT_STARTED = 13,     /* left DFU, but the bootloader came back: the application did not start */
 	EXIT_USAGE = 64,           /* EX_USAGE: bad arguments, or several devices match */
 	EXIT_DATAERR = 65,         /* EX_DATAERR: malformed file, address outside the map */
 	EXIT_NOINPUT = 66,         /* EX_NOINPUT: input file missing or unreadable */

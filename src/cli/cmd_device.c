@@ -110,6 +110,48 @@ static int check_suffix(struct cli_ctx *c, struct ops_session *s, const struct i
 	return cli_fail(c, STM32DFU_E_FILE_FORMAT);
 }
 
+/* Warns (before the outcome) when the vector table at the jump address does not look runnable. */
+static void leave_warnings(struct cli_ctx *c, const struct ops_leave_result *l)
+{
+	if (!l->vector_read) {
+		fprintf(c->errf, "stm32dfu: warning: could not read the vector table at 0x%08" PRIX32 " before leaving\n",
+		        l->addr);
+		return;
+	}
+	if (!l->sp_in_ram)
+		fprintf(c->errf, "stm32dfu: warning: the initial stack pointer at 0x%08" PRIX32 " is 0x%08" PRIX32
+		        ", not in RAM: no runnable vector table there\n", l->addr, l->sp);
+	if (!l->reset_in_code || !l->reset_thumb)
+		fprintf(c->errf, "stm32dfu: warning: the reset vector at 0x%08" PRIX32 " is 0x%08" PRIX32 ", %s\n",
+		        l->addr + 4u, l->reset,
+		        !l->reset_in_code ? "not in flash" : "without the Thumb bit (bit 0) a Cortex-M needs");
+}
+
+static void leave_text(FILE *o, const struct ops_leave_result *l)
+{
+	fprintf(o, "left DFU: jumped to 0x%08" PRIX32 "; the device left the bus and the bootloader did not come "
+	        "back (the application runs)\n", l->addr);
+}
+
+static void leave_json(struct json *j, const struct ops_leave_result *l)
+{
+	json_khex32(j, "address", l->addr);
+	json_kbool(j, "vector_ok", ops_leave_vector_ok(l));
+	json_key(j, "sp");
+	if (l->vector_read)
+		json_hex32(j, l->sp);
+	else
+		json_null(j);
+	json_key(j, "reset");
+	if (l->vector_read)
+		json_hex32(j, l->reset);
+	else
+		json_null(j);
+	json_kbool(j, "confirmed", l->confirmed);
+	json_kbool(j, "gone", l->gone);
+}
+
+
 /* "0 new, 1 new, 2 old" (the first 32 sectors) */
 static void sector_list_text(char *buf, size_t cap, const struct ops_write_result *r)
 {
@@ -167,7 +209,7 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 		fprintf(o, "         the recovery file %s is kept: without a verify the saved bytes are not proven back\n",
 		        r->recovery_file);
 	if (r->left)
-		fprintf(o, "left DFU: the application starts\n");
+		leave_text(o, &r->leave);
 	cli_print_poll(c, s);
 }
 
@@ -223,6 +265,12 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 		json_int(&j, r->range_set);
 	else
 		json_null(&j);
+	if (r->leave.addr || r->left) {
+		json_key(&j, "leave");
+		json_obj_begin(&j);
+		leave_json(&j, &r->leave);
+		json_obj_end(&j);
+	}
 	json_key(&j, "seconds");
 	json_obj_begin(&j);
 	json_kdouble(&j, "read", seconds(r->read.us));
@@ -302,6 +350,8 @@ int cli_cmd_write(struct cli_ctx *c)
 		err = ops_write(s, board ? board : img, &wo, &r);
 	img_free(board);
 	cli_progress_done(&prog);
+	if (wo.leave && r.leave.addr && !quiet(c))
+		leave_warnings(c, &r.leave);
 	if (json_mode(c))
 		cli_write_json(c, c->args.pos[0], &r, s, err);
 	else if (!quiet(c) && err == 0)
@@ -520,20 +570,21 @@ int cli_cmd_leave(struct cli_ctx *c)
 	int rc = cli_open(c, &s, NULL);
 	if (rc)
 		return rc;
-	bool probably = false;
-	int err = ops_leave(s, have, addr, &probably);
+	struct ops_leave_result l;
+	int err = ops_leave(s, have, addr, &l);
+	if (!quiet(c))
+		leave_warnings(c, &l);
 	if (err == 0) {
 		if (json_mode(c)) {
 			struct json j;
 			json_init(&j, c->out);
 			json_obj_begin(&j);
 			json_kbool(&j, "left", true);
-			json_kbool(&j, "confirmed", !probably);
+			leave_json(&j, &l);
 			json_obj_end(&j);
 			json_end(&j);
 		} else if (!quiet(c)) {
-			fprintf(c->out, "%s\n", probably ? "left DFU (the device went away before confirming, as ROMs do)"
-			                                 : "left DFU: the application starts");
+			leave_text(c->out, &l);
 		}
 	}
 	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;

@@ -133,6 +133,7 @@ void cli_print_man(FILE *out)
 		{EXIT_VERIFY_FAILED, "the read-back differs from the image"},
 		{EXIT_NEEDS_CONFIRM, "a risky step needs its confirmation flag"},
 		{EXIT_PROTECTED, "read or write protection blocks the operation"},
+		{EXIT_NOT_STARTED, "after leaving DFU the bootloader came back: the application did not start"},
 		{EXIT_USAGE, "bad arguments, or several devices match"},
 		{EXIT_DATAERR, "malformed file, or an address outside the memory map"},
 		{EXIT_NOINPUT, "an input file is missing or unreadable"},

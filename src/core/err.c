@@ -28,6 +28,7 @@ static const struct {
 	{"STM32DFU_E_INTERNAL", "internal error"},
 	{"STM32DFU_E_UNSUPPORTED", "not supported"},
 	{"STM32DFU_E_CANCELED", "stopped on request"},
+	{"STM32DFU_E_NOT_STARTED", "the application did not start"},
 };
 
 static int err_index(int err)

@@ -229,8 +229,8 @@ int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, 
 int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr)
 {
 	err_clear(&s->err);
-	bool left_probably = false;
-	int rc = ops_leave(s->ops, has_addr != 0, addr, &left_probably);
+	struct ops_leave_result r;
+	int rc = ops_leave(s->ops, has_addr != 0, addr, &r);
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
 }
 

@@ -290,20 +290,97 @@ int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t 
 	return 0;
 }
 
-int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, bool *left_probably)
+/* Within a memory the flash alt names (the layout's regions). */
+static bool in_flash(const struct dfu_alt *fa, uint32_t a)
 {
+	for (unsigned r = 0; fa && fa->have_layout && r < fa->layout.n_regions; r++) {
+		const struct layout_region *rg = &fa->layout.regions[r];
+		if (a >= rg->start && (uint64_t)a < (uint64_t)rg->start + rg->length)
+			return true;
+	}
+	return false;
+}
+
+/* SRAM as the Cortex-M memory map places it (ARMv7-M ARM B3.1: the SRAM region 0x20000000-
+ * 0x3FFFFFFF, where every STM32 has its main SRAM), plus the F3/F4 core-coupled RAM at 0x10000000
+ * (64 KiB at most, RM0090 §2.3). The initial MSP is the top of the stack: the end of a RAM is valid. */
+static bool in_ram(uint32_t a)
+{
+	return (a > 0x20000000u && a <= 0x40000000u) || (a > 0x10000000u && a <= 0x10010000u);
+}
+
+bool ops_leave_vector_ok(const struct ops_leave_result *r)
+{
+	return r->vector_read && r->sp_in_ram && r->reset_in_code && r->reset_thumb;
+}
+
+/* What the ROM will load: the initial MSP and the reset vector at the jump address (AN3156 §5.5). */
+static void read_vector(struct ops_session *s, const struct dfu_alt *fa, struct ops_leave_result *r)
+{
+	uint8_t v[8];
+	uint8_t alt = (uint8_t)alt_for(s, r->addr, sizeof v);
+	if (ops_read_mem(s, alt, r->addr, v, sizeof v, -1) < 0) {
+		log_info("leave: cannot read the vector table at 0x%08X (%s)", r->addr, s->err.msg);
+		err_clear(&s->err);
+		return;
+	}
+	r->vector_read = true;
+	r->sp = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+	r->reset = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
+	r->sp_in_ram = in_ram(r->sp);
+	r->reset_thumb = (r->reset & 1u) != 0;
+	/* code runs from flash; an application loaded into RAM and started there runs from RAM */
+	uint32_t entry = r->reset & ~1u;
+	r->reset_in_code = in_flash(fa, entry) || (!in_flash(fa, r->addr) && in_ram(entry + 1u));
+}
+
+int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_leave_result *r)
+{
+	memset(r, 0, sizeof *r);
 	err_clear(&s->err);
-	*left_probably = false;
 	const struct dfu_alt *fa = ops_flash_alt(s);
+	if (!have_addr) {
+		if (!fa || !fa->have_layout || fa->layout.n_regions == 0)
+			return err_set(&s->err, STM32DFU_E_UNSUPPORTED,
+			               "leave: the device names no flash memory; give the address of the vector table");
+		addr = fa->layout.regions[0].start;
+	}
+	r->addr = addr;
+	read_vector(s, fa, r);
 	if (fa && s->dfu->alt != fa->alt && dfu_set_alt(s->dfu, fa->alt) < 0) {
 		s->err = s->dfu->err;
 		return s->err.code;
 	}
-	int rc = dfuse_leave(s->dfu, have_addr, addr);
+	/* the ROM jumps to the last Set Address Pointer (AN3156 §5.5); after a read or a verify that
+	 * is wherever the last run started, so the pointer is always set right before leaving */
+	int rc = dfuse_leave(s->dfu, true, addr);
 	if (rc < 0) {
 		s->err = s->dfu->err;
 		return err_prefix(&s->err, "leave");
 	}
-	*left_probably = rc == DFUSE_LEFT_PROBABLY;
+	r->confirmed = rc == DFUSE_LEFT;
+	/* The ROM disconnects, then runs the application, or resets into the bootloader when the
+	 * target holds no code it can run: watch the bus to tell which. */
+	rc = ops_reconnect(s, OPS_LEAVE_WATCH_MS);
+	if (rc == 0) {
+		err_set(&s->err, STM32DFU_E_NOT_STARTED,
+		        "leave: the application did not start (the bootloader came back, same UID) after jumping to 0x%08X",
+		        addr);
+		err_hint(&s->err, ops_leave_vector_ok(r)
+		                      ? "the application reset itself or the chip booted from the bootloader again (BOOT0 "
+		                        "high?); check the boot pins and the application's start-up"
+		                      : "the vector table there is not runnable: write the application there, or give "
+		                        "'stm32dfu leave ADDR' the address of its vector table");
+		return STM32DFU_E_NOT_STARTED;
+	}
+	if (rc == STM32DFU_E_TIMEOUT) {
+		err_prefix(&s->err, "leave");
+		err_hint(&s->err, "the chip acknowledged the leave request but stayed on the bus: reset it by hand");
+		return rc;
+	}
+	/* gone and not back as the bootloader (or back as something else: the application) */
+	log_debug("leave: the device left the bus (%s)", s->err.msg);
+	err_clear(&s->err);
+	r->gone = true;
 	return 0;
 }

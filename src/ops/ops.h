@@ -11,6 +11,20 @@
 
 struct img;
 
+/* How long the bus is watched after leaving: a ROM that could not start the application resets
+ * and is back within AN2606's USB connection time (230-320 ms) plus the host's enumeration. */
+#define OPS_LEAVE_WATCH_MS 3000u
+
+struct ops_leave_result {
+	uint32_t addr;         /* the jump address, set as the address pointer right before leaving */
+	bool vector_read;      /* the vector table there could be read */
+	uint32_t sp, reset;    /* its first two words: initial MSP and reset vector */
+	bool sp_in_ram;
+	bool reset_in_code;    /* the reset vector points into flash (or RAM, when leaving to RAM) */
+	bool reset_thumb;      /* bit 0 set, as a Cortex-M vector must be */
+	bool confirmed;        /* GETSTATUS said dfuMANIFEST before the device went away */
+	bool gone;             /* the device left the bus and did not come back as the bootloader */
+};
 /* ---- write ---- */
 struct ops_write_opts {
 	bool verify;   /* read back and compare before reporting success (default true) */
@@ -56,6 +70,7 @@ struct ops_write_result {
 	uint64_t preserved_bytes;
 	bool verified;
 	bool left;
+	struct ops_leave_result leave;
 	struct ops_phase_time read, erase, program, verify;
 	/* where a verify failed */
 	bool mismatch;
@@ -120,8 +135,16 @@ int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned
 int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end);
 
 /* ---- leave ---- */
-/* Leaves DFU; *left_probably is set when the device went away before confirming. */
-int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, bool *left_probably);
+/* The vector table looks runnable (false when it could not be read). */
+bool ops_leave_vector_ok(const struct ops_leave_result *r);
+
+/*
+ * Leaves DFU (AN3156 §5.5): reads the vector table at addr (have_addr false: the start of the flash
+ * alt), sets the address pointer there, sends the leave request, then watches the bus for up to
+ * OPS_LEAVE_WATCH_MS. Success only when the device has gone; STM32DFU_E_NOT_STARTED when the same
+ * chip came back as the bootloader; STM32DFU_E_TIMEOUT when it never left the bus.
+ */
+int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_leave_result *r);
 
 /* The flash sectors of the flash alt, as the planner wants them (heap array, free()). */
 int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n, uint32_t *limit_end);

@@ -598,8 +598,11 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	if ((rc = wr_rescue_finish(s, have_old ? &old : NULL, o->verify, r)) < 0)
 		goto out;
 	if (o->leave) {
-		bool probably;
-		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &probably);
+		/* the application's vector table is at the image's lowest flash address (segments are
+		 * sorted by alt, then address; only alt 0 was written) */
+		bool have = o->have_leave_addr || img->n_segs;
+		uint32_t at = o->have_leave_addr ? o->leave_addr : img->n_segs ? img->segs[0].addr : 0;
+		rc = ops_leave(s, have, at, &r->leave);
 		r->left = rc == 0;
 	}
 	goto out;

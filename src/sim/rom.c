@@ -242,19 +242,29 @@ static void start_op(struct sim_device *d)
 	d->state = dfuDNBUSY;
 }
 
-/* Leaving (AN3156 5.5): a plausible vector table at the jump address means the application
- * runs (GONE); otherwise the chip resets into the bootloader. */
+/* Leaving (AN3156 5.5): the ROM loads the MSP from the jump address and branches to the reset
+ * vector at +4. It runs (the device leaves the bus for good: GONE) only when the table is
+ * runnable: the MSP inside the SRAM, and the reset vector a Thumb address (bit 0 set: ARMv7-M
+ * B1.5.2 loads EPSR.T from it, and T = 0 faults on the first instruction) in flash or RAM.
+ * Otherwise the chip resets and comes back as the bootloader (AN3156 5.5: "no valid code"). */
+static bool runnable(struct sim_device *d, uint32_t jump)
+{
+	uint8_t v[8];
+	if (!sim_mem_read(d, jump, v, 8))
+		return false;
+	uint32_t msp = get_le32(v), reset = get_le32(v + 4);
+	const struct sim_mem *code = sim_mem_find_c(d, reset & ~1u);
+	return msp > d->ram_lo && msp <= d->ram_hi && (reset & 1u) && code &&
+	       (code->kind == SIM_MEM_FLASH || code->kind == SIM_MEM_RAM);
+}
+
 static void leave(struct sim_device *d)
 {
 	uint32_t jump = d->pointer_set ? d->pointer : d->last_dl_set ? d->last_dl_addr : flash_base(d);
-	uint8_t v[8];
 	d->state = dfuMANIFEST;
-	if (sim_mem_read(d, jump, v, 8)) {
-		uint32_t msp = get_le32(v), reset = get_le32(v + 4);
-		if (msp >= d->ram_lo && msp <= d->ram_hi && reset != 0xFFFFFFFF && reset != 0) {
-			d->link = SIM_LINK_GONE;
-			return;
-		}
+	if (runnable(d, jump)) {
+		d->link = SIM_LINK_GONE;
+		return;
 	}
 	d->link = SIM_LINK_RESETTING;
 	d->reconnect_at = now_us(d) + sim_scaled_us(d, d->t.reset_ms);

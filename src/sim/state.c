@@ -3,8 +3,13 @@
  * one command sees what an earlier one wrote. Binary, little-endian:
  *   "SDFUSIM1" (8 bytes), version u32 = 1, count u32,
  *   count records of { base u32, size u32, kind u32, size bytes },
+ *   (version 2) nregs u32, nregs registers of { tag u32, value u32 },
  *   CRC-32 (zlib) u32 of everything before it.
  * A record whose base and size match no memory of the device is an error (another profile's file).
+ * The registers are what a powered chip keeps between host sessions besides its memories: the
+ * DfuSe address pointer (AN3156 §5.5 jumps to it at leave) and the last download address. A chip
+ * that left the bus (reset or ran its application) is saved with the values a reset gives.
+ * Version 1 files (no registers) still load: the registers keep their reset values.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,12 +23,23 @@
 #include "sim/sim_int.h"
 
 #define SIM_STATE_MAGIC "SDFUSIM1"
-#define SIM_STATE_VERSION 1
+#define SIM_STATE_VERSION 2
 #define SIM_STATE_MAX (256u << 20)
+
+enum { REG_POINTER = 1, REG_POINTER_SET, REG_LAST_DL_ADDR, REG_LAST_DL_SET, REG__COUNT };
 
 int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, size_t errlen)
 {
-	size_t total = 16 + 4;
+	const uint32_t nregs = REG__COUNT - 1;
+	/* off the bus, the chip is either resetting or running its application: a reset clears them */
+	const bool up = d->link == SIM_LINK_UP;
+	const uint32_t regs[REG__COUNT] = {
+		[REG_POINTER] = up ? d->pointer : (d->flash >= 0 ? d->mem[d->flash].base : 0x08000000),
+		[REG_POINTER_SET] = up && d->pointer_set,
+		[REG_LAST_DL_ADDR] = up ? d->last_dl_addr : 0,
+		[REG_LAST_DL_SET] = up && d->last_dl_set,
+	};
+	size_t total = 16 + 4 + 4 + 8u * nregs;
 	uint32_t count = 0;
 	for (int i = 0; i < d->nmem; i++) {
 		if (d->mem[i].persist) {
@@ -49,6 +65,12 @@ int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, s
 		put_le32(buf + pos + 8, (uint32_t)m->kind);
 		memcpy(buf + pos + 12, m->data, m->size);
 		pos += 12 + m->size;
+	}
+	put_le32(buf + pos, nregs);
+	pos += 4;
+	for (uint32_t tag = 1; tag < REG__COUNT; tag++, pos += 8) {
+		put_le32(buf + pos, tag);
+		put_le32(buf + pos + 4, regs[tag]);
 	}
 	put_le32(buf + pos, crc32_update(0, buf, pos));
 	/* write a temporary file and rename it, so a crash never leaves half a chip */
@@ -100,7 +122,8 @@ int sim_state_load(struct sim_device *d, const char *path, char *errbuf, size_t 
 		goto out;
 	}
 	rd_skip(&r, 8);
-	if (rd_le32(&r) != SIM_STATE_VERSION) {
+	uint32_t version = rd_le32(&r);
+	if (version != 1 && version != SIM_STATE_VERSION) {
 		snprintf(errbuf, errlen, "state %s: unsupported version", path);
 		goto out;
 	}
@@ -121,6 +144,27 @@ int sim_state_load(struct sim_device *d, const char *path, char *errbuf, size_t 
 			}
 			if (pass == 1)
 				memcpy(m->data, data, size);
+		}
+		uint32_t nregs = version >= 2 ? rd_le32(&r) : 0;
+		for (uint32_t i = 0; i < nregs; i++) {
+			uint32_t tag = rd_le32(&r), value = rd_le32(&r);
+			if (tag == 0 || tag >= REG__COUNT || rd_left(&r) < 4) {
+				snprintf(errbuf, errlen, "state %s: register %u (tag %u) is not one this version knows",
+					 path, i, tag);
+				goto out;
+			}
+			if (pass == 0)
+				continue;
+			switch (tag) {
+			case REG_POINTER: d->pointer = value; break;
+			case REG_POINTER_SET: d->pointer_set = value != 0; break;
+			case REG_LAST_DL_ADDR: d->last_dl_addr = value; break;
+			default: d->last_dl_set = value != 0; break;
+			}
+		}
+		if (rd_left(&r) != 4) {
+			snprintf(errbuf, errlen, "state %s: unexpected bytes before the CRC", path);
+			goto out;
 		}
 	}
 	sim_ob_reload(d); /* the chip powers up with what the file holds */

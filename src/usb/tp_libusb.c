@@ -468,41 +468,68 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 	return 0;
 }
 
+/* Whether the enumeration at bus/devnum is still listed (no open: it may be half gone). */
+static bool still_listed(libusb_context *ctx, uint8_t bus, uint8_t devnum)
+{
+	libusb_device **list;
+	ssize_t n = libusb_get_device_list(ctx, &list);
+	if (n < 0)
+		return false;
+	bool found = false;
+	for (ssize_t i = 0; i < n && !found; i++)
+		found = libusb_get_bus_number(list[i]) == bus && libusb_get_device_address(list[i]) == devnum;
+	libusb_free_device_list(list, 1);
+	return found;
+}
+
 /* After a re-enumeration the device comes back at the same port path (and, for a ROM, the same
- * VID:PID); poll for it every 100 ms up to timeout_ms. */
+ * VID:PID) with a new device number: first wait for the old enumeration to leave the bus (a chip
+ * that has not reset yet is still listed, and must not be mistaken for its return), then poll for
+ * the new one every 100 ms, all within timeout_ms. TIMEOUT when the old one never went away,
+ * DISCONNECTED when nothing came back. */
 static int lu_reopen(struct tp *tp, unsigned timeout_ms)
 {
 	struct lu *u = tp->impl;
 	lu_release(u);
 	char path[sizeof tp->info.path];
 	memcpy(path, tp->info.path, sizeof path);
+	const uint8_t bus = tp->info.busnum, old = tp->info.devnum;
 	struct tp_match m = {.path = path};
 	uint64_t deadline = clock_now_us(tp->clock) + (uint64_t)timeout_ms * 1000u;
 	int last = 0;
 	struct err last_err;
 	err_clear(&last_err);
+	bool left = false;
 	for (;;) {
-		struct pick p = {0};
-		struct err e;
-		err_clear(&e);
-		/* the deadline bounds each attempt too: a device that enumerated but does not answer
-		 * its descriptor requests must not hold every attempt for the full transfer timeouts */
-		int r = visit(u->ctx, &m, pick_fn, &p, &e, NULL, deadline);
-		if (r == 1) {
-			tp->info = p.first.info;
-			tp->deadline_us = deadline;
-			r = open_dev(p.dev, tp, p.first.identity_read, &tp->err);
-			tp->deadline_us = 0;
-			libusb_unref_device(p.dev);
-			/* ACCESS is retried: udev applies the permissions some time after the device appears */
-			if (r == 0)
-				return 0;
-			last = r;
-			last_err = tp->err;
-		} else if (p.dev) {
-			libusb_unref_device(p.dev);
+		if (!left)
+			left = !still_listed(u->ctx, bus, old);
+		if (left) {
+			struct pick p = {0};
+			struct err e;
+			err_clear(&e);
+			/* the deadline bounds each attempt too: a device that enumerated but does not answer
+			 * its descriptor requests must not hold every attempt for the full transfer timeouts */
+			int r = visit(u->ctx, &m, pick_fn, &p, &e, NULL, deadline);
+			if (r == 1) {
+				tp->info = p.first.info;
+				tp->deadline_us = deadline;
+				r = open_dev(p.dev, tp, p.first.identity_read, &tp->err);
+				tp->deadline_us = 0;
+				libusb_unref_device(p.dev);
+				/* ACCESS is retried: udev applies the permissions some time after the device appears */
+				if (r == 0)
+					return 0;
+				last = r;
+				last_err = tp->err;
+			} else if (p.dev) {
+				libusb_unref_device(p.dev);
+			}
 		}
 		if (clock_now_us(tp->clock) >= deadline) {
+			if (!left)
+				return err_set(&tp->err, STM32DFU_E_TIMEOUT,
+				               "the device at %s (device number %u) is still on the bus after %u ms", path,
+				               old, timeout_ms);
 			if (last == STM32DFU_E_ACCESS) {
 				tp->err = last_err;
 				return err_prefix(&tp->err, "device at %s came back but stayed refused for %u ms", path, timeout_ms);
@@ -510,7 +537,7 @@ static int lu_reopen(struct tp *tp, unsigned timeout_ms)
 			return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "device at %s did not come back within %u ms",
 			               path, timeout_ms);
 		}
-		clock_sleep_us(tp->clock, 100000);
+		clock_sleep_us(tp->clock, left ? 100000 : 20000);
 	}
 }
 

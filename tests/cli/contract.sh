@@ -51,8 +51,11 @@ r erase $sim erase --sectors 7 --json
 r erase $sim erase 0x08008000 100 --json                  # start, end: the whole sectors erased
 r erase $sim erase --all --yes --json
 r - $sim erase --all                                      # 11: needs --yes
+# an application's vector table at the start (MSP in SRAM, Thumb reset vector in flash): it runs
+printf '\000\000\005\040\231\001\000\010' | dd of="$work/a.bin" conv=notrunc 2>/dev/null
 r write $sim write "$work/a.bin" --json --leave
 r leave $sim leave --json
+r COMMAND $sim leave 0x08008000 --json                    # 13: no vector table there, the bootloader comes back
 r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected
 r "write --all" $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
 r "write --all" "$wrp" write "$work/b.bin" --all --json

@@ -71,7 +71,7 @@ run $sim erase --all; check erase-all-needs-yes 11 $? "$work/err" "--yes"
 run $sim erase --all --yes --json; check erase-all 0 $? "$work/out" '"mass_erase": true'
 run $sim read 0x08000000 16 -o "$work/blank.bin"; check read-blank 0 $?
 [ "$(od -An -tx1 "$work/blank.bin" | tr -d ' \n')" = "ffffffffffffffffffffffffffffffff" ]; check erased-is-ff 0 $?
-run $sim leave; check leave 0 $? "$work/out" "left DFU"
+run $sim leave; check leave-blank 13 $? "$work/err" "the application did not start"
 
 # usage and data errors
 run $sim write; check write-no-file 64 $?

@@ -1,0 +1,250 @@
+/*
+ * No false success (issue 11): leave jumps where the application is and reports only what the bus
+ * showed; the emulated chip keeps its address pointer between sessions, as a powered chip does.
+ * Checked against the emulator's own state (link, memory) and the USB transcript, not our reports.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/rd.h"
+#include "dfu/dfuse.h"
+#include "image/image.h"
+#include "ops/ops.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+#include "usb/tp_trace.h"
+
+#define KIB 1024u
+
+static struct clock_fake fake;
+
+static struct ops_session *open_sim(const char *spec)
+{
+	clock_fake_init(&fake);
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = spec;
+	o.profile_dir = PROFILE_DIR;
+	o.clock = &fake.clock;
+	struct ops_session *s = NULL;
+	struct err e;
+	err_clear(&e);
+	int rc = ops_open(&o, &s, &e);
+	if (rc)
+		fail_msg("ops_open %s: %s", spec, e.msg);
+	return s;
+}
+
+/* len bytes at addr; with a vector table (initial MSP at the top of the F7's 320 KiB SRAM, reset
+ * vector in flash with the Thumb bit) or without one (filler that is neither) */
+static struct img *app_image(uint32_t addr, size_t len, bool runnable)
+{
+	uint8_t *buf = malloc(len);
+	memset(buf, 0x5A, len);
+	if (runnable) {
+		put_le32(buf, 0x20050000u);
+		put_le32(buf + 4, addr + 0x199u);
+	}
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, addr, buf, len, NULL), 0);
+	free(buf);
+	return img;
+}
+
+/* The address of the last Set Address Pointer before the zero-length DNLOAD, or 0 if none. */
+static uint32_t pointer_before_leave(struct ops_session *s)
+{
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(s->tp, &n);
+	size_t z = n;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].cls == TP_REQ_DNLOAD_ZERO)
+			z = i;
+	assert_true(z < n);
+	for (size_t i = z; i-- > 0;) {
+		if (r[i].cls == TP_REQ_SET_ADDRESS)
+			return get_le32(r[i].data + 1);
+		/* nothing may move the pointer between the Set Address and the leave */
+		assert_true(r[i].cls == TP_REQ_GETSTATUS || r[i].cls == TP_REQ_SET_ALT || r[i].cls == TP_REQ_ABORT);
+	}
+	return 0;
+}
+
+/* write --leave of a 40 KiB image: the verify reads sector 1 last, yet the jump goes to the image's
+ * vector table at 0x08000000, and the chip really runs it (the model leaves the bus for good). */
+static void test_write_leave_jumps_to_the_image(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=1");
+	struct img *img = app_image(0x08000000, 40 * KIB, true);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.leave = true;
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.left);
+	assert_true(r.leave.gone);
+	assert_true(ops_leave_vector_ok(&r.leave));
+	assert_int_equal(pointer_before_leave(s), 0x08000000);
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_GONE);
+	img_free(img);
+	ops_close(s);
+}
+
+/* An image placed after a bootloader: the jump goes to its own lowest address. */
+static void test_write_leave_uses_the_lowest_image_address(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct img *img = app_image(0x08008000, 8 * KIB, true);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.leave = true;
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.leave.addr, 0x08008000);
+	assert_int_equal(pointer_before_leave(s), 0x08008000);
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_GONE);
+	img_free(img);
+	ops_close(s);
+}
+
+/* leave after a read elsewhere (what info does): the pointer is set to the flash alt's start. */
+static void test_leave_after_a_read_sets_the_flash_start(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct img *img = app_image(0x08000000, 2 * KIB, true);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result wr;
+	assert_int_equal(ops_write(s, img, &wo, &wr), 0);
+	uint8_t uid[12];
+	assert_int_equal(ops_read(s, -1, 0x1FF0F420, uid, sizeof uid, false), 0);
+	struct ops_leave_result r;
+	assert_int_equal(ops_leave(s, false, 0, &r), 0);
+	assert_int_equal(r.addr, 0x08000000);
+	assert_int_equal(pointer_before_leave(s), 0x08000000);
+	assert_true(r.gone);
+	assert_int_equal(r.sp, 0x20050000);
+	assert_int_equal(r.reset, 0x08000199);
+	img_free(img);
+	ops_close(s);
+}
+
+/* A jump to something that is not a vector table: the model resets into the bootloader; the host
+ * sees the same UID come back and says the application did not start. */
+static void test_leave_to_garbage_comes_back(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=1");
+	struct img *img = app_image(0x08000000, 40 * KIB, true);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result wr;
+	assert_int_equal(ops_write(s, img, &wo, &wr), 0);
+	struct ops_leave_result r;
+	assert_int_equal(ops_leave(s, true, 0x08008000, &r), STM32DFU_E_NOT_STARTED);
+	assert_false(r.gone);
+	assert_true(r.vector_read);
+	assert_false(r.sp_in_ram);
+	assert_false(ops_leave_vector_ok(&r));
+	assert_non_null(strstr(s->err.msg, "did not start"));
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_UP); /* back, in DFU */
+	/* the session is usable again: the chip answers as the bootloader */
+	uint8_t b[8];
+	assert_int_equal(ops_read(s, -1, 0x08000000, b, sizeof b, false), 0);
+	assert_int_equal(get_le32(b), 0x20050000);
+	img_free(img);
+	ops_close(s);
+}
+
+/* An erased chip: nothing to run, and the host said so before leaving. */
+static void test_leave_blank_flash_warns_and_fails(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	assert_int_equal(ops_mass_erase(s), 0);
+	struct ops_leave_result r;
+	assert_int_equal(ops_leave(s, false, 0, &r), STM32DFU_E_NOT_STARTED);
+	assert_int_equal(r.sp, 0xFFFFFFFF);
+	assert_false(r.sp_in_ram);
+	assert_false(r.reset_in_code);
+	ops_close(s);
+}
+
+/* A reset vector without the Thumb bit faults on its first instruction (ARMv7-M: EPSR.T = 0,
+ * INVSTATE): the host warns, and the model does not run it either. */
+static void test_leave_without_thumb_bit(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct img *img = app_image(0x08000000, 2 * KIB, true);
+	put_le32(img->segs[0].data + 4, 0x08000198u);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.leave = true;
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_NOT_STARTED);
+	assert_true(r.leave.reset_in_code);
+	assert_false(r.leave.reset_thumb);
+	img_free(img);
+	ops_close(s);
+}
+
+/* The emulated chip keeps its DfuSe address pointer between sessions (the state file), as a
+ * powered chip does: a bare leave (no Set Address, as old hosts sent it) after a session that
+ * read the system memory jumps there, and the chip comes back. */
+static void test_sim_keeps_the_pointer_between_sessions(void **state)
+{
+	(void)state;
+	char spec[256], path[128];
+	snprintf(path, sizeof path, "/tmp/ops-trust-%ld.state", (long)getpid());
+	remove(path);
+	snprintf(spec, sizeof spec, "f746,timing=0,state=%s", path);
+	struct ops_session *s = open_sim(spec);
+	struct img *img = app_image(0x08000000, 2 * KIB, true);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result wr;
+	assert_int_equal(ops_write(s, img, &wo, &wr), 0);
+	uint8_t b[16];
+	assert_int_equal(ops_read(s, -1, 0x1FF0F420, b, 12, false), 0);
+	ops_close(s);
+	/* session 2: the raw leave request, no pointer set in this session */
+	s = open_sim(spec);
+	assert_true(dfuse_leave(s->dfu, false, 0) >= 0);
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_RESETTING);
+	ops_close(s);
+	/* session 3: after that reset the pointer is the default again, and the same request runs
+	 * the application at 0x08000000 */
+	s = open_sim(spec);
+	assert_true(dfuse_leave(s->dfu, false, 0) >= 0);
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_GONE);
+	ops_close(s);
+	remove(path);
+	img_free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_leave_jumps_to_the_image),
+		cmocka_unit_test(test_write_leave_uses_the_lowest_image_address),
+		cmocka_unit_test(test_leave_after_a_read_sets_the_flash_start),
+		cmocka_unit_test(test_leave_to_garbage_comes_back),
+		cmocka_unit_test(test_leave_blank_flash_warns_and_fails),
+		cmocka_unit_test(test_leave_without_thumb_bit),
+		cmocka_unit_test(test_sim_keeps_the_pointer_between_sessions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
