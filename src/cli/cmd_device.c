@@ -176,6 +176,8 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 	if (r->restored_from[0])
 		fprintf(o, "restored %u sector%s saved by an unfinished write (%s, now deleted)\n", r->restored_sectors,
 		        r->restored_sectors == 1 ? "" : "s", r->restored_from);
+	if (r->otp)
+		fprintf(o, "memory   OTP: one-time programmable, never erased\n");
 	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
 	        seconds(r->read.us));
 	if (r->range_set >= 0)
@@ -191,7 +193,7 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 	fputc('\n', o);
 	if (r->preserved_bytes)
 		fprintf(o, "         %" PRIu64 " bytes outside the image in erased sectors were kept\n", r->preserved_bytes);
-	if (r->verified && r->sectors_erased == 0)
+	if (r->verified && r->sectors_erased == 0 && r->bytes_programmed == 0)
 		fprintf(o, "verify   nothing written: the chip already holds the image (read back and compared)\n");
 	else if (r->verified)
 		fprintf(o, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r->verify.bytes, seconds(r->verify.us));
@@ -340,6 +342,7 @@ int cli_cmd_write(struct cli_ctx *c)
 	wo.leave = c->args.given[OPT_LEAVE];
 	wo.set_range = c->args.vdd_set;
 	wo.range = c->args.vdd_range;
+	wo.otp_ok = c->args.given[OPT_OTP_PERMANENT];
 	struct ops_write_result r;
 	memset(&r, 0, sizeof r);
 	uint64_t t0 = cli_log_now_us();

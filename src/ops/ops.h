@@ -34,6 +34,7 @@ struct ops_write_opts {
 	uint32_t leave_addr;
 	bool set_range;      /* --vdd: set this Device Feature voltage range before erasing (ops/vdd.h) */
 	int range;
+	bool otp_ok;         /* --i-understand-otp-is-permanent: data in OTP memory may be programmed */
 };
 void ops_write_opts_init(struct ops_write_opts *o);
 
@@ -88,6 +89,7 @@ struct ops_write_result {
 	char restored_from[RESCUE_PATH_MAX];
 	unsigned restored_sectors;
 	bool canceled;       /* stopped by ops_session.cancel (SIGINT/SIGTERM) */
+	bool otp;            /* the data went to OTP memory (write_otp.c), not flash */
 };
 
 /* Plans, erases what differs, programs, verifies (unless told not to), optionally leaves. */

@@ -51,4 +51,9 @@ void wr_sector_states(struct wstate *w, bool finished);
 /* Appends each sector's state and the recovery file to the failure in s->err (and a hint). */
 void wr_say_chip_state(struct wstate *w);
 
+/* An image whose data lies in an OTP memory the device lists (write_otp.c): *handled tells whether
+ * it did, and then the return is the whole write's. */
+int wr_otp(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r,
+           bool *handled);
+
 #endif

@@ -224,6 +224,20 @@ const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr
 	return NULL;
 }
 
+/* OTP laid out as data blocks then one lock byte per block (RM0090/RM0385 "One-time programmable
+ * bytes": 16 data blocks, 16 lock bytes; a block takes no more programming once its lock byte is
+ * 0x00): whether the byte at a is in a locked block. */
+static bool otp_locked(const struct sim_mem *m, uint32_t a)
+{
+	if (m->kind != SIM_MEM_OTP || m->nsectors != 2 || m->sectors[1].size != 16 || m->sectors[0].size % 16)
+		return false;
+	const struct sim_sector *dat = &m->sectors[0], *lock = &m->sectors[1];
+	if (a < dat->addr || a - dat->addr >= dat->size)
+		return false;
+	uint32_t block = (a - dat->addr) / (dat->size / 16);
+	return m->data[lock->addr - m->base + block] == 0x00;
+}
+
 /* Programming clears bits. Each sector the range crosses is looked up once and its nWRP bit read
  * once: a protected sector keeps its bytes (silently, as the chip does). */
 void sim_flash_program(struct sim_device *d, struct sim_mem *m, uint32_t addr, const uint8_t *buf, uint32_t len)
@@ -238,7 +252,8 @@ void sim_flash_program(struct sim_device *d, struct sim_mem *m, uint32_t addr, c
 		if (!s || !sim_sector_protected(d, sec)) {
 			uint8_t *dst = m->data + (a - m->base);
 			for (uint32_t k = 0; k < run; k++)
-				dst[k] &= buf[i + k];
+				if (!otp_locked(m, a + k))
+					dst[k] &= buf[i + k];
 		}
 		i += run;
 	}
