@@ -161,8 +161,8 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct ops_write_
 		free(old[i]);
 	free(old);
 	if (rc == 0 && o->leave) {
-		bool probably;
-		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &probably);
+		/* the application is in flash, not in OTP: the flash start unless --leave-addr said */
+		rc = ops_leave(s, o->have_leave_addr, o->leave_addr, &r->leave);
 		r->left = rc == 0;
 	}
 	return rc;
