@@ -142,10 +142,13 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
 
 /* ---- version ------------------------------------------------------------------------------
  * Semantic versioning: MAJOR changes break source or binary compatibility, MINOR adds functions
- * or appends fields at the end of result structures, PATCH fixes. Thread-safe.
+ * and structures, PATCH fixes. Thread-safe. A structure that a program allocates and the library
+ * fills never grows within a MAJOR version (a program built against an older header would have
+ * made too little room for it): new results come with new functions and new structures, as the
+ * 0.3 additions at the end of this header do, so a program built against 0.2 runs unchanged.
  */
 #define STM32DFU_VERSION_MAJOR 0
-#define STM32DFU_VERSION_MINOR 2
+#define STM32DFU_VERSION_MINOR 3
 #define STM32DFU_VERSION_PATCH 0
 /* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
 const char *stm32dfu_version(void);
@@ -369,6 +372,52 @@ struct stm32dfu_doctor_report {
 /* Link test (count transfers, 0: 200) and chip checks, with a diagnosis in plain words.
  * hse_hz: the board's HSE crystal or oscillator, 0 when unknown. */
 int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out);
+
+/* ---- 0.3: erase and leave with their results ------------------------------------------------ */
+enum stm32dfu_erase_mode {
+	STM32DFU_ERASE_SECTORS = 0,  /* the sectors listed, numbered as the flash layout counts them */
+	STM32DFU_ERASE_RANGE = 1,    /* every sector overlapping [address, address+length) */
+	STM32DFU_ERASE_ALL = 2,      /* mass erase: needs confirm */
+};
+/* What to erase and how. Zero-initialise, then set mode and what it needs. */
+struct stm32dfu_erase_options {
+	int mode;                    /* enum stm32dfu_erase_mode */
+	const unsigned *sectors;     /* SECTORS: the sector numbers (each erased once, in this order) */
+	size_t n_sectors;
+	uint32_t address, length;    /* RANGE */
+	int confirm;                 /* ALL: nonzero, else STM32DFU_E_NEEDS_CONFIRMATION and nothing is sent */
+	double vdd;                  /* > 0: the board's supply in volts (1.8-3.6): the flash voltage range
+	                                for the widest parallelism it allows is set first (the Device
+	                                Feature memory of F2/F4/F7 ROMs; STM32DFU_E_UNSUPPORTED elsewhere) */
+};
+struct stm32dfu_erase_result {
+	unsigned sectors_erased;     /* SECTORS and RANGE: the sectors erased; 0 for a mass erase */
+	uint32_t start;              /* RANGE: the whole sectors erased are [start, end) */
+	uint64_t end;                /* 0 for SECTORS and ALL */
+	int voltage_range;           /* the range set for vdd (0-3), -1 when vdd was 0 */
+	double seconds;              /* from the first request (the voltage range's) to the last reply */
+};
+/* Erases as options say (the same checks and read-back as stm32dfu_erase_sectors). result may be
+ * NULL; on failure it holds what was known (voltage_range set, seconds spent). */
+int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_options *options,
+                      struct stm32dfu_erase_result *result);
+
+/* What leaving DFU did (AN3156 5.5). */
+struct stm32dfu_leave_result {
+	uint32_t address;            /* the jump address, set as the address pointer right before leaving */
+	int vector_read;             /* the vector table there could be read */
+	uint32_t sp, reset;          /* its first two words: the initial stack pointer and the reset vector */
+	int sp_in_ram;
+	int reset_in_code;           /* the reset vector points into flash (or RAM, when leaving to RAM) */
+	int reset_thumb;             /* its bit 0 is set, as a Cortex-M vector must be */
+	int vector_ok;               /* all three: the table looks runnable */
+	int confirmed;               /* GETSTATUS said dfuMANIFEST before the device went away */
+	int gone;                    /* the device left the bus and did not come back as the bootloader */
+};
+/* stm32dfu_leave, reporting the vector table found at the jump address and what the bus showed.
+ * result (may be NULL) is filled on failure too: a program can warn about a table that does not
+ * look runnable whatever the outcome. */
+int stm32dfu_leave_ex(struct stm32dfu_session *s, int has_addr, uint32_t addr, struct stm32dfu_leave_result *result);
 
 #ifdef __cplusplus
 }

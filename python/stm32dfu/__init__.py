@@ -235,23 +235,32 @@ class Chip:
         else:
             self._check(_lib.stm32dfu_verify_mem(self._session(), address, blob, len(blob)))
 
-    def erase(self, sectors=None, address=None, length=None, all=False, confirm=False):  # noqa: A002
+    def erase(self, sectors=None, address=None, length=None, all=False, confirm=False, vdd=None,  # noqa: A002
+              report=False):
         """Erases sectors (numbers), or every sector in [address, address+length), or all (confirm=True).
-        Returns the number of sectors erased when a range is given."""
+        vdd: the board's supply in volts, to erase with the widest flash parallelism it allows (F2/F4/F7).
+        Returns the number of sectors erased (None for all); with report=True a dict: sectors_erased,
+        start and end of the whole sectors a range erased, voltage_range and seconds."""
         chosen = sum(x is not None and x is not False for x in (sectors, address, all or None))
         if chosen != 1:
             raise UsageError(-1, "STM32DFU_E_USAGE", "erase needs exactly one of sectors=, address=/length= or all=True",
                              "")  # noqa: F405
+        o = _native.EraseOptions()
+        o.vdd = float(vdd or 0)
         if all:
-            self._check(_lib.stm32dfu_erase_all(self._session(), int(bool(confirm))))
-            return None
-        if sectors is not None:
-            arr = (ctypes.c_uint * len(sectors))(*sectors)
-            self._check(_lib.stm32dfu_erase_sectors(self._session(), arr, len(sectors)))
-            return len(sectors)
-        n = ctypes.c_uint()
-        self._check(_lib.stm32dfu_erase_range(self._session(), address, length or 1, ctypes.byref(n)))
-        return n.value
+            o.mode, o.confirm = _native.ERASE_ALL, int(bool(confirm))
+        elif sectors is not None:
+            arr = (ctypes.c_uint * max(len(sectors), 1))(*sectors)
+            o.mode, o.sectors, o.n_sectors = _native.ERASE_SECTORS, arr, len(sectors)
+        else:
+            o.mode, o.address, o.length = _native.ERASE_RANGE, address, length or 1
+        r = _native.EraseResult()
+        self._check(_lib.stm32dfu_erase_ex(self._session(), ctypes.byref(o), ctypes.byref(r)))
+        if report:
+            return {"sectors_erased": r.sectors_erased, "start": r.start if r.end else None,
+                    "end": r.end or None, "voltage_range": r.voltage_range if r.voltage_range >= 0 else None,
+                    "seconds": r.seconds}
+        return None if all else r.sectors_erased
 
     @staticmethod
     def _ob_dict(ob):
@@ -297,8 +306,20 @@ class Chip:
                 "flash_erased": bool(r.flash_erased), "option_bytes_default": bool(r.ob_default)}
 
     def leave(self, address=None):
-        """Leaves DFU and starts the application (at address, else the start of flash)."""
-        self._check(_lib.stm32dfu_leave(self._session(), int(address is not None), address or 0))
+        """Leaves DFU and starts the application (at address, else the start of flash). Returns what
+        was found there and seen on the bus: address, sp, reset, vector_ok, confirmed, gone. A
+        NotStartedError (the bootloader came back) carries the same dict as its .leave."""
+        r = _native.LeaveResult()
+        rc = _lib.stm32dfu_leave_ex(self._session(), int(address is not None), address or 0, ctypes.byref(r))
+        found = {"address": r.address, "sp": r.sp if r.vector_read else None,
+                 "reset": r.reset if r.vector_read else None, "vector_ok": bool(r.vector_ok),
+                 "confirmed": bool(r.confirmed), "gone": bool(r.gone)}
+        try:
+            self._check(rc)
+        except Error as e:
+            e.leave = found
+            raise
+        return found
 
     def doctor(self, count=200, hse=None):
         """Link test and chip checks: numbers and findings in plain words."""

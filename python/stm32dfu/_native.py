@@ -108,6 +108,24 @@ class UnprotectResult(ctypes.Structure):
                 ("checked_addr", c_u32), ("checked_len", c_u32)]
 
 
+class EraseOptions(ctypes.Structure):
+    _fields_ = [("mode", c_int), ("sectors", ctypes.POINTER(c_uint)), ("n_sectors", c_size), ("address", c_u32),
+                ("length", c_u32), ("confirm", c_int), ("vdd", c_double)]
+
+
+class EraseResult(ctypes.Structure):
+    _fields_ = [("sectors_erased", c_uint), ("start", c_u32), ("end", c_u64), ("voltage_range", c_int),
+                ("seconds", c_double)]
+
+
+class LeaveResult(ctypes.Structure):
+    _fields_ = [("address", c_u32), ("vector_read", c_int), ("sp", c_u32), ("reset", c_u32), ("sp_in_ram", c_int),
+                ("reset_in_code", c_int), ("reset_thumb", c_int), ("vector_ok", c_int), ("confirmed", c_int),
+                ("gone", c_int)]
+
+
+ERASE_SECTORS, ERASE_RANGE, ERASE_ALL = 0, 1, 2
+
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
 SESSION = ctypes.c_void_p
 
@@ -118,7 +136,8 @@ STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32
            "stm32dfu_alt": Alt, "stm32dfu_identity": Identity, "stm32dfu_device": Device,
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
            "stm32dfu_finding": Finding, "stm32dfu_doctor_report": DoctorReport,
-           "stm32dfu_unprotect_result": UnprotectResult}
+           "stm32dfu_unprotect_result": UnprotectResult, "stm32dfu_erase_options": EraseOptions,
+           "stm32dfu_erase_result": EraseResult, "stm32dfu_leave_result": LeaveResult}
 P = ctypes.POINTER
 
 _SIGNATURES = {
@@ -150,6 +169,8 @@ _SIGNATURES = {
     "stm32dfu_unprotect": (c_int, [SESSION, c_int, P(UnprotectResult)]),
     "stm32dfu_leave": (c_int, [SESSION, c_int, c_u32]),
     "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),
+    "stm32dfu_erase_ex": (c_int, [SESSION, P(EraseOptions), P(EraseResult)]),
+    "stm32dfu_leave_ex": (c_int, [SESSION, c_int, c_u32, P(LeaveResult)]),
 }
 
 

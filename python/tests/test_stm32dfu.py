@@ -127,9 +127,44 @@ def test_doctor(chip):
     assert d["findings"]
 
 
+def test_erase_report_and_vdd(chip):
+    chip.write(pattern(256), address=0x08007F00)
+    chip.write(pattern(256), address=0x08010000)
+    # 32 bytes across the sector 0/1 boundary (32 KiB sectors): both whole sectors, nothing more
+    r = chip.erase(address=0x08007FF0, length=0x20, report=True)
+    assert r["sectors_erased"] == 2 and r["start"] == 0x08000000 and r["end"] == 0x08010000
+    assert r["voltage_range"] is None
+    assert chip.read(0x08007F00, 256) == b"\xff" * 256
+    assert chip.read(0x08010000, 256) == pattern(256)
+    # 3.3 V allows range 3 (2.7-3.6 V, x32), which the Device Feature byte then holds
+    r = chip.erase(sectors=[2], vdd=3.3, report=True)
+    assert r["sectors_erased"] == 1 and r["voltage_range"] == 3 and r["end"] is None
+    assert chip.read(0xFFFF0000, 1) == b"\x03"
+    assert chip.read(0x08010000, 256) == b"\xff" * 256
+    with pytest.raises(stm32dfu.UsageError):
+        chip.erase(sectors=[3], vdd=5.0)
+    with pytest.raises(stm32dfu.UsageError):
+        chip.erase(sectors=[])
+
+
+def test_erase_vdd_unsupported_on_f0():
+    with stm32dfu.open(sim="f0-32k,timing=0") as f0:
+        with pytest.raises(stm32dfu.UnsupportedError):
+            f0.erase(sectors=[0], vdd=3.3)
+
+
 def test_leave_after_a_runnable_vector_table(chip):
     chip.write(bytes([0x00, 0x00, 0x05, 0x20, 0x01, 0x01, 0x00, 0x08]), address=0x08000000)
-    chip.leave(0x08000000)
+    r = chip.leave(0x08000000)
+    assert r == {"address": 0x08000000, "sp": 0x20050000, "reset": 0x08000101, "vector_ok": True,
+                 "confirmed": r["confirmed"], "gone": True}
+
+
+def test_leave_to_a_blank_table_reports_what_it_found(chip):
+    with pytest.raises(stm32dfu.NotStartedError) as e:
+        chip.leave(0x08008000)
+    assert e.value.leave["address"] == 0x08008000 and e.value.leave["sp"] == 0xFFFFFFFF
+    assert not e.value.leave["vector_ok"] and not e.value.leave["gone"]
 
 
 def test_errors_carry_code_message_and_hint():

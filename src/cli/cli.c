@@ -245,6 +245,7 @@ static int decode_common(struct cli_ctx *c)
 		if (ops_vdd_range(volts, &a->vdd_range, &e) < 0)
 			return cli_usage_error(c, "%s", e.msg);
 		a->vdd_set = true;
+		a->vdd_volts = volts;
 	}
 	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
 		return cli_usage_error(c, "-S and -p select one device here; only write takes several (a fleet)");

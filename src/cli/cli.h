@@ -76,6 +76,7 @@ struct cli_args {
 	bool poll_spec; /* --poll spec */
 	bool vdd_set;        /* --vdd VOLTS: the Device Feature voltage range to use (ops/vdd.h) */
 	int vdd_range;
+	double vdd_volts;    /* the VOLTS given, for the public API (which takes volts) */
 };
 
 struct cli_ctx {

@@ -111,32 +111,32 @@ static int check_suffix(struct cli_ctx *c, struct ops_session *s, const struct i
 }
 
 /* Warns (before the outcome) when the vector table at the jump address does not look runnable. */
-static void leave_warnings(struct cli_ctx *c, const struct ops_leave_result *l)
+static void leave_warnings(struct cli_ctx *c, const struct stm32dfu_leave_result *l)
 {
 	if (!l->vector_read) {
 		fprintf(c->errf, "stm32dfu: warning: could not read the vector table at 0x%08" PRIX32 " before leaving\n",
-		        l->addr);
+		        l->address);
 		return;
 	}
 	if (!l->sp_in_ram)
 		fprintf(c->errf, "stm32dfu: warning: the initial stack pointer at 0x%08" PRIX32 " is 0x%08" PRIX32
-		        ", not in RAM: no runnable vector table there\n", l->addr, l->sp);
+		        ", not in RAM: no runnable vector table there\n", l->address, l->sp);
 	if (!l->reset_in_code || !l->reset_thumb)
 		fprintf(c->errf, "stm32dfu: warning: the reset vector at 0x%08" PRIX32 " is 0x%08" PRIX32 ", %s\n",
-		        l->addr + 4u, l->reset,
+		        l->address + 4u, l->reset,
 		        !l->reset_in_code ? "not in flash" : "without the Thumb bit (bit 0) a Cortex-M needs");
 }
 
-static void leave_text(FILE *o, const struct ops_leave_result *l)
+static void leave_text(FILE *o, const struct stm32dfu_leave_result *l)
 {
 	fprintf(o, "left DFU: jumped to 0x%08" PRIX32 "; the device left the bus and the bootloader did not come "
-	        "back (the application runs)\n", l->addr);
+	        "back (the application runs)\n", l->address);
 }
 
-static void leave_json(struct json *j, const struct ops_leave_result *l)
+static void leave_json(struct json *j, const struct stm32dfu_leave_result *l)
 {
-	json_khex32(j, "address", l->addr);
-	json_kbool(j, "vector_ok", ops_leave_vector_ok(l));
+	json_khex32(j, "address", l->address);
+	json_kbool(j, "vector_ok", l->vector_ok);
 	json_key(j, "sp");
 	if (l->vector_read)
 		json_hex32(j, l->sp);
@@ -210,8 +210,11 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 	if (r->recovery_file[0])
 		fprintf(o, "         the recovery file %s is kept: without a verify the saved bytes are not proven back\n",
 		        r->recovery_file);
-	if (r->left)
-		leave_text(o, &r->leave);
+	if (r->left) {
+		struct stm32dfu_leave_result l;
+		api_leave_result(&r->leave, &l);
+		leave_text(o, &l);
+	}
 	cli_print_poll(c, s);
 }
 
@@ -270,7 +273,9 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	if (r->leave.addr || r->left) {
 		json_key(&j, "leave");
 		json_obj_begin(&j);
-		leave_json(&j, &r->leave);
+		struct stm32dfu_leave_result l;
+		api_leave_result(&r->leave, &l);
+		leave_json(&j, &l);
 		json_obj_end(&j);
 	}
 	json_key(&j, "seconds");
@@ -353,8 +358,11 @@ int cli_cmd_write(struct cli_ctx *c)
 		err = ops_write(s, board ? board : img, &wo, &r);
 	img_free(board);
 	cli_progress_done(&prog);
-	if (wo.leave && r.leave.addr && !quiet(c))
-		leave_warnings(c, &r.leave);
+	if (wo.leave && r.leave.addr && !quiet(c)) {
+		struct stm32dfu_leave_result l;
+		api_leave_result(&r.leave, &l);
+		leave_warnings(c, &l);
+	}
 	if (json_mode(c))
 		cli_write_json(c, c->args.pos[0], &r, s, err);
 	else if (!quiet(c) && err == 0)
@@ -484,34 +492,19 @@ int cli_cmd_erase(struct cli_ctx *c)
 		err_hint(&c->err, "add --yes to confirm");
 		return cli_fail(c, STM32DFU_E_NEEDS_CONFIRMATION);
 	}
-	struct ops_session *s;
+	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	int rc = cli_open(c, &s, &prog);
+	int rc = cli_open_api(c, &api, &prog);
 	if (rc)
 		return rc;
+	struct ops_session *s = api_ops(api);
 	if (c->log)
 		ops_identify(s); /* the record names the board by its UID */
-	uint64_t t0 = clock_now_us(s->tp->clock);
-	unsigned erased = 0;
-	uint32_t span_lo = 0;
-	uint64_t span_end = 0;
-	int err = 0;
-	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */
-	if (c->args.vdd_set && (err = ops_vdd_check(s)) == 0)
-		err = ops_vdd_apply(s, c->args.vdd_range);
-	if (err < 0) {
-		/* nothing erased */
-	} else if (c->args.given[OPT_ALL]) {
-		err = ops_mass_erase(s);
-	} else if (n) {
-		err = ops_erase_sectors(s, list, n);
-		erased = (unsigned)n;
-	} else {
-		err = ops_erase_range(s, addr, len, &erased);
-		if (err == 0)
-			err = ops_erase_span(s, addr, len, &span_lo, &span_end);
-	}
-	uint64_t us = clock_now_us(s->tp->clock) - t0;
+	struct stm32dfu_erase_options eo = {.address = addr, .length = len, .sectors = list, .n_sectors = n,
+	                                    .confirm = 1, .vdd = c->args.vdd_set ? c->args.vdd_volts : 0};
+	eo.mode = c->args.given[OPT_ALL] ? STM32DFU_ERASE_ALL : n ? STM32DFU_ERASE_SECTORS : STM32DFU_ERASE_RANGE;
+	struct stm32dfu_erase_result r;
+	int err = stm32dfu_erase_ex(api, &eo, &r);
 	cli_progress_done(&prog);
 	if (err == 0) {
 		if (json_mode(c)) {
@@ -519,46 +512,47 @@ int cli_cmd_erase(struct cli_ctx *c)
 			json_init(&j, c->out);
 			json_obj_begin(&j);
 			json_kbool(&j, "mass_erase", c->args.given[OPT_ALL]);
-			json_kuint(&j, "sectors", erased);
+			json_kuint(&j, "sectors", r.sectors_erased);
 			json_key(&j, "voltage_range");
-			if (c->args.vdd_set)
-				json_int(&j, c->args.vdd_range);
+			if (r.voltage_range >= 0)
+				json_int(&j, r.voltage_range);
 			else
 				json_null(&j);
-			if (span_end) {
-				json_khex32(&j, "start", span_lo);
-				json_khex32(&j, "end", (uint32_t)(span_end - 1));
+			if (r.end) {
+				json_khex32(&j, "start", r.start);
+				json_khex32(&j, "end", (uint32_t)(r.end - 1));
 			}
-			json_kdouble(&j, "seconds", seconds(us));
+			json_kdouble(&j, "seconds", r.seconds);
 			cli_json_poll(&j, s);
 			json_obj_end(&j);
 			json_end(&j);
 		} else if (!quiet(c)) {
-			if (c->args.vdd_set)
-				fprintf(c->out, "flash    voltage range %d (%s) set for --vdd\n", c->args.vdd_range,
-				        ops_vdd_range_text(c->args.vdd_range));
+			if (r.voltage_range >= 0)
+				fprintf(c->out, "flash    voltage range %d (%s) set for --vdd\n", r.voltage_range,
+				        ops_vdd_range_text(r.voltage_range));
 			if (c->args.given[OPT_ALL])
-				fprintf(c->out, "erase    whole flash in %.2f s\n", seconds(us));
-			else if (span_end)
+				fprintf(c->out, "erase    whole flash in %.2f s\n", r.seconds);
+			else if (r.end)
 				/* whole sectors: say what was really erased, not only what was asked */
 				fprintf(c->out, "erase    %u sector%s in %.2f s: 0x%08" PRIX32 "-0x%08" PRIX32 " (%" PRIu64
 				        " bytes; whole sectors around the %" PRIu32 " bytes asked)\n",
-				        erased, erased == 1 ? "" : "s", seconds(us), span_lo, (uint32_t)(span_end - 1),
-				        span_end - span_lo, len);
+				        r.sectors_erased, r.sectors_erased == 1 ? "" : "s", r.seconds, r.start,
+				        (uint32_t)(r.end - 1), r.end - r.start, len);
 			else
-				fprintf(c->out, "erase    %u sector%s in %.2f s\n", erased, erased == 1 ? "" : "s", seconds(us));
+				fprintf(c->out, "erase    %u sector%s in %.2f s\n", r.sectors_erased,
+				        r.sectors_erased == 1 ? "" : "s", r.seconds);
 			cli_print_poll(c, s);
 		}
 	}
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
 	struct store_record rec;
 	cli_log_init(c, &rec, "erase");
 	ops_record_board(&rec, s);
-	ops_record_result(&rec, err, &s->err);
-	rec.sectors_erased = erased;
-	rec.s_erase = rec.s_total = seconds(us);
+	ops_record_result(&rec, err, &c->err);
+	rec.sectors_erased = r.sectors_erased;
+	rec.s_erase = rec.s_total = r.seconds;
 	code = cli_log_finish(c, &rec, code);
-	ops_close(s);
+	stm32dfu_close(api);
 	return code;
 }
 
@@ -569,12 +563,12 @@ int cli_cmd_leave(struct cli_ctx *c)
 	if (c->args.npos > 1 || (c->args.npos == 1 && !cli_parse_u32(c->args.pos[0], &addr)))
 		return cli_usage_error(c, "leave takes an optional ADDR (where the vector table is)");
 	have = c->args.npos == 1;
-	struct ops_session *s;
-	int rc = cli_open(c, &s, NULL);
+	struct stm32dfu_session *api;
+	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
-	struct ops_leave_result l;
-	int err = ops_leave(s, have, addr, &l);
+	struct stm32dfu_leave_result l;
+	int err = stm32dfu_leave_ex(api, have, addr, &l);
 	if (!quiet(c))
 		leave_warnings(c, &l);
 	if (err == 0) {
@@ -590,7 +584,7 @@ int cli_cmd_leave(struct cli_ctx *c)
 			leave_text(c->out, &l);
 		}
 	}
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
-	ops_close(s);
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	stm32dfu_close(api);
 	return code;
 }

@@ -29,6 +29,9 @@ int api_adopt(struct ops_session *ops, struct stm32dfu_session **out);
 struct ops_session *api_ops(struct stm32dfu_session *s);
 
 struct img;
+struct ops_leave_result;
+/* The public record of a leave (also part of a write's report). */
+void api_leave_result(const struct ops_leave_result *in, struct stm32dfu_leave_result *out);
 /* Writes / verifies an image over the session (what the file and memory variants share). */
 int api_write_img(struct stm32dfu_session *s, const struct img *img, const struct stm32dfu_write_options *options,
                   struct stm32dfu_write_result *result);

@@ -10,6 +10,7 @@
 #include "lib/api_int.h"
 #include "ops/ob.h"
 #include "ops/ops.h"
+#include "ops/vdd.h"
 
 /* the public confirmation bits are the chip layer's, so one guard serves the CLI and the API */
 _Static_assert((unsigned)STM32DFU_CONFIRM_RDP2 == (unsigned)OB_CONFIRM_RDP2 &&
@@ -91,6 +92,67 @@ int stm32dfu_erase_all(struct stm32dfu_session *s, int confirm)
 		return STM32DFU_E_NEEDS_CONFIRMATION;
 	}
 	int rc = ops_mass_erase(s->ops);
+	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}
+
+/* The erase itself, once the voltage range is set: the mode's ops call. */
+static int erase_mode(struct stm32dfu_session *s, const struct stm32dfu_erase_options *o, struct stm32dfu_erase_result *r)
+{
+	switch (o->mode) {
+	case STM32DFU_ERASE_ALL:
+		return ops_mass_erase(s->ops);
+	case STM32DFU_ERASE_SECTORS: {
+		int rc = ops_erase_sectors(s->ops, o->sectors, o->n_sectors);
+		if (rc == 0)
+			r->sectors_erased = (unsigned)o->n_sectors;
+		return rc;
+	}
+	default: {
+		int rc = ops_erase_range(s->ops, o->address, o->length, &r->sectors_erased);
+		if (rc == 0)
+			rc = ops_erase_span(s->ops, o->address, o->length, &r->start, &r->end);
+		return rc;
+	}
+	}
+}
+
+int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_options *o, struct stm32dfu_erase_result *result)
+{
+	err_clear(&s->err);
+	struct stm32dfu_erase_result r;
+	memset(&r, 0, sizeof r);
+	r.voltage_range = -1;
+	if (result)
+		*result = r;
+	/* every argument checked before the first request */
+	if (!o)
+		return err_set(&s->err, STM32DFU_E_USAGE, "erase: no options given (mode, and what it erases)");
+	if (o->mode < STM32DFU_ERASE_SECTORS || o->mode > STM32DFU_ERASE_ALL)
+		return err_set(&s->err, STM32DFU_E_USAGE, "erase: mode %d: expected STM32DFU_ERASE_SECTORS, _RANGE or _ALL",
+		               o->mode);
+	if (o->mode == STM32DFU_ERASE_SECTORS && (!o->sectors || !o->n_sectors))
+		return err_set(&s->err, STM32DFU_E_USAGE, "erase: no sectors given");
+	if (o->mode == STM32DFU_ERASE_RANGE && !o->length)
+		return err_set(&s->err, STM32DFU_E_USAGE, "erase: the length is 0");
+	if (o->mode == STM32DFU_ERASE_ALL && !o->confirm) {
+		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION, "a mass erase clears the whole flash");
+		err_hint(&s->err, "set confirm to erase everything");
+		return STM32DFU_E_NEEDS_CONFIRMATION;
+	}
+	int range = -1;
+	if (o->vdd != 0 && ops_vdd_range(o->vdd, &range, &s->err) < 0)
+		return s->err.code;
+	const struct clock *clk = s->ops->tp->clock;
+	uint64_t t0 = clock_now_us(clk);
+	int rc = 0;
+	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */
+	if (range >= 0 && (rc = ops_vdd_check(s->ops)) == 0 && (rc = ops_vdd_apply(s->ops, range)) == 0)
+		r.voltage_range = range;
+	if (rc == 0)
+		rc = erase_mode(s, o, &r);
+	r.seconds = (double)(clock_now_us(clk) - t0) / 1e6;
+	if (result)
+		*result = r;
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
 }
 
@@ -226,12 +288,36 @@ int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, 
 	return stm32dfu_ob_read(s, after);
 }
 
-int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr)
+void api_leave_result(const struct ops_leave_result *in, struct stm32dfu_leave_result *out)
+{
+	out->address = in->addr;
+	out->vector_read = in->vector_read;
+	out->sp = in->sp;
+	out->reset = in->reset;
+	out->sp_in_ram = in->sp_in_ram;
+	out->reset_in_code = in->reset_in_code;
+	out->reset_thumb = in->reset_thumb;
+	out->vector_ok = ops_leave_vector_ok(in);
+	out->confirmed = in->confirmed;
+	out->gone = in->gone;
+}
+
+int stm32dfu_leave_ex(struct stm32dfu_session *s, int has_addr, uint32_t addr, struct stm32dfu_leave_result *result)
 {
 	err_clear(&s->err);
 	struct ops_leave_result r;
+	memset(&r, 0, sizeof r);
 	int rc = ops_leave(s->ops, has_addr != 0, addr, &r);
+	if (result) {
+		memset(result, 0, sizeof *result);
+		api_leave_result(&r, result);
+	}
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}
+
+int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr)
+{
+	return stm32dfu_leave_ex(s, has_addr, addr, NULL);
 }
 
 int stm32dfu_unprotect(struct stm32dfu_session *s, int confirm, struct stm32dfu_unprotect_result *result)

@@ -191,6 +191,98 @@ static void test_erase(void **state)
 	stm32dfu_close(s);
 }
 
+/* erase_ex: each mode's result against the F746 layout (04*032Kg,01*128Kg,03*256Kg, protocol.md 3.2)
+ * and what the chip then holds; the voltage range as the Device Feature byte reads back. */
+static void test_erase_ex(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	uint8_t data[512], back[512];
+	fill_pattern(data, sizeof data, 9);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08007E00, data, sizeof data, NULL, NULL), 0); /* end of sector 0 */
+	assert_int_equal(stm32dfu_write_mem(s, 0x08008000, data, sizeof data, NULL, NULL), 0); /* sector 1 */
+	assert_int_equal(stm32dfu_write_mem(s, 0x08010000, data, sizeof data, NULL, NULL), 0); /* sector 2 */
+	/* 32 bytes across the sector 0/1 boundary: both whole sectors, and only they */
+	struct stm32dfu_erase_options o = {.mode = STM32DFU_ERASE_RANGE, .address = 0x08007FF0, .length = 0x20};
+	struct stm32dfu_erase_result r;
+	assert_int_equal(stm32dfu_erase_ex(s, &o, &r), 0);
+	assert_int_equal(r.sectors_erased, 2);
+	assert_int_equal(r.start, 0x08000000);
+	assert_int_equal(r.end, 0x08010000);
+	assert_int_equal(r.voltage_range, -1);
+	assert_int_equal(stm32dfu_read(s, 0x08007E00, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	assert_int_equal(stm32dfu_read(s, 0x08008000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	assert_int_equal(stm32dfu_read(s, 0x08010000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	/* sectors, at 3.3 V: range 3 (2.7-3.6 V, x32; RM0385 3.3.3), written to the Device Feature byte */
+	unsigned two = 2;
+	struct stm32dfu_erase_options so = {.mode = STM32DFU_ERASE_SECTORS, .sectors = &two, .n_sectors = 1, .vdd = 3.3};
+	assert_int_equal(stm32dfu_erase_ex(s, &so, &r), 0);
+	assert_int_equal(r.sectors_erased, 1);
+	assert_int_equal(r.end, 0);
+	assert_int_equal(r.voltage_range, 3);
+	uint8_t feature[4];
+	assert_int_equal(stm32dfu_read(s, 0xFFFF0000, feature, sizeof feature), 0);
+	assert_int_equal(feature[0], 3);
+	assert_int_equal(stm32dfu_read(s, 0x08010000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	/* refusals before anything is sent: no confirmation, a bad mode, a supply outside 1.8-3.6 V */
+	assert_int_equal(stm32dfu_write_mem(s, 0x08040000, data, sizeof data, NULL, NULL), 0);
+	struct stm32dfu_erase_options ao = {.mode = STM32DFU_ERASE_ALL};
+	assert_int_equal(stm32dfu_erase_ex(s, &ao, &r), STM32DFU_E_NEEDS_CONFIRMATION);
+	struct stm32dfu_erase_options bad = {.mode = 7};
+	assert_int_equal(stm32dfu_erase_ex(s, &bad, &r), STM32DFU_E_USAGE);
+	struct stm32dfu_erase_options hot = {.mode = STM32DFU_ERASE_ALL, .confirm = 1, .vdd = 5.0};
+	assert_int_equal(stm32dfu_erase_ex(s, &hot, &r), STM32DFU_E_USAGE);
+	assert_non_null(strstr(stm32dfu_last_error(s).message, "5"));
+	assert_int_equal(stm32dfu_erase_ex(s, NULL, &r), STM32DFU_E_USAGE);
+	assert_int_equal(stm32dfu_read(s, 0x08040000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	ao.confirm = 1;
+	assert_int_equal(stm32dfu_erase_ex(s, &ao, &r), 0);
+	assert_int_equal(r.sectors_erased, 0);
+	assert_int_equal(stm32dfu_read(s, 0x08040000, back, sizeof back), 0);
+	assert_true(all_ff(back, sizeof back));
+	stm32dfu_close(s);
+}
+
+/* The F0's ROM has no Device Feature memory (AN2606: F2/F4/F7 only): a voltage is refused. */
+static void test_erase_ex_vdd_unsupported(void **state)
+{
+	(void)state;
+	struct stm32dfu_match m = {0};
+	m.sim = "f0-32k,timing=0";
+	struct stm32dfu_session *s = NULL;
+	assert_int_equal(stm32dfu_open(&m, &s), 0);
+	unsigned zero = 0;
+	struct stm32dfu_erase_options o = {.mode = STM32DFU_ERASE_SECTORS, .sectors = &zero, .n_sectors = 1, .vdd = 3.3};
+	struct stm32dfu_erase_result r;
+	assert_int_equal(stm32dfu_erase_ex(s, &o, &r), STM32DFU_E_UNSUPPORTED);
+	assert_int_equal(r.voltage_range, -1);
+	assert_int_equal(r.sectors_erased, 0);
+	stm32dfu_close(s);
+}
+
+/* With the emulator's timing model on, an erase costs the flash's own time: a 32 KiB F7 sector
+ * takes at least its typical erase time (DS10916 as profiles/f746.profile models it: 200 ms at x32,
+ * the fastest parallelism, up to 400 ms at x8; fwupd issue #2696 saw about 350 ms on an F745). */
+static void test_erase_ex_seconds(void **state)
+{
+	(void)state;
+	struct stm32dfu_match m = {0};
+	m.sim = "f746";
+	struct stm32dfu_session *s = NULL;
+	assert_int_equal(stm32dfu_open(&m, &s), 0);
+	unsigned zero = 0;
+	struct stm32dfu_erase_options o = {.mode = STM32DFU_ERASE_SECTORS, .sectors = &zero, .n_sectors = 1};
+	struct stm32dfu_erase_result r;
+	assert_int_equal(stm32dfu_erase_ex(s, &o, &r), 0);
+	assert_true(r.seconds >= 0.2);
+	stm32dfu_close(s);
+}
+
 static const struct stm32dfu_ob_field *field(const struct stm32dfu_option_bytes *ob, const char *name)
 {
 	for (size_t i = 0; i < ob->n_fields; i++)
@@ -280,6 +372,40 @@ static void test_leave(void **state)
 	stm32dfu_close(s);
 }
 
+static void test_leave_ex(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	uint8_t vt[8] = {0x00, 0x00, 0x05, 0x20, 0x01, 0x01, 0x00, 0x08}; /* SP 0x20050000, reset 0x08000101 */
+	/* sector 1 (0x08008000) written then erased: no vector table there */
+	assert_int_equal(stm32dfu_write_mem(s, 0x08008000, vt, sizeof vt, NULL, NULL), 0);
+	unsigned one = 1;
+	struct stm32dfu_erase_options eo = {.mode = STM32DFU_ERASE_SECTORS, .sectors = &one, .n_sectors = 1};
+	assert_int_equal(stm32dfu_erase_ex(s, &eo, NULL), 0);
+	/* an erased table: the ROM's jump fails and the bootloader comes back (AN3156 5.5) */
+	struct stm32dfu_leave_result r;
+	assert_int_equal(stm32dfu_leave_ex(s, 1, 0x08008000, &r), STM32DFU_E_NOT_STARTED);
+	assert_int_equal(r.address, 0x08008000);
+	assert_true(r.vector_read);
+	assert_int_equal(r.sp, 0xFFFFFFFF);
+	assert_false(r.sp_in_ram);
+	assert_false(r.vector_ok);
+	assert_false(r.gone);
+	stm32dfu_close(s);
+	/* the runnable table, from the start of flash (no address given); each API session's emulated
+	 * chip starts blank */
+	s = open_sim();
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, vt, sizeof vt, NULL, NULL), 0);
+	assert_int_equal(stm32dfu_leave_ex(s, 0, 0, &r), 0);
+	assert_int_equal(r.address, 0x08000000);
+	assert_true(r.vector_read);
+	assert_int_equal(r.sp, 0x20050000);
+	assert_int_equal(r.reset, 0x08000101);
+	assert_true(r.sp_in_ram && r.reset_in_code && r.reset_thumb && r.vector_ok);
+	assert_true(r.gone);
+	stm32dfu_close(s);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -316,6 +442,10 @@ int main(void)
 		cmocka_unit_test(test_unprotect),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_leave),
+		cmocka_unit_test(test_leave_ex),
+		cmocka_unit_test(test_erase_ex),
+		cmocka_unit_test(test_erase_ex_vdd_unsupported),
+		cmocka_unit_test(test_erase_ex_seconds),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
