@@ -60,6 +60,7 @@ struct chip_family {
 	const struct ob_layout *ob;    /* decoder table, or NULL */
 	enum chip_serial_rule serial_rule;
 	uint16_t write_align;          /* DNLOAD size/address alignment the ROM requires (bytes) */
+	uint32_t boot_ram_end;         /* RAM from 0x20000000 up to here is the bootloader's own (not written), 0 unknown */
 	uint32_t quirks;               /* CHIP_Q_* */
 	const char *quirk_text;        /* one line per quirk, or NULL */
 	const char *source;            /* where the row comes from */

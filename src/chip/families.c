@@ -116,6 +116,7 @@ const struct chip_family chip_families[] = {
 	 .flash_size_addr = 0x1FF0F442, .bootloader_id_addr = 0x1FF0EDBE, .bootloader_id_confirmed = true,
 	 .bootloader_ids = {0x70, 0x90}, .ob_addr = 0x1FFF0000, .ob_size = 32, .ob = &ob_layout_f74x,
 	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 1,
+	 .boot_ram_end = 0x20004000, /* AN2606 Tables 99/101: the ROM uses the first 16 KB (protocol.md 2.3, 3.3) */
 	 .quirks = CHIP_Q_DBGMCU_HANGS | CHIP_Q_SERIAL_00000008 | CHIP_Q_OB_SIZE_DIFFERS | CHIP_Q_OB_RESET,
 	 .quirk_text = q_f7,
 	 .source = "protocol.md §3 (AN2606 Table 3, CMSIS-F7), §5.2, §6, §7; serial rule UNCONFIRMED"},
@@ -124,6 +125,7 @@ const struct chip_family chip_families[] = {
 	 .flash_size_addr = 0x1FF0F442, .bootloader_id_addr = 0x1FF0EDBE, .bootloader_id_confirmed = true,
 	 .bootloader_ids = {0x93}, .ob_addr = 0x1FFF0000, .ob_size = 32, .ob = &ob_layout_f76x,
 	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 1,
+	 .boot_ram_end = 0x20004000, /* AN2606 Tables 99/101: the ROM uses the first 16 KB (protocol.md 2.3, 3.3) */
 	 .quirks = CHIP_Q_DBGMCU_HANGS | CHIP_Q_SERIAL_PLUS_0A | CHIP_Q_SERIAL_00000008 |
 		   CHIP_Q_LAYOUT_OVERSTATES | CHIP_Q_OB_RESET,
 	 .quirk_text = "ROM serial: low byte of UID0+UID2 is 0x0A larger than the HAL value (§5.2).\n"

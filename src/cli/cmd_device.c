@@ -176,8 +176,13 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 	if (r->restored_from[0])
 		fprintf(o, "restored %u sector%s saved by an unfinished write (%s, now deleted)\n", r->restored_sectors,
 		        r->restored_sectors == 1 ? "" : "s", r->restored_from);
-	if (r->otp)
-		fprintf(o, "memory   OTP: one-time programmable, never erased\n");
+	if (r->memory[0]) { /* RAM, OTP, option bytes: no sectors, no erase */
+		cli_write_memory_text(c, r);
+		if (r->left)
+			leave_text(o, &r->leave);
+		cli_print_poll(c, s);
+		return;
+	}
 	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
 	        seconds(r->read.us));
 	if (r->range_set >= 0)
@@ -265,6 +270,13 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	json_kuint(&j, "preserved_bytes", r->preserved_bytes);
 	json_kbool(&j, "verified", r->verified);
 	json_kbool(&j, "left", r->left);
+	json_key(&j, "memory"); /* null: flash */
+	if (r->memory[0])
+		json_str(&j, r->memory);
+	else
+		json_null(&j);
+	if (r->has_serial)
+		json_kuint(&j, "serial_number", r->serial_number);
 	json_key(&j, "voltage_range");
 	if (r->range_set >= 0)
 		json_int(&j, r->range_set);
@@ -335,7 +347,7 @@ int cli_cmd_write(struct cli_ctx *c)
 		img_free(img);
 		return rc;
 	}
-	if ((rc = check_suffix(c, s, img))) {
+	if ((rc = check_suffix(c, s, img)) || (rc = cli_write_alt(c, s, img))) {
 		img_free(img);
 		ops_close(s);
 		return rc;
@@ -348,6 +360,8 @@ int cli_cmd_write(struct cli_ctx *c)
 	wo.set_range = c->args.vdd_set;
 	wo.range = c->args.vdd_range;
 	wo.otp_ok = c->args.given[OPT_OTP_PERMANENT];
+	wo.otp_last = sn_on; /* a serial number in OTP goes after the verified flash */
+	wo.ob_confirm = cli_ob_confirm_flags(c);
 	struct ops_write_result r;
 	memset(&r, 0, sizeof r);
 	uint64_t t0 = cli_log_now_us();
@@ -356,6 +370,10 @@ int cli_cmd_write(struct cli_ctx *c)
 	int err = sn_on ? ops_serialno_apply(s, &sn, img, &board, &number) : 0;
 	if (err == 0)
 		err = ops_write(s, board ? board : img, &wo, &r);
+	if (sn_on && err == 0) {
+		r.has_serial = true;
+		r.serial_number = number;
+	}
 	img_free(board);
 	cli_progress_done(&prog);
 	if (wo.leave && r.leave.addr && !quiet(c)) {

@@ -23,6 +23,15 @@ struct img;
 /* The image of write/verify/station (FILE, -a, --format); prints the error and returns its exit code. */
 int cli_load_image(struct cli_ctx *c, struct img **img);
 
+/* write into the other memories (cmd_write_mem.c): the OB_CONFIRM_* flags given; --alt N applied
+ * to the image (a raw binary without -a moves to that memory's start), 0 or the exit code; the
+ * summary of a write into RAM, OTP or option bytes. */
+struct ops_session;
+struct ops_write_result;
+unsigned cli_ob_confirm_flags(const struct cli_ctx *c);
+int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img);
+void cli_write_memory_text(struct cli_ctx *c, const struct ops_write_result *r);
+
 struct json;
 struct store_record;
 /* one log record as a JSON object (cmd_log.c) */

@@ -35,6 +35,9 @@ struct ops_write_opts {
 	bool set_range;      /* --vdd: set this Device Feature voltage range before erasing (ops/vdd.h) */
 	int range;
 	bool otp_ok;         /* --i-understand-otp-is-permanent: data in OTP memory may be programmed */
+	bool otp_last;       /* data in OTP and in flash (a serial number in OTP): the OTP bytes are checked
+	                      * before anything and programmed once the flash is written and verified */
+	unsigned ob_confirm; /* OB_CONFIRM_* bits (chip/ob.h) for a raw option-byte block (write_mem.c) */
 };
 void ops_write_opts_init(struct ops_write_opts *o);
 
@@ -90,6 +93,11 @@ struct ops_write_result {
 	unsigned restored_sectors;
 	bool canceled;       /* stopped by ops_session.cancel (SIGINT/SIGTERM) */
 	bool otp;            /* the data went to OTP memory (write_otp.c), not flash */
+	char memory[64];     /* the memory written when it is not flash ("RAM", "OTP Memory", "Option Bytes"), else "" */
+	uint32_t memory_addr;          /* the lowest address written there */
+	bool ob_protection_active;     /* option bytes: RDP >= 1 written, and the refused read-back confirms it */
+	bool has_serial;               /* a serial number (ops/serialno.h) is part of what was written */
+	uint64_t serial_number;
 };
 
 /* Plans, erases what differs, programs, verifies (unless told not to), optionally leaves. */

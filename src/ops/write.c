@@ -631,13 +631,8 @@ out:
 	return rc;
 }
 
-int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
+int wr_flash(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
 {
-	bool handled;
-	err_clear(&s->err);
-	int rc = wr_otp(s, img, o, r, &handled);
-	if (handled || rc < 0)
-		return rc;
 	return write_run(s, img, o, r, false);
 }
 

@@ -51,9 +51,19 @@ void wr_sector_states(struct wstate *w, bool finished);
 /* Appends each sector's state and the recovery file to the failure in s->err (and a hint). */
 void wr_say_chip_state(struct wstate *w);
 
-/* An image whose data lies in an OTP memory the device lists (write_otp.c): *handled tells whether
- * it did, and then the return is the whole write's. */
-int wr_otp(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r,
-           bool *handled);
+/* An image whose data lies in OTP memory alt (write_otp.c, every segment placed there by
+ * write_mem.c): read, refuse 0->1 bits, program what differs, read back. check_only: the read and
+ * the check only. */
+int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *alt, const struct ops_write_opts *o,
+           struct ops_write_result *r, bool check_only);
+
+/* The flash write (write.c): plan, erase what differs, program, verify, leave. */
+int wr_flash(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r);
+
+/* Programs [addr, addr+len) through alt in blocks of the transfer size, one Set Address per run,
+ * stopping between two blocks on a stop request (E_CANCELED); counts blocks, runs and bytes in r,
+ * and reports *done of total as OPS_PHASE_PROGRAM progress (write_mem.c). */
+int wr_program(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t *data, size_t len, uint64_t *done,
+               uint64_t total, struct ops_write_result *r);
 
 #endif
