@@ -364,6 +364,7 @@ int cli_cmd_write(struct cli_ctx *c)
 	wo.ob_confirm = cli_ob_confirm_flags(c);
 	struct ops_write_result r;
 	memset(&r, 0, sizeof r);
+	r.range_set = -1; /* a failure before the write set nothing */
 	uint64_t t0 = cli_log_now_us();
 	struct img *board = NULL;
 	uint64_t number = 0;

@@ -187,6 +187,7 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	mo.write.verify = !a->given[OPT_NO_VERIFY];
 	mo.write.full = a->given[OPT_FULL];
 	mo.write.leave = a->given[OPT_LEAVE];
+	mo.write.otp_ok = a->given[OPT_OTP_PERMANENT];
 	mo.write.set_range = a->vdd_set;
 	mo.write.range = a->vdd_range;
 

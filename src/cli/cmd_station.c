@@ -228,6 +228,7 @@ int cli_cmd_station(struct cli_ctx *c)
 	so.multi.write.verify = !a->given[OPT_NO_VERIFY];
 	so.multi.write.full = a->given[OPT_FULL];
 	so.multi.write.leave = a->given[OPT_LEAVE];
+	so.multi.write.otp_ok = a->given[OPT_OTP_PERMANENT];
 	so.multi.serialno = sn_on ? &sn : NULL;
 	so.multi.progress = on_progress;
 	so.multi.progress_ctx = u;

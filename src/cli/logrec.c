@@ -151,5 +151,6 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 		return cli_fail(c, STM32DFU_E_USAGE);
 	}
 	sn->store = c->log;
+	sn->otp_ok = a->given[OPT_OTP_PERMANENT];
 	return 0;
 }

@@ -217,8 +217,10 @@ static void *write_main(void *arg)
 		w->r->has_serial_number = rc == 0;
 		img = board;
 	}
+	struct ops_write_opts wo = w->o->write;
+	wo.otp_last = w->o->serialno != NULL; /* a serial number in OTP: after the verified flash */
 	if (rc == 0)
-		rc = ops_write(w->s, img, &w->o->write, &wr);
+		rc = ops_write(w->s, img, &wo, &wr);
 	img_free(board);
 	w->r->bytes = wr.bytes_programmed;
 	w->r->image_bytes = wr.image_bytes;

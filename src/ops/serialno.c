@@ -8,6 +8,7 @@
 
 #include "image/image.h"
 #include "ops/ops.h"
+#include "dfu/dfu.h"
 #include "ops/record.h"
 #include "store/store.h"
 
@@ -81,9 +82,37 @@ int ops_serialno_check_image(const struct ops_serialno *sn, const struct img *im
 	return 0;
 }
 
-/* The address must fall inside the flash alt's sectors (the memory write programs). */
+/* The OTP memory the device lists that holds the whole number, or NULL. */
+static const struct dfu_alt *otp_holding(const struct ops_session *s, const struct ops_serialno *sn)
+{
+	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
+		const struct dfu_alt *a = &s->dfu->alts[i];
+		if (!a->have_layout || !strstr(a->layout.name, "OTP"))
+			continue;
+		for (unsigned r = 0; r < a->layout.n_regions; r++) {
+			const struct layout_region *g = &a->layout.regions[r];
+			if (sn->addr >= g->start && (uint64_t)sn->addr + sn->width <= (uint64_t)g->start + g->length)
+				return a;
+		}
+	}
+	return NULL;
+}
+
+/* The address must fall inside the flash alt's sectors (the memory write programs), or inside
+ * OTP memory when --i-understand-otp-is-permanent was given (sn->otp_ok). */
 static int check_device(struct ops_session *s, const struct ops_serialno *sn)
 {
+	const struct dfu_alt *otp = otp_holding(s, sn);
+	if (otp && !sn->otp_ok) {
+		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION,
+		        "--serial-number 0x%08" PRIX32 " is in %s: each board's number would be programmed there once and "
+		        "for good; nothing was written", sn->addr, otp->layout.name);
+		err_hint(&s->err, "add --i-understand-otp-is-permanent if the number belongs in OTP");
+		return STM32DFU_E_NEEDS_CONFIRMATION;
+	}
+	if (otp)
+		return 0;
+
 	struct plan_sector *sec = NULL;
 	size_t n = 0;
 	uint32_t limit = 0;
@@ -97,9 +126,10 @@ static int check_device(struct ops_session *s, const struct ops_serialno *sn)
 	if (inside)
 		return 0;
 	err_set(&s->err, STM32DFU_E_RANGE,
-	        "--serial-number 0x%08" PRIX32 " (%u bytes) is outside this chip's writable flash: nothing was written",
+	        "--serial-number 0x%08" PRIX32 " (%u bytes) is outside this chip's writable flash and OTP: nothing was "
+	        "written",
 	        sn->addr, sn->width);
-	err_hint(&s->err, "'stm32dfu info' shows the flash map; the number must lie in one flash sector");
+	err_hint(&s->err, "'stm32dfu info' shows the memory map; the number must lie in one flash sector or in OTP");
 	return STM32DFU_E_RANGE;
 }
 

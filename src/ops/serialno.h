@@ -24,6 +24,8 @@ struct ops_serialno {
 	const char *counter;     /* --serial-counter (default "default") */
 	uint64_t start;          /* --serial-start, used on the counter's first use (default 1) */
 	struct store *store;     /* where numbers come from (the programming log) */
+	bool otp_ok;             /* --i-understand-otp-is-permanent: ADDR may lie in OTP memory, where the
+	                          * number is programmed after the flash is verified (ops_write_opts.otp_last) */
 };
 
 /* "0x0800C000", "0x0800C000:u64le", "0x0800C000:ascii:8" -> sn (counter, start, store left alone). */
@@ -35,7 +37,7 @@ void ops_serialno_bytes(const struct ops_serialno *sn, uint64_t v, uint8_t *out)
 /* Refuses an address the image already covers (its bytes would be overwritten). */
 int ops_serialno_check_image(const struct ops_serialno *sn, const struct img *img, struct err *e);
 /*
- * For the board of session s: checks the address lies in writable flash, takes the board's
+ * For the board of session s: checks the address lies in writable flash (or OTP, with otp_ok), takes the board's
  * number (by UID) and returns a copy of img with the number's bytes added. Nothing is written.
  * Errors go to s->err.
  */

@@ -60,6 +60,8 @@ r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected
 r "write --all" $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
 r "write --all" "$wrp" write "$work/b.bin" --all --json
 r "write --all" $sim write "$work/b.bin" --all --json --serial-number 0x080F0000
+r write $sim write "$work/b.bin" --json --serial-number 0x080F0000   # serial_number
+r write $sim write "$work/a.bin" -a 0x20010000 --json    # memory: RAM
 r - $sim write --no-such-option                           # 64
 r - "file" info "$work/bad.hex"                           # 65
 r - $sim write "$work/missing.bin"                        # 66

@@ -3,6 +3,9 @@
 # 0x1FF0F000, RM0385: one-time programmable, bits only clear): refused without
 # --i-understand-otp-is-permanent, written and verified with it, a write needing a 0->1 bit
 # refused with nothing written, an equal write a no-op, errors naming the memory.
+# RAM (served without being listed, AN2606 Table 5) and the raw option-byte block (protocol.md
+# 2.6, 7.2) by address or --alt N: RAM read back, never into the bootloader's own 16 KB (F7,
+# protocol.md 2.3); option bytes only whole and behind ob set's flags; a serial number into OTP.
 # Usage: memories.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
 set -u
 tool=$1
@@ -34,6 +37,8 @@ grep -q -- "$ok" "$work/err" || fail "the refusal does not name the flag"
 run $sim write "$work/sn.bin" -a $otp $ok || fail "OTP write with the flag"
 grep -q "program  8 bytes" "$work/out" || fail "OTP write: not 8 bytes programmed"
 grep -q "verify   8 bytes .*OK" "$work/out" || fail "OTP write: not verified"
+grep -q "memory   OTP Memory at 0x1FF0F000: one-time programmable" "$work/out" || fail "OTP summary names no memory"
+grep -Eq "sector|^erase|flash" "$work/out" && fail "the OTP summary speaks of flash sectors or erasing"
 got=$(otp_now)
 [ "${got%"${got#????????????????}"}" = 12345678a55a00f0 ] || fail "OTP holds $got"
 
@@ -86,5 +91,109 @@ rc=$?
 [ $rc = 10 ] || fail "a write into a locked OTP block: exit $rc, expected 10"
 grep -q "OTP Memory at 0x1FF0F040 reads 0xFF after programming 0xA5" "$work/err" || fail "locked block not named"
 run $sim write "$work/b1.bin" -a 0x1FF0F03F $ok || fail "block 0 (not locked) no longer writable"
+
+# --alt N: a raw binary without -a goes to the start of that memory (OTP: 0x1FF0F000); the bytes
+# equal what the chip holds (byte 0 0x02 after the clearing above), so nothing is programmed
+otp0=$(otp_now)
+bytes "${otp0%"${otp0#????????}"}" "$work/alt.bin"
+run $sim write "$work/alt.bin" --alt 2 $ok || fail "write --alt 2"
+grep -q "memory   OTP Memory at 0x1FF0F000" "$work/out" || fail "--alt 2 did not write at the OTP start"
+run $sim write "$work/alt.bin" --alt 9
+rc=$?
+[ $rc = 64 ] || fail "--alt 9: exit $rc, expected 64"
+grep -q "the device has 4 alternate settings" "$work/err" || fail "--alt 9 does not say how many there are"
+
+# RAM: written and read back in the same session (the JSON names the memory)
+python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + 3) % 251 for i in range(5000)))' >"$work/ram.bin"
+run $sim write "$work/ram.bin" -a 0x20010000 || fail "RAM write"
+grep -q "memory   RAM at 0x20010000" "$work/out" || fail "RAM summary"
+grep -q "verify   5000 bytes .*OK" "$work/out" || fail "RAM write not verified"
+run $sim write "$work/ram.bin" -a 0x20010000 --json || fail "RAM write --json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["memory"] == "RAM" and d["verified"] and d["bytes_programmed"] == 5000, d' "$work/out" || fail "RAM JSON"
+# the bootloader's own RAM (F7: the first 16 KB): refused before anything is sent
+run $sim write "$work/ram.bin" -a 0x20002000
+rc=$?
+[ $rc = 65 ] || fail "a write into the bootloader's RAM: exit $rc, expected 65"
+grep -q "in the RAM the STM32F74x/F75x bootloader uses itself (0x20000000-0x20003FFF)" "$work/err" || fail "bootloader RAM not named"
+grep -q "flash" "$work/err" && fail "a RAM refusal speaks of flash"
+# past the SRAM region, and in no memory at all: named as such, not as flash
+run $sim write "$work/ram.bin" -a 0x3FFFF000
+grep -q "runs past the end of RAM" "$work/err" || fail "RAM overrun not named as RAM"
+run $sim write "$work/ram.bin" -a 0x50000000
+grep -q "0x50000000 lies in no memory this device writes" "$work/err" || fail "an address in no memory not explained"
+
+# option bytes: the whole 32-byte block only (read, change BOR_LEV, write back)
+ob_hex() { run $sim read 0x1FFF0000 32 -o "$work/ob.bin" || fail "read OB"; hex "$work/ob.bin"; }
+ob0=$(ob_hex)
+[ "$ob0" = ffaa0055ffffffffffff0000ffffffff80007fffffffffff4000bfffffffffff ] || fail "OB of a fresh F746: $ob0"
+head -c 16 "$work/ob.bin" >"$work/half.bin"
+run $sim write "$work/half.bin" --alt 1
+rc=$?
+[ $rc = 65 ] || fail "half an OB block: exit $rc, expected 65"
+grep -q "option bytes at 0x1FFF0000-0x1FFF000F; the block is 32 bytes at 0x1FFF0000: a partial block is refused" "$work/err" ||
+	fail "partial OB block not explained"
+head -c 64 /dev/zero >"$work/ob64.bin"
+run $sim write "$work/ob64.bin" -a 0x1FFF0000
+grep -q "runs past the end of Option Bytes at 0x1FFF0020" "$work/err" || fail "OB overrun not named as option bytes"
+grep -q "flash" "$work/err" && fail "an OB overrun speaks of flash"
+# RDP level 2 (byte 1 0xCC, its complement 0x33) needs the same flag as ob set
+bytes "ffcc0033${ob0#ffaa0055}" "$work/rdp2.bin"
+run $sim write "$work/rdp2.bin" -a 0x1FFF0000
+rc=$?
+[ $rc = 11 ] || fail "RDP 2 by a raw OB block: exit $rc, expected 11"
+grep -q -- "--i-understand-rdp2-is-permanent" "$work/err" || fail "RDP 2 refusal names no flag"
+[ "$(ob_hex)" = "$ob0" ] || fail "a refused OB block changed the option bytes"
+# a wrong complement (byte 2 must be ~byte 0) is refused too
+bytes "fbaa0055${ob0#ffaa0055}" "$work/badcpl.bin"
+run $sim write "$work/badcpl.bin" --alt 1
+grep -q "has a wrong complement in the file" "$work/err" || fail "a wrong OB complement was not refused"
+# BOR_LEV = 1 (OPTCR[3:2] = 01: byte 0 0xF7, complement 0x08): written, the chip resets, read back
+bytes "f7aa0855${ob0#ffaa0055}" "$work/bor.bin"
+run $sim write "$work/bor.bin" --alt 1 || fail "raw OB block with BOR_LEV=1"
+grep -q "memory   Option Bytes at 0x1FFF0000" "$work/out" || fail "OB summary"
+grep -q "verify   32 bytes .*OK" "$work/out" || fail "OB block not verified"
+run $sim ob show --json || fail "ob show"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]: x["value"] for x in d["fields"]}; assert f["BOR_LEV"] == 1 and f["RDP"] == 0xAA, f' "$work/out" ||
+	fail "BOR_LEV is not 1 after the raw OB write"
+# data for two memories in one file: refused, both named
+python3 - "$work/two.hex" <<'PY'
+import sys
+def rec(addr, typ, data):
+    b = bytes([len(data), addr >> 8, addr & 255, typ]) + data
+    return ":" + (b + bytes([-sum(b) & 255])).hex().upper() + "\n"
+open(sys.argv[1], "w").write(rec(0, 4, b"\x20\x01") + rec(0, 0, b"\x00\x00") + rec(0, 4, b"\x08\x00")
+                             + rec(0, 0, b"\x11\xee") + rec(0, 1, b""))
+PY
+run $sim write "$work/two.hex"
+rc=$?
+[ $rc = 64 ] || fail "flash and RAM in one file: exit $rc, expected 64"
+grep -q "data in Internal Flash at 0x08000000 and in RAM at 0x20010000" "$work/err" || fail "two memories not named"
+
+# a serial number into OTP (issue 14 item 3): with the OTP flag only, read first, after the flash
+export STM32DFU_LOG="sqlite:$work/log.sqlite3"
+head -c 4096 /dev/urandom >"$work/fw.bin"
+sn="--serial-number 0x1FF0F100:u32le --serial-start 0x1234"
+run $sim write "$work/fw.bin" $sn
+rc=$?
+[ $rc = 11 ] || fail "a serial number in OTP without the flag: exit $rc, expected 11"
+grep -q -- "$ok" "$work/err" || fail "serial in OTP: the refusal names no flag"
+run $sim write "$work/fw.bin" $sn $ok --json || { cat "$work/out"; fail "serial number into OTP"; }
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["verified"] and d["serial_number"] == 0x1234 and d["memory"] is None, d' "$work/out" ||
+	fail "write --json: serial number into OTP"
+got=$(otp_now)
+run $sim read 0x1FF0F100 4 -o "$work/snr.bin" || fail "read the OTP serial"
+[ "$(hex "$work/snr.bin")" = 34120000 ] || fail "OTP holds $(hex "$work/snr.bin") for serial 0x1234"
+run $sim read 0x08000000 4096 -o "$work/fwr.bin" || fail "read flash"
+cmp -s "$work/fw.bin" "$work/fwr.bin" || fail "the firmware is not in flash next to the OTP serial"
+# the same board again: the same number, nothing new in OTP; a number needing a 0->1 bit: refused
+# before the flash is touched
+run $sim write "$work/fw.bin" $sn $ok || fail "the same board again"
+head -c 4096 /dev/zero >"$work/fw0.bin"
+run $sim write "$work/fw0.bin" --serial-number 0x1FF0F100:u32le --serial-counter other --serial-start 0xFF $ok
+rc=$?
+[ $rc = 65 ] || fail "an OTP serial needing a 0->1 bit: exit $rc, expected 65"
+grep -q "OTP byte at 0x1FF0F100 holds 0x34 and cannot become 0xFF" "$work/err" || fail "0->1 serial not explained"
+run $sim read 0x08000000 4096 -o "$work/fwr.bin" || fail "read flash"
+cmp -s "$work/fw.bin" "$work/fwr.bin" || fail "a refused OTP serial let the flash be rewritten"
 
 [ $fails = 0 ] && echo "ok: other memories"

@@ -1,0 +1,234 @@
+/*
+ * ops_write into the memories besides flash (issue 15 item 4), against the in-process emulator,
+ * the chip's memory read through its back door (sim_mem_read), not our read path:
+ *  - OTP (F746 alt 2 at 0x1FF0F000, 1024 + 16 bytes, RM0385) with a 256-byte transfer size: a stop
+ *    request (the SIGINT flag) during programming ends the write between two blocks, with only
+ *    the blocks sent before it on the chip; a stop before programming writes nothing;
+ *  - RAM (0x20010000, served without being listed, AN2606 Table 5): programmed, read back, and
+ *    refused in the RAM the F7 bootloader uses (the first 16 KB, protocol.md 2.3);
+ *  - the raw option-byte block (0x1FFF0000, 32 bytes, protocol.md 7.2): written whole through
+ *    ops_ob_write, refused when partial or when it sets RDP level 2 without the named flag.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/ob.h"
+#include "core/clock.h"
+#include "image/image.h"
+#include "ops/ops.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+
+#define OTP 0x1FF0F000u
+#define OB 0x1FFF0000u
+
+static struct clock_fake fake;
+static volatile sig_atomic_t stop;
+
+static struct ops_session *open_chip(const char *extra)
+{
+	char spec[200];
+	snprintf(spec, sizeof spec, "f746,timing=0%s", extra);
+	clock_fake_init(&fake);
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = spec;
+	o.profile_dir = PROFILE_DIR;
+	o.clock = &fake.clock;
+	o.retries = 0;
+	o.cancel = &stop;
+	struct ops_session *s = NULL;
+	struct err e;
+	err_clear(&e);
+	if (ops_open(&o, &s, &e))
+		fail_msg("ops_open: %s", e.msg);
+	return s;
+}
+
+static void chip_bytes(struct ops_session *s, uint32_t addr, uint8_t *out, size_t n)
+{
+	assert_true(sim_mem_read(tp_sim_device(s->tp), addr, out, n));
+}
+
+static struct img *pattern(uint32_t addr, size_t len, uint8_t seed)
+{
+	struct img *img = img_new();
+	uint8_t *b = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)((seed + i * 7) % 255); /* never 0xFF, the erased value */
+	assert_int_equal(img_add(img, 0, addr, b, len, NULL), 0);
+	free(b);
+	return img;
+}
+
+static uint64_t stop_after; /* bytes programmed when the flag goes up */
+static void stop_in_program(void *ctx, const struct ops_progress *p)
+{
+	(void)ctx;
+	if (p->phase == OPS_PHASE_PROGRAM && p->done >= stop_after)
+		stop = 1;
+}
+static void stop_in_read(void *ctx, const struct ops_progress *p)
+{
+	(void)ctx;
+	if (p->phase == OPS_PHASE_READ)
+		stop = 1;
+}
+
+static size_t programmed_bytes(struct ops_session *s, uint32_t addr, size_t n)
+{
+	uint8_t *b = malloc(n);
+	chip_bytes(s, addr, b, n);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += b[i] != 0xFF;
+	free(b);
+	return k;
+}
+
+static void test_otp_stops_between_blocks(void **st)
+{
+	(void)st;
+	struct img *img = pattern(OTP, 1024, 1); /* no 0xFF byte: every byte programmed counts */
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.otp_ok = true;
+	struct ops_write_result r;
+	/* Ctrl-C after the first 256-byte block: the second is never sent */
+	stop = 0;
+	stop_after = 256;
+	struct ops_session *s = open_chip(",transfer_size=256");
+	ops_set_progress(s, stop_in_program, NULL);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_CANCELED);
+	assert_true(r.canceled);
+	assert_int_equal(r.bytes_programmed, 256);
+	assert_int_equal(r.blocks, 1);
+	assert_false(r.verified);
+	assert_int_equal(programmed_bytes(s, OTP, 1024), 256);
+	assert_int_equal(s->err.code, STM32DFU_E_CANCELED);
+	ops_close(s);
+	/* Ctrl-C while the OTP is read first: nothing is programmed */
+	stop = 0;
+	s = open_chip(",transfer_size=256");
+	ops_set_progress(s, stop_in_read, NULL);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_CANCELED);
+	assert_true(r.canceled);
+	assert_int_equal(r.bytes_programmed, 0);
+	assert_int_equal(programmed_bytes(s, OTP, 1024), 0);
+	ops_close(s);
+	/* no request: all four blocks, read back */
+	stop = 0;
+	s = open_chip(",transfer_size=256");
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.blocks, 4);
+	assert_true(r.verified && r.otp);
+	assert_string_equal(r.memory, "OTP Memory");
+	uint8_t b[1024];
+	chip_bytes(s, OTP, b, sizeof b);
+	assert_memory_equal(b, img->segs[0].data, sizeof b);
+	ops_close(s);
+	img_free(img);
+}
+
+static void test_ram(void **st)
+{
+	(void)st;
+	stop = 0;
+	struct ops_session *s = open_chip("");
+	struct img *img = pattern(0x20010000, 5000, 3);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_string_equal(r.memory, "RAM");
+	assert_int_equal(r.memory_addr, 0x20010000);
+	assert_int_equal(r.bytes_programmed, 5000);
+	assert_int_equal(r.blocks, 3); /* 2048 + 2048 + 904 */
+	assert_int_equal(r.sectors_erased, 0);
+	assert_true(r.verified);
+	uint8_t b[5000];
+	chip_bytes(s, 0x20010000, b, sizeof b);
+	assert_memory_equal(b, img->segs[0].data, sizeof b);
+	img_free(img);
+	/* the RAM the bootloader runs in: refused, nothing sent */
+	img = pattern(0x20003F00, 512, 9);
+	uint8_t before[512], after[512];
+	chip_bytes(s, 0x20003F00, before, sizeof before);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_RANGE);
+	assert_non_null(strstr(s->err.msg, "RAM the STM32F74x/F75x bootloader uses"));
+	chip_bytes(s, 0x20003F00, after, sizeof after);
+	assert_memory_equal(before, after, sizeof after);
+	img_free(img);
+	/* RAM and flash in one file: refused, naming both */
+	img = pattern(0x20010000, 16, 1);
+	assert_int_equal(img_add(img, 0, 0x08000000, "abcd", 4, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_USAGE);
+	assert_non_null(strstr(s->err.msg, "Internal Flash at 0x08000000 and in RAM at 0x20010000"));
+	img_free(img);
+	ops_close(s);
+}
+
+static void test_ob_block(void **st)
+{
+	(void)st;
+	stop = 0;
+	struct ops_session *s = open_chip("");
+	uint8_t ob[32], now[32];
+	chip_bytes(s, OB, ob, sizeof ob);
+	assert_int_equal(ob[1], 0xAA); /* RDP level 0 (the profile's default block, protocol.md 7.2) */
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	/* half the block: refused */
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 1, OB, ob, 16, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_RANGE);
+	assert_non_null(strstr(s->err.msg, "partial block is refused"));
+	img_free(img);
+	/* RDP level 2 without its flag: refused, the block unchanged */
+	uint8_t rdp2[32];
+	memcpy(rdp2, ob, 32);
+	rdp2[1] = 0xCC;
+	rdp2[3] = 0x33;
+	img = img_new();
+	assert_int_equal(img_add(img, 0, OB, rdp2, 32, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_NEEDS_CONFIRMATION);
+	assert_non_null(strstr(s->err.msg, "level 2"));
+	chip_bytes(s, OB, now, sizeof now);
+	assert_memory_equal(now, ob, 32);
+	img_free(img);
+	/* BOR_LEV = 1 (OPTCR[3:2], protocol.md 7.1), its complement kept: written, the chip resets,
+	 * the block read back */
+	uint8_t bor[32];
+	memcpy(bor, ob, 32);
+	bor[0] = (uint8_t)((bor[0] & ~0x0Cu) | 0x04u);
+	bor[2] = (uint8_t)~bor[0];
+	img = img_new();
+	assert_int_equal(img_add(img, 1, OB, bor, 32, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_string_equal(r.memory, "Option Bytes");
+	assert_true(r.verified);
+	assert_int_equal(r.bytes_programmed, 32);
+	chip_bytes(s, OB, now, sizeof now);
+	assert_memory_equal(now, bor, 32);
+	img_free(img);
+	ops_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_otp_stops_between_blocks),
+		cmocka_unit_test(test_ram),
+		cmocka_unit_test(test_ob_block),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
