@@ -178,8 +178,11 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 		        r->restored_sectors == 1 ? "" : "s", r->restored_from);
 	if (r->memory[0]) { /* RAM, OTP, option bytes: no sectors, no erase */
 		cli_write_memory_text(c, r);
-		if (r->left)
-			leave_text(o, &r->leave);
+		if (r->left) {
+			struct stm32dfu_leave_result l;
+			api_leave_result(&r->leave, &l);
+			leave_text(o, &l);
+		}
 		cli_print_poll(c, s);
 		return;
 	}
