@@ -10,6 +10,8 @@ command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 # the programming log: SQLite, PostgreSQL's client (and its server, for the tests), SHA-256
 pkgs="$pkgs libsqlite3-dev libpq-dev nettle-dev postgresql"
+# a terminal emulator that replays the station's live table (tests/peer/stm32dfu_station_tty.sh)
+pkgs="$pkgs python3-pyte"
 [ "${1:-}" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
