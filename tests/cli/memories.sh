@@ -110,6 +110,11 @@ grep -q "memory   RAM at 0x20010000" "$work/out" || fail "RAM summary"
 grep -q "verify   5000 bytes .*OK" "$work/out" || fail "RAM write not verified"
 run $sim write "$work/ram.bin" -a 0x20010000 --json || fail "RAM write --json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["memory"] == "RAM" and d["verified"] and d["bytes_programmed"] == 5000, d' "$work/out" || fail "RAM JSON"
+# an application loaded into RAM and started there (--leave: its own vector table, MSP in SRAM and
+# a Thumb reset vector in RAM)
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<II", 0x20050000, 0x20004101) + bytes(248))' >"$work/app.bin"
+run --sim=f746,timing=0,state=$work/ramapp.state write "$work/app.bin" -a 0x20004000 --leave || fail "RAM application with --leave"
+grep -q "left DFU: jumped to 0x20004000" "$work/out" || fail "--leave after a RAM write did not jump to the RAM image"
 # the bootloader's own RAM (F7: the first 16 KB): refused before anything is sent
 run $sim write "$work/ram.bin" -a 0x20002000
 rc=$?
