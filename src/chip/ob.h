@@ -193,6 +193,15 @@ void ob_mark_part(const struct chip_family *fam, uint32_t flash_size, struct ob_
 int ob_check_part(const struct chip_family *fam, uint32_t flash_size, const char *const *assigns, size_t n,
 		  struct err *e);
 
+/*
+ * Whether the block write-protects flash sector idx, [start, start+size) as the DFU layout counts
+ * sectors (pages on L4/G0/G4/WB/U5): 1 protected, 0 not, -1 the block cannot tell (no table, a
+ * short block, a bank the table does not decode). When protected, clear (cap bytes, may be NULL)
+ * gets the 'stm32dfu ob set' assignment(s) that lift it ("nWRP2=1"). ob_wrp.c.
+ */
+int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *block, size_t len, unsigned idx,
+                              uint32_t start, uint32_t size, char *clear, size_t cap);
+
 /* Read protection level of a block (0/1/2), -1 if the family has no RDP field. */
 int ob_rdp_level(const struct ob_layout *l, uint32_t rdp);
 

@@ -315,8 +315,9 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	json_path_or_null(&j, "restored_from", r->restored_from);
 	json_kuint(&j, "restored_sectors", r->restored_sectors);
 	json_kbool(&j, "canceled", r->canceled);
-	if (r->mismatch) {
+	if (r->mismatch)
 		json_khex32(&j, "mismatch_address", r->mismatch_addr);
+	if (r->mismatch || r->blocked_sector >= 0) {
 		json_key(&j, "blocked_sector");
 		if (r->blocked_sector >= 0)
 			json_int(&j, r->blocked_sector);

@@ -7,6 +7,7 @@
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/recover.h"
+#include "ops/wrp.h"
 
 /* The alt whose layout serves addr; the flash alt if none does. */
 static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
@@ -207,10 +208,18 @@ int ops_mass_erase(struct ops_session *s)
 	int rc = flash_alt_selected(s, &fa);
 	if (rc < 0)
 		return rc;
-	ops_identify(s);
+	struct plan_sector *secs = NULL;
+	size_t n = 0;
+	uint32_t limit = 0;
+	if ((rc = ops_flash_sectors(s, &secs, &n, &limit)) < 0)
+		return rc;
+	/* with any sector protected the chip erases nothing and says nothing (sim/mem.c, RM0402
+	 * 3.6.4): refused before anything is sent */
+	if ((rc = ops_wrp_refuse_mass(s, secs, n)) < 0)
+		goto out;
 	if (s->dfu->alt != fa->alt && (rc = dfu_set_alt(s->dfu, fa->alt)) < 0) {
 		s->err = s->dfu->err;
-		return rc;
+		goto out;
 	}
 	/* the ROM holds GETSTATUS (or answers busy) until the erase is over: the report says how long
 	 * it typically takes, so a progress display can show time-based progress meanwhile (unit "ms") */
@@ -219,11 +228,21 @@ int ops_mass_erase(struct ops_session *s)
 	rc = dfuse_mass_erase(s->dfu);
 	if (rc < 0) {
 		s->err = s->dfu->err;
-		return err_prefix(&s->err, "mass erase");
+		rc = err_prefix(&s->err, "mass erase");
+		goto out;
 	}
 	uint64_t ms = (clock_now_us(s->tp->clock) - t0) / 1000u;
+	/* erased only once read back blank: the sectors the part has (the flash-size register), not
+	 * the die's whole map the ROM advertises */
+	size_t keep = n;
+	while (limit && keep && secs[keep - 1].start >= limit)
+		keep--;
+	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep)) < 0)
+		goto out;
 	ops_report(s, OPS_PHASE_ERASE, ms ? ms : 1, ms ? ms : 1, "ms");
-	return 0;
+out:
+	free(secs);
+	return rc;
 }
 
 int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
@@ -233,22 +252,35 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
 	int rc = flash_alt_selected(s, &fa);
 	if (rc < 0)
 		return rc;
+	struct plan_sector *secs = calloc(n ? n : 1, sizeof *secs);
+	if (!secs)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct layout_sector ls;
 		if (!layout_sector_at(&fa->layout, 0, sectors[i], &ls))
-			return err_set(&s->err, STM32DFU_E_RANGE, "erase: the flash has no sector %u", sectors[i]);
-		if (!(ls.type & DFUSE_MEM_ERASABLE))
-			return err_set(&s->err, STM32DFU_E_RANGE, "erase: sector %u is not erasable", sectors[i]);
+			rc = err_set(&s->err, STM32DFU_E_RANGE, "erase: the flash has no sector %u", sectors[i]);
+		else if (!(ls.type & DFUSE_MEM_ERASABLE))
+			rc = err_set(&s->err, STM32DFU_E_RANGE, "erase: sector %u is not erasable", sectors[i]);
+		if (rc < 0)
+			goto out;
+		secs[i] = (struct plan_sector){ls.start, ls.size, ls.index};
 	}
+	/* the ROM would ignore the erase of a protected sector without an error: refused first */
+	if ((rc = ops_wrp_refuse(s, "erase", secs, n, NULL)) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct layout_sector ls;
-		layout_sector_at(&fa->layout, 0, sectors[i], &ls);
 		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
-		if ((rc = rec_erase(s, fa->alt, ls.start, ls.size)) < 0)
-			return err_prefix(&s->err, "erase: sector %u at 0x%08X", ls.index, ls.start);
+		if ((rc = rec_erase(s, fa->alt, secs[i].start, secs[i].size)) < 0) {
+			err_prefix(&s->err, "erase: sector %u at 0x%08X", secs[i].index, secs[i].start);
+			goto out;
+		}
 		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
 	}
-	return 0;
+	/* erased only once read back blank */
+	rc = ops_erase_confirm(s, fa->alt, secs, n);
+out:
+	free(secs);
+	return rc;
 }
 
 int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned *erased)

@@ -12,6 +12,7 @@
 #include "ops/recover.h"
 #include "ops/vdd.h"
 #include "ops/write_int.h"
+#include "ops/wrp.h"
 
 void ops_write_opts_init(struct ops_write_opts *o)
 {
@@ -372,23 +373,36 @@ static int rewrite_marked(struct wstate *w)
 	return 0;
 }
 
-/* The write-protected sector that explains a mismatch at addr, or -1 (nWRP from the option bytes). */
-static int wrp_sector_of(struct ops_session *s, unsigned sector_index)
+/* Whether the option bytes write-protect touched sector t (1), with the 'ob set' assignment. */
+static int wrp_protects(struct ops_session *s, const struct plan_touched *t, char *clear, size_t cap)
 {
-	const struct chip_family *fam = s->id.chip.family;
-	if (!s->id.has_ob || !fam || !fam->ob)
+	if (!s->id.has_ob)
 		return -1;
-	struct ob_decoded dec;
-	if (ob_decode(fam, s->id.ob, s->id.ob_len, &dec, NULL) != 0)
-		return -1;
-	for (size_t i = 0; i < dec.n_fields; i++) {
-		const struct ob_field_value *fv = &dec.fields[i];
-		if (!fv->present || fv->field->kind != OB_K_NWRP)
-			continue;
-		if (sector_index < fv->field->width && !(fv->value & (1u << sector_index)))
-			return (int)sector_index;
+	return ob_sector_write_protected(s->id.chip.family, s->id.ob, s->id.ob_len, t->sector.index, t->sector.start,
+	                                 t->sector.size, clear, cap);
+}
+
+/* Before anything is erased: every sector the plan would erase must be writable (the ROM would
+ * ignore the erase and the writes of a protected one without an error). */
+static int refuse_protected(struct ops_session *s, const struct write_plan *plan, int *blocked)
+{
+	struct plan_sector *secs = calloc(plan->n_touched ? plan->n_touched : 1, sizeof *secs);
+	if (!secs)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < plan->n_touched; i++)
+		if (plan->touched[i].action == PLAN_ERASE_PROGRAM)
+			secs[n++] = plan->touched[i].sector;
+	int rc = ops_wrp_refuse(s, "write", secs, n, NULL);
+	free(secs);
+	for (size_t i = 0; rc < 0 && s->err.code == STM32DFU_E_PROTECTED && i < plan->n_touched; i++) {
+		char clear[96];
+		if (plan->touched[i].action == PLAN_ERASE_PROGRAM && wrp_protects(s, &plan->touched[i], clear, sizeof clear) == 1) {
+			*blocked = (int)plan->touched[i].sector.index;
+			break;
+		}
 	}
-	return -1;
+	return rc;
 }
 
 static bool needs_verify(const struct wstate *w, size_t i)
@@ -422,13 +436,14 @@ static int judge_sector(struct wstate *w, size_t i)
 	r->mismatch_addr = t->sector.start + k;
 	r->expected = t->desired[k];
 	r->actual = t->current[k];
-	r->blocked_sector = wrp_sector_of(s, t->sector.index);
-	if (r->blocked_sector >= 0) {
+	char clear[96];
+	if (wrp_protects(s, t, clear, sizeof clear) == 1) {
+		r->blocked_sector = (int)t->sector.index;
 		err_set(&s->err, STM32DFU_E_PROTECTED,
 		        "write: sector %u at 0x%08X is write-protected: the chip ignored the erase and "
 		        "the writes (read 0x%02X at 0x%08X, expected 0x%02X)",
 		        t->sector.index, t->sector.start, r->actual, r->mismatch_addr, r->expected);
-		err_hint(&s->err, "clear the protection with 'stm32dfu ob set nWRP%u=1' (option bytes)", t->sector.index);
+		err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes)", clear);
 		return STM32DFU_E_PROTECTED;
 	}
 	err_set(&s->err, STM32DFU_E_VERIFY, "write: verify failed in sector %u: read 0x%02X at 0x%08X, expected 0x%02X",
@@ -561,6 +576,9 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",
 	         plan.n_touched, plan.sectors_to_erase, plan.sectors_skipped, plan.n_runs, plan.blocks,
 	         (unsigned long long)plan.bytes_to_program);
+	/* nothing is erased while a sector to erase is write-protected */
+	if (plan.sectors_to_erase && (rc = refuse_protected(s, &plan, &r->blocked_sector)) < 0)
+		goto out;
 	/* nothing is erased before the bytes to keep are on disk */
 	if (plan.sectors_to_erase && (rc = wr_rescue_save(s, &plan, img, have_old ? &old : NULL, r)) < 0)
 		goto out;

@@ -53,7 +53,17 @@ void wr_say_chip_state(struct wstate *w)
 	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sector%s %s%s%s", r->n_sectors == 1 ? "" : "s",
 	         len ? list : "(none)", r->recovery_file[0] ? "; the bytes to keep are saved in " : "",
 	         r->recovery_file);
-	if (r->recovery_file[0])
+	if (e->code == STM32DFU_E_PROTECTED) {
+		/* the protection is the cause: the hint names the option bytes, never the USB link */
+		char hint[ERR_HINT_MAX];
+		snprintf(hint, sizeof hint, "%s", e->hint[0] ? e->hint
+		                                             : "the chip's protection refuses it: 'stm32dfu ob show' shows "
+		                                               "the read and write protection (option bytes)");
+		size_t h = strlen(hint);
+		if (r->recovery_file[0] && h + 80 < sizeof hint)
+			snprintf(hint + h, sizeof hint - h, "; then run the same write again: it restores the saved bytes");
+		err_hint(e, "%s", hint);
+	} else if (r->recovery_file[0])
 		err_hint(e, "run the same write again on this chip (or 'stm32dfu recover'): it restores the saved bytes "
 		            "and deletes %s", r->recovery_file);
 	else if (lost)

@@ -23,7 +23,7 @@ static const char *const sim_known_keys[] = {
 	"erase_wedge", "ob_upload", "leave_status",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
-	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie",
+	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
 };
 
 const char *const *sim_profile_known_keys(size_t *n)

@@ -3,7 +3,8 @@
  * injected. Two kinds:
  *  - discrete faults at the Nth control transfer or upload (stall_at, timeout_at, disconnect_at,
  *    corrupt_upload_at), a wedge in dfuDNBUSY past an address (busy_stuck_after, as H7 rev V past
- *    1 MiB), a reported bwPollTimeout shorter than the real busy time (poll_lie);
+ *    1 MiB), a reported bwPollTimeout shorter than the real busy time (poll_lie), a flash sector
+ *    that no longer erases (worn_sector);
  *  - a marginal USB clock: from the board crystal and the HSI error, the ROM's HSE detection
  *    (protocol.md 4.2) gives the USB clock error, and each packet fails with a probability that
  *    grows with the error beyond the USB tolerance and with the packet's length (protocol.md 4.3,
@@ -135,6 +136,14 @@ int sim_faults_configure(struct sim_device *d, const struct sim_profile *p, char
 			return -1;
 		}
 		f->busy_stuck_enabled = true;
+	}
+	const char *w = sim_profile_get(p, "worn_sector");
+	if (w) {
+		if (!sim_parse_u32(w, &f->worn_sector)) {
+			snprintf(errbuf, errlen, "profile key `worn_sector` = `%s`: not a sector number", w);
+			return -1;
+		}
+		f->worn = true;
 	}
 	return 0;
 }

@@ -265,6 +265,8 @@ void sim_flash_erase_sector(struct sim_device *d, size_t sector, bool ignore_wrp
 	struct sim_mem *m = &d->mem[d->flash];
 	if (sector >= m->nsectors || (!ignore_wrp && sim_sector_protected(d, sector)))
 		return;
+	if (d->f.worn && sector == d->f.worn_sector)
+		return; /* fault injection: the erase "succeeds" and the bytes stay */
 	memset(m->data + (m->sectors[sector].addr - m->base), 0xFF, m->sectors[sector].size);
 	d->stats.erases++;
 }
@@ -281,8 +283,12 @@ void sim_flash_mass_erase(struct sim_device *d, bool ignore_wrp)
 			if (sim_sector_protected(d, i))
 				return;
 	for (int i = 0; i < d->nmem; i++)
-		if (d->mem[i].kind == SIM_MEM_FLASH)
+		if (d->mem[i].kind == SIM_MEM_FLASH && (!d->f.worn || i != d->flash))
 			memset(d->mem[i].data, 0xFF, d->mem[i].size);
+	if (d->f.worn) /* fault injection: every sector but the worn one */
+		for (size_t i = 0; i < m->nsectors; i++)
+			if (i != d->f.worn_sector)
+				memset(m->data + (m->sectors[i].addr - m->base), 0xFF, m->sectors[i].size);
 	d->stats.mass_erases++;
 }
 

@@ -113,6 +113,8 @@ struct sim_faults {
 	bool stuck;       /* in the H7-style wedge: DNBUSY until two CLRSTATUS */
 	int stuck_clears;
 	double poll_lie;  /* reported = real * poll_lie (when > 0) */
+	bool worn;        /* worn_sector: erases of that flash sector leave its bytes */
+	uint32_t worn_sector;
 	double hse_hz, hsi_error_pct, detected_hse_hz;
 };
 

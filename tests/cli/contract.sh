@@ -56,7 +56,11 @@ printf '\000\000\005\040\231\001\000\010' | dd of="$work/a.bin" conv=notrunc 2>/
 r write $sim write "$work/a.bin" --json --leave
 r leave $sim leave --json
 r COMMAND $sim leave 0x08008000 --json                    # 13: no vector table there, the bootloader comes back
-r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected
+r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected (refused before any erase)
+# a sector that no longer erases (worn_sector): the verify finds the old bits, exit 10
+worn="--sim=f746,timing=0,state=$work/worn.state,worn_sector=0"
+r - "$worn" write "$work/a.bin"
+r write "$worn" write "$work/b.bin" --json                # 10: mismatch_address, blocked_sector null
 r "write --all" $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
 r "write --all" "$wrp" write "$work/b.bin" --all --json
 r "write --all" $sim write "$work/b.bin" --all --json --serial-number 0x080F0000

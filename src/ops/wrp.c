@@ -1,0 +1,219 @@
+/* Write protection read before an erase, and every erase read back (see wrp.h). */
+#include "ops/wrp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/ob.h"
+#include "core/log.h"
+
+/* 1 protected (clear gets the ob set assignment), 0 not, -1 unknown. */
+static int protected_sector(struct ops_session *s, const struct plan_sector *sec, char *clear, size_t cap)
+{
+	ops_identify(s);
+	if (!s->id.has_ob)
+		return -1;
+	return ob_sector_write_protected(s->id.chip.family, s->id.ob, s->id.ob_len, sec->index, sec->start, sec->size,
+	                                 clear, cap);
+}
+
+/* Whether the space-separated list holds the word. */
+static bool has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, " ");
+		if (k == n && strncmp(p, w, n) == 0)
+			return true;
+		p += k;
+		p += *p == ' ';
+	}
+	return false;
+}
+
+/* Appends "text" to buf (cap) after a separator; false when it does not fit. */
+static bool append(char *buf, size_t cap, const char *sep, const char *text)
+{
+	size_t len = strlen(buf);
+	int n = snprintf(buf + len, cap - len, "%s%s", len ? sep : "", text);
+	if (n < 0 || (size_t)n >= cap - len) {
+		buf[len] = '\0';
+		return false;
+	}
+	return true;
+}
+
+/* Fills names ("1, 2") and assigns ("nWRP1=1 nWRP2=1") with the protected sectors; their count. */
+static size_t scan(struct ops_session *s, const struct plan_sector *secs, size_t n, char *names, size_t ncap,
+                   char *assigns, size_t acap, bool *unknown)
+{
+	size_t count = 0;
+	bool trunc = false;
+	names[0] = assigns[0] = '\0';
+	if (unknown)
+		*unknown = false;
+	for (size_t i = 0; i < n; i++) {
+		char clear[96], num[16];
+		int p = protected_sector(s, &secs[i], clear, sizeof clear);
+		if (p < 0 && unknown)
+			*unknown = true;
+		if (p != 1)
+			continue;
+		count++;
+		snprintf(num, sizeof num, "%u", secs[i].index);
+		/* F0/F1: one bit guards several pages, and the hint names it once */
+		if (!trunc && (!append(names, ncap - 5, ", ", num) ||
+		               (!has_word(assigns, clear) && !append(assigns, acap, " ", clear)))) {
+			trunc = true;
+			append(names, ncap, ", ", "...");
+		}
+	}
+	return count;
+}
+
+int ops_wrp_refuse(struct ops_session *s, const char *what, const struct plan_sector *secs, size_t n,
+                   bool *unknown)
+{
+	char names[200], assigns[160];
+	size_t count = scan(s, secs, n, names, sizeof names, assigns, sizeof assigns, unknown);
+	if (unknown && *unknown)
+		log_info("%s: the option bytes do not tell whether every sector is write-protected: each erased "
+		         "sector is read back", what);
+	if (!count)
+		return 0;
+	err_set(&s->err, STM32DFU_E_PROTECTED,
+	        "%s: sector%s %s %s write-protected (option bytes): the chip would ignore the erase without an "
+	        "error; nothing was erased", what, count == 1 ? "" : "s", names, count == 1 ? "is" : "are");
+	err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes), then run this again",
+	         assigns);
+	return STM32DFU_E_PROTECTED;
+}
+
+int ops_wrp_refuse_mass(struct ops_session *s, const struct plan_sector *secs, size_t n)
+{
+	char names[200], assigns[120], others[96] = "";
+	size_t count = scan(s, secs, n, names, sizeof names, assigns, sizeof assigns, NULL);
+	if (!count)
+		return 0;
+	/* the unprotected sectors as ranges: "0-1,3-7" */
+	for (size_t i = 0; i < n;) {
+		char clear[96], run[24];
+		if (protected_sector(s, &secs[i], clear, sizeof clear) == 1) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j + 1 < n && secs[j + 1].index == secs[j].index + 1 &&
+		       protected_sector(s, &secs[j + 1], clear, sizeof clear) != 1)
+			j++;
+		if (j > i)
+			snprintf(run, sizeof run, "%u-%u", secs[i].index, secs[j].index);
+		else
+			snprintf(run, sizeof run, "%u", secs[i].index);
+		size_t len = strlen(others);
+		if (len + strlen(run) + 2 < sizeof others)
+			snprintf(others + len, sizeof others - len, "%s%s", len ? "," : "", run);
+		i = j + 1;
+	}
+	err_set(&s->err, STM32DFU_E_PROTECTED,
+	        "erase --all: sector%s %s %s write-protected (option bytes), and the chip does not mass-erase a "
+	        "flash with any protected sector (it would report success and erase nothing); nothing was erased",
+	        count == 1 ? "" : "s", names, count == 1 ? "is" : "are");
+	if (others[0])
+		err_hint(&s->err, "lift it with 'stm32dfu ob set %s' (option bytes), or erase the others with "
+		                  "'stm32dfu erase --sectors %s'", assigns, others);
+	else
+		err_hint(&s->err, "lift it with 'stm32dfu ob set %s' (option bytes)", assigns);
+	return STM32DFU_E_PROTECTED;
+}
+
+/* The first byte of buf[0..len) that is not 0xFF, or len. */
+static size_t first_set(const uint8_t *buf, size_t len)
+{
+	size_t k = 0;
+	while (k < len && buf[k] == 0xFF)
+		k++;
+	return k;
+}
+
+static const struct plan_sector *sector_of(const struct plan_sector *secs, size_t n, uint32_t a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a >= secs[i].start && a - secs[i].start < secs[i].size)
+			return &secs[i];
+	return NULL;
+}
+
+static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint32_t at, uint8_t v)
+{
+	char clear[96];
+	int p = protected_sector(s, sec, clear, sizeof clear);
+	if (p == 1) {
+		err_set(&s->err, STM32DFU_E_PROTECTED,
+		        "erase: sector %u at 0x%08X is write-protected: the chip ignored the erase (read 0x%02X at 0x%08X)",
+		        sec->index, sec->start, v, at);
+		err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes)", clear);
+		return STM32DFU_E_PROTECTED;
+	}
+	err_set(&s->err, STM32DFU_E_VERIFY,
+	        "erase: sector %u at 0x%08X is not blank after the erase: read 0x%02X at 0x%08X", sec->index, sec->start,
+	        v, at);
+	err_hint(&s->err, p < 0 ? "the option bytes could not be read to tell whether the sector is write-protected: "
+	                          "'stm32dfu ob show' shows them; the flash may also be worn"
+	                        : "the option bytes do not protect it: the sector may be worn out; nothing here "
+	                          "holds data you can rely on until it reads back blank");
+	return STM32DFU_E_VERIFY;
+}
+
+int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n)
+{
+	uint32_t blk = s->dfu->transfer_size ? s->dfu->transfer_size : 1024;
+	/* the ranges to read, merged where one ends where the next begins */
+	struct span {
+		uint32_t start;
+		uint64_t end;
+	} *sp = calloc(2 * n + 1, sizeof *sp);
+	if (!sp)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t end = (uint64_t)secs[i].start + secs[i].size;
+		struct span part[2] = {{secs[i].start, end}, {0, 0}};
+		size_t np = 1;
+		if (secs[i].size > 2u * blk) {
+			part[0].end = (uint64_t)secs[i].start + blk;
+			part[1] = (struct span){(uint32_t)(end - blk), end};
+			np = 2;
+		}
+		for (size_t k = 0; k < np; k++) {
+			if (ns && sp[ns - 1].end == part[k].start)
+				sp[ns - 1].end = part[k].end;
+			else
+				sp[ns++] = part[k];
+		}
+	}
+	int rc = 0;
+	for (size_t i = 0; i < ns && rc == 0; i++) {
+		size_t len = (size_t)(sp[i].end - sp[i].start);
+		uint8_t *buf = malloc(len ? len : 1);
+		if (!buf) {
+			rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+			break;
+		}
+		if ((rc = ops_read_mem(s, alt, sp[i].start, buf, len, -1)) < 0) {
+			err_prefix(&s->err, "erase: reading back 0x%08X", sp[i].start);
+		} else {
+			size_t k = first_set(buf, len);
+			if (k < len) {
+				uint32_t at = sp[i].start + (uint32_t)k;
+				const struct plan_sector *sec = sector_of(secs, n, at);
+				rc = sec ? not_blank(s, sec, at, buf[k])
+				         : err_set(&s->err, STM32DFU_E_INTERNAL, "erase: 0x%08X is in no erased sector", at);
+			}
+		}
+		free(buf);
+	}
+	free(sp);
+	return rc;
+}

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Write protection through the built binary against the emulator (issue 11 items 2-3): erase and
+# write refuse a protected sector before anything is erased, a mass erase with one is refused,
+# an erase the chip did not do is a failure; text and --json name the option bytes. Each check
+# reads the chip back (a dump of the whole flash before and after), not only our output.
+# Usage: wrp.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
+set -u
+tool=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_STATE_HOME="$work/xdg"
+fails=0 passes=0
+check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
+	name=$1 want=$2 got=$3
+	if [ "$got" != "$want" ]; then
+		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
+		fails=$((fails + 1)); return
+	fi
+	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
+		echo "FAIL $name: '$5' not in $(basename "$4")"; sed 's/^/    /' "$4" | head -20
+		fails=$((fails + 1)); return
+	fi
+	passes=$((passes + 1))
+}
+run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
+same() { # same NAME A B: two dumps are byte for byte equal
+	if cmp -s "$2" "$3"; then passes=$((passes + 1)); else echo "FAIL $1: the chip changed"; fails=$((fails + 1)); fi
+}
+# py FILE CODE: a python assertion over the JSON in FILE (as d)
+py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
+
+head -c 300000 /dev/urandom >"$work/old.bin"
+head -c 40960 /dev/urandom >"$work/new.bin"
+
+# ---- F746: one nWRP bit per sector ----
+sim="--sim=f746,timing=0,state=$work/f7.state"
+run $sim write "$work/old.bin"; check write-old 0 $?
+run $sim ob set nWRP2=0; check protect-2 0 $?
+run $sim read 0x08000000 1M -o "$work/before.bin"; check dump 0 $?
+
+run $sim erase --sectors 2; check erase-protected 12 $? "$work/err" "sector 2 is write-protected (option bytes)"
+grep -q "hint: lift the write protection with 'stm32dfu ob set nWRP2=1' (option bytes)" "$work/err"
+check erase-protected-hint 0 $?
+run $sim erase --sectors 1-3 --json; check erase-protected-json 12 $?
+py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_PROTECTED", d
+assert "sector 2 is write-protected" in d["message"] and "nWRP2=1" in d["hint"] and "option bytes" in d["hint"], d'
+check erase-protected-json-fields 0 $?
+run $sim erase 0x08008000 64K; check erase-range-protected 12 $? "$work/err" "sector 2 is write-protected"
+run $sim erase --all --yes; check mass-erase-protected 12 $? "$work/err" "does not mass-erase a flash with any protected sector"
+grep -q "'stm32dfu erase --sectors 0-1,3-7'" "$work/err"; check mass-erase-names-the-others 0 $?
+run $sim erase --all --yes --json; check mass-erase-protected-json 12 $?
+py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_PROTECTED" and "nWRP2=1" in d["hint"], d'
+check mass-erase-json-fields 0 $?
+run $sim read 0x08000000 1M -o "$work/after.bin"; check dump-after-erases 0 $?
+same erase-changed-nothing "$work/before.bin" "$work/after.bin"
+
+# write covering sectors 0-1 with sector 1 protected: nothing erased, nothing written
+run $sim ob set nWRP2=1 nWRP1=0; check protect-1 0 $?
+run $sim read 0x08000000 1M -o "$work/before.bin"; check dump2 0 $?
+run $sim write "$work/new.bin"; check write-protected 12 $? "$work/err" "sector 1 is write-protected (option bytes)"
+grep -q "stm32dfu ob set nWRP1=1" "$work/err" && ! grep -q "USB" "$work/err"; check write-hint-names-option-bytes 0 $?
+run $sim write "$work/new.bin" --json; check write-protected-json 12 $?
+py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_PROTECTED" and "nWRP1=1" in d["hint"], d
+assert d["sectors_erased"] == 0 and d["blocked_sector"] == 1 and d["recovery_file"] is None, d
+assert [x["state"] for x in d["sectors"]] == ["old", "old"], d'
+check write-protected-json-fields 0 $?
+run $sim read 0x08000000 1M -o "$work/after.bin"; check dump-after-write 0 $?
+same write-changed-nothing "$work/before.bin" "$work/after.bin"
+
+# unprotected again: the same erase works and reads back blank
+run $sim ob set nWRP1=1; check unprotect-1 0 $?
+run $sim erase --sectors 1-2; check erase-ok 0 $? "$work/out" "erase    2 sectors"
+run $sim read 0x08008000 64K -o "$work/blank.bin"; check dump-blank 0 $?
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); assert d == b'\xff'*len(d)" "$work/blank.bin"
+check erased-is-blank 0 $?
+
+# ---- an erase the chip reports done but did not do (worn_sector): a failure naming the address ----
+worn="--sim=f746,timing=0,state=$work/worn.state,worn_sector=3"
+run $worn write "$work/old.bin"; check worn-write 0 $?
+run $worn erase --sectors 3; check worn-erase 10 $? "$work/err" "sector 3 at 0x08018000 is not blank after the erase"
+run $worn erase --all --yes --json; check worn-mass-erase 10 $?
+py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_VERIFY" and "sector 3 at 0x08018000" in d["message"], d'
+check worn-mass-erase-json 0 $?
+grep -q "erase    whole flash" "$work/out"; check worn-no-false-success 1 $?
+
+# ---- F0: one bit per 4 KiB group (4 pages of 1 KiB) ----
+f0="--sim=f0-32k,timing=0,state=$work/f0.state"
+head -c 32768 /dev/urandom >"$work/f0.bin"
+run $f0 write "$work/f0.bin"; check f0-write 0 $?
+run $f0 ob set WRP01=0; check f0-protect 0 $?
+run $f0 erase --sectors 5; check f0-erase-protected 12 $? "$work/err" "stm32dfu ob set WRP01=1"
+run $f0 erase --sectors 8-11; check f0-erase-others 0 $?
+run $f0 erase --all --yes; check f0-mass-erase-protected 12 $? "$work/err" "sectors 4, 5, 6, 7 are write-protected"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

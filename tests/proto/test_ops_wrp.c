@@ -1,0 +1,328 @@
+/*
+ * Write protection never yields a false success nor loses bytes (issue 11 items 2-3): erase and
+ * write read the nWRP bits first and refuse a protected sector before anything is erased, a mass
+ * erase with any protected sector is refused, and every erase is read back before it is reported.
+ * Checked against the emulator's own memory and the USB transcript, not against our reports.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/ob.h"
+#include "core/clock.h"
+#include "core/rd.h"
+#include "image/image.h"
+#include "ops/ops.h"
+#include "sim/sim.h"
+#include "usb/tp_sim.h"
+#include "usb/tp_trace.h"
+
+#define KIB 1024u
+#define FLASH 0x08000000u
+#define FLASH_LEN (1024u * KIB) /* F746: 4 x 32 KiB, 128 KiB, 3 x 256 KiB */
+
+static struct clock_fake fake;
+
+static struct ops_session *open_sim(const char *spec)
+{
+	clock_fake_init(&fake);
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = spec;
+	o.profile_dir = PROFILE_DIR;
+	o.clock = &fake.clock;
+	struct ops_session *s = NULL;
+	struct err e;
+	err_clear(&e);
+	if (ops_open(&o, &s, &e))
+		fail_msg("ops_open %s: %s", spec, e.msg);
+	return s;
+}
+
+/* Fills the whole flash with a pattern that is nowhere 0xFF (as the silicon holds it). */
+static void fill_flash(struct sim_device *d)
+{
+	uint8_t *buf = malloc(FLASH_LEN);
+	for (size_t i = 0; i < FLASH_LEN; i++)
+		buf[i] = (uint8_t)(i * 7u + 1u) == 0xFF ? 0x5A : (uint8_t)(i * 7u + 1u);
+	assert_true(sim_mem_write(d, FLASH, buf, FLASH_LEN));
+	free(buf);
+}
+
+static uint8_t *flash_copy(struct sim_device *d)
+{
+	uint8_t *buf = malloc(FLASH_LEN);
+	assert_true(sim_mem_read(d, FLASH, buf, FLASH_LEN));
+	return buf;
+}
+
+/* Clears nWRP bit `sector` in the F7 OB word at 0x1FFF0008 (value low half, complement high), and
+ * power-cycles the chip so that the option bytes are in force (RM0385: loaded at reset). */
+static void protect_f7(struct sim_device *d, unsigned sector)
+{
+	uint8_t w[4];
+	assert_true(sim_mem_read(d, 0x1FFF0008, w, 4));
+	uint16_t v = (uint16_t)((w[0] | w[1] << 8) & ~(1u << sector));
+	uint16_t cpl = (uint16_t)~v;
+	uint8_t nw[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)cpl, (uint8_t)(cpl >> 8)};
+	assert_true(sim_mem_write(d, 0x1FFF0008, nw, 4));
+	sim_power_cycle(d);
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+/* erase --sectors 1-3 with sector 2 protected: refused before any erase command, every byte kept,
+ * and the hint names the option bytes and the assignment that lifts it. */
+static void test_erase_refuses_a_protected_sector_before_any_erase(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	protect_f7(d, 2);
+	uint8_t *before = flash_copy(d);
+	tp_trace_forget(s->tp);
+	unsigned list[] = {1, 2, 3};
+	assert_int_equal(ops_erase_sectors(s, list, 3), STM32DFU_E_PROTECTED);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_non_null(strstr(s->err.msg, "sector 2 is write-protected"));
+	assert_null(strstr(s->err.msg, "sectors 1"));
+	assert_non_null(strstr(s->err.hint, "stm32dfu ob set nWRP2=1"));
+	assert_non_null(strstr(s->err.hint, "option bytes"));
+	uint8_t *after = flash_copy(d);
+	assert_memory_equal(before, after, FLASH_LEN);
+	/* a range that crosses it is refused the same way */
+	unsigned n = 0;
+	assert_int_equal(ops_erase_range(s, 0x08008000, 0x10000, &n), STM32DFU_E_PROTECTED);
+	assert_int_equal(n, 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	free(before);
+	free(after);
+	ops_close(s);
+}
+
+/* A mass erase with any protected sector: the chip would do nothing and report success, so it is
+ * refused before the command, naming the sector and the --sectors list of the others. */
+static void test_mass_erase_with_protection_is_refused(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	protect_f7(d, 2);
+	uint8_t *before = flash_copy(d);
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_mass_erase(s), STM32DFU_E_PROTECTED);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_non_null(strstr(s->err.msg, "sector 2 is write-protected"));
+	assert_non_null(strstr(s->err.hint, "stm32dfu ob set nWRP2=1"));
+	assert_non_null(strstr(s->err.hint, "stm32dfu erase --sectors 0-1,3-7"));
+	uint8_t *after = flash_copy(d);
+	assert_memory_equal(before, after, FLASH_LEN);
+	free(before);
+	free(after);
+	ops_close(s);
+}
+
+/* Every erase is read back: the first and the last 2 KiB block of each erased sector, the end of
+ * one sector and the start of the next in one run (F746: 9 runs, 16 blocks for the 8 sectors). */
+static void test_every_erase_is_read_back(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	ops_identify(s);
+	tp_trace_forget(s->tp);
+	unsigned list[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	assert_int_equal(ops_erase_sectors(s, list, 8), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 8);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), 16);
+	/* the reads come after the last erase, and the chip is blank */
+	size_t n;
+	const struct tp_rec *r = tp_trace_records(s->tp, &n);
+	size_t last_erase = 0, first_upload = n;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].cls == TP_REQ_ERASE)
+			last_erase = i;
+		if (r[i].cls == TP_REQ_UPLOAD_DATA && first_upload == n)
+			first_upload = i;
+	}
+	assert_true(first_upload > last_erase);
+	uint8_t *after = flash_copy(d);
+	assert_true(all_ff(after, FLASH_LEN));
+	free(after);
+	/* the mass erase too */
+	fill_flash(d);
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_mass_erase(s), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 1);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), 16);
+	ops_close(s);
+}
+
+/* A sector whose erase reports success but leaves its bytes (the emulator's worn_sector fault):
+ * the read-back makes it a failure naming the sector and the address, for sectors and mass erase. */
+static void test_an_erase_that_did_not_happen_is_a_failure(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0,worn_sector=3");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	unsigned list[] = {2, 3};
+	assert_int_equal(ops_erase_sectors(s, list, 2), STM32DFU_E_VERIFY);
+	assert_non_null(strstr(s->err.msg, "sector 3 at 0x08018000 is not blank after the erase"));
+	assert_non_null(strstr(s->err.msg, "at 0x08018000"));
+	uint8_t b[1];
+	assert_true(sim_mem_read(d, 0x08018000, b, 1));
+	assert_int_not_equal(b[0], 0xFF);
+	assert_int_equal(ops_mass_erase(s), STM32DFU_E_VERIFY);
+	assert_non_null(strstr(s->err.msg, "sector 3 at 0x08018000 is not blank"));
+	ops_close(s);
+}
+
+/* Option bytes that cannot be read (no OB alt, or a read that fails): nothing tells the host the
+ * sector is protected, so the erase is sent, and the read-back still reports it as not done. */
+static void test_unreadable_option_bytes_still_caught_by_the_read_back(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	protect_f7(d, 2);
+	ops_identify(s);
+	s->id.has_ob = false; /* as when the OB alt is missing or its read fails */
+	unsigned list[] = {2};
+	assert_int_equal(ops_erase_sectors(s, list, 1), STM32DFU_E_VERIFY);
+	assert_non_null(strstr(s->err.msg, "sector 2 at 0x08010000 is not blank after the erase"));
+	assert_non_null(strstr(s->err.hint, "option bytes could not be read"));
+	ops_close(s);
+}
+
+static struct img *pattern_image(uint8_t seed, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 13u);
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, FLASH, buf, len, NULL), 0);
+	free(buf);
+	return img;
+}
+
+/* A write covering sectors 0-1 with sector 1 protected: refused before any erase, no block sent,
+ * every byte of the chip as it was; the hint names the option bytes, not the USB link. */
+static void test_write_over_a_protected_sector_erases_nothing(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	protect_f7(d, 1);
+	uint8_t *before = flash_copy(d);
+	struct img *img = pattern_image(3, 40 * KIB);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_PROTECTED);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_DNLOAD_DATA), 0);
+	assert_int_equal(r.sectors_erased, 0);
+	assert_int_equal(r.blocked_sector, 1);
+	assert_int_equal(r.n_sectors, 2);
+	assert_int_equal(r.sectors[0].state, OPS_SECTOR_OLD);
+	assert_int_equal(r.sectors[1].state, OPS_SECTOR_OLD);
+	assert_string_equal(r.recovery_file, "");
+	assert_non_null(strstr(s->err.msg, "sector 1 is write-protected"));
+	assert_non_null(strstr(s->err.hint, "stm32dfu ob set nWRP1=1"));
+	assert_non_null(strstr(s->err.hint, "option bytes"));
+	assert_null(strstr(s->err.hint, "USB"));
+	uint8_t *after = flash_copy(d);
+	assert_memory_equal(before, after, FLASH_LEN);
+	/* a sector that already holds the image needs no erase: protected or not, it is no obstacle */
+	memcpy(img->segs[0].data + 32 * KIB, before + 32 * KIB, 8 * KIB);
+	sim_power_cycle(d);
+	assert_true(sim_mem_write(d, FLASH, img->segs[0].data, 32 * KIB)); /* sector 0 differs only below */
+	img->segs[0].data[5] ^= 0x40;
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.sectors_erased, 1);
+	free(before);
+	free(after);
+	img_free(img);
+	ops_close(s);
+}
+
+/* The chip-layer reading of each protection scheme, from blocks ob_set builds. */
+static void test_each_scheme_names_what_lifts_it(void **state)
+{
+	(void)state;
+	uint8_t b[128], o[128];
+	size_t len;
+	char clear[96];
+	/* F7: one bit per sector */
+	const struct chip_family *f7 = chip_family_by_id("F74x");
+	assert_int_equal(ob_default_block(f7, b, sizeof b, &len), 0);
+	const char *a7[] = {"nWRP5=0"};
+	assert_int_equal(ob_set(f7, b, len, a7, 1, o, NULL), 0);
+	assert_int_equal(ob_sector_write_protected(f7, o, len, 5, 0x08040000, 0x40000, clear, sizeof clear), 1);
+	assert_string_equal(clear, "nWRP5=1");
+	assert_int_equal(ob_sector_write_protected(f7, o, len, 4, 0x08020000, 0x20000, clear, sizeof clear), 0);
+	/* F0: one bit per 4 KiB, the last one guarding the rest of the flash */
+	const struct chip_family *f0 = chip_family_by_id("F0");
+	assert_int_equal(ob_default_block(f0, b, sizeof b, &len), 0);
+	const char *a0[] = {"WRP01=0", "WRP37=0"};
+	assert_int_equal(ob_set(f0, b, len, a0, 2, o, NULL), 0);
+	assert_int_equal(ob_sector_write_protected(f0, o, len, 5, 0x08001400, 0x400, clear, sizeof clear), 1);
+	assert_string_equal(clear, "WRP01=1");
+	assert_int_equal(ob_sector_write_protected(f0, o, len, 3, 0x08000C00, 0x400, clear, sizeof clear), 0);
+	assert_int_equal(ob_sector_write_protected(f0, o, len, 96, 0x08030000, 0x800, clear, sizeof clear), 1);
+	assert_string_equal(clear, "WRP37=1");
+	/* L4: a WRP area of pages [2, 4] */
+	const struct chip_family *l4 = chip_family_by_id("L4");
+	assert_int_equal(ob_default_block(l4, b, sizeof b, &len), 0);
+	const char *a4[] = {"WRP1A_STRT=2", "WRP1A_END=4"};
+	assert_int_equal(ob_set(l4, b, len, a4, 2, o, NULL), 0);
+	assert_int_equal(ob_sector_write_protected(l4, o, len, 4, 0x08002000, 0x800, clear, sizeof clear), 1);
+	assert_string_equal(clear, "WRP1A_STRT=0xFF WRP1A_END=0x0");
+	assert_int_equal(ob_sector_write_protected(l4, o, len, 5, 0x08002800, 0x800, clear, sizeof clear), 0);
+	/* L0: active high, one bit per 4 KiB */
+	const struct chip_family *l0 = chip_family_by_id("L0");
+	assert_int_equal(ob_default_block(l0, b, sizeof b, &len), 0);
+	const char *al[] = {"WRP1L=0x0006"};
+	assert_int_equal(ob_set(l0, b, len, al, 1, o, NULL), 0);
+	assert_int_equal(ob_sector_write_protected(l0, o, len, 1, 0x08001000, 0x1000, clear, sizeof clear), 1);
+	assert_string_equal(clear, "WRP1L=0x0004");
+	assert_int_equal(ob_sector_write_protected(l0, o, len, 0, 0x08000000, 0x1000, clear, sizeof clear), 0);
+	/* no table, or a block too short: it cannot tell */
+	assert_int_equal(ob_sector_write_protected(NULL, o, len, 0, 0x08000000, 0x1000, clear, sizeof clear), -1);
+	assert_int_equal(ob_sector_write_protected(f7, o, 4, 0, 0x08000000, 0x8000, clear, sizeof clear), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_erase_refuses_a_protected_sector_before_any_erase),
+		cmocka_unit_test(test_mass_erase_with_protection_is_refused),
+		cmocka_unit_test(test_every_erase_is_read_back),
+		cmocka_unit_test(test_an_erase_that_did_not_happen_is_a_failure),
+		cmocka_unit_test(test_unreadable_option_bytes_still_caught_by_the_read_back),
+		cmocka_unit_test(test_write_over_a_protected_sector_erases_nothing),
+		cmocka_unit_test(test_each_scheme_names_what_lifts_it),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
