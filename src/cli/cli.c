@@ -226,6 +226,15 @@ static int decode_common(struct cli_ctx *c)
 			return cli_usage_error(c, "--retries %s: expected a number from 0 to 100", a->value[OPT_RETRIES]);
 		a->retries = r;
 	}
+	if (a->given[OPT_TRANSFER_SIZE]) {
+		/* the syntax here; what the device takes (its wTransferSize, the flash's programming unit)
+		 * once it is open, before any memory is touched (ops_open) */
+		uint32_t t;
+		if (!cli_parse_u32(a->value[OPT_TRANSFER_SIZE], &t) || t == 0 || t > 0xFFFF)
+			return cli_usage_error(c, "-t %s: expected a transfer size in bytes, such as 1024 (at most the "
+			                          "device's wTransferSize)", a->value[OPT_TRANSFER_SIZE]);
+		a->transfer_size = t;
+	}
 	if (a->given[OPT_POLL]) {
 		if (strcmp(a->value[OPT_POLL], "spec") == 0)
 			a->poll_spec = true;

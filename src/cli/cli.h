@@ -74,6 +74,7 @@ struct cli_args {
 	uint32_t address;
 	unsigned retries;
 	bool poll_spec; /* --poll spec */
+	unsigned transfer_size; /* -t (0: the device's wTransferSize) */
 	bool vdd_set;        /* --vdd VOLTS: the Device Feature voltage range to use (ops/vdd.h) */
 	int vdd_range;
 	double vdd_volts;    /* the VOLTS given, for the public API (which takes volts) */

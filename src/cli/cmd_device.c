@@ -194,8 +194,8 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 		fprintf(o, "flash    voltage range left as it was: nothing to erase\n");
 	fprintf(o, "erase    %u sectors (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
 	        r->erase.bytes, seconds(r->erase.us), r->sectors_skipped);
-	fprintf(o, "program  %" PRIu64 " bytes in %u blocks, %u runs, in %.2f s", r->bytes_programmed, r->blocks, r->runs,
-	        seconds(r->program.us));
+	fprintf(o, "program  %" PRIu64 " bytes in %u blocks of %u bytes, %u runs, in %.2f s", r->bytes_programmed,
+	        r->blocks, (unsigned)r->transfer_size, r->runs, seconds(r->program.us));
 	if (r->program.us)
 		fprintf(o, " (%.1f KiB/s)", (double)r->bytes_programmed / 1024.0 / seconds(r->program.us));
 	fputc('\n', o);
@@ -269,6 +269,7 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	json_kuint(&j, "sectors_skipped", r->sectors_skipped);
 	json_kuint(&j, "bytes_programmed", r->bytes_programmed);
 	json_kuint(&j, "blocks", r->blocks);
+	json_kuint(&j, "transfer_size", r->transfer_size);
 	json_kuint(&j, "runs", r->runs);
 	json_kuint(&j, "preserved_bytes", r->preserved_bytes);
 	json_kbool(&j, "verified", r->verified);

@@ -29,6 +29,7 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 	o->confirm_reads = a->given[OPT_CONFIRM_READS];
 	o->cancel = &cli_stop_requested;
 	o->poll_spec = a->poll_spec;
+	o->transfer_size = a->transfer_size;
 }
 
 void cli_json_poll(struct json *j, const struct ops_session *s)

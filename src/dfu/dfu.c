@@ -76,8 +76,8 @@ void dfu_abort_later(struct dfu_dev *d)
 	d->abort_due = true;
 }
 
-static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
-                     const char *what)
+static int class_out_t(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
+                       unsigned timeout_ms, const char *what)
 {
 	if (req != DFU_ABORT) {
 		int r = settle(d);
@@ -87,10 +87,16 @@ static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8
 	struct usb_setup s = {USB_RT_CLASS_OUT_INTERFACE, req, value, d->interface, len};
 	d->stats.requests++;
 	/* the transport takes a non-const buffer for both directions; OUT data is only read */
-	int r = tp_control(d->tp, &s, (uint8_t *)(uintptr_t)data, d->limits.control_ms);
+	int r = tp_control(d->tp, &s, (uint8_t *)(uintptr_t)data, timeout_ms);
 	if (r < 0)
 		return tp_fail(d, r, what);
 	return 0;
+}
+
+static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
+                     const char *what)
+{
+	return class_out_t(d, req, value, data, len, d->limits.control_ms, what);
 }
 
 static int class_in(struct dfu_dev *d, uint8_t req, uint16_t value, uint8_t *buf, uint16_t len, unsigned timeout_ms,
@@ -112,6 +118,12 @@ int dfu_detach(struct dfu_dev *d, uint16_t timeout_ms)
 int dfu_dnload(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len)
 {
 	return class_out(d, DFU_DNLOAD, block, data, len, "DNLOAD");
+}
+
+int dfu_dnload_held(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms)
+{
+	unsigned t = ceiling_ms > d->limits.control_ms ? ceiling_ms : d->limits.control_ms;
+	return class_out_t(d, DFU_DNLOAD, block, data, len, t, "DNLOAD");
 }
 
 int dfu_upload(struct dfu_dev *d, uint16_t block, uint8_t *buf, uint16_t len)
@@ -275,9 +287,10 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
 	}
 }
 
-int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms)
+static int dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms,
+                       bool held)
 {
-	int r = dfu_dnload(d, block, data, len);
+	int r = held ? dfu_dnload_held(d, block, data, len, ceiling_ms) : dfu_dnload(d, block, data, len);
 	if (r < 0)
 		return r;
 	struct dfu_getstatus st;
@@ -290,6 +303,16 @@ int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint
 		return dfu_status_error(d, &st, "GETSTATUS");
 	return err_set(&d->err, STM32DFU_E_PROTOCOL, "GETSTATUS: unexpected state %s after DNLOAD (want dfuDNLOAD-IDLE)",
 	               dfu_state_name(st.bState));
+}
+
+int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms)
+{
+	return dnload_wait(d, block, data, len, ceiling_ms, false);
+}
+
+int dfu_dnload_wait_held(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms)
+{
+	return dnload_wait(d, block, data, len, ceiling_ms, true);
 }
 
 int dfu_abort_to_idle(struct dfu_dev *d)

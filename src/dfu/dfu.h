@@ -160,6 +160,15 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
  */
 int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms);
 
+/*
+ * A DNLOAD that may be held by the device until its work is done (the status stage NAKed: a ROM
+ * doing a DfuSe command inside the request): its transfer timeout is ceiling_ms, the operation's
+ * ceiling, never less than limits.control_ms. dfu_dnload_wait_held: the same DNLOAD, then the
+ * wait rule and the outcome as dfu_dnload_wait.
+ */
+int dfu_dnload_held(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms);
+int dfu_dnload_wait_held(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms);
+
 /* ABORT, then GETSTATUS must say dfuIDLE (dfu-util dfu_abort_to_idle). */
 int dfu_abort_to_idle(struct dfu_dev *d);
 

@@ -29,7 +29,9 @@ static int command(struct dfu_dev *d, const uint8_t *cmd, uint16_t len, unsigned
 	int r = need_dfuse(d, what);
 	if (r < 0)
 		return r;
-	r = dfu_dnload_wait(d, 0, cmd, len, ceiling_ms);
+	/* the operation's ceiling bounds the DNLOAD too: a device may do the work before it completes
+	 * the request, and a plain 5 s would call a mass erase in progress a timeout */
+	r = dfu_dnload_wait_held(d, 0, cmd, len, ceiling_ms);
 	if (r < 0)
 		return err_prefix(&d->err, "%s", what);
 	return 0;
@@ -185,7 +187,7 @@ int dfuse_leave(struct dfu_dev *d, bool have_addr, uint32_t addr)
 		if (r < 0)
 			return err_prefix(&d->err, "leave");
 	}
-	r = dfu_dnload(d, DFUSE_FIRST_DATA_BLOCK, NULL, 0);
+	r = dfu_dnload_held(d, DFUSE_FIRST_DATA_BLOCK, NULL, 0, d->limits.command_ms);
 	if (r < 0)
 		return err_prefix(&d->err, "leave");
 	struct dfu_getstatus st;

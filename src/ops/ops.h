@@ -68,7 +68,9 @@ struct ops_write_result {
 	unsigned sectors_erased;
 	unsigned sectors_skipped;
 	unsigned runs;
-	unsigned blocks;
+	unsigned blocks;            /* data DNLOADs sent (a refused or repeated block counts again) */
+	uint32_t transfer_size;     /* bytes per data DNLOAD at the end: -t or wTransferSize, less after
+	                             * the chip refused long blocks */
 	uint64_t image_bytes;
 	uint64_t bytes_programmed;
 	uint64_t preserved_bytes;

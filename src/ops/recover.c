@@ -35,6 +35,30 @@ bool rec_retryable(int rc)
 	}
 }
 
+bool rec_permanent(const struct ops_session *s, int rc)
+{
+	/* errTARGET: the chip does not serve that address (AN3156 §5.1); asking again gets the same */
+	return rc == STM32DFU_E_RANGE ||
+	       (rc == STM32DFU_E_DFU_STATUS && s->dfu && s->dfu->have_last && s->dfu->last.bStatus == errTARGET);
+}
+
+bool rec_worth_retry(const struct ops_session *s, int rc)
+{
+	return rec_retryable(rc) && !rec_permanent(s, rc);
+}
+
+uint32_t rec_shrink(struct ops_session *s, uint32_t chunk, const char *what)
+{
+	/* half, on a whole number of full-speed packets (64 bytes, a multiple of every family's
+	 * programming unit), never below one packet */
+	uint32_t half = chunk / 2u / REC_MIN_CHUNK * REC_MIN_CHUNK;
+	if (chunk <= REC_MIN_CHUNK || half < REC_MIN_CHUNK)
+		return 0;
+	s->counters.transfer_splits++;
+	log_info("%s: %u-byte transfers from now on", what, (unsigned)half);
+	return half;
+}
+
 unsigned rec_budget(const struct ops_session *s)
 {
 	/* A fixed part (a 1 MiB write at a 1 % failure rate needs about 60 retries) plus one retry per
@@ -187,7 +211,7 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 				log_info("the sector at 0x%08X is not blank after the wedge: erasing it again", addr);
 		}
 		const char *what = cmd == REC_SET_ADDRESS ? "set address" : "erase";
-		if (!rec_retryable(rc) || ++fails > s->opts.retries)
+		if (!rec_worth_retry(s, rc) || ++fails > s->opts.retries)
 			return err_prefix(&s->err, "%s 0x%08X%s", what, addr, fails > 1 ? " (after retries)" : "");
 		if (!rec_spend(s, rc, what))
 			return rc;
@@ -231,6 +255,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			return rc;
 	}
 	const uint32_t ts = s->dfu->transfer_size;
+	const uint32_t cap = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
 	size_t pos = 0;
 	size_t slice_end = 0;  /* a Set Address is due when pos reaches it */
 	size_t reported = 0;
@@ -240,7 +265,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
 		d = s->dfu; /* a reconnect replaces it */
-		uint32_t chunk = s->read_chunk && s->read_chunk < ts ? s->read_chunk : ts;
+		uint32_t chunk = s->read_chunk && s->read_chunk < cap ? s->read_chunk : cap;
 		uint32_t at = addr + (uint32_t)pos;
 		size_t n = len - pos < chunk ? len - pos : chunk;
 		const char *what = "read";
@@ -288,7 +313,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		/* at the smallest transfer there is no other strategy left: more tries, still within the
 		 * operation's budget */
 		unsigned limit = chunk <= REC_MIN_CHUNK ? 4u * s->opts.retries : s->opts.retries;
-		if (!rec_retryable(rc) || ++fails > limit) {
+		if (!rec_worth_retry(s, rc) || ++fails > limit) {
 			err_prefix(&s->err, "read 0x%08X (%zu bytes)%s", at, n, fails > 1 ? ", after retries" : "");
 			/* leave the device usable for the next request: a refused read leaves dfuERROR */
 			dfu_session_start(s->dfu, NULL);
@@ -296,10 +321,9 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		}
 		if (!rec_spend(s, rc, what))
 			return rc;
-		if (fails >= 2 && chunk > REC_MIN_CHUNK && n > REC_MIN_CHUNK) {
-			s->read_chunk = (uint16_t)(chunk / 2);
-			s->counters.transfer_splits++;
-			log_info("long reads keep failing: reading in %u-byte transfers from now on", (unsigned)s->read_chunk);
+		uint32_t half;
+		if (fails >= 2 && n > REC_MIN_CHUNK && (half = rec_shrink(s, chunk, "long reads keep failing")) != 0) {
+			s->read_chunk = (uint16_t)half;
 			fails = 0; /* a new transfer size gets its own tries */
 		}
 		if ((rc = rec_resync(s, alt, rc)) < 0)

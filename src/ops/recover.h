@@ -22,6 +22,17 @@
 /* A failure worth another try: the link or a confused state, not protection, range or memory. */
 bool rec_retryable(int rc);
 
+/* An answer, not a link fault: errTARGET (the chip does not serve the address, AN3156 §5.1) or an
+ * address outside the map. Asking again gets the same, so it is neither retried nor counted. */
+bool rec_permanent(const struct ops_session *s, int rc);
+/* rec_retryable and not rec_permanent. */
+bool rec_worth_retry(const struct ops_session *s, int rc);
+
+/* The smaller transfer size after long transfers keep failing (reads and writes alike): half of
+ * chunk on whole 64-byte packets, counted in s->counters.transfer_splits and logged with what;
+ * 0 when chunk is already the smallest. */
+uint32_t rec_shrink(struct ops_session *s, uint32_t chunk, const char *what);
+
 /* The most retries one operation may spend in total. */
 unsigned rec_budget(const struct ops_session *s);
 

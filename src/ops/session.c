@@ -140,6 +140,50 @@ static int sim_selected(const struct ops_open_opts *o, const struct chip_selecto
 	return 0;
 }
 
+/*
+ * -t: checked once the descriptors are read, before any memory is touched. The device takes at
+ * most its wTransferSize per transfer (DFU11 §4.1.3; a longer DNLOAD or UPLOAD STALLs); a block
+ * must hold whole programming units of the flash (the family's write_align; a unit split over
+ * two blocks would be programmed twice, which ECC flash refuses). The family comes from the alt
+ * settings' names (no I/O); with several candidates the largest unit counts.
+ */
+static int check_transfer_size(struct ops_session *s, struct err *e)
+{
+	unsigned t = s->opts.transfer_size;
+	const struct dfu_dev *d = s->dfu;
+	if (!t)
+		return 0;
+	if (t > d->transfer_size) {
+		err_set(e, STM32DFU_E_USAGE, "-t %u: the device takes at most %u bytes per transfer (its wTransferSize)",
+		        t, d->transfer_size);
+		err_hint(e, "give -t %u or less, or leave -t out to use the device's own size", d->transfer_size);
+		return STM32DFU_E_USAGE;
+	}
+	struct chip_evidence ev = {.has_vid = true, .vid = s->tp->info.vid};
+	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
+		ev.alt_names[ev.n_alts++] = d->alts[a].name;
+	struct chip_identity ci;
+	chip_identify(&ev, &ci);
+	unsigned align = 8; /* not a chip we know: a double-word, the largest common unit */
+	const char *what = "an unknown device's";
+	if (ci.family) {
+		align = ci.family->write_align ? ci.family->write_align : 1;
+		what = ci.family->name;
+		for (size_t i = 0; i < sizeof ci.alternatives / sizeof ci.alternatives[0] && ci.alternatives[i]; i++)
+			if (ci.alternatives[i]->write_align > align)
+				align = ci.alternatives[i]->write_align;
+	}
+	if (t % align) {
+		unsigned down = t / align * align;
+		err_set(e, STM32DFU_E_USAGE, "-t %u: not a whole number of %u-byte flash programming units (%s)", t,
+		        align, what);
+		err_hint(e, "give a multiple of %u, e.g. -t %u", align, down ? down : align);
+		return STM32DFU_E_USAGE;
+	}
+	s->xfer_size = (uint16_t)t;
+	return 0;
+}
+
 int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e)
 {
 	*out = NULL;
@@ -206,6 +250,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	if (rc < 0) {
 		if (s->dfu && rc < 0 && e && s->dfu->err.code)
 			*e = s->dfu->err;
+		ops_close(s);
+		return rc;
+	}
+	if ((rc = check_transfer_size(s, e)) < 0) {
 		ops_close(s);
 		return rc;
 	}

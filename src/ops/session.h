@@ -31,6 +31,8 @@ struct ops_open_opts {
 	unsigned retries;           /* per-transfer retries for recovery (default 3) */
 	bool confirm_reads;         /* --confirm-reads: every read is confirmed by a second one */
 	bool poll_spec;             /* --poll spec: wait every bwPollTimeout (default: adaptive) */
+	unsigned transfer_size;     /* -t: bytes per data UPLOAD/DNLOAD (0: the device's wTransferSize);
+	                             * ops_open refuses one the device cannot take */
 	const char *rescue_dir;     /* where recovery files go (NULL: rescue.h's default; "" none) */
 	/* set (by a signal handler) to stop at the next transfer boundary; NULL: never */
 	const volatile sig_atomic_t *cancel;
@@ -83,6 +85,7 @@ struct ops_session {
 	struct ops_identity id;
 	struct ops_counters counters;
 	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
+	uint16_t xfer_size;         /* data transfers never exceed this (-t; 0: wTransferSize) */
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */

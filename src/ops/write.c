@@ -167,10 +167,6 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 	return 0;
 }
 
-/* L43x ROMs advertise wTransferSize 2048 but STALL the status of a data block longer than 1024
- * bytes (../shared/data/cubeprog/st-faq_and_L43x_notes...: dfu-util works with -t 1024). */
-#define WRITE_SAFE_DNLOAD 1024u
-
 static void mark(const struct wstate *w, bool *flags, uint32_t a, uint32_t n)
 {
 	for (size_t i = 0; i < w->plan->n_touched; i++) {
@@ -195,7 +191,7 @@ enum blk_state { BLK_DONE, BLK_BLANK, BLK_OTHER };
 static int block_after_failure(struct wstate *w, int rc, uint32_t a, uint32_t n, enum blk_state *out)
 {
 	struct ops_session *s = w->s;
-	if (!rec_retryable(rc) || !rec_spend(s, rc, "programming a block"))
+	if (!rec_worth_retry(s, rc) || !rec_spend(s, rc, "programming a block"))
 		return rc;
 	if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
 		return err_prefix(&s->err, "reading back the block at 0x%08X after a failure", a);
@@ -214,7 +210,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 	unsigned fails = 0;
 	int rc;
 	if (!w->chunk)
-		w->chunk = ts;
+		w->chunk = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
 	while (off < len) {
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
@@ -233,6 +229,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
 		/* even a failed DNLOAD may have programmed some of it: the sector is no longer blank */
 		mark(w, w->programmed, a, n);
+		w->r->blocks++;
 		rc = dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms);
 		if (rc == 0) {
 			off += n;
@@ -243,13 +240,14 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		s->err = s->dfu->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
-		if (rc == STM32DFU_E_STALL && n > WRITE_SAFE_DNLOAD && !w->capped) {
-			/* a refusal of the block's size, not a link fault: no retry spent */
-			w->capped = true;
-			w->chunk = WRITE_SAFE_DNLOAD;
-			s->counters.transfer_splits++;
-			log_info("the ROM refused a %u-byte block (L43x ROMs take %u at most): programming in %u-byte "
-			         "blocks", n, WRITE_SAFE_DNLOAD, WRITE_SAFE_DNLOAD);
+		uint32_t half;
+		if (rc == STM32DFU_E_STALL && n > w->chunk / 2 &&
+		    (half = rec_shrink(s, w->chunk, "the chip STALLed a data block")) != 0) {
+			/* the device refusing the block's length, not a link fault: no retry spent. Early
+			 * L43x ROMs advertise 2048 bytes and take 1024 (../shared/data/cubeprog/st-faq_and_L43x
+			 * notes: dfu-util works with -t 1024) */
+			w->chunk = half;
+			log_info("the chip refused a %u-byte block: programming in %u-byte blocks", n, half);
 			if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
 				return err_prefix(&s->err, "reading back the block at 0x%08X after a refusal", a);
 			need_set = true;
@@ -262,11 +260,11 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		if (++fails > (w->chunk <= 64 ? 4u * s->opts.retries : s->opts.retries))
 			return rc;
-		/* long data stages that keep failing on a marginal clock: split them (protocol.md 4.4) */
-		if (fails >= 2 && w->chunk > 64 && (rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT)) {
-			w->chunk /= 2;
-			s->counters.transfer_splits++;
-			log_info("long transfers keep failing: programming in blocks of %u bytes", w->chunk);
+		/* long data stages that keep failing on a marginal clock: split them (protocol.md 4.4), as
+		 * reads do */
+		if (fails >= 2 && (rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) &&
+		    (half = rec_shrink(s, w->chunk, "long transfers keep failing")) != 0) {
+			w->chunk = half;
 			fails = 1; /* a new transfer size gets its own tries */
 		}
 		enum blk_state st = BLK_OTHER;
@@ -545,7 +543,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		return 1; /* nothing pending for this chip */
 	}
 	uint8_t alt = fa->alt;
-	struct wstate w = {s, &plan, r, alt, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false};
+	struct wstate w = {s, &plan, r, alt, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
 	size_t nt = plan.n_touched ? plan.n_touched : 1;
 	w.redo = calloc(nt, sizeof *w.redo);
 	w.verified = calloc(nt, sizeof *w.verified);
@@ -570,7 +568,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		goto out;
 	r->sectors_skipped = plan.sectors_skipped;
 	r->runs = (unsigned)plan.n_runs;
-	r->blocks = plan.blocks;
+	r->transfer_size = s->xfer_size && s->xfer_size < s->dfu->transfer_size ? s->xfer_size : s->dfu->transfer_size;
 	for (size_t i = 0; i < plan.n_touched; i++)
 		r->preserved_bytes += plan.touched[i].preserved_bytes;
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",
@@ -631,6 +629,8 @@ gave_up:
 	wr_sector_states(&w, false);
 	wr_say_chip_state(&w);
 out:
+	if (w.chunk)
+		r->transfer_size = w.chunk; /* what the last block was sent with */
 	if (rc < 0 && ops_canceled(s)) {
 		r->canceled = true;
 		rc = STM32DFU_E_CANCELED;

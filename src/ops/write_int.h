@@ -24,8 +24,8 @@ struct wstate {
 	uint8_t *block;
 	uint8_t *back;
 	uint64_t done;
-	uint32_t chunk;   /* bytes per DNLOAD: the device's wTransferSize, halved while long ones fail */
-	bool capped;      /* the ROM refused a long block: chunk stays at WRITE_SAFE_DNLOAD */
+	uint32_t chunk;   /* bytes per DNLOAD: -t or the device's wTransferSize, halved (rec_shrink) when the
+	                   * chip STALLs a block or long ones keep failing */
 };
 
 /* Loads the chip's pending recovery file (if any) into old and adds its sectors to the plan

@@ -128,14 +128,18 @@ int wr_program(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t 
 {
 	struct dfu_dev *d = s->dfu;
 	const size_t ts = d->transfer_size;
+	/* -t: a block shorter than wTransferSize needs its own Set Address (the ROM numbers blocks in
+	 * its own size), so each run is one block */
+	const size_t bs = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts;
 	int rc;
+	r->transfer_size = (uint32_t)bs;
 	if (d->alt != alt && (rc = dfu_set_alt(d, alt)) < 0) {
 		s->err = d->err;
 		return rc;
 	}
 	for (size_t off = 0; off < len;) {
 		/* one Set Address per run; a run holds at most 0xFFFE blocks (wBlockNum from 2) */
-		size_t run = len - off, cap = (size_t)(0xFFFFu - DFUSE_FIRST_DATA_BLOCK + 1u) * ts;
+		size_t run = len - off, cap = bs < ts ? bs : (size_t)(0xFFFFu - DFUSE_FIRST_DATA_BLOCK + 1u) * ts;
 		if (run > cap)
 			run = cap;
 		if (ops_canceled(s))

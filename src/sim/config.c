@@ -24,6 +24,7 @@ static const char *const sim_known_keys[] = {
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
+	"erase_dnload_hold",
 };
 
 const char *const *sim_profile_known_keys(size_t *n)

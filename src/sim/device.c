@@ -86,6 +86,13 @@ enum sim_result sim_control(struct sim_device *d, const struct usb_setup *setup,
 		r = sim_dfu_request(d, setup, data, actual);
 	else
 		r = SIM_STALL;
+	/* erase_dnload_hold (a fault): the device does the erase before it completes the DNLOAD's
+	 * status stage, so the host's request ends that much later and EP0 waits with it */
+	if (r == SIM_OK && d->f.erase_dnload_hold_ms && type == 1 && setup->bRequest == DFU_DNLOAD &&
+	    setup->wValue == 0 && setup->wLength >= 1 && data[0] == DFUSE_CMD_ERASE) {
+		d->answer_at += d->f.erase_dnload_hold_ms * 1000u;
+		d->ep0_free_at = d->answer_at;
+	}
 	if (r == SIM_OK) {
 		if (setup->bmRequestType & USB_DIR_IN) {
 			d->stats.bytes_in += *actual;

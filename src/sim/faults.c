@@ -4,7 +4,8 @@
  *  - discrete faults at the Nth control transfer or upload (stall_at, timeout_at, disconnect_at,
  *    corrupt_upload_at), a wedge in dfuDNBUSY past an address (busy_stuck_after, as H7 rev V past
  *    1 MiB), a reported bwPollTimeout shorter than the real busy time (poll_lie), a flash sector
- *    that no longer erases (worn_sector);
+ *    that no longer erases (worn_sector), an erase DNLOAD held before it completes
+ *    (erase_dnload_hold);
  *  - a marginal USB clock: from the board crystal and the HSI error, the ROM's HSE detection
  *    (protocol.md 4.2) gives the USB clock error, and each packet fails with a probability that
  *    grows with the error beyond the USB tolerance and with the packet's length (protocol.md 4.3,
@@ -104,7 +105,8 @@ int sim_faults_configure(struct sim_device *d, const struct sim_profile *p, char
 	    count_key(p, "timeout_at", &f->timeout_at, errbuf, errlen) ||
 	    count_key(p, "disconnect_at", &f->disconnect_at, errbuf, errlen) ||
 	    count_key(p, "unplug_at", &f->unplug_at, errbuf, errlen) ||
-	    count_key(p, "corrupt_upload_at", &f->corrupt_upload_at, errbuf, errlen))
+	    count_key(p, "corrupt_upload_at", &f->corrupt_upload_at, errbuf, errlen) ||
+	    count_key(p, "erase_dnload_hold", &f->erase_dnload_hold_ms, errbuf, errlen))
 		return -1;
 	f->rng = (uint64_t)seed;
 	if (f->fault_rate < 0 || f->fault_rate > 1) {

@@ -115,6 +115,7 @@ struct sim_faults {
 	double poll_lie;  /* reported = real * poll_lie (when > 0) */
 	bool worn;        /* worn_sector: erases of that flash sector leave its bytes */
 	uint32_t worn_sector;
+	uint64_t erase_dnload_hold_ms; /* an erase command's DNLOAD is completed this late (0: at once) */
 	double hse_hz, hsi_error_pct, detected_hse_hz;
 };
 
