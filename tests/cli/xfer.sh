@@ -57,6 +57,12 @@ check t512-json 0 $?
 run $sim read 0x08000000 40960 -o "$work/back.bin" --transfer-size 1024 --trace "$work/r1024"; check t1024-read 0 $?
 cmp -s "$work/app.bin" "$work/back.bin"; check t1024-read-same 0 $?
 [ "$(uploads "$work/r1024")" = "40 1024" ]; check t1024-uploads 0 $?
+# OTP (F7): the same bound, each short block at its own address
+head -c 32 /dev/urandom >"$work/otp.bin"
+run $sim write "$work/otp.bin" -a 0x1FF0F000 --i-understand-otp-is-permanent -t 16 --no-log --trace "$work/otp"
+check otp-t16 0 $?
+[ "$(dnloads "$work/otp")" = "2 16" ]; check otp-t16-dnloads 0 $?
+run $sim read 0x1FF0F000 32 -o "$work/otpback.bin"; cmp -s "$work/otp.bin" "$work/otpback.bin"; check otp-t16-holds 0 $?
 
 # ---- 2. a -t the device cannot take: refused before any work, with the fix ----
 cp "$work/f7.state" "$work/f7.before"
