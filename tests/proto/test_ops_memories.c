@@ -26,6 +26,7 @@
 #include "ops/ops.h"
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
+#include "harness.h"
 
 #define OTP 0x1FF0F000u
 #define OB 0x1FFF0000u
@@ -37,20 +38,10 @@ static struct ops_session *open_chip(const char *extra)
 {
 	char spec[200];
 	snprintf(spec, sizeof spec, "f746,timing=0%s", extra);
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
+	struct ops_open_opts o = harness_opts(spec, &fake);
 	o.retries = 0;
 	o.cancel = &stop;
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	if (ops_open(&o, &s, &e))
-		fail_msg("ops_open: %s", e.msg);
-	return s;
+	return harness_open(&o);
 }
 
 static void chip_bytes(struct ops_session *s, uint32_t addr, uint8_t *out, size_t n)

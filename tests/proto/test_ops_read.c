@@ -22,6 +22,7 @@
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
+#include "harness.h"
 
 #define KIB 1024u
 #define BLOCKS(n) ((n) / 2048u)
@@ -30,19 +31,9 @@ static struct clock_fake fake;
 
 static struct ops_session *open_sim(const char *spec, bool confirm_reads)
 {
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
+	struct ops_open_opts o = harness_opts(spec, &fake);
 	o.confirm_reads = confirm_reads;
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	if (ops_open(&o, &s, &e))
-		fail_msg("ops_open: %s", e.msg);
-	return s;
+	return harness_open(&o);
 }
 
 /* Reads 64 KiB at 0x08010000 (which holds a pattern put in through the emulator's back door) and

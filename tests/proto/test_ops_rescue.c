@@ -25,6 +25,7 @@
 #include "ops/rescue.h"
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
+#include "harness.h"
 
 static const uint8_t keep[8] = {0xCA, 0xFE, 0xBA, 0xBE, 0x01, 0x02, 0x03, 0x04};
 static struct clock_fake fake;
@@ -61,20 +62,10 @@ static struct ops_session *open_chip(const char *faults, const volatile sig_atom
 	char spec[600];
 	snprintf(spec, sizeof spec, "f746,timing=0,state=%s,poke=0x08007F00 CAFEBABE01020304%s%s", state,
 	         faults[0] ? "," : "", faults);
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
+	struct ops_open_opts o = harness_opts(spec, &fake);
 	o.retries = 0;
 	o.cancel = cancel;
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	if (ops_open(&o, &s, &e))
-		fail_msg("ops_open: %s", e.msg);
-	return s;
+	return harness_open(&o);
 }
 
 /* two segments: 0x08000000 + 28 KiB (sector 0 partly: 0x7000-0x7FFF is not in it) and sectors 1-3 */

@@ -21,6 +21,7 @@
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
+#include "harness.h"
 
 #define KIB 1024u
 
@@ -28,19 +29,8 @@ static struct clock_fake fake;
 
 static struct ops_session *open_sim(const char *spec)
 {
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	int rc = ops_open(&o, &s, &e);
-	if (rc)
-		fail_msg("ops_open %s: %s", spec, e.msg);
-	return s;
+	struct ops_open_opts o = harness_opts(spec, &fake);
+	return harness_open(&o);
 }
 
 /* len bytes at addr; with a vector table (initial MSP at the top of the F7's 320 KiB SRAM, reset

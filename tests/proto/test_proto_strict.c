@@ -21,6 +21,7 @@
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
+#include "harness.h"
 
 #define KIB 1024u
 
@@ -28,19 +29,9 @@ static struct clock_fake fake;
 
 static struct ops_session *open_sim(const char *spec)
 {
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
+	struct ops_open_opts o = harness_opts(spec, &fake);
 	o.match.have_vid = o.match.have_pid = false; /* the GD32 clone is not 0483:df11 */
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	if (ops_open(&o, &s, &e))
-		fail_msg("ops_open %s: %s", spec, e.msg);
-	return s;
+	return harness_open(&o);
 }
 
 static struct img *random_image(uint32_t seed, uint32_t addr, size_t len)
