@@ -237,7 +237,7 @@ int ops_mass_erase(struct ops_session *s)
 	size_t keep = n;
 	while (limit && keep && secs[keep - 1].start >= limit)
 		keep--;
-	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep)) < 0)
+	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep, NULL)) < 0)
 		goto out;
 	ops_report(s, OPS_PHASE_ERASE, ms ? ms : 1, ms ? ms : 1, "ms");
 out:
@@ -277,7 +277,7 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
 		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
 	}
 	/* erased only once read back blank */
-	rc = ops_erase_confirm(s, fa->alt, secs, n);
+	rc = ops_erase_confirm(s, fa->alt, secs, n, NULL);
 out:
 	free(secs);
 	return rc;

@@ -317,6 +317,29 @@ static int erase_planned(struct wstate *w)
 	return 0;
 }
 
+/* Without a verify nothing else reads the erased sectors back: their first and last blocks are,
+ * so that a sector the chip did not erase (protection the option bytes do not show, wear) fails
+ * here instead of being reported written. */
+static int confirm_erased(struct wstate *w)
+{
+	struct plan_sector *secs = calloc(w->plan->n_touched ? w->plan->n_touched : 1, sizeof *secs);
+	if (!secs)
+		return err_set(&w->s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	size_t n = 0, proven = 0;
+	for (size_t i = 0; i < w->plan->n_touched; i++)
+		if (w->erase_ok[i])
+			secs[n++] = w->plan->touched[i].sector;
+	int rc = n ? ops_erase_confirm(w->s, w->alt, secs, n, &proven) : 0;
+	free(secs);
+	if (rc == 0)
+		return 0;
+	/* the sectors not read back blank are not "erased": their state is not proven */
+	for (size_t i = 0, k = 0; i < w->plan->n_touched; i++)
+		if (w->erase_ok[i] && k++ >= proven)
+			w->erase_ok[i] = false;
+	return err_prefix(&w->s->err, "write");
+}
+
 static int program_runs(struct wstate *w)
 {
 	uint64_t t0 = now_us(w->s);
@@ -586,7 +609,8 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 			goto out;
 		r->range_set = o->range;
 	}
-	if ((rc = select_alt(s, alt)) < 0 || (rc = erase_planned(&w)) < 0 || (rc = program_runs(&w)) < 0)
+	if ((rc = select_alt(s, alt)) < 0 || (rc = erase_planned(&w)) < 0 ||
+	    (!o->verify && (rc = confirm_erased(&w)) < 0) || (rc = program_runs(&w)) < 0)
 		goto gave_up;
 	/* sectors whose blocks came out wrong, then sectors that fail the verify: erase, rewrite,
 	 * verify again, twice at most (a chip that keeps differing is not a link problem) */

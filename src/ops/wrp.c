@@ -166,9 +166,11 @@ static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint3
 	return STM32DFU_E_VERIFY;
 }
 
-int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n)
+int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n, size_t *proven)
 {
 	uint32_t blk = s->dfu->transfer_size ? s->dfu->transfer_size : 1024;
+	if (proven)
+		*proven = 0;
 	/* the ranges to read, merged where one ends where the next begins */
 	struct span {
 		uint32_t start;
@@ -194,6 +196,7 @@ int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sect
 		}
 	}
 	int rc = 0;
+	uint64_t blank_to = 0; /* everything read so far below this was blank */
 	for (size_t i = 0; i < ns && rc == 0; i++) {
 		size_t len = (size_t)(sp[i].end - sp[i].start);
 		uint8_t *buf = malloc(len ? len : 1);
@@ -205,6 +208,7 @@ int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sect
 			err_prefix(&s->err, "erase: reading back 0x%08X", sp[i].start);
 		} else {
 			size_t k = first_set(buf, len);
+			blank_to = sp[i].start + (uint64_t)k; /* blank up to the first byte that is not */
 			if (k < len) {
 				uint32_t at = sp[i].start + (uint32_t)k;
 				const struct plan_sector *sec = sector_of(secs, n, at);
@@ -215,5 +219,8 @@ int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sect
 		free(buf);
 	}
 	free(sp);
+	/* a sector is proven when the reads reached its end (secs are in address order) */
+	for (size_t i = 0; proven && i < n && (uint64_t)secs[i].start + secs[i].size <= blank_to; i++)
+		*proven = i + 1;
 	return rc;
 }

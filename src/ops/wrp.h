@@ -30,7 +30,8 @@ int ops_wrp_refuse_mass(struct ops_session *s, const struct plan_sector *secs, s
  * sector in secs (a whole sector when it is no longer than two blocks; the end of one sector and
  * the start of the next in one run). A byte that is not 0xFF: STM32DFU_E_PROTECTED when the
  * option bytes protect that sector, else STM32DFU_E_VERIFY, naming the sector and the address.
+ * *proven (may be NULL) gets how many of secs, from the first, were read back blank (n on success).
  */
-int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n);
+int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n, size_t *proven);
 
 #endif

@@ -267,6 +267,31 @@ static void test_write_over_a_protected_sector_erases_nothing(void **state)
 	ops_close(s);
 }
 
+/* write --no-verify on a sector that does not erase: nothing else would read it back, so the
+ * erase is, and the write fails before programming; that sector is not reported "erased". */
+static void test_write_without_verify_reads_its_erases_back(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0,worn_sector=1");
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	struct img *img = pattern_image(9, 64 * KIB); /* sectors 0-1 */
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.verify = false;
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_VERIFY);
+	assert_non_null(strstr(s->err.msg, "sector 1 at 0x08008000 is not blank after the erase"));
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_DNLOAD_DATA), 0);
+	assert_int_equal(r.n_sectors, 2);
+	assert_int_equal(r.sectors[0].state, OPS_SECTOR_ERASED); /* read back blank */
+	assert_int_not_equal(r.sectors[1].state, OPS_SECTOR_ERASED);
+	assert_int_not_equal(r.sectors[1].state, OPS_SECTOR_NEW);
+	img_free(img);
+	ops_close(s);
+}
+
 /* The chip-layer reading of each protection scheme, from blocks ob_set builds. */
 static void test_each_scheme_names_what_lifts_it(void **state)
 {
@@ -322,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_an_erase_that_did_not_happen_is_a_failure),
 		cmocka_unit_test(test_unreadable_option_bytes_still_caught_by_the_read_back),
 		cmocka_unit_test(test_write_over_a_protected_sector_erases_nothing),
+		cmocka_unit_test(test_write_without_verify_reads_its_erases_back),
 		cmocka_unit_test(test_each_scheme_names_what_lifts_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
