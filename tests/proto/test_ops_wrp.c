@@ -22,6 +22,8 @@
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 
+#include "harness.h"
+
 #define KIB 1024u
 #define FLASH 0x08000000u
 #define FLASH_LEN (1024u * KIB) /* F746: 4 x 32 KiB, 128 KiB, 3 x 256 KiB */
@@ -30,18 +32,8 @@ static struct clock_fake fake;
 
 static struct ops_session *open_sim(const char *spec)
 {
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
-	struct ops_session *s = NULL;
-	struct err e;
-	err_clear(&e);
-	if (ops_open(&o, &s, &e))
-		fail_msg("ops_open %s: %s", spec, e.msg);
-	return s;
+	struct ops_open_opts o = harness_opts(spec, &fake);
+	return harness_open(&o);
 }
 
 /* Fills the whole flash with a pattern that is nowhere 0xFF (as the silicon holds it). */
