@@ -22,16 +22,13 @@
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 
+#include "harness.h"
+
 static struct clock_fake fake;
 
 static int open_t(const char *spec, unsigned transfer_size, unsigned retries, struct ops_session **s, struct err *e)
 {
-	clock_fake_init(&fake);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	o.sim_spec = spec;
-	o.profile_dir = PROFILE_DIR;
-	o.clock = &fake.clock;
+	struct ops_open_opts o = harness_opts(spec, &fake);
 	o.transfer_size = transfer_size;
 	o.retries = retries;
 	err_clear(e);
@@ -40,11 +37,10 @@ static int open_t(const char *spec, unsigned transfer_size, unsigned retries, st
 
 static struct ops_session *open_sim(const char *spec, unsigned transfer_size, unsigned retries)
 {
-	struct ops_session *s = NULL;
-	struct err e;
-	if (open_t(spec, transfer_size, retries, &s, &e) != 0)
-		fail_msg("ops_open %s: %s", spec, e.msg);
-	return s;
+	struct ops_open_opts o = harness_opts(spec, &fake);
+	o.transfer_size = transfer_size;
+	o.retries = retries;
+	return harness_open(&o);
 }
 
 static struct img *random_image(uint32_t seed, uint32_t addr, size_t len)
