@@ -105,9 +105,15 @@ int sim_faults_configure(struct sim_device *d, const struct sim_profile *p, char
 	    count_key(p, "timeout_at", &f->timeout_at, errbuf, errlen) ||
 	    count_key(p, "disconnect_at", &f->disconnect_at, errbuf, errlen) ||
 	    count_key(p, "unplug_at", &f->unplug_at, errbuf, errlen) ||
-	    count_key(p, "corrupt_upload_at", &f->corrupt_upload_at, errbuf, errlen) ||
-	    count_key(p, "erase_dnload_hold", &f->erase_dnload_hold_ms, errbuf, errlen))
+	    count_key(p, "corrupt_upload_at", &f->corrupt_upload_at, errbuf, errlen))
 		return -1;
+	const char *hold = sim_profile_get(p, "erase_dnload_hold");
+	uint32_t hold_ms = 0;
+	if (hold && !sim_parse_u32(hold, &hold_ms)) {
+		snprintf(errbuf, errlen, "profile key `erase_dnload_hold` = `%s`: expected milliseconds", hold);
+		return -1;
+	}
+	f->erase_dnload_hold_ms = hold_ms;
 	f->rng = (uint64_t)seed;
 	if (f->fault_rate < 0 || f->fault_rate > 1) {
 		snprintf(errbuf, errlen, "profile key `fault_rate`: must be 0..1");
