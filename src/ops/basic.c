@@ -32,29 +32,10 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 	if ((uint64_t)addr + len > 0x100000000ull)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
 	uint8_t a = (uint8_t)(alt >= 0 ? alt : alt_for(s, addr, (uint32_t)len));
-	int rc = ops_read_mem(s, a, addr, buf, len, OPS_PHASE_READ);
 	/* one read is enough on a sound link (CRC16 on every packet); after a link fault, or when doctor
-	 * judged the link marginal, a second read must agree (after a disagreement, reads go on until
-	 * two in a row agree) */
-	bool confirm = may_confirm && ops_reads_confirmed(s);
-	if (confirm && rc == 0)
-		log_info("confirming the read by a second read (%s)", s->opts.confirm_reads ? "--confirm-reads"
-		         : s->link_marginal ? "doctor judged the link marginal" : "the link failed in this session");
-	uint8_t *again = rc == 0 && confirm ? malloc(len ? len : 1) : NULL;
-	if (rc == 0 && confirm && !again)
-		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	for (unsigned i = 0; rc == 0 && confirm; i++) {
-		s->counters.confirm_reads++;
-		if ((rc = ops_read_mem(s, a, addr, again, len, OPS_PHASE_VERIFY)) < 0 || memcmp(again, buf, len) == 0)
-			break;
-		memcpy(buf, again, len);
-		err_set(&s->err, STM32DFU_E_VERIFY, "read 0x%08X (%zu bytes): two reads differ", addr, len);
-		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading twice")) {
-			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
-			rc = STM32DFU_E_VERIFY;
-		}
-	}
-	free(again);
+	 * judged the link marginal, a second read must agree */
+	int rc = may_confirm ? ops_read_mem_sure(s, a, addr, buf, len, OPS_PHASE_READ)
+	                     : ops_read_mem(s, a, addr, buf, len, OPS_PHASE_READ);
 	if (rc == STM32DFU_E_TIMEOUT)
 		err_hint(&s->err, "the bootloader stopped answering: power-cycle the board (unplug it and plug it back in "
 		                  "with BOOT0 high)");

@@ -20,10 +20,12 @@ static void evidence_from_alts(const struct ops_session *s, struct chip_evidence
 	ev->bcd_device = s->tp->info.bcd_device;
 }
 
-/* A read that may be refused (errTARGET, or errVENDOR under RDP): not an error for identification. */
+/* A read that may be refused (errTARGET, or errVENDOR under RDP): not an error for identification.
+ * Confirmed by a second read where the session asks for it: a flipped UID names the wrong recovery
+ * file, a flipped option byte hides a write protection. */
 static bool try_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len)
 {
-	if (ops_read_mem(s, alt, addr, buf, len, -1) == 0)
+	if (ops_read_mem_sure(s, alt, addr, buf, len, -1) == 0)
 		return true;
 	if (s->err.code == STM32DFU_E_PROTECTED)
 		s->id.read_protected = true;

@@ -312,6 +312,35 @@ int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf
 	return rec_read(s, alt, addr, buf, len, phase);
 }
 
+int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
+{
+	int rc = ops_read_mem(s, alt, addr, buf, len, phase);
+	if (rc < 0 || !ops_reads_confirmed(s))
+		return rc;
+	log_info("confirming the read at 0x%08X by a second read (%s)", addr,
+	         s->opts.confirm_reads ? "--confirm-reads"
+	         : s->link_marginal   ? "doctor judged the link marginal"
+	                              : "the link failed in this session");
+	uint8_t *again = malloc(len ? len : 1);
+	if (!again)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	/* after a disagreement, reads go on until two in a row agree */
+	for (unsigned i = 0;; i++) {
+		s->counters.confirm_reads++;
+		if ((rc = ops_read_mem(s, alt, addr, again, len, OPS_PHASE_VERIFY)) < 0 || memcmp(again, buf, len) == 0)
+			break;
+		memcpy(buf, again, len);
+		err_set(&s->err, STM32DFU_E_VERIFY, "read 0x%08X (%zu bytes): two reads differ", addr, len);
+		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading twice")) {
+			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
+			rc = STM32DFU_E_VERIFY;
+			break;
+		}
+	}
+	free(again);
+	return rc;
+}
+
 bool ops_canceled(struct ops_session *s)
 {
 	if (!s->opts.cancel || !*s->opts.cancel)

@@ -116,6 +116,9 @@ bool ops_reads_confirmed(const struct ops_session *s);
 
 /* Reads memory through an alt setting (selecting it first), reporting progress as phase. */
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);
+/* ops_read_mem, then, where the session asks for it (ops_reads_confirmed: --confirm-reads, a marginal
+ * link, a link fault so far), a second read that must agree: USB's CRC16 cannot see every flip. */
+int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);
 
 /* Gathers the identity (UID, flash size, bootloader ID, option bytes) once per session. */
 int ops_identify(struct ops_session *s);

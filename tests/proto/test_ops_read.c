@@ -146,6 +146,42 @@ static void partial_write(bool confirm_reads, size_t want_uploads_before_erase)
 	ops_close(s);
 }
 
+/* A flip past CRC16 in an identity read (the virtual-USB campaign found it: a UID read with one bit
+ * flipped named the recovery file after another chip, and the next write did not find it). Under
+ * --confirm-reads the UID and the option bytes are read until two reads agree; without it, the same
+ * fault does reach the identity, which shows the test can fail. */
+static void test_identity_reads_confirmed(void **state)
+{
+	(void)state;
+	static const uint8_t uid[12] = {0x36, 0x00, 0x22, 0x00, 0x0D, 0x51, 0x36, 0x34, 0x30, 0x37, 0x32, 0x33};
+	struct ops_session *s = open_sim("f746,timing=0", false);
+	assert_int_equal(ops_identify(s), 0);
+	assert_true(s->id.has_uid && s->id.has_ob);
+	assert_memory_equal(s->id.uid, uid, 12);
+	uint8_t ob[sizeof s->id.ob];
+	size_t ob_len = s->id.ob_len;
+	memcpy(ob, s->id.ob, ob_len);
+	ops_close(s);
+	unsigned wrong_once = 0;
+	for (unsigned n = 1; n <= 4; n++) { /* the identity's uploads: UID, flash size, bootloader ID, OB */
+		char spec[64];
+		snprintf(spec, sizeof spec, "f746,timing=0,seed=%u,corrupt_upload_at=%u", n, n);
+		s = open_sim(spec, false);
+		assert_int_equal(ops_identify(s), 0);
+		wrong_once += memcmp(s->id.uid, uid, 12) != 0 || s->id.ob_len != ob_len || memcmp(s->id.ob, ob, ob_len) != 0;
+		ops_close(s);
+		s = open_sim(spec, true);
+		assert_int_equal(ops_identify(s), 0);
+		assert_true(s->id.has_uid && s->id.has_ob);
+		assert_memory_equal(s->id.uid, uid, 12);
+		assert_int_equal(s->id.ob_len, ob_len);
+		assert_memory_equal(s->id.ob, ob, ob_len);
+		assert_true(s->counters.confirm_reads >= 4);
+		ops_close(s);
+	}
+	assert_true(wrong_once >= 2); /* the UID's and the option bytes' uploads were hit */
+}
+
 static void test_partial_sector_read_back_once(void **state)
 {
 	(void)state;
@@ -166,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_reads_reads_twice),
 		cmocka_unit_test(test_link_fault_makes_reads_confirmed),
 		cmocka_unit_test(test_marginal_doctor_verdict_is_remembered),
+		cmocka_unit_test(test_identity_reads_confirmed),
 		cmocka_unit_test(test_partial_sector_read_back_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
