@@ -95,8 +95,10 @@ r COMMAND --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
 r COMMAND $sim write "$work/missing.bin" --json           # 66
 r COMMAND $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
 r COMMAND --json $sim unprotect                           # 11
-# a write that fails after its erase saves what it must not lose; recover puts it back
-r write --sim=f746,timing=0,state=$work/rescue.state,timeout_at=90 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
+# a write that fails after its erase saves what it must not lose; recover puts it back. Transfer 115
+# is a program block: doctor's verdict above (the f746-report board has this UID) makes every read
+# here, the identity's too, a confirmed one
+r write --sim=f746,timing=0,state=$work/rescue.state,timeout_at=115 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
 r recover --sim=f746,timing=0,state=$work/rescue.state recover --json
 # SIGINT: stops at a transfer boundary, exit 130 (timing=1: the write takes seconds)
 n=$((n + 1))
