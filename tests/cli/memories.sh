@@ -201,4 +201,16 @@ grep -q "OTP byte at 0x1FF0F100 holds 0x34 and cannot become 0xFF" "$work/err" |
 run $sim read 0x08000000 4096 -o "$work/fwr.bin" || fail "read flash"
 cmp -s "$work/fw.bin" "$work/fwr.bin" || fail "a refused OTP serial let the flash be rewritten"
 
+# the same through write --all (one thread per chip): the number in OTP, the flag required
+fleet="--sim=f746,timing=0,state=$work/fleet.state"
+run $fleet write "$work/fw.bin" --all --json --serial-number 0x1FF0F200 --serial-counter fleet --serial-start 7
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))[0]; assert not d["ok"] and "is in OTP Memory" in d["message"], d' "$work/out" ||
+	fail "write --all: a serial number in OTP without the flag"
+run $fleet write "$work/fw.bin" --all --json --serial-number 0x1FF0F200 --serial-counter fleet --serial-start 7 $ok ||
+	fail "write --all: serial number into OTP"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))[0]; assert d["ok"] and d["verified"] and d["serial_number"] == 7, d' "$work/out" ||
+	fail "write --all: the board's record"
+run $fleet read 0x1FF0F200 4 -o "$work/snf.bin" || fail "read the fleet OTP serial"
+[ "$(hex "$work/snf.bin")" = 07000000 ] || fail "write --all: OTP holds $(hex "$work/snf.bin") for serial 7"
+
 [ $fails = 0 ] && echo "ok: other memories"
