@@ -358,7 +358,10 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 		const struct wm_place *p = &first[WM_OTHER];
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "image data at 0x%08X is for %s (alt %u): write programs flash, RAM, "
 		        "OTP and option bytes", p->seg->addr, wr_memory_name(p->alt, WM_OTHER), p->alt->alt);
-		err_hint(&s->err, "the Device Feature (voltage range) is set with --vdd");
+		if (strstr(wr_memory_name(p->alt, WM_OTHER), "Feature"))
+			err_hint(&s->err, "the Device Feature (voltage range) is set with --vdd");
+		else
+			err_hint(&s->err, "'stm32dfu info' lists the alt settings and their memories");
 		return STM32DFU_E_UNSUPPORTED;
 	}
 	if (kinds > 1 && !(kinds == 2 && has[WM_FLASH] && has[WM_OTP] && o->otp_last)) {
