@@ -38,6 +38,9 @@ flash_size_addr = 0x1FF0F442
 flash_size_kb = 1024
 # SRAM 320 KB from 0x20000000 (CMSIS-F7 SRAM1+SRAM2 incl. DTCM); initial MSP must lie here.
 ram = 0x20000000 327680
+# The bootloader's own RAM, the first 16 KB (AN2606 Tables 99/101, protocol.md 2.3/3.3): a write
+# there hangs the ROM (AN3156: do not overwrite it; what the chip does is UNCONFIRMED).
+boot_ram = 0x20000000 16384
 # DBGMCU_IDCODE: a ROM read hangs (byte access to a word-only register, protocol.md 2.3).
 hang = 0xE0042000 4
 

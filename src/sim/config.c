@@ -20,7 +20,7 @@ static const char *const sim_known_keys[] = {
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
-	"erase_wedge", "ob_upload", "leave_status",
+	"erase_wedge", "ob_upload", "leave_status", "boot_ram",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
@@ -288,6 +288,15 @@ static int config_memories(struct sim_device *d, const struct sim_profile *p, ch
 		if (sscanf(a, "%31s %31s", x, y) != 2 || !sim_parse_u32(x, &d->ram_lo) ||
 		    !sim_parse_u32(y, &d->ram_hi) || d->ram_hi <= d->ram_lo)
 			return fail(errbuf, errlen, "msp_range", a, "expected `LOW HIGH`");
+	}
+	a = sim_profile_get(p, "boot_ram");
+	if (a) {
+		char x[32], y[32];
+		uint32_t size;
+		if (sscanf(a, "%31s %31s", x, y) != 2 || !sim_parse_u32(x, &d->boot_ram_lo) || !sim_parse_u32(y, &size) ||
+		    size == 0 || (uint64_t)d->boot_ram_lo + size > 0x100000000ull)
+			return fail(errbuf, errlen, "boot_ram", a, "expected `ADDR SIZE`");
+		d->boot_ram_hi = d->boot_ram_lo + size;
 	}
 	return 0;
 }

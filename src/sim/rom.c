@@ -218,6 +218,9 @@ static double run_program(struct sim_device *d)
 		memcpy(m->data + (addr - m->base), d->pending, len);
 		return 0;
 	case SIM_MEM_RAM:
+		/* over the ROM's own variables and stack: it never answers again (AN3156 note, DERIVED) */
+		if (addr < d->boot_ram_hi && (uint64_t)addr + len > d->boot_ram_lo)
+			d->hung = true;
 		memcpy(m->data + (addr - m->base), d->pending, len);
 		return 0;
 	case SIM_MEM_EEPROM: /* word writes erase in place: the bytes are simply replaced */

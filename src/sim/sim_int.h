@@ -139,6 +139,7 @@ struct sim_device {
 	struct sim_ob_desc obd;
 	uint8_t *ob_active; /* the option bytes loaded at the last reset: RDP and WRP in force */
 	uint32_t ram_lo, ram_hi; /* a plausible initial stack pointer lies here */
+	uint32_t boot_ram_lo, boot_ram_hi; /* the ROM's own RAM (boot_ram): a write there hangs it */
 	/* DFU state */
 	enum dfu_state start_state, state;
 	enum dfu_status start_status, status;

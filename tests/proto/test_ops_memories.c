@@ -5,7 +5,8 @@
  *    request (the SIGINT flag) during programming ends the write between two blocks, with only
  *    the blocks sent before it on the chip; a stop before programming writes nothing;
  *  - RAM (0x20010000, served without being listed, AN2606 Table 5): programmed, read back, and
- *    refused in the RAM the F7 bootloader uses (the first 16 KB, protocol.md 2.3);
+ *    refused in the RAM the F7 bootloader uses (the first 16 KB, protocol.md 2.3), where the
+ *    emulated ROM hangs when it is written anyway;
  *  - the raw option-byte block (0x1FFF0000, 32 bytes, protocol.md 7.2): written whole through
  *    ops_ob_write, refused when partial or when it sets RDP level 2 without the named flag.
  */
@@ -22,6 +23,8 @@
 
 #include "chip/ob.h"
 #include "core/clock.h"
+#include "dfu/dfu.h"
+#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "sim/sim.h"
@@ -157,7 +160,14 @@ static void test_ram(void **st)
 	assert_non_null(strstr(s->err.msg, "RAM the STM32F74x/F75x bootloader uses"));
 	chip_bytes(s, 0x20003F00, after, sizeof after);
 	assert_memory_equal(before, after, sizeof after);
+	/* why: the same bytes sent anyway (below the host's check) hang the emulated ROM, which then
+	 * answers nothing more (profile key boot_ram, docs/rom-quirks.md) */
+	assert_true(dfuse_write(s->dfu, 0x20003F00, img->segs[0].data, 512) < 0);
+	struct dfu_getstatus gs;
+	assert_true(dfu_get_status(s->dfu, &gs) < 0);
 	img_free(img);
+	ops_close(s);
+	s = open_chip("");
 	/* RAM and flash in one file: refused, naming both */
 	img = pattern(0x20010000, 16, 1);
 	assert_int_equal(img_add(img, 0, 0x08000000, "abcd", 4, NULL), 0);
