@@ -31,7 +31,19 @@ run up0.log dfu-util -a 0 -s "$base:$size" -U "$TMP/fresh.bin"
 rand_file "$TMP/img.bin" "$part"
 run dn.log dfu-util -a 0 -s "$base" -D "$TMP/img.bin"
 run up1.log dfu-util -a 0 -s "$base:$part" -U "$TMP/back.bin"
-cmp "$TMP/img.bin" "$TMP/back.bin" || fail "download/upload round trip differs"
+# differ FILE: what a mismatch looks like, so that a failure carries its own evidence (which
+# bytes, and whether they are the old flash, erased flash or shifted data) and the two logs
+differ() {
+	local n first last
+	n=$(cmp -l "$TMP/img.bin" "$1" 2>/dev/null | wc -l)
+	first=$(cmp -l "$TMP/img.bin" "$1" 2>/dev/null | head -1 | awk '{print $1 - 1}')
+	last=$(cmp -l "$TMP/img.bin" "$1" 2>/dev/null | tail -1 | awk '{print $1 - 1}')
+	echo "$n bytes differ, offsets $first to $last; sizes $(stat -c %s "$TMP/img.bin") and $(stat -c %s "$1")" >&2
+	head -c "$part" "$TMP/fresh.bin" | cmp -s - "$1" && echo "the upload is the chip's old contents" >&2
+	[ -z "$(tr -d '\377' <"$1" | head -c 1)" ] && echo "the upload is all 0xFF" >&2
+	cat "$TMP/dn.log" "$TMP/up1.log" >&2
+}
+cmp "$TMP/img.bin" "$TMP/back.bin" || { differ "$TMP/back.bin"; fail "download/upload round trip differs"; }
 
 # 3. mass erase, then a small download: the rest reads erased
 rand_file "$TMP/small.bin" 1000
