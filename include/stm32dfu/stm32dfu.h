@@ -261,7 +261,9 @@ int stm32dfu_read_file(struct stm32dfu_session *s, uint32_t addr, size_t len, co
 int stm32dfu_erase_sectors(struct stm32dfu_session *s, const unsigned *sectors, size_t n);
 /* Erases every sector overlapping [addr, addr+len); *erased (may be NULL) gets their count. */
 int stm32dfu_erase_range(struct stm32dfu_session *s, uint32_t addr, uint32_t len, unsigned *erased);
-/* Mass erase: STM32DFU_E_NEEDS_CONFIRMATION unless confirm is nonzero. */
+/* Mass erase: STM32DFU_E_NEEDS_CONFIRMATION unless confirm is nonzero. With any sector
+ * write-protected it is refused (STM32DFU_E_PROTECTED) before the command: the chip would erase
+ * nothing and report success. Every sector is read back (STM32DFU_E_VERIFY if one is not blank). */
 int stm32dfu_erase_all(struct stm32dfu_session *s, int confirm);
 
 /* ---- write and verify from memory ---- */
