@@ -51,8 +51,9 @@ grep -q "^program: 100% 390/390 KiB" "$work/err"; check progress-closing-line 0 
 run $slow write "$work/p.bin" -q; check progress-quiet 0 $?
 [ ! -s "$work/err" ]; check progress-quiet-silent 0 $?
 # a mass erase answers busy until it is over: time-based progress from the family's typical time
-# (DS10916: 16 s at the ROM's default x8 parallelism; the emulator runs 5 times faster here)
-run $slow erase --all --yes; check progress-mass-erase 0 $? "$work/err" "^erase:  *[0-9]*% 2 s of about 16 s typical"
+# (DS10916: 16 s at the ROM's default x8 parallelism; the emulator runs 5 times faster here). The
+# elapsed time is not asserted: a loaded machine prints the first line late
+run $slow erase --all --yes; check progress-mass-erase 0 $? "$work/err" "^erase:  *[0-9]*% [1-9][0-9]* s of about 16 s typical"
 grep -q "^erase: 100% done in [0-9.]* s" "$work/err"; check progress-mass-erase-done 0 $?
 # on a terminal: the bar carries the ETA (script(1) gives the tool a terminal)
 if command -v script >/dev/null 2>&1; then
