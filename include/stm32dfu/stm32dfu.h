@@ -421,6 +421,127 @@ struct stm32dfu_leave_result {
  * look runnable whatever the outcome. */
 int stm32dfu_leave_ex(struct stm32dfu_session *s, int has_addr, uint32_t addr, struct stm32dfu_leave_result *result);
 
+/* ---- 0.3: write and verify an image in memory, with the whole report ------------------------ */
+/* One contiguous piece of an image: a file's segment, or a buffer. */
+struct stm32dfu_segment {
+	uint32_t address;
+	unsigned alt;                /* the alternate setting it is for: 0 (flash) unless a .dfu target names another */
+	const void *data;
+	size_t len;
+};
+
+/* How a write goes. Zero-initialise for the defaults (verify, skip unchanged sectors, stay in DFU). */
+struct stm32dfu_write_ex_options {
+	int no_verify;               /* skip the read-back (the write is then not proven) */
+	int full;                    /* erase and program every touched sector, even unchanged ones */
+	int leave;                   /* leave DFU and start the application when done */
+	int has_leave_address;       /* ... at leave_address instead of the image's lowest flash address */
+	uint32_t leave_address;
+	double vdd;                  /* > 0: the board's supply in volts, as in stm32dfu_erase_options */
+	int otp_permanent;           /* data may go to OTP memory, which can never be erased (else refused) */
+	int otp_after_flash;         /* data in flash and in OTP (a serial number in OTP): the OTP bytes are
+	                                checked first and programmed once the flash is written and verified */
+	unsigned ob_confirm;         /* a raw option-byte block (alt of the option bytes): the STM32DFU_CONFIRM_*
+	                                risks it may carry, as for stm32dfu_ob_set */
+};
+
+/* What a touched sector holds after a write, finished or not. */
+enum stm32dfu_sector_state {
+	STM32DFU_SECTOR_OLD = 0,     /* not erased by this write: what it held before (or already the image) */
+	STM32DFU_SECTOR_ERASED = 1,  /* erased, nothing programmed since */
+	STM32DFU_SECTOR_NEW = 2,     /* erased and rewritten (verified unless no_verify) */
+	STM32DFU_SECTOR_PARTIAL = 3, /* erased and partly rewritten, or not proven: neither old nor new */
+};
+struct stm32dfu_sector_report {
+	unsigned index;              /* as the flash layout numbers sectors */
+	uint32_t address;
+	uint32_t size;
+	int state;                   /* enum stm32dfu_sector_state */
+};
+struct stm32dfu_phase_time {
+	uint64_t bytes;
+	uint64_t us;
+};
+/* A session's link recovery so far (whole session, not one call). */
+struct stm32dfu_link_counters {
+	unsigned retries;            /* transfers repeated */
+	unsigned resyncs;            /* DFU state re-established (CLRSTATUS/ABORT) */
+	unsigned reconnects;         /* the device was found again on the bus */
+	unsigned rewrites;           /* sectors erased and programmed again after a fault */
+	unsigned transfer_splits;    /* transfers split into smaller ones */
+};
+
+#define STM32DFU_MAX_SECTOR_REPORTS 256
+#define STM32DFU_PATH_MAX 1024
+
+struct stm32dfu_write_report {
+	uint64_t image_bytes;
+	uint64_t bytes_programmed;
+	uint64_t preserved_bytes;    /* bytes outside the image in erased sectors, written back */
+	unsigned sectors_touched, sectors_erased, sectors_skipped;
+	unsigned runs, blocks;       /* contiguous runs programmed, and DNLOAD blocks */
+	int verified;
+	int otp;                     /* the data went to OTP memory, not flash */
+	char memory[64];             /* the memory written when it is not flash ("RAM", "OTP Memory",
+	                                "Option Bytes"), "" for flash (then there are sectors) */
+	uint32_t memory_address;     /* the lowest address written there */
+	int ob_protection_active;    /* option bytes: RDP >= 1 written, and the refused read-back confirms it */
+	int canceled;                /* stopped by SIGINT/SIGTERM at a transfer boundary */
+	int voltage_range;           /* the range set for vdd (0-3), -1 when none was set */
+	struct stm32dfu_phase_time read, erase, program, verify;
+	int mismatch;                /* the verify found a difference: */
+	uint32_t mismatch_address;
+	uint8_t expected, actual;
+	int blocked_sector;          /* a write-protected sector that explains it, or -1 */
+	int left;                    /* left DFU (options leave): leave says how */
+	struct stm32dfu_leave_result leave; /* address 0 when leaving was not tried */
+	struct stm32dfu_link_counters link;
+	unsigned n_sectors;          /* touched sectors; sectors[] holds the first STM32DFU_MAX_SECTOR_REPORTS */
+	struct stm32dfu_sector_report sectors[STM32DFU_MAX_SECTOR_REPORTS];
+	/* the recovery file saved before the first erase, kept while the chip lacks its bytes ("" when
+	 * none was needed, or once a verified write deleted it) */
+	char recovery_file[STM32DFU_PATH_MAX];
+	/* an earlier unfinished write's recovery file that this one applied first, and its sectors */
+	char restored_from[STM32DFU_PATH_MAX];
+	unsigned restored_sectors;
+};
+
+/* Writes the segments: the same plan, skip, erase, program and read-back check as
+ * stm32dfu_write_file. report (may be NULL) is filled on failure too: which sectors hold what. */
+int stm32dfu_write_ex(struct stm32dfu_session *s, const struct stm32dfu_segment *segments, size_t n,
+                      const struct stm32dfu_write_ex_options *options, struct stm32dfu_write_report *report);
+
+struct stm32dfu_verify_report {
+	uint64_t bytes;              /* compared */
+	int match;
+	uint64_t mismatches;         /* bytes that differ */
+	uint32_t first_mismatch;
+	uint8_t expected, actual;    /* at first_mismatch */
+	double seconds;
+};
+/* Checks the chip holds the segments: 0, or STM32DFU_E_VERIFY with report saying where. */
+int stm32dfu_verify_ex(struct stm32dfu_session *s, const struct stm32dfu_segment *segments, size_t n,
+                       struct stm32dfu_verify_report *report);
+
+/* Where a file's data goes, for the _file_ex calls. Zero-initialise for the defaults. */
+struct stm32dfu_file_options {
+	int has_address;             /* a raw .bin goes to address instead of the start of flash (0x08000000) */
+	uint32_t address;
+	int force;                   /* accept a .dfu file whose suffix names another device */
+};
+/* stm32dfu_write_ex and stm32dfu_verify_ex for a .bin/.hex/.srec/.elf/.dfu file. file_options and
+ * options may be NULL. */
+int stm32dfu_write_file_ex(struct stm32dfu_session *s, const char *path, const struct stm32dfu_file_options *file_options,
+                           const struct stm32dfu_write_ex_options *options, struct stm32dfu_write_report *report);
+int stm32dfu_verify_file_ex(struct stm32dfu_session *s, const char *path, const struct stm32dfu_file_options *file_options,
+                            struct stm32dfu_verify_report *report);
+
+/* Puts back what an unfinished write saved (the chip's recovery file, found by its UID): erase,
+ * program, verify, then the file is deleted. 1 (and nothing done) when the chip has none.
+ * options as for stm32dfu_write_ex (may be NULL). */
+int stm32dfu_recover(struct stm32dfu_session *s, const struct stm32dfu_write_ex_options *options,
+                     struct stm32dfu_write_report *report);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,7 @@ from . import _native
 from .errors import *  # noqa: F401,F403 (the exception classes are part of the package's API)
 from .errors import BY_CODE, Error
 
-__all__ = ["list", "open", "Chip", "Error", "version", "PHASES", "CONFIRM"] + [c.__name__ for c in BY_CODE.values()]
+__all__ = ["list", "open", "Chip", "Error", "version", "PHASES", "CONFIRM", "SECTOR_STATES"] + [c.__name__ for c in BY_CODE.values()]
 
 _lib = _native.load()
 
@@ -126,6 +126,25 @@ def _image_args(data, address):
     return os.fspath(data), None
 
 
+def _confirm_flags(confirm):
+    flags = 0
+    for c in ([confirm] if isinstance(confirm, str) else confirm):
+        if c not in CONFIRM:
+            raise UsageError(-1, "STM32DFU_E_USAGE", f"unknown confirmation {c!r}",
+                             "one of " + ", ".join(CONFIRM))  # noqa: F405
+        flags |= CONFIRM[c]
+    return flags
+
+
+#: what a touched sector holds after a write (stm32dfu_sector_state)
+SECTOR_STATES = ("old", "erased", "new", "partial")
+
+
+def _leave(r):
+    return {"address": r.address, "sp": r.sp if r.vector_read else None, "reset": r.reset if r.vector_read else None,
+            "vector_ok": bool(r.vector_ok), "confirmed": bool(r.confirmed), "gone": bool(r.gone)}
+
+
 class Chip:
     """One open device. Use it from one thread at a time; close it (or use `with`)."""
 
@@ -200,40 +219,118 @@ class Chip:
         _lib.stm32dfu_set_progress(self._session(), self._progress, None)
 
     @staticmethod
-    def _options(address, verify=True, full=False, leave=False, force=False):
-        o = _native.WriteOptions()
-        o.no_verify, o.full, o.leave, o.force = int(not verify), int(full), int(leave), int(force)
-        if address is not None:
-            o.has_address, o.address = 1, address
+    def _write_options(verify=True, full=False, leave=False, leave_address=None, vdd=None, otp_permanent=False,
+                       otp_after_flash=False, confirm=()):
+        o = _native.WriteExOptions()
+        o.no_verify, o.full, o.leave = int(not verify), int(full), int(leave)
+        if leave_address is not None:
+            o.has_leave_address, o.leave_address = 1, leave_address
+        o.vdd, o.otp_permanent = float(vdd or 0), int(bool(otp_permanent))
+        o.otp_after_flash, o.ob_confirm = int(bool(otp_after_flash)), _confirm_flags(confirm)
         return o
 
-    def write(self, data, address=None, progress=None, verify=True, full=False, leave=False, force=False):
-        """Writes a file (path) or bytes (then address= is required). progress(phase, done, total)."""
+    @staticmethod
+    def _file_options(address, force):
+        o = _native.FileOptions()
+        if address is not None:
+            o.has_address, o.address = 1, address
+        o.force = int(force)
+        return o
+
+    @staticmethod
+    def _segment(address, blob, alt=None):
+        """One segment over blob (a bytes object the caller keeps alive during the call)."""
+        seg = _native.Segment()
+        seg.address, seg.alt, seg.len = address, alt or 0, len(blob)
+        seg.data = ctypes.cast(ctypes.c_char_p(blob), ctypes.c_void_p)
+        return seg
+
+    @staticmethod
+    def _report(r):
+        def phase(p):
+            return {"bytes": p.bytes, "seconds": p.us / 1e6}
+        return {
+            "image_bytes": r.image_bytes, "bytes_programmed": r.bytes_programmed,
+            "preserved_bytes": r.preserved_bytes, "sectors_touched": r.sectors_touched,
+            "sectors_erased": r.sectors_erased, "sectors_skipped": r.sectors_skipped, "runs": r.runs,
+            "blocks": r.blocks, "verified": bool(r.verified), "otp": bool(r.otp), "canceled": bool(r.canceled),
+            "memory": _s(r.memory) or None, "memory_address": r.memory_address if r.memory else None,
+            "ob_protection_active": bool(r.ob_protection_active),
+            "voltage_range": r.voltage_range if r.voltage_range >= 0 else None,
+            "phases": {"read": phase(r.read), "erase": phase(r.erase), "program": phase(r.program),
+                       "verify": phase(r.verify)},
+            "seconds": (r.read.us + r.erase.us + r.program.us + r.verify.us) / 1e6,
+            "mismatch_address": r.mismatch_address if r.mismatch else None,
+            "blocked_sector": r.blocked_sector if r.blocked_sector >= 0 else None,
+            "left": bool(r.left), "leave": _leave(r.leave) if r.leave.address else None,
+            "retries": r.link.retries,
+            "link": {k: getattr(r.link, k) for k, _ in _native.LinkCounters._fields_},
+            "sectors": [{"index": x.index, "address": x.address, "size": x.size,
+                         "state": SECTOR_STATES[x.state] if 0 <= x.state < len(SECTOR_STATES) else x.state}
+                        for x in r.sectors[:min(r.n_sectors, _native.MAX_SECTOR_REPORTS)]],
+            "recovery_file": _s(r.recovery_file) or None, "restored_from": _s(r.restored_from) or None,
+            "restored_sectors": r.restored_sectors,
+        }
+
+    def _checked(self, rc, attr, value):
+        """Raises the error of rc (if any) with value attached as attr; else returns value."""
+        try:
+            self._check(rc)
+        except Error as e:
+            setattr(e, attr, value)
+            raise
+        return value
+
+    def write(self, data, address=None, progress=None, verify=True, full=False, leave=False, force=False,
+              leave_address=None, vdd=None, otp_permanent=False, otp_after_flash=False, alt=None, confirm=()):
+        """Writes a file (path; address places a raw .bin) or bytes (then address= is required; alt= sends
+        them through that alternate setting). progress(phase, done, total); vdd: the board's supply in
+        volts (widest flash parallelism, F2/F4/F7); otp_permanent: allow data in OTP memory, which is
+        programmed once and never erased; confirm: the risks (stm32dfu.CONFIRM names) a raw
+        option-byte block may carry. Returns the report (sectors and what each holds, or the other
+        memory written; phases; recovery file); a failure's exception carries it as .report."""
         path, blob = _image_args(data, address)
-        o = self._options(address, verify, full, leave, force)
-        r = _native.WriteResult()
+        o = self._write_options(verify, full, leave, leave_address, vdd, otp_permanent, otp_after_flash, confirm)
+        r = _native.WriteReport()
         self._set_progress(progress)
         try:
             if path is not None:
-                rc = _lib.stm32dfu_write_file(self._session(), path.encode(), ctypes.byref(o), ctypes.byref(r))
+                fo = self._file_options(address, force)
+                rc = _lib.stm32dfu_write_file_ex(self._session(), path.encode(), ctypes.byref(fo), ctypes.byref(o),
+                                                 ctypes.byref(r))
             else:
-                rc = _lib.stm32dfu_write_mem(self._session(), address, blob, len(blob), ctypes.byref(o),
-                                             ctypes.byref(r))
+                seg = self._segment(address, blob, alt)
+                rc = _lib.stm32dfu_write_ex(self._session(), ctypes.byref(seg), 1, ctypes.byref(o), ctypes.byref(r))
         finally:
             self._set_progress(None)
-        self._check(rc)
-        return {"image_bytes": r.image_bytes, "bytes_programmed": r.bytes_programmed,
-                "sectors_erased": r.sectors_erased, "sectors_skipped": r.sectors_skipped,
-                "verified": bool(r.verified), "retries": r.retries, "seconds": r.seconds}
+        return self._checked(rc, "report", self._report(r))
 
     def verify(self, data, address=None, force=False):
-        """Raises VerifyError unless the chip holds the file's (or the bytes') contents."""
+        """Checks the chip holds the file's (or the bytes') contents: returns bytes compared and seconds;
+        raises VerifyError (with .report: mismatches, first_mismatch, expected, actual) if not."""
         path, blob = _image_args(data, address)
+        r = _native.VerifyReport()
         if path is not None:
-            o = self._options(address, force=force)
-            self._check(_lib.stm32dfu_verify_file(self._session(), path.encode(), ctypes.byref(o)))
+            fo = self._file_options(address, force)
+            rc = _lib.stm32dfu_verify_file_ex(self._session(), path.encode(), ctypes.byref(fo), ctypes.byref(r))
         else:
-            self._check(_lib.stm32dfu_verify_mem(self._session(), address, blob, len(blob)))
+            seg = self._segment(address, blob)
+            rc = _lib.stm32dfu_verify_ex(self._session(), ctypes.byref(seg), 1, ctypes.byref(r))
+        report = {"bytes": r.bytes, "match": bool(r.match), "mismatches": r.mismatches,
+                  "first_mismatch": r.first_mismatch if r.mismatches else None,
+                  "expected": r.expected if r.mismatches else None, "actual": r.actual if r.mismatches else None,
+                  "seconds": r.seconds}
+        return self._checked(rc, "report", report)
+
+    def recover(self, vdd=None):
+        """Puts back what an unfinished write saved for this chip (its recovery file), verified; the
+        file is then deleted. Returns the report, or None when the chip has no recovery file."""
+        o = self._write_options(vdd=vdd)
+        r = _native.WriteReport()
+        rc = _lib.stm32dfu_recover(self._session(), ctypes.byref(o), ctypes.byref(r))
+        if rc == 1:
+            return None
+        return self._checked(rc, "report", self._report(r))
 
     def erase(self, sectors=None, address=None, length=None, all=False, confirm=False, vdd=None,  # noqa: A002
               report=False):
@@ -285,12 +382,7 @@ class Chip:
         (see stm32dfu.CONFIRM). Returns the option bytes as read back."""
         if not fields:
             raise UsageError(-1, "STM32DFU_E_USAGE", "no FIELD=VALUE given", "")  # noqa: F405
-        flags = 0
-        for c in ([confirm] if isinstance(confirm, str) else confirm):
-            if c not in CONFIRM:
-                raise UsageError(-1, "STM32DFU_E_USAGE", f"unknown confirmation {c!r}",
-                                 "one of " + ", ".join(CONFIRM))  # noqa: F405
-            flags |= CONFIRM[c]
+        flags = _confirm_flags(confirm)
         assigns = [f"{k}={v:#x}" if isinstance(v, int) else f"{k}={v}" for k, v in fields.items()]
         arr = (ctypes.c_char_p * len(assigns))(*[a.encode() for a in assigns])
         ob = _native.OptionBytes()
@@ -311,15 +403,7 @@ class Chip:
         NotStartedError (the bootloader came back) carries the same dict as its .leave."""
         r = _native.LeaveResult()
         rc = _lib.stm32dfu_leave_ex(self._session(), int(address is not None), address or 0, ctypes.byref(r))
-        found = {"address": r.address, "sp": r.sp if r.vector_read else None,
-                 "reset": r.reset if r.vector_read else None, "vector_ok": bool(r.vector_ok),
-                 "confirmed": bool(r.confirmed), "gone": bool(r.gone)}
-        try:
-            self._check(rc)
-        except Error as e:
-            e.leave = found
-            raise
-        return found
+        return self._checked(rc, "leave", _leave(r))
 
     def doctor(self, count=200, hse=None):
         """Link test and chip checks: numbers and findings in plain words."""

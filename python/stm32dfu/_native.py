@@ -125,6 +125,53 @@ class LeaveResult(ctypes.Structure):
 
 
 ERASE_SECTORS, ERASE_RANGE, ERASE_ALL = 0, 1, 2
+MAX_SECTOR_REPORTS, PATH_MAX = 256, 1024
+
+
+class Segment(ctypes.Structure):
+    _fields_ = [("address", c_u32), ("alt", c_uint), ("data", ctypes.c_void_p), ("len", c_size)]
+
+
+class WriteExOptions(ctypes.Structure):
+    _fields_ = [("no_verify", c_int), ("full", c_int), ("leave", c_int), ("has_leave_address", c_int),
+                ("leave_address", c_u32), ("vdd", c_double), ("otp_permanent", c_int), ("otp_after_flash", c_int),
+                ("ob_confirm", c_uint)]
+
+
+class FileOptions(ctypes.Structure):
+    _fields_ = [("has_address", c_int), ("address", c_u32), ("force", c_int)]
+
+
+class SectorReport(ctypes.Structure):
+    _fields_ = [("index", c_uint), ("address", c_u32), ("size", c_u32), ("state", c_int)]
+
+
+class PhaseTime(ctypes.Structure):
+    _fields_ = [("bytes", c_u64), ("us", c_u64)]
+
+
+class LinkCounters(ctypes.Structure):
+    _fields_ = [("retries", c_uint), ("resyncs", c_uint), ("reconnects", c_uint), ("rewrites", c_uint),
+                ("transfer_splits", c_uint)]
+
+
+class WriteReport(ctypes.Structure):
+    _fields_ = [("image_bytes", c_u64), ("bytes_programmed", c_u64), ("preserved_bytes", c_u64),
+                ("sectors_touched", c_uint), ("sectors_erased", c_uint), ("sectors_skipped", c_uint),
+                ("runs", c_uint), ("blocks", c_uint), ("verified", c_int), ("otp", c_int), ("memory", c_char * 64),
+                ("memory_address", c_u32), ("ob_protection_active", c_int), ("canceled", c_int),
+                ("voltage_range", c_int), ("read", PhaseTime), ("erase", PhaseTime), ("program", PhaseTime),
+                ("verify", PhaseTime), ("mismatch", c_int), ("mismatch_address", c_u32), ("expected", c_u8),
+                ("actual", c_u8), ("blocked_sector", c_int), ("left", c_int), ("leave", LeaveResult),
+                ("link", LinkCounters), ("n_sectors", c_uint), ("sectors", SectorReport * MAX_SECTOR_REPORTS),
+                ("recovery_file", c_char * PATH_MAX), ("restored_from", c_char * PATH_MAX),
+                ("restored_sectors", c_uint)]
+
+
+class VerifyReport(ctypes.Structure):
+    _fields_ = [("bytes", c_u64), ("match", c_int), ("mismatches", c_u64), ("first_mismatch", c_u32),
+                ("expected", c_u8), ("actual", c_u8), ("seconds", c_double)]
+
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_int, c_u64, c_u64)
 SESSION = ctypes.c_void_p
@@ -137,7 +184,11 @@ STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
            "stm32dfu_finding": Finding, "stm32dfu_doctor_report": DoctorReport,
            "stm32dfu_unprotect_result": UnprotectResult, "stm32dfu_erase_options": EraseOptions,
-           "stm32dfu_erase_result": EraseResult, "stm32dfu_leave_result": LeaveResult}
+           "stm32dfu_erase_result": EraseResult, "stm32dfu_leave_result": LeaveResult,
+           "stm32dfu_segment": Segment, "stm32dfu_write_ex_options": WriteExOptions,
+           "stm32dfu_file_options": FileOptions, "stm32dfu_sector_report": SectorReport,
+           "stm32dfu_phase_time": PhaseTime, "stm32dfu_link_counters": LinkCounters,
+           "stm32dfu_write_report": WriteReport, "stm32dfu_verify_report": VerifyReport}
 P = ctypes.POINTER
 
 _SIGNATURES = {
@@ -171,6 +222,11 @@ _SIGNATURES = {
     "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),
     "stm32dfu_erase_ex": (c_int, [SESSION, P(EraseOptions), P(EraseResult)]),
     "stm32dfu_leave_ex": (c_int, [SESSION, c_int, c_u32, P(LeaveResult)]),
+    "stm32dfu_write_ex": (c_int, [SESSION, P(Segment), c_size, P(WriteExOptions), P(WriteReport)]),
+    "stm32dfu_write_file_ex": (c_int, [SESSION, ctypes.c_char_p, P(FileOptions), P(WriteExOptions), P(WriteReport)]),
+    "stm32dfu_verify_ex": (c_int, [SESSION, P(Segment), c_size, P(VerifyReport)]),
+    "stm32dfu_verify_file_ex": (c_int, [SESSION, ctypes.c_char_p, P(FileOptions), P(VerifyReport)]),
+    "stm32dfu_recover": (c_int, [SESSION, P(WriteExOptions), P(WriteReport)]),
 }
 
 

@@ -82,6 +82,70 @@ def test_write_file_and_read_file(chip, tmp_path):
     chip.verify(out)
 
 
+def test_write_report_sectors_vdd_and_kept_bytes(chip):
+    keep = pattern(256, 3)
+    chip.write(keep, address=0x08004000)
+    r = chip.write(pattern(1024, 4), address=0x08000000, vdd=3.0)
+    # sector 0 (32 KiB) erased and rewritten; the non-blank bytes at 0x08004000 written back
+    assert r["sectors"] == [{"index": 0, "address": 0x08000000, "size": 32768, "state": "new"}]
+    assert r["preserved_bytes"] == sum(b != 0xFF for b in keep)
+    assert r["voltage_range"] == 3 and chip.read(0xFFFF0000, 1) == b"\x03"  # 2.7-3.6 V: x32
+    assert r["phases"]["verify"]["bytes"] >= 1024 and r["recovery_file"] is None
+    assert chip.read(0x08004000, 256) == keep
+    again = chip.write(pattern(1024, 4), address=0x08000000)
+    assert again["sectors_erased"] == 0 and again["sectors"][0]["state"] == "old"
+
+
+def test_verify_reports_where_it_differs(chip):
+    data = pattern(600, 5)
+    chip.write(data, address=0x08010000)
+    assert chip.verify(data, address=0x08010000)["bytes"] == 600
+    changed = bytearray(data)
+    changed[77] ^= 0xFF
+    with pytest.raises(stm32dfu.VerifyError) as e:
+        chip.verify(bytes(changed), address=0x08010000)
+    rep = e.value.report
+    assert rep["mismatches"] == 1 and rep["first_mismatch"] == 0x08010000 + 77
+    assert rep["expected"] == changed[77] and rep["actual"] == data[77]
+
+
+def test_otp_needs_the_permanent_flag(chip):
+    with pytest.raises(stm32dfu.NeedsConfirmationError):
+        chip.write(pattern(16, 6), address=0x1FF0F000)
+    assert chip.read(0x1FF0F000, 16) == b"\xff" * 16
+    r = chip.write(pattern(16, 6), address=0x1FF0F000, otp_permanent=True)
+    assert r["otp"] and r["verified"] and chip.read(0x1FF0F000, 16) == pattern(16, 6)
+
+
+def test_failed_write_then_recover(tmp_path):
+    """A write pulled from the bus once its erase began keeps the bytes outside the image in a
+    recovery file (beside the emulated chip's state); recover() puts them back, once."""
+    state = tmp_path / "chip.state"
+    keep = pattern(256, 7)
+    for at in range(20, 400, 5):
+        state.unlink(missing_ok=True)
+        with stm32dfu.open(sim=f"f746,timing=0,state={state}") as c:
+            c.write(keep, address=0x08006000)
+        with stm32dfu.open(sim=f"f746,timing=0,state={state},unplug_at={at}", retries=0) as c:
+            try:
+                c.write(pattern(16384, 8), address=0x08000100)
+                continue
+            except stm32dfu.Error as e:
+                failed = e.report
+        if failed["sectors"] and failed["sectors"][0]["state"] != "old":
+            break
+        assert failed["recovery_file"] is None  # failed before the erase: nothing to keep
+    else:
+        pytest.fail("no transfer count made the write fail during its erase")
+    assert os.path.exists(failed["recovery_file"])
+    with stm32dfu.open(sim=f"f746,timing=0,state={state}") as c:
+        r = c.recover()
+        assert r["verified"] and r["restored_sectors"] == 1 and r["restored_from"] == failed["recovery_file"]
+        assert c.read(0x08006000, 256) == keep
+        assert not os.path.exists(failed["recovery_file"])
+        assert c.recover() is None
+
+
 def test_erase_forms(chip):
     chip.write(pattern(256), address=0x08000000)
     chip.write(pattern(256), address=0x08010000)

@@ -153,24 +153,24 @@ static void leave_json(struct json *j, const struct stm32dfu_leave_result *l)
 
 
 /* "0 new, 1 new, 2 old" (the first 32 sectors) */
-static void sector_list_text(char *buf, size_t cap, const struct ops_write_result *r)
+static void sector_list_text(char *buf, size_t cap, const struct stm32dfu_write_report *r)
 {
 	size_t len = 0;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS && len + 24 < cap; i++) {
+	for (unsigned i = 0; i < r->n_sectors && i < STM32DFU_MAX_SECTOR_REPORTS && len + 24 < cap; i++) {
 		if (i == 32) {
 			snprintf(buf + len, cap - len, ", ... (%u sectors)", r->n_sectors);
 			return;
 		}
 		int n = snprintf(buf + len, cap - len, "%s%u %s", i ? ", " : "", r->sectors[i].index,
-		                 ops_sector_state_name(r->sectors[i].state));
+		                 ops_sector_state_name((enum ops_sector_state)r->sectors[i].state));
 		if (n < 0)
 			return;
 		len += (size_t)n;
 	}
 }
 
-void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s)
+void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_report *r, const struct ops_session *s)
 {
 	FILE *o = c->out;
 	if (r->restored_from[0])
@@ -178,18 +178,16 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 		        r->restored_sectors == 1 ? "" : "s", r->restored_from);
 	if (r->memory[0]) { /* RAM, OTP, option bytes: no sectors, no erase */
 		cli_write_memory_text(c, r);
-		if (r->left) {
-			struct stm32dfu_leave_result l;
-			api_leave_result(&r->leave, &l);
-			leave_text(o, &l);
-		}
+		if (r->left)
+			leave_text(o, &r->leave);
 		cli_print_poll(c, s);
 		return;
 	}
 	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
 	        seconds(r->read.us));
-	if (r->range_set >= 0)
-		fprintf(o, "flash    voltage range %d (%s) set for --vdd\n", r->range_set, ops_vdd_range_text(r->range_set));
+	if (r->voltage_range >= 0)
+		fprintf(o, "flash    voltage range %d (%s) set for --vdd\n", r->voltage_range,
+		        ops_vdd_range_text(r->voltage_range));
 	else if (c->args.vdd_set)
 		fprintf(o, "flash    voltage range left as it was: nothing to erase\n");
 	fprintf(o, "erase    %u sectors (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
@@ -207,10 +205,9 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 		fprintf(o, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r->verify.bytes, seconds(r->verify.us));
 	else
 		fprintf(o, "verify   skipped (--no-verify): the write is NOT proven\n");
-	if (s->counters.retries)
+	if (r->link.retries)
 		fprintf(o, "retries  %u (%u re-syncs, %u reconnects, %u sectors rewritten, %u transfer splits)\n",
-		        s->counters.retries, s->counters.resyncs, s->counters.reconnects, s->counters.rewrites,
-		        s->counters.transfer_splits);
+		        r->link.retries, r->link.resyncs, r->link.reconnects, r->link.rewrites, r->link.transfer_splits);
 	char list[600];
 	sector_list_text(list, sizeof list, r);
 	if (r->n_sectors)
@@ -218,24 +215,21 @@ void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r,
 	if (r->recovery_file[0])
 		fprintf(o, "         the recovery file %s is kept: without a verify the saved bytes are not proven back\n",
 		        r->recovery_file);
-	if (r->left) {
-		struct stm32dfu_leave_result l;
-		api_leave_result(&r->leave, &l);
-		leave_text(o, &l);
-	}
+	if (r->left)
+		leave_text(o, &r->leave);
 	cli_print_poll(c, s);
 }
 
-void cli_json_sectors(struct json *j, const struct ops_write_result *r)
+void cli_json_sectors(struct json *j, const struct stm32dfu_write_report *r)
 {
 	json_key(j, "sectors");
 	json_arr_begin(j);
-	for (unsigned i = 0; i < r->n_sectors && i < OPS_MAX_SECTOR_REPORTS; i++) {
+	for (unsigned i = 0; i < r->n_sectors && i < STM32DFU_MAX_SECTOR_REPORTS; i++) {
 		json_obj_begin(j);
 		json_kuint(j, "index", r->sectors[i].index);
-		json_khex32(j, "address", r->sectors[i].start);
+		json_khex32(j, "address", r->sectors[i].address);
 		json_kuint(j, "size", r->sectors[i].size);
-		json_kstr(j, "state", ops_sector_state_name(r->sectors[i].state));
+		json_kstr(j, "state", ops_sector_state_name((enum ops_sector_state)r->sectors[i].state));
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -250,15 +244,15 @@ static void json_path_or_null(struct json *j, const char *key, const char *path)
 		json_null(j);
 }
 
-void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_result *r, const struct ops_session *s,
-                    int rc)
+void cli_write_json(struct cli_ctx *c, const char *file, const struct stm32dfu_write_report *r,
+                    struct stm32dfu_session *api, int rc, const uint64_t *serial_number)
 {
 	struct json j;
 	json_init(&j, c->out);
 	json_obj_begin(&j);
 	json_kstr(&j, "file", file);
 	if (rc) {
-		c->err = s->err;
+		c->err = api->err;
 		cli_json_failure(c, &j, rc);
 	} else {
 		json_kbool(&j, "ok", true);
@@ -279,19 +273,17 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 		json_str(&j, r->memory);
 	else
 		json_null(&j);
-	if (r->has_serial)
-		json_kuint(&j, "serial_number", r->serial_number);
+	if (serial_number)
+		json_kuint(&j, "serial_number", *serial_number);
 	json_key(&j, "voltage_range");
-	if (r->range_set >= 0)
-		json_int(&j, r->range_set);
+	if (r->voltage_range >= 0)
+		json_int(&j, r->voltage_range);
 	else
 		json_null(&j);
-	if (r->leave.addr || r->left) {
+	if (r->leave.address || r->left) {
 		json_key(&j, "leave");
 		json_obj_begin(&j);
-		struct stm32dfu_leave_result l;
-		api_leave_result(&r->leave, &l);
-		leave_json(&j, &l);
+		leave_json(&j, &r->leave);
 		json_obj_end(&j);
 	}
 	json_key(&j, "seconds");
@@ -301,23 +293,23 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	json_kdouble(&j, "program", seconds(r->program.us));
 	json_kdouble(&j, "verify", seconds(r->verify.us));
 	json_obj_end(&j);
-	json_kuint(&j, "retries", s->counters.retries);
+	json_kuint(&j, "retries", r->link.retries);
 	json_key(&j, "recovery");
 	json_obj_begin(&j);
-	json_kuint(&j, "retries", s->counters.retries);
-	json_kuint(&j, "resyncs", s->counters.resyncs);
-	json_kuint(&j, "reconnects", s->counters.reconnects);
-	json_kuint(&j, "rewrites", s->counters.rewrites);
-	json_kuint(&j, "transfer_splits", s->counters.transfer_splits);
+	json_kuint(&j, "retries", r->link.retries);
+	json_kuint(&j, "resyncs", r->link.resyncs);
+	json_kuint(&j, "reconnects", r->link.reconnects);
+	json_kuint(&j, "rewrites", r->link.rewrites);
+	json_kuint(&j, "transfer_splits", r->link.transfer_splits);
 	json_obj_end(&j);
-	cli_json_poll(&j, s);
+	cli_json_poll(&j, api_ops(api));
 	cli_json_sectors(&j, r);
 	json_path_or_null(&j, "recovery_file", r->recovery_file);
 	json_path_or_null(&j, "restored_from", r->restored_from);
 	json_kuint(&j, "restored_sectors", r->restored_sectors);
 	json_kbool(&j, "canceled", r->canceled);
 	if (r->mismatch)
-		json_khex32(&j, "mismatch_address", r->mismatch_addr);
+		json_khex32(&j, "mismatch_address", r->mismatch_address);
 	if (r->mismatch || r->blocked_sector >= 0) {
 		json_key(&j, "blocked_sector");
 		if (r->blocked_sector >= 0)
@@ -327,6 +319,29 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_
 	}
 	json_obj_end(&j);
 	json_end(&j);
+}
+
+/* The image's segments as the public API takes them (pointing into img, which must outlive them). */
+static int segments_of(const struct img *img, struct stm32dfu_segment **out, struct err *e)
+{
+	*out = calloc(img->n_segs ? img->n_segs : 1, sizeof **out);
+	if (!*out)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory for %zu segments", img->n_segs);
+	for (size_t i = 0; i < img->n_segs; i++)
+		(*out)[i] = (struct stm32dfu_segment){img->segs[i].addr, img->segs[i].alt, img->segs[i].data, img->segs[i].len};
+	return 0;
+}
+
+/* Opens the session for a loaded image and checks the image's suffix against the device: what
+ * write and verify share. On failure img is freed and the exit code returned (printed). */
+static int open_for_image(struct cli_ctx *c, struct img *img, struct stm32dfu_session **api, struct cli_progress *prog)
+{
+	int rc = cli_open_api(c, api, prog);
+	if (rc == 0 && (rc = check_suffix(c, api_ops(*api), img)))
+		stm32dfu_close(*api);
+	if (rc)
+		img_free(img);
+	return rc;
 }
 
 int cli_cmd_write(struct cli_ctx *c)
@@ -346,61 +361,57 @@ int cli_cmd_write(struct cli_ctx *c)
 		img_free(img);
 		return rc;
 	}
-	struct ops_session *s;
+	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	if ((rc = cli_open(c, &s, &prog))) {
+	if ((rc = open_for_image(c, img, &api, &prog)))
+		return rc;
+	if ((rc = cli_write_alt(c, api_ops(api), img))) {
 		img_free(img);
+		stm32dfu_close(api);
 		return rc;
 	}
-	if ((rc = check_suffix(c, s, img)) || (rc = cli_write_alt(c, s, img))) {
-		img_free(img);
-		ops_close(s);
-		return rc;
-	}
-	struct ops_write_opts wo;
-	ops_write_opts_init(&wo);
-	wo.verify = !c->args.given[OPT_NO_VERIFY];
-	wo.full = c->args.given[OPT_FULL];
-	wo.leave = c->args.given[OPT_LEAVE];
-	wo.set_range = c->args.vdd_set;
-	wo.range = c->args.vdd_range;
-	wo.otp_ok = c->args.given[OPT_OTP_PERMANENT];
-	wo.otp_last = sn_on; /* a serial number in OTP goes after the verified flash */
-	wo.ob_confirm = cli_ob_confirm_flags(c);
-	struct ops_write_result r;
+	struct stm32dfu_write_ex_options wo = {.no_verify = c->args.given[OPT_NO_VERIFY], .full = c->args.given[OPT_FULL],
+	                                       .leave = c->args.given[OPT_LEAVE],
+	                                       .vdd = c->args.vdd_set ? c->args.vdd_volts : 0,
+	                                       .otp_permanent = c->args.given[OPT_OTP_PERMANENT],
+	                                       .otp_after_flash = sn_on, /* a serial number in OTP goes after the verified flash */
+	                                       .ob_confirm = cli_ob_confirm_flags(c)};
+	struct stm32dfu_write_report r;
 	memset(&r, 0, sizeof r);
-	r.range_set = -1; /* a failure before the write set nothing */
+	r.blocked_sector = r.voltage_range = -1; /* a failure before the write set nothing */
 	uint64_t t0 = cli_log_now_us();
 	struct img *board = NULL;
 	uint64_t number = 0;
-	int err = sn_on ? ops_serialno_apply(s, &sn, img, &board, &number) : 0;
+	int err = 0;
+	/* the number comes from the programming log, which the library does not link: the CLI merges
+	 * it into a copy of the image, which the library then plans, programs and verifies */
+	if (sn_on && (err = ops_serialno_apply(api_ops(api), &sn, img, &board, &number)) < 0)
+		api->err = api_ops(api)->err;
+	const struct img *what = board ? board : img;
+	struct stm32dfu_segment *segs = NULL;
 	if (err == 0)
-		err = ops_write(s, board ? board : img, &wo, &r);
-	if (sn_on && err == 0) {
-		r.has_serial = true;
-		r.serial_number = number;
-	}
+		err = segments_of(what, &segs, &api->err);
+	if (err == 0)
+		err = stm32dfu_write_ex(api, segs, what->n_segs, &wo, &r);
+	free(segs);
 	img_free(board);
 	cli_progress_done(&prog);
-	if (wo.leave && r.leave.addr && !quiet(c)) {
-		struct stm32dfu_leave_result l;
-		api_leave_result(&r.leave, &l);
-		leave_warnings(c, &l);
-	}
+	if (wo.leave && r.leave.address && !quiet(c))
+		leave_warnings(c, &r.leave);
 	if (json_mode(c))
-		cli_write_json(c, c->args.pos[0], &r, s, err);
+		cli_write_json(c, c->args.pos[0], &r, api, err, sn_on && err == 0 ? &number : NULL);
 	else if (!quiet(c) && err == 0)
-		cli_write_summary_text(c, &r, s);
+		cli_write_summary_text(c, &r, api_ops(api));
 	if (!quiet(c) && err == 0 && sn_on)
 		fprintf(c->out, "serial   %" PRIu64 " (counter '%s') at 0x%08" PRIX32 ", written and %s\n", number, sn.counter,
 		        sn.addr, r.verified ? "verified" : "NOT verified");
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
 	struct store_record rec;
 	cli_log_init(c, &rec, "write");
 	cli_log_image(c, &rec, c->args.pos[0], img);
-	ops_record_board(&rec, s);
-	ops_record_write(&rec, &r);
-	ops_record_result(&rec, err, &s->err);
+	ops_record_board(&rec, api_ops(api));
+	cli_log_write_report(&rec, &r);
+	ops_record_result(&rec, err, &api->err);
 	if (sn_on && (err == 0 || number)) {
 		snprintf(rec.serial_counter, sizeof rec.serial_counter, "%s", sn.counter);
 		rec.serial_number = number;
@@ -408,7 +419,7 @@ int cli_cmd_write(struct cli_ctx *c)
 	rec.s_total = seconds(cli_log_now_us() - t0);
 	code = cli_log_finish(c, &rec, code);
 	img_free(img);
-	ops_close(s);
+	stm32dfu_close(api);
 	return code;
 }
 
@@ -418,20 +429,17 @@ int cli_cmd_verify(struct cli_ctx *c)
 	int rc = cli_load_image(c, &img);
 	if (rc)
 		return rc;
-	struct ops_session *s;
+	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	if ((rc = cli_open(c, &s, &prog))) {
-		img_free(img);
+	if ((rc = open_for_image(c, img, &api, &prog)))
 		return rc;
-	}
-	if ((rc = check_suffix(c, s, img))) {
-		/* the session is open here: closing it is what the old code missed (LeakSanitizer) */
-		img_free(img);
-		ops_close(s);
-		return rc;
-	}
-	struct ops_verify_result r;
-	int err = ops_verify(s, img, &r);
+	struct stm32dfu_segment *segs;
+	struct stm32dfu_verify_report r;
+	memset(&r, 0, sizeof r);
+	int err = segments_of(img, &segs, &api->err);
+	if (err == 0)
+		err = stm32dfu_verify_ex(api, segs, img->n_segs, &r);
+	free(segs);
 	cli_progress_done(&prog);
 	if (json_mode(c)) {
 		struct json j;
@@ -439,26 +447,26 @@ int cli_cmd_verify(struct cli_ctx *c)
 		json_obj_begin(&j);
 		json_kstr(&j, "file", c->args.pos[0]);
 		if (err) {
-			c->err = s->err;
+			c->err = api->err;
 			cli_json_failure(c, &j, err);
 		} else {
 			json_kbool(&j, "ok", true);
 		}
-		json_kbool(&j, "match", err == 0 && r.match);
+		json_kbool(&j, "match", r.match);
 		json_kuint(&j, "bytes", r.bytes);
 		json_kuint(&j, "mismatches", r.mismatches);
 		if (r.mismatches)
-			json_khex32(&j, "first_mismatch", r.first_addr);
-		json_kdouble(&j, "seconds", seconds(r.us));
+			json_khex32(&j, "first_mismatch", r.first_mismatch);
+		json_kdouble(&j, "seconds", r.seconds);
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (!quiet(c) && err == 0) {
-		fprintf(c->out, "verify   %" PRIu64 " bytes in %.2f s: the chip holds %s\n", r.bytes, seconds(r.us),
+		fprintf(c->out, "verify   %" PRIu64 " bytes in %.2f s: the chip holds %s\n", r.bytes, r.seconds,
 		        c->args.pos[0]);
 	}
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
 	img_free(img);
-	ops_close(s);
+	stm32dfu_close(api);
 	return code;
 }
 

@@ -129,6 +129,12 @@ int cli_cmd_recover(struct cli_ctx *c)
 			err_hint(&c->err, "connect the chip in DFU mode to put its saved bytes back");
 		return cli_fail(c, rc);
 	}
+	struct stm32dfu_session *api;
+	if (api_adopt(s, &api) < 0) {
+		ops_close(s);
+		err_set(&c->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
 	cli_progress_init(&prog, c->errf, c->tty, !a->given[OPT_QUIET] && !a->given[OPT_JSON]);
 	ops_set_progress(s, cli_progress_cb, &prog);
 	struct pending *p = NULL;
@@ -139,10 +145,8 @@ int cli_cmd_recover(struct cli_ctx *c)
 		load_pending(s->rescue_dir, &p, &n, &le);
 	if (!a->given[OPT_JSON] && !a->given[OPT_QUIET])
 		print_pending_text(c->out, s->rescue_dir[0] ? s->rescue_dir : "(none: the emulated chip is not kept)", p, n);
-	struct ops_write_opts wo;
-	ops_write_opts_init(&wo);
-	struct ops_write_result r;
-	int err = ops_recover_apply(s, &wo, &r);
+	struct stm32dfu_write_report r;
+	int err = stm32dfu_recover(api, NULL, &r);
 	cli_progress_done(&prog);
 	bool none = err == 1;
 	if (none)
@@ -152,7 +156,7 @@ int cli_cmd_recover(struct cli_ctx *c)
 		json_init(&j, c->out);
 		json_obj_begin(&j);
 		if (err) {
-			c->err = s->err;
+			c->err = api->err;
 			cli_json_failure(c, &j, err);
 		} else {
 			json_kbool(&j, "ok", true);
@@ -174,7 +178,7 @@ int cli_cmd_recover(struct cli_ctx *c)
 		cli_write_summary_text(c, &r, s);
 	}
 	free_pending(p, n);
-	int code = err < 0 ? cli_fail_session(c, s, err) : EXIT_OK;
-	ops_close(s);
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	stm32dfu_close(api);
 	return code;
 }

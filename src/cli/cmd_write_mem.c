@@ -53,11 +53,11 @@ int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img)
 	return 0;
 }
 
-void cli_write_memory_text(struct cli_ctx *c, const struct ops_write_result *r)
+void cli_write_memory_text(struct cli_ctx *c, const struct stm32dfu_write_report *r)
 {
 	FILE *o = c->out;
 	double rd = (double)r->read.us / 1e6, pg = (double)r->program.us / 1e6, vf = (double)r->verify.us / 1e6;
-	fprintf(o, "memory   %s at 0x%08" PRIX32 "%s\n", r->memory, r->memory_addr,
+	fprintf(o, "memory   %s at 0x%08" PRIX32 "%s\n", r->memory, r->memory_address,
 	        r->otp ? ": one-time programmable, never erased" : "");
 	if (r->read.bytes)
 		fprintf(o, "read     %" PRIu64 " bytes in %.2f s (what it held before)\n", r->read.bytes, rd);

@@ -30,7 +30,7 @@ struct ops_session;
 struct ops_write_result;
 unsigned cli_ob_confirm_flags(const struct cli_ctx *c);
 int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img);
-void cli_write_memory_text(struct cli_ctx *c, const struct ops_write_result *r);
+void cli_write_memory_text(struct cli_ctx *c, const struct stm32dfu_write_report *r);
 
 struct json;
 struct store_record;

@@ -10,6 +10,7 @@
 
 #include "image/image.h"
 #include "ops/serialno.h"
+#include "stm32dfu/stm32dfu.h"
 
 bool cli_log_wanted(const struct cli_ctx *c)
 {
@@ -72,6 +73,16 @@ void cli_log_init(struct cli_ctx *c, struct store_record *r, const char *command
 	snprintf(r->station, sizeof r->station, "%s", c->station);
 	snprintf(r->version, sizeof r->version, "%s", STM32DFU_VERSION);
 	snprintf(r->command, sizeof r->command, "%s", command);
+}
+
+void cli_log_write_report(struct store_record *r, const struct stm32dfu_write_report *w)
+{
+	r->sectors_erased = w->sectors_erased;
+	r->sectors_skipped = w->sectors_skipped;
+	r->s_read = (double)w->read.us / 1e6;
+	r->s_erase = (double)w->erase.us / 1e6;
+	r->s_program = (double)w->program.us / 1e6;
+	r->s_verify = (double)w->verify.us / 1e6;
 }
 
 void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img)

@@ -24,6 +24,9 @@ uint64_t cli_log_now_us(void);
 void cli_log_init(struct cli_ctx *c, struct store_record *r, const char *command);
 /* The image file's path, SHA-256 and byte count. */
 void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img);
+struct stm32dfu_write_report;
+/* A write's sectors and seconds per phase. */
+void cli_log_write_report(struct store_record *r, const struct stm32dfu_write_report *w);
 /*
  * Appends r (when the log is on) and returns code, or EXIT_CANTCREAT when the record could not
  * be kept anywhere (the chip was changed: a production script must hear of it). Says so on

@@ -40,9 +40,10 @@ int cli_parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint
 /* --format FMT, if given, into *f (else left as is); returns EXIT_USAGE on a bad name. */
 int cli_format_opt(struct cli_ctx *c, enum img_format *f);
 /* the result of a write (or of applying a recovery file): text summary, JSON document */
-void cli_write_summary_text(struct cli_ctx *c, const struct ops_write_result *r, const struct ops_session *s);
-void cli_write_json(struct cli_ctx *c, const char *file, const struct ops_write_result *r, const struct ops_session *s,
-                    int rc);
-void cli_json_sectors(struct json *j, const struct ops_write_result *r);
+void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_report *r, const struct ops_session *s);
+/* serial_number: the number written (--serial-number), NULL when none */
+void cli_write_json(struct cli_ctx *c, const char *file, const struct stm32dfu_write_report *r,
+                    struct stm32dfu_session *api, int rc, const uint64_t *serial_number);
+void cli_json_sectors(struct json *j, const struct stm32dfu_write_report *r);
 
 #endif

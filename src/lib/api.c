@@ -142,7 +142,7 @@ int api_fail_from_ops(struct stm32dfu_session *s, int rc)
 	return rc;
 }
 
-static int load(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *o, struct img **img)
+int api_load(struct stm32dfu_session *s, const char *path, const struct stm32dfu_file_options *o, struct img **img)
 {
 	struct img_load_opts lo;
 	img_load_opts_init(&lo);
@@ -203,14 +203,24 @@ int api_verify_img(struct stm32dfu_session *s, const struct img *img, const char
 	return 0;
 }
 
+/* The file part of the 0.2 write options. */
+static const struct stm32dfu_file_options *file_opts(const struct stm32dfu_write_options *o, struct stm32dfu_file_options *fo)
+{
+	if (!o)
+		return NULL;
+	*fo = (struct stm32dfu_file_options){o->has_address, o->address, o->force};
+	return fo;
+}
+
 int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options,
                         struct stm32dfu_write_result *result)
 {
+	struct stm32dfu_file_options fo;
 	err_clear(&s->err);
 	if (result)
 		memset(result, 0, sizeof *result);
 	struct img *img;
-	int rc = load(s, path, options, &img);
+	int rc = api_load(s, path, file_opts(options, &fo), &img);
 	if (rc < 0)
 		return rc;
 	rc = api_write_img(s, img, options, result);
@@ -220,9 +230,10 @@ int stm32dfu_write_file(struct stm32dfu_session *s, const char *path, const stru
 
 int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const struct stm32dfu_write_options *options)
 {
+	struct stm32dfu_file_options fo;
 	err_clear(&s->err);
 	struct img *img;
-	int rc = load(s, path, options, &img);
+	int rc = api_load(s, path, file_opts(options, &fo), &img);
 	if (rc < 0)
 		return rc;
 	rc = api_verify_img(s, img, path);

@@ -30,6 +30,14 @@ struct ops_session *api_ops(struct stm32dfu_session *s);
 
 struct img;
 struct ops_leave_result;
+struct ops_write_result;
+/* The public report of a write (or of a recovery) over session s (whose link counters it takes). */
+void api_write_report(const struct ops_session *s, const struct ops_write_result *in, struct stm32dfu_write_report *out);
+void api_link_counters(const struct ops_session *s, struct stm32dfu_link_counters *out);
+/* Loads a file as the file options say, checking a .dfu suffix against the device unless force. */
+int api_load(struct stm32dfu_session *s, const char *path, const struct stm32dfu_file_options *o, struct img **img);
+/* An internal image holding a copy of the segments (USAGE/RANGE for bad ones, before any work). */
+int api_image(struct stm32dfu_session *s, const struct stm32dfu_segment *segs, size_t n, struct img **out);
 /* The public record of a leave (also part of a write's report). */
 void api_leave_result(const struct ops_leave_result *in, struct stm32dfu_leave_result *out);
 /* Writes / verifies an image over the session (what the file and memory variants share). */
