@@ -115,6 +115,7 @@ def test_otp_needs_the_permanent_flag(chip):
     assert chip.read(0x1FF0F000, 16) == b"\xff" * 16
     r = chip.write(pattern(16, 6), address=0x1FF0F000, otp_permanent=True)
     assert r["otp"] and r["verified"] and chip.read(0x1FF0F000, 16) == pattern(16, 6)
+    assert "OTP" in r["memory"] and r["memory_address"] == 0x1FF0F000 and r["sectors"] == []
 
 
 def test_failed_write_then_recover(tmp_path):
