@@ -479,7 +479,10 @@ struct stm32dfu_write_report {
 	uint64_t bytes_programmed;
 	uint64_t preserved_bytes;    /* bytes outside the image in erased sectors, written back */
 	unsigned sectors_touched, sectors_erased, sectors_skipped;
-	unsigned runs, blocks;       /* contiguous runs programmed, and DNLOAD blocks */
+	unsigned runs, blocks;       /* contiguous runs programmed, and data DNLOADs sent (a refused or
+	                                repeated block counts again) */
+	uint32_t transfer_size;      /* bytes per data DNLOAD at the end: wTransferSize (or the session's
+	                                limit), less after the chip refused long blocks */
 	int verified;
 	int otp;                     /* the data went to OTP memory, not flash */
 	char memory[64];             /* the memory written when it is not flash ("RAM", "OTP Memory",

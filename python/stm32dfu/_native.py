@@ -158,7 +158,8 @@ class LinkCounters(ctypes.Structure):
 class WriteReport(ctypes.Structure):
     _fields_ = [("image_bytes", c_u64), ("bytes_programmed", c_u64), ("preserved_bytes", c_u64),
                 ("sectors_touched", c_uint), ("sectors_erased", c_uint), ("sectors_skipped", c_uint),
-                ("runs", c_uint), ("blocks", c_uint), ("verified", c_int), ("otp", c_int), ("memory", c_char * 64),
+                ("runs", c_uint), ("blocks", c_uint), ("transfer_size", c_u32), ("verified", c_int), ("otp", c_int),
+                ("memory", c_char * 64),
                 ("memory_address", c_u32), ("ob_protection_active", c_int), ("canceled", c_int),
                 ("voltage_range", c_int), ("read", PhaseTime), ("erase", PhaseTime), ("program", PhaseTime),
                 ("verify", PhaseTime), ("mismatch", c_int), ("mismatch_address", c_u32), ("expected", c_u8),

@@ -43,6 +43,7 @@ void api_write_report(const struct ops_session *s, const struct ops_write_result
 	out->sectors_skipped = in->sectors_skipped;
 	out->runs = in->runs;
 	out->blocks = in->blocks;
+	out->transfer_size = in->transfer_size;
 	out->verified = in->verified;
 	out->otp = in->otp;
 	api_copy(out->memory, sizeof out->memory, in->memory);

@@ -66,6 +66,8 @@ static void test_write_ex_report(void **state)
 	assert_int_equal(r.sectors_erased, 2);
 	assert_int_equal(r.sectors_skipped, 0);
 	assert_true(r.bytes_programmed >= sizeof a + sizeof b);
+	assert_int_equal(r.transfer_size, 2048); /* the F746 ROM's wTransferSize (profiles/f746.profile) */
+	assert_true(r.blocks >= 2 && (uint64_t)r.blocks * r.transfer_size >= r.bytes_programmed);
 	size_t kept = 0; /* the bytes at 0x08004000 that are not blank (0xFF) */
 	for (size_t i = 0; i < sizeof keep; i++)
 		kept += keep[i] != 0xFF;
