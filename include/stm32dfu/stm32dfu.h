@@ -312,7 +312,8 @@ enum {
 };
 
 /* Sets fields ("BOR_LEV=0x1", "nWRP3=0") with the CLI's validation and guards: nothing is written
- * unless every assignment is valid and every risk it carries is in confirm (else
+ * unless every assignment is valid, names a field this part has (STM32DFU_E_USAGE for, say, BFB2
+ * on an F407), and every risk it carries is in confirm (else
  * STM32DFU_E_NEEDS_CONFIRMATION naming the missing STM32DFU_CONFIRM_* risk). The chip resets after
  * the write; the session finds it again and compares the block read back. after (may be NULL)
  * gets the option bytes as read back. */

@@ -184,6 +184,16 @@ def test_option_bytes(chip):
         chip.set_option_bytes(confirm=["not-a-risk"], BOR_LEV=2)
 
 
+def test_option_bytes_the_part_lacks_are_refused():
+    """BFB2 is a dual-bank bit of the F42x/F43x/F469, reserved on the F407: refused, nothing written."""
+    with stm32dfu.open(sim="f407,timing=0") as f407:
+        before = f407.option_bytes(detail=True)["raw"]
+        with pytest.raises(stm32dfu.UsageError) as e:
+            f407.set_option_bytes(BFB2=1)
+        assert "does not exist on this chip" in e.value.message
+        assert f407.option_bytes(detail=True)["raw"] == before
+
+
 def test_doctor(chip):
     d = chip.doctor(count=30, hse=25e6)
     assert d["transfers"] >= 30 and d["failures"] == 0 and not d["link_bad"]

@@ -267,6 +267,10 @@ int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, 
 	if (!fam || !fam->ob)
 		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no option-byte decoder for %s: cannot edit its fields",
 		               fam ? fam->name : "this chip");
+	/* a field the part does not have (a WRP group past its flash, a bit of another family) is
+	 * refused by name, as `ob set` does */
+	if ((rc = ob_check_part(fam, s->ops->id.chip.flash_size, assignments, n, &s->err)) < 0)
+		return rc;
 	if ((rc = ob_set(fam, old, len, assignments, n, nb, &s->err)) < 0)
 		return rc;
 	if ((rc = ob_guard(fam, old, nb, len, confirm, NULL, &s->err)) < 0)

@@ -323,6 +323,27 @@ static void test_option_bytes(void **state)
 	stm32dfu_close(s);
 }
 
+/* A field the part does not have is refused as `ob set` refuses it (tests/cli/families.sh): BFB2
+ * is the dual-bank boot bit of the F42x/F43x/F469 (reserved on the F407: RM0090's option-byte
+ * description, as src/chip/ob_tables_f.c carries it), and nothing is written. */
+static void test_option_bytes_part(void **state)
+{
+	(void)state;
+	struct stm32dfu_match m = {0};
+	m.sim = "f407,timing=0";
+	struct stm32dfu_session *s = NULL;
+	assert_int_equal(stm32dfu_open(&m, &s), 0);
+	struct stm32dfu_option_bytes before, after;
+	assert_int_equal(stm32dfu_ob_read(s, &before), 0);
+	const char *bfb2[] = {"BFB2=1"};
+	assert_int_equal(stm32dfu_ob_set(s, bfb2, 1, 0, NULL), STM32DFU_E_USAGE);
+	assert_non_null(strstr(stm32dfu_last_error(s).message, "BFB2: this field does not exist on this chip"));
+	assert_int_equal(stm32dfu_ob_read(s, &after), 0);
+	assert_int_equal(after.len, before.len);
+	assert_memory_equal(after.raw, before.raw, before.len);
+	stm32dfu_close(s);
+}
+
 static void test_unprotect(void **state)
 {
 	(void)state;
@@ -439,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_then_verify_file),
 		cmocka_unit_test(test_erase),
 		cmocka_unit_test(test_option_bytes),
+		cmocka_unit_test(test_option_bytes_part),
 		cmocka_unit_test(test_unprotect),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_leave),
