@@ -25,6 +25,7 @@
 /* ARMv7-M B3.1: the SRAM region of the memory map, 0x20000000-0x3FFFFFFF */
 #define SRAM_REGION_START 0x20000000u
 #define SRAM_REGION_END 0x40000000ull
+#define FLASH_WINDOW_END 0x10000000u
 
 enum wm_kind { WM_FLASH, WM_OTP, WM_OB, WM_RAM, WM_OTHER, WM_N };
 
@@ -113,8 +114,10 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 			               "(the SRAM region ends at 0x3FFFFFFF)", seg->addr, (unsigned)(end - 1));
 		return 0;
 	}
-	if (seg->addr >= flash_start && seg->addr < SRAM_REGION_START) {
-		p->kind = WM_FLASH; /* past the end of flash: the planned write says so with the flash size */
+	/* the code region's flash window (0x08000000-0x0FFFFFFF on every STM32): past the end of flash,
+	 * the planned write says so with the flash size; system memory and the rest are no memory */
+	if (seg->addr >= flash_start && seg->addr < FLASH_WINDOW_END) {
+		p->kind = WM_FLASH;
 		return 0;
 	}
 	err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X lies in no memory this device writes: not in flash, "

@@ -126,6 +126,9 @@ run $sim write "$work/ram.bin" -a 0x3FFFF000
 grep -q "runs past the end of RAM" "$work/err" || fail "RAM overrun not named as RAM"
 run $sim write "$work/ram.bin" -a 0x50000000
 grep -q "0x50000000 lies in no memory this device writes" "$work/err" || fail "an address in no memory not explained"
+# system memory (the ROM, 0x1FF00000 on F7, AN2606): not flash either
+run $sim write "$work/ram.bin" -a 0x1FF00000
+grep -q "0x1FF00000 lies in no memory this device writes" "$work/err" || fail "system memory taken for flash"
 
 # option bytes: the whole 32-byte block only (read, change BOR_LEV, write back)
 ob_hex() { run $sim read 0x1FFF0000 32 -o "$work/ob.bin" || fail "read OB"; hex "$work/ob.bin"; }
