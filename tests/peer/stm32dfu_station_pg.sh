@@ -16,23 +16,30 @@ trap 'pg_stop 2>/dev/null; rm -rf "$TMP"' EXIT
 export XDG_STATE_HOME="$TMP/state"
 rand_file "$TMP/fw.bin" 32768
 
-plugs() { # plugs STATION_DIGIT N: N chips with UIDs of their own
-	local i
+plugs() { # plugs STATION_DIGIT N [LATE]: N chips with UIDs of their own; from the 5th on, LATE s later
+	local i late
 	for i in $(seq 1 "$2"); do
+		late=0
+		[ "$i" -gt 4 ] && late=${3:-0}
 		printf -- '--plug %s:f746,timing=0,serial=PG%s%s,uid=%08X1111222233334444 ' \
-			"$(( i / 3 )).$(( (i % 3) * 3 ))" "$1" "$i" $(( $1 * 16 + i ))
+			"$(( i / 3 + late )).$(( (i % 3) * 3 ))" "$1" "$i" $(( $1 * 16 + i ))
 	done
 }
-station() { # station NAME EXTRA...: a station in its own testbed of 8 chips
-	local name=$1
-	shift
+st3_records() { # how many of station 3's records the server holds (0 while it cannot say)
+	"$STM32DFU" log --log "$PG_URL" --json 2>/dev/null |
+		python3 -c 'import json,sys; print(sum(1 for x in json.load(sys.stdin) if x["station"]=="st3"))' 2>/dev/null ||
+		echo 0
+}
+station() { # station NAME [LATE] EXTRA...: a station in its own testbed of 8 chips
+	local name=$1 late=$2
+	shift 2
 	# shellcheck disable=SC2046
-	SIM_TIMEOUT=100 sim $(plugs "$name" 8) -- "$STM32DFU" station "$TMP/fw.bin" --station "st$name" \
+	SIM_TIMEOUT=100 sim $(plugs "$name" 8 "$late") -- "$STM32DFU" station "$TMP/fw.bin" --station "st$name" \
 		--log "$PG_URL" "$@" >"$TMP/st$name.out" 2>"$TMP/st$name.err"
 }
-station 1 --count 8 --serial-number 0x08010000 --serial-start 1 &
+station 1 0 --count 8 --serial-number 0x08010000 --serial-start 1 &
 p1=$!
-station 2 --count 8 --serial-number 0x08010000 --serial-start 1 &
+station 2 0 --count 8 --serial-number 0x08010000 --serial-start 1 &
 p2=$!
 wait $p1 || { cat "$TMP/st1.err"; fail "station 1 failed"; }
 wait $p2 || { cat "$TMP/st2.err"; fail "station 2 failed"; }
@@ -48,10 +55,18 @@ assert nums == list(range(1, 17)), nums
 assert all(x["ok"] for x in r), [x for x in r if not x["ok"]]
 PY
 
-# the server goes away in the middle of a run: nothing is lost
-( sleep 2; pg_stop ) &
+# the server goes away in the middle of a run: nothing is lost. Four boards arrive, the server is
+# stopped once it holds one of their records, and the other four arrive 8 s later (an order, not
+# a race: a loaded machine once stopped the server after the last board of a 2.6 s run)
+(
+	for _ in $(seq 1 150); do
+		[ "$(st3_records)" -ge 1 ] && break
+		sleep 0.2
+	done
+	pg_stop
+) &
 stopper=$!
-station 3 --count 8
+station 3 8 --count 8
 rc=$?
 wait $stopper
 [ $rc = 0 ] || { cat "$TMP/st3.err"; fail "station 3 exited $rc"; }
