@@ -300,22 +300,6 @@ static const struct ob_field_value *value_of(const struct ob_decoded *d, const s
 	return NULL;
 }
 
-static unsigned confirm_flags(const struct cli_ctx *c)
-{
-	unsigned f = 0;
-	if (c->args.given[OPT_RDP1])
-		f |= OB_CONFIRM_RDP1;
-	if (c->args.given[OPT_RDP2])
-		f |= OB_CONFIRM_RDP2;
-	if (c->args.given[OPT_WRP_BOOT])
-		f |= OB_CONFIRM_WRP_BOOT;
-	if (c->args.given[OPT_NO_BOOTLOADER])
-		f |= OB_CONFIRM_NO_BOOTLOADER;
-	if (c->args.given[OPT_RDP0])
-		f |= OB_CONFIRM_RDP_REGRESSION;
-	return f;
-}
-
 static void json_change_list(struct json *j, const struct ob_diff *df, const struct ob_decoded *a,
                              const struct ob_decoded *b)
 {
@@ -366,7 +350,7 @@ static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
 	unsigned required = 0;
 	struct err ge;
 	err_clear(&ge);
-	int grc = ob_guard(fam, old, nb, len, confirm_flags(c), &required, &ge);
+	int grc = ob_guard(fam, old, nb, len, cli_ob_confirm_flags(c), &required, &ge);
 	bool dry = c->args.given[OPT_DRY_RUN];
 	bool nothing = df.n == 0 && df.complements_repaired == 0;
 	struct ops_ob_write_result wr = {0};

@@ -31,19 +31,6 @@ static struct ops_session *open_sim(const char *spec)
 	return harness_open(&o);
 }
 
-static struct img *random_image(uint32_t seed, size_t len)
-{
-	uint8_t *buf = malloc(len);
-	uint32_t x = seed;
-	for (size_t i = 0; i < len; i++) {
-		x = x * 1664525u + 1013904223u;
-		buf[i] = (uint8_t)(x >> 24);
-	}
-	struct img *img = img_new();
-	assert_int_equal(img_add(img, 0, 0x08000000, buf, len, NULL), 0);
-	free(buf);
-	return img;
-}
 
 /* Every program run: one SET_ADDRESS, then DNLOAD blocks 2, 3, 4... with nothing but status polls
  * between them. Returns the number of runs. */
@@ -75,23 +62,12 @@ static unsigned check_runs(struct ops_session *s, unsigned *blocks)
 	return runs;
 }
 
-static void assert_chip_holds(struct ops_session *s, const struct img *img)
-{
-	struct sim_device *d = tp_sim_device(s->tp);
-	assert_non_null(d);
-	for (size_t i = 0; i < img->n_segs; i++) {
-		uint8_t *buf = malloc(img->segs[i].len);
-		assert_true(sim_mem_read(d, img->segs[i].addr, buf, img->segs[i].len));
-		assert_memory_equal(buf, img->segs[i].data, img->segs[i].len);
-		free(buf);
-	}
-}
 
 static void test_write_1mib_then_again_then_one_byte(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("f746,timing=1");
-	struct img *img = random_image(1, MIB);
+	struct img *img = harness_random_image(1, 0x08000000, MIB);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
@@ -100,7 +76,7 @@ static void test_write_1mib_then_again_then_one_byte(void **state)
 	uint64_t t0 = fake.now;
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
 	uint64_t write_us = fake.now - t0;
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_true(r.verified);
 	assert_int_equal(r.sectors_erased, 8);
 	assert_int_equal(r.bytes_programmed, MIB);
@@ -136,7 +112,7 @@ static void test_write_1mib_then_again_then_one_byte(void **state)
 			                 0x08040000);
 	assert_int_equal(check_runs(s, &blocks), 1);
 	assert_int_equal(blocks, 128); /* 256 KiB / 2048 */
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 
 	/* a byte in sector 1 and one in sector 2: the adjacent sectors are programmed and verified as
 	 * one run each. Set Addresses: the read-back (1 MiB, one run), the program run, the verify
@@ -151,7 +127,7 @@ static void test_write_1mib_then_again_then_one_byte(void **state)
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_SET_ADDRESS), 3);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), 512 + 32);
 	assert_int_equal(s->counters.confirm_reads, 0);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	img_free(img);
 	ops_close(s);
 }
@@ -170,7 +146,7 @@ static void test_write_protected_sector_is_named(void **state)
 	uint8_t nw[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)cpl, (uint8_t)(cpl >> 8)};
 	assert_true(sim_mem_write(d, 0x1FFF0008, nw, 4));
 	sim_power_cycle(d); /* option bytes load at reset */
-	struct img *img = random_image(7, 0x20000); /* sectors 0-3 */
+	struct img *img = harness_random_image(7, 0x08000000, 0x20000); /* sectors 0-3 */
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;

@@ -43,31 +43,7 @@ static struct ops_session *open_sim(const char *spec, unsigned transfer_size, un
 	return harness_open(&o);
 }
 
-static struct img *random_image(uint32_t seed, uint32_t addr, size_t len)
-{
-	uint8_t *buf = malloc(len);
-	uint32_t x = seed;
-	for (size_t i = 0; i < len; i++) {
-		x = x * 1664525u + 1013904223u;
-		buf[i] = (uint8_t)(x >> 24);
-	}
-	struct img *img = img_new();
-	assert_int_equal(img_add(img, 0, addr, buf, len, NULL), 0);
-	free(buf);
-	return img;
-}
 
-static void assert_chip_holds(struct ops_session *s, const struct img *img)
-{
-	struct sim_device *d = tp_sim_device(s->tp);
-	assert_non_null(d);
-	for (size_t i = 0; i < img->n_segs; i++) {
-		uint8_t *buf = malloc(img->segs[i].len);
-		assert_true(sim_mem_read(d, img->segs[i].addr, buf, img->segs[i].len));
-		assert_memory_equal(buf, img->segs[i].data, img->segs[i].len);
-		free(buf);
-	}
-}
 
 /* The longest transfer of class c in the transcript, and how many there were. */
 static size_t longest(struct ops_session *s, enum tp_req_class c, unsigned *count)
@@ -100,14 +76,14 @@ static void test_transfer_size_is_honoured(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("f746,timing=0", 512, 3);
-	struct img *img = random_image(1, 0x08000000, 40 * 1024);
+	struct img *img = harness_random_image(1, 0x08000000, 40 * 1024);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
 	assert_true(r.verified);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	unsigned blocks, uploads;
 	assert_int_equal(longest(s, TP_REQ_DNLOAD_DATA, &blocks), 512);
 	assert_int_equal(blocks, 40 * 1024 / 512);
@@ -156,14 +132,14 @@ static void test_write_shrinks_until_the_rom_takes_it(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("f746,timing=0,max_dnload=512", 0, 0);
-	struct img *img = random_image(2, 0x08000000, 40 * 1024 + 100);
+	struct img *img = harness_random_image(2, 0x08000000, 40 * 1024 + 100);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
 	assert_true(r.verified);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(s->counters.retries, 0);
 	assert_int_equal(s->counters.transfer_splits, 2); /* 2048 -> 1024 -> 512 */
 	assert_int_equal(r.transfer_size, 512);
@@ -181,13 +157,13 @@ static void test_l43x_with_t_1024(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("l43x", 1024, 0);
-	struct img *img = random_image(3, 0x08000000, 16 * 1024);
+	struct img *img = harness_random_image(3, 0x08000000, 16 * 1024);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	unsigned blocks;
 	assert_int_equal(longest(s, TP_REQ_DNLOAD_DATA, &blocks), 1024);
 	assert_int_equal(blocks, 16);
@@ -205,13 +181,13 @@ static void test_command_dnload_gets_its_ceiling(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("f746,timing=1,erase_dnload_hold=8000", 0, 0);
-	struct img *img = random_image(4, 0x08000000, 40 * 1024);
+	struct img *img = harness_random_image(4, 0x08000000, 40 * 1024);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(r.sectors_erased, 2);
 	assert_int_equal(s->counters.retries, 0);
 	size_t n, held = 0;
@@ -251,13 +227,13 @@ static void test_f0_errtarget_is_not_a_link_fault(void **state)
 	warnings = 0;
 	log_set_sink(count_warnings, NULL);
 	struct ops_session *s = open_sim("f0-32k,timing=0", 0, 3);
-	struct img *img = random_image(5, 0x08000000, 16 * 1024);
+	struct img *img = harness_random_image(5, 0x08000000, 16 * 1024);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(s->counters.retries, 0);
 	assert_int_equal(s->counters.resyncs, 0);
 	assert_int_equal(warnings, 0);
@@ -275,7 +251,7 @@ static void test_f0_errtarget_is_not_a_link_fault(void **state)
 	assert_int_equal(tp_trace_add_fault(s->tp, &f), 0);
 	img->segs[0].data[100] ^= 0x5A; /* something to write */
 	assert_int_equal(ops_write(s, img, &wo, &r), 0);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(s->counters.retries, 1);
 	assert_true(s->counters.resyncs >= 1);
 	ops_close(s);

@@ -34,32 +34,7 @@ static struct ops_session *open_sim(const char *spec)
 	return harness_open(&o);
 }
 
-static struct img *random_image(uint32_t seed, uint32_t addr, size_t len)
-{
-	uint8_t *buf = malloc(len);
-	assert_non_null(buf);
-	uint32_t x = seed;
-	for (size_t i = 0; i < len; i++) {
-		x = x * 1664525u + 1013904223u;
-		buf[i] = (uint8_t)(x >> 24);
-	}
-	struct img *img = img_new();
-	assert_int_equal(img_add(img, 0, addr, buf, len, NULL), 0);
-	free(buf);
-	return img;
-}
 
-static void assert_chip_holds(struct ops_session *s, const struct img *img)
-{
-	struct sim_device *d = tp_sim_device(s->tp);
-	assert_non_null(d);
-	for (size_t i = 0; i < img->n_segs; i++) {
-		uint8_t *buf = malloc(img->segs[i].len);
-		assert_true(sim_mem_read(d, img->segs[i].addr, buf, img->segs[i].len));
-		assert_memory_equal(buf, img->segs[i].data, img->segs[i].len);
-		free(buf);
-	}
-}
 
 static int write_image(struct ops_session *s, const struct img *img, struct ops_write_result *r)
 {
@@ -80,12 +55,12 @@ static void test_h743_revv_300k_across_banks(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("h743");
-	struct img *img = random_image(7, 0x08100000 - 150 * KIB, 300 * KIB);
+	struct img *img = harness_random_image(7, 0x08100000 - 150 * KIB, 300 * KIB);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(write_image(s, img, &r), 0);
 	assert_true(r.verified);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(r.sectors_erased, 4);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 4); /* no sector erased twice */
 	assert_int_equal(s->counters.wedges_cleared, 2);
@@ -118,12 +93,12 @@ static void test_l43x_write(void **state)
 {
 	(void)state;
 	struct ops_session *s = open_sim("l43x");
-	struct img *img = random_image(3, 0x08000000, 64 * KIB + 100);
+	struct img *img = harness_random_image(3, 0x08000000, 64 * KIB + 100);
 	struct ops_write_result r;
 	tp_trace_forget(s->tp);
 	assert_int_equal(write_image(s, img, &r), 0);
 	assert_true(r.verified);
-	assert_chip_holds(s, img);
+	harness_assert_chip_holds(s, img);
 	assert_int_equal(s->counters.retries, 0);
 	assert_int_equal(s->counters.transfer_splits, 1);
 	assert_int_equal(s->dfu->poll_mode, DFU_POLL_SPEC);
@@ -152,11 +127,11 @@ static void test_every_profile_writes(void **state)
 		char name[128];
 		snprintf(name, sizeof name, "%.*s", (int)(len - 8), de->d_name);
 		struct ops_session *s = open_sim(name);
-		struct img *img = random_image(done + 1, 0x08000000, 24 * KIB + 20);
+		struct img *img = harness_random_image(done + 1, 0x08000000, 24 * KIB + 20);
 		struct ops_write_result r;
 		assert_int_equal(write_image(s, img, &r), 0);
 		assert_true(r.verified);
-		assert_chip_holds(s, img);
+		harness_assert_chip_holds(s, img);
 		print_message("%-12s poll %s%s%s, %u retries\n", name, dfu_poll_mode_name(s->dfu->poll_mode),
 		              s->dfu->poll_fallback ? " after " : "", s->dfu->poll_fallback ? s->dfu->poll_fallback : "",
 		              s->counters.retries);
