@@ -148,7 +148,7 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
  * 0.3 additions at the end of this header do, so a program built against 0.2 runs unchanged.
  */
 #define STM32DFU_VERSION_MAJOR 0
-#define STM32DFU_VERSION_MINOR 3
+#define STM32DFU_VERSION_MINOR 4
 #define STM32DFU_VERSION_PATCH 0
 /* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
 const char *stm32dfu_version(void);
@@ -227,6 +227,32 @@ struct stm32dfu_device {
  * applies (ST ROM bootloaders). Thread-safe. On failure stm32dfu_last_error(NULL) says why. */
 int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n);
 void stm32dfu_list_free(struct stm32dfu_device *devices);
+
+/* ---- list with what `stm32dfu list` prints (0.4.0) --------------------------------------------
+ * One listed device: its stm32dfu_device record plus what the CLI's list shows beside it. The DFU
+ * state is the one the device was in before list touched it; opening clears dfuERROR and aborts an
+ * unfinished upload or download, both to dfuIDLE (found_action says which happened).
+ */
+struct stm32dfu_listed {
+	struct stm32dfu_device device; /* device.identity is filled whenever device.opened */
+	unsigned found_state;          /* bState (DFU 1.1 numbers: 2 dfuIDLE, 10 dfuERROR) */
+	unsigned found_status;         /* bStatus (0 OK, 11 errVENDOR...) */
+	char found_state_name[24];     /* "dfuERROR"; "" when not opened */
+	char found_status_name[24];    /* "errVENDOR"; "" when not opened */
+	char found_action[16];         /* "none", "cleared", "waited" (dfuDNBUSY), "aborted"; "" if not opened */
+	unsigned devnum;               /* the USB device number on its bus (0 for the emulator) */
+	int uid_shared;                /* another listed device has the same UID (a clone, or a faked UID) */
+	int identity_read;             /* a known STM32 family: UID and the rest were read */
+	char flash_size_source[16];    /* "register", "layout", "unknown" */
+	uint32_t layout_flash_size;    /* bytes the flash alt's sectors add up to, 0 if none */
+	int rdp_from_note;             /* rdp_level 2 comes from what this tool wrote, not from a read */
+	char layout_error[STM32DFU_MAX_ALTS][128]; /* per device.alts[i]: why its '@' string did not parse */
+};
+
+/* Like stm32dfu_list, with stm32dfu_listed records; *out is freed with stm32dfu_list_ex_free.
+ * Thread-safe. On failure stm32dfu_last_error(NULL) says why. */
+int stm32dfu_list_ex(const struct stm32dfu_match *match, struct stm32dfu_listed **out, size_t *n);
+void stm32dfu_list_ex_free(struct stm32dfu_listed *devices);
 
 /* The chip's identity: family, flash size, UID, serial verdict, RDP, bootloader version. */
 int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out);

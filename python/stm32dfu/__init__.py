@@ -87,11 +87,37 @@ def _device(d):
     }
 
 
-def list(vid=None, pid=None, serial=None, path=None, sim=None):  # noqa: A001 (the tool's own verb)
-    """Every DFU device that matches, as dicts (USB strings, alt settings with their memory maps, identity)."""
+def _listed(x):
+    d = _device(x.device)
+    if x.device.opened:
+        d["identity"] = _identity(x.device.identity)
+    d.update({
+        "found_state": _s(x.found_state_name) or None, "found_status": _s(x.found_status_name) or None,
+        "found_action": _s(x.found_action) or None, "devnum": x.devnum, "uid_shared": bool(x.uid_shared),
+        "identity_read": bool(x.identity_read), "flash_size_source": _s(x.flash_size_source),
+        "layout_flash_size": x.layout_flash_size, "rdp_from_note": bool(x.rdp_from_note),
+    })
+    for alt, err in zip(d["alts"], x.layout_error):
+        alt["layout_error"] = _s(err.value) or None
+    return d
+
+
+def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False):  # noqa: A001 (the tool's own verb)
+    """Every DFU device that matches, as dicts (USB strings, alt settings with their memory maps, identity).
+    detail=True adds what `stm32dfu list` prints beside them (stm32dfu_list_ex): the DFU state each device was
+    found in and what opening did to it, where the flash size came from, layout-string errors."""
     m = _match(vid, pid, serial, path, sim)
-    out = ctypes.POINTER(_native.Device)()
     n = ctypes.c_size_t()
+    if detail:
+        xout = ctypes.POINTER(_native.Listed)()
+        rc = _lib.stm32dfu_list_ex(ctypes.byref(m), ctypes.byref(xout), ctypes.byref(n))
+        if rc:
+            _raise(rc)
+        try:
+            return [_listed(xout[i]) for i in range(n.value)]
+        finally:
+            _lib.stm32dfu_list_ex_free(xout)
+    out = ctypes.POINTER(_native.Device)()
     rc = _lib.stm32dfu_list(ctypes.byref(m), ctypes.byref(out), ctypes.byref(n))
     if rc:
         _raise(rc)

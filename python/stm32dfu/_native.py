@@ -74,6 +74,13 @@ class Device(ctypes.Structure):
                 ("identity", Identity), ("serial_shared", c_int)]
 
 
+class Listed(ctypes.Structure):
+    _fields_ = [("device", Device), ("found_state", c_uint), ("found_status", c_uint),
+                ("found_state_name", c_char * 24), ("found_status_name", c_char * 24), ("found_action", c_char * 16),
+                ("devnum", c_uint), ("uid_shared", c_int), ("identity_read", c_int), ("flash_size_source", c_char * 16),
+                ("layout_flash_size", c_u32), ("rdp_from_note", c_int), ("layout_error", (c_char * 128) * MAX_ALTS)]
+
+
 class ObField(ctypes.Structure):
     _fields_ = [("name", c_char * 24), ("value", c_u32), ("is_default", c_int), ("present", c_int),
                 ("dangerous", c_int), ("meaning", c_char * 96), ("description", c_char * 96)]
@@ -182,6 +189,7 @@ STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32
            "stm32dfu_error": ErrorInfo, "stm32dfu_write_options": WriteOptions,
            "stm32dfu_write_result": WriteResult, "stm32dfu_sector_group": SectorGroup, "stm32dfu_region": Region,
            "stm32dfu_alt": Alt, "stm32dfu_identity": Identity, "stm32dfu_device": Device,
+           "stm32dfu_listed": Listed,
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
            "stm32dfu_finding": Finding, "stm32dfu_doctor_report": DoctorReport,
            "stm32dfu_unprotect_result": UnprotectResult, "stm32dfu_erase_options": EraseOptions,
@@ -206,6 +214,8 @@ _SIGNATURES = {
     "stm32dfu_verify_file": (c_int, [SESSION, ctypes.c_char_p, P(WriteOptions)]),
     "stm32dfu_list": (c_int, [P(Match), P(P(Device)), P(c_size)]),
     "stm32dfu_list_free": (None, [P(Device)]),
+    "stm32dfu_list_ex": (c_int, [P(Match), P(P(Listed)), P(c_size)]),
+    "stm32dfu_list_ex_free": (None, [P(Listed)]),
     "stm32dfu_info": (c_int, [SESSION, P(Identity)]),
     "stm32dfu_device_info": (c_int, [SESSION, P(Device)]),
     "stm32dfu_read": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),

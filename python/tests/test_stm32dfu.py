@@ -45,6 +45,17 @@ def test_list_shows_the_emulated_f746():
     assert d["identity"]["family"] == "F74x"
 
 
+def test_list_detail_shows_the_f0_found_in_dferror():
+    # profiles/f0-32k.profile starts in dfuERROR/errFIRMWARE (the ozseccon listing); opening clears it
+    d, = stm32dfu.list(sim="f0-32k,timing=0", detail=True)
+    assert (d["found_state"], d["found_status"], d["found_action"]) == ("dfuERROR", "errFIRMWARE", "cleared")
+    assert d["identity"]["flash_size"] == 32 * 1024 and d["flash_size_source"] == "register"
+    assert d["identity_read"] and not d["uid_shared"]
+    f7, = stm32dfu.list(sim=SIM, detail=True)
+    assert f7["found_action"] == "none" and f7["layout_flash_size"] == 1 << 20
+    assert all(a["layout_error"] is None for a in f7["alts"])
+
+
 def test_info(chip):
     info = chip.info()
     assert info["family"] == "F74x"

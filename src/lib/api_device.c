@@ -101,34 +101,53 @@ static void match_to_opts(const struct stm32dfu_match *m, struct ops_open_opts *
 	o->sim_spec = m->sim;
 }
 
-int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n)
+/* ops_list, with its own error handling shared by both list calls */
+static int list_ops(const struct stm32dfu_match *match, struct ops_listed **l, size_t *count)
 {
-	*out = NULL;
-	*n = 0;
 	struct ops_open_opts o;
 	match_to_opts(match, &o);
 	struct err e;
 	err_clear(&e);
-	struct ops_listed *l = NULL;
-	size_t count = 0;
-	int rc = ops_list(&o, &l, &count, &e);
+	int rc = ops_list(&o, l, count, &e);
 	if (rc < 0)
 		return api_fail_nosession(&e, rc);
+	return 0;
+}
+
+static int list_no_memory(struct ops_listed *l, size_t count)
+{
+	free(l);
+	struct err e;
+	err_clear(&e);
+	err_set(&e, STM32DFU_E_NO_MEMORY, "out of memory listing %zu devices", count);
+	return api_fail_nosession(&e, STM32DFU_E_NO_MEMORY);
+}
+
+static void convert_listed_device(const struct ops_listed *l, struct stm32dfu_device *d)
+{
+	convert_device(&l->info, l->dfu_version, l->transfer_size, l->alts, l->n_alts, d);
+	d->opened = l->opened;
+	api_copy(d->error, sizeof d->error, l->error);
+	d->serial_shared = l->serial_shared;
+	d->has_identity = l->opened && (l->id.chip.family || l->id.has_uid);
+	if (d->has_identity)
+		convert_identity(&l->id, l->info.serial, &d->identity);
+}
+
+int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct ops_listed *l = NULL;
+	size_t count = 0;
+	int rc = list_ops(match, &l, &count);
+	if (rc < 0)
+		return rc;
 	struct stm32dfu_device *d = calloc(count ? count : 1, sizeof *d);
-	if (!d) {
-		free(l);
-		err_set(&e, STM32DFU_E_NO_MEMORY, "out of memory listing %zu devices", count);
-		return api_fail_nosession(&e, STM32DFU_E_NO_MEMORY);
-	}
-	for (size_t i = 0; i < count; i++) {
-		convert_device(&l[i].info, l[i].dfu_version, l[i].transfer_size, l[i].alts, l[i].n_alts, &d[i]);
-		d[i].opened = l[i].opened;
-		api_copy(d[i].error, sizeof d[i].error, l[i].error);
-		d[i].serial_shared = l[i].serial_shared;
-		d[i].has_identity = l[i].opened && (l[i].id.chip.family || l[i].id.has_uid);
-		if (d[i].has_identity)
-			convert_identity(&l[i].id, l[i].info.serial, &d[i].identity);
-	}
+	if (!d)
+		return list_no_memory(l, count);
+	for (size_t i = 0; i < count; i++)
+		convert_listed_device(&l[i], &d[i]);
 	free(l);
 	*out = d;
 	*n = count;
@@ -136,6 +155,79 @@ int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **o
 }
 
 void stm32dfu_list_free(struct stm32dfu_device *devices)
+{
+	free(devices);
+}
+
+/* what opening did to the state the device was found in (ops_open: CLRSTATUS, wait, or ABORT) */
+static const char *found_action(unsigned state)
+{
+	switch (state) {
+	case dfuIDLE: return "none";
+	case dfuERROR: return "cleared";
+	case dfuDNBUSY: return "waited";
+	default: return "aborted";
+	}
+}
+
+static void convert_listed_ex(const struct ops_listed *l, struct stm32dfu_listed *x)
+{
+	convert_listed_device(l, &x->device);
+	x->uid_shared = l->uid_shared;
+	x->devnum = l->info.devnum;
+	x->identity_read = l->identity_tried;
+	for (unsigned a = 0; a < x->device.n_alts; a++)
+		api_copy(x->layout_error[a], sizeof x->layout_error[a], l->alts[a].layout_error);
+	const struct chip_identity *ci = &l->id.chip;
+	api_copy(x->flash_size_source, sizeof x->flash_size_source,
+	         ci->flash_size_source == CHIP_SIZE_REGISTER ? "register"
+	         : ci->flash_size_source == CHIP_SIZE_LAYOUT ? "layout" : "unknown");
+	x->layout_flash_size = ci->layout_flash_size;
+	x->rdp_from_note = l->id.rdp_from_note;
+	/* not opened: the zeroed identity, converted as it is (the CLI prints it so, see cmd_list.c) */
+	convert_identity(&l->id, l->info.serial, &x->device.identity);
+	if (!l->opened)
+		return;
+	x->found_state = l->found.bState;
+	x->found_status = l->found.bStatus;
+	api_copy(x->found_state_name, sizeof x->found_state_name, dfu_state_name(l->found.bState));
+	api_copy(x->found_status_name, sizeof x->found_status_name, dfu_status_name(l->found.bStatus));
+	api_copy(x->found_action, sizeof x->found_action, found_action(l->found.bState));
+}
+
+int api_list_ex_opts(const struct ops_open_opts *o, struct stm32dfu_listed **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	struct ops_listed *l = NULL;
+	size_t count = 0;
+	int rc = ops_list(o, &l, &count, e);
+	if (rc < 0)
+		return rc;
+	struct stm32dfu_listed *x = calloc(count ? count : 1, sizeof *x);
+	if (!x) {
+		free(l);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory listing %zu devices", count);
+	}
+	for (size_t i = 0; i < count; i++)
+		convert_listed_ex(&l[i], &x[i]);
+	free(l);
+	*out = x;
+	*n = count;
+	return 0;
+}
+
+int stm32dfu_list_ex(const struct stm32dfu_match *match, struct stm32dfu_listed **out, size_t *n)
+{
+	struct ops_open_opts o;
+	match_to_opts(match, &o);
+	struct err e;
+	err_clear(&e);
+	int rc = api_list_ex_opts(&o, out, n, &e);
+	return rc < 0 ? api_fail_nosession(&e, rc) : 0;
+}
+
+void stm32dfu_list_ex_free(struct stm32dfu_listed *devices)
 {
 	free(devices);
 }

@@ -27,6 +27,9 @@ void api_copy(char *dst, size_t cap, const char *src);
 int api_adopt(struct ops_session *ops, struct stm32dfu_session **out);
 /* The ops session behind a handle, for the CLI's presentation of detail the API does not carry. */
 struct ops_session *api_ops(struct stm32dfu_session *s);
+/* stm32dfu_list_ex with the CLI's own open options (any VID:PID, the persistent emulator, -t, --trace);
+ * on failure e says why and the thread's error is not touched. */
+int api_list_ex_opts(const struct ops_open_opts *o, struct stm32dfu_listed **out, size_t *n, struct err *e);
 
 struct img;
 struct ops_leave_result;

@@ -445,6 +445,67 @@ static void test_errors(void **state)
 	stm32dfu_close(s);
 }
 
+/* stm32dfu_list_ex: the state each device was found in, and where its flash size came from */
+static struct stm32dfu_listed *list_ex_one(const char *sim, uint16_t vid, uint16_t pid)
+{
+	struct stm32dfu_match m = {0};
+	m.sim = sim;
+	m.vid = vid;
+	m.pid = pid;
+	struct stm32dfu_listed *x = NULL;
+	size_t n = 0;
+	assert_int_equal(stm32dfu_list_ex(&m, &x, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(x[0].device.opened);
+	return x;
+}
+
+static void test_list_ex(void **state)
+{
+	(void)state;
+	/* F0: the ROM starts in dfuERROR/errFIRMWARE (profiles/f0-32k.profile, from the ozseccon listing
+	 * "state = dfuERROR, status = 10"); opening clears it. Flash: 32 KiB from the register (RM0091). */
+	struct stm32dfu_listed *x = list_ex_one("f0-32k,timing=0", 0, 0);
+	assert_int_equal(x->found_state, 10);
+	assert_int_equal(x->found_status, 10);
+	assert_string_equal(x->found_state_name, "dfuERROR");
+	assert_string_equal(x->found_status_name, "errFIRMWARE");
+	assert_string_equal(x->found_action, "cleared");
+	assert_true(x->identity_read);
+	assert_int_equal(x->device.identity.flash_size, 32 * 1024);
+	assert_string_equal(x->flash_size_source, "register");
+	assert_string_equal(x->device.identity.serial_verdict, "known_quirk");
+	assert_int_equal(x->device.identity.rdp_level, 0);
+	assert_false(x->rdp_from_note);
+	assert_false(x->uid_shared);
+	stm32dfu_list_ex_free(x);
+
+	/* F746: found idle; 1 MiB (DS10916) from the flash-size register, and the layout string's
+	 * sectors (4 x 32K + 128K + 3 x 256K) add up to the same 1 MiB */
+	x = list_ex_one(SIM, 0, 0);
+	assert_int_equal(x->found_state, 2);
+	assert_string_equal(x->found_state_name, "dfuIDLE");
+	assert_string_equal(x->found_status_name, "OK");
+	assert_string_equal(x->found_action, "none");
+	assert_int_equal(x->device.identity.flash_size, 1024 * 1024);
+	assert_string_equal(x->flash_size_source, "register");
+	assert_int_equal(x->layout_flash_size, 4 * 32768 + 131072 + 3 * 262144);
+	assert_true(x->device.n_alts >= 1);
+	for (unsigned a = 0; a < x->device.n_alts; a++) {
+		assert_true(x->device.alts[a].has_layout);
+		assert_string_equal(x->layout_error[a], "");
+	}
+	assert_true(x->device.identity.has_uid);
+	stm32dfu_list_ex_free(x);
+
+	/* a GD32 (vendor 28e9) is listed but no STM32 identity is read from it */
+	x = list_ex_one("gd32vf103,timing=0", 0x28e9, 0x0189);
+	assert_false(x->identity_read);
+	assert_false(x->device.identity.has_uid);
+	assert_string_equal(x->found_action, "none");
+	stm32dfu_list_ex_free(x);
+}
+
 int main(void)
 {
 	/* doctor remembers its link verdict per board in the state directory: keep it to this test */
@@ -455,6 +516,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_list_sim),
+		cmocka_unit_test(test_list_ex),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_write_read_verify_mem),
 		cmocka_unit_test(test_read_file_then_verify_file),
