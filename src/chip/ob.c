@@ -468,26 +468,13 @@ static const struct ob_field_value *find_kind(const struct ob_decoded *d, enum o
 	return NULL;
 }
 
-/* Is flash sector/page-group index idx write-protected? */
-static bool sector_protected(const struct ob_decoded *d, unsigned idx)
-{
-	unsigned base = 0;
-	for (size_t i = 0; i < d->n_fields; i++) {
-		const struct ob_field_value *fv = &d->fields[i];
-		if (fv->field->kind == OB_K_WRP_START && idx == 0 && fv->present && i + 1 < d->n_fields &&
-		    d->fields[i + 1].present && fv->value == 0 && d->fields[i + 1].value >= fv->value)
-			return true; /* L4/G0/G4 area [start, end] covering page 0 */
-		if (fv->field->kind != OB_K_NWRP || !fv->present)
-			continue;
-		if (idx < base + fv->field->width)
-			return !(fv->value & (1u << (idx - base)));
-		base += fv->field->width;
-	}
-	return false;
-}
+/* Where the reset vector is read from: flash base (sector 0) always, or per BOOT_ADDx (F7/H7). */
+struct boot_place {
+	unsigned sector;
+	uint32_t addr;
+};
 
-/* Flash sectors holding the reset vector: [0] always (boot from flash base), or per BOOT_ADDx (F7). */
-static size_t boot_sectors(const struct chip_family *fam, const struct ob_decoded *d, unsigned *idx)
+static size_t boot_places(const struct chip_family *fam, const struct ob_decoded *d, struct boot_place *out)
 {
 	size_t n = 0;
 	bool any = false;
@@ -508,11 +495,19 @@ static size_t boot_sectors(const struct chip_family *fam, const struct ob_decode
 			continue;
 		int s = chip_family_sector_of(fam, off);
 		if (s >= 0)
-			idx[n++] = (unsigned)s;
+			out[n++] = (struct boot_place){(unsigned)s, fam->flash_base + off};
 	}
 	if (!any)
-		idx[n++] = 0;
+		out[n++] = (struct boot_place){0, fam->flash_base};
 	return n;
+}
+
+/* Does the block write-protect the vector table at p? The scheme-aware check of ob_wrp.c (active-low
+ * sector bits, 4 KiB groups, active-high L0/L1 bits, protected areas); "cannot tell" counts as no. */
+static bool boot_place_protected(const struct chip_family *fam, const uint8_t *block, size_t len,
+                                 const struct boot_place *p)
+{
+	return ob_sector_write_protected(fam, block, len, p->sector, p->addr, 8, NULL, 0) == 1;
 }
 
 /* Can the BOOT pin (or the option bits) still select the ROM bootloader? */
@@ -583,10 +578,10 @@ int ob_guard(const struct chip_family *fam, const uint8_t *old, const uint8_t *n
 		need |= OB_CONFIRM_RDP1;
 	else if (b.rdp_level == 0 && a.rdp_level == 1)
 		need |= OB_CONFIRM_RDP_REGRESSION;
-	unsigned idx[2];
-	size_t n = boot_sectors(fam, &b, idx);
+	struct boot_place at[2];
+	size_t n = boot_places(fam, &b, at);
 	for (size_t i = 0; i < n; i++)
-		if (sector_protected(&b, idx[i]) && !sector_protected(&a, idx[i]))
+		if (boot_place_protected(fam, new_block, len, &at[i]) && !boot_place_protected(fam, old, len, &at[i]))
 			need |= OB_CONFIRM_WRP_BOOT;
 	if (boot_path(&a) && !boot_path(&b))
 		need |= OB_CONFIRM_NO_BOOTLOADER;

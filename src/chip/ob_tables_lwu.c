@@ -66,7 +66,7 @@ const struct ob_layout ob_layout_l0 = {
 	.wrp_bit_bytes = 4096, .wrp_active_high = true,
 	.source = "RM0367 §3.4.1 (option bytes, 32-bit words with complement), FLASH_OPTR; CMSIS stm32l0xx.h "
 		  "OB_TypeDef; stm32-rs stm32l0 OPTR field table; data/dfu-list/bigclown-notes_L0-... (32-byte alt)",
-	.note = "WRP bits are active high (1 = protected) and not checked by the boot-sector guard. Bytes "
+	.note = "WRP bits are active high (1 = protected). Bytes "
 		"0x14-0x1F of the 32-byte alt are reserved: kept as read."};
 
 /* ---- L1 (RM0038 "Option bytes", CMSIS stm32l1xx.h OB_TypeDef {RDP, USER, WRP01, WRP23, WRP45,
@@ -103,7 +103,7 @@ const struct ob_layout ob_layout_l1 = {
 	.wrp_bit_bytes = 4096, .wrp_active_high = true,
 	.source = "RM0038 \"Option bytes\" (word format, WRP01..WRP1011), FLASH_OBR; CMSIS stm32l1xx.h OB_TypeDef; "
 		  "stm32-rs stm32l1 OBR field table; data/dfu-list/openbttn_L100RC-... (32-byte alt)",
-	.note = "WRP bits are active high (1 = protected) and not checked by the boot-sector guard. USER "
+	.note = "WRP bits are active high (1 = protected). USER "
 		"factory value UNCONFIRMED."};
 
 /* ---- WB (RM0434 §3.4.1 "Option bytes organization"): from 0x1FFF8000 OPTR, PCROP1ASR, PCROP1AER,

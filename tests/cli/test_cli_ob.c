@@ -155,6 +155,11 @@ static void test_guards(void **state)
 	hasnt(fx->out, "  * ");
 	assert_int_equal(RUN(fx, "unprotect"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "Read Unprotect mass-erases the flash: add --yes");
+	/* L0: WRP bits are active high, so setting bit 0 protects the boot sector (RM0367 §3.4.1) */
+	assert_int_equal(run_profile(fx, "l0-192k", "ob", "set", "WRP1L=0x1", (const char *)NULL), EXIT_NEEDS_CONFIRM);
+	has(fx->err, "--i-understand-boot-sector-write-protect");
+	assert_int_equal(run_profile(fx, "l0-192k", "ob", "set", "WRP1L=0x2", "--dry-run", (const char *)NULL), EXIT_OK);
+	has(fx->out, "dry run: the checks pass");
 }
 
 static void write_file(const char *path, size_t n, uint8_t seed)
