@@ -88,22 +88,8 @@ struct pg {
 	char url[512];
 };
 
-static const char *const pg_migrations[STORE_SCHEMA_VERSION] = {
-	"CREATE TABLE records (id BIGSERIAL PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,"
-	" station TEXT NOT NULL, version TEXT NOT NULL, command TEXT NOT NULL, uid TEXT NOT NULL,"
-	" chip TEXT NOT NULL, usb_serial TEXT NOT NULL, image_path TEXT NOT NULL, image_sha256 TEXT NOT NULL,"
-	" image_bytes BIGINT NOT NULL, sectors_erased INTEGER NOT NULL, sectors_skipped INTEGER NOT NULL,"
-	" ok INTEGER NOT NULL, error TEXT NOT NULL, message TEXT NOT NULL, s_read DOUBLE PRECISION NOT NULL,"
-	" s_erase DOUBLE PRECISION NOT NULL, s_program DOUBLE PRECISION NOT NULL,"
-	" s_verify DOUBLE PRECISION NOT NULL, s_total DOUBLE PRECISION NOT NULL);"
-	"CREATE INDEX records_uid ON records (uid);"
-	"CREATE INDEX records_time ON records (time);",
-	"ALTER TABLE records ADD COLUMN serial_counter TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE records ADD COLUMN serial_number BIGINT NOT NULL DEFAULT 0;"
-	"CREATE TABLE serial_counters (name TEXT PRIMARY KEY, next_number BIGINT NOT NULL);"
-	"CREATE TABLE serial_numbers (counter TEXT NOT NULL, uid TEXT NOT NULL, number BIGINT NOT NULL,"
-	" time TEXT NOT NULL, PRIMARY KEY (counter, uid), UNIQUE (counter, number));",
-};
+/* BIGSERIAL: PostgreSQL has no implicit rowid */
+static const char *const pg_migrations[STORE_SCHEMA_VERSION] = STORE_MIGRATIONS("BIGSERIAL PRIMARY KEY");
 
 static int pg_fail(struct pg *p, struct err *e, const char *what, const PGresult *res)
 {

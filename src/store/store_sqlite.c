@@ -18,25 +18,7 @@ struct sq {
 	char path[512];
 };
 
-/* Migration N brings the schema from version N-1 to N. Append only; never edit a shipped one. */
-static const char *const sq_migrations[STORE_SCHEMA_VERSION] = {
-	/* 1: the records */
-	"CREATE TABLE records (id INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,"
-	" station TEXT NOT NULL, version TEXT NOT NULL, command TEXT NOT NULL, uid TEXT NOT NULL,"
-	" chip TEXT NOT NULL, usb_serial TEXT NOT NULL, image_path TEXT NOT NULL, image_sha256 TEXT NOT NULL,"
-	" image_bytes BIGINT NOT NULL, sectors_erased INTEGER NOT NULL, sectors_skipped INTEGER NOT NULL,"
-	" ok INTEGER NOT NULL, error TEXT NOT NULL, message TEXT NOT NULL, s_read DOUBLE PRECISION NOT NULL,"
-	" s_erase DOUBLE PRECISION NOT NULL, s_program DOUBLE PRECISION NOT NULL,"
-	" s_verify DOUBLE PRECISION NOT NULL, s_total DOUBLE PRECISION NOT NULL);"
-	"CREATE INDEX records_uid ON records (uid);"
-	"CREATE INDEX records_time ON records (time);",
-	/* 2: serial numbers per board */
-	"ALTER TABLE records ADD COLUMN serial_counter TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE records ADD COLUMN serial_number BIGINT NOT NULL DEFAULT 0;"
-	"CREATE TABLE serial_counters (name TEXT PRIMARY KEY, next_number BIGINT NOT NULL);"
-	"CREATE TABLE serial_numbers (counter TEXT NOT NULL, uid TEXT NOT NULL, number BIGINT NOT NULL,"
-	" time TEXT NOT NULL, PRIMARY KEY (counter, uid), UNIQUE (counter, number));",
-};
+static const char *const sq_migrations[STORE_SCHEMA_VERSION] = STORE_MIGRATIONS("INTEGER PRIMARY KEY");
 
 static int sq_fail(struct sq *q, struct err *e, const char *what)
 {
