@@ -59,3 +59,38 @@ int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len
 	*len = n;
 	return 0;
 }
+
+/* Creates p's leading folders up to and including the component that ends at p[upto]. */
+static int make_dirs_upto(const char *path, size_t upto, struct err *e)
+{
+	char p[4096];
+	if (upto >= sizeof p)
+		return err_set(e, STM32DFU_E_FILE_IO, "%.64s...: path too long to create its folders", path);
+	memcpy(p, path, upto);
+	p[upto] = '\0';
+	for (size_t i = 1; i <= upto; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char keep = p[i];
+		p[i] = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			int saved = errno;
+			err_set(e, STM32DFU_E_FILE_IO, "cannot create the folder %s: %s", p, strerror(saved));
+			errno = saved;
+			return STM32DFU_E_FILE_IO;
+		}
+		p[i] = keep;
+	}
+	return 0;
+}
+
+int file_make_dirs(const char *dir, struct err *e)
+{
+	return make_dirs_upto(dir, strlen(dir), e);
+}
+
+int file_make_parent_dirs(const char *path, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash != path ? make_dirs_upto(path, (size_t)(slash - path), e) : 0;
+}

@@ -14,4 +14,10 @@ int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e);
  * one larger than max bytes (0: no limit) with FILE_FORMAT before reading anything. */
 int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len, struct err *e);
 
+/* mkdir -p of dir, mode 0700 (the folders hold firmware, logs and notes). FILE_IO naming the folder
+ * that could not be made and the OS's reason; errno is left as the failing mkdir set it. */
+int file_make_dirs(const char *dir, struct err *e);
+/* The same for the folders leading to a file path (not the file itself). */
+int file_make_parent_dirs(const char *path, struct err *e);
+
 #endif

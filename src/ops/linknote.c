@@ -61,20 +61,6 @@ bool ops_link_note_marginal(const struct ops_session *s)
 	return any;
 }
 
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		*p = '/';
-		if (rc != 0 && errno != EEXIST)
-			return -1;
-	}
-	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int ops_link_note_record(const struct ops_session *s, bool marginal, struct err *e)
 {
 	char path[512], dir[400], uid[25] = "-";
@@ -117,7 +103,7 @@ int ops_link_note_record(const struct ops_session *s, bool marginal, struct err 
 		return rc;
 	}
 	FILE *f = NULL;
-	if (mkdirs(dir) != 0 || !(f = fopen(path, "w"))) {
+	if (file_make_dirs(dir, NULL) != 0 || !(f = fopen(path, "w"))) {
 		rc = err_set(e, STM32DFU_E_FILE_IO, "%s: cannot write the link note: %s", path, strerror(errno));
 		free(keep);
 		return rc;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/file.h"
 #include "ops/linknote.h"
 #include "ops/rdpnote.h"
 #include "ops/session.h"
@@ -31,20 +32,6 @@ static bool note_path(const struct ops_session *s, char *buf, size_t cap, char *
 	int n = snprintf(dir, dcap, "%s/rdp2", link);
 	int m = snprintf(buf, cap, "%s/%s", dir, slash + 1);
 	return n > 0 && (size_t)n < dcap && m > 0 && (size_t)m < cap;
-}
-
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		*p = '/';
-		if (rc != 0 && errno != EEXIST)
-			return -1;
-	}
-	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 bool ops_rdp2_noted(const struct ops_session *s)
@@ -68,7 +55,7 @@ void ops_rdp2_note(const struct ops_session *s, bool level2)
 		remove(path);
 		return;
 	}
-	FILE *f = mkdirs(dir) == 0 ? fopen(path, "w") : NULL;
+	FILE *f = file_make_dirs(dir, NULL) == 0 ? fopen(path, "w") : NULL;
 	if (!f)
 		return;
 	time_t now = time(NULL);

@@ -33,26 +33,6 @@ static bool key_ok(const char *k)
 	return true;
 }
 
-/* mkdir -p of an absolute path (mode 0700: the files hold firmware) */
-static int make_dirs(const char *dir, struct err *e)
-{
-	char p[RESCUE_PATH_MAX];
-	size_t n = strnlen(dir, sizeof p);
-	if (n >= sizeof p)
-		return err_set(e, STM32DFU_E_FILE_IO, "recovery folder: path too long");
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		char keep = p[i];
-		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			return err_set(e, STM32DFU_E_FILE_IO, "cannot create the recovery folder %s: %s", p, strerror(errno));
-		p[i] = keep;
-	}
-	return 0;
-}
-
 int rescue_dir(const char *state_path, char *buf, size_t cap, struct err *e)
 {
 	int n;
@@ -194,7 +174,7 @@ static bool write_all(int fd, const void *p, size_t n, struct sha256_ctx *c)
 
 int rescue_save(const char *dir, struct rescue *r, struct err *e)
 {
-	int rc = make_dirs(dir, e);
+	int rc = file_make_dirs(dir, e);
 	if (rc < 0)
 		return rc;
 	char tmp[RESCUE_PATH_MAX + 16];

@@ -1,4 +1,5 @@
 /* The spool of a PostgreSQL log (spool.h): a plain SQLite log named after its destination. */
+#include "core/file.h"
 #include "store/spool.h"
 
 #include <nettle/sha2.h>
@@ -19,7 +20,7 @@ static int spool_db(struct spool *sp, bool create, struct err *e)
 		return 0;
 	if (!create && access(sp->path, F_OK) != 0)
 		return 0;
-	if (store_mkdirs(sp->path) < 0)
+	if (file_make_parent_dirs(sp->path, NULL) < 0)
 		return err_set(e, STM32DFU_E_FILE_IO, "spool %s: cannot create its folder", sp->path);
 	return store_sqlite_open(sp->path, &sp->db, e);
 }

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/file.h"
 #include "store/spool.h"
 
 struct store {
@@ -51,20 +52,6 @@ int store_check_version(const char *what, long found, struct err *e)
 	return STM32DFU_E_UNSUPPORTED;
 }
 
-int store_mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		*p = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
 static int state_dir(char *buf, size_t cap, struct err *e)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -98,7 +85,7 @@ int store_open(const char *url, struct store **out, struct err *e)
 	if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
 		char path[512];
 		store_copy(path, sizeof path, url + 7);
-		if (store_mkdirs(path) < 0) {
+		if (file_make_parent_dirs(path, NULL) < 0) {
 			rc = err_set(e, STM32DFU_E_FILE_IO, "log database %s: cannot create its folder: %s", path, strerror(errno));
 			free(s);
 			return rc;

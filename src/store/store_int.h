@@ -59,8 +59,6 @@ int store_check_version(const char *what, long found, struct err *e);
 
 /* The URL without its password (for messages). */
 void store_redact(const char *url, char *buf, size_t cap);
-/* Creates the folders leading to the file path (0700). */
-int store_mkdirs(char *path);
 /* Copies at most cap-1 bytes of a column value. */
 void store_copy(char *dst, size_t cap, const char *src);
 

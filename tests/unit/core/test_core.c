@@ -3,11 +3,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/crc32.h"
 #include "core/err.h"
+#include "core/file.h"
 #include "core/rd.h"
 
 static void test_crc32_check_value(void **state)
@@ -74,6 +79,46 @@ static void test_fake_clock(void **state)
 	assert_true(clock_now_us(real) - a >= 1000);
 }
 
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* mkdir -p: nested folders made 0700, existing ones accepted, a file in the way named in the error */
+static void test_make_dirs(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/stm32dfu-core-XXXXXX", p[256], q[256];
+	assert_non_null(mkdtemp(base));
+	snprintf(p, sizeof p, "%s/a/b/c", base);
+	assert_int_equal(file_make_dirs(p, NULL), 0);
+	assert_true(is_dir(p));
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(file_make_dirs(p, NULL), 0); /* already there */
+	snprintf(q, sizeof q, "%s/x/y/log.db", base);
+	assert_int_equal(file_make_parent_dirs(q, NULL), 0);
+	snprintf(p, sizeof p, "%s/x/y", base);
+	assert_true(is_dir(p));
+	assert_false(is_dir(q)); /* the file's own name is not made */
+	/* a regular file where a folder should be */
+	snprintf(p, sizeof p, "%s/x/y/plain", base);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(q, sizeof q, "%s/x/y/plain/sub", base);
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(file_make_dirs(q, &e), STM32DFU_E_FILE_IO);
+	assert_non_null(strstr(e.msg, "plain"));
+	assert_non_null(strstr(e.msg, "Not a directory"));
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -81,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_rd_bounds),
 		cmocka_unit_test(test_err_chain),
 		cmocka_unit_test(test_fake_clock),
+		cmocka_unit_test(test_make_dirs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
