@@ -20,6 +20,14 @@ static void real_sleep_us(void *ctx, uint64_t us)
 	}
 }
 
+void clock_utc_stamp(char buf[CLOCK_UTC_STAMP_LEN])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || strftime(buf, CLOCK_UTC_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+}
+
 static const struct clock real_clock = {real_now_us, real_sleep_us, NULL};
 
 const struct clock *clock_real(void)

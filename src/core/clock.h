@@ -13,6 +13,11 @@ struct clock {
 /* The real monotonic clock and nanosleep. */
 const struct clock *clock_real(void);
 
+/* The wall-clock time now in UTC as ISO 8601 to the second ("2026-11-29T18:13:12Z"; 21 bytes with
+ * the NUL): the one stamp format of logs, notes and the database. */
+#define CLOCK_UTC_STAMP_LEN 21
+void clock_utc_stamp(char buf[CLOCK_UTC_STAMP_LEN]);
+
 /* A fake clock for tests: sleeping advances time at once; slept_us counts all sleeps. */
 struct clock_fake {
 	struct clock clock;

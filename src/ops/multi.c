@@ -54,11 +54,8 @@ static void log_line(FILE *f, const char *fmt, ...)
 {
 	if (!f)
 		return;
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char stamp[CLOCK_UTC_STAMP_LEN];
+	clock_utc_stamp(stamp);
 	fprintf(f, "%s ", stamp);
 	va_list ap;
 	va_start(ap, fmt);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "ops/linknote.h"
 #include "ops/rdpnote.h"
@@ -58,11 +59,8 @@ void ops_rdp2_note(const struct ops_session *s, bool level2)
 	FILE *f = file_make_dirs(dir, NULL) == 0 ? fopen(path, "w") : NULL;
 	if (!f)
 		return;
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char stamp[CLOCK_UTC_STAMP_LEN];
+	clock_utc_stamp(stamp);
 	fprintf(f, "RDP level 2 written by stm32dfu ob set at %s; the chip then refused reads\n", stamp);
 	fclose(f);
 }

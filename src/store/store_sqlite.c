@@ -3,6 +3,7 @@
  * WAL mode, so readers (stm32dfu log) never block a station that appends; a busy timeout, so
  * several processes on one machine share the file.
  */
+#include "core/clock.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -220,11 +221,8 @@ static int sq_serial(struct store_backend *b, const char *counter, const char *u
 	sqlite3_finalize(st);
 	st = NULL;
 	uint64_t num = row ? (uint64_t)v : start;
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char now[CLOCK_UTC_STAMP_LEN];
+	clock_utc_stamp(now);
 	if (sqlite3_prepare_v2(q->db, "INSERT INTO serial_numbers (counter, uid, number, time) VALUES (?, ?, ?, ?)", -1,
 	                       &st, NULL))
 		goto fail;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -119,6 +120,21 @@ static void test_make_dirs(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* the stamp is this second in UTC, ISO 8601 */
+static void test_utc_stamp(void **state)
+{
+	(void)state;
+	char stamp[CLOCK_UTC_STAMP_LEN], want[CLOCK_UTC_STAMP_LEN], want2[CLOCK_UTC_STAMP_LEN];
+	time_t before = time(NULL);
+	clock_utc_stamp(stamp);
+	time_t after = time(NULL);
+	struct tm tm;
+	strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&before, &tm));
+	strftime(want2, sizeof want2, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&after, &tm));
+	assert_int_equal(strlen(stamp), CLOCK_UTC_STAMP_LEN - 1);
+	assert_true(strcmp(stamp, want) == 0 || strcmp(stamp, want2) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_err_chain),
 		cmocka_unit_test(test_fake_clock),
 		cmocka_unit_test(test_make_dirs),
+		cmocka_unit_test(test_utc_stamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
