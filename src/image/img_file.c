@@ -38,47 +38,56 @@ enum img_format img_format_from_name(const char *name)
 	return IMG_FMT_UNKNOWN;
 }
 
-enum img_format img_detect(const uint8_t *buf, size_t len, const char *name)
+/* ELF, DfuSe and the DFU suffix have binary signatures; IMG_FMT_UNKNOWN when none is there. */
+static enum img_format signature_format(const uint8_t *buf, size_t len)
 {
-	/* binary signatures are unambiguous: trust them over the name (fwupd's kiibohd.dfu.bin) */
 	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
 		return IMG_FMT_ELF;
 	if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0)
 		return IMG_FMT_DFUSE;
 	if (len >= 16 && memcmp(buf + len - 8, "UFD", 3) == 0)
 		return IMG_FMT_DFU;
-	enum img_format by_name = img_format_from_name(name);
-	if (by_name == IMG_FMT_BIN)
-		return IMG_FMT_BIN;
+	return IMG_FMT_UNKNOWN;
+}
+
+/* Whether the first non-blank characters start a text record (':' HEX, 'S' and a digit for
+ * S-record); *at gets where the record starts. IMG_FMT_BIN when they do not. */
+static enum img_format record_start(const uint8_t *buf, size_t len, size_t *at)
+{
 	size_t i = 0;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
+	*at = i;
 	if (i < len && buf[i] == ':')
 		return IMG_FMT_IHEX;
 	if (i + 1 < len && (buf[i] == 'S' || buf[i] == 's') && buf[i + 1] >= '0' && buf[i + 1] <= '9')
 		return IMG_FMT_SREC;
+	return IMG_FMT_BIN;
+}
+
+enum img_format img_detect(const uint8_t *buf, size_t len, const char *name)
+{
+	/* binary signatures are unambiguous: trust them over the name (fwupd's kiibohd.dfu.bin) */
+	enum img_format f = signature_format(buf, len);
+	if (f != IMG_FMT_UNKNOWN)
+		return f;
+	enum img_format by_name = img_format_from_name(name);
+	if (by_name == IMG_FMT_BIN)
+		return IMG_FMT_BIN;
+	size_t i;
+	if ((f = record_start(buf, len, &i)) != IMG_FMT_BIN)
+		return f;
 	return by_name != IMG_FMT_UNKNOWN ? by_name : IMG_FMT_BIN;
 }
 
 /* The format the content shows, whatever the name says: signatures, then text record syntax. */
 static enum img_format content_format(const uint8_t *buf, size_t len)
 {
-	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
-		return IMG_FMT_ELF;
-	if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0)
-		return IMG_FMT_DFUSE;
-	if (len >= 16 && memcmp(buf + len - 8, "UFD", 3) == 0)
-		return IMG_FMT_DFU;
-	size_t i = 0;
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
-		i++;
-	/* a record start followed by hex digits */
-	enum img_format f = IMG_FMT_BIN;
-	if (i < len && buf[i] == ':')
-		f = IMG_FMT_IHEX;
-	else if (i + 1 < len && (buf[i] == 'S' || buf[i] == 's') && buf[i + 1] >= '0' && buf[i + 1] <= '9')
-		f = IMG_FMT_SREC;
-	if (f == IMG_FMT_BIN)
+	enum img_format f = signature_format(buf, len);
+	if (f != IMG_FMT_UNKNOWN)
+		return f;
+	size_t i;
+	if ((f = record_start(buf, len, &i)) == IMG_FMT_BIN)
 		return f;
 	/* a record's count, address and type come first: 8 hex digits (HEX), 6 or more (S-record);
 	 * what follows may be malformed, which the parser then explains */

@@ -154,6 +154,15 @@ static int control_idempotent(struct tp *tp, const struct usb_setup *s, uint8_t 
 	return r;
 }
 
+/* GET_DESCRIPTOR(string index, en-US) into buf (255 bytes): the length read, or an error naming it. */
+static int fetch_string(struct tp *tp, uint8_t index, uint8_t buf[255])
+{
+	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
+	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, 255};
+	int r = control_idempotent(tp, &s, buf);
+	return r < 0 ? err_prefix(&tp->err, "string descriptor %u", index) : r;
+}
+
 int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 {
 	if (cap == 0)
@@ -162,11 +171,9 @@ int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 	if (index == 0)
 		return 0;
 	uint8_t buf[255];
-	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
-	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, sizeof buf};
-	int r = control_idempotent(tp, &s, buf);
+	int r = fetch_string(tp, index, buf);
 	if (r < 0)
-		return err_prefix(&tp->err, "string descriptor %u", index);
+		return r;
 	r = tp_string_decode(buf, (size_t)r, out, cap);
 	if (r < 0)
 		return err_set(&tp->err, r, "string descriptor %u: malformed", index);
@@ -183,11 +190,9 @@ static int get_raw_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 	if (index == 0 || cap == 0)
 		return 0;
 	uint8_t buf[255];
-	struct usb_setup s = {USB_RT_STD_IN_DEVICE, USB_REQ_GET_DESCRIPTOR,
-	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, sizeof buf};
-	int r = control_idempotent(tp, &s, buf);
+	int r = fetch_string(tp, index, buf);
 	if (r < 0)
-		return err_prefix(&tp->err, "string descriptor %u", index);
+		return r;
 	if (r < 2 || buf[1] != USB_DT_STRING || buf[0] < 2)
 		return err_set(&tp->err, STM32DFU_E_PROTOCOL, "string descriptor %u: malformed", index);
 	size_t n = (size_t)(buf[0] < r ? buf[0] : r) - 2, k = 0;
