@@ -148,7 +148,7 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
  * 0.3 additions at the end of this header do, so a program built against 0.2 runs unchanged.
  */
 #define STM32DFU_VERSION_MAJOR 0
-#define STM32DFU_VERSION_MINOR 4
+#define STM32DFU_VERSION_MINOR 5
 #define STM32DFU_VERSION_PATCH 0
 /* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
 const char *stm32dfu_version(void);
@@ -345,6 +345,127 @@ enum {
  * gets the option bytes as read back. */
 int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, size_t n, unsigned confirm,
                     struct stm32dfu_option_bytes *after);
+
+/* ---- option bytes as `stm32dfu ob show` and `ob set` print them (0.5.0) ---------------------
+ * New records beside stm32dfu_option_bytes (which is unchanged). Limits: the largest layout has 31
+ * fields, 8 stored words and 128 bytes; a field has at most 11 named values (RDP: 3).
+ */
+#define STM32DFU_OB_MAX_WORDS 16
+#define STM32DFU_OB_MAX_NAMED 16
+
+/* A word `ob set FIELD=WORD` accepts for a field ("off", "sysmem", RDP's "level0"/"level1"/"level2"). */
+struct stm32dfu_ob_named {
+	char word[32];
+	uint32_t value;          /* the raw field value it stands for */
+	char meaning[96];        /* that value in words, as a field showing it would say */
+};
+
+struct stm32dfu_ob_field_info {
+	char name[24];           /* "BOR_LEV" */
+	unsigned width;          /* bits */
+	int present;             /* the block read holds it (a short block may not) */
+	uint32_t value;          /* raw field value; 0 when not present */
+	uint32_t default_value;  /* the factory default */
+	int is_default;          /* present and equal to default_value */
+	int on_this_chip;        /* 0: the layout has it but this part does not (absent_why), and
+	                            stm32dfu_ob_set_ex refuses it */
+	char absent_why[128];    /* "exists only on F42x, not on STM32F401xB/C/D/E"; "" when on the chip */
+	char meaning[96];        /* the value in words ("BOR off (1.62-2.10 V)"); "" when not present */
+	char description[128];   /* what the field does */
+	int danger;              /* 0 safe, 1 caution, 2 danger (may lock the chip or its boot) */
+	unsigned n_named;
+	struct stm32dfu_ob_named named[STM32DFU_OB_MAX_NAMED];
+};
+
+/* One stored word of the block and its complement check. */
+struct stm32dfu_ob_word {
+	char name[32];           /* "OPTCR[15:0] (USER, RDP)" */
+	unsigned offset;         /* byte offset in the block */
+	unsigned bits;           /* value width: 8, 16 or 32 */
+	int present;             /* the block read holds it */
+	uint32_t value;
+	int has_complement;      /* the word is stored with its bitwise complement */
+	uint32_t complement;     /* the complement as stored */
+	uint32_t expected;       /* what it should be: ~value within bits */
+	int ok;                  /* complement matches (1 when the word has none) */
+};
+
+/* The option-byte block, read afresh, and everything the decoder says of it. About 120 KiB:
+ * allocate it rather than putting it on a small thread stack. */
+struct stm32dfu_ob_report {
+	char family[16];         /* the chip's family id ("F74x"), "" when it was not identified */
+	char family_name[64];    /* "STM32F74x/F75x", "" when not identified */
+	uint32_t address;        /* where the block lives (the Option Bytes alt's first region) */
+	unsigned alt;            /* the alternate setting it was read through */
+	size_t size;             /* bytes read */
+	uint8_t raw[STM32DFU_OB_MAX_BYTES];
+	int decoded;             /* 0: only raw is known; decode_error says why */
+	char decode_error[256];
+	char layout[16];         /* the decoder used ("F74x", "F0/F3"), "" when not decoded */
+	int writable;            /* stm32dfu_ob_set_ex can write this layout (0: decode-only) */
+	int short_block;         /* shorter than the layout: fields beyond it are not present */
+	int rdp_level;           /* 0, 1, 2, or -1 when not decoded or the layout has no RDP field */
+	char note[512];          /* what is UNCONFIRMED about the layout, "" when nothing */
+	unsigned complement_errors; /* stored words whose complement does not match */
+	size_t n_fields;
+	struct stm32dfu_ob_field_info fields[STM32DFU_OB_MAX_FIELDS];
+	size_t n_words;
+	struct stm32dfu_ob_word words[STM32DFU_OB_MAX_WORDS];
+};
+
+/* Reads the block afresh and decodes it (every field of the layout, marked when this part lacks
+ * it). A block with no decoder is not an error: decoded is 0 and raw holds it. Errors: no option-
+ * byte alt (STM32DFU_E_UNSUPPORTED), RDP refusing the read (STM32DFU_E_PROTECTED). */
+int stm32dfu_ob_read_ex(struct stm32dfu_session *s, struct stm32dfu_ob_report *out);
+
+/* How stm32dfu_ob_set_ex goes. Zero-initialise for the defaults (no risk confirmed, write). */
+struct stm32dfu_ob_set_options {
+	unsigned confirm;        /* STM32DFU_CONFIRM_* bits: the risks the caller accepts */
+	int dry_run;             /* check everything and report the changes; write nothing */
+};
+
+struct stm32dfu_ob_change {
+	char field[24];
+	unsigned width;          /* bits */
+	uint32_t old_value, new_value;
+	char old_meaning[96], new_meaning[96];
+};
+
+/* What a set found, asked for and did; filled as far as it got, on failure too. About 13 KiB. */
+struct stm32dfu_ob_set_result {
+	char family[16];         /* "F74x", "" when the chip was not identified */
+	int checked;             /* the assignments are valid for this part: the changes below are known
+	                            (0: refused before, stm32dfu_last_error says why) */
+	size_t n_changes;
+	struct stm32dfu_ob_change changes[STM32DFU_OB_MAX_FIELDS];
+	unsigned complements_repaired; /* words whose wrong complement the new block corrects */
+	unsigned confirmations_required; /* STM32DFU_CONFIRM_* bits the change carries */
+	unsigned confirmations_missing;  /* ... of which options did not give (then nothing is written) */
+	int dry_run;             /* options asked for a dry run: nothing was written */
+	int nothing_to_change;   /* the chip already holds these values: nothing was written */
+	int write_attempted;     /* the block was sent to the chip */
+	int written;             /* ... and the chip took it (verified, or protection_active) */
+	int verified;            /* the block read back equals the one written */
+	int protection_active;   /* RDP >= 1 was written and the chip now refuses reads, which confirms it */
+	int reset_seen;          /* the chip reset after the write and was found again */
+	size_t size;             /* bytes in the blocks below */
+	uint8_t before[STM32DFU_OB_MAX_BYTES];    /* the block as read first */
+	uint8_t requested[STM32DFU_OB_MAX_BYTES]; /* the block written (or that would have been) */
+	int has_after;           /* after holds the block read back (verified) */
+	uint8_t after[STM32DFU_OB_MAX_BYTES];
+};
+
+/* stm32dfu_ob_set with the result `ob set` prints: the same validation and guards, in the same
+ * order (decoder, fields this part has, values, confirmations), then the write, the reset and the
+ * read-back. A missing confirmation is STM32DFU_E_NEEDS_CONFIRMATION with result's changes and
+ * confirmations_missing filled; the hint names the command-line flag. options and result may be
+ * NULL. */
+int stm32dfu_ob_set_ex(struct stm32dfu_session *s, const char *const *assignments, size_t n,
+                       const struct stm32dfu_ob_set_options *options, struct stm32dfu_ob_set_result *result);
+
+/* The `stm32dfu` command-line flag that gives one STM32DFU_CONFIRM_* bit
+ * ("--i-understand-rdp2-is-permanent"); NULL for anything but one known bit. Thread-safe. */
+const char *stm32dfu_confirm_flag(unsigned bit);
 
 /* ---- read protection ---- */
 struct stm32dfu_unprotect_result {

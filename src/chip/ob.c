@@ -294,6 +294,31 @@ const char *ob_value_word(const struct ob_value_name *n, char *buf, size_t cap)
 	return buf;
 }
 
+size_t ob_named_values(const struct ob_layout *l, const struct ob_field *f, struct ob_named *out, size_t cap)
+{
+	size_t n = 0;
+	if (f->kind == OB_K_RDP) {
+		/* the words parse_value takes for the levels; level2 only where the family has it */
+		const uint32_t bytes[3] = {l->rdp_level0, OB_RDP_LEVEL1_BYTE, 0xCC};
+		for (unsigned i = 0; i < (l->has_rdp2 ? 3u : 2u) && n < cap; i++, n++) {
+			snprintf(out[n].word, sizeof out[n].word, "level%u", i);
+			out[n].value = bytes[i];
+			describe(l, f, bytes[i], out[n].meaning, sizeof out[n].meaning);
+		}
+	}
+	for (const struct ob_value_name *v = f->values; v && v->meaning && n < cap; v++) {
+		const char *word = ob_value_word(v, out[n].word, sizeof out[n].word);
+		if (!word)
+			continue;
+		if (word != out[n].word)
+			snprintf(out[n].word, sizeof out[n].word, "%s", word);
+		out[n].value = v->value;
+		describe(l, f, v->value, out[n].meaning, sizeof out[n].meaning);
+		n++;
+	}
+	return n;
+}
+
 static void list_symbols(const struct ob_field *f, char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -325,7 +350,7 @@ static int parse_value(const struct ob_layout *l, const struct ob_field *f, cons
 			return 0;
 		}
 		if (strcasecmp(s, "level1") == 0) {
-			*out = 0x55; /* HAL OB_RDP_LEVEL_1 (protocol.md §7.1) */
+			*out = OB_RDP_LEVEL1_BYTE;
 			return 0;
 		}
 		if (strcasecmp(s, "level2") == 0) {

@@ -148,6 +148,17 @@ int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const 
 /* The word ob_set accepts for a named value ("off", "sysmem", "level2" for a table's "2"), in buf
  * if it must be built; NULL when the value has no name. */
 const char *ob_value_word(const struct ob_value_name *n, char *buf, size_t cap);
+/* RDP=level1 writes this byte (HAL OB_RDP_LEVEL_1, protocol.md §7.1). */
+#define OB_RDP_LEVEL1_BYTE 0x55u
+/* One word ob_set accepts for a field, the raw value it stands for, and that value in words. */
+struct ob_named {
+	char word[32];
+	uint32_t value;
+	char meaning[96];
+};
+/* The named values of f, in the order 'ob show' lists them (RDP: level0, level1 and, where the
+ * family has it, level2; then the table's words); at most cap. Returns how many. */
+size_t ob_named_values(const struct ob_layout *l, const struct ob_field *f, struct ob_named *out, size_t cap);
 /* Looks up a field by name (case-insensitive), NULL if none. */
 const struct ob_field *ob_field_by_name(const struct ob_layout *l, const char *name);
 

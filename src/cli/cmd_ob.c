@@ -1,5 +1,6 @@
 /* ob show, ob set, unprotect's sibling summary for info: option bytes, decoded and guarded. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chip/ob.h"
@@ -34,133 +35,115 @@ static void print_raw(FILE *o, uint32_t addr, const uint8_t *b, size_t n)
 }
 
 /* A field value with as many hex digits as the field is wide (BOOT_ADD0 = 0x0080). */
-static void fmt_value(char *buf, size_t cap, const struct ob_field *f, uint32_t v)
+static void fmt_width(char *buf, size_t cap, unsigned width, uint32_t v)
 {
-	int digits = f->width >= 4 ? (f->width + 3) / 4 : 1;
+	int digits = width >= 4 ? (int)(width + 3) / 4 : 1;
 	snprintf(buf, cap, "0x%0*" PRIX32, digits, v);
 }
 
-static uint32_t cpl_mask(const struct ob_word *w)
+static void fmt_value(char *buf, size_t cap, const struct ob_field *f, uint32_t v)
 {
-	return w->bits >= 32 ? 0xFFFFFFFFu : (1u << w->bits) - 1u;
+	fmt_width(buf, cap, f->width, v);
 }
 
-static void print_decoded(FILE *o, FILE *errf, const struct ob_decoded *d)
+static void print_decoded(FILE *o, FILE *errf, const struct stm32dfu_ob_report *r)
 {
 	fprintf(o, "  %-2s%-12s %-10s %s\n", "", "field", "value", "meaning");
-	for (size_t i = 0; i < d->n_fields; i++) {
-		const struct ob_field_value *fv = &d->fields[i];
-		const struct ob_field *f = fv->field;
-		if (!fv->present) {
+	for (size_t i = 0; i < r->n_fields; i++) {
+		const struct stm32dfu_ob_field_info *f = &r->fields[i];
+		if (!f->present) {
 			fprintf(o, "  %-2s%-12s %-10s (not in the block read)\n", "", f->name, "-");
 			continue;
 		}
 		char val[16], def[16];
-		fmt_value(val, sizeof val, f, fv->value);
-		fmt_value(def, sizeof def, f, f->def);
-		if (fv->absent) { /* marked by ob_mark_part: not offered to `ob set` */
-			fprintf(o, "  %-2s%-12s %-10s (not on this chip: %s)\n", "-", f->name, val, fv->absent_why);
+		fmt_width(val, sizeof val, f->width, f->value);
+		fmt_width(def, sizeof def, f->width, f->default_value);
+		if (!f->on_this_chip) { /* not offered to `ob set` */
+			fprintf(o, "  %-2s%-12s %-10s (not on this chip: %s)\n", "-", f->name, val, f->absent_why);
 			continue;
 		}
-		fprintf(o, "  %-2s%-12s %-10s %s", fv->is_default ? "" : "*", f->name, val, fv->meaning);
-		if (!fv->is_default)
+		fprintf(o, "  %-2s%-12s %-10s %s", f->is_default ? "" : "*", f->name, val, f->meaning);
+		if (!f->is_default)
 			fprintf(o, "  (default %s)", def);
 		fputc('\n', o);
 	}
 	fprintf(o, "  (* = not the factory default; - = the field does not exist on this chip)\n");
 	/* what ob set accepts besides raw numbers */
 	bool header = false;
-	for (size_t i = 0; i < d->n_fields; i++) {
-		const struct ob_field *f = d->fields[i].field;
-		char words[200];
-		size_t pos = 0;
-		words[0] = '\0';
-		if (f->kind == OB_K_RDP)
-			pos = (size_t)snprintf(words, sizeof words, "level0, level1, level2");
-		for (const struct ob_value_name *n = f->values; n && n->meaning && pos < sizeof words; n++) {
-			char w[32];
-			const char *word = ob_value_word(n, w, sizeof w);
-			if (word)
-				pos += (size_t)snprintf(words + pos, sizeof words - pos, "%s%s", pos ? ", " : "", word);
-		}
-		if (!words[0] || d->fields[i].absent)
+	for (size_t i = 0; i < r->n_fields; i++) {
+		const struct stm32dfu_ob_field_info *f = &r->fields[i];
+		if (!f->n_named || !f->on_this_chip)
 			continue;
 		if (!header)
 			fprintf(o, "  named values for 'ob set FIELD=WORD' (a number is always the raw field value):\n");
 		header = true;
-		fprintf(o, "    %-12s %s\n", f->name, words);
+		fprintf(o, "    %-12s ", f->name);
+		for (unsigned k = 0; k < f->n_named; k++)
+			fprintf(o, "%s%s", k ? ", " : "", f->named[k].word);
+		fputc('\n', o);
 	}
-	for (size_t i = 0; i < d->n_words; i++) {
-		const struct ob_word_check *w = &d->words[i];
-		if (!w->present || !w->has_cpl || w->ok)
+	for (size_t i = 0; i < r->n_words; i++) {
+		const struct stm32dfu_ob_word *w = &r->words[i];
+		if (!w->present || !w->has_complement || w->ok)
 			continue;
 		/* a wrong complement means the chip loads defaults or raises an option-byte error: say it */
 		fprintf(o, "  COMPLEMENT MISMATCH in %s at +0x%02X: value 0x%" PRIX32 ", complement 0x%" PRIX32
 		           " (should be 0x%" PRIX32 ")\n",
-		        w->word->name, w->word->offset, w->value, w->complement, ~w->value & cpl_mask(w->word));
+		        w->name, w->offset, w->value, w->complement, w->expected);
 	}
-	if (d->complement_errors)
+	if (r->complement_errors)
 		fprintf(errf, "stm32dfu: warning: %u option-byte word%s with a wrong complement: the chip may ignore "
 		              "them; 'stm32dfu ob set' rewrites every complement\n",
-		        d->complement_errors, d->complement_errors == 1 ? "" : "s");
-	if (d->short_block)
+		        r->complement_errors, r->complement_errors == 1 ? "" : "s");
+	if (r->short_block)
 		fprintf(o, "  the block read is shorter than the layout: some fields are absent\n");
 }
 
-static void json_fields(struct json *j, const struct ob_decoded *d)
+static void json_fields(struct json *j, const struct stm32dfu_ob_report *r)
 {
 	json_key(j, "fields");
 	json_arr_begin(j);
-	for (size_t i = 0; i < d->n_fields; i++) {
-		const struct ob_field_value *fv = &d->fields[i];
+	for (size_t i = 0; i < r->n_fields; i++) {
+		const struct stm32dfu_ob_field_info *f = &r->fields[i];
 		json_obj_begin(j);
-		json_kstr(j, "name", fv->field->name);
-		json_kbool(j, "present", fv->present);
+		json_kstr(j, "name", f->name);
+		json_kbool(j, "present", f->present);
 		json_key(j, "value");
-		if (fv->present)
-			json_uint(j, fv->value);
+		if (f->present)
+			json_uint(j, f->value);
 		else
 			json_null(j);
-		json_kuint(j, "default", fv->field->def);
-		json_kbool(j, "is_default", fv->present && fv->is_default);
-		json_kstr(j, "meaning", fv->present ? fv->meaning : "");
-		json_kstr(j, "description", fv->field->desc);
-		json_kbool(j, "on_this_chip", !fv->absent);
+		json_kuint(j, "default", f->default_value);
+		json_kbool(j, "is_default", f->is_default);
+		json_kstr(j, "meaning", f->meaning);
+		json_kstr(j, "description", f->description);
+		json_kbool(j, "on_this_chip", f->on_this_chip);
 		json_key(j, "named_values"); /* the words ob set accepts for this field */
 		json_arr_begin(j);
-		if (fv->field->kind == OB_K_RDP) {
-			json_str(j, "level0");
-			json_str(j, "level1");
-			json_str(j, "level2");
-		}
-		for (const struct ob_value_name *n = fv->field->values; n && n->meaning; n++) {
-			char w[32];
-			const char *word = ob_value_word(n, w, sizeof w);
-			if (word)
-				json_str(j, word);
-		}
+		for (unsigned k = 0; k < f->n_named; k++)
+			json_str(j, f->named[k].word);
 		json_arr_end(j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
 	json_key(j, "complement_checks");
 	json_arr_begin(j);
-	for (size_t i = 0; i < d->n_words; i++) {
-		const struct ob_word_check *w = &d->words[i];
+	for (size_t i = 0; i < r->n_words; i++) {
+		const struct stm32dfu_ob_word *w = &r->words[i];
 		if (!w->present)
 			continue;
 		json_obj_begin(j);
-		json_kstr(j, "word", w->word->name);
-		json_kuint(j, "offset", w->word->offset);
+		json_kstr(j, "word", w->name);
+		json_kuint(j, "offset", w->offset);
 		json_kuint(j, "value", w->value);
-		json_kbool(j, "has_complement", w->has_cpl);
-		if (w->has_cpl)
+		json_kbool(j, "has_complement", w->has_complement);
+		if (w->has_complement)
 			json_kuint(j, "complement", w->complement);
 		json_kbool(j, "ok", w->ok);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
-	json_kuint(j, "complement_errors", d->complement_errors);
+	json_kuint(j, "complement_errors", r->complement_errors);
 }
 
 /* Option-byte lines for `info`: the fields that decide protection and boot. */
@@ -231,195 +214,166 @@ void cli_json_ob_summary(struct json *j, const struct ops_identity *id)
 	json_obj_end(j);
 }
 
-static int ob_show(struct cli_ctx *c, struct ops_session *s)
+static int out_of_memory(struct cli_ctx *c)
 {
-	size_t len = 0;
-	int rc = ops_ob_read(s, NULL, 0, &len);
-	if (rc < 0)
-		return cli_fail_session(c, s, rc);
-	const struct ops_identity *id = &s->id;
-	const struct chip_family *fam = id->chip.family;
-	struct ob_decoded d;
-	struct err de;
-	err_clear(&de);
-	bool decoded = fam && fam->ob && ob_decode(fam, id->ob, len, &d, &de) == 0;
-	if (decoded)
-		ob_mark_part(fam, id->chip.flash_size, &d);
+	err_set(&c->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	return cli_fail(c, STM32DFU_E_NO_MEMORY);
+}
+
+static void ob_show_json(struct cli_ctx *c, const struct stm32dfu_ob_report *r)
+{
+	struct json j;
+	json_init(&j, c->out);
+	json_obj_begin(&j);
+	json_kstr(&j, "family", r->family);
+	json_kstr(&j, "layout", r->layout);
+	json_khex32(&j, "address", r->address);
+	json_kuint(&j, "alt", r->alt);
+	json_kuint(&j, "size", r->size);
+	char raw[2 * sizeof r->raw + 1];
+	hex_text(raw, sizeof raw, r->raw, r->size);
+	json_kstr(&j, "raw", raw);
+	json_kbool(&j, "decoded", r->decoded);
+	if (r->decoded) {
+		json_key(&j, "rdp_level");
+		if (r->rdp_level >= 0)
+			json_int(&j, r->rdp_level);
+		else
+			json_null(&j);
+		json_kbool(&j, "short_block", r->short_block);
+		json_fields(&j, r);
+	}
+	json_obj_end(&j);
+	json_end(&j);
+	if (r->decoded && r->complement_errors)
+		fprintf(c->errf, "stm32dfu: warning: %u option-byte word(s) with a wrong complement\n", r->complement_errors);
+}
+
+static int ob_show(struct cli_ctx *c, struct stm32dfu_session *api)
+{
+	struct stm32dfu_ob_report *r = malloc(sizeof *r);
+	if (!r)
+		return out_of_memory(c);
+	int rc = stm32dfu_ob_read_ex(api, r);
+	if (rc < 0) {
+		free(r);
+		return cli_fail_api(c, api, rc);
+	}
 	if (json_mode(c)) {
-		struct json j;
-		json_init(&j, c->out);
-		json_obj_begin(&j);
-		json_kstr(&j, "family", fam ? fam->id : "");
-		json_kstr(&j, "layout", decoded ? d.layout->id : "");
-		json_khex32(&j, "address", id->ob_addr);
-		json_kuint(&j, "alt", (unsigned)id->ob_alt);
-		json_kuint(&j, "size", len);
-		char raw[2 * sizeof id->ob + 1];
-		hex_text(raw, sizeof raw, id->ob, len);
-		json_kstr(&j, "raw", raw);
-		json_kbool(&j, "decoded", decoded);
-		if (decoded) {
-			json_key(&j, "rdp_level");
-			if (d.rdp_level >= 0)
-				json_int(&j, d.rdp_level);
-			else
-				json_null(&j);
-			json_kbool(&j, "short_block", d.short_block);
-			json_fields(&j, &d);
-		}
-		json_obj_end(&j);
-		json_end(&j);
-		if (decoded && d.complement_errors)
-			fprintf(c->errf, "stm32dfu: warning: %u option-byte word(s) with a wrong complement\n",
-			        d.complement_errors);
+		ob_show_json(c, r);
+		free(r);
 		return EXIT_OK;
 	}
 	FILE *o = c->out;
-	fprintf(o, "option bytes  %s  %zu bytes at 0x%08" PRIX32 " (alt %d)\n",
-	        decoded ? d.layout->id : fam ? fam->id : "unknown chip", len, id->ob_addr, id->ob_alt);
-	if (!decoded) {
-		fprintf(o, "  no decoder for %s: %s; the raw block:\n", fam ? fam->name : "this chip",
-		        de.msg[0] ? de.msg : "the option-byte layout is not known");
-		print_raw(o, id->ob_addr, id->ob, len);
-		return EXIT_OK;
+	fprintf(o, "option bytes  %s  %zu bytes at 0x%08" PRIX32 " (alt %u)\n",
+	        r->decoded ? r->layout : r->family[0] ? r->family : "unknown chip", r->size, r->address, r->alt);
+	if (!r->decoded) {
+		fprintf(o, "  no decoder for %s: %s; the raw block:\n", r->family_name[0] ? r->family_name : "this chip",
+		        r->decode_error);
+		print_raw(o, r->address, r->raw, r->size);
+	} else {
+		print_decoded(o, c->errf, r);
+		if (r->rdp_level >= 0)
+			fprintf(o, "  RDP level %d%s\n", r->rdp_level,
+			        r->rdp_level == 0 ? " (not protected)" : r->rdp_level == 1 ? " (read-protected)" : " (PERMANENT)");
+		if (r->note[0])
+			fprintf(o, "  note: %s\n", r->note);
 	}
-	print_decoded(o, c->errf, &d);
-	if (d.rdp_level >= 0)
-		fprintf(o, "  RDP level %d%s\n", d.rdp_level,
-		        d.rdp_level == 0 ? " (not protected)" : d.rdp_level == 1 ? " (read-protected)" : " (PERMANENT)");
-	if (d.layout->note)
-		fprintf(o, "  note: %s\n", d.layout->note);
+	free(r);
 	return EXIT_OK;
 }
 
-static const struct ob_field_value *value_of(const struct ob_decoded *d, const struct ob_field *f)
+static void ob_set_json(struct cli_ctx *c, struct stm32dfu_session *api, const struct stm32dfu_ob_set_result *r, int rc)
 {
-	for (size_t i = 0; i < d->n_fields; i++)
-		if (d->fields[i].field == f)
-			return &d->fields[i];
-	return NULL;
-}
-
-static void json_change_list(struct json *j, const struct ob_diff *df, const struct ob_decoded *a,
-                             const struct ob_decoded *b)
-{
-	json_key(j, "changes");
-	json_arr_begin(j);
-	for (size_t i = 0; i < df->n; i++) {
-		const struct ob_change *ch = &df->changes[i];
-		const struct ob_field_value *x = value_of(a, ch->field), *y = value_of(b, ch->field);
-		json_obj_begin(j);
-		json_kstr(j, "field", ch->field->name);
-		json_kuint(j, "old", ch->old_value);
-		json_kuint(j, "new", ch->new_value);
-		json_kstr(j, "old_meaning", x ? x->meaning : "");
-		json_kstr(j, "new_meaning", y ? y->meaning : "");
-		json_obj_end(j);
+	struct json j;
+	json_init(&j, c->out);
+	json_obj_begin(&j);
+	json_kstr(&j, "family", r->family);
+	json_key(&j, "changes");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_changes; i++) {
+		const struct stm32dfu_ob_change *ch = &r->changes[i];
+		json_obj_begin(&j);
+		json_kstr(&j, "field", ch->field);
+		json_kuint(&j, "old", ch->old_value);
+		json_kuint(&j, "new", ch->new_value);
+		json_kstr(&j, "old_meaning", ch->old_meaning);
+		json_kstr(&j, "new_meaning", ch->new_meaning);
+		json_obj_end(&j);
 	}
-	json_arr_end(j);
+	json_arr_end(&j);
+	json_kuint(&j, "complements_repaired", r->complements_repaired);
+	json_key(&j, "confirmations_required");
+	json_arr_begin(&j);
+	for (unsigned bit = 1; bit && bit <= STM32DFU_CONFIRM_RDP0; bit <<= 1)
+		if (r->confirmations_required & bit)
+			json_str(&j, stm32dfu_confirm_flag(bit));
+	json_arr_end(&j);
+	json_kbool(&j, "dry_run", r->dry_run);
+	json_kbool(&j, "written", r->written);
+	json_kbool(&j, "verified", r->verified);
+	json_kbool(&j, "protection_active", r->protection_active);
+	if (rc) {
+		c->err = api->err;
+		cli_json_failure(c, &j, rc);
+	} else {
+		json_kbool(&j, "ok", true);
+	}
+	json_obj_end(&j);
+	json_end(&j);
 }
 
-static int ob_set_cmd(struct cli_ctx *c, struct ops_session *s)
+static void ob_set_text(struct cli_ctx *c, const struct stm32dfu_ob_set_result *r, int rc)
+{
+	FILE *o = c->out;
+	for (size_t i = 0; i < r->n_changes; i++) {
+		const struct stm32dfu_ob_change *ch = &r->changes[i];
+		char ov[16], nv[16];
+		fmt_width(ov, sizeof ov, ch->width, ch->old_value);
+		fmt_width(nv, sizeof nv, ch->width, ch->new_value);
+		fprintf(o, "  %-12s %s (%s) -> %s (%s)\n", ch->field, ov, ch->old_meaning, nv, ch->new_meaning);
+	}
+	if (r->complements_repaired)
+		fprintf(o, "  %u word complement%s repaired\n", r->complements_repaired, r->complements_repaired == 1 ? "" : "s");
+	if (r->nothing_to_change)
+		fprintf(o, "nothing to change: the chip already holds these values\n");
+	else if (rc == 0 && r->dry_run)
+		fprintf(o, "dry run: the checks pass; nothing written\n");
+	else if (r->written && r->protection_active)
+		fprintf(o, "option bytes written; read protection is now active (the chip refuses reads, which "
+		           "confirms it)\n");
+	else if (r->written)
+		fprintf(o, "option bytes written and verified%s\n", r->reset_seen ? " (the chip reset and came back)" : "");
+}
+
+static int ob_set_cmd(struct cli_ctx *c, struct stm32dfu_session *api)
 {
 	if (c->args.npos < 1)
 		return cli_usage_error(c, "ob set needs FIELD=VALUE..., e.g. ob set BOR_LEV=off ('ob show' lists the fields)");
-	size_t len = 0;
-	uint8_t old[sizeof s->id.ob], nb[sizeof s->id.ob];
-	int rc = ops_ob_read(s, old, sizeof old, &len);
-	if (rc < 0)
-		return cli_fail_session(c, s, rc);
-	const struct chip_family *fam = s->id.chip.family;
-	if (!fam || !fam->ob) {
-		err_set(&c->err, STM32DFU_E_UNSUPPORTED, "no option-byte decoder for %s: cannot edit its fields",
-		        fam ? fam->name : "this chip");
-		err_hint(&c->err, "'stm32dfu ob show' prints the raw block");
-		return cli_fail(c, STM32DFU_E_UNSUPPORTED);
-	}
-	if ((rc = ob_check_part(fam, s->id.chip.flash_size, (const char *const *)c->args.pos, (size_t)c->args.npos,
-	                        &c->err)) < 0) {
-		err_hint(&c->err, "'stm32dfu ob show' marks the fields this chip does not have with '-'");
-		return cli_fail(c, rc);
-	}
-	if ((rc = ob_set(fam, old, len, (const char *const *)c->args.pos, (size_t)c->args.npos, nb, &c->err)) < 0)
-		return cli_fail(c, rc);
-	struct ob_diff df;
-	ob_diff(fam, old, nb, len, &df);
-	struct ob_decoded a, b;
-	if (ob_decode(fam, old, len, &a, &c->err) < 0 || ob_decode(fam, nb, len, &b, &c->err) < 0)
-		return cli_fail(c, c->err.code);
-	unsigned required = 0;
-	struct err ge;
-	err_clear(&ge);
-	int grc = ob_guard(fam, old, nb, len, cli_ob_confirm_flags(c), &required, &ge);
-	bool dry = c->args.given[OPT_DRY_RUN];
-	bool nothing = df.n == 0 && df.complements_repaired == 0;
-	struct ops_ob_write_result wr = {0};
-	int werr = 0;
-	struct store_record rec;
-	bool logged = grc == 0 && !dry && !nothing;
+	struct stm32dfu_ob_set_result *r = malloc(sizeof *r);
+	if (!r)
+		return out_of_memory(c);
+	struct stm32dfu_ob_set_options so = {.confirm = cli_ob_confirm_flags(c), .dry_run = c->args.given[OPT_DRY_RUN]};
 	uint64_t t0 = cli_log_now_us();
-	if (logged)
-		werr = ops_ob_write(s, nb, len, &wr);
-	if (logged) {
+	int rc = stm32dfu_ob_set_ex(api, (const char *const *)c->args.pos, (size_t)c->args.npos, &so, r);
+	if (!r->checked) { /* refused before the changes were known: the error alone */
+		free(r);
+		return cli_fail_api(c, api, rc);
+	}
+	struct store_record rec;
+	if (r->write_attempted) {
 		cli_log_init(c, &rec, "ob set");
-		ops_record_board(&rec, s);
-		ops_record_result(&rec, werr, &s->err);
+		ops_record_board(&rec, api_ops(api));
+		ops_record_result(&rec, rc, &api->err);
 		rec.s_total = (double)(cli_log_now_us() - t0) / 1e6;
 	}
-	if (json_mode(c)) {
-		struct json j;
-		json_init(&j, c->out);
-		json_obj_begin(&j);
-		json_kstr(&j, "family", fam->id);
-		json_change_list(&j, &df, &a, &b);
-		json_kuint(&j, "complements_repaired", df.complements_repaired);
-		json_key(&j, "confirmations_required");
-		json_arr_begin(&j);
-		for (unsigned bit = 1; bit && bit <= OB_CONFIRM_RDP_REGRESSION; bit <<= 1)
-			if (required & bit)
-				json_str(&j, ob_confirm_flag(bit));
-		json_arr_end(&j);
-		json_kbool(&j, "dry_run", dry);
-		json_kbool(&j, "written", grc == 0 && !dry && !nothing && werr == 0);
-		json_kbool(&j, "verified", wr.verified);
-		json_kbool(&j, "protection_active", wr.protection_active);
-		if (grc || werr) {
-			c->err = grc ? ge : s->err;
-			cli_json_failure(c, &j, grc ? grc : werr);
-		} else {
-			json_kbool(&j, "ok", true);
-		}
-		json_obj_end(&j);
-		json_end(&j);
-	} else if (!c->args.given[OPT_QUIET]) {
-		FILE *o = c->out;
-		for (size_t i = 0; i < df.n; i++) {
-			const struct ob_change *ch = &df.changes[i];
-			const struct ob_field_value *x = value_of(&a, ch->field), *y = value_of(&b, ch->field);
-			char ov[16], nv[16];
-			fmt_value(ov, sizeof ov, ch->field, ch->old_value);
-			fmt_value(nv, sizeof nv, ch->field, ch->new_value);
-			fprintf(o, "  %-12s %s (%s) -> %s (%s)\n", ch->field->name, ov, x ? x->meaning : "?", nv,
-			        y ? y->meaning : "?");
-		}
-		if (df.complements_repaired)
-			fprintf(o, "  %u word complement%s repaired\n", df.complements_repaired,
-			        df.complements_repaired == 1 ? "" : "s");
-		if (nothing)
-			fprintf(o, "nothing to change: the chip already holds these values\n");
-		else if (grc == 0 && dry)
-			fprintf(o, "dry run: the checks pass; nothing written\n");
-		else if (grc == 0 && werr == 0 && wr.protection_active)
-			fprintf(o, "option bytes written; read protection is now active (the chip refuses reads, which "
-			           "confirms it)\n");
-		else if (grc == 0 && werr == 0)
-			fprintf(o, "option bytes written and verified%s\n", wr.reset_seen ? " (the chip reset and came back)" : "");
-	}
-	if (grc) {
-		c->err = ge;
-		return cli_fail(c, grc);
-	}
-	int code = werr ? cli_fail_session(c, s, werr) : EXIT_OK;
+	if (json_mode(c))
+		ob_set_json(c, api, r, rc);
+	else if (!c->args.given[OPT_QUIET])
+		ob_set_text(c, r, rc);
+	bool logged = r->write_attempted;
+	free(r);
+	int code = rc ? cli_fail_api(c, api, rc) : EXIT_OK;
 	return logged ? cli_log_finish(c, &rec, code) : code;
 }
 
@@ -433,11 +387,11 @@ int cli_cmd_ob(struct cli_ctx *c)
 		return cli_usage_error(c, "ob show takes no arguments");
 	if (show && c->args.given[OPT_DRY_RUN])
 		return cli_usage_error(c, "--dry-run goes with 'ob set'");
-	struct ops_session *s;
-	int rc = cli_open(c, &s, NULL);
+	struct stm32dfu_session *api;
+	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
-	rc = show ? ob_show(c, s) : ob_set_cmd(c, s);
-	ops_close(s);
+	rc = show ? ob_show(c, api) : ob_set_cmd(c, api);
+	stm32dfu_close(api);
 	return rc;
 }

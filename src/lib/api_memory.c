@@ -1,24 +1,15 @@
 /*
  * libstm32dfu: the operations that touch memory: read, erase, write and verify from buffers,
- * option bytes, leave. Each is one ops/ call plus the conversion of its result.
+ * leave (option bytes: api_ob.c). Each is one ops/ call plus the conversion of its result.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "chip/ob.h"
 #include "image/image.h"
 #include "lib/api_int.h"
 #include "ops/ob.h"
 #include "ops/ops.h"
 #include "ops/vdd.h"
-
-/* the public confirmation bits are the chip layer's, so one guard serves the CLI and the API */
-_Static_assert((unsigned)STM32DFU_CONFIRM_RDP2 == (unsigned)OB_CONFIRM_RDP2 &&
-	               (unsigned)STM32DFU_CONFIRM_RDP1 == (unsigned)OB_CONFIRM_RDP1 &&
-	               (unsigned)STM32DFU_CONFIRM_WRP_BOOT == (unsigned)OB_CONFIRM_WRP_BOOT &&
-	               (unsigned)STM32DFU_CONFIRM_NO_BOOTLOADER == (unsigned)OB_CONFIRM_NO_BOOTLOADER &&
-	               (unsigned)STM32DFU_CONFIRM_RDP0 == (unsigned)OB_CONFIRM_RDP_REGRESSION,
-               "confirmation bits differ between the API and chip/ob.h");
 
 int stm32dfu_read_ex(struct stm32dfu_session *s, const struct stm32dfu_read_options *o, uint32_t addr, void *buf,
                      size_t len)
@@ -201,95 +192,6 @@ int stm32dfu_verify_mem(struct stm32dfu_session *s, uint32_t addr, const void *d
 	rc = api_verify_img(s, img, "the buffer");
 	img_free(img);
 	return rc;
-}
-
-static int convert_ob(struct stm32dfu_session *s, const uint8_t *block, size_t len, struct stm32dfu_option_bytes *out)
-{
-	memset(out, 0, sizeof *out);
-	out->address = s->ops->id.ob_addr;
-	out->len = len < sizeof out->raw ? len : sizeof out->raw;
-	memcpy(out->raw, block, out->len);
-	out->rdp_level = -1;
-	const struct chip_family *fam = s->ops->id.chip.family;
-	if (!fam || !fam->ob) {
-		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no option-byte decoder for %s: only the raw block is known",
-		        fam ? fam->name : "this chip");
-		return STM32DFU_E_UNSUPPORTED;
-	}
-	struct ob_decoded *d = malloc(sizeof *d);
-	if (!d)
-		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	int rc = ob_decode(fam, block, len, d, &s->err);
-	if (rc == 0) {
-		api_copy(out->layout, sizeof out->layout, d->layout->id);
-		out->complement_errors = d->complement_errors;
-		out->rdp_level = d->rdp_level;
-		out->n_fields = d->n_fields < STM32DFU_OB_MAX_FIELDS ? d->n_fields : STM32DFU_OB_MAX_FIELDS;
-		for (size_t i = 0; i < out->n_fields; i++) {
-			const struct ob_field_value *v = &d->fields[i];
-			struct stm32dfu_ob_field *f = &out->fields[i];
-			api_copy(f->name, sizeof f->name, v->field->name);
-			f->value = v->value;
-			f->is_default = v->is_default;
-			f->present = v->present;
-			f->dangerous = (int)v->field->danger;
-			api_copy(f->meaning, sizeof f->meaning, v->meaning);
-			api_copy(f->description, sizeof f->description, v->field->desc);
-		}
-	}
-	free(d);
-	return rc;
-}
-
-int stm32dfu_ob_read(struct stm32dfu_session *s, struct stm32dfu_option_bytes *out)
-{
-	err_clear(&s->err);
-	uint8_t block[STM32DFU_OB_MAX_BYTES];
-	size_t len = 0;
-	int rc = ops_ob_read(s->ops, block, sizeof block, &len);
-	if (rc < 0)
-		return api_fail_from_ops(s, rc);
-	return convert_ob(s, block, len, out);
-}
-
-int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, size_t n, unsigned confirm,
-                    struct stm32dfu_option_bytes *after)
-{
-	err_clear(&s->err);
-	if (!assignments || !n)
-		return err_set(&s->err, STM32DFU_E_USAGE, "no FIELD=VALUE assignments given");
-	uint8_t old[STM32DFU_OB_MAX_BYTES], nb[STM32DFU_OB_MAX_BYTES];
-	size_t len = 0;
-	int rc = ops_ob_read(s->ops, old, sizeof old, &len);
-	if (rc < 0)
-		return api_fail_from_ops(s, rc);
-	const struct chip_family *fam = s->ops->id.chip.family;
-	if (!fam || !fam->ob)
-		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no option-byte decoder for %s: cannot edit its fields",
-		               fam ? fam->name : "this chip");
-	/* a field the part does not have (a WRP group past its flash, a bit of another family) is
-	 * refused by name, as `ob set` does */
-	if ((rc = ob_check_part(fam, s->ops->id.chip.flash_size, assignments, n, &s->err)) < 0)
-		return rc;
-	if ((rc = ob_set(fam, old, len, assignments, n, nb, &s->err)) < 0)
-		return rc;
-	if ((rc = ob_guard(fam, old, nb, len, confirm, NULL, &s->err)) < 0)
-		return rc;
-	if (memcmp(old, nb, len) != 0) {
-		struct ops_ob_write_result wr;
-		memset(&wr, 0, sizeof wr);
-		if ((rc = ops_ob_write(s->ops, nb, len, &wr)) < 0)
-			return api_fail_from_ops(s, rc);
-		if (!wr.verified && !wr.protection_active)
-			return err_set(&s->err, STM32DFU_E_VERIFY, "the option bytes read back differ from those written");
-	}
-	if (!after)
-		return 0;
-	if (s->ops->id.read_protected) {
-		/* RDP now refuses the read: report what was written, which the refusal confirms */
-		return convert_ob(s, nb, len, after);
-	}
-	return stm32dfu_ob_read(s, after);
 }
 
 void api_leave_result(const struct ops_leave_result *in, struct stm32dfu_leave_result *out)
