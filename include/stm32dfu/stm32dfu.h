@@ -541,7 +541,8 @@ struct stm32dfu_erase_options {
 	                                Feature memory of F2/F4/F7 ROMs; STM32DFU_E_UNSUPPORTED elsewhere) */
 };
 struct stm32dfu_erase_result {
-	unsigned sectors_erased;     /* SECTORS and RANGE: the sectors erased; 0 for a mass erase */
+	unsigned sectors_erased;     /* SECTORS and RANGE: the sectors erased (on a failure: those the chip
+	                              * acknowledged before it, not read back); 0 for a mass erase */
 	uint32_t start;              /* RANGE: the whole sectors erased are [start, end) */
 	uint64_t end;                /* 0 for SECTORS and ALL */
 	int voltage_range;           /* the range set for vdd (0-3), -1 when vdd was 0 */

@@ -1,6 +1,7 @@
 /* DfuSe commands and block transfers (see dfuse.h). */
 #include "dfu/dfuse.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -41,16 +42,18 @@ int dfuse_set_address(struct dfu_dev *d, uint32_t addr)
 {
 	uint8_t cmd[5] = {DFUSE_CMD_SET_ADDRESS};
 	put_le32(cmd + 1, addr);
-	int r = command(d, cmd, sizeof cmd, d->limits.command_ms, "set address");
-	return r < 0 ? err_prefix(&d->err, "0x%08X", addr) : 0;
+	char what[32];
+	snprintf(what, sizeof what, "set address 0x%08X", (unsigned)addr);
+	return command(d, cmd, sizeof cmd, d->limits.command_ms, what);
 }
 
 int dfuse_erase_page(struct dfu_dev *d, uint32_t addr)
 {
 	uint8_t cmd[5] = {DFUSE_CMD_ERASE};
 	put_le32(cmd + 1, addr);
-	int r = command(d, cmd, sizeof cmd, d->limits.erase_ms, "erase");
-	return r < 0 ? err_prefix(&d->err, "0x%08X", addr) : 0;
+	char what[32];
+	snprintf(what, sizeof what, "erase 0x%08X", (unsigned)addr);
+	return command(d, cmd, sizeof cmd, d->limits.erase_ms, what);
 }
 
 int dfuse_mass_erase(struct dfu_dev *d)

@@ -60,7 +60,7 @@ int stm32dfu_erase_sectors(struct stm32dfu_session *s, const unsigned *sectors, 
 	err_clear(&s->err);
 	if (!sectors || !n)
 		return err_set(&s->err, STM32DFU_E_USAGE, "erase: no sectors given");
-	int rc = ops_erase_sectors(s->ops, sectors, n);
+	int rc = ops_erase_sectors(s->ops, sectors, n, NULL);
 	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
 }
 
@@ -92,12 +92,8 @@ static int erase_mode(struct stm32dfu_session *s, const struct stm32dfu_erase_op
 	switch (o->mode) {
 	case STM32DFU_ERASE_ALL:
 		return ops_mass_erase(s->ops);
-	case STM32DFU_ERASE_SECTORS: {
-		int rc = ops_erase_sectors(s->ops, o->sectors, o->n_sectors);
-		if (rc == 0)
-			r->sectors_erased = (unsigned)o->n_sectors;
-		return rc;
-	}
+	case STM32DFU_ERASE_SECTORS:
+		return ops_erase_sectors(s->ops, o->sectors, o->n_sectors, &r->sectors_erased);
 	default: {
 		int rc = ops_erase_range(s->ops, o->address, o->length, &r->sectors_erased);
 		if (rc == 0)

@@ -1,5 +1,6 @@
 /* read, verify, erase, leave: the single-step operations. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -226,8 +227,39 @@ out:
 	return rc;
 }
 
-int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
+/* "0-2, 5" from sector indices (in the order given; runs of consecutive numbers folded). */
+static void sector_list_text(char *buf, size_t cap, const struct plan_sector *secs, size_t n)
 {
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && k < cap; i++) {
+		size_t j = i;
+		while (j + 1 < n && secs[j + 1].index == secs[j].index + 1)
+			j++;
+		int w = j > i ? snprintf(buf + k, cap - k, "%s%u-%u", k ? ", " : "", secs[i].index, secs[j].index)
+		              : snprintf(buf + k, cap - k, "%s%u", k ? ", " : "", secs[i].index);
+		if (w < 0)
+			break;
+		k += (size_t)w;
+		i = j;
+	}
+}
+
+/* Says in the error what a sector erase that failed at secs[failed] left on the chip. */
+static void erase_failed_at(struct ops_session *s, const struct plan_sector *secs, size_t n, size_t failed)
+{
+	char done[160], rest[160];
+	sector_list_text(done, sizeof done, secs, failed);
+	sector_list_text(rest, sizeof rest, secs + failed + 1, n - failed - 1);
+	err_prefix(&s->err, "erase: sector %u at 0x%08X failed%s%s%s%s%s", secs[failed].index, secs[failed].start,
+	           failed ? " after sector(s) " : "", done, failed ? " were erased (acknowledged, not read back)" : "",
+	           n > failed + 1 ? "; not reached: " : "", rest);
+}
+
+int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, unsigned *erased)
+{
+	if (erased)
+		*erased = 0;
 	err_clear(&s->err);
 	const struct dfu_alt *fa;
 	int rc = flash_alt_selected(s, &fa);
@@ -252,9 +284,11 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
 		if ((rc = rec_erase(s, fa->alt, secs[i].start, secs[i].size)) < 0) {
-			err_prefix(&s->err, "erase: sector %u at 0x%08X", secs[i].index, secs[i].start);
+			erase_failed_at(s, secs, n, i);
 			goto out;
 		}
+		if (erased)
+			*erased = (unsigned)(i + 1);
 		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
 	}
 	/* erased only once read back blank */
@@ -285,10 +319,7 @@ int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned
 		list[n++] = ls.index;
 		a = (uint64_t)ls.start + ls.size;
 	}
-	rc = ops_erase_sectors(s, list, n);
-	if (rc == 0)
-		*erased = (unsigned)n;
-	return rc;
+	return ops_erase_sectors(s, list, n, erased);
 }
 
 int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end)

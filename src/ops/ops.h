@@ -139,9 +139,12 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 
 /* ---- erase ---- */
 int ops_mass_erase(struct ops_session *s);
-/* Erases the given sector numbers of the flash alt (as the layout counts them). */
-int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n);
-/* Erases every sector that overlaps [addr, addr+len). *erased gets the count. */
+/* Erases the given sector numbers of the flash alt (as the layout counts them), in order, then reads
+ * them back blank. *erased (may be NULL) gets the count erased: all n on success; on a failure, the
+ * sectors whose erase the chip acknowledged before it (not read back), and the message says which
+ * sectors were erased, which one failed and which were not reached. */
+int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, unsigned *erased);
+/* Erases every sector that overlaps [addr, addr+len). *erased gets the count (as above). */
 int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned *erased);
 /* The whole sectors [*first, *end) that erasing [addr, addr+len) erases (RANGE outside the flash). */
 int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end);

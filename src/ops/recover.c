@@ -212,7 +212,8 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 		}
 		const char *what = cmd == REC_SET_ADDRESS ? "set address" : "erase";
 		if (!rec_worth_retry(s, rc) || ++fails > s->opts.retries)
-			return err_prefix(&s->err, "%s 0x%08X%s", what, addr, fails > 1 ? " (after retries)" : "");
+			/* the DfuSe layer's message already names the command and its address */
+			return fails > 1 ? err_prefix(&s->err, "after %u tries", fails) : rc;
 		if (!rec_spend(s, rc, what))
 			return rc;
 		if ((rc = rec_resync(s, alt, rc)) < 0)

@@ -104,5 +104,30 @@ run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd 5; check
 run --sim=f746,timing=0,state=$work/vdd.state write "$work/v.bin" --vdd three; check vdd-not-a-number 64 $? "$work/err" "supply voltage in volts"
 run --sim=f0-32k,timing=0,state=$work/f0.state write "$work/v.bin" --vdd 3.3; check vdd-f0 69 $? "$work/err" "no Device Feature memory"
 
+# An erase that fails part-way says what the chip holds: the sectors erased before the failure, the
+# one that failed, those not reached; the log record counts the erased ones. The failure is the
+# board unplugged at the Nth transfer: the first N at which it hits sector 2's erase is searched
+# for, so the test does not depend on how many transfers come before.
+found=""
+for n in $(seq 20 120); do
+	rm -f "$work/unplug.state"
+	STM32DFU_LOG="sqlite:$work/unplug-$n.db" "$tool" --sim=f746,timing=0,state=$work/unplug.state,unplug_at=$n \
+		erase --sectors 0-3 --retries 0 >"$work/out" 2>"$work/err"
+	rc=$?
+	if grep -q "sector 2 at 0x08010000 failed" "$work/err"; then found=$n; break; fi
+done
+[ -n "$found" ]; check erase-fails-at-sector-2 0 $?
+[ "$rc" = 74 ]; check erase-fails-exit 0 $?
+grep -q "failed after sector(s) 0-1 were erased (acknowledged, not read back); not reached: 3: erase 0x08010000: " "$work/err"
+check erase-fails-says-what-the-chip-holds 0 $? "$work/err" "not reached: 3"
+STM32DFU_LOG="sqlite:$work/unplug-$found.db" "$tool" log --json >"$work/out" 2>"$work/err"
+python3 - "$work/out" <<'PY'; check erase-fails-log-counts 0 $?
+import json, sys
+recs = json.load(open(sys.argv[1]))
+recs = recs.get("records", recs) if isinstance(recs, dict) else recs
+r = [x for x in recs if x["command"] == "erase"][-1]
+assert r["ok"] is False and r["sectors_erased"] == 2, r
+PY
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -86,7 +86,7 @@ static void test_erase_refuses_a_protected_sector_before_any_erase(void **state)
 	uint8_t *before = flash_copy(d);
 	tp_trace_forget(s->tp);
 	unsigned list[] = {1, 2, 3};
-	assert_int_equal(ops_erase_sectors(s, list, 3), STM32DFU_E_PROTECTED);
+	assert_int_equal(ops_erase_sectors(s, list, 3, NULL), STM32DFU_E_PROTECTED);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
 	assert_non_null(strstr(s->err.msg, "sector 2 is write-protected"));
@@ -140,7 +140,7 @@ static void test_every_erase_is_read_back(void **state)
 	ops_identify(s);
 	tp_trace_forget(s->tp);
 	unsigned list[] = {0, 1, 2, 3, 4, 5, 6, 7};
-	assert_int_equal(ops_erase_sectors(s, list, 8), 0);
+	assert_int_equal(ops_erase_sectors(s, list, 8, NULL), 0);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 8);
 	assert_int_equal(tp_trace_count(s->tp, TP_REQ_UPLOAD_DATA), 16);
 	/* the reads come after the last erase, and the chip is blank */
@@ -175,7 +175,7 @@ static void test_an_erase_that_did_not_happen_is_a_failure(void **state)
 	struct sim_device *d = tp_sim_device(s->tp);
 	fill_flash(d);
 	unsigned list[] = {2, 3};
-	assert_int_equal(ops_erase_sectors(s, list, 2), STM32DFU_E_VERIFY);
+	assert_int_equal(ops_erase_sectors(s, list, 2, NULL), STM32DFU_E_VERIFY);
 	assert_non_null(strstr(s->err.msg, "sector 3 at 0x08018000 is not blank after the erase"));
 	assert_non_null(strstr(s->err.msg, "at 0x08018000"));
 	uint8_t b[1];
@@ -198,7 +198,7 @@ static void test_unreadable_option_bytes_still_caught_by_the_read_back(void **st
 	ops_identify(s);
 	s->id.has_ob = false; /* as when the OB alt is missing or its read fails */
 	unsigned list[] = {2};
-	assert_int_equal(ops_erase_sectors(s, list, 1), STM32DFU_E_VERIFY);
+	assert_int_equal(ops_erase_sectors(s, list, 1, NULL), STM32DFU_E_VERIFY);
 	assert_non_null(strstr(s->err.msg, "sector 2 at 0x08010000 is not blank after the erase"));
 	assert_non_null(strstr(s->err.hint, "option bytes could not be read"));
 	ops_close(s);

@@ -285,7 +285,7 @@ static void test_wait_ceiling(void **state)
 	dev->limits.erase_ms = 3500;
 	assert_int_equal(dfuse_erase_page(dev, 0x08000000), STM32DFU_E_TIMEOUT);
 	/* the last question is asked when the ceiling has passed, not a poll before it */
-	assert_string_equal(dev->err.msg, "0x08000000: erase: GETSTATUS: still dfuDNBUSY after 3500 ms (limit 3500 ms)");
+	assert_string_equal(dev->err.msg, "erase 0x08000000: GETSTATUS: still dfuDNBUSY after 3500 ms (limit 3500 ms)");
 	assert_int_equal(fake->slept_us, 3500000);
 	close_script();
 	/* too many zero-timeout busy replies */
@@ -311,7 +311,7 @@ static void test_command_errors(void **state)
 	s_status(errTARGET, 0, dfuERROR);
 	open_script();
 	assert_int_equal(dfuse_set_address(dev, 0), STM32DFU_E_DFU_STATUS);
-	assert_string_equal(dev->err.msg, "0x00000000: set address: GETSTATUS: device reports errTARGET in dfuERROR");
+	assert_string_equal(dev->err.msg, "set address 0x00000000: GETSTATUS: device reports errTARGET in dfuERROR");
 	assert_true(strstr(dev->err.hint, "errTARGET") != NULL);
 	close_script();
 	/* L4: GETSTATUS stalls while busy; the last poll timeout is reused */
