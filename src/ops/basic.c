@@ -219,8 +219,12 @@ int ops_mass_erase(struct ops_session *s)
 	size_t keep = n;
 	while (limit && keep && secs[keep - 1].start >= limit)
 		keep--;
-	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep, NULL)) < 0)
+	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep, NULL)) < 0) {
+		if (rc == STM32DFU_E_CANCELED)
+			err_set(&s->err, rc, "stopped on request during the read-back: the mass erase was done "
+			                     "(acknowledged), its read-back not finished");
 		goto out;
+	}
 	ops_report(s, OPS_PHASE_ERASE, ms ? ms : 1, ms ? ms : 1, "ms");
 out:
 	free(secs);
@@ -256,6 +260,19 @@ static void erase_failed_at(struct ops_session *s, const struct plan_sector *sec
 	           n > failed + 1 ? "; not reached: " : "", rest);
 }
 
+/* Ctrl-C between two sector erases (a safe point: no sector is half-erased): says what is erased. */
+static int erase_stopped_before(struct ops_session *s, const struct plan_sector *secs, size_t n, size_t next)
+{
+	char done[160], rest[160];
+	if (next == 0)
+		return err_set(&s->err, STM32DFU_E_CANCELED, "erase stopped on request before any sector was erased");
+	sector_list_text(done, sizeof done, secs, next);
+	sector_list_text(rest, sizeof rest, secs + next, n - next);
+	return err_set(&s->err, STM32DFU_E_CANCELED,
+	               "erase stopped on request: sector(s) %s erased (acknowledged, not read back); not erased: %s", done,
+	               rest);
+}
+
 int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, unsigned *erased)
 {
 	if (erased)
@@ -282,6 +299,10 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 	if ((rc = ops_wrp_refuse(s, "erase", secs, n, NULL)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		if (ops_canceled(s)) {
+			rc = erase_stopped_before(s, secs, n, i);
+			goto out;
+		}
 		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
 		if ((rc = rec_erase(s, fa->alt, secs[i].start, secs[i].size)) < 0) {
 			erase_failed_at(s, secs, n, i);
@@ -293,6 +314,12 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 	}
 	/* erased only once read back blank */
 	rc = ops_erase_confirm(s, fa->alt, secs, n, NULL);
+	if (rc == STM32DFU_E_CANCELED) {
+		char done[160];
+		sector_list_text(done, sizeof done, secs, n);
+		err_set(&s->err, rc, "erase stopped on request during the read-back: sector(s) %s erased (acknowledged), "
+		                     "not all read back", done);
+	}
 out:
 	free(secs);
 	return rc;

@@ -5,6 +5,7 @@
  * Checked against the emulator's own memory and the USB transcript, not against our reports.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #include "core/rd.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/progress.h"
+#include "ops/session.h"
 #include "sim/sim.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
@@ -330,12 +333,63 @@ static void test_each_scheme_names_what_lifts_it(void **state)
 	assert_int_equal(ob_sector_write_protected(f7, o, 4, 0, 0x08000000, 0x8000, clear, sizeof clear), -1);
 }
 
+/* Ctrl-C during a sector erase: the erase stops before the next sector (not after the last), and the
+ * message says which sectors are erased and which are not; the chip agrees. */
+struct stop_after {
+	volatile sig_atomic_t flag;
+	uint64_t sectors;
+};
+
+static void stop_after_sectors(void *ctx, const struct ops_progress *p)
+{
+	struct stop_after *st = ctx;
+	if (p->phase == OPS_PHASE_ERASE && p->done >= st->sectors)
+		st->flag = 1;
+}
+
+static void test_ctrl_c_stops_between_sectors_and_says_what_is_erased(void **state)
+{
+	(void)state;
+	struct stop_after st = {0, 3};
+	struct ops_open_opts o = harness_opts("f746,timing=0", &fake);
+	o.cancel = &st.flag;
+	struct ops_session *s = harness_open(&o);
+	struct sim_device *d = tp_sim_device(s->tp);
+	fill_flash(d);
+	uint8_t *before = flash_copy(d);
+	ops_set_progress(s, stop_after_sectors, &st);
+	unsigned list[] = {0, 1, 2, 3, 4, 5, 6, 7}, erased = 99;
+	assert_int_equal(ops_erase_sectors(s, list, 8, &erased), STM32DFU_E_CANCELED);
+	assert_int_equal(erased, 3);
+	assert_string_equal(s->err.msg, "erase stopped on request: sector(s) 0-2 erased (acknowledged, not read back); "
+	                                "not erased: 3-7");
+	uint8_t *after = flash_copy(d);
+	assert_true(all_ff(after, 3 * 32 * KIB));
+	assert_memory_equal(after + 3 * 32 * KIB, before + 3 * 32 * KIB, FLASH_LEN - 3 * 32 * KIB);
+	free(after);
+	/* stopped once the last sector is done: the read-back is what is cut short, and the message says so */
+	st.flag = 0;
+	st.sectors = 2;
+	unsigned two[] = {4, 5};
+	assert_int_equal(ops_erase_sectors(s, two, 2, &erased), STM32DFU_E_CANCELED);
+	assert_int_equal(erased, 2);
+	assert_string_equal(s->err.msg, "erase stopped on request during the read-back: sector(s) 4-5 erased "
+	                                "(acknowledged), not all read back");
+	after = flash_copy(d);
+	assert_true(all_ff(after + 128 * KIB, 384 * KIB));
+	assert_memory_equal(after + 512 * KIB, before + 512 * KIB, 512 * KIB);
+	free(after);
+	free(before);
+	ops_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_erase_refuses_a_protected_sector_before_any_erase),
 		cmocka_unit_test(test_mass_erase_with_protection_is_refused),
 		cmocka_unit_test(test_every_erase_is_read_back),
+		cmocka_unit_test(test_ctrl_c_stops_between_sectors_and_says_what_is_erased),
 		cmocka_unit_test(test_an_erase_that_did_not_happen_is_a_failure),
 		cmocka_unit_test(test_unreadable_option_bytes_still_caught_by_the_read_back),
 		cmocka_unit_test(test_write_over_a_protected_sector_erases_nothing),
