@@ -1,26 +1,8 @@
 #!/bin/sh
 # The device commands through the built binary against the emulator: text, JSON and exit codes.
 # Usage: device.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_SHARED_DATA)
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 sim="--sim=f746,timing=0,state=$work/chip.state"
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
-	name=$1 want=$2 got=$3
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $name: '$5' not in output"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
-json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out"; }
 
 head -c 300000 /dev/urandom >"$work/a.bin"
 

@@ -3,28 +3,8 @@
 # against the emulator: selection, progress, inputs checked before the work, other memories,
 # option-byte values, docs and completion.
 # Usage: habits.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_SHARED_DATA)
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 sim="--sim=f746,timing=0,state=$work/chip.state"
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
-	name=$1 want=$2 got=$3
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $name: '$5' not in $4"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
-absent() { # absent NAME FILE PATTERN: the pattern must not appear
-	if grep -q -- "$3" "$2"; then echo "FAIL $1: '$3' in $2"; sed 's/^/    /' "$2" | head; fails=$((fails + 1)); else passes=$((passes + 1)); fi
-}
 
 # --- 1. selection: --sim honours -d, -p and -S as USB does --------------------------------------
 run $sim -d 1234:5678 info; check sim-d-other 69 $? "$work/err" "the emulated device is 0483:df11"

@@ -2,23 +2,7 @@
 # --poll auto|spec through the built binary: the mode the session ended in is reported by -v and
 # --json, for each busy model of the emulator (profile key busy_reply), and the write verifies.
 # Usage: poll.sh STM32DFU
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file pattern]
-	if [ "$3" != "$2" ]; then
-		echo "FAIL $1: exit $3, expected $2"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $1: '$5' not in $4"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
+. "$(dirname "$0")/lib.sh"
 head -c 20000 /dev/urandom >"$work/a.bin"
 
 run --sim=f746,timing=0 --poll later info; check bad-mode 64 $? "$work/err" "poll later: expected auto or spec"

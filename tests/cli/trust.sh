@@ -3,26 +3,8 @@
 # what the bus showed, erase and write refuse write-protected sectors before touching anything,
 # and the transfer size can be chosen. Each check reads the chip back, not only our output.
 # Usage: trust.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
-	name=$1 want=$2 got=$3
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $name: '$5' not in $(basename "$4")"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
+. "$(dirname "$0")/lib.sh"
 # py FILE CODE: runs a python assertion over the JSON in FILE (as d)
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 # a 40 KiB application: initial MSP at the top of the F7's SRAM, reset vector in flash (Thumb)
 python3 - "$work/app.bin" <<'PY'

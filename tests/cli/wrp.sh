@@ -4,30 +4,9 @@
 # an erase the chip did not do is a failure; text and --json name the option bytes. Each check
 # reads the chip back (a dump of the whole flash before and after), not only our output.
 # Usage: wrp.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 export XDG_STATE_HOME="$work/xdg"
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
-	name=$1 want=$2 got=$3
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $name: '$5' not in $(basename "$4")"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
-same() { # same NAME A B: two dumps are byte for byte equal
-	if cmp -s "$2" "$3"; then passes=$((passes + 1)); else echo "FAIL $1: the chip changed"; fails=$((fails + 1)); fi
-}
 # py FILE CODE: a python assertion over the JSON in FILE (as d)
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 head -c 300000 /dev/urandom >"$work/old.bin"
 head -c 40960 /dev/urandom >"$work/new.bin"

@@ -5,28 +5,7 @@
 # blocks is written in smaller ones and verified, and the F0's refused UID probe is not taken for
 # a failing link. Each write is checked by reading the chip back.
 # Usage: xfer.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
-set -u
-tool=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fails=0 passes=0
-check() { # check NAME EXPECTED_RC ACTUAL_RC [file-that-must-contain pattern]
-	name=$1 want=$2 got=$3
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $name: exit $got, expected $want"; sed 's/^/    /' "$work/out" "$work/err" | head -20
-		fails=$((fails + 1)); return
-	fi
-	if [ $# -ge 5 ] && ! grep -q -- "$5" "$4"; then
-		echo "FAIL $name: '$5' not in $(basename "$4")"; sed 's/^/    /' "$4" | head -20
-		fails=$((fails + 1)); return
-	fi
-	passes=$((passes + 1))
-}
-absent() { # absent NAME FILE PATTERN: the pattern must not appear
-	if grep -q -- "$3" "$2"; then echo "FAIL $1: '$3' in $2"; sed 's/^/    /' "$2" | head; fails=$((fails + 1)); else passes=$((passes + 1)); fi
-}
-run() { "$tool" "$@" >"$work/out" 2>"$work/err"; }
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
+. "$(dirname "$0")/lib.sh"
 # xfers TRACE OUT|IN: "count longest" of the data DNLOADs (OUT 21 01, wValue >= 2, wLength > 0) or
 # data UPLOADs (IN a1 02, wValue >= 2) in a --trace transcript
 xfers() {
