@@ -162,6 +162,45 @@ def _confirm_flags(confirm):
     return flags
 
 
+_DANGER = ("safe", "caution", "danger")
+
+
+def _ob_field(f):
+    return {"name": _s(f.name), "width": f.width, "value": f.value, "default": bool(f.is_default),
+            "default_value": f.default_value, "meaning": _s(f.meaning), "description": _s(f.description),
+            "danger": _DANGER[f.danger] if 0 <= f.danger < 3 else f.danger, "on_this_chip": bool(f.on_this_chip),
+            "absent_why": _s(f.absent_why) or None,
+            "named_values": {_s(n.word): n.value for n in f.named[:f.n_named]}}
+
+
+def _ob_word(w):
+    return {"name": _s(w.name), "offset": w.offset, "bits": w.bits, "value": w.value,
+            "complement": w.complement if w.has_complement else None,
+            "expected": w.expected if w.has_complement else None, "ok": bool(w.ok)}
+
+
+def _confirm_names(bits):
+    return [name for name, bit in CONFIRM.items() if bits & bit]
+
+
+def _ob_set_result(r):
+    n = r.size
+    return {"family": _s(r.family) or None, "checked": bool(r.checked),
+            "changes": [{"field": _s(c.field), "width": c.width, "old": c.old_value, "new": c.new_value,
+                         "old_meaning": _s(c.old_meaning), "new_meaning": _s(c.new_meaning)}
+                        for c in r.changes[:r.n_changes]],
+            "complements_repaired": r.complements_repaired,
+            "confirmations_required": _confirm_names(r.confirmations_required),
+            "confirmations_missing": _confirm_names(r.confirmations_missing),
+            "confirmation_flags": [_s(_lib.stm32dfu_confirm_flag(bit)) for bit in CONFIRM.values()
+                                   if r.confirmations_required & bit],
+            "dry_run": bool(r.dry_run), "nothing_to_change": bool(r.nothing_to_change),
+            "write_attempted": bool(r.write_attempted), "written": bool(r.written), "verified": bool(r.verified),
+            "protection_active": bool(r.protection_active), "reset_seen": bool(r.reset_seen),
+            "before": bytes(r.before[:n]) if n else None, "requested": bytes(r.requested[:n]) if r.checked else None,
+            "after": bytes(r.after[:n]) if r.has_after else None, "option_bytes": None}
+
+
 #: what a touched sector holds after a write (stm32dfu_sector_state)
 SECTOR_STATES = ("old", "erased", "new", "partial")
 
@@ -391,30 +430,49 @@ class Chip:
         return {_s(f.name): f.value for f in ob.fields[:ob.n_fields] if f.present}
 
     def option_bytes(self, detail=False):
-        """{FIELD: raw value}; with detail=True, a dict with the layout, raw bytes and each field's meaning."""
-        ob = _native.OptionBytes()
-        self._check(_lib.stm32dfu_ob_read(self._session(), ctypes.byref(ob)))
+        """{FIELD: raw value}; with detail=True, what `stm32dfu ob show` prints (stm32dfu_ob_read_ex): family,
+        layout, address, alt, raw bytes, RDP level, the layout's note, whether it decoded (and why not),
+        each field in the block (name, width, value, default, meaning, description, danger, whether this
+        part has it and why not, the named values set_option_bytes takes) and each word's complement check."""
         if not detail:
+            ob = _native.OptionBytes()
+            self._check(_lib.stm32dfu_ob_read(self._session(), ctypes.byref(ob)))
             return self._ob_dict(ob)
-        return {"layout": _s(ob.layout), "address": ob.address, "raw": bytes(ob.raw[:ob.len]),
-                "rdp_level": ob.rdp_level if ob.rdp_level >= 0 else None,
-                "complement_errors": ob.complement_errors,
-                "fields": [{"name": _s(f.name), "value": f.value, "default": bool(f.is_default),
-                            "meaning": _s(f.meaning), "description": _s(f.description),
-                            "danger": ("safe", "caution", "danger")[f.dangerous] if 0 <= f.dangerous < 3 else f.dangerous}
-                           for f in ob.fields[:ob.n_fields] if f.present]}
+        r = _native.ObReport()
+        self._check(_lib.stm32dfu_ob_read_ex(self._session(), ctypes.byref(r)))
+        fields = r.fields[:r.n_fields]
+        return {"family": _s(r.family) or None, "family_name": _s(r.family_name) or None,
+                "layout": _s(r.layout), "address": r.address, "alt": r.alt, "raw": bytes(r.raw[:r.size]),
+                "decoded": bool(r.decoded), "decode_error": _s(r.decode_error) or None, "writable": bool(r.writable),
+                "short_block": bool(r.short_block), "rdp_level": r.rdp_level if r.rdp_level >= 0 else None,
+                "note": _s(r.note) or None, "complement_errors": r.complement_errors,
+                "fields": [_ob_field(f) for f in fields if f.present],
+                "not_in_block": [_s(f.name) for f in fields if not f.present],
+                "words": [_ob_word(w) for w in r.words[:r.n_words] if w.present]}
 
-    def set_option_bytes(self, confirm=(), **fields):
-        """Sets fields to raw values (BOR_LEV=0x1). Risky changes need their name in confirm
-        (see stm32dfu.CONFIRM). Returns the option bytes as read back."""
+    def set_option_bytes(self, confirm=(), dry_run=False, **fields):
+        """Sets fields (BOR_LEV=0x1 raw, or a named value: BOR_LEV="off", RDP="level1") with the checks of
+        `stm32dfu ob set`. Risky changes need their name in confirm (see stm32dfu.CONFIRM); dry_run checks
+        and reports without writing. Returns what `ob set` prints (stm32dfu_ob_set_ex): the changes with
+        both meanings, complements repaired, the confirmations required (CONFIRM names) and their
+        command-line flags, dry_run, nothing_to_change, written, verified, protection_active, reset_seen,
+        the blocks before, requested and read back, and option_bytes: {FIELD: value} as read back (None
+        when nothing was read back). A failure's exception carries it as .result."""
         if not fields:
             raise UsageError(-1, "STM32DFU_E_USAGE", "no FIELD=VALUE given", "")  # noqa: F405
-        flags = _confirm_flags(confirm)
+        o = _native.ObSetOptions()
+        o.confirm, o.dry_run = _confirm_flags(confirm), int(bool(dry_run))
         assigns = [f"{k}={v:#x}" if isinstance(v, int) else f"{k}={v}" for k, v in fields.items()]
         arr = (ctypes.c_char_p * len(assigns))(*[a.encode() for a in assigns])
-        ob = _native.OptionBytes()
-        self._check(_lib.stm32dfu_ob_set(self._session(), arr, len(assigns), flags, ctypes.byref(ob)))
-        return self._ob_dict(ob)
+        r = _native.ObSetResult()
+        rc = _lib.stm32dfu_ob_set_ex(self._session(), arr, len(assigns), ctypes.byref(o), ctypes.byref(r))
+        result = _ob_set_result(r)
+        self._checked(rc, "result", result)
+        if r.has_after:  # the block read back, field by field (a read of its own: the set is done either way)
+            ob = _native.OptionBytes()
+            if _lib.stm32dfu_ob_read(self._session(), ctypes.byref(ob)) == 0:
+                result["option_bytes"] = self._ob_dict(ob)
+        return result
 
     def unprotect(self, confirm=False):
         """Read Unprotect: the chip mass-erases its flash and lowers RDP to 0 (needs confirm=True)."""

@@ -14,6 +14,7 @@ c_int, c_uint, c_size, c_double, c_char = ctypes.c_int, ctypes.c_uint, ctypes.c_
 
 MAX_ALTS, MAX_REGIONS, MAX_GROUPS = 16, 4, 8
 OB_MAX_FIELDS, OB_MAX_BYTES = 48, 512
+OB_MAX_WORDS, OB_MAX_NAMED = 16, 16
 DOCTOR_SIZES, DOCTOR_MAX_FINDINGS = 3, 8
 
 
@@ -90,6 +91,49 @@ class OptionBytes(ctypes.Structure):
     _fields_ = [("layout", c_char * 16), ("address", c_u32), ("len", c_size), ("raw", c_u8 * OB_MAX_BYTES),
                 ("complement_errors", c_uint), ("rdp_level", c_int), ("n_fields", c_size),
                 ("fields", ObField * OB_MAX_FIELDS)]
+
+
+class ObNamed(ctypes.Structure):
+    _fields_ = [("word", c_char * 32), ("value", c_u32), ("meaning", c_char * 96)]
+
+
+class ObFieldInfo(ctypes.Structure):
+    _fields_ = [("name", c_char * 24), ("width", c_uint), ("present", c_int), ("value", c_u32),
+                ("default_value", c_u32), ("is_default", c_int), ("on_this_chip", c_int),
+                ("absent_why", c_char * 128), ("meaning", c_char * 96), ("description", c_char * 128),
+                ("danger", c_int), ("n_named", c_uint), ("named", ObNamed * OB_MAX_NAMED)]
+
+
+class ObWord(ctypes.Structure):
+    _fields_ = [("name", c_char * 32), ("offset", c_uint), ("bits", c_uint), ("present", c_int), ("value", c_u32),
+                ("has_complement", c_int), ("complement", c_u32), ("expected", c_u32), ("ok", c_int)]
+
+
+class ObReport(ctypes.Structure):
+    _fields_ = [("family", c_char * 16), ("family_name", c_char * 64), ("address", c_u32), ("alt", c_uint),
+                ("size", c_size), ("raw", c_u8 * OB_MAX_BYTES), ("decoded", c_int), ("decode_error", c_char * 256),
+                ("layout", c_char * 16), ("writable", c_int), ("short_block", c_int), ("rdp_level", c_int),
+                ("note", c_char * 512), ("complement_errors", c_uint), ("n_fields", c_size),
+                ("fields", ObFieldInfo * OB_MAX_FIELDS), ("n_words", c_size), ("words", ObWord * OB_MAX_WORDS)]
+
+
+class ObSetOptions(ctypes.Structure):
+    _fields_ = [("confirm", c_uint), ("dry_run", c_int)]
+
+
+class ObChange(ctypes.Structure):
+    _fields_ = [("field", c_char * 24), ("width", c_uint), ("old_value", c_u32), ("new_value", c_u32),
+                ("old_meaning", c_char * 96), ("new_meaning", c_char * 96)]
+
+
+class ObSetResult(ctypes.Structure):
+    _fields_ = [("family", c_char * 16), ("checked", c_int), ("n_changes", c_size),
+                ("changes", ObChange * OB_MAX_FIELDS), ("complements_repaired", c_uint),
+                ("confirmations_required", c_uint), ("confirmations_missing", c_uint), ("dry_run", c_int),
+                ("nothing_to_change", c_int), ("write_attempted", c_int), ("written", c_int), ("verified", c_int),
+                ("protection_active", c_int), ("reset_seen", c_int), ("size", c_size),
+                ("before", c_u8 * OB_MAX_BYTES), ("requested", c_u8 * OB_MAX_BYTES), ("has_after", c_int),
+                ("after", c_u8 * OB_MAX_BYTES)]
 
 
 class LinkSize(ctypes.Structure):
@@ -197,7 +241,10 @@ STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32
            "stm32dfu_segment": Segment, "stm32dfu_write_ex_options": WriteExOptions,
            "stm32dfu_file_options": FileOptions, "stm32dfu_sector_report": SectorReport,
            "stm32dfu_phase_time": PhaseTime, "stm32dfu_link_counters": LinkCounters,
-           "stm32dfu_write_report": WriteReport, "stm32dfu_verify_report": VerifyReport}
+           "stm32dfu_write_report": WriteReport, "stm32dfu_verify_report": VerifyReport,
+           "stm32dfu_ob_named": ObNamed, "stm32dfu_ob_field_info": ObFieldInfo, "stm32dfu_ob_word": ObWord,
+           "stm32dfu_ob_report": ObReport, "stm32dfu_ob_set_options": ObSetOptions, "stm32dfu_ob_change": ObChange,
+           "stm32dfu_ob_set_result": ObSetResult}
 P = ctypes.POINTER
 
 _SIGNATURES = {
@@ -228,6 +275,9 @@ _SIGNATURES = {
     "stm32dfu_verify_mem": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),
     "stm32dfu_ob_read": (c_int, [SESSION, P(OptionBytes)]),
     "stm32dfu_ob_set": (c_int, [SESSION, P(ctypes.c_char_p), c_size, c_uint, P(OptionBytes)]),
+    "stm32dfu_ob_read_ex": (c_int, [SESSION, P(ObReport)]),
+    "stm32dfu_ob_set_ex": (c_int, [SESSION, P(ctypes.c_char_p), c_size, P(ObSetOptions), P(ObSetResult)]),
+    "stm32dfu_confirm_flag": (ctypes.c_char_p, [c_uint]),
     "stm32dfu_unprotect": (c_int, [SESSION, c_int, P(UnprotectResult)]),
     "stm32dfu_leave": (c_int, [SESSION, c_int, c_u32]),
     "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),

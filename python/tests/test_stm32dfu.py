@@ -183,7 +183,7 @@ def test_option_bytes(chip):
     assert detail["layout"] == "F74x" and detail["address"] == 0x1FFF0000 and len(detail["raw"]) == 32
     assert detail["rdp_level"] == 0 and detail["complement_errors"] == 0
     after = chip.set_option_bytes(BOR_LEV=1)
-    assert after["BOR_LEV"] == 1
+    assert after["option_bytes"]["BOR_LEV"] == 1
     assert chip.option_bytes()["BOR_LEV"] == 1
     with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
         chip.set_option_bytes(RDP=0xCC)
@@ -193,6 +193,71 @@ def test_option_bytes(chip):
         chip.set_option_bytes(NO_SUCH_FIELD=1)
     with pytest.raises(stm32dfu.UsageError):
         chip.set_option_bytes(confirm=["not-a-risk"], BOR_LEV=2)
+
+
+def test_option_bytes_detail_f746_defaults(chip):
+    """RM0385 (FLASH_OPTCR/OPTCR1): BOR_LEV is OPTCR[3:2], 0b11 = BOR off from the factory; RDP 0xAA is
+    level 0; BOOT_ADD0 0x0080 boots from flash via ITCM, BOOT_ADD1 0x0040 from system memory."""
+    d = chip.option_bytes(detail=True)
+    assert d["family"] == "F74x" and d["layout"] == "F74x" and d["decoded"] and d["writable"]
+    assert d["alt"] == 1 and d["decode_error"] is None and d["not_in_block"] == []
+    assert "UNCONFIRMED" in d["note"]
+    f = {x["name"]: x for x in d["fields"]}
+    bor = f["BOR_LEV"]
+    assert (bor["width"], bor["value"], bor["default_value"], bor["default"]) == (2, 3, 3, True)
+    assert bor["named_values"] == {"level3": 0, "level2": 1, "level1": 2, "off": 3}
+    assert bor["on_this_chip"] and bor["absent_why"] is None and bor["danger"] == "caution"
+    assert f["RDP"]["named_values"] == {"level0": 0xAA, "level1": 0x55, "level2": 0xCC}
+    assert (f["BOOT_ADD0"]["default_value"], f["BOOT_ADD1"]["value"]) == (0x0080, 0x0040)
+    # OPTCR[15:0] = 0xAAFF stored with its complement in the upper half-word
+    w = d["words"][0]
+    assert (w["offset"], w["bits"], w["value"], w["complement"], w["ok"]) == (0, 16, 0xAAFF, 0x5500, True)
+    assert d["raw"][:4] == bytes([0xFF, 0xAA, 0x00, 0x55])
+
+
+def test_option_bytes_detail_names_what_the_part_lacks():
+    # RM0368: the F401 has no dual-bank boot; BFB2 belongs to the F42x table
+    with stm32dfu.open(sim="f401,timing=0") as f401:
+        f = {x["name"]: x for x in f401.option_bytes(detail=True)["fields"]}
+        assert not f["BFB2"]["on_this_chip"] and "exists only on F42x" in f["BFB2"]["absent_why"]
+        assert f["RDP"]["on_this_chip"]
+
+
+def test_set_option_bytes_dry_run_writes_nothing(chip):
+    before = chip.option_bytes(detail=True)["raw"]
+    r = chip.set_option_bytes(BOR_LEV="level1", dry_run=True)
+    assert r["dry_run"] and r["checked"] and not r["written"] and not r["write_attempted"]
+    assert r["changes"] == [{"field": "BOR_LEV", "width": 2, "old": 3, "new": 2,
+                             "old_meaning": "BOR off (1.62-2.10 V)", "new_meaning": "BOR level 1 (2.10-2.40 V)"}]
+    assert r["before"] == before and r["after"] is None and r["option_bytes"] is None
+    # 0xAAFF with BOR_LEV = 10: 0xAAFB, complement 0x5504
+    assert r["requested"][:4] == bytes([0xFB, 0xAA, 0x04, 0x55]) and r["requested"][4:] == before[4:]
+    assert chip.option_bytes(detail=True)["raw"] == before
+    r = chip.set_option_bytes(BOR_LEV="level1")
+    assert r["written"] and r["verified"] and r["reset_seen"] and not r["protection_active"]
+    assert r["after"] == r["requested"] and r["option_bytes"]["BOR_LEV"] == 2
+    r = chip.set_option_bytes(BOR_LEV=2)
+    assert r["nothing_to_change"] and not r["write_attempted"] and r["changes"] == []
+
+
+def test_set_option_bytes_missing_confirmation(chip):
+    with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
+        chip.set_option_bytes(RDP="level2", confirm=["rdp1"])
+    err = e.value
+    assert err.code == -16 and err.name == "STM32DFU_E_NEEDS_CONFIRMATION"
+    assert "--i-understand-rdp2-is-permanent" in err.hint
+    res = err.result
+    assert res["confirmations_required"] == ["rdp2"] and res["confirmations_missing"] == ["rdp2"]
+    assert res["confirmation_flags"] == ["--i-understand-rdp2-is-permanent"]
+    assert res["changes"][0]["old"] == 0xAA and res["changes"][0]["new"] == 0xCC and not res["written"]
+    assert chip.option_bytes()["RDP"] == 0xAA
+    with pytest.raises(stm32dfu.UsageError) as e:
+        chip.set_option_bytes(BOR_LEV=4)  # two bits
+    assert not e.value.result["checked"]
+    r = chip.set_option_bytes(RDP="level1", confirm=["rdp1"])
+    assert r["written"] and r["protection_active"] and not r["verified"] and r["option_bytes"] is None
+    with pytest.raises(stm32dfu.ProtectedError):
+        chip.option_bytes(detail=True)
 
 
 def test_option_bytes_the_part_lacks_are_refused():
