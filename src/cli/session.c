@@ -5,6 +5,16 @@
 
 #include "core/rd.h"
 
+/* A device that answers nothing at first is usually finishing flash work (a mass erase) that an
+ * earlier session started and did not see end: say so while waiting (stderr, not with -q). */
+static void cli_held_note(void *ctx, unsigned waited_ms, unsigned ceiling_ms)
+{
+	struct cli_ctx *c = ctx;
+	if (!c->args.given[OPT_QUIET])
+		fprintf(c->errf, "waiting for the chip to finish flash work an earlier session started: no answer for %u s "
+		        "(waiting up to %u s, the longest mass erase)\n", waited_ms / 1000u, ceiling_ms / 1000u);
+}
+
 void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 {
 	ops_open_opts_init(o);
@@ -30,6 +40,8 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
 	o->cancel = &cli_stop_requested;
 	o->poll_spec = a->poll_spec;
 	o->transfer_size = a->transfer_size;
+	o->on_held = cli_held_note;
+	o->held_ctx = c;
 }
 
 void cli_json_poll(struct json *j, const struct ops_session *s)

@@ -147,9 +147,14 @@ int dfu_abort(struct dfu_dev *d)
 int dfu_get_state(struct dfu_dev *d, uint8_t *state)
 {
 	uint8_t b = 0;
-	int r = class_in(d, DFU_GETSTATE, 0, &b, 1, d->limits.control_ms, "GETSTATE");
+	/* GETSTATE changes nothing on the device, so when it is the first request the device is asked
+	 * (a new session), it may wait for the first answer: a chip still doing an earlier host's flash
+	 * work holds it until the work ends (struct tp, first_answer_ms) */
+	struct usb_setup s = {USB_RT_CLASS_IN_INTERFACE, DFU_GETSTATE, 0, d->interface, 1};
+	d->stats.requests++;
+	int r = tp_control_patient(d->tp, &s, &b, d->limits.control_ms);
 	if (r < 0)
-		return r;
+		return tp_fail(d, r, "GETSTATE");
 	if (r < 1)
 		return err_set(&d->err, STM32DFU_E_PROTOCOL, "GETSTATE: empty reply");
 	*state = b;

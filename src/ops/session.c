@@ -19,6 +19,9 @@ void ops_open_opts_init(struct ops_open_opts *o)
 	o->match.vid = STM32_ROM_VID;
 	o->match.pid = STM32_ROM_PID;
 	o->retries = 3;
+	struct dfu_limits l;
+	dfu_limits_default(&l);
+	o->first_answer_ms = l.mass_erase_ms;
 }
 
 void ops_set_progress(struct ops_session *s, ops_progress_fn fn, void *ctx)
@@ -50,6 +53,9 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 		return tp_sim_open(o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE, &so, out, e);
 	}
 	struct tp_match m = o->match;
+	m.first_answer_ms = o->first_answer_ms;
+	m.on_held = o->on_held;
+	m.held_ctx = o->held_ctx;
 	if (sel && sel->kind == CHIP_SEL_USB_SERIAL)
 		m.serial = sel->serial;
 	if (!sel || sel->kind == CHIP_SEL_USB_SERIAL)
@@ -217,6 +223,11 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		free(s);
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	}
+	/* the session's own requests wait for a first answer only if the device has given none yet */
+	s->tp->first_answer_ms = o->first_answer_ms;
+	s->tp->on_held = o->on_held;
+	s->tp->held_ctx = o->held_ctx;
+	s->tp->answered = raw->answered;
 	if (o->trace_path && (rc = tp_trace_set_file(s->tp, o->trace_path)) < 0) {
 		err_set(e, rc, "--trace %s: cannot write the file", o->trace_path);
 		ops_close(s);
@@ -240,7 +251,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 			s->dfu->poll_mode = s->dfu->poll_asked = o->poll_spec ? DFU_POLL_SPEC : DFU_POLL_AUTO;
 			rc = dfu_session_start(s->dfu, &s->initial);
 		}
-		if (rc == 0 || i >= o->retries || !rec_retryable(rc) || rc == STM32DFU_E_DISCONNECTED)
+		/* a device silent past the first-answer ceiling is hung, not busy: asking again only
+		 * costs time (and nothing here resets it: a reset would cut a busy chip's erase short) */
+		if (rc == 0 || i >= o->retries || !rec_retryable(rc) || rc == STM32DFU_E_DISCONNECTED ||
+		    s->tp->first_answer_spent)
 			break;
 		log_info("retry %u: opening the device failed (%s); trying again", i + 1, stm32dfu_errname(rc));
 		s->counters.retries++;
@@ -253,6 +267,12 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
+	uint64_t held_us = raw->held_us > s->tp->held_us ? raw->held_us : s->tp->held_us;
+	s->first_answer_held_ms = (unsigned)(held_us / 1000u);
+	if (s->first_answer_held_ms)
+		log_info("the device answered after %u ms (it held the requests: most likely flash work an earlier "
+		         "session started was still running)",
+		         s->first_answer_held_ms);
 	if ((rc = check_transfer_size(s, e)) < 0) {
 		ops_close(s);
 		return rc;

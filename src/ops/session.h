@@ -36,6 +36,13 @@ struct ops_open_opts {
 	const char *rescue_dir;     /* where recovery files go (NULL: rescue.h's default; "" none) */
 	/* set (by a signal handler) to stop at the next transfer boundary; NULL: never */
 	const volatile sig_atomic_t *cancel;
+	/* How long the device's first answer may take: a chip still doing flash work an earlier host
+	 * left running (a mass erase; that host killed or asleep) answers nothing until the work
+	 * ends. Default: the mass-erase ceiling (dfu_limits_default). on_held is told while waiting,
+	 * so that the caller can say why nothing happens; NULL: nobody is told. */
+	unsigned first_answer_ms;
+	tp_held_fn on_held;
+	void *held_ctx;
 };
 void ops_open_opts_init(struct ops_open_opts *o);
 
@@ -90,6 +97,8 @@ struct ops_session {
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */
 	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept */
+	unsigned first_answer_held_ms; /* how long the device's first answer took, when it was late
+	                                * (it was finishing earlier flash work); 0: on time */
 };
 
 /* Whether the session was asked to stop (opts.cancel); sets s->err to STM32DFU_E_CANCELED. */

@@ -239,13 +239,27 @@ static int vusb_discard(UMockdevIoctlData *arg, struct vusb_client *c)
 	return EINVAL; /* already completed: libusb treats this as "too late to cancel" */
 }
 
-/* A standard request the kernel sends on the host's behalf (SET_INTERFACE, SET_CONFIGURATION). */
-static int vusb_std_out(struct vusb_port *p, uint8_t rt, uint8_t req, unsigned value, unsigned index)
+/* The kernel's timeout for the standard requests it sends itself (USB_CTRL_SET_TIMEOUT, ms). */
+#define VUSB_KERNEL_CTRL_TIMEOUT_MS 5000u
+
+/* A standard request the kernel sends on the host's behalf (SET_INTERFACE, SET_CONFIGURATION).
+ * The ioctl is synchronous: while the device holds EP0 (busy_reply = hold, a flash operation
+ * running) the caller waits for the answer, and gives up with ETIMEDOUT after the kernel's 5 s
+ * (*wait_us: how long the ioctl must block before it completes, outside the lock). */
+static int vusb_std_out(struct vusb_port *p, uint8_t rt, uint8_t req, unsigned value, unsigned index,
+                        uint64_t *wait_us)
 {
 	uint8_t setup[8] = {rt, req, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index, (uint8_t)(index >> 8), 0, 0};
 	uint8_t dummy[1];
 	uint16_t actual;
-	return vusb_errno_of(vusb_control(p, setup, dummy, &actual));
+	int err = vusb_errno_of(vusb_control(p, setup, dummy, &actual));
+	uint64_t now = clock_now_us(clock_real()), at = p->dev ? sim_answer_at_us(p->dev) : now;
+	*wait_us = at > now ? at - now : 0;
+	if (*wait_us > VUSB_KERNEL_CTRL_TIMEOUT_MS * 1000ull) {
+		*wait_us = VUSB_KERNEL_CTRL_TIMEOUT_MS * 1000ull;
+		return ETIMEDOUT; /* the device acted on it later; the caller was told it timed out */
+	}
+	return err;
 }
 
 /* USBDEVFS_CONTROL: a synchronous transfer (libusb uses it only without sysfs). */
@@ -292,6 +306,7 @@ gboolean vusb_on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpo
 	UMockdevIoctlData *d;
 	long res = 0;
 	int err = 0;
+	uint64_t wait_us = 0; /* a synchronous request the device holds: block this long */
 	(void)base;
 
 	g_mutex_lock(&v->lock);
@@ -331,7 +346,7 @@ gboolean vusb_on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpo
 				const struct usbdevfs_setinterface *si = (const void *)d->data;
 				/* the model must know the alternate setting: it selects the memory */
 				err = vusb_std_out(p, USB_RT_STD_OUT_INTERFACE, USB_REQ_SET_INTERFACE, si->altsetting,
-				                   si->interface);
+				                   si->interface, &wait_us);
 			}
 			umockdev_ioctl_data_unref(d);
 			break;
@@ -342,7 +357,7 @@ gboolean vusb_on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpo
 				break;
 			}
 			err = vusb_std_out(p, USB_RT_STD_OUT_DEVICE, USB_REQ_SET_CONFIGURATION,
-			                   *(unsigned *)(void *)d->data, 0);
+			                   *(unsigned *)(void *)d->data, 0, &wait_us);
 			umockdev_ioctl_data_unref(d);
 			break;
 		case USBDEVFS_CONTROL:
@@ -377,6 +392,8 @@ gboolean vusb_on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpo
 		}
 	}
 	g_mutex_unlock(&v->lock);
+	if (wait_us > 1000u) /* shorter: the bus time, which the other synchronous paths do not wait either */
+		g_usleep((gulong)wait_us);
 	if (err && err != EAGAIN) /* EAGAIN: the host polling for completions, thousands a second */
 		log_trace("vusb %s: ioctl 0x%lx -> %s", pl->devnode, (unsigned long)req, g_strerror(err));
 	umockdev_ioctl_client_complete(client, err ? -1 : res, err);

@@ -278,6 +278,11 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 			struct lu u = {ctx, h, -1};
 			struct tp tmp = {.ops = &lu_ops, .impl = &u, .clock = clock_real(), .deadline_us = deadline_us};
 			tmp.info = entry.info;
+			if (m) {
+				tmp.first_answer_ms = m->first_answer_ms;
+				tmp.on_held = m->on_held;
+				tmp.held_ctx = m->held_ctx;
+			}
 			/* the OS's copy of the descriptors costs no transfer; only the strings are asked */
 			if ((cached_descriptors(list[i], &tmp.info) ? tp_read_identity_strings(&tmp)
 			                                             : tp_read_identity(&tmp)) == 0) {
@@ -285,6 +290,8 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 				entry.info.dfu_interface = iface;
 				entry.identity_read = true;
 			}
+			entry.silent = tmp.first_answer_spent;
+			entry.held_us = tmp.held_us;
 			libusb_close(h);
 		} else {
 			entry.access_denied = true;
@@ -457,7 +464,23 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 		}
 		return r;
 	}
+	if (p.first.silent) {
+		/* a chip busy with flash work answers within the ceiling; this one did not answer at all */
+		libusb_unref_device(p.dev);
+		lu_close(tp);
+		r = err_set(e, STM32DFU_E_TIMEOUT, "the device at %s answered nothing for %u s, longer than any flash "
+		            "operation it could still be doing", p.first.info.path, m->first_answer_ms / 1000u);
+		err_hint(e, "the bootloader is hung: power-cycle the board (reset with BOOT0 high)");
+		return r;
+	}
 	tp->info = p.first.info;
+	tp->held_us = p.first.held_us;
+	tp->answered = p.first.identity_read;
+	if (m) {
+		tp->first_answer_ms = m->first_answer_ms;
+		tp->on_held = m->on_held;
+		tp->held_ctx = m->held_ctx;
+	}
 	r = open_dev(p.dev, tp, p.first.identity_read, e);
 	libusb_unref_device(p.dev);
 	if (r < 0) {

@@ -14,6 +14,11 @@ struct tp_match {
 	uint16_t vid, pid;
 	const char *serial; /* exact string descriptor */
 	const char *path;   /* "1-1.4" */
+	/* how long a device's first answer may take (a chip finishing an earlier host's mass erase),
+	 * and whom to tell while it is awaited: struct tp, first_answer_ms. 0: no such wait */
+	unsigned first_answer_ms;
+	tp_held_fn on_held;
+	void *held_ctx;
 };
 
 /*
@@ -25,6 +30,8 @@ struct tp_listed {
 	struct tp_info info;
 	bool access_denied;
 	bool identity_read;  /* info holds the descriptors and strings, read just now */
+	bool silent;         /* answered nothing within the match's first_answer_ms */
+	uint64_t held_us;    /* how long its first answer took, when it was late (struct tp) */
 };
 int tp_libusb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e);
 

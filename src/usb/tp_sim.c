@@ -66,6 +66,15 @@ static int sim_tp_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
 	struct usb_setup s = {USB_RT_STD_OUT_INTERFACE, USB_REQ_SET_INTERFACE, alt, interface, 0};
 	uint16_t actual = 0;
 	enum sim_result r = sim_control(t->dev, &s, NULL, &actual);
+	/* held like any request while a flash operation runs (busy_reply = hold); the OS gives up
+	 * after its own 5 s (Linux USB_CTRL_SET_TIMEOUT), as the virtual-USB path does */
+	if (r == SIM_OK) {
+		uint64_t now = clock_now_us(tp->clock), at = sim_answer_at_us(t->dev);
+		if (at > now && at - now > (uint64_t)TP_TIMEOUT_DEFAULT_MS * 1000u)
+			r = SIM_NO_ANSWER;
+		else if (at > now)
+			clock_sleep_us(tp->clock, at - now);
+	}
 	return r == SIM_OK ? 0 : map_result(tp, r, &s, TP_TIMEOUT_DEFAULT_MS);
 }
 

@@ -229,6 +229,8 @@ static int trace_do(struct tp *tp, enum tp_req_class cls, const struct usb_setup
 			tp->err = in->err;
 	} else {
 		r = replay_next(tp, t, cls, s, data);
+		if (r == STM32DFU_E_TIMEOUT)
+			clock_sleep_us(tp->clock, (uint64_t)timeout_ms * 1000u); /* a recorded timeout takes its time */
 	}
 	if (fr) {
 		rec.injected = true;

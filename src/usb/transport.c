@@ -147,8 +147,8 @@ static int control_idempotent(struct tp *tp, const struct usb_setup *s, uint8_t 
 			if (left_ms < timeout)
 				timeout = (unsigned)left_ms;
 		}
-		r = tp_control(tp, s, buf, timeout);
-		if (r >= 0 || r == STM32DFU_E_DISCONNECTED || r == STM32DFU_E_ACCESS)
+		r = tp_control_patient(tp, s, buf, timeout);
+		if (r >= 0 || r == STM32DFU_E_DISCONNECTED || r == STM32DFU_E_ACCESS || tp->first_answer_spent)
 			break;
 	}
 	return r;
@@ -161,6 +161,37 @@ static int fetch_string(struct tp *tp, uint8_t index, uint8_t buf[255])
 	                      (uint16_t)((USB_DT_STRING << 8) | index), TP_LANGID_EN_US, 255};
 	int r = control_idempotent(tp, &s, buf);
 	return r < 0 ? err_prefix(&tp->err, "string descriptor %u", index) : r;
+}
+
+int tp_control_patient(struct tp *tp, const struct usb_setup *s, uint8_t *data, unsigned timeout_ms)
+{
+	if (tp->answered || !tp->first_answer_ms || tp->first_answer_spent)
+		return tp_control(tp, s, data, timeout_ms);
+	const uint64_t t0 = clock_now_us(tp->clock), ceiling_us = (uint64_t)tp->first_answer_ms * 1000u;
+	for (;;) {
+		uint64_t waited = clock_now_us(tp->clock) - t0;
+		unsigned t = timeout_ms;
+		if (waited + (uint64_t)t * 1000u > ceiling_us)
+			t = (unsigned)((ceiling_us - waited + 999u) / 1000u);
+		int r = tp_control(tp, s, data, t ? t : 1);
+		waited = clock_now_us(tp->clock) - t0;
+		if (r != STM32DFU_E_TIMEOUT) {
+			if (waited > (uint64_t)timeout_ms * 1000u)
+				tp->held_us = waited;
+			return r;
+		}
+		if (waited >= ceiling_us) {
+			tp->first_answer_spent = true;
+			err_set(&tp->err, STM32DFU_E_TIMEOUT,
+			        "the device has answered nothing for %u s, longer than any flash operation it could still "
+			        "be doing",
+			        (unsigned)(waited / 1000000u));
+			err_hint(&tp->err, "the bootloader is hung: power-cycle the board (reset with BOOT0 high)");
+			return STM32DFU_E_TIMEOUT;
+		}
+		if (tp->on_held)
+			tp->on_held(tp->held_ctx, (unsigned)(waited / 1000u), tp->first_answer_ms);
+	}
 }
 
 int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
@@ -270,9 +301,12 @@ int tp_read_identity_strings(struct tp *tp)
 	if (in->desc_len < 18)
 		return err_set(&tp->err, STM32DFU_E_INTERNAL, "identity strings before the device descriptor");
 	uint8_t i_manufacturer = d[14], i_product = d[15], i_serial = d[16];
-	/* identity strings are informative: a device that stalls them still works */
+	/* identity strings are informative: a device that stalls them still works; one that answered
+	 * nothing within first_answer_ms is silent, and asking it more only costs time */
 	if (tp_get_string(tp, i_manufacturer, in->manufacturer, sizeof in->manufacturer) < 0)
 		in->manufacturer[0] = '\0';
+	if (tp->first_answer_spent)
+		return STM32DFU_E_TIMEOUT;
 	if (tp_get_string(tp, i_product, in->product, sizeof in->product) < 0)
 		in->product[0] = '\0';
 	if (in->vid == 0x28E9 && in->pid == 0x0189) {

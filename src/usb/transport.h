@@ -44,6 +44,10 @@ struct tp_info {
 
 struct tp;
 
+/* Told while a device's first answer is waited for (see struct tp, first_answer_ms): how long it
+ * has been silent so far and the ceiling, in ms. Called from the thread doing the transfer. */
+typedef void (*tp_held_fn)(void *ctx, unsigned waited_ms, unsigned ceiling_ms);
+
 /*
  * The operations. All but close may fail; all are called with the tp they belong to.
  */
@@ -90,14 +94,33 @@ struct tp {
 	 * time bounds their timeout (finding a device again after a reset: a silent device must not
 	 * cost the full 5 s timeout four times per descriptor) */
 	uint64_t deadline_us;
+	/* A chip still doing flash work that an earlier host started (that host killed, asleep)
+	 * holds every request until the work ends: the F2/F4/F7 ROM erases inside its USB interrupt
+	 * (protocol.md 2.7a), and a mass erase takes tens of seconds. So until the device has
+	 * answered once on this tp, tp_control_patient asks a timed-out request again until
+	 * first_answer_ms (0: no such wait) has passed, telling on_held each time. */
+	unsigned first_answer_ms;
+	tp_held_fn on_held;
+	void *held_ctx;
+	bool answered;           /* the device answered a request here (anything but a timeout) */
+	bool first_answer_spent; /* first_answer_ms passed without any answer: silent, not busy */
+	uint64_t held_us;        /* how long the first answer was waited for, when it was late */
 };
 
 /* Thin wrappers, so callers never reach into ops. */
 static inline int tp_control(struct tp *tp, const struct usb_setup *setup, uint8_t *data,
                              unsigned timeout_ms)
 {
-	return tp->ops->control(tp, setup, data, timeout_ms);
+	int r = tp->ops->control(tp, setup, data, timeout_ms);
+	if (r != STM32DFU_E_TIMEOUT)
+		tp->answered = true;
+	return r;
 }
+
+/* tp_control for an idempotent request that may be the first the device answers: see struct tp,
+ * first_answer_ms. Each try has timeout_ms; the last ends at the ceiling. After the device has
+ * answered (or the ceiling was spent), exactly tp_control. */
+int tp_control_patient(struct tp *tp, const struct usb_setup *setup, uint8_t *data, unsigned timeout_ms);
 int tp_set_alt(struct tp *tp, uint8_t interface, uint8_t alt);
 int tp_reset(struct tp *tp);
 int tp_reopen(struct tp *tp, unsigned timeout_ms);

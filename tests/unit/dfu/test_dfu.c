@@ -190,6 +190,81 @@ static void test_session_start_abort(void **state)
 	close_script();
 }
 
+/* what a device that holds its first request tells the caller (tp->on_held) */
+static unsigned held_calls, held_last_ms, held_ceiling_ms;
+static void on_held(void *ctx, unsigned waited_ms, unsigned ceiling_ms)
+{
+	(void)ctx;
+	held_calls++;
+	held_last_ms = waited_ms;
+	held_ceiling_ms = ceiling_ms;
+}
+
+/* A new session meets a chip still doing flash work an earlier host started (that host killed):
+ * the ROM holds every request until the work ends (protocol.md 2.7a), so the session's first
+ * GETSTATE times out and is asked again until the first-answer ceiling, each wait told upward;
+ * no reset, no CLRSTATUS. The device found in dfuDNLOAD-IDLE (the held GETSTATUS of the dead host
+ * ended the busy phase) is aborted to dfuIDLE. */
+static void test_session_start_waits_for_busy_chip(void **state)
+{
+	(void)state;
+	s_reset();
+	for (int i = 0; i < 3; i++)
+		s_add("IN  a1 05 0000 0000 0001 -> TIMEOUT\n");
+	s_state(dfuDNLOAD_IDLE);
+	s_out(DFU_ABORT, 0, "", 0);
+	s_status(0, 0, dfuIDLE);
+	open_script();
+	tp->first_answer_ms = 60000;
+	tp->on_held = on_held;
+	held_calls = 0;
+	struct dfu_getstatus first;
+	assert_int_equal(dfu_session_start(dev, &first), 0);
+	assert_int_equal(first.bState, dfuDNLOAD_IDLE);
+	assert_int_equal(held_calls, 3);
+	assert_int_equal(held_last_ms, 15000);
+	assert_int_equal(held_ceiling_ms, 60000);
+	assert_int_equal(fake->slept_us, 15000000); /* three 5 s timeouts, nothing else waited */
+	assert_true(tp->held_us >= 15000000);
+	assert_int_equal(tp_trace_count(tp, TP_REQ_CLRSTATUS), 0);
+	assert_int_equal(tp_trace_count(tp, TP_REQ_RESET), 0);
+	close_script();
+	/* silent for the whole ceiling: hung, not busy; the last try ends at the ceiling, and the
+	 * error says so instead of a plain link timeout */
+	s_reset();
+	for (int i = 0; i < 12; i++)
+		s_add("IN  a1 05 0000 0000 0001 -> TIMEOUT\n");
+	open_script();
+	tp->first_answer_ms = 60000;
+	tp->on_held = on_held;
+	held_calls = 0;
+	assert_int_equal(dfu_session_start(dev, NULL), STM32DFU_E_TIMEOUT);
+	assert_int_equal(fake->slept_us, 60000000);
+	assert_int_equal(held_calls, 11);
+	assert_true(tp->first_answer_spent);
+	assert_non_null(strstr(dev->err.msg, "answered nothing for 60 s"));
+	close_script();
+	/* without the wait (first_answer_ms 0: before this fix) the first timeout ends the session */
+	s_reset();
+	s_add("IN  a1 05 0000 0000 0001 -> TIMEOUT\n");
+	open_script();
+	assert_int_equal(dfu_session_start(dev, NULL), STM32DFU_E_TIMEOUT);
+	assert_int_equal(fake->slept_us, 5000000);
+	close_script();
+	/* a device that answers at once is asked once: a normal open costs nothing more */
+	s_reset();
+	s_state(dfuIDLE);
+	open_script();
+	tp->first_answer_ms = 60000;
+	tp->on_held = on_held;
+	held_calls = 0;
+	assert_int_equal(dfu_session_start(dev, NULL), 0);
+	assert_int_equal(held_calls, 0);
+	assert_int_equal(fake->slept_us, 0);
+	assert_int_equal(tp->held_us, 0);
+	close_script();
+}
+
 /* the wait rule: sleep exactly the busy replies' bwPollTimeout, never after an idle reply */
 static void test_wait_rule(void **state)
 {
@@ -413,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_session_start_dfuerror),
 		cmocka_unit_test(test_session_start_h7_double_clear),
 		cmocka_unit_test(test_session_start_abort),
+		cmocka_unit_test(test_session_start_waits_for_busy_chip),
 		cmocka_unit_test(test_wait_rule),
 		cmocka_unit_test(test_wait_auto),
 		cmocka_unit_test(test_wait_ceiling),
