@@ -348,7 +348,7 @@ int stm32dfu_ob_set(struct stm32dfu_session *s, const char *const *assignments, 
 
 /* ---- option bytes as `stm32dfu ob show` and `ob set` print them (0.5.0) ---------------------
  * New records beside stm32dfu_option_bytes (which is unchanged). Limits: the largest layout has 31
- * fields, 8 stored words and 128 bytes; a field has at most 11 named values (RDP: 3).
+ * fields, 8 stored words and 128 bytes; a field has at most 8 named values (RDP: 3).
  */
 #define STM32DFU_OB_MAX_WORDS 16
 #define STM32DFU_OB_MAX_NAMED 16
