@@ -6,7 +6,8 @@
  *
  * Thread safety, per function:
  * - any thread, at any time: stm32dfu_version, stm32dfu_strerror, stm32dfu_errname, stm32dfu_open,
- *   stm32dfu_list, stm32dfu_list_free, and stm32dfu_last_error(NULL) (which reports the calling
+ *   stm32dfu_open_ex, stm32dfu_open_session, stm32dfu_list, stm32dfu_list_ex, stm32dfu_list_records
+ *   and their _free calls, and stm32dfu_last_error(NULL) (which reports the calling
  *   thread's own last failed open or list);
  * - every other function takes a session and may run in parallel with calls on OTHER sessions
  *   (one device per thread is the intended use), but a session is used by one thread at a time;
@@ -21,6 +22,7 @@
 extern "C" {
 #endif
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +88,56 @@ struct stm32dfu_open_options {
 int stm32dfu_open_ex(const struct stm32dfu_match *match, const struct stm32dfu_open_options *options,
                      struct stm32dfu_session **out);
 void stm32dfu_close(struct stm32dfu_session *s);
+
+/* ---- 0.5: sessions with every option the tool has ---------------------------------------------
+ * struct stm32dfu_session_options can grow without breaking programs built against an older
+ * header, because its first member says how big the caller's copy is:
+ *   struct stm32dfu_session_options o = {0};
+ *   o.size = sizeof o;
+ * The library reads only the members that o.size covers; the ones past it take their defaults. A
+ * program built against a newer header than the library's gets STM32DFU_E_UNSUPPORTED (and
+ * nothing is opened) if it set a member this library does not know; members it left zero are
+ * fine. size 0 (or less than the 0.5 structure) is STM32DFU_E_USAGE: the caller forgot to set it.
+ * Every other member's zero is its default.
+ */
+enum stm32dfu_poll {
+	STM32DFU_POLL_AUTO = 0,    /* ask a busy chip again at once; fall back to SPEC if it does not hold
+	                              the request (the default) */
+	STM32DFU_POLL_SPEC = 1,    /* wait every bwPollTimeout the chip asks for, as DFU 1.1 says */
+};
+struct stm32dfu_session_options {
+	size_t size;               /* sizeof(struct stm32dfu_session_options), see above */
+	int any_id;                /* match every VID:PID (match->vid and ->pid are then ignored) */
+	int has_retries;           /* set retries (default: 3 per transfer, with re-sync and reconnect) */
+	unsigned retries;          /* 0: fail at the first transfer error */
+	const char *trace;         /* non-NULL: record every USB request and reply to this file */
+	unsigned transfer_size;    /* bytes per data UPLOAD/DNLOAD, 0: the device's wTransferSize. One the
+	                              device cannot take (above wTransferSize, or not a whole number of the
+	                              flash's programming unit) is refused at open, STM32DFU_E_USAGE */
+	int poll;                  /* enum stm32dfu_poll */
+	int confirm_reads;         /* confirm every read by a second one (by default only after a link
+	                              fault or a marginal doctor verdict) */
+	int sim_persist;           /* with match->sim: keep the emulated chip in its state file between
+	                              sessions, as `stm32dfu --sim` does (else every session starts from
+	                              the profile's factory state) */
+	const volatile sig_atomic_t *cancel; /* non-NULL: once *cancel is nonzero (a signal handler sets
+	                              it), the running operation stops at the next transfer boundary with
+	                              STM32DFU_E_CANCELED */
+	/* A chip still doing flash work that an earlier host started (a mass erase; that host killed)
+	 * answers nothing until the work ends: opening waits for its first answer up to first_answer_ms
+	 * (0: the longest mass erase of any family), calling on_held (non-NULL) every few seconds
+	 * meanwhile, so that a program can say why nothing happens. */
+	unsigned first_answer_ms;
+	void (*on_held)(void *user, unsigned waited_ms, unsigned ceiling_ms);
+	void *held_user;
+};
+/* The 0.5 structure's size: options.size must be at least this. */
+#define STM32DFU_SESSION_OPTIONS_SIZE_0_5 (offsetof(struct stm32dfu_session_options, held_user) + sizeof(void *))
+
+/* Opens the one matching device with options (may be NULL: the defaults). match may be NULL (the
+ * ST ROM, 0483:df11). Errors as stm32dfu_open. Thread-safe. */
+int stm32dfu_open_session(const struct stm32dfu_match *match, const struct stm32dfu_session_options *options,
+                          struct stm32dfu_session **out);
 
 /* The detail of the last failure of a session (or, with NULL, of this thread's last failed
  * stm32dfu_open): code, a one-line message, and a hint (possibly "") saying what to try. */
@@ -222,9 +274,12 @@ struct stm32dfu_device {
 	int serial_shared;       /* another listed device reports the same USB serial */
 };
 
-/* Lists every DFU device that match selects (NULL: every DFU device; match->sim: the emulator).
- * *out is an array of *n records, freed with stm32dfu_list_free. Identity is read where it
- * applies (ST ROM bootloaders). Thread-safe. On failure stm32dfu_last_error(NULL) says why. */
+/* Lists the DFU devices that match selects: as for stm32dfu_open, a zero (or NULL) match is the ST
+ * ROM bootloader's 0483:df11 only, so a DFU keyboard is never taken for a chip (every DFU device:
+ * stm32dfu_list_records with any_id, as `stm32dfu list` does); match->sim: the emulator, listed
+ * only when its VID:PID is matched too. *out is an array of *n records, freed with
+ * stm32dfu_list_free. Identity is read where it applies (ST ROM bootloaders). Thread-safe. On
+ * failure stm32dfu_last_error(NULL) says why. */
 int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n);
 void stm32dfu_list_free(struct stm32dfu_device *devices);
 
@@ -234,7 +289,8 @@ void stm32dfu_list_free(struct stm32dfu_device *devices);
  * unfinished upload or download, both to dfuIDLE (found_action says which happened).
  */
 struct stm32dfu_listed {
-	struct stm32dfu_device device; /* device.identity is filled whenever device.opened */
+	struct stm32dfu_device device; /* device.identity is filled whenever device.opened; otherwise it
+	                                  holds the unknown values (rdp_level -1, serial_verdict "") */
 	unsigned found_state;          /* bState (DFU 1.1 numbers: 2 dfuIDLE, 10 dfuERROR) */
 	unsigned found_status;         /* bStatus (0 OK, 11 errVENDOR...) */
 	char found_state_name[24];     /* "dfuERROR"; "" when not opened */
@@ -253,6 +309,79 @@ struct stm32dfu_listed {
  * Thread-safe. On failure stm32dfu_last_error(NULL) says why. */
 int stm32dfu_list_ex(const struct stm32dfu_match *match, struct stm32dfu_listed **out, size_t *n);
 void stm32dfu_list_ex_free(struct stm32dfu_listed *devices);
+
+/* ---- 0.5: list records that hold everything the library keeps, and say what they do not ----
+ * The 0.2 records above hold 16 alt settings, 4 regions, 8 sector groups and 128-byte strings. A
+ * device descriptor is outside input (a device may send 255 alt settings and 126-character names),
+ * so these records hold as much as the library itself keeps, and each cut is counted:
+ * - every string a device can send fits STM32DFU_STRING_MAX (126 UTF-16 units, 3 bytes of UTF-8
+ *   each, and the NUL), so no string is ever cut, layout names included;
+ * - a layout with more regions or sector groups than below is not parsed: has_layout is 0 and
+ *   layout_error says why, so a memory map is whole or absent, never partial;
+ * - the first STM32DFU_REC_MAX_ALTS DFU alt settings are kept; n_alts_total counts them all.
+ */
+#define STM32DFU_STRING_MAX 384
+#define STM32DFU_REC_MAX_ALTS 32
+#define STM32DFU_REC_MAX_REGIONS 8
+#define STM32DFU_REC_MAX_GROUPS 16
+
+struct stm32dfu_region_rec {
+	uint32_t start;
+	uint64_t length;
+	unsigned n_groups;
+	struct stm32dfu_sector_group groups[STM32DFU_REC_MAX_GROUPS];
+};
+
+struct stm32dfu_alt_rec {
+	unsigned alt;                    /* bAlternateSetting */
+	char name[STM32DFU_STRING_MAX];  /* the layout's name ("Internal Flash"), or the raw string */
+	char raw[STM32DFU_STRING_MAX];   /* the iInterface string as the device sent it */
+	int has_layout;                  /* raw parsed as a DfuSe memory layout: regions hold all of it */
+	char layout_error[128];          /* raw began with '@' but did not parse: why */
+	unsigned n_regions;
+	struct stm32dfu_region_rec regions[STM32DFU_REC_MAX_REGIONS];
+};
+
+/* One DFU device as `stm32dfu list` and `stm32dfu info` show it. */
+struct stm32dfu_device_rec {
+	uint16_t vid, pid, bcd_device;
+	char path[32];                   /* USB port path ("1-1.4"), "sim" for the emulator */
+	unsigned devnum;                 /* the USB device number on its bus (0 for the emulator) */
+	char manufacturer[STM32DFU_STRING_MAX], product[STM32DFU_STRING_MAX], serial[STM32DFU_STRING_MAX];
+	int opened;                      /* 0: it could not be opened; error says why, and nothing below
+	                                    is known (identity_known is 0) */
+	char error[256];
+	uint16_t dfu_version;            /* bcdDFUVersion: 0x011A for DfuSe */
+	uint16_t transfer_size;          /* wTransferSize */
+	unsigned n_alts;                 /* alts[] in use */
+	unsigned n_alts_total;           /* DFU alt settings the device has: more than n_alts when it
+	                                    has more than STM32DFU_REC_MAX_ALTS */
+	struct stm32dfu_alt_rec alts[STM32DFU_REC_MAX_ALTS];
+	/* the DFU state before list touched it (list only; a session's record: what opening found) */
+	unsigned found_state, found_status;
+	char found_state_name[24], found_status_name[24], found_action[16]; /* as in stm32dfu_listed */
+	/* identity: whenever identity_known; otherwise every field is its unknown value (family and
+	 * serial_verdict "", has_uid 0, rdp_level -1) */
+	int identity_known;              /* the device was opened and asked what it is */
+	int identity_read;               /* a known STM32 family: UID, flash size and RDP were read */
+	struct stm32dfu_identity identity; /* its usb_serial holds 127 bytes: serial above is whole */
+	char flash_size_source[16];      /* "register", "layout", "unknown" */
+	uint32_t layout_flash_size;      /* bytes the flash alt's sectors add up to, 0 if none */
+	int rdp_from_note;               /* rdp_level 2 comes from what this tool wrote, not from a read */
+	int serial_shared;               /* list: another listed device reports the same USB serial */
+	int uid_shared;                  /* list: another listed device has the same UID */
+};
+
+/* Lists the devices that match and options select (either may be NULL; options as for
+ * stm32dfu_open_session: any_id lists every DFU device, sim_persist lists the kept emulated chip).
+ * *out is an array of *n records, freed with stm32dfu_list_records_free. Thread-safe. On failure
+ * stm32dfu_last_error(NULL) says why. */
+int stm32dfu_list_records(const struct stm32dfu_match *match, const struct stm32dfu_session_options *options,
+                          struct stm32dfu_device_rec **out, size_t *n);
+void stm32dfu_list_records_free(struct stm32dfu_device_rec *devices);
+/* The record of an open session's device (identity read now if not yet; found_* is the state
+ * opening found). */
+int stm32dfu_device_record(struct stm32dfu_session *s, struct stm32dfu_device_rec *out);
 
 /* The chip's identity: family, flash size, UID, serial verdict, RDP, bootloader version. */
 int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out);

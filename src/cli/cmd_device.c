@@ -36,37 +36,41 @@ int cli_cmd_info(struct cli_ctx *c)
 	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
-	/* the identity, through the public call; the evidence behind it is printed from the session */
-	struct stm32dfu_identity pub;
-	stm32dfu_info(api, &pub);
+	/* the device and its identity, through the public record; the option bytes from the session */
+	struct stm32dfu_device_rec *d = cli_device_rec(api, true);
+	if (!d) {
+		stm32dfu_close(api);
+		err_set(&c->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
 	struct ops_session *s = api_ops(api);
-	const struct tp_info *ti = &s->tp->info;
 	if (json_mode(c)) {
 		struct json j;
 		json_init(&j, c->out);
 		json_obj_begin(&j);
-		json_kuint(&j, "vid", ti->vid);
-		json_kuint(&j, "pid", ti->pid);
-		json_kstr(&j, "path", ti->path);
-		json_kstr(&j, "product", ti->product);
-		json_kuint(&j, "bcd_device", ti->bcd_device);
-		json_kuint(&j, "transfer_size", s->dfu->transfer_size);
-		json_kstr(&j, "initial_state", dfu_state_name(s->initial.bState));
-		json_kstr(&j, "initial_status", dfu_status_name(s->initial.bStatus));
-		cli_json_identity(&j, ti->serial, &s->id);
+		json_kuint(&j, "vid", d->vid);
+		json_kuint(&j, "pid", d->pid);
+		json_kstr(&j, "path", d->path);
+		json_kstr(&j, "product", d->product);
+		json_kuint(&j, "bcd_device", d->bcd_device);
+		json_kuint(&j, "transfer_size", d->transfer_size);
+		json_kstr(&j, "initial_state", d->found_state_name);
+		json_kstr(&j, "initial_status", d->found_status_name);
+		cli_json_identity(&j, d);
 		cli_json_ob_summary(&j, &s->id);
-		cli_json_alts(&j, s->dfu->alts, s->dfu->n_alts);
+		cli_json_alts(&j, d);
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", ti->vid, ti->pid, ti->product,
-		        ti->path, ti->bcd_device, s->dfu->transfer_size);
-		cli_print_identity_text(c->out, ti->serial, &s->id);
+		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid, d->product,
+		        d->path, d->bcd_device, d->transfer_size);
+		cli_print_identity(c->out, d);
 		cli_print_ob_summary(c->out, &s->id);
-		if (s->initial.bState == dfuERROR)
-			fprintf(c->out, "  state    found in dfuERROR (%s), cleared\n", dfu_status_name(s->initial.bStatus));
-		cli_print_alts_text(c->out, s->dfu->alts, s->dfu->n_alts);
+		if (d->found_state == dfuERROR)
+			fprintf(c->out, "  state    found in dfuERROR (%s), cleared\n", d->found_status_name);
+		cli_print_alts(c->out, d);
 	}
+	free(d);
 	stm32dfu_close(api);
 	return EXIT_OK;
 }

@@ -12,12 +12,13 @@ static const char *severity_word(int s)
 	return s >= 0 && s < 4 ? w[s] : "?";
 }
 
-static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_doctor_report *r)
+static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
+                        const struct stm32dfu_doctor_report *r)
 {
 	FILE *o = c->out;
 	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", s->tp->info.vid, s->tp->info.pid, s->tp->info.product,
 	        s->tp->info.path, s->tp->info.serial);
-	cli_print_identity_text(o, s->tp->info.serial, &s->id);
+	cli_print_identity(o, d);
 	fprintf(o, "\nlink test: %u uploads\n", r->transfers);
 	fprintf(o, "    size  attempts  failed  corrupt  latency min/median/max (ms)\n");
 	for (int k = 0; k < STM32DFU_DOCTOR_SIZES; k++) {
@@ -44,7 +45,8 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		           "healthy\n");
 }
 
-static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_doctor_report *r)
+static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
+                        const struct stm32dfu_doctor_report *r)
 {
 	struct json j;
 	json_init(&j, c->out);
@@ -54,7 +56,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	else
 		json_kbool(&j, "ok", true);
 	json_kstr(&j, "path", s->tp->info.path);
-	cli_json_identity(&j, s->tp->info.serial, &s->id);
+	cli_json_identity(&j, d);
 	json_key(&j, "link");
 	json_obj_begin(&j);
 	json_kuint(&j, "transfers", r->transfers);
@@ -158,11 +160,18 @@ int cli_cmd_doctor(struct cli_ctx *c)
 			if (r->findings[i].advice[0])
 				err_hint(&c->err, "%s", r->findings[i].advice);
 	}
+	struct stm32dfu_device_rec *d = cli_device_rec(api, true);
+	if (!d) {
+		free(r);
+		stm32dfu_close(api);
+		return cli_fail(c, STM32DFU_E_NO_MEMORY);
+	}
 	if (c->args.given[OPT_JSON])
-		doctor_json(c, api_ops(api), r);
+		doctor_json(c, api_ops(api), d, r);
 	else
-		doctor_text(c, api_ops(api), r);
+		doctor_text(c, api_ops(api), d, r);
 	bool bad = r->link_bad;
+	free(d);
 	free(r);
 	stm32dfu_close(api);
 	return bad ? EXIT_IOERR : EXIT_OK;

@@ -127,8 +127,11 @@ int cli_cmd_read(struct cli_ctx *c)
 		bool refused = rc == STM32DFU_E_RANGE || rc == STM32DFU_E_USAGE; /* by the map check, before any transfer */
 		rc = cli_fail_api(c, api, rc);
 		if (refused) {
+			struct stm32dfu_device_rec *d = cli_device_rec(api, false);
 			fprintf(c->errf, "memory map:\n");
-			cli_print_alts_text(c->errf, s->dfu->alts, s->dfu->n_alts);
+			if (d)
+				cli_print_alts(c->errf, d);
+			free(d);
 		}
 		stm32dfu_close(api);
 		return rc;

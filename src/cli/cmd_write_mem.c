@@ -1,6 +1,7 @@
 /* write into the other memories (issue 15 item 4): --alt N, the named flags of a raw option-byte
  * block, and the summary of a write into RAM, OTP or option bytes. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chip/ob.h"
@@ -40,8 +41,13 @@ int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img)
 	if (!a) {
 		int rc = cli_usage_error(c, "--alt %" PRIu32 ": the device has %u alternate settings (0 to %u)", n,
 		                         s->dfu->n_alts, s->dfu->n_alts ? s->dfu->n_alts - 1 : 0);
+		struct stm32dfu_device_rec *d = malloc(sizeof *d);
 		fprintf(c->errf, "memory map:\n");
-		cli_print_alts_text(c->errf, s->dfu->alts, s->dfu->n_alts);
+		if (d) {
+			api_device_rec_of(s, d);
+			cli_print_alts(c->errf, d);
+		}
+		free(d);
 		return rc;
 	}
 	/* a raw binary without -a goes to the start of that memory, as a file with addresses keeps its own */

@@ -15,33 +15,43 @@ static void cli_held_note(void *ctx, unsigned waited_ms, unsigned ceiling_ms)
 		        "(waiting up to %u s, the longest mass erase)\n", waited_ms / 1000u, ceiling_ms / 1000u);
 }
 
-void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
+void cli_session_options(struct cli_ctx *c, struct stm32dfu_match *m, struct stm32dfu_session_options *o)
 {
-	ops_open_opts_init(o);
 	const struct cli_args *a = &c->args;
+	memset(m, 0, sizeof *m);
+	memset(o, 0, sizeof *o);
+	o->size = sizeof *o;
 	/* list shows every DFU device (class FE subclass 01), as dfu-util -l does; the other commands
 	 * default to the ST ROM's 0483:df11 so that a DFU keyboard or radio is never picked by accident */
 	bool list_all = a->command && strcmp(a->command, "list") == 0 && !a->given[OPT_DEVICE];
-	if (a->any_device_id || list_all) {
-		o->match.have_vid = o->match.have_pid = false;
-	} else {
-		o->match.vid = a->vid;
-		o->match.pid = a->pid;
-	}
-	o->match.path = a->value[OPT_PATH];
-	o->selector = a->value[OPT_SERIAL];
+	o->any_id = a->any_device_id || list_all;
+	m->vid = a->vid;
+	m->pid = a->pid;
+	m->path = a->value[OPT_PATH];
+	m->serial = a->value[OPT_SERIAL];
 	if (a->given[OPT_SIM]) {
-		o->sim_spec = a->value[OPT_SIM] ? a->value[OPT_SIM] : "";
-		o->sim_persist = true;
+		m->sim = a->value[OPT_SIM] ? a->value[OPT_SIM] : "";
+		o->sim_persist = 1;
 	}
-	o->trace_path = a->value[OPT_TRACE];
+	o->trace = a->value[OPT_TRACE];
+	o->has_retries = 1;
 	o->retries = a->retries;
 	o->confirm_reads = a->given[OPT_CONFIRM_READS];
 	o->cancel = &cli_stop_requested;
-	o->poll_spec = a->poll_spec;
+	o->poll = a->poll_spec ? STM32DFU_POLL_SPEC : STM32DFU_POLL_AUTO;
 	o->transfer_size = a->transfer_size;
 	o->on_held = cli_held_note;
-	o->held_ctx = c;
+	o->held_user = c;
+}
+
+void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
+{
+	struct stm32dfu_match m;
+	struct stm32dfu_session_options so;
+	cli_session_options(c, &m, &so);
+	struct err e;
+	err_clear(&e);
+	api_session_opts(&m, &so, o, &e); /* the CLI's own options are always well formed */
 }
 
 void cli_json_poll(struct json *j, const struct ops_session *s)
@@ -75,21 +85,36 @@ void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
 		fprintf(c->out, "poll     spec (every bwPollTimeout waited, --poll spec)\n");
 }
 
-int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)
+int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog)
 {
-	struct ops_open_opts o;
-	cli_open_opts(c, &o);
-	int rc = ops_open(&o, s, &c->err);
+	struct stm32dfu_match m;
+	struct stm32dfu_session_options o;
+	cli_session_options(c, &m, &o);
+	int rc = stm32dfu_open_session(&m, &o, api);
 	if (rc < 0) {
-		if (rc == STM32DFU_E_NO_DEVICE && !c->err.hint[0])
+		struct stm32dfu_error e = stm32dfu_last_error(NULL);
+		err_set(&c->err, rc, "%s", e.message);
+		if (e.hint[0])
+			err_hint(&c->err, "%s", e.hint);
+		else if (rc == STM32DFU_E_NO_DEVICE)
 			err_hint(&c->err, "is the chip in DFU mode (BOOT0 high, USB connected)? 'stm32dfu list' shows "
 			                  "what is attached; --sim uses the emulator");
 		return cli_fail(c, rc);
 	}
 	if (prog) {
 		cli_progress_init(prog, c->errf, c->tty, !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
-		ops_set_progress(*s, cli_progress_cb, prog);
+		ops_set_progress(api_ops(*api), cli_progress_cb, prog);
 	}
+	return 0;
+}
+
+int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)
+{
+	struct stm32dfu_session *api;
+	int rc = cli_open_api(c, &api, prog);
+	if (rc)
+		return rc;
+	*s = api_release(api);
 	return 0;
 }
 
@@ -99,20 +124,6 @@ int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc)
 	if (!c->err.code)
 		c->err.code = rc;
 	return cli_fail(c, rc);
-}
-
-int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog)
-{
-	struct ops_session *s;
-	int rc = cli_open(c, &s, prog);
-	if (rc)
-		return rc;
-	if (api_adopt(s, api) < 0) {
-		ops_close(s);
-		err_set(&c->err, STM32DFU_E_NO_MEMORY, "out of memory");
-		return cli_fail(c, STM32DFU_E_NO_MEMORY);
-	}
-	return 0;
 }
 
 int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc)
@@ -136,165 +147,6 @@ void cli_size_text(char *buf, size_t cap, uint64_t bytes)
 		snprintf(buf, cap, "%" PRIu64 " KiB", bytes / 1024u);
 	else
 		snprintf(buf, cap, "%" PRIu64 " B", bytes);
-}
-
-static void groups_text(char *buf, size_t cap, const struct layout_region *r)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (unsigned g = 0; g < r->n_groups && used < cap; g++) {
-		char sz[32];
-		cli_size_text(sz, sizeof sz, r->groups[g].size);
-		int n = snprintf(buf + used, cap - used, "%s%" PRIu32 " x %s", g ? ", " : "", r->groups[g].count, sz);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		const struct dfu_alt *a = &alts[i];
-		if (!a->have_layout) {
-			fprintf(o, "  alt %u  \"%s\"%s%s\n", a->alt, a->name, a->layout_error[0] ? ": " : "", a->layout_error);
-			continue;
-		}
-		for (unsigned r = 0; r < a->layout.n_regions; r++) {
-			const struct layout_region *rg = &a->layout.regions[r];
-			char total[32], groups[160];
-			cli_size_text(total, sizeof total, rg->length);
-			groups_text(groups, sizeof groups, rg);
-			fprintf(o, "  alt %u  %-16s 0x%08" PRIX32 "  %-9s (%s)\n", a->alt, r ? "" : a->layout.name, rg->start,
-			        total, groups);
-		}
-	}
-}
-
-void cli_json_alts(struct json *j, const struct dfu_alt *alts, unsigned n)
-{
-	json_key(j, "alts");
-	json_arr_begin(j);
-	for (unsigned i = 0; i < n; i++) {
-		const struct dfu_alt *a = &alts[i];
-		json_obj_begin(j);
-		json_kuint(j, "alt", a->alt);
-		json_kstr(j, "name", a->have_layout ? a->layout.name : a->name);
-		json_kstr(j, "layout", a->name);
-		json_key(j, "regions");
-		json_arr_begin(j);
-		for (unsigned r = 0; a->have_layout && r < a->layout.n_regions; r++) {
-			const struct layout_region *rg = &a->layout.regions[r];
-			uint64_t sectors = 0;
-			for (unsigned g = 0; g < rg->n_groups; g++)
-				sectors += rg->groups[g].count;
-			json_obj_begin(j);
-			json_khex32(j, "start", rg->start);
-			json_kuint(j, "size", rg->length);
-			json_kuint(j, "sectors", sectors);
-			json_obj_end(j);
-		}
-		json_arr_end(j);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-}
-
-static const char *verdict_word(enum chip_serial_verdict v)
-{
-	switch (v) {
-	case CHIP_SERIAL_MATCH_HAL: return "matches the UID (HAL rule)";
-	case CHIP_SERIAL_MATCH_BYTEWISE: return "matches the UID (byte-wise rule)";
-	case CHIP_SERIAL_KNOWN_QUIRK: return "known ROM quirk";
-	case CHIP_SERIAL_MISMATCH: return "DOES NOT MATCH the UID";
-	case CHIP_SERIAL_NO_UID: return "UID not read";
-	}
-	return "?";
-}
-
-void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_identity *id)
-{
-	const struct chip_identity *ci = &id->chip;
-	if (ci->family)
-		fprintf(o, "  chip     %s (%s: %s)\n", ci->family->name, chip_confidence_name(ci->confidence), ci->reason);
-	else
-		fprintf(o, "  chip     unknown (%s)\n", ci->reason);
-	if (ci->flash_size) {
-		char sz[32];
-		cli_size_text(sz, sizeof sz, ci->flash_size);
-		fprintf(o, "  flash    %s (%s)", sz,
-		        ci->flash_size_source == CHIP_SIZE_REGISTER ? "flash-size register" : "layout string");
-		if (ci->layout_flash_size && ci->layout_flash_size != ci->flash_size) {
-			char lz[32];
-			cli_size_text(lz, sizeof lz, ci->layout_flash_size);
-			fprintf(o, "; the bootloader advertises %s", lz);
-		}
-		fputc('\n', o);
-	}
-	if (ci->has_bootloader_version)
-		fprintf(o, "  bootldr  %s (ID byte 0x%02X)\n", ci->bootloader_version, id->bootloader_id);
-	if (id->has_uid) {
-		char u[40];
-		cli_uid_format(id->uid, u, sizeof u);
-		fprintf(o, "  UID      %s\n", u);
-	}
-	const struct chip_serial_result *sr = &id->serial;
-	fprintf(o, "  serial   %s (USB)", usb_serial && usb_serial[0] ? usb_serial : "(none)");
-	if (sr->has_computed && sr->computed.hal_valid)
-		fprintf(o, ", computed from UID %s", sr->computed.hal);
-	fprintf(o, ": %s\n", verdict_word(sr->verdict));
-	if (sr->verdict != CHIP_SERIAL_MATCH_HAL && sr->explanation && sr->explanation[0])
-		fprintf(o, "           %s\n", sr->explanation);
-	if (id->rdp_level >= 0)
-		fprintf(o, "  RDP      level %d%s\n", id->rdp_level,
-		        id->rdp_level == 0   ? " (not protected)"
-		        : id->rdp_level == 1 ? " (read-protected)"
-		        : id->rdp_from_note  ? " (PERMANENT; written by stm32dfu ob set: the chip refuses reads, so the level "
-		                               "itself cannot be read)"
-		                             : " (PERMANENT)");
-}
-
-void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id)
-{
-	const struct chip_identity *ci = &id->chip;
-	json_key(j, "chip");
-	if (ci->family) {
-		json_obj_begin(j);
-		json_kstr(j, "family", ci->family->id);
-		json_kstr(j, "name", ci->family->name);
-		json_kstr(j, "confidence", chip_confidence_name(ci->confidence));
-		json_kstr(j, "reason", ci->reason);
-		json_kuint(j, "flash_size", ci->flash_size);
-		json_kstr(j, "flash_size_source",
-		          ci->flash_size_source == CHIP_SIZE_REGISTER ? "register"
-		          : ci->flash_size_source == CHIP_SIZE_LAYOUT ? "layout" : "unknown");
-		if (ci->has_bootloader_version)
-			json_kstr(j, "bootloader_version", ci->bootloader_version);
-		json_obj_end(j);
-	} else {
-		json_null(j);
-	}
-	char u[40] = "";
-	if (id->has_uid)
-		cli_uid_format(id->uid, u, sizeof u);
-	json_key(j, "uid");
-	if (id->has_uid)
-		json_str(j, u);
-	else
-		json_null(j);
-	json_kstr(j, "serial_reported", usb_serial);
-	json_key(j, "serial_computed");
-	if (id->serial.has_computed && id->serial.computed.hal_valid)
-		json_str(j, id->serial.computed.hal);
-	else
-		json_null(j);
-	json_kstr(j, "serial_verdict", chip_serial_verdict_token(id->serial.verdict));
-	json_kstr(j, "serial_explanation", id->serial.explanation);
-	json_key(j, "rdp_level");
-	if (id->rdp_level >= 0)
-		json_int(j, id->rdp_level);
-	else
-		json_null(j);
 }
 
 int cli_parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len)

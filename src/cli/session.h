@@ -10,24 +10,32 @@
 #include "ops/list.h"
 #include "ops/ops.h"
 
+/* The public match and session options the command line asks for (one mapping of -d, -p, -S,
+ * --sim, --trace, --retries, --confirm-reads, --poll, -t and SIGINT). */
+void cli_session_options(struct cli_ctx *c, struct stm32dfu_match *m, struct stm32dfu_session_options *o);
+/* The same as ops options, for what opens sessions below the public API (fleet, station, recover). */
 void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o);
-/* Opens the session or prints the error; returns 0 or the exit code. */
+/*
+ * Opens the session through the public stm32dfu_open_session, or prints the error; returns 0 or the
+ * exit code. Commands call the public functions (stm32dfu.h) wherever one exists, so every CLI test
+ * exercises the library; api_ops() gives the detail they print.
+ */
+int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog);
+/* The same open, handing back the ops session alone (for commands with no public call yet). */
 int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog);
 /* Prints the library error of a session and returns its exit code. */
 int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc);
-/*
- * The same open, as a public-API session: commands call the public functions (stm32dfu.h) wherever
- * one exists, so every CLI test exercises the library; api_ops() gives the detail they print.
- */
-int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog);
 /* Prints the error of the last failed public call on api and returns its exit code. */
 int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc);
 
 void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap);
-void cli_print_alts_text(FILE *o, const struct dfu_alt *alts, unsigned n);
-void cli_json_alts(struct json *j, const struct dfu_alt *alts, unsigned n);
-void cli_print_identity_text(FILE *o, const char *usb_serial, const struct ops_identity *id);
-void cli_json_identity(struct json *j, const char *usb_serial, const struct ops_identity *id);
+/* records.c: the device blocks, printed from the public record alone (list, info, doctor, read). */
+/* The record of api's device (malloc'd; NULL when out of memory), with the identity or without. */
+struct stm32dfu_device_rec *cli_device_rec(struct stm32dfu_session *api, bool identity);
+void cli_print_alts(FILE *o, const struct stm32dfu_device_rec *d);
+void cli_json_alts(struct json *j, const struct stm32dfu_device_rec *d);
+void cli_print_identity(FILE *o, const struct stm32dfu_device_rec *d);
+void cli_json_identity(struct json *j, const struct stm32dfu_device_rec *d);
 /* option-byte summary for info (cmd_ob.c) */
 void cli_print_ob_summary(FILE *o, const struct ops_identity *id);
 void cli_json_ob_summary(struct json *j, const struct ops_identity *id);

@@ -44,6 +44,8 @@ int dfu_desc_parse(const uint8_t *p, size_t n, struct dfu_desc *out, struct err 
 			in_dfu = d[5] == 0xFE && d[6] == 0x01;
 			if (in_dfu && out->n_alts < DFU_MAX_ALTS)
 				out->alts[out->n_alts++] = (struct dfu_alt_desc){d[2], d[3], d[7], d[8]};
+			else if (in_dfu)
+				out->n_alts_dropped++; /* outside input: a device may list up to 255 */
 		} else if (type == USB_DT_DFU_FUNCTIONAL && in_dfu && !out->have_func) {
 			/* DFU11 §4.1.3 Table 4.2; DFU 1.0 devices send 7 bytes without bcdDFUVersion */
 			if (len != 7 && len < 9)

@@ -33,6 +33,7 @@ struct dfu_desc {
 	struct dfu_func_desc func;
 	unsigned n_alts;
 	struct dfu_alt_desc alts[DFU_MAX_ALTS];
+	unsigned n_alts_dropped;  /* DFU alt settings past DFU_MAX_ALTS: counted, not kept */
 	uint8_t bMaxPacketSize0; /* from the device descriptor when present, else 0 */
 };
 

@@ -25,7 +25,8 @@
 
 #include "core/err.h"
 
-#define LAYOUT_NAME_MAX 64
+/* a layout name is part of one string descriptor (TP_STRING_MAX in usb/transport.h): never cut */
+#define LAYOUT_NAME_MAX 384
 #define LAYOUT_MAX_REGIONS 8
 #define LAYOUT_MAX_GROUPS 16
 

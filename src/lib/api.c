@@ -43,37 +43,20 @@ int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **
 int stm32dfu_open_ex(const struct stm32dfu_match *match, const struct stm32dfu_open_options *options,
                      struct stm32dfu_session **out)
 {
-	*out = NULL;
-	err_clear(&open_err);
-	struct ops_open_opts o;
-	ops_open_opts_init(&o);
-	if (match) {
-		if (match->vid)
-			o.match.vid = match->vid;
-		if (match->pid)
-			o.match.pid = match->pid;
-		o.match.path = match->path;
-		o.selector = match->serial;
-		o.sim_spec = match->sim;
-	}
+	struct stm32dfu_session_options so;
+	memset(&so, 0, sizeof so);
+	so.size = sizeof so;
 	if (options) {
-		if (options->has_retries)
-			o.retries = options->retries;
-		o.trace_path = options->trace;
+		so.has_retries = options->has_retries;
+		so.retries = options->retries;
+		so.trace = options->trace;
 	}
-	struct stm32dfu_session *s = calloc(1, sizeof *s);
-	if (!s)
-		return err_set(&open_err, STM32DFU_E_NO_MEMORY, "out of memory");
-	int rc = ops_open(&o, &s->ops, &open_err);
-	if (rc < 0) {
-		if (!open_err.code)
-			err_set(&open_err, rc, "%s", stm32dfu_strerror(rc));
-		free(s);
-		return rc;
-	}
-	err_clear(&s->err);
-	*out = s;
-	return 0;
+	return stm32dfu_open_session(match, &so, out);
+}
+
+void api_clear_nosession(void)
+{
+	err_clear(&open_err);
 }
 
 int api_adopt(struct ops_session *ops, struct stm32dfu_session **out)
@@ -89,6 +72,13 @@ int api_adopt(struct ops_session *ops, struct stm32dfu_session **out)
 struct ops_session *api_ops(struct stm32dfu_session *s)
 {
 	return s->ops;
+}
+
+struct ops_session *api_release(struct stm32dfu_session *s)
+{
+	struct ops_session *o = s->ops;
+	free(s);
+	return o;
 }
 
 void stm32dfu_close(struct stm32dfu_session *s)

@@ -41,7 +41,7 @@ static void convert_alt(const struct dfu_alt *in, struct stm32dfu_alt *out)
 	}
 }
 
-static void convert_identity(const struct ops_identity *id, const char *usb_serial, struct stm32dfu_identity *out)
+void api_convert_identity(const struct ops_identity *id, const char *usb_serial, struct stm32dfu_identity *out)
 {
 	memset(out, 0, sizeof *out);
 	const struct chip_family *fam = id->chip.family;
@@ -70,7 +70,7 @@ static void convert_identity(const struct ops_identity *id, const char *usb_seri
 }
 
 static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size,
-                           const struct dfu_alt *alts, unsigned n_alts, struct stm32dfu_device *out)
+                           const struct dfu_alt *alts, unsigned n_alts, unsigned dropped, struct stm32dfu_device *out)
 {
 	out->vid = ti->vid;
 	out->pid = ti->pid;
@@ -81,7 +81,7 @@ static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint1
 	api_copy(out->serial, sizeof out->serial, ti->serial);
 	out->dfu_version = dfu_version;
 	out->transfer_size = transfer_size;
-	out->n_alts_total = n_alts;
+	out->n_alts_total = n_alts + dropped; /* the DFU layer keeps 32 and counts the rest */
 	out->n_alts = n_alts < STM32DFU_MAX_ALTS ? n_alts : STM32DFU_MAX_ALTS;
 	for (unsigned a = 0; a < out->n_alts; a++)
 		convert_alt(&alts[a], &out->alts[a]);
@@ -89,16 +89,9 @@ static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint1
 
 static void match_to_opts(const struct stm32dfu_match *m, struct ops_open_opts *o)
 {
-	ops_open_opts_init(o);
-	if (!m)
-		return;
-	if (m->vid)
-		o->match.vid = m->vid;
-	if (m->pid)
-		o->match.pid = m->pid;
-	o->match.path = m->path;
-	o->selector = m->serial;
-	o->sim_spec = m->sim;
+	struct err e;
+	err_clear(&e);
+	api_session_opts(m, NULL, o, &e); /* without options nothing can be wrong */
 }
 
 /* ops_list, with its own error handling shared by both list calls */
@@ -125,13 +118,13 @@ static int list_no_memory(struct ops_listed *l, size_t count)
 
 static void convert_listed_device(const struct ops_listed *l, struct stm32dfu_device *d)
 {
-	convert_device(&l->info, l->dfu_version, l->transfer_size, l->alts, l->n_alts, d);
+	convert_device(&l->info, l->dfu_version, l->transfer_size, l->alts, l->n_alts, l->n_alts_dropped, d);
 	d->opened = l->opened;
 	api_copy(d->error, sizeof d->error, l->error);
 	d->serial_shared = l->serial_shared;
 	d->has_identity = l->opened && (l->id.chip.family || l->id.has_uid);
 	if (d->has_identity)
-		convert_identity(&l->id, l->info.serial, &d->identity);
+		api_convert_identity(&l->id, l->info.serial, &d->identity);
 }
 
 int stm32dfu_list(const struct stm32dfu_match *match, struct stm32dfu_device **out, size_t *n)
@@ -160,7 +153,7 @@ void stm32dfu_list_free(struct stm32dfu_device *devices)
 }
 
 /* what opening did to the state the device was found in (ops_open: CLRSTATUS, wait, or ABORT) */
-static const char *found_action(unsigned state)
+const char *api_found_action(unsigned state)
 {
 	switch (state) {
 	case dfuIDLE: return "none";
@@ -184,18 +177,21 @@ static void convert_listed_ex(const struct ops_listed *l, struct stm32dfu_listed
 	         : ci->flash_size_source == CHIP_SIZE_LAYOUT ? "layout" : "unknown");
 	x->layout_flash_size = ci->layout_flash_size;
 	x->rdp_from_note = l->id.rdp_from_note;
-	/* not opened: the zeroed identity, converted as it is (the CLI prints it so, see cmd_list.c) */
-	convert_identity(&l->id, l->info.serial, &x->device.identity);
-	if (!l->opened)
+	if (!l->opened) {
+		/* nothing is known of it: the unknown values (rdp_level -1, serial_verdict "") */
+		memset(&x->device.identity, 0, sizeof x->device.identity);
+		x->device.identity.rdp_level = -1;
 		return;
+	}
+	api_convert_identity(&l->id, l->info.serial, &x->device.identity);
 	x->found_state = l->found.bState;
 	x->found_status = l->found.bStatus;
 	api_copy(x->found_state_name, sizeof x->found_state_name, dfu_state_name(l->found.bState));
 	api_copy(x->found_status_name, sizeof x->found_status_name, dfu_status_name(l->found.bStatus));
-	api_copy(x->found_action, sizeof x->found_action, found_action(l->found.bState));
+	api_copy(x->found_action, sizeof x->found_action, api_found_action(l->found.bState));
 }
 
-int api_list_ex_opts(const struct ops_open_opts *o, struct stm32dfu_listed **out, size_t *n, struct err *e)
+static int list_ex_opts(const struct ops_open_opts *o, struct stm32dfu_listed **out, size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -223,7 +219,7 @@ int stm32dfu_list_ex(const struct stm32dfu_match *match, struct stm32dfu_listed 
 	match_to_opts(match, &o);
 	struct err e;
 	err_clear(&e);
-	int rc = api_list_ex_opts(&o, out, n, &e);
+	int rc = list_ex_opts(&o, out, n, &e);
 	return rc < 0 ? api_fail_nosession(&e, rc) : 0;
 }
 
@@ -238,7 +234,7 @@ int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out)
 	int rc = ops_identify(s->ops);
 	if (rc < 0)
 		return api_fail_from_ops(s, rc);
-	convert_identity(&s->ops->id, s->ops->tp->info.serial, out);
+	api_convert_identity(&s->ops->id, s->ops->tp->info.serial, out);
 	return 0;
 }
 
@@ -247,11 +243,12 @@ int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out
 	err_clear(&s->err);
 	memset(out, 0, sizeof *out);
 	const struct dfu_dev *d = s->ops->dfu;
-	convert_device(&s->ops->tp->info, d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts, out);
+	convert_device(&s->ops->tp->info, d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
+	               d->desc.n_alts_dropped, out);
 	out->opened = 1;
 	if (ops_identify(s->ops) == 0) {
 		out->has_identity = 1;
-		convert_identity(&s->ops->id, s->ops->tp->info.serial, &out->identity);
+		api_convert_identity(&s->ops->id, s->ops->tp->info.serial, &out->identity);
 	}
 	return 0;
 }

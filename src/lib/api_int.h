@@ -19,6 +19,17 @@ struct stm32dfu_session {
 int api_fail_from_ops(struct stm32dfu_session *s, int rc);
 /* Sets the thread's error of a call that has no session (list). */
 int api_fail_nosession(const struct err *e, int rc);
+/* Clears the thread's error at the start of a call that has no session. */
+void api_clear_nosession(void);
+/* The ops options that a match and 0.5 session options (either may be NULL) ask for; e says what
+ * is wrong with them (size, poll). */
+int api_session_opts(const struct stm32dfu_match *match, const struct stm32dfu_session_options *options,
+                     struct ops_open_opts *o, struct err *e);
+struct ops_identity;
+/* The public identity record of an ops identity. */
+void api_convert_identity(const struct ops_identity *id, const char *usb_serial, struct stm32dfu_identity *out);
+/* What opening did to a device found in DFU state `state`: "none", "cleared", "waited", "aborted". */
+const char *api_found_action(unsigned state);
 /* Copies a NUL-terminated string into a fixed field, always terminating it. */
 void api_copy(char *dst, size_t cap, const char *src);
 
@@ -27,9 +38,10 @@ void api_copy(char *dst, size_t cap, const char *src);
 int api_adopt(struct ops_session *ops, struct stm32dfu_session **out);
 /* The ops session behind a handle, for the CLI's presentation of detail the API does not carry. */
 struct ops_session *api_ops(struct stm32dfu_session *s);
-/* stm32dfu_list_ex with the CLI's own open options (any VID:PID, the persistent emulator, -t, --trace);
- * on failure e says why and the thread's error is not touched. */
-int api_list_ex_opts(const struct ops_open_opts *o, struct stm32dfu_listed **out, size_t *n, struct err *e);
+/* The device part of an open session's record (identity unknown), for the CLI's printers. */
+void api_device_rec_of(const struct ops_session *o, struct stm32dfu_device_rec *out);
+/* Frees the API handle and hands back the ops session it owned (the caller closes it). */
+struct ops_session *api_release(struct stm32dfu_session *s);
 
 struct img;
 struct ops_leave_result;

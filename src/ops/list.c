@@ -12,6 +12,7 @@ static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 	l->transfer_size = s->dfu->transfer_size;
 	l->n_alts = s->dfu->n_alts;
 	memcpy(l->alts, s->dfu->alts, sizeof l->alts);
+	l->n_alts_dropped = s->dfu->desc.n_alts_dropped;
 	l->found = s->initial;
 	ops_identify(s);
 	l->id = s->id;

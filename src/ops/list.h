@@ -12,6 +12,7 @@ struct ops_listed {
 	uint16_t transfer_size;
 	unsigned n_alts;
 	struct dfu_alt alts[DFU_MAX_ALTS];
+	unsigned n_alts_dropped;  /* DFU alt settings the descriptor had past DFU_MAX_ALTS */
 	struct ops_identity id;
 	bool serial_shared;       /* another listed device reports the same USB serial */
 	bool uid_shared;          /* another listed device has the same 96-bit UID (a clone, or a faked UID) */

@@ -95,7 +95,7 @@ struct ops_write_result {
 	unsigned restored_sectors;
 	bool canceled;       /* stopped by ops_session.cancel (SIGINT/SIGTERM) */
 	bool otp;            /* the data went to OTP memory (write_otp.c), not flash */
-	char memory[64];     /* the memory written when it is not flash ("RAM", "OTP Memory", "Option Bytes"), else "" */
+	char memory[LAYOUT_NAME_MAX]; /* the memory written when it is not flash ("RAM", "OTP Memory", "Option Bytes"), else "" */
 	uint32_t memory_addr;          /* the lowest address written there */
 	bool ob_protection_active;     /* option bytes: RDP >= 1 written, and the refused read-back confirms it */
 	bool has_serial;               /* a serial number (ops/serialno.h) is part of what was written */

@@ -11,7 +11,7 @@
 
 #include "sim/sim.h"
 
-#define SIM_MAX_ALTS 16
+#define SIM_MAX_ALTS 40 /* past the host's 32, for a test of a device with more */
 #define SIM_MAX_REGIONS 32
 #define SIM_MAX_TRANSFER 4096 /* dfu-util clamps to 4096 on Linux (protocol.md 1.5) */
 #define SIM_STR_MAX 256

@@ -25,7 +25,7 @@ struct store_record {
 	char command[32];        /* "write", "erase", "ob set", "unprotect", "station" */
 	char uid[25];            /* 24 hex digits (UID0 UID1 UID2 as numbers), or "" */
 	char chip[64];
-	char usb_serial[256];
+	char usb_serial[384];    /* as long as any USB string (usb/transport.h TP_STRING_MAX) */
 	char image_path[512];
 	char image_sha256[65];   /* hex, or "" */
 	uint64_t image_bytes;

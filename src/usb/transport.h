@@ -27,7 +27,9 @@
 #define TP_TIMEOUT_DEFAULT_MS 5000u
 /* Raw descriptors kept per device: device descriptor (18 bytes) then the configuration. */
 #define TP_DESC_MAX 1024u
-#define TP_STRING_MAX 256u
+/* Room for any string descriptor decoded: bLength <= 255 holds 126 UTF-16 units, each at most
+ * 3 bytes of UTF-8 (a surrogate pair is 2 units for 4 bytes), plus the NUL: nothing is cut. */
+#define TP_STRING_MAX 384u
 
 /* What is known about an opened (or enumerated) device. Strings are UTF-8, NUL-terminated. */
 struct tp_info {

@@ -68,6 +68,18 @@ rm -f "$UMOCKDEV_DIR/dev/bus/usb/001/$node"
 "$STM32DFU" list >"$TMP/list2" 2>&1 || fail "list with an unopenable device"
 want list2 'path 1-4'
 want list2 'cannot open: opening 1-4'
+# what could not be asked is unknown (null), not the values of an empty record (match_hal, RDP 0)
+"$STM32DFU" list --json >"$TMP/list2.json" 2>/dev/null || fail "list --json with an unopenable device"
+python3 - "$TMP/list2.json" <<'PY' || fail "list --json: the unopenable device's unknowns are not null"
+import json, sys
+d = {r["path"]: r for r in json.load(open(sys.argv[1]))}
+gd = d["1-4"]
+assert gd["opened"] is False and gd["error"].startswith("opening 1-4"), gd
+for k in ("serial_verdict", "serial_explanation", "rdp_level", "uid", "chip", "serial_computed", "initial_state"):
+    assert gd[k] is None, (k, gd[k])
+# an opened one keeps its verdict (its serial was set by hand, so it does not match the UID)
+assert d["1-1"]["serial_verdict"] == "mismatch" and d["1-1"]["rdp_level"] == 0, d["1-1"]
+PY
 "$STM32DFU" -d '*' -S "$S2" info >"$TMP/info" 2>&1 || { cat "$TMP/info"; fail "-S $S2 with an unopenable device attached"; }
 want info "$S2"
 "$STM32DFU" -d '*' -S NOSUCHSERIAL info >"$TMP/info2" 2>&1
