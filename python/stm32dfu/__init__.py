@@ -87,36 +87,66 @@ def _device(d):
     }
 
 
-def _listed(x):
-    d = _device(x.device)
-    if x.device.opened:
-        d["identity"] = _identity(x.device.identity)
-    d.update({
-        "found_state": _s(x.found_state_name) or None, "found_status": _s(x.found_status_name) or None,
-        "found_action": _s(x.found_action) or None, "devnum": x.devnum, "uid_shared": bool(x.uid_shared),
-        "identity_read": bool(x.identity_read), "flash_size_source": _s(x.flash_size_source),
-        "layout_flash_size": x.layout_flash_size, "rdp_from_note": bool(x.rdp_from_note),
-    })
-    for alt, err in zip(d["alts"], x.layout_error):
-        alt["layout_error"] = _s(err.value) or None
-    return d
+def _record(r):
+    """A 0.5 device record (stm32dfu_device_rec): the device, what list found, identity; nothing cut."""
+    alts = []
+    for a in r.alts[:r.n_alts]:
+        regions = [{"start": g.start, "length": g.length,
+                    "sectors": [{"count": x.count, "size": x.size, "readable": bool(x.access & 1),
+                                 "erasable": bool(x.access & 2), "writable": bool(x.access & 4)}
+                                for x in g.groups[:g.n_groups]]} for g in a.regions[:a.n_regions]]
+        alts.append({"alt": a.alt, "name": _s(a.name), "string": _s(a.raw),
+                     "regions": regions if a.has_layout else None, "layout_error": _s(a.layout_error) or None})
+    return {
+        "vid": r.vid, "pid": r.pid, "bcd_device": r.bcd_device, "path": _s(r.path), "devnum": r.devnum,
+        "manufacturer": _s(r.manufacturer), "product": _s(r.product), "serial": _s(r.serial),
+        "opened": bool(r.opened), "error": _s(r.error) or None, "dfu_version": r.dfu_version,
+        "transfer_size": r.transfer_size, "alts": alts, "alts_total": r.n_alts_total,
+        "found_state": _s(r.found_state_name) or None, "found_status": _s(r.found_status_name) or None,
+        "found_action": _s(r.found_action) or None,
+        "identity": _identity(r.identity) if r.identity_known else None, "identity_read": bool(r.identity_read),
+        "flash_size_source": _s(r.flash_size_source), "layout_flash_size": r.layout_flash_size,
+        "rdp_from_note": bool(r.rdp_from_note), "serial_shared": bool(r.serial_shared),
+        "uid_shared": bool(r.uid_shared),
+    }
 
 
-def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False):  # noqa: A001 (the tool's own verb)
+def _session_options(any_id=False, retries=None, trace=None, transfer_size=None, poll=None, confirm_reads=False,
+                     sim_persist=False):
+    o = _native.SessionOptions()
+    o.size = ctypes.sizeof(o)
+    o.any_id = 1 if any_id else 0
+    if retries is not None:
+        o.has_retries, o.retries = 1, retries
+    o.trace = os.fspath(trace).encode() if trace else None
+    o.transfer_size = transfer_size or 0
+    if poll not in (None, "auto", "spec"):
+        raise UsageError(-1, "STM32DFU_E_USAGE", f"poll={poll!r}: expected 'auto' or 'spec'", "")  # noqa: F405
+    o.poll = _native.POLL_SPEC if poll == "spec" else _native.POLL_AUTO
+    o.confirm_reads = 1 if confirm_reads else 0
+    o.sim_persist = 1 if sim_persist else 0
+    return o
+
+
+def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False, any_id=False):  # noqa: A001
     """Every DFU device that matches, as dicts (USB strings, alt settings with their memory maps, identity).
-    detail=True adds what `stm32dfu list` prints beside them (stm32dfu_list_ex): the DFU state each device was
-    found in and what opening did to it, where the flash size came from, layout-string errors."""
+    vid/pid default to the ST ROM's 0483:df11; any_id=True lists every DFU device, as `stm32dfu list` does.
+    detail=True adds what `stm32dfu list` prints beside them (stm32dfu_list_records): the DFU state each device
+    was found in and what opening did to it, where the flash size came from, layout-string errors, and
+    alts_total (a device may have more alt settings than the 32 kept). identity is None for a device that
+    could not be opened."""
     m = _match(vid, pid, serial, path, sim)
     n = ctypes.c_size_t()
-    if detail:
-        xout = ctypes.POINTER(_native.Listed)()
-        rc = _lib.stm32dfu_list_ex(ctypes.byref(m), ctypes.byref(xout), ctypes.byref(n))
+    if detail or any_id:
+        o = _session_options(any_id=any_id)
+        rout = ctypes.POINTER(_native.DeviceRec)()
+        rc = _lib.stm32dfu_list_records(ctypes.byref(m), ctypes.byref(o), ctypes.byref(rout), ctypes.byref(n))
         if rc:
             _raise(rc)
         try:
-            return [_listed(xout[i]) for i in range(n.value)]
+            return [_record(rout[i]) for i in range(n.value)]
         finally:
-            _lib.stm32dfu_list_ex_free(xout)
+            _lib.stm32dfu_list_records_free(rout)
     out = ctypes.POINTER(_native.Device)()
     rc = _lib.stm32dfu_list(ctypes.byref(m), ctypes.byref(out), ctypes.byref(n))
     if rc:
@@ -127,17 +157,18 @@ def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False):  #
         _lib.stm32dfu_list_free(out)
 
 
-def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, trace=None):  # noqa: A001
+def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, trace=None,  # noqa: A001
+         transfer_size=None, poll=None, confirm_reads=False, any_id=False, sim_persist=False):
     """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator.
     retries: per-transfer retries (default 3; 0 fails at the first error); trace: a file to record
-    every USB request and reply in."""
+    every USB request and reply in; transfer_size: bytes per data transfer (default the device's
+    wTransferSize, e.g. 1024 for early L43x ROMs); poll: "auto" (default) or "spec" (wait every
+    bwPollTimeout); confirm_reads: read everything twice; any_id: any VID:PID; sim_persist: keep the
+    emulated chip between sessions, as `stm32dfu --sim` does (stm32dfu_open_session)."""
     m = _match(vid, pid, serial, path, sim)
-    o = _native.OpenOptions()
-    if retries is not None:
-        o.has_retries, o.retries = 1, retries
-    o.trace = os.fspath(trace).encode() if trace else None
+    o = _session_options(any_id, retries, trace, transfer_size, poll, confirm_reads, sim_persist)
     s = _native.SESSION()
-    rc = _lib.stm32dfu_open_ex(ctypes.byref(m), ctypes.byref(o), ctypes.byref(s))
+    rc = _lib.stm32dfu_open_session(ctypes.byref(m), ctypes.byref(o), ctypes.byref(s))
     if rc:
         _raise(rc)
     return Chip(s)
@@ -244,10 +275,11 @@ class Chip:
         return _identity(i)
 
     def device(self):
-        """The USB record: strings, alt settings and their memory maps."""
-        d = _native.Device()
-        self._check(_lib.stm32dfu_device_info(self._session(), ctypes.byref(d)))
-        return _device(d)
+        """The device record (stm32dfu_device_record): USB strings, every alt setting kept with its whole
+        memory map, what opening found, and the identity."""
+        d = _native.DeviceRec()
+        self._check(_lib.stm32dfu_device_record(self._session(), ctypes.byref(d)))
+        return _record(d)
 
     @property
     def uid(self):

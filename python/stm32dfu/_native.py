@@ -27,6 +27,16 @@ class OpenOptions(ctypes.Structure):
     _fields_ = [("has_retries", c_int), ("retries", c_uint), ("trace", ctypes.c_char_p)]
 
 
+POLL_AUTO, POLL_SPEC = 0, 1
+
+
+class SessionOptions(ctypes.Structure):
+    """0.5: sized by the caller (size = ctypes.sizeof(SessionOptions)); cancel is a sig_atomic_t pointer."""
+    _fields_ = [("size", c_size), ("any_id", c_int), ("has_retries", c_int), ("retries", c_uint),
+                ("trace", ctypes.c_char_p), ("transfer_size", c_uint), ("poll", c_int), ("confirm_reads", c_int),
+                ("sim_persist", c_int), ("cancel", ctypes.c_void_p)]
+
+
 class ReadOptions(ctypes.Structure):
     _fields_ = [("has_alt", c_int), ("alt", c_uint), ("no_confirm", c_int), ("force", c_int)]
 
@@ -80,6 +90,30 @@ class Listed(ctypes.Structure):
                 ("found_state_name", c_char * 24), ("found_status_name", c_char * 24), ("found_action", c_char * 16),
                 ("devnum", c_uint), ("uid_shared", c_int), ("identity_read", c_int), ("flash_size_source", c_char * 16),
                 ("layout_flash_size", c_u32), ("rdp_from_note", c_int), ("layout_error", (c_char * 128) * MAX_ALTS)]
+
+
+STRING_MAX, REC_MAX_ALTS, REC_MAX_REGIONS, REC_MAX_GROUPS = 384, 32, 8, 16
+
+
+class RegionRec(ctypes.Structure):
+    _fields_ = [("start", c_u32), ("length", c_u64), ("n_groups", c_uint), ("groups", SectorGroup * REC_MAX_GROUPS)]
+
+
+class AltRec(ctypes.Structure):
+    _fields_ = [("alt", c_uint), ("name", c_char * STRING_MAX), ("raw", c_char * STRING_MAX), ("has_layout", c_int),
+                ("layout_error", c_char * 128), ("n_regions", c_uint), ("regions", RegionRec * REC_MAX_REGIONS)]
+
+
+class DeviceRec(ctypes.Structure):
+    _fields_ = [("vid", c_u16), ("pid", c_u16), ("bcd_device", c_u16), ("path", c_char * 32), ("devnum", c_uint),
+                ("manufacturer", c_char * STRING_MAX), ("product", c_char * STRING_MAX),
+                ("serial", c_char * STRING_MAX), ("opened", c_int), ("error", c_char * 256),
+                ("dfu_version", c_u16), ("transfer_size", c_u16), ("n_alts", c_uint), ("n_alts_total", c_uint),
+                ("alts", AltRec * REC_MAX_ALTS), ("found_state", c_uint), ("found_status", c_uint),
+                ("found_state_name", c_char * 24), ("found_status_name", c_char * 24), ("found_action", c_char * 16),
+                ("identity_known", c_int), ("identity_read", c_int), ("identity", Identity),
+                ("flash_size_source", c_char * 16), ("layout_flash_size", c_u32), ("rdp_from_note", c_int),
+                ("serial_shared", c_int), ("uid_shared", c_int)]
 
 
 class ObField(ctypes.Structure):
@@ -263,6 +297,10 @@ _SIGNATURES = {
     "stm32dfu_list_free": (None, [P(Device)]),
     "stm32dfu_list_ex": (c_int, [P(Match), P(P(Listed)), P(c_size)]),
     "stm32dfu_list_ex_free": (None, [P(Listed)]),
+    "stm32dfu_open_session": (c_int, [P(Match), P(SessionOptions), P(SESSION)]),
+    "stm32dfu_list_records": (c_int, [P(Match), P(SessionOptions), P(P(DeviceRec)), P(c_size)]),
+    "stm32dfu_list_records_free": (None, [P(DeviceRec)]),
+    "stm32dfu_device_record": (c_int, [SESSION, P(DeviceRec)]),
     "stm32dfu_info": (c_int, [SESSION, P(Identity)]),
     "stm32dfu_device_info": (c_int, [SESSION, P(Device)]),
     "stm32dfu_read": (c_int, [SESSION, c_u32, ctypes.c_void_p, c_size]),

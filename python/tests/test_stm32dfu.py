@@ -426,3 +426,88 @@ def test_read_checks_the_map_and_alts_before_sending(chip):
         chip.read(0x08000000, 4, alt=9)  # the F746 lists alts 0 to 3
     uid = chip.read(0x1FF0F420, 12)
     assert uid == chip.info()["uid_bytes"]
+
+
+def _trace_count(path, needle):
+    with open(path) as f:
+        return sum(needle in line for line in f)
+
+
+def test_open_transfer_size_sets_the_block_length(tmp_path):
+    data = pattern(8192, 3)
+    for size, blocks in ((1024, 8), (None, 4)):
+        trace = tmp_path / f"t{size}.trace"
+        with stm32dfu.open(sim=SIM, transfer_size=size, trace=trace) as c:
+            r = c.write(data, address=0x08000000, full=True)
+            assert r["transfer_size"] == (size or 2048) and r["blocks"] == blocks
+        # every data DNLOAD on the wire ("... 0000 LEN | data") is that long
+        assert _trace_count(trace, " 0000 %04x | " % (size or 2048)) == blocks
+    with pytest.raises(stm32dfu.UsageError, match="2048"):
+        stm32dfu.open(sim=SIM, transfer_size=4096)
+
+
+def test_open_confirm_reads_reads_twice(tmp_path, monkeypatch):
+    # a state folder of its own: doctor (above) may have noted this board's link as marginal, which
+    # makes every read confirmed whatever confirm_reads says
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    uploads = []
+    for confirm in (False, True):
+        trace = tmp_path / f"c{confirm}.trace"
+        with stm32dfu.open(sim=SIM, confirm_reads=confirm, trace=trace) as c:
+            assert len(c.read(0x08000000, 4096)) == 4096
+        uploads.append(_trace_count(trace, " IN  a1 02 "))
+    assert uploads[1] == uploads[0] + 2  # the 4 KiB read's two UPLOADs, again
+
+
+def test_open_poll_spec_never_asks_early(tmp_path):
+    def early(path):  # GETSTATUS sooner after a dfuDNBUSY reply than the bwPollTimeout it asked for
+        n = busy = 0
+        last = None
+        for line in open(path):
+            if not line.startswith("@") or " IN  a1 03 " not in line:
+                continue
+            at, b = int(line[1:].split()[0]), line.split("|")[1].split()
+            if last and at - last[0] < last[1]:
+                n += 1
+            last = (at, 1000 * int(b[3] + b[2] + b[1], 16)) if b[4] == "04" else None
+            busy += b[4] == "04"
+        return n, busy
+    counts = {}
+    for mode in ("auto", "spec"):
+        trace = tmp_path / f"{mode}.trace"
+        with stm32dfu.open(sim="f746,timing=0.02,busy_reply=hold", poll=mode, trace=trace) as c:
+            assert c.write(pattern(16384, 9), address=0x08000000, full=True)["verified"]
+        counts[mode] = early(trace)
+    assert counts["spec"][0] == 0 and counts["spec"][1] >= 8
+    assert counts["auto"][0] >= counts["auto"][1] // 2 > 0
+    with pytest.raises(stm32dfu.UsageError):
+        stm32dfu.open(sim=SIM, poll="sometimes")
+
+
+def test_any_id_lists_and_opens_a_non_st_device():
+    gd = "gd32vf103,timing=0"
+    assert stm32dfu.list(sim=gd) == []  # a zero VID:PID is the ST ROM's 0483:df11
+    d, = stm32dfu.list(sim=gd, any_id=True)
+    assert (d["vid"], d["pid"]) == (0x28E9, 0x0189) and d["identity_read"] is False
+    assert d["identity"]["serial_verdict"] == "no_uid" and d["identity"]["rdp_level"] is None
+    with pytest.raises(stm32dfu.NoDeviceError):
+        stm32dfu.open(sim=gd)
+    with stm32dfu.open(sim=gd, any_id=True) as c:
+        assert c.device()["vid"] == 0x28E9
+
+
+def test_device_record_holds_a_hostile_device_whole(tmp_path):
+    prof = tmp_path / "hostile.profile"
+    lines = ["base = f746", "product = " + "P" * 126,
+             "alt = @Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg", "alt = @Option Bytes  /0x1FFF0000/01*032 e",
+             "alt = @OTP Memory /0x1FF0F000/01*1024 e,01*016 e", "alt = @Device Feature/0xFFFF0000/01*004 e",
+             "alt = @Groups/0x61000000/" + ",".join("1*%dKa" % (k + 1) for k in range(12)),
+             "alt = @" + "N" * 100 + "/0x62000000/1*1Ka"] + ["alt = @Spare/0x63000000/1*1Ka"] * 34
+    prof.write_text("\n".join(lines) + "\n")
+    with stm32dfu.open(sim=f"{prof},timing=0") as c:
+        d = c.device()
+    assert len(d["product"]) == 126 and len(d["alts"]) == 32 and d["alts_total"] == 40
+    assert len(d["alts"][4]["regions"][0]["sectors"]) == 12 and d["alts"][5]["name"] == "N" * 100
+    x, = stm32dfu.list(sim=f"{prof},timing=0", detail=True)
+    assert x["alts_total"] == 40 and x["found_state"] == "dfuIDLE"
+
