@@ -28,8 +28,13 @@ int main(int argc, char **argv)
 	size_t len = (size_t)strtoul(argv[2], NULL, 0);
 	struct stm32dfu_match m = {0};
 	m.sim = argc > 4 ? argv[4] : NULL;
+	/* the session's options (0.5): every read confirmed by a second one, as `stm32dfu
+	 * --confirm-reads` does; size first, so that the structure can grow in later versions */
+	struct stm32dfu_session_options o = {0};
+	o.size = sizeof o;
+	o.confirm_reads = 1;
 	struct stm32dfu_session *s;
-	if (stm32dfu_open(&m, &s))
+	if (stm32dfu_open_session(&m, &o, &s))
 		return fail("open", NULL);
 	unsigned char head[16];
 	size_t n = len < sizeof head ? len : sizeof head;

@@ -67,6 +67,7 @@ done
 run() { STM32DFU_PROFILE_DIR=$R/share/stm32dfu/profiles LD_LIBRARY_PATH=$DEST$LIBDIR "$@"; }
 run "$DEST/write_verify" "$EX/write_verify.c" f746,timing=0 >/dev/null 2>&1 || fail "write_verify does not run"
 run "$DEST/list_identify" f746,timing=0 | grep -q 'STM32F74x' || fail "list_identify does not identify the F746"
+run "$DEST/list_identify" gd32vf103,timing=0 | grep -q 'not an STM32 ROM' || fail "list_identify does not list every DFU device"
 run "$DEST/read_memory" 0x08000000 64 "$DEST/r.hex" f746,timing=0 >/dev/null || fail "read_memory does not run"
 
 # the Python package imports from where meson installed it, and writes through the installed library
