@@ -482,14 +482,16 @@ class Chip:
                 "not_in_block": [_s(f.name) for f in fields if not f.present],
                 "words": [_ob_word(w) for w in r.words[:r.n_words] if w.present]}
 
-    def set_option_bytes(self, confirm=(), dry_run=False, **fields):
+    def set_option_bytes(self, confirm=(), dry_run=False, report=False, **fields):
         """Sets fields (BOR_LEV=0x1 raw, or a named value: BOR_LEV="off", RDP="level1") with the checks of
-        `stm32dfu ob set`. Risky changes need their name in confirm (see stm32dfu.CONFIRM); dry_run checks
-        and reports without writing. Returns what `ob set` prints (stm32dfu_ob_set_ex): the changes with
-        both meanings, complements repaired, the confirmations required (CONFIRM names) and their
+        `stm32dfu ob set`. Risky changes need their name in confirm (see stm32dfu.CONFIRM). Returns the
+        option bytes read back after the write as {FIELD: value} (None when the chip no longer lets them
+        be read, e.g. after RDP level 1). With report=True, or dry_run=True (checks only, writes nothing,
+        so nothing is read back), returns what `ob set` prints instead (stm32dfu_ob_set_ex): the changes
+        with both meanings, complements repaired, the confirmations required (CONFIRM names) and their
         command-line flags, dry_run, nothing_to_change, written, verified, protection_active, reset_seen,
-        the blocks before, requested and read back, and option_bytes: {FIELD: value} as read back (None
-        when nothing was read back). A failure's exception carries it as .result."""
+        the blocks before, requested and read back, and option_bytes as above. A failure's exception
+        carries that report as .result."""
         if not fields:
             raise UsageError(-1, "STM32DFU_E_USAGE", "no FIELD=VALUE given", "")  # noqa: F405
         o = _native.ObSetOptions()
@@ -504,7 +506,7 @@ class Chip:
             ob = _native.OptionBytes()
             if _lib.stm32dfu_ob_read(self._session(), ctypes.byref(ob)) == 0:
                 result["option_bytes"] = self._ob_dict(ob)
-        return result
+        return result if report or dry_run else result["option_bytes"]
 
     def unprotect(self, confirm=False):
         """Read Unprotect: the chip mass-erases its flash and lowers RDP to 0 (needs confirm=True)."""

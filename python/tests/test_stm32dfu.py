@@ -183,7 +183,7 @@ def test_option_bytes(chip):
     assert detail["layout"] == "F74x" and detail["address"] == 0x1FFF0000 and len(detail["raw"]) == 32
     assert detail["rdp_level"] == 0 and detail["complement_errors"] == 0
     after = chip.set_option_bytes(BOR_LEV=1)
-    assert after["option_bytes"]["BOR_LEV"] == 1
+    assert after["BOR_LEV"] == 1 and after["RDP"] == 0xAA  # the block read back, field by field
     assert chip.option_bytes()["BOR_LEV"] == 1
     with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
         chip.set_option_bytes(RDP=0xCC)
@@ -233,10 +233,10 @@ def test_set_option_bytes_dry_run_writes_nothing(chip):
     # 0xAAFF with BOR_LEV = 10: 0xAAFB, complement 0x5504
     assert r["requested"][:4] == bytes([0xFB, 0xAA, 0x04, 0x55]) and r["requested"][4:] == before[4:]
     assert chip.option_bytes(detail=True)["raw"] == before
-    r = chip.set_option_bytes(BOR_LEV="level1")
+    r = chip.set_option_bytes(BOR_LEV="level1", report=True)
     assert r["written"] and r["verified"] and r["reset_seen"] and not r["protection_active"]
     assert r["after"] == r["requested"] and r["option_bytes"]["BOR_LEV"] == 2
-    r = chip.set_option_bytes(BOR_LEV=2)
+    r = chip.set_option_bytes(BOR_LEV=2, report=True)
     assert r["nothing_to_change"] and not r["write_attempted"] and r["changes"] == []
 
 
@@ -254,7 +254,13 @@ def test_set_option_bytes_missing_confirmation(chip):
     with pytest.raises(stm32dfu.UsageError) as e:
         chip.set_option_bytes(BOR_LEV=4)  # two bits
     assert not e.value.result["checked"]
-    r = chip.set_option_bytes(RDP="level1", confirm=["rdp1"])
+    assert chip.set_option_bytes(RDP="level1", confirm=["rdp1"]) is None  # nothing readable any more
+    with pytest.raises(stm32dfu.ProtectedError):
+        chip.option_bytes()
+
+
+def test_set_option_bytes_report_of_rdp1(chip):
+    r = chip.set_option_bytes(RDP="level1", confirm=["rdp1"], report=True)
     assert r["written"] and r["protection_active"] and not r["verified"] and r["option_bytes"] is None
     with pytest.raises(stm32dfu.ProtectedError):
         chip.option_bytes(detail=True)
