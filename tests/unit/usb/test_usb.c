@@ -46,6 +46,19 @@ static void test_string_decode(void **state)
 	assert_int_equal(tp_string_decode(bad, 1, out, sizeof out), STM32DFU_E_PROTOCOL);
 	const uint8_t empty[] = {2, 3};
 	assert_int_equal(tp_string_decode(empty, 2, out, sizeof out), 0);
+	/* the longest a device can send (bLength 254: 126 units) at 3 bytes each (U+20AC) fits
+	 * TP_STRING_MAX whole: no USB string is cut (a hostile device's included) */
+	uint8_t lng[254];
+	lng[0] = 254;
+	lng[1] = 3;
+	for (int i = 0; i < 126; i++) {
+		lng[2 + 2 * i] = 0xAC;
+		lng[3 + 2 * i] = 0x20;
+	}
+	char whole[TP_STRING_MAX];
+	assert_int_equal(tp_string_decode(lng, sizeof lng, whole, sizeof whole), 378);
+	assert_int_equal(strlen(whole), 378);
+	assert_memory_equal(whole + 375, "\xE2\x82\xAC", 3);
 }
 
 static void test_classify(void **state)
