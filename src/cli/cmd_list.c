@@ -79,10 +79,7 @@ int cli_cmd_list(struct cli_ctx *c)
 	size_t n = 0;
 	int rc = stm32dfu_list_records(&m, &so, &l, &n);
 	if (rc < 0) {
-		struct stm32dfu_error e = stm32dfu_last_error(NULL);
-		err_set(&c->err, rc, "%s", e.message);
-		if (e.hint[0])
-			err_hint(&c->err, "%s", e.hint);
+		cli_take_last_error(c, rc);
 		return cli_fail(c, rc);
 	}
 	if (c->args.given[OPT_JSON]) {

@@ -85,6 +85,14 @@ void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
 		fprintf(c->out, "poll     spec (every bwPollTimeout waited, --poll spec)\n");
 }
 
+void cli_take_last_error(struct cli_ctx *c, int rc)
+{
+	struct stm32dfu_error e = stm32dfu_last_error(NULL);
+	err_set(&c->err, rc, "%s", e.message);
+	if (e.hint[0])
+		err_hint(&c->err, "%s", e.hint);
+}
+
 int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog)
 {
 	struct stm32dfu_match m;
@@ -92,11 +100,8 @@ int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_pr
 	cli_session_options(c, &m, &o);
 	int rc = stm32dfu_open_session(&m, &o, api);
 	if (rc < 0) {
-		struct stm32dfu_error e = stm32dfu_last_error(NULL);
-		err_set(&c->err, rc, "%s", e.message);
-		if (e.hint[0])
-			err_hint(&c->err, "%s", e.hint);
-		else if (rc == STM32DFU_E_NO_DEVICE)
+		cli_take_last_error(c, rc);
+		if (rc == STM32DFU_E_NO_DEVICE && !c->err.hint[0])
 			err_hint(&c->err, "is the chip in DFU mode (BOOT0 high, USB connected)? 'stm32dfu list' shows "
 			                  "what is attached; --sim uses the emulator");
 		return cli_fail(c, rc);
@@ -106,24 +111,6 @@ int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_pr
 		ops_set_progress(api_ops(*api), cli_progress_cb, prog);
 	}
 	return 0;
-}
-
-int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog)
-{
-	struct stm32dfu_session *api;
-	int rc = cli_open_api(c, &api, prog);
-	if (rc)
-		return rc;
-	*s = api_release(api);
-	return 0;
-}
-
-int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc)
-{
-	c->err = s->err;
-	if (!c->err.code)
-		c->err.code = rc;
-	return cli_fail(c, rc);
 }
 
 int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc)

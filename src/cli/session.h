@@ -21,10 +21,8 @@ void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o);
  * exercises the library; api_ops() gives the detail they print.
  */
 int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog);
-/* The same open, handing back the ops session alone (for commands with no public call yet). */
-int cli_open(struct cli_ctx *c, struct ops_session **s, struct cli_progress *prog);
-/* Prints the library error of a session and returns its exit code. */
-int cli_fail_session(struct cli_ctx *c, struct ops_session *s, int rc);
+/* Takes this thread's error of a failed public call without a session (open, list) as the CLI's. */
+void cli_take_last_error(struct cli_ctx *c, int rc);
 /* Prints the error of the last failed public call on api and returns its exit code. */
 int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc);
 

@@ -74,13 +74,6 @@ struct ops_session *api_ops(struct stm32dfu_session *s)
 	return s->ops;
 }
 
-struct ops_session *api_release(struct stm32dfu_session *s)
-{
-	struct ops_session *o = s->ops;
-	free(s);
-	return o;
-}
-
 void stm32dfu_close(struct stm32dfu_session *s)
 {
 	if (!s)

@@ -40,8 +40,6 @@ int api_adopt(struct ops_session *ops, struct stm32dfu_session **out);
 struct ops_session *api_ops(struct stm32dfu_session *s);
 /* The device part of an open session's record (identity unknown), for the CLI's printers. */
 void api_device_rec_of(const struct ops_session *o, struct stm32dfu_device_rec *out);
-/* Frees the API handle and hands back the ops session it owned (the caller closes it). */
-struct ops_session *api_release(struct stm32dfu_session *s);
 
 struct img;
 struct ops_leave_result;
