@@ -63,7 +63,11 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 		*n = 1;
 		return 0;
 	}
+	/* the strings are a device's first answers: a chip finishing an earlier host's erase holds them */
 	struct tp_match m = o->match;
+	m.first_answer_ms = o->first_answer_ms;
+	m.on_held = o->on_held;
+	m.held_ctx = o->held_ctx;
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
 	int rc = tp_libusb_list(&m, &found, &nf, e);
