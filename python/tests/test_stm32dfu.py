@@ -12,8 +12,14 @@ import pytest
 import stm32dfu
 
 SIM = "f746,timing=0"
-# doctor remembers its link verdict per board in the state directory: keep it to these tests
-os.environ["XDG_STATE_HOME"] = os.path.join(os.environ.get("XDG_STATE_HOME") or "/tmp", "python-tests")
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path, monkeypatch):
+    """doctor remembers its link verdict per board (the UID) in the state directory, and a marginal
+    verdict makes later sessions confirm every read: each test gets its own, so no test (and no
+    earlier run of the suite) changes what another one sees."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
 @pytest.fixture
