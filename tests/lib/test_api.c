@@ -16,6 +16,8 @@
 
 #include <stm32dfu/stm32dfu.h>
 
+#include "../state_dir.h"
+
 #define SIM "f746,timing=0"
 
 static struct stm32dfu_session *open_sim(void)
@@ -508,11 +510,7 @@ static void test_list_ex(void **state)
 
 int main(void)
 {
-	/* doctor remembers its link verdict per board in the state directory: keep it to this test */
-	const char *xdg = getenv("XDG_STATE_HOME");
-	char own[1024];
-	snprintf(own, sizeof own, "%s/lib-api", xdg && *xdg ? xdg : "/tmp");
-	setenv("XDG_STATE_HOME", own, 1);
+	test_own_state_dir("lib-api");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_list_sim),

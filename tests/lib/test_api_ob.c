@@ -17,6 +17,8 @@
 
 #include <stm32dfu/stm32dfu.h>
 
+#include "../state_dir.h"
+
 static struct stm32dfu_session *open_profile(const char *sim, uint16_t vid, uint16_t pid)
 {
 	struct stm32dfu_match m = {0};
@@ -312,10 +314,7 @@ static void test_old_calls_agree(void **state)
 
 int main(void)
 {
-	const char *xdg = getenv("XDG_STATE_HOME");
-	char own[1024];
-	snprintf(own, sizeof own, "%s/lib-api-ob", xdg && *xdg ? xdg : "/tmp");
-	setenv("XDG_STATE_HOME", own, 1);
+	test_own_state_dir("lib-api-ob");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_f746_report),
 		cmocka_unit_test(test_absent_fields),

@@ -17,6 +17,8 @@
 
 #include <stm32dfu/stm32dfu.h>
 
+#include "../state_dir.h"
+
 static struct stm32dfu_session *open_spec(const char *spec, int retries)
 {
 	struct stm32dfu_match m = {0};
@@ -316,10 +318,7 @@ static void test_recover(void **state)
 
 int main(void)
 {
-	const char *xdg = getenv("XDG_STATE_HOME");
-	char own[1024];
-	snprintf(own, sizeof own, "%s/lib-api-write", xdg && *xdg ? xdg : "/tmp");
-	setenv("XDG_STATE_HOME", own, 1);
+	test_own_state_dir("lib-api-write");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_ex_report),
 		cmocka_unit_test(test_write_ex_vdd_and_leave),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../state_dir.h"
 #include "core/clock.h"
 #include "image/image.h"
 #include "ops/linknote.h"
@@ -192,11 +193,7 @@ static void test_partial_sector_read_back_once(void **state)
 
 int main(void)
 {
-	/* the link note lives in the state directory: keep this test's notes to itself */
-	const char *xdg = getenv("XDG_STATE_HOME");
-	char own[1024];
-	snprintf(own, sizeof own, "%s/ops-read", xdg && *xdg ? xdg : "/tmp");
-	setenv("XDG_STATE_HOME", own, 1);
+	test_own_state_dir("ops-read");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_once_by_default),
 		cmocka_unit_test(test_confirm_reads_reads_twice),
