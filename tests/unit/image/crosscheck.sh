@@ -82,9 +82,12 @@ cmp in.bin added.bin || fail "payload of the dfu-suffix file differs"
 	|| fail "VID not carried over from the dfu-suffix file"
 dfu-suffix -c added2.dfu >/dev/null 2>&1 || fail "dfu-suffix -c rejects added2.dfu"
 
-# a corrupted CRC is refused with a clear message and a failing exit code
+# a corrupted CRC is refused with a clear message and a failing exit code. The byte is inverted, not
+# overwritten with a constant: in.bin is random, and a constant is already there 1 time in 256
 cp ours.dfu bad.dfu
-printf '\000' | dd of=bad.dfu bs=1 seek=400 conv=notrunc 2>/dev/null
+old=$(od -An -tu1 -j400 -N1 bad.dfu | tr -d ' ')
+printf "\\$(printf %03o $((old ^ 255)))" | dd of=bad.dfu bs=1 seek=400 conv=notrunc 2>/dev/null
+cmp -s ours.dfu bad.dfu && fail "the corruption did not change the file"
 if "$conv" bad.dfu bad.bin 2>err.txt; then fail "bad CRC accepted"; fi
 grep -q 'suffix CRC' err.txt || { cat err.txt; fail "no CRC message"; }
 echo "crosscheck: all passed"
