@@ -341,17 +341,26 @@ int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t
 	         s->opts.confirm_reads ? "--confirm-reads"
 	         : s->link_marginal   ? "doctor judged the link marginal"
 	                              : "the link failed in this session");
+	char differ[80];
+	snprintf(differ, sizeof differ, "read 0x%08X (%zu bytes): two reads differ", (unsigned)addr, len);
+	return ops_read_again(s, alt, addr, buf, len, OPS_PHASE_VERIFY, differ, "reading twice");
+}
+
+int ops_read_again(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase,
+                   const char *differ, const char *activity)
+{
 	uint8_t *again = malloc(len ? len : 1);
 	if (!again)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc;
 	/* after a disagreement, reads go on until two in a row agree */
 	for (unsigned i = 0;; i++) {
 		s->counters.confirm_reads++;
-		if ((rc = ops_read_mem(s, alt, addr, again, len, OPS_PHASE_VERIFY)) < 0 || memcmp(again, buf, len) == 0)
+		if ((rc = ops_read_mem(s, alt, addr, again, len, phase)) < 0 || memcmp(again, buf, len) == 0)
 			break;
 		memcpy(buf, again, len);
-		err_set(&s->err, STM32DFU_E_VERIFY, "read 0x%08X (%zu bytes): two reads differ", addr, len);
-		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading twice")) {
+		err_set(&s->err, STM32DFU_E_VERIFY, "%s", differ);
+		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, activity)) {
 			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
 			rc = STM32DFU_E_VERIFY;
 			break;

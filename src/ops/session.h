@@ -128,6 +128,11 @@ int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf
 /* ops_read_mem, then, where the session asks for it (ops_reads_confirmed: --confirm-reads, a marginal
  * link, a link fault so far), a second read that must agree: USB's CRC16 cannot see every flip. */
 int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);
+/* The confirmation itself: buf holds a first read of [addr, addr+len); reads it again until two reads
+ * in a row agree (buf then holds them), within the retry budget. differ is the error when they never
+ * do; activity names the work for the retry budget's message. */
+int ops_read_again(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase,
+                   const char *differ, const char *activity);
 
 /* Gathers the identity (UID, flash size, bootloader ID, option bytes) once per session. */
 int ops_identify(struct ops_session *s);

@@ -94,26 +94,9 @@ static int confirm_partial(struct ops_session *s, struct plan_touched *t, uint8_
 {
 	if (!ops_reads_confirmed(s) || image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size)
 		return 0;
-	uint8_t *again = malloc(t->sector.size);
-	if (!again)
-		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	int rc = 0;
-	for (unsigned i = 0;; i++) {
-		s->counters.confirm_reads++;
-		if ((rc = ops_read_mem(s, alt, t->sector.start, again, t->sector.size, -1)) < 0)
-			break;
-		if (memcmp(again, t->current, t->sector.size) == 0)
-			break;
-		memcpy(t->current, again, t->sector.size);
-		err_set(&s->err, STM32DFU_E_VERIFY, "two reads of sector %u differ", t->sector.index);
-		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, "reading back a sector")) {
-			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
-			rc = STM32DFU_E_VERIFY;
-			break;
-		}
-	}
-	free(again);
-	return rc;
+	char differ[48];
+	snprintf(differ, sizeof differ, "two reads of sector %u differ", t->sector.index);
+	return ops_read_again(s, alt, t->sector.start, t->current, t->sector.size, -1, differ, "reading back a sector");
 }
 
 static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
