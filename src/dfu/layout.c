@@ -97,6 +97,7 @@ static int hex_address(struct cur *c, uint32_t *out)
 static int group(struct cur *c, struct layout_group *g)
 {
 	uint32_t count, size;
+	skip_spaces(c); /* Artery's AT32 ROM: "/0x08000000/ 128*1Kg" (dfu-util's sscanf skips it too) */
 	int r = decimal(c, &count, "count");
 	if (r < 0)
 		return r;

@@ -159,6 +159,13 @@ static void test_specific_values(void **state)
 	check_group(0, 1, 4, 16, 1);
 	parse_ok("@Internal Flash  /0x08000000/1024*256 g");
 	check_group(0, 0, 1024, 256, 7);
+	/* Artery AT32F415 (field/nonST_AT32...): a space before the count, 1-digit size */
+	parse_ok("@Internal Flash  /0x08000000/ 128*1Kg");
+	check_group(0, 0, 128, 1024, 7);
+	assert_int_equal(L.trailing_at, 0);
+	parse_ok("@Option Byte   /0x1FFFF800/02*016 e");
+	assert_string_equal(L.name, "Option Byte");
+	check_group(0, 0, 2, 16, 5);
 	/* the Device Feature quirk: readable and writable whatever the letter */
 	parse_ok("@Device Feature/0xFFFF0000/01*004 b");
 	assert_true(L.quirk_device_feature);
