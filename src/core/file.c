@@ -1,10 +1,14 @@
 #include "core/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e)
 {
@@ -93,4 +97,241 @@ int file_make_parent_dirs(const char *path, struct err *e)
 {
 	const char *slash = strrchr(path, '/');
 	return slash && slash != path ? make_dirs_upto(path, (size_t)(slash - path), e) : 0;
+}
+
+/* What is wrong with an existing component of one of our folders, or NULL. */
+static const char *unsafe_dir(const char *p, bool ours, const struct stat *st)
+{
+	if (ours && S_ISLNK(st->st_mode))
+		return "is a symbolic link (another user may have planted it)";
+	if (!S_ISDIR(st->st_mode))
+		return "is not a folder";
+	if (ours && st->st_uid != geteuid())
+		return "belongs to another user";
+	if (ours && (st->st_mode & 077))
+		return "is open to other users";
+	if (!ours && st->st_uid != geteuid() && st->st_uid != 0)
+		return "belongs to another user, who could replace the folders in it";
+	if (!ours && (st->st_mode & 022) && !(st->st_mode & S_ISVTX))
+		return "is writable by other users (and not sticky), who could replace the folders in it";
+	(void)p;
+	return NULL;
+}
+
+int file_private_dir(const char *dir, unsigned n_ours, struct err *e)
+{
+	char p[4096];
+	size_t len = strlen(dir);
+	if (len >= sizeof p)
+		return err_set(e, STM32DFU_E_FILE_IO, "%.64s...: path too long", dir);
+	memcpy(p, dir, len + 1);
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = '\0';
+	/* ours: the components after the '/' that precedes the last n_ours */
+	size_t ours = len;
+	for (unsigned k = 0; k < n_ours && ours > 0;) {
+		ours--;
+		if (p[ours] == '/')
+			k++;
+	}
+	for (size_t i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char keep = p[i];
+		p[i] = '\0';
+		bool mine = i > ours;
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			int saved = errno;
+			err_set(e, STM32DFU_E_FILE_IO, "cannot create the folder %s: %s", p, strerror(saved));
+			errno = saved;
+			return STM32DFU_E_FILE_IO;
+		}
+		/* ours: the entry itself (a symlink is refused); the user's: what it leads to */
+		struct stat st;
+		if ((mine ? lstat(p, &st) : stat(p, &st)) != 0)
+			return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", p, strerror(errno));
+		const char *why = unsafe_dir(p, mine, &st);
+		if (why) {
+			err_set(e, STM32DFU_E_FILE_IO, "the folder %s %s: stm32dfu keeps its records only in folders of its own", p, why);
+			if (mine && !S_ISLNK(st.st_mode) && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+				err_hint(e, "if it is yours: chmod 700 %s", p);
+			else
+				err_hint(e, "remove or rename it, or point XDG_STATE_HOME at a folder of your own");
+			return STM32DFU_E_FILE_IO;
+		}
+		p[i] = keep;
+	}
+	return 0;
+}
+
+bool file_state_path(const char *sub, char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *sep = sub && sub[0] ? "/" : "";
+	int n;
+	if (xdg && xdg[0] == '/')
+		n = snprintf(buf, cap, "%s/stm32dfu%s%s", xdg, sep, sub ? sub : "");
+	else if (home && home[0] == '/')
+		n = snprintf(buf, cap, "%s/.local/state/stm32dfu%s%s", home, sep, sub ? sub : "");
+	else
+		return false;
+	return n > 0 && (size_t)n < cap;
+}
+
+int file_state_dir(const char *sub, char *buf, size_t cap, struct err *e)
+{
+	if (!file_state_path(sub, buf, cap))
+		return err_set(e, STM32DFU_E_FILE_IO,
+		               "no state folder: neither XDG_STATE_HOME (an absolute path) nor HOME is set");
+	unsigned n = 1; /* "stm32dfu" and what is under it are ours */
+	for (const char *q = sub; q && *q; q++)
+		n += *q == '/';
+	return file_private_dir(buf, n + (sub && sub[0]), e);
+}
+
+/* A temporary name beside path, created exclusively; the descriptor, or -1 with errno set. */
+static int open_temp(const char *path, char *tmp, size_t cap, unsigned mode)
+{
+	static atomic_uint counter;
+	for (int tries = 0; tries < 100; tries++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		unsigned long x = (unsigned long)ts.tv_nsec * 2654435761u ^ (unsigned long)getpid() << 16 ^
+		                  atomic_fetch_add(&counter, 1) * 40503u;
+		int n = snprintf(tmp, cap, "%s.tmp-%06lx", path, x & 0xffffff);
+		if (n < 0 || (size_t)n >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int file_out_open(struct file_out *o, const char *path, unsigned mode, struct err *e)
+{
+	memset(o, 0, sizeof *o);
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof o->path)
+		return err_set(e, STM32DFU_E_FILE_IO, "%.64s: not a usable file name", path);
+	memcpy(o->path, path, n + 1);
+	/* a device or a pipe (-o /dev/stdout, /dev/null) is written as it is: it cannot be replaced */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		o->f = fopen(path, "wb");
+		if (!o->f)
+			return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", path, strerror(errno));
+		return 0;
+	}
+	int fd = open_temp(path, o->tmp, sizeof o->tmp, mode);
+	if (fd < 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", path, strerror(errno));
+	o->f = fdopen(fd, "wb");
+	if (!o->f) {
+		int saved = errno;
+		close(fd);
+		unlink(o->tmp);
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", path, strerror(saved));
+	}
+	return 0;
+}
+
+int file_out_open_append(struct file_out *o, const char *path, unsigned mode, struct err *e)
+{
+	int rc = file_out_open(o, path, mode, e);
+	if (rc < 0)
+		return rc;
+	FILE *old = fopen(path, "rb");
+	if (!old)
+		return 0;
+	char buf[65536];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, old)) > 0)
+		file_out_write(o, buf, got);
+	bool bad = ferror(old);
+	fclose(old);
+	if (bad || o->failed) {
+		file_out_abort(o);
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot copy %s to extend it", path);
+	}
+	return 0;
+}
+
+bool file_out_write(struct file_out *o, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, o->f) != n)
+		o->failed = true;
+	return !o->failed;
+}
+
+void file_out_abort(struct file_out *o)
+{
+	if (o->f)
+		fclose(o->f);
+	o->f = NULL;
+	if (o->tmp[0])
+		unlink(o->tmp);
+	o->tmp[0] = '\0';
+}
+
+int file_out_commit(struct file_out *o, struct err *e)
+{
+	if (!o->f)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s", o->path);
+	int saved = 0;
+	bool ok = !o->failed && !ferror(o->f);
+	if (!ok)
+		saved = errno;
+	if (ok && fflush(o->f) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (ok && o->tmp[0] && fsync(fileno(o->f)) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (fclose(o->f) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	o->f = NULL;
+	if (!o->tmp[0])
+		return ok ? 0 : err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", o->path, saved ? strerror(saved) : "write error");
+	if (ok && rename(o->tmp, o->path) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		unlink(o->tmp);
+		o->tmp[0] = '\0';
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s (the file is as it was)", o->path,
+		               saved ? strerror(saved) : "write error");
+	}
+	o->tmp[0] = '\0';
+	/* the rename itself must survive a power cut: sync the folder */
+	char dir[sizeof o->path];
+	const char *slash = strrchr(o->path, '/');
+	if (slash)
+		snprintf(dir, sizeof dir, "%.*s", slash == o->path ? 1 : (int)(slash - o->path), o->path);
+	else
+		snprintf(dir, sizeof dir, ".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode, struct err *e)
+{
+	struct file_out o;
+	int rc = file_out_open(&o, path, mode, e);
+	if (rc < 0)
+		return rc;
+	file_out_write(&o, buf, len);
+	return file_out_commit(&o, e);
 }

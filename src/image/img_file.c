@@ -262,16 +262,8 @@ int img_save_file(const char *path, const struct img *img, const struct img_save
 	int rc = img_serialize(img, &o, &buf, &len, e);
 	if (rc)
 		return err_prefix(e, "%s", path);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		rc = err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
-		free(buf);
-		return rc;
-	}
-	size_t put = fwrite(buf, 1, len, f);
-	int close_rc = fclose(f);
+	/* complete or absent: a full disk leaves an older file as it was */
+	rc = file_write_atomic(path, buf, len, 0666, e);
 	free(buf);
-	if (put != len || close_rc != 0)
-		return err_set(e, STM32DFU_E_FILE_IO, "%s: write failed: %s", path, strerror(errno));
-	return 0;
+	return rc;
 }

@@ -12,15 +12,7 @@
 
 static bool note_dir(char *buf, size_t cap)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	int n;
-	if (xdg && *xdg)
-		n = snprintf(buf, cap, "%s/stm32dfu/link", xdg);
-	else if (home && *home)
-		n = snprintf(buf, cap, "%s/.local/state/stm32dfu/link", home);
-	else
-		return false;
-	return n > 0 && (size_t)n < cap;
+	return file_state_path("link", buf, cap);
 }
 
 bool ops_link_note_path(const struct ops_session *s, char *buf, size_t cap)
@@ -102,16 +94,16 @@ int ops_link_note_record(const struct ops_session *s, bool marginal, struct err 
 		free(keep);
 		return rc;
 	}
-	FILE *f = NULL;
-	if (file_make_dirs(dir, NULL) != 0 || !(f = fopen(path, "w"))) {
-		rc = err_set(e, STM32DFU_E_FILE_IO, "%s: cannot write the link note: %s", path, strerror(errno));
+	struct file_out f;
+	if ((rc = file_private_dir(dir, 2, e)) < 0 || (rc = file_out_open(&f, path, 0600, e)) < 0) {
 		free(keep);
-		return rc;
+		return err_prefix(e, "link note");
 	}
-	bool ok = (kept == 0 || fwrite(keep, 1, kept, f) == kept) && (!marginal || fputs(line, f) >= 0);
-	ok = fclose(f) == 0 && ok;
+	file_out_write(&f, keep, kept);
+	if (marginal)
+		file_out_write(&f, line, strlen(line));
 	free(keep);
-	if (!ok)
-		return err_set(e, STM32DFU_E_FILE_IO, "%s: cannot write the link note", path);
+	if ((rc = file_out_commit(&f, e)) < 0)
+		return err_prefix(e, "link note");
 	return 0;
 }

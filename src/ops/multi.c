@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/crc32.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/rd.h"
 #include "image/image.h"
@@ -29,7 +30,8 @@ struct worker {
 	size_t index;
 	struct ops_multi_result *r;
 	struct ops_session *s;
-	FILE *log;
+	FILE *log;            /* logf.f: the log is complete or as it was (renamed in at the end) */
+	struct file_out logf;
 	uint64_t t0_us;
 	pthread_t thread;
 	bool started;
@@ -116,7 +118,7 @@ static void open_log(struct worker *w)
 		if (*p == '/' || *p == ' ')
 			*p = '_';
 	snprintf(w->r->log_path, sizeof w->r->log_path, "%s/%s.log", dir, name);
-	w->log = fopen(w->r->log_path, "a");
+	w->log = file_out_open_append(&w->logf, w->r->log_path, 0666, NULL) == 0 ? w->logf.f : NULL;
 	if (!w->log)
 		w->r->log_path[0] = '\0';
 }
@@ -372,8 +374,8 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 	}
 	for (size_t i = 0; i < nr; i++) {
 		ops_close(w[i].s); /* only left open when the selectors failed */
-		if (w[i].log)
-			fclose(w[i].log);
+		if (w[i].log && file_out_commit(&w[i].logf, NULL) < 0)
+			w[i].r->log_path[0] = '\0'; /* not written: the old log is as it was */
 	}
 	free(w);
 	if (rc < 0) {

@@ -56,11 +56,11 @@ void ops_rdp2_note(const struct ops_session *s, bool level2)
 		remove(path);
 		return;
 	}
-	FILE *f = file_make_dirs(dir, NULL) == 0 ? fopen(path, "w") : NULL;
-	if (!f)
+	struct file_out f;
+	if (file_private_dir(dir, 2, NULL) < 0 || file_out_open(&f, path, 0600, NULL) < 0)
 		return;
 	char stamp[CLOCK_UTC_STAMP_LEN];
 	clock_utc_stamp(stamp);
-	fprintf(f, "RDP level 2 written by stm32dfu ob set at %s; the chip then refused reads\n", stamp);
-	fclose(f);
+	fprintf(f.f, "RDP level 2 written by stm32dfu ob set at %s; the chip then refused reads\n", stamp);
+	file_out_commit(&f, NULL);
 }

@@ -43,13 +43,9 @@ int rescue_dir(const char *state_path, char *buf, size_t cap, struct err *e)
 		else
 			n = snprintf(buf, cap, "%.*s/recovery", (int)(slash - state_path), state_path);
 	} else {
-		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-		if (xdg && xdg[0] == '/')
-			n = snprintf(buf, cap, "%s/stm32dfu/recovery", xdg);
-		else if (home && home[0])
-			n = snprintf(buf, cap, "%s/.local/state/stm32dfu/recovery", home);
-		else
-			return err_set(e, STM32DFU_E_FILE_IO, "no place for the recovery file: neither XDG_STATE_HOME nor HOME is set");
+		if (!file_state_path("recovery", buf, cap))
+			return err_set(e, STM32DFU_E_FILE_IO, "no place for the recovery file: neither XDG_STATE_HOME (an absolute path) nor HOME is set");
+		n = (int)strlen(buf);
 	}
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(e, STM32DFU_E_FILE_IO, "recovery folder: path too long");
@@ -174,7 +170,10 @@ static bool write_all(int fd, const void *p, size_t n, struct sha256_ctx *c)
 
 int rescue_save(const char *dir, struct rescue *r, struct err *e)
 {
-	int rc = file_make_dirs(dir, e);
+	/* our folders: recovery/, and stm32dfu/ above it when it is the default one */
+	char def[RESCUE_PATH_MAX];
+	unsigned ours = file_state_path("recovery", def, sizeof def) && strcmp(def, dir) == 0 ? 2 : 1;
+	int rc = file_private_dir(dir, ours, e);
 	if (rc < 0)
 		return rc;
 	char tmp[RESCUE_PATH_MAX + 16];

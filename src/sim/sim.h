@@ -97,7 +97,8 @@ bool sim_mem_write(struct sim_device *d, uint32_t addr, const uint8_t *buf, size
 int sim_state_load(struct sim_device *d, const char *path, char *errbuf, size_t errlen);
 int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, size_t errlen);
 /* The default state-file path for a profile: $XDG_STATE_HOME/stm32dfu/sim-<name>-<serial>.state
- * (or ~/.local/state/...). Writes into buf; returns false if it does not fit. */
+ * (or ~/.local/state/...; file_state_path). Writes into buf; returns false if there is no state
+ * folder or it does not fit. The folder is not created here: file_state_dir does it, checked. */
 bool sim_state_default_path(const struct sim_profile *p, char *buf, size_t cap);
 
 /* Counters, for transcripts, benchmarks and the lower bound of the timing model. */

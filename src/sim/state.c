@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/crc32.h"
+#include "core/file.h"
 #include "core/rd.h"
 #include "sim/sim_int.h"
 
@@ -73,21 +74,14 @@ int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, s
 		put_le32(buf + pos + 4, regs[tag]);
 	}
 	put_le32(buf + pos, crc32_update(0, buf, pos));
-	/* write a temporary file and rename it, so a crash never leaves half a chip */
-	char tmp[4096];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = (n > 0 && (size_t)n < sizeof(tmp)) ? fopen(tmp, "wb") : NULL;
-	if (!f) {
-		snprintf(errbuf, errlen, "state %s: %s", path, strerror(errno));
-		free(buf);
-		return -1;
-	}
-	bool ok = fwrite(buf, 1, total, f) == total;
-	ok = (fclose(f) == 0) && ok;
+	/* a new temporary file (never one an attacker planted) renamed into place: a crash never
+	 * leaves half a chip */
+	struct err e;
+	err_clear(&e);
+	int rc = file_write_atomic(path, buf, total, 0600, &e);
 	free(buf);
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(errbuf, errlen, "state %s: %s", path, strerror(errno));
-		remove(tmp);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "state: %s", e.msg);
 		return -1;
 	}
 	return 0;
@@ -203,29 +197,9 @@ bool sim_state_default_path(const struct sim_profile *p, char *buf, size_t cap)
 	snprintf(name, sizeof(name), "%s", sim_profile_name(p));
 	sanitize(serial);
 	sanitize(name);
-	const char *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
 	char dir[4096];
-	int n;
-	if (xdg && *xdg == '/')
-		n = snprintf(dir, sizeof(dir), "%s/stm32dfu", xdg);
-	else if (home && *home)
-		n = snprintf(dir, sizeof(dir), "%s/.local/state/stm32dfu", home);
-	else
+	if (!file_state_path("", dir, sizeof dir))
 		return false;
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return false;
-	n = snprintf(buf, cap, "%s/sim-%s-%s.state", dir, name, serial);
-	if (n < 0 || (size_t)n >= cap)
-		return false;
-	/* create the directory and its missing parents, so a first save works */
-	for (char *q = dir + 1; *q; q++) {
-		if (*q == '/') {
-			*q = '\0';
-			mkdir(dir, 0700);
-			*q = '/';
-		}
-	}
-	mkdir(dir, 0700);
-	return true;
+	int n = snprintf(buf, cap, "%s/sim-%s-%s.state", dir, name, serial);
+	return n > 0 && (size_t)n < cap;
 }

@@ -54,14 +54,8 @@ int store_check_version(const char *what, long found, struct err *e)
 
 static int state_dir(char *buf, size_t cap, struct err *e)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	if (xdg && *xdg)
-		snprintf(buf, cap, "%s/stm32dfu", xdg);
-	else if (home && *home)
-		snprintf(buf, cap, "%s/.local/state/stm32dfu", home);
-	else
-		return err_set(e, STM32DFU_E_FILE_IO, "no place for the log: neither XDG_STATE_HOME nor HOME is set");
-	return 0;
+	int rc = file_state_dir("", buf, cap, e);
+	return rc < 0 ? err_prefix(e, "the log") : 0;
 }
 
 int store_default_url(char *buf, size_t cap, struct err *e)

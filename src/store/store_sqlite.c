@@ -7,11 +7,13 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct sq {
 	struct store_backend base;
@@ -282,6 +284,11 @@ int store_sqlite_open(const char *path, struct store_backend **out, struct err *
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	q->base.ops = &sq_ops;
 	store_copy(q->path, sizeof q->path, path);
+	/* records are 0600: SQLite would create the file (and its -wal, -shm, which take the file's
+	 * mode) 0644; made here first, never through a planted symlink */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
 	    SQLITE_OK) {
 		int rc = err_set(e, STM32DFU_E_FILE_IO, "log database %s: %s", path,

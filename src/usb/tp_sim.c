@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "sim/sim.h"
 #include "usb/tp_trace.h"
 
@@ -182,8 +183,19 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
 	}
 	if (state[0])
 		memcpy(t->state_path, state, sizeof state);
-	else if (o.persist && !sim_state_default_path(t->profile, t->state_path, sizeof t->state_path))
+	else if (o.persist && sim_state_default_path(t->profile, t->state_path, sizeof t->state_path)) {
+		char dir[sizeof t->state_path];
+		int rc = file_state_dir("", dir, sizeof dir, e);
+		if (rc < 0) {
+			t->state_path[0] = '\0';
+			sim_tp_close(tp);
+			if (e)
+				err_prefix(e, "sim state");
+			return rc;
+		}
+	} else {
 		t->state_path[0] = '\0';
+	}
 	if (t->state_path[0] && sim_state_load(t->dev, t->state_path, eb, sizeof eb) != 0) {
 		t->state_path[0] = '\0'; /* do not overwrite a file we could not read */
 		sim_tp_close(tp);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/rd.h"
 
 #define TRACE_MAX_FAULTS 16
@@ -18,7 +19,8 @@ struct fault_rule {
 
 struct trace {
 	struct tp *inner;      /* NULL for a replay */
-	FILE *file;
+	FILE *file;            /* out.f while a --trace file is being written */
+	struct file_out out;   /* renamed into place when the session closes */
 	struct tp_rec *recs;
 	size_t n, cap;
 	struct fault_rule faults[TRACE_MAX_FAULTS];
@@ -294,8 +296,12 @@ static void recs_free(struct tp_rec *r, size_t n)
 static void trace_close(struct tp *tp)
 {
 	struct trace *t = tp->impl;
-	if (t->file)
-		fclose(t->file);
+	if (t->file) {
+		struct err e;
+		err_clear(&e);
+		if (file_out_commit(&t->out, &e) < 0)
+			log_warn("trace: %s", e.msg);
+	}
 	recs_free(t->recs, t->n);
 	recs_free(t->script, t->script_n);
 	tp_close(t->inner);
@@ -346,12 +352,15 @@ static void write_header(const struct tp_info *in, FILE *f)
 int tp_trace_set_file(struct tp *tp, const char *path)
 {
 	struct trace *t = tp->impl;
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return err_set(&tp->err, STM32DFU_E_FILE_IO, "trace: cannot write %s", path);
-	setvbuf(f, NULL, _IOLBF, 0);
-	if (t->file)
-		fclose(t->file);
+	if (t->file) {
+		file_out_abort(&t->out);
+		t->file = NULL;
+	}
+	/* complete or absent: written beside path, renamed into place when the session closes */
+	int rc = file_out_open(&t->out, path, 0666, &tp->err);
+	if (rc < 0)
+		return rc;
+	FILE *f = t->out.f;
 	t->file = f;
 	write_header(&tp->info, f);
 	return 0;

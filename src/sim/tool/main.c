@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "sim/sim.h"
 #include "sim/vusb.h"
@@ -363,9 +364,15 @@ int main(int argc, char **argv)
 	if (verbose)
 		simtool_stats(stderr, v, devs, ndev);
 	if (stats_path) {
-		FILE *f = fopen(stats_path, "w");
-		if (!f || (simtool_stats(f, v, devs, ndev), fclose(f) != 0))
-			fprintf(stderr, "stm32dfu-sim: --stats %s: %s\n", stats_path, strerror(errno));
+		struct file_out f;
+		struct err e;
+		err_clear(&e);
+		if (file_out_open(&f, stats_path, 0666, &e) == 0) {
+			simtool_stats(f.f, v, devs, ndev);
+			file_out_commit(&f, &e);
+		}
+		if (e.code)
+			fprintf(stderr, "stm32dfu-sim: --stats: %s\n", e.msg);
 	}
 	for (int i = 0; i < ndev; i++) {
 		const char *state = devs[i].state;

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +123,155 @@ static void test_make_dirs(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int files_in(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "exit $(ls -A '%s' | wc -l)", dir);
+	int st = system(cmd);
+	return WEXITSTATUS(st);
+}
+
+/* Our folders are ours (issue 26 item 9): a planted symlink, a folder open to others, one owned by
+ * someone else, and a parent others may write are refused by name; fresh ones are made 0700. */
+static void test_private_dir(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/stm32dfu-core-XXXXXX", p[300], q[300];
+	assert_non_null(mkdtemp(base));
+	snprintf(p, sizeof p, "%s/home/stm32dfu/recovery", base);
+	assert_int_equal(file_private_dir(p, 2, NULL), 0);
+	struct stat st;
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(file_private_dir(p, 2, NULL), 0); /* already there, and fine */
+	struct err e;
+	/* open to others: refused, the fix named */
+	snprintf(q, sizeof q, "%s/home/stm32dfu", base);
+	assert_int_equal(chmod(q, 0755), 0);
+	err_clear(&e);
+	assert_int_equal(file_private_dir(p, 2, &e), STM32DFU_E_FILE_IO);
+	assert_non_null(strstr(e.msg, "open to other users"));
+	assert_non_null(strstr(e.hint, "chmod 700"));
+	assert_int_equal(chmod(q, 0700), 0);
+	/* a symlink where our folder should be (another user's, in a shared XDG_STATE_HOME) */
+	snprintf(p, sizeof p, "%s/shared", base);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/shared/stm32dfu", base);
+	snprintf(q, sizeof q, "%s/home/stm32dfu", base);
+	assert_int_equal(symlink(q, p), 0);
+	err_clear(&e);
+	assert_int_equal(file_private_dir(p, 1, &e), STM32DFU_E_FILE_IO);
+	assert_non_null(strstr(e.msg, "symbolic link"));
+	assert_non_null(strstr(e.msg, p));
+	/* a parent others may write and that is not sticky */
+	snprintf(q, sizeof q, "%s/open", base);
+	assert_int_equal(mkdir(q, 0700), 0);
+	assert_int_equal(chmod(q, 0777), 0);
+	snprintf(p, sizeof p, "%s/open/stm32dfu", base);
+	err_clear(&e);
+	assert_int_equal(file_private_dir(p, 1, &e), STM32DFU_E_FILE_IO);
+	assert_non_null(strstr(e.msg, "writable by other users"));
+	/* sticky, as /tmp is: fine */
+	assert_int_equal(chmod(q, 01777), 0);
+	assert_int_equal(file_private_dir(p, 1, NULL), 0);
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		err_clear(&e);
+		assert_int_equal(file_private_dir(p, 1, &e), STM32DFU_E_FILE_IO);
+		assert_non_null(strstr(e.msg, "belongs to another user"));
+	}
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The XDG spec: a relative XDG_STATE_HOME is ignored (HOME is used instead). */
+static void test_state_path(void **state)
+{
+	(void)state;
+	char buf[300];
+	setenv("HOME", "/home/u", 1);
+	setenv("XDG_STATE_HOME", "rel/state", 1);
+	assert_true(file_state_path("recovery", buf, sizeof buf));
+	assert_string_equal(buf, "/home/u/.local/state/stm32dfu/recovery");
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	assert_true(file_state_path("", buf, sizeof buf));
+	assert_string_equal(buf, "/x/state/stm32dfu");
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "relhome", 1);
+	assert_false(file_state_path("link", buf, sizeof buf));
+}
+
+/* Atomic output (issue 21 item 6): a write that fails (a full disk, simulated by RLIMIT_FSIZE)
+ * leaves the old file as it was and no temporary file; a complete one replaces it; a symlink
+ * planted at the target is replaced, never written through. */
+static void test_file_out(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/stm32dfu-core-XXXXXX", p[300], q[300];
+	assert_non_null(mkdtemp(base));
+	snprintf(p, sizeof p, "%s/backup.bin", base);
+	static uint8_t big[200000];
+	memset(big, 0x5A, sizeof big);
+	assert_int_equal(file_write_atomic(p, big, 60000, 0666, NULL), 0);
+	struct rlimit old, lim = {100 * 1024, 100 * 1024};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct err e;
+	err_clear(&e);
+	memset(big, 0xA5, sizeof big);
+	int rc = file_write_atomic(p, big, sizeof big, 0666, &e);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(rc, STM32DFU_E_FILE_IO);
+	assert_non_null(strstr(e.msg, p));
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 60000); /* the old file, whole */
+	uint8_t *got;
+	size_t len;
+	assert_int_equal(file_read_all(p, &got, &len, NULL), 0);
+	assert_int_equal(got[59999], 0x5A);
+	free(got);
+	assert_int_equal(files_in(base), 1); /* no temporary file left */
+	/* append keeps what was there */
+	struct file_out o;
+	assert_int_equal(file_out_open_append(&o, p, 0666, NULL), 0);
+	assert_true(file_out_write(&o, "xyz", 3));
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 60000); /* not yet */
+	assert_int_equal(file_out_commit(&o, NULL), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 60003);
+	/* abort: nothing changes, nothing left */
+	assert_int_equal(file_out_open(&o, p, 0600, NULL), 0);
+	file_out_write(&o, "abc", 3);
+	file_out_abort(&o);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 60003);
+	assert_int_equal(files_in(base), 1);
+	/* records are 0600 */
+	snprintf(q, sizeof q, "%s/record", base);
+	assert_int_equal(file_write_atomic(q, "r", 1, 0600, NULL), 0);
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* a symlink at the target is replaced, its destination untouched */
+	snprintf(q, sizeof q, "%s/victim", base);
+	assert_int_equal(file_write_atomic(q, "victim", 6, 0600, NULL), 0);
+	snprintf(p, sizeof p, "%s/out", base);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(file_write_atomic(p, "new", 3, 0600, NULL), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(st.st_size, 6);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* the stamp is this second in UTC, ISO 8601 */
 static void test_utc_stamp(void **state)
 {
@@ -143,6 +295,9 @@ int main(void)
 		cmocka_unit_test(test_err_chain),
 		cmocka_unit_test(test_fake_clock),
 		cmocka_unit_test(test_make_dirs),
+		cmocka_unit_test(test_private_dir),
+		cmocka_unit_test(test_state_path),
+		cmocka_unit_test(test_file_out),
 		cmocka_unit_test(test_utc_stamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
