@@ -218,6 +218,8 @@ int file_out_open(struct file_out *o, const char *path, unsigned mode, struct er
 	if (n == 0 || n >= sizeof o->path)
 		return err_set(e, STM32DFU_E_FILE_IO, "%.64s: not a usable file name", path);
 	memcpy(o->path, path, n + 1);
+	o->no_sync = mode & FILE_OUT_NO_SYNC;
+	mode &= 07777;
 	/* a device or a pipe (-o /dev/stdout, /dev/null) is written as it is: it cannot be replaced */
 	struct stat st;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
@@ -289,7 +291,7 @@ int file_out_commit(struct file_out *o, struct err *e)
 		ok = false;
 		saved = errno;
 	}
-	if (ok && o->tmp[0] && fsync(fileno(o->f)) != 0) {
+	if (ok && o->tmp[0] && !o->no_sync && fsync(fileno(o->f)) != 0) {
 		ok = false;
 		saved = errno;
 	}
@@ -311,6 +313,8 @@ int file_out_commit(struct file_out *o, struct err *e)
 		               saved ? strerror(saved) : "write error");
 	}
 	o->tmp[0] = '\0';
+	if (o->no_sync)
+		return 0;
 	/* the rename itself must survive a power cut: sync the folder */
 	char dir[sizeof o->path];
 	const char *slash = strrchr(o->path, '/');

@@ -55,7 +55,11 @@ struct file_out {
 	char path[4096];
 	char tmp[4096 + 32];
 	bool failed; /* a write through file_out_write failed */
+	bool no_sync;
 };
+/* Or'ed into mode: renamed into place without fsync (the emulator's state: a power cut may lose
+ * it, but it is never half written); records and the user's outputs are synced. */
+#define FILE_OUT_NO_SYNC 0x10000u
 int file_out_open(struct file_out *o, const char *path, unsigned mode, struct err *e);
 /* As file_out_open, starting with a copy of path's current content (an append that is atomic). */
 int file_out_open_append(struct file_out *o, const char *path, unsigned mode, struct err *e);

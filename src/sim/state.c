@@ -78,7 +78,7 @@ int sim_state_save(const struct sim_device *d, const char *path, char *errbuf, s
 	 * leaves half a chip */
 	struct err e;
 	err_clear(&e);
-	int rc = file_write_atomic(path, buf, total, 0600, &e);
+	int rc = file_write_atomic(path, buf, total, 0600 | FILE_OUT_NO_SYNC, &e);
 	free(buf);
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "state: %s", e.msg);
