@@ -53,6 +53,8 @@ poll_program = 72
 poll_set_address = 72
 poll_after_busy = same
 poll_manifest = 1
-# Early GETSTATUS: UNCONFIRMED. The capture cannot tell (its host always waited the full poll,
-# protocol.md 2.7a); `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
-busy_reply = busy
+# Early GETSTATUS: STALLed, OBSERVED on an STM32F072 (data/field/openmv-1508_F072_...: pydfu sends
+# the second GETSTATUS after a data DNLOAD at once and gets a pipe error; dfu-util, which waits the
+# poll, works on the same chip). The state after the STALL is UNCONFIRMED: dfuERROR/errSTALLEDPKT
+# here (the least kind; the block's programming still runs to its end).
+busy_reply = stall_error

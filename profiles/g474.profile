@@ -11,8 +11,11 @@ bcd_device = 0x0200
 manufacturer = STMicroelectronics
 product = DFU in FS Mode
 bcd_usb = 0x0200
-# UNCONFIRMED: the F4 ROM's values.
-transfer_size = 2048
+# OBSERVED on G4-class ROMs: wTransferSize 1024 (dfu-util 0.11 -v "Device returned transfer size
+# 1024", 256 x 2048 layout, data/field/dfu-libusb-4_G4-class-512K_...), and a 2048-byte DNLOAD is
+# STALLed on a G431 while 1024 works (data/field/web-stm32-updater-3_G431CBU6_...). The same log
+# shows attributes 0x0b, detach timeout 255 ms and DFU version 011a.
+transfer_size = 1024
 detach_timeout = 255
 dfu_attributes = 0x0B
 dfu_version = 0x011A

@@ -66,11 +66,11 @@ poll_erase = 100
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
-# Early GETSTATUS: the ROM does not answer while the flash works. OBSERVED on an H743 (same ROM,
-# data/cubeprog/st-community_H743ZI-RevV_...): each sector erase's dfuDNBUSY reply reaches
-# CubeProgrammer 0.9 s after the request and dfuDNLOAD-IDLE 1-2 ms later. The model holds the next
-# request instead of the first (the F745 evidence, protocol.md 2.7a): the same time either way.
-busy_reply = hold
+# The ROM does not answer while the flash works, and it is the FIRST GETSTATUS that waits. OBSERVED
+# on an H743 (same ROM, data/cubeprog/st-community_H743ZI-RevV_...): each sector erase's dfuDNBUSY
+# reply reaches CubeProgrammer 0.9 s after the request, dfuDNLOAD-IDLE 1-2 ms later; for the H750
+# DERIVED (one ROM for H74x/H75x, AN2606). Any other request meanwhile also waits (as `hold`).
+busy_reply = hold_first
 # Option-byte reads longer than the alt string's 128 bytes are served: CubeProgrammer reads 308
 # bytes at 0x5200201C on an H743 (0x450) on connect (OBSERVED, protocol.md 6). Past the block: 0xFF, UNCONFIRMED.
 ob_upload = any

@@ -40,6 +40,7 @@ enum {
 	CHIP_Q_OB_SIZE_DIFFERS = 1u << 7,   /* CubeProgrammer reads a different OB size than the alt string */
 	CHIP_Q_SERIAL_RANDOM = 1u << 8,     /* serial changes every power cycle (L496) */
 	CHIP_Q_OB_RESET = 1u << 9,          /* the ROM resets after an OB write (AN3156 §5.1) */
+	CHIP_Q_EARLY_STATUS_STALLS = 1u << 10, /* a GETSTATUS before bwPollTimeout is STALLed (F072) */
 };
 
 struct chip_family {

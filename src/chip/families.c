@@ -38,8 +38,10 @@ const struct chip_family chip_families[] = {
 	 .flash_base = 0x08000000, .uid_addr = 0x1FFFF7AC, .uid_word2_offset = 8,
 	 .flash_size_addr = 0x1FFFF7CC, .ob_addr = 0x1FFFF800, .ob_size = 16, .ob = &ob_layout_f0f3,
 	 .serial_rule = CHIP_SERIAL_RULE_F3, .write_align = 2,
-	 .quirks = CHIP_Q_SERIAL_F0_FFFF | CHIP_Q_OB_RESET,
-	 .quirk_text = "ROM serial is the constant FFFFFFFEFFFF (F3 rule over all-0xFF words; §5.2).",
+	 .quirks = CHIP_Q_SERIAL_F0_FFFF | CHIP_Q_OB_RESET | CHIP_Q_EARLY_STATUS_STALLS,
+	 .quirk_text = "ROM serial is the constant FFFFFFFEFFFF (F3 rule over all-0xFF words; §5.2).\n"
+		       "A GETSTATUS sent before bwPollTimeout has passed is STALLed (F072, openmv #1508): "
+		       "every poll is waited.",
 	 .source = "protocol.md §3.2 (F0 32K alt strings), §5.2; UID/flash-size: libopencm3 memorymap.h; "
 		   "OB: RM0091 §4 (byte + complement pairs); dev IDs: AN2606 (UNCONFIRMED list)"},
 	{.id = "F1", .name = "STM32F105/F107 (connectivity line)", .dev_ids = {0x418},

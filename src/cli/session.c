@@ -75,7 +75,10 @@ void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
 	const struct dfu_dev *d = s->dfu;
 	if (!c->args.verbose)
 		return;
-	if (d->poll_fallback)
+	if (d->poll_fallback && strcmp(d->poll_fallback, "family") == 0)
+		fprintf(c->out, "poll     spec (asked auto; this family's ROM STALLs a GETSTATUS sent before its "
+		                "bwPollTimeout)\n");
+	else if (d->poll_fallback)
 		fprintf(c->out, "poll     spec (asked auto; the chip %s a GETSTATUS sent before its bwPollTimeout)\n",
 		        strcmp(d->poll_fallback, "stall") == 0 ? "STALLed" : "answered dfuDNBUSY to");
 	else if (d->poll_mode == DFU_POLL_AUTO)

@@ -364,8 +364,11 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 	}
 	r = dfu_get_status(d, &st);
 	if (r == STM32DFU_E_STALL) {
-		/* a stalled GETSTATUS leaves the device in dfuERROR (DFU11 §6.1.2): clear and ask again */
-		if (dfu_clr_status(d) < 0)
+		/* DFU11 §6.1.2 says a stalled request leaves dfuERROR, but ST-MW keeps the state: ask
+		 * GETSTATE, and clear only in dfuERROR (a CLRSTATUS in dfuIDLE breaks a G4-class ROM's
+		 * session, dfu-libusb #4; the C5 ROM STALLs it, betaflight PR #5348) */
+		uint8_t now = 0xFF;
+		if (dfu_get_state(d, &now) == 0 && now == dfuERROR && dfu_clr_status(d) < 0)
 			return err_prefix(&d->err, "session start");
 		r = dfu_get_status(d, &st);
 	}
@@ -478,6 +481,14 @@ int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
 				*e = d->err;
 			free(d);
 			return r;
+		}
+		if (tp->string_got < tp->string_announced) {
+			/* the F42x ROM announces 166 bytes and sends 112 (community.st.com thread 27098):
+			 * the memory map ends early, and nothing past it can be trusted to exist or not */
+			a->name_cut = true;
+			log_warn("alt %u: the device sent %u of the %u bytes of its name (a ROM bug seen on STM32F42x/F43x); "
+			         "the memory map it gives is cut short: \"%s\"",
+			         a->alt, tp->string_got, tp->string_announced, a->name);
 		}
 		if (a->name[0] == '@') {
 			struct err le;

@@ -85,6 +85,7 @@ struct dfu_alt {
 	bool have_layout;         /* the string parsed as a DfuSe memory layout */
 	struct layout layout;
 	char layout_error[128];   /* why not, when the string looked like one ('@...') */
+	bool name_cut;            /* the ROM sent fewer bytes than the string's bLength (F42x) */
 };
 
 struct dfu_dev {
@@ -102,7 +103,7 @@ struct dfu_dev {
 	struct dfu_counters stats;
 	enum dfu_poll_mode poll_mode; /* now: AUTO until the device showed it does not hold */
 	enum dfu_poll_mode poll_asked;/* what the session was opened with */
-	const char *poll_fallback;    /* why AUTO fell back to SPEC: NULL, "busy" or "stall" */
+	const char *poll_fallback;    /* why AUTO fell back to SPEC: NULL, "busy", "stall" or "family" */
 	bool abort_due;           /* dfu_abort_later(): ABORT before the next request that needs dfuIDLE */
 	struct err err;           /* the detail of the last failure */
 };

@@ -112,8 +112,10 @@ static int resync_once(struct ops_session *s, uint8_t alt, int cause)
 	if (rc < 0 && d->have_last && d->last.bState == dfuDNBUSY) {
 		/* the H7 rev V wedge (protocol.md 2.7): busy forever; two CLRSTATUS bring it back */
 		log_info("the chip stays in dfuDNBUSY: CLRSTATUS twice (the H7 busy wedge, protocol.md 2.7)");
+		uint8_t now = 0xFF;
 		dfu_clr_status(d);
-		dfu_clr_status(d);
+		if (dfu_get_state(d, &now) == 0 && now == dfuERROR) /* never a CLRSTATUS outside dfuERROR */
+			dfu_clr_status(d);
 		rc = dfu_session_start(d, NULL);
 	}
 	d->limits = saved;

@@ -190,6 +190,29 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
 	return 0;
 }
 
+/* --poll auto asks a busy chip early only where that is safe: a family seen to STALL an early
+ * GETSTATUS (F072, openmv #1508: pydfu's at-once second GETSTATUS; dfu-util, which waits, works)
+ * gets every bwPollTimeout waited from the start. The family comes from the alt names (no I/O). */
+static void choose_poll_mode(struct ops_session *s)
+{
+	struct dfu_dev *d = s->dfu;
+	if (d->poll_mode != DFU_POLL_AUTO)
+		return;
+	struct chip_evidence ev = {.has_vid = true, .vid = s->tp->info.vid};
+	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
+		ev.alt_names[ev.n_alts++] = d->alts[a].name;
+	struct chip_identity ci;
+	chip_identify(&ev, &ci);
+	bool stalls = ci.family && (ci.family->quirks & CHIP_Q_EARLY_STATUS_STALLS);
+	for (size_t i = 0; ci.family && i < sizeof ci.alternatives / sizeof ci.alternatives[0] && ci.alternatives[i]; i++)
+		stalls = stalls || (ci.alternatives[i]->quirks & CHIP_Q_EARLY_STATUS_STALLS);
+	if (!stalls)
+		return;
+	d->poll_mode = DFU_POLL_SPEC;
+	d->poll_fallback = "family";
+	log_info("%s ROMs STALL a GETSTATUS sent before bwPollTimeout: every poll is waited", ci.family->name);
+}
+
 int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e)
 {
 	*out = NULL;
@@ -277,6 +300,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
+	choose_poll_mode(s);
 	s->link_marginal = ops_link_note_marginal(s);
 	if (s->link_marginal)
 		log_info("doctor judged this board's link marginal: reads are confirmed by a second read");

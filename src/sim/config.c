@@ -20,7 +20,7 @@ static const char *const sim_known_keys[] = {
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
-	"erase_wedge", "ob_upload", "leave_status", "boot_ram",
+	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
@@ -496,8 +496,34 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 			t->busy_reply = SIM_BUSY_REPLY_HOLD;
 		else if (strcmp(br, "stall") == 0)
 			t->busy_reply = SIM_BUSY_REPLY_STALL;
+		else if (strcmp(br, "stall_error") == 0)
+			t->busy_reply = SIM_BUSY_REPLY_STALL_ERROR;
+		else if (strcmp(br, "hold_first") == 0)
+			t->busy_reply = SIM_BUSY_REPLY_HOLD_FIRST;
 		else if (strcmp(br, "busy") != 0)
-			return fail(errbuf, errlen, "busy_reply", br, "must be `hold`, `busy` or `stall`");
+			return fail(errbuf, errlen, "busy_reply", br,
+			            "must be `hold`, `hold_first`, `busy`, `stall` or `stall_error`");
+	}
+	/* C071 (LibUsbDfu #13): a leave whose DNLOAD does not follow a Set Address ends in dfuERROR */
+	const char *lna = sim_profile_get(p, "leave_needs_address");
+	t->leave_needs_address = false;
+	if (lna) {
+		if (strcmp(lna, "1") == 0)
+			t->leave_needs_address = true;
+		else if (strcmp(lna, "0") != 0)
+			return fail(errbuf, errlen, "leave_needs_address", lna, "must be 0 or 1");
+	}
+	/* F42x (community.st.com thread 27098): one string descriptor is sent cut short while its
+	 * bLength keeps the whole length */
+	const char *sc = sim_profile_get(p, "string_cut");
+	t->string_cut_index = 0;
+	t->string_cut_bytes = 0;
+	if (sc) {
+		unsigned idx = 0, bytes = 0;
+		if (sscanf(sc, "%u %u", &idx, &bytes) != 2 || idx == 0 || idx > 255 || bytes < 2 || bytes > 255)
+			return fail(errbuf, errlen, "string_cut", sc, "expected `INDEX BYTES` (index 1..255, 2..255 bytes)");
+		t->string_cut_index = (uint8_t)idx;
+		t->string_cut_bytes = (uint8_t)bytes;
 	}
 	/* L43x: data DNLOADs above 1024 bytes fail although wTransferSize says 2048 */
 	if (get_u32(p, "max_dnload", 0, SIM_MAX_TRANSFER, &t->max_dnload, errbuf, errlen))

@@ -138,6 +138,9 @@ static enum sim_result get_descriptor(struct sim_device *d, const struct usb_set
 		break;
 	case USB_DT_STRING:
 		n = sim_string_desc(d, index, buf, sizeof(buf));
+		/* F42x (community.st.com 27098): bLength says 166, 112 bytes come */
+		if (d->t.string_cut_index && index == d->t.string_cut_index && n > d->t.string_cut_bytes)
+			n = d->t.string_cut_bytes;
 		break;
 	case USB_DT_DFU_FUNCTIONAL: { /* dfu-util's last resort (dfu_util.c); ST-MW answers it */
 		uint8_t cfg[sizeof(buf)];

@@ -70,7 +70,8 @@ enum sim_result sim_control(struct sim_device *d, const struct usb_setup *setup,
 	 * USB interrupt (protocol.md 2.7a), so a request that arrives meanwhile is handled when the
 	 * operation ends, as it would have been handled then */
 	uint64_t at = now > d->ep0_free_at ? now : d->ep0_free_at;
-	if (d->t.busy_reply == SIM_BUSY_REPLY_HOLD && d->state == dfuDNBUSY && at < d->busy_until)
+	bool holds = d->t.busy_reply == SIM_BUSY_REPLY_HOLD || d->t.busy_reply == SIM_BUSY_REPLY_HOLD_FIRST;
+	if (holds && d->state == dfuDNBUSY && at < d->busy_until)
 		at = d->busy_until;
 	d->req_us = d->ep0_free_at = at;
 	d->answer_at = at + bus;
@@ -86,7 +87,15 @@ enum sim_result sim_control(struct sim_device *d, const struct usb_setup *setup,
 		r = sim_dfu_request(d, setup, data, actual);
 	else
 		r = SIM_STALL;
-	/* erase_dnload_hold (a fault): the device does the erase before it completes the DNLOAD's
+	/* hold_first: the GETSTATUS that started the operation is answered when it ends */
+	if (d->hold_answer) {
+		d->hold_answer = false;
+		if (r == SIM_OK && d->busy_until + bus > d->answer_at) {
+			d->answer_at = d->busy_until + bus;
+			d->ep0_free_at = d->busy_until;
+		}
+	}
+		/* erase_dnload_hold (a fault): the device does the erase before it completes the DNLOAD's
 	 * status stage, so the host's request ends that much later and EP0 waits with it */
 	if (r == SIM_OK && d->f.erase_dnload_hold_ms && type == 1 && setup->bRequest == DFU_DNLOAD &&
 	    setup->wValue == 0 && setup->wLength >= 1 && data[0] == DFUSE_CMD_ERASE) {

@@ -47,6 +47,8 @@ void sim_rom_reset(struct sim_device *d)
 	d->f.stuck = false;
 	d->f.stuck_clears = 0;
 	d->oversize_dnload = false;
+	d->last_was_set_address = false;
+	d->hold_answer = false;
 	sim_ob_reload(d);
 }
 
@@ -96,6 +98,7 @@ static enum sim_result dnload(struct sim_device *d, const struct usb_setup *s, c
 	}
 	if (s->wLength > d->transfer_size || s->wValue == 1)
 		return SIM_STALL; /* wBlockNum 1 is reserved; ST-MW stalls it */
+	d->last_was_set_address = false;
 	/* An unknown command byte STALLs at once (UNCONFIRMED: ST-MW stalls in its handler). */
 	if (s->wValue == 0 && !command_valid(data, s->wLength))
 		return SIM_STALL;
@@ -135,6 +138,7 @@ static double run_command(struct sim_device *d)
 		}
 		d->pointer = addr;
 		d->pointer_set = true;
+		d->last_was_set_address = true;
 		return d->t.set_address_ms;
 	case DFUSE_CMD_ERASE:
 		if (d->pending_len == 1) {
@@ -285,6 +289,8 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 			return SIM_STALL;
 		}
 		start_op(d);
+		/* hold_first (H743, CubeProgrammer log): this reply leaves when the work is done */
+		d->hold_answer = d->t.busy_reply == SIM_BUSY_REPLY_HOLD_FIRST;
 		r = status_reply(d, sim_scaled_poll(d, d->poll_reported), s, data, actual);
 		if (d->op_reset) { /* it cannot answer a second GETSTATUS (AN3156 5.1, 5.4) */
 			d->link = SIM_LINK_RESETTING;
@@ -295,6 +301,12 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 		/* busy_reply = hold never gets here early: the request waited for busy_until */
 		if (now_us(d) < d->busy_until && d->t.busy_reply == SIM_BUSY_REPLY_STALL)
 			return SIM_STALL; /* STM32L4: the state is kept (dfu-util dfuse.c retries) */
+		if (now_us(d) < d->busy_until && d->t.busy_reply == SIM_BUSY_REPLY_STALL_ERROR) {
+			/* F072 (openmv #1508): STALLed; the work goes on, its outcome is lost and the
+			 * state is dfuERROR (the state is UNCONFIRMED: the least kind choice) */
+			set_error(d, errSTALLEDPKT);
+			return SIM_STALL;
+		}
 		if (d->f.stuck || now_us(d) < d->busy_until)
 			return status_reply(d, sim_scaled_poll(d, d->poll_reported), s, data, actual);
 		if (d->op_result == DFU_STATUS_OK)
@@ -304,6 +316,12 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 		return status_reply(d, d->t.poll_repeat ? sim_scaled_poll(d, d->poll_reported) : 0, s, data,
 				    actual);
 	case dfuMANIFEST_SYNC:
+		if (d->t.leave_needs_address && !d->last_was_set_address) {
+			/* C071 (LibUsbDfu #13): without a Set Address right before, no leave; the status
+			 * is UNCONFIRMED ("reason: ?") */
+			set_error(d, errUNKNOWN);
+			return status_reply(d, 0, s, data, actual);
+		}
 		d->state = dfuMANIFEST;
 		r = status_reply(d, sim_scaled_poll(d, d->t.poll_manifest), s, data, actual);
 		leave(d);
@@ -391,6 +409,8 @@ enum sim_result sim_dfu_request(struct sim_device *d, const struct usb_setup *s,
 	case DFU_CLRSTATUS:
 		if (in || app)
 			return SIM_STALL;
+		if (d->state != dfuERROR)
+			d->stats.clrstatus_not_error++;
 		if (d->state == dfuERROR) {
 			d->state = dfuIDLE;
 			d->status = DFU_STATUS_OK;

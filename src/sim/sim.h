@@ -113,6 +113,7 @@ struct sim_stats {
 	uint64_t bus_us;         /* full-speed bus time of all transfers, at the profile's time scale */
 	uint64_t resets;
 	uint64_t faults_injected;
+	uint64_t clrstatus_not_error; /* CLRSTATUS received in a state other than dfuERROR */
 };
 void sim_get_stats(const struct sim_device *d, struct sim_stats *out);
 

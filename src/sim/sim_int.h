@@ -78,6 +78,9 @@ enum sim_busy_reply {
 	SIM_BUSY_REPLY_BUSY,  /* dfuDNBUSY at once with a fresh bwPollTimeout (an asynchronous device) */
 	SIM_BUSY_REPLY_HOLD,  /* EP0 is blocked: the answer comes when the operation ends (F2/F4/F7) */
 	SIM_BUSY_REPLY_STALL, /* the GETSTATUS STALLs, the state is kept (STM32L4) */
+	SIM_BUSY_REPLY_STALL_ERROR, /* the GETSTATUS STALLs and leaves dfuERROR/errSTALLEDPKT (F072) */
+	SIM_BUSY_REPLY_HOLD_FIRST,  /* the GETSTATUS that starts the operation is answered when it
+	                             * ends, with dfuDNBUSY (H743, CubeProgrammer log) */
 };
 
 struct sim_timing {
@@ -98,6 +101,8 @@ struct sim_timing {
 	bool erase_wedge_enabled; /* H7 rev V: an erase at or above erase_wedge stays in dfuDNBUSY */
 	bool ob_upload_any;       /* OB UPLOADs of any length are served (else exactly the block) */
 	bool leave_at_dnload;     /* leave_status = none: the chip leaves on the leave DNLOAD, no status */
+	bool leave_needs_address; /* a leave not right after a Set Address ends in dfuERROR (C071) */
+	uint8_t string_cut_index, string_cut_bytes; /* that string is sent cut to so many bytes (F42x) */
 	uint32_t erase_wedge;
 };
 
@@ -160,6 +165,8 @@ struct sim_device {
 	uint64_t ep0_free_at;   /* EP0 is blocked (busy_reply hold) until then */
 	uint64_t answer_at;     /* when the last answer is complete on the bus */
 	bool oversize_dnload;   /* the pending data block was longer than max_dnload */
+	bool last_was_set_address; /* the last DNLOAD was a Set Address command that succeeded */
+	bool hold_answer;       /* hold_first: this GETSTATUS is answered when the operation ends */
 	uint32_t poll_reported; /* bwPollTimeout of the running op */
 	bool hung;
 	/* link */

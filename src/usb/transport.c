@@ -202,9 +202,12 @@ int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 	if (index == 0)
 		return 0;
 	uint8_t buf[255];
+	tp->string_got = tp->string_announced = 0;
 	int r = fetch_string(tp, index, buf);
 	if (r < 0)
 		return r;
+	tp->string_got = (unsigned)r;
+	tp->string_announced = r >= 1 ? buf[0] : 0;
 	r = tp_string_decode(buf, (size_t)r, out, cap);
 	if (r < 0)
 		return err_set(&tp->err, r, "string descriptor %u: malformed", index);

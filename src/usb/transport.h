@@ -107,6 +107,9 @@ struct tp {
 	bool answered;           /* the device answered a request here (anything but a timeout) */
 	bool first_answer_spent; /* first_answer_ms passed without any answer: silent, not busy */
 	uint64_t held_us;        /* how long the first answer was waited for, when it was late */
+	/* the last tp_get_string: bytes received and the bLength the device announced (an F42x ROM
+	 * sends 112 of 166, community.st.com thread 27098); cut when got < announced */
+	unsigned string_got, string_announced;
 };
 
 /* Thin wrappers, so callers never reach into ops. */

@@ -159,6 +159,36 @@ static void test_session_start_h7_double_clear(void **state)
 	close_script();
 }
 
+/* a GETSTATUS STALLed at session start is not taken for dfuERROR: GETSTATE says where the device
+ * is, and CLRSTATUS goes out only in dfuERROR (a CLRSTATUS in dfuIDLE breaks a G4-class ROM's
+ * session: data/field/dfu-libusb-4_G4-class-...) */
+static void test_session_start_no_clear_outside_error(void **state)
+{
+	(void)state;
+	s_reset();
+	s_state(dfuDNLOAD_IDLE);
+	s_out(DFU_ABORT, 0, "", 0);
+	s_status_fail("STALL");
+	s_state(dfuIDLE);
+	s_status(0, 0, dfuIDLE);
+	open_script();
+	assert_int_equal(dfu_session_start(dev, NULL), 0);
+	assert_int_equal(tp_trace_count(tp, TP_REQ_CLRSTATUS), 0);
+	close_script();
+	/* in dfuERROR after the STALL: cleared once */
+	s_reset();
+	s_state(dfuDNLOAD_IDLE);
+	s_out(DFU_ABORT, 0, "", 0);
+	s_status_fail("STALL");
+	s_state(dfuERROR);
+	s_out(DFU_CLRSTATUS, 0, "", 0);
+	s_status(0, 0, dfuIDLE);
+	open_script();
+	assert_int_equal(dfu_session_start(dev, NULL), 0);
+	assert_int_equal(tp_trace_count(tp, TP_REQ_CLRSTATUS), 1);
+	close_script();
+}
+
 /* an idle transfer left over from a previous session is aborted; a DfuSe command left pending
  * (dfuDNLOAD-SYNC: its DNLOAD went out, its GETSTATUS did not) is aborted before any GETSTATUS,
  * which would execute it (AN3156: the command runs on the GETSTATUS after its DNLOAD) */
@@ -488,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_session_start_dfuerror),
 		cmocka_unit_test(test_session_start_h7_double_clear),
 		cmocka_unit_test(test_session_start_abort),
+		cmocka_unit_test(test_session_start_no_clear_outside_error),
 		cmocka_unit_test(test_session_start_waits_for_busy_chip),
 		cmocka_unit_test(test_wait_rule),
 		cmocka_unit_test(test_wait_auto),

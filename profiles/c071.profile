@@ -1,0 +1,42 @@
+# STM32C071 (device ID 0x493, 128 KiB) ROM DFU bootloader.
+# No `dfu-util -l` of a C0 was found (data/ has none; searched 2026-12-07): the descriptors and the
+# string are the G0 ROM's of the same generation (data/dfu-list/st-community_G0C1VET6_...: ver=0200,
+# "DFU in FS Mode", every alt the flash string, three spaces after the name), with the C071's
+# 64 x 2 KiB flash (RM0490 flash memory organisation). UNCONFIRMED as a whole, except the leave rule.
+vid = 0x0483
+pid = 0xDF11
+bcd_device = 0x0200
+bcd_usb = 0x0200
+manufacturer = STMicroelectronics
+product = DFU in FS Mode
+transfer_size = 1024
+detach_timeout = 255
+dfu_attributes = 0x0B
+dfu_version = 0x011A
+# Made up (HAL rule assumed, UNCONFIRMED).
+serial = 2061346E3030
+uid = 00210041 3030500E 20403432
+uid_addr = 0x1FFF7550
+flash_size_addr = 0x1FFF75A0
+flash_size_kb = 128
+alt = @Internal Flash   /0x08000000/64*02Kg
+# SRAM 24 KB from 0x20000000 (RM0490 memory map).
+ram = 0x20000000 24576
+start_state = dfuIDLE
+# OBSERVED (data/field/LibUsbDfu-13_C071G8U6_...): a zero-length DNLOAD that does not follow a Set
+# Address ends in dfuERROR at its GETSTATUS; CubeProgrammer (and dfu-util's :leave) send Set Address
+# 0x08000000 first, which makes it work. The status is UNCONFIRMED ("reason: ?"): errUNKNOWN here.
+leave_needs_address = 1
+# Timing: no C0 log (UNCONFIRMED); the G0 ROM generation's values are not known either: the F4
+# reported polls and the datasheet-free defaults below.
+timing = 1
+prog_width = 8
+t_prog_us = 85
+t_erase = 2K 22
+t_mass_erase = 22
+t_reset = 230
+poll_erase = 100
+poll_program = 104
+poll_after_busy = zero
+poll_manifest = 1
+busy_reply = busy
