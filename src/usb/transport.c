@@ -196,13 +196,13 @@ int tp_control_patient(struct tp *tp, const struct usb_setup *s, uint8_t *data, 
 
 int tp_get_string(struct tp *tp, uint8_t index, char *out, size_t cap)
 {
+	tp->string_got = tp->string_announced = 0;
 	if (cap == 0)
 		return STM32DFU_E_INTERNAL;
 	out[0] = '\0';
 	if (index == 0)
 		return 0;
 	uint8_t buf[255];
-	tp->string_got = tp->string_announced = 0;
 	int r = fetch_string(tp, index, buf);
 	if (r < 0)
 		return r;
