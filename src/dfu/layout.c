@@ -139,6 +139,7 @@ int layout_parse(const char *s, size_t n, struct layout *out, struct err *e)
 	if (nul)
 		n = (size_t)((const char *)nul - s);
 	struct cur c = {s, n, 0, e};
+	uint64_t sectors = 0;
 	if (peek(&c) != '@')
 		return fail(&c, "expected '@'");
 	c.pos++;
@@ -177,6 +178,11 @@ int layout_parse(const char *s, size_t n, struct layout *out, struct err *e)
 			if (r < 0)
 				return r;
 			reg->n_groups++;
+			/* a device's memory map, not a way to make the host allocate: every sector becomes a
+			 * plan entry, so the total is bounded before anything is allocated for it */
+			sectors += g->count;
+			if (sectors > LAYOUT_MAX_SECTORS)
+				return fail(&c, "more sectors than any device has (the limit is " LAYOUT_MAX_SECTORS_TEXT ")");
 			/* no wrap: length <= 2^32 here and count * size <= (2^32 - 1)^2 */
 			reg->length += (uint64_t)g->count * g->size;
 			if ((uint64_t)reg->start + reg->length > (uint64_t)UINT32_MAX + 1)
@@ -184,6 +190,11 @@ int layout_parse(const char *s, size_t n, struct layout *out, struct err *e)
 			if (peek(&c) != ',')
 				break;
 			c.pos++;
+		}
+		for (unsigned k = 0; k < out->n_regions; k++) {
+			const struct layout_region *o = &out->regions[k];
+			if (reg->start < o->start + o->length && o->start < reg->start + reg->length)
+				return fail(&c, "region overlaps an earlier one");
 		}
 		out->n_regions++;
 		if (peek(&c) == '/') {

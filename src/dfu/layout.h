@@ -13,7 +13,9 @@
  * string. Decision on trailing garbage: after a complete sector group, anything that is not ','
  * or "/0x" ends the parse; the layout is kept, trailing_at records where the garbage starts and
  * a warning is logged (forum copies and some ROMs append junk; rejecting them would lock users
- * out of a working chip). Anything malformed before that point is an error naming the offset.
+ * out of a working chip). Anything malformed before that point is an error naming the offset, and
+ * so is a map no device has: more than LAYOUT_MAX_SECTORS sectors, a region past 4 GiB, or two
+ * regions that overlap.
  * Quirk (dfu-util dfuse_mem.c): a region named "Device Feature" is readable and writable.
  */
 #ifndef DFU_LAYOUT_H
@@ -29,6 +31,11 @@
 #define LAYOUT_NAME_MAX 384
 #define LAYOUT_MAX_REGIONS 8
 #define LAYOUT_MAX_GROUPS 16
+/* sectors in one string, all regions: real ROMs list at most 1536 (L0, 128-byte pages; the
+ * listings in shared/data); a string naming more is refused (a 2^30-sector one made the write
+ * path allocate 12 GiB) */
+#define LAYOUT_MAX_SECTORS 65536
+#define LAYOUT_MAX_SECTORS_TEXT "65536"
 
 /* count sectors of size bytes each, all of one type */
 struct layout_group {

@@ -175,7 +175,7 @@ static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
 {
 	*fa = ops_flash_alt(s);
 	if (!*fa || !(*fa)->have_layout)
-		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "the device names no flash memory in its alt settings");
+		return ops_no_flash(s);
 	if (s->dfu->alt != (*fa)->alt && dfu_set_alt(s->dfu, (*fa)->alt) < 0) {
 		s->err = s->dfu->err;
 		return s->err.code;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "dfu/dfuse.h"
 #include "ops/linknote.h"
 #include "ops/recover.h"
@@ -343,6 +344,20 @@ const struct dfu_alt *ops_flash_alt(const struct ops_session *s)
 		if (s->dfu->alts[i].have_layout)
 			return &s->dfu->alts[i];
 	return NULL;
+}
+
+int ops_no_flash(struct ops_session *s)
+{
+	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
+		const struct dfu_alt *a = &s->dfu->alts[i];
+		if (a->layout_error[0]) {
+			err_set(&s->err, STM32DFU_E_PROTOCOL, "alt %u's memory layout \"%.200s\" is refused: %s", a->alt,
+			        text_esc(0, a->name), a->layout_error);
+			err_hint(&s->err, "the device describes a memory no STM32 has; stm32dfu does not write by it");
+			return STM32DFU_E_PROTOCOL;
+		}
+	}
+	return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "the device names no flash memory in its alt settings");
 }
 
 bool ops_reads_confirmed(const struct ops_session *s)

@@ -140,6 +140,9 @@ int ops_identify(struct ops_session *s);
 /* Every emulator profile name --sim accepts by name, each once, sorted; *out: heap array of
  * heap strings (ops_free_names). */
 int ops_sim_profile_names(char ***out, size_t *n);
+/* Sets the error for a device with no usable flash alt: the refused layout string named (escaped)
+ * with the parser's reason when there is one, else "names no flash memory". Returns the code. */
+int ops_no_flash(struct ops_session *s);
 void ops_free_names(char **names, size_t n);
 
 /* Progress report helper */

@@ -27,7 +27,7 @@ int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n
 	*limit_end = 0;
 	const struct dfu_alt *fa = ops_flash_alt(s);
 	if (!fa || !fa->have_layout)
-		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "the device names no flash memory in its alt settings");
+		return ops_no_flash(s);
 	size_t count = 0;
 	for (unsigned r = 0; r < fa->layout.n_regions; r++)
 		for (unsigned g = 0; g < fa->layout.regions[r].n_groups; g++)

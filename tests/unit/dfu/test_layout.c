@@ -205,6 +205,15 @@ static void test_errors(void **state)
 		{"@F/0x08000000/99999999999*1g", "layout: sector count too large at offset 14"},
 		{"@F/0x08000000/1*4096Mg", "layout: sector size too large at offset 22"},
 		{"@F/0xFFFFFF00/2*256 g", "layout: region runs past the 4 GiB address space at offset 21"},
+		/* issue 26 item 2: a map no device has (this one made the write path allocate 12 GiB) */
+		{"@Internal Flash /0x00000000/1073741824*1 g",
+		 "layout: more sectors than any device has (the limit is 65536) at offset 42"},
+		{"@F/0x08000000/32768*1Kg,32769*1Kg", "layout: more sectors than any device has (the limit is 65536) at offset 33"},
+		{"@F/0x08000000/40000*1Kg/0x20000000/30000*4 g",
+		 "layout: more sectors than any device has (the limit is 65536) at offset 44"},
+		{"@F/0x08000000/4*16Kg/0x08008000/1*16Kg", "layout: region overlaps an earlier one at offset 38"},
+		{"@F/0x08008000/1*16Kg/0x08000000/4*16Kg", "layout: region overlaps an earlier one at offset 38"},
+		{"@F/0x00000000/1*4Mg/0x00000000/1*4Mg", "layout: region overlaps an earlier one at offset 36"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct err e;
@@ -213,6 +222,10 @@ static void test_errors(void **state)
 		if (strcmp(e.msg, bad[i].msg) != 0)
 			fail_msg("\"%s\": got \"%s\", want \"%s\"", bad[i].s, e.msg, bad[i].msg);
 	}
+	/* at the bounds: 65536 sectors, regions that touch without overlapping, the top of 4 GiB */
+	parse_ok("@F/0x00000000/65536*64Kg");
+	parse_ok("@F/0x08000000/4*16Kg/0x08010000/1*64Kg/0xFFFF0000/1*64Ka");
+	assert_int_equal(L.n_regions, 3);
 	/* (pointer, length): the string is not read past n */
 	const char s[] = "@F/0x08000000/4*16Kg";
 	struct err e;
