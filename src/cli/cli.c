@@ -1,5 +1,6 @@
 /* Argument parsing and dispatch. Options may come before or after the command. */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -53,9 +54,10 @@ int cli_fail(struct cli_ctx *c, int code)
 {
 	if (c->err.code == 0)
 		err_set(&c->err, code, "%s", stm32dfu_strerror(code));
-	fprintf(c->errf, "stm32dfu: %s\n", c->err.msg);
+	/* messages quote device strings and file names: never raw on the terminal */
+	fprintf(c->errf, "stm32dfu: %s\n", text_esc(0, c->err.msg));
 	if (c->err.hint[0])
-		fprintf(c->errf, "hint: %s\n", c->err.hint);
+		fprintf(c->errf, "hint: %s\n", text_esc(0, c->err.hint));
 	return cli_exit_code(code);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/fleet.h"
 #include "cli/logrec.h"
@@ -62,8 +63,8 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid, d->product,
-		        d->path, d->bcd_device, d->transfer_size);
+		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid,
+		        text_esc(0, d->product), text_esc(1, d->path), d->bcd_device, d->transfer_size);
 		cli_print_identity(c->out, d);
 		cli_print_ob_summary(c->out, &s->id);
 		if (d->found_state == dfuERROR)

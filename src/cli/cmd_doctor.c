@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 
@@ -16,8 +17,8 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
                         const struct stm32dfu_doctor_report *r)
 {
 	FILE *o = c->out;
-	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", s->tp->info.vid, s->tp->info.pid, s->tp->info.product,
-	        s->tp->info.path, s->tp->info.serial);
+	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", s->tp->info.vid, s->tp->info.pid,
+	        text_esc(0, s->tp->info.product), text_esc(1, s->tp->info.path), text_esc(2, s->tp->info.serial));
 	cli_print_identity(o, d);
 	fprintf(o, "\nlink test: %u uploads\n", r->transfers);
 	fprintf(o, "    size  attempts  failed  corrupt  latency min/median/max (ms)\n");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/cli.h"
 #include "cli/json.h"
@@ -48,7 +49,7 @@ static void info_text(struct cli_ctx *c, const char *path, const struct img *img
 		fprintf(o, "  entry    0x%08" PRIX32 "\n", img->entry);
 	for (size_t t = 0; t < img->n_targets; t++) {
 		const struct img_target *tg = &img->targets[t];
-		fprintf(o, "  target   %zu: alt %u, name \"%s\", %zu element%s\n", t, tg->alt, tg->name, tg->n_elements,
+		fprintf(o, "  target   %zu: alt %u, name \"%s\", %zu element%s\n", t, tg->alt, text_esc(0, tg->name), tg->n_elements,
 		        tg->n_elements == 1 ? "" : "s");
 		for (size_t k = 0; k < tg->n_elements; k++)
 			fprintf(o, "    element 0x%08" PRIX32 " %" PRIu32 " bytes\n", tg->elements[k].addr,

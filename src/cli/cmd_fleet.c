@@ -3,6 +3,7 @@
  * Progress per device (a redrawn block of lines on a terminal, phase lines otherwise), then a
  * table or a JSON array, and the failed devices named by UID.
  */
+#include "core/text.h"
 #include "cli/fleet.h"
 
 #include <inttypes.h>
@@ -102,8 +103,8 @@ static void print_table(struct cli_ctx *c, const struct ops_multi_result *r, siz
 	for (size_t i = 0; i < n; i++) {
 		char u[40];
 		uid_text(&r[i], u, sizeof u);
-		fprintf(o, "%-12s %-26s %-26s %-8s %10" PRIu64 " %8.2f %7u\n", r[i].path, u,
-		        r[i].serial[0] ? r[i].serial : "(none)", r[i].rc ? "FAILED" : "ok", r[i].bytes, (double)r[i].us / 1e6,
+		fprintf(o, "%-12s %-26s %-26s %-8s %10" PRIu64 " %8.2f %7u\n", text_esc(0, r[i].path), u,
+		        r[i].serial[0] ? text_esc(1, r[i].serial) : "(none)", r[i].rc ? "FAILED" : "ok", r[i].bytes, (double)r[i].us / 1e6,
 		        r[i].retries);
 	}
 }
@@ -241,10 +242,10 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 			continue;
 		char u[40];
 		uid_text(&r[i], u, sizeof u);
-		fprintf(c->errf, "stm32dfu: device UID %s (path %s, serial %s) failed: %s\n", u, r[i].path,
-		        r[i].serial[0] ? r[i].serial : "(none)", r[i].err.msg);
+		fprintf(c->errf, "stm32dfu: device UID %s (path %s, serial %s) failed: %s\n", u, text_esc(0, r[i].path),
+		        r[i].serial[0] ? text_esc(1, r[i].serial) : "(none)", text_esc(2, r[i].err.msg));
 		if (r[i].err.hint[0])
-			fprintf(c->errf, "hint: %s\n", r[i].err.hint);
+			fprintf(c->errf, "hint: %s\n", text_esc(0, r[i].err.hint));
 		if (code == EXIT_OK)
 			code = cli_exit_code(r[i].rc);
 		failed++;

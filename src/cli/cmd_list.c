@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 
@@ -53,12 +54,13 @@ static void print_device(struct cli_ctx *c, const struct stm32dfu_device_rec *d,
 {
 	FILE *o = c->out;
 	if (!d->opened) {
-		fprintf(o, "%s[%04x:%04x] path %s\n  cannot open: %s\n", first ? "" : "\n", d->vid, d->pid, d->path,
-		        d->error);
+		fprintf(o, "%s[%04x:%04x] path %s\n  cannot open: %s\n", first ? "" : "\n", d->vid, d->pid, text_esc(0, d->path),
+		        text_esc(1, d->error));
 		return;
 	}
 	fprintf(o, "%s[%04x:%04x] %s  path %s  %s  DFU %x.%02x%s  transfer size %u\n", first ? "" : "\n", d->vid, d->pid,
-	        d->product[0] ? d->product : "(no product string)", d->path, d->serial[0] ? d->serial : "(no serial)",
+	        d->product[0] ? text_esc(0, d->product) : "(no product string)", text_esc(1, d->path),
+	        d->serial[0] ? text_esc(2, d->serial) : "(no serial)",
 	        d->dfu_version >> 8, d->dfu_version & 0xFF, d->dfu_version == 0x011A ? " (DfuSe)" : "", d->transfer_size);
 	print_found(o, d);
 	if (d->identity_read)

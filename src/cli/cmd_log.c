@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/json.h"
 #include "cli/logrec.h"
@@ -48,11 +49,16 @@ void cli_json_record(struct json *j, const struct store_record *r)
 	json_obj_end(j);
 }
 
+/* A field that starts with = + - @ tab or CR is a formula to a spreadsheet (a device-chosen serial
+ * "=cmd|' /C calc'!A0"): it is quoted with a leading ' (OWASP's advice), which shows as text. */
 static void csv_field(FILE *o, const char *s, bool last)
 {
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
 	if (quote) {
 		fputc('"', o);
+		if (formula)
+			fputc('\'', o);
 		for (const char *p = s; *p; p++) {
 			if (*p == '"')
 				fputc('"', o);
@@ -108,17 +114,19 @@ static void print_text(FILE *o, const struct store_record *r, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		const struct store_record *x = &r[k];
 		const char *file = strrchr(x->image_path, '/');
-		fprintf(o, "%s  %-10s %-9s %-24s %-12s %-6s", x->time, x->station, x->command, x->uid[0] ? x->uid : "-",
-		        x->usb_serial[0] ? x->usb_serial : "-", x->ok ? "ok" : "FAILED");
+		/* records hold device strings and names from other stations: escaped for the terminal */
+		fprintf(o, "%s  %-10s %-9s ", text_esc(0, x->time), text_esc(1, x->station), text_esc(2, x->command));
+		fprintf(o, "%-24s %-12s %-6s", x->uid[0] ? text_esc(0, x->uid) : "-",
+		        x->usb_serial[0] ? text_esc(1, x->usb_serial) : "-", x->ok ? "ok" : "FAILED");
 		if (x->image_path[0])
-			fprintf(o, "  %s (%.12s)", file ? file + 1 : x->image_path, x->image_sha256);
+			fprintf(o, "  %s (%.12s)", text_esc(0, file ? file + 1 : x->image_path), text_esc(1, x->image_sha256));
 		if (!strcmp(x->command, "write") || !strcmp(x->command, "station"))
 			fprintf(o, "  %u erased, %u unchanged", x->sectors_erased, x->sectors_skipped);
 		if (x->serial_counter[0])
-			fprintf(o, "  serial number %" PRIu64 " (%s)", x->serial_number, x->serial_counter);
+			fprintf(o, "  serial number %" PRIu64 " (%s)", x->serial_number, text_esc(0, x->serial_counter));
 		fprintf(o, "  %.2f s\n", x->s_total);
 		if (!x->ok)
-			fprintf(o, "    %s: %s\n", x->error, x->message);
+			fprintf(o, "    %s: %s\n", text_esc(0, x->error), text_esc(1, x->message));
 	}
 }
 

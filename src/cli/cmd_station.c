@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/text.h"
 #include "cli/commands.h"
 #include "cli/json.h"
 #include "cli/logrec.h"
@@ -151,11 +152,12 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 		if (r->has_serial_number)
 			snprintf(sn, sizeof sn, "%" PRIu64, r->serial_number);
 		fprintf(c->out, "%-24s %-16s %-10s %-6s %7.2f s  %s\n", rec.uid[0] ? rec.uid : "(no UID)",
-		        r->serial[0] ? r->serial : "(none)", sn, r->rc ? "FAILED" : "ok", (double)r->us / 1e6, r->path);
+		        r->serial[0] ? text_esc(0, r->serial) : "(none)", sn, r->rc ? "FAILED" : "ok", (double)r->us / 1e6,
+		        text_esc(1, r->path));
 		if (r->rc) {
-			fprintf(c->out, "    %s: %s\n", stm32dfu_errname(r->rc), r->err.msg);
+			fprintf(c->out, "    %s: %s\n", stm32dfu_errname(r->rc), text_esc(0, r->err.msg));
 			if (r->err.hint[0])
-				fprintf(c->out, "    hint: %s\n", r->err.hint);
+				fprintf(c->out, "    hint: %s\n", text_esc(0, r->err.hint));
 		}
 		fflush(c->out);
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "cli/session.h"
 
 struct stm32dfu_device_rec *cli_device_rec(struct stm32dfu_session *api, bool identity)
@@ -74,7 +75,8 @@ void cli_print_alts(FILE *o, const struct stm32dfu_device_rec *d)
 	for (unsigned i = 0; i < d->n_alts; i++) {
 		const struct stm32dfu_alt_rec *a = &d->alts[i];
 		if (!a->has_layout) {
-			fprintf(o, "  alt %u  \"%s\"%s%s\n", a->alt, a->raw, a->layout_error[0] ? ": " : "", a->layout_error);
+			fprintf(o, "  alt %u  \"%s\"%s%s\n", a->alt, text_esc(0, a->raw), a->layout_error[0] ? ": " : "",
+			        text_esc(1, a->layout_error));
 			continue;
 		}
 		for (unsigned r = 0; r < a->n_regions; r++) {
@@ -83,7 +85,7 @@ void cli_print_alts(FILE *o, const struct stm32dfu_device_rec *d)
 			char total[32], groups[16 * 24];
 			cli_size_text(total, sizeof total, rg->length);
 			groups_text(groups, sizeof groups, rg);
-			fprintf(o, "  alt %u  %-16s 0x%08" PRIX32 "  %-9s (%s)\n", a->alt, r ? "" : a->name, rg->start, total,
+			fprintf(o, "  alt %u  %-16s 0x%08" PRIX32 "  %-9s (%s)\n", a->alt, r ? "" : text_esc(0, a->name), rg->start, total,
 			        groups);
 		}
 	}
@@ -165,12 +167,12 @@ void cli_print_identity(FILE *o, const struct stm32dfu_device_rec *d)
 		fprintf(o, "  bootldr  %s (ID byte 0x%02X)\n", id->bootloader_version, id->bootloader_id);
 	if (id->has_uid)
 		fprintf(o, "  UID      %s\n", id->uid_text);
-	fprintf(o, "  serial   %s (USB)", d->serial[0] ? d->serial : "(none)");
+	fprintf(o, "  serial   %s (USB)", d->serial[0] ? text_esc(0, d->serial) : "(none)");
 	if (id->serial_computed[0])
 		fprintf(o, ", computed from UID %s", id->serial_computed);
 	fprintf(o, ": %s\n", d->identity_known ? verdict_word(id->serial_verdict) : "not checked (not opened)");
 	if (d->identity_known && strcmp(id->serial_verdict, "match_hal") != 0 && id->serial_explanation[0])
-		fprintf(o, "           %s\n", id->serial_explanation);
+		fprintf(o, "           %s\n", text_esc(0, id->serial_explanation));
 	if (id->rdp_level >= 0)
 		fprintf(o, "  RDP      level %d%s\n", id->rdp_level,
 		        id->rdp_level == 0   ? " (not protected)"

@@ -36,5 +36,61 @@ assert len(r["alts"][4]["regions"]) == 6 and r["alts"][5]["regions"][0]["sectors
 assert r["alts"][5]["regions"][0]["size"] == 78 * 1024
 '; check "$cmd-json-content" 0 $?
 done
+
+# ---- device strings reach the terminal escaped (issue 26 item 3) ----
+# a serial that retitles the terminal, clears it and paints the rest red; a product and an alt name
+# with a cursor move and a carriage return that could overwrite "DOES NOT MATCH"
+esc=$(printf '\033') bel=$(printf '\007') bs=$(printf '\010')
+evil="$work/evil.profile"
+{
+	echo "base = f746"
+	echo "serial = ${esc}]0;PWNED${bel}${esc}[2J${esc}[31mEVIL"
+	echo "product = STM32 ${esc}[1A${bs}BOOTLOADER"
+	echo "alt = @Internal ${esc}[2KFlash  /0x08000000/04*032Kg,01*128Kg,03*256Kg"
+	echo "alt = @Option Bytes  /0x1FFF0000/01*032 e"
+	echo "alt = @OTP Memory /0x1FF0F000/01*1024 e,01*016 e"
+	echo "alt = @Device Feature/0xFFFF0000/01*004 e"
+} >"$evil"
+has_ctl() { LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$1"; }
+clean() { if has_ctl "$2"; then echo "FAIL $1: a control character reached the output"; od -c "$2" | head -5; fails=$((fails + 1)); else passes=$((passes + 1)); fi; }
+esim="--sim=$evil,timing=0,state=$work/evil.state"
+for cmd in list info; do
+	run "$esim" $cmd; check "evil-$cmd" 0 $? "$work/out" '\\x1b]0;PWNED\\x07\\x1b\[2J\\x1b\[31mEVIL'
+	clean "evil-$cmd-clean" "$work/out"
+	grep -q 'STM32 \\x1b\[1A\\x08BOOTLOADER' "$work/out"; check "evil-$cmd-product" 0 $?
+done
+grep -q 'Internal \\x1b\[2KFlash' "$work/out"; check evil-alt-name 0 $?
+# JSON keeps the string exact (escaped by JSON's rules)
+run "$esim" list --json; check evil-json 0 $?
+py "$work/out" 'assert d[0]["serial"] == "\x1b]0;PWNED\x07\x1b[2J\x1b[31mEVIL", d[0]["serial"]'; check evil-json-exact 0 $?
+# the log keeps the device's serial: shown escaped
+printf '\132%.0s' $(seq 1 1024) >"$work/app.bin"
+run "$esim" write "$work/app.bin" -a 0x08000000 --log "sqlite:$work/log.sqlite3"; check evil-write 0 $?
+run log --log "sqlite:$work/log.sqlite3"; check evil-log 0 $? "$work/out" '\\x1b]0;PWNED'
+clean evil-log-clean "$work/out"
+# CSV: a field a spreadsheet would run as a formula is quoted with a leading ' (issue 26 item 7)
+fprofile="$work/formula.profile"
+printf 'base = f746\nserial = =cmd|%s /C calc%s!A0\n' "'" "'" >"$fprofile"
+run "--sim=$fprofile,timing=0,state=$work/formula.state" write "$work/app.bin" -a 0x08000000 \
+	--log "sqlite:$work/log.sqlite3" --station '@SUM(1+1)'; check formula-write 0 $?
+run log --log "sqlite:$work/log.sqlite3" --csv; check formula-csv 0 $?
+python3 - "$work/out" <<'PY'; check formula-csv-neutral 0 $?
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+last = rows[-1]
+assert last["usb_serial"] == "'=cmd|' /C calc'!A0", last["usb_serial"]
+assert last["station"] == "'@SUM(1+1)", last["station"]
+for r in rows:
+    for k, v in r.items():
+        assert not v or v[0] not in "=+-@\t\r", (k, v)
+PY
+# errors quote device strings escaped too
+run "$esim" write "$work/app.bin" -a 0x08000000 -S "nope"; check evil-error 69 $?
+clean evil-error-clean "$work/err"
+# file info: a DfuSe target name from the file
+run file convert "$work/app.bin" "$work/evil.dfu" -a 0x08000000 --name "T${esc}]2;X${bel}"; check evil-dfu 0 $?
+run file info "$work/evil.dfu"; check evil-file-info 0 $? "$work/out" 'name "T\\x1b]2;X\\x07"'
+clean evil-file-info-clean "$work/out"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
