@@ -13,6 +13,7 @@
 #include "cli/json.h"
 #include "cli/logrec.h"
 #include "core/log.h"
+#include "core/os.h"
 #include "ops/vdd.h"
 
 const struct cli_opt_meta cli_opt_table[OPT__COUNT] = {
@@ -341,7 +342,8 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 	 * still answers with exactly one ({"ok": false, "error", "message", "hint"}) */
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
+	struct os_memout *memout;
+	FILE *mem = os_memout_open(&memout);
 	if (!mem)
 		return run_command(&c, argc, argv);
 	c.out = mem;
@@ -353,7 +355,7 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 			c.err.code = STM32DFU_E_CANCELED;
 		}
 	}
-	fclose(mem);
+	os_memout_take(memout, &buf, &len);
 	size_t k = 0;
 	while (k < len && (buf[k] == ' ' || buf[k] == '\n'))
 		k++;
@@ -444,13 +446,7 @@ static void on_stop_signal(int sig)
 
 void cli_install_stop_handlers(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART; /* a transfer in progress completes (libusb retries its wait) */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	os_stop_set(on_stop_signal);
 }
 
 int cli_run(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "ops/rescue.h"
+#include "core/os.h"
 
 struct pending {
 	char uid[RESCUE_UID_CHARS + 1];
@@ -65,7 +66,7 @@ static void print_pending_text(FILE *o, const char *dir, const struct pending *p
 		char when[32] = "?", sha[65];
 		time_t t = (time_t)p[i].r.created;
 		struct tm tm;
-		if (gmtime_r(&t, &tm))
+		if (os_gmtime(t, &tm))
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
 		sha_text(p[i].r.image_sha256, sha);
 		fprintf(o, "  UID %s  %zu sector%s  saved %s  image SHA-256 %.16s...\n", p[i].uid, p[i].r.n,

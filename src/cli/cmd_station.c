@@ -20,6 +20,7 @@
 #include "image/image.h"
 #include "ops/record.h"
 #include "ops/station.h"
+#include "core/os.h"
 
 static volatile sig_atomic_t station_stop, station_abort;
 
@@ -241,20 +242,13 @@ int cli_cmd_station(struct cli_ctx *c)
 	so.ctx = u;
 
 	station_stop = station_abort = 0;
-	struct sigaction sa, old_int, old_term;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	os_stop_fn old_stop = os_stop_set(on_sigint);
 	if (!u->json && !a->given[OPT_QUIET])
 		fprintf(c->errf, "station %s: waiting for boards (%s)%s; Ctrl-C stops\n", c->station, a->pos[0],
 		        count ? "" : ", any number");
 	struct ops_station_summary sum;
 	rc = ops_station_run(&so, img, &sum, &c->err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	os_stop_set(old_stop);
 	if (u->live)
 		undraw(u);
 	double hours = (double)sum.us / 3.6e9;

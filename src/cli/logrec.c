@@ -1,5 +1,6 @@
 /* The programming log from the command line (logrec.h). */
 #include "cli/logrec.h"
+#include "core/os.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -40,7 +41,7 @@ int cli_log_open(struct cli_ctx *c)
 {
 	if (c->args.given[OPT_STATION])
 		snprintf(c->station, sizeof c->station, "%s", c->args.value[OPT_STATION]);
-	else if (gethostname(c->station, sizeof c->station) != 0)
+	else if (!os_hostname(c->station, sizeof c->station))
 		snprintf(c->station, sizeof c->station, "unknown");
 	c->station[sizeof c->station - 1] = '\0';
 	if (c->args.given[OPT_NO_LOG]) {
@@ -88,7 +89,7 @@ void cli_log_write_report(struct store_record *r, const struct stm32dfu_write_re
 void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img)
 {
 	(void)c;
-	char *abs = realpath(path, NULL);
+	char *abs = os_abspath(path);
 	snprintf(r->image_path, sizeof r->image_path, "%s", abs ? abs : path);
 	free(abs);
 	if (store_sha256_file(path, r->image_sha256, NULL, NULL) < 0)

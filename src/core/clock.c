@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "core/clock.h"
+#include "core/os.h"
 
 #include <errno.h>
 #include <time.h>
@@ -24,7 +25,7 @@ void clock_utc_stamp(char buf[CLOCK_UTC_STAMP_LEN])
 {
 	time_t now = time(NULL);
 	struct tm tm;
-	if (!gmtime_r(&now, &tm) || strftime(buf, CLOCK_UTC_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (!os_gmtime(now, &tm) || strftime(buf, CLOCK_UTC_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		buf[0] = '\0';
 }
 

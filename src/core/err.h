@@ -10,7 +10,10 @@
 #define ERR_MSG_MAX 512
 #define ERR_HINT_MAX 256
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw-w64 with __USE_MINGW_ANSI_STDIO (meson.build) formats as C99 does: %zu, %llu */
+#define PRINTF_LIKE(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)

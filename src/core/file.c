@@ -1,4 +1,5 @@
 #include "core/file.h"
+#include "core/os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,7 @@ static int make_dirs_upto(const char *path, size_t upto, struct err *e)
 			continue;
 		char keep = p[i];
 		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		if (os_mkdir(p, 0700) != 0 && errno != EEXIST) {
 			int saved = errno;
 			err_set(e, STM32DFU_E_FILE_IO, "cannot create the folder %s: %s", p, strerror(saved));
 			errno = saved;

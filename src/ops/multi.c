@@ -6,6 +6,7 @@
  * nothing (one libusb context each), so no locking is needed beyond the caller's progress sink.
  */
 #include "ops/multi.h"
+#include "core/os.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -344,7 +345,7 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 {
 	*out = NULL;
 	*n = 0;
-	if (o->log_dir && mkdir(o->log_dir, 0777) < 0 && errno != EEXIST)
+	if (o->log_dir && os_mkdir(o->log_dir, 0777) < 0 && errno != EEXIST)
 		return err_set(e, STM32DFU_E_FILE_IO, "--log-dir %s: %s", o->log_dir, strerror(errno));
 	struct ops_multi_result *r = NULL;
 	size_t nr = 0;

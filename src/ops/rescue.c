@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/os.h"
 #include "core/file.h"
 #include "core/rd.h"
 #include "image/image.h"
@@ -206,7 +207,7 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	n = snprintf(line, sizeof line, "sha256 %s\n", sh);
 	ok = ok && write_all(fd, line, (size_t)n, NULL);
 	int saved = errno;
-	if (ok && fsync(fd) != 0) {
+	if (ok && os_fsync(fd) != 0) {
 		ok = false;
 		saved = errno;
 	}
@@ -214,18 +215,14 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 		ok = false;
 		saved = errno;
 	}
-	if (!ok || rename(tmp, r->path) != 0) {
+	if (!ok || os_replace(tmp, r->path) != 0) {
 		if (ok)
 			saved = errno;
 		unlink(tmp);
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", r->path, strerror(saved));
 	}
 	/* the rename itself must survive a power cut: sync the folder */
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	os_sync_dir(dir);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * the callers (station threads share one store), and owns the spool of a PostgreSQL log.
  */
 #include "store/store_int.h"
+#include "core/os.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -129,7 +129,7 @@ static void fill_identity(struct store_record *r)
 {
 	if (!r->record_id[0]) {
 		unsigned char rnd[16];
-		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		if (!os_random(rnd, sizeof rnd)) {
 			/* no entropy source: time and address still make it unique enough per process */
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -142,7 +142,7 @@ static void fill_identity(struct store_record *r)
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
 		struct tm tm;
-		gmtime_r(&tv.tv_sec, &tm);
+		os_gmtime((time_t)tv.tv_sec, &tm);
 		char base[24];
 		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(r->time, sizeof r->time, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));

@@ -6,7 +6,8 @@
  */
 #include "store/store_int.h"
 
-#include <dlfcn.h>
+#include "core/os.h"
+
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -39,9 +40,11 @@ static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 
 static void pq_load(void)
 {
-	pq.so = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+	pq.so = os_lib_open(os_libpq_name(), NULL);
 	if (!pq.so) {
-		pq.error = "libpq.so.5 is not installed";
+		static char why[64];
+		snprintf(why, sizeof why, "%s is not installed", os_libpq_name());
+		pq.error = why;
 		return;
 	}
 	struct {
@@ -55,10 +58,10 @@ static void pq_load(void)
 		{&pq.result_error_message, "PQresultErrorMessage"},
 	};
 	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
-		void *f = dlsym(pq.so, syms[i].name);
+		void *f = os_lib_sym(pq.so, syms[i].name);
 		if (!f) {
-			pq.error = "libpq.so.5 lacks a function stm32dfu needs";
-			dlclose(pq.so);
+			pq.error = "libpq lacks a function stm32dfu needs";
+			os_lib_close(pq.so);
 			pq.so = NULL;
 			return;
 		}

@@ -64,7 +64,9 @@ void tp_watch_wait(struct tp_watch *w, unsigned max_ms)
 		long long left = end - now_ms();
 		if (left <= 0)
 			break;
-		struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+		struct timeval tv = {0};
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (long)(left % 1000) * 1000;
 		libusb_handle_events_timeout_completed(w->ctx, &tv, &w->changed);
 	}
 }
