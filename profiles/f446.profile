@@ -18,3 +18,11 @@ start_status = OK
 # pydfu polls F4 ROMs at once and needs dfuDNLOAD-IDLE (OBSERVED by its use); ST-MW runs the work in
 # the USB interrupt (DERIVED); protocol.md 2.7a.
 busy_reply = hold
+
+# USART bootloader (AN3155; stm32dfu-sim --uart, docs/usart.md). GET ID answers the device ID;
+# protocol version 0x31 (OBSERVED: stm32flash headers of real F405/F407/F411/F446 in data/uart);
+# 921600 baud followed by a real F405 (OBSERVED: data/uart/betaflight-configurator-376_...), so the F4 profiles allow it.
+# The GET list is the v3.1 one (00 01 02 11 21 31 44 63 73 82 92, the default): no Get Checksum.
+uart_device_id = 0x421
+uart_version = 0x31
+uart_max_baud = 921600

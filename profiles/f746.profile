@@ -85,3 +85,11 @@ busy_reply = hold
 # CubeProgrammer reads 44 bytes on an 0x449 and succeeds on a good link (OBSERVED,
 # data/cubeprog/st-community_F7-0x449_direct-usb-fails-hub-works_...; protocol.md 6). Past the block: 0xFF, UNCONFIRMED.
 ob_upload = any
+
+# USART bootloader (AN3155; stm32dfu-sim --uart, docs/usart.md). GET ID answers the device ID;
+# protocol version 0x31 as the F4's (AN2606 lists V3.1 for the F7 USART bootloader: UNCONFIRMED, no F7 log in data/uart);
+# highest rate: AN3155 2.2's 115200 (no F7 evidence of more).
+# The GET list is the v3.1 one (00 01 02 11 21 31 44 63 73 82 92, the default): no Get Checksum.
+uart_device_id = 0x449
+uart_version = 0x31
+uart_max_baud = 115200

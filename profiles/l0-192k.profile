@@ -59,3 +59,10 @@ poll_manifest = 1
 # Early GETSTATUS: no capture or log of this family shows it (protocol.md 2.7a: no data), so
 # UNCONFIRMED; `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
 busy_reply = busy
+
+# USART bootloader (AN3155; docs/usart.md). The L0 ROMs NACK the Extended Erase special codes
+# (stm32flash dev_table F_NO_ME for 0x447, commit c1394c4 "Bootloader just replies with NACK";
+# data/uart/NOTES-behaviour-from-prose.md): mass erase is refused, pages erase. Version UNCONFIRMED.
+uart_device_id = 0x447
+uart_version = 0x31
+uart_mass_erase = no

@@ -4,6 +4,8 @@
 set -eu
 pkgs="meson ninja-build gcc pkg-config libcmocka-dev libusb-1.0-0-dev umockdev libumockdev-dev
 libglib2.0-dev dfu-util usbutils binutils python3 python3-pytest man-db groff-base fwupd nettle-dev"
+# the USART bootloader path: serial ports (libserialport), and stm32flash as its independent peer
+pkgs="$pkgs libserialport-dev stm32flash"
 # Node.js and npm run the webdfu peer test (tests/peer): Debian's packages, unless a node and an
 # npm are already on PATH (for example NodeSource's node, which brings its own npm)
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"

@@ -1,0 +1,206 @@
+/*
+ * Real serial ports through libserialport: enumeration with the USB adapter's identity, 8E1,
+ * blocking reads and writes with timeouts, DTR/RTS. Parity errors: libserialport has no switch
+ * for INPCK, so on POSIX the port's termios gets INPCK|IGNPAR through its handle (a byte with a
+ * parity error is dropped, never delivered as data).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serial/ser_int.h"
+
+#ifdef HAVE_LIBSERIALPORT
+#include <libserialport.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int ser_list(struct ser_port_info *out, size_t cap, size_t *total, struct err *e)
+{
+	struct sp_port **ports = NULL;
+	*total = 0;
+	if (sp_list_ports(&ports) != SP_OK)
+		return err_set(e, STM32DFU_E_USB_IO, "listing serial ports: %s", sp_last_error_message());
+	size_t n = 0;
+	for (; ports[n]; n++) {
+		if (n >= cap)
+			continue;
+		struct ser_port_info *o = &out[n];
+		memset(o, 0, sizeof *o);
+		copy(o->name, sizeof o->name, sp_get_port_name(ports[n]));
+		copy(o->description, sizeof o->description, sp_get_port_description(ports[n]));
+		if (sp_get_port_transport(ports[n]) == SP_TRANSPORT_USB) {
+			int vid = 0, pid = 0, bus = 0, addr = 0;
+			o->usb = true;
+			if (sp_get_port_usb_vid_pid(ports[n], &vid, &pid) == SP_OK) {
+				o->vid = (uint16_t)vid;
+				o->pid = (uint16_t)pid;
+			}
+			if (sp_get_port_usb_bus_address(ports[n], &bus, &addr) == SP_OK)
+				snprintf(o->usb_path, sizeof o->usb_path, "%d-%d", bus, addr);
+			copy(o->manufacturer, sizeof o->manufacturer, sp_get_port_usb_manufacturer(ports[n]));
+			copy(o->product, sizeof o->product, sp_get_port_usb_product(ports[n]));
+			copy(o->serial, sizeof o->serial, sp_get_port_usb_serial(ports[n]));
+		}
+	}
+	*total = n;
+	sp_free_port_list(ports);
+	return 0;
+}
+
+struct sp {
+	struct sp_port *port;
+};
+
+static int sp_fail(struct ser *s, const char *what)
+{
+	int en = sp_last_error_code();
+	char *m = sp_last_error_message();
+	int r = err_set(&s->err, en == EIO || en == ENXIO || en == ENODEV ? STM32DFU_E_DISCONNECTED : STM32DFU_E_USB_IO,
+	                "%s: %s: %s", s->name, what, m ? m : "failed");
+	sp_free_error_message(m);
+	return r;
+}
+
+static int sp_configure(struct ser *s, const struct ser_config *c)
+{
+	struct sp *p = s->impl;
+	enum sp_parity par = c->parity == SER_PARITY_EVEN ? SP_PARITY_EVEN
+	                     : c->parity == SER_PARITY_ODD ? SP_PARITY_ODD
+	                                                   : SP_PARITY_NONE;
+	if (sp_set_baudrate(p->port, (int)c->baud) != SP_OK)
+		return sp_fail(s, "setting the baud rate");
+	if (sp_set_bits(p->port, c->data_bits) != SP_OK || sp_set_parity(p->port, par) != SP_OK ||
+	    sp_set_stopbits(p->port, c->stop_bits) != SP_OK ||
+	    sp_set_flowcontrol(p->port, SP_FLOWCONTROL_NONE) != SP_OK)
+		return sp_fail(s, "setting 8E1");
+	int fd = -1;
+	if (sp_get_port_handle(p->port, &fd) == SP_OK && fd >= 0) {
+		struct termios t;
+		if (tcgetattr(fd, &t) == 0) {
+			t.c_iflag &= ~(tcflag_t)(INPCK | IGNPAR | PARMRK);
+			if (par != SP_PARITY_NONE)
+				t.c_iflag |= INPCK | IGNPAR;
+			(void)tcsetattr(fd, TCSANOW, &t);
+		}
+	}
+	return 0;
+}
+
+static int sp_write_(struct ser *s, const uint8_t *buf, size_t n, unsigned timeout_ms)
+{
+	struct sp *p = s->impl;
+	enum sp_return r = sp_blocking_write(p->port, buf, n, timeout_ms);
+	if (r < 0)
+		return sp_fail(s, "write");
+	if ((size_t)r < n)
+		return err_set(&s->err, STM32DFU_E_TIMEOUT, "%s: write: %d of %zu bytes taken in %u ms", s->name, (int)r, n,
+		               timeout_ms);
+	return (int)n;
+}
+
+static int sp_read_(struct ser *s, uint8_t *buf, size_t n, unsigned timeout_ms)
+{
+	struct sp *p = s->impl;
+	/* timeout 0 means "forever" to libserialport: never ask that */
+	enum sp_return r = sp_blocking_read(p->port, buf, n, timeout_ms ? timeout_ms : 1);
+	if (r < 0)
+		return sp_fail(s, "read");
+	return (int)r;
+}
+
+static int sp_flush_(struct ser *s)
+{
+	struct sp *p = s->impl;
+	return sp_flush(p->port, SP_BUF_INPUT) == SP_OK ? 0 : sp_fail(s, "flush");
+}
+
+static int sp_lines(struct ser *s, int dtr, int rts)
+{
+	struct sp *p = s->impl;
+	if (dtr >= 0 && sp_set_dtr(p->port, dtr ? SP_DTR_ON : SP_DTR_OFF) != SP_OK)
+		return sp_fail(s, "DTR");
+	if (rts >= 0 && sp_set_rts(p->port, rts ? SP_RTS_ON : SP_RTS_OFF) != SP_OK)
+		return sp_fail(s, "RTS");
+	return 0;
+}
+
+static void sp_close_(struct ser *s)
+{
+	struct sp *p = s->impl;
+	if (p->port) {
+		sp_close(p->port);
+		sp_free_port(p->port);
+	}
+	free(p);
+	ser_free(s);
+}
+
+static const struct ser_ops sp_ops = {
+	"serialport", sp_configure, sp_write_, sp_read_, sp_flush_, sp_lines, sp_close_,
+};
+
+int ser_sp_open(const char *name, unsigned baud, struct ser **out, struct err *e)
+{
+	struct sp_port *port = NULL;
+	if (sp_get_port_by_name(name, &port) != SP_OK)
+		return ser_open_errno(e, name, ENOENT);
+	if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
+		int en = sp_last_error_code();
+		sp_free_port(port);
+		return ser_open_errno(e, name, en ? en : EIO);
+	}
+	int fd = -1;
+	if (sp_get_port_handle(port, &fd) == SP_OK && fd >= 0 &&
+	    ((ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY) || flock(fd, LOCK_EX | LOCK_NB) < 0)) {
+		int en = errno == EWOULDBLOCK ? EBUSY : errno;
+		sp_close(port);
+		sp_free_port(port);
+		return ser_open_errno(e, name, en);
+	}
+	struct sp *p = malloc(sizeof *p);
+	struct ser *s = p ? ser_alloc(&sp_ops, p, name) : NULL;
+	if (!s) {
+		free(p);
+		sp_close(port);
+		sp_free_port(port);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	p->port = port;
+	struct ser_config c = ser_config_8e1(baud);
+	int r = ser_configure(s, &c);
+	if (r < 0) {
+		if (e)
+			*e = s->err;
+		sp_close_(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+#else /* no libserialport */
+
+int ser_list(struct ser_port_info *out, size_t cap, size_t *total, struct err *e)
+{
+	(void)out;
+	(void)cap;
+	*total = 0;
+	return err_set(e, STM32DFU_E_UNSUPPORTED, "this build has no libserialport: serial ports cannot be listed");
+}
+
+int ser_sp_open(const char *name, unsigned baud, struct ser **out, struct err *e)
+{
+	(void)name;
+	(void)baud;
+	*out = NULL;
+	return err_set(e, STM32DFU_E_UNSUPPORTED, "this build has no libserialport");
+}
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * The AN3155 USART front end of the chip model: the same sim_device (memories, sectors, WRP, RDP,
+ * option bytes, UID, timing) as the DfuSe ROM in rom.c, reached through the USART bootloader's
+ * byte protocol instead of USB control transfers. It includes no host header: it models the chip.
+ *
+ * The line is modelled per byte: a byte takes ser bits / baud on the wire (11 bits at 8E1), the
+ * ROM's answer is sent when the command (and its flash work, timed from the profile) is done, and
+ * the ROM's transmitter sends one byte after another. Time is the device clock in microseconds.
+ *
+ * Profile keys (docs/profiles.md "USART bootloader"): uart_device_id (required), uart_version,
+ * uart_commands, uart_gv_options, uart_max_baud, uart_mode, uart_mass_erase, uart_banks,
+ * uart_t_reset, and the faults uart_noise, uart_noise_at, uart_noise_tx_at, uart_drop,
+ * uart_drop_at.
+ */
+#ifndef SIM_SIM_UART_H
+#define SIM_SIM_UART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+struct sim_uart;
+
+/* A front end for d (which must outlive it), configured from p's uart_* keys. NULL and a
+ * sentence in errbuf when a key is wrong or uart_device_id is missing. */
+struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen);
+void sim_uart_free(struct sim_uart *u);
+
+/* The host's line settings (what its port is set to): rate, parity ('N', 'E', 'O'), and whether
+ * the host's port drops bytes with a parity error (INPCK|IGNPAR) rather than delivering them. */
+void sim_uart_set_host_line(struct sim_uart *u, unsigned baud, char parity, bool host_checks_parity);
+
+/* Wire time of one byte at the host's rate, microseconds (unscaled: the line is not the chip). */
+uint64_t sim_uart_byte_us(const struct sim_uart *u);
+
+/* A byte from the host, complete on the wire at at_us. Bytes must come in time order. */
+void sim_uart_rx(struct sim_uart *u, uint8_t byte, uint64_t at_us);
+
+/* The ROM's next byte towards the host and when it is complete on the wire. false: none queued.
+ * A byte the line lost (a fault, or a parity error the host's port drops) is never shown. */
+bool sim_uart_tx_peek(struct sim_uart *u, uint8_t *byte, uint64_t *at_us);
+void sim_uart_tx_pop(struct sim_uart *u);
+
+/* The chip's reset pin (NRST) pulsed, or power cycled: the ROM starts again and waits for 0x7F. */
+void sim_uart_reset(struct sim_uart *u, uint64_t at_us);
+
+struct sim_uart_stats {
+	uint64_t bytes_in, bytes_out; /* bytes the ROM received / sent */
+	uint64_t acks, nacks;
+	uint64_t syncs;               /* 0x7F autobaud locks */
+	uint64_t resets;              /* after WP/UW/RP/RU and option-byte writes, Go to no code */
+	uint64_t faults;              /* bytes flipped or dropped by fault injection */
+	uint64_t dropped;             /* bytes the ROM lost (parity error, busy, wrong rate) */
+};
+void sim_uart_get_stats(const struct sim_uart *u, struct sim_uart_stats *out);
+
+/* The device behind it (for state files and tests). */
+struct sim_device *sim_uart_device(struct sim_uart *u);
+
+#endif

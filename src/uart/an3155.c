@@ -1,0 +1,651 @@
+/*
+ * AN3155 over a serial transport (an3155.h). Sources: AN3155 (command frames), stm32flash 0.7
+ * stm32.c (what a widely used host does: init, timeouts, Get Checksum's two ACKs), the byte logs
+ * in ../shared/data/uart. docs/usart.md grades each fact.
+ */
+#include "uart/an3155.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define R_NACK 1 /* internal: the chip answered NACK (callers map it to what it means there) */
+#define POISON 0xFF
+
+void an3155_init(struct an3155 *b, struct ser *ser)
+{
+	memset(b, 0, sizeof *b);
+	b->ser = ser;
+	/* stm32flash: block write 1 s, page erase 5 s each, mass erase 35 s, (un)protect 1 s. The F7
+	 * mass erase is 16 s typical, 32 s max (protocol.md 3.4); a 256 KiB F7 sector 2 s typ, 4 s max. */
+	b->to.byte_ms = 1000;
+	b->to.write_ms = 1000;
+	b->to.page_erase_ms = 5000;
+	b->to.mass_erase_ms = 40000;
+	b->to.ob_ms = 2000;
+	b->to.reset_ms = 1000;
+	b->retries = 3;
+	err_clear(&b->err);
+}
+
+void an3155_version_text(uint8_t v, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u", v >> 4, v & 15u);
+}
+
+uint32_t an3155_crc(uint32_t crc, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		crc ^= (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
+		for (int k = 0; k < 32; k++)
+			crc = crc & 0x80000000u ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
+	}
+	return crc;
+}
+
+bool an3155_has(const struct an3155 *b, uint8_t cmd)
+{
+	for (size_t i = 0; i < b->ncmds; i++)
+		if (b->cmds[i] == cmd)
+			return true;
+	return false;
+}
+
+/* ---- bytes ---- */
+
+static int send(struct an3155 *b, const uint8_t *p, size_t n)
+{
+	int r = ser_write(b->ser, p, n, b->to.byte_ms + (unsigned)(ser_wire_us(&b->ser->cfg, n) / 1000u));
+	if (r < 0)
+		return err_set(&b->err, r, "%s", b->ser->err.msg);
+	return 0;
+}
+
+/* Exactly n bytes within timeout_ms, or TIMEOUT. */
+static int recv(struct an3155 *b, uint8_t *p, size_t n, unsigned timeout_ms, const char *what)
+{
+	unsigned t = timeout_ms + (unsigned)(ser_wire_us(&b->ser->cfg, n) / 1000u);
+	int r = ser_read(b->ser, p, n, t);
+	if (r < 0)
+		return err_set(&b->err, r, "%s: %s", what, b->ser->err.msg);
+	if ((size_t)r < n) {
+		b->stats.timeouts++;
+		return err_set(&b->err, STM32DFU_E_TIMEOUT, "%s: %d of %zu bytes in %u ms", what, r, n, t);
+	}
+	return 0;
+}
+
+/* One ACK/NACK. 0 ACK, R_NACK, or an error. */
+static int get_ack(struct an3155 *b, unsigned timeout_ms, const char *what)
+{
+	uint8_t a;
+	int r = recv(b, &a, 1, timeout_ms, what);
+	if (r < 0)
+		return r;
+	if (a == AN3155_ACK)
+		return 0;
+	if (a == AN3155_NACK) {
+		b->stats.nacks++;
+		return R_NACK;
+	}
+	return err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: 0x%02x where ACK 0x79 or NACK 0x1F belongs", what, a);
+}
+
+static int send_cmd(struct an3155 *b, uint8_t cmd)
+{
+	uint8_t f[2] = {cmd, (uint8_t)~cmd};
+	char what[32];
+	b->stats.commands++;
+	snprintf(what, sizeof what, "command 0x%02x", cmd);
+	int r = send(b, f, 2);
+	return r < 0 ? r : get_ack(b, b->to.byte_ms, what);
+}
+
+/* Address (or any 32-bit value) MSB first and its XOR (AN3155 3.4). */
+static int send_u32(struct an3155 *b, uint32_t v, unsigned timeout_ms, const char *what)
+{
+	uint8_t f[5] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v, 0};
+	f[4] = f[0] ^ f[1] ^ f[2] ^ f[3];
+	int r = send(b, f, 5);
+	return r < 0 ? r : get_ack(b, timeout_ms, what);
+}
+
+/*
+ * Brings the ROM's parser back to waiting for a command after an answer went missing. 0x7F
+ * cannot do it (after autobaud it is a command byte), so: bytes of 0xFF. A ROM waiting for the
+ * rest of a frame takes them as its end (0xFF programs nothing into flash, and the XOR almost
+ * never fits: a NACK, and the verify after every write catches the rare fit); a ROM waiting for
+ * a command takes 0xFF as one and NACKs the next 0xFF, which is not its complement. Once the
+ * burst is answered, single bytes until a NACK: a NACK to the last byte sent means nothing is
+ * pending, whether the ROM was at a command or at a complement.
+ */
+static int resync(struct an3155 *b)
+{
+	static const size_t bursts[] = {1, 2, 16, 64, 128, 128};
+	uint8_t z[128], in[64];
+	memset(z, POISON, sizeof z);
+	b->stats.resyncs++;
+	ser_flush_input(b->ser);
+	for (size_t i = 0; i < sizeof bursts / sizeof bursts[0]; i++) {
+		if (send(b, z, bursts[i]) < 0)
+			return b->err.code;
+		unsigned t = 100 + (unsigned)(ser_wire_us(&b->ser->cfg, bursts[i] + 2) / 1000u);
+		int n = ser_read(b->ser, in, sizeof in, t);
+		if (n < 0)
+			return err_set(&b->err, n, "resync: %s", b->ser->err.msg);
+		if (n == 0)
+			continue;
+		while ((n = ser_read(b->ser, in, sizeof in, 100)) > 0)
+			;
+		for (int k = 0; k < 4; k++) {
+			uint8_t a;
+			if (send(b, z, 1) < 0)
+				return b->err.code;
+			n = ser_read(b->ser, &a, 1, 100);
+			if (n == 1 && a == AN3155_NACK)
+				return 0;
+		}
+	}
+	return err_set(&b->err, STM32DFU_E_TIMEOUT, "resync: the bootloader does not answer any more");
+}
+
+/* ---- connection ---- */
+
+static void hint_silent(struct an3155 *b)
+{
+	err_hint(&b->err, "no answer to 0x7F at %u baud: is BOOT0 high (the chip in its bootloader)? are TX and "
+	                  "RX crossed (adapter TX to the chip's RX)? try --baud 57600",
+	         b->ser->cfg.baud);
+}
+
+int an3155_sync(struct an3155 *b)
+{
+	uint8_t s = AN3155_SYNC, a;
+	ser_flush_input(b->ser);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (send(b, &s, 1) < 0)
+			return b->err.code;
+		int n = ser_read(b->ser, &a, 1, b->to.byte_ms);
+		if (n < 0)
+			return err_set(&b->err, n, "sync: %s", b->ser->err.msg);
+		if (n == 1 && (a == AN3155_ACK || a == AN3155_NACK)) {
+			/* NACK: the ROM was synchronised before and took 0x7F as a command; a second 0x7F
+			 * after a silent first one is NACKed too (G431 log; stm32flash's init) */
+			b->synced = true;
+			return 0;
+		}
+		if (n == 1) {
+			err_set(&b->err, STM32DFU_E_PROTOCOL, "sync: 0x%02x answered 0x7F (ACK 0x79 expected)", a);
+			if (a == AN3155_SYNC)
+				err_hint(&b->err, "the port echoes what it is sent: the chip is not in its bootloader "
+				                  "(BOOT0 low, an application running), or RX is looped to TX");
+			else
+				err_hint(&b->err, "something other than the ROM bootloader answers: an application, "
+				                  "or the wrong baud rate");
+			return b->err.code;
+		}
+		b->stats.timeouts++;
+	}
+	err_set(&b->err, STM32DFU_E_TIMEOUT, "sync: no answer to 0x7F");
+	hint_silent(b);
+	return b->err.code;
+}
+
+int an3155_resync_after_reset(struct an3155 *b)
+{
+	b->synced = false;
+	clock_sleep_us(b->ser->clock, (uint64_t)b->to.reset_ms * 1000u);
+	int r = 0;
+	/* the chip may take longer than the ROM's nominal start: a few more tries, one second each */
+	for (int i = 0; i < 5; i++) {
+		r = an3155_sync(b);
+		if (r != STM32DFU_E_TIMEOUT)
+			break;
+	}
+	return r < 0 ? err_prefix(&b->err, "after the reset") : 0;
+}
+
+int an3155_get(struct an3155 *b)
+{
+	int r = STM32DFU_E_TIMEOUT;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return b->err.code;
+		}
+		uint8_t n, buf[256];
+		r = send_cmd(b, AN3155_GET);
+		if (r == R_NACK)
+			continue;
+		if (r < 0 || (r = recv(b, &n, 1, b->to.byte_ms, "GET")) < 0 ||
+		    (r = recv(b, buf, (size_t)n + 1, b->to.byte_ms, "GET")) < 0)
+			continue;
+		r = get_ack(b, b->to.byte_ms, "GET");
+		if (r != 0)
+			continue;
+		b->version = buf[0];
+		b->ncmds = n < sizeof b->cmds ? n : sizeof b->cmds;
+		memcpy(b->cmds, buf + 1, b->ncmds);
+		b->have_get = true;
+		return 0;
+	}
+	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "GET: NACK") : err_prefix(&b->err, "GET");
+}
+
+int an3155_get_version(struct an3155 *b)
+{
+	int r = STM32DFU_E_TIMEOUT;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return b->err.code;
+		}
+		uint8_t v[3];
+		r = send_cmd(b, AN3155_GET_VERSION);
+		if (r != 0 || (r = recv(b, v, 3, b->to.byte_ms, "Get Version")) < 0 ||
+		    (r = get_ack(b, b->to.byte_ms, "Get Version")) != 0)
+			continue;
+		b->option1 = v[1];
+		b->option2 = v[2];
+		if (!b->have_get)
+			b->version = v[0];
+		return 0;
+	}
+	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Version: NACK")
+	                   : err_prefix(&b->err, "Get Version");
+}
+
+int an3155_get_id(struct an3155 *b)
+{
+	int r = STM32DFU_E_TIMEOUT;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return b->err.code;
+		}
+		uint8_t n, id[256];
+		r = send_cmd(b, AN3155_GET_ID);
+		if (r != 0 || (r = recv(b, &n, 1, b->to.byte_ms, "Get ID")) < 0 ||
+		    (r = recv(b, id, (size_t)n + 1, b->to.byte_ms, "Get ID")) < 0 ||
+		    (r = get_ack(b, b->to.byte_ms, "Get ID")) != 0)
+			continue;
+		if (n < 1)
+			return err_set(&b->err, STM32DFU_E_PROTOCOL, "Get ID: %u byte(s) of product ID", n + 1u);
+		b->pid = (uint16_t)(id[0] << 8 | id[1]);
+		return 0;
+	}
+	if (r == R_NACK) {
+		/* the WLE5 log: GETID NACKed under RDP level 1 (data/uart/esp-usb-bridge-15_...) */
+		err_set(&b->err, STM32DFU_E_PROTECTED, "Get ID: NACK");
+		err_hint(&b->err, "some ROMs refuse Get ID while read protection is active");
+		return b->err.code;
+	}
+	return err_prefix(&b->err, "Get ID");
+}
+
+int an3155_connect(struct an3155 *b)
+{
+	int r = an3155_sync(b);
+	if (r == 0)
+		r = an3155_get(b);
+	if (r == 0 && an3155_has(b, AN3155_GET_VERSION))
+		r = an3155_get_version(b);
+	if (r == 0) {
+		if (!an3155_has(b, AN3155_GET_ID))
+			return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader's GET list has no Get ID (0x02)");
+		r = an3155_get_id(b);
+	}
+	return r;
+}
+
+/* ---- memory ---- */
+
+static int need(struct an3155 *b, uint8_t cmd, const char *name)
+{
+	if (!b->have_get && an3155_get(b) < 0)
+		return b->err.code;
+	if (!an3155_has(b, cmd))
+		return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "this bootloader (protocol %u.%u) has no %s command (0x%02x)",
+		               b->version >> 4, b->version & 15u, name, cmd);
+	return 0;
+}
+
+/* A NACK to the command byte of a memory command: read protection (AN3155 Table 2 note 2). */
+static int refused(struct an3155 *b, const char *what)
+{
+	err_set(&b->err, STM32DFU_E_PROTECTED, "%s: NACK on the command: read protection is active", what);
+	err_hint(&b->err, "`stm32dfu unprotect` removes it (a mass erase)");
+	return b->err.code;
+}
+
+static int read_once(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len, int *stage)
+{
+	*stage = 0;
+	int r = send_cmd(b, AN3155_READ);
+	if (r != 0)
+		return r;
+	*stage = 1;
+	if ((r = send_u32(b, addr, b->to.byte_ms, "Read Memory address")) != 0)
+		return r;
+	*stage = 2;
+	uint8_t nf[2] = {(uint8_t)(len - 1), (uint8_t)~(len - 1)};
+	if ((r = send(b, nf, 2)) < 0 || (r = get_ack(b, b->to.byte_ms, "Read Memory count")) != 0)
+		return r;
+	return recv(b, buf, len, b->to.byte_ms, "Read Memory data");
+}
+
+int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
+{
+	if (len == 0 || len > AN3155_MAX_BLOCK)
+		return err_set(&b->err, STM32DFU_E_USAGE, "Read Memory: %zu bytes (1 to 256 per command)", len);
+	if (need(b, AN3155_READ, "Read Memory") < 0)
+		return b->err.code;
+	int r = 0, stage = 0, nacks = 0;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return err_prefix(&b->err, "read at 0x%08x", addr);
+		}
+		r = read_once(b, addr, buf, len, &stage);
+		if (r == 0)
+			return 0;
+		/* a NACK may be a byte the line spoiled; twice the same NACK is the chip's answer */
+		if (r == R_NACK && ++nacks >= 2)
+			break;
+	}
+	if (r == R_NACK && stage == 0)
+		return refused(b, "Read Memory");
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_RANGE, "Read Memory: 0x%08x (+%zu): NACK: not readable there", addr, len);
+	return err_prefix(&b->err, "read at 0x%08x", addr);
+}
+
+int an3155_read_all(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off < len; off += AN3155_MAX_BLOCK) {
+		size_t n = len - off < AN3155_MAX_BLOCK ? len - off : AN3155_MAX_BLOCK;
+		int r = an3155_read(b, addr + (uint32_t)off, buf + off, n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int write_once(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len, int *stage)
+{
+	*stage = 0;
+	int r = send_cmd(b, AN3155_WRITE);
+	if (r != 0)
+		return r;
+	*stage = 1;
+	if ((r = send_u32(b, addr, b->to.byte_ms, "Write Memory address")) != 0)
+		return r;
+	*stage = 2;
+	uint8_t f[AN3155_MAX_BLOCK + 2];
+	f[0] = (uint8_t)(len - 1);
+	uint8_t x = f[0];
+	for (size_t i = 0; i < len; i++)
+		x ^= f[1 + i] = buf[i];
+	f[len + 1] = x;
+	if ((r = send(b, f, len + 2)) < 0)
+		return r;
+	return get_ack(b, b->to.write_ms, "Write Memory data");
+}
+
+int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	if (len < 4 || len > AN3155_MAX_BLOCK || len % 4 || addr % 4)
+		return err_set(&b->err, STM32DFU_E_USAGE,
+		               "Write Memory: %zu bytes at 0x%08x (4 to 256 bytes, a multiple of 4, at a 4-byte "
+		               "aligned address)",
+		               len, addr);
+	if (need(b, AN3155_WRITE, "Write Memory") < 0)
+		return b->err.code;
+	int r = 0, stage = 0, nacks = 0;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return err_prefix(&b->err, "write at 0x%08x", addr);
+		}
+		/* repeating a block programs the same bits again: flash and RAM end as once */
+		r = write_once(b, addr, buf, len, &stage);
+		if (r == 0)
+			return 0;
+		if (r == R_NACK && ++nacks >= 2)
+			break;
+	}
+	if (r == R_NACK && stage == 0)
+		return refused(b, "Write Memory");
+	if (r == R_NACK && stage == 1)
+		return err_set(&b->err, STM32DFU_E_RANGE, "Write Memory: 0x%08x: NACK: not writable there", addr);
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_PROTOCOL, "Write Memory: 0x%08x (+%zu): the block was NACKed twice", addr,
+		               len);
+	return err_prefix(&b->err, "write at 0x%08x", addr);
+}
+
+int an3155_go(struct an3155 *b, uint32_t addr)
+{
+	if (need(b, AN3155_GO, "Go") < 0)
+		return b->err.code;
+	int r = send_cmd(b, AN3155_GO);
+	if (r == R_NACK)
+		return refused(b, "Go");
+	if (r == 0)
+		r = send_u32(b, addr, b->to.byte_ms, "Go address");
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_RANGE, "Go: 0x%08x: NACK: no code memory there", addr);
+	b->synced = r == 0 ? false : b->synced;
+	return r < 0 ? err_prefix(&b->err, "Go 0x%08x", addr) : 0;
+}
+
+/* The erase command GET listed: 0x44, else 0x43 (AN3155: a ROM has one or the other). */
+static int erase_cmd(struct an3155 *b, uint8_t *cmd)
+{
+	if (!b->have_get && an3155_get(b) < 0)
+		return b->err.code;
+	if (an3155_has(b, AN3155_EXT_ERASE))
+		*cmd = AN3155_EXT_ERASE;
+	else if (an3155_has(b, AN3155_ERASE))
+		*cmd = AN3155_ERASE;
+	else
+		return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader lists no erase command (0x43 or 0x44)");
+	return 0;
+}
+
+static int erase_frame(struct an3155 *b, uint8_t cmd, const uint8_t *f, size_t n, unsigned timeout_ms,
+                       const char *what)
+{
+	int r = 0, stage = 0, nacks = 0;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return err_prefix(&b->err, "%s", what);
+		}
+		/* erasing again leaves the same erased sectors */
+		stage = 0;
+		r = send_cmd(b, cmd);
+		if (r == 0) {
+			stage = 1;
+			r = send(b, f, n);
+			if (r == 0)
+				r = get_ack(b, timeout_ms, what);
+		}
+		if (r == 0)
+			return 0;
+		if (r == R_NACK && ++nacks >= 2)
+			break;
+		/* a timeout on a long erase is not the line: the chip may still be erasing */
+		if (r == STM32DFU_E_TIMEOUT && stage == 1)
+			break;
+	}
+	if (r == R_NACK && stage == 0)
+		return refused(b, what);
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_RANGE, "%s: NACK: the bootloader refused these pages", what);
+	return err_prefix(&b->err, "%s", what);
+}
+
+int an3155_erase_pages(struct an3155 *b, const uint16_t *pages, size_t n)
+{
+	uint8_t cmd;
+	if (n == 0)
+		return 0;
+	if (erase_cmd(b, &cmd) < 0)
+		return b->err.code;
+	/* stm32flash erases at most 512 pages per command (the L152 limit; 511 on L082) */
+	size_t per = cmd == AN3155_EXT_ERASE ? 500 : 255;
+	uint8_t *f = malloc(2 + 2 * per + 1);
+	if (!f)
+		return err_set(&b->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int r = 0;
+	for (size_t off = 0; off < n && r == 0; off += per) {
+		size_t k = n - off < per ? n - off : per, len = 0;
+		uint8_t x = 0;
+		if (cmd == AN3155_EXT_ERASE) {
+			f[len++] = (uint8_t)((k - 1) >> 8);
+			f[len++] = (uint8_t)(k - 1);
+			for (size_t i = 0; i < k; i++) {
+				f[len++] = (uint8_t)(pages[off + i] >> 8);
+				f[len++] = (uint8_t)pages[off + i];
+			}
+		} else {
+			f[len++] = (uint8_t)(k - 1);
+			for (size_t i = 0; i < k; i++) {
+				if (pages[off + i] > 0xFE) {
+					free(f);
+					return err_set(&b->err, STM32DFU_E_RANGE, "Erase: page %u has no one-byte number",
+					               pages[off + i]);
+				}
+				f[len++] = (uint8_t)pages[off + i];
+			}
+		}
+		for (size_t i = 0; i < len; i++)
+			x ^= f[i];
+		f[len++] = x;
+		unsigned to = b->to.page_erase_ms * (unsigned)k;
+		r = erase_frame(b, cmd, f, len, to < b->to.mass_erase_ms ? b->to.mass_erase_ms : to, "Erase");
+	}
+	free(f);
+	return r;
+}
+
+int an3155_erase_mass(struct an3155 *b)
+{
+	uint8_t cmd;
+	if (erase_cmd(b, &cmd) < 0)
+		return b->err.code;
+	if (cmd == AN3155_ERASE) {
+		static const uint8_t f[2] = {0xFF, 0x00};
+		return erase_frame(b, cmd, f, 2, b->to.mass_erase_ms, "mass erase");
+	}
+	static const uint8_t f[3] = {0xFF, 0xFF, 0x00};
+	return erase_frame(b, cmd, f, 3, b->to.mass_erase_ms, "mass erase");
+}
+
+int an3155_erase_bank(struct an3155 *b, int bank)
+{
+	uint8_t cmd;
+	if (bank != 1 && bank != 2)
+		return err_set(&b->err, STM32DFU_E_USAGE, "bank %d (1 or 2)", bank);
+	if (erase_cmd(b, &cmd) < 0)
+		return b->err.code;
+	if (cmd != AN3155_EXT_ERASE)
+		return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "bank erase needs Extended Erase (0x44)");
+	uint16_t code = bank == 1 ? AN3155_EE_BANK1 : AN3155_EE_BANK2;
+	uint8_t f[3] = {(uint8_t)(code >> 8), (uint8_t)code, 0};
+	f[2] = f[0] ^ f[1];
+	return erase_frame(b, cmd, f, 3, b->to.mass_erase_ms, "bank erase");
+}
+
+/* ---- protection: never repeated; the chip resets after the second ACK ---- */
+
+static int protect_cmd(struct an3155 *b, uint8_t cmd, const char *name, const uint8_t *frame, size_t n,
+                       unsigned timeout_ms)
+{
+	if (need(b, cmd, name) < 0)
+		return b->err.code;
+	int r = send_cmd(b, cmd);
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_PROTECTED, "%s: NACK on the command", name);
+	if (r == 0 && frame)
+		r = send(b, frame, n);
+	if (r == 0)
+		r = get_ack(b, timeout_ms, name);
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: NACK", name);
+	if (r < 0)
+		return err_prefix(&b->err, "%s", name);
+	b->synced = false; /* the chip resets now */
+	return 0;
+}
+
+int an3155_write_protect(struct an3155 *b, const uint8_t *sectors, size_t n)
+{
+	if (n == 0 || n > 256)
+		return err_set(&b->err, STM32DFU_E_USAGE, "Write Protect: %zu sectors (1 to 256)", n);
+	uint8_t f[258], x;
+	f[0] = x = (uint8_t)(n - 1);
+	for (size_t i = 0; i < n; i++)
+		x ^= f[1 + i] = sectors[i];
+	f[n + 1] = x;
+	return protect_cmd(b, AN3155_WRITE_PROTECT, "Write Protect", f, n + 2, b->to.ob_ms);
+}
+
+int an3155_write_unprotect(struct an3155 *b)
+{
+	return protect_cmd(b, AN3155_WRITE_UNPROTECT, "Write Unprotect", NULL, 0, b->to.ob_ms);
+}
+
+int an3155_readout_protect(struct an3155 *b)
+{
+	return protect_cmd(b, AN3155_READOUT_PROTECT, "Readout Protect", NULL, 0, b->to.ob_ms);
+}
+
+int an3155_readout_unprotect(struct an3155 *b)
+{
+	/* a mass erase happens between the two ACKs */
+	return protect_cmd(b, AN3155_READOUT_UNPROTECT, "Readout Unprotect", NULL, 0, b->to.mass_erase_ms);
+}
+
+int an3155_checksum(struct an3155 *b, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+	if (len == 0 || len % 4 || addr % 4)
+		return err_set(&b->err, STM32DFU_E_USAGE, "Get Checksum: %u bytes at 0x%08x (a multiple of 4, aligned)", len,
+		               addr);
+	if (need(b, AN3155_GET_CHECKSUM, "Get Checksum") < 0)
+		return b->err.code;
+	int r = 0, stage = 0;
+	for (unsigned t = 0; t <= b->retries; t++) {
+		if (t) {
+			b->stats.retries++;
+			if (resync(b) < 0)
+				return err_prefix(&b->err, "checksum at 0x%08x", addr);
+		}
+		uint8_t o[5];
+		stage = 0;
+		r = send_cmd(b, AN3155_GET_CHECKSUM);
+		if (r == 0 && (stage = 1, r = send_u32(b, addr, b->to.byte_ms, "Get Checksum address")) == 0 &&
+		    (stage = 2, r = send_u32(b, len, b->to.byte_ms, "Get Checksum length")) == 0 &&
+		    (r = get_ack(b, b->to.byte_ms + len / 1024u, "Get Checksum result")) == 0 &&
+		    (r = recv(b, o, 5, b->to.byte_ms, "Get Checksum result")) == 0) {
+			if ((o[0] ^ o[1] ^ o[2] ^ o[3]) != o[4]) {
+				r = err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Checksum: the CRC's XOR does not match");
+				continue;
+			}
+			*crc = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 | (uint32_t)o[2] << 8 | o[3];
+			return 0;
+		}
+	}
+	if (r == R_NACK && stage == 0)
+		return refused(b, "Get Checksum");
+	if (r == R_NACK)
+		return err_set(&b->err, STM32DFU_E_RANGE, "Get Checksum: 0x%08x (+%u): NACK", addr, len);
+	return err_prefix(&b->err, "checksum at 0x%08x", addr);
+}

@@ -1,0 +1,297 @@
+/*
+ * The emulator's AN3155 front end (sim/uart.c) driven by our client (uart/an3155.c) through the
+ * in-process serial door (serial/ser_sim.c) on a fake clock, and through the trace decorator so
+ * the bytes on the wire are asserted. Memories come from the chip model; expectations from AN3155,
+ * the profile's datasheet times and the wire arithmetic (11 bits a byte at 8E1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "serial/ser_sim.h"
+#include "serial/ser_trace.h"
+#include "sim/sim.h"
+#include "sim/sim_uart.h"
+#include "uart/an3155.h"
+
+
+struct rig {
+	struct clock_fake clk;
+	struct ser *sim, *s; /* s: the trace over sim */
+	struct an3155 b;
+};
+
+static void rig_open(struct rig *r, const char *spec, const struct ser_trace_rules *rules)
+{
+	struct err e;
+	clock_fake_init(&r->clk);
+	err_clear(&e);
+	int rc = ser_sim_open(spec, PROFILE_DIR, &r->clk.clock, &r->sim, &e);
+	if (rc)
+		fail_msg("%s: %s", spec, e.msg);
+	r->s = ser_trace_wrap(r->sim, NULL, rules);
+	assert_non_null(r->s);
+	an3155_init(&r->b, r->s);
+}
+
+static void rig_close(struct rig *r)
+{
+	ser_close(r->s);
+}
+
+static struct sim_device *dev(struct rig *r)
+{
+	return sim_uart_device(ser_sim_uart(r->sim));
+}
+
+static void fill(uint8_t *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+/* connect: the bytes of stm32flash's order (7F, Get Version, GET, Get ID) and the F746's identity */
+static void test_connect_f746(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=1", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(r.b.pid, 0x449);
+	assert_int_equal(r.b.version, 0x31);
+	assert_true(an3155_has(&r.b, AN3155_EXT_ERASE));
+	assert_false(an3155_has(&r.b, AN3155_ERASE));
+	char t[512];
+	ser_trace_text(r.s, t, sizeof t);
+	assert_string_equal(t, "> 7f\n< 79\n> 00 ff\n< 79 0b 31 00 01 02 11 21 31 44 63 73 82 92 79\n"
+	                       "> 01 fe\n< 79 31 00 00 79\n> 02 fd\n< 79 01 04 49 79");
+	rig_close(&r);
+}
+
+/* A write of 1 KiB after erasing sector 0, read back; the time taken is the wire plus the flash:
+ * per 256-byte block 2 + 5 + 258 bytes out and 3 ACKs in, at 11 bits a byte, plus t_prog for 256
+ * bytes at x8 (16 us each, DS10916), and the 32 KiB sector erase (400 ms at x8). */
+static void test_erase_write_read_timing(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=1", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[1024], back[1024];
+	fill(data, sizeof data, 7);
+	uint64_t t0 = clock_now_us(&r.clk.clock);
+	uint16_t sec0 = 0;
+	assert_int_equal(an3155_erase_pages(&r.b, &sec0, 1), 0);
+	uint64_t t1 = clock_now_us(&r.clk.clock);
+	/* 44 bb + (00 00 00 00 00) out, 2 ACKs in: 9 bytes of 95.5 us, plus 400 ms */
+	assert_in_range(t1 - t0, 400000 + 9 * 95, 400000 + 9 * 96 + 100);
+	for (size_t off = 0; off < sizeof data; off += 256)
+		assert_int_equal(an3155_write(&r.b, 0x08000000 + (uint32_t)off, data + off, 256), 0);
+	uint64_t t2 = clock_now_us(&r.clk.clock);
+	uint64_t wire = (uint64_t)4 * (2 + 5 + 258 + 3) * 11 * 1000000 / 115200, flash = 4 * 256 * 16;
+	assert_in_range(t2 - t1, wire + flash, wire + flash + 4 * 3 * 100);
+	assert_int_equal(an3155_read_all(&r.b, 0x08000000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	/* what the chip holds, by the model's own eyes */
+	assert_true(sim_mem_read(dev(&r), 0x08000000, back, sizeof back));
+	assert_memory_equal(back, data, sizeof data);
+	assert_int_equal(r.b.stats.retries, 0);
+	rig_close(&r);
+}
+
+/* Readout Protect: two ACKs, a reset, re-sync; reads and writes are NACKed on the command byte
+ * (PROTECTED), Get ID still answers; Readout Unprotect erases the flash and comes back clean. */
+static void test_readout_protect_cycle(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 3);
+	assert_int_equal(an3155_write(&r.b, 0x08000000, data, sizeof data), 0);
+	assert_int_equal(an3155_readout_protect(&r.b), 0);
+	/* until the reset is over and 0x7F came, the ROM does not listen */
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, 16), STM32DFU_E_PROTECTED);
+	assert_int_equal(an3155_write(&r.b, 0x08000000, data, 16), STM32DFU_E_PROTECTED);
+	assert_int_equal(an3155_get_id(&r.b), 0);
+	assert_int_equal(r.b.pid, 0x449);
+	assert_true(sim_mem_read(dev(&r), 0x08000000, back, sizeof back));
+	assert_memory_equal(back, data, sizeof data); /* protected, not erased */
+	assert_int_equal(an3155_readout_unprotect(&r.b), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, sizeof back), 0);
+	for (size_t i = 0; i < sizeof back; i++)
+		assert_int_equal(back[i], 0xFF);
+	rig_close(&r);
+}
+
+/* Write Protect sector 1: after the reset its erase is ACKed and does nothing (AN3155: no error on
+ * protected sectors, the host must read back); Write Unprotect undoes it. */
+static void test_write_protect_cycle(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 5);
+	assert_int_equal(an3155_write(&r.b, 0x08008000, data, sizeof data), 0);
+	uint8_t sec = 1;
+	assert_int_equal(an3155_write_protect(&r.b, &sec, 1), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	uint16_t p = 1;
+	assert_int_equal(an3155_erase_pages(&r.b, &p, 1), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08008000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	/* the option bytes read over USART show nWRP bit 1 clear (RM0385: byte 8 of the block) */
+	uint8_t ob[32];
+	assert_int_equal(an3155_read(&r.b, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xFD);
+	assert_int_equal(an3155_write_unprotect(&r.b), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_erase_pages(&r.b, &p, 1), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08008000, back, sizeof back), 0);
+	for (size_t i = 0; i < sizeof back; i++)
+		assert_int_equal(back[i], 0xFF);
+	rig_close(&r);
+}
+
+/* Line faults: a flipped bit in a byte the host sends (the ROM's parity check loses it), a byte
+ * dropped, a flipped bit in a data byte the ROM sends (the host's parity check loses it): each
+ * ends in a retry after a resync, and the data are right. No silent corruption. */
+static void test_faults_are_retried(void **st)
+{
+	(void)st;
+	/* host byte 20 is inside the first Write Memory frame (7f, 00 ff, 01 fe, 02 fd, 31 ce, addr 5) */
+	static const char *const specs[] = {
+		"f746,timing=0,uart_noise_at=20",
+		"f746,timing=0,uart_drop_at=20",
+		"f746,timing=0,uart_noise_tx_at=40", /* a byte of the read's data */
+	};
+	for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+		struct rig r;
+		rig_open(&r, specs[k], NULL);
+		assert_int_equal(an3155_connect(&r.b), 0);
+		uint8_t data[256], back[256];
+		fill(data, sizeof data, 11 + (unsigned)k);
+		assert_int_equal(an3155_write(&r.b, 0x08000000, data, sizeof data), 0);
+		assert_int_equal(an3155_read(&r.b, 0x08000000, back, sizeof back), 0);
+		assert_memory_equal(back, data, sizeof data);
+		struct sim_uart_stats us;
+		sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+		assert_int_equal(us.faults, 1);
+		assert_true(r.b.stats.retries >= 1);
+		rig_close(&r);
+	}
+}
+
+/* Random noise on both directions of a 16 KiB write + read: every block ends right or the call
+ * fails; nothing wrong is ever returned as read. */
+static void test_noise_campaign(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_noise=0.002,seed=42", NULL);
+	r.b.retries = 6;
+	int rc = an3155_connect(&r.b);
+	assert_int_equal(rc, 0);
+	static uint8_t data[16384], back[16384];
+	fill(data, sizeof data, 99);
+	for (size_t off = 0; off < sizeof data; off += 256)
+		assert_int_equal(an3155_write(&r.b, 0x08000000 + (uint32_t)off, data + off, 256), 0);
+	assert_int_equal(an3155_read_all(&r.b, 0x08000000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	struct sim_uart_stats us;
+	sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+	assert_true(us.faults > 10);
+	rig_close(&r);
+}
+
+/* Not in the bootloader: silence (BOOT0 low, RX/TX swapped) or an echo; a rate the ROM cannot
+ * follow is silence too. */
+static void test_not_in_bootloader(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,uart_mode=silent", NULL);
+	assert_int_equal(an3155_sync(&r.b), STM32DFU_E_TIMEOUT);
+	assert_non_null(strstr(r.b.err.hint, "BOOT0"));
+	rig_close(&r);
+	rig_open(&r, "f746,uart_mode=echo", NULL);
+	assert_int_equal(an3155_sync(&r.b), STM32DFU_E_PROTOCOL);
+	rig_close(&r);
+	rig_open(&r, "f746", NULL);
+	struct ser_config fast = ser_config_8e1(921600);
+	assert_int_equal(ser_configure(r.s, &fast), 0);
+	assert_int_equal(an3155_sync(&r.b), STM32DFU_E_TIMEOUT);
+	rig_close(&r);
+	/* the F4 follows 921600 (betaflight's F405 log) */
+	rig_open(&r, "f407", NULL);
+	assert_int_equal(ser_configure(r.s, &fast), 0);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(r.b.pid, 0x413);
+	rig_close(&r);
+}
+
+/* A host at 8N1: 0x7F still syncs (its odd count of ones gives the parity bit the stop bit
+ * supplies), GET 00 FF is lost to parity errors: silence, as the F100 report describes. */
+static void test_host_without_parity(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746", NULL);
+	struct ser_config n81 = {115200, SER_PARITY_NONE, 8, 1};
+	assert_int_equal(ser_configure(r.s, &n81), 0);
+	r.b.retries = 0;
+	assert_int_equal(an3155_sync(&r.b), 0);
+	assert_true(an3155_get(&r.b) < 0);
+	rig_close(&r);
+}
+
+/* GET decides: a ROM listing Get Checksum answers the STM32 CRC of what it holds; the L0 ROM
+ * NACKs the mass-erase code. */
+static void test_checksum_and_no_mass_erase(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_commands=00 01 02 11 21 31 44 63 73 82 92 a1", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[1024];
+	fill(data, sizeof data, 1);
+	for (size_t off = 0; off < sizeof data; off += 256)
+		assert_int_equal(an3155_write(&r.b, 0x08000000 + (uint32_t)off, data + off, 256), 0);
+	uint32_t crc = 0;
+	assert_int_equal(an3155_checksum(&r.b, 0x08000000, sizeof data, &crc), 0);
+	assert_int_equal(crc, an3155_crc(0xFFFFFFFFu, data, sizeof data));
+	rig_close(&r);
+	rig_open(&r, "l0-192k,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(r.b.pid, 0x447);
+	assert_int_equal(an3155_erase_mass(&r.b), STM32DFU_E_RANGE);
+	uint16_t pages[3] = {0, 1, 2};
+	assert_int_equal(an3155_erase_pages(&r.b, pages, 3), 0);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_f746),          cmocka_unit_test(test_erase_write_read_timing),
+		cmocka_unit_test(test_readout_protect_cycle), cmocka_unit_test(test_write_protect_cycle),
+		cmocka_unit_test(test_faults_are_retried),    cmocka_unit_test(test_noise_campaign),
+		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
+		cmocka_unit_test(test_checksum_and_no_mass_erase),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
