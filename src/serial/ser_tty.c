@@ -77,7 +77,10 @@ static int tty_configure(struct ser *s, const struct ser_config *c)
 		tio.c_cflag |= CSTOPB;
 	tio.c_iflag &= ~(tcflag_t)(INPCK | IGNPAR | PARMRK | IXON | IXOFF);
 	if (c->parity != SER_PARITY_NONE) {
-		tio.c_cflag |= PARENB | (c->parity == SER_PARITY_ODD ? PARODD : 0);
+		/* a pseudo-terminal holds no parity (Linux pty_set_termios clears PARENB, and glibc's
+		 * tcsetattr then says EINVAL): there the emulator takes the bytes as 8E1 */
+		if (!ser_is_pty(s->name))
+			tio.c_cflag |= PARENB | (c->parity == SER_PARITY_ODD ? PARODD : 0);
 		tio.c_iflag |= INPCK | IGNPAR;
 	}
 	tio.c_cc[VMIN] = 0;

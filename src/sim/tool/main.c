@@ -2,11 +2,14 @@
  * stm32dfu-sim: runs a command against virtual STM32 ROM bootloaders on virtual USB.
  *
  *   stm32dfu-sim [--profile P[,key=value...]]... [--unplug-after MS] -- COMMAND [ARGS]
+ *   stm32dfu-sim --uart P[,key=value...]... -- COMMAND [ARGS]
  *
  * Each --profile adds one device (ports 1-1, 1-2, ...; F746 if none is given). The command, and
  * everything it starts, sees them through libusb as real hardware. The exit status is the
  * command's. A profile with state=FILE loads its memories from FILE and saves them back at the
- * end; otherwise the chips live only as long as this program.
+ * end; otherwise the chips live only as long as this program. Each --uart adds a chip whose USART
+ * bootloader (AN3155) answers on a pseudo-terminal: the first one's path is in $STM32DFU_TTY, all
+ * of them (space-separated) in $STM32DFU_TTYS, for the command.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,8 +26,10 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "sim/sim.h"
+#include "sim/sim_uart.h"
 #include "sim/vusb.h"
 #include "plug.h"
+#include "pty.h"
 
 extern char **environ;
 
@@ -40,6 +45,8 @@ struct simtool_dev {
 	long plug_ms;   /* -1: plugged before the command starts; else --plug's time */
 	int vidx;       /* index on the virtual bus, -1 while never plugged */
 	struct sim_stats before;
+	bool uart;        /* --uart: on a pseudo-terminal, not on virtual USB */
+	struct sim_uart *u;
 };
 
 static volatile sig_atomic_t simtool_child;
@@ -99,6 +106,9 @@ static void simtool_usage(FILE *f)
 	      "                          COMMAND starts (repeatable)\n"
 	      "      --unplug T:KEY      at T seconds, pull every plugged device whose serial or\n"
 	      "                          UID is KEY off the bus\n"
+	      "      --uart SPEC         add a chip whose USART bootloader answers on a pseudo-terminal\n"
+	      "                          (repeatable; SPEC as for --profile, with uart_device_id set);\n"
+	      "                          $STM32DFU_TTY is the first one's path, $STM32DFU_TTYS all\n"
 	      "      --profile-dir DIR   where profile names are looked up\n"
 	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
 	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
@@ -169,10 +179,11 @@ int main(int argc, char **argv)
 		{"profile-dir", required_argument, NULL, 'D'}, {"stats", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},          {"plug", required_argument, NULL, 'P'},
-		{"unplug", required_argument, NULL, 'U'},     {NULL, 0, NULL, 0},
+		{"unplug", required_argument, NULL, 'U'},     {"uart", required_argument, NULL, 'A'},
+		{NULL, 0, NULL, 0},
 	};
 	struct simtool_dev devs[SIM_TOOL_MAX];
-	int ndev = 0, verbose = 0;
+	int ndev = 0, verbose = 0, nuart = 0;
 	long first_unplug = -1;
 	const char *profile_dir = NULL, *stats_path = NULL;
 	char err[512];
@@ -204,6 +215,18 @@ int main(int argc, char **argv)
 			devs[ndev].unplug_ms = -1;
 			devs[ndev].plug_ms = -1;
 			ndev++;
+			break;
+		case 'A':
+			if (ndev == SIM_TOOL_MAX) {
+				fprintf(stderr, "stm32dfu-sim: at most %d devices\n", SIM_TOOL_MAX);
+				return 2;
+			}
+			devs[ndev].spec = optarg;
+			devs[ndev].unplug_ms = -1;
+			devs[ndev].plug_ms = -1;
+			devs[ndev].uart = true;
+			ndev++;
+			nuart++;
 			break;
 		case 'P':
 		case 'U': {
@@ -273,7 +296,9 @@ int main(int argc, char **argv)
 		simtool_usage(stderr);
 		return 2;
 	}
-	if (vusb_ensure_preload(argv, err, sizeof err) < 0) {
+	/* chips on pseudo-terminals only: no virtual USB, no preload */
+	bool usb = ndev == 0 || ndev > nuart;
+	if (usb && vusb_ensure_preload(argv, err, sizeof err) < 0) {
 		fprintf(stderr, "stm32dfu-sim: %s\n", err);
 		return 125;
 	}
@@ -300,6 +325,10 @@ int main(int argc, char **argv)
 		profile_dir = SIMTOOL_SOURCE_PROFILES;
 #endif
 	int status = 125;
+	struct simtool_pty ptys[SIM_TOOL_MAX];
+	int npty = 0;
+	struct simtool_ptyserver *ptyserver = NULL;
+	char ttys[SIM_TOOL_MAX * 64] = "";
 	struct vusb *v = NULL;
 	for (int i = 0; i < ndev; i++) {
 		if (simtool_split_spec(&devs[i]) < 0) {
@@ -322,14 +351,39 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	v = vusb_new(err, sizeof err);
-	if (!v) {
+	for (int i = 0; i < ndev; i++) {
+		if (!devs[i].uart)
+			continue;
+		devs[i].u = sim_uart_new(devs[i].dev, devs[i].profile, err, sizeof err);
+		if (!devs[i].u || simtool_pty_open(&ptys[npty], devs[i].u, err, sizeof err) < 0) {
+			fprintf(stderr, "stm32dfu-sim: --uart '%s': %s\n", devs[i].spec, err);
+			goto out;
+		}
+		if (!npty)
+			setenv("STM32DFU_TTY", ptys[npty].path, 1);
+		size_t tl = strlen(ttys), pl = strlen(ptys[npty].path);
+		if (tl + pl + 2 < sizeof ttys) { /* 32 paths of under 64 bytes always fit */
+			if (tl)
+				ttys[tl++] = ' ';
+			memcpy(ttys + tl, ptys[npty].path, pl + 1);
+		}
+		npty++;
+	}
+	if (npty) {
+		setenv("STM32DFU_TTYS", ttys, 1);
+		if (!(ptyserver = simtool_pty_serve(ptys, npty))) {
+			fputs("stm32dfu-sim: cannot start the pseudo-terminal server\n", stderr);
+			goto out;
+		}
+	}
+	v = usb ? vusb_new(err, sizeof err) : NULL;
+	if (usb && !v) {
 		fprintf(stderr, "stm32dfu-sim: %s\n", err);
 		goto out;
 	}
 	for (int i = 0; i < ndev; i++) {
-		if (devs[i].plug_ms >= 0)
-			continue; /* --plug: later */
+		if (devs[i].plug_ms >= 0 || devs[i].uart)
+			continue; /* --plug: later; --uart: not on the bus */
 		if ((devs[i].vidx = vusb_add(v, devs[i].dev, err, sizeof err)) < 0) {
 			fprintf(stderr, "stm32dfu-sim: device %d (%s): %s\n", i + 1, devs[i].spec, err);
 			goto out;
@@ -357,9 +411,12 @@ int main(int argc, char **argv)
 	}
 
 	simtool_sched_stop(sched);
+	simtool_pty_stop(ptyserver);
+	ptyserver = NULL;
 	for (int i = 0; i < ndev; i++)
 		devs[i].vidx = plugdevs[i].vidx;
-	vusb_stop(v);
+	if (v)
+		vusb_stop(v);
 
 	if (verbose)
 		simtool_stats(stderr, v, devs, ndev);
@@ -383,8 +440,12 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	simtool_pty_stop(ptyserver);
+	for (int i = 0; i < npty; i++)
+		simtool_pty_close(&ptys[i]);
 	vusb_free(v);
 	for (int i = 0; i < ndev; i++) {
+		sim_uart_free(devs[i].u);
 		if (devs[i].dev)
 			sim_device_free(devs[i].dev);
 		if (devs[i].profile)
