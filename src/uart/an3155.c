@@ -135,7 +135,8 @@ static int resync(struct an3155 *b)
 			return err_set(&b->err, n, "resync: %s", b->ser->err.msg);
 		if (n == 0)
 			continue;
-		while ((n = ser_read(b->ser, in, sizeof in, 100)) > 0)
+		/* drain what follows (bounded: a line that never goes quiet is not a bootloader) */
+		for (int k = 0; k < 64 && (n = ser_read(b->ser, in, sizeof in, 100)) > 0; k++)
 			;
 		for (int k = 0; k < 4; k++) {
 			uint8_t a;

@@ -1,0 +1,272 @@
+/*
+ * The USART bootloader as a target (target.h) over uart/an3155. No alt strings here: the memory
+ * map comes from the device ID (Get ID) through chip/'s family table, cut to the flash-size
+ * register when the ROM lets it be read (some refuse: the L4 read of 0x1FFF75E0 is NACKed,
+ * NOTES-behaviour-from-prose.md), else the family's largest part is assumed and said so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/chip.h"
+#include "target/target.h"
+#include "uart/an3155.h"
+
+struct tu {
+	struct an3155 *b;
+	const struct chip_family *fam;
+	uint32_t flash_size; /* bytes in use, 0 unknown */
+	bool size_from_register;
+};
+
+static int fail_from(struct target *t, struct an3155 *b, int r)
+{
+	t->err = b->err;
+	return r;
+}
+
+static int tu_identity(struct target *t, struct target_identity *out)
+{
+	struct tu *u = t->impl;
+	memset(out, 0, sizeof *out);
+	out->dev_id = u->b->pid;
+	out->flash_size = u->flash_size;
+	out->rdp_level = -1;
+	snprintf(out->bootloader, sizeof out->bootloader, "AN3155 %u.%u", u->b->version >> 4, u->b->version & 15u);
+	if (u->fam && u->fam->uid_addr) {
+		uint8_t w[12];
+		int r = an3155_read(u->b, u->fam->uid_addr, w, 8);
+		if (r == 0)
+			r = an3155_read(u->b, u->fam->uid_addr + u->fam->uid_word2_offset, w + 8, 4);
+		if (r == 0) {
+			memcpy(out->uid, w, 12);
+			out->has_uid = true;
+			out->rdp_level = 0;
+		} else if (r == STM32DFU_E_PROTECTED) {
+			out->rdp_level = 1; /* Get ID answered, Read Memory NACKed on its command byte */
+		}
+	}
+	return 0;
+}
+
+static int tu_regions(struct target *t, struct target_region *out, size_t cap, size_t *n)
+{
+	struct tu *u = t->impl;
+	*n = 0;
+	if (!u->fam || !u->fam->sectors)
+		return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "device ID 0x%03x: no sector map in the family table",
+		               u->b->pid);
+	if (cap < 2)
+		return err_set(&t->err, STM32DFU_E_INTERNAL, "regions: no room");
+	struct target_region *f = &out[0];
+	memset(f, 0, sizeof *f);
+	f->kind = TARGET_MEM_FLASH;
+	f->addr = u->fam->flash_base;
+	f->readable = f->writable = f->erasable = true;
+	snprintf(f->name, sizeof f->name, "Internal Flash");
+	uint32_t left = u->flash_size ? u->flash_size : chip_family_flash_bytes(u->fam);
+	for (size_t i = 0; i < u->fam->n_sector_runs && left && f->n_runs < TARGET_MAX_RUNS; i++) {
+		uint32_t size = u->fam->sectors[i].size, count = u->fam->sectors[i].count;
+		if ((uint64_t)count * size > left)
+			count = left / size;
+		if (!count)
+			break;
+		f->runs[f->n_runs++] = (struct target_run){count, size};
+		f->size += count * size;
+		left -= count * size;
+	}
+	*n = 1;
+	if (u->fam->ob_addr && u->fam->ob_size) {
+		struct target_region *o = &out[1];
+		memset(o, 0, sizeof *o);
+		o->kind = TARGET_MEM_OB;
+		o->addr = u->fam->ob_addr;
+		o->size = u->fam->ob_size;
+		o->runs[0] = (struct target_run){1, o->size};
+		o->n_runs = 1;
+		o->readable = o->writable = true;
+		snprintf(o->name, sizeof o->name, "Option Bytes");
+		*n = 2;
+	}
+	return 0;
+}
+
+static int tu_read(struct target *t, uint32_t addr, uint8_t *buf, size_t len)
+{
+	struct tu *u = t->impl;
+	int r = an3155_read_all(u->b, addr, buf, len);
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+static int tu_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	struct tu *u = t->impl;
+	for (size_t off = 0; off < len; off += AN3155_MAX_BLOCK) {
+		size_t k = len - off < AN3155_MAX_BLOCK ? len - off : AN3155_MAX_BLOCK;
+		int r = an3155_write(u->b, addr + (uint32_t)off, buf + off, k);
+		if (r < 0)
+			return fail_from(t, u->b, r);
+	}
+	return 0;
+}
+
+static int tu_erase(struct target *t, const unsigned *sectors, size_t n)
+{
+	struct tu *u = t->impl;
+	uint16_t *p = malloc((n ? n : 1) * sizeof *p);
+	if (!p)
+		return err_set(&t->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (sectors[i] > 0xFFEF) { /* FFF0.. are the special codes */
+			free(p);
+			return err_set(&t->err, STM32DFU_E_RANGE, "sector %u has no AN3155 page number", sectors[i]);
+		}
+		p[i] = (uint16_t)sectors[i];
+	}
+	int r = an3155_erase_pages(u->b, p, n);
+	free(p);
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+static int tu_erase_mass(struct target *t, int bank)
+{
+	struct tu *u = t->impl;
+	int r = bank ? an3155_erase_bank(u->b, bank) : an3155_erase_mass(u->b);
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+static int tu_checksum(struct target *t, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+	struct tu *u = t->impl;
+	int r = an3155_checksum(u->b, addr, len, crc);
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+static int tu_go(struct target *t, bool have_addr, uint32_t addr)
+{
+	struct tu *u = t->impl;
+	int r = an3155_go(u->b, have_addr ? addr : (u->fam ? u->fam->flash_base : 0x08000000u));
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+/* After a command that resets the chip: find it again, the same chip (device ID). */
+static int after_reset(struct target *t, struct tu *u, int r)
+{
+	if (r < 0)
+		return fail_from(t, u->b, r);
+	uint16_t pid = u->b->pid;
+	r = an3155_resync_after_reset(u->b);
+	if (r == 0)
+		r = an3155_get_id(u->b);
+	if (r < 0)
+		return fail_from(t, u->b, r);
+	if (u->b->pid != pid)
+		return err_set(&t->err, STM32DFU_E_PROTOCOL, "after the reset another chip answers (0x%03x, was 0x%03x)",
+		               u->b->pid, pid);
+	return 0;
+}
+
+static int tu_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	struct tu *u = t->impl;
+	/* Write Memory to the option bytes: the chip resets after the ACK (AN3155 3.6) */
+	return after_reset(t, u, an3155_write(u->b, addr, buf, len));
+}
+
+static int tu_write_protect(struct target *t, const unsigned *sectors, size_t n)
+{
+	struct tu *u = t->impl;
+	uint8_t s[256];
+	if (n == 0 || n > sizeof s)
+		return err_set(&t->err, STM32DFU_E_USAGE, "write protect: %zu sectors", n);
+	for (size_t i = 0; i < n; i++) {
+		if (sectors[i] > 0xFF)
+			return err_set(&t->err, STM32DFU_E_RANGE, "sector %u has no one-byte code", sectors[i]);
+		s[i] = (uint8_t)sectors[i];
+	}
+	return after_reset(t, u, an3155_write_protect(u->b, s, n));
+}
+
+static int tu_write_unprotect(struct target *t)
+{
+	struct tu *u = t->impl;
+	return after_reset(t, u, an3155_write_unprotect(u->b));
+}
+
+static int tu_readout_protect(struct target *t)
+{
+	struct tu *u = t->impl;
+	return after_reset(t, u, an3155_readout_protect(u->b));
+}
+
+static int tu_readout_unprotect(struct target *t)
+{
+	struct tu *u = t->impl;
+	return after_reset(t, u, an3155_readout_unprotect(u->b));
+}
+
+static int tu_reconnect(struct target *t, unsigned timeout_ms)
+{
+	struct tu *u = t->impl;
+	unsigned keep = u->b->to.reset_ms;
+	u->b->to.reset_ms = timeout_ms;
+	int r = after_reset(t, u, 0);
+	u->b->to.reset_ms = keep;
+	return r;
+}
+
+static void tu_close(struct target *t)
+{
+	free(t->impl);
+	free(t);
+}
+
+static const struct target_ops tu_ops = {
+	"an3155",        tu_identity,        tu_regions,          tu_read,           tu_write,
+	tu_erase,        tu_erase_mass,      tu_checksum,         tu_go,             tu_ob_write,
+	tu_write_protect, tu_write_unprotect, tu_readout_protect, tu_readout_unprotect, tu_reconnect,
+	tu_close,
+};
+
+int target_an3155_new(struct an3155 *b, struct target **out, struct err *e)
+{
+	*out = NULL;
+	if (!b->have_get || !b->pid)
+		return err_set(e, STM32DFU_E_USAGE, "target_an3155_new: connect first (GET and Get ID)");
+	struct target *t = calloc(1, sizeof *t);
+	struct tu *u = calloc(1, sizeof *u);
+	if (!t || !u) {
+		free(t);
+		free(u);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	u->b = b;
+	u->fam = chip_family_by_dev_id(b->pid);
+	if (u->fam && u->fam->flash_size_addr) {
+		uint8_t kb[2];
+		/* a refusal is not an error: the family's largest part is assumed */
+		if (an3155_read(b, u->fam->flash_size_addr, kb, 2) == 0 && (kb[0] | kb[1] << 8) != 0xFFFF) {
+			u->flash_size = (uint32_t)(kb[0] | kb[1] << 8) * 1024u;
+			u->size_from_register = true;
+		}
+	}
+	t->ops = &tu_ops;
+	t->impl = u;
+	t->kind = TARGET_AN3155;
+	t->max_transfer = AN3155_MAX_BLOCK;
+	t->write_align = 4;
+	t->caps = TARGET_CAP_GO;
+	if (an3155_has(b, AN3155_EXT_ERASE) || an3155_has(b, AN3155_ERASE))
+		t->caps |= TARGET_CAP_MASS_ERASE;
+	if (an3155_has(b, AN3155_EXT_ERASE))
+		t->caps |= TARGET_CAP_BANK_ERASE;
+	if (an3155_has(b, AN3155_GET_CHECKSUM))
+		t->caps |= TARGET_CAP_CHECKSUM;
+	if (an3155_has(b, AN3155_WRITE_PROTECT) && an3155_has(b, AN3155_WRITE_UNPROTECT))
+		t->caps |= TARGET_CAP_WRITE_PROTECT;
+	if (an3155_has(b, AN3155_READOUT_PROTECT) && an3155_has(b, AN3155_READOUT_UNPROTECT))
+		t->caps |= TARGET_CAP_READOUT_PROTECT;
+	err_clear(&t->err);
+	*out = t;
+	return 0;
+}

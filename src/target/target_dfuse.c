@@ -1,0 +1,276 @@
+/*
+ * DfuSe as a target (target.h) over dfu/: the alt settings are chosen by address here, so ops/
+ * never names one. Regions come from the alt strings (dfu/layout.h); the DfuSe ROM has no
+ * write-protect, readout-protect or checksum command (AN3156 2.4: protection goes through the
+ * option bytes), so those calls are UNSUPPORTED and ops/ writes the option bytes instead.
+ * Reconnecting after a reset is the transport's (usb/ reopen), as ops/reconnect.c does today.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfu/dfu.h"
+#include "dfu/dfuse.h"
+#include "dfu/proto.h"
+#include "target/target.h"
+#include "usb/transport.h"
+
+struct td {
+	struct dfu_dev *d;
+};
+
+static int fail_from(struct target *t, struct td *x, int r)
+{
+	t->err = x->d->err;
+	return r;
+}
+
+/* The alt setting whose layout holds addr, or -1. */
+static int alt_of(const struct dfu_dev *d, uint32_t addr)
+{
+	struct layout_sector s;
+	for (unsigned i = 0; i < d->n_alts; i++)
+		if (d->alts[i].have_layout && layout_find(&d->alts[i].layout, addr, &s))
+			return (int)i;
+	return -1;
+}
+
+static int select_for(struct target *t, struct td *x, uint32_t addr)
+{
+	int a = alt_of(x->d, addr);
+	if (a < 0)
+		return err_set(&t->err, STM32DFU_E_RANGE, "0x%08x is in no memory the bootloader lists", addr);
+	if (x->d->alt != x->d->alts[a].alt) {
+		int r = dfu_set_alt(x->d, x->d->alts[a].alt);
+		if (r < 0)
+			return fail_from(t, x, r);
+	}
+	return 0;
+}
+
+static enum target_mem kind_of(const char *name, uint8_t type)
+{
+	if (strstr(name, "Option"))
+		return TARGET_MEM_OB;
+	if (strstr(name, "OTP"))
+		return TARGET_MEM_OTP;
+	if (strstr(name, "Feature"))
+		return TARGET_MEM_FEATURE;
+	if (strstr(name, "DATA") && !(type & DFUSE_MEM_ERASABLE) && (type & DFUSE_MEM_WRITABLE))
+		return TARGET_MEM_EEPROM;
+	if (type & DFUSE_MEM_ERASABLE)
+		return TARGET_MEM_FLASH;
+	return (type & DFUSE_MEM_WRITABLE) ? TARGET_MEM_RAM : TARGET_MEM_SYSTEM;
+}
+
+static int td_identity(struct target *t, struct target_identity *out)
+{
+	struct td *x = t->impl;
+	memset(out, 0, sizeof *out);
+	out->rdp_level = -1;
+	out->usb_vid = x->d->tp->info.vid;
+	out->usb_pid = x->d->tp->info.pid;
+	snprintf(out->usb_serial, sizeof out->usb_serial, "%s", x->d->tp->info.serial);
+	snprintf(out->bootloader, sizeof out->bootloader, "DfuSe");
+	/* the device ID, UID and flash size come from chip/ identify (ops/identify.c today), which
+	 * reads them through this target's read: the switch moves that call here */
+	return 0;
+}
+
+static int td_regions(struct target *t, struct target_region *out, size_t cap, size_t *n)
+{
+	struct td *x = t->impl;
+	*n = 0;
+	for (int pass = 0; pass < 2; pass++) /* flash first */
+		for (unsigned i = 0; i < x->d->n_alts; i++) {
+			const struct dfu_alt *a = &x->d->alts[i];
+			if (!a->have_layout)
+				continue;
+			for (unsigned r = 0; r < a->layout.n_regions; r++) {
+				const struct layout_region *lr = &a->layout.regions[r];
+				uint8_t type = lr->n_groups ? lr->groups[0].type : 0;
+				enum target_mem k = kind_of(a->layout.name, type);
+				if ((pass == 0) != (k == TARGET_MEM_FLASH))
+					continue;
+				bool dup = false;
+				for (size_t j = 0; j < *n; j++)
+					dup = dup || out[j].addr == lr->start;
+				if (dup)
+					continue; /* G0: every alt repeats the flash */
+				if (*n == cap)
+					return err_set(&t->err, STM32DFU_E_INTERNAL, "regions: more than %zu", cap);
+				struct target_region *o = &out[(*n)++];
+				memset(o, 0, sizeof *o);
+				o->kind = k;
+				o->addr = lr->start;
+				o->size = (uint32_t)lr->length;
+				for (unsigned g = 0; g < lr->n_groups && o->n_runs < TARGET_MAX_RUNS; g++)
+					o->runs[o->n_runs++] = (struct target_run){lr->groups[g].count, lr->groups[g].size};
+				o->readable = type & DFUSE_MEM_READABLE;
+				o->writable = type & DFUSE_MEM_WRITABLE;
+				o->erasable = type & DFUSE_MEM_ERASABLE;
+				snprintf(o->name, sizeof o->name, "%s", a->layout.name);
+			}
+		}
+	return 0;
+}
+
+static int td_read(struct target *t, uint32_t addr, uint8_t *buf, size_t len)
+{
+	struct td *x = t->impl;
+	int r = select_for(t, x, addr);
+	if (r == 0 && (r = dfuse_read(x->d, addr, buf, len)) < 0)
+		return fail_from(t, x, r);
+	return r;
+}
+
+static int td_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	struct td *x = t->impl;
+	int r = select_for(t, x, addr);
+	if (r == 0 && (r = dfuse_write(x->d, addr, buf, len)) < 0)
+		return fail_from(t, x, r);
+	return r;
+}
+
+/* Sector i of the flash region (the first region td_regions gives). */
+static int td_erase(struct target *t, const unsigned *sectors, size_t n)
+{
+	struct td *x = t->impl;
+	struct target_region reg[TARGET_MAX_REGIONS];
+	size_t nr;
+	int r = td_regions(t, reg, TARGET_MAX_REGIONS, &nr);
+	if (r < 0 || nr == 0 || reg[0].kind != TARGET_MEM_FLASH)
+		return r < 0 ? r : err_set(&t->err, STM32DFU_E_UNSUPPORTED, "no erasable flash listed");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t addr = reg[0].addr, idx = sectors[i];
+		size_t k = 0;
+		for (; k < reg[0].n_runs && idx >= reg[0].runs[k].count; k++) {
+			addr += reg[0].runs[k].count * reg[0].runs[k].size;
+			idx -= reg[0].runs[k].count;
+		}
+		if (k == reg[0].n_runs)
+			return err_set(&t->err, STM32DFU_E_RANGE, "sector %u: the flash has fewer", sectors[i]);
+		addr += idx * reg[0].runs[k].size;
+		if ((r = select_for(t, x, addr)) < 0)
+			return r;
+		if ((r = dfuse_erase_page(x->d, addr)) < 0)
+			return fail_from(t, x, r);
+	}
+	return 0;
+}
+
+static int td_erase_mass(struct target *t, int bank)
+{
+	struct td *x = t->impl;
+	if (bank)
+		return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "DfuSe has no bank erase (AN3156 5.3)");
+	int r = dfuse_mass_erase(x->d);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+static int td_unsupported(struct target *t, const char *what)
+{
+	return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "the DfuSe bootloader has no %s command", what);
+}
+
+static int td_checksum(struct target *t, uint32_t addr, uint32_t len, uint32_t *crc)
+{
+	(void)addr;
+	(void)len;
+	(void)crc;
+	return td_unsupported(t, "checksum");
+}
+
+static int td_go(struct target *t, bool have_addr, uint32_t addr)
+{
+	struct td *x = t->impl;
+	int r = dfuse_leave(x->d, have_addr, addr);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+static int td_reconnect(struct target *t, unsigned timeout_ms)
+{
+	struct td *x = t->impl;
+	int r = tp_reopen(x->d->tp, timeout_ms);
+	if (r < 0) {
+		t->err = x->d->tp->err;
+		return r;
+	}
+	x->d->alt = -1;
+	r = dfu_session_start(x->d, NULL);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+static int td_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	/* the ROM resets after the OB write's first GETSTATUS (AN3156 5.1): a failure to get the
+	 * second is expected, the reconnect decides */
+	struct td *x = t->impl;
+	int r = select_for(t, x, addr);
+	if (r < 0)
+		return r;
+	(void)dfuse_write(x->d, addr, buf, len);
+	return td_reconnect(t, 5000);
+}
+
+static int td_write_protect(struct target *t, const unsigned *s, size_t n)
+{
+	(void)s;
+	(void)n;
+	return td_unsupported(t, "write protect (write the option bytes)");
+}
+
+static int td_write_unprotect(struct target *t)
+{
+	return td_unsupported(t, "write unprotect (write the option bytes)");
+}
+
+static int td_readout_protect(struct target *t)
+{
+	return td_unsupported(t, "readout protect (write the option bytes)");
+}
+
+static int td_readout_unprotect(struct target *t)
+{
+	struct td *x = t->impl;
+	int r = dfuse_read_unprotect(x->d);
+	if (r < 0)
+		return fail_from(t, x, r);
+	return td_reconnect(t, 60000); /* a mass erase, then re-enumeration */
+}
+
+static void td_close(struct target *t)
+{
+	free(t->impl);
+	free(t);
+}
+
+static const struct target_ops td_ops = {
+	"dfuse",          td_identity,        td_regions,         td_read,              td_write,
+	td_erase,         td_erase_mass,      td_checksum,        td_go,                td_ob_write,
+	td_write_protect, td_write_unprotect, td_readout_protect, td_readout_unprotect, td_reconnect,
+	td_close,
+};
+
+int target_dfuse_new(struct dfu_dev *d, struct target **out, struct err *e)
+{
+	*out = NULL;
+	struct target *t = calloc(1, sizeof *t);
+	struct td *x = calloc(1, sizeof *x);
+	if (!t || !x) {
+		free(t);
+		free(x);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	x->d = d;
+	t->ops = &td_ops;
+	t->impl = x;
+	t->kind = TARGET_DFUSE;
+	t->max_transfer = d->transfer_size;
+	t->write_align = 4; /* the family's (chip_family.write_align) once identified */
+	t->caps = TARGET_CAP_MASS_ERASE | TARGET_CAP_GO;
+	err_clear(&t->err);
+	*out = t;
+	return 0;
+}

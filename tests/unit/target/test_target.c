@@ -1,0 +1,191 @@
+/*
+ * target/: the chip's bootloader as memory operations, over DfuSe (the in-process USB emulator)
+ * and over AN3155 (the in-process USART emulator), on the same profiles. The two doors must
+ * describe the same flash the same way (DfuSe from the ROM's alt strings, AN3155 from chip/'s
+ * table by device ID and the flash-size register), and move the same bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "dfu/dfu.h"
+#include "serial/ser_sim.h"
+#include "sim/sim.h"
+#include "sim/sim_uart.h"
+#include "target/target.h"
+#include "uart/an3155.h"
+#include "usb/tp_sim.h"
+
+struct both {
+	struct clock_fake clk_u, clk_d;
+	struct ser *ser;
+	struct an3155 b;
+	struct tp *tp;
+	struct dfu_dev *dev;
+	struct target *tu, *td;
+};
+
+static void open_both(struct both *x, const char *profile)
+{
+	char spec[128];
+	struct err e;
+	err_clear(&e);
+	clock_fake_init(&x->clk_u);
+	clock_fake_init(&x->clk_d);
+	snprintf(spec, sizeof spec, "%s,timing=0", profile);
+	if (ser_sim_open(spec, PROFILE_DIR, &x->clk_u.clock, &x->ser, &e) < 0)
+		fail_msg("%s", e.msg);
+	an3155_init(&x->b, x->ser);
+	assert_int_equal(an3155_connect(&x->b), 0);
+	assert_int_equal(target_an3155_new(&x->b, &x->tu, &e), 0);
+	struct tp_sim_opts o = {.profile_dir = PROFILE_DIR, .clock = &x->clk_d.clock};
+	if (tp_sim_open(spec, &o, &x->tp, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(dfu_open(x->tp, &x->dev, &e), 0);
+	assert_int_equal(dfu_session_start(x->dev, NULL), 0);
+	assert_int_equal(target_dfuse_new(x->dev, &x->td, &e), 0);
+}
+
+static void close_both(struct both *x)
+{
+	target_close(x->tu);
+	target_close(x->td);
+	dfu_free(x->dev);
+	tp_close(x->tp);
+	ser_close(x->ser);
+}
+
+/* The flash region: same base, size and sector runs through both doors, on every profile that
+ * has both bootloaders. */
+static void test_same_flash_map(void **st)
+{
+	(void)st;
+	static const char *const profiles[] = {"f746", "f407", "f446", "f411"};
+	for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {
+		struct both x;
+		open_both(&x, profiles[p]);
+		struct target_region ru[TARGET_MAX_REGIONS], rd[TARGET_MAX_REGIONS];
+		size_t nu, nd;
+		assert_int_equal(x.tu->ops->regions(x.tu, ru, TARGET_MAX_REGIONS, &nu), 0);
+		assert_int_equal(x.td->ops->regions(x.td, rd, TARGET_MAX_REGIONS, &nd), 0);
+		assert_true(nu >= 1 && nd >= 1);
+		assert_int_equal(ru[0].kind, TARGET_MEM_FLASH);
+		assert_int_equal(rd[0].kind, TARGET_MEM_FLASH);
+		assert_int_equal(ru[0].addr, rd[0].addr);
+		if (ru[0].size != rd[0].size)
+			fail_msg("%s: flash %u bytes by AN3155 (chip/ + flash-size register), %u by DfuSe", profiles[p],
+			         ru[0].size, rd[0].size);
+		/* runs may be grouped differently (4x16K,1x64K,7x128K either way): compare sector by sector */
+		uint32_t au = ru[0].addr, ad = rd[0].addr;
+		for (size_t i = 0, ku = 0, kd = 0, cu = 0, cd = 0; au < ru[0].addr + ru[0].size; i++) {
+			assert_int_equal(ru[0].runs[ku].size, rd[0].runs[kd].size);
+			au += ru[0].runs[ku].size;
+			ad += rd[0].runs[kd].size;
+			if (++cu == ru[0].runs[ku].count)
+				ku++, cu = 0;
+			if (++cd == rd[0].runs[kd].count)
+				kd++, cd = 0;
+		}
+		assert_int_equal(au, ad);
+		close_both(&x);
+	}
+}
+
+/* Identity over USART: the device ID and the UID the model holds. */
+static void test_an3155_identity(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "f746");
+	struct target_identity id;
+	assert_int_equal(x.tu->ops->identity(x.tu, &id), 0);
+	assert_int_equal(id.dev_id, 0x449);
+	assert_true(id.has_uid);
+	assert_int_equal(id.rdp_level, 0);
+	uint8_t uid[12];
+	assert_true(sim_mem_read(sim_uart_device(ser_sim_uart(x.ser)), 0x1FF0F420, uid, 12));
+	assert_memory_equal(id.uid, uid, 12);
+	assert_int_equal(id.flash_size, 1024 * 1024);
+	close_both(&x);
+}
+
+/* The same operations through both doors leave the same bytes: erase sector 1, write 4 KiB
+ * there, read back; mass erase; capabilities as each bootloader lists them. */
+static void test_same_operations(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "f746");
+	uint8_t data[4096], back[4096];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	struct target *ts[2] = {x.tu, x.td};
+	for (int k = 0; k < 2; k++) {
+		struct target *t = ts[k];
+		unsigned s1 = 1;
+		assert_int_equal(target_erase(t, &s1, 1), 0);
+		assert_int_equal(target_write(t, 0x08008000, data, sizeof data), 0);
+		assert_int_equal(target_read(t, 0x08008000, back, sizeof back), 0);
+		assert_memory_equal(back, data, sizeof data);
+		assert_int_equal(t->ops->erase_mass(t, 0), 0);
+		assert_int_equal(target_read(t, 0x08008000, back, 256), 0);
+		for (size_t i = 0; i < 256; i++)
+			assert_int_equal(back[i], 0xFF);
+		uint32_t crc;
+		assert_int_equal(t->ops->checksum(t, 0x08000000, 256, &crc), STM32DFU_E_UNSUPPORTED);
+	}
+	assert_true(x.tu->caps & TARGET_CAP_READOUT_PROTECT);
+	assert_false(x.td->caps & TARGET_CAP_READOUT_PROTECT);
+	assert_int_equal(x.td->ops->readout_protect(x.td), STM32DFU_E_UNSUPPORTED);
+	close_both(&x);
+}
+
+/* Readout protect and unprotect over USART through the target: it finds the chip again after
+ * each reset (same device ID), reads are refused in between, and the flash is blank after. */
+static void test_an3155_protection_cycle(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "f746");
+	uint8_t data[256], back[256];
+	memset(data, 0x5A, sizeof data);
+	unsigned s0 = 0;
+	assert_int_equal(target_erase(x.tu, &s0, 1), 0);
+	assert_int_equal(target_write(x.tu, 0x08000000, data, sizeof data), 0);
+	assert_int_equal(x.tu->ops->readout_protect(x.tu), 0);
+	assert_int_equal(target_read(x.tu, 0x08000000, back, 16), STM32DFU_E_PROTECTED);
+	struct target_identity id;
+	assert_int_equal(x.tu->ops->identity(x.tu, &id), 0);
+	assert_int_equal(id.rdp_level, 1);
+	assert_int_equal(x.tu->ops->readout_unprotect(x.tu), 0);
+	assert_int_equal(target_read(x.tu, 0x08000000, back, sizeof back), 0);
+	for (size_t i = 0; i < sizeof back; i++)
+		assert_int_equal(back[i], 0xFF);
+	unsigned s[2] = {2, 3};
+	assert_int_equal(x.tu->ops->write_protect(x.tu, s, 2), 0);
+	uint8_t ob[32];
+	assert_int_equal(target_read(x.tu, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xF3);
+	assert_int_equal(x.tu->ops->write_unprotect(x.tu), 0);
+	assert_int_equal(target_read(x.tu, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xFF);
+	close_both(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_flash_map),
+		cmocka_unit_test(test_an3155_identity),
+		cmocka_unit_test(test_same_operations),
+		cmocka_unit_test(test_an3155_protection_cycle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
