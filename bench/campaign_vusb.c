@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 	snprintf(out, sizeof out, "%s/out.json", work);
 	snprintf(err, sizeof err, "%s/err.txt", work);
 	snprintf(xdg, sizeof xdg, "%s/xdg", work);
-	snprintf(rdir, sizeof rdir, "%s/stm32dfu/recovery", xdg);
+	snprintf(rdir, sizeof rdir, "%s/stm32dfu/sim/recovery", xdg); /* emulated chips' (src/ops/recdir.h) */
 	setenv("XDG_STATE_HOME", xdg, 1); /* the tool's recovery files: this campaign's own */
 	for (unsigned i = 0; i < sessions; i++) {
 		/* a fresh chip: old contents, a third of the bytes programmed */

@@ -12,3 +12,6 @@ name = f746-report
 hse = 25000000
 hsi_error = -2
 seed = 1
+# Another board than profiles/f746, so another chip: its own UID (made up, as the F746's is), so
+# that what is remembered per board (doctor's link verdict, recovery files) stays with it.
+uid = 00470035 3436510D 31383138

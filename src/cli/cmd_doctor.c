@@ -41,9 +41,13 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		if (f->advice[0])
 			fprintf(o, "         what to do: %s\n", f->advice);
 	}
-	if (r->link_marginal && r->link_noted)
+	if (r->link_marginal && r->link_noted && r->link_bad)
 		fprintf(o, "\nremembered: reads of this board are confirmed by a second read until doctor finds its link "
 		           "healthy\n");
+	else if (r->link_marginal && r->link_noted)
+		fprintf(o, "\nremembered: reads of this board are confirmed by a second read while its %.0f MHz crystal "
+		           "leaves the ROM a thin margin (a later doctor judges it again; 'doctor --hse FREQ' names "
+		           "another crystal)\n", r->hse_hz / 1e6);
 }
 
 static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
@@ -64,6 +68,14 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	json_kuint(&j, "failures", r->failures);
 	json_kbool(&j, "bad", r->link_bad);
 	json_kbool(&j, "marginal", r->link_marginal);
+	json_key(&j, "marginal_reason");
+	if (r->link_bad)
+		json_str(&j, "link_errors");
+	else if (r->link_marginal)
+		json_str(&j, "thin_hse_margin");
+	else
+		json_null(&j);
+	json_kbool(&j, "remembered", r->link_noted);
 	json_key(&j, "by_size");
 	json_arr_begin(&j);
 	for (int k = 0; k < STM32DFU_DOCTOR_SIZES; k++) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "ops/recdir.h"
 #include "ops/serialno.h"
 #include "stm32dfu/stm32dfu.h"
 
@@ -24,16 +25,24 @@ bool cli_log_wanted(const struct cli_ctx *c)
 	       strcmp(cmd, "station") == 0;
 }
 
+bool cli_log_emulated(const struct cli_ctx *c)
+{
+	return c->args.given[OPT_SIM] || ops_usb_emulated();
+}
+
 int cli_log_url(struct cli_ctx *c, char *buf, size_t cap)
 {
+	/* emulated chips never reach a real chip's log or counters (ops/recdir.h): $STM32DFU_LOG and
+	 * the default are the real chips'; an explicit --log is obeyed (tests drive PostgreSQL so) */
+	bool sim = cli_log_emulated(c);
 	const char *url = c->args.value[OPT_LOG];
 	if (!url || !*url)
-		url = getenv("STM32DFU_LOG");
+		url = getenv(sim ? "STM32DFU_SIM_LOG" : "STM32DFU_LOG");
 	if (url && *url) {
 		snprintf(buf, cap, "%s", url);
 		return 0;
 	}
-	int rc = store_default_url(buf, cap, &c->err);
+	int rc = store_default_url(sim ? "sim" : "", buf, cap, &c->err);
 	return rc < 0 ? cli_fail(c, rc) : 0;
 }
 

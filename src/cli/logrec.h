@@ -12,6 +12,8 @@ struct ops_write_result;
 /* Does this command line change a chip (and so get a record)? */
 bool cli_log_wanted(const struct cli_ctx *c);
 /* The URL --log, STM32DFU_LOG or the default names. */
+/* The chips of this run are emulated (--sim, or stm32dfu-sim's virtual USB): their own log. */
+bool cli_log_emulated(const struct cli_ctx *c);
 int cli_log_url(struct cli_ctx *c, char *buf, size_t cap);
 /* Opens c->log (unless --no-log); prints the error and returns its exit code on failure. */
 int cli_log_open(struct cli_ctx *c);

@@ -138,6 +138,12 @@ static double rate(const struct ops_link_size *l)
 	return l->attempts ? 100.0 * (double)(l->failures + l->corrupt) / (double)l->attempts : 0.0;
 }
 
+/* The ROM's detection margin for the crystal is thin: it fails when the HSI drifts (hot, cold). */
+static bool hse_margin_thin(const struct ops_doctor_report *r)
+{
+	return r->have_hse && r->safe_lo_pct > -2.5;
+}
+
 static void diagnose_link(struct ops_doctor_report *r)
 {
 	const struct ops_link_size *shortest = &r->link[0], *longest = &r->link[DOCTOR_SIZES - 1];
@@ -149,6 +155,13 @@ static void diagnose_link(struct ops_doctor_report *r)
 		r->link_bad = true;
 		finding(r, DOCTOR_BAD, "link", "the link test could not run: the device did not take a single upload",
 		        "check the cable and try another port or a hub");
+		return;
+	}
+	if (bad == 0 && hse_margin_thin(r)) {
+		/* not "healthy": the verdict (and what is remembered) is a marginal link */
+		say(text, sizeof text, "no errors in this link test: %u transfers of %u to %u bytes; the crystal's thin "
+		         "margin (below) can still fail on a hot or cold board", r->transfers, shortest->size, longest->size);
+		finding(r, DOCTOR_OK, "link", text, NULL);
 		return;
 	}
 	if (bad == 0) {
@@ -198,8 +211,12 @@ static void diagnose_hse_margin(struct ops_doctor_report *r)
 	         "the ROM detects a %.0f MHz crystal right while its HSI is within %.2f..%+.2f %% (HSI is trimmed to 1 %% "
 	         "at 25 C and drifts with temperature); one MHz off puts USB %.1f %% off",
 	         r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct, r->misdetect_usb_error_pct);
-	finding(r, r->safe_lo_pct > -2.5 ? DOCTOR_WARN : DOCTOR_NOTE, "hse_margin", text,
-	        r->safe_lo_pct > -2.5 ? "the margin is thin: expect failures on hot or cold boards; AN2606 advises a "
+	if (r->hse_remembered) {
+		size_t k = strlen(text);
+		say(text + k, sizeof text - k, " (the crystal frequency an earlier 'doctor --hse' gave for this board)");
+	}
+	finding(r, hse_margin_thin(r) ? DOCTOR_WARN : DOCTOR_NOTE, "hse_margin", text,
+	        hse_margin_thin(r) ? "the margin is thin: expect failures on hot or cold boards; AN2606 advises a "
 	                                "lower crystal frequency (8 MHz) for the USB bootloader"
 	                              : NULL);
 }
@@ -266,9 +283,16 @@ int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct op
 			}
 		}
 	}
+	/* what doctor found before: a crystal given once stays this board's crystal until another is given */
+	struct ops_link_note prev;
+	ops_link_note_read(s, &prev);
 	if (o->have_hse) {
 		r->have_hse = true;
 		r->hse_hz = o->hse_hz;
+	} else if (!r->have_hse && prev.hse_hz > 0) {
+		r->have_hse = true;
+		r->hse_hz = prev.hse_hz;
+		r->hse_remembered = true;
 	}
 	if (r->have_hse) {
 		chip_hse_safe_band(r->hse_hz, &r->safe_lo_pct, &r->safe_hi_pct);
@@ -278,14 +302,17 @@ int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct op
 	diagnose_link(r);
 	diagnose_hse_margin(r);
 	diagnose_chip(s, r);
-	r->link_marginal = r->link_bad;
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (strcmp(r->findings[i].id, "hse_margin") == 0 && r->findings[i].severity >= DOCTOR_WARN)
-			r->link_marginal = true;
+	/* the verdict and what is remembered are one thing */
+	r->link_marginal = r->link_bad || hse_margin_thin(r);
+	struct ops_link_note note = {
+		.reason = r->link_bad ? OPS_LINK_ERRORS : r->link_marginal ? OPS_LINK_THIN_HSE : OPS_LINK_HEALTHY,
+		.hse_hz = r->have_hse ? r->hse_hz : 0,
+	};
 	/* remembered per board: later commands confirm their reads (or stop doing so) */
 	struct err ne;
 	err_clear(&ne);
-	r->link_noted = ops_link_note_record(s, r->link_marginal, &ne) == 0;
+	r->link_noted = ops_link_note_record(s, &note, &ne) == 0;
+	s->link_marginal = r->link_marginal;
 	if (!r->link_noted)
 		log_warn("%s", ne.msg);
 	return 0;

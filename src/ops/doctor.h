@@ -44,6 +44,7 @@ struct ops_doctor_report {
 	/* the HSE-detection margin (protocol.md 4.2-4.3) */
 	bool have_hse;
 	double hse_hz;
+	bool hse_remembered;                 /* hse_hz is the one an earlier doctor --hse gave (linknote.h) */
 	double safe_lo_pct, safe_hi_pct;     /* HSI error band in which the ROM detects hse_hz right */
 	double misdetect_usb_error_pct;      /* USB clock error when detected 1 MHz low */
 	bool have_sim_clock;                 /* the emulator says what its ROM detected */

@@ -4,6 +4,7 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
+#include "ops/linknote.h"
 #include "ops/rdpnote.h"
 #include "ops/session.h"
 
@@ -112,5 +113,8 @@ int ops_identify(struct ops_session *s)
 		ops_rdp2_note(s, false);
 	chip_serial_check(fam, s->tp->info.serial, id->has_uid ? id->uid : NULL, &id->serial);
 	s->have_identity = true;
+	/* doctor's note is per board: now that the UID is known, only this board's counts */
+	if (id->has_uid)
+		s->link_marginal = ops_link_note_refine(s);
 	return 0;
 }

@@ -3,8 +3,8 @@
  * (AN3156 4.1: errVENDOR whatever the target), so the level cannot be read back over DFU. What can
  * be known is what this tool wrote: after `ob set RDP=level2` makes the chip refuse reads, a note
  * is kept, and a later session that finds the chip refusing reads reports level 2 from it. The
- * note sits beside doctor's link notes (linknote.h), one file per VID:PID and USB serial (the serial
- * costs no transfer; on the ST ROM it is derived from the UID). A session that reads the option
+ * note sits beside doctor's link notes (linknote.h, recdir.h), one file per VID:PID and USB serial
+ * (a chip at level 2 refuses the UID read; on the ST ROM the serial is derived from the UID). A session that reads the option
  * bytes (the chip is not protected after all) removes it.
  */
 #include <errno.h>
@@ -17,21 +17,18 @@
 #include "core/file.h"
 #include "ops/linknote.h"
 #include "ops/rdpnote.h"
+#include "ops/recdir.h"
 #include "ops/session.h"
 
 static bool note_path(const struct ops_session *s, char *buf, size_t cap, char *dir, size_t dcap)
 {
-	char link[512];
-	if (!ops_link_note_path(s, link, sizeof link))
+	/* beside the link notes (linknote.h), by VID:PID and serial: a chip at level 2 shows no UID */
+	char base[900], name[256];
+	if (!ops_records_base(s, base, sizeof base))
 		return false;
-	/* the same directory tree and file name as the link note, under rdp2/ instead of link/ */
-	char *slash = strrchr(link, '/');
-	if (!slash || slash - link < 5 || memcmp(slash - 5, "/link", 5) != 0)
-		return false;
-	*slash = '\0';
-	link[strlen(link) - 5] = '\0';
-	int n = snprintf(dir, dcap, "%s/rdp2", link);
-	int m = snprintf(buf, cap, "%s/%s", dir, slash + 1);
+	ops_note_usb_name(s, name, sizeof name);
+	int n = snprintf(dir, dcap, "%s/rdp2", base);
+	int m = snprintf(buf, cap, "%s/%s", dir, name);
 	return n > 0 && (size_t)n < dcap && m > 0 && (size_t)m < cap;
 }
 
@@ -57,7 +54,7 @@ void ops_rdp2_note(const struct ops_session *s, bool level2)
 		return;
 	}
 	struct file_out f;
-	if (file_private_dir(dir, 2, NULL) < 0 || file_out_open(&f, path, 0600, NULL) < 0)
+	if (file_private_dir(dir, ops_session_emulated(s) ? 3 : 2, NULL) < 0 || file_out_open(&f, path, 0600, NULL) < 0)
 		return;
 	char stamp[CLOCK_UTC_STAMP_LEN];
 	clock_utc_stamp(stamp);

@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "dfu/dfuse.h"
 #include "ops/linknote.h"
+#include "ops/recdir.h"
 #include "ops/recover.h"
 #include "ops/rescue.h"
 #include "usb/tp_sim.h"
@@ -265,6 +266,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		 * (tests, the library's throw-away sims) has nothing to recover into: no files */
 		const char *state = tp_sim_state_path(raw);
 		struct err de;
+		char sim_dir[1024];
+		/* chips behind virtual USB (stm32dfu-sim) keep theirs apart from real chips' (recdir.h) */
+		if (!state && ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
+			state = sim_dir;
 		if ((!state || state[0]) && rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0)
 			s->rescue_dir[0] = '\0';
 	}
@@ -302,9 +307,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		return rc;
 	}
 	choose_poll_mode(s);
-	s->link_marginal = ops_link_note_marginal(s);
+	/* before the UID is read, any noted board with this serial counts (ops_identify narrows it) */
+	s->link_marginal = ops_link_note_suspect(s);
 	if (s->link_marginal)
-		log_info("doctor judged this board's link marginal: reads are confirmed by a second read");
+		log_info("doctor judged the link of a board with this serial marginal: reads are confirmed by a second read");
 	if (s->initial.bState == dfuERROR)
 		log_info("the device was in dfuERROR (%s) and was cleared", dfu_status_name(s->initial.bStatus));
 	if (o->sim_spec && have_sel && sel.kind == CHIP_SEL_UID) {

@@ -209,7 +209,8 @@ bool sim_state_default_path(const struct sim_profile *p, char *buf, size_t cap)
 	sanitize(serial);
 	sanitize(name);
 	char dir[4096];
-	if (!file_state_path("", dir, sizeof dir))
+	/* emulated chips' records live in the state folder's sim/, apart from real chips' (ops/recdir.h) */
+	if (!file_state_path("sim", dir, sizeof dir))
 		return false;
 	int n = snprintf(buf, cap, "%s/sim-%s-%s.state", dir, name, serial);
 	return n > 0 && (size_t)n < cap;

@@ -52,16 +52,16 @@ int store_check_version(const char *what, long found, struct err *e)
 	return STM32DFU_E_UNSUPPORTED;
 }
 
-static int state_dir(char *buf, size_t cap, struct err *e)
+static int state_dir(const char *sub, char *buf, size_t cap, struct err *e)
 {
-	int rc = file_state_dir("", buf, cap, e);
+	int rc = file_state_dir(sub, buf, cap, e);
 	return rc < 0 ? err_prefix(e, "the log") : 0;
 }
 
-int store_default_url(char *buf, size_t cap, struct err *e)
+int store_default_url(const char *sub, char *buf, size_t cap, struct err *e)
 {
 	char dir[448];
-	int rc = state_dir(dir, sizeof dir, e);
+	int rc = state_dir(sub ? sub : "", dir, sizeof dir, e);
 	if (rc < 0)
 		return rc;
 	snprintf(buf, cap, "sqlite:%s/log.sqlite3", dir);
@@ -100,7 +100,7 @@ int store_open(const char *url, struct store **out, struct err *e)
 	pthread_mutex_init(&s->mu, NULL);
 	if (s->shared) {
 		char dir[448];
-		if (state_dir(dir, sizeof dir, NULL) == 0)
+		if (state_dir("", dir, sizeof dir, NULL) == 0)
 			s->spool = spool_new(dir, url);
 		/* records left by an earlier run go first */
 		if (s->spool)

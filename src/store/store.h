@@ -48,8 +48,9 @@ struct store_filter {
 
 struct store;
 
-/* The default database: $XDG_STATE_HOME/stm32dfu/log.sqlite3 (~/.local/state when unset). */
-int store_default_url(char *buf, size_t cap, struct err *e);
+/* The default database: $XDG_STATE_HOME/stm32dfu[/sub]/log.sqlite3 (~/.local/state when unset);
+ * sub "sim" is the emulated chips' log, "" the real one. */
+int store_default_url(const char *sub, char *buf, size_t cap, struct err *e);
 
 /*
  * Opens the log at url: "sqlite:PATH" or "postgresql://..." / "postgres://..." (libpq). Creates

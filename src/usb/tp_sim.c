@@ -185,7 +185,7 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
 		memcpy(t->state_path, state, sizeof state);
 	else if (o.persist && sim_state_default_path(t->profile, t->state_path, sizeof t->state_path)) {
 		char dir[sizeof t->state_path];
-		int rc = file_state_dir("", dir, sizeof dir, e);
+		int rc = file_state_dir("sim", dir, sizeof dir, e); /* apart from real chips' (ops/recdir.h) */
 		if (rc < 0) {
 			t->state_path[0] = '\0';
 			sim_tp_close(tp);

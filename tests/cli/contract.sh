@@ -15,9 +15,9 @@ sim="--sim=f746,timing=0,state=$work/chip.state"
 # sector 0 write-protected (nWRP bit 0 clear): writes there fail with PROTECTED
 wrp="--sim=f746,timing=0,state=$work/wrp.state,ob_default=FF AA 00 55 FF FF FF FF FE FF 00 00 FF FF FF FF 80 00 7F FF FF FF FF FF 40 00 BF FF FF FF FF FF"
 n=0
-# every record of this run goes to a log of its own
-STM32DFU_LOG=sqlite:$work/log.sqlite3
-export STM32DFU_LOG
+# every record of this run goes to a log of its own (emulated chips: STM32DFU_SIM_LOG)
+STM32DFU_SIM_LOG=sqlite:$work/log.sqlite3
+export STM32DFU_SIM_LOG
 # r KEY ARGS...: runs the tool; KEY names the docs/json.md section its --json output belongs to ("-": none)
 r() {
 	key=$1
@@ -81,8 +81,8 @@ r "ob show" $sim ob show --json
 r "ob set" $sim ob set BOR_LEV=1 --json
 r "ob set" $sim ob set RDP=level1 --i-understand-rdp1-needs-mass-erase --json
 r unprotect $sim unprotect --yes --json
-r log log --json
-r "log --sync" log --sync --json
+r log log --sim --json
+r "log --sync" log --sim --sync --json
 r doctor --sim=f746,timing=0 doctor --hse 25M --json
 r doctor --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
 # failures answer in JSON too (docs/json.md, "on failure"): usage, confirmation, device, leave
@@ -96,8 +96,7 @@ r COMMAND $sim write "$work/missing.bin" --json           # 66
 r COMMAND $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
 r COMMAND --json $sim unprotect                           # 11
 # a write that fails after its erase saves what it must not lose; recover puts it back. Transfer 115
-# is a program block: doctor's verdict above (the f746-report board has this UID) makes every read
-# here, the identity's too, a confirmed one
+# is a program block (no doctor verdict is noted for this board: f746-report is another UID)
 r write --sim=f746,timing=0,state=$work/rescue.state,timeout_at=115 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
 r recover --sim=f746,timing=0,state=$work/rescue.state recover --json
 # SIGINT: stops at a transfer boundary, exit 130 (timing=1: the write takes seconds)

@@ -93,7 +93,7 @@ run --sim=f0-32k,timing=0,state=$work/f0.state write "$work/v.bin" --vdd 3.3; ch
 found=""
 for n in $(seq 20 120); do
 	rm -f "$work/unplug.state"
-	STM32DFU_LOG="sqlite:$work/unplug-$n.db" "$tool" --sim=f746,timing=0,state=$work/unplug.state,unplug_at=$n \
+	STM32DFU_SIM_LOG="sqlite:$work/unplug-$n.db" "$tool" --sim=f746,timing=0,state=$work/unplug.state,unplug_at=$n \
 		erase --sectors 0-3 --retries 0 >"$work/out" 2>"$work/err"
 	rc=$?
 	if grep -q "sector 2 at 0x08010000 failed" "$work/err"; then found=$n; break; fi
@@ -102,7 +102,7 @@ done
 [ "$rc" = 74 ]; check erase-fails-exit 0 $?
 grep -q "failed after sector(s) 0-1 were erased (acknowledged, not read back); not reached: 3: erase 0x08010000: " "$work/err"
 check erase-fails-says-what-the-chip-holds 0 $? "$work/err" "not reached: 3"
-STM32DFU_LOG="sqlite:$work/unplug-$found.db" "$tool" log --json >"$work/out" 2>"$work/err"
+STM32DFU_SIM_LOG="sqlite:$work/unplug-$found.db" "$tool" log --sim --json >"$work/out" 2>"$work/err"
 python3 - "$work/out" <<'PY'; check erase-fails-log-counts 0 $?
 import json, sys
 recs = json.load(open(sys.argv[1]))

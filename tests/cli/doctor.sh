@@ -66,17 +66,56 @@ PY
 run --sim=f746,timing=0,state=$work/rep.state verify "$work/fw.bin"
 [ $? -eq 0 ] && ok || bad "the chip holds the image afterwards (checked on a clean link)"
 
-# the verdict is remembered for the board: after a bad link, reads are confirmed by a second read;
-# after a healthy one, a read is made once (USB's CRC16 protects every packet)
+# the verdict is remembered for the board, by its UID: after a bad link, reads are confirmed by a
+# second read; after a healthy one, a read is made once (USB's CRC16 protects every packet). The
+# report's board with a right HSI (hsi_error=0) is the same board on a good day.
 confirmed() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["confirmed"])' "$work/out"; }
+rep=f746-report,timing=0,hsi_error=0,state=$work/rep2.state
 run --sim=f746-report,timing=0 doctor --json
-python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["link"]["marginal"]' "$work/out" \
-	&& run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json \
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["link"]; assert d["marginal"] and d["marginal_reason"] == "link_errors" and d["remembered"]' "$work/out" \
+	&& run --sim=$rep read 0x08000000 4096 -o "$work/r.bin" --json \
 	&& [ "$(confirmed)" = True ] && ok || bad "after doctor found the link bad, reads are confirmed"
+run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json
+[ "$(confirmed)" = False ] && ok || bad "another board (the plain f746: another UID) is not confirmed"
+# on a good day its link is clean, but its 25 MHz crystal still leaves the ROM a thin margin
+run --sim=f746-report,timing=0,hsi_error=0 doctor --json
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["link"]; assert d["failures"] == 0 and d["marginal"] and d["marginal_reason"] == "thin_hse_margin"' "$work/out" \
+	&& run --sim=$rep read 0x08000000 4096 -o "$work/r.bin" --json \
+	&& [ "$(confirmed)" = True ] && ok || bad "a clean link with a thin crystal margin stays marginal"
+
+# issue 24 item 7: a thin crystal margin is a marginal verdict, said as one and remembered as one
+run --sim=f746,timing=0 doctor --hse 25M
+[ $? -eq 0 ] && ! grep -q "link healthy" "$work/out" && grep -q "no errors in this link test" "$work/out" \
+	&& grep -q "^remembered: .*25 MHz crystal leaves the ROM a thin margin" "$work/out" \
+	&& ! grep -q "until doctor finds its link healthy" "$work/out" && ok || bad "--hse 25M: the verdict and the memory agree"
+run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json
+[ "$(confirmed)" = True ] && ok || bad "after doctor --hse 25M, reads are confirmed"
+# a plain doctor keeps the crystal it was given: the margin is unchanged, so is the verdict
 run --sim=f746,timing=0 doctor --json
-python3 -c 'import json, sys; assert not json.load(open(sys.argv[1]))["link"]["marginal"]' "$work/out" \
-	&& run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json \
-	&& [ "$(confirmed)" = False ] && ok || bad "after doctor found the link healthy, a read is made once"
+python3 - "$work/out" <<'PY' && ok || bad "a plain doctor keeps the thin-margin verdict"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["link"]["marginal"] and d["link"]["marginal_reason"] == "thin_hse_margin", d["link"]
+assert d["hse"]["crystal_hz"] == 25e6, d["hse"]
+f = {f["id"]: f for f in d["findings"]}
+assert f["hse_margin"]["severity"] == "warning" and "earlier 'doctor --hse'" in f["hse_margin"]["text"], f
+assert "link healthy" not in f["link"]["text"], f
+PY
+run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json
+[ "$(confirmed)" = True ] && ok || bad "after a plain doctor, reads are still confirmed"
+# another crystal (8 MHz: a wide margin) lifts it
+run --sim=f746,timing=0 doctor --hse 8M
+[ $? -eq 0 ] && grep -q "link healthy" "$work/out" && ! grep -q "^remembered" "$work/out" && ok || bad "--hse 8M: healthy"
+run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json
+[ "$(confirmed)" = False ] && ok || bad "after doctor --hse 8M, a read is made once"
+run --sim=f746,timing=0 doctor --json
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["verdict"] == "healthy" and d["hse"] is None, d' "$work/out" \
+	&& ok || bad "a healthy verdict remembers no crystal"
+
+# emulated chips' notes are apart from real chips' (issue 21 item 7)
+run --sim=f746-report,timing=0 doctor --json
+[ -n "$(ls "$XDG_STATE_HOME/stm32dfu/sim/link/")" ] && [ ! -e "$XDG_STATE_HOME/stm32dfu/link" ] && ok \
+	|| bad "emulated chips' link notes go to the state folder's sim/, never beside real chips'"
 run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json --confirm-reads
 [ "$(confirmed)" = True ] && ok || bad "--confirm-reads confirms"
 

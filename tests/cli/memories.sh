@@ -178,7 +178,7 @@ rc=$?
 grep -q "data in Internal Flash at 0x08000000 and in RAM at 0x20010000" "$work/err" || fail "two memories not named"
 
 # a serial number into OTP (issue 14 item 3): with the OTP flag only, read first, after the flash
-export STM32DFU_LOG="sqlite:$work/log.sqlite3"
+export STM32DFU_SIM_LOG="sqlite:$work/log.sqlite3"
 head -c 4096 /dev/urandom >"$work/fw.bin"
 sn="--serial-number 0x1FF0F100:u32le --serial-start 0x1234"
 run $sim write "$work/fw.bin" $sn

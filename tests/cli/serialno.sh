@@ -2,12 +2,14 @@
 # Serial numbers per board (--serial-number) against the emulator and a SQLite log of its own:
 # the bytes land in flash and are verified, a board keeps its number, formats, and bad input
 # refused before anything is written (the chip's flash is compared before and after).
+# Emulated chips take their numbers from the emulated chips' log (STM32DFU_SIM_LOG), never from the
+# real one (STM32DFU_LOG), whose counters a simulation must not advance (issue 21 item 7).
 # Usage: serialno.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
 set -u
 tool=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export STM32DFU_LOG="sqlite:$work/log.sqlite3"
+export STM32DFU_SIM_LOG="sqlite:$work/log.sqlite3" STM32DFU_LOG="sqlite:$work/real.sqlite3" XDG_STATE_HOME="$work/state"
 sim="--sim=f746,timing=0,state=$work/chip.state"
 fails=0
 fail() { echo "FAIL $*"; sed 's/^/    /' "$work/err" | head -5; fails=$((fails + 1)); }
@@ -48,8 +50,19 @@ check_bad 64 "go with --serial-number" --serial-counter x
 run $sim read 0x08000000 0x20000 -o "$work/after.bin"
 cmp -s "$work/before.bin" "$work/after.bin" || fail "a refused write changed the flash"
 
-# the log holds the numbers
-run log --json || fail "log --json"
+# the real log was never touched: no record, no counter; nor the state folder's default one
+[ ! -e "$work/real.sqlite3" ] || fail "a simulation wrote to the real log (STM32DFU_LOG)"
+[ ! -e "$work/state/stm32dfu/log.sqlite3" ] || fail "a simulation wrote to the real default log"
+run write "$work/fw.bin" --sim=f746,timing=0,state=$work/chip.state --log "sqlite:$work/explicit.sqlite3" --serial-number 0x08010018 \
+	--serial-counter explicit || fail "an explicit --log is obeyed"
+[ -s "$work/explicit.sqlite3" ] && [ ! -e "$work/real.sqlite3" ] || fail "--log URL with --sim"
+# with no STM32DFU_SIM_LOG: the state folder's sim/log.sqlite3, never its log.sqlite3
+env -u STM32DFU_SIM_LOG "$tool" write "$work/fw.bin" --sim=f746,timing=0,state=$work/chip.state --serial-number 0x08010018 \
+	--serial-counter dflt >"$work/out" 2>"$work/err" || fail "write with the default emulated log"
+[ -s "$work/state/stm32dfu/sim/log.sqlite3" ] && [ ! -e "$work/state/stm32dfu/log.sqlite3" ] && [ ! -e "$work/real.sqlite3" ] ||
+	fail "the emulated chips' default log is the state folder's sim/log.sqlite3"
+# the emulated chips' log holds the numbers
+run log --sim --json || fail "log --sim --json"
 python3 - "$work/out" <<'PY' || fail "log records"
 import json, sys
 recs = json.load(open(sys.argv[1]))

@@ -19,8 +19,10 @@ printf '\132%.0s' $(seq 1 4096) >"$work/app.bin"
 sim="--sim=f746,timing=0"
 run $sim write "$work/app.bin" -a 0x08000000; check write 0 $?
 [ "$(mode "$work/state/stm32dfu")" = 700 ]; check state-folder-0700 0 $?
-[ "$(mode "$work/state/stm32dfu/log.sqlite3")" = 600 ]; check log-0600 0 $?
-for f in "$work"/state/stm32dfu/sim-*.state; do [ "$(mode "$f")" = 600 ]; check sim-state-0600 0 $?; done
+# an emulated chip's records are in the state folder's sim/ (docs/architecture.md)
+[ "$(mode "$work/state/stm32dfu/sim")" = 700 ]; check sim-folder-0700 0 $?
+[ "$(mode "$work/state/stm32dfu/sim/log.sqlite3")" = 600 ]; check log-0600 0 $?
+for f in "$work"/state/stm32dfu/sim/sim-*.state; do [ "$(mode "$f")" = 600 ]; check sim-state-0600 0 $?; done
 
 # ---- a symlink planted where our folder goes: refused, nothing sent to it ----
 mkdir -p "$work/shared" "$work/attacker"; chmod 1777 "$work/shared"

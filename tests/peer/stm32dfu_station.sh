@@ -24,7 +24,9 @@ if [ -z "${PEER_INNER:-}" ]; then
 	echo "ok: 8 boards plugged at staggered times, each programmed exactly once"
 	exit 0
 fi
-export STM32DFU_LOG="sqlite:$TMP/log.sqlite3" XDG_STATE_HOME="$TMP/state"
+# the chips are emulated (stm32dfu-sim): their records go to the emulated chips' log, never to the
+# real one, whose serial counters they must not advance (issue 21 item 7)
+export STM32DFU_SIM_LOG="sqlite:$TMP/log.sqlite3" STM32DFU_LOG="sqlite:$TMP/real.sqlite3" XDG_STATE_HOME="$TMP/state"
 rand_file "$TMP/fw.bin" 65536
 # bad input first: nothing may be written
 "$STM32DFU" station "$TMP/fw.bin" --log "postgresql:///x?host=$TMP/nowhere" >"$TMP/bad.out" 2>"$TMP/bad.err"
@@ -54,6 +56,7 @@ rc=$?
 [ $rc = 0 ] || { cat "$TMP/again.err"; fail "the second station exited $rc after Ctrl-C"; }
 grep -q "^8 boards: 8 programmed, 0 failed" "$TMP/again.out" || { cat "$TMP/again.out"; fail "attached boards were taken again"; }
 grep -q "stopped by Ctrl-C" "$TMP/again.out" || fail "the summary does not say Ctrl-C stopped it"
+[ ! -e "$TMP/real.sqlite3" ] && [ ! -e "$TMP/state/stm32dfu/log.sqlite3" ] || fail "emulated boards reached the real log"
 "$STM32DFU" log --json >"$TMP/log.json" || fail "log --json"
 python3 - "$TMP/log.json" <<'PY' || fail "the log does not hold one record per board and station run"
 import collections, json, sys

@@ -21,7 +21,7 @@ if [ -z "${PEER_INNER:-}" ]; then
 		--plug "1.0:f746,timing=1,serial=5747000000A2,uid=000000A2AAAA5555BBBB6666" -- "$0" "$SIM" "$TMP"
 	exit $?
 fi
-export STM32DFU_LOG="sqlite:$TMP/log.sqlite3" XDG_STATE_HOME="$TMP/state"
+export STM32DFU_SIM_LOG="sqlite:$TMP/log.sqlite3" XDG_STATE_HOME="$TMP/state"
 rand_file "$TMP/fw.bin" 65536
 "$PY" - "$STM32DFU" "$TMP/fw.bin" "$TMP/tty.raw" <<'PY' || fail "the live table is wrong (the raw terminal output is above)"
 import os, pty, re, select, subprocess, sys, time

@@ -96,27 +96,41 @@ static void test_link_fault_makes_reads_confirmed(void **state)
 	ops_close(s);
 }
 
-/* doctor's verdict is remembered for the board: the next session confirms its reads; a healthy
- * verdict removes the note and reads are made once again. */
+/* doctor's verdict is remembered for the board, by its UID, apart from real chips' (the state
+ * folder's sim/): the next session of that board confirms its reads; a board with the same USB
+ * serial and another UID confirms only its identity reads; a healthy verdict removes the note. */
 static void test_marginal_doctor_verdict_is_remembered(void **state)
 {
 	(void)state;
+	/* the same USB serial as the F746 profile's (the F4 rule on its UID), another UID */
+	static const char other[] = "f746,timing=0,uid=004700353436510D31383138,serial=335437663436";
 	struct ops_session *s = open_sim("f746,timing=0", false);
 	assert_int_equal(ops_identify(s), 0);
+	assert_string_equal(s->tp->info.serial, "335437663436");
 	struct err e;
 	err_clear(&e);
-	assert_int_equal(ops_link_note_record(s, true, &e), 0);
+	struct ops_link_note n = {.reason = OPS_LINK_ERRORS};
+	assert_int_equal(ops_link_note_record(s, &n, &e), 0);
 	char path[512];
 	assert_true(ops_link_note_path(s, path, sizeof path));
-	assert_non_null(strstr(path, "/ops-read/stm32dfu/link/0483-df11-"));
+	assert_non_null(strstr(path, "/ops-read/stm32dfu/sim/link/002200363436510D33323730"));
 	assert_int_equal(access(path, R_OK), 0);
+	ops_close(s);
+
+	s = open_sim(other, false);
+	assert_true(s->link_marginal); /* a noted board has this serial: the identity reads are confirmed */
+	assert_int_equal(ops_identify(s), 0);
+	assert_false(s->link_marginal); /* but this board is not the noted one */
+	assert_int_equal(read_64k(s, true), BLOCKS(64 * KIB));
 	ops_close(s);
 
 	s = open_sim("f746,timing=0", false);
 	assert_true(s->link_marginal);
-	assert_int_equal(read_64k(s, true), 2 * BLOCKS(64 * KIB));
 	assert_int_equal(ops_identify(s), 0);
-	assert_int_equal(ops_link_note_record(s, false, &e), 0);
+	assert_true(s->link_marginal);
+	assert_int_equal(read_64k(s, true), 2 * BLOCKS(64 * KIB));
+	n.reason = OPS_LINK_HEALTHY;
+	assert_int_equal(ops_link_note_record(s, &n, &e), 0);
 	assert_int_not_equal(access(path, F_OK), 0);
 	ops_close(s);
 

@@ -149,6 +149,9 @@ static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
 static int simtool_run(char **cmd)
 {
 	pid_t pid;
+	/* every device the command sees is emulated: stm32dfu keeps their records apart from real
+	 * chips' (src/ops/recdir.h); other programs ignore it */
+	setenv("STM32DFU_EMULATED", "1", 1);
 	int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
 	if (rc) {
 		fprintf(stderr, "stm32dfu-sim: %s: %s\n", cmd[0], strerror(rc));

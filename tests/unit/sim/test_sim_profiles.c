@@ -304,11 +304,11 @@ static void test_state_file(void **state)
 	assert_non_null(strstr(err, "CRC"));
 	simt_free(t);
 	remove(path);
-	/* default path: $XDG_STATE_HOME/stm32dfu/sim-<name>-<serial>.state */
+	/* default path: $XDG_STATE_HOME/stm32dfu/sim/sim-<name>-<serial>.state (apart from real chips' records) */
 	struct sim_profile *p = sim_profile_load("f0-32k", PROFILE_DIR, err, sizeof(err));
 	setenv("XDG_STATE_HOME", "/tmp", 1);
 	assert_true(sim_state_default_path(p, dpath, sizeof(dpath)));
-	assert_string_equal(dpath, "/tmp/stm32dfu/sim-f0-32k-FFFFFFFEFFFF.state");
+	assert_string_equal(dpath, "/tmp/stm32dfu/sim/sim-f0-32k-FFFFFFFEFFFF.state");
 	assert_false(sim_state_default_path(p, dpath, 10));
 	sim_profile_free(p);
 }
