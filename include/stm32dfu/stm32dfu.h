@@ -11,7 +11,9 @@
  *   thread's own last failed open or list);
  * - every other function takes a session and may run in parallel with calls on OTHER sessions
  *   (one device per thread is the intended use), but a session is used by one thread at a time;
- *   stm32dfu_close must be the last call on its session.
+ *   stm32dfu_close must be the last call on its session;
+ * - the exception: stm32dfu_cancel and stm32dfu_cancel_reset may be called on an open session from
+ *   any thread and from a signal handler (async-signal-safe) while another call runs on it.
  * Strings returned (stm32dfu_uid, stm32dfu_last_error) stay valid until the next call on the
  * same session (or, for NULL, the next failed open or list on the same thread).
  */
@@ -200,7 +202,7 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
  * 0.3 additions at the end of this header do, so a program built against 0.2 runs unchanged.
  */
 #define STM32DFU_VERSION_MAJOR 0
-#define STM32DFU_VERSION_MINOR 5
+#define STM32DFU_VERSION_MINOR 6
 #define STM32DFU_VERSION_PATCH 0
 /* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
 const char *stm32dfu_version(void);
@@ -655,7 +657,8 @@ int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, s
 /* ---- 0.3: erase and leave with their results ------------------------------------------------ */
 enum stm32dfu_erase_mode {
 	STM32DFU_ERASE_SECTORS = 0,  /* the sectors listed, numbered as the flash layout counts them */
-	STM32DFU_ERASE_RANGE = 1,    /* every sector overlapping [address, address+length) */
+	STM32DFU_ERASE_RANGE = 1,    /* every sector overlapping [address, address+length), whole (to erase
+	                                exactly those bytes and keep the rest: stm32dfu_erase_bytes) */
 	STM32DFU_ERASE_ALL = 2,      /* mass erase: needs confirm */
 };
 /* What to erase and how. Zero-initialise, then set mode and what it needs. */
@@ -822,6 +825,26 @@ int stm32dfu_verify_file_ex(struct stm32dfu_session *s, const char *path, const 
  * options as for stm32dfu_write_ex (may be NULL). */
 int stm32dfu_recover(struct stm32dfu_session *s, const struct stm32dfu_write_ex_options *options,
                      struct stm32dfu_write_report *report);
+
+/* ---- 0.6: cancel a running call; erase exactly a range of bytes ------------------------------ */
+/* Asks the call running on s (in another thread, or the one a signal interrupted) to stop at the
+ * next transfer boundary, never inside a control transfer: it returns STM32DFU_E_CANCELED, its
+ * report saying what each sector holds and naming the recovery file (canceled set). Safe from a
+ * signal handler and from any thread at any time while s is open: it is one lock-free atomic
+ * store. The request stays: calls made while it is set stop at their first boundary, until
+ * stm32dfu_cancel_reset(s) (same guarantees), which a program calls before its next long call.
+ * It works alongside session_options.cancel (either one stops the call). */
+void stm32dfu_cancel(struct stm32dfu_session *s);
+void stm32dfu_cancel_reset(struct stm32dfu_session *s);
+
+/* Erases exactly [address, address+length) of the flash: the other bytes of the sectors it touches
+ * are kept the way stm32dfu_write_ex keeps bytes outside an image (read back, saved to the recovery
+ * file, erased, programmed back, verified); a sector whose range is blank already is not erased.
+ * STM32DFU_ERASE_RANGE (stm32dfu_erase_ex, stm32dfu_erase_range) erases whole sectors instead.
+ * vdd as in stm32dfu_erase_options (0: leave the voltage range). report (may be NULL) as for
+ * stm32dfu_write_ex, on failure too: which sectors hold what, and the recovery file. */
+int stm32dfu_erase_bytes(struct stm32dfu_session *s, uint32_t address, uint32_t length, double vdd,
+                         struct stm32dfu_write_report *report);
 
 #ifdef __cplusplus
 }

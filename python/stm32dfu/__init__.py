@@ -10,14 +10,18 @@ A thin ctypes binding over the installed libstm32dfu (no compiled extension)::
 
 Errors raise subclasses of stm32dfu.Error carrying code, name, message and hint.
 """
+import contextlib
 import ctypes
 import os
+import signal
+import threading
 
 from . import _native
 from .errors import *  # noqa: F401,F403 (the exception classes are part of the package's API)
-from .errors import BY_CODE, Error
+from .errors import BY_CODE, CanceledError, Error, Interrupted
 
-__all__ = ["list", "open", "Chip", "Error", "version", "PHASES", "CONFIRM", "SECTOR_STATES"] + [c.__name__ for c in BY_CODE.values()]
+__all__ = ["list", "open", "Chip", "Error", "Interrupted", "version", "PHASES", "CONFIRM", "SECTOR_STATES"] + \
+    [c.__name__ for c in BY_CODE.values()]
 
 _lib = _native.load()
 
@@ -293,27 +297,87 @@ class Chip:
             o.has_alt, o.alt = 1, alt
         o.no_confirm, o.force = int(not confirm), int(force)
         buf = ctypes.create_string_buffer(length or 1)
-        self._check(_lib.stm32dfu_read_ex(self._session(), ctypes.byref(o), address, buf, length))
+        with self._long_call() as state:
+            rc = _lib.stm32dfu_read_ex(self._session(), ctypes.byref(o), address, buf, length)
+        self._finish(state, rc, "report", None)
         return buf.raw[:length]
 
     def read_file(self, address, length, path):
         """Reads into a file whose format follows its name (.bin, .hex, .srec)."""
         self._check(_lib.stm32dfu_read_file(self._session(), address, length, os.fspath(path).encode()))
 
-    def _set_progress(self, progress):
-        if progress is None:
-            self._progress = None
-            _lib.stm32dfu_set_progress(self._session(), _native.PROGRESS_FN(), None)
-            return
+    def cancel(self):
+        """Asks the call running on this chip (in another thread) to stop at the next transfer
+        boundary; it then raises CanceledError with its report. Safe from any thread."""
+        if self._s:
+            _lib.stm32dfu_cancel(self._s)
+
+    @contextlib.contextmanager
+    def _long_call(self, progress=None):
+        """Around a call that may take long (write, erase, recover, verify, read): SIGINT and an
+        exception in progress() stop it at the next transfer boundary through stm32dfu_cancel, and
+        the call's result is then raised as Interrupted / CanceledError (see _finish)."""
+        session = self._session()
+        state = {"exc": None, "sigint": False}
 
         def trampoline(_user, phase, done, total):
+            # the library calls this between transfers: Python runs a pending SIGINT handler here
+            if state["exc"] is not None or progress is None:
+                return
             try:
                 progress(PHASES[phase] if 0 <= phase < len(PHASES) else phase, done, total)
-            except Exception:  # noqa: BLE001 (an exception cannot cross the C frame)
-                pass
+            except BaseException as e:  # noqa: BLE001 (it cannot cross the C frame: it stops the call)
+                state["exc"] = e
+                _lib.stm32dfu_cancel(session)
 
+        def on_sigint(_signum, _frame):
+            state["sigint"] = True
+            _lib.stm32dfu_cancel(session)  # one atomic store: the call stops at its next boundary
+
+        old = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                old = signal.signal(signal.SIGINT, on_sigint)
+            except (ValueError, OSError):  # not the main interpreter
+                old = None
+        _lib.stm32dfu_cancel_reset(session)
         self._progress = _native.PROGRESS_FN(trampoline)  # kept alive while the library may call it
-        _lib.stm32dfu_set_progress(self._session(), self._progress, None)
+        _lib.stm32dfu_set_progress(session, self._progress, None)
+        try:
+            yield state
+        finally:
+            _lib.stm32dfu_set_progress(session, _native.PROGRESS_FN(), None)
+            self._progress = None
+            _lib.stm32dfu_cancel_reset(session)
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+
+    def _finish(self, state, rc, attr, value):
+        """The result of a long call: Interrupted after SIGINT (even when the call had finished: the
+        user asked to stop), CanceledError from a progress callback's exception, else as _checked."""
+        if state["sigint"]:
+            try:
+                self._check(rc)
+            except CanceledError as e:
+                err = Interrupted(e.code, e.name, e.message, e.hint)
+            except Error as e:
+                err = Interrupted(e.code, e.name, "interrupted; the call had failed: " + e.message, e.hint)
+            else:
+                err = Interrupted(-20, "STM32DFU_E_CANCELED", "interrupted after the call had finished", "")
+            setattr(err, attr, value)
+            raise err
+        if state["exc"] is not None:
+            cause = state["exc"]
+            try:
+                self._check(rc)
+            except Error as e:
+                err = CanceledError(e.code, e.name, f"the progress callback raised {cause!r}: {e.message}", e.hint)
+            else:
+                err = CanceledError(-20, "STM32DFU_E_CANCELED",
+                                    f"the progress callback raised {cause!r} after the call had finished", "")
+            setattr(err, attr, value)
+            raise err from cause
+        return self._checked(rc, attr, value)
 
     @staticmethod
     def _write_options(verify=True, full=False, leave=False, leave_address=None, vdd=None, otp_permanent=False,
@@ -390,8 +454,7 @@ class Chip:
         path, blob = _image_args(data, address)
         o = self._write_options(verify, full, leave, leave_address, vdd, otp_permanent, otp_after_flash, confirm)
         r = _native.WriteReport()
-        self._set_progress(progress)
-        try:
+        with self._long_call(progress) as state:
             if path is not None:
                 fo = self._file_options(address, force)
                 rc = _lib.stm32dfu_write_file_ex(self._session(), path.encode(), ctypes.byref(fo), ctypes.byref(o),
@@ -399,40 +462,41 @@ class Chip:
             else:
                 seg = self._segment(address, blob, alt)
                 rc = _lib.stm32dfu_write_ex(self._session(), ctypes.byref(seg), 1, ctypes.byref(o), ctypes.byref(r))
-        finally:
-            self._set_progress(None)
-        return self._checked(rc, "report", self._report(r))
+        return self._finish(state, rc, "report", self._report(r))
 
     def verify(self, data, address=None, force=False):
         """Checks the chip holds the file's (or the bytes') contents: returns bytes compared and seconds;
         raises VerifyError (with .report: mismatches, first_mismatch, expected, actual) if not."""
         path, blob = _image_args(data, address)
         r = _native.VerifyReport()
-        if path is not None:
-            fo = self._file_options(address, force)
-            rc = _lib.stm32dfu_verify_file_ex(self._session(), path.encode(), ctypes.byref(fo), ctypes.byref(r))
-        else:
-            seg = self._segment(address, blob)
-            rc = _lib.stm32dfu_verify_ex(self._session(), ctypes.byref(seg), 1, ctypes.byref(r))
+        with self._long_call() as state:
+            if path is not None:
+                fo = self._file_options(address, force)
+                rc = _lib.stm32dfu_verify_file_ex(self._session(), path.encode(), ctypes.byref(fo), ctypes.byref(r))
+            else:
+                seg = self._segment(address, blob)
+                rc = _lib.stm32dfu_verify_ex(self._session(), ctypes.byref(seg), 1, ctypes.byref(r))
         report = {"bytes": r.bytes, "match": bool(r.match), "mismatches": r.mismatches,
                   "first_mismatch": r.first_mismatch if r.mismatches else None,
                   "expected": r.expected if r.mismatches else None, "actual": r.actual if r.mismatches else None,
                   "seconds": r.seconds}
-        return self._checked(rc, "report", report)
+        return self._finish(state, rc, "report", report)
 
     def recover(self, vdd=None):
         """Puts back what an unfinished write saved for this chip (its recovery file), verified; the
         file is then deleted. Returns the report, or None when the chip has no recovery file."""
         o = self._write_options(vdd=vdd)
         r = _native.WriteReport()
-        rc = _lib.stm32dfu_recover(self._session(), ctypes.byref(o), ctypes.byref(r))
-        if rc == 1:
+        with self._long_call() as state:
+            rc = _lib.stm32dfu_recover(self._session(), ctypes.byref(o), ctypes.byref(r))
+        if rc == 1 and not state["sigint"]:
             return None
-        return self._checked(rc, "report", self._report(r))
+        return self._finish(state, 0 if rc == 1 else rc, "report", self._report(r))
 
     def erase(self, sectors=None, address=None, length=None, all=False, confirm=False, vdd=None,  # noqa: A002
               report=False):
-        """Erases sectors (numbers), or every sector in [address, address+length), or all (confirm=True).
+        """Erases whole sectors: sectors (numbers), or every sector in [address, address+length), or all
+        (confirm=True). erase_bytes() erases exactly a range and keeps the rest of its sectors.
         vdd: the board's supply in volts, to erase with the widest flash parallelism it allows (F2/F4/F7).
         Returns the number of sectors erased (None for all); with report=True a dict: sectors_erased,
         start and end of the whole sectors a range erased, voltage_range and seconds."""
@@ -450,12 +514,23 @@ class Chip:
         else:
             o.mode, o.address, o.length = _native.ERASE_RANGE, address, length or 1
         r = _native.EraseResult()
-        self._check(_lib.stm32dfu_erase_ex(self._session(), ctypes.byref(o), ctypes.byref(r)))
+        with self._long_call() as state:
+            rc = _lib.stm32dfu_erase_ex(self._session(), ctypes.byref(o), ctypes.byref(r))
+        self._finish(state, rc, "report", None)
         if report:
             return {"sectors_erased": r.sectors_erased, "start": r.start if r.end else None,
                     "end": r.end or None, "voltage_range": r.voltage_range if r.voltage_range >= 0 else None,
                     "seconds": r.seconds}
         return None if all else r.sectors_erased
+
+    def erase_bytes(self, address, length, vdd=None, progress=None):
+        """Erases exactly [address, address+length) of the flash; the other bytes of the sectors it
+        touches are read back, saved to the recovery file, and written back after the erase, then
+        verified (as write() keeps the bytes outside an image). Returns the report, as write() does."""
+        r = _native.WriteReport()
+        with self._long_call(progress) as state:
+            rc = _lib.stm32dfu_erase_bytes(self._session(), address, length, float(vdd or 0), ctypes.byref(r))
+        return self._finish(state, rc, "report", self._report(r))
 
     @staticmethod
     def _ob_dict(ob):

@@ -328,6 +328,9 @@ _SIGNATURES = {
     "stm32dfu_verify_ex": (c_int, [SESSION, P(Segment), c_size, P(VerifyReport)]),
     "stm32dfu_verify_file_ex": (c_int, [SESSION, ctypes.c_char_p, P(FileOptions), P(VerifyReport)]),
     "stm32dfu_recover": (c_int, [SESSION, P(WriteExOptions), P(WriteReport)]),
+    "stm32dfu_cancel": (None, [SESSION]),
+    "stm32dfu_cancel_reset": (None, [SESSION]),
+    "stm32dfu_erase_bytes": (c_int, [SESSION, c_u32, c_u32, c_double, P(WriteReport)]),
 }
 
 

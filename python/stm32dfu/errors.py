@@ -92,7 +92,14 @@ class UnsupportedError(Error):
 
 
 class CanceledError(Error):
-    """Stopped on request (SIGINT or SIGTERM) at a transfer boundary."""
+    """Stopped on request (SIGINT or SIGTERM, Chip.cancel(), or an exception in a progress callback,
+    which is its __cause__) at a transfer boundary. .report says what each sector holds and names
+    the recovery file."""
+
+
+class Interrupted(CanceledError, KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during a long call: the call stopped at a transfer boundary. Caught by
+    `except KeyboardInterrupt` as well as by `except stm32dfu.Error`; .report as for CanceledError."""
 
 
 class NotStartedError(Error):

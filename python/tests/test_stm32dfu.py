@@ -523,3 +523,86 @@ def test_device_record_holds_a_hostile_device_whole(tmp_path):
     x, = stm32dfu.list(sim=f"{prof},timing=0", detail=True)
     assert x["alts_total"] == 40 and x["found_state"] == "dfuIDLE"
 
+
+
+# ---- Ctrl-C and exceptions in progress() stop a long call safely (issue 21 item 8) ----
+
+def _kept_chip(tmp_path):
+    """A chip kept in a state file: its recovery files are kept beside it."""
+    return stm32dfu.open(sim=f"f746,timing=0,state={tmp_path / 'chip.state'}", sim_persist=True)
+
+
+def test_sigint_stops_a_write_within_a_transfer(tmp_path):
+    import signal
+    calls = []
+
+    def progress(phase, done, total):
+        calls.append(phase)
+        if calls.count("program") == 3 and "kill" not in calls:
+            calls.append("kill")
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+
+    data = pattern(100000, 4)
+    with _kept_chip(tmp_path) as c:
+        with pytest.raises(KeyboardInterrupt) as ei:
+            c.write(data, address=0x08000100, progress=progress)
+        e = ei.value
+        assert isinstance(e, stm32dfu.Interrupted) and isinstance(e, stm32dfu.CanceledError)
+        assert e.name == "STM32DFU_E_CANCELED"
+        after = calls[calls.index("kill") + 1:]
+        assert len(after) <= 2, after  # the interrupt arrives within about one transfer
+        r = e.report
+        assert r["canceled"]
+        assert {s["state"] for s in r["sectors"]} & {"partial", "erased"}, r["sectors"]
+        assert r["recovery_file"] and os.path.exists(r["recovery_file"]), r
+        # the handler is put back, and the session goes on: the same write completes and verifies
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        done = c.write(data, address=0x08000100)
+        assert done["verified"] and done["restored_from"] == r["recovery_file"]
+        assert c.read(0x08000100, len(data)) == data
+
+
+def test_an_exception_in_progress_stops_the_call(tmp_path, capfd):
+    calls = []
+
+    def progress(phase, done, total):
+        calls.append(phase)
+        if phase == "program":
+            raise RuntimeError("stop here")
+
+    with _kept_chip(tmp_path) as c:
+        with pytest.raises(stm32dfu.CanceledError) as ei:
+            c.write(pattern(100000, 5), address=0x08000100, progress=progress)
+        e = ei.value
+        assert isinstance(e.__cause__, RuntimeError) and "stop here" in e.message
+        assert not isinstance(e, KeyboardInterrupt)
+        assert calls.count("program") == 1, calls  # called once, and the call stopped there
+        assert e.report["canceled"] and e.report["recovery_file"]
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_cancel_from_another_thread(tmp_path):
+    import threading
+
+    with _kept_chip(tmp_path) as c:
+        def progress(phase, done, total):
+            if phase == "program":
+                t = threading.Thread(target=c.cancel)
+                t.start()
+                t.join()
+
+        with pytest.raises(stm32dfu.CanceledError) as ei:
+            c.write(pattern(100000, 6), address=0x08000100, progress=progress)
+        assert not isinstance(ei.value, KeyboardInterrupt) and ei.value.report["canceled"]
+        # the next call starts afresh (the request is reset)
+        assert c.write(pattern(100000, 6), address=0x08000100)["verified"]
+
+
+def test_erase_bytes_keeps_the_rest_of_the_sectors(chip):
+    data = pattern(0x10000, 8)
+    chip.write(data, address=0x08000000)
+    r = chip.erase_bytes(0x08007FF0, 0x20)
+    assert r["verified"] and r["sectors_erased"] == 2
+    want = bytearray(data)
+    want[0x7FF0:0x8010] = b"\xff" * 0x20
+    assert chip.read(0x08000000, 0x10000) == bytes(want)

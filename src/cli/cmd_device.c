@@ -227,7 +227,12 @@ void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_repor
 
 void cli_json_sectors(struct json *j, const struct stm32dfu_write_report *r)
 {
-	json_key(j, "sectors");
+	cli_json_sectors_as(j, "sectors", r);
+}
+
+void cli_json_sectors_as(struct json *j, const char *key, const struct stm32dfu_write_report *r)
+{
+	json_key(j, key);
 	json_arr_begin(j);
 	for (unsigned i = 0; i < r->n_sectors && i < STM32DFU_MAX_SECTOR_REPORTS; i++) {
 		json_obj_begin(j);
@@ -512,6 +517,76 @@ static int parse_sector_list(struct cli_ctx *c, const char *s, unsigned *out, si
 	return *n ? 0 : cli_usage_error(c, "--sectors needs a list");
 }
 
+/* erase ADDR LEN: exactly those bytes; the rest of the sectors it touches is kept (read back,
+ * recovery file, erase, program back, verify: the write's way, stm32dfu_erase_bytes) */
+static int erase_bytes(struct cli_ctx *c, struct stm32dfu_session *api, uint32_t addr, uint32_t len,
+                       struct cli_progress *prog)
+{
+	struct ops_session *s = api_ops(api);
+	struct stm32dfu_write_report r;
+	memset(&r, 0, sizeof r);
+	r.blocked_sector = r.voltage_range = -1;
+	uint64_t t0 = cli_log_now_us();
+	int err = stm32dfu_erase_bytes(api, addr, len, c->args.vdd_set ? c->args.vdd_volts : 0, &r);
+	cli_progress_done(prog);
+	uint32_t last = (uint32_t)((uint64_t)addr + len - 1);
+	if (json_mode(c)) {
+		struct json j;
+		json_init(&j, c->out);
+		json_obj_begin(&j);
+		if (err < 0) {
+			c->err = api->err;
+			cli_json_failure(c, &j, err);
+		} else {
+			json_kbool(&j, "ok", true);
+		}
+		json_kbool(&j, "mass_erase", false);
+		json_kuint(&j, "sectors", r.sectors_erased);
+		json_key(&j, "voltage_range");
+		if (r.voltage_range >= 0)
+			json_int(&j, r.voltage_range);
+		else
+			json_null(&j);
+		json_khex32(&j, "start", addr);
+		json_khex32(&j, "end", last);
+		json_kuint(&j, "bytes", len);
+		json_kuint(&j, "preserved_bytes", r.preserved_bytes);
+		json_kbool(&j, "verified", err == 0 && r.verified);
+		json_kdouble(&j, "seconds", seconds(r.read.us + r.erase.us + r.program.us + r.verify.us));
+		cli_json_poll(&j, s);
+		cli_json_sectors_as(&j, "sector_states", &r); /* "sectors" is the count, as for --sectors */
+		json_path_or_null(&j, "recovery_file", r.recovery_file);
+		json_kbool(&j, "canceled", r.canceled);
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (!quiet(c) && err == 0) {
+		if (r.voltage_range >= 0)
+			fprintf(c->out, "flash    voltage range %d (%s) set for --vdd\n", r.voltage_range,
+			        ops_vdd_range_text(r.voltage_range));
+		if (r.sectors_erased == 0)
+			fprintf(c->out, "erase    0x%08" PRIX32 "-0x%08" PRIX32 " (%" PRIu32 " bytes) was blank already "
+			        "(read back): nothing erased\n", addr, last, len);
+		else
+			fprintf(c->out, "erase    0x%08" PRIX32 "-0x%08" PRIX32 " (%" PRIu32 " bytes) in %.2f s: %u sector%s "
+			        "erased; the rest of %s kept (%" PRIu64 " bytes that were not blank written back)\n",
+			        addr, last, len, seconds(r.read.us + r.erase.us + r.program.us + r.verify.us),
+			        r.sectors_erased, r.sectors_erased == 1 ? "" : "s", r.sectors_erased == 1 ? "it" : "them",
+			        r.preserved_bytes);
+		fprintf(c->out, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r.verify.bytes, seconds(r.verify.us));
+		cli_print_poll(c, s);
+	}
+	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	struct store_record rec;
+	cli_log_init(c, &rec, "erase");
+	ops_record_board(&rec, s);
+	ops_record_result(&rec, err, &c->err);
+	cli_log_write_report(&rec, &r);
+	rec.s_total = seconds(cli_log_now_us() - t0);
+	code = cli_log_finish(c, &rec, code);
+	stm32dfu_close(api);
+	return code;
+}
+
 int cli_cmd_erase(struct cli_ctx *c)
 {
 	int modes = c->args.given[OPT_ALL] + c->args.given[OPT_SECTORS] + (c->args.npos > 0);
@@ -537,6 +612,8 @@ int cli_cmd_erase(struct cli_ctx *c)
 	struct ops_session *s = api_ops(api);
 	if (c->log)
 		ops_identify(s); /* the record names the board by its UID */
+	if (c->args.npos)
+		return erase_bytes(c, api, addr, len, &prog);
 	struct stm32dfu_erase_options eo = {.address = addr, .length = len, .sectors = list, .n_sectors = n,
 	                                    .confirm = 1, .vdd = c->args.vdd_set ? c->args.vdd_volts : 0};
 	eo.mode = c->args.given[OPT_ALL] ? STM32DFU_ERASE_ALL : n ? STM32DFU_ERASE_SECTORS : STM32DFU_ERASE_RANGE;
@@ -555,10 +632,6 @@ int cli_cmd_erase(struct cli_ctx *c)
 				json_int(&j, r.voltage_range);
 			else
 				json_null(&j);
-			if (r.end) {
-				json_khex32(&j, "start", r.start);
-				json_khex32(&j, "end", (uint32_t)(r.end - 1));
-			}
 			json_kdouble(&j, "seconds", r.seconds);
 			cli_json_poll(&j, s);
 			json_obj_end(&j);
@@ -569,12 +642,6 @@ int cli_cmd_erase(struct cli_ctx *c)
 				        ops_vdd_range_text(r.voltage_range));
 			if (c->args.given[OPT_ALL])
 				fprintf(c->out, "erase    whole flash in %.2f s\n", r.seconds);
-			else if (r.end)
-				/* whole sectors: say what was really erased, not only what was asked */
-				fprintf(c->out, "erase    %u sector%s in %.2f s: 0x%08" PRIX32 "-0x%08" PRIX32 " (%" PRIu64
-				        " bytes; whole sectors around the %" PRIu32 " bytes asked)\n",
-				        r.sectors_erased, r.sectors_erased == 1 ? "" : "s", r.seconds, r.start,
-				        (uint32_t)(r.end - 1), r.end - r.start, len);
 			else
 				fprintf(c->out, "erase    %u sector%s in %.2f s\n", r.sectors_erased,
 				        r.sectors_erased == 1 ? "" : "s", r.seconds);

@@ -7,7 +7,7 @@ const struct cli_command cli_commands[] = {
 	{"read", "read ADDR LEN -o FILE", "read memory into a .bin, .hex or .srec file", cli_cmd_read},
 	{"write", "write FILE [-a ADDR] [--all]", "program a bin/hex/srec/elf/dfu file: only changed sectors, then verify (--all: every attached chip)", cli_cmd_write},
 	{"verify", "verify FILE [-a ADDR]", "check that the chip holds a file's contents", cli_cmd_verify},
-	{"erase", "erase (--all --yes | ADDR LEN | --sectors LIST)", "erase the whole flash, a range, or sectors", cli_cmd_erase},
+	{"erase", "erase (--all --yes | ADDR LEN | --sectors LIST)", "erase exactly ADDR LEN (the rest of its sectors read back and kept, as write keeps it), whole sectors, or the whole flash", cli_cmd_erase},
 	{"leave", "leave [ADDR]", "leave DFU and start the application", cli_cmd_leave},
 	{"file", "file (info FILE | convert IN OUT)", "inspect or convert firmware files (bin, hex, srec, elf, dfu)", cli_cmd_file},
 	{"ob", "ob (show | set FIELD=VALUE...)", "show the option bytes decoded, or change fields (guarded, verified after the reset)", cli_cmd_ob},

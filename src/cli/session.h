@@ -51,5 +51,7 @@ void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_repor
 void cli_write_json(struct cli_ctx *c, const char *file, const struct stm32dfu_write_report *r,
                     struct stm32dfu_session *api, int rc, const uint64_t *serial_number);
 void cli_json_sectors(struct json *j, const struct stm32dfu_write_report *r);
+/* The same under another key. */
+void cli_json_sectors_as(struct json *j, const char *key, const struct stm32dfu_write_report *r);
 
 #endif

@@ -110,6 +110,18 @@ static void on_progress(void *ctx, const struct ops_progress *p)
 		s->progress(s->progress_user, (enum stm32dfu_phase)p->phase, p->done, p->total);
 }
 
+void stm32dfu_cancel(struct stm32dfu_session *s)
+{
+	if (s)
+		ops_cancel(s->ops);
+}
+
+void stm32dfu_cancel_reset(struct stm32dfu_session *s)
+{
+	if (s)
+		ops_cancel_reset(s->ops);
+}
+
 void stm32dfu_set_progress(struct stm32dfu_session *s, stm32dfu_progress_fn fn, void *user)
 {
 	s->progress = fn;

@@ -3,6 +3,7 @@
  * given as segments; each call builds the internal image from them and converts the ops/ result
  * into the public fixed-size report field by field.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "image/image.h"
@@ -237,5 +238,39 @@ int stm32dfu_recover(struct stm32dfu_session *s, const struct stm32dfu_write_ex_
 	}
 	if (report)
 		api_write_report(s->ops, &r, report);
+	return rc;
+}
+
+int stm32dfu_erase_bytes(struct stm32dfu_session *s, uint32_t address, uint32_t length, double vdd,
+                         struct stm32dfu_write_report *report)
+{
+	err_clear(&s->err);
+	uint32_t first;
+	uint64_t end;
+	int rc = 0;
+	err_clear(&s->ops->err);
+	if (!length)
+		rc = err_set(&s->ops->err, STM32DFU_E_USAGE, "erase: the length is 0");
+	else if ((uint64_t)address + length > 0x100000000ull)
+		rc = err_set(&s->ops->err, STM32DFU_E_RANGE, "erase: 0x%08X + %u bytes runs past 4 GiB", (unsigned)address,
+		             (unsigned)length);
+	else
+		rc = ops_erase_span(s->ops, address, length, &first, &end); /* flash only, checked first */
+	if (rc < 0) {
+		if (report)
+			api_write_report(s->ops, &(struct ops_write_result){.blocked_sector = -1, .range_set = -1}, report);
+		return api_fail_from_ops(s, rc);
+	}
+	/* an image of erased bytes over exactly the range: the write planner keeps the rest of each
+	 * sector it touches (read back, recovery file, erase, program back, verify), and skips a
+	 * sector whose range is blank already */
+	uint8_t *blank = malloc(length);
+	if (!blank)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory for %u bytes", (unsigned)length);
+	memset(blank, 0xFF, length);
+	struct stm32dfu_segment seg = {address, 0, blank, length};
+	struct stm32dfu_write_ex_options wo = {.vdd = vdd};
+	rc = write_any(s, &seg, 1, NULL, NULL, &wo, report);
+	free(blank);
 	return rc;
 }

@@ -1,5 +1,6 @@
 #include "ops/session.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	struct ops_session *s = calloc(1, sizeof *s);
 	if (!s)
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	atomic_init(&s->cancel_req, 0);
 	s->opts = *o;
 	s->progress_phase = -1;
 	err_clear(&s->err);
@@ -417,11 +419,23 @@ int ops_read_again(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *b
 
 bool ops_canceled(struct ops_session *s)
 {
-	if (!s->opts.cancel || !*s->opts.cancel)
+	bool by_signal = s->opts.cancel && *s->opts.cancel;
+	if (!by_signal && !atomic_load_explicit(&s->cancel_req, memory_order_relaxed))
 		return false;
 	if (s->err.code != STM32DFU_E_CANCELED)
-		err_set(&s->err, STM32DFU_E_CANCELED, "stopped on request (SIGINT or SIGTERM) between two transfers");
+		err_set(&s->err, STM32DFU_E_CANCELED, "stopped on request (%s) between two transfers",
+		        by_signal ? "SIGINT or SIGTERM" : "a cancel call");
 	return true;
+}
+
+void ops_cancel(struct ops_session *s)
+{
+	atomic_store_explicit(&s->cancel_req, 1, memory_order_relaxed);
+}
+
+void ops_cancel_reset(struct ops_session *s)
+{
+	atomic_store_explicit(&s->cancel_req, 0, memory_order_relaxed);
 }
 
 struct name_list {

@@ -7,6 +7,7 @@
 #define OPS_SESSION_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -94,6 +95,8 @@ struct ops_session {
 	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
 	uint16_t xfer_size;         /* data transfers never exceed this (-t; 0: wTransferSize) */
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
+	atomic_int cancel_req;      /* ops_cancel: stop at the next transfer boundary (lock-free, so a
+	                             * signal handler or another thread may set it) */
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */
 	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept */
@@ -101,8 +104,12 @@ struct ops_session {
 	                                * (it was finishing earlier flash work); 0: on time */
 };
 
-/* Whether the session was asked to stop (opts.cancel); sets s->err to STM32DFU_E_CANCELED. */
+/* Whether the session was asked to stop (opts.cancel, or ops_cancel); sets s->err to STM32DFU_E_CANCELED. */
 bool ops_canceled(struct ops_session *s);
+/* Asks the running operation to stop at the next transfer boundary; the request stays until
+ * ops_cancel_reset. One lock-free atomic store: safe from a signal handler and from any thread. */
+void ops_cancel(struct ops_session *s);
+void ops_cancel_reset(struct ops_session *s);
 
 /* Finds and opens one device (or the emulator), starts the DFU session (clears dfuERROR, aborts
  * idle transfers). With a UID selector, devices are opened one by one and matched by UID. */

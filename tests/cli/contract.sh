@@ -48,7 +48,7 @@ r read $sim read 0x08000000 1K -o "$work/r.bin" --json
 r verify $sim verify "$work/a.bin" --json
 r verify $sim verify "$work/b.bin" --json                 # 10: differs
 r erase $sim erase --sectors 7 --json
-r erase $sim erase 0x08008000 100 --json                  # start, end: the whole sectors erased
+r erase $sim erase 0x08008000 100 --json                  # exactly 100 bytes; the rest of the sector kept
 r erase $sim erase --all --yes --json
 r - $sim erase --all                                      # 11: needs --yes
 # an application's vector table at the start (MSP in SRAM, Thumb reset vector in flash): it runs

@@ -77,8 +77,8 @@ run $sim read 0x08000000 1M -o "$work/no/such/dir/r.bin"; check read-out-dir 73 
 "$tool" $sim read 0x08000000 16 -o "$work/file16.bin" -q; cmp -s "$work/stdout.bin" "$work/file16.bin"; check read-stdout-bytes 0 $?
 run $sim read 0x08000000 16 -o "$work/x.elf"; check read-elf-out 64 $?
 run $sim read 0x08000000 16 -o "$work/x.txt"; check read-txt-out 64 $?
-# erase: the range really erased (whole sectors), each listed sector once
-run $sim erase 0x08008000 100; check erase-span 0 $? "$work/out" "0x08008000-0x0800FFFF (32768 bytes; whole sectors around the 100 bytes asked)"
+# erase: exactly the range asked (the rest of its sector kept), each listed sector once
+run $sim erase 0x08008000 100; check erase-span 0 $? "$work/out" "0x08008000-0x08008063 (100 bytes)"
 run $sim erase --sectors 0-2,1,2 --json; check erase-dedupe 0 $? "$work/out" '"sectors": 3'
 # wording
 run $sim leave 0x30000000; check leave-once 76 $?

@@ -4,6 +4,7 @@
  * (profiles/f746.profile) and against what the same session reads back.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -508,6 +509,95 @@ static void test_list_ex(void **state)
 	stm32dfu_list_ex_free(x);
 }
 
+/* stm32dfu_cancel from a signal handler (issue 21 item 8): the write stops at the next transfer
+ * boundary with STM32DFU_E_CANCELED, its report saying what each sector holds and naming the
+ * recovery file; after stm32dfu_cancel_reset the same session writes again. */
+static struct stm32dfu_session *cancel_session;
+static unsigned program_reports, reports_after_cancel;
+static int canceled_once;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stm32dfu_cancel(cancel_session);
+}
+
+static void cancel_progress(void *user, enum stm32dfu_phase phase, uint64_t done, uint64_t total)
+{
+	(void)user;
+	(void)done;
+	(void)total;
+	if (canceled_once)
+		reports_after_cancel++;
+	if (phase == STM32DFU_PHASE_PROGRAM && ++program_reports == 3 && !canceled_once) {
+		canceled_once = 1;
+		raise(SIGUSR1); /* the handler runs before raise returns */
+	}
+}
+
+static void test_cancel_from_a_signal_handler(void **state)
+{
+	(void)state;
+	char spec[600];
+	snprintf(spec, sizeof spec, "f746,timing=0,state=%s/cancel.state", getenv("XDG_STATE_HOME"));
+	struct stm32dfu_match m = {0};
+	m.sim = spec;
+	struct stm32dfu_session_options o = {0};
+	o.size = sizeof o;
+	o.sim_persist = 1;
+	assert_int_equal(stm32dfu_open_session(&m, &o, &cancel_session), 0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	static uint8_t data[100000];
+	fill_pattern(data, sizeof data, 9);
+	struct stm32dfu_segment seg = {0x08000100, 0, data, sizeof data};
+	struct stm32dfu_write_report r;
+	stm32dfu_set_progress(cancel_session, cancel_progress, NULL);
+	assert_int_equal(stm32dfu_write_ex(cancel_session, &seg, 1, NULL, &r), STM32DFU_E_CANCELED);
+	assert_true(r.canceled);
+	assert_true(reports_after_cancel <= 1); /* within one transfer */
+	assert_true(r.recovery_file[0]);          /* sector 0's first 256 bytes are kept there */
+	assert_int_equal(access(r.recovery_file, R_OK), 0);
+	int partial = 0;
+	for (unsigned i = 0; i < r.n_sectors; i++)
+		partial += r.sectors[i].state == STM32DFU_SECTOR_PARTIAL || r.sectors[i].state == STM32DFU_SECTOR_ERASED;
+	assert_true(partial >= 1);
+	assert_non_null(strstr(stm32dfu_last_error(cancel_session).message, "cancel"));
+	/* the request stays until reset: a new call stops at once */
+	assert_int_equal(stm32dfu_write_ex(cancel_session, &seg, 1, NULL, &r), STM32DFU_E_CANCELED);
+	stm32dfu_cancel_reset(cancel_session);
+	stm32dfu_set_progress(cancel_session, NULL, NULL);
+	assert_int_equal(stm32dfu_write_ex(cancel_session, &seg, 1, NULL, &r), 0);
+	assert_true(r.verified);
+	signal(SIGUSR1, SIG_DFL);
+	stm32dfu_close(cancel_session);
+}
+
+/* stm32dfu_erase_bytes (issue 21 item 4): exactly the range; the rest of the touched sectors kept */
+static void test_erase_bytes(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_sim();
+	static uint8_t data[0x10000], back[0x10000];
+	fill_pattern(data, sizeof data, 5);
+	assert_int_equal(stm32dfu_write_mem(s, 0x08000000, data, sizeof data, NULL, NULL), 0);
+	struct stm32dfu_write_report r;
+	/* 0x20 bytes across the boundary of sectors 0 and 1 (32 KiB each) */
+	assert_int_equal(stm32dfu_erase_bytes(s, 0x08007FF0, 0x20, 0, &r), 0);
+	assert_int_equal(r.sectors_erased, 2);
+	assert_true(r.verified);
+	assert_int_equal(stm32dfu_read(s, 0x08000000, back, sizeof back), 0);
+	memset(data + 0x7FF0, 0xFF, 0x20);
+	assert_memory_equal(back, data, sizeof data);
+	/* outside the flash: refused before anything is read or erased */
+	assert_int_equal(stm32dfu_erase_bytes(s, 0x20000000, 16, 0, &r), STM32DFU_E_RANGE);
+	assert_int_equal(stm32dfu_erase_bytes(s, 0x08000000, 0, 0, &r), STM32DFU_E_USAGE);
+	stm32dfu_close(s);
+}
+
 int main(void)
 {
 	test_own_state_dir("lib-api");
@@ -529,6 +619,8 @@ int main(void)
 		cmocka_unit_test(test_erase_ex_vdd_unsupported),
 		cmocka_unit_test(test_erase_ex_seconds),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cancel_from_a_signal_handler),
+		cmocka_unit_test(test_erase_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
