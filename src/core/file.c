@@ -10,6 +10,42 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <windows.h>
+/* no owners or modes to check: %LOCALAPPDATA%'s ACL makes it the user's (unsafe_dir) */
+#define lstat stat
+#define S_ISLNK(m) 0
+#define geteuid() 0
+#endif
+
+/* '/' everywhere; '\\' too on Windows */
+static bool is_sep(char c)
+{
+#ifdef _WIN32
+	return c == '/' || c == '\\';
+#else
+	return c == '/';
+#endif
+}
+
+/* Where the first folder of path starts after its root: past "/" here; past "C:\\" or
+ * "\\\\server\\share\\" on Windows, which cannot be created. */
+static size_t root_len(const char *p)
+{
+#ifdef _WIN32
+	if (is_sep(p[0]) && is_sep(p[1])) {
+		size_t i = 2, parts = 0;
+		while (p[i] && parts < 2)
+			parts += is_sep(p[i++]);
+		return i;
+	}
+	if (p[0] && p[1] == ':')
+		return is_sep(p[2]) ? 3 : 2;
+#else
+	(void)p;
+#endif
+	return 1;
+}
 
 int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e)
 {
@@ -73,8 +109,8 @@ static int make_dirs_upto(const char *path, size_t upto, struct err *e)
 		return err_set(e, STM32DFU_E_FILE_IO, "%.64s...: path too long to create its folders", path);
 	memcpy(p, path, upto);
 	p[upto] = '\0';
-	for (size_t i = 1; i <= upto; i++) {
-		if (p[i] != '/' && p[i] != '\0')
+	for (size_t i = root_len(p); i <= upto; i++) {
+		if (!is_sep(p[i]) && p[i] != '\0')
 			continue;
 		char keep = p[i];
 		p[i] = '\0';
@@ -96,13 +132,24 @@ int file_make_dirs(const char *dir, struct err *e)
 
 int file_make_parent_dirs(const char *path, struct err *e)
 {
-	const char *slash = strrchr(path, '/');
-	return slash && slash != path ? make_dirs_upto(path, (size_t)(slash - path), e) : 0;
+	size_t slash = 0;
+	for (size_t i = 0; path[i]; i++)
+		if (is_sep(path[i]))
+			slash = i;
+	return slash ? make_dirs_upto(path, slash, e) : 0;
 }
 
 /* What is wrong with an existing component of one of our folders, or NULL. */
 static const char *unsafe_dir(const char *p, bool ours, const struct stat *st)
 {
+#ifdef _WIN32
+	/* the folders under %LOCALAPPDATA% are the user's by their ACL; a junction or a symbolic link
+	 * (a reparse point) among ours is refused as a symlink is here */
+	DWORD a = GetFileAttributesA(p);
+	if (ours && a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT))
+		return "is a link (another user may have planted it)";
+	return S_ISDIR(st->st_mode) ? NULL : "is not a folder";
+#else
 	if (ours && S_ISLNK(st->st_mode))
 		return "is a symbolic link (another user may have planted it)";
 	if (!S_ISDIR(st->st_mode))
@@ -117,6 +164,7 @@ static const char *unsafe_dir(const char *p, bool ours, const struct stat *st)
 		return "is writable by other users (and not sticky), who could replace the folders in it";
 	(void)p;
 	return NULL;
+#endif
 }
 
 int file_private_dir(const char *dir, unsigned n_ours, struct err *e)
@@ -126,22 +174,22 @@ int file_private_dir(const char *dir, unsigned n_ours, struct err *e)
 	if (len >= sizeof p)
 		return err_set(e, STM32DFU_E_FILE_IO, "%.64s...: path too long", dir);
 	memcpy(p, dir, len + 1);
-	while (len > 1 && p[len - 1] == '/')
+	while (len > root_len(p) && is_sep(p[len - 1]))
 		p[--len] = '\0';
 	/* ours: the components after the '/' that precedes the last n_ours */
 	size_t ours = len;
 	for (unsigned k = 0; k < n_ours && ours > 0;) {
 		ours--;
-		if (p[ours] == '/')
+		if (is_sep(p[ours]))
 			k++;
 	}
-	for (size_t i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
+	for (size_t i = root_len(p); i <= len; i++) {
+		if (!is_sep(p[i]) && p[i] != '\0')
 			continue;
 		char keep = p[i];
 		p[i] = '\0';
 		bool mine = i > ours;
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		if (os_mkdir(p, 0700) != 0 && errno != EEXIST) {
 			int saved = errno;
 			err_set(e, STM32DFU_E_FILE_IO, "cannot create the folder %s: %s", p, strerror(saved));
 			errno = saved;
@@ -167,6 +215,14 @@ int file_private_dir(const char *dir, unsigned n_ours, struct err *e)
 
 bool file_state_path(const char *sub, char *buf, size_t cap)
 {
+#ifdef _WIN32
+	/* %LOCALAPPDATA%\stm32dfu: the per-user, per-machine folder Windows programs keep state in */
+	const char *local = getenv("LOCALAPPDATA");
+	int w = local && local[0] && root_len(local) > 1
+	                ? snprintf(buf, cap, "%s\\stm32dfu%s%s", local, sub && sub[0] ? "\\" : "", sub ? sub : "")
+	                : -1;
+	return w > 0 && (size_t)w < cap;
+#else
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	const char *sep = sub && sub[0] ? "/" : "";
 	int n;
@@ -177,6 +233,7 @@ bool file_state_path(const char *sub, char *buf, size_t cap)
 	else
 		return false;
 	return n > 0 && (size_t)n < cap;
+#endif
 }
 
 int file_state_dir(const char *sub, char *buf, size_t cap, struct err *e)
@@ -204,7 +261,7 @@ static int open_temp(const char *path, char *tmp, size_t cap, unsigned mode)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_BINARY, (mode_t)mode);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -292,7 +349,7 @@ int file_out_commit(struct file_out *o, struct err *e)
 		ok = false;
 		saved = errno;
 	}
-	if (ok && o->tmp[0] && !o->no_sync && fsync(fileno(o->f)) != 0) {
+	if (ok && o->tmp[0] && !o->no_sync && os_fsync(fileno(o->f)) != 0) {
 		ok = false;
 		saved = errno;
 	}
@@ -303,7 +360,7 @@ int file_out_commit(struct file_out *o, struct err *e)
 	o->f = NULL;
 	if (!o->tmp[0])
 		return ok ? 0 : err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", o->path, saved ? strerror(saved) : "write error");
-	if (ok && rename(o->tmp, o->path) != 0) {
+	if (ok && os_replace(o->tmp, o->path) != 0) {
 		ok = false;
 		saved = errno;
 	}
@@ -318,16 +375,18 @@ int file_out_commit(struct file_out *o, struct err *e)
 		return 0;
 	/* the rename itself must survive a power cut: sync the folder */
 	char dir[sizeof o->path];
-	const char *slash = strrchr(o->path, '/');
-	if (slash)
-		snprintf(dir, sizeof dir, "%.*s", slash == o->path ? 1 : (int)(slash - o->path), o->path);
+	size_t slash = 0;
+	bool any = false;
+	for (size_t i = 0; o->path[i]; i++)
+		if (is_sep(o->path[i])) {
+			slash = i;
+			any = true;
+		}
+	if (any)
+		snprintf(dir, sizeof dir, "%.*s", slash == 0 ? 1 : (int)slash, o->path);
 	else
 		snprintf(dir, sizeof dir, ".");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	os_sync_dir(dir);
 	return 0;
 }
 

@@ -5,10 +5,21 @@
 #ifndef CORE_OS_H
 #define CORE_OS_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+
+/* open() flags that one side lacks: Windows has no symlinks to refuse (file.c checks reparse
+ * points) and no exec; POSIX has no text mode, which Windows must be told not to use */
+#ifdef _WIN32
+#define O_NOFOLLOW 0
+#define O_CLOEXEC 0
+#define O_DIRECTORY 0
+#else
+#define O_BINARY 0
+#endif
 
 /* Creates one folder (its parent must exist); mode is POSIX permission bits, ignored on Windows.
  * 0, or -1 with errno (EEXIST when it is there already). */

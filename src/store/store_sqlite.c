@@ -4,6 +4,7 @@
  * several processes on one machine share the file.
  */
 #include "core/clock.h"
+#include "core/os.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -286,7 +287,7 @@ int store_sqlite_open(const char *path, struct store_backend **out, struct err *
 	store_copy(q->path, sizeof q->path, path);
 	/* records are 0600: SQLite would create the file (and its -wal, -shm, which take the file's
 	 * mode) 0644; made here first, never through a planted symlink */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_BINARY, 0600);
 	if (fd >= 0)
 		close(fd);
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
