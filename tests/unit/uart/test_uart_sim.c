@@ -284,6 +284,79 @@ static void test_checksum_and_no_mass_erase(void **st)
 	rig_close(&r);
 }
 
+/* One transcript per command (the bytes on the wire, both ways), against the emulator: the frames
+ * of AN3155 3.1-3.12 exactly, and nothing more (no extra round trips). */
+static void test_transcripts(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	char t[2048];
+	uint8_t four[4] = {0x11, 0x22, 0x33, 0x44}, got[4];
+	struct {
+		const char *name, *want;
+	} steps[] = {
+		{"erase sector 1", "> 44 bb\n< 79\n> 00 00 00 01 01\n< 79"},
+		{"write 4 bytes", "> 31 ce\n< 79\n> 08 00 80 00 88\n< 79\n> 03 11 22 33 44 47\n< 79"},
+		{"read 4 bytes", "> 11 ee\n< 79\n> 08 00 80 00 88\n< 79\n> 03 fc\n< 79 11 22 33 44"},
+		{"mass erase", "> 44 bb\n< 79\n> ff ff 00\n< 79"},
+		{"go", "> 21 de\n< 79\n> 08 00 00 00 08\n< 79"},
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		ser_trace_clear(r.s);
+		uint16_t one = 1;
+		switch (i) {
+		case 0:
+			assert_int_equal(an3155_erase_pages(&r.b, &one, 1), 0);
+			break;
+		case 1:
+			assert_int_equal(an3155_write(&r.b, 0x08008000, four, 4), 0);
+			break;
+		case 2:
+			assert_int_equal(an3155_read(&r.b, 0x08008000, got, 4), 0);
+			break;
+		case 3:
+			assert_int_equal(an3155_erase_mass(&r.b), 0);
+			break;
+		default:
+			assert_int_equal(an3155_go(&r.b, 0x08000000), 0);
+			break;
+		}
+		ser_trace_text(r.s, t, sizeof t);
+		if (strcmp(t, steps[i].want))
+			fail_msg("%s: the wire had\n%s\nwant\n%s", steps[i].name, t, steps[i].want);
+	}
+	rig_close(&r);
+	/* the protection commands: two ACKs each, then the chip resets and 0x7F is needed again */
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	struct {
+		const char *want;
+		int (*fn)(struct an3155 *);
+	} prot[] = {
+		{"> 82 7d\n< 79 79", an3155_readout_protect},
+		{"> 92 6d\n< 79 79", an3155_readout_unprotect},
+		{"> 73 8c\n< 79 79", an3155_write_unprotect},
+	};
+	for (size_t i = 0; i < sizeof prot / sizeof prot[0]; i++) {
+		ser_trace_clear(r.s);
+		assert_int_equal(prot[i].fn(&r.b), 0);
+		ser_trace_text(r.s, t, sizeof t);
+		assert_string_equal(t, prot[i].want);
+		ser_trace_clear(r.s);
+		assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+		ser_trace_text(r.s, t, sizeof t);
+		assert_string_equal(t, "> 7f\n< 79");
+	}
+	uint8_t secs[2] = {2, 3};
+	ser_trace_clear(r.s);
+	assert_int_equal(an3155_write_protect(&r.b, secs, 2), 0);
+	ser_trace_text(r.s, t, sizeof t);
+	assert_string_equal(t, "> 63 9c\n< 79\n> 01 02 03 00\n< 79");
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,7 +364,7 @@ int main(void)
 		cmocka_unit_test(test_readout_protect_cycle), cmocka_unit_test(test_write_protect_cycle),
 		cmocka_unit_test(test_faults_are_retried),    cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
-		cmocka_unit_test(test_checksum_and_no_mass_erase),
+		cmocka_unit_test(test_checksum_and_no_mass_erase), cmocka_unit_test(test_transcripts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
