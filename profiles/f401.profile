@@ -44,3 +44,6 @@ start_status = errFIRMWARE
 # pydfu polls F4 ROMs at once and needs dfuDNLOAD-IDLE (OBSERVED by its use); ST-MW runs the work in
 # the USB interrupt (DERIVED); protocol.md 2.7a.
 busy_reply = hold
+
+# USART bootloader (docs/usart.md): the F401xD/E device ID; the rest is the F4's (f407.profile).
+uart_device_id = 0x433

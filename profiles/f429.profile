@@ -21,3 +21,9 @@ uid = 00290042 3336510B 20323447
 serial = 205B34893336
 # SRAM1-3 192 KB from 0x20000000 (RM0090 memory map, F42x).
 ram = 0x20000000 196608
+
+# USART bootloader (docs/usart.md): the F42x device ID (the F407's keys are inherited otherwise).
+# Two banks: the Extended Erase bank codes FFFE/FFFD are taken (AN3155 3.8 lists them for dual-bank
+# parts; that this ROM takes them is UNCONFIRMED).
+uart_device_id = 0x419
+uart_banks = 2

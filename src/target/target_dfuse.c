@@ -35,11 +35,15 @@ static int alt_of(const struct dfu_dev *d, uint32_t addr)
 	return -1;
 }
 
+/* An address no alt string lists (the UID, the flash-size register, system memory) is read
+ * through alt 0 with Set Address, as ops/identify.c reads them: the ROM serves it there. */
 static int select_for(struct target *t, struct td *x, uint32_t addr)
 {
 	int a = alt_of(x->d, addr);
+	if (a < 0 && x->d->n_alts)
+		a = 0;
 	if (a < 0)
-		return err_set(&t->err, STM32DFU_E_RANGE, "0x%08x is in no memory the bootloader lists", addr);
+		return err_set(&t->err, STM32DFU_E_RANGE, "0x%08x: the bootloader lists no memory", addr);
 	if (x->d->alt != x->d->alts[a].alt) {
 		int r = dfu_set_alt(x->d, x->d->alts[a].alt);
 		if (r < 0)
