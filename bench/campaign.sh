@@ -6,6 +6,9 @@
 #     by UID, serial and path, with random faults and SIGINTs; every byte around the image is
 #     checked from the emulator's state file, and after a failure a clean run must bring back every
 #     byte outside the image (bench/campaign_vusb.c). Skipped without stm32dfu-sim (umockdev).
+#  3. the Python package: N/4 sessions of write() and erase_bytes() (unaligned) with SIGINT at a
+#     random progress callback; every byte checked from the state file after a clean second run
+#     (bench/campaign_python.py). Skipped without python3.
 # Usage: bench/campaign.sh [N [SEED [BUILD_DIR [N_VUSB [JOBS]]]]]  (N_VUSB default N; JOBS parallel
 # workers for the virtual-USB run, default 2, each with its own seed SEED*10+k and N_VUSB/JOBS sessions)
 set -eu
@@ -20,6 +23,12 @@ ninja -C "$build" tests/proto/stm32dfu-campaign >/dev/null
 export STM32DFU_PROFILE_DIR="$here/profiles"
 status=0
 "$build/tests/proto/stm32dfu-campaign" "$n" "$seed" || status=1
+if command -v python3 >/dev/null; then
+	ninja -C "$build" src/lib/libstm32dfu.so >/dev/null 2>&1 || true
+	lib=$(ls "$build"/src/lib/libstm32dfu.so.*.*.* | head -1)
+	echo "python package, SIGINT: $((n / 4)) sessions"
+	PYTHONPATH="$here/python" STM32DFU_LIBRARY="$lib" python3 "$here/bench/campaign_python.py" $((n / 4)) "$seed" || status=1
+fi
 [ -x "$build/stm32dfu-sim" ] || { echo "no stm32dfu-sim (umockdev): virtual-USB campaign skipped"; exit $status; }
 ninja -C "$build" tests/proto/stm32dfu-campaign-vusb stm32dfu stm32dfu-sim >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/campaign.XXXXXX")
