@@ -428,6 +428,52 @@ static void test_marginal_clock(void **state)
 	assert_true(a > 50 && a < 150);
 }
 
+/* Profiles that model different boards have different UIDs (issue 21 item 7): what the tool
+ * remembers per board (doctor's link verdict, recovery files, serial numbers) is keyed by UID, so
+ * two profiles sharing one would share those records. A profile inheriting another (base =) is
+ * another board and needs its own. */
+struct uid_seen {
+	char names[64][64];
+	char uids[64][64];
+	unsigned n;
+};
+
+static void note_uid(const char *name, void *ctx)
+{
+	struct uid_seen *u = ctx;
+	char err[256];
+	struct sim_profile *p = sim_profile_load(name, PROFILE_DIR, err, sizeof(err));
+	assert_non_null(p);
+	const char *uid = sim_profile_get(p, "uid");
+	for (unsigned i = 0; i < u->n; i++)
+		if (strcmp(u->names[i], name) == 0)
+			uid = NULL; /* the same profile found in two folders */
+	if (uid && u->n < 64) {
+		char norm[64] = "";
+		size_t k = 0;
+		for (const char *c = uid; *c && k + 1 < sizeof norm; c++)
+			if (*c != ' ')
+				norm[k++] = (char)(*c >= 'a' && *c <= 'f' ? *c - 32 : *c);
+		norm[k] = '\0';
+		for (unsigned i = 0; i < u->n; i++)
+			if (strcmp(u->uids[i], norm) == 0)
+				fail_msg("profiles %s and %s share the UID %s", u->names[i], name, uid);
+		snprintf(u->names[u->n], sizeof u->names[0], "%s", name);
+		snprintf(u->uids[u->n], sizeof u->uids[0], "%s", norm);
+		u->n++;
+	}
+	sim_profile_free(p);
+}
+
+static void test_profiles_have_their_own_uid(void **state)
+{
+	(void)state;
+	static struct uid_seen u;
+	u.n = 0;
+	sim_profile_names(PROFILE_DIR, note_uid, &u);
+	assert_true(u.n >= 10); /* every profile with a readable UID was seen */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_hse_detection),
 		cmocka_unit_test(test_discrete_faults),
 		cmocka_unit_test(test_marginal_clock),
+		cmocka_unit_test(test_profiles_have_their_own_uid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
