@@ -53,6 +53,32 @@ void img_buf_put(struct img_buf *b, const void *p, size_t n);
 void img_buf_free(struct img_buf *b);
 
 /* Readers fill an empty img; name is for messages (never NULL here). */
+/*
+ * Records in file order, added to the image in address order (a stable sort: O(n log n) whatever
+ * the order of a HEX or S-record file; adding each record as it comes made a descending file
+ * quadratic, each record copying the whole segment it lands before). tag: the record's line, for
+ * the error of img_batch_commit ("line N: overlapping data differs ...").
+ */
+struct img_chunk {
+	uint32_t addr;
+	uint32_t len;
+	size_t off; /* into bytes */
+	unsigned tag;
+	size_t seq;
+};
+struct img_batch {
+	struct img_chunk *c;
+	size_t n, cap;
+	uint8_t *bytes;
+	size_t used, bcap;
+	bool sorted; /* so far in address order */
+};
+int img_batch_add(struct img_batch *b, uint32_t addr, const uint8_t *data, size_t len, unsigned tag, struct err *e);
+/* Adds every record to alt 0 of img (img_add) and frees the batch; on an error, *tag is the
+ * failing record's tag. */
+int img_batch_commit(struct img_batch *b, struct img *img, unsigned *tag, struct err *e);
+void img_batch_free(struct img_batch *b);
+
 int img_read_bin(struct img *img, const uint8_t *p, size_t n, const char *name,
 		 const struct img_load_opts *o, struct err *e);
 int img_read_ihex(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e);

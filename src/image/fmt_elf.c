@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/rd.h"
@@ -61,6 +62,69 @@ static int add_chunk(struct img *img, const uint8_t *p, size_t n, const char *na
 	return 0;
 }
 
+/* A loaded part of the file: its bytes [off, off+size) and the header that names it. */
+struct span {
+	uint32_t off, size;
+	unsigned idx;
+};
+
+static int span_cmp(const void *pa, const void *pb)
+{
+	const struct span *a = pa, *b = pb;
+	return a->off < b->off ? -1 : a->off > b->off ? 1 : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/*
+ * No byte of the file is loaded twice: headers whose file ranges overlap would let a small file
+ * load any amount (65,535 program headers naming one 64 KiB block made a 2.1 MB ELF load 4.2 GB),
+ * so the loaded total is bounded by the file's size. Checked before anything is loaded.
+ */
+static int check_spans(struct span *sp, size_t k, const char *name, const char *what, struct err *e)
+{
+	qsort(sp, k, sizeof *sp, span_cmp);
+	for (size_t i = 1; i < k; i++) {
+		if ((uint64_t)sp[i - 1].off + sp[i - 1].size > sp[i].off) {
+			err_set(e, STM32DFU_E_FILE_FORMAT,
+				"%s: %ss %u and %u load the same bytes of the file (offsets 0x%X and 0x%X)", name,
+				what, sp[i - 1].idx, sp[i].idx, (unsigned)sp[i - 1].off, (unsigned)sp[i].off);
+			err_hint(e, "a linked program loads each part of its file once: the file is corrupt or crafted");
+			return STM32DFU_E_FILE_FORMAT;
+		}
+	}
+	return 0;
+}
+
+static int elf_spans(const uint8_t *p, size_t n, const char *name, bool phdrs, uint32_t tab, uint32_t entsize,
+                     unsigned count, struct err *e)
+{
+	struct span *sp = malloc((count ? count : 1) * sizeof *sp);
+	if (!sp)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	size_t k = 0;
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *h = p + tab + (size_t)i * entsize;
+		uint32_t off, size;
+		if (phdrs) {
+			if (get_le32(h) != PT_LOAD || get_le32(h + 16) == 0)
+				continue;
+			off = get_le32(h + 4);
+			size = get_le32(h + 16);
+		} else {
+			uint32_t type = get_le32(h + 4), flags = get_le32(h + 8);
+			size = get_le32(h + 20);
+			if (!(flags & SHF_ALLOC) || type == SHT_NOBITS || size == 0)
+				continue;
+			off = get_le32(h + 16);
+		}
+		if (off > n || size > n - off)
+			continue; /* add_chunk names it */
+		sp[k++] = (struct span){off, size, i};
+	}
+	int rc = check_spans(sp, k, name, phdrs ? "program header" : "section", e);
+	free(sp);
+	return rc;
+}
+
 int img_read_elf(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
 {
 	if (n < 52 || memcmp(p, "\x7f" "ELF", 4) != 0)
@@ -93,6 +157,9 @@ int img_read_elf(struct img *img, const uint8_t *p, size_t n, const char *name, 
 		if (!table_fits(n, phoff, phentsize, phnum))
 			return bad(e, name, "program header table at 0x%X (%u entries) runs past "
 				   "the end of the file", (unsigned)phoff, phnum);
+		int src = elf_spans(p, n, name, true, phoff, phentsize, phnum, e);
+		if (src)
+			return src;
 		for (unsigned i = 0; i < phnum; i++) {
 			const uint8_t *h = p + phoff + (size_t)i * phentsize;
 			uint32_t type = get_le32(h), off = get_le32(h + 4), paddr = get_le32(h + 12);
@@ -114,6 +181,9 @@ int img_read_elf(struct img *img, const uint8_t *p, size_t n, const char *name, 
 		if (!table_fits(n, shoff, shentsize, shnum))
 			return bad(e, name, "section header table at 0x%X (%u entries) runs past "
 				   "the end of the file", (unsigned)shoff, shnum);
+		int src = elf_spans(p, n, name, false, shoff, shentsize, shnum, e);
+		if (src)
+			return src;
 		for (unsigned i = 0; i < shnum; i++) {
 			const uint8_t *h = p + shoff + (size_t)i * shentsize;
 			uint32_t type = get_le32(h + 4), flags = get_le32(h + 8);

@@ -33,7 +33,8 @@ static int bad_digit(const char *name, unsigned line, size_t col, const uint8_t 
 	return STM32DFU_E_FILE_FORMAT;
 }
 
-int img_read_ihex(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
+static int parse(struct img *img, const uint8_t *p, size_t n, const char *name, struct img_batch *batch,
+                 struct err *e)
 {
 	uint8_t rec[5 + 255];
 	uint32_t base = 0; /* from type 02 (segment << 4) or 04 (upper 16 bits) */
@@ -118,9 +119,9 @@ int img_read_ihex(struct img *img, const uint8_t *p, size_t n, const char *name,
 					count, (unsigned long long)a);
 				return STM32DFU_E_FILE_FORMAT;
 			}
-			int rc = img_add(img, 0, (uint32_t)a, d, count, e);
+			int rc = img_batch_add(batch, (uint32_t)a, d, (size_t)count, line, e);
 			if (rc)
-				return err_prefix(e, "%s line %u", name, line);
+				return rc;
 			break;
 		}
 		case 1:
@@ -202,4 +203,18 @@ int img_write_ihex(const struct img *img, const struct img_save_opts *o, struct 
 	}
 	put_record(b, 1, 0, NULL, 0);
 	return 0;
+}
+
+int img_read_ihex(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
+{
+	struct img_batch batch = {0};
+	int rc = parse(img, p, n, name, &batch, e);
+	if (rc) {
+		img_batch_free(&batch);
+		return rc;
+	}
+	/* the data records in address order (fmt.h, struct img_batch) */
+	unsigned line = 0;
+	rc = img_batch_commit(&batch, img, &line, e);
+	return rc ? err_prefix(e, "%s line %u", name, line) : 0;
 }

@@ -15,7 +15,8 @@ static bool is_space(uint8_t c)
 /* address bytes for S0..S9; 0 for the reserved S4 */
 static const uint8_t addr_len[10] = {2, 2, 3, 4, 0, 2, 3, 4, 3, 2};
 
-int img_read_srec(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
+static int parse(struct img *img, const uint8_t *p, size_t n, const char *name, struct img_batch *batch,
+                 struct err *e)
 {
 	uint8_t rec[256];
 	unsigned line = 1;
@@ -114,9 +115,9 @@ int img_read_srec(struct img *img, const uint8_t *p, size_t n, const char *name,
 					(unsigned)a);
 				return STM32DFU_E_FILE_FORMAT;
 			}
-			int rc = img_add(img, 0, a, d, dlen, e);
+			int rc = img_batch_add(batch, a, d, dlen, line, e);
 			if (rc)
-				return err_prefix(e, "%s line %u", name, line);
+				return rc;
 			data_records++;
 			break;
 		}
@@ -201,4 +202,18 @@ int img_write_srec(const struct img *img, const struct img_save_opts *o, struct 
 		put_record(b, 6, records, 3, NULL, 0);
 	put_record(b, 10 - dtype, img->has_entry ? img->entry : 0, alen, NULL, 0);
 	return 0;
+}
+
+int img_read_srec(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
+{
+	struct img_batch batch = {0};
+	int rc = parse(img, p, n, name, &batch, e);
+	if (rc) {
+		img_batch_free(&batch);
+		return rc;
+	}
+	/* the data records in address order (fmt.h, struct img_batch) */
+	unsigned line = 0;
+	rc = img_batch_commit(&batch, img, &line, e);
+	return rc ? err_prefix(e, "%s line %u", name, line) : 0;
 }

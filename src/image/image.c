@@ -186,6 +186,21 @@ int img_add(struct img *img, uint8_t alt, uint32_t addr, const void *data, size_
 		img->hint = i;
 		return 0;
 	}
+	/* extending one segment from inside it (records in address order that overlap): grow it in
+	 * place, amortised, rather than copying it whole for each record */
+	if (j - i == 1 && k0 >= seg_start(&img->segs[i])) {
+		struct img_seg *s = &img->segs[i];
+		if (k1 > seg_end(s)) {
+			size_t keep = (size_t)(seg_end(s) - k0);
+			int rc = grow_data(s, s->len + (len - keep), e);
+			if (rc)
+				return rc;
+			memcpy(s->data + s->len, (const uint8_t *)data + keep, len - keep);
+			s->len += len - keep;
+		}
+		img->hint = i;
+		return 0;
+	}
 	/* merge segments i..j-1 and the new data into segment i */
 	uint64_t lo = k0 < seg_start(&img->segs[i]) ? k0 : seg_start(&img->segs[i]);
 	uint64_t hi = k1 > seg_end(&img->segs[j - 1]) ? k1 : seg_end(&img->segs[j - 1]);
@@ -210,6 +225,68 @@ int img_add(struct img *img, uint8_t alt, uint32_t addr, const void *data, size_
 	img->n_segs -= j - i - 1;
 	img->hint = i;
 	return 0;
+}
+
+int img_batch_add(struct img_batch *b, uint32_t addr, const uint8_t *data, size_t len, unsigned tag, struct err *e)
+{
+	if (len == 0)
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct img_chunk *c = cap < SIZE_MAX / sizeof *c ? realloc(b->c, cap * sizeof *c) : NULL;
+		if (!c)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory for the file's records");
+		b->c = c;
+		b->cap = cap;
+	}
+	if (b->bcap - b->used < len) {
+		size_t cap = b->bcap ? b->bcap : 65536;
+		while (cap - b->used < len)
+			cap *= 2;
+		uint8_t *d = realloc(b->bytes, cap);
+		if (!d)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory for the file's records");
+		b->bytes = d;
+		b->bcap = cap;
+	}
+	memcpy(b->bytes + b->used, data, len);
+	if (b->n == 0)
+		b->sorted = true;
+	else if (addr < b->c[b->n - 1].addr)
+		b->sorted = false;
+	b->c[b->n] = (struct img_chunk){addr, (uint32_t)len, b->used, tag, b->n};
+	b->n++;
+	b->used += len;
+	return 0;
+}
+
+static int chunk_cmp(const void *pa, const void *pb)
+{
+	const struct img_chunk *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+int img_batch_commit(struct img_batch *b, struct img *img, unsigned *tag, struct err *e)
+{
+	if (!b->sorted)
+		qsort(b->c, b->n, sizeof *b->c, chunk_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < b->n && rc == 0; i++) {
+		rc = img_add(img, 0, b->c[i].addr, b->bytes + b->c[i].off, b->c[i].len, e);
+		if (rc && tag)
+			*tag = b->c[i].tag;
+	}
+	img_batch_free(b);
+	return rc;
+}
+
+void img_batch_free(struct img_batch *b)
+{
+	free(b->c);
+	free(b->bytes);
+	memset(b, 0, sizeof *b);
 }
 
 int img_fill_range(struct img *img, uint8_t alt, uint32_t addr, size_t len, uint8_t fill,

@@ -135,6 +135,122 @@ static void test_elf_errors(void **state)
 	tu_parse_err(b, n, "empty.elf", NULL, "no loadable data");
 }
 
+/* Issue 26 item 5: 65,535 program headers naming one 64 KiB block made a 2.1 MB ELF load 4.2 GB.
+ * No byte of the file is loaded twice: refused before anything is loaded, naming two headers. */
+static void test_elf_amplification(void **state)
+{
+	(void)state;
+	const uint32_t phnum = 0xFFFF, block = 64 * 1024, data = 52 + phnum * 32;
+	size_t n = data + block;
+	uint8_t *b = calloc(1, n);
+	assert_non_null(b);
+	make_elf(b, phnum, data, block, block);
+	for (uint32_t i = 1; i < phnum; i++) {
+		memcpy(b + 52 + i * 32, b + 52, 32);
+		put_le32(b + 52 + i * 32 + 12, 0x08000000 + i * block); /* each elsewhere in flash */
+	}
+	tu_parse_err(b, n, "amp.elf", NULL, "program headers 0 and 1 load the same bytes of the file");
+	/* two headers sharing only their last and first byte: still refused */
+	make_elf(b, 2, data, 16, 16);
+	memcpy(b + 84, b + 52, 32);
+	put_le32(b + 84 + 4, data + 15);
+	put_le32(b + 84 + 12, 0x08001000);
+	tu_parse_err(b, n, "touch.elf", NULL, "load the same bytes");
+	/* adjacent ranges are two parts of the file: fine */
+	put_le32(b + 84 + 4, data + 16);
+	struct img *img = tu_parse_ok(b, n, "adjacent.elf", NULL);
+	assert_int_equal(img_total_bytes(img), 32);
+	img_free(img);
+	/* the same through section headers (no program headers) */
+	memset(b, 0, 200);
+	memcpy(b, "\x7f" "ELF\1\1\1", 7);
+	put_le16(b + 16, 1); /* ET_REL */
+	put_le32(b + 32, 52); /* shoff */
+	put_le16(b + 46, 40);
+	put_le16(b + 48, 3);
+	for (int i = 1; i < 3; i++) {
+		uint8_t *sh = b + 52 + i * 40;
+		put_le32(sh + 4, 1);      /* PROGBITS */
+		put_le32(sh + 8, 2);      /* ALLOC */
+		put_le32(sh + 12, 0x08000000 + (uint32_t)i * 0x1000);
+		put_le32(sh + 16, data);  /* both: the same bytes */
+		put_le32(sh + 20, 64);
+	}
+	tu_parse_err(b, n, "sections.elf", NULL, "sections 1 and 2 load the same bytes of the file");
+	free(b);
+}
+
+/* Issue 26 item 6: records in any order give the same image (they are added in address order;
+ * the speed is in bench/hex_order.sh). Descending, shuffled, and overlapping identical records. */
+static void test_record_order(void **state)
+{
+	(void)state;
+	enum { N = 2048 };
+	char *asc = malloc(N * 48 + 64), *desc = malloc(N * 48 + 64), *srec = malloc(N * 48 + 64);
+	assert_non_null(asc);
+	assert_non_null(desc);
+	assert_non_null(srec);
+	size_t a = 0, d = 0, s = 0;
+	for (int i = 0; i < N; i++) {
+		uint16_t addr = (uint16_t)(i * 16);
+		uint8_t sum = (uint8_t)(16 + (addr >> 8) + (addr & 0xFF));
+		char rec[64];
+		int k = snprintf(rec, sizeof rec, ":10%04X00", addr);
+		for (int j = 0; j < 16; j++) {
+			uint8_t v = (uint8_t)(i * 7 + j);
+			k += snprintf(rec + k, sizeof rec - (size_t)k, "%02X", v);
+			sum = (uint8_t)(sum + v);
+		}
+		snprintf(rec + k, sizeof rec - (size_t)k, "%02X\n", (uint8_t)-sum);
+		a += (size_t)sprintf(asc + a, "%s", rec);
+		/* S1: count, 16-bit address, data, ones' complement of the sum */
+		uint8_t ss = (uint8_t)(19 + (addr >> 8) + (addr & 0xFF));
+		int m = sprintf(srec + s, "S113%04X", addr);
+		for (int j = 0; j < 16; j++) {
+			uint8_t v = (uint8_t)(i * 7 + j);
+			m += sprintf(srec + s + m, "%02X", v);
+			ss = (uint8_t)(ss + v);
+		}
+		m += sprintf(srec + s + m, "%02X\n", (uint8_t)~ss);
+		s += (size_t)m;
+	}
+	/* descending: the same lines, last first, with one record repeated (identical overlap) */
+	for (int i = N - 1; i >= 0; i--) {
+		const char *line = asc + (size_t)i * 44;
+		d += (size_t)sprintf(desc + d, "%.44s", line);
+		if (i == N / 2)
+			d += (size_t)sprintf(desc + d, "%.44s", line);
+	}
+	a += (size_t)sprintf(asc + a, ":00000001FF\n");
+	d += (size_t)sprintf(desc + d, ":00000001FF\n");
+	struct img *x = tu_parse_ok(asc, a, "asc.hex", NULL), *y = tu_parse_ok(desc, d, "desc.hex", NULL);
+	assert_int_equal(x->n_segs, 1);
+	assert_int_equal(y->n_segs, 1);
+	assert_int_equal(y->segs[0].len, N * 16);
+	assert_memory_equal(x->segs[0].data, y->segs[0].data, N * 16);
+	/* S-records in reverse order: the same bytes */
+	char *rev = malloc(s + 32);
+	assert_non_null(rev);
+	size_t r = 0;
+	for (int i = N - 1; i >= 0; i--)
+		r += (size_t)sprintf(rev + r, "%.43s", srec + (size_t)i * 43);
+	r += (size_t)sprintf(rev + r, "S9030000FC\n");
+	struct img *z = tu_parse_ok(rev, r, "desc.srec", NULL);
+	assert_int_equal(z->n_segs, 1);
+	assert_memory_equal(x->segs[0].data, z->segs[0].data, N * 16);
+	img_free(x);
+	img_free(y);
+	img_free(z);
+	/* a differing overlap is still named by a line: records go in address order, so the one
+	 * found to differ is line 1 (0x0010), which line 3 (0x000E) overlaps */
+	parse_err(":0400100001020304E2\n:0400000005060708E2\n:04000E00AABBCCDDE0\n:00000001FF\n", "o.hex",
+	          "o.hex line 1: overlapping data differs at 0x00000010");
+	free(asc);
+	free(desc);
+	free(srec);
+	free(rev);
+}
+
 /* Rewrites the suffix CRC after an edit, so a twin tests the field and not the CRC. */
 static void fix_crc(uint8_t *p, size_t n)
 {
@@ -292,6 +408,8 @@ int tu_run_malformed_tests(void)
 		cmocka_unit_test(test_ihex_errors),
 		cmocka_unit_test(test_srec_errors),
 		cmocka_unit_test(test_elf_errors),
+		cmocka_unit_test(test_elf_amplification),
+		cmocka_unit_test(test_record_order),
 		cmocka_unit_test(test_dfu_errors),
 		cmocka_unit_test(test_suffix_added),
 		cmocka_unit_test(test_mutations),
