@@ -36,6 +36,13 @@ int cli_log_url(struct cli_ctx *c, char *buf, size_t cap)
 	 * the default are the real chips'; an explicit --log is obeyed (tests drive PostgreSQL so) */
 	bool sim = cli_log_emulated(c);
 	const char *url = c->args.value[OPT_LOG];
+	char shown[512];
+	if (url && *url && store_redact(url, shown, sizeof shown))
+		/* argv is public: ps shows it to every user of the machine */
+		fprintf(c->errf, "stm32dfu: warning: --log carries a password, which every user of this machine can read "
+		                 "in the process list; give the URL in STM32DFU_LOG, and the password in PGPASSFILE "
+		                 "(default ~/.pgpass, mode 0600) or a PGSERVICEFILE service, with sslmode=verify-full "
+		                 "(docs/security.md)\n");
 	if (!url || !*url)
 		url = getenv(sim ? "STM32DFU_SIM_LOG" : "STM32DFU_LOG");
 	if (url && *url) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -32,14 +33,106 @@ void store_copy(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src ? src : "");
 }
 
-void store_redact(const char *url, char *buf, size_t cap)
+/* out += n bytes of s, bounded (cap includes the NUL) */
+static void put(char *buf, size_t cap, size_t *k, const char *s, size_t n)
 {
-	const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
-	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-	if (at && colon && colon < at)
-		snprintf(buf, cap, "%.*s:***%s", (int)(colon - url), url, at);
-	else
-		store_copy(buf, cap, url);
+	for (size_t i = 0; i < n && *k + 1 < cap; i++)
+		buf[(*k)++] = s[i];
+	buf[*k < cap ? *k : cap - 1] = '\0';
+}
+
+/* A keyword whose value is a secret (libpq: password, and the client key's sslpassword). */
+static bool secret_key(const char *k, size_t n)
+{
+	return (n == 8 && strncasecmp(k, "password", 8) == 0) || (n == 11 && strncasecmp(k, "sslpassword", 11) == 0);
+}
+
+bool store_redact(const char *url, char *buf, size_t cap)
+{
+	size_t k = 0;
+	bool hid = false;
+	if (!cap)
+		return false;
+	buf[0] = '\0';
+	const char *scheme = strstr(url, "://");
+	if (scheme && (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)) {
+		/* URI: [user[:password]@]host... then ?key=value&... */
+		const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
+		const char *at = NULL;
+		for (const char *p = auth; p < end; p++)
+			if (*p == '@')
+				at = p; /* the last one: a password with a raw '@' is hidden whole */
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			put(buf, cap, &k, url, (size_t)(colon - url) + 1);
+			put(buf, cap, &k, "***", 3);
+			hid = true;
+			put(buf, cap, &k, at, (size_t)(end - at));
+		} else {
+			put(buf, cap, &k, url, (size_t)(end - url));
+		}
+		const char *p = end;
+		while (*p) {
+			/* copy up to and including the next '?' or '&', then one key=value */
+			size_t n = strcspn(p, "?&");
+			put(buf, cap, &k, p, n);
+			p += n;
+			if (!*p)
+				break;
+			put(buf, cap, &k, p, 1);
+			p++;
+			size_t kl = strcspn(p, "=&"), vl = p[kl] == '=' ? strcspn(p + kl + 1, "&") : 0;
+			put(buf, cap, &k, p, kl);
+			if (p[kl] == '=' && secret_key(p, kl)) {
+				put(buf, cap, &k, "=***", 4);
+				hid = true;
+				p += kl + 1 + vl;
+			} else {
+				p += kl;
+			}
+		}
+		return hid;
+	}
+	/* key=value words (libpq's conninfo string): values may be 'quoted' with \ escapes */
+	const char *p = url;
+	while (*p) {
+		size_t sp = strspn(p, " \t\r\n");
+		put(buf, cap, &k, p, sp);
+		p += sp;
+		if (!*p)
+			break;
+		const char *key = p;
+		size_t kl = strcspn(p, " \t\r\n=");
+		p += kl;
+		size_t gap = strspn(p, " \t\r\n");
+		if (p[gap] != '=') { /* not key=value: copy the word */
+			put(buf, cap, &k, key, kl);
+			continue;
+		}
+		p += gap + 1;
+		p += strspn(p, " \t\r\n");
+		const char *val = p;
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (*p)
+				p++;
+		} else {
+			for (; *p && !strchr(" \t\r\n", *p); p++)
+				if (*p == '\\' && p[1])
+					p++;
+		}
+		put(buf, cap, &k, key, kl);
+		put(buf, cap, &k, "=", 1);
+		if (secret_key(key, kl)) {
+			put(buf, cap, &k, "***", 3);
+			hid = true;
+		} else {
+			put(buf, cap, &k, val, (size_t)(p - val));
+		}
+	}
+	return hid;
 }
 
 int store_check_version(const char *what, long found, struct err *e)
@@ -89,7 +182,7 @@ int store_open(const char *url, struct store **out, struct err *e)
 		s->shared = true;
 		rc = store_pg_open(url, &s->b, e);
 	} else {
-		err_set(e, STM32DFU_E_USAGE, "log URL '%s': expected sqlite:PATH or postgresql://...", url);
+		err_set(e, STM32DFU_E_USAGE, "log URL '%s': expected sqlite:PATH or postgresql://...", s->url);
 		err_hint(e, "for example --log sqlite:/var/lib/line1/log.sqlite3 or --log postgresql://host/db");
 		rc = STM32DFU_E_USAGE;
 	}

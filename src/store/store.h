@@ -61,6 +61,13 @@ int store_default_url(const char *sub, char *buf, size_t cap, struct err *e);
 int store_open(const char *url, struct store **out, struct err *e);
 void store_close(struct store *s);
 const char *store_url(const struct store *s);
+/*
+ * A log URL or connection string fit to print: every password libpq would take from it replaced
+ * by *** -- the userinfo of a URI (postgresql://user:pw@host), a password or sslpassword URI
+ * parameter (?password=pw&...), and a password or sslpassword keyword of a key=value string
+ * (password=pw, password = 'p w'). True when something was replaced (the string carried a secret).
+ */
+bool store_redact(const char *url, char *buf, size_t cap);
 
 /* Appends one record (r->record_id and r->time filled in when empty). Never loses it: with
  * PostgreSQL down it goes to the spool (store_spooling() is then true). */

@@ -57,8 +57,6 @@ int store_pg_open(const char *conninfo, struct store_backend **out, struct err *
 /* The schema-version check both backends make: 0, or UNSUPPORTED naming the database. */
 int store_check_version(const char *what, long found, struct err *e);
 
-/* The URL without its password (for messages). */
-void store_redact(const char *url, char *buf, size_t cap);
 /* Copies at most cap-1 bytes of a column value. */
 void store_copy(char *dst, size_t cap, const char *src);
 

@@ -84,6 +84,25 @@ for r in rows:
     for k, v in r.items():
         assert not v or v[0] not in "=+-@\t\r", (k, v)
 PY
+# the PostgreSQL password never printed, whatever form it takes (issue 26 item 1); --log with a
+# password warns and names the ways that keep it out of the process list
+for url in 'postgresql://line@127.0.0.1:1/stm32?password=s3cr3tPW' 'postgresql://line:s3cr3tPW@127.0.0.1:1/stm32' \
+	'postgres://127.0.0.1:1/stm32?sslmode=disable&password=s3cr3tPW'; do
+	run log --log "$url"; check "pg-unreachable" 69 $?
+	run log --log "$url" --json; check "pg-unreachable-json" 69 $?
+	cat "$work/err" >>"$work/all"; cat "$work/out" >>"$work/all"
+	run log --sync --log "$url"
+	cat "$work/err" >>"$work/all"; cat "$work/out" >>"$work/all"
+done
+run log --log 'host=127.0.0.1 port=1 password=s3cr3tPW'; check pg-keyword-value 64 $? "$work/err" "password=\*\*\*"
+cat "$work/err" >>"$work/all"
+absent pg-no-secret "$work/all" s3cr3t
+for word in STM32DFU_LOG PGPASSFILE PGSERVICEFILE sslmode 'process list'; do
+	grep -q "$word" "$work/all"; check "pg-warning-$word" 0 $?
+done
+STM32DFU_LOG='postgresql://line:s3cr3tPW@127.0.0.1:1/stm32' run log; check pg-env 69 $?
+absent pg-env-no-secret "$work/err" s3cr3t
+absent pg-env-no-warning "$work/err" "process list"
 # errors quote device strings escaped too
 run "$esim" write "$work/app.bin" -a 0x08000000 -S "nope"; check evil-error 69 $?
 clean evil-error-clean "$work/err"

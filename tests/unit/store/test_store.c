@@ -294,6 +294,50 @@ static void test_parsers(void **state)
 }
 
 /* SHA-256 against the FIPS 180-2 example "abc" */
+/* Issue 26 item 1: every form libpq takes a password in is redacted (libpq docs, 34.1.1/34.1.2:
+ * URI userinfo, URI parameters, keyword/value strings with optional spaces and quoting). */
+static void test_redact(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+		bool hid;
+	} t[] = {
+		{"postgresql://line:s3cr3tPW@db.example/stm32", "postgresql://line:***@db.example/stm32", true},
+		{"postgres://line:s3cr3tPW@db:5432/x?sslmode=verify-full", "postgres://line:***@db:5432/x?sslmode=verify-full", true},
+		{"postgresql://line@db/stm32?password=s3cr3tPW", "postgresql://line@db/stm32?password=***", true},
+		{"postgresql://db/stm32?sslmode=require&password=s3cr3tPW&application_name=st1",
+		 "postgresql://db/stm32?sslmode=require&password=***&application_name=st1", true},
+		{"postgresql://db/x?sslpassword=s3cr3tPW", "postgresql://db/x?sslpassword=***", true},
+		{"postgresql://u:p@ss:s3cr3tPW@db/x", "postgresql://u:***@db/x", true},
+		{"postgresql://line@db/stm32?sslmode=require", "postgresql://line@db/stm32?sslmode=require", false},
+		{"postgresql:///stm32?host=/run/pg", "postgresql:///stm32?host=/run/pg", false},
+		{"host=db dbname=stm32 password=s3cr3tPW user=line", "host=db dbname=stm32 password=*** user=line", true},
+		{"host=db password = 's3cr3t PW' user=line", "host=db password=*** user=line", true},
+		{"password='it\\'s s3cr3tPW' host=db", "password=*** host=db", true},
+		{"sslpassword=s3cr3tPW", "sslpassword=***", true},
+		{"sqlite:/var/lib/line1/log.sqlite3", "sqlite:/var/lib/line1/log.sqlite3", false},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char buf[256];
+		bool hid = store_redact(t[i].in, buf, sizeof buf);
+		if (strcmp(buf, t[i].out) != 0 || hid != t[i].hid)
+			fail_msg("%s: got \"%s\" (%d), want \"%s\" (%d)", t[i].in, buf, hid, t[i].out, t[i].hid);
+		assert_null(strstr(buf, "s3cr3t"));
+	}
+	/* cut short, never past the buffer, and still no secret */
+	char small[20];
+	store_redact("postgresql://u:s3cr3tPW@db/x", small, sizeof small);
+	assert_null(strstr(small, "s3cr3t"));
+	/* a malformed URL is refused with the URL redacted in the message */
+	struct store *st = NULL;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open("host=db password=s3cr3tPW", &st, &e), STM32DFU_E_USAGE);
+	assert_null(strstr(e.msg, "s3cr3t"));
+	assert_non_null(strstr(e.msg, "password=***"));
+}
+
 static void test_sha256(void **state)
 {
 	(void)state;
@@ -317,7 +361,7 @@ int main(void)
 		cmocka_unit_test(test_records_and_filters), cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migration_from_v1),   cmocka_unit_test(test_serial_numbers),
 		cmocka_unit_test(test_serial_numbers_concurrent), cmocka_unit_test(test_parsers),
-		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_sha256),     cmocka_unit_test(test_redact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
