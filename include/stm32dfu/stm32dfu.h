@@ -685,6 +685,13 @@ struct stm32dfu_erase_result {
 int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_options *options,
                       struct stm32dfu_erase_result *result);
 
+/* How a leave's jump address was chosen (a write's leave without has_leave_address looks in the image). */
+enum stm32dfu_leave_rule {
+	STM32DFU_LEAVE_GIVEN = 0,        /* the caller gave it */
+	STM32DFU_LEAVE_FLASH_START = 1,  /* none given: the start of the flash */
+	STM32DFU_LEAVE_ENTRY = 2,        /* the vector table whose reset vector is the file's entry point */
+	STM32DFU_LEAVE_FIRST_TABLE = 3,  /* the image's lowest address that holds a vector table */
+};
 /* What leaving DFU did (AN3156 5.5). */
 struct stm32dfu_leave_result {
 	uint32_t address;            /* the jump address, set as the address pointer right before leaving */
@@ -696,6 +703,7 @@ struct stm32dfu_leave_result {
 	int vector_ok;               /* all three: the table looks runnable */
 	int confirmed;               /* GETSTATUS said dfuMANIFEST before the device went away */
 	int gone;                    /* the device left the bus and did not come back as the bootloader */
+	int rule;                    /* enum stm32dfu_leave_rule: how address was chosen */
 };
 /* stm32dfu_leave, reporting the vector table found at the jump address and what the bus showed.
  * result (may be NULL) is filled on failure too: a program can warn about a table that does not
@@ -716,7 +724,9 @@ struct stm32dfu_write_ex_options {
 	int no_verify;               /* skip the read-back (the write is then not proven) */
 	int full;                    /* erase and program every touched sector, even unchanged ones */
 	int leave;                   /* leave DFU and start the application when done */
-	int has_leave_address;       /* ... at leave_address instead of the image's lowest flash address */
+	int has_leave_address;       /* ... at leave_address instead of the image's vector table: the one whose
+	                                reset vector is the file's entry point, else the lowest one (none:
+	                                STM32DFU_E_USAGE before anything is written) */
 	uint32_t leave_address;
 	double vdd;                  /* > 0: the board's supply in volts, as in stm32dfu_erase_options */
 	int otp_permanent;           /* data may go to OTP memory, which can never be erased (else refused) */
@@ -724,6 +734,8 @@ struct stm32dfu_write_ex_options {
 	                                checked first and programmed once the flash is written and verified */
 	unsigned ob_confirm;         /* a raw option-byte block (alt of the option bytes): the STM32DFU_CONFIRM_*
 	                                risks it may carry, as for stm32dfu_ob_set */
+	int has_entry;               /* the file's entry point (ELF e_entry, HEX record 05, S7/S8/S9), for leave: */
+	uint32_t entry;              /* segments carry none; a file read by stm32dfu_write_file_ex has its own */
 };
 
 /* What a touched sector holds after a write, finished or not. */

@@ -240,9 +240,14 @@ def _ob_set_result(r):
 SECTOR_STATES = ("old", "erased", "new", "partial")
 
 
+#: how a leave's address was chosen (stm32dfu_leave_rule), as `--json` names it
+LEAVE_RULES = ("given", "flash-start", "entry", "vector-table")
+
+
 def _leave(r):
     return {"address": r.address, "sp": r.sp if r.vector_read else None, "reset": r.reset if r.vector_read else None,
-            "vector_ok": bool(r.vector_ok), "confirmed": bool(r.confirmed), "gone": bool(r.gone)}
+            "vector_ok": bool(r.vector_ok), "confirmed": bool(r.confirmed), "gone": bool(r.gone),
+            "rule": LEAVE_RULES[r.rule] if 0 <= r.rule < len(LEAVE_RULES) else "given"}
 
 
 class Chip:

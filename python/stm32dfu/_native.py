@@ -207,7 +207,7 @@ class EraseResult(ctypes.Structure):
 class LeaveResult(ctypes.Structure):
     _fields_ = [("address", c_u32), ("vector_read", c_int), ("sp", c_u32), ("reset", c_u32), ("sp_in_ram", c_int),
                 ("reset_in_code", c_int), ("reset_thumb", c_int), ("vector_ok", c_int), ("confirmed", c_int),
-                ("gone", c_int)]
+                ("gone", c_int), ("rule", c_int)]
 
 
 ERASE_SECTORS, ERASE_RANGE, ERASE_ALL = 0, 1, 2
@@ -221,7 +221,7 @@ class Segment(ctypes.Structure):
 class WriteExOptions(ctypes.Structure):
     _fields_ = [("no_verify", c_int), ("full", c_int), ("leave", c_int), ("has_leave_address", c_int),
                 ("leave_address", c_u32), ("vdd", c_double), ("otp_permanent", c_int), ("otp_after_flash", c_int),
-                ("ob_confirm", c_uint)]
+                ("ob_confirm", c_uint), ("has_entry", c_int), ("entry", c_u32)]
 
 
 class FileOptions(ctypes.Structure):

@@ -320,7 +320,7 @@ def test_leave_after_a_runnable_vector_table(chip):
     chip.write(bytes([0x00, 0x00, 0x05, 0x20, 0x01, 0x01, 0x00, 0x08]), address=0x08000000)
     r = chip.leave(0x08000000)
     assert r == {"address": 0x08000000, "sp": 0x20050000, "reset": 0x08000101, "vector_ok": True,
-                 "confirmed": r["confirmed"], "gone": True}
+                 "confirmed": r["confirmed"], "gone": True, "rule": "given"}
 
 
 def test_leave_to_a_blank_table_reports_what_it_found(chip):

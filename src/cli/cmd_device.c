@@ -132,15 +132,28 @@ static void leave_warnings(struct cli_ctx *c, const struct stm32dfu_leave_result
 		        !l->reset_in_code ? "not in flash" : "without the Thumb bit (bit 0) a Cortex-M needs");
 }
 
+/* Why the jump went there, in words and as docs/json.md names it. */
+static const char *const leave_rule_text[] = {
+	"the address given", "the start of the flash", "the vector table whose reset vector is the file's entry point",
+	"the file's lowest vector table (the file names no entry point, or none matches one)",
+};
+static const char *const leave_rule_json[] = {"given", "flash-start", "entry", "vector-table"};
+
+static unsigned leave_rule(const struct stm32dfu_leave_result *l)
+{
+	return l->rule >= 0 && l->rule <= STM32DFU_LEAVE_FIRST_TABLE ? (unsigned)l->rule : 0;
+}
+
 static void leave_text(FILE *o, const struct stm32dfu_leave_result *l)
 {
-	fprintf(o, "left DFU: jumped to 0x%08" PRIX32 "; the device left the bus and the bootloader did not come "
-	        "back (the application runs)\n", l->address);
+	fprintf(o, "left DFU: jumped to 0x%08" PRIX32 " (%s); the device left the bus and the bootloader did not come "
+	        "back (the application runs)\n", l->address, leave_rule_text[leave_rule(l)]);
 }
 
 static void leave_json(struct json *j, const struct stm32dfu_leave_result *l)
 {
 	json_khex32(j, "address", l->address);
+	json_kstr(j, "rule", leave_rule_json[leave_rule(l)]);
 	json_kbool(j, "vector_ok", l->vector_ok);
 	json_key(j, "sp");
 	if (l->vector_read)
@@ -385,7 +398,9 @@ int cli_cmd_write(struct cli_ctx *c)
 	                                       .vdd = c->args.vdd_set ? c->args.vdd_volts : 0,
 	                                       .otp_permanent = c->args.given[OPT_OTP_PERMANENT],
 	                                       .otp_after_flash = sn_on, /* a serial number in OTP goes after the verified flash */
-	                                       .ob_confirm = cli_ob_confirm_flags(c)};
+	                                       .ob_confirm = cli_ob_confirm_flags(c),
+	                                       .has_entry = img->has_entry,
+	                                       .entry = img->entry};
 	struct stm32dfu_write_report r;
 	memset(&r, 0, sizeof r);
 	r.blocked_sector = r.voltage_range = -1; /* a failure before the write set nothing */

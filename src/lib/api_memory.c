@@ -202,6 +202,7 @@ void api_leave_result(const struct ops_leave_result *in, struct stm32dfu_leave_r
 	out->vector_ok = ops_leave_vector_ok(in);
 	out->confirmed = in->confirmed;
 	out->gone = in->gone;
+	out->rule = (int)in->rule;
 }
 
 int stm32dfu_leave_ex(struct stm32dfu_session *s, int has_addr, uint32_t addr, struct stm32dfu_leave_result *result)

@@ -149,6 +149,10 @@ static int write_any(struct stm32dfu_session *s, const struct stm32dfu_segment *
 	int rc = write_opts(s, options, &wo);
 	if (rc == 0)
 		rc = image_of(s, segs, n, path, fo, &img);
+	if (rc == 0 && options && options->has_entry) {
+		img->has_entry = true;
+		img->entry = options->entry;
+	}
 	if (rc == 0) {
 		rc = ops_write(s->ops, img, &wo, &r);
 		img_free(img);

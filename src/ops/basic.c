@@ -385,6 +385,70 @@ bool ops_leave_vector_ok(const struct ops_leave_result *r)
 	return r->vector_read && r->sp_in_ram && r->reset_in_code && r->reset_thumb;
 }
 
+const char *ops_leave_rule_name(enum ops_leave_rule r)
+{
+	switch (r) {
+	case OPS_LEAVE_FLASH_START: return "flash-start";
+	case OPS_LEAVE_ENTRY: return "entry";
+	case OPS_LEAVE_FIRST_TABLE: return "vector-table";
+	default: return "given";
+	}
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The two words at p, as the ROM would load them from a table at a, look runnable. */
+static bool table_at(const struct dfu_alt *fa, uint32_t a, const uint8_t *p)
+{
+	uint32_t sp = le32(p), pc = le32(p + 4);
+	if (!in_ram(sp) || (sp & 3u) || !(pc & 1u))
+		return false;
+	uint32_t code = pc & ~1u;
+	return in_flash(fa, code) || (!in_flash(fa, a) && in_ram(code + 1u));
+}
+
+int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr, enum ops_leave_rule *rule)
+{
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	bool have_first = false;
+	uint32_t first = 0;
+	for (size_t i = 0; i < img->n_segs; i++) {
+		const struct img_seg *g = &img->segs[i];
+		for (uint64_t a = g->addr; a + 8 <= (uint64_t)g->addr + g->len;) {
+			const uint8_t *p = g->data + (a - g->addr);
+			if (!(a & 3u) && table_at(fa, (uint32_t)a, p)) {
+				if (img->has_entry && ((le32(p + 4) ^ img->entry) & ~1u) == 0) {
+					*addr = (uint32_t)a;
+					*rule = OPS_LEAVE_ENTRY;
+					return 0;
+				}
+				if (!have_first || a < first) {
+					have_first = true;
+					first = (uint32_t)a;
+				}
+			}
+			a = (a | 127u) + 1u; /* the next 128-byte boundary */
+		}
+	}
+	if (have_first) {
+		*addr = first;
+		*rule = OPS_LEAVE_FIRST_TABLE;
+		if (img->has_entry)
+			log_info("leave: no vector table in the file has the entry point 0x%08X as its reset vector; "
+			         "the lowest one is at 0x%08X", img->entry, first);
+		return 0;
+	}
+	err_set(&s->err, STM32DFU_E_USAGE, "--leave: the file holds no vector table (initial stack pointer in RAM, "
+	        "reset vector with the Thumb bit into flash)%s; nothing was written",
+	        img->has_entry ? " whose reset vector is its entry point" : "");
+	err_hint(&s->err, "write it without --leave, then 'stm32dfu leave ADDR' with the address of the "
+	                  "application's vector table");
+	return STM32DFU_E_USAGE;
+}
+
 /* What the ROM will load: the initial MSP and the reset vector at the jump address (AN3156 §5.5). */
 static void read_vector(struct ops_session *s, const struct dfu_alt *fa, struct ops_leave_result *r)
 {
@@ -417,6 +481,7 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 		addr = fa->layout.regions[0].start;
 	}
 	r->addr = addr;
+	r->rule = have_addr ? OPS_LEAVE_GIVEN : OPS_LEAVE_FLASH_START;
 	read_vector(s, fa, r);
 	if (fa && s->dfu->alt != fa->alt && dfu_set_alt(s->dfu, fa->alt) < 0) {
 		s->err = s->dfu->err;

@@ -15,8 +15,19 @@ struct img;
  * and is back within AN2606's USB connection time (230-320 ms) plus the host's enumeration. */
 #define OPS_LEAVE_WATCH_MS 3000u
 
+/* Which rule chose the jump address (write --leave; AN3156 §5.5: the ROM loads the MSP and the
+ * reset vector from the table at the address pointer). */
+enum ops_leave_rule {
+	OPS_LEAVE_GIVEN = 0,        /* the caller gave it */
+	OPS_LEAVE_FLASH_START,      /* none given: the start of the flash alt (leave without ADDR) */
+	OPS_LEAVE_ENTRY,            /* the vector table whose reset vector is the file's entry point */
+	OPS_LEAVE_FIRST_TABLE,      /* the lowest address in the file whose first two words are a vector table */
+};
+const char *ops_leave_rule_name(enum ops_leave_rule r);
+
 struct ops_leave_result {
 	uint32_t addr;         /* the jump address, set as the address pointer right before leaving */
+	enum ops_leave_rule rule;
 	bool vector_read;      /* the vector table there could be read */
 	uint32_t sp, reset;    /* its first two words: initial MSP and reset vector */
 	bool sp_in_ram;
@@ -160,6 +171,15 @@ bool ops_leave_vector_ok(const struct ops_leave_result *r);
  * chip came back as the bootloader; STM32DFU_E_TIMEOUT when it never left the bus.
  */
 int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_leave_result *r);
+
+/*
+ * Where the application in img starts, for write --leave: the vector table whose reset vector is
+ * the file's entry point (ELF e_entry, HEX record 05, S7/S8/S9), else the lowest address holding
+ * something that looks like a vector table (MSP in RAM, Thumb reset vector into flash, or into RAM
+ * for a table in RAM). Candidates are the segments' starts and every 128-byte boundary (the smallest
+ * VTOR alignment, ARMv7-M B3.2.5). STM32DFU_E_USAGE, with the `leave ADDR` hint, when none is found.
+ */
+int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr, enum ops_leave_rule *rule);
 
 /* The flash sectors of the flash alt, as the planner wants them (heap array, free()). */
 int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n, uint32_t *limit_end);

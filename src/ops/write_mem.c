@@ -332,6 +332,9 @@ static int flash_then_otp(struct ops_session *s, const struct img *img, const st
 	return rc;
 }
 
+static int write_kind(struct ops_session *s, const struct img *img, const bool *has, const struct wm_place *first,
+                      unsigned kinds, const struct ops_write_opts *o, struct ops_write_result *r);
+
 int ops_write(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r)
 {
 	err_clear(&s->err);
@@ -389,6 +392,25 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 		}
 		return STM32DFU_E_USAGE;
 	}
+	/* where the application starts is decided from the file, before anything is written */
+	struct ops_write_opts po = *o;
+	enum ops_leave_rule rule = OPS_LEAVE_GIVEN;
+	if (o->leave && !o->have_leave_addr && (has[WM_FLASH] || has[WM_RAM])) {
+		int rc = ops_leave_pick(s, img, &po.leave_addr, &rule);
+		if (rc < 0)
+			return rc;
+		po.have_leave_addr = true;
+		log_info("leave: the application starts at 0x%08X (%s)", po.leave_addr, ops_leave_rule_name(rule));
+	}
+	int rc = write_kind(s, img, has, first, kinds, &po, r);
+	if (r->leave.addr && rule != OPS_LEAVE_GIVEN)
+		r->leave.rule = rule;
+	return rc;
+}
+
+static int write_kind(struct ops_session *s, const struct img *img, const bool *has, const struct wm_place *first,
+                      unsigned kinds, const struct ops_write_opts *o, struct ops_write_result *r)
+{
 	if (kinds == 0 || (kinds == 1 && has[WM_FLASH]))
 		return wr_flash(s, img, o, r);
 	if (has[WM_FLASH])

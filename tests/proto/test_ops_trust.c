@@ -108,6 +108,92 @@ static void test_write_leave_uses_the_lowest_image_address(void **state)
 	ops_close(s);
 }
 
+/* Counts requests of one class in the transcript. */
+static size_t count_req(struct ops_session *s, enum tp_req_class cls)
+{
+	size_t n, k = 0;
+	const struct tp_rec *r = tp_trace_records(s->tp, &n);
+	for (size_t i = 0; i < n; i++)
+		k += r[i].cls == cls;
+	return k;
+}
+
+/* issue 22 item 1: configuration data at 0x08004000, the application (vector table, entry point)
+ * at 0x08008000: the ROM loads SP and PC at the address pointer (AN3156 §5.5), so the jump goes
+ * to the application's table, not to the file's lowest address. */
+static struct img *config_and_app(bool entry, bool boot_table)
+{
+	struct img *img = app_image(0x08008000, 8 * KIB, true);
+	uint8_t cfg[1024];
+	memset(cfg, 0x5A, sizeof cfg);
+	assert_int_equal(img_add(img, 0, 0x08004000, cfg, sizeof cfg, NULL), 0);
+	if (boot_table) { /* a bootloader of its own at the flash start */
+		uint8_t boot[256];
+		memset(boot, 0x11, sizeof boot);
+		put_le32(boot, 0x20010000u);
+		put_le32(boot + 4, 0x08000101u);
+		assert_int_equal(img_add(img, 0, 0x08000000, boot, sizeof boot, NULL), 0);
+	}
+	img->has_entry = entry;
+	img->entry = 0x08008199u;
+	return img;
+}
+
+static void write_leave_expect(struct img *img, uint32_t at, enum ops_leave_rule rule)
+{
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.leave = true;
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(r.leave.addr, at);
+	assert_int_equal(r.leave.rule, rule);
+	assert_int_equal(pointer_before_leave(s), at);
+	assert_true(r.leave.gone);
+	assert_int_equal(sim_link_state(tp_sim_device(s->tp)), SIM_LINK_GONE);
+	img_free(img);
+	ops_close(s);
+}
+
+static void test_write_leave_goes_to_the_entry_table(void **state)
+{
+	(void)state;
+	write_leave_expect(config_and_app(true, false), 0x08008000, OPS_LEAVE_ENTRY);
+}
+
+/* a runnable table lower down (a bootloader in the same file) loses to the entry point's */
+static void test_write_leave_entry_beats_the_lowest_table(void **state)
+{
+	(void)state;
+	write_leave_expect(config_and_app(true, true), 0x08008000, OPS_LEAVE_ENTRY);
+}
+
+/* no entry point (a .dfu, a .bin): the lowest address holding a vector table, data below it skipped */
+static void test_write_leave_without_entry_takes_the_lowest_table(void **state)
+{
+	(void)state;
+	write_leave_expect(config_and_app(false, false), 0x08008000, OPS_LEAVE_FIRST_TABLE);
+}
+
+/* no vector table in the file: refused before anything is sent to the flash */
+static void test_write_leave_without_a_table_is_refused_first(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct img *img = app_image(0x08004000, 4 * KIB, false);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.leave = true;
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_USAGE);
+	assert_non_null(strstr(s->err.hint, "leave ADDR"));
+	assert_int_equal(count_req(s, TP_REQ_ERASE) + count_req(s, TP_REQ_DNLOAD_DATA) + count_req(s, TP_REQ_DNLOAD_ZERO), 0);
+	img_free(img);
+	ops_close(s);
+}
+
 /* leave after a read elsewhere (what info does): the pointer is set to the flash alt's start. */
 static void test_leave_after_a_read_sets_the_flash_start(void **state)
 {
@@ -173,7 +259,8 @@ static void test_leave_blank_flash_warns_and_fails(void **state)
 }
 
 /* A reset vector without the Thumb bit faults on its first instruction (ARMv7-M: EPSR.T = 0,
- * INVSTATE): the host warns, and the model does not run it either. */
+ * INVSTATE): write --leave finds no vector table in such a file and refuses before writing; told
+ * the address, the host warns, and the model does not run it either. */
 static void test_leave_without_thumb_bit(void **state)
 {
 	(void)state;
@@ -184,6 +271,9 @@ static void test_leave_without_thumb_bit(void **state)
 	ops_write_opts_init(&wo);
 	wo.leave = true;
 	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_USAGE);
+	wo.have_leave_addr = true;
+	wo.leave_addr = 0x08000000;
 	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_NOT_STARTED);
 	assert_true(r.leave.reset_in_code);
 	assert_false(r.leave.reset_thumb);
@@ -230,6 +320,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_leave_jumps_to_the_image),
 		cmocka_unit_test(test_write_leave_uses_the_lowest_image_address),
+		cmocka_unit_test(test_write_leave_goes_to_the_entry_table),
+		cmocka_unit_test(test_write_leave_entry_beats_the_lowest_table),
+		cmocka_unit_test(test_write_leave_without_entry_takes_the_lowest_table),
+		cmocka_unit_test(test_write_leave_without_a_table_is_refused_first),
 		cmocka_unit_test(test_leave_after_a_read_sets_the_flash_start),
 		cmocka_unit_test(test_leave_to_garbage_comes_back),
 		cmocka_unit_test(test_leave_blank_flash_warns_and_fails),
