@@ -340,7 +340,10 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 	struct dfu_getstatus st;
 	/* GETSTATE first, never GETSTATUS: in dfuDNLOAD-SYNC a GETSTATUS executes the DfuSe command
 	 * an interrupted session left pending (AN3156 §6: the command runs on the GETSTATUS that
-	 * follows its DNLOAD), and that command may be a mass erase. ABORT drops it (DFU11 §6.1.4). */
+	 * follows its DNLOAD), and that command may be a mass erase. ABORT drops it (DFU11 §6.1.4).
+	 * In dfuMANIFEST-SYNC the pending thing is a leave another program asked for (AN3156 §5.5:
+	 * the jump happens at the GETSTATUS): ABORT drops that too (DFU11 state diagram; ST-MW
+	 * DFU_Abort accepts dfuMANIFEST-SYNC), so opening a session never starts the application. */
 	uint8_t state = 0xFF;
 	int r = dfu_get_state(d, &state);
 	bool found_pending = false;
@@ -351,7 +354,8 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 		d->last = (struct dfu_getstatus){DFU_STATUS_OK, 0, dfuIDLE, 0};
 		return 0;
 	}
-	if (r == 0 && (state == dfuDNLOAD_SYNC || state == dfuDNLOAD_IDLE || state == dfuUPLOAD_IDLE)) {
+	if (r == 0 && (state == dfuDNLOAD_SYNC || state == dfuDNLOAD_IDLE || state == dfuUPLOAD_IDLE ||
+	               state == dfuMANIFEST_SYNC)) {
 		log_debug("session start: found in %s, ABORT before anything else", dfu_state_name(state));
 		if ((r = dfu_abort(d)) < 0)
 			return err_prefix(&d->err, "session start: ABORT in %s", dfu_state_name(state));

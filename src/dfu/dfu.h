@@ -121,8 +121,8 @@ void dfu_free(struct dfu_dev *d);
  * the same): GETSTATUS; dfuERROR -> CLRSTATUS (twice if the first leaves errUNKNOWN/dfuERROR, the
  * H7 behaviour: ST-MW moves a CLRSTATUS outside dfuERROR to dfuERROR); dfuDNLOAD-IDLE or
  * dfuUPLOAD-IDLE -> ABORT; dfuDNBUSY -> wait. It opens with GETSTATE, not GETSTATUS: in
- * dfuDNLOAD-SYNC, dfuDNLOAD-IDLE or dfuUPLOAD-IDLE it sends ABORT first, so a DfuSe command an
- * interrupted session left pending is dropped, never executed. *initial (may be NULL) gets the
+ * dfuDNLOAD-SYNC, dfuDNLOAD-IDLE, dfuMANIFEST-SYNC or dfuUPLOAD-IDLE it sends ABORT first, so a
+ * DfuSe command (or a leave) an interrupted session left pending is dropped, never executed. *initial (may be NULL) gets the
  * first status read (its bState: the state GETSTATE found).
  */
 int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial);

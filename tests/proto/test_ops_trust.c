@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/rd.h"
+#include "dfu/dfu.h"
 #include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
@@ -194,6 +195,42 @@ static void test_write_leave_without_a_table_is_refused_first(void **state)
 	ops_close(s);
 }
 
+/* issue 22 item 2: another program sent Set Address and the zero-length DNLOAD, then exited: the
+ * chip waits in dfuMANIFEST-SYNC and jumps at the next GETSTATUS (AN3156 §5.5). Opening a session
+ * must ABORT that leave, not run it: the chip stays on the bus, in dfuIDLE. */
+static void test_session_start_drops_a_pending_leave(void **state)
+{
+	(void)state;
+	clock_fake_init(&fake);
+	struct tp_sim_opts so = {PROFILE_DIR, &fake.clock, false};
+	struct tp *tp = NULL;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(tp_sim_open("f746,timing=0", &so, &tp, &e), 0);
+	struct sim_device *dev = tp_sim_device(tp);
+	uint8_t vec[8];
+	put_le32(vec, 0x20050000u);
+	put_le32(vec + 4, 0x08000199u);
+	assert_true(sim_mem_write(dev, 0x08000000, vec, sizeof vec)); /* a runnable application */
+	struct dfu_dev *d = NULL;
+	assert_int_equal(dfu_open(tp, &d, &e), 0);
+	assert_int_equal(dfu_session_start(d, NULL), 0);
+	assert_int_equal(dfu_set_alt(d, 0), 0);
+	assert_int_equal(dfuse_set_address(d, 0x08000000), 0);
+	assert_int_equal(dfu_dnload(d, 2, NULL, 0), 0); /* ... and that program exits here */
+	dfu_free(d);
+	assert_int_equal(dfu_open(tp, &d, &e), 0);
+	struct dfu_getstatus first;
+	assert_int_equal(dfu_session_start(d, &first), 0);
+	assert_int_equal(first.bState, dfuMANIFEST_SYNC);
+	assert_int_equal(sim_link_state(dev), SIM_LINK_UP);
+	uint8_t st = 0xFF;
+	assert_int_equal(dfu_get_state(d, &st), 0);
+	assert_int_equal(st, dfuIDLE);
+	dfu_free(d);
+	tp_close(tp);
+}
+
 /* leave after a read elsewhere (what info does): the pointer is set to the flash alt's start. */
 static void test_leave_after_a_read_sets_the_flash_start(void **state)
 {
@@ -324,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_write_leave_entry_beats_the_lowest_table),
 		cmocka_unit_test(test_write_leave_without_entry_takes_the_lowest_table),
 		cmocka_unit_test(test_write_leave_without_a_table_is_refused_first),
+		cmocka_unit_test(test_session_start_drops_a_pending_leave),
 		cmocka_unit_test(test_leave_after_a_read_sets_the_flash_start),
 		cmocka_unit_test(test_leave_to_garbage_comes_back),
 		cmocka_unit_test(test_leave_blank_flash_warns_and_fails),
