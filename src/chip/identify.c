@@ -151,12 +151,15 @@ static void from_layout(const struct chip_evidence *ev, const struct chip_zone *
 						       {4, 16384}, {1, 65536}, {7, 131072}};
 	static const struct chip_sector_run f74x[] = {{4, 32768}, {1, 131072}, {3, 262144}};
 	static const struct chip_sector_run f76x[] = {{4, 32768}, {1, 131072}, {7, 262144}};
+	/* F76x with nDBANK = 0: two banks of 4 x 16K, 64K, 7 x 128K (RM0410) */
+	static const struct chip_sector_run f76x_db[] = {{4, 16384}, {1, 65536}, {7, 131072},
+						         {4, 16384}, {1, 65536}, {7, 131072}};
 	const char *serial = ev->usb_serial ? ev->usb_serial : "";
 	uint32_t oba = ob ? ob->addr : 0, pg = fl ? page_size(fl) : 0;
 
 	if (oba == 0x1FFF0000 || (fl && (runs_equal(fl, f74x, 3) || runs_equal(fl, f76x, 3)))) {
 		*why = "F7 layout (OB at 0x1FFF0000 / 32K-128K-256K sectors)";
-		if (fl && runs_equal(fl, f76x, 3))
+		if (fl && (runs_equal(fl, f76x, 3) || runs_equal(fl, f76x_db, 6)))
 			add(c, "F76x");
 		else if (fl && runs_equal(fl, f74x, 3))
 			add(c, "F74x");

@@ -2,7 +2,8 @@
  * Write protection of one flash sector, as an option-byte block sets it (issue 11 items 2-3). The
  * ROM ignores an erase or a write of a protected sector without an error (AN3156 Table 4 note 1,
  * protocol.md 2.3), so the host reads the protection before it erases. Four schemes:
- *  - one nWRP bit per sector, 0 = protected (F2/F4/F7, H7 bank 1): the bit is the sector index;
+ *  - one nWRP bit per sector, 0 = protected (F2/F4/F7, H7 bank 1): the bit is the sector index
+ *    (F76x in dual-bank mode: one bit per two sectors);
  *  - one bit per 4 KiB group, 0 = protected (F0/F1/F3 WRP0..WRP3): the last bit also guards the
  *    rest of the flash (RM0091 4.1.3, RM0008 2.5);
  *  - one bit per 4 KiB group, 1 = protected (L0/L1 WRPx words, RM0367 3.4.1);
@@ -95,6 +96,17 @@ static int sector_bits(const struct ob_decoded *d, unsigned idx, char *clear, si
 	return any ? -1 : 0;
 }
 
+/* F76x/F77x with nDBANK = 0: two banks of 12 sectors of half the single-bank size, and nWRP bit i
+ * protects sectors 2i and 2i+1 (ST HAL stm32f7xx_hal_flash_ex.h: OB_WRP_DB_SECTOR_0 and _1 are both
+ * 0x00010000, _22 and _23 both 0x08000000; RM0410 dual-bank organisation). */
+static bool dual_bank(const struct ob_decoded *d)
+{
+	for (size_t i = 0; i < d->n_fields; i++)
+		if (d->fields[i].field->kind == OB_K_NDBANK && d->fields[i].present)
+			return d->fields[i].value == 0;
+	return false;
+}
+
 /* WRP areas: protected pages [STRT, END] when STRT <= END (the next field is the end). */
 static int areas(const struct ob_decoded *d, unsigned idx, char *clear, size_t cap)
 {
@@ -135,7 +147,7 @@ int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *bloc
 		rc = group_bits(l, &d, off / l->wrp_bit_bytes, (uint32_t)(((uint64_t)off + size - 1u) / l->wrp_bit_bytes),
 		                clear, cap);
 	} else {
-		rc = sector_bits(&d, idx, clear, cap);
+		rc = sector_bits(&d, dual_bank(&d) ? idx / 2u : idx, clear, cap);
 		int a = areas(&d, idx, rc == 1 ? NULL : clear, cap);
 		if (rc != 1 && a != 0)
 			rc = a;

@@ -287,6 +287,45 @@ static void test_write_without_verify_reads_its_erases_back(void **state)
 	ops_close(s);
 }
 
+/* issue 22 item 6: an F767 in dual-bank mode (nDBANK = 0, profile f767-db): 24 sectors, and nWRP bit
+ * i protects sectors 2i and 2i+1 (ST HAL OB_WRP_DB_SECTOR_*, RM0410). nWRP6 = 0 protects sectors 12
+ * and 13, the start of bank 2: a write into sector 13 is refused before any erase, naming nWRP6;
+ * sector 14 (bit 7) is written; the chip layer knows every sector's protection. */
+static void test_f76x_dual_bank_one_bit_two_sectors(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f767-db,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	protect_f7(d, 6);
+	uint8_t data[4096];
+	memset(data, 0x3C, sizeof data);
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, 0x08104000, data, sizeof data, NULL), 0); /* sector 13 */
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_PROTECTED);
+	assert_string_equal(s->id.chip.family->id, "F76x");
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_int_equal(r.blocked_sector, 13);
+	assert_non_null(strstr(s->err.msg, "sector 13 is write-protected"));
+	assert_non_null(strstr(s->err.hint, "nWRP6=1"));
+	img_free(img);
+	img = img_new();
+	assert_int_equal(img_add(img, 0, 0x08108000, data, sizeof data, NULL), 0); /* sector 14: bit 7 */
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.verified);
+	img_free(img);
+	uint8_t ob[32];
+	assert_true(sim_mem_read(d, 0x1FFF0000, ob, sizeof ob));
+	const struct chip_family *f76 = chip_family_by_id("F76x");
+	for (unsigned i = 0; i < 24; i++)
+		assert_int_equal(ob_sector_write_protected(f76, ob, sizeof ob, i, 0x08000000, 0x4000, NULL, 0),
+		                 i == 12 || i == 13);
+	ops_close(s);
+}
+
 /* The chip-layer reading of each protection scheme, from blocks ob_set builds. */
 static void test_each_scheme_names_what_lifts_it(void **state)
 {
@@ -395,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_write_over_a_protected_sector_erases_nothing),
 		cmocka_unit_test(test_write_without_verify_reads_its_erases_back),
 		cmocka_unit_test(test_each_scheme_names_what_lifts_it),
+		cmocka_unit_test(test_f76x_dual_bank_one_bit_two_sectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
