@@ -399,14 +399,29 @@ static int parse_value(const struct ob_layout *l, const struct ob_field *f, cons
 	return 0;
 }
 
-int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
-	   size_t n_assigns, uint8_t *out, struct err *e)
+int ob_write_supported(const struct chip_family *fam, struct err *e)
 {
 	if (!fam || !fam->ob)
 		return err_set(e, STM32DFU_E_UNSUPPORTED, "no option-byte table for %s", fam ? fam->name : "chip");
+	if (fam->ob->writable)
+		return 0;
+	/* H7: the window at 0x5200201C is the FLASH option registers (OPTSR_CUR/_PRG, WPSN, BOOT; RM0433
+	 * §4.9), not a stored block: they change through OPTSR_PRG and FLASH_OPTCR.OPTSTART (RM0433
+	 * "Option byte modification"), and what the ROM does with a DNLOAD there is not documented (AN3156 names the alt only) */
+	err_set(e, STM32DFU_E_UNSUPPORTED, "%s option bytes are decode-only in stm32dfu, for 'ob set' and a raw "
+	        "block alike: %s; nothing was written", fam->name, fam->ob->note ? fam->ob->note : "no write rule is known");
+	err_hint(e, "'stm32dfu ob show' decodes them; change them with STM32CubeProgrammer, or from the application "
+	            "through the reference manual's option-byte sequence");
+	return STM32DFU_E_UNSUPPORTED;
+}
+
+int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
+	   size_t n_assigns, uint8_t *out, struct err *e)
+{
+	int wr = ob_write_supported(fam, e);
+	if (wr < 0)
+		return wr;
 	const struct ob_layout *l = fam->ob;
-	if (!l->writable)
-		return err_set(e, STM32DFU_E_UNSUPPORTED, "%s option bytes are decode-only in stm32dfu", fam->id);
 	if (len < l->min_size)
 		return err_set(e, STM32DFU_E_RANGE, "option-byte block of %zu bytes, need %u", len,
 			       (unsigned)l->min_size);

@@ -145,6 +145,9 @@ void ob_fix_complements(const struct ob_layout *l, uint8_t *block, size_t len);
  */
 int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const char *const *assigns,
 	   size_t n_assigns, uint8_t *out, struct err *e);
+/* 0 when this tool writes the family's option bytes; else E_UNSUPPORTED with the reason. The one
+ * rule for `ob set` and for a raw block written with `write --alt` (issue 22 item 8). */
+int ob_write_supported(const struct chip_family *fam, struct err *e);
 /* The word ob_set accepts for a named value ("off", "sysmem", "level2" for a table's "2"), in buf
  * if it must be built; NULL when the value has no name. */
 const char *ob_value_word(const struct ob_value_name *n, char *buf, size_t cap);

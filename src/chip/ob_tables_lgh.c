@@ -212,5 +212,7 @@ const struct ob_layout ob_layout_h7 = {
 	.id = "H7", .address = 0x5200201C, .size = 128, .min_size = 0x28, .rdp_level0 = 0xAA, .has_rdp2 = true,
 	.writable = false, .fill = 0x00, .words = w_h7, .n_words = N(w_h7), .fields = f_h7, .n_fields = N(f_h7),
 	.source = "RM0433 §4.9.7-4.9.14 (OPTSR, WPSN, BOOT registers); protocol.md §3.2 (alt at 0x5200201C), §6",
-	.note = "Decode-only: how the ROM applies a write to this window is UNCONFIRMED. Reserved-bit "
-		"defaults UNCONFIRMED; dual-core (H745/H747) bits not decoded."};
+	.note = "Decode-only: the window is the FLASH option registers (RM0433 §4.9), which change through "
+		"OPTSR_PRG and FLASH_OPTCR.OPTSTART (RM0433, option byte modification); how the ROM applies a "
+		"DNLOAD there is UNCONFIRMED (AN3156 names the alt only). Reserved-bit defaults UNCONFIRMED; dual-core "
+		"(H745/H747) bits not decoded."};

@@ -163,6 +163,25 @@ grep -q "verify   32 bytes .*OK" "$work/out" || fail "OB block not verified"
 run $sim ob show --json || fail "ob show"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]: x["value"] for x in d["fields"]}; assert f["BOR_LEV"] == 1 and f["RDP"] == 0xAA, f' "$work/out" ||
 	fail "BOR_LEV is not 1 after the raw OB write"
+# H7 (issue 22 item 8): one rule for ob set and a raw block. The window at 0x5200201C is the FLASH
+# option registers (RM0433), decode-only here: both refuse with the same reason, nothing written
+h7="--sim=h743,timing=0,state=$work/h7.state"
+run $h7 read 0x5200201C 128 -o "$work/h7ob.bin" || fail "reading the H7 option bytes"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[0]=(b[0]&~3)|1; open(sys.argv[2],"wb").write(b)' \
+	"$work/h7ob.bin" "$work/h7bor.bin"
+run $h7 write "$work/h7bor.bin" --alt 1
+rc=$?
+[ $rc = 69 ] || fail "raw H7 option-byte block: exit $rc, expected 69 (decode-only)"
+grep -q "option bytes are decode-only in stm32dfu, for 'ob set' and a raw block alike: .*OPTSTART" "$work/err" ||
+	fail "raw H7 option-byte block: no reason given"
+run $h7 ob set BOR_LEV=1
+rc=$?
+[ $rc = 69 ] || fail "H7 ob set: exit $rc, expected 69"
+grep -q "option bytes are decode-only in stm32dfu, for 'ob set' and a raw block alike" "$work/err" ||
+	fail "H7 ob set: not the raw write's reason"
+run $h7 read 0x5200201C 128 -o "$work/h7ob2.bin" || fail "reading the H7 option bytes again"
+cmp -s "$work/h7ob.bin" "$work/h7ob2.bin" || fail "a refused H7 option-byte write changed them"
+
 # data for two memories in one file: refused, both named
 python3 - "$work/two.hex" <<'PY'
 import sys
