@@ -46,6 +46,8 @@ ram = 0x20000000 98304
 ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
 poke = 0x1FFFF800 FF FF FF FF 00 00 00 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
 ob_rdp_offset = 0
+# OTP is programmed once per double word, one 0 bit locks all of it (RM0440 "OTP area").
+otp_unit = 8
 
 # Start state: no G4 session in the data; dfuIDLE, UNCONFIRMED.
 start_state = dfuIDLE

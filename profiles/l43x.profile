@@ -41,6 +41,8 @@ ram = 0x20000000 65536
 ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00
 ob_rdp_offset = 0
 # WRP areas (start/end pages) are not modelled by the emulator: no ob_wrp_offsets.
+# OTP is programmed once per double word, one 0 bit locks all of it (RM0394/RM0351 "OTP area").
+otp_unit = 8
 
 feature_default = 00 FF FF FF
 

@@ -584,6 +584,8 @@ struct stm32dfu_ob_set_result {
 	uint8_t requested[STM32DFU_OB_MAX_BYTES]; /* the block written (or that would have been) */
 	int has_after;           /* after holds the block read back (verified) */
 	uint8_t after[STM32DFU_OB_MAX_BYTES];
+	int bootloader_gone;     /* RDP level 2 was written: the chip reset and did not come back, as level 2
+	                            disables its bootloader for good (it is not an error) */
 };
 
 /* stm32dfu_ob_set with the result `ob set` prints: the same validation and guards, in the same
@@ -800,6 +802,8 @@ struct stm32dfu_write_report {
 	/* an earlier unfinished write's recovery file that this one applied first, and its sectors */
 	char restored_from[STM32DFU_PATH_MAX];
 	unsigned restored_sectors;
+	int ob_bootloader_gone;      /* option bytes with RDP level 2: the chip reset and left the bus for good
+	                                (level 2 has no bootloader) */
 };
 
 /* Writes the segments: the same plan, skip, erase, program and read-back check as

@@ -232,6 +232,7 @@ def _ob_set_result(r):
             "dry_run": bool(r.dry_run), "nothing_to_change": bool(r.nothing_to_change),
             "write_attempted": bool(r.write_attempted), "written": bool(r.written), "verified": bool(r.verified),
             "protection_active": bool(r.protection_active), "reset_seen": bool(r.reset_seen),
+            "bootloader_gone": bool(r.bootloader_gone),
             "before": bytes(r.before[:n]) if n else None, "requested": bytes(r.requested[:n]) if r.checked else None,
             "after": bytes(r.after[:n]) if r.has_after else None, "option_bytes": None}
 
@@ -422,7 +423,7 @@ class Chip:
             "blocks": r.blocks, "transfer_size": r.transfer_size, "verified": bool(r.verified), "otp": bool(r.otp),
             "canceled": bool(r.canceled),
             "memory": _s(r.memory) or None, "memory_address": r.memory_address if r.memory else None,
-            "ob_protection_active": bool(r.ob_protection_active),
+            "ob_protection_active": bool(r.ob_protection_active), "ob_bootloader_gone": bool(r.ob_bootloader_gone),
             "voltage_range": r.voltage_range if r.voltage_range >= 0 else None,
             "phases": {"read": phase(r.read), "erase": phase(r.erase), "program": phase(r.program),
                        "verify": phase(r.verify)},

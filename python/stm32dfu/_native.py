@@ -168,7 +168,7 @@ class ObSetResult(ctypes.Structure):
                 ("nothing_to_change", c_int), ("write_attempted", c_int), ("written", c_int), ("verified", c_int),
                 ("protection_active", c_int), ("reset_seen", c_int), ("size", c_size),
                 ("before", c_u8 * OB_MAX_BYTES), ("requested", c_u8 * OB_MAX_BYTES), ("has_after", c_int),
-                ("after", c_u8 * OB_MAX_BYTES)]
+                ("after", c_u8 * OB_MAX_BYTES), ("bootloader_gone", c_int)]
 
 
 class LinkSize(ctypes.Structure):
@@ -252,7 +252,7 @@ class WriteReport(ctypes.Structure):
                 ("actual", c_u8), ("blocked_sector", c_int), ("left", c_int), ("leave", LeaveResult),
                 ("link", LinkCounters), ("n_sectors", c_uint), ("sectors", SectorReport * MAX_SECTOR_REPORTS),
                 ("recovery_file", c_char * PATH_MAX), ("restored_from", c_char * PATH_MAX),
-                ("restored_sectors", c_uint)]
+                ("restored_sectors", c_uint), ("ob_bootloader_gone", c_int)]
 
 
 class VerifyReport(ctypes.Structure):

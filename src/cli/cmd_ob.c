@@ -313,6 +313,7 @@ static void ob_set_json(struct cli_ctx *c, struct stm32dfu_session *api, const s
 	json_kbool(&j, "written", r->written);
 	json_kbool(&j, "verified", r->verified);
 	json_kbool(&j, "protection_active", r->protection_active);
+	json_kbool(&j, "bootloader_gone", r->bootloader_gone);
 	if (rc) {
 		c->err = api->err;
 		cli_json_failure(c, &j, rc);
@@ -339,6 +340,8 @@ static void ob_set_text(struct cli_ctx *c, const struct stm32dfu_ob_set_result *
 		fprintf(o, "nothing to change: the chip already holds these values\n");
 	else if (rc == 0 && r->dry_run)
 		fprintf(o, "dry run: the checks pass; nothing written\n");
+	else if (r->written && r->bootloader_gone)
+		fprintf(o, "%s\n", cli_rdp2_gone_text);
 	else if (r->written && r->protection_active)
 		fprintf(o, "option bytes written; read protection is now active (the chip refuses reads, which "
 		           "confirms it)\n");

@@ -59,6 +59,11 @@ int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img)
 	return 0;
 }
 
+const char *const cli_rdp2_gone_text =
+	"option bytes written with RDP level 2: the chip reset and left the bus for good. Level 2 disables "
+	"its bootloader (PM0059, RM0090 3.7.3, RM0440, AN2606), so it can never be read, written, erased or "
+	"unprotected over DFU again; only the application in its flash runs";
+
 void cli_write_memory_text(struct cli_ctx *c, const struct stm32dfu_write_report *r)
 {
 	FILE *o = c->out;
@@ -69,7 +74,9 @@ void cli_write_memory_text(struct cli_ctx *c, const struct stm32dfu_write_report
 		fprintf(o, "read     %" PRIu64 " bytes in %.2f s (what it held before)\n", r->read.bytes, rd);
 	fprintf(o, "program  %" PRIu64 " bytes in %u blocks, %u runs, in %.2f s\n", r->bytes_programmed, r->blocks, r->runs,
 	        pg);
-	if (r->ob_protection_active)
+	if (r->ob_bootloader_gone)
+		fprintf(o, "verify   %s\n", cli_rdp2_gone_text);
+	else if (r->ob_protection_active)
 		fprintf(o, "verify   read protection is now active: the chip refuses reads, which confirms it\n");
 	else if (r->verified && r->bytes_programmed == 0)
 		fprintf(o, "verify   nothing written: the chip already holds these bytes (read back and compared)\n");

@@ -31,6 +31,8 @@ struct ops_write_result;
 unsigned cli_ob_confirm_flags(const struct cli_ctx *c);
 int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img);
 void cli_write_memory_text(struct cli_ctx *c, const struct stm32dfu_write_report *r);
+/* What an option-byte write of RDP level 2 leaves: no bootloader, the chip gone for good. */
+extern const char *const cli_rdp2_gone_text;
 
 struct json;
 struct store_record;

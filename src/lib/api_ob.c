@@ -272,9 +272,10 @@ int stm32dfu_ob_set_ex(struct stm32dfu_session *s, const char *const *assignment
 		r->verified = wr.verified;
 		r->protection_active = wr.protection_active;
 		r->reset_seen = wr.reset_seen;
+		r->bootloader_gone = wr.bootloader_gone;
 		if (rc < 0)
 			rc = api_fail_from_ops(s, rc);
-		else if (!wr.verified && !wr.protection_active)
+		else if (!wr.verified && !wr.protection_active && !wr.bootloader_gone)
 			rc = err_set(&s->err, STM32DFU_E_VERIFY, "the option bytes read back differ from those written");
 		r->written = rc == 0;
 		if (wr.verified) {

@@ -50,6 +50,7 @@ void api_write_report(const struct ops_session *s, const struct ops_write_result
 	api_copy(out->memory, sizeof out->memory, in->memory);
 	out->memory_address = in->memory_addr;
 	out->ob_protection_active = in->ob_protection_active;
+	out->ob_bootloader_gone = in->ob_bootloader_gone;
 	out->canceled = in->canceled;
 	out->voltage_range = in->range_set;
 	out->read = phase(&in->read);

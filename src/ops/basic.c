@@ -7,6 +7,7 @@
 #include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/rdpnote.h"
 #include "ops/recover.h"
 #include "ops/wrp.h"
 
@@ -41,8 +42,7 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 		err_hint(&s->err, "the bootloader stopped answering: power-cycle the board (unplug it and plug it back in "
 		                  "with BOOT0 high)");
 	else if (rc == STM32DFU_E_PROTECTED)
-		err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' removes it and "
-		                  "erases the flash");
+		err_hint(&s->err, "%s", ops_rdp_hint(s));
 	else if (rc == STM32DFU_E_DFU_STATUS)
 		err_hint(&s->err, "the address may be outside what the bootloader serves: see 'stm32dfu list' for the map");
 	return rc;

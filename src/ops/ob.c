@@ -37,9 +37,10 @@ int ops_ob_read(struct ops_session *s, uint8_t *out, size_t cap, size_t *len)
 	if ((rc = ops_read_mem(s, alt, addr, s->id.ob, n, -1)) < 0) {
 		if (rc == STM32DFU_E_PROTECTED) {
 			s->id.read_protected = true;
+			bool two = s->id.rdp_level == 2 || ops_rdp2_noted(s);
 			err_set(&s->err, STM32DFU_E_PROTECTED,
-			        "the chip refuses to read its option bytes: read protection (RDP level 1) is active");
-			err_hint(&s->err, "'stm32dfu unprotect --yes' removes it, and mass-erases the flash");
+			        "the chip refuses to read its option bytes: read protection (RDP level %d) is active", two ? 2 : 1);
+			err_hint(&s->err, "%s", ops_rdp_hint(s));
 		}
 		return rc;
 	}
@@ -177,6 +178,18 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 	}
 	r->reset_seen = reset;
 	if (reset && (rc = ops_reconnect(s, OPS_OB_RECONNECT_MS)) < 0) {
+		if (ob_rdp_of(fam, want, len) == 2 &&
+		    (rc == STM32DFU_E_DISCONNECTED || rc == STM32DFU_E_NO_DEVICE || rc == STM32DFU_E_TIMEOUT)) {
+			/* level 2 disables boot from system memory (PM0059/RM0090 3.7.3, RM0440, AN2606): after
+			 * the option-byte launch the bootloader never runs again, so the chip stays off the bus */
+			log_info("option bytes: RDP level 2 sent; the chip reset and did not come back (%s)", s->err.msg);
+			err_clear(&s->err);
+			ops_rdp2_note(s, true);
+			s->id.rdp_level = 2;
+			r->bootloader_gone = true;
+			free(want);
+			return 0;
+		}
 		err_prefix(&s->err, "the option bytes were sent");
 		free(want);
 		return rc;

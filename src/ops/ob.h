@@ -21,6 +21,8 @@ struct ops_ob_write_result {
 	bool reset_seen;        /* the chip reset after the write (as the ROM does, AN3156 §5.1) */
 	bool verified;          /* the block read back equals what was written */
 	bool protection_active; /* RDP >= 1 was written and reads are now refused: that refusal is the proof */
+	bool bootloader_gone;   /* RDP 2 was written and the chip reset and did not come back: level 2 has
+	                         * no bootloader (the manuals); it cannot be reached over DFU again */
 };
 
 /*

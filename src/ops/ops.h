@@ -109,6 +109,7 @@ struct ops_write_result {
 	char memory[LAYOUT_NAME_MAX]; /* the memory written when it is not flash ("RAM", "OTP Memory", "Option Bytes"), else "" */
 	uint32_t memory_addr;          /* the lowest address written there */
 	bool ob_protection_active;     /* option bytes: RDP >= 1 written, and the refused read-back confirms it */
+	bool ob_bootloader_gone;       /* option bytes: RDP 2 written; the chip reset and stayed off the bus */
 	bool has_serial;               /* a serial number (ops/serialno.h) is part of what was written */
 	uint64_t serial_number;
 };

@@ -18,6 +18,13 @@ int ops_vdd_range(double volts, int *range, struct err *e)
 	return 0;
 }
 
+unsigned ops_vdd_unit(int range)
+{
+	/* RM0090 Table 7 / RM0385 "Program/erase parallelism": x8, x16, x16, x32 */
+	static const unsigned unit[] = {1, 2, 2, 4};
+	return range >= 0 && range <= 3 ? unit[range] : 1;
+}
+
 const char *ops_vdd_range_text(int range)
 {
 	static const char *const text[] = {"1.8-2.1 V, x8", "2.1-2.4 V, x16", "2.4-2.7 V, x16", "2.7-3.6 V, x32"};

@@ -25,6 +25,8 @@ int ops_vdd_range(double volts, int *range, struct err *e);
 
 /* "2.7-3.6 V, x32" for a range 0-3 (a static string). */
 const char *ops_vdd_range_text(int range);
+/* Bytes per flash program operation in that range (its parallelism: 1, 2, 2, 4). */
+unsigned ops_vdd_unit(int range);
 
 /* STM32DFU_E_UNSUPPORTED (in s->err) when the device has no Device Feature memory. No transfer. */
 int ops_vdd_check(struct ops_session *s);

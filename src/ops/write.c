@@ -9,6 +9,7 @@
 #include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/rdpnote.h"
 #include "ops/recover.h"
 #include "ops/vdd.h"
 #include "ops/write_int.h"
@@ -124,8 +125,7 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 		if (rc < 0) {
 			free(buf);
 			if (rc == STM32DFU_E_PROTECTED)
-				err_hint(&s->err, "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' "
-				                  "removes it and erases the flash");
+				err_hint(&s->err, "%s", ops_rdp_hint(s));
 			return err_prefix(&s->err, "write: reading back sector %u", plan->touched[i].sector.index);
 		}
 		for (size_t k = i, off = 0; k < j; k++) {
@@ -570,6 +570,20 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		wr_rescue_bases(&plan, &old);
 	const struct chip_family *fam = s->id.chip.family;
 	uint32_t align = fam && fam->write_align ? fam->write_align : 8;
+	/* --vdd: the flash then takes whole units of the range's parallelism (x16: 2, x32: 4 bytes;
+	 * RM0090 PGPERR otherwise): every block, the last one too, is a whole number of them, padded
+	 * with the erased bytes after it (runs only end inside erased sectors) */
+	uint32_t unit = o->set_range ? ops_vdd_unit(o->range) : 1;
+	if (unit > align)
+		align = unit;
+	if (o->set_range && s->xfer_size % align) {
+		rc = err_set(&s->err, STM32DFU_E_USAGE, "-t %u: not a whole number of the %u-byte program units of "
+		             "voltage range %d (%s); nothing was written", s->xfer_size, align, o->range,
+		             ops_vdd_range_text(o->range));
+		uint32_t down = s->xfer_size / align * align;
+		err_hint(&s->err, "give -t a multiple of %u, e.g. -t %u", align, down ? down : align);
+		goto out;
+	}
 	if ((rc = plan_build(&plan, img, 0, s->dfu->transfer_size, align, o->full, &s->err)) < 0)
 		goto out;
 	r->sectors_skipped = plan.sectors_skipped;

@@ -256,6 +256,8 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 		        s->id.ob_addr, fam ? fam->name : "this chip");
 		return STM32DFU_E_UNSUPPORTED;
 	}
+	if ((rc = ob_write_supported(fam, &s->err)) < 0)
+		return rc; /* the same rule as ob set: a decode-only family is never written raw either */
 	struct ob_decoded dec;
 	if ((rc = ob_decode(fam, seg->data, len, &dec, &s->err)) < 0)
 		return err_prefix(&s->err, "option bytes at 0x%08X", s->id.ob_addr);
@@ -287,6 +289,7 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 	r->verify.bytes = w.verified ? len : 0;
 	r->verified = w.verified;
 	r->ob_protection_active = w.protection_active;
+	r->ob_bootloader_gone = w.bootloader_gone;
 	return 0;
 }
 

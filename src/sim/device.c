@@ -134,7 +134,7 @@ bool sim_reconnect(struct sim_device *d)
 	d->link = SIM_LINK_UP;
 	d->config = 0;
 	sim_rom_reset(d);
-	return true;
+	return !sim_rdp2_gone(d);
 }
 
 void sim_unplug(struct sim_device *d)
@@ -151,6 +151,18 @@ void sim_power_cycle(struct sim_device *d)
 		if (d->mem[i].kind == SIM_MEM_RAM)
 			memset(d->mem[i].data, 0, d->mem[i].size); /* SRAM content is lost */
 	sim_rom_reset(d);
+	sim_rdp2_gone(d);
+}
+
+/* RDP level 2 disables boot from system memory (PM0059 and RM0090 3.7.3 on F2/F4, RM0440 on G4,
+ * RM0365 on F3, AN2606): once the option bytes loaded at a reset say level 2, the bootloader never
+ * runs again, so the chip does not enumerate as a DFU device: it is gone, for good. */
+bool sim_rdp2_gone(struct sim_device *d)
+{
+	if (sim_rdp_level(d) != 2)
+		return false;
+	d->link = SIM_LINK_GONE;
+	return true;
 }
 
 uint64_t sim_answer_at_us(const struct sim_device *d)

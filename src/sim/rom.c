@@ -49,6 +49,7 @@ void sim_rom_reset(struct sim_device *d)
 	d->oversize_dnload = false;
 	d->last_was_set_address = false;
 	d->hold_answer = false;
+	d->prog_error = false;
 	sim_ob_reload(d);
 }
 
@@ -186,6 +187,40 @@ static double run_command(struct sim_device *d)
 	}
 }
 
+/* The flash takes whole program units of the parallelism in force (x8..x64: 1..8 bytes; the
+ * Device Feature range on F2/F4/F7). A block that does not start on one fails (RM0090 PGAERR), one
+ * that ends inside one has its whole units programmed and the rest refused (PGPERR: the size of
+ * the access does not match the parallelism); either way the status is errPROG (UNCONFIRMED: the
+ * manuals name the flags, not the ROM's DFU status), and every later program fails too until a
+ * reset (AN2606 "programming constraints", protocol.md 2.2). */
+static double program_units(struct sim_device *d, struct sim_mem *m, uint32_t addr, uint32_t len)
+{
+	uint32_t w = (uint32_t)sim_prog_width(d);
+	uint32_t ok = d->prog_error || addr % w ? 0 : len / w * w;
+	/* L4/G4/G0/WB OTP: a double word that holds one 0 bit cannot be written again (RM0351,
+	 * RM0440, RM0444, RM0434 "OTP area"; the flash flags PROGERR): the units before it are
+	 * programmed, the block fails there */
+	for (uint32_t u = d->t.otp_unit, k = 0; m->kind == SIM_MEM_OTP && u && k < ok;) {
+		uint32_t lo = (addr + k) / u * u, off = lo - m->base;
+		bool virgin = true;
+		for (uint32_t b = 0; b < u && off + b < m->size; b++)
+			virgin = virgin && m->data[off + b] == 0xFF;
+		if (!virgin) {
+			d->op_result = errPROG;
+			len = ok = k; /* not the alignment error: later blocks still program */
+			break;
+		}
+		k = lo + u - addr;
+	}
+	if (ok)
+		sim_flash_program(d, m, addr, d->pending, ok);
+	if (ok != len) {
+		d->prog_error = true;
+		d->op_result = errPROG;
+	}
+	return sim_program_ms(d, ok);
+}
+
 static double run_program(struct sim_device *d)
 {
 	d->op = SIM_OP_PROGRAM;
@@ -233,8 +268,7 @@ static double run_program(struct sim_device *d)
 	default: /* flash and OTP: bits only clear */
 		if (d->f.busy_stuck_enabled && addr + len > d->f.busy_stuck_after)
 			d->f.stuck = true;
-		sim_flash_program(d, m, addr, d->pending, len);
-		return sim_program_ms(d, len);
+		return program_units(d, m, addr, len);
 	}
 }
 

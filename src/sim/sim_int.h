@@ -98,6 +98,7 @@ struct sim_timing {
 	bool poll_repeat; /* the status after the busy one repeats bwPollTimeout (F0) or gives 0 (F4) */
 	enum sim_busy_reply busy_reply;
 	uint32_t max_dnload;      /* data DNLOADs longer than this fail at the next GETSTATUS (0: none) */
+	uint32_t otp_unit;        /* OTP is programmed once per unit of this many bytes (0: bits only clear) */
 	bool erase_wedge_enabled; /* H7 rev V: an erase at or above erase_wedge stays in dfuDNBUSY */
 	bool ob_upload_any;       /* OB UPLOADs of any length are served (else exactly the block) */
 	bool leave_at_dnload;     /* leave_status = none: the chip leaves on the leave DNLOAD, no status */
@@ -167,6 +168,8 @@ struct sim_device {
 	bool oversize_dnload;   /* the pending data block was longer than max_dnload */
 	bool last_was_set_address; /* the last DNLOAD was a Set Address command that succeeded */
 	bool hold_answer;       /* hold_first: this GETSTATUS is answered when the operation ends */
+	bool prog_error;        /* a misaligned flash program failed: every later one fails until a reset
+	                         * (AN2606 "programming constraints") */
 	uint32_t poll_reported; /* bwPollTimeout of the running op */
 	bool hung;
 	/* link */
@@ -195,6 +198,8 @@ struct sim_mem *sim_mem_add(struct sim_device *d, enum sim_mem_kind kind, uint32
 			    uint8_t fill);
 int sim_layout_parse(struct sim_device *d, const char *alt, char *errbuf, size_t errlen);
 int sim_rdp_level(const struct sim_device *d);
+/* After a reset: RDP level 2 leaves no bootloader, so the link goes (and stays) GONE; true then. */
+bool sim_rdp2_gone(struct sim_device *d);
 bool sim_sector_protected(const struct sim_device *d, size_t sector);
 const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr, size_t *index);
 /* Flash physics: programming ANDs (bits only clear), WRP sectors ignore writes silently. */

@@ -183,6 +183,7 @@ int sim_state_load(struct sim_device *d, const char *path, char *errbuf, size_t 
 		}
 	}
 	sim_ob_reload(d); /* the chip powers up with what the file holds */
+	sim_rdp2_gone(d);  /* ... and at RDP level 2 without its bootloader */
 	rc = 0;
 out:
 	free(buf);

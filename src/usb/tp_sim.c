@@ -201,6 +201,13 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
 		sim_tp_close(tp);
 		return err_set(e, STM32DFU_E_FILE_FORMAT, "sim state: %s", eb);
 	}
+	if (sim_link_state(t->dev) == SIM_LINK_GONE) {
+		/* what a real chip at level 2 shows: nothing on the bus */
+		err_set(e, STM32DFU_E_NO_DEVICE, "sim: the emulated chip does not enumerate: its option bytes (state %s) "
+		        "hold RDP level 2, which disables the bootloader for good", t->state_path);
+		sim_tp_close(tp);
+		return STM32DFU_E_NO_DEVICE;
+	}
 	snprintf(tp->info.path, sizeof tp->info.path, "sim");
 	int r = tp_read_identity(tp);
 	if (r < 0) {

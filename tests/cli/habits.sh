@@ -105,11 +105,17 @@ grep -q "hint: RDP=level1" "$work/err"; check ob-rdp-digit-hint 0 $?
 run $ob ob set BOR_LEV=level1 -q; check ob-quiet 0 $?
 [ ! -s "$work/out" ]; check ob-quiet-silent 0 $?
 run $ob ob show; check ob-quiet-written 0 $? "$work/out" "BOR_LEV      0x2"
-# RDP level 2 refuses reads like level 1; info says level 2 from what ob set wrote
+# RDP level 2 disables the bootloader (issue 22 item 3; PM0059, RM0440, AN2606): after the
+# option-byte launch the chip leaves the bus for good; ob set says so, and nothing later calls it
+# level 1 or suggests unprotect: the chip is simply not there
 rdp2="--sim=f746,timing=0,state=$work/rdp2.state,serial=HABITSRDP2"
-XDG_STATE_HOME=$work/xdg run $rdp2 ob set RDP=level2 --i-understand-rdp2-is-permanent; check ob-rdp2 0 $? "$work/out" "read protection is now active"
-XDG_STATE_HOME=$work/xdg run $rdp2 info; check info-rdp2 0 $? "$work/out" "RDP      level 2 (PERMANENT; written by stm32dfu ob set"
-XDG_STATE_HOME=$work/xdg run $rdp2 info --json; check info-rdp2-json 0 $? "$work/out" '"rdp_level": 2'
+XDG_STATE_HOME=$work/xdg run $rdp2 ob set RDP=level2 --i-understand-rdp2-is-permanent; check ob-rdp2 0 $? "$work/out" "left the bus for good"
+XDG_STATE_HOME=$work/xdg run $rdp2 ob set RDP=level2 --i-understand-rdp2-is-permanent
+check ob-rdp2-again-gone 69 $? "$work/err" "RDP level 2"
+for cmd in info "ob show" "write $work/p.bin"; do
+	XDG_STATE_HOME=$work/xdg run $rdp2 $cmd; check "rdp2-$cmd" 69 $? "$work/err" "disables the bootloader"
+	! grep -q "unprotect" "$work/err" "$work/out"; check "rdp2-$cmd-no-unprotect" 0 $?
+done
 # another chip that refuses reads (level 1, never noted) still says level 1
 rdp1="--sim=f746,timing=0,state=$work/rdp1.state,serial=HABITSRDP1"
 XDG_STATE_HOME=$work/xdg run $rdp1 ob set RDP=level1 --i-understand-rdp1-needs-mass-erase -q; check ob-rdp1 0 $?

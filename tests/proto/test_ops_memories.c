@@ -224,12 +224,68 @@ static void test_ob_block(void **st)
 	ops_close(s);
 }
 
+/* issue 22 item 4: L4 OTP is programmed once per double word ("If only one bit is at 0, the entire
+ * double word cannot be written anymore", RM0351 "OTP area"). Half a double word is written whole
+ * (0xFF after the data); the other half of it is then refused by the host before anything is sent,
+ * naming the double word, and the emulator refuses it too when it is sent anyway. */
+static void test_otp_double_word_once(void **st)
+{
+	(void)st;
+	const uint32_t L4OTP = 0x1FFF7000u;
+	struct ops_open_opts oo = harness_opts("l43x,timing=0", &fake);
+	oo.retries = 0;
+	struct ops_session *s = harness_open(&oo);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.otp_ok = true;
+	struct ops_write_result r;
+	const uint8_t first[4] = {0x11, 0x22, 0x33, 0x44}, second[4] = {0x55, 0x66, 0x77, 0x00};
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, L4OTP, first, 4, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.verified && r.otp);
+	img_free(img);
+	uint8_t b[16];
+	chip_bytes(s, L4OTP, b, 16);
+	const uint8_t want[16] = {0x11, 0x22, 0x33, 0x44, 0xFF, 0xFF, 0xFF, 0xFF,
+	                          0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	assert_memory_equal(b, want, 16);
+	/* the bytes after it, in the same double word: 1 -> 0 only, yet refused */
+	img = img_new();
+	assert_int_equal(img_add(img, 0, L4OTP + 4, second, 4, NULL), 0);
+	struct sim_stats before, after;
+	sim_get_stats(tp_sim_device(s->tp), &before);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_RANGE);
+	assert_non_null(strstr(s->err.msg, "0x1FFF7000-0x1FFF7007"));
+	sim_get_stats(tp_sim_device(s->tp), &after);
+	assert_int_equal(after.bytes_programmed, before.bytes_programmed);
+	chip_bytes(s, L4OTP, b, 16);
+	assert_memory_equal(b, want, 16);
+	img_free(img);
+	/* sent anyway (a host without the rule): the emulated ROM refuses the double word */
+	uint8_t dw[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x00};
+	assert_int_equal(dfu_set_alt(s->dfu, 2), 0);
+	assert_true(dfuse_write(s->dfu, L4OTP, dw, sizeof dw) < 0);
+	chip_bytes(s, L4OTP, b, 16);
+	assert_memory_equal(b, want, 16);
+	/* the next double word is still virgin: written */
+	assert_int_equal(dfu_clr_status(s->dfu), 0);
+	img = img_new();
+	assert_int_equal(img_add(img, 0, L4OTP + 8, dw, 8, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	chip_bytes(s, L4OTP + 8, b, 8);
+	assert_memory_equal(b, dw, 8);
+	img_free(img);
+	ops_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_otp_stops_between_blocks),
 		cmocka_unit_test(test_ram),
 		cmocka_unit_test(test_ob_block),
+		cmocka_unit_test(test_otp_double_word_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "dfu/dfu.h"
+#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/vdd.h"
@@ -121,6 +123,55 @@ static void test_range_reaches_the_chip_and_its_timing(void **state)
 	assert_true(x16 > 0.99 * (1800 + 2097.152) && x16 < 1.01 * (1800 + 2097.152));
 }
 
+/* issue 22 item 5: at x32 (--vdd 3.3) the flash takes whole words (RM0090 PGPERR otherwise). A
+ * 771-byte image: its last block goes out padded with the erased 0xFF to 772 bytes, and the chip
+ * holds the image. The emulated ROM refuses a 771-byte block at x32, and every program after it
+ * until a reset (AN2606 programming constraints). */
+static void test_x32_blocks_are_whole_words(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	struct img *img = image(771);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	wo.set_range = true;
+	wo.range = 3;
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.verified);
+	size_t n;
+	const struct tp_rec *rec = tp_trace_records(s->tp, &n);
+	unsigned blocks = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rec[i].cls == TP_REQ_DNLOAD_DATA) {
+			assert_int_equal(rec[i].setup.wLength % 4, 0);
+			blocks++;
+		}
+	assert_int_equal(blocks, 2); /* the Device Feature word, then the image */
+	harness_assert_chip_holds(s, img);
+	uint8_t b[4];
+	assert_true(sim_mem_read(d, 0x08000300, b, 4));
+	assert_int_equal(b[3], 0xFF);
+	/* the ROM side: 771 bytes at x32 into erased sector 1 */
+	uint8_t blk[771];
+	memset(blk, 0, sizeof blk);
+	assert_int_equal(dfu_set_alt(s->dfu, 0), 0);
+	assert_true(dfuse_write(s->dfu, 0x08008000, blk, sizeof blk) < 0);
+	uint8_t tail[8];
+	assert_true(sim_mem_read(d, 0x080082FC, tail, 8));
+	assert_int_equal(tail[0] | tail[1] | tail[2] | tail[3], 0x00); /* the whole words were written */
+	assert_int_equal(tail[4] & tail[5] & tail[6] & tail[7], 0xFF); /* the last 3 bytes were not */
+	/* and a well-formed block after it fails too */
+	assert_int_equal(dfu_clr_status(s->dfu), 0);
+	assert_true(dfuse_write(s->dfu, 0x08010000, blk, 8) < 0);
+	assert_true(sim_mem_read(d, 0x08010000, tail, 4));
+	assert_int_equal(tail[0] & tail[1] & tail[2] & tail[3], 0xFF);
+	img_free(img);
+	ops_close(s);
+}
+
 static void test_refused_without_device_feature(void **state)
 {
 	(void)state;
@@ -169,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_volts_to_range),
 		cmocka_unit_test(test_range_reaches_the_chip_and_its_timing),
+		cmocka_unit_test(test_x32_blocks_are_whole_words),
 		cmocka_unit_test(test_refused_without_device_feature),
 		cmocka_unit_test(test_nothing_to_erase_leaves_the_range),
 	};
