@@ -20,8 +20,7 @@ static const char *const sim_known_keys[] = {
 	"t_mass_erase", "t_ob", "t_reset", "t_unprotect", "t_set_address", "poll_erase",
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
-	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut",
-	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "otp_unit",
+	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
@@ -530,9 +529,10 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 		t->string_cut_index = (uint8_t)idx;
 		t->string_cut_bytes = (uint8_t)bytes;
 	}
-	/* L43x: data DNLOADs above 1024 bytes fail although wTransferSize says 2048 */
+	/* L4/G4/G0/WB: OTP is written once per double word */
 	if (get_u32(p, "otp_unit", 0, 64, &t->otp_unit, errbuf, errlen))
 		return -1;
+	/* L43x: data DNLOADs above 1024 bytes fail although wTransferSize says 2048 */
 	if (get_u32(p, "max_dnload", 0, SIM_MAX_TRANSFER, &t->max_dnload, errbuf, errlen))
 		return -1;
 	/* Option-byte UPLOAD length: AN3156 4.1 wants exactly the block's size (`exact`, the default);
