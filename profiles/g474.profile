@@ -46,6 +46,13 @@ ram = 0x20000000 98304
 ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
 poke = 0x1FFFF800 FF FF FF FF 00 00 00 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00  00 FF FE FF FF 00 01 00
 ob_rdp_offset = 0
+# WRP areas (RM0440 "Write protection"): bank 1 WRP1AR/WRP1BR in the 0x1FFF7800 zone, bank 2
+# WRP2AR/WRP2BR in the 0x1FFFF800 zone, page numbers counted within each bank of 128 x 2 KiB
+# (DBANK = 1, the OPTR default above); STRT byte at +0x18/+0x20, END byte at +0x1A/+0x22.
+ob_wrp_area = 0x1FFF7818 0x1FFF781A 0xFF 0 128
+ob_wrp_area = 0x1FFF7820 0x1FFF7822 0xFF 0 128
+ob_wrp_area = 0x1FFFF818 0x1FFFF81A 0xFF 128 128
+ob_wrp_area = 0x1FFFF820 0x1FFFF822 0xFF 128 128
 # OTP is programmed once per double word, one 0 bit locks all of it (RM0440 "OTP area").
 otp_unit = 8
 

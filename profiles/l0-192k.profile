@@ -40,7 +40,11 @@ ram = 0x20000000 20480
 # WRP bits protect when 1). Words past WRP45 are reserved (0 here, UNCONFIRMED).
 ob_default = AA 00 55 FF 70 80 8F 7F  00 00 FF FF 00 00 FF FF  00 00 FF FF 00 00 00 00  00 00 00 00 00 00 00 00
 ob_rdp_offset = 0
-# WRP (active-high bits, one per 4 KiB sector) is not modelled by the emulator's nWRP model.
+# WRP: one bit per 4 KiB (32 pages of 128 B), 1 = protected (RM0367 "Write protection"): WRP1
+# bits 0-15 in bytes 8-9, 16-31 in bytes 12-13, WRP2 bits 32-47 in bytes 16-17.
+ob_wrp_offsets = 8 9 12 13 16 17
+ob_wrp_sectors_per_bit = 32
+ob_wrp_active_high = 1
 
 # Timing (DS10685 STM32L073 "Flash memory and data EEPROM characteristics", typical): half-page
 # (64 B) program and page erase 3.2 ms, UNCONFIRMED here (not re-checked); per 4-byte word that is

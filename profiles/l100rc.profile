@@ -41,6 +41,11 @@ ram = 0x20000000 16384
 # (IWDG_SW, nRST_STOP, nRST_STDBY set, BOR off: UNCONFIRMED); WRP 0 (active-high on L1).
 ob_default = AA 00 55 FF 70 00 8F FF  00 00 FF FF 00 00 FF FF  00 00 FF FF 00 00 FF FF  00 00 FF FF 00 00 FF FF
 ob_rdp_offset = 0
+# WRP: one bit per 4 KiB (16 pages of 256 B), 1 = protected (RM0038 "Write protection"): WRP01,
+# WRP23, WRP45, WRP67 low halves at bytes 8-9, 12-13, 16-17, 20-21 (256 KiB: 64 bits).
+ob_wrp_offsets = 8 9 12 13 16 17 20 21
+ob_wrp_sectors_per_bit = 16
+ob_wrp_active_high = 1
 
 # OBSERVED (transcript): "Determining device status: state = dfuERROR, status = 10".
 start_state = dfuERROR

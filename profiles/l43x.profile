@@ -40,7 +40,10 @@ ram = 0x20000000 65536
 # value 0xFFEFF8AA (RM0394 FLASH_OPTR reset value); the other defaults are UNCONFIRMED.
 ob_default = AA F8 EF FF 55 07 10 00  FF FF FF FF 00 00 00 00  00 00 FF 7F FF FF 00 80  FF FF 00 FF 00 00 FF 00  FF FF 00 FF 00 00 FF 00
 ob_rdp_offset = 0
-# WRP areas (start/end pages) are not modelled by the emulator: no ob_wrp_offsets.
+# WRP areas A and B (RM0394 "Write protection": pages [WRP1x_STRT, WRP1x_END] protected when
+# STRT <= END): WRP1AR at +0x18 (STRT byte 0x18, END byte 0x1A), WRP1BR at +0x20.
+ob_wrp_area = 0x1FFF7818 0x1FFF781A 0xFF 0 128
+ob_wrp_area = 0x1FFF7820 0x1FFF7822 0xFF 0 128
 # OTP is programmed once per double word, one 0 bit locks all of it (RM0394/RM0351 "OTP area").
 otp_unit = 8
 

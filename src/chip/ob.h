@@ -213,6 +213,10 @@ int ob_check_part(const struct chip_family *fam, uint32_t flash_size, const char
  * short block, a bank the table does not decode). When protected, clear (cap bytes, may be NULL)
  * gets the 'stm32dfu ob set' assignment(s) that lift it ("nWRP2=1"). ob_wrp.c.
  */
+/* The same, knowing the index of bank 2's first sector (G4 WRP2 areas count pages from there; 0:
+ * not known, then an active bank-2 area makes the answer -1). */
+int ob_sector_wrp_banked(const struct chip_family *fam, const uint8_t *block, size_t len, unsigned idx,
+                         uint32_t start, uint32_t size, unsigned bank2_first, char *clear, size_t cap);
 int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *block, size_t len, unsigned idx,
                               uint32_t start, uint32_t size, char *clear, size_t cap);
 

@@ -107,20 +107,49 @@ static bool dual_bank(const struct ob_decoded *d)
 	return false;
 }
 
-/* WRP areas: protected pages [STRT, END] when STRT <= END (the next field is the end). */
-static int areas(const struct ob_decoded *d, unsigned idx, char *clear, size_t cap)
+/* The value of the field named name, -1 when the table has none or the block does not hold it. */
+static long named(const struct ob_decoded *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_fields; i++)
+		if (strcmp(d->fields[i].field->name, name) == 0)
+			return d->fields[i].present ? (long)d->fields[i].value : -1;
+	return -1;
+}
+
+/* WRP areas: protected pages [STRT, END] when STRT <= END (the next field is the end). Areas of
+ * bank 2 ("WRP2A_STRT", G4 in the 0x1FFFF800 zone) count pages from bank 2's first sector,
+ * bank2_first (0: not known; with DBANK = 1 the flash is two banks, RM0440 "Write protection"). */
+static int areas(const struct ob_decoded *d, unsigned idx, unsigned bank2_first, char *clear, size_t cap)
 {
 	bool any = false, beyond = false;
+	long dbank = named(d, "DBANK");
+	unsigned half = dbank == 1 ? bank2_first : 0;
 	for (size_t i = 0; i + 1 < d->n_fields; i++) {
 		const struct ob_field_value *s = &d->fields[i], *e = &d->fields[i + 1];
 		if (s->field->kind != OB_K_WRP_START || e->field->kind != OB_K_WRP_END)
 			continue;
 		if (!s->present || !e->present)
 			return -1;
+		bool bank2 = strncmp(s->field->name, "WRP2", 4) == 0;
+		unsigned page = idx;
+		if (bank2) {
+			if (dbank == 0)
+				continue; /* single bank: no second bank to protect */
+			if (!half) { /* where bank 2 starts is not known: an active area there leaves it open */
+				if (s->value <= e->value)
+					beyond = true;
+				continue;
+			}
+			if (idx < half)
+				continue;
+			page = idx - half;
+		} else if (half && idx >= half) {
+			continue; /* a bank-1 area says nothing about bank 2 */
+		}
 		any = true;
-		if (idx > field_mask(s->field))
+		if (page > field_mask(s->field))
 			beyond = true;
-		else if (s->value <= e->value && idx >= s->value && idx <= e->value) {
+		else if (s->value <= e->value && page >= s->value && page <= e->value) {
 			if (clear && cap)
 				snprintf(clear, cap, "%s=0x%X %s=0x%X", s->field->name, (unsigned)s->field->def, e->field->name,
 				         (unsigned)e->field->def);
@@ -132,6 +161,12 @@ static int areas(const struct ob_decoded *d, unsigned idx, char *clear, size_t c
 
 int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *block, size_t len, unsigned idx,
                               uint32_t start, uint32_t size, char *clear, size_t cap)
+{
+	return ob_sector_wrp_banked(fam, block, len, idx, start, size, 0, clear, cap);
+}
+
+int ob_sector_wrp_banked(const struct chip_family *fam, const uint8_t *block, size_t len, unsigned idx,
+                         uint32_t start, uint32_t size, unsigned bank2_first, char *clear, size_t cap)
 {
 	if (clear && cap)
 		clear[0] = '\0';
@@ -148,7 +183,7 @@ int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *bloc
 		                clear, cap);
 	} else {
 		rc = sector_bits(&d, dual_bank(&d) ? idx / 2u : idx, clear, cap);
-		int a = areas(&d, idx, rc == 1 ? NULL : clear, cap);
+		int a = areas(&d, idx, bank2_first, rc == 1 ? NULL : clear, cap);
 		if (rc != 1 && a != 0)
 			rc = a;
 	}

@@ -60,6 +60,9 @@ struct ops_identity {
 	bool has_ob;
 	uint8_t ob[512];
 	size_t ob_len;
+	size_t ob2_len;             /* the OB alt's second zone, read after ob[0..ob_len) for the
+	                             * protection check when the family's table decodes it (G4 bank 2) */
+	bool ob2_tried;
 	uint32_t ob_addr;
 	int ob_alt;                 /* alt setting serving the option bytes, -1 if none */
 	int rdp_level;              /* 0, 1, 2, or -1 unknown */

@@ -380,10 +380,7 @@ static int rewrite_marked(struct wstate *w)
 /* Whether the option bytes write-protect touched sector t (1), with the 'ob set' assignment. */
 static int wrp_protects(struct ops_session *s, const struct plan_touched *t, char *clear, size_t cap)
 {
-	if (!s->id.has_ob)
-		return -1;
-	return ob_sector_write_protected(s->id.chip.family, s->id.ob, s->id.ob_len, t->sector.index, t->sector.start,
-	                                 t->sector.size, clear, cap);
+	return ops_wrp_sector(s, &t->sector, clear, cap);
 }
 
 /* Before anything is erased: every sector the plan would erase must be writable (the ROM would

@@ -7,15 +7,61 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
+#include "dfu/layout.h"
 
-/* 1 protected (clear gets the ob set assignment), 0 not, -1 unknown. */
-static int protected_sector(struct ops_session *s, const struct plan_sector *sec, char *clear, size_t cap)
+/* The G4's option-byte alt has two zones, bank 1 at 0x1FFF7800 and bank 2 at 0x1FFFF800 (RM0440;
+ * "@Option Bytes /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e"): the second is read once, after the
+ * first, when the family's table decodes both (its size is their sum). */
+static void read_second_zone(struct ops_session *s)
+{
+	struct ops_identity *id = &s->id;
+	if (id->ob2_tried || !id->has_ob || id->ob_alt < 0)
+		return;
+	id->ob2_tried = true;
+	const struct chip_family *fam = id->chip.family;
+	const struct dfu_alt *a = NULL;
+	for (unsigned i = 0; i < s->dfu->n_alts; i++)
+		if (s->dfu->alts[i].alt == id->ob_alt)
+			a = &s->dfu->alts[i];
+	if (!fam || !fam->ob || !a || !a->have_layout || a->layout.n_regions < 2)
+		return;
+	const struct layout_region *r = &a->layout.regions[1];
+	if (id->ob_len + r->length != fam->ob->size || id->ob_len + r->length > sizeof id->ob)
+		return;
+	if (ops_read_mem(s, (uint8_t)id->ob_alt, r->start, id->ob + id->ob_len, (size_t)r->length, -1) < 0) {
+		log_info("the second option-byte zone at 0x%08X could not be read (%s): its write protection is unknown",
+		         r->start, s->err.msg);
+		err_clear(&s->err);
+		return;
+	}
+	id->ob2_len = (size_t)r->length;
+}
+
+/* The flash sector where bank 2 starts, for a family whose option bytes count bank-2 pages from
+ * there (G4 dual bank: half the flash, by the flash-size register, else the layout); 0 unknown. */
+static unsigned bank2_first(struct ops_session *s)
+{
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	if (!s->id.ob2_len || !fa || !fa->have_layout || !fa->layout.n_regions)
+		return 0;
+	uint64_t bytes = s->id.has_flash_size && s->id.flash_size_kb && s->id.flash_size_kb != 0xFFFF
+	                     ? (uint64_t)s->id.flash_size_kb * 1024u
+	                     : fa->layout.regions[0].length;
+	struct layout_sector ls;
+	uint64_t mid = (uint64_t)fa->layout.regions[0].start + bytes / 2;
+	if (mid > 0xFFFFFFFFu || !layout_find(&fa->layout, (uint32_t)mid, &ls) || ls.start != mid)
+		return 0;
+	return ls.index;
+}
+
+int ops_wrp_sector(struct ops_session *s, const struct plan_sector *sec, char *clear, size_t cap)
 {
 	ops_identify(s);
 	if (!s->id.has_ob)
 		return -1;
-	return ob_sector_write_protected(s->id.chip.family, s->id.ob, s->id.ob_len, sec->index, sec->start, sec->size,
-	                                 clear, cap);
+	read_second_zone(s);
+	return ob_sector_wrp_banked(s->id.chip.family, s->id.ob, s->id.ob_len + s->id.ob2_len, sec->index, sec->start,
+	                            sec->size, bank2_first(s), clear, cap);
 }
 
 /* Whether the space-separated list holds the word. */
@@ -55,7 +101,7 @@ static size_t scan(struct ops_session *s, const struct plan_sector *secs, size_t
 		*unknown = false;
 	for (size_t i = 0; i < n; i++) {
 		char clear[96], num[16];
-		int p = protected_sector(s, &secs[i], clear, sizeof clear);
+		int p = ops_wrp_sector(s, &secs[i], clear, sizeof clear);
 		if (p < 0 && unknown)
 			*unknown = true;
 		if (p != 1)
@@ -99,13 +145,13 @@ int ops_wrp_refuse_mass(struct ops_session *s, const struct plan_sector *secs, s
 	/* the unprotected sectors as ranges: "0-1,3-7" */
 	for (size_t i = 0; i < n;) {
 		char clear[96], run[24];
-		if (protected_sector(s, &secs[i], clear, sizeof clear) == 1) {
+		if (ops_wrp_sector(s, &secs[i], clear, sizeof clear) == 1) {
 			i++;
 			continue;
 		}
 		size_t j = i;
 		while (j + 1 < n && secs[j + 1].index == secs[j].index + 1 &&
-		       protected_sector(s, &secs[j + 1], clear, sizeof clear) != 1)
+		       ops_wrp_sector(s, &secs[j + 1], clear, sizeof clear) != 1)
 			j++;
 		if (j > i)
 			snprintf(run, sizeof run, "%u-%u", secs[i].index, secs[j].index);
@@ -148,7 +194,7 @@ static const struct plan_sector *sector_of(const struct plan_sector *secs, size_
 static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint32_t at, uint8_t v)
 {
 	char clear[96];
-	int p = protected_sector(s, sec, clear, sizeof clear);
+	int p = ops_wrp_sector(s, sec, clear, sizeof clear);
 	if (p == 1) {
 		err_set(&s->err, STM32DFU_E_PROTECTED,
 		        "erase: sector %u at 0x%08X is write-protected: the chip ignored the erase (read 0x%02X at 0x%08X)",

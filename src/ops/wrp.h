@@ -11,6 +11,10 @@
 #include "ops/plan.h"
 #include "ops/session.h"
 
+/* Whether the option bytes write-protect sec: 1 (clear gets the 'ob set' assignment that lifts it),
+ * 0 not, -1 unknown. Reads the identity, and a second option-byte zone where the family has one. */
+int ops_wrp_sector(struct ops_session *s, const struct plan_sector *sec, char *clear, size_t cap);
+
 /*
  * The sectors among secs[0..n) that the chip's option bytes write-protect (read with the
  * identity). Any: STM32DFU_E_PROTECTED naming them, "what" first ("erase", "write"), with the

@@ -21,6 +21,7 @@ static const char *const sim_known_keys[] = {
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
 	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
+	"ob_wrp_active_high", "ob_wrp_area",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
@@ -349,6 +350,25 @@ static int config_ob(struct sim_device *d, const struct sim_profile *p, char *er
 	if (get_u32(p, "ob_wrp_sectors_per_bit", 1, 1024, &x, errbuf, errlen))
 		return -1;
 	o->wrp_sectors_per_bit = x ? (int)x : 1;
+	if (get_u32(p, "ob_wrp_active_high", 0, 1, &x, errbuf, errlen))
+		return -1;
+	o->wrp_active_high = x != 0;
+	/* ob_wrp_area = START_ADDR END_ADDR MASK FIRST_SECTOR PAGES (one per WRP area) */
+	const char *areas[8];
+	size_t na = sim_profile_get_all(p, "ob_wrp_area", areas, 8);
+	for (size_t i = 0; i < na; i++) {
+		uint32_t f[5];
+		int k = 0;
+		char buf[128];
+		snprintf(buf, sizeof buf, "%s", areas[i]);
+		for (char *save = NULL, *t = strtok_r(buf, " \t,", &save); t && k < 6; t = strtok_r(NULL, " \t,", &save), k++)
+			if (k >= 5 || !sim_parse_u32(t, &f[k]))
+				k = 6;
+		if (k != 5 || o->n_areas >= 4 || f[2] > 0xFF || f[4] == 0)
+			return fail(errbuf, errlen, "ob_wrp_area", areas[i],
+				    "expected START_ADDR END_ADDR MASK FIRST_SECTOR PAGES (up to 4 areas)");
+		o->areas[o->n_areas++] = (struct sim_wrp_area){f[0], f[1], (uint8_t)f[2], f[3], f[4]};
+	}
 	memcpy(m->data, o->defaults, m->size);
 	memcpy(d->ob_active, o->defaults, m->size);
 	return 0;

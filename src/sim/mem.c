@@ -197,16 +197,41 @@ int sim_rdp_level(const struct sim_device *d)
 	return rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
 }
 
+/* An option byte as the chip uses it: the block loaded at the last reset for the main OB zone;
+ * a second zone (G4 bank 2 at 0x1FFFF800) as it reads now (when the chip loads it is UNCONFIRMED). */
+static uint8_t ob_byte(const struct sim_device *d, uint32_t addr)
+{
+	const struct sim_mem *m = d->ob >= 0 ? &d->mem[d->ob] : NULL;
+	if (m && addr >= m->base && addr - m->base < m->size)
+		return d->ob_active[addr - m->base];
+	uint8_t b = 0xFF;
+	sim_mem_read(d, addr, &b, 1);
+	return b;
+}
+
 bool sim_sector_protected(const struct sim_device *d, size_t sector)
 {
 	const struct sim_ob_desc *o = &d->obd;
-	if (!d->ob_active || o->wrp_bits == 0)
+	if (!d->ob_active)
+		return false;
+	/* WRP areas (RM0351/RM0440/RM0444/RM0434 "Write protection"): [STRT, END] of the bank's pages */
+	for (int i = 0; i < o->n_areas; i++) {
+		const struct sim_wrp_area *a = &o->areas[i];
+		if (sector < a->first_sector || sector - a->first_sector >= a->pages)
+			continue;
+		uint32_t page = (uint32_t)(sector - a->first_sector);
+		uint32_t lo = ob_byte(d, a->start_addr) & a->mask, hi = ob_byte(d, a->end_addr) & a->mask;
+		if (lo <= hi && page >= lo && page <= hi)
+			return true;
+	}
+	if (o->wrp_bits == 0)
 		return false;
 	size_t bit = sector / (size_t)o->wrp_sectors_per_bit;
 	if (bit >= (size_t)o->wrp_bits)
 		bit = (size_t)o->wrp_bits - 1; /* F0: the last bit guards all pages above */
 	uint8_t byte = d->ob_active[o->wrp_offsets[bit / 8]];
-	return !(byte & (1u << (bit % 8)));
+	bool set = (byte & (1u << (bit % 8))) != 0;
+	return o->wrp_active_high ? set : !set;
 }
 
 const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr, size_t *index)

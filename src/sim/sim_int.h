@@ -61,6 +61,14 @@ struct sim_ob_desc {
 	int n_wrp_offsets;
 	int wrp_bits;             /* how many bits are used */
 	int wrp_sectors_per_bit;  /* F0: one bit guards 4 pages */
+	bool wrp_active_high;     /* L0/L1: a WRP bit at 1 protects (RM0367, RM0038) */
+	/* L4/G0/G4/WB WRP areas: pages [start, end] of a bank are protected when start <= end */
+	struct sim_wrp_area {
+		uint32_t start_addr, end_addr; /* the bytes holding the start and end page numbers */
+		uint8_t mask;
+		uint32_t first_sector, pages;  /* the bank: flash sectors [first, first + pages) */
+	} areas[4];
+	int n_areas;
 };
 
 /* ---- device (device.c and friends) ---- */

@@ -17,6 +17,8 @@
 #include "chip/ob.h"
 #include "core/clock.h"
 #include "core/rd.h"
+#include "dfu/dfu.h"
+#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/progress.h"
@@ -326,6 +328,70 @@ static void test_f76x_dual_bank_one_bit_two_sectors(void **state)
 	ops_close(s);
 }
 
+/* issue 22 item 7: write protection on L0/L1/L4/G4 modelled by the emulator from the manuals, and
+ * read by the host (G4: both banks' zones) before anything is erased. One case per scheme: the
+ * option bytes are set through the emulator's back door (value and complement), the chip power-
+ * cycled so they are in force, then a write into a protected page is refused before any erase,
+ * naming what lifts it, while the emulated chip really ignores an erase there. */
+struct wrp_case {
+	const char *profile;
+	uint32_t ob_at;        /* where the option word with its complement goes */
+	uint8_t word[8];
+	unsigned sector;       /* a sector it protects ... */
+	uint32_t addr;         /* ... at this address */
+	const char *lift;      /* in the hint */
+};
+
+static void wrp_case_run(const struct wrp_case *c)
+{
+	struct ops_session *s = open_sim(c->profile);
+	struct sim_device *d = tp_sim_device(s->tp);
+	assert_true(sim_mem_write(d, c->ob_at, c->word, sizeof c->word));
+	sim_power_cycle(d);
+	uint8_t data[256];
+	memset(data, 0x42, sizeof data);
+	assert_true(sim_mem_write(d, c->addr, data, 4)); /* not blank: the emulator's erase is tried below */
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, c->addr, data, sizeof data, NULL), 0);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_PROTECTED);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_int_equal(r.blocked_sector, (int)c->sector);
+	if (!strstr(s->err.hint, c->lift))
+		fail_msg("%s: hint '%s' does not name '%s'", c->profile, s->err.hint, c->lift);
+	img_free(img);
+	/* the emulated chip: an erase of that sector is ignored (no error, AN3156 Table 4 note 1) */
+	assert_int_equal(dfu_set_alt(s->dfu, 0), 0);
+	assert_int_equal(dfuse_erase_page(s->dfu, c->addr), 0);
+	uint8_t b[4];
+	assert_true(sim_mem_read(d, c->addr, b, 4));
+	assert_memory_equal(b, data, 4);
+	ops_close(s);
+}
+
+static void test_wrp_l0_l1_l4_g4(void **state)
+{
+	(void)state;
+	static const struct wrp_case cases[] = {
+		/* L0: WRP1 bit 1 (active high, 4 KiB = pages 32-63 of 128 B), RM0367 */
+		{"l0-192k,timing=0", 0x1FF80008, {0x02, 0x00, 0xFD, 0xFF}, 40, 0x08001400, "WRP1L=0x0000"},
+		/* L1: WRP01 bit 2 (active high, 4 KiB = pages 32-47 of 256 B), RM0038 */
+		{"l100rc,timing=0", 0x1FF80008, {0x04, 0x00, 0xFB, 0xFF}, 33, 0x08002100, "WRP01=0x0000"},
+		/* L4: WRP1A = pages [3, 4], RM0394 */
+		{"l43x,timing=0", 0x1FFF7818, {0x03, 0xFF, 0x04, 0xFF, 0xFC, 0x00, 0xFB, 0x00}, 4, 0x08002000,
+		 "WRP1A_STRT=0xFF WRP1A_END=0x0"},
+		/* G4 bank 2: WRP2A = its pages [2, 2], i.e. flash sector 130 at 0x08041000, RM0440 */
+		{"g474,timing=0", 0x1FFFF818, {0x02, 0xFF, 0x02, 0xFF, 0xFD, 0x00, 0xFD, 0x00}, 130, 0x08041000,
+		 "WRP2A_STRT=0xFF WRP2A_END=0x0"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		wrp_case_run(&cases[i]);
+}
+
 /* The chip-layer reading of each protection scheme, from blocks ob_set builds. */
 static void test_each_scheme_names_what_lifts_it(void **state)
 {
@@ -435,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_write_without_verify_reads_its_erases_back),
 		cmocka_unit_test(test_each_scheme_names_what_lifts_it),
 		cmocka_unit_test(test_f76x_dual_bank_one_bit_two_sectors),
+		cmocka_unit_test(test_wrp_l0_l1_l4_g4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
