@@ -32,3 +32,6 @@ ob_wrp_sectors_per_bit = 2
 t_erase = 16K 400 250 200
 t_erase = 64K 1100 800 550
 t_erase = 128K 2000 1500 1000
+# USART bootloader: GET ID answers the F76x device ID (DBGMCU DEV_ID 0x451, protocol.md 3.3); the
+# rest is the F746's
+uart_device_id = 0x451
