@@ -2,9 +2,10 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo check asan fuzz fuzz-long bench clean
+.PHONY: all deps build demo check asan tsan fuzz fuzz-long bench clean
 
 all: build
 
@@ -32,6 +33,14 @@ asan: deps
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
 		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 4
 
+# the library's threaded tests under ThreadSanitizer (sessions in threads, the log's concurrent
+# serial numbers); kept short: only those tests
+tsan: deps
+	[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug -Dumockdev=disabled
+	ninja -C $(TSAN_BUILD) tests/lib/test_api_threads tests/unit/store/test_store
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		meson test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 4 lib_api_threads store_sqlite
+
 # every libFuzzer target for FUZZ_SECONDS each (clang); `make fuzz FUZZ_SECONDS=600` for a long run
 fuzz:
 	@scripts/deps.sh --fuzz
@@ -43,4 +52,4 @@ bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

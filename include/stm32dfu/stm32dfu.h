@@ -96,10 +96,9 @@ void stm32dfu_close(struct stm32dfu_session *s);
  * header, because its first member says how big the caller's copy is:
  *   struct stm32dfu_session_options o = {0};
  *   o.size = sizeof o;
- * The library reads only the members that o.size covers; the ones past it take their defaults. A
- * program built against a newer header than the library's gets STM32DFU_E_UNSUPPORTED (and
- * nothing is opened) if it set a member this library does not know; members it left zero are
- * fine. size 0 (or less than the 0.5 structure) is STM32DFU_E_USAGE: the caller forgot to set it.
+ * The library reads only the members that o.size covers; the ones past it take their defaults. It
+ * never reads past the structure it knows: a program built against a newer header (o.size larger
+ * than this library's structure) gets STM32DFU_E_UNSUPPORTED, and nothing is opened. size 0 (or less than the 0.5 structure) is STM32DFU_E_USAGE: the caller forgot to set it.
  * Every other member's zero is its default.
  */
 enum stm32dfu_poll {

@@ -6,6 +6,8 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "cli/logrec.h"
+#include "ops/record.h"
 #include "ops/rescue.h"
 #include "core/os.h"
 
@@ -180,6 +182,16 @@ int cli_cmd_recover(struct cli_ctx *c)
 	}
 	free_pending(p, n);
 	int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+	/* putting saved bytes back changes the chip: a record, as every such command keeps */
+	if (!none) {
+		struct store_record rec;
+		cli_log_init(c, &rec, "recover");
+		ops_record_board(&rec, s);
+		ops_record_result(&rec, err, &c->err);
+		cli_log_write_report(&rec, &r);
+		rec.s_total = (double)(r.read.us + r.erase.us + r.program.us + r.verify.us) / 1e6;
+		code = cli_log_finish(c, &rec, code);
+	}
 	stm32dfu_close(api);
 	return code;
 }

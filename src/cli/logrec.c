@@ -22,7 +22,7 @@ bool cli_log_wanted(const struct cli_ctx *c)
 	if (strcmp(cmd, "ob") == 0)
 		return c->args.subcommand && strcmp(c->args.subcommand, "set") == 0 && !c->args.given[OPT_DRY_RUN];
 	return strcmp(cmd, "write") == 0 || strcmp(cmd, "erase") == 0 || strcmp(cmd, "unprotect") == 0 ||
-	       strcmp(cmd, "station") == 0;
+	       strcmp(cmd, "station") == 0 || strcmp(cmd, "recover") == 0;
 }
 
 bool cli_log_emulated(const struct cli_ctx *c)

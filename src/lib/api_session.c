@@ -30,19 +30,19 @@ int api_session_opts(const struct stm32dfu_match *match, const struct stm32dfu_s
 		err_hint(e, "set options.size = sizeof options after zero-initialising it");
 		return STM32DFU_E_USAGE;
 	}
-	/* a newer caller's members past ours: fine while zero (their default), refused when set */
+	/* never read past what this library knows: a size that lies would read out of bounds, so a
+	 * larger structure (a newer header's) is refused before anything of it is read, rather than
+	 * its extra members read or silently ignored */
 	struct stm32dfu_session_options so;
 	memset(&so, 0, sizeof so);
-	size_t known = options->size < sizeof so ? options->size : sizeof so;
-	memcpy(&so, options, known);
-	for (size_t i = sizeof so; i < options->size; i++)
-		if (((const unsigned char *)options)[i]) {
-			err_set(e, STM32DFU_E_UNSUPPORTED,
-			        "session options: byte %zu of %zu is set, past the %zu this library (%s) knows", i,
-			        options->size, sizeof so, stm32dfu_version());
-			err_hint(e, "the program was built for a newer libstm32dfu: install that one");
-			return STM32DFU_E_UNSUPPORTED;
-		}
+	if (options->size > sizeof so) {
+		err_set(e, STM32DFU_E_UNSUPPORTED,
+		        "session options: size %zu is larger than the %zu bytes this library (%s) knows", options->size,
+		        sizeof so, stm32dfu_version());
+		err_hint(e, "the program was built for a newer libstm32dfu: install that one");
+		return STM32DFU_E_UNSUPPORTED;
+	}
+	memcpy(&so, options, options->size);
 	if (so.poll != STM32DFU_POLL_AUTO && so.poll != STM32DFU_POLL_SPEC)
 		return err_set(e, STM32DFU_E_USAGE, "session options: poll %d is neither STM32DFU_POLL_AUTO nor _SPEC",
 		               so.poll);

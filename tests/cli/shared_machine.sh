@@ -87,5 +87,26 @@ run $sim write "$work/app.bin" -a 0x08000000 --all --log-dir "$work/logs" --no-l
 [ "$(head -n "$lines" "$log")" = "$(head -n "$lines" "$work/good.log")" ] && [ "$(wc -c <"$log")" -gt "$(wc -c <"$work/good.log")" ]
 check fleet-log-appended 0 $?
 
+
+# ---- recover changes flash: it keeps a record, and takes --no-log (issue 26 item 8) ----
+rsim="--sim=f746,timing=0,state=$work/rec.state"
+head -c 32768 /dev/urandom >"$work/fill.bin"
+# cut a write after its erase (transfer 80: a program block), leaving a recovery file
+cut() {
+	run $rsim write "$work/fill.bin" -a 0x08000000 --no-log
+	run "$rsim,timeout_at=80" --retries 0 write "$work/app.bin" -a 0x08000100 --no-log
+	[ $? = 74 ] && grep -q "recovery" "$work/err"
+}
+cut; check rec-write-cut 0 $?
+run $rsim recover --no-log; check rec-no-log-accepted 0 $?
+cut; check rec-write-cut-again 0 $?
+run $rsim recover --log "sqlite:$work/rec.sqlite3" --station line7; check rec-recover 0 $?
+run log --log "sqlite:$work/rec.sqlite3" --json; check rec-log 0 $?
+py "$work/out" 'r = d[-1]; assert r["command"] == "recover" and r["ok"] and r["station"] == "line7" and r["uid"], r'
+check rec-logged 0 $?
+# nothing to put back: the chip is not changed, no record
+run $rsim recover --log "sqlite:$work/rec.sqlite3"; check rec-nothing 0 $?
+run log --log "sqlite:$work/rec.sqlite3" --json; py "$work/out" 'assert len(d) == 1, d'; check rec-one-record 0 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
