@@ -89,6 +89,8 @@ struct cli_ctx {
 	struct store *log;   /* the programming log of a command that changes chips (logrec.c), or NULL */
 	char station[64];    /* --station, or the host name */
 	FILE *live_out;      /* stdout itself, even while --json holds the document (station's lines) */
+	char image_sha256[65]; /* SHA-256 of the bytes cli_load_image parsed ("" before): the log names what
+	                          was programmed, even if the file is replaced while boards are written */
 };
 
 /* Runs one command line (argv[0] is the program name); returns the exit code. */

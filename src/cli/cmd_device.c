@@ -9,6 +9,7 @@
 #include "cli/logrec.h"
 #include "cli/session.h"
 #include "ops/vdd.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "image/image.h"
 #include "ops/record.h"
@@ -94,7 +95,15 @@ int cli_load_image(struct cli_ctx *c, struct img **img)
 		lo.has_base = true;
 		lo.base = 0x08000000;
 	}
-	int rc = img_load_file(c->args.pos[0], &lo, img, &c->err);
+	/* read once: the image and the log's hash come from the same bytes */
+	uint8_t *buf;
+	size_t len;
+	int rc = file_read_all_max(c->args.pos[0], IMG_FILE_MAX, &buf, &len, &c->err);
+	if (rc == 0) {
+		rc = img_parse(buf, len, c->args.pos[0], &lo, img, &c->err);
+		store_sha256_buf(buf, len, c->image_sha256);
+		free(buf);
+	}
 	if (rc < 0)
 		return cli_fail(c, rc);
 	if ((*img)->n_segs == 0) {

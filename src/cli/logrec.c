@@ -104,12 +104,11 @@ void cli_log_write_report(struct store_record *r, const struct stm32dfu_write_re
 
 void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img)
 {
-	(void)c;
 	char *abs = os_abspath(path);
 	snprintf(r->image_path, sizeof r->image_path, "%s", abs ? abs : path);
 	free(abs);
-	if (store_sha256_file(path, r->image_sha256, NULL, NULL) < 0)
-		r->image_sha256[0] = '\0';
+	/* the hash of what was loaded (cli_load_image), never of the file as it is now */
+	snprintf(r->image_sha256, sizeof r->image_sha256, "%s", c->image_sha256);
 	r->image_bytes = img ? img_total_bytes(img) : 0;
 }
 

@@ -24,7 +24,7 @@ uint64_t cli_log_now_us(void);
 
 /* A record of this command line: station, version, command. */
 void cli_log_init(struct cli_ctx *c, struct store_record *r, const char *command);
-/* The image file's path, SHA-256 and byte count. */
+/* The image file's path, and the SHA-256 and byte count of what cli_load_image loaded from it. */
 void cli_log_image(struct cli_ctx *c, struct store_record *r, const char *path, const struct img *img);
 struct stm32dfu_write_report;
 /* A write's sectors and seconds per phase. */

@@ -350,6 +350,17 @@ bool store_uid_normalise(const char *in, char out[25])
 	return k == 24;
 }
 
+void store_sha256_buf(const void *buf, size_t len, char hex[65])
+{
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, buf);
+	uint8_t md[SHA256_DIGEST_SIZE];
+	sha256_digest(&ctx, sizeof md, md);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 int store_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct err *e)
 {
 	FILE *f = fopen(path, "rb");

@@ -92,6 +92,8 @@ int store_serial_number(struct store *s, const char *counter, const char *uid, u
 
 /* "2026-11-29" or "2026-11-29T12:30[:00]" (UTC) -> "2026-11-29T12:30:00" into buf; false if malformed. */
 bool store_parse_since(const char *s, char *buf, size_t cap);
+/* SHA-256 of len bytes, as 64 hex digits. */
+void store_sha256_buf(const void *buf, size_t len, char hex[65]);
 /* SHA-256 of a file, as 64 hex digits. */
 int store_sha256_file(const char *path, char hex[65], uint64_t *bytes, struct err *e);
 /* A UID as the log keeps it: 24 hex digits, upper case, no spaces; false if it is not one. */
