@@ -112,6 +112,8 @@ static int vusb_errno_of(enum sim_result r)
 		return EPIPE;
 	case SIM_NO_ANSWER:
 		return ETIMEDOUT;
+	case SIM_IO_ERROR:
+		return EPROTO; /* a garbled packet, as Linux's host controllers report it (docs/profiles.md) */
 	default:
 		return ENODEV;
 	}

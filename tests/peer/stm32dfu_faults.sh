@@ -9,7 +9,7 @@ find_stm32dfu
 need python3
 
 if [ -z "${PEER_INNER:-}" ]; then
-	PEER_INNER=1 sim --profile "f746,timing=0,fault_rate=1" -- "$0" "$SIM" "$@"
+	PEER_INNER=1 SIM_TIMEOUT=150 sim --profile "f746,timing=0,fault_rate=1" -- "$0" "$SIM" "$@"
 	exit $?
 fi
 
