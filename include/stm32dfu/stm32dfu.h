@@ -52,8 +52,9 @@ enum stm32dfu_err {
 	STM32DFU_E_UNSUPPORTED = -19,       /* the device or file does not support this */
 	STM32DFU_E_CANCELED = -20,          /* stopped on request (SIGINT/SIGTERM) at a transfer boundary */
 	STM32DFU_E_NOT_STARTED = -21,       /* after leaving DFU the bootloader came back: the application did not start */
+	STM32DFU_E_LOG_UNREACHABLE = -22,   /* the shared programming log (PostgreSQL) does not answer (the CLI's log) */
 };
-#define STM32DFU_ERR_COUNT 22
+#define STM32DFU_ERR_COUNT 23
 
 /* A short English sentence for an error code ("the device stalled a request"). */
 const char *stm32dfu_strerror(int err);

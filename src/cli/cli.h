@@ -25,6 +25,7 @@ enum cli_exit {
 	EXIT_UNAVAILABLE = 69,     /* EX_UNAVAILABLE: no matching device, or not supported */
 	EXIT_SOFTWARE = 70,        /* EX_SOFTWARE: internal error */
 	EXIT_CANTCREAT = 73,       /* EX_CANTCREAT: cannot write an output file */
+	EXIT_TEMPFAIL = 75,        /* EX_TEMPFAIL: station ended with records still in the local spool */
 	EXIT_IOERR = 74,           /* EX_IOERR: USB transfer failed, timed out, device gone */
 	EXIT_PROTOCOL = 76,        /* EX_PROTOCOL: the device reported an error or answered oddly */
 	EXIT_NOPERM = 77,          /* EX_NOPERM: no permission to open the device */
@@ -87,6 +88,7 @@ struct cli_ctx {
 	struct err err;
 	bool tty; /* progress bars only on a terminal */
 	struct store *log;   /* the programming log of a command that changes chips (logrec.c), or NULL */
+	bool log_down;       /* the shared log did not answer at the start: records are spooled */
 	char station[64];    /* --station, or the host name */
 	FILE *live_out;      /* stdout itself, even while --json holds the document (station's lines) */
 	char image_sha256[65]; /* SHA-256 of the bytes cli_load_image parsed ("" before): the log names what

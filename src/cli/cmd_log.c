@@ -3,6 +3,7 @@
  * or CSV; --sync sends what the spool holds to the shared database.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,9 @@ int cli_cmd_log(struct cli_ctx *c)
 		return cli_usage_error(c, "log takes no arguments (filters are options: --uid, --image, --failed, --since)");
 	if (a->given[OPT_JSON] && a->given[OPT_CSV])
 		return cli_usage_error(c, "--json and --csv: pick one");
+	if (a->nserials || a->npaths || a->given[OPT_SIM] || a->given[OPT_TRACE])
+		return cli_usage_error(c, "log reads the programming log, not a device: -S/--serial, -p, --sim and --trace "
+		                          "do not apply (boards by serial number: --serial-range FIRST-LAST; by UID: --uid)");
 	struct store_filter f = {0};
 	char uid[25], since[32], sha[65];
 	if (a->given[OPT_UID]) {
@@ -193,6 +197,24 @@ int cli_cmd_log(struct cli_ctx *c)
 		f.sha256 = sha;
 	}
 	f.failed_only = a->given[OPT_FAILED];
+	f.collisions = a->given[OPT_COLLISIONS];
+	if (a->given[OPT_SERIAL_RANGE]) {
+		const char *v = a->value[OPT_SERIAL_RANGE];
+		char *end;
+		errno = 0;
+		unsigned long long lo = strtoull(v, &end, 10), hi = lo;
+		bool ok = end != v && isdigit((unsigned char)v[0]) && errno == 0;
+		if (ok && *end == '-') {
+			const char *h = end + 1;
+			hi = strtoull(h, &end, 10);
+			ok = end != h && isdigit((unsigned char)h[0]) && errno == 0;
+		}
+		if (!ok || *end || hi < lo)
+			return cli_usage_error(c, "--serial-range %s: expected FIRST-LAST (decimal, FIRST <= LAST) or one number", v);
+		f.has_serial_range = true;
+		f.serial_first = lo;
+		f.serial_last = hi;
+	}
 	char url[512];
 	int rc = cli_log_url(c, url, sizeof url);
 	if (rc)

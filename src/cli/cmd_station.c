@@ -125,10 +125,45 @@ static void on_start(void *ctx, size_t slot, const struct ops_multi_result *r)
 	pthread_mutex_unlock(&u->mu);
 }
 
+/* A re-plugged board this run programmed already: a line, no record (nothing was changed). */
+static void on_already(struct ui *u, size_t slot, const struct ops_multi_result *r)
+{
+	struct cli_ctx *c = u->c;
+	char uid[25];
+	ops_record_uid(uid, r->uid);
+	pthread_mutex_lock(&u->mu);
+	u->rows[slot].on = false;
+	if (u->live)
+		undraw(u);
+	if (u->json) {
+		struct json j;
+		json_init(&j, c->live_out);
+		j.compact = true;
+		json_obj_begin(&j);
+		json_kstr(&j, "uid", uid);
+		json_kstr(&j, "usb_path", r->path);
+		json_kbool(&j, "already_programmed", true);
+		json_obj_end(&j);
+		json_end(&j);
+		fflush(c->live_out);
+	} else if (!c->args.given[OPT_QUIET]) {
+		fprintf(c->out, "%-24s already programmed with this image in this run: not written, not counted  %s\n", uid,
+		        r->path);
+		fflush(c->out);
+	}
+	if (u->live)
+		draw(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
 static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 {
 	struct ui *u = ctx;
 	struct cli_ctx *c = u->c;
+	if (r->claim == OPS_CLAIM_ALREADY) {
+		on_already(u, slot, r);
+		return;
+	}
 	struct store_record rec;
 	cli_log_init(c, &rec, "station");
 	cli_log_image(c, &rec, c->args.pos[0], u->img);
@@ -141,6 +176,11 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 	u->rows[slot].on = false;
 	if (u->live)
 		undraw(u);
+	if (r->claim == OPS_CLAIM_CLONE)
+		/* loud, whatever the output mode: a second chip with one UID breaks what the log keys on */
+		fprintf(c->errf, "stm32dfu: WARNING: cloned UID %s: the board at %s has the UID of the board at %s; "
+		                 "it is quarantined (nothing written, no serial number)\n",
+		        rec.uid, r->path, r->other_path);
 	if (u->json) {
 		struct json j;
 		json_init(&j, c->live_out);
@@ -246,6 +286,8 @@ int cli_cmd_station(struct cli_ctx *c)
 	if (!u->json && !a->given[OPT_QUIET])
 		fprintf(c->errf, "station %s: waiting for boards (%s)%s; Ctrl-C stops\n", c->station, a->pos[0],
 		        count ? "" : ", any number");
+	if (c->log)
+		store_set_stop(c->log, &station_stop); /* Ctrl-C does not wait for a silent database */
 	struct ops_station_summary sum;
 	rc = ops_station_run(&so, img, &sum, &c->err);
 	os_stop_set(old_stop);
@@ -263,6 +305,9 @@ int cli_cmd_station(struct cli_ctx *c)
 		json_obj_begin(&j);
 		json_kuint(&j, "done", sum.done);
 		json_kuint(&j, "failed", sum.failed);
+		json_kuint(&j, "cloned_uids", sum.clones);
+		json_kuint(&j, "already_programmed", sum.already);
+		json_kuint(&j, "uid_busy", sum.busy);
 		json_kdouble(&j, "seconds", (double)sum.us / 1e6);
 		json_kdouble(&j, "boards_per_hour", per_hour);
 		json_kbool(&j, "hotplug", sum.hotplug);
@@ -271,11 +316,28 @@ int cli_cmd_station(struct cli_ctx *c)
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (!a->given[OPT_QUIET]) {
-		fprintf(c->out, "%u boards: %u programmed, %u failed, in %.1f s (%.0f boards/hour)%s\n", sum.done,
-		        sum.done - sum.failed, sum.failed, (double)sum.us / 1e6, per_hour,
+		fprintf(c->out, "%u boards: %u programmed, %u failed", sum.done, sum.done - sum.failed, sum.failed);
+		if (sum.clones)
+			fprintf(c->out, " (%u quarantined: cloned UID)", sum.clones);
+		if (sum.already)
+			fprintf(c->out, "; %u re-plugged board%s already programmed, not counted", sum.already,
+			        sum.already == 1 ? "" : "s");
+		fprintf(c->out, ", in %.1f s (%.0f boards/hour)%s\n", (double)sum.us / 1e6, per_hour,
 		        station_stop ? ", stopped by Ctrl-C" : "");
 	}
 	bool log_failed = u->log_failed;
+	/* records left in the spool: the line is not done with them (and may be stopped again) */
+	size_t spooled = 0;
+	if (c->log && store_spooling(c->log)) {
+		size_t sent = 0;
+		struct err se;
+		err_clear(&se);
+		(void)store_sync(c->log, &sent, &spooled, &se);
+		if (spooled)
+			fprintf(c->errf, "stm32dfu: %zu record%s of this station wait in the local spool: the log database %s "
+			                 "did not answer; 'stm32dfu log --sync' sends them\n",
+			        spooled, spooled == 1 ? "" : "s", store_url(c->log));
+	}
 	pthread_mutex_destroy(&u->mu);
 	free(u);
 	img_free(img);
@@ -285,5 +347,7 @@ int cli_cmd_station(struct cli_ctx *c)
 		return EXIT_CANCELED;
 	if (sum.failed)
 		return EXIT_FAILURE_GENERIC;
-	return log_failed ? EXIT_CANTCREAT : EXIT_OK;
+	if (log_failed)
+		return EXIT_CANTCREAT;
+	return spooled ? EXIT_TEMPFAIL : EXIT_OK;
 }

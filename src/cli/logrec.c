@@ -69,11 +69,17 @@ int cli_log_open(struct cli_ctx *c)
 	int rc = cli_log_url(c, url, sizeof url);
 	if (rc)
 		return rc;
-	rc = store_open(url, &c->log, &c->err);
+	/* a shared log that does not answer does not stop the work: its records are spooled */
+	rc = store_open_spooling(url, &c->log, &c->log_down, &c->err);
 	if (rc < 0) {
 		if (!c->err.hint[0])
 			err_hint(&c->err, "--no-log runs without the log");
 		return cli_fail(c, rc);
+	}
+	if (c->log_down) {
+		fprintf(c->errf, "stm32dfu: %s\nstm32dfu: starting anyway: records are spooled locally and sent when it "
+		                 "answers ('stm32dfu log --sync')\n", c->err.msg);
+		err_clear(&c->err);
 	}
 	return 0;
 }
@@ -176,6 +182,12 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 		err_set(&c->err, STM32DFU_E_USAGE, "--serial-number takes numbers from the programming log, and --no-log turns it off");
 		err_hint(&c->err, "drop --no-log (or give --log URL)");
 		return cli_fail(c, STM32DFU_E_USAGE);
+	}
+	if (c->log_down) {
+		err_set(&c->err, STM32DFU_E_LOG_UNREACHABLE, "--serial-number: the log database %s does not answer, and "
+		        "numbers come from it alone (never from a spool): nothing was written", store_url(c->log));
+		err_hint(&c->err, "start again once it answers, or run without --serial-number (records are spooled)");
+		return cli_fail(c, STM32DFU_E_LOG_UNREACHABLE);
 	}
 	sn->store = c->log;
 	sn->otp_ok = a->given[OPT_OTP_PERMANENT];

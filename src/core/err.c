@@ -29,6 +29,7 @@ static const struct {
 	{"STM32DFU_E_UNSUPPORTED", "not supported"},
 	{"STM32DFU_E_CANCELED", "stopped on request"},
 	{"STM32DFU_E_NOT_STARTED", "the application did not start"},
+	{"STM32DFU_E_LOG_UNREACHABLE", "the log database does not answer"},
 };
 
 static int err_index(int err)

@@ -394,13 +394,27 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 }
 
 void ops_multi_run_one(const struct ops_multi_opts *o, const struct img *img, size_t index, struct ops_multi_result *r,
-                       bool (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx)
+                       enum ops_claim (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx)
 {
 	struct worker w = {.o = o, .img = img, .index = index, .r = r};
 	(void)crc32_update(0, NULL, 0);
 	identify_main(&w);
-	if (w.s && claim && !claim(claim_ctx, r)) {
-		r->selected = false;
+	r->claim = w.s && claim ? claim(claim_ctx, r) : OPS_CLAIM_GO;
+	if (r->claim != OPS_CLAIM_GO) {
+		char uid[25];
+		snprintf(uid, sizeof uid, "%08" PRIX32 "%08" PRIX32 "%08" PRIX32, get_le32(r->uid), get_le32(r->uid + 4),
+		         get_le32(r->uid + 8));
+		if (r->claim == OPS_CLAIM_CLONE) {
+			r->rc = err_set(&r->err, STM32DFU_E_AMBIGUOUS,
+			                "cloned UID: %s is also the UID of the board at %s: quarantined, nothing written, "
+			                "no serial number", uid, r->other_path);
+			err_hint(&r->err, "two chips answer with one UID (a counterfeit, or a faked UID): set this board "
+			                  "aside; 'stm32dfu log --collisions' lists such boards");
+		} else if (r->claim == OPS_CLAIM_BUSY) {
+			r->rc = err_set(&r->err, STM32DFU_E_AMBIGUOUS,
+			                "UID busy: %s is still being programmed from %s, where it was until now: this "
+			                "board is taken again once that job ends", uid, r->other_path);
+		}
 		ops_close(w.s);
 		w.s = NULL;
 	}

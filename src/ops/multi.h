@@ -15,6 +15,14 @@
 
 #define OPS_MULTI_MAX 64
 
+/* The station's verdict on a board once its UID is known (ops_multi_run_one's claim). */
+enum ops_claim {
+	OPS_CLAIM_GO = 0,   /* write it */
+	OPS_CLAIM_BUSY,     /* its UID is held by a job whose board left: taken again once that job ends */
+	OPS_CLAIM_CLONE,    /* another attached board has its UID: quarantined (nothing written, no number) */
+	OPS_CLAIM_ALREADY,  /* programmed in this run already (re-plugged): not written, not counted */
+};
+
 /* One device's outcome. */
 struct ops_multi_result {
 	char path[32];                /* USB path ("1-1.4"), or "sim" */
@@ -35,6 +43,8 @@ struct ops_multi_result {
 	struct ops_write_result wr;   /* the write's detail (sectors, seconds per phase) */
 	bool has_serial_number;       /* a serial number was taken for this board (--serial-number) */
 	uint64_t serial_number;
+	enum ops_claim claim;         /* the station's verdict (GO elsewhere) */
+	char other_path[32];          /* BUSY, CLONE: where the other board with this UID is or was */
 };
 
 /* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */
@@ -66,10 +76,11 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 
 /*
  * One board, start to end, on the calling thread (the station runs one per board as it arrives):
- * opens the device at r->path, identifies it, asks claim (may be NULL) whether to go on (the
- * station refuses a UID already in progress: r->selected is then false), writes, closes.
+ * opens the device at r->path, identifies it, asks claim (may be NULL) whether to go on; on any
+ * verdict but GO nothing is written (r->claim says why; BUSY and CLONE set r->rc and r->err), then
+ * writes and closes.
  */
 void ops_multi_run_one(const struct ops_multi_opts *o, const struct img *img, size_t index, struct ops_multi_result *r,
-                       bool (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx);
+                       enum ops_claim (*claim)(void *ctx, const struct ops_multi_result *r), void *claim_ctx);
 
 #endif

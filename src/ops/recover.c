@@ -75,10 +75,39 @@ unsigned rec_budget(const struct ops_session *s)
  * allow many more, and a long write would otherwise be silent about it until the end) */
 #define REC_WARN_AFTER 3
 
+/* The bus reported the board gone (opts.departed): sets s->err. */
+static bool departed(struct ops_session *s)
+{
+	if (!s->opts.departed || !*s->opts.departed)
+		return false;
+	err_set(&s->err, STM32DFU_E_DISCONNECTED, "the board was unplugged (the bus reported it gone)");
+	err_hint(&s->err, "plug it back in: it is programmed again from the start");
+	return true;
+}
+
+/* ops_reconnect, in short slices when the caller watches the bus, so that a board reported gone
+ * fails at once instead of after the whole wait. */
+static int reconnect_watching(struct ops_session *s, unsigned ms)
+{
+	if (!s->opts.departed)
+		return ops_reconnect(s, ms);
+	uint64_t end = clock_now_us(s->tp->clock) + (uint64_t)ms * 1000u;
+	for (;;) {
+		if (departed(s))
+			return STM32DFU_E_DISCONNECTED;
+		uint64_t now = clock_now_us(s->tp->clock);
+		unsigned slice = end > now + 200000u ? 200u : (unsigned)((end > now ? end - now : 0) / 1000u);
+		int rc = ops_reconnect(s, slice ? slice : 1);
+		if (rc == 0 || (rc != STM32DFU_E_DISCONNECTED && rc != STM32DFU_E_TIMEOUT) ||
+		    clock_now_us(s->tp->clock) >= end)
+			return rc;
+	}
+}
+
 bool rec_spend(struct ops_session *s, int rc, const char *what)
 {
-	if (ops_canceled(s))
-		return false; /* asked to stop: no more tries */
+	if (ops_canceled(s) || departed(s))
+		return false; /* asked to stop, or the board is gone: no more tries */
 	if (s->counters.retries >= rec_budget(s)) {
 		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
 		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
@@ -101,7 +130,7 @@ static int resync_once(struct ops_session *s, uint8_t alt, int cause)
 	int rc;
 	if (cause == STM32DFU_E_DISCONNECTED || !s->dfu) {
 		log_info("the device went away: finding it again by its UID");
-		if ((rc = ops_reconnect(s, REC_RECONNECT_MS)) < 0)
+		if ((rc = reconnect_watching(s, REC_RECONNECT_MS)) < 0)
 			return rc;
 	}
 	struct dfu_dev *d = s->dfu;

@@ -37,6 +37,9 @@ struct ops_open_opts {
 	const char *rescue_dir;     /* where recovery files go (NULL: rescue.h's default; "" none) */
 	/* set (by a signal handler) to stop at the next transfer boundary; NULL: never */
 	const volatile sig_atomic_t *cancel;
+	/* set (by the station, when the bus reports the board gone) so that recovery does not wait
+	 * for a re-enumeration that cannot come; NULL: never */
+	const volatile sig_atomic_t *departed;
 	/* How long the device's first answer may take: a chip still doing flash work an earlier host
 	 * left running (a mass erase; that host killed or asleep) answers nothing until the work
 	 * ends. Default: the mass-erase ceiling (dfu_limits_default). on_held is told while waiting,

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "usb/tp_watch.h"
 
 #define STATION_SEEN_MAX 256
+#define STATION_DONE_MAX 4096
 
 struct job {
 	struct station *st;
@@ -18,6 +20,9 @@ struct job {
 	bool running;            /* a thread was started and not yet joined */
 	bool finished;           /* its thread is done (under st->mu) */
 	bool claimed;            /* its board's UID is taken (under st->mu) */
+	unsigned devnum;         /* the enumeration it was started for */
+	volatile sig_atomic_t departed; /* its board left the bus: stop waiting for it (ops_open_opts.departed) */
+	struct ops_multi_opts mo; /* the station's options with this job's departed flag */
 	struct ops_multi_result r;
 };
 
@@ -25,15 +30,21 @@ struct seen {
 	char path[32];
 	unsigned devnum;
 	bool present;
+	bool has_uid;            /* learnt by its job (under st->mu) */
+	uint8_t uid[12];
+	bool busy;               /* its UID is held by another job: taken again when that job ends */
 };
 
 struct station {
 	const struct ops_station_opts *o;
 	const struct img *img;
-	pthread_mutex_t mu;      /* finished flags and the UIDs in progress */
+	pthread_mutex_t mu;      /* finished flags, the UIDs in progress, seen[] and done_uids[] */
 	struct job jobs[OPS_MULTI_MAX];
 	struct seen seen[STATION_SEEN_MAX];
 	size_t nseen;
+	uint8_t (*done_uids)[12]; /* boards programmed in this run (a re-plugged one is not counted again) */
+	size_t ndone;
+	bool rescan;             /* look at the bus at the next turn (an event, a job ended) */
 };
 
 static uint64_t mono_us(void)
@@ -43,29 +54,68 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* A UID already being programmed is not taken twice (a board that re-enumerated mid-write). */
-static bool claim(void *ctx, const struct ops_multi_result *r)
+static bool seen_present(const struct station *st, const char *path, unsigned devnum)
+{
+	for (size_t k = 0; k < st->nseen; k++)
+		if (st->seen[k].present && st->seen[k].devnum == devnum && strcmp(st->seen[k].path, path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether this board may be written (under st->mu). A UID another open job holds is a clone when
+ * that job's board is still attached (two chips answer with one UID: quarantined), and the same
+ * board moved or re-seated when it is not (busy: taken again once that job ends). A UID attached
+ * elsewhere at the same time is a clone too. A board this run already programmed is not again.
+ */
+static enum ops_claim claim_locked(struct job *me, const struct ops_multi_result *r)
+{
+	struct station *st = me->st;
+	for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
+		const struct job *j = &st->jobs[i];
+		if (j == me || !j->claimed || j->finished || memcmp(j->r.uid, r->uid, sizeof r->uid) != 0)
+			continue;
+		snprintf(me->r.other_path, sizeof me->r.other_path, "%s", j->r.path);
+		return seen_present(st, j->r.path, j->devnum) && strcmp(j->r.path, r->path) != 0 ? OPS_CLAIM_CLONE
+		                                                                                  : OPS_CLAIM_BUSY;
+	}
+	for (size_t k = 0; k < st->nseen; k++) {
+		const struct seen *s = &st->seen[k];
+		if (s->present && s->has_uid && strcmp(s->path, r->path) != 0 && memcmp(s->uid, r->uid, sizeof r->uid) == 0) {
+			snprintf(me->r.other_path, sizeof me->r.other_path, "%s", s->path);
+			return OPS_CLAIM_CLONE;
+		}
+	}
+	for (size_t k = 0; k < st->ndone; k++)
+		if (memcmp(st->done_uids[k], r->uid, sizeof r->uid) == 0)
+			return OPS_CLAIM_ALREADY;
+	return OPS_CLAIM_GO;
+}
+
+static enum ops_claim claim(void *ctx, const struct ops_multi_result *r)
 {
 	struct job *me = ctx;
 	struct station *st = me->st;
 	if (!r->has_uid)
-		return true;
-	bool busy = false;
+		return OPS_CLAIM_GO;
 	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; i < OPS_MULTI_MAX && !busy; i++) {
-		const struct job *j = &st->jobs[i];
-		busy = j != me && j->claimed && !j->finished && memcmp(j->r.uid, r->uid, sizeof r->uid) == 0;
-	}
-	if (!busy)
+	enum ops_claim c = claim_locked(me, r);
+	if (c == OPS_CLAIM_GO)
 		me->claimed = true; /* visible to the others from now on */
+	/* the attached board's UID, for the clone check of boards plugged later */
+	for (size_t k = 0; k < st->nseen; k++)
+		if (st->seen[k].devnum == me->devnum && strcmp(st->seen[k].path, me->r.path) == 0) {
+			st->seen[k].has_uid = true;
+			memcpy(st->seen[k].uid, r->uid, sizeof st->seen[k].uid);
+		}
 	pthread_mutex_unlock(&st->mu);
-	return !busy;
+	return c;
 }
 
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
-	ops_multi_run_one(&j->st->o->multi, j->st->img, j->slot, &j->r, claim, j);
+	ops_multi_run_one(&j->mo, j->st->img, j->slot, &j->r, claim, j);
 	pthread_mutex_lock(&j->st->mu);
 	j->finished = true;
 	pthread_mutex_unlock(&j->st->mu);
@@ -90,8 +140,14 @@ static bool start_job(struct station *st, const struct tp_listed *d)
 	snprintf(j->r.serial, sizeof j->r.serial, "%s", d->info.serial);
 	j->st = st;
 	j->slot = (size_t)(j - st->jobs);
+	j->devnum = d->info.devnum;
+	j->departed = 0;
+	j->mo = st->o->multi;
+	j->mo.open.departed = &j->departed;
+	pthread_mutex_lock(&st->mu);
 	j->finished = false;
 	j->claimed = false;
+	pthread_mutex_unlock(&st->mu);
 	if (st->o->start)
 		st->o->start(st->o->ctx, j->slot, &j->r);
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0)
@@ -100,7 +156,61 @@ static bool start_job(struct station *st, const struct tp_listed *d)
 	return true;
 }
 
-/* Joins the finished jobs; counts and reports the boards (not the duplicates). */
+static void remember_done(struct station *st, const uint8_t uid[12])
+{
+	if (st->ndone == STATION_DONE_MAX)
+		return;
+	pthread_mutex_lock(&st->mu);
+	memcpy(st->done_uids[st->ndone++], uid, 12);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Forgets the attached board at path/devnum so that the next scan takes it again. */
+static void forget(struct station *st, const char *path, unsigned devnum)
+{
+	pthread_mutex_lock(&st->mu);
+	size_t k2 = 0;
+	for (size_t k = 0; k < st->nseen; k++)
+		if (!(st->seen[k].devnum == devnum && strcmp(st->seen[k].path, path) == 0))
+			st->seen[k2++] = st->seen[k];
+	st->nseen = k2;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* The boards that waited for uid's job: the next scan takes them again. */
+static void release_busy(struct station *st, const uint8_t uid[12])
+{
+	pthread_mutex_lock(&st->mu);
+	size_t k2 = 0;
+	for (size_t k = 0; k < st->nseen; k++)
+		if (!(st->seen[k].busy && memcmp(st->seen[k].uid, uid, 12) == 0))
+			st->seen[k2++] = st->seen[k];
+	st->nseen = k2;
+	pthread_mutex_unlock(&st->mu);
+}
+
+static bool uid_held(struct station *st, const uint8_t uid[12])
+{
+	bool held = false;
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; i < OPS_MULTI_MAX && !held; i++) {
+		const struct job *j = &st->jobs[i];
+		held = j->running && j->claimed && !j->finished && memcmp(j->r.uid, uid, 12) == 0;
+	}
+	pthread_mutex_unlock(&st->mu);
+	return held;
+}
+
+static void mark_busy(struct station *st, const char *path, unsigned devnum)
+{
+	pthread_mutex_lock(&st->mu);
+	for (size_t k = 0; k < st->nseen; k++)
+		if (st->seen[k].devnum == devnum && strcmp(st->seen[k].path, path) == 0)
+			st->seen[k].busy = true;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Joins the finished jobs; counts and reports the boards. */
 static void reap(struct station *st, struct ops_station_summary *sum, unsigned *running)
 {
 	for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
@@ -115,51 +225,121 @@ static void reap(struct station *st, struct ops_station_summary *sum, unsigned *
 		pthread_join(j->thread, NULL);
 		j->running = false;
 		(*running)--;
-		if (!j->r.selected)
-			continue;
-		sum->done++;
-		if (j->r.rc)
+		st->rescan = true; /* room, and a board that waited for this job's UID */
+		switch (j->r.claim) {
+		case OPS_CLAIM_BUSY:
+			/* taken again once the job holding its UID has ended */
+			sum->busy++;
+			mark_busy(st, j->r.path, j->devnum);
+			if (!uid_held(st, j->r.uid))
+				release_busy(st, j->r.uid); /* that job ended meanwhile */
+			break;
+		case OPS_CLAIM_CLONE:
+			sum->clones++;
+			sum->done++;
 			sum->failed++;
+			break;
+		case OPS_CLAIM_ALREADY:
+			sum->already++;
+			break;
+		case OPS_CLAIM_GO:
+			if (j->r.has_uid)
+				release_busy(st, j->r.uid);
+			if (!j->r.selected)
+				continue;
+			sum->done++;
+			if (j->r.rc)
+				sum->failed++;
+			else if (j->r.has_uid)
+				remember_done(st, j->r.uid);
+			break;
+		}
 		if (st->o->done)
 			st->o->done(st->o->ctx, j->slot, &j->r);
 	}
 }
 
-/* Looks at the bus: new devices get a job (while accepting), gone ones are forgotten. */
-static int scan(struct station *st, bool accepting, unsigned room, unsigned *running, struct err *e)
+/* The running job whose board is at path (its first enumeration), or NULL. */
+static struct job *job_at(struct station *st, const char *path)
+{
+	for (size_t i = 0; i < OPS_MULTI_MAX; i++)
+		if (st->jobs[i].running && strcmp(st->jobs[i].r.path, path) == 0)
+			return &st->jobs[i];
+	return NULL;
+}
+
+/*
+ * Looks at the bus, without opening anything (the board's own thread does: a board that holds
+ * its control pipe never delays the others). New devices get a job (while accepting); gone ones
+ * are forgotten, and a job whose board left is told at once. A new enumeration where a job's
+ * board was (re-seated, or back from a reset) waits for that job to end.
+ */
+static int scan(struct station *st, unsigned room, unsigned *running, struct err *e)
 {
 	struct tp_listed *found = NULL;
 	size_t n = 0;
-	int rc = tp_libusb_list(&st->o->multi.open.match, &found, &n, e);
+	struct tp_match m = st->o->multi.open.match;
+	m.locations_only = true;
+	int rc = tp_libusb_list(&m, &found, &n, e);
 	if (rc < 0)
 		return rc;
+	log_debug("station: %zu devices on the bus", n);
+	pthread_mutex_lock(&st->mu);
 	for (size_t k = 0; k < st->nseen; k++)
 		st->seen[k].present = false;
-	for (size_t i = 0; i < n; i++) {
-		struct seen *s = NULL;
-		for (size_t k = 0; k < st->nseen && !s; k++)
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < st->nseen; k++)
 			if (st->seen[k].devnum == found[i].info.devnum && strcmp(st->seen[k].path, found[i].info.path) == 0)
-				s = &st->seen[k];
-		if (s) {
-			s->present = true;
-			continue;
-		}
-		/* new: remembered only once taken, so a board that waits for room is taken later */
-		if (!accepting || *running >= room || st->nseen == STATION_SEEN_MAX || !start_job(st, &found[i]))
-			continue;
-		(*running)++;
-		s = &st->seen[st->nseen++];
-		snprintf(s->path, sizeof s->path, "%s", found[i].info.path);
-		s->devnum = found[i].info.devnum;
-		s->present = true;
-	}
-	free(found);
+				st->seen[k].present = true;
 	size_t k2 = 0;
 	for (size_t k = 0; k < st->nseen; k++)
 		if (st->seen[k].present)
 			st->seen[k2++] = st->seen[k];
 	st->nseen = k2;
+	pthread_mutex_unlock(&st->mu);
+	for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
+		struct job *j = &st->jobs[i];
+		if (j->running && !j->departed && !seen_present(st, j->r.path, j->devnum)) {
+			log_info("station: the board at %s (device %u) left the bus", j->r.path, j->devnum);
+			j->departed = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (seen_present(st, found[i].info.path, found[i].info.devnum))
+			continue;
+		/* new: remembered only once taken, so a board that waits for room is taken later */
+		if (*running >= room || st->nseen == STATION_SEEN_MAX || job_at(st, found[i].info.path))
+			continue;
+		pthread_mutex_lock(&st->mu);
+		struct seen *s = &st->seen[st->nseen++];
+		memset(s, 0, sizeof *s);
+		snprintf(s->path, sizeof s->path, "%s", found[i].info.path);
+		s->devnum = found[i].info.devnum;
+		s->present = true;
+		pthread_mutex_unlock(&st->mu);
+		if (!start_job(st, &found[i])) {
+			forget(st, found[i].info.path, found[i].info.devnum);
+			continue;
+		}
+		(*running)++;
+	}
+	free(found);
 	return 0;
+}
+
+/* The bus said these boards left: their jobs stop waiting for them at once. */
+static void departures(struct station *st, struct tp_watch *w)
+{
+	char path[32];
+	unsigned devnum;
+	while (tp_watch_take_left(w, path, &devnum))
+		for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
+			struct job *j = &st->jobs[i];
+			if (j->running && !j->departed && j->devnum == devnum && strcmp(j->r.path, path) == 0) {
+				log_info("station: the board at %s (device %u) left the bus", path, devnum);
+				j->departed = 1;
+			}
+		}
 }
 
 int ops_station_run(const struct ops_station_opts *o, const struct img *img, struct ops_station_summary *sum,
@@ -167,10 +347,15 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 {
 	memset(sum, 0, sizeof *sum);
 	struct station *st = calloc(1, sizeof *st);
-	if (!st)
+	if (st)
+		st->done_uids = calloc(STATION_DONE_MAX, sizeof *st->done_uids);
+	if (!st || !st->done_uids) {
+		free(st);
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
 	st->o = o;
 	st->img = img;
+	st->rescan = true;
 	pthread_mutex_init(&st->mu, NULL);
 	struct tp_watch *w = NULL;
 	int rc = tp_watch_new(&w, &sum->hotplug, e);
@@ -184,21 +369,45 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 		unsigned room = OPS_MULTI_MAX;
 		if (o->count && o->count - sum->done < room)
 			room = o->count - sum->done;
-		if ((rc = scan(st, true, room, &running, e)) < 0)
-			break;
-		tp_watch_wait(w, TP_WATCH_SCAN_MS);
+		/* with hotplug, the bus is looked at only when it changed or a job ended */
+		if (!sum->hotplug || st->rescan) {
+			st->rescan = false;
+			if ((rc = scan(st, room, &running, e)) < 0)
+				break;
+		}
+		if (tp_watch_wait(w, TP_WATCH_SCAN_MS))
+			st->rescan = true;
+		departures(st, w);
 	}
-	/* the boards in progress finish (or stop at a transfer boundary if multi.open.cancel is set) */
+	/* the boards in progress finish (or stop at a transfer boundary if multi.open.cancel is set);
+	 * a board pulled meanwhile is still told */
 	while (running) {
 		reap(st, sum, &running);
-		if (running) {
-			struct timespec ts = {0, 20 * 1000000L};
-			nanosleep(&ts, NULL);
+		if (!running)
+			break;
+		departures(st, w);
+		if (tp_watch_wait(w, 100) || !sum->hotplug) {
+			struct tp_listed *found = NULL;
+			size_t n = 0;
+			struct tp_match m = o->multi.open.match;
+			m.locations_only = true;
+			if (tp_libusb_list(&m, &found, &n, NULL) >= 0) {
+				for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
+					struct job *j = &st->jobs[i];
+					bool here = false;
+					for (size_t k = 0; k < n && !here; k++)
+						here = found[k].info.devnum == j->devnum && strcmp(found[k].info.path, j->r.path) == 0;
+					if (j->running && !here)
+						j->departed = 1;
+				}
+				free(found);
+			}
 		}
 	}
 	sum->us = mono_us() - t0;
 	tp_watch_free(w);
 	pthread_mutex_destroy(&st->mu);
+	free(st->done_uids);
 	free(st);
 	return rc;
 }

@@ -2,7 +2,11 @@
  * A programming station: waits for boards and programs each new one as soon as it appears, in
  * its own thread, keyed by its UID (ops_multi_run_one: the fleet's per-board code). A board that
  * stays attached is not programmed again until it is unplugged and plugged back in (a device is
- * new when its path and device number are new). Nothing here prints.
+ * new when its path and device number are new), and a board programmed in this run is not
+ * programmed again when re-plugged (OPS_CLAIM_ALREADY). Two attached boards with one UID: the later
+ * is quarantined (OPS_CLAIM_CLONE). With hotplug the bus is listed only when it changes; listing
+ * never opens a device (the board's thread does), and a board the bus reports gone fails at once
+ * rather than being waited for. Nothing here prints.
  */
 #ifndef OPS_STATION_H
 #define OPS_STATION_H
@@ -11,7 +15,8 @@
 
 #include "ops/multi.h"
 
-/* A board finished (r->rc says how); called on the station's thread, one board at a time. */
+/* A board finished (r->rc says how; r->claim: cloned, busy or already programmed); called on the
+ * station's thread, one board at a time. */
 typedef void (*ops_station_done_fn)(void *ctx, size_t slot, const struct ops_multi_result *r);
 /* A board was taken into slot (its thread starts); same thread as done. */
 typedef void (*ops_station_start_fn)(void *ctx, size_t slot, const struct ops_multi_result *r);
@@ -27,8 +32,11 @@ struct ops_station_opts {
 };
 
 struct ops_station_summary {
-	unsigned done;      /* boards finished (programmed or failed) */
+	unsigned done;      /* boards finished (programmed or failed; a quarantined clone is a failure) */
 	unsigned failed;
+	unsigned clones;    /* boards quarantined for a cloned UID (counted in done and failed) */
+	unsigned busy;      /* times a board waited for the job holding its UID (not counted) */
+	unsigned already;   /* re-plugged boards this run had programmed (not counted) */
 	uint64_t us;        /* from the start to the last board's end */
 	bool hotplug;       /* libusb hotplug drove the waits (else the 250 ms scan) */
 };

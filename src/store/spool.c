@@ -2,6 +2,7 @@
 #include "core/file.h"
 #include "store/spool.h"
 
+#include <dirent.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,21 +34,35 @@ static void spool_count(struct spool *sp)
 	free(r);
 }
 
-struct spool *spool_new(const char *dir, const char *url)
+/* hex digits of the SHA-256 of n bytes */
+static void digest(const char *s, size_t n, char *hex, size_t digits)
+{
+	struct sha256_ctx ctx;
+	uint8_t md[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	sha256_update(&ctx, n, (const uint8_t *)s);
+	sha256_digest(&ctx, sizeof md, md);
+	for (size_t i = 0; i < digits / 2; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* "spool-DB-" (the prefix every spool of key's database shares) and the user's part */
+static void names(const char *key, char db[20], char user[12])
+{
+	const char *nl = strchr(key, '\n');
+	size_t n = nl ? (size_t)(nl - key) : strlen(key);
+	digest(key, n, db, 16);
+	digest(nl ? nl + 1 : "", nl ? strlen(nl + 1) : 0, user, 8);
+}
+
+struct spool *spool_new(const char *dir, const char *key)
 {
 	struct spool *sp = calloc(1, sizeof *sp);
 	if (!sp)
 		return NULL;
-	/* one spool per destination: the URL's digest names it (the URL may hold a password) */
-	struct sha256_ctx ctx;
-	uint8_t md[SHA256_DIGEST_SIZE];
-	sha256_init(&ctx);
-	sha256_update(&ctx, strlen(url), (const uint8_t *)url);
-	sha256_digest(&ctx, sizeof md, md);
-	char hex[17];
-	for (int i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	snprintf(sp->path, sizeof sp->path, "%s/spool-%s.sqlite3", dir, hex);
+	char db[20], user[12];
+	names(key, db, user);
+	snprintf(sp->path, sizeof sp->path, "%s/spool-%s-%s.sqlite3", dir, db, user);
 	if (spool_db(sp, false, NULL) == 0)
 		spool_count(sp);
 	return sp;
@@ -109,5 +124,37 @@ int spool_forward(struct spool *sp, struct store_backend *dest, size_t *sent, si
 	if (left)
 		*left = n - k;
 	sp->pending = n > k;
+	return rc;
+}
+
+int spool_forward_all(const char *dir, const char *key, struct store_backend *dest, size_t *sent, size_t *left,
+                      struct err *e)
+{
+	char db[20], user[12], prefix[32];
+	names(key, db, user);
+	snprintf(prefix, sizeof prefix, "spool-%s-", db);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0; /* no state folder: nothing was ever spooled */
+	int rc = 0;
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || n < 8 || strcmp(de->d_name + n - 8, ".sqlite3") != 0)
+			continue;
+		struct spool sp = {0};
+		snprintf(sp.path, sizeof sp.path, "%s/%s", dir, de->d_name);
+		size_t s1 = 0, l1 = 0;
+		rc = spool_forward(&sp, dest, &s1, &l1, e);
+		if (sp.db)
+			sp.db->ops->close(sp.db);
+		*sent += s1;
+		*left += l1;
+		if (rc < 0 && l1 == 0 && s1 == 0) {
+			/* it could not even be read: count what it holds as left, say which */
+			err_prefix(e, "spool %s", sp.path);
+		}
+	}
+	closedir(d);
 	return rc;
 }

@@ -26,7 +26,22 @@ struct store {
 	bool shared;              /* PostgreSQL: a spool catches what cannot be sent */
 	struct spool *spool;
 	char url[512];
+	char key[1024];           /* store_pg_key: what names this database's spools */
+	char dir[448];            /* where the spools are ("" when there is no state folder) */
+	uint64_t quiet_until_ms;  /* after a failure, records go straight to the spool until then */
 };
+
+/* After the server failed to answer, how long records go to the spool without asking it again:
+ * an outage costs one wait (PostgreSQL's answer limit), not one per record. */
+#define STORE_RETRY_MS 10000u
+#define STORE_SLOW_FAIL_MS 1000u
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 void store_copy(char *dst, size_t cap, const char *src)
 {
@@ -161,9 +176,11 @@ int store_default_url(const char *sub, char *buf, size_t cap, struct err *e)
 	return 0;
 }
 
-int store_open(const char *url, struct store **out, struct err *e)
+static int open_log(const char *url, bool down_ok, struct store **out, bool *down, struct err *e)
 {
 	*out = NULL;
+	if (down)
+		*down = false;
 	struct store *s = calloc(1, sizeof *s);
 	if (!s)
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
@@ -180,7 +197,14 @@ int store_open(const char *url, struct store **out, struct err *e)
 		rc = store_sqlite_open(path, &s->b, e);
 	} else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
 		s->shared = true;
-		rc = store_pg_open(url, &s->b, e);
+		rc = store_pg_key(url, s->key, sizeof s->key, e);
+		if (rc == 0)
+			rc = store_pg_open(url, down_ok, &s->b, e);
+		if (rc == STM32DFU_E_LOG_UNREACHABLE && s->b) {
+			if (down)
+				*down = true;
+			rc = 0;
+		}
 	} else {
 		err_set(e, STM32DFU_E_USAGE, "log URL '%s': expected sqlite:PATH or postgresql://...", s->url);
 		err_hint(e, "for example --log sqlite:/var/lib/line1/log.sqlite3 or --log postgresql://host/db");
@@ -192,15 +216,31 @@ int store_open(const char *url, struct store **out, struct err *e)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	if (s->shared) {
-		char dir[448];
-		if (state_dir("", dir, sizeof dir, NULL) == 0)
-			s->spool = spool_new(dir, url);
-		/* records left by an earlier run go first */
-		if (s->spool)
-			(void)spool_forward(s->spool, s->b, NULL, NULL, NULL);
+		if (state_dir("", s->dir, sizeof s->dir, NULL) == 0)
+			s->spool = spool_new(s->dir, s->key);
+		else
+			s->dir[0] = '\0';
+		/* records left by an earlier run are sent with the next record, or by store_sync (which
+		 * then counts them): never silently here */
 	}
 	*out = s;
 	return 0;
+}
+
+int store_open(const char *url, struct store **out, struct err *e)
+{
+	return open_log(url, false, out, NULL, e);
+}
+
+int store_open_spooling(const char *url, struct store **out, bool *down, struct err *e)
+{
+	return open_log(url, true, out, down, e);
+}
+
+void store_set_stop(struct store *s, const volatile sig_atomic_t *stop)
+{
+	if (s->b->ops->set_stop)
+		s->b->ops->set_stop(s->b, stop);
 }
 
 void store_close(struct store *s)
@@ -248,7 +288,16 @@ int store_append(struct store *s, struct store_record *r, struct err *e)
 	pthread_mutex_lock(&s->mu);
 	struct err pe;
 	err_clear(&pe);
-	int rc = s->b->ops->append(s->b, r, &pe);
+	int rc;
+	uint64_t t0 = mono_ms();
+	if (s->shared && t0 < s->quiet_until_ms)
+		rc = err_set(&pe, STM32DFU_E_LOG_UNREACHABLE, "log database %s: no answer a moment ago", s->url);
+	else
+		rc = s->b->ops->append(s->b, r, &pe);
+	/* a server that took long to fail (no answer, a black hole) is not asked again for a while; one
+	 * that refuses at once (stopped cleanly) costs nothing to ask */
+	if (rc == STM32DFU_E_LOG_UNREACHABLE && mono_ms() - t0 >= STORE_SLOW_FAIL_MS)
+		s->quiet_until_ms = mono_ms() + STORE_RETRY_MS;
 	if (rc == 0 && s->spool && spool_pending(s->spool))
 		(void)spool_forward(s->spool, s->b, NULL, NULL, NULL);
 	if (rc < 0 && s->shared && s->spool) {
@@ -280,8 +329,18 @@ int store_sync(struct store *s, size_t *sent, size_t *left, struct err *e)
 	if (!s->shared)
 		return 0;
 	pthread_mutex_lock(&s->mu);
-	int rc = s->spool ? spool_forward(s->spool, s->b, sent, left, e) : 0;
+	size_t s1 = 0, l1 = 0, s2 = 0, l2 = 0;
+	int rc = s->spool ? spool_forward(s->spool, s->b, &s1, &l1, e) : 0;
+	/* then the spools of this database under other users or older runs' names */
+	if (rc == 0 && s->dir[0])
+		rc = spool_forward_all(s->dir, s->key, s->b, &s2, &l2, e);
+	if (rc == 0)
+		s->quiet_until_ms = 0;
 	pthread_mutex_unlock(&s->mu);
+	if (sent)
+		*sent = s1 + s2;
+	if (left)
+		*left = l1 + l2;
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,9 @@ struct store_filter {
 	const char *sha256;      /* 64 hex digits */
 	bool failed_only;
 	const char *since;       /* normalised by store_parse_since */
+	bool collisions;         /* only boards quarantined for a cloned UID (station) */
+	bool has_serial_range;   /* only the boards given a serial number in [serial_first, serial_last] */
+	uint64_t serial_first, serial_last;
 };
 
 struct store;
@@ -59,6 +63,14 @@ int store_default_url(const char *sub, char *buf, size_t cap, struct err *e);
  * work); once open, records that cannot be sent are spooled and forwarded later.
  */
 int store_open(const char *url, struct store **out, struct err *e);
+/*
+ * The same for a command that changes chips: a PostgreSQL server that cannot be reached (it does
+ * not answer; not one that refuses the URL) still opens the log, *down is set and e says why;
+ * records go to the spool until the server answers. A line starts while its database is down.
+ */
+int store_open_spooling(const char *url, struct store **out, bool *down, struct err *e);
+/* Set (a signal handler's flag): waits for the server end at once, and the record is spooled. */
+void store_set_stop(struct store *s, const volatile sig_atomic_t *stop);
 void store_close(struct store *s);
 const char *store_url(const struct store *s);
 /*
@@ -75,7 +87,8 @@ int store_append(struct store *s, struct store_record *r, struct err *e);
 
 /* True once a record of this session went to the spool, or records wait there. */
 bool store_spooling(struct store *s);
-/* Forwards spooled records to the database; *sent and *left get the counts (may be NULL). */
+/* Forwards the records spooled for this database (by any user, under any password) to it;
+ * *sent and *left get the counts (may be NULL). */
 int store_sync(struct store *s, size_t *sent, size_t *left, struct err *e);
 
 /* Records matching f, oldest first. *out: malloc'd array of *n (free()). */

@@ -2,6 +2,8 @@
 #ifndef STORE_STORE_INT_H
 #define STORE_STORE_INT_H
 
+#include <signal.h>
+
 #include "store/store.h"
 
 struct store_backend;
@@ -15,6 +17,8 @@ struct store_backend_ops {
 	/* deletes one record by record_id (the spool, once the record is forwarded) */
 	int (*remove)(struct store_backend *b, const char *record_id, struct err *e);
 	void (*close)(struct store_backend *b);
+	/* the caller's stop flag: a wait for the server ends when it is set (NULL op: nothing waits) */
+	void (*set_stop)(struct store_backend *b, const volatile sig_atomic_t *stop);
 };
 
 struct store_backend {
@@ -52,7 +56,12 @@ struct store_backend {
 	}
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e);
-int store_pg_open(const char *conninfo, struct store_backend **out, struct err *e);
+/* down_ok: a server that cannot be reached (no answer; not one that refuses us) still gives a
+ * backend, which connects when the server answers; the return is then STM32DFU_E_LOG_UNREACHABLE
+ * with *out set. */
+int store_pg_open(const char *conninfo, bool down_ok, struct store_backend **out, struct err *e);
+/* What names a PostgreSQL log's spool: server, port, database and user, never the password. */
+int store_pg_key(const char *conninfo, char *buf, size_t cap, struct err *e);
 
 /* The schema-version check both backends make: 0, or UNSUPPORTED naming the database. */
 int store_check_version(const char *what, long found, struct err *e);

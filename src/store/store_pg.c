@@ -3,6 +3,12 @@
  * parameterised; the schema is migrated under an advisory lock so that two stations starting on a
  * new database do not race; serial numbers are taken with the counter row locked (FOR UPDATE),
  * so two stations can never be given the same number.
+ *
+ * A line must not stop for its log: connecting and every statement run asynchronously under our
+ * own deadlines (PG_CONNECT_MS, PG_ANSWER_MS) and the caller's stop flag, so a server that stops
+ * answering (SIGSTOP, a dead route, a black hole) costs seconds, not minutes; TCP keepalives and
+ * a server-side statement_timeout back them up. A connection lost between two statements (a
+ * server restart) is made again once and the transaction retried before anything is reported.
  */
 #include "store/store_int.h"
 
@@ -10,10 +16,12 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * libpq is loaded when a PostgreSQL log is first used, not linked: it brings some twenty
@@ -35,6 +43,17 @@ static struct {
 	char *(*getvalue)(const PGresult *, int, int);
 	char *(*error_message)(const PGconn *);
 	char *(*result_error_message)(const PGresult *);
+	PGconn *(*connect_start_params)(const char *const *, const char *const *, int);
+	PostgresPollingStatusType (*connect_poll)(PGconn *);
+	int (*send_query_params)(PGconn *, const char *, int, const Oid *, const char *const *, const int *,
+	                         const int *, int);
+	PGresult *(*get_result)(PGconn *);
+	int (*is_busy)(PGconn *);
+	int (*consume_input)(PGconn *);
+	int (*socket)(const PGconn *);
+	PQconninfoOption *(*conninfo_parse)(const char *, char **);
+	void (*conninfo_free)(PQconninfoOption *);
+	void (*freemem)(void *);
 } pq;
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 
@@ -56,6 +75,11 @@ static void pq_load(void)
 		{&pq.result_status, "PQresultStatus"}, {&pq.clear, "PQclear"},      {&pq.ntuples, "PQntuples"},
 		{&pq.getvalue, "PQgetvalue"},     {&pq.error_message, "PQerrorMessage"},
 		{&pq.result_error_message, "PQresultErrorMessage"},
+		{&pq.connect_start_params, "PQconnectStartParams"}, {&pq.connect_poll, "PQconnectPoll"},
+		{&pq.send_query_params, "PQsendQueryParams"}, {&pq.get_result, "PQgetResult"},
+		{&pq.is_busy, "PQisBusy"},         {&pq.consume_input, "PQconsumeInput"}, {&pq.socket, "PQsocket"},
+		{&pq.conninfo_parse, "PQconninfoParse"}, {&pq.conninfo_free, "PQconninfoFree"},
+		{&pq.freemem, "PQfreemem"},
 	};
 	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
 		void *f = os_lib_sym(pq.so, syms[i].name);
@@ -81,22 +105,122 @@ static void pq_load(void)
 #define PQgetvalue pq.getvalue
 #define PQerrorMessage pq.error_message
 #define PQresultErrorMessage pq.result_error_message
+#define PQconnectStartParams pq.connect_start_params
+#define PQconnectPoll pq.connect_poll
+#define PQsendQueryParams pq.send_query_params
+#define PQgetResult pq.get_result
+#define PQisBusy pq.is_busy
+#define PQconsumeInput pq.consume_input
+#define PQsocket pq.socket
+#define PQconninfoParse pq.conninfo_parse
+#define PQconninfoFree pq.conninfo_free
+#define PQfreemem pq.freemem
+
+/* The defaults (docs/architecture.md "The programming log"): a URL parameter of the same name
+ * overrides each but PG_ANSWER_MS. */
+#define PG_CONNECT_MS 5000u   /* connect_timeout: TCP, TLS and the startup exchange together */
+#define PG_ANSWER_MS 10000u   /* one statement's answer, measured here (a stopped server ACKs and
+                                 keepalives, but never answers) */
+static const char *const pg_default_keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
+                                              "keepalives_count", "tcp_user_timeout", "options", NULL};
+static const char *const pg_default_vals[] = {"1", "10", "3", "3", "15000", "-c statement_timeout=10s -c client_min_messages=warning", NULL};
 
 /* an arbitrary constant naming our advisory lock ("stm32dfu" in ASCII) */
 #define PG_LOCK_KEY "7310593858154984821"
 
 struct pg {
 	struct store_backend base;
-	PGconn *conn;
-	char url[512];
+	PGconn *conn;            /* NULL while not connected */
+	char url[512];           /* without its password, for messages */
+	char *conninfo;          /* the URL itself */
+	unsigned connect_ms;
+	bool migrated;           /* the schema was checked on some connection of this backend */
+	bool lost;               /* the last failure was the connection, not the statement */
+	bool in_tx;              /* inside BEGIN..COMMIT: a lost connection is not replaced mid-way */
+	char why[256];           /* why the last connection or answer failed, when libpq cannot say */
+	const volatile sig_atomic_t *stop;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits until the connection's socket is ready for ev, in slices (the stop flag is looked at
+ * between them). 1 ready, 0 deadline passed or stopped. */
+static int pg_wait(struct pg *p, PGconn *c, short ev, uint64_t end)
+{
+	for (;;) {
+		if (p->stop && *p->stop)
+			return 0;
+		uint64_t now = mono_ms();
+		if (now >= end)
+			return 0;
+		uint64_t left = end - now;
+		struct pollfd pfd = {.fd = PQsocket(c), .events = ev};
+		if (pfd.fd < 0)
+			return 1; /* libpq will say what is wrong */
+		int r = poll(&pfd, 1, (int)(left < 100 ? left : 100));
+		if (r > 0)
+			return 1;
+	}
+}
+
+static void pg_drop(struct pg *p)
+{
+	if (p->conn)
+		PQfinish(p->conn);
+	p->conn = NULL;
+	p->lost = true;
+}
+
+/* Connects (defaults first, the URL's own parameters win), bounded by connect_ms. */
+static bool pg_connect(struct pg *p)
+{
+	const char *keys[16], *vals[16];
+	size_t k = 0;
+	for (; pg_default_keys[k]; k++) {
+		keys[k] = pg_default_keys[k];
+		vals[k] = pg_default_vals[k];
+	}
+	keys[k] = "dbname"; /* expanded: the URL */
+	vals[k++] = p->conninfo;
+	keys[k] = vals[k] = NULL;
+	PGconn *c = PQconnectStartParams(keys, vals, 1);
+	if (!c) {
+		snprintf(p->why, sizeof p->why, "out of memory");
+		return false;
+	}
+	p->why[0] = '\0';
+	uint64_t end = mono_ms() + p->connect_ms;
+	PostgresPollingStatusType st = PQstatus(c) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		if (!pg_wait(p, c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, end)) {
+			snprintf(p->why, sizeof p->why, "%s within %u s",
+			         p->stop && *p->stop ? "stopped waiting for the server" : "no connection",
+			         (p->connect_ms + 999) / 1000);
+			PQfinish(c);
+			return false;
+		}
+		st = PQconnectPoll(c);
+	}
+	if (st == PGRES_POLLING_FAILED) {
+		store_copy(p->why, sizeof p->why, PQerrorMessage(c));
+		PQfinish(c);
+		return false;
+	}
+	p->conn = c;
+	return true;
+}
 
 /* BIGSERIAL: PostgreSQL has no implicit rowid */
 static const char *const pg_migrations[STORE_SCHEMA_VERSION] = STORE_MIGRATIONS("BIGSERIAL PRIMARY KEY");
 
 static int pg_fail(struct pg *p, struct err *e, const char *what, const PGresult *res)
 {
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn);
+	const char *msg = res ? PQresultErrorMessage(res) : p->conn && !p->why[0] ? PQerrorMessage(p->conn) : p->why;
 	char m[ERR_MSG_MAX];
 	store_copy(m, sizeof m, msg && *msg ? msg : "failed");
 	size_t n = strlen(m);
@@ -105,20 +229,79 @@ static int pg_fail(struct pg *p, struct err *e, const char *what, const PGresult
 	for (char *c = m; *c; c++)
 		if (*c == '\n' || *c == '\t')
 			*c = ' ';
-	int code = PQstatus(p->conn) == CONNECTION_OK ? STM32DFU_E_FILE_IO : STM32DFU_E_UNSUPPORTED;
+	int code = p->conn && PQstatus(p->conn) == CONNECTION_OK && !p->lost ? STM32DFU_E_FILE_IO : STM32DFU_E_LOG_UNREACHABLE;
 	return err_set(e, code, "log database %s: %s: %s", p->url, what, m);
 }
 
-/* Runs a statement; a lost connection is re-established once first. */
+static int pg_migrate(struct pg *p, struct err *e);
+
+/* A connection, migrated: made now if there is none (a restarted server, a first contact). */
+static bool pg_ready(struct pg *p, struct err *e)
+{
+	if (p->conn && PQstatus(p->conn) != CONNECTION_OK)
+		pg_drop(p);
+	if (!p->conn && (p->in_tx || !pg_connect(p)))
+		return false;
+	if (!p->migrated) {
+		if (pg_migrate(p, e) < 0) {
+			pg_drop(p);
+			return false;
+		}
+		p->migrated = true;
+	}
+	return true;
+}
+
+/* Runs one statement, waiting for its answer at most PG_ANSWER_MS (and not past the stop flag):
+ * the result when its status is want; NULL else (p->lost tells a lost connection apart). */
 static PGresult *pg_run(struct pg *p, const char *sql, int n, const char *const *vals, ExecStatusType want)
 {
-	if (PQstatus(p->conn) != CONNECTION_OK)
-		PQreset(p->conn);
-	if (PQstatus(p->conn) != CONNECTION_OK)
+	p->lost = false;
+	p->why[0] = '\0';
+	if (!pg_ready(p, NULL)) {
+		p->lost = true;
 		return NULL;
-	PGresult *res = PQexecParams(p->conn, sql, n, NULL, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) == want)
+	}
+	if (!PQsendQueryParams(p->conn, sql, n, NULL, vals, NULL, NULL, 0)) {
+		store_copy(p->why, sizeof p->why, PQerrorMessage(p->conn));
+		pg_drop(p);
+		return NULL;
+	}
+	uint64_t end = mono_ms() + PG_ANSWER_MS;
+	PGresult *res = NULL;
+	for (;;) {
+		while (PQisBusy(p->conn)) {
+			if (!pg_wait(p, p->conn, POLLIN, end)) {
+				snprintf(p->why, sizeof p->why, "%s within %u s",
+				         p->stop && *p->stop ? "stopped waiting for the server" : "no answer",
+				         PG_ANSWER_MS / 1000);
+				PQclear(res);
+				pg_drop(p); /* its state is unknown: a new connection next time */
+				return NULL;
+			}
+			if (!PQconsumeInput(p->conn)) {
+				store_copy(p->why, sizeof p->why, PQerrorMessage(p->conn));
+				PQclear(res);
+				pg_drop(p);
+				return NULL;
+			}
+		}
+		PGresult *r = PQgetResult(p->conn);
+		if (!r)
+			break;
+		PQclear(res);
+		res = r;
+	}
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		store_copy(p->why, sizeof p->why, PQerrorMessage(p->conn));
+		PQclear(res);
+		pg_drop(p);
+		return NULL;
+	}
+	if (res && PQresultStatus(res) == want)
 		return res;
+	if (res)
+		store_copy(p->why, sizeof p->why, PQresultErrorMessage(res));
 	PQclear(res);
 	return NULL;
 }
@@ -177,10 +360,14 @@ static int pg_append(struct store_backend *b, const struct store_record *r, stru
 	                                    nums[0],      nums[1],     nums[2],       r->serial_counter, nums[3],
 	                                    nums[4],      r->error,    r->message,    nums[5],           nums[6],
 	                                    nums[7],      nums[8],     nums[9]};
-	PGresult *res = pg_run(p,
-	                       "INSERT INTO records (" STORE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-	                       "$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) ON CONFLICT (record_id) DO NOTHING",
-	                       STORE_NCOLUMNS, vals, PGRES_COMMAND_OK);
+	static const char sql[] =
+		"INSERT INTO records (" STORE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
+		"$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) ON CONFLICT (record_id) DO NOTHING";
+	bool had = p->conn != NULL;
+	PGresult *res = pg_run(p, sql, STORE_NCOLUMNS, vals, PGRES_COMMAND_OK);
+	if (!res && p->lost && had && !(p->stop && *p->stop))
+		/* the connection died since the last statement (a server restart): once more, anew */
+		res = pg_run(p, sql, STORE_NCOLUMNS, vals, PGRES_COMMAND_OK);
 	if (!res)
 		return pg_fail(p, e, "append", NULL);
 	PQclear(res);
@@ -217,13 +404,25 @@ static int pg_query(struct store_backend *b, const struct store_filter *f, struc
                     struct err *e)
 {
 	struct pg *p = (struct pg *)b;
-	const char *vals[4] = {f ? f->uid : NULL, f ? f->sha256 : NULL, f && f->failed_only ? "1" : "0",
-	                       f ? f->since : NULL};
-	PGresult *res = pg_run(p,
-	                       "SELECT " STORE_COLUMNS " FROM records WHERE ($1::text IS NULL OR uid = $1)"
-	                       " AND ($2::text IS NULL OR image_sha256 = $2) AND ($3::int = 0 OR ok = 0)"
-	                       " AND ($4::text IS NULL OR time >= $4) ORDER BY time, id",
-	                       4, vals, PGRES_TUPLES_OK);
+	static const char sql[] =
+		"SELECT " STORE_COLUMNS " FROM records WHERE ($1::text IS NULL OR uid = $1)"
+		" AND ($2::text IS NULL OR image_sha256 = $2) AND ($3::int = 0 OR ok = 0)"
+		" AND ($4::text IS NULL OR time >= $4)"
+		" AND ($5::int = 0 OR (error = 'STM32DFU_E_AMBIGUOUS' AND message LIKE 'cloned UID%'))"
+		" AND ($6::bigint IS NULL OR (serial_counter <> '' AND serial_number BETWEEN $6 AND $7::bigint))"
+		" ORDER BY time, id";
+	char lo[32] = "", hi[32] = "";
+	if (f && f->has_serial_range) {
+		snprintf(lo, sizeof lo, "%" PRIu64, f->serial_first);
+		snprintf(hi, sizeof hi, "%" PRIu64, f->serial_last);
+	}
+	const char *vals[7] = {f ? f->uid : NULL, f ? f->sha256 : NULL, f && f->failed_only ? "1" : "0",
+	                       f ? f->since : NULL, f && f->collisions ? "1" : "0",
+	                       f && f->has_serial_range ? lo : NULL, f && f->has_serial_range ? hi : NULL};
+	bool had = p->conn != NULL;
+	PGresult *res = pg_run(p, sql, 7, vals, PGRES_TUPLES_OK);
+	if (!res && p->lost && had)
+		res = pg_run(p, sql, 7, vals, PGRES_TUPLES_OK);
 	if (!res)
 		return pg_fail(p, e, "query", NULL);
 	int rows = PQntuples(res);
@@ -240,16 +439,16 @@ static int pg_query(struct store_backend *b, const struct store_filter *f, struc
 	return 0;
 }
 
-static int pg_serial(struct store_backend *b, const char *counter, const char *uid, uint64_t start, uint64_t *number,
-                     bool *fresh, struct err *e)
+static int pg_serial_once(struct pg *p, const char *counter, const char *uid, uint64_t start, uint64_t *number,
+                          bool *fresh, struct err *e)
 {
-	struct pg *p = (struct pg *)b;
 	char startv[32];
 	snprintf(startv, sizeof startv, "%" PRIu64, start);
 	PGresult *res = pg_run(p, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
 	if (!res)
 		return pg_fail(p, e, "serial number", NULL);
 	PQclear(res);
+	p->in_tx = true;
 	const char *v2[2] = {counter, startv};
 	const char *vu[2] = {counter, uid};
 	/* the counter row exists and is locked: every other station waits here until COMMIT */
@@ -282,17 +481,34 @@ static int pg_serial(struct store_backend *b, const char *counter, const char *u
 			goto fail;
 		PQclear(res);
 	}
-	if (!(res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK)))
+	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+	p->in_tx = false;
+	/* a COMMIT whose answer was lost may have committed: the retry then finds this board's number */
+	if (!res)
 		return pg_fail(p, e, "serial number", NULL);
 	PQclear(res);
 	return 0;
 fail:
 	PQclear(res);
+	p->in_tx = false;
 	{
 		int rc = pg_fail(p, e, "serial number", NULL);
-		PQclear(PQexec(p->conn, "ROLLBACK"));
+		if (p->conn)
+			PQclear(PQexec(p->conn, "ROLLBACK"));
 		return rc;
 	}
+}
+
+static int pg_serial(struct store_backend *b, const char *counter, const char *uid, uint64_t start, uint64_t *number,
+                     bool *fresh, struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	bool had = p->conn != NULL;
+	int rc = pg_serial_once(p, counter, uid, start, number, fresh, e);
+	/* a connection lost before COMMIT rolled the transaction back: the whole of it once more */
+	if (rc < 0 && p->lost && had && !(p->stop && *p->stop))
+		rc = pg_serial_once(p, counter, uid, start, number, fresh, e);
+	return rc;
 }
 
 static int pg_remove(struct store_backend *b, const char *record_id, struct err *e)
@@ -305,13 +521,65 @@ static int pg_remove(struct store_backend *b, const char *record_id, struct err 
 static void pg_close(struct store_backend *b)
 {
 	struct pg *p = (struct pg *)b;
-	PQfinish(p->conn);
+	if (p->conn)
+		PQfinish(p->conn);
+	free(p->conninfo);
 	free(p);
 }
 
-static const struct store_backend_ops pg_ops = {pg_append, pg_query, pg_serial, pg_remove, pg_close};
+static void pg_set_stop(struct store_backend *b, const volatile sig_atomic_t *stop)
+{
+	((struct pg *)b)->stop = stop;
+}
 
-int store_pg_open(const char *conninfo, struct store_backend **out, struct err *e)
+static const struct store_backend_ops pg_ops = {pg_append, pg_query, pg_serial, pg_remove, pg_close, pg_set_stop};
+
+/* The URL's connect_timeout (seconds, libpq's minimum 2), or our default. */
+static unsigned pg_connect_ms(const char *conninfo)
+{
+	unsigned ms = PG_CONNECT_MS;
+	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
+	for (PQconninfoOption *x = o; x && x->keyword; x++)
+		if (strcmp(x->keyword, "connect_timeout") == 0 && x->val && *x->val) {
+			long v = strtol(x->val, NULL, 10);
+			ms = v <= 0 ? 24u * 3600u * 1000u : (unsigned)(v < 2 ? 2 : v) * 1000u;
+		}
+	if (o)
+		PQconninfoFree(o);
+	return ms;
+}
+
+int store_pg_key(const char *conninfo, char *buf, size_t cap, struct err *e)
+{
+	pthread_once(&pq_once, pq_load);
+	if (!pq.so)
+		return err_set(e, STM32DFU_E_UNSUPPORTED, "a PostgreSQL log needs libpq: %s", pq.error);
+	char *msg = NULL;
+	PQconninfoOption *o = PQconninfoParse(conninfo, &msg);
+	if (!o) {
+		char m[256];
+		store_copy(m, sizeof m, msg ? msg : "malformed");
+		for (size_t n = strlen(m); n && (m[n - 1] == '\n' || m[n - 1] == ' '); n--)
+			m[n - 1] = '\0';
+		err_set(e, STM32DFU_E_USAGE, "log URL: %s", m);
+		err_hint(e, "a PostgreSQL log URL looks like postgresql://user@host:5432/database");
+		if (msg)
+			PQfreemem(msg);
+		return STM32DFU_E_USAGE;
+	}
+	const char *v[4] = {"", "", "", ""};
+	static const char *const want[4] = {"host", "port", "dbname", "user"};
+	for (PQconninfoOption *x = o; x->keyword; x++)
+		for (int i = 0; i < 4; i++)
+			if (strcmp(x->keyword, want[i]) == 0 && x->val)
+				v[i] = x->val;
+	/* server, database, user: never the password, so a rotated password finds the same spool */
+	snprintf(buf, cap, "host=%s port=%s dbname=%s\nuser=%s", v[0], v[1], v[2], v[3]);
+	PQconninfoFree(o);
+	return 0;
+}
+
+int store_pg_open(const char *conninfo, bool down_ok, struct store_backend **out, struct err *e)
 {
 	pthread_once(&pq_once, pq_load);
 	if (!pq.so) {
@@ -324,20 +592,32 @@ int store_pg_open(const char *conninfo, struct store_backend **out, struct err *
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	p->base.ops = &pg_ops;
 	store_redact(conninfo, p->url, sizeof p->url);
-	p->conn = PQconnectdb(conninfo);
-	if (PQstatus(p->conn) != CONNECTION_OK) {
+	p->conninfo = strdup(conninfo);
+	if (!p->conninfo) {
+		free(p);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	p->connect_ms = pg_connect_ms(conninfo);
+	*out = &p->base;
+	if (!pg_connect(p)) {
 		int rc = pg_fail(p, e, "cannot connect", NULL);
 		err_hint(e, "check the URL and that the server runs; records already spooled are sent by "
 		            "'stm32dfu log --sync' once it answers");
-		pg_close(&p->base);
-		return rc;
+		/* the server refused us (it answered: a wrong database, user or password) or is away */
+		bool answered = strstr(p->why, "FATAL") != NULL;
+		if (answered || !down_ok) {
+			*out = NULL;
+			pg_close(&p->base);
+			return answered ? STM32DFU_E_USAGE : rc;
+		}
+		return STM32DFU_E_LOG_UNREACHABLE; /* *out is usable: it connects when the server answers */
 	}
-	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
 	int rc = pg_migrate(p, e);
 	if (rc < 0) {
+		*out = NULL;
 		pg_close(&p->base);
 		return rc;
 	}
-	*out = &p->base;
+	p->migrated = true;
 	return 0;
 }

@@ -140,10 +140,12 @@ static int sq_query(struct store_backend *b, const struct store_filter *f, struc
                     struct err *e)
 {
 	struct sq *q = (struct sq *)b;
-	char sql[512];
+	char sql[1024];
 	snprintf(sql, sizeof sql,
 	         "SELECT " STORE_COLUMNS " FROM records WHERE (?1 IS NULL OR uid = ?1) AND (?2 IS NULL OR image_sha256 = ?2)"
-	         " AND (?3 = 0 OR ok = 0) AND (?4 IS NULL OR time >= ?4) ORDER BY time, id");
+	         " AND (?3 = 0 OR ok = 0) AND (?4 IS NULL OR time >= ?4)"
+	         " AND (?5 = 0 OR (error = 'STM32DFU_E_AMBIGUOUS' AND message LIKE 'cloned UID%%'))"
+	         " AND (?6 IS NULL OR (serial_counter <> '' AND serial_number BETWEEN ?6 AND ?7)) ORDER BY time, id");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return sq_fail(q, e, "query");
@@ -154,6 +156,11 @@ static int sq_query(struct store_backend *b, const struct store_filter *f, struc
 	sqlite3_bind_int(st, 3, f && f->failed_only);
 	if (f && f->since)
 		sqlite3_bind_text(st, 4, f->since, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, f && f->collisions);
+	if (f && f->has_serial_range) {
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)f->serial_first);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)f->serial_last);
+	}
 	size_t cap = 16, k = 0;
 	struct store_record *r = malloc(cap * sizeof *r);
 	int rc;
@@ -276,7 +283,7 @@ static void sq_close(struct store_backend *b)
 	free(q);
 }
 
-static const struct store_backend_ops sq_ops = {sq_append, sq_query, sq_serial, sq_remove, sq_close};
+static const struct store_backend_ops sq_ops = {sq_append, sq_query, sq_serial, sq_remove, sq_close, NULL};
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e)
 {

@@ -271,6 +271,12 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 		fill_location(list[i], &entry.info);
 		if (!matches(m, &entry.info, false))
 			continue;
+		if (m && m->locations_only) {
+			count++;
+			if (fn && fn(list[i], &entry, arg) < 0)
+				break;
+			continue;
+		}
 		/* read the strings (and raw descriptors) through our own decoder */
 		libusb_device_handle *h;
 		int r = libusb_open(list[i], &h);

@@ -19,6 +19,9 @@ struct tp_match {
 	unsigned first_answer_ms;
 	tp_held_fn on_held;
 	void *held_ctx;
+	/* list locations only (path, device number, IDs): nothing is opened, no string is read, so
+	 * listing never waits on a device (the station's scan); serial is then not matched */
+	bool locations_only;
 };
 
 /*

@@ -119,6 +119,7 @@ codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir = sys.argv[1:]
 not_reachable = {
     70: "an internal error is a bug: no input is meant to produce it",
     77: "a permission refusal comes from the OS; the tests run as the device's owner",
+    75: "station's records left in the spool need virtual USB and PostgreSQL: peer stm32dfu-station-pg checks it",
 }
 errors = []
 seen_codes = {}

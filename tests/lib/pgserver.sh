@@ -4,6 +4,7 @@
 # as the `postgres` user the package creates.
 #   pg_setup DIR   -> PG_URL (libpq URL), or returns 77 when PostgreSQL is not installed
 #   pg_start / pg_stop
+#   pg_freeze / pg_thaw: the server's processes stopped (SIGSTOP) and continued
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 
 pg_as() {
@@ -42,4 +43,23 @@ pg_start() {
 
 pg_stop() {
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
+}
+
+# pg_freeze / pg_thaw: SIGSTOP / SIGCONT the server's processes (the postmaster and each of its
+# children, by id): it then answers nothing while its sockets still accept
+pg_pids() {
+	local pm
+	pm=$(head -n 1 "$PG_DIR/data/postmaster.pid") || return 1
+	echo "$pm"
+	pgrep -P "$pm"
+}
+
+pg_freeze() {
+	local p
+	for p in $(pg_pids); do kill -STOP "$p"; done
+}
+
+pg_thaw() {
+	local p
+	for p in $(pg_pids); do kill -CONT "$p"; done
 }

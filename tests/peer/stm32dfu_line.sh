@@ -3,6 +3,10 @@
 # SQLite log:
 #   image: fw.bin is replaced while the station runs: every record names the bytes programmed;
 #   flaky: fault_rate over virtual USB is a transfer error (EPROTO), as in-process, not an unplug;
+#   replug: a board programmed in this run and plugged in again is reported, not counted again;
+#   clone: a second board with the same UID is quarantined, warned about and logged (--collisions);
+#   moved: a board pulled mid-write and plugged elsewhere is failed, then taken again;
+#   departure: a board pulled mid-write is failed within a second (hotplug), not after 20 s.
 # Usage: stm32dfu_line.sh SIM CASE
 . "$(dirname "$0")/lib.sh"
 find_stm32dfu
@@ -70,6 +74,101 @@ assert a["ok"] and b["ok"] and b["verified"], (a, b)
 assert 0 < b["retries"] <= a["retries"] + 3, (a["retries"], b["retries"])
 PY
 	echo "ok: fault_rate=0.02 over virtual USB: written and verified with $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["retries"])' "$TMP/vusb.json") retries"
+	;;
+replug)
+	# issue 24 item 8: a board programmed in this run and plugged in again (another port) is
+	# reported as such and not counted; --count 2 then ends with the second board
+	rand_file "$TMP/fw.bin" 16384
+	SIM_TIMEOUT=60 sim --plug "0.5:f746,timing=0,serial=RP1,uid=00000001DDDD5555BBBB6666" \
+		--unplug "3:00000001DDDD5555BBBB6666" \
+		--plug "4:f746,timing=0,serial=RP1,uid=00000001DDDD5555BBBB6666" \
+		--plug "7:f746,timing=0,serial=RP2,uid=00000002DDDD5555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 2 >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[ $rc = 0 ] || { cat "$TMP/err" "$TMP/out"; fail "station exited $rc"; }
+	grep -q "^00000001DDDD5555BBBB6666 *already programmed with this image in this run" "$TMP/out" ||
+		{ cat "$TMP/out"; fail "the re-plugged board is not reported as already programmed"; }
+	grep -q "^2 boards: 2 programmed, 0 failed; 1 re-plugged board already programmed, not counted" "$TMP/out" ||
+		{ cat "$TMP/out"; fail "the re-plugged board was counted again"; }
+	[ "$(records | wc -l)" = 2 ] || { records; fail "2 records expected"; }
+	echo "ok: a re-plugged board is reported once as already programmed and not counted"
+	;;
+clone)
+	# issue 27 item 3, issue 24 item 8: two boards with one UID attached at once. The second is
+	# quarantined: no serial number, a loud warning, a record that log --collisions lists; the
+	# first and a third board get numbers 1 and 2. Twice: while the first is being written
+	# (slow timing), and after it was written while it stays attached
+	rand_file "$TMP/fw.bin" 65536
+	for when in during after; do
+		rm -f "$TMP/log.sqlite3"
+		if [ $when = during ]; then t1=0.5 t2=1.0 tm=""; else t1=0.5 t2=3 tm=",timing=0"; fi
+		SIM_TIMEOUT=90 sim --plug "$t1:f746$tm,serial=CL1,uid=00000001EEEE5555BBBB6666" \
+			--plug "$t2:f746$tm,serial=CL2,uid=00000001EEEE5555BBBB6666" \
+			--plug "6:f746,timing=0,serial=CL3,uid=00000003EEEE5555BBBB6666" \
+			-- "$STM32DFU" station "$TMP/fw.bin" --count 3 --serial-number 0x080F0000 >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		[ $rc = 1 ] || { cat "$TMP/err" "$TMP/out"; fail "$when: a quarantined board is a failure: exit 1, not $rc"; }
+		grep -q "WARNING: cloned UID 00000001EEEE5555BBBB6666" "$TMP/err" || { cat "$TMP/err"; fail "$when: no warning"; }
+		"$STM32DFU" log --json >"$TMP/log.json" || fail "log --json"
+		"$STM32DFU" log --collisions --json >"$TMP/coll.json" || fail "log --collisions"
+		python3 - "$TMP/log.json" "$TMP/coll.json" <<'PY' || fail "$when: wrong records"
+import json, sys
+r, c = (json.load(open(p)) for p in sys.argv[1:])
+assert len(r) == 3, r
+ok = [x for x in r if x["ok"]]
+bad = [x for x in r if not x["ok"]]
+assert sorted(x["serial_number"] for x in ok) == [1, 2], ok
+assert len(bad) == 1 and bad[0]["uid"] == "00000001EEEE5555BBBB6666" and bad[0]["serial_number"] is None, bad
+assert bad[0]["error"] == "STM32DFU_E_AMBIGUOUS" and "cloned UID" in bad[0]["message"], bad
+assert [x["record_id"] for x in c] == [bad[0]["record_id"]], c
+PY
+	done
+	echo "ok: a cloned UID attached during and after its twin's write is quarantined, warned and logged"
+	;;
+moved)
+	# issue 27 item 2: a board pulled mid-write and plugged into another port at once: its first
+	# job fails as unplugged, and the board is taken again (a line and a record if it arrives
+	# while that job is open), then programmed; --count 2 ends (exit 1: one failure)
+	rand_file "$TMP/fw.bin" 524288
+	SIM_TIMEOUT=90 sim --plug "0.5:f746,serial=MV1,uid=00000001ABAB5555BBBB6666" \
+		--unplug "2.5:00000001ABAB5555BBBB6666" \
+		--plug "2.6:f746,timing=0,serial=MV1,uid=00000001ABAB5555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 2 >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[ $rc = 1 ] || { cat "$TMP/err" "$TMP/out"; fail "station exited $rc"; }
+	"$STM32DFU" log --json >"$TMP/log.json" || fail "log --json"
+	python3 - "$TMP/log.json" <<'PY' || { cat "$TMP/out"; fail "wrong records"; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(x["uid"] == "00000001ABAB5555BBBB6666" for x in r), r
+ok = [x for x in r if x["ok"]]
+gone = [x for x in r if x["error"] == "STM32DFU_E_DISCONNECTED"]
+busy = [x for x in r if x["error"] == "STM32DFU_E_AMBIGUOUS"]
+assert len(ok) == 1 and len(gone) == 1 and len(r) == 2 + len(busy), r
+assert all("UID busy" in x["message"] for x in busy), busy
+PY
+	echo "ok: a board moved mid-write is failed, then taken again and programmed"
+	;;
+departure)
+	# issue 27 item 8, issue 24 item 8: a board pulled mid-write (hotplug sees it) is failed
+	# within about a second, not after the 20 s of re-enumeration waits: plugged at 0.5 s,
+	# pulled at 2.5 s, its record's total time stays under 2 + 1.5 s (margin for a loaded machine)
+	rand_file "$TMP/fw.bin" 524288
+	SIM_TIMEOUT=90 sim --plug "0.5:f746,serial=DP1,uid=00000001BCBC5555BBBB6666" \
+		--unplug "2.5:00000001BCBC5555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 1 --json >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[ $rc = 1 ] || { cat "$TMP/err" "$TMP/out"; fail "station exited $rc"; }
+	python3 - "$TMP/out" <<'PY' || { cat "$TMP/out" "$TMP/err"; fail "the departure was not failed at once"; }
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+b = json.loads(lines[0])
+s = json.loads(lines[-1])["summary"]
+assert s["hotplug"] and s["done"] == 1 and s["failed"] == 1, s
+assert not b["ok"] and b["error"] == "STM32DFU_E_DISCONNECTED", b
+assert b["seconds"]["total"] < 3.5, b["seconds"]
+PY
+	echo "ok: a board pulled mid-write is failed within a second of its departure"
 	;;
 *) fail "unknown case $case_" ;;
 esac

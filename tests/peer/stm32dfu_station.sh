@@ -3,7 +3,8 @@
 # share a USB serial, told apart by UID). `stm32dfu station --count 8 --json` programs each once
 # as it appears: 8 JSON lines, 8 distinct UIDs, serial numbers 500..507. A second station (no
 # --count) takes the 8 attached boards once each and none again while they stay, until Ctrl-C.
-# Bad input (an unreachable log URL) is refused before any chip is touched.
+# Bad input (a malformed log URL; an unreachable one with serial numbers) is refused before any
+# chip is touched.
 # Usage: stm32dfu_station.sh SIM
 . "$(dirname "$0")/lib.sh"
 find_stm32dfu
@@ -29,9 +30,13 @@ fi
 export STM32DFU_SIM_LOG="sqlite:$TMP/log.sqlite3" STM32DFU_LOG="sqlite:$TMP/real.sqlite3" XDG_STATE_HOME="$TMP/state"
 rand_file "$TMP/fw.bin" 65536
 # bad input first: nothing may be written
-"$STM32DFU" station "$TMP/fw.bin" --log "postgresql:///x?host=$TMP/nowhere" >"$TMP/bad.out" 2>"$TMP/bad.err"
-[ $? = 69 ] || { cat "$TMP/bad.err"; fail "an unreachable log URL must exit 69"; }
+# (an unreachable log alone does not stop a station: it spools; serial numbers need the database)
+"$STM32DFU" station "$TMP/fw.bin" --log "postgresql:///x?host=$TMP/nowhere" --serial-number 0x080F0000 \
+	>"$TMP/bad.out" 2>"$TMP/bad.err"
+[ $? = 69 ] || { cat "$TMP/bad.err"; fail "an unreachable log URL with --serial-number must exit 69"; }
 grep -q "cannot connect" "$TMP/bad.err" || fail "the unreachable URL is not named"
+"$STM32DFU" station "$TMP/fw.bin" --log "postgresql://[bad" >"$TMP/bad.out" 2>"$TMP/bad.err"
+[ $? = 64 ] || { cat "$TMP/bad.err"; fail "a malformed log URL must exit 64"; }
 
 timeout -s INT 60 "$STM32DFU" station "$TMP/fw.bin" --count 8 --json --serial-number 0x080F0000 --serial-start 500 \
 	--station line1 >"$TMP/out.json" 2>"$TMP/err"

@@ -8,8 +8,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +192,166 @@ static void test_spool(void **state)
 	store_close(s);
 }
 
+
+/* issue 27 item 6: a server restart between two records: the dead connection is made again and
+ * the statement retried; nothing goes to the spool, and a serial number is still given */
+static void test_restart(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open(url, &s, &e), 0);
+	size_t before = count(s);
+	struct store_record r;
+	rec(&r, 30);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	server("stop");
+	server("start");
+	rec(&r, 31);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_false(store_spooling(s));
+	assert_int_equal(count(s), before + 2);
+	server("stop");
+	server("start");
+	uint64_t v;
+	bool fresh;
+	if (store_serial_number(s, "restart", "0000000000000000000000AA", 7, &v, &fresh, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(v, 7);
+	store_close(s);
+}
+
+/* issue 27 item 5: a server whose processes are stopped (SIGSTOP) answers nothing, though TCP
+ * and the socket accept: the record goes to the spool after the answer limit, the next ones at
+ * once, and a stop flag ends the wait at once; once the server runs again, all is sent */
+static void test_frozen(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open(url, &s, &e), 0);
+	size_t before = count(s);
+	server("freeze");
+	struct store_record r;
+	rec(&r, 40);
+	assert_int_equal(store_append(s, &r, &e), 0); /* after the answer limit, not never */
+	assert_true(store_spooling(s));
+	rec(&r, 41);
+	assert_int_equal(store_append(s, &r, &e), 0); /* at once: the outage is known */
+	volatile sig_atomic_t stop = 1;
+	store_set_stop(s, &stop);
+	uint64_t v;
+	bool fresh;
+	assert_true(store_serial_number(s, "frozen", "0000000000000000000000BB", 1, &v, &fresh, &e) < 0);
+	assert_int_equal(e.code, STM32DFU_E_LOG_UNREACHABLE);
+	store_set_stop(s, NULL);
+	server("thaw");
+	size_t sent, left;
+	if (store_sync(s, &sent, &left, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(sent, 2);
+	assert_int_equal(left, 0);
+	assert_int_equal(count(s), before + 2);
+	store_close(s);
+}
+
+/* issue 27 item 5: a black hole (a local port that listens but never accepts, so the TCP
+ * handshake completes and nothing is ever said): opening fails after the connect limit, not
+ * when TCP gives up; a command that changes chips opens it anyway and spools */
+static void test_black_hole(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	socklen_t len = sizeof a;
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	char hole[128];
+	snprintf(hole, sizeof hole, "postgresql://postgres@127.0.0.1:%u/postgres?connect_timeout=2", ntohs(a.sin_port));
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open(hole, &s, &e), STM32DFU_E_LOG_UNREACHABLE);
+	assert_non_null(strstr(e.msg, "cannot connect"));
+	bool down = false;
+	err_clear(&e);
+	assert_int_equal(store_open_spooling(hole, &s, &down, &e), 0);
+	assert_true(down);
+	struct store_record r;
+	rec(&r, 50);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_true(store_spooling(s));
+	store_close(s);
+	close(fd);
+}
+
+/* issue 27 item 7: the server is down when the station starts: it opens, spools, and the
+ * records reach the server with the first record once it answers */
+static void test_down_at_start(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open(url, &s, &e), 0);
+	size_t before = count(s);
+	store_close(s);
+	server("stop");
+	bool down = false;
+	assert_int_equal(store_open_spooling(url, &s, &down, &e), 0);
+	assert_true(down);
+	assert_int_equal(e.code, STM32DFU_E_LOG_UNREACHABLE);
+	struct store_record r;
+	rec(&r, 60);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_true(store_spooling(s));
+	server("start");
+	size_t sent, left;
+	if (store_sync(s, &sent, &left, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(sent, 1);
+	assert_int_equal(left, 0);
+	assert_int_equal(count(s), before + 1);
+	store_close(s);
+}
+
+/* issue 27 item 4: the spool is keyed by server, database and user, never the password: after a
+ * password rotation, log --sync with the new URL finds and sends the records spooled under the
+ * old one, and counts them (opening the store no longer forwards them silently) */
+static void test_spool_key(void **state)
+{
+	(void)state;
+	char old_url[600], new_url[600];
+	snprintf(old_url, sizeof old_url, "%s&password=old-secret", url);
+	snprintf(new_url, sizeof new_url, "%s&password=new-secret", url);
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	assert_int_equal(store_open(old_url, &s, &e), 0);
+	size_t before = count(s);
+	server("stop");
+	struct store_record r;
+	rec(&r, 70);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	rec(&r, 71);
+	assert_int_equal(store_append(s, &r, &e), 0);
+	assert_true(store_spooling(s));
+	store_close(s);
+	server("start");
+	assert_int_equal(store_open(new_url, &s, &e), 0);
+	size_t sent, left;
+	if (store_sync(s, &sent, &left, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(sent, 2);
+	assert_int_equal(left, 0);
+	assert_int_equal(count(s), before + 2);
+	store_close(s);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -194,7 +359,7 @@ static void test_bad_input(void **state)
 	struct err e;
 	err_clear(&e);
 	assert_int_equal(store_open("postgresql:///postgres?host=/nonexistent-socket-dir&user=postgres", &s, &e),
-	                 STM32DFU_E_UNSUPPORTED);
+	                 STM32DFU_E_LOG_UNREACHABLE);
 	assert_non_null(strstr(e.msg, "cannot connect"));
 	assert_non_null(strstr(e.hint, "--sync"));
 	pg_sql("UPDATE store_schema SET version = 99");
@@ -218,6 +383,11 @@ int main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_serial_numbers),
 		cmocka_unit_test(test_spool),
+		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_frozen),
+		cmocka_unit_test(test_black_hole),
+		cmocka_unit_test(test_down_at_start),
+		cmocka_unit_test(test_spool_key),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
