@@ -53,7 +53,81 @@ struct ui {
 	const struct img *img;
 	bool spooling;
 	bool log_failed;
+	/* the records go to the log on a thread of their own: a database that stops answering never
+	 * holds the station's loop (boards keep being taken and reported) */
+	pthread_t writer;
+	bool writer_on;
+	pthread_cond_t cv;
+	struct store_record *queue; /* FIFO, nq records from qhead */
+	size_t nq, qhead, qcap;
+	bool closing;
 };
+
+static void undraw(struct ui *u);
+static void draw(struct ui *u);
+
+/* Takes the records in order and appends each; says once per outage that the database does not
+ * answer, and once that it answers again. */
+static void *writer_main(void *arg)
+{
+	struct ui *u = arg;
+	struct cli_ctx *c = u->c;
+	pthread_mutex_lock(&u->mu);
+	for (;;) {
+		while (!u->nq && !u->closing)
+			pthread_cond_wait(&u->cv, &u->mu);
+		if (!u->nq)
+			break;
+		struct store_record rec = u->queue[u->qhead];
+		u->qhead++;
+		u->nq--;
+		pthread_mutex_unlock(&u->mu);
+		struct err e;
+		err_clear(&e);
+		int rc = store_append(c->log, &rec, &e);
+		bool spool = store_spooling(c->log);
+		pthread_mutex_lock(&u->mu);
+		if (u->live)
+			undraw(u);
+		if (rc < 0) {
+			u->log_failed = true;
+			fprintf(c->errf, "stm32dfu: the programming log lost the record of %s: %s\n", rec.uid[0] ? rec.uid : "a board",
+			        e.msg);
+		} else if (spool && !u->spooling) {
+			fprintf(c->errf, "stm32dfu: the log database %s is unreachable: records are spooled locally and sent "
+			                 "when it answers\n", store_url(c->log));
+		} else if (!spool && u->spooling) {
+			fprintf(c->errf, "stm32dfu: the log database answers again: the spooled records were sent\n");
+		}
+		u->spooling = spool;
+		if (u->live)
+			draw(u);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return NULL;
+}
+
+/* Queues a record for the writer (under u->mu). */
+static void enqueue(struct ui *u, const struct store_record *r)
+{
+	if (u->qhead && u->qhead + u->nq == u->qcap) {
+		memmove(u->queue, u->queue + u->qhead, u->nq * sizeof *u->queue);
+		u->qhead = 0;
+	}
+	if (u->nq == u->qcap) {
+		size_t cap = u->qcap ? 2 * u->qcap : 16;
+		struct store_record *q = realloc(u->queue, cap * sizeof *q);
+		if (!q) {
+			u->log_failed = true;
+			fprintf(u->c->errf, "stm32dfu: out of memory: the record of %s is lost\n", r->uid);
+			return;
+		}
+		u->queue = q;
+		u->qcap = cap;
+	}
+	u->queue[u->qhead + u->nq++] = *r;
+	pthread_cond_signal(&u->cv);
+}
 
 static uint64_t now_us(void)
 {
@@ -170,9 +244,10 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 	if (u->sn_on)
 		snprintf(rec.serial_counter, sizeof rec.serial_counter, "%s", u->counter);
 	ops_record_multi(&rec, r);
-	if (cli_log_finish(c, &rec, 0))
-		u->log_failed = true;
+	store_fill_identity(&rec); /* the line shows the identity the record is stored under */
 	pthread_mutex_lock(&u->mu);
+	if (c->log)
+		enqueue(u, &rec);
 	u->rows[slot].on = false;
 	if (u->live)
 		undraw(u);
@@ -202,13 +277,6 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 		}
 		fflush(c->out);
 	}
-	bool spool = c->log && store_spooling(c->log);
-	if (spool && !u->spooling)
-		fprintf(c->errf, "stm32dfu: the log database is unreachable: records are spooled locally and sent when "
-		                 "it answers\n");
-	else if (!spool && u->spooling)
-		fprintf(c->errf, "stm32dfu: the log database answers again: the spooled records were sent\n");
-	u->spooling = spool;
 	if (u->live)
 		draw(u);
 	pthread_mutex_unlock(&u->mu);
@@ -288,13 +356,32 @@ int cli_cmd_station(struct cli_ctx *c)
 		        count ? "" : ", any number");
 	if (c->log)
 		store_set_stop(c->log, &station_stop); /* Ctrl-C does not wait for a silent database */
+	pthread_cond_init(&u->cv, NULL);
+	if (c->log)
+		u->writer_on = pthread_create(&u->writer, NULL, writer_main, u) == 0;
+	if (c->log && !u->writer_on) {
+		pthread_cond_destroy(&u->cv);
+		pthread_mutex_destroy(&u->mu);
+		free(u);
+		img_free(img);
+		return cli_fail(c, err_set(&c->err, STM32DFU_E_NO_MEMORY, "cannot start the log's thread"));
+	}
 	struct ops_station_summary sum;
 	rc = ops_station_run(&so, img, &sum, &c->err);
+	/* every record is stored (or spooled) before the summary */
+	pthread_mutex_lock(&u->mu);
+	u->closing = true;
+	pthread_cond_signal(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	if (u->writer_on)
+		pthread_join(u->writer, NULL);
+	free(u->queue);
 	os_stop_set(old_stop);
 	if (u->live)
 		undraw(u);
 	double hours = (double)sum.us / 3.6e9;
-	double per_hour = hours > 0 ? (double)sum.done / hours : 0;
+	/* programmed boards only: a failed or quarantined board is not output */
+	double per_hour = hours > 0 ? (double)(sum.done - sum.failed) / hours : 0;
 	if (u->json) {
 		/* the summary is the held document; the boards were lines on stdout already */
 		struct json j;
@@ -338,6 +425,7 @@ int cli_cmd_station(struct cli_ctx *c)
 			                 "did not answer; 'stm32dfu log --sync' sends them\n",
 			        spooled, spooled == 1 ? "" : "s", store_url(c->log));
 	}
+	pthread_cond_destroy(&u->cv);
 	pthread_mutex_destroy(&u->mu);
 	free(u);
 	img_free(img);

@@ -258,7 +258,7 @@ const char *store_url(const struct store *s)
 	return s->url;
 }
 
-static void fill_identity(struct store_record *r)
+void store_fill_identity(struct store_record *r)
 {
 	if (!r->record_id[0]) {
 		unsigned char rnd[16];
@@ -284,7 +284,7 @@ static void fill_identity(struct store_record *r)
 
 int store_append(struct store *s, struct store_record *r, struct err *e)
 {
-	fill_identity(r);
+	store_fill_identity(r);
 	pthread_mutex_lock(&s->mu);
 	struct err pe;
 	err_clear(&pe);

@@ -85,6 +85,10 @@ bool store_redact(const char *url, char *buf, size_t cap);
  * PostgreSQL down it goes to the spool (store_spooling() is then true). */
 int store_append(struct store *s, struct store_record *r, struct err *e);
 
+/* Gives r its record_id and time now when they are empty (store_append does it too): a caller that
+ * shows a record before it is stored shows the identity it will be stored under. */
+void store_fill_identity(struct store_record *r);
+
 /* True once a record of this session went to the spool, or records wait there. */
 bool store_spooling(struct store *s);
 /* Forwards the records spooled for this database (by any user, under any password) to it;
