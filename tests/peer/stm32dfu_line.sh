@@ -11,7 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 find_stm32dfu
 need python3
-export STM32DFU_LOG="sqlite:$TMP/log.sqlite3"
+# the chips here are emulated: their records go to the emulated chips' log (STM32DFU_SIM_LOG), which
+# `log` run outside the testbed reads here as the real one
+export STM32DFU_LOG="sqlite:$TMP/log.sqlite3" STM32DFU_SIM_LOG="sqlite:$TMP/log.sqlite3"
 case_=${1:?usage: $0 SIM CASE}
 
 # waits (bounded) until FILE holds a line matching RE; a condition, not a delay
