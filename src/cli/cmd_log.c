@@ -165,9 +165,9 @@ int cli_cmd_log(struct cli_ctx *c)
 		return cli_usage_error(c, "log takes no arguments (filters are options: --uid, --image, --failed, --since)");
 	if (a->given[OPT_JSON] && a->given[OPT_CSV])
 		return cli_usage_error(c, "--json and --csv: pick one");
-	if (a->nserials || a->npaths || a->given[OPT_SIM] || a->given[OPT_TRACE])
-		return cli_usage_error(c, "log reads the programming log, not a device: -S/--serial, -p, --sim and --trace "
-		                          "do not apply (boards by serial number: --serial-range FIRST-LAST; by UID: --uid)");
+	if (a->nserials || a->npaths || a->given[OPT_TRACE])
+		return cli_usage_error(c, "log reads the programming log, not a device: -S/--serial, -p and --trace do not "
+		                          "apply (boards by serial number: --serial-range FIRST-LAST; by UID: --uid)");
 	struct store_filter f = {0};
 	char uid[25], since[32], sha[65];
 	if (a->given[OPT_UID]) {
