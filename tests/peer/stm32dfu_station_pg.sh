@@ -56,7 +56,7 @@ assert all(x["ok"] for x in r), [x for x in r if not x["ok"]]
 PY
 
 # the server goes away in the middle of a run: nothing is lost. Four boards arrive, the server is
-# stopped once it holds one of their records, and the other four arrive 8 s later (an order, not
+# stopped once it holds one of their records, and the other four arrive 20 s later (an order, not
 # a race: a loaded machine once stopped the server after the last board of a 2.6 s run)
 (
 	for _ in $(seq 1 150); do
@@ -66,7 +66,7 @@ PY
 	pg_stop
 ) &
 stopper=$!
-station 3 8 --count 8
+station 3 20 --count 8
 rc=$?
 wait $stopper
 # a station that ends with records still spooled says so and exits 75 (docs/exit-codes.md)
