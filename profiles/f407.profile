@@ -35,7 +35,8 @@ ram = 0x20000000 131072
 # RDP:USER, 0x1FFFC008 bits [15:0] = nWRP[11:0], bits 15:12 reserved and 0 after reset (OPTCR reset
 # value 0x0FFFAAED: OPTCR[31:16] = 0x0FFF, stored as FF 0F; F42x's DB1M/SPRMOD live there). No complements on F4;
 # the reserved bytes [63:16] read as 0xFF here (UNCONFIRMED). USER default 0xED from the OPTCR
-# reset value 0x0FFFAAED (RM0090 FLASH_OPTCR), UNCONFIRMED as stored.
+# reset value 0x0FFFAAED (RM0090 FLASH_OPTCR), the manual's value; src/chip/ob_tables_f.c holds the
+# same (it had 0xAAEC). How the ROM shows bits 1:0 in its 16-byte read is UNCONFIRMED.
 ob_default = ED AA FF FF FF FF FF FF  FF 0F FF FF FF FF FF FF
 ob_rdp_offset = 1
 ob_wrp_offsets = 8 9

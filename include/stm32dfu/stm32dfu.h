@@ -662,6 +662,9 @@ enum stm32dfu_erase_mode {
 	STM32DFU_ERASE_RANGE = 1,    /* every sector overlapping [address, address+length), whole (to erase
 	                                exactly those bytes and keep the rest: stm32dfu_erase_bytes) */
 	STM32DFU_ERASE_ALL = 2,      /* mass erase: needs confirm */
+	/* OR-ed into mode: the read-back covers every erased byte, not the first and last transfer
+	 * of each sector (a 256 KiB sector: 256 KiB read instead of 4 KiB) */
+	STM32DFU_ERASE_BLANK_CHECK = 0x100,
 };
 /* What to erase and how. Zero-initialise, then set mode and what it needs. */
 struct stm32dfu_erase_options {

@@ -104,9 +104,12 @@ const struct ob_layout ob_layout_f72x = {
  * 0x1FFFC008 bits [15:0] = SPRMOD/DB1M/nWRP; bits [63:16] reserved. RM0090 documents no complement
  * copy, so none is checked; the reserved bytes are kept as read. Bit positions: stm32-rs F4 SVD
  * (https://stm32-rs.github.io/stm32-rs/stm32f/stm32f4/FLASH_0x40023C00_OPTCR_0x0014.html).
- * Defaults: OPTCR = 0x0FFFAAED (RM0090 reset value; bits 1:0 are register control bits). ---- */
+ * Defaults: the RM0090 FLASH_OPTCR reset value 0x0FFFAAED, which the option bytes load at reset:
+ * USER:RDP = 0xAAED as the manual gives it (bits 1:0 are OPTSTRT/OPTLOCK in the register and
+ * unused in the option bytes; the emulator's f407 profile holds the same ED, so an unprotected
+ * F4 reads "back to factory defaults"). ---- */
 static const struct ob_word w_f4[] = {
-	{"0x1FFFC000 (USER, RDP)", 0x00, 16, OB_CPL_NONE, 0xAAEC},
+	{"0x1FFFC000 (USER, RDP)", 0x00, 16, OB_CPL_NONE, 0xAAED},
 	{"0x1FFFC008 (nWRP)", 0x08, 16, OB_CPL_NONE, 0x0FFF},
 };
 static const struct ob_value_name v_sprmod[] = {

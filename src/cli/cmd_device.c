@@ -641,6 +641,8 @@ int cli_cmd_erase(struct cli_ctx *c)
 	struct stm32dfu_erase_options eo = {.address = addr, .length = len, .sectors = list, .n_sectors = n,
 	                                    .confirm = 1, .vdd = c->args.vdd_set ? c->args.vdd_volts : 0};
 	eo.mode = c->args.given[OPT_ALL] ? STM32DFU_ERASE_ALL : n ? STM32DFU_ERASE_SECTORS : STM32DFU_ERASE_RANGE;
+	if (c->args.given[OPT_BLANK_CHECK])
+		eo.mode |= STM32DFU_ERASE_BLANK_CHECK;
 	struct stm32dfu_erase_result r;
 	int err = stm32dfu_erase_ex(api, &eo, &r);
 	cli_progress_done(&prog);

@@ -89,7 +89,7 @@ int stm32dfu_erase_all(struct stm32dfu_session *s, int confirm)
 /* The erase itself, once the voltage range is set: the mode's ops call. */
 static int erase_mode(struct stm32dfu_session *s, const struct stm32dfu_erase_options *o, struct stm32dfu_erase_result *r)
 {
-	switch (o->mode) {
+	switch (o->mode & ~STM32DFU_ERASE_BLANK_CHECK) {
 	case STM32DFU_ERASE_ALL:
 		return ops_mass_erase(s->ops);
 	case STM32DFU_ERASE_SECTORS:
@@ -114,14 +114,16 @@ int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_op
 	/* every argument checked before the first request */
 	if (!o)
 		return err_set(&s->err, STM32DFU_E_USAGE, "erase: no options given (mode, and what it erases)");
-	if (o->mode < STM32DFU_ERASE_SECTORS || o->mode > STM32DFU_ERASE_ALL)
-		return err_set(&s->err, STM32DFU_E_USAGE, "erase: mode %d: expected STM32DFU_ERASE_SECTORS, _RANGE or _ALL",
+	int mode = o->mode & ~STM32DFU_ERASE_BLANK_CHECK;
+	if (mode < STM32DFU_ERASE_SECTORS || mode > STM32DFU_ERASE_ALL)
+		return err_set(&s->err, STM32DFU_E_USAGE,
+		               "erase: mode %d: expected STM32DFU_ERASE_SECTORS, _RANGE or _ALL (with _BLANK_CHECK or not)",
 		               o->mode);
-	if (o->mode == STM32DFU_ERASE_SECTORS && (!o->sectors || !o->n_sectors))
+	if (mode == STM32DFU_ERASE_SECTORS && (!o->sectors || !o->n_sectors))
 		return err_set(&s->err, STM32DFU_E_USAGE, "erase: no sectors given");
-	if (o->mode == STM32DFU_ERASE_RANGE && !o->length)
+	if (mode == STM32DFU_ERASE_RANGE && !o->length)
 		return err_set(&s->err, STM32DFU_E_USAGE, "erase: the length is 0");
-	if (o->mode == STM32DFU_ERASE_ALL && !o->confirm) {
+	if (mode == STM32DFU_ERASE_ALL && !o->confirm) {
 		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION, "a mass erase clears the whole flash");
 		err_hint(&s->err, "set confirm to erase everything");
 		return STM32DFU_E_NEEDS_CONFIRMATION;
@@ -135,8 +137,11 @@ int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_op
 	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */
 	if (range >= 0 && (rc = ops_vdd_check(s->ops)) == 0 && (rc = ops_vdd_apply(s->ops, range)) == 0)
 		r.voltage_range = range;
-	if (rc == 0)
+	if (rc == 0) {
+		s->ops->blank_check = (o->mode & STM32DFU_ERASE_BLANK_CHECK) != 0;
 		rc = erase_mode(s, o, &r);
+		s->ops->blank_check = false;
+	}
 	r.seconds = (double)(clock_now_us(clk) - t0) / 1e6;
 	if (result)
 		*result = r;

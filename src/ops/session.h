@@ -103,6 +103,7 @@ struct ops_session {
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
 	atomic_int cancel_req;      /* ops_cancel: stop at the next transfer boundary (lock-free, so a
 	                             * signal handler or another thread may set it) */
+	bool blank_check;           /* erase --blank-check: the read-back covers every erased byte */
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */
 	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept */

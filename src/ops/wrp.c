@@ -229,7 +229,9 @@ int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sect
 		uint64_t end = (uint64_t)secs[i].start + secs[i].size;
 		struct span part[2] = {{secs[i].start, end}, {0, 0}};
 		size_t np = 1;
-		if (secs[i].size > 2u * blk) {
+		/* the first and last transfer of each sector (a 256 KiB sector: 4 KiB of it), or all of it
+		 * with --blank-check */
+		if (!s->blank_check && secs[i].size > 2u * blk) {
 			part[0].end = (uint64_t)secs[i].start + blk;
 			part[1] = (struct span){(uint32_t)(end - blk), end};
 			np = 2;

@@ -62,6 +62,14 @@ py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_VERIFY" an
 check worn-mass-erase-json 0 $?
 grep -q "erase    whole flash" "$work/out"; check worn-no-false-success 1 $?
 
+# ---- the default read-back sees a sector's first and last transfer only; --blank-check reads all
+# of it: a worn 256 KiB sector holding bytes only in its middle (issue 22) ----
+mid="--sim=f746,timing=0,state=$work/mid.state,worn_sector=5"
+head -c 4096 /dev/urandom >"$work/mid.bin"
+run $mid write -a 0x08060000 "$work/mid.bin"; check mid-write 0 $?
+run $mid erase --sectors 5; check mid-erase-default 0 $?
+run $mid erase --sectors 5 --blank-check; check mid-erase-blank-check 10 $? "$work/err" "is not blank after the erase"
+
 # ---- F0: one bit per 4 KiB group (4 pages of 1 KiB) ----
 f0="--sim=f0-32k,timing=0,state=$work/f0.state"
 head -c 32768 /dev/urandom >"$work/f0.bin"

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "chip/chip.h"
+#include "chip/ob.h"
 #include "core/log.h"
 #include "image/image.h"
 #include "ops/ops.h"
@@ -141,6 +143,28 @@ static void test_c071_leave(void **state)
 	ops_close(s);
 }
 
+/* F4 factory option bytes: the host's table and the emulator's f407 profile give the one value of
+ * RM0090 (FLASH_OPTCR reset value 0x0FFFAAED), so a fresh or unprotected F4 reads as the default */
+static void test_f4_ob_default_is_the_manuals(void **state)
+{
+	(void)state;
+	const struct chip_family *f4 = chip_family_by_id("F40x");
+	assert_non_null(f4);
+	uint8_t def[64];
+	size_t len = 0;
+	assert_int_equal(ob_default_block(f4, def, sizeof def, &len), 0);
+	assert_int_equal(len, 16);
+	assert_int_equal(def[0], 0xED);
+	assert_int_equal(def[1], 0xAA);
+	struct ops_open_opts o = harness_opts("f407,timing=0", &fake);
+	struct ops_session *s = harness_open(&o);
+	uint8_t chip[16];
+	assert_true(sim_mem_read(tp_sim_device(s->tp), 0x1FFFC000, chip, sizeof chip));
+	assert_memory_equal(chip, def, 2);
+	assert_memory_equal(chip + 8, def + 8, 2);
+	ops_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_h743_first_status_within_the_ceiling),
 		cmocka_unit_test(test_f42x_cut_string_is_reported),
 		cmocka_unit_test(test_c071_leave),
+		cmocka_unit_test(test_f4_ob_default_is_the_manuals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
