@@ -181,7 +181,7 @@ const struct chip_family chip_families[] = {
 	 .source = "data/dfu-list/mobilinkd-tnc3-12_L4-256K_...; RM0351 §3.4; protocol.md §2.6, §5.2"},
 	{.id = "U5", .name = "STM32U575/U585/U59x", .dev_ids = {0x481, 0x482},
 	 .flash_base = 0x08000000, .uid_addr = 0x0BFA0700, .uid_word2_offset = 8, .flash_size_addr = 0x0BFA07A0,
-	 .ob_addr = 0x40022040, .ob_size = 32, .ob = &ob_layout_u5, .serial_rule = CHIP_SERIAL_RULE_HAL,
+	 .ob_addr = 0x40022040, .ob_size = 64, .ob = &ob_layout_u5, .serial_rule = CHIP_SERIAL_RULE_HAL,
 	 .write_align = 16,
 	 .source = "data/uid-serial/st-community_U585_uid-to-dfu-serial_208B317A3331.txt (serial rule); "
 		   "flash-size address from RM0456, UNCONFIRMED"},

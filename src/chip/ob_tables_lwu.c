@@ -200,9 +200,10 @@ static const struct ob_field f_u5[] = {
 	{"WRP1B_PEND", 4, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "bank-1 WRP area B end page", NULL},
 };
 const struct ob_layout ob_layout_u5 = {
-	.id = "U5", .address = 0x40022040, .size = 32, .min_size = 4, .rdp_level0 = 0xAA, .has_rdp2 = true,
+	.id = "U5", .address = 0x40022040, .size = 64, .min_size = 4, .rdp_level0 = 0xAA, .has_rdp2 = true,
 	.writable = false, .fill = 0x00, .words = w_u5, .n_words = N(w_u5), .fields = f_u5, .n_fields = N(f_u5),
 	.source = "RM0456 §7.9.15-7.9.25 (FLASH_OPTR, NSBOOTADDxR, WRP1xR); embassy stm32-metapac stm32u575zi Optr",
-	.note = "Decode-only: how the U5 ROM exposes the option bytes over DFU is UNCONFIRMED (no listing). "
+	.note = "Decode-only (the ROM's guards for an OB write are not in the evidence). The ROM exposes 64 bytes "
+		"at 0x40022040 (OBSERVED: data/field/dfu-util-l_U585-U575_H7A3_...: /0x40022040/01*64 e). "
 		"Secure registers (SECBOOTADD0R, SECWMxRy) are not decoded. RDP 0x55 (level 0.5, TrustZone) "
 		"shows as level 1."};

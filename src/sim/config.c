@@ -22,6 +22,7 @@ static const char *const sim_known_keys[] = {
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
 	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
 	"ob_wrp_active_high", "ob_wrp_area",
+	"unprotect_reply",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
@@ -536,6 +537,15 @@ static int config_timing(struct sim_device *d, const struct sim_profile *p, char
 			t->leave_needs_address = true;
 		else if (strcmp(lna, "0") != 0)
 			return fail(errbuf, errlen, "leave_needs_address", lna, "must be 0 or 1");
+	}
+	/* AT32F415 (flashfloppy #584): READ_UNPROTECT answered dfuDNLOAD-IDLE instead of dfuDNBUSY */
+	const char *ur = sim_profile_get(p, "unprotect_reply");
+	t->unprotect_idle = false;
+	if (ur) {
+		if (strcmp(ur, "idle") == 0)
+			t->unprotect_idle = true;
+		else if (strcmp(ur, "busy") != 0)
+			return fail(errbuf, errlen, "unprotect_reply", ur, "must be `busy` or `idle`");
 	}
 	/* F42x (community.st.com thread 27098): one string descriptor is sent cut short while its
 	 * bLength keeps the whole length */

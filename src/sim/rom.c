@@ -323,6 +323,8 @@ static enum sim_result getstatus(struct sim_device *d, const struct usb_setup *s
 			return SIM_STALL;
 		}
 		start_op(d);
+		if (d->op == SIM_OP_UNPROTECT && d->t.unprotect_idle)
+			d->state = dfuDNLOAD_IDLE; /* AT32F415: and it still unprotects and resets */
 		/* hold_first (H743, CubeProgrammer log): this reply leaves when the work is done */
 		d->hold_answer = d->t.busy_reply == SIM_BUSY_REPLY_HOLD_FIRST;
 		r = status_reply(d, sim_scaled_poll(d, d->poll_reported), s, data, actual);

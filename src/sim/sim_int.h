@@ -111,6 +111,7 @@ struct sim_timing {
 	bool ob_upload_any;       /* OB UPLOADs of any length are served (else exactly the block) */
 	bool leave_at_dnload;     /* leave_status = none: the chip leaves on the leave DNLOAD, no status */
 	bool leave_needs_address; /* a leave not right after a Set Address ends in dfuERROR (C071) */
+	bool unprotect_idle;      /* READ_UNPROTECT's GETSTATUS says dfuDNLOAD-IDLE (AT32F415) */
 	uint8_t string_cut_index, string_cut_bytes; /* that string is sent cut to so many bytes (F42x) */
 	uint32_t erase_wedge;
 };

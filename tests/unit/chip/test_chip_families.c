@@ -235,7 +235,7 @@ static void test_wb_u5_decode(void **state)
 	assert_int_equal(value(&d, "SRAM2_RST"), 0);
 	const char *set[] = {"BOR_LEV=2"};
 	assert_int_equal(ob_set(wb, b, len, set, 1, b, NULL), STM32DFU_E_UNSUPPORTED); /* decode-only */
-	uint8_t u[32];
+	uint8_t u[64];
 	assert_int_equal(ob_default_block(u5, u, sizeof u, &len), 0);
 	put_le32(u, 0x9FEFF8AA); /* TZEN set */
 	assert_int_equal(ob_decode(u5, u, len, &d, NULL), 0);

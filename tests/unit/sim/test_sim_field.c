@@ -150,6 +150,25 @@ static void test_c071_leave_needs_set_address(void **state)
 	simt_free(t);
 }
 
+/* AT32F415 (flashfloppy #584): READ_UNPROTECT's GETSTATUS says dfuDNLOAD-IDLE, and the chip still
+ * resets (the unprotect took effect); an ST profile says dfuDNBUSY */
+static void test_at32_unprotect_answers_idle(void **state)
+{
+	(void)state;
+	struct simt *t = simt_new("at32f415");
+	uint8_t st, c[1] = {DFUSE_CMD_READ_UNPROTECT};
+	assert_int_equal(t->d->vid, 0x2E3C);
+	assert_int_equal(simt_dnload(t, 0, c, 1), SIM_OK);
+	assert_int_equal(simt_status(t, &st, NULL), dfuDNLOAD_IDLE);
+	assert_int_equal(st, 0);
+	assert_int_equal(sim_link_state(t->d), SIM_LINK_RESETTING);
+	simt_free(t);
+	t = simt_new("f407");
+	assert_int_equal(simt_dnload(t, 0, c, 1), SIM_OK);
+	assert_int_equal(simt_status(t, &st, NULL), dfuDNBUSY);
+	simt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_h743_first_status_held),
 		cmocka_unit_test(test_f42x_string_cut),
 		cmocka_unit_test(test_c071_leave_needs_set_address),
+		cmocka_unit_test(test_at32_unprotect_answers_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
