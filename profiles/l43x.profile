@@ -61,6 +61,8 @@ t_reset = 230
 # Reported polls: UNCONFIRMED (the F4 ROM's, protocol.md 2.7). L43x data DNLOADs above 1024 bytes
 # fail (notes above: dfu-util works only with -t 1024); modelled by the strict helper's key.
 poll_erase = 100
+# Reported polls: UNCONFIRMED for L4 except one figure: "Poll timeout 21 ms" during a -t 1024 download
+# (data/cubeprog/st-faq_and_L43x_notes_..., the operation not named); kept at the F4 values, docs/rom-quirks.md.
 poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
