@@ -4,8 +4,10 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 20
+WIN_BUILD ?= build-win
+WIN_DEPS ?= build-win-deps
 
-.PHONY: all deps build demo check asan tsan fuzz fuzz-long bench clean
+.PHONY: all deps build demo check asan tsan fuzz fuzz-long bench clean windows windows-check
 
 all: build
 
@@ -49,8 +51,22 @@ fuzz:
 	ninja -C $(FUZZ_BUILD)
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Windows x86-64, cross-built with mingw-w64: libusb, SQLite, nettle and cmocka from their Debian
+# source packages (scripts/windows-deps.sh, pinned and hashed), then build-win/stm32dfu.exe,
+# libstm32dfu-0.dll and dist/stm32dfu-VERSION-win64.zip
+windows:
+	scripts/windows-deps.sh $(CURDIR)/$(WIN_DEPS)
+	[ -f $(WIN_BUILD)/build.ninja ] || meson setup $(WIN_BUILD) --cross-file $(WIN_DEPS)/cross.ini -Dumockdev=disabled
+	ninja -C $(WIN_BUILD)
+	scripts/windows-dist.sh $(WIN_BUILD)
+
+# the Windows build under wine64: the portable cmocka suites, then the command line (tests/windows)
+windows-check: windows
+	WINEDEBUG=-all meson test -C $(WIN_BUILD) --suite windows --print-errorlogs --num-processes 2
+	tests/windows/cli.sh $(WIN_BUILD)
+
 bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(WIN_BUILD) $(WIN_DEPS) dist

@@ -216,8 +216,10 @@ int file_private_dir(const char *dir, unsigned n_ours, struct err *e)
 bool file_state_path(const char *sub, char *buf, size_t cap)
 {
 #ifdef _WIN32
-	/* %LOCALAPPDATA%\stm32dfu: the per-user, per-machine folder Windows programs keep state in */
-	const char *local = getenv("LOCALAPPDATA");
+	/* %LOCALAPPDATA%\stm32dfu: the per-user, per-machine folder Windows programs keep state in;
+	 * an absolute XDG_STATE_HOME (X:\... or \\server\...) overrides it, as it does on Linux */
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *local = xdg && root_len(xdg) > 1 ? xdg : getenv("LOCALAPPDATA");
 	int w = local && local[0] && root_len(local) > 1
 	                ? snprintf(buf, cap, "%s\\stm32dfu%s%s", local, sub && sub[0] ? "\\" : "", sub ? sub : "")
 	                : -1;
