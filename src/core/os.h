@@ -44,6 +44,10 @@ bool os_hostname(char *buf, size_t cap);
 /* n bytes from the system's random source (getrandom / BCryptGenRandom); false if it failed. */
 bool os_random(void *buf, size_t n);
 
+/* Waits up to ms for a socket (libpq's PQsocket) to be readable, or writable: poll here, WSAPoll
+ * there. >0 ready, 0 timed out, <0 error. */
+int os_socket_wait(int fd, bool for_write, int ms);
+
 /* A shared library and its symbols: libpq.so.5 here, libpq.dll there. */
 void *os_lib_open(const char *name, const char **why);
 void *os_lib_sym(void *lib, const char *name);

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,12 @@ bool os_hostname(char *buf, size_t cap)
 bool os_random(void *buf, size_t n)
 {
 	return getrandom(buf, n, 0) == (ssize_t)n;
+}
+
+int os_socket_wait(int fd, bool for_write, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = for_write ? POLLOUT : POLLIN};
+	return poll(&p, 1, ms);
 }
 
 void *os_lib_open(const char *name, const char **why)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <winsock2.h> /* before windows.h */
 #include <windows.h>
 #include <bcrypt.h>
 
@@ -58,6 +59,14 @@ bool os_random(void *buf, size_t n)
 {
 	return n <= 0xFFFFFFFFu &&
 	       BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG) == 0;
+}
+
+int os_socket_wait(int fd, bool for_write, int ms)
+{
+	WSAPOLLFD p = {0};
+	p.fd = (SOCKET)fd;
+	p.events = for_write ? POLLWRNORM : POLLRDNORM;
+	return WSAPoll(&p, 1, ms);
 }
 
 void *os_lib_open(const char *name, const char **why)

@@ -16,7 +16,6 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +149,7 @@ static uint64_t mono_ms(void)
 
 /* Waits until the connection's socket is ready for ev, in slices (the stop flag is looked at
  * between them). 1 ready, 0 deadline passed or stopped. */
-static int pg_wait(struct pg *p, PGconn *c, short ev, uint64_t end)
+static int pg_wait(struct pg *p, PGconn *c, bool for_write, uint64_t end)
 {
 	for (;;) {
 		if (p->stop && *p->stop)
@@ -159,10 +158,10 @@ static int pg_wait(struct pg *p, PGconn *c, short ev, uint64_t end)
 		if (now >= end)
 			return 0;
 		uint64_t left = end - now;
-		struct pollfd pfd = {.fd = PQsocket(c), .events = ev};
-		if (pfd.fd < 0)
+		int fd = PQsocket(c);
+		if (fd < 0)
 			return 1; /* libpq will say what is wrong */
-		int r = poll(&pfd, 1, (int)(left < 100 ? left : 100));
+		int r = os_socket_wait(fd, for_write, (int)(left < 100 ? left : 100));
 		if (r > 0)
 			return 1;
 	}
@@ -197,7 +196,7 @@ static bool pg_connect(struct pg *p)
 	uint64_t end = mono_ms() + p->connect_ms;
 	PostgresPollingStatusType st = PQstatus(c) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		if (!pg_wait(p, c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, end)) {
+		if (!pg_wait(p, c, st != PGRES_POLLING_READING, end)) {
 			snprintf(p->why, sizeof p->why, "%s within %u s",
 			         p->stop && *p->stop ? "stopped waiting for the server" : "no connection",
 			         (p->connect_ms + 999) / 1000);
@@ -271,7 +270,7 @@ static PGresult *pg_run(struct pg *p, const char *sql, int n, const char *const 
 	PGresult *res = NULL;
 	for (;;) {
 		while (PQisBusy(p->conn)) {
-			if (!pg_wait(p, p->conn, POLLIN, end)) {
+			if (!pg_wait(p, p->conn, false, end)) {
 				snprintf(p->why, sizeof p->why, "%s within %u s",
 				         p->stop && *p->stop ? "stopped waiting for the server" : "no answer",
 				         PG_ANSWER_MS / 1000);
