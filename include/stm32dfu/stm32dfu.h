@@ -132,6 +132,11 @@ struct stm32dfu_session_options {
 	unsigned first_answer_ms;
 	void (*on_held)(void *user, unsigned waited_ms, unsigned ceiling_ms);
 	void *held_user;
+	/* non-NULL: the folder for recovery files (the bytes a write keeps, saved before its first erase),
+	 * instead of $STM32DFU_RECOVERY_DIR, $XDG_STATE_HOME/stm32dfu/recovery, ~/.local/state/...,
+	 * $XDG_CACHE_HOME/..., $XDG_RUNTIME_DIR/... (the first set); with none of them a write that must
+	 * keep bytes refuses before its first erase (STM32DFU_E_FILE_IO). */
+	const char *recovery_dir;
 };
 /* The 0.5 structure's size: options.size must be at least this. */
 #define STM32DFU_SESSION_OPTIONS_SIZE_0_5 (offsetof(struct stm32dfu_session_options, held_user) + sizeof(void *))

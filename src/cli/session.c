@@ -42,6 +42,7 @@ void cli_session_options(struct cli_ctx *c, struct stm32dfu_match *m, struct stm
 	o->transfer_size = a->transfer_size;
 	o->on_held = cli_held_note;
 	o->held_user = c;
+	o->recovery_dir = a->value[OPT_RECOVERY_DIR];
 }
 
 void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)
@@ -121,7 +122,10 @@ int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc)
 	c->err = api->err;
 	if (!c->err.code)
 		c->err.code = rc;
-	return cli_fail(c, rc);
+	int code = cli_fail(c, rc);
+	/* the library reads no input file of its own: a file it cannot write (a recovery file before
+	 * an erase, a trace) is an output that cannot be created */
+	return rc == STM32DFU_E_FILE_IO ? EXIT_CANTCREAT : code;
 }
 
 void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap)

@@ -60,6 +60,8 @@ int api_session_opts(const struct stm32dfu_match *match, const struct stm32dfu_s
 		o->first_answer_ms = so.first_answer_ms;
 	o->on_held = so.on_held;
 	o->held_ctx = so.held_user;
+	if (so.recovery_dir && so.recovery_dir[0])
+		o->rescue_dir = so.recovery_dir;
 	return 0;
 }
 

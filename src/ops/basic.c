@@ -8,6 +8,7 @@
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/rdpnote.h"
+#include "ops/write_int.h"
 #include "ops/recover.h"
 #include "ops/wrp.h"
 
@@ -168,7 +169,8 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 		        (unsigned long long)r->mismatches, r->first_addr, r->actual, r->expected);
 		return STM32DFU_E_VERIFY;
 	}
-	return 0;
+	/* a write left unfinished, now seen complete: its recovery file must not be applied later */
+	return wr_rescue_clear_done(s, r->cleared_recovery, sizeof r->cleared_recovery);
 }
 
 static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)

@@ -132,6 +132,7 @@ struct ops_verify_result {
 	uint64_t mismatches;
 	uint32_t first_addr;
 	uint8_t expected, actual;
+	char cleared_recovery[RESCUE_PATH_MAX]; /* a matching verify ended this recovery file's life */
 };
 int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r);
 

@@ -18,7 +18,7 @@
 #include "core/rd.h"
 #include "image/image.h"
 
-#define MAGIC "stm32dfu-recovery 1\n"
+#define MAGIC "stm32dfu-recovery 2\n"
 #define SUFFIX ".recovery"
 
 static bool key_ok(const char *k)
@@ -34,19 +34,36 @@ static bool key_ok(const char *k)
 	return true;
 }
 
+/* An XDG variable counts only as an absolute path (the spec: relative ones are invalid). */
+static const char *abs_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && v[0] == '/' ? v : NULL;
+}
+
 int rescue_dir(const char *state_path, char *buf, size_t cap, struct err *e)
 {
 	int n;
+	const char *v;
 	if (state_path && state_path[0]) {
 		const char *slash = strrchr(state_path, '/');
 		if (!slash)
 			n = snprintf(buf, cap, "recovery");
 		else
 			n = snprintf(buf, cap, "%.*s/recovery", (int)(slash - state_path), state_path);
+	} else if ((v = getenv("STM32DFU_RECOVERY_DIR")) && v[0]) {
+		n = snprintf(buf, cap, "%s", v);
+	} else if (file_state_path("recovery", buf, cap)) {
+		n = (int)strlen(buf); /* $XDG_STATE_HOME/stm32dfu/recovery or ~/.local/state/... */
+	} else if ((v = abs_env("XDG_CACHE_HOME"))) {
+		n = snprintf(buf, cap, "%s/stm32dfu/recovery", v);
+	} else if ((v = abs_env("XDG_RUNTIME_DIR"))) {
+		n = snprintf(buf, cap, "%s/stm32dfu/recovery", v);
 	} else {
-		if (!file_state_path("recovery", buf, cap))
-			return err_set(e, STM32DFU_E_FILE_IO, "no place for the recovery file: neither XDG_STATE_HOME (an absolute path) nor HOME is set");
-		n = (int)strlen(buf);
+		err_set(e, STM32DFU_E_FILE_IO,
+		        "no folder for the recovery file: none of STM32DFU_RECOVERY_DIR, XDG_STATE_HOME, HOME, "
+		        "XDG_CACHE_HOME, XDG_RUNTIME_DIR is set (as absolute paths)");
+		return STM32DFU_E_FILE_IO;
 	}
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(e, STM32DFU_E_FILE_IO, "recovery folder: path too long");
@@ -114,42 +131,121 @@ const struct rescue_sector *rescue_find(const struct rescue *r, uint32_t start)
 	return NULL;
 }
 
-int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, const uint8_t *data, struct err *e)
+static void sector_sha(struct rescue_sector *rs)
 {
-	uint8_t *copy = malloc(size ? size : 1);
-	if (!copy)
-		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	memcpy(copy, data, size);
-	for (size_t i = 0; i < r->n; i++)
-		if (r->sectors[i].start == start) {
-			free(r->sectors[i].data);
-			r->sectors[i] = (struct rescue_sector){index, start, size, copy};
-			return 0;
-		}
+	struct sha256_ctx c;
+	sha256_init(&c);
+	sha256_update(&c, rs->size, rs->data);
+	sha256_update(&c, (size_t)rs->size * rs->n_targets, rs->targets);
+	sha256_digest(&c, SHA256_DIGEST_SIZE, rs->sha256);
+}
+
+int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, const uint8_t *data,
+               const uint8_t *target, struct err *e)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct rescue_sector *rs = &r->sectors[i];
+		if (rs->start != start)
+			continue;
+		if (rs->size != size)
+			return err_set(e, STM32DFU_E_INTERNAL, "recovery file: sector at 0x%08X saved with another size", start);
+		for (unsigned k = 0; k < rs->n_targets; k++)
+			if (memcmp(rs->targets + (size_t)k * size, target, size) == 0)
+				return 0; /* already allowed */
+		if (rs->n_targets >= RESCUE_MAX_TARGETS)
+			return err_set(e, STM32DFU_E_FILE_IO,
+			               "recovery file: sector %u at 0x%08X was left unfinished by %u writes in a row", index,
+			               start, rs->n_targets);
+		uint8_t *t = realloc(rs->targets, (size_t)size * (rs->n_targets + 1));
+		if (!t)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		memcpy(t + (size_t)size * rs->n_targets, target, size);
+		rs->targets = t;
+		rs->n_targets++;
+		sector_sha(rs);
+		return 0;
+	}
+	uint8_t *copy = malloc(size ? size : 1), *tg = malloc(size ? size : 1);
 	struct rescue_sector *v = realloc(r->sectors, (r->n + 1) * sizeof *v);
-	if (!v) {
+	if (v)
+		r->sectors = v;
+	if (!copy || !tg || !v) {
 		free(copy);
+		free(tg);
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	}
-	r->sectors = v;
+	memcpy(copy, data, size);
+	memcpy(tg, target, size);
 	/* address order */
 	size_t k = r->n;
 	while (k > 0 && v[k - 1].start > start) {
 		v[k] = v[k - 1];
 		k--;
 	}
-	v[k] = (struct rescue_sector){index, start, size, copy};
+	v[k] = (struct rescue_sector){index, start, size, copy, tg, 1, {0}};
+	sector_sha(&v[k]);
 	r->n++;
 	return 0;
 }
 
+int rescue_add_erased(struct rescue *r, uint32_t start, uint32_t size, struct err *e)
+{
+	for (size_t i = 0; i < r->n_erased; i++)
+		if (r->erased[i].start == start) {
+			if (size > r->erased[i].size)
+				r->erased[i].size = size;
+			return 0;
+		}
+	struct rescue_range *v = realloc(r->erased, (r->n_erased + 1) * sizeof *v);
+	if (!v)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	r->erased = v;
+	size_t k = r->n_erased;
+	while (k > 0 && v[k - 1].start > start) {
+		v[k] = v[k - 1];
+		k--;
+	}
+	v[k] = (struct rescue_range){start, size};
+	r->n_erased++;
+	return 0;
+}
+
+bool rescue_erases(const struct rescue *r, uint32_t start, uint32_t size)
+{
+	for (size_t i = 0; i < r->n_erased; i++)
+		if (start >= r->erased[i].start && (uint64_t)start + size <= (uint64_t)r->erased[i].start + r->erased[i].size)
+			return true;
+	return false;
+}
+
+bool rescue_consistent(const struct rescue_sector *rs, const uint8_t *current, uint32_t *at)
+{
+	for (uint32_t i = 0; i < rs->size; i++) {
+		uint8_t b = current[i];
+		if (b == 0xFF || b == rs->data[i])
+			continue;
+		bool ok = false;
+		for (unsigned k = 0; k < rs->n_targets && !ok; k++)
+			ok = b == rs->targets[(size_t)k * rs->size + i];
+		if (!ok) {
+			*at = i;
+			return false;
+		}
+	}
+	return true;
+}
+
 void rescue_free(struct rescue *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->sectors[i].data);
+		free(r->sectors[i].targets);
+	}
 	free(r->sectors);
+	free(r->erased);
 	r->sectors = NULL;
-	r->n = 0;
+	r->erased = NULL;
+	r->n = r->n_erased = 0;
 }
 
 static bool write_all(int fd, const void *p, size_t n, struct sha256_ctx *c)
@@ -187,20 +283,31 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", tmp, strerror(errno));
 	struct sha256_ctx c;
 	sha256_init(&c);
-	char line[256], sh[65];
+	char line[256], sh[65], rest[65] = "-";
 	bool ok = write_all(fd, MAGIC, strlen(MAGIC), &c);
 	hex(r->image_sha256, 32, sh);
-	int n = snprintf(line, sizeof line, "uid %s\nimage-sha256 %s\ncreated %" PRId64 "\nsectors %zu\n", r->uid, sh,
-	                 r->created, r->n);
+	if (r->have_rest)
+		hex(r->rest_sha256, 32, rest);
+	int n = snprintf(line, sizeof line, "key %s\nunique %s\nimage-sha256 %s\ncreated %" PRId64 "\nrest-sha256 %s\nerased %zu\n",
+	                 r->uid, r->unique ? "yes" : "no", sh, r->created, rest, r->n_erased);
+	ok = ok && write_all(fd, line, (size_t)n, &c);
+	for (size_t i = 0; ok && i < r->n_erased; i++) {
+		n = snprintf(line, sizeof line, "range 0x%08" PRIX32 " %" PRIu32 "\n", r->erased[i].start, r->erased[i].size);
+		ok = write_all(fd, line, (size_t)n, &c);
+	}
+	n = snprintf(line, sizeof line, "sectors %zu\n", r->n);
 	ok = ok && write_all(fd, line, (size_t)n, &c);
 	for (size_t i = 0; ok && i < r->n; i++) {
-		n = snprintf(line, sizeof line, "sector %u 0x%08" PRIX32 " %" PRIu32 "\n", r->sectors[i].index,
-		             r->sectors[i].start, r->sectors[i].size);
+		const struct rescue_sector *rs = &r->sectors[i];
+		hex(rs->sha256, 32, sh);
+		n = snprintf(line, sizeof line, "sector %u 0x%08" PRIX32 " %" PRIu32 " %u %s\n", rs->index, rs->start, rs->size,
+		             rs->n_targets, sh);
 		ok = write_all(fd, line, (size_t)n, &c);
 	}
 	ok = ok && write_all(fd, "data\n", 5, &c);
 	for (size_t i = 0; ok && i < r->n; i++)
-		ok = write_all(fd, r->sectors[i].data, r->sectors[i].size, &c);
+		ok = write_all(fd, r->sectors[i].data, r->sectors[i].size, &c) &&
+		     write_all(fd, r->sectors[i].targets, (size_t)r->sectors[i].size * r->sectors[i].n_targets, &c);
 	uint8_t digest[32];
 	sha256_digest(&c, sizeof digest, digest);
 	hex(digest, 32, sh);
@@ -277,22 +384,53 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		goto out;
 	}
 	end = tail;
-	size_t n = 0;
+	size_t n = 0, ne = 0;
 	long long created = 0;
-	if (!next_line(&p, end, line, sizeof line) || strcmp(line, "stm32dfu-recovery 1") != 0) {
-		rc = damaged(e, r->path, "not a version 1 recovery file");
+	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "stm32dfu-recovery ", 18) != 0) {
+		rc = damaged(e, r->path, "not a recovery file");
 		goto out;
 	}
-	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "uid ", 4) != 0 || strcmp(line + 4, uid) != 0 ||
-	    !next_line(&p, end, line, sizeof line) || sscanf(line, "image-sha256 %64s", sh) != 1 || strlen(sh) != 64 ||
-	    !unhex(sh, r->image_sha256, 32) || !next_line(&p, end, line, sizeof line) ||
-	    sscanf(line, "created %lld", &created) != 1 || !next_line(&p, end, line, sizeof line) ||
-	    sscanf(line, "sectors %zu", &n) != 1 || n > 4096) {
+	if (strcmp(line, "stm32dfu-recovery 2") != 0) {
+		err_set(e, STM32DFU_E_FILE_FORMAT,
+		        "the recovery file %s is of an older format (%s): it does not record the image's bytes, so it "
+		        "cannot be checked against the chip", r->path, line);
+		err_hint(e, "nothing was written; if the chip lost bytes in that write, their copy is in the file's data; "
+		            "move the file away to go on without it");
+		rc = STM32DFU_E_FILE_FORMAT;
+		goto out;
+	}
+	char uniq[8], rest[72];
+	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "key ", 4) != 0 || strcmp(line + 4, uid) != 0 ||
+	    !next_line(&p, end, line, sizeof line) || sscanf(line, "unique %7s", uniq) != 1 ||
+	    (strcmp(uniq, "yes") != 0 && strcmp(uniq, "no") != 0) || !next_line(&p, end, line, sizeof line) ||
+	    sscanf(line, "image-sha256 %64s", sh) != 1 || strlen(sh) != 64 || !unhex(sh, r->image_sha256, 32) ||
+	    !next_line(&p, end, line, sizeof line) || sscanf(line, "created %lld", &created) != 1 ||
+	    !next_line(&p, end, line, sizeof line) || sscanf(line, "rest-sha256 %70s", rest) != 1 ||
+	    !(strcmp(rest, "-") == 0 || (strlen(rest) == 64 && unhex(rest, r->rest_sha256, 32))) ||
+	    !next_line(&p, end, line, sizeof line) || sscanf(line, "erased %zu", &ne) != 1 || ne > 65536) {
 		rc = damaged(e, r->path, "bad header");
 		goto out;
 	}
 	snprintf(r->uid, sizeof r->uid, "%s", uid);
+	r->unique = strcmp(uniq, "yes") == 0;
+	r->have_rest = strcmp(rest, "-") != 0;
 	r->created = created;
+	if (!r->unique && !r->have_rest) {
+		rc = damaged(e, r->path, "a key that is not unique with no hash of the rest of the flash");
+		goto out;
+	}
+	for (size_t i = 0; i < ne; i++) {
+		unsigned long start, size;
+		if (!next_line(&p, end, line, sizeof line) || sscanf(line, "range %lx %lu", &start, &size) != 2 ||
+		    start > UINT32_MAX || size == 0 || size > UINT32_MAX || rescue_add_erased(r, (uint32_t)start, (uint32_t)size, e) < 0) {
+			rc = damaged(e, r->path, "bad range line");
+			goto out;
+		}
+	}
+	if (!next_line(&p, end, line, sizeof line) || sscanf(line, "sectors %zu", &n) != 1 || n > 4096) {
+		rc = damaged(e, r->path, "bad sector count");
+		goto out;
+	}
 	struct rescue_sector *v = calloc(n ? n : 1, sizeof *v);
 	if (!v) {
 		rc = err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
@@ -300,14 +438,17 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 	}
 	r->sectors = v;
 	for (size_t i = 0; i < n; i++) {
-		unsigned idx, size;
+		unsigned idx, size, nt;
 		unsigned long start;
-		if (!next_line(&p, end, line, sizeof line) || sscanf(line, "sector %u %lx %u", &idx, &start, &size) != 3 ||
-		    start > UINT32_MAX || size == 0 || size > 16u * 1024 * 1024) {
+		if (!next_line(&p, end, line, sizeof line) ||
+		    sscanf(line, "sector %u %lx %u %u %64s", &idx, &start, &size, &nt, sh) != 5 || start > UINT32_MAX ||
+		    size == 0 || size > 16u * 1024 * 1024 || nt == 0 || nt > RESCUE_MAX_TARGETS || strlen(sh) != 64 ||
+		    !unhex(sh, v[i].sha256, 32) || (i > 0 && start <= v[i - 1].start)) {
 			rc = damaged(e, r->path, "bad sector line");
 			goto out;
 		}
-		v[i] = (struct rescue_sector){idx, (uint32_t)start, size, NULL};
+		v[i] = (struct rescue_sector){idx, (uint32_t)start, size, NULL, NULL, nt, {0}};
+		unhex(sh, v[i].sha256, 32);
 		r->n = i + 1;
 	}
 	if (!next_line(&p, end, line, sizeof line) || strcmp(line, "data") != 0) {
@@ -315,16 +456,25 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((size_t)(end - p) < v[i].size) {
+		size_t tl = (size_t)v[i].size * v[i].n_targets;
+		if ((size_t)(end - p) < v[i].size + tl) {
 			rc = damaged(e, r->path, "short data");
 			goto out;
 		}
-		if (!(v[i].data = malloc(v[i].size))) {
+		if (!(v[i].data = malloc(v[i].size)) || !(v[i].targets = malloc(tl))) {
 			rc = err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 			goto out;
 		}
 		memcpy(v[i].data, p, v[i].size);
-		p += v[i].size;
+		memcpy(v[i].targets, p + v[i].size, tl);
+		p += v[i].size + tl;
+		uint8_t want_sec[32];
+		memcpy(want_sec, v[i].sha256, 32);
+		sector_sha(&v[i]);
+		if (memcmp(want_sec, v[i].sha256, 32) != 0) {
+			rc = damaged(e, r->path, "a sector's checksum does not match its bytes");
+			goto out;
+		}
 	}
 	if (p != end)
 		rc = damaged(e, r->path, "data of unexpected length");

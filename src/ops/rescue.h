@@ -1,25 +1,39 @@
 /*
- * Recovery files: what a write must not lose, kept on disk before anything is erased.
+ * Recovery files: what a write must not lose, kept on disk before anything is erased, and applied
+ * only to the chip and the moment they belong to.
  *
- * Before the first erase, a write saves the read-back of every sector it will erase but does not
- * cover completely (the bytes outside the image live only there), the image's SHA-256 and the
- * chip's UID, in one file per chip: DIR/<UID>.recovery, where DIR is
- * $XDG_STATE_HOME/stm32dfu/recovery (else ~/.local/state/stm32dfu/recovery; for the emulator in
- * --sim mode, the recovery/ folder beside its state file, so each emulated chip has its own).
+ * Before the first erase, a write saves every sector it will erase but does not cover completely
+ * (the bytes outside the image live only there). Per sector the file holds the bytes to keep (the
+ * sector as read, twice, before the erase), the bytes the write would leave (the image's where it
+ * has data, the kept ones elsewhere; a write that applied an older file adds its own, so a sector
+ * may carry several) and a SHA-256 of both. One file per chip key: DIR/<KEY>.recovery, where KEY is
+ * the chip's UID, or "serial-<USB serial>" for a chip whose UID cannot be read (every F0: the ROM
+ * refuses the UID address). Such a key is not unique (all F0s report FFFFFFFEFFFF): the file then
+ * also holds a SHA-256 of the rest of the flash (every sector the write did not erase), read before
+ * the erase, so it is never trusted on the key alone. DIR: see rescue_dir().
+ *
  * The file is written atomically (a temporary file, fsync, rename, fsync of the folder), so it is
- * either absent or complete. A later write to the same UID, or 'stm32dfu recover', takes the saved
- * bytes as the sector's old contents, and the file is deleted once the chip is verified to hold
- * them.
+ * either absent or complete. A later write to the same chip, or 'stm32dfu recover', applies it only
+ * when the chip's content of every saved sector is consistent with an interrupted write: each byte
+ * erased (0xFF), the kept byte, or a byte the write would have left; and, for a key that is not
+ * unique, the rest of the flash still hashes the same. Anything else is another chip's file or
+ * another time's: it is kept, nothing is written, and the error names the file and the sector. A
+ * write that completed (verified or not) deletes it, as does a 'verify' that finds every saved
+ * sector as the write left it.
  *
- * Format (version 1): text lines, then raw sector data, then a checksum line:
- *     stm32dfu-recovery 1
- *     uid <24 hex digits>
+ * Format (version 2): text lines, then raw sector data, then a checksum line:
+ *     stm32dfu-recovery 2
+ *     key <UID, 24 hex digits | serial-... | path-...>
+ *     unique <yes | no>
  *     image-sha256 <64 hex digits>
  *     created <seconds since 1970>
+ *     rest-sha256 <64 hex digits | ->          (- for a unique key)
+ *     erased <n>
+ *     range <start, 0x...> <size>               (n lines: every sector the write erases)
  *     sectors <n>
- *     sector <index> <start, 0x...> <size>      (n lines, address order)
+ *     sector <index> <start, 0x...> <size> <targets> <SHA-256 of kept then targets>   (n lines)
  *     data
- *     <the n sectors' bytes, back to back>
+ *     <per sector: the kept bytes, then each target's bytes, back to back>
  *     sha256 <64 hex digits: SHA-256 of every byte before this line>
  */
 #ifndef OPS_RESCUE_H
@@ -36,25 +50,43 @@ struct img;
 
 #define RESCUE_UID_CHARS 64 /* 24 hex digits; a chip without a UID is keyed "serial-<USB serial>" */
 #define RESCUE_PATH_MAX 1024
+#define RESCUE_MAX_TARGETS 8 /* interrupted writes in a row over one sector, each applying the last */
 
 struct rescue_sector {
 	unsigned index;
 	uint32_t start;
 	uint32_t size;
-	uint8_t *data;  /* size bytes: the sector as it was before the first erase */
+	uint8_t *data;     /* size bytes: the sector as it was before the first erase (to keep) */
+	uint8_t *targets;  /* n_targets x size bytes: what each interrupted write would have left */
+	unsigned n_targets;
+	uint8_t sha256[32]; /* of data, then targets */
+};
+
+struct rescue_range {
+	uint32_t start;
+	uint32_t size;
 };
 
 struct rescue {
-	char uid[RESCUE_UID_CHARS + 1];
+	char uid[RESCUE_UID_CHARS + 1]; /* the chip's key */
+	bool unique;                    /* a UID; else a serial or path another chip may share */
 	uint8_t image_sha256[32];
 	int64_t created;
+	bool have_rest;
+	uint8_t rest_sha256[32];        /* the flash outside the erased ranges (keys that are not unique) */
+	struct rescue_range *erased;    /* every sector the write erases, address order */
+	size_t n_erased;
 	struct rescue_sector *sectors;
 	size_t n;
 	char path[RESCUE_PATH_MAX];
 };
 
-/* The folder for a chip's recovery files: next to an emulator's state file when state_path is
- * given, else under $XDG_STATE_HOME (or ~/.local/state). STM32DFU_E_FILE_IO when neither is set. */
+/* The folder for recovery files, the first of: next to an emulator's state file when state_path
+ * is given; $STM32DFU_RECOVERY_DIR; $XDG_STATE_HOME/stm32dfu/recovery; ~/.local/state/stm32dfu/
+ * recovery; $XDG_CACHE_HOME/stm32dfu/recovery; $XDG_RUNTIME_DIR/stm32dfu/recovery (a unit or
+ * container with no HOME: it does not survive a reboot, but survives the failed write). XDG
+ * variables that are not absolute paths are ignored (XDG Base Directory spec). STM32DFU_E_FILE_IO
+ * naming the variables when none is set. */
 int rescue_dir(const char *state_path, char *buf, size_t cap, struct err *e);
 
 /* The UID in recovery-file form (the three words as 'stm32dfu info' shows them, no spaces). */
@@ -71,8 +103,20 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 /* Writes r to DIR/<r->uid>.recovery atomically (and sets r->path). */
 int rescue_save(const char *dir, struct rescue *r, struct err *e);
 
-/* Adds a copy of a sector (replacing a saved one at the same start). */
-int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, const uint8_t *data, struct err *e);
+/* Adds a sector: the bytes to keep and what the write leaves there (target); a sector saved
+ * already keeps its kept bytes and gains the target (its older targets stay allowed). */
+int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, const uint8_t *data,
+               const uint8_t *target, struct err *e);
+
+/* Adds an erased range (address order, merged with a saved one at the same start). */
+int rescue_add_erased(struct rescue *r, uint32_t start, uint32_t size, struct err *e);
+
+/* Whether [start, start+size) lies inside an erased range. */
+bool rescue_erases(const struct rescue *r, uint32_t start, uint32_t size);
+
+/* Whether current (the chip's sector now) is what an interrupted write leaves: every byte 0xFF,
+ * the kept byte or a target's byte. false: *at is the offset of the first byte that is none. */
+bool rescue_consistent(const struct rescue_sector *rs, const uint8_t *current, uint32_t *at);
 
 /* The saved sector starting at start, or NULL. */
 const struct rescue_sector *rescue_find(const struct rescue *r, uint32_t start);

@@ -272,8 +272,11 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		/* chips behind virtual USB (stm32dfu-sim) keep theirs apart from real chips' (recdir.h) */
 		if (!state && ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
 			state = sim_dir;
-		if ((!state || state[0]) && rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0)
+		err_clear(&de);
+		if ((!state || state[0]) && rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0) {
 			s->rescue_dir[0] = '\0';
+			snprintf(s->rescue_why, sizeof s->rescue_why, "%.200s", de.msg);
+		}
 	}
 	/* a bad link can lose any of the first requests (strings, GETSTATUS): try again, bounded */
 	for (unsigned i = 0;; i++) {

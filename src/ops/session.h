@@ -106,7 +106,9 @@ struct ops_session {
 	bool blank_check;           /* erase --blank-check: the read-back covers every erased byte */
 	bool end_in_upload_idle;    /* close without the ABORT a last read put off (dfu_abort_later): the
 	                             * next session's start aborts, as dfu-util leaves it after a read */
-	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept */
+	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept,
+	                             * or when no folder could be found (rescue_why says why) */
+	char rescue_why[256];       /* why there is no folder: a write that must erase refuses (exit 73) */
 	unsigned first_answer_held_ms; /* how long the device's first answer took, when it was late
 	                                * (it was finishing earlier flash work); 0: on time */
 };

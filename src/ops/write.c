@@ -84,24 +84,53 @@ static uint64_t image_bytes_in(const struct img *img, uint32_t start, uint32_t s
 	return sum;
 }
 
-/*
- * A sector the image covers only partly keeps its other bytes through an erase by writing back
- * what was read, and the verify would compare against that same copy. USB's CRC16 protects every
- * packet, so one read is enough on a sound link; after a link fault in this session, when doctor
- * judged the link marginal, or with --confirm-reads, such sectors are read twice and must agree.
- * Sectors the image covers completely need no second read (verify checks them).
- */
-static int confirm_partial(struct ops_session *s, struct plan_touched *t, uint8_t alt, const struct img *img)
+/* Whether the image's bytes in touched sector t differ from what the chip holds (the sector
+ * will be erased). */
+static bool image_differs(const struct img *img, const struct plan_touched *t)
 {
-	if (!ops_reads_confirmed(s) || image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size)
-		return 0;
-	char differ[48];
-	snprintf(differ, sizeof differ, "two reads of sector %u differ", t->sector.index);
-	return ops_read_again(s, alt, t->sector.start, t->current, t->sector.size, -1, differ, "reading back a sector");
+	for (size_t k = 0; k < img->n_segs; k++) {
+		const struct img_seg *seg = &img->segs[k];
+		uint64_t lo = seg->addr > t->sector.start ? seg->addr : t->sector.start;
+		uint64_t hi_seg = (uint64_t)seg->addr + seg->len, hi_sec = (uint64_t)t->sector.start + t->sector.size;
+		uint64_t hi = hi_seg < hi_sec ? hi_seg : hi_sec;
+		if (seg->alt == 0 && lo < hi &&
+		    memcmp(seg->data + (lo - seg->addr), t->current + (lo - t->sector.start), (size_t)(hi - lo)) != 0)
+			return true;
+	}
+	return false;
 }
 
-static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
+/*
+ * A sector the image covers only partly keeps its other bytes through an erase by writing back
+ * what was read, and the verify compares against that same copy: a bit flipped in that read (past
+ * USB's CRC16) would be written back as "kept" and verified. So every such sector that will be
+ * erased is read a second time before anything is erased, and the reads must agree (ops_read_again
+ * reads on until two in a row do). One extra read of the partly covered sectors only: sectors the
+ * image covers completely (the verify checks them) and sectors whose kept bytes come from a
+ * recovery file pay nothing.
+ */
+static int confirm_kept(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img, bool full,
                         struct ops_write_result *r)
+{
+	for (size_t i = 0; i < plan->n_touched; i++) {
+		struct plan_touched *t = &plan->touched[i];
+		if (t->base || image_bytes_in(img, t->sector.start, t->sector.size) >= t->sector.size ||
+		    (!full && !image_differs(img, t)))
+			continue;
+		uint64_t t0 = now_us(s);
+		char differ[48];
+		snprintf(differ, sizeof differ, "two reads of sector %u differ", t->sector.index);
+		int rc = ops_read_again(s, alt, t->sector.start, t->current, t->sector.size, -1, differ,
+		                        "confirming the bytes to keep");
+		r->read.bytes += t->sector.size;
+		r->read.us += now_us(s) - t0;
+		if (rc < 0)
+			return err_prefix(&s->err, "write: nothing was erased: reading back sector %u", t->sector.index);
+	}
+	return 0;
+}
+
+static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, struct ops_write_result *r)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < plan->n_touched; i++)
@@ -137,10 +166,6 @@ static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t 
 			}
 			memcpy(t->current, buf + off, t->sector.size);
 			off += t->sector.size;
-			if ((rc = confirm_partial(s, t, alt, img)) < 0) {
-				free(buf);
-				return err_prefix(&s->err, "write: reading back sector %u", t->sector.index);
-			}
 		}
 		free(buf);
 		i = j;
@@ -561,10 +586,15 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	}
 	r->sectors_touched = (unsigned)plan.n_touched;
 	r->image_bytes = img_total_bytes(img);
-	if ((rc = read_touched(s, &plan, alt, img, r)) < 0)
+	if ((rc = read_touched(s, &plan, alt, r)) < 0)
+		goto out;
+	/* an earlier write's file is applied only to the chip and the moment it belongs to */
+	if (have_old && (rc = wr_rescue_check(s, &plan, &old)) < 0)
 		goto out;
 	if (have_old)
 		wr_rescue_bases(&plan, &old);
+	if ((rc = confirm_kept(s, &plan, alt, img, o->full, r)) < 0)
+		goto out;
 	const struct chip_family *fam = s->id.chip.family;
 	uint32_t align = fam && fam->write_align ? fam->write_align : 8;
 	/* --vdd: the flash then takes whole units of the range's parallelism (x16: 2, x32: 4 bytes;
@@ -628,8 +658,8 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	r->verified = o->verify;
 	wr_sector_states(&w, true);
 	err_clear(&s->err); /* the retries' messages are history now */
-	/* the chip holds every saved byte (verified): the recovery file has done its job */
-	if ((rc = wr_rescue_finish(s, have_old ? &old : NULL, o->verify, r)) < 0)
+	/* the write completed (verified or not): its recovery file has done its job */
+	if ((rc = wr_rescue_finish(s, have_old ? &old : NULL, r)) < 0)
 		goto out;
 	if (o->leave) {
 		/* the application's vector table is at the image's lowest flash address (segments are

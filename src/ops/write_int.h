@@ -33,6 +33,11 @@ struct wstate {
 int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
                    struct rescue *old, bool *have_old);
 
+/* After the read-back, before anything is planned: old applies only if every saved sector holds
+ * what an interrupted write leaves (rescue_consistent) and, for a key that is not unique, the rest
+ * of the flash hashes as saved. Else STM32DFU_E_FILE_FORMAT naming the file and the sector. */
+int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const struct rescue *old);
+
 /* Points each touched sector that old saved at its saved bytes (plan_touched.base). */
 void wr_rescue_bases(struct write_plan *plan, const struct rescue *old);
 
@@ -41,8 +46,12 @@ void wr_rescue_bases(struct write_plan *plan, const struct rescue *old);
 int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
                    const struct rescue *old, struct ops_write_result *r);
 
-/* After a finished write: deletes the file once the chip is verified to hold its bytes. */
-int wr_rescue_finish(struct ops_session *s, const struct rescue *old, bool verified, struct ops_write_result *r);
+/* After a completed write (verified or not): deletes the file, which must never be applied again. */
+int wr_rescue_finish(struct ops_session *s, const struct rescue *old, struct ops_write_result *r);
+
+/* After a verify that matched: deletes the chip's recovery file when every sector it saved holds
+ * all of what its write would have left (that write completed); names it in cleared. */
+int wr_rescue_clear_done(struct ops_session *s, char *cleared, size_t cap);
 
 /* Fills r->sectors from what this write did to each touched sector (finished: the write ran to
  * its end, so sectors erased and programmed without a verify count as new). */

@@ -1,16 +1,21 @@
-/* The write's recovery file (rescue.h): found and applied, saved before the first erase, deleted
- * once the chip is verified to hold what it saved. */
+/* The write's recovery file (rescue.h): found, checked against the chip and applied; saved before
+ * the first erase; deleted once the write completed. */
+#include <nettle/sha2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/log.h"
+#include "core/rd.h"
 #include "image/image.h"
 #include "ops/write_int.h"
 
-/* The chip's key: its UID; a device without one, its USB serial (or path). */
-static void chip_key(struct ops_session *s, char key[RESCUE_UID_CHARS + 1])
+/* The chip's key: its UID; a device without one, its USB serial (or path), which other chips may
+ * share (every F0 reports FFFFFFFEFFFF): *unique says which. */
+static void chip_key(struct ops_session *s, char key[RESCUE_UID_CHARS + 1], bool *unique)
 {
+	*unique = s->id.has_uid;
 	if (s->id.has_uid) {
 		rescue_uid_text(s->id.uid, key);
 		return;
@@ -24,6 +29,54 @@ static void chip_key(struct ops_session *s, char key[RESCUE_UID_CHARS + 1])
 	}
 }
 
+/* SHA-256 of every flash byte outside r's erased ranges (a chip without a UID: what tells it from
+ * another with the same key). Adjacent sectors are read as one run. */
+static int rest_sha256(struct ops_session *s, const struct rescue *r, uint8_t out[32])
+{
+	struct plan_sector *sec = NULL;
+	size_t n = 0;
+	uint32_t limit = 0;
+	int rc = ops_flash_sectors(s, &sec, &n, &limit);
+	if (rc < 0)
+		return rc;
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	struct sha256_ctx c;
+	sha256_init(&c);
+	for (size_t i = 0; i < n && rc == 0;) {
+		if (rescue_erases(r, sec[i].start, sec[i].size) || (limit && sec[i].start >= limit)) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		uint64_t span = sec[i].size;
+		while (j < n && sec[j].start == (uint64_t)sec[i].start + span && !rescue_erases(r, sec[j].start, sec[j].size) &&
+		       !(limit && sec[j].start >= limit))
+			span += sec[j++].size;
+		uint8_t *buf = malloc((size_t)span);
+		if (!buf) {
+			rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+			break;
+		}
+		uint8_t hdr[8];
+		put_le32(hdr, sec[i].start);
+		put_le32(hdr + 4, (uint32_t)span);
+		/* what tells two chips apart must not be a flipped bit: read until two reads agree */
+		if ((rc = ops_read_mem(s, fa->alt, sec[i].start, buf, (size_t)span, -1)) == 0)
+			rc = ops_read_again(s, fa->alt, sec[i].start, buf, (size_t)span, -1, "two reads of the flash differ",
+			                    "reading the rest of the flash");
+		if (rc == 0) {
+			sha256_update(&c, sizeof hdr, hdr);
+			sha256_update(&c, (size_t)span, buf);
+		}
+		free(buf);
+		i = j;
+	}
+	free(sec);
+	if (rc == 0)
+		sha256_digest(&c, SHA256_DIGEST_SIZE, out);
+	return rc;
+}
+
 int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
                    struct rescue *old, bool *have_old)
 {
@@ -31,12 +84,13 @@ int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct 
 	if (!s->rescue_dir[0])
 		return 0;
 	char key[RESCUE_UID_CHARS + 1];
-	chip_key(s, key);
+	bool unique;
+	chip_key(s, key, &unique);
 	int rc = rescue_load(s->rescue_dir, key, old, &s->err);
 	if (rc == 1)
 		return 0;
 	if (rc < 0)
-		return err_prefix(&s->err, "write");
+		return err_prefix(&s->err, "write: nothing was written");
 	for (size_t i = 0; i < old->n; i++) {
 		const struct rescue_sector *rs = &old->sectors[i];
 		const struct plan_sector *ps = NULL;
@@ -45,7 +99,8 @@ int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct 
 				ps = &sectors[k];
 		if (!ps) {
 			err_set(&s->err, STM32DFU_E_FILE_FORMAT,
-			        "write: the recovery file %s saves %u bytes at 0x%08X, which is not a sector of this chip",
+			        "write: the recovery file %s saves %u bytes at 0x%08X, which is not a sector of this chip; "
+			        "nothing was written",
 			        old->path, rs->size, rs->start);
 			err_hint(&s->err, "it belongs to another chip with the same key: move it away to go on without it");
 			rescue_free(old);
@@ -57,8 +112,55 @@ int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct 
 		}
 	}
 	*have_old = true;
-	log_info("found the recovery file %s (%zu sectors saved by an unfinished write): restoring them", old->path,
-	         old->n);
+	return 0;
+}
+
+static int refuse(struct ops_session *s, const struct rescue *old, const char *what)
+{
+	err_set(&s->err, STM32DFU_E_FILE_FORMAT,
+	        "write: the recovery file %s belongs to another chip or another time: %s; nothing was written, the "
+	        "file is kept",
+	        old->path, what);
+	err_hint(&s->err, "%s", old->unique
+	                            ? "the chip no longer holds what that write left: if its bytes are wanted, they are in "
+	                              "the file; move it away to go on without it"
+	                            : "chips without a readable UID share the key (the F0s' USB serial FFFFFFFEFFFF): write "
+	                              "the board it came from first ('stm32dfu recover'), or move it away to go on "
+	                              "without it");
+	return STM32DFU_E_FILE_FORMAT;
+}
+
+int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const struct rescue *old)
+{
+	for (size_t i = 0; i < old->n; i++) {
+		const struct rescue_sector *rs = &old->sectors[i];
+		const struct plan_touched *t = NULL;
+		for (size_t k = 0; k < plan->n_touched && !t; k++)
+			if (plan->touched[k].sector.start == rs->start)
+				t = &plan->touched[k];
+		if (!t || !t->current)
+			return err_set(&s->err, STM32DFU_E_INTERNAL, "write: sector %u of the recovery file was not read", rs->index);
+		uint32_t at;
+		if (!rescue_consistent(rs, t->current, &at)) {
+			char what[200];
+			snprintf(what, sizeof what,
+			         "sector %u at 0x%08X holds 0x%02X at 0x%08X, which is neither erased, the kept byte 0x%02X nor "
+			         "a byte the write would have left",
+			         rs->index, rs->start, t->current[at], rs->start + at, rs->data[at]);
+			return refuse(s, old, what);
+		}
+	}
+	if (!old->unique) {
+		uint8_t now[32];
+		int rc = rest_sha256(s, old, now);
+		if (rc < 0)
+			return err_prefix(&s->err, "write: checking the recovery file %s", old->path);
+		if (memcmp(now, old->rest_sha256, 32) != 0)
+			return refuse(s, old, "the flash outside the sectors that write erased differs from what it was (its key, "
+			                      "a USB serial, is not unique)");
+	}
+	log_info("the recovery file %s (%zu sectors saved by an unfinished write) matches the chip: restoring them",
+	         old->path, old->n);
 	return 0;
 }
 
@@ -74,30 +176,54 @@ void wr_rescue_bases(struct write_plan *plan, const struct rescue *old)
 int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
                    const struct rescue *old, struct ops_write_result *r)
 {
-	if (!s->rescue_dir[0]) {
+	if (!s->rescue_dir[0] && !s->rescue_why[0]) {
 		log_info("no recovery file: the emulated chip is not kept after this session");
 		return 0;
 	}
+	if (!s->rescue_dir[0]) {
+		err_set(&s->err, STM32DFU_E_FILE_IO, "write: nothing was erased: %s", s->rescue_why);
+		err_hint(&s->err, "the bytes outside the image must be on disk before an erase: give a folder with "
+		                  "--recovery-dir DIR or STM32DFU_RECOVERY_DIR (or set XDG_STATE_HOME or HOME)");
+		return STM32DFU_E_FILE_IO;
+	}
 	struct rescue nr;
 	memset(&nr, 0, sizeof nr);
-	chip_key(s, nr.uid);
+	chip_key(s, nr.uid, &nr.unique);
 	int rc = 0;
 	/* what an unfinished write saved stays saved: the chip may not hold it now */
-	for (size_t i = 0; old && i < old->n && rc == 0; i++)
-		rc = rescue_add(&nr, old->sectors[i].index, old->sectors[i].start, old->sectors[i].size, old->sectors[i].data,
-		                &s->err);
+	for (size_t i = 0; old && i < old->n && rc == 0; i++) {
+		const struct rescue_sector *rs = &old->sectors[i];
+		for (unsigned k = 0; k < rs->n_targets && rc == 0; k++)
+			rc = rescue_add(&nr, rs->index, rs->start, rs->size, rs->data, rs->targets + (size_t)k * rs->size, &s->err);
+	}
+	for (size_t i = 0; old && i < old->n_erased && rc == 0; i++)
+		rc = rescue_add_erased(&nr, old->erased[i].start, old->erased[i].size, &s->err);
 	for (size_t i = 0; i < plan->n_touched && rc == 0; i++) {
 		const struct plan_touched *t = &plan->touched[i];
-		if (t->action != PLAN_ERASE_PROGRAM || t->image_bytes >= t->sector.size || rescue_find(&nr, t->sector.start))
+		if (t->action != PLAN_ERASE_PROGRAM)
 			continue;
-		rc = rescue_add(&nr, t->sector.index, t->sector.start, t->sector.size, t->current, &s->err);
+		rc = rescue_add_erased(&nr, t->sector.start, t->sector.size, &s->err);
+		/* a sector of the old file gains this write's result as one more allowed target */
+		bool saved = rescue_find(&nr, t->sector.start) != NULL;
+		if (rc == 0 && (saved || t->image_bytes < t->sector.size))
+			rc = rescue_add(&nr, t->sector.index, t->sector.start, t->sector.size, t->base ? t->base : t->current,
+			                t->desired, &s->err);
+	}
+	if (rc == 0 && nr.n == 0) {
+		rescue_free(&nr);
+		return 0; /* every erased sector is the image's alone: nothing to keep */
+	}
+	if (rc == 0 && !nr.unique) {
+		if ((rc = rest_sha256(s, &nr, nr.rest_sha256)) < 0)
+			err_prefix(&s->err, "write: nothing was erased: reading the flash that tells this chip from others");
+		nr.have_rest = true;
 	}
 	rescue_image_sha256(img, nr.image_sha256);
 	nr.created = (int64_t)time(NULL);
 	if (rc == 0 && (rc = rescue_save(s->rescue_dir, &nr, &s->err)) < 0) {
 		err_prefix(&s->err, "write: nothing was erased");
-		err_hint(&s->err, "the bytes outside the image must be saved before an erase: make %s writable, or set "
-		                  "XDG_STATE_HOME to a folder that is", s->rescue_dir);
+		err_hint(&s->err, "the bytes outside the image must be on disk before an erase: make %s writable, or give "
+		                  "another folder with --recovery-dir DIR or STM32DFU_RECOVERY_DIR", s->rescue_dir);
 	}
 	if (rc == 0) {
 		snprintf(r->recovery_file, sizeof r->recovery_file, "%s", nr.path);
@@ -107,24 +233,20 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	return rc;
 }
 
-int wr_rescue_finish(struct ops_session *s, const struct rescue *old, bool verified, struct ops_write_result *r)
+int wr_rescue_finish(struct ops_session *s, const struct rescue *old, struct ops_write_result *r)
 {
+	(void)s;
 	const char *path = r->recovery_file[0] ? r->recovery_file : old ? old->path : NULL;
 	if (!path)
 		return 0;
-	if (!verified) {
-		/* not proven: the saved bytes may still be needed */
-		if (!r->recovery_file[0])
-			snprintf(r->recovery_file, sizeof r->recovery_file, "%s", path);
-		log_warn("the recovery file %s is kept: without a verify the chip is not proven to hold its bytes", path);
-		return 0;
-	}
+	/* the write completed (verified or not): its file must never be applied again */
 	struct rescue gone;
 	memset(&gone, 0, sizeof gone);
 	snprintf(gone.path, sizeof gone.path, "%s", path);
 	struct err e;
 	err_clear(&e);
 	if (rescue_remove(&gone, &e) < 0) {
+		/* a file that stays would be refused later (the chip no longer matches it), never applied */
 		log_warn("%s", e.msg);
 		return 0;
 	}
@@ -133,6 +255,45 @@ int wr_rescue_finish(struct ops_session *s, const struct rescue *old, bool verif
 		r->restored_sectors = (unsigned)old->n;
 	}
 	r->recovery_file[0] = '\0';
-	(void)s;
+	return 0;
+}
+
+int wr_rescue_clear_done(struct ops_session *s, char *cleared, size_t cap)
+{
+	cleared[0] = '\0';
+	if (!s->rescue_dir[0])
+		return 0;
+	char key[RESCUE_UID_CHARS + 1];
+	bool unique;
+	chip_key(s, key, &unique);
+	struct rescue f;
+	struct err e;
+	err_clear(&e);
+	int rc = rescue_load(s->rescue_dir, key, &f, &e);
+	if (rc != 0)
+		return 0; /* none, or one a write will report */
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	bool done = fa != NULL;
+	for (size_t i = 0; i < f.n && done; i++) {
+		const struct rescue_sector *rs = &f.sectors[i];
+		uint8_t *buf = malloc(rs->size);
+		if (!buf || ops_read_mem(s, fa->alt, rs->start, buf, rs->size, -1) < 0) {
+			free(buf);
+			done = false;
+			break;
+		}
+		/* the sector holds all of what a write would have left: that write completed here */
+		bool whole = false;
+		for (unsigned k = 0; k < rs->n_targets && !whole; k++)
+			whole = memcmp(buf, rs->targets + (size_t)k * rs->size, rs->size) == 0;
+		done = whole;
+		free(buf);
+	}
+	err_clear(&s->err);
+	if (done && rescue_remove(&f, &e) == 0) {
+		snprintf(cleared, cap, "%s", f.path);
+		log_info("the recovery file %s is no longer needed: every sector it saved holds what its write left", f.path);
+	}
+	rescue_free(&f);
 	return 0;
 }

@@ -171,11 +171,18 @@ static void test_file_checked(void **st)
 	struct rescue r;
 	memset(&r, 0, sizeof r);
 	snprintf(r.uid, sizeof r.uid, "0011223344556677AABBCCDD");
-	uint8_t data[64];
-	for (int i = 0; i < 64; i++)
+	r.unique = true;
+	uint8_t data[64], target[64], other[64];
+	for (int i = 0; i < 64; i++) {
 		data[i] = (uint8_t)(i * 7 + 10); /* no newline at the end of the data */
-	assert_int_equal(rescue_add(&r, 3, 0x08018000, 64, data, NULL), 0);
-	assert_int_equal(rescue_add(&r, 1, 0x08008000, 32, data, NULL), 0);
+		target[i] = (uint8_t)(i < 16 ? 0x40 + i : data[i]); /* an image over the first 16 bytes */
+		other[i] = (uint8_t)(i < 16 ? 0x80 + i : data[i]);
+	}
+	assert_int_equal(rescue_add(&r, 3, 0x08018000, 64, data, target, NULL), 0);
+	assert_int_equal(rescue_add(&r, 1, 0x08008000, 32, data, target, NULL), 0);
+	assert_int_equal(rescue_add(&r, 3, 0x08018000, 64, other, other, NULL), 0); /* a second target */
+	assert_int_equal(rescue_add_erased(&r, 0x08018000, 64, NULL), 0);
+	assert_int_equal(rescue_add_erased(&r, 0x08000000, 0x8000, NULL), 0);
 	r.created = 1700000000;
 	r.image_sha256[0] = 0xAB;
 	char rd[300];
@@ -186,7 +193,27 @@ static void test_file_checked(void **st)
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.sectors[0].start, 0x08008000); /* address order */
 	assert_int_equal(back.sectors[1].index, 3);
-	assert_memory_equal(back.sectors[1].data, data, 64);
+	assert_memory_equal(back.sectors[1].data, data, 64); /* the first kept bytes stay */
+	assert_int_equal(back.sectors[1].n_targets, 2);
+	assert_memory_equal(back.sectors[1].targets, target, 64);
+	assert_memory_equal(back.sectors[1].targets + 64, other, 64);
+	assert_true(back.unique);
+	assert_int_equal(back.n_erased, 2);
+	assert_int_equal(back.erased[0].start, 0x08000000);
+	assert_true(rescue_erases(&back, 0x08018000, 64));
+	assert_false(rescue_erases(&back, 0x08008000, 32));
+	/* consistent: erased, kept, or either target's byte; anything else names its offset */
+	uint8_t now[64];
+	memcpy(now, data, 64);
+	uint32_t at = 0;
+	assert_true(rescue_consistent(&back.sectors[1], now, &at));
+	memset(now, 0xFF, 64);
+	now[3] = target[3];
+	now[4] = other[4];
+	assert_true(rescue_consistent(&back.sectors[1], now, &at));
+	now[40] = (uint8_t)(data[40] ^ 0x10);
+	assert_false(rescue_consistent(&back.sectors[1], now, &at));
+	assert_int_equal(at, 40);
 	assert_int_equal(back.created, 1700000000);
 	assert_int_equal(back.image_sha256[0], 0xAB);
 	rescue_free(&back);

@@ -1,0 +1,162 @@
+#!/bin/sh
+# Nothing lost, off the paths the other tests walk (issue 21 items 1, 2, 3, 5), through the built
+# binary against the emulator, each recipe as the issue reproduced it. Every check reads the chip
+# back (a dump compared byte for byte with what the sequence must leave), not only our output.
+#   1. two F0s (no readable UID, one USB serial) in one state folder: A's recovery file is never
+#      applied to B; B's write is refused, A's file kept; A's next write restores A's bytes;
+#   2. write --no-verify, then a write elsewhere in the same sector: no stale restore;
+#   3. no HOME and no XDG_STATE_HOME (stm32dfu-sim, the real USB path): the runtime folder, the
+#      variable and --recovery-dir hold the file; with none, exit 73 before any erase; --no-log
+#      changes nothing;
+#   5. a bit flipped in the read-back of kept bytes is caught before the erase.
+# Usage: rescue.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_BUILD_ROOT for stm32dfu-sim)
+. "$(dirname "$0")/lib.sh"
+
+# mk FILE SIZE BYTE|random SEED: a test image
+mk() {
+	python3 - "$@" <<'PY'
+import random, sys
+path, size, fill = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if fill == "random":
+    r = random.Random(int(sys.argv[4]))
+    d = bytes(r.randrange(256) for _ in range(size))
+else:
+    d = bytes([int(fill, 16)]) * size
+open(path, "wb").write(d)
+PY
+}
+# expect NAME DUMP BASE: DUMP (read at BASE) must equal the bytes given as OFFSET:FILE pairs over
+# a fill byte: expect NAME DUMP FILL OFF:FILE ...
+expect() {
+	name=$1 dump=$2 fill=$3
+	shift 3
+	if python3 - "$dump" "$fill" "$@" <<'PY'; then passes=$((passes + 1)); else echo "FAIL $name"; fails=$((fails + 1)); fi
+import sys
+d = open(sys.argv[1], "rb").read()
+want = bytearray([int(sys.argv[2], 16)]) * len(d)
+for spec in sys.argv[3:]:
+    off, path = spec.split(":", 1)
+    b = open(path, "rb").read()
+    off = int(off, 0)
+    want[off:off + len(b)] = b
+if bytes(want) != d:
+    i = next(k for k in range(len(d)) if d[k] != want[k])
+    print("    first difference at +0x%X: chip 0x%02X, expected 0x%02X" % (i, d[i], want[i]))
+    sys.exit(1)
+PY
+}
+
+# dies NAME STATE RUNNER RECOVERY_DIR: "RUNNER N" is a write with unplug_at=N; N goes up until
+# the write fails after its erase (exit 74, its error naming the recovery file); the state file is
+# put back and the recovery folder emptied between tries, so that each try starts the same
+dies() {
+	dname=$1 dstate=$2 drunner=$3 ddir=$4
+	cp "$dstate" "$dstate.orig"
+	for n in 40 50 60 70 80 90 100 110 120 140 160 180 200 230 260 300; do
+		cp "$dstate.orig" "$dstate"
+		find "$ddir" -name '*.recovery' -delete 2>/dev/null
+		$drunner $n
+		drc=$?
+		if [ $drc = 74 ] && grep -q '\.recovery' "$work/err"; then passes=$((passes + 1)); return 0; fi
+		if [ $drc = 0 ]; then break; fi
+	done
+	echo "FAIL $dname: no unplug point failed the write after its erase"; sed 's/^/    /' "$work/err" | head
+	fails=$((fails + 1))
+}
+
+mk "$work/r3k.bin" 3000 random 3
+mk "$work/aa.bin" 32768 AA
+mk "$work/bb.bin" 32768 BB
+
+# ---- 1. two F0s share the key serial-FFFFFFFEFFFF ----
+mkdir "$work/f0"
+A="--sim=f0-32k,timing=0,state=$work/f0/A.state"
+B="--sim=f0-32k,timing=0,state=$work/f0/B.state"
+run $A write "$work/aa.bin" -a 0x08000000; check f0-fill-a 0 $?
+run $B write "$work/bb.bin" -a 0x08000000; check f0-fill-b 0 $?
+a_dies() { run "$A,unplug_at=$1" write "$work/r3k.bin" -a 0x08000000; }
+dies f0-a-dies "$work/f0/A.state" a_dies "$work/f0"
+ls "$work/f0/recovery/"serial-FFFFFFFEFFFF.recovery >/dev/null 2>&1; check f0-a-file-saved 0 $?
+run $B write "$work/r3k.bin" -a 0x08000000; check f0-b-refused 65 $? "$work/err" "belongs to another chip"
+grep -q "serial-FFFFFFFEFFFF.recovery" "$work/err"; check f0-b-names-file 0 $?
+grep -q "sector 2 at 0x08000800\|flash outside" "$work/err"; check f0-b-names-what 0 $?
+absent f0-b-not-restored "$work/err" "restored"
+ls "$work/f0/recovery/"serial-FFFFFFFEFFFF.recovery >/dev/null 2>&1; check f0-a-file-kept 0 $?
+run $B read 0x08000000 32768 -o "$work/b.bin"; check f0-b-read 0 $?
+expect f0-b-untouched "$work/b.bin" BB
+run $A write "$work/r3k.bin" -a 0x08000000; check f0-a-again 0 $? "$work/out" "restored"
+run $A read 0x08000000 32768 -o "$work/a.bin"; check f0-a-read 0 $?
+expect f0-a-kept "$work/a.bin" AA "0:$work/r3k.bin"
+[ -z "$(find "$work/f0" -name '*.recovery')" ]; check f0-file-done 0 $?
+
+# ---- 2. --no-verify, then a write elsewhere in the same sector ----
+mk "$work/A.bin" 8192 random 5
+mk "$work/B.bin" 4096 random 6
+mkdir "$work/nv" "$work/flip"
+S="--sim=f746,timing=0,state=$work/nv/chip.state"
+run $S write "$work/A.bin" -a 0x08000000 --no-verify; check nv-write-a 0 $?
+run $S verify "$work/A.bin" -a 0x08000000; check nv-verify-a 0 $?
+run $S write "$work/B.bin" -a 0x08004000; check nv-write-b 0 $?
+absent nv-no-restore "$work/out" "restored"
+run $S verify "$work/A.bin" -a 0x08000000; check nv-a-still-there 0 $?
+# a write that ran to its end (verified or not) leaves no recovery file behind
+[ -z "$(find "$work/nv" -name '*.recovery')" ]; check nv-no-file 0 $?
+
+# ---- 5. a flipped bit in the read-back of the kept bytes ----
+mk "$work/fill.bin" 32768 5A
+C="--sim=f746,timing=0,state=$work/flip/f.state"
+run $C write "$work/fill.bin" -a 0x08000000; check flip-fill 0 $?
+for at in 18 20 22; do
+	cp "$work/flip/f.state" "$work/flip/f$at.state"
+	run "--sim=f746,timing=0,state=$work/flip/f$at.state,corrupt_upload_at=$at" write "$work/r3k.bin" -a 0x08000000
+	rc=$?
+	run "--sim=f746,timing=0,state=$work/flip/f$at.state" read 0x08000000 32768 -o "$work/flipdump.bin"; check flip$at-read 0 $?
+	# whatever the write said, the chip must hold the image over the kept 0x5A, or (a failure) say so
+	if [ "$rc" = 0 ]; then expect flip$at-kept "$work/flipdump.bin" 5A "0:$work/r3k.bin"; fi
+done
+
+# ---- 3. no HOME, no XDG_STATE_HOME: the real USB path under stm32dfu-sim ----
+simexe=${STM32DFU_BUILD_ROOT:-}/stm32dfu-sim
+if [ -x "$simexe" ]; then
+	prof="f746,timing=0,poke=0x08007F00 DEADBEEF"
+	bare() { env -u HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME -u XDG_RUNTIME_DIR -u STM32DFU_RECOVERY_DIR "$@"; }
+	vrun() { timeout -k 5 60 "$simexe" "$@" >"$work/out" 2>"$work/err"; }
+	# none of them: refused before any erase (exit 73), the hint names the options, the chip untouched
+	vrun --profile "$prof,state=$work/v0.state" -- "$tool" info; check nohome-chip 0 $?
+	bare "$simexe" --profile "$prof,state=$work/v0.state" -- "$tool" write "$work/r3k.bin" \
+		-a 0x08000000 --no-log >"$work/out" 2>"$work/err"
+	check nohome-refused 73 $? "$work/err" "recovery-dir"
+	grep -q "STM32DFU_RECOVERY_DIR" "$work/err"; check nohome-hint-env 0 $?
+	vrun --profile "f746,timing=0,state=$work/v0.state" -- "$tool" read 0x08000000 4 -o "$work/v.bin"
+	check nohome-read 0 $?
+	[ "$(od -An -tx1 "$work/v.bin" | tr -d ' \n')" = ffffffff ]; check nohome-nothing-erased-or-written 0 $?
+	# each fallback: the write dies after its erase, the file is where it was asked to be, and the
+	# next write (same environment) puts the bytes back
+	for how in runtime env option; do
+		d="$work/rd-$how"
+		mkdir -m 700 "$d"
+		case $how in
+		runtime) envset="XDG_RUNTIME_DIR=$d" extra="" ;;
+		env) envset="STM32DFU_RECOVERY_DIR=$d/here" extra="" ;;
+		option) envset="STM32DFU_NOTHING=1" extra="--recovery-dir=$d/opt" ;;
+		esac
+		st="$work/v-$how.state"
+		vrun --profile "$prof,state=$st" -- "$tool" info; check nohome-$how-chip 0 $?
+		v_dies() {
+			bare env "$envset" "$simexe" --profile "$prof,unplug_at=$1,state=$st" -- "$tool" write "$work/r3k.bin" \
+				-a 0x08000000 --no-log $extra >"$work/out" 2>"$work/err"
+		}
+		dies nohome-$how-dies "$st" v_dies "$d"
+		find "$d" -name '*.recovery' | grep -q .; check nohome-$how-file 0 $?
+		bare env "$envset" "$simexe" --profile "f746,timing=0,state=$st" -- "$tool" write "$work/r3k.bin" \
+			-a 0x08000000 --no-log $extra >"$work/out" 2>"$work/err"
+		check nohome-$how-restores 0 $? "$work/out" "restored"
+		vrun --profile "f746,timing=0,state=$st" -- "$tool" read 0x08007F00 4 -o "$work/v.bin"
+		[ "$(od -An -tx1 "$work/v.bin" | tr -d ' \n')" = deadbeef ]; check nohome-$how-kept 0 $?
+	done
+else
+	echo "SKIP part 3: no stm32dfu-sim in \$STM32DFU_BUILD_ROOT"
+fi
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
