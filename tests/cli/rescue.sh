@@ -46,7 +46,8 @@ if bytes(want) != d:
 PY
 }
 
-# dies NAME STATE RUNNER RECOVERY_DIR: "RUNNER N" is a write with unplug_at=N; N goes up until
+# dies NAME STATE RUNNER RECOVERY_DIR: "RUNNER N" is a write with unplug_at=N (and --retries 0:
+# an unplugged chip is not waited for); N goes up until
 # the write fails after its erase (exit 74, its error naming the recovery file); the state file is
 # put back and the recovery folder emptied between tries, so that each try starts the same
 dies() {
@@ -74,7 +75,7 @@ A="--sim=f0-32k,timing=0,state=$work/f0/A.state"
 B="--sim=f0-32k,timing=0,state=$work/f0/B.state"
 run $A write "$work/aa.bin" -a 0x08000000; check f0-fill-a 0 $?
 run $B write "$work/bb.bin" -a 0x08000000; check f0-fill-b 0 $?
-a_dies() { run "$A,unplug_at=$1" write "$work/r3k.bin" -a 0x08000000; }
+a_dies() { run "$A,unplug_at=$1" write "$work/r3k.bin" -a 0x08000000 --retries 0; }
 dies f0-a-dies "$work/f0/A.state" a_dies "$work/f0"
 ls "$work/f0/recovery/"serial-FFFFFFFEFFFF.recovery >/dev/null 2>&1; check f0-a-file-saved 0 $?
 run $B write "$work/r3k.bin" -a 0x08000000; check f0-b-refused 65 $? "$work/err" "belongs to another chip"
@@ -144,7 +145,7 @@ if [ -x "$simexe" ]; then
 		vrun --profile "$prof,state=$st" -- "$tool" info; check nohome-$how-chip 0 $?
 		v_dies() {
 			bare env "$envset" "$simexe" --profile "$prof,unplug_at=$1,state=$st" -- "$tool" write "$work/r3k.bin" \
-				-a 0x08000000 --no-log $extra >"$work/out" 2>"$work/err"
+				-a 0x08000000 --no-log --retries 0 $extra >"$work/out" 2>"$work/err"
 		}
 		dies nohome-$how-dies "$st" v_dies "$d"
 		find "$d" -name '*.recovery' | grep -q .; check nohome-$how-file 0 $?

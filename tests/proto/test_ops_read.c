@@ -140,14 +140,17 @@ static void test_marginal_doctor_verdict_is_remembered(void **state)
 	ops_close(s);
 }
 
-/* A write's read-back of a sector it covers only partly: once by default, twice when confirmed. */
-static void partial_write(bool confirm_reads, size_t want_uploads_before_erase)
+/* A write's read-back of a sector: a sector it covers only partly and will erase is read twice
+ * before the erase (issue 21 item 5: the kept bytes are written back and verified against that
+ * copy), with or without --confirm-reads; one it covers completely, or need not erase, once. */
+static void partial_write(bool confirm_reads, uint32_t len, uint8_t fill, size_t want_uploads_before_erase)
 {
 	struct ops_session *s = open_sim("f746,timing=0", confirm_reads);
-	uint8_t data[100];
-	memset(data, 0x5A, sizeof data);
+	uint8_t *data = malloc(len);
+	memset(data, fill, len);
 	struct img *img = img_new();
-	assert_int_equal(img_add(img, 0, 0x08000100, data, sizeof data, NULL), 0);
+	assert_int_equal(img_add(img, 0, len >= 32 * KIB ? 0x08000000 : 0x08000100, data, len, NULL), 0);
+	free(data);
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	wo.verify = false;
@@ -197,12 +200,16 @@ static void test_identity_reads_confirmed(void **state)
 	assert_true(wrong_once >= 2); /* the UID's and the option bytes' uploads were hit */
 }
 
-static void test_partial_sector_read_back_once(void **state)
+static void test_partial_sector_read_twice_before_erase(void **state)
 {
 	(void)state;
 	/* + 2: without a verify the erased sector's first and last blocks are read back */
-	partial_write(false, BLOCKS(32 * KIB) + 2);
-	partial_write(true, 2 * BLOCKS(32 * KIB) + 2);
+	partial_write(false, 100, 0x5A, 2 * BLOCKS(32 * KIB) + 2);
+	partial_write(true, 100, 0x5A, 2 * BLOCKS(32 * KIB) + 2);
+	/* the whole sector: nothing to keep, one read */
+	partial_write(false, 32 * KIB, 0x5A, BLOCKS(32 * KIB) + 2);
+	/* a part that already holds the image (the emulated chip is blank): no erase, one read */
+	partial_write(false, 100, 0xFF, BLOCKS(32 * KIB));
 }
 
 int main(void)
@@ -214,7 +221,7 @@ int main(void)
 		cmocka_unit_test(test_link_fault_makes_reads_confirmed),
 		cmocka_unit_test(test_marginal_doctor_verdict_is_remembered),
 		cmocka_unit_test(test_identity_reads_confirmed),
-		cmocka_unit_test(test_partial_sector_read_back_once),
+		cmocka_unit_test(test_partial_sector_read_twice_before_erase),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
