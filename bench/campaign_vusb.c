@@ -13,9 +13,22 @@
  *   LOST            after the clean run, a byte outside the image is not what it was;
  *   CRASH           killed by a signal other than the SIGINT we sent, no JSON document, or a hang;
  *   NO FILE         a failure after an erase that names no recovery file.
- * All but the first two must be 0. As in bench/campaign.c, a session whose faults include an upload
- * corrupted past USB's CRC16 (corrupt_upload_at) runs with --confirm-reads: one read cannot see
- * such a flip on a link that shows no other fault (issue 13's read-once rule). Usage:
+ *   WRONG CHIP      a chip's bytes changed to something no write of its own could leave (another
+ *                   chip's recovery file applied to it).
+ * All but the first three must be 0. Sessions come in legs, in turn (issue 21: the paths the rest
+ * of the suite does not walk):
+ *   faults      f746, random faults; an upload corrupted past USB's CRC16 (corrupt_upload_at) runs
+ *               with --confirm-reads there, as a flip in the identity's reads needs it;
+ *   no-home     the same with no HOME, XDG_STATE_HOME, XDG_CACHE_HOME: the recovery file goes to
+ *               $XDG_RUNTIME_DIR (a systemd unit, a container, env -i);
+ *   no-verify   a clean write --no-verify, then a faulted write elsewhere: nothing the first wrote
+ *               may be undone by a stale recovery file;
+ *   flip        one upload corrupted past the CRC during the read-back, with no --confirm-reads
+ *               and no other fault: the kept bytes must still be right (read twice before an erase);
+ *   f0-pair     two f0-32k chips (no readable UID, both USB serial FFFFFFFEFFFF) sharing one
+ *               recovery folder: A's write dies (unplugged), then B is written: A's file must never
+ *               be applied to B; then A's clean run, and B's write again, must leave both right.
+ * Usage:
  *   stm32dfu-campaign-vusb SIM_EXE TOOL_EXE WORKDIR [SESSIONS [SEED]]   (env STM32DFU_PROFILE_DIR)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -28,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <dirent.h>
@@ -56,23 +70,26 @@ static unsigned rnd_below(unsigned n)
 	return n ? (unsigned)(rnd() % n) : 0;
 }
 
-enum cls { C_OK, C_FAIL, C_CANCEL, C_SILENT, C_LOST, C_CRASH, C_NOFILE, C_N };
+enum cls { C_OK, C_FAIL, C_CANCEL, C_SILENT, C_LOST, C_CRASH, C_NOFILE, C_WRONG, C_N };
 static const char *const cls_names[C_N] = {"ok", "clean failure", "stopped (SIGINT)", "SILENT", "LOST", "CRASH",
-                                           "NO FILE"};
+                                           "NO FILE", "WRONG CHIP"};
 enum sel { S_UID, S_SERIAL, S_PATH, S_N };
 static const char *const sel_names[S_N] = {"UID", "serial", "path"};
+enum leg { L_FAULTS, L_NOHOME, L_NOVERIFY, L_FLIP, L_F0PAIR, L_N };
+static const char *const leg_names[L_N] = {"faults", "no-home", "no-verify", "flip", "f0-pair"};
+#define F0_SPAN (32u * 1024u)
 
 static const char *profile_dir;
-static struct sim_profile *profile;
+static struct sim_profile *profile, *profile_f0;
 
 /* The chip's memory as the emulator kept it in its state file. */
-static bool chip_read(const char *state, uint8_t *buf)
+static bool chip_read_p(struct sim_profile *prof, uint32_t span, const char *state, uint8_t *buf)
 {
 	char eb[256];
 	struct clock_fake fc;
 	clock_fake_init(&fc);
-	struct sim_device *d = sim_device_new(profile, &fc.clock, eb, sizeof eb);
-	bool ok = d && sim_state_load(d, state, eb, sizeof eb) == 0 && sim_mem_read(d, FLASH_BASE, buf, SPAN);
+	struct sim_device *d = sim_device_new(prof, &fc.clock, eb, sizeof eb);
+	bool ok = d && sim_state_load(d, state, eb, sizeof eb) == 0 && sim_mem_read(d, FLASH_BASE, buf, span);
 	if (!ok)
 		fprintf(stderr, "campaign: %s: %s\n", state, eb);
 	if (d)
@@ -80,16 +97,26 @@ static bool chip_read(const char *state, uint8_t *buf)
 	return ok;
 }
 
-static bool chip_write(const char *state, const uint8_t *buf)
+static bool chip_write_p(struct sim_profile *prof, uint32_t span, const char *state, const uint8_t *buf)
 {
 	char eb[256];
 	struct clock_fake fc;
 	clock_fake_init(&fc);
-	struct sim_device *d = sim_device_new(profile, &fc.clock, eb, sizeof eb);
-	bool ok = d && sim_mem_write(d, FLASH_BASE, buf, SPAN) && sim_state_save(d, state, eb, sizeof eb) == 0;
+	struct sim_device *d = sim_device_new(prof, &fc.clock, eb, sizeof eb);
+	bool ok = d && sim_mem_write(d, FLASH_BASE, buf, span) && sim_state_save(d, state, eb, sizeof eb) == 0;
 	if (d)
 		sim_device_free(d);
 	return ok;
+}
+
+static bool chip_read(const char *state, uint8_t *buf)
+{
+	return chip_read_p(profile, SPAN, state, buf);
+}
+
+static bool chip_write(const char *state, const uint8_t *buf)
+{
+	return chip_write_p(profile, SPAN, state, buf);
 }
 
 static bool write_file(const char *path, const uint8_t *p, size_t n)
@@ -117,6 +144,8 @@ static char *read_text(const char *path)
 /* Runs argv with stdout/stderr to files, in a process group of its own; SIGINT to it after
  * sigint_ms (< 0: never). The exit status as a shell reports it; 124 after 300 s (then the whole
  * group is killed: a tool left running would go on writing the next session's chip). */
+static char **run_env; /* the environment of the next run() (environ, or the no-home one) */
+
 static int run(char *const argv[], const char *out, const char *err, int sigint_ms)
 {
 	posix_spawn_file_actions_t fa;
@@ -128,7 +157,7 @@ static int run(char *const argv[], const char *out, const char *err, int sigint_
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&at, 0);
 	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
+	int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, run_env ? run_env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc)
@@ -214,33 +243,333 @@ static unsigned i_done(unsigned s)
 	return done_sessions < s ? done_sessions : s;
 }
 
-static void summary(unsigned n[S_N][C_N], unsigned sessions, uint64_t seed, unsigned sigints, unsigned early,
-                    unsigned after_erase, unsigned named, unsigned rewrites, unsigned recovers, unsigned tot[C_N])
+struct tally {
+	unsigned n[L_N][C_N];
+	unsigned by_sel[S_N];
+	unsigned sigints, early, after_erase, named, rewrites, recovers, refused_b;
+};
+
+static void summary(const struct tally *t, unsigned sessions, uint64_t seed, unsigned tot[C_N])
 {
 	printf("reliability campaign over virtual USB (libusb): %u sessions, seed %" PRIu64 "\n", sessions, seed);
-	printf("%-8s %8s", "select", "sessions");
+	printf("%-10s %8s", "leg", "sessions");
 	for (int k = 0; k < C_N; k++)
 		printf(" %*s", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, cls_names[k]);
 	printf("\n");
 	memset(tot, 0, C_N * sizeof *tot);
-	for (int s = 0; s < S_N; s++) {
+	for (int l = 0; l < L_N; l++) {
 		unsigned sum = 0;
 		for (int k = 0; k < C_N; k++)
-			sum += n[s][k];
-		printf("%-8s %8u", sel_names[s], sum);
+			sum += t->n[l][k];
+		printf("%-10s %8u", leg_names[l], sum);
 		for (int k = 0; k < C_N; k++) {
-			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, n[s][k]);
-			tot[k] += n[s][k];
+			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, t->n[l][k]);
+			tot[k] += t->n[l][k];
 		}
 		printf("\n");
 	}
-	printf("%-8s %8u", "total", sessions);
+	printf("%-10s %8u", "total", sessions);
 	for (int k = 0; k < C_N; k++)
 		printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, tot[k]);
 	printf("\n");
-	printf("SIGINT sent in %u sessions (%u before the tool had started); %u failures after an erase, %u named their recovery file; clean runs after a "
-	       "failure: %u writes, %u recovers\n", sigints, early, after_erase, named, rewrites, recovers);
+	printf("f746 sessions selected by %s %u, %s %u, %s %u; SIGINT sent in %u sessions (%u before the tool had "
+	       "started); %u failures after an erase, %u named their recovery file; clean runs after a failure: %u writes, "
+	       "%u recovers; f0 pairs: B's write refused %u times while A's file was pending\n",
+	       sel_names[S_UID], t->by_sel[S_UID], sel_names[S_SERIAL], t->by_sel[S_SERIAL], sel_names[S_PATH],
+	       t->by_sel[S_PATH], t->sigints, t->early, t->after_erase, t->named,
+	       t->rewrites, t->recovers, t->refused_b);
 	fflush(stdout);
+}
+
+struct ctx {
+	const char *sim, *tool;
+	char state[512], img[512], out[512], err[512], rdir[800];
+	uint64_t seed;
+	bool verbose;
+	struct tally t;
+	uint8_t *got;
+};
+
+static bool is_file_left(const char *dir)
+{
+	DIR *d = opendir(dir);
+	bool any = false;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			any = true;
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/*
+ * One f746 write of want[off, off+len) over a chip holding old, with faults per leg, classified;
+ * after a failure, the clean run (the same write, or recover) must bring back every byte outside
+ * the image. The chip's state file is prepared by the caller.
+ */
+static enum cls f746_session(struct ctx *x, unsigned i, enum leg leg, const uint8_t *old, const uint8_t *want,
+                             uint32_t off, uint32_t len, char *spec, size_t spec_cap, bool *sigint_out, int *rc_out,
+                             char **msg_out)
+{
+	char addr[32];
+	write_file(x->img, want + off, len);
+	snprintf(addr, sizeof addr, "0x%08X", FLASH_BASE + off);
+	enum sel sk = (enum sel)(i % S_N);
+	x->t.by_sel[sk]++;
+	const char *sel_opt = sk == S_PATH ? "-p" : "-S";
+	const char *sel_val = sk == S_UID ? UID : sk == S_SERIAL ? SERIAL : "1-1";
+	bool sigint = leg != L_FLIP && rnd_below(4) == 0;
+	bool corrupt = false;
+	if (leg == L_FLIP) {
+		/* past the identity's uploads (UID, flash size, bootloader ID, option bytes, and a
+		 * selector's own reads), into the read-back of the sectors the image touches */
+		snprintf(spec, spec_cap, "f746,timing=0,seed=%" PRIu64 ",state=%s,corrupt_upload_at=%u",
+		         x->seed * 100003u + i, x->state, 8 + rnd_below(40));
+	} else {
+		corrupt = fault_spec(spec, spec_cap, x->state, x->seed * 100003u + i, sigint);
+	}
+	int at = sigint ? (int)(100 + rnd_below(2500)) : -1;
+	x->t.sigints += sigint;
+	*sigint_out = sigint;
+	char *a1[] = {(char *)x->sim, "--profile", spec, "--", (char *)x->tool, (char *)sel_opt, (char *)sel_val, "write",
+	              x->img, "-a", addr, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
+	int rc = run(a1, x->out, x->err, at);
+	*rc_out = rc;
+	char *doc = read_text(x->out), *msg = read_text(x->err);
+	*msg_out = msg;
+	enum cls c;
+	bool is_doc = doc[0] == '{';
+	bool ok = is_doc && json_has(doc, "\"ok\": true");
+	bool named_file = json_has(doc, "\"recovery_file\": \"");
+	long erased = json_num(doc, "sectors_erased");
+	uint8_t *got = x->got;
+	if (!chip_read(x->state, got))
+		exit(2);
+	bool changed = memcmp(got, old, SPAN) != 0;
+	if (rc == 130 && !is_doc && !changed) {
+		/* the SIGINT came before the tool had set its handlers (or the testbed had started
+		 * the tool): killed as the signal says, before any USB work; the chip is untouched */
+		c = C_CANCEL;
+		x->t.early++;
+	} else if ((rc >= 124 && rc != 130) || !is_doc || (rc == 130 && !json_has(doc, "STM32DFU_E_CANCELED"))) {
+		c = C_CRASH;
+	} else if (ok) {
+		c = rc == 0 && memcmp(got, want, SPAN) == 0 ? C_OK : C_SILENT;
+		if (c == C_OK && clear_dir(x->rdir)) {
+			fprintf(stderr, "session %u: a recovery file is left after a completed write\n", i);
+			c = C_LOST; /* it would be applied to the next chip with this UID */
+		}
+	} else {
+		c = rc == 130 ? C_CANCEL : C_FAIL;
+		if (erased > 0 || changed) {
+			x->t.after_erase++;
+			if (named_file && strstr(msg, x->rdir))
+				x->t.named++;
+			else
+				c = C_NOFILE;
+		}
+		/* the clean run: the same write again, or recover (then only the kept bytes count) */
+		bool use_recover = rnd_below(2) == 0;
+		char clean[700];
+		snprintf(clean, sizeof clean, "f746,timing=0,state=%s", x->state);
+		char *a2w[] = {(char *)x->sim, "--profile", clean, "--", (char *)x->tool, (char *)sel_opt,
+		               (char *)sel_val, "write", x->img, "-a", addr, "--json", NULL};
+		char *a2r[] = {(char *)x->sim, "--profile", clean, "--", (char *)x->tool, (char *)sel_opt,
+		               (char *)sel_val, "recover", "--json", NULL};
+		int rc2 = run(use_recover ? a2r : a2w, x->out, x->err, -1);
+		use_recover ? x->t.recovers++ : x->t.rewrites++;
+		if (!chip_read(x->state, got))
+			exit(2);
+		bool kept = true;
+		for (uint32_t k = 0; k < SPAN && kept; k++)
+			if ((k < off || k >= off + len) && got[k] != old[k])
+				kept = false;
+		bool file_left = clear_dir(x->rdir) != 0; /* a clean run ends the file's life */
+		if (rc2 != 0 || !kept || file_left || (!use_recover && memcmp(got, want, SPAN) != 0)) {
+			if (c != C_CRASH) {
+				char *m2 = read_text(x->err);
+				fprintf(stderr, "session %u: the clean %s after the failure: exit %d, outside bytes %s%s: %s\n", i,
+				        use_recover ? "recover" : "write", rc2, kept ? "kept" : "LOST",
+				        file_left ? ", recovery file left" : "", m2);
+				free(m2);
+			}
+			c = rc2 >= 124 && rc2 != 130 ? C_CRASH : C_LOST;
+		}
+	}
+	free(doc);
+	return c;
+}
+
+/* A random chip: a third of the bytes programmed. */
+static void random_chip(uint8_t *p, uint32_t span)
+{
+	for (uint32_t k = 0; k < span; k++)
+		p[k] = rnd_below(3) ? 0xFF : (uint8_t)rnd();
+}
+
+/* A random image over [*off, *off + *len) of span: want = old with it. */
+static void random_image(const uint8_t *old, uint8_t *want, uint32_t span, uint32_t *off, uint32_t *len)
+{
+	*off = rnd_below(span / 2) & ~7u;
+	*len = (8 + rnd_below(span - *off - 8)) & ~7u;
+	if (*len < 8)
+		*len = 8;
+	memcpy(want, old, span);
+	for (uint32_t k = 0; k < *len; k++)
+		want[*off + k] = (uint8_t)rnd();
+}
+
+/*
+ * Two f0-32k chips, one recovery folder, one key (serial-FFFFFFFEFFFF): A's write dies after its
+ * erase or not (unplugged at a random request, no retries), B is written, A gets its clean run, B
+ * is written again if it was refused. Every byte of both chips is checked after each step.
+ */
+static enum cls f0_pair(struct ctx *x, unsigned i, char *spec, size_t spec_cap, int *rc_out, char **msg_out)
+{
+	char sa[600], sb[600], ia[600], ib[600], pa[700], pb[700], clean_a[700], clean_b[700];
+	snprintf(sa, sizeof sa, "%s.A", x->state);
+	snprintf(sb, sizeof sb, "%s.B", x->state);
+	snprintf(ia, sizeof ia, "%s.A", x->img);
+	snprintf(ib, sizeof ib, "%s.B", x->img);
+	uint8_t oa[F0_SPAN], ob[F0_SPAN], wa[F0_SPAN], wb[F0_SPAN], g[F0_SPAN];
+	random_chip(oa, F0_SPAN);
+	random_chip(ob, F0_SPAN);
+	uint32_t offa, lena, offb, lenb;
+	random_image(oa, wa, F0_SPAN, &offa, &lena);
+	random_image(ob, wb, F0_SPAN, &offb, &lenb);
+	unlink(sa);
+	unlink(sb);
+	if (!chip_write_p(profile_f0, F0_SPAN, sa, oa) || !chip_write_p(profile_f0, F0_SPAN, sb, ob))
+		exit(2);
+	write_file(ia, wa + offa, lena);
+	write_file(ib, wb + offb, lenb);
+	char adda[32], addb[32];
+	snprintf(adda, sizeof adda, "0x%08X", FLASH_BASE + offa);
+	snprintf(addb, sizeof addb, "0x%08X", FLASH_BASE + offb);
+	unsigned unplug = 10 + rnd_below(200);
+	snprintf(spec, spec_cap, "f0-32k,timing=0,seed=%" PRIu64 ",state=%s,unplug_at=%u", x->seed * 100003u + i, sa, unplug);
+	snprintf(pa, sizeof pa, "%s", spec);
+	snprintf(clean_a, sizeof clean_a, "f0-32k,timing=0,state=%s", sa);
+	snprintf(clean_b, sizeof clean_b, "f0-32k,timing=0,state=%s", sb);
+	snprintf(pb, sizeof pb, "%s", clean_b);
+	char *a1[] = {(char *)x->sim, "--profile", pa, "--", (char *)x->tool, "write", ia, "-a", adda, "--json",
+	              "--retries", "0", NULL};
+	int rc = run(a1, x->out, x->err, -1);
+	*rc_out = rc;
+	char *doc = read_text(x->out);
+	*msg_out = read_text(x->err);
+	bool is_doc = doc[0] == '{';
+	bool ok = is_doc && json_has(doc, "\"ok\": true");
+	bool named_file = json_has(doc, "\"recovery_file\": \"");
+	free(doc);
+	if (!chip_read_p(profile_f0, F0_SPAN, sa, g))
+		exit(2);
+	enum cls c = C_FAIL;
+	if (rc >= 124 || !is_doc)
+		return C_CRASH;
+	if (ok)
+		c = memcmp(g, wa, F0_SPAN) == 0 ? C_OK : C_SILENT;
+	bool a_pending = is_file_left(x->rdir);
+	if (!ok && memcmp(g, oa, F0_SPAN) != 0) {
+		x->t.after_erase++;
+		if (named_file && a_pending)
+			x->t.named++;
+		else
+			return C_NOFILE;
+	}
+	/* B: never A's bytes; refused while A's file is pending, else written */
+	char *b1[] = {(char *)x->sim, "--profile", pb, "--", (char *)x->tool, "write", ib, "-a", addb, "--json", NULL};
+	int rcb = run(b1, x->out, x->err, -1);
+	if (!chip_read_p(profile_f0, F0_SPAN, sb, g))
+		exit(2);
+	bool b_old = memcmp(g, ob, F0_SPAN) == 0, b_new = memcmp(g, wb, F0_SPAN) == 0;
+	if ((!b_old && !b_new) || (rcb == 0 && !b_new)) {
+		char *m = read_text(x->err);
+		fprintf(stderr, "session %u: f0 B after A's %s write: exit %d, B holds neither its old bytes nor its image: %s\n",
+		        i, ok ? "completed" : "failed", rcb, m);
+		free(m);
+		return C_WRONG;
+	}
+	if (rcb != 0) {
+		if (!a_pending || rcb != 65) {
+			char *m = read_text(x->err);
+			fprintf(stderr, "session %u: f0 B refused (exit %d) with %s: %s\n", i, rcb,
+			        a_pending ? "A's file pending" : "no file pending", m);
+			free(m);
+			return rcb >= 124 ? C_CRASH : C_LOST;
+		}
+		x->t.refused_b++;
+	}
+	/* A's clean run: the same write, or recover */
+	bool use_recover = a_pending && rnd_below(2) == 0;
+	if (!ok || a_pending) {
+		char *a2w[] = {(char *)x->sim, "--profile", clean_a, "--", (char *)x->tool, "write", ia, "-a", adda, "--json", NULL};
+		char *a2r[] = {(char *)x->sim, "--profile", clean_a, "--", (char *)x->tool, "recover", "--json", NULL};
+		int rc2 = run(use_recover ? a2r : a2w, x->out, x->err, -1);
+		use_recover ? x->t.recovers++ : x->t.rewrites++;
+		if (!chip_read_p(profile_f0, F0_SPAN, sa, g))
+			exit(2);
+		bool kept = true;
+		for (uint32_t k = 0; k < F0_SPAN && kept; k++)
+			if ((k < offa || k >= offa + lena) && g[k] != oa[k])
+				kept = false;
+		if (rc2 != 0 || !kept || (!use_recover && memcmp(g, wa, F0_SPAN) != 0) || is_file_left(x->rdir)) {
+			char *m = read_text(x->err);
+			fprintf(stderr, "session %u: f0 A's clean %s: exit %d, outside bytes %s: %s\n", i,
+			        use_recover ? "recover" : "write", rc2, kept ? "kept" : "LOST", m);
+			free(m);
+			clear_dir(x->rdir);
+			return rc2 >= 124 ? C_CRASH : C_LOST;
+		}
+	}
+	/* B again, now that nothing is pending */
+	if (rcb != 0) {
+		int rcb2 = run(b1, x->out, x->err, -1);
+		if (!chip_read_p(profile_f0, F0_SPAN, sb, g))
+			exit(2);
+		if (rcb2 != 0 || memcmp(g, wb, F0_SPAN) != 0) {
+			char *m = read_text(x->err);
+			fprintf(stderr, "session %u: f0 B's second write: exit %d: %s\n", i, rcb2, m);
+			free(m);
+			return rcb2 >= 124 ? C_CRASH : C_LOST;
+		}
+	}
+	clear_dir(x->rdir);
+	return c;
+}
+
+/* The environment without a state folder: no HOME, XDG_STATE_HOME, XDG_CACHE_HOME,
+ * STM32DFU_RECOVERY_DIR; XDG_RUNTIME_DIR set to run (as systemd sets it for a user unit), and the
+ * programming log named by STM32DFU_LOG (and STM32DFU_SIM_LOG, emulated chips'), as a station configures it (the default log lives in the
+ * state folder: without one, write refuses before any work, exit 66). */
+static char **env_nohome(const char *run_dir, const char *log)
+{
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **e = calloc(n + 4, sizeof *e);
+	size_t k = 0;
+	static const char *const drop[] = {"HOME=", "XDG_STATE_HOME=", "XDG_CACHE_HOME=", "XDG_RUNTIME_DIR=",
+	                                   "STM32DFU_RECOVERY_DIR=", "STM32DFU_LOG=", "STM32DFU_SIM_LOG="};
+	for (size_t i = 0; i < n; i++) {
+		bool skip = false;
+		for (size_t d = 0; d < sizeof drop / sizeof *drop; d++)
+			skip |= strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
+		if (!skip)
+			e[k++] = environ[i];
+	}
+	char *v = malloc(strlen(run_dir) + 20);
+	sprintf(v, "XDG_RUNTIME_DIR=%s", run_dir);
+	e[k++] = v;
+	v = malloc(strlen(log) + 32);
+	sprintf(v, "STM32DFU_LOG=sqlite:%s", log);
+	e[k++] = v;
+	v = malloc(strlen(log) + 32); /* the log of emulated chips (src/ops/recdir.h) */
+	sprintf(v, "STM32DFU_SIM_LOG=sqlite:%s", log);
+	e[k++] = v;
+	e[k] = NULL;
+	return e;
 }
 
 int main(int argc, char **argv)
@@ -249,136 +578,107 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s SIM_EXE TOOL_EXE WORKDIR [SESSIONS [SEED]]\n", argv[0]);
 		return 2;
 	}
-	const char *sim = argv[1], *tool = argv[2], *work = argv[3];
+	struct ctx x;
+	memset(&x, 0, sizeof x);
+	x.sim = argv[1];
+	x.tool = argv[2];
+	const char *work = argv[3];
 	unsigned sessions = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 0) : 1000;
 	uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 0) : 1;
-	bool verbose = getenv("CAMPAIGN_VERBOSE") != NULL;
+	x.seed = seed;
+	x.verbose = getenv("CAMPAIGN_VERBOSE") != NULL;
 	profile_dir = getenv("STM32DFU_PROFILE_DIR");
 	char eb[256];
 	profile = sim_profile_load("f746", profile_dir, eb, sizeof eb);
-	if (!profile) {
+	profile_f0 = profile ? sim_profile_load("f0-32k", profile_dir, eb, sizeof eb) : NULL;
+	if (!profile || !profile_f0) {
 		fprintf(stderr, "campaign: %s\n", eb);
 		return 2;
 	}
 	rng_state = seed;
-	unsigned n[S_N][C_N];
-	memset(n, 0, sizeof n);
-	unsigned early = 0, sigints = 0, after_erase = 0, named = 0, rewrites = 0, recovers = 0;
-	uint8_t *old = malloc(SPAN), *want = malloc(SPAN), *got = malloc(SPAN);
-	char state[512], img[512], out[512], err[512], xdg[512], rdir[600], spec[1024], addr[32];
-	snprintf(state, sizeof state, "%s/chip.state", work);
-	snprintf(img, sizeof img, "%s/img.bin", work);
-	snprintf(out, sizeof out, "%s/out.json", work);
-	snprintf(err, sizeof err, "%s/err.txt", work);
+	uint8_t *old = malloc(SPAN), *want = malloc(SPAN), *want2 = malloc(SPAN);
+	x.got = malloc(SPAN);
+	char xdg[512], rdir_home[600], rundir[600], rdir_run[700], spec[1024];
+	snprintf(x.state, sizeof x.state, "%s/chip.state", work);
+	snprintf(x.img, sizeof x.img, "%s/img.bin", work);
+	snprintf(x.out, sizeof x.out, "%s/out.json", work);
+	snprintf(x.err, sizeof x.err, "%s/err.txt", work);
 	snprintf(xdg, sizeof xdg, "%s/xdg", work);
-	snprintf(rdir, sizeof rdir, "%s/stm32dfu/sim/recovery", xdg); /* emulated chips' (src/ops/recdir.h) */
+	snprintf(rdir_home, sizeof rdir_home, "%s/stm32dfu/sim/recovery", xdg); /* emulated chips' (src/ops/recdir.h) */
+	snprintf(rundir, sizeof rundir, "%s/run", work);
+	/* no state folder: nowhere to keep emulated chips apart, the runtime folder's own */
+	snprintf(rdir_run, sizeof rdir_run, "%s/stm32dfu/recovery", rundir);
+	mkdir(rundir, 0700);
 	setenv("XDG_STATE_HOME", xdg, 1); /* the tool's recovery files: this campaign's own */
+	char logpath[700];
+	snprintf(logpath, sizeof logpath, "%s/log.sqlite3", work);
+	char **nohome = env_nohome(rundir, logpath);
 	for (unsigned i = 0; i < sessions; i++) {
-		/* a fresh chip: old contents, a third of the bytes programmed */
-		for (uint32_t k = 0; k < SPAN; k++)
-			old[k] = rnd_below(3) ? 0xFF : (uint8_t)rnd();
-		unlink(state);
-		if (clear_dir(rdir)) /* only after a hang: nothing of another session may be applied */
+		enum leg leg = (enum leg)(i % L_N);
+		run_env = leg == L_NOHOME ? nohome : NULL;
+		snprintf(x.rdir, sizeof x.rdir, "%s", leg == L_NOHOME ? rdir_run : rdir_home);
+		if (clear_dir(rdir_home) + clear_dir(rdir_run)) /* only after a hang: nothing of another session may be applied */
 			fprintf(stderr, "session %u: a recovery file of an earlier session was left\n", i);
-		if (!chip_write(state, old)) {
-			fprintf(stderr, "campaign: cannot prepare %s\n", state);
-			return 2;
-		}
-		uint32_t off = rnd_below(SPAN / 2) & ~7u;
-		uint32_t len = (8 + rnd_below(SPAN - off - 8)) & ~7u;
-		memcpy(want, old, SPAN);
-		for (uint32_t k = 0; k < len; k++)
-			want[off + k] = (uint8_t)rnd();
-		write_file(img, want + off, len);
-		snprintf(addr, sizeof addr, "0x%08X", FLASH_BASE + off);
-		enum sel sk = (enum sel)(i % S_N);
-		const char *sel_opt = sk == S_PATH ? "-p" : "-S";
-		const char *sel_val = sk == S_UID ? UID : sk == S_SERIAL ? SERIAL : "1-1";
-		bool sigint = rnd_below(4) == 0;
-		bool corrupt = fault_spec(spec, sizeof spec, state, seed * 100003u + i, sigint);
-		int at = sigint ? (int)(100 + rnd_below(2500)) : -1;
-		sigints += sigint;
-		char *a1[] = {(char *)sim, "--profile", spec, "--", (char *)tool, (char *)sel_opt, (char *)sel_val, "write",
-		              img, "-a", addr, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
-		int rc = run(a1, out, err, at);
-		char *doc = read_text(out), *msg = read_text(err);
 		enum cls c;
-		bool is_doc = doc[0] == '{';
-		bool ok = is_doc && json_has(doc, "\"ok\": true");
-		bool named_file = json_has(doc, "\"recovery_file\": \"");
-		long erased = json_num(doc, "sectors_erased");
-		if (!chip_read(state, got))
-			return 2;
-		bool changed = memcmp(got, old, SPAN) != 0;
-		if (rc == 130 && !is_doc && !changed) {
-			/* the SIGINT came before the tool had set its handlers (or the testbed had started
-			 * the tool): killed as the signal says, before any USB work; the chip is untouched */
-			c = C_CANCEL;
-			early++;
-		} else if ((rc >= 124 && rc != 130) || !is_doc || (rc == 130 && !json_has(doc, "STM32DFU_E_CANCELED"))) {
-			c = C_CRASH;
-		} else if (ok) {
-			c = rc == 0 && memcmp(got, want, SPAN) == 0 ? C_OK : C_SILENT;
-			if (c == C_OK && clear_dir(rdir)) {
-				fprintf(stderr, "session %u: a recovery file is left after a verified write\n", i);
-				c = C_LOST; /* it would be applied to the next chip with this UID */
-			}
+		bool sigint = false;
+		int rc = 0;
+		char *msg = NULL;
+		if (leg == L_F0PAIR) {
+			c = f0_pair(&x, i, spec, sizeof spec, &rc, &msg);
 		} else {
-			c = rc == 130 ? C_CANCEL : C_FAIL;
-			if (erased > 0 || changed) {
-				after_erase++;
-				if (named_file && strstr(msg, rdir))
-					named++;
-				else
-					c = C_NOFILE;
-			}
-			/* the clean run: the same write again, or recover (then only the kept bytes count) */
-			bool use_recover = rnd_below(2) == 0;
-			char *a2w[] = {(char *)sim, "--profile", "f746,timing=0,state=", "--", (char *)tool, (char *)sel_opt,
-			               (char *)sel_val, "write", img, "-a", addr, "--json", NULL};
-			char *a2r[] = {(char *)sim, "--profile", "f746,timing=0,state=", "--", (char *)tool, (char *)sel_opt,
-			               (char *)sel_val, "recover", "--json", NULL};
-			char clean[700];
-			snprintf(clean, sizeof clean, "f746,timing=0,state=%s", state);
-			a2w[2] = a2r[2] = clean;
-			int rc2 = run(use_recover ? a2r : a2w, out, err, -1);
-			use_recover ? recovers++ : rewrites++;
-			if (!chip_read(state, got))
+			/* a fresh chip: old contents, a third of the bytes programmed */
+			random_chip(old, SPAN);
+			unlink(x.state);
+			if (!chip_write(x.state, old)) {
+				fprintf(stderr, "campaign: cannot prepare %s\n", x.state);
 				return 2;
-			bool kept = true;
-			for (uint32_t k = 0; k < SPAN && kept; k++)
-				if ((k < off || k >= off + len) && got[k] != old[k])
-					kept = false;
-			bool file_left = clear_dir(rdir) != 0; /* a verified clean run deletes it */
-			if (rc2 != 0 || !kept || file_left || (!use_recover && memcmp(got, want, SPAN) != 0)) {
-				if (c != C_CRASH) {
-					char *m2 = read_text(err);
-					fprintf(stderr, "session %u: the clean %s after the failure: exit %d, outside bytes %s%s: %s\n", i,
-					        use_recover ? "recover" : "write", rc2, kept ? "kept" : "LOST",
-					        file_left ? ", recovery file left" : "", m2);
-					free(m2);
-				}
-				c = rc2 >= 124 && rc2 != 130 ? C_CRASH : C_LOST;
 			}
+			uint32_t off, len;
+			random_image(old, want, SPAN, &off, &len);
+			c = C_OK;
+			if (leg == L_NOVERIFY) {
+				/* a clean write --no-verify first; the faulted write then goes elsewhere */
+				char addr[32], clean[700];
+				write_file(x.img, want + off, len);
+				snprintf(addr, sizeof addr, "0x%08X", FLASH_BASE + off);
+				snprintf(clean, sizeof clean, "f746,timing=0,state=%s", x.state);
+				char *a0[] = {(char *)x.sim, "--profile", clean, "--", (char *)x.tool, "write", x.img, "-a", addr,
+				              "--json", "--no-verify", NULL};
+				int rc0 = run(a0, x.out, x.err, -1);
+				if (!chip_read(x.state, x.got))
+					return 2;
+				if (rc0 != 0 || memcmp(x.got, want, SPAN) != 0 || is_file_left(x.rdir)) {
+					char *m = read_text(x.err);
+					fprintf(stderr, "session %u: the --no-verify write: exit %d, chip %s, file %s: %s\n", i, rc0,
+					        memcmp(x.got, want, SPAN) ? "differs" : "right", is_file_left(x.rdir) ? "left" : "gone", m);
+					free(m);
+					c = rc0 == 0 ? C_SILENT : rc0 >= 124 ? C_CRASH : C_FAIL;
+				}
+				memcpy(old, want, SPAN);
+				random_image(old, want, SPAN, &off, &len);
+			}
+			if (c == C_OK)
+				c = f746_session(&x, i, leg, old, want, off, len, spec, sizeof spec, &sigint, &rc, &msg);
 		}
-		n[sk][c]++;
-		if (verbose || c >= C_SILENT)
-			fprintf(stderr, "session %u %s [%s]%s: rc %d, %s: %.300s\n", i, sel_names[sk], spec,
-			        sigint ? " SIGINT" : "", rc, cls_names[c], msg);
-		free(doc);
+		(void)want2;
+		x.t.n[leg][c]++;
+		if (x.verbose || c >= C_SILENT)
+			fprintf(stderr, "session %u %s [%s]%s: rc %d, %s: %.300s\n", i, leg_names[leg], spec, sigint ? " SIGINT" : "",
+			        rc, cls_names[c], msg ? msg : "");
 		free(msg);
 		done_sessions = i + 1;
-		if (!verbose && (i + 1) % 50 == 0 && i + 1 < sessions) {
+		if (!x.verbose && (i + 1) % 50 == 0 && i + 1 < sessions) {
 			unsigned t[C_N];
-			summary(n, i + 1, seed, sigints, early, after_erase, named, rewrites, recovers, t); /* so far */
+			summary(&x.t, i + 1, seed, t); /* so far */
 		}
 	}
 	unsigned tot[C_N];
-	summary(n, i_done(sessions), seed, sigints, early, after_erase, named, rewrites, recovers, tot);
+	summary(&x.t, i_done(sessions), seed, tot);
 	free(old);
 	free(want);
-	free(got);
+	free(want2);
+	free(x.got);
 	sim_profile_free(profile);
-	(void)tot;
-	return tot[C_SILENT] + tot[C_LOST] + tot[C_CRASH] + tot[C_NOFILE] == 0 ? 0 : 1;
+	sim_profile_free(profile_f0);
+	return tot[C_SILENT] + tot[C_LOST] + tot[C_CRASH] + tot[C_NOFILE] + tot[C_WRONG] == 0 ? 0 : 1;
 }
