@@ -135,7 +135,7 @@ struct stm32dfu_session_options {
 	/* non-NULL: the folder for recovery files (the bytes a write keeps, saved before its first erase),
 	 * instead of $STM32DFU_RECOVERY_DIR, $XDG_STATE_HOME/stm32dfu/recovery, ~/.local/state/...,
 	 * $XDG_CACHE_HOME/..., $XDG_RUNTIME_DIR/... (the first set); with none of them a write that must
-	 * keep bytes refuses before its first erase (STM32DFU_E_FILE_IO). */
+	 * keep bytes refuses before its first erase (STM32DFU_E_FILE_IO). Added in 0.6. */
 	const char *recovery_dir;
 };
 /* The 0.5 structure's size: options.size must be at least this. */
