@@ -134,6 +134,7 @@ struct cli_command {
 	const char *synopsis;
 	const char *summary;
 	cli_cmd_fn run;
+	const char *details; /* NULL, or more for 'COMMAND --help' and the man page */
 };
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_find_command(const char *name);

@@ -41,6 +41,8 @@ void cli_print_help(FILE *out, const char *command)
 	const struct cli_command *cmd = command ? cli_find_command(command) : NULL;
 	if (cmd) {
 		fprintf(out, "Usage: stm32dfu %s\n\n%s\n\n", cmd->synopsis, cmd->summary);
+		if (cmd->details)
+			fprintf(out, "%s\n\n", cmd->details);
 		bool any = false;
 		for (int i = 0; i < OPT__COUNT; i++)
 			any |= cli_scope_has(cli_opt_table[i].scope, cmd->name);
@@ -109,6 +111,11 @@ void cli_print_man(FILE *out)
 		fputs("\n", out);
 		man_text(out, k->summary);
 		fputs("\n", out);
+		if (k->details) {
+			fputs(".IP\n", out);
+			man_text(out, k->details);
+			fputs("\n", out);
+		}
 		bool any = false;
 		for (int i = 0; i < OPT__COUNT; i++)
 			any |= cli_scope_has(cli_opt_table[i].scope, k->name);
