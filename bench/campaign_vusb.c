@@ -27,7 +27,9 @@
  *               and no other fault: the kept bytes must still be right (read twice before an erase);
  *   f0-pair     two f0-32k chips (no readable UID, both USB serial FFFFFFFEFFFF) sharing one
  *               recovery folder: A's write dies (unplugged), then B is written: A's file must never
- *               be applied to B; then A's clean run, and B's write again, must leave both right.
+ *               be applied to B; then A's clean run, and B's write again, must leave both right;
+ *   erase-range erase ADDR LEN over an unaligned range, random faults: exactly those bytes erased,
+ *               the rest of their sectors kept (after a failure, the erase again or recover).
  * Usage:
  *   stm32dfu-campaign-vusb SIM_EXE TOOL_EXE WORKDIR [SESSIONS [SEED]]   (env STM32DFU_PROFILE_DIR)
  */
@@ -75,8 +77,8 @@ static const char *const cls_names[C_N] = {"ok", "clean failure", "stopped (SIGI
                                            "NO FILE", "WRONG CHIP"};
 enum sel { S_UID, S_SERIAL, S_PATH, S_N };
 static const char *const sel_names[S_N] = {"UID", "serial", "path"};
-enum leg { L_FAULTS, L_NOHOME, L_NOVERIFY, L_FLIP, L_F0PAIR, L_N };
-static const char *const leg_names[L_N] = {"faults", "no-home", "no-verify", "flip", "f0-pair"};
+enum leg { L_FAULTS, L_NOHOME, L_NOVERIFY, L_FLIP, L_F0PAIR, L_ERASE, L_N };
+static const char *const leg_names[L_N] = {"faults", "no-home", "no-verify", "flip", "f0-pair", "erase-range"};
 #define F0_SPAN (32u * 1024u)
 
 static const char *profile_dir;
@@ -252,7 +254,7 @@ struct tally {
 static void summary(const struct tally *t, unsigned sessions, uint64_t seed, unsigned tot[C_N])
 {
 	printf("reliability campaign over virtual USB (libusb): %u sessions, seed %" PRIu64 "\n", sessions, seed);
-	printf("%-10s %8s", "leg", "sessions");
+	printf("%-11s %8s", "leg", "sessions");
 	for (int k = 0; k < C_N; k++)
 		printf(" %*s", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, cls_names[k]);
 	printf("\n");
@@ -261,14 +263,14 @@ static void summary(const struct tally *t, unsigned sessions, uint64_t seed, uns
 		unsigned sum = 0;
 		for (int k = 0; k < C_N; k++)
 			sum += t->n[l][k];
-		printf("%-10s %8u", leg_names[l], sum);
+		printf("%-11s %8u", leg_names[l], sum);
 		for (int k = 0; k < C_N; k++) {
 			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, t->n[l][k]);
 			tot[k] += t->n[l][k];
 		}
 		printf("\n");
 	}
-	printf("%-10s %8u", "total", sessions);
+	printf("%-11s %8u", "total", sessions);
 	for (int k = 0; k < C_N; k++)
 		printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, tot[k]);
 	printf("\n");
@@ -312,9 +314,11 @@ static enum cls f746_session(struct ctx *x, unsigned i, enum leg leg, const uint
                              uint32_t off, uint32_t len, char *spec, size_t spec_cap, bool *sigint_out, int *rc_out,
                              char **msg_out)
 {
-	char addr[32];
+	char addr[32], lens[32];
 	write_file(x->img, want + off, len);
 	snprintf(addr, sizeof addr, "0x%08X", FLASH_BASE + off);
+	snprintf(lens, sizeof lens, "%u", (unsigned)len);
+	bool erase = leg == L_ERASE;
 	enum sel sk = (enum sel)(i % S_N);
 	x->t.by_sel[sk]++;
 	const char *sel_opt = sk == S_PATH ? "-p" : "-S";
@@ -334,7 +338,9 @@ static enum cls f746_session(struct ctx *x, unsigned i, enum leg leg, const uint
 	*sigint_out = sigint;
 	char *a1[] = {(char *)x->sim, "--profile", spec, "--", (char *)x->tool, (char *)sel_opt, (char *)sel_val, "write",
 	              x->img, "-a", addr, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
-	int rc = run(a1, x->out, x->err, at);
+	char *e1[] = {(char *)x->sim, "--profile", spec, "--", (char *)x->tool, (char *)sel_opt, (char *)sel_val, "erase",
+	              addr, lens, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
+	int rc = run(erase ? e1 : a1, x->out, x->err, at);
 	*rc_out = rc;
 	char *doc = read_text(x->out), *msg = read_text(x->err);
 	*msg_out = msg;
@@ -377,7 +383,9 @@ static enum cls f746_session(struct ctx *x, unsigned i, enum leg leg, const uint
 		               (char *)sel_val, "write", x->img, "-a", addr, "--json", NULL};
 		char *a2r[] = {(char *)x->sim, "--profile", clean, "--", (char *)x->tool, (char *)sel_opt,
 		               (char *)sel_val, "recover", "--json", NULL};
-		int rc2 = run(use_recover ? a2r : a2w, x->out, x->err, -1);
+		char *a2e[] = {(char *)x->sim, "--profile", clean, "--", (char *)x->tool, (char *)sel_opt,
+		               (char *)sel_val, "erase", addr, lens, "--json", NULL};
+		int rc2 = run(use_recover ? a2r : erase ? a2e : a2w, x->out, x->err, -1);
 		use_recover ? x->t.recovers++ : x->t.rewrites++;
 		if (!chip_read(x->state, got))
 			exit(2);
@@ -635,6 +643,13 @@ int main(int argc, char **argv)
 			}
 			uint32_t off, len;
 			random_image(old, want, SPAN, &off, &len);
+			if (leg == L_ERASE) {
+				/* any start, any length: the erase keeps the rest of the sectors it touches */
+				off = rnd_below(SPAN / 2);
+				len = 1 + rnd_below(SPAN / 2);
+				memcpy(want, old, SPAN);
+				memset(want + off, 0xFF, len);
+			}
 			c = C_OK;
 			if (leg == L_NOVERIFY) {
 				/* a clean write --no-verify first; the faulted write then goes elsewhere */
