@@ -438,8 +438,10 @@ static enum cls f0_pair(struct ctx *x, unsigned i, char *spec, size_t spec_cap, 
 	char sa[600], sb[600], ia[600], ib[600], pa[700], pb[700], clean_a[700], clean_b[700];
 	snprintf(sa, sizeof sa, "%s.A", x->state);
 	snprintf(sb, sizeof sb, "%s.B", x->state);
-	snprintf(ia, sizeof ia, "%s.A", x->img);
-	snprintf(ib, sizeof ib, "%s.B", x->img);
+	/* named .bin: a name the tool does not know would have its content sniffed (a random image
+	 * starting with ':' reads as Intel HEX) */
+	snprintf(ia, sizeof ia, "%s-A.bin", x->state);
+	snprintf(ib, sizeof ib, "%s-B.bin", x->state);
 	uint8_t oa[F0_SPAN], ob[F0_SPAN], wa[F0_SPAN], wb[F0_SPAN], g[F0_SPAN];
 	random_chip(oa, F0_SPAN);
 	random_chip(ob, F0_SPAN);

@@ -31,11 +31,12 @@ POLL_AUTO, POLL_SPEC = 0, 1
 
 
 class SessionOptions(ctypes.Structure):
-    """0.5: sized by the caller (size = ctypes.sizeof(SessionOptions)); cancel is a sig_atomic_t pointer."""
+    """0.5: sized by the caller (size = ctypes.sizeof(SessionOptions)); cancel is a sig_atomic_t pointer;
+    recovery_dir (0.6): the folder for recovery files, None for the default."""
     _fields_ = [("size", c_size), ("any_id", c_int), ("has_retries", c_int), ("retries", c_uint),
                 ("trace", ctypes.c_char_p), ("transfer_size", c_uint), ("poll", c_int), ("confirm_reads", c_int),
                 ("sim_persist", c_int), ("cancel", ctypes.c_void_p), ("first_answer_ms", c_uint),
-                ("on_held", ctypes.c_void_p), ("held_user", ctypes.c_void_p)]
+                ("on_held", ctypes.c_void_p), ("held_user", ctypes.c_void_p), ("recovery_dir", ctypes.c_char_p)]
 
 
 class ReadOptions(ctypes.Structure):

@@ -30,6 +30,9 @@ struct lu {
 	libusb_context *ctx;
 	libusb_device_handle *h;
 	int claimed; /* interface number, or -1 */
+	bool gone;   /* a transfer said LIBUSB_ERROR_NO_DEVICE: libusb 1.0.26 (Debian 12) must not be asked to
+	              * set an alt on it: it unlocks the handle's lock it never took, and libusb_close then
+	              * aborts on an assertion (libusb#1199, fixed in 1.0.27) */
 };
 
 int tp_libusb_map_error(int e)
@@ -81,16 +84,18 @@ static int lu_control(struct tp *tp, const struct usb_setup *s, uint8_t *data, u
 		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "the device is gone (it did not come back)");
 	int r = libusb_control_transfer(u->h, s->bmRequestType, s->bRequest, s->wValue, s->wIndex, data, s->wLength,
 	                                timeout_ms);
-	if (r < 0)
+	if (r < 0) {
+		u->gone |= r == LIBUSB_ERROR_NO_DEVICE;
 		return err_set(&tp->err, tp_libusb_map_error(r), "control %02x/%02x: %s", s->bmRequestType, s->bRequest,
 		               libusb_error_name(r));
+	}
 	return r;
 }
 
 static int lu_set_alt(struct tp *tp, uint8_t interface, uint8_t alt)
 {
 	struct lu *u = tp->impl;
-	if (!u->h) /* a failed reopen left no handle: the device is gone, not a crash */
+	if (!u->h || u->gone) /* a failed reopen left no handle, or a transfer saw it leave */
 		return err_set(&tp->err, STM32DFU_E_DISCONNECTED, "the device is gone (it did not come back)");
 	int r = libusb_set_interface_alt_setting(u->h, interface, alt);
 	if (r < 0)
@@ -119,6 +124,7 @@ static void lu_release(struct lu *u)
 	}
 	u->h = NULL;
 	u->claimed = -1;
+	u->gone = false;
 }
 
 static void lu_close(struct tp *tp)
