@@ -30,7 +30,7 @@
  *               be applied to B; then A's clean run, and B's write again, must leave both right;
  *   erase-range erase ADDR LEN over an unaligned range, random faults: exactly those bytes erased,
  *               the rest of their sectors kept (after a failure, the erase again or recover).
- * Usage:
+ * CAMPAIGN_LEG=NAME runs that leg only. Usage:
  *   stm32dfu-campaign-vusb SIM_EXE TOOL_EXE WORKDIR [SESSIONS [SEED]]   (env STM32DFU_PROFILE_DIR)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -623,8 +623,17 @@ int main(int argc, char **argv)
 	char logpath[700];
 	snprintf(logpath, sizeof logpath, "%s/log.sqlite3", work);
 	char **nohome = env_nohome(rundir, logpath);
+	int only = -1;
+	const char *want_leg = getenv("CAMPAIGN_LEG");
+	for (int l = 0; want_leg && l < L_N; l++)
+		if (strcmp(want_leg, leg_names[l]) == 0)
+			only = l;
+	if (want_leg && only < 0) {
+		fprintf(stderr, "campaign: CAMPAIGN_LEG=%s: no such leg\n", want_leg);
+		return 2;
+	}
 	for (unsigned i = 0; i < sessions; i++) {
-		enum leg leg = (enum leg)(i % L_N);
+		enum leg leg = only >= 0 ? (enum leg)only : (enum leg)(i % L_N);
 		run_env = leg == L_NOHOME ? nohome : NULL;
 		snprintf(x.rdir, sizeof x.rdir, "%s", leg == L_NOHOME ? rdir_run : rdir_home);
 		if (clear_dir(rdir_home) + clear_dir(rdir_run)) /* only after a hang: nothing of another session may be applied */
