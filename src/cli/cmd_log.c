@@ -47,6 +47,14 @@ void cli_json_record(struct json *j, const struct store_record *r)
 	json_kdouble(j, "verify", r->s_verify);
 	json_kdouble(j, "total", r->s_total);
 	json_obj_end(j);
+	json_kstr(j, "usb_path", r->usb_path);
+	json_kstr(j, "started_at", r->started_at);
+	json_kdouble(j, "duration_s", r->s_total);
+	json_kuint(j, "retries", r->retries);
+	json_kbool(j, "verified", r->verified);
+	json_kstr(j, "tool_version", r->version);
+	json_kstr(j, "bootloader_version", r->bootloader_version);
+	json_kstr(j, "operator", r->operator_name);
 	json_obj_end(j);
 }
 
@@ -77,7 +85,9 @@ static void print_csv(FILE *o, const struct store_record *r, size_t n)
 	static const char *const head[] = {"time", "station", "version", "command", "uid", "chip", "usb_serial",
 	                                   "image", "image_sha256", "image_bytes", "sectors_erased", "sectors_skipped",
 	                                   "serial_counter", "serial_number", "ok", "error", "message", "s_read",
-	                                   "s_erase", "s_program", "s_verify", "s_total", "record_id"};
+	                                   "s_erase", "s_program", "s_verify", "s_total", "record_id", "usb_path",
+	                                   "started_at", "duration_s", "retries", "verified", "tool_version",
+	                                   "bootloader_version", "operator"};
 	const size_t nh = sizeof head / sizeof *head;
 	for (size_t i = 0; i < nh; i++)
 		csv_field(o, head[i], i + 1 == nh);
@@ -102,7 +112,14 @@ static void print_csv(FILE *o, const struct store_record *r, size_t n)
 			snprintf(s, sizeof s, "%.3f", secs[i]);
 			csv_field(o, s, false);
 		}
-		csv_field(o, x->record_id, true);
+		csv_field(o, x->record_id, false);
+		char extra[3][32];
+		snprintf(extra[0], 32, "%.3f", x->s_total);
+		snprintf(extra[1], 32, "%u", x->retries);
+		const char *f2[] = {x->usb_path, x->started_at, extra[0], extra[1], x->verified ? "1" : "0", x->version,
+		                    x->bootloader_version, x->operator_name};
+		for (size_t i = 0; i < sizeof f2 / sizeof *f2; i++)
+			csv_field(o, f2[i], i + 1 == sizeof f2 / sizeof *f2);
 	}
 }
 

@@ -5,6 +5,7 @@
  * only; --json, one JSON object per board per line. Ctrl-C: the first takes no new board and lets
  * those in progress finish; a second stops them at the next transfer boundary (as any command).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -307,6 +308,14 @@ int cli_cmd_station(struct cli_ctx *c)
 		err_hint(&c->err, "use --force if you are sure it fits these chips");
 		img_free(img);
 		return cli_fail(c, STM32DFU_E_FILE_FORMAT);
+	}
+	/* the per-board logs need their folder before the first board (fleet write makes it too) */
+	if (a->given[OPT_LOG_DIR] && os_mkdir(a->value[OPT_LOG_DIR], 0777) < 0 && errno != EEXIST) {
+		err_set(&c->err, STM32DFU_E_FILE_IO, "--log-dir %s: %s", a->value[OPT_LOG_DIR], strerror(errno));
+		err_hint(&c->err, "give a folder that can be created, or drop --log-dir");
+		img_free(img);
+		cli_fail(c, STM32DFU_E_FILE_IO);
+		return EXIT_CANTCREAT;
 	}
 	struct ops_serialno sn;
 	bool sn_on;

@@ -96,12 +96,15 @@ void cli_log_init(struct cli_ctx *c, struct store_record *r, const char *command
 	snprintf(r->station, sizeof r->station, "%s", c->station);
 	snprintf(r->version, sizeof r->version, "%s", STM32DFU_VERSION);
 	snprintf(r->command, sizeof r->command, "%s", command);
+	const char *op = c->args.given[OPT_OPERATOR] ? c->args.value[OPT_OPERATOR] : getenv("STM32DFU_OPERATOR");
+	snprintf(r->operator_name, sizeof r->operator_name, "%s", op ? op : "");
 }
 
 void cli_log_write_report(struct store_record *r, const struct stm32dfu_write_report *w)
 {
 	r->sectors_erased = w->sectors_erased;
 	r->sectors_skipped = w->sectors_skipped;
+	r->verified = w->verified != 0;
 	r->s_read = (double)w->read.us / 1e6;
 	r->s_erase = (double)w->erase.us / 1e6;
 	r->s_program = (double)w->program.us / 1e6;
@@ -188,6 +191,21 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 		        "numbers come from it alone (never from a spool): nothing was written", store_url(c->log));
 		err_hint(&c->err, "start again once it answers, or run without --serial-number (records are spooled)");
 		return cli_fail(c, STM32DFU_E_LOG_UNREACHABLE);
+	}
+	if (a->given[OPT_SERIAL_START]) {
+		/* a start applies to a counter's first use only: below the numbers already given it would be
+		 * ignored without a word */
+		bool exists = false;
+		uint64_t next = 0;
+		if ((rc = store_serial_counter(c->log, sn->counter, &exists, &next, &c->err)) < 0)
+			return cli_fail(c, rc);
+		if (exists && next < sn->start) {
+			err_set(&c->err, STM32DFU_E_USAGE, "--serial-start %" PRIu64 ": counter '%s' is in use and its next number is "
+			        "%" PRIu64 "; a start applies only to a counter's first use: nothing was written",
+			        sn->start, sn->counter, next);
+			err_hint(&c->err, "name a new series with --serial-counter NAME (it starts at --serial-start)");
+			return cli_fail(c, STM32DFU_E_USAGE);
+		}
 	}
 	sn->store = c->log;
 	sn->otp_ok = a->given[OPT_OTP_PERMANENT];

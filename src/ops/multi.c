@@ -75,6 +75,30 @@ static void log_to_file(enum log_level level, const char *msg, void *ctx)
 	log_line(ctx, "%s: %s", names[level], msg);
 }
 
+/* Without a per-device log, the board's messages go where the others go, saying which board: N
+ * boards share one terminal, and a warning ("the USB link is failing") must name its own. */
+static void log_named(enum log_level level, const char *msg, void *ctx)
+{
+	struct worker *w = ctx;
+	char who[64];
+	if (w->r->has_uid)
+		snprintf(who, sizeof who, "%s (UID %08" PRIX32 "%08" PRIX32 "%08" PRIX32 ")", w->r->path,
+		         get_le32(w->r->uid), get_le32(w->r->uid + 4), get_le32(w->r->uid + 8));
+	else
+		snprintf(who, sizeof who, "%s", w->r->path);
+	log_set_thread_sink(NULL, NULL);
+	log_msg(level, "board %s: %s", who, msg);
+	log_set_thread_sink(log_named, w);
+}
+
+static void board_sink(struct worker *w)
+{
+	if (w->log)
+		log_set_thread_sink(log_to_file, w->log);
+	else
+		log_set_thread_sink(log_named, w);
+}
+
 static void on_progress(void *ctx, const struct ops_progress *p)
 {
 	struct worker *w = ctx;
@@ -153,7 +177,7 @@ static void *identify_main(void *arg)
 	int rc = ops_open(&oo, &w->s, &e);
 	if (rc < 0) {
 		open_log(w);
-		log_set_thread_sink(w->log ? log_to_file : NULL, w->log);
+		board_sink(w);
 		fail(w, rc, &e);
 		log_set_thread_sink(NULL, NULL);
 		w->r->selected = (o->n_selectors == 0 && o->n_paths == 0) || path_selected(o, w->r->path);
@@ -166,6 +190,8 @@ static void *identify_main(void *arg)
 	w->r->has_uid = w->s->id.has_uid;
 	if (w->s->id.chip.family)
 		snprintf(w->r->chip, sizeof w->r->chip, "%s", w->s->id.chip.family->name);
+	if (w->s->id.chip.has_bootloader_version)
+		snprintf(w->r->bootloader_version, sizeof w->r->bootloader_version, "%s", w->s->id.chip.bootloader_version);
 	memcpy(w->r->uid, w->s->id.uid, sizeof w->r->uid);
 	bool sel = o->n_selectors == 0 && o->n_paths == 0;
 	sel = sel || path_selected(o, w->r->path);
@@ -203,7 +229,7 @@ static void open_logs(struct worker *w, size_t n)
 static void *write_main(void *arg)
 {
 	struct worker *w = arg;
-	log_set_thread_sink(w->log ? log_to_file : NULL, w->log);
+	board_sink(w);
 	ops_set_progress(w->s, on_progress, w);
 	log_line(w->log, "write %" PRIu64 " bytes%s", w->img ? img_total_bytes(w->img) : 0,
 	         w->o->write.verify ? ", then verify" : " (no verify)");
@@ -418,8 +444,15 @@ void ops_multi_run_one(const struct ops_multi_opts *o, const struct img *img, si
 		ops_close(w.s);
 		w.s = NULL;
 	}
+	if (w.s && !w.log) {
+		/* the board's own log (--log-dir), as the fleet's open_logs opens them */
+		open_log(&w);
+		log_line(w.log, "device path %s serial %s chip %s", r->path, r->serial[0] ? r->serial : "(none)",
+		         r->chip[0] ? r->chip : "unknown");
+	}
 	if (w.s)
 		write_main(&w);
-	if (w.log)
-		fclose(w.log);
+	/* the log is renamed into place only now (complete or absent), as ops_multi_write's */
+	if (w.log && file_out_commit(&w.logf, NULL) < 0)
+		r->log_path[0] = '\0';
 }

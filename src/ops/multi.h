@@ -40,6 +40,7 @@ struct ops_multi_result {
 	char log_path[512];           /* the per-device log, if a log dir was given */
 	bool uid_shared;              /* another device of the run has the same UID (its log name adds the path) */
 	char chip[64];                /* the family's name, or "" */
+	char bootloader_version[8];   /* the ROM's ("3.1"), or "" */
 	struct ops_write_result wr;   /* the write's detail (sectors, seconds per phase) */
 	bool has_serial_number;       /* a serial number was taken for this board (--serial-number) */
 	uint64_t serial_number;

@@ -20,6 +20,10 @@ void ops_record_board(struct store_record *r, const struct ops_session *s)
 	if (s->have_identity && s->id.chip.family)
 		snprintf(r->chip, sizeof r->chip, "%s", s->id.chip.family->name);
 	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", s->tp->info.serial);
+	snprintf(r->usb_path, sizeof r->usb_path, "%s", s->tp->info.path);
+	if (s->have_identity && s->id.chip.has_bootloader_version)
+		snprintf(r->bootloader_version, sizeof r->bootloader_version, "%s", s->id.chip.bootloader_version);
+	r->retries = s->counters.retries;
 }
 
 void ops_record_write(struct store_record *r, const struct ops_write_result *w)
@@ -47,6 +51,10 @@ void ops_record_multi(struct store_record *r, const struct ops_multi_result *m)
 		ops_record_uid(r->uid, m->uid);
 	snprintf(r->chip, sizeof r->chip, "%s", m->chip);
 	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", m->serial);
+	snprintf(r->usb_path, sizeof r->usb_path, "%s", m->path);
+	snprintf(r->bootloader_version, sizeof r->bootloader_version, "%s", m->bootloader_version);
+	r->retries = m->retries;
+	r->verified = m->rc == 0 && m->verified;
 	ops_record_write(r, &m->wr);
 	ops_record_result(r, m->rc, &m->err);
 	if (m->has_serial_number)

@@ -280,6 +280,18 @@ void store_fill_identity(struct store_record *r)
 		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(r->time, sizeof r->time, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
 	}
+	if (!r->started_at[0]) {
+		/* the command's start: its end less its duration */
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		int64_t ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 - (int64_t)(r->s_total * 1000.0);
+		time_t sec = (time_t)(ms / 1000);
+		struct tm tm;
+		os_gmtime(sec, &tm);
+		char base[24];
+		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(r->started_at, sizeof r->started_at, "%s.%03dZ", base, (int)(ms % 1000));
+	}
 }
 
 int store_append(struct store *s, struct store_record *r, struct err *e)
@@ -363,6 +375,14 @@ int store_serial_number(struct store *s, const char *counter, const char *uid, u
 	if (rc < 0 && e)
 		err_hint(e, "a serial number comes from the log database itself, never from a spool: nothing was "
 		            "written to this board");
+	return rc;
+}
+
+int store_serial_counter(struct store *s, const char *counter, bool *exists, uint64_t *next, struct err *e)
+{
+	pthread_mutex_lock(&s->mu);
+	int rc = s->b->ops->counter_next(s->b, counter, exists, next, e);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 

@@ -16,7 +16,7 @@
 #include "core/err.h"
 
 /* The schema this build reads and writes (migrations 1..STORE_SCHEMA_VERSION). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store_record {
 	char record_id[33];      /* 32 hex digits, unique; set by store_append when empty */
@@ -38,6 +38,13 @@ struct store_record {
 	char error[40];          /* STM32DFU_E_* symbol, or "" */
 	char message[512];
 	double s_read, s_erase, s_program, s_verify, s_total; /* seconds per phase, and in all */
+	/* schema 3: what a quality engineer asks of a record */
+	char usb_path[32];       /* the hub port ("1-1.4"), "" for the emulator */
+	char started_at[32];     /* UTC start, as time; store_fill_identity sets it from time - s_total when empty */
+	unsigned retries;        /* transfers repeated on a faulty link */
+	bool verified;           /* read back and compared (false after --no-verify, or on failure) */
+	char bootloader_version[8]; /* the ROM's, "3.1", or "" */
+	char operator_name[64];  /* --operator or STM32DFU_OPERATOR, or "" */
 };
 
 struct store_filter {
@@ -106,6 +113,9 @@ int store_query(struct store *s, const struct store_filter *f, struct store_reco
  */
 int store_serial_number(struct store *s, const char *counter, const char *uid, uint64_t start, uint64_t *number,
                         bool *fresh, struct err *e);
+
+/* Whether counter was used, and its next number (the database itself, as store_serial_number). */
+int store_serial_counter(struct store *s, const char *counter, bool *exists, uint64_t *next, struct err *e);
 
 /* "2026-11-29" or "2026-11-29T12:30[:00]" (UTC) -> "2026-11-29T12:30:00" into buf; false if malformed. */
 bool store_parse_since(const char *s, char *buf, size_t cap);

@@ -19,6 +19,8 @@ struct store_backend_ops {
 	void (*close)(struct store_backend *b);
 	/* the caller's stop flag: a wait for the server ends when it is set (NULL op: nothing waits) */
 	void (*set_stop)(struct store_backend *b, const volatile sig_atomic_t *stop);
+	/* the counter's next number; *exists false when it was never used */
+	int (*counter_next)(struct store_backend *b, const char *counter, bool *exists, uint64_t *next, struct err *e);
 };
 
 struct store_backend {
@@ -29,8 +31,9 @@ struct store_backend {
 #define STORE_COLUMNS                                                                                          \
 	"record_id, time, station, version, command, uid, chip, usb_serial, image_path, image_sha256, "            \
 	"image_bytes, sectors_erased, sectors_skipped, serial_counter, serial_number, ok, error, message, "        \
-	"s_read, s_erase, s_program, s_verify, s_total"
-#define STORE_NCOLUMNS 23
+	"s_read, s_erase, s_program, s_verify, s_total, usb_path, started_at, retries, verified, "                  \
+	"bootloader_version, operator"
+#define STORE_NCOLUMNS 29
 
 /* The schema, as migrations: migration N brings it from version N-1 to N. Both backends run the same
  * SQL but for the id column's type. Append only; never edit a shipped migration. */
@@ -53,6 +56,13 @@ struct store_backend {
 		"CREATE TABLE serial_counters (name TEXT PRIMARY KEY, next_number BIGINT NOT NULL);"          \
 		"CREATE TABLE serial_numbers (counter TEXT NOT NULL, uid TEXT NOT NULL, number BIGINT NOT NULL," \
 		" time TEXT NOT NULL, PRIMARY KEY (counter, uid), UNIQUE (counter, number));",                \
+		/* 3: the board's port, start, retries, verification, ROM version and operator */          \
+		"ALTER TABLE records ADD COLUMN usb_path TEXT NOT NULL DEFAULT '';"                             \
+		"ALTER TABLE records ADD COLUMN started_at TEXT NOT NULL DEFAULT '';"                           \
+		"ALTER TABLE records ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;"                            \
+		"ALTER TABLE records ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;"                           \
+		"ALTER TABLE records ADD COLUMN bootloader_version TEXT NOT NULL DEFAULT '';"                   \
+		"ALTER TABLE records ADD COLUMN operator TEXT NOT NULL DEFAULT '';",                            \
 	}
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e);

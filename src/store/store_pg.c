@@ -345,7 +345,7 @@ static int pg_migrate(struct pg *p, struct err *e)
 static int pg_append(struct store_backend *b, const struct store_record *r, struct err *e)
 {
 	struct pg *p = (struct pg *)b;
-	char nums[13][32];
+	char nums[15][32];
 	snprintf(nums[0], 32, "%" PRIu64, r->image_bytes);
 	snprintf(nums[1], 32, "%u", r->sectors_erased);
 	snprintf(nums[2], 32, "%u", r->sectors_skipped);
@@ -354,14 +354,17 @@ static int pg_append(struct store_backend *b, const struct store_record *r, stru
 	const double secs[] = {r->s_read, r->s_erase, r->s_program, r->s_verify, r->s_total};
 	for (int k = 0; k < 5; k++)
 		snprintf(nums[5 + k], 32, "%.6f", secs[k]);
+	snprintf(nums[10], 32, "%u", r->retries);
+	snprintf(nums[11], 32, "%d", r->verified ? 1 : 0);
 	const char *vals[STORE_NCOLUMNS] = {r->record_id, r->time,     r->station,    r->version,        r->command,
 	                                    r->uid,       r->chip,     r->usb_serial, r->image_path,     r->image_sha256,
 	                                    nums[0],      nums[1],     nums[2],       r->serial_counter, nums[3],
 	                                    nums[4],      r->error,    r->message,    nums[5],           nums[6],
-	                                    nums[7],      nums[8],     nums[9]};
+	                                    nums[7],      nums[8],     nums[9],       r->usb_path,       r->started_at,
+	                                    nums[10],     nums[11],    r->bootloader_version, r->operator_name};
 	static const char sql[] =
 		"INSERT INTO records (" STORE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-		"$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) ON CONFLICT (record_id) DO NOTHING";
+		"$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29) ON CONFLICT (record_id) DO NOTHING";
 	bool had = p->conn != NULL;
 	PGresult *res = pg_run(p, sql, STORE_NCOLUMNS, vals, PGRES_COMMAND_OK);
 	if (!res && p->lost && had && !(p->stop && *p->stop))
@@ -397,6 +400,12 @@ static void pg_row(PGresult *res, int row, struct store_record *r)
 	double *secs[] = {&r->s_read, &r->s_erase, &r->s_program, &r->s_verify, &r->s_total};
 	for (size_t k = 0; k < 5; k++)
 		*secs[k] = strtod(PQgetvalue(res, row, i++), NULL);
+	store_copy(r->usb_path, sizeof r->usb_path, PQgetvalue(res, row, i++));
+	store_copy(r->started_at, sizeof r->started_at, PQgetvalue(res, row, i++));
+	r->retries = (unsigned)strtoul(PQgetvalue(res, row, i++), NULL, 10);
+	r->verified = strcmp(PQgetvalue(res, row, i++), "0") != 0;
+	store_copy(r->bootloader_version, sizeof r->bootloader_version, PQgetvalue(res, row, i++));
+	store_copy(r->operator_name, sizeof r->operator_name, PQgetvalue(res, row, i++));
 }
 
 static int pg_query(struct store_backend *b, const struct store_filter *f, struct store_record **out, size_t *n,
@@ -531,7 +540,21 @@ static void pg_set_stop(struct store_backend *b, const volatile sig_atomic_t *st
 	((struct pg *)b)->stop = stop;
 }
 
-static const struct store_backend_ops pg_ops = {pg_append, pg_query, pg_serial, pg_remove, pg_close, pg_set_stop};
+static int pg_counter_next(struct store_backend *b, const char *counter, bool *exists, uint64_t *next, struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	const char *v[1] = {counter};
+	PGresult *res = pg_run(p, "SELECT next_number FROM serial_counters WHERE name = $1", 1, v, PGRES_TUPLES_OK);
+	if (!res)
+		return pg_fail(p, e, "serial counter", NULL);
+	*exists = PQntuples(res) == 1;
+	*next = *exists ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+static const struct store_backend_ops pg_ops = {pg_append, pg_query, pg_serial, pg_remove, pg_close, pg_set_stop,
+                                                pg_counter_next};
 
 /* The URL's connect_timeout (seconds, libpq's minimum 2), or our default. */
 static unsigned pg_connect_ms(const char *conninfo)

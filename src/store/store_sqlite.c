@@ -85,7 +85,7 @@ static int sq_append(struct store_backend *b, const struct store_record *r, stru
 	struct sq *q = (struct sq *)b;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(q->db,
-	                       "INSERT INTO records (" STORE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	                       "INSERT INTO records (" STORE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	                       " ON CONFLICT (record_id) DO NOTHING",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return sq_fail(q, e, "append");
@@ -105,6 +105,12 @@ static int sq_append(struct store_backend *b, const struct store_record *r, stru
 	const double secs[] = {r->s_read, r->s_erase, r->s_program, r->s_verify, r->s_total};
 	for (size_t k = 0; k < 5; k++)
 		sqlite3_bind_double(st, i++, secs[k]);
+	sqlite3_bind_text(st, i++, r->usb_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, r->started_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->retries);
+	sqlite3_bind_int(st, i++, r->verified);
+	sqlite3_bind_text(st, i++, r->bootloader_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, r->operator_name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sq_fail(q, e, "append");
@@ -134,6 +140,12 @@ static void sq_row(sqlite3_stmt *st, struct store_record *r)
 	double *secs[] = {&r->s_read, &r->s_erase, &r->s_program, &r->s_verify, &r->s_total};
 	for (size_t k = 0; k < 5; k++)
 		*secs[k] = sqlite3_column_double(st, i++);
+	store_copy(r->usb_path, sizeof r->usb_path, (const char *)sqlite3_column_text(st, i++));
+	store_copy(r->started_at, sizeof r->started_at, (const char *)sqlite3_column_text(st, i++));
+	r->retries = (unsigned)sqlite3_column_int64(st, i++);
+	r->verified = sqlite3_column_int(st, i++) != 0;
+	store_copy(r->bootloader_version, sizeof r->bootloader_version, (const char *)sqlite3_column_text(st, i++));
+	store_copy(r->operator_name, sizeof r->operator_name, (const char *)sqlite3_column_text(st, i++));
 }
 
 static int sq_query(struct store_backend *b, const struct store_filter *f, struct store_record **out, size_t *n,
@@ -283,7 +295,22 @@ static void sq_close(struct store_backend *b)
 	free(q);
 }
 
-static const struct store_backend_ops sq_ops = {sq_append, sq_query, sq_serial, sq_remove, sq_close, NULL};
+static int sq_counter_next(struct store_backend *b, const char *counter, bool *exists, uint64_t *next, struct err *e)
+{
+	struct sq *q = (struct sq *)b;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, "SELECT next_number FROM serial_counters WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return sq_fail(q, e, "serial counter");
+	sqlite3_bind_text(st, 1, counter, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*exists = rc == SQLITE_ROW;
+	*next = *exists ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(q, e, "serial counter");
+}
+
+static const struct store_backend_ops sq_ops = {sq_append, sq_query, sq_serial, sq_remove, sq_close, NULL,
+                                                sq_counter_next};
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e)
 {

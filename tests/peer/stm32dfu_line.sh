@@ -6,7 +6,8 @@
 #   replug: a board programmed in this run and plugged in again is reported, not counted again;
 #   clone: a second board with the same UID is quarantined, warned about and logged (--collisions);
 #   moved: a board pulled mid-write and plugged elsewhere is failed, then taken again;
-#   departure: a board pulled mid-write is failed within a second (hotplug), not after 20 s.
+#   departure: a board pulled mid-write is failed within a second (hotplug), not after 20 s;
+#   fields: the record's quality fields, --serial-range, options that do not apply refused.
 # Usage: stm32dfu_line.sh SIM CASE
 . "$(dirname "$0")/lib.sh"
 find_stm32dfu
@@ -171,6 +172,59 @@ assert not b["ok"] and b["error"] == "STM32DFU_E_DISCONNECTED", b
 assert b["seconds"]["total"] < 3.5, b["seconds"]
 PY
 	echo "ok: a board pulled mid-write is failed within a second of its departure"
+	;;
+fields)
+	# issue 27 items 10-12: each record carries usb_path, started_at, duration_s, retries, verified,
+	# tool_version, bootloader_version and operator (log --json and --csv); --serial-range lists the
+	# boards given those numbers; log refuses a device selector; --no-log --json lines carry their
+	# record_id and time
+	rand_file "$TMP/fw.bin" 16384
+	SIM_TIMEOUT=60 sim --plug "0.5:f746,timing=0,serial=FD1,uid=00000001F0F05555BBBB6666" \
+		--plug "0.7:f746,timing=0,serial=FD2,uid=00000002F0F05555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 2 --operator alice --serial-number 0x080F0000 --serial-start 1000 \
+		>"$TMP/out" 2>"$TMP/err" || { cat "$TMP/err"; fail "station failed"; }
+	STM32DFU_OPERATOR=bob "$STM32DFU" write "$TMP/fw.bin" --sim=f746 --no-verify -q || fail "write --no-verify failed"
+	"$STM32DFU" log --json >"$TMP/log.json" || fail "log --json"
+	"$STM32DFU" log --csv >"$TMP/log.csv" || fail "log --csv"
+	"$STM32DFU" log --serial-range 1001-1001 --json >"$TMP/range.json" || fail "log --serial-range"
+	python3 - "$TMP/log.json" "$TMP/log.csv" "$TMP/range.json" <<'PY' || fail "the record fields are wrong"
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+st = [x for x in r if x["command"] == "station"]
+wr = [x for x in r if x["command"] == "write"]
+assert len(st) == 2 and len(wr) == 1, r
+for x in st:
+    assert x["usb_path"].startswith("1-"), x
+    assert x["operator"] == "alice" and x["verified"] is True and x["retries"] == 0, x
+    assert x["bootloader_version"] and x["tool_version"] == x["version"], x
+    assert x["started_at"] <= x["time"] and x["duration_s"] == x["seconds"]["total"] > 0, x
+w = wr[0]
+assert w["operator"] == "bob" and w["verified"] is False and w["usb_path"] == "sim", w
+rows = list(csv.DictReader(open(sys.argv[2], newline="")))
+assert {"usb_path", "started_at", "duration_s", "retries", "verified", "tool_version", "bootloader_version",
+        "operator"} <= set(rows[0]), rows[0].keys()
+assert sorted(x["operator"] for x in rows) == ["alice", "alice", "bob"], rows
+g = json.load(open(sys.argv[3]))
+assert [x["serial_number"] for x in g] == [1001], g
+PY
+	"$STM32DFU" log --serial 1000 >"$TMP/o" 2>"$TMP/e"
+	[ $? = 64 ] || { cat "$TMP/e"; fail "log --serial 1000 must be refused (64), not taken as a device selector"; }
+	# --serial-start below the numbers a counter already gave is refused, not ignored
+	"$STM32DFU" write "$TMP/fw.bin" --sim=f746 --serial-number 0x080F0000 --serial-counter batch7 --serial-start 5 -q >"$TMP/o" 2>"$TMP/e" ||
+		{ cat "$TMP/e"; fail "a first --serial-start on a new counter failed"; }
+	"$STM32DFU" write "$TMP/fw.bin" --sim=f746 --serial-number 0x080F0000 --serial-counter batch7 --serial-start 500 -q >"$TMP/o" 2>"$TMP/e"
+	[ $? = 64 ] && grep -q "next number is 6" "$TMP/e" || { cat "$TMP/e"; fail "--serial-start 500 on a counter at 6 must be refused"; }
+	# station --log-dir makes its folder, and a board's warning names the board
+	SIM_TIMEOUT=60 sim --plug "0.5:f746,timing=0,fault_rate=0.03,serial=FL1,uid=00000003F0F05555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 1 --log-dir "$TMP/boards" >"$TMP/out" 2>"$TMP/err" ||
+		{ cat "$TMP/err"; fail "station with --log-dir failed"; }
+	[ -s "$TMP/boards/00000003F0F05555BBBB6666.log" ] || { ls -l "$TMP/boards"; fail "station --log-dir made no log"; }
+	SIM_TIMEOUT=60 sim --plug "0.5:f746,timing=0,fault_rate=0.03,serial=FL2,uid=00000004F0F05555BBBB6666" \
+		-- "$STM32DFU" station "$TMP/fw.bin" --count 1 >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/err"; fail "station failed"; }
+	grep -q "warning: board 1-1 (UID 00000004F0F05555BBBB6666): the USB link is failing" "$TMP/err" ||
+		{ cat "$TMP/err"; fail "the link warning does not name its board"; }
+	echo "ok: records carry port, start, duration, retries, verification, versions and operator; --serial-range;"\
+		"--serial-start below a counter refused; station --log-dir; the link warning names its board"
 	;;
 *) fail "unknown case $case_" ;;
 esac

@@ -72,7 +72,27 @@ static void test_records(void **state)
 	size_t before = count(s);
 	struct store_record r;
 	rec(&r, 1);
+	snprintf(r.usb_path, sizeof r.usb_path, "1-1.4");
+	snprintf(r.bootloader_version, sizeof r.bootloader_version, "3.1");
+	snprintf(r.operator_name, sizeof r.operator_name, "alice");
+	r.retries = 3;
+	r.verified = true;
 	assert_int_equal(store_append(s, &r, &e), 0);
+	{
+		struct store_filter fu = {.uid = r.uid};
+		struct store_record *o1;
+		size_t n1;
+		assert_int_equal(store_query(s, &fu, &o1, &n1, &e), 0);
+		assert_int_equal(n1, 1);
+		assert_string_equal(o1[0].usb_path, "1-1.4");
+		assert_string_equal(o1[0].bootloader_version, "3.1");
+		assert_string_equal(o1[0].operator_name, "alice");
+		assert_int_equal(o1[0].retries, 3);
+		assert_true(o1[0].verified);
+		assert_string_equal(o1[0].started_at, r.started_at);
+		assert_true(strcmp(o1[0].started_at, o1[0].time) <= 0);
+		free(o1);
+	}
 	rec(&r, 2);
 	r.ok = false;
 	snprintf(r.error, sizeof r.error, "STM32DFU_E_VERIFY");
@@ -366,7 +386,7 @@ static void test_bad_input(void **state)
 	err_clear(&e);
 	assert_int_equal(store_open(url, &s, &e), STM32DFU_E_UNSUPPORTED);
 	assert_non_null(strstr(e.msg, "schema version 99"));
-	pg_sql("UPDATE store_schema SET version = 2");
+	pg_sql("UPDATE store_schema SET version = 3");
 	assert_int_equal(store_open(url, &s, &e), 0);
 	store_close(s);
 }
