@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void json_init(struct json *j, FILE *out)
 {
 	j->out = out;
@@ -61,18 +63,33 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
+/* Valid UTF-8 goes out as it is; JSON requires escaping only '"', '\\' and the controls below
+ * 0x20 (RFC 8259 §7). A byte that is not part of well-formed UTF-8 (a file name is bytes, not text)
+ * becomes the lone surrogate U+DC00+byte, as Python's "surrogateescape" does, so the exact bytes
+ * come back: json.loads(doc)["file"].encode("utf-8", "surrogateescape") (docs/json.md). */
 static void json_raw_string(FILE *out, const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		uint32_t cp;
+		size_t len = c >= 0x80 ? utf8_decode(u + i, n - i, &cp) : 1;
+		if (len > 1) {
+			fwrite(u + i, 1, len, out);
+			i += len;
+			continue;
+		}
+		i++;
+		if (c >= 0x80)
+			fprintf(out, "\\udc%02x", c);
+		else if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);
 		else if (c == '\t')
 			fputs("\\t", out);
-		else if (c < 0x20 || c >= 0x7F)
+		else if (c < 0x20)
 			fprintf(out, "\\u%04x", c);
 		else
 			fputc(c, out);

@@ -23,7 +23,8 @@ void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j);
 void json_arr_end(struct json *j);
 void json_key(struct json *j, const char *key);
-/* Bytes >= 0x80 and control characters are escaped, so the document is valid JSON (and ASCII). */
+/* Valid UTF-8 is written as it is, only '"', '\\' and controls escaped; a byte that is not
+ * well-formed UTF-8 becomes \udcXX (Python's surrogateescape), so every string round-trips. */
 void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t n);
 void json_int(struct json *j, long long v);

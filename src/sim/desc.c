@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/rd.h"
+#include "core/utf8.h"
 #include "sim/sim_int.h"
 
 size_t sim_device_desc(const struct sim_device *d, uint8_t *b, size_t cap)
@@ -71,7 +72,7 @@ size_t sim_descriptors(const struct sim_device *d, uint8_t *buf, size_t cap)
 	return m ? n + m : 0;
 }
 
-/* Strings are ASCII in the profile; UTF-16LE on the wire. */
+/* Strings are UTF-8 in the profile; UTF-16LE on the wire. */
 size_t sim_string_desc(const struct sim_device *d, uint8_t index, uint8_t *b, size_t cap)
 {
 	const char *s;
@@ -102,15 +103,29 @@ size_t sim_string_desc(const struct sim_device *d, uint8_t index, uint8_t *b, si
 		memcpy(b + 2, s, n);
 		return 2 + n;
 	}
-	if (n > 126 || cap < 2 + 2 * n)
-		return 0;
-	b[0] = (uint8_t)(2 + 2 * n);
-	b[1] = USB_DT_STRING;
-	for (size_t i = 0; i < n; i++) {
-		b[2 + 2 * i] = (uint8_t)s[i];
-		b[3 + 2 * i] = 0;
+	/* UTF-8 in the profile, UTF-16LE on the wire (a code point past U+FFFF as a surrogate pair); a
+	 * byte that is not UTF-8 is sent as the code point of the same value (Latin-1) */
+	size_t units = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (len == 0) {
+			cp = (unsigned char)s[i];
+			len = 1;
+		}
+		i += len;
+		size_t need = cp >= 0x10000 ? 2 : 1;
+		if (units + need > 126 || cap < 2 + 2 * (units + need))
+			return 0;
+		if (need == 2) {
+			put_le16(b + 2 + 2 * units++, (uint16_t)(0xD800 + ((cp - 0x10000) >> 10)));
+			cp = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+		}
+		put_le16(b + 2 + 2 * units++, (uint16_t)cp);
 	}
-	return 2 + 2 * n;
+	b[0] = (uint8_t)(2 + 2 * units);
+	b[1] = USB_DT_STRING;
+	return 2 + 2 * units;
 }
 
 static enum sim_result reply(const uint8_t *src, size_t n, const struct usb_setup *s, uint8_t *data,

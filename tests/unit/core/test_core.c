@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/file.h"
 #include "core/rd.h"
+#include "core/utf8.h"
 
 static void test_crc32_check_value(void **state)
 {
@@ -287,6 +288,32 @@ static void test_utc_stamp(void **state)
 	assert_true(strcmp(stamp, want) == 0 || strcmp(stamp, want2) == 0);
 }
 
+/* RFC 3629 §3-4: the well-formed sequences and the ill-formed ones a decoder must refuse */
+static void test_utf8_decode(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t len;
+		uint32_t cp;
+	} cases[] = {
+		{"A", 1, 0x41}, {"\xC2\xA7", 2, 0xA7}, {"\xE2\x82\xAC", 3, 0x20AC}, {"\xF0\x9F\x98\x80", 4, 0x1F600},
+		{"\xF4\x8F\xBF\xBF", 4, 0x10FFFF}, {"\xEF\xBF\xBF", 3, 0xFFFF},
+		/* refused: stray continuation, C0/C1 overlong, 3-byte overlong, surrogate, past U+10FFFF,
+		 * cut short, a non-continuation inside */
+		{"\x80", 0, 0}, {"\xC0\xAF", 0, 0}, {"\xC1\xBF", 0, 0}, {"\xE0\x80\xAF", 0, 0},
+		{"\xED\xA0\x80", 0, 0}, {"\xF4\x90\x80\x80", 0, 0}, {"\xF5\x80\x80\x80", 0, 0},
+		{"\xE2\x82", 0, 0}, {"\xC3" "A", 0, 0}, {"\xFF", 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode((const unsigned char *)cases[i].s, strlen(cases[i].s), &cp);
+		assert_int_equal(n, cases[i].len);
+		if (n)
+			assert_int_equal(cp, cases[i].cp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_state_path),
 		cmocka_unit_test(test_file_out),
 		cmocka_unit_test(test_utc_stamp),
+		cmocka_unit_test(test_utf8_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
