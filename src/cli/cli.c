@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/json.h"
@@ -214,6 +215,27 @@ static int check_scopes(struct cli_ctx *c)
 	return 0;
 }
 
+/* --trace names an output file: its folder must exist and take files, said before the device is
+ * opened (exit 73, as for any output file that cannot be written) */
+static bool trace_folder_ok(struct cli_ctx *c, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	struct stat st;
+	errno = 0;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK | X_OK) == 0)
+		return true;
+	err_set(&c->err, STM32DFU_E_FILE_IO, "--trace %s: cannot create the file: %s", path,
+	        errno ? strerror(errno) : "not a folder");
+	err_hint(&c->err, "give --trace a file in a folder that exists and that you can write");
+	cli_fail(c, STM32DFU_E_FILE_IO);
+	return false;
+}
+
 static int decode_common(struct cli_ctx *c)
 {
 	struct cli_args *a = &c->args;
@@ -260,6 +282,8 @@ static int decode_common(struct cli_ctx *c)
 		a->vdd_set = true;
 		a->vdd_volts = volts;
 	}
+	if (a->given[OPT_TRACE] && !trace_folder_ok(c, a->value[OPT_TRACE]))
+		return EXIT_CANTCREAT;
 	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
 		return cli_usage_error(c, "-S and -p select one device here; only write takes several (a fleet)");
 	if (a->given[OPT_QUIET] && a->verbose)
@@ -398,6 +422,9 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 			return EXIT_OK;
 		}
 		cli_print_help(errf, NULL);
+		fprintf(errf, "\nstm32dfu: no command\n");
+		err_set(&c->err, STM32DFU_E_USAGE, "no command: give one, such as 'stm32dfu list'");
+		err_hint(&c->err, "'stm32dfu --help' lists the commands");
 		return EXIT_USAGE;
 	}
 	if (strcmp(a->command, "help") == 0) {
@@ -412,6 +439,10 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		cli_print_completion(out);
 		return EXIT_OK;
 	}
+	if (strcmp(a->command, "help-exit-codes") == 0) {
+		cli_print_exit_table(out);
+		return EXIT_OK;
+	}
 	if (strcmp(a->command, "help-profiles") == 0) {
 		cli_print_profiles(out);
 		return EXIT_OK;
@@ -423,8 +454,9 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		cli_print_help(out, cmd->name);
 		return EXIT_OK;
 	}
-	if (check_scopes(c) || decode_common(c))
-		return EXIT_USAGE;
+	int early = check_scopes(c);
+	if (early || (early = decode_common(c)))
+		return early;
 	log_set_level(a->given[OPT_QUIET] ? LOG_ERROR : a->verbose >= 2 ? LOG_TRACE : a->verbose ? LOG_INFO : LOG_WARN);
 	log_set_sink(log_to_stderr, errf);
 	int rc = cli_log_wanted(c) ? cli_log_open(c) : 0;

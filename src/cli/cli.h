@@ -11,26 +11,22 @@
 
 struct store;
 
-/* Exit codes: the contract with scripts (docs/exit-codes.md). sysexits.h meanings where they fit. */
+/* Exit codes: the contract with scripts (docs/exit-codes.md, made from exits.def). sysexits.h
+ * meanings where they fit. */
 enum cli_exit {
-	EXIT_OK = 0,
-	EXIT_FAILURE_GENERIC = 1,
-	EXIT_VERIFY_FAILED = 10,   /* read-back differs from the image */
-	EXIT_NEEDS_CONFIRM = 11,   /* a risky step needs its flag (--yes, --allow-...) */
-	EXIT_PROTECTED = 12,       /* read or write protection blocks the operation */
-	EXIT_NOT_STARTED = 13,     /* left DFU, but the bootloader came back: the application did not start */
-	EXIT_USAGE = 64,           /* EX_USAGE: bad arguments, or several devices match */
-	EXIT_DATAERR = 65,         /* EX_DATAERR: malformed file, address outside the map */
-	EXIT_NOINPUT = 66,         /* EX_NOINPUT: input file missing or unreadable */
-	EXIT_UNAVAILABLE = 69,     /* EX_UNAVAILABLE: no matching device, or not supported */
-	EXIT_SOFTWARE = 70,        /* EX_SOFTWARE: internal error */
-	EXIT_CANTCREAT = 73,       /* EX_CANTCREAT: cannot write an output file */
-	EXIT_TEMPFAIL = 75,        /* EX_TEMPFAIL: station ended with records still in the local spool */
-	EXIT_IOERR = 74,           /* EX_IOERR: USB transfer failed, timed out, device gone */
-	EXIT_PROTOCOL = 76,        /* EX_PROTOCOL: the device reported an error or answered oddly */
-	EXIT_NOPERM = 77,          /* EX_NOPERM: no permission to open the device */
-	EXIT_CANCELED = 130,       /* stopped by SIGINT/SIGTERM at a transfer boundary (128 + SIGINT) */
+#define EXIT(name, code, brief, meaning) EXIT_##name = code,
+#include "cli/exits.def"
+#undef EXIT
 };
+/* One row of exits.def, for --help, the man page and 'help-exit-codes'. */
+struct cli_exit_meta {
+	const char *name;
+	int code;
+	const char *brief;
+	const char *meaning;
+};
+extern const struct cli_exit_meta cli_exit_table[];
+extern const size_t cli_exit_count;
 
 enum cli_opt_id {
 #define OPT(id, lname, sname, arg, meta, scope, help) OPT_##id,
@@ -123,6 +119,8 @@ bool cli_parse_u32(const char *s, uint32_t *out);
 /* help, man page, completion (help.c) */
 void cli_print_help(FILE *out, const char *command);
 void cli_print_man(FILE *out);
+/* the exit-code table of docs/exit-codes.md, Markdown */
+void cli_print_exit_table(FILE *out);
 void cli_print_completion(FILE *out);
 /* the emulator's profile names, one a line (for completion after --sim=) */
 void cli_print_profiles(FILE *out);

@@ -432,6 +432,8 @@ int cli_cmd_write(struct cli_ctx *c)
 	cli_progress_done(&prog);
 	if (wo.leave && r.leave.address && !quiet(c))
 		leave_warnings(c, &r.leave);
+	if (!r.image_bytes)
+		r.image_bytes = img_total_bytes(img); /* failed before the write began: the image was still read */
 	if (json_mode(c))
 		cli_write_json(c, c->args.pos[0], &r, api, err, sn_on && err == 0 ? &number : NULL);
 	else if (!quiet(c) && err == 0)

@@ -64,12 +64,14 @@ static void info_text(struct cli_ctx *c, const char *path, const struct img *img
 	}
 }
 
-static void info_json(struct cli_ctx *c, const char *path, const struct img *img)
+static void info_json(struct cli_ctx *c, const char *path, const struct img *img, int err)
 {
 	struct json j;
 	json_init(&j, c->out);
 	json_obj_begin(&j);
 	json_kstr(&j, "file", path);
+	if (err)
+		cli_json_failure(c, &j, err); /* the document describes the file, and says why it fails */
 	json_kstr(&j, "format", img_format_name(img->format));
 	uint32_t lo;
 	uint64_t end;
@@ -137,13 +139,20 @@ static int file_info(struct cli_ctx *c)
 	int rc = file_load(c, c->args.pos[0], true, &img);
 	if (rc)
 		return rc;
+	/* a damaged suffix is shown (what is in the file), then failed: write refuses the file */
+	int err = 0;
+	if (img->suffix.present && !img->suffix.crc_valid) {
+		err = err_set(&c->err, STM32DFU_E_FILE_FORMAT, "%s: the DFU suffix CRC 0x%08" PRIX32 " does not match the file",
+		              c->args.pos[0], img->suffix.crc_stored);
+		err_hint(&c->err, "the file is damaged or was edited after its suffix was made: rebuild it, or "
+		                  "'stm32dfu file convert' it from its source");
+	}
 	if (c->args.given[OPT_JSON])
-		info_json(c, c->args.pos[0], img);
+		info_json(c, c->args.pos[0], img, err);
 	else
 		info_text(c, c->args.pos[0], img);
-	bool bad_crc = img->suffix.present && !img->suffix.crc_valid;
 	img_free(img);
-	return bad_crc ? EXIT_DATAERR : EXIT_OK;
+	return err ? cli_fail(c, err) : EXIT_OK;
 }
 
 static bool parse_u16_opt(struct cli_ctx *c, int id, int32_t *out)

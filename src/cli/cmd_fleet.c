@@ -119,9 +119,10 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 		json_kstr(&j, "path", r[i].path);
 		json_key(&j, "uid");
 		if (r[i].has_uid) {
-			char u[40];
+			char u[40], m[40];
 			cli_uid_format(r[i].uid, u, sizeof u);
-			json_str(&j, u);
+			cli_uid_machine(u, m, sizeof m);
+			json_str(&j, m);
 		} else {
 			json_null(&j);
 		}
@@ -210,6 +211,9 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	free(fp);
 	if (rc < 0)
 		return cli_fail(c, rc);
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].image_bytes)
+			r[i].image_bytes = img_total_bytes(img); /* a device that failed before its write */
 	/* one record per device written (or attempted) */
 	for (size_t i = 0; i < n; i++) {
 		struct store_record rec;

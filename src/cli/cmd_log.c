@@ -238,7 +238,7 @@ int cli_cmd_log(struct cli_ctx *c)
 		return rc;
 	struct store *st;
 	if ((rc = store_open(url, &st, &c->err)) < 0)
-		return cli_fail(c, rc);
+		return cli_log_open_failed(c, rc);
 	if (a->given[OPT_SYNC]) {
 		rc = do_sync(c, st);
 		store_close(st);

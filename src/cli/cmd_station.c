@@ -443,7 +443,7 @@ int cli_cmd_station(struct cli_ctx *c)
 	if (station_abort)
 		return EXIT_CANCELED;
 	if (sum.failed)
-		return EXIT_FAILURE_GENERIC;
+		return EXIT_BOARDS_FAILED;
 	if (log_failed)
 		return EXIT_CANTCREAT;
 	return spooled ? EXIT_TEMPFAIL : EXIT_OK;

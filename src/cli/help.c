@@ -7,6 +7,21 @@
 #include "chip/ob.h"
 #include "ops/session.h"
 
+const struct cli_exit_meta cli_exit_table[] = {
+#define EXIT(name, code, brief, meaning) {#name, code, brief, meaning},
+#include "cli/exits.def"
+#undef EXIT
+};
+const size_t cli_exit_count = sizeof cli_exit_table / sizeof cli_exit_table[0];
+
+/* The table of docs/exit-codes.md, as Markdown ('stm32dfu help-exit-codes'). */
+void cli_print_exit_table(FILE *out)
+{
+	fputs("| code | name | meaning |\n|---|---|---|\n", out);
+	for (size_t i = 0; i < cli_exit_count; i++)
+		fprintf(out, "| %d | %s | %s |\n", cli_exit_table[i].code, cli_exit_table[i].name,
+		        cli_exit_table[i].meaning);
+}
 
 static void opt_label(char *buf, size_t cap, const struct cli_opt_meta *m)
 {
@@ -62,12 +77,13 @@ void cli_print_help(FILE *out, const char *command)
 		fprintf(out, "  %-30s %s\n", k->synopsis, k->summary);
 	fprintf(out, "\nCommon options:\n");
 	print_opts(out, "common");
-	fprintf(out, "\nExit status: 0 on success; see docs/exit-codes.md (10 verify failed, 11 needs a\n"
-	             "confirmation flag, 12 protected, 64 usage, 65 bad data, 69 no device, 74 I/O, 76 protocol).\n"
-	             "'stm32dfu COMMAND --help' shows the options of one command.\n");
+	fprintf(out, "\nExit status (docs/exit-codes.md):\n");
+	for (size_t i = 0; i < cli_exit_count; i++)
+		fprintf(out, "  %3d  %s\n", cli_exit_table[i].code, cli_exit_table[i].brief);
+	fprintf(out, "\n'stm32dfu COMMAND --help' shows the options of one command.\n");
 }
 
-/* troff needs backslashes and leading dots escaped */
+/* troff needs backslashes and leading dots escaped; Markdown backquotes are dropped */
 static void man_text(FILE *out, const char *s)
 {
 	if (*s == '.' || *s == '\'')
@@ -77,6 +93,8 @@ static void man_text(FILE *out, const char *s)
 			fputs("\\e", out);
 		else if (*s == '-')
 			fputs("\\-", out);
+		else if (*s == '`')
+			continue; /* Markdown quotes (exits.def) */
 		else
 			fputc(*s, out);
 	}
@@ -132,28 +150,43 @@ void cli_print_man(FILE *out)
 		if (cli_scope_has(cli_opt_table[i].scope, "common"))
 			man_opt(out, &cli_opt_table[i]);
 	fputs(".SH EXIT STATUS\n", out);
-	static const struct {
-		int code;
-		const char *text;
-	} codes[] = {
-		{EXIT_OK, "success (an expected disconnect after leave is success)"},
-		{EXIT_VERIFY_FAILED, "the read-back differs from the image"},
-		{EXIT_NEEDS_CONFIRM, "a risky step needs its confirmation flag"},
-		{EXIT_PROTECTED, "read or write protection blocks the operation"},
-		{EXIT_NOT_STARTED, "after leaving DFU the bootloader came back: the application did not start"},
-		{EXIT_USAGE, "bad arguments, or several devices match"},
-		{EXIT_DATAERR, "malformed file, or an address outside the memory map"},
-		{EXIT_NOINPUT, "an input file is missing or unreadable"},
-		{EXIT_UNAVAILABLE, "no matching device, or not supported by it"},
-		{EXIT_SOFTWARE, "internal error"},
-		{EXIT_CANTCREAT, "cannot write an output file"},
-		{EXIT_IOERR, "USB transfer failed, timed out, or the device went away"},
-		{EXIT_PROTOCOL, "the device reported an error status or answered oddly"},
-		{EXIT_NOPERM, "no permission to open the device (install the udev rule)"},
+	for (size_t i = 0; i < cli_exit_count; i++) {
+		fprintf(out, ".TP\n.B %d\n", cli_exit_table[i].code);
+		man_text(out, cli_exit_table[i].meaning);
+		fputs("\n", out);
+	}
+	/* every variable the tool reads (getenv in src/), and every file it keeps between runs */
+	static const char *const env[][2] = {
+		{"STM32DFU_LOG", "the programming log when --log is not given: sqlite:PATH or postgresql://..."},
+		{"XDG_STATE_HOME", "the state folder is $XDG_STATE_HOME/stm32dfu (recovery files, the link notes of doctor, "
+		                   "the default log, the spool, the emulator's chips)"},
+		{"HOME", "without XDG_STATE_HOME, the state folder is $HOME/.local/state/stm32dfu"},
+		{"STM32DFU_PROFILE_DIR", "a folder of emulator profiles (NAME.profile) searched before the installed ones (--sim=NAME)"},
+		{"LD_PRELOAD", "stm32dfu-sim adds its virtual USB library to it for the command it runs"},
 	};
-	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-		fprintf(out, ".TP\n.B %d\n", codes[i].code);
-		man_text(out, codes[i].text);
+	fputs(".SH ENVIRONMENT\n", out);
+	for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+		fprintf(out, ".TP\n.B %s\n", env[i][0]);
+		man_text(out, env[i][1]);
+		fputs("\n", out);
+	}
+	static const char *const files[][2] = {
+		{"$XDG_STATE_HOME/stm32dfu/recovery/", "recovery files: the bytes a write must keep, saved before its first "
+		                                        "erase, one per chip (by UID); 'stm32dfu recover' puts them back"},
+		{"$XDG_STATE_HOME/stm32dfu/log.sqlite3", "the programming log when neither --log nor STM32DFU_LOG names one"},
+		{"$XDG_STATE_HOME/stm32dfu/spool-*.sqlite3", "records for a PostgreSQL log that could not be sent yet "
+		                                              "('stm32dfu log --sync')"},
+		{"$XDG_STATE_HOME/stm32dfu/link/", "doctor's link verdict per board: reads of a marginal board are confirmed"},
+		{"$XDG_STATE_HOME/stm32dfu/sim-*.state", "the emulator's chips (--sim without state=): their memories between runs"},
+		{STM32DFU_PROFILES_DIR, "the installed emulator profiles"},
+		{"/usr/lib/udev/rules.d/60-stm32dfu.rules", "the udev rule that lets users open the ROM bootloader (see README)"},
+	};
+	fputs(".SH FILES\n", out);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		fputs(".TP\n.I ", out);
+		man_text(out, files[i][0]);
+		fputs("\n", out);
+		man_text(out, files[i][1]);
 		fputs("\n", out);
 	}
 	/* only pages that exist: stm32dfu-sim has no page of its own ('stm32dfu-sim --help') */

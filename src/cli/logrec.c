@@ -74,7 +74,7 @@ int cli_log_open(struct cli_ctx *c)
 	if (rc < 0) {
 		if (!c->err.hint[0])
 			err_hint(&c->err, "--no-log runs without the log");
-		return cli_fail(c, rc);
+		return cli_log_open_failed(c, rc);
 	}
 	if (c->log_down) {
 		fprintf(c->errf, "stm32dfu: %s\nstm32dfu: starting anyway: records are spooled locally and sent when it "
@@ -82,6 +82,14 @@ int cli_log_open(struct cli_ctx *c)
 		err_clear(&c->err);
 	}
 	return 0;
+}
+
+int cli_log_open_failed(struct cli_ctx *c, int err)
+{
+	int code = cli_fail(c, err);
+	/* a database that cannot be reached, written or read is a service unavailable (exit-codes.md),
+	 * not a missing input file: nothing was done */
+	return code == EXIT_USAGE || code == EXIT_SOFTWARE ? code : EXIT_UNAVAILABLE;
 }
 
 void cli_log_close(struct cli_ctx *c)

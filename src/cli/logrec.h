@@ -17,6 +17,8 @@ bool cli_log_emulated(const struct cli_ctx *c);
 int cli_log_url(struct cli_ctx *c, char *buf, size_t cap);
 /* Opens c->log (unless --no-log); prints the error and returns its exit code on failure. */
 int cli_log_open(struct cli_ctx *c);
+/* Prints a failure of store_open; its exit code: 69 (unavailable), 64 for a bad URL, 70 for a bug. */
+int cli_log_open_failed(struct cli_ctx *c, int err);
 void cli_log_close(struct cli_ctx *c);
 
 /* Monotonic microseconds (a record's total seconds). */

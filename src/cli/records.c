@@ -113,7 +113,9 @@ void cli_json_identity(struct json *j, const struct stm32dfu_device_rec *d)
 		json_null(j);
 	}
 	json_key(j, "uid");
-	json_str(j, id->has_uid ? id->uid_text : NULL);
+	char uid[40];
+	cli_uid_machine(id->uid_text, uid, sizeof uid);
+	json_str(j, id->has_uid ? uid : NULL);
 	json_kstr(j, "serial_reported", d->serial);
 	json_key(j, "serial_computed");
 	json_str(j, id->serial_computed[0] ? id->serial_computed : NULL);

@@ -133,6 +133,16 @@ void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap)
 	snprintf(buf, cap, "%08" PRIX32 " %08" PRIX32 " %08" PRIX32, get_le32(uid), get_le32(uid + 4), get_le32(uid + 8));
 }
 
+void cli_uid_machine(const char *text, char *buf, size_t cap)
+{
+	size_t k = 0;
+	for (; *text && k + 1 < cap; text++)
+		if (*text != ' ')
+			buf[k++] = *text;
+	if (cap)
+		buf[k] = '\0';
+}
+
 void cli_size_text(char *buf, size_t cap, uint64_t bytes)
 {
 	if (bytes >= 1024u * 1024u && bytes % (1024u * 1024u) == 0)

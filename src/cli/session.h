@@ -26,7 +26,10 @@ void cli_take_last_error(struct cli_ctx *c, int rc);
 /* Prints the error of the last failed public call on api and returns its exit code. */
 int cli_fail_api(struct cli_ctx *c, struct stm32dfu_session *api, int rc);
 
+/* The UID for people: "00220036 3436510D 33323730" (as ST's manuals print the three words). */
 void cli_uid_format(const uint8_t uid[12], char *buf, size_t cap);
+/* The UID for machines, in JSON and the log: the same 24 hex digits without spaces. */
+void cli_uid_machine(const char *text, char *buf, size_t cap);
 /* records.c: the device blocks, printed from the public record alone (list, info, doctor, read). */
 /* The record of api's device (malloc'd; NULL when out of memory), with the identity or without. */
 struct stm32dfu_device_rec *cli_device_rec(struct stm32dfu_session *api, bool identity);

@@ -18,16 +18,19 @@ n=0
 # every record of this run goes to a log of its own (emulated chips: STM32DFU_SIM_LOG)
 STM32DFU_SIM_LOG=sqlite:$work/log.sqlite3
 export STM32DFU_SIM_LOG
-# r KEY ARGS...: runs the tool; KEY names the docs/json.md section its --json output belongs to ("-": none)
+# r KEY CODE ARGS...: runs the tool; KEY names the docs/json.md section its --json output belongs to
+# ("-": none), CODE the exit code docs/exit-codes.md gives for the case (checked below)
 r() {
 	key=$1
-	shift
+	want=$2
+	shift 2
 	n=$((n + 1))
 	"$tool" "$@" >"$work/out" 2>"$work/err"
 	rc=$?
 	echo "$rc $*" >>"$work/codes"
 	cp "$work/out" "$work/stdout/$n"
-	echo "$n $rc $*" >>"$work/runs"
+	cp "$work/err" "$work/stderr.$n"
+	echo "$n $rc $want $*" >>"$work/runs"
 	[ "$key" = - ] || cp "$work/out" "$work/json/$n.$key.json"
 }
 head -c 200000 /dev/urandom >"$work/a.bin"
@@ -41,64 +44,111 @@ open(sys.argv[1], "w").write(rec(4, 0, b"\x08\x00") + rec(0, 0, bytes(range(16))
 PY
 printf ':10000000ZZ\n' >"$work/bad.hex"
 
-r list $sim list --json
-r info $sim info --json
-r write $sim write "$work/a.bin" --json
-r read $sim read 0x08000000 1K -o "$work/r.bin" --json
-r verify $sim verify "$work/a.bin" --json
-r verify $sim verify "$work/b.bin" --json                 # 10: differs
-r erase $sim erase --sectors 7 --json
-r erase $sim erase 0x08008000 100 --json                  # exactly 100 bytes; the rest of the sector kept
-r erase $sim erase --all --yes --json
-r - $sim erase --all                                      # 11: needs --yes
+r list 0 $sim list --json
+r info 0 $sim info --json
+r write 0 $sim write "$work/a.bin" --json
+r read 0 $sim read 0x08000000 1K -o "$work/r.bin" --json
+r verify 0 $sim verify "$work/a.bin" --json
+r verify 10 $sim verify "$work/b.bin" --json                 # 10: differs
+r erase 0 $sim erase --sectors 7 --json
+r erase 0 $sim erase 0x08008000 100 --json                  # exactly 100 bytes; the rest of the sector kept
+r erase 0 $sim erase --all --yes --json
+r - 11 $sim erase --all                                      # 11: needs --yes
 # an application's vector table at the start (MSP in SRAM, Thumb reset vector in flash): it runs
 printf '\000\000\005\040\231\001\000\010' | dd of="$work/a.bin" conv=notrunc 2>/dev/null
-r write $sim write "$work/a.bin" --json --leave
-r leave $sim leave --json
-r COMMAND $sim leave 0x08008000 --json                    # 13: no vector table there, the bootloader comes back
-r write "$wrp" write "$work/b.bin" --json                 # 12: write-protected (refused before any erase)
+r write 0 $sim write "$work/a.bin" --json --leave
+r leave 0 $sim leave --json
+r COMMAND 13 $sim leave 0x08008000 --json                    # 13: no vector table there, the bootloader comes back
+r write 12 "$wrp" write "$work/b.bin" --json                 # 12: write-protected (refused before any erase)
 # a sector that no longer erases (worn_sector): the verify finds the old bits, exit 10
 worn="--sim=f746,timing=0,state=$work/worn.state,worn_sector=0"
-r - "$worn" write "$work/a.bin"
-r write "$worn" write "$work/b.bin" --json                # 10: mismatch_address, blocked_sector null
-r "write --all" $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
-r "write --all" "$wrp" write "$work/b.bin" --all --json
-r "write --all" $sim write "$work/b.bin" --all --json --serial-number 0x080F0000
-r write $sim write "$work/b.bin" --json --serial-number 0x080F0000   # serial_number
-r write $sim write "$work/a.bin" -a 0x20010000 --json    # memory: RAM
-r - $sim write --no-such-option                           # 64
-r - "file" info "$work/bad.hex"                           # 65
-r - $sim write "$work/missing.bin"                        # 66
-r - -d 1234:5678 info                                     # 69: no such device
-r - $sim read 0x08000000 16 -o "$work/no/such/dir/x.bin"  # 73
-r - --sim=f746,timing=0,fault_rate=1 info                 # 74: no answer
-r - $sim read 0x30000000 16 --force -o "$work/x.bin"      # 76: errTARGET (--force: past the map check)
-r "file info" file info "$work/a.bin" -a 0x08000000 --json
-r "file info" file info "$work/entry.hex" --json
-r "file convert" file convert "$work/a.bin" "$work/a.dfu" -a 0x08000000 --json
-r "file info" file info "$work/a.dfu" --json
-r "ob show" $sim ob show --json
-r "ob set" $sim ob set BOR_LEV=1 --json
-r "ob set" $sim ob set RDP=level1 --i-understand-rdp1-needs-mass-erase --json
-r unprotect $sim unprotect --yes --json
-r log log --sim --json
-r "log --sync" log --sim --sync --json
-r doctor --sim=f746,timing=0 doctor --hse 25M --json
-r doctor --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
+r - 0 "$worn" write "$work/a.bin"
+r write 10 "$worn" write "$work/b.bin" --json                # 10: mismatch_address, blocked_sector null
+r "write --all" 0 $sim write "$work/b.bin" --all --json --log-dir "$work/logs"
+r "write --all" 12 "$wrp" write "$work/b.bin" --all --json
+r "write --all" 0 $sim write "$work/b.bin" --all --json --serial-number 0x080F0000
+r write 0 $sim write "$work/b.bin" --json --serial-number 0x080F0000   # serial_number
+r write 0 $sim write "$work/a.bin" -a 0x20010000 --json    # memory: RAM
+r - 64 $sim write --no-such-option                           # 64
+r - 65 "file" info "$work/bad.hex"                           # 65
+r - 66 $sim write "$work/missing.bin"                        # 66
+r - 69 -d 1234:5678 info                                     # 69: no such device
+r - 73 $sim read 0x08000000 16 -o "$work/no/such/dir/x.bin"  # 73
+r - 74 --sim=f746,timing=0,fault_rate=1 info                 # 74: no answer
+r - 76 $sim read 0x30000000 16 --force -o "$work/x.bin"      # 76: errTARGET (--force: past the map check)
+r "file info" 0 file info "$work/a.bin" -a 0x08000000 --json
+r "file info" 0 file info "$work/entry.hex" --json
+r "file convert" 0 file convert "$work/a.bin" "$work/a.dfu" -a 0x08000000 --json
+r "file info" 0 file info "$work/a.dfu" --json
+r "ob show" 0 $sim ob show --json
+r "ob set" 0 $sim ob set BOR_LEV=1 --json
+r "ob set" 0 $sim ob set RDP=level1 --i-understand-rdp1-needs-mass-erase --json
+r unprotect 0 $sim unprotect --yes --json
+r log 0 log --sim --json
+r "log --sync" 0 log --sim --sync --json
+r doctor 0 --sim=f746,timing=0 doctor --hse 25M --json
+r doctor 74 --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
 # failures answer in JSON too (docs/json.md, "on failure"): usage, confirmation, device, leave
-r COMMAND $sim write --no-such-option --json              # 64, found before the command
-r COMMAND --json $sim erase --all                         # 11: needs --yes
-r COMMAND --json $sim leave 0xZZ                          # 64: bad address
-r COMMAND --json $sim frobnicate                          # 64: no such command
-r COMMAND --json -d 1234:5678 info                        # 69
-r COMMAND --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
-r COMMAND $sim write "$work/missing.bin" --json           # 66
-r COMMAND $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
-r COMMAND --json $sim unprotect                           # 11
+r COMMAND 64 $sim write --no-such-option --json              # 64, found before the command
+r COMMAND 11 --json $sim erase --all                         # 11: needs --yes
+r COMMAND 64 --json $sim leave 0xZZ                          # 64: bad address
+r COMMAND 64 --json $sim frobnicate                          # 64: no such command
+r COMMAND 69 --json -d 1234:5678 info                        # 69
+r COMMAND 74 --sim=f746,timing=0,fault_rate=1 leave --json   # 74: leave fails
+r COMMAND 66 $sim write "$work/missing.bin" --json           # 66
+r COMMAND 76 $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
+r COMMAND 11 --json $sim unprotect                           # 11
+# every command's failure answers with one document, and the code exit-codes.md gives (issue 24)
+r COMMAND 64 $sim list --json --uid X                     # 64: an option list does not take
+r COMMAND 69 -d 1234:5678 info --json                     # 69
+r COMMAND 65 $sim read 0x60000000 16 -o "$work/x.bin" --json  # 65: outside the map
+r COMMAND 66 $sim verify "$work/missing.bin" --json       # 66
+r write 65 $sim write "$work/b.bin" -a 0x60000000 --json  # 65: outside the map, image_bytes still 4096
+r COMMAND 64 $sim erase 0x08000000 --json                 # 64: no LEN
+r COMMAND 65 file convert "$work/bad.hex" "$work/c.bin" --json  # 65
+r COMMAND 73 file convert "$work/a.bin" "$work/no/such/dir/c.bin" -a 0x08000000 --json # 73
+r COMMAND 64 $sim ob set NO_SUCH_FIELD=1 --json           # 64
+r COMMAND 64 $sim ob frob --json                          # 64
+r COMMAND 69 --sim=f746,timing=0,state=$work/none.state,pid=0xdf12 ob show --json # 69: no device of 0483:df11
+r COMMAND 64 $sim doctor --hse 8 --json                   # 64: no unit
+r COMMAND 64 $sim recover --uid XYZ --json                # 64
+r COMMAND 64 $sim station --json                          # 64: no FILE
+r COMMAND 64 log --since yesterday --json                 # 64
+r COMMAND 64 --json                                       # 64: no command
+grep -q '"message": "no command' "$work/out" || { echo "FAIL --json alone: the message does not say 'no command'"; cat "$work/out"; exit 1; }
+# a .dfu whose suffix CRC is wrong: described, and failed (65) in the same document
+cp "$work/a.dfu" "$work/badcrc.dfu"
+printf 'X' | dd of="$work/badcrc.dfu" bs=1 seek=100 conv=notrunc 2>/dev/null
+r "file info" 65 file info "$work/badcrc.dfu" --json
+# --trace names an output file: one that cannot be made is 73, before the device is opened
+r COMMAND 73 $sim --trace "$work/no/such/dir/t" info --json
+# the log database: not writable, or not a database, is 69 (nothing programmed)
+mkdir "$work/rodb"
+: >"$work/rodb/log.sqlite3"
+printf 'this is not a database, it is a text file of some length\n%.0s' 1 2 3 4 5 6 7 8 >"$work/notdb.sqlite3"
+r COMMAND 69 $sim write "$work/b.bin" --json --log "sqlite:$work/notdb.sqlite3"
+r COMMAND 69 log --json --log "sqlite:$work/notdb.sqlite3"
+chmod 0500 "$work/rodb"
+chmod 0400 "$work/rodb/log.sqlite3"
+if [ "$(id -u)" != 0 ]; then # root writes anyway
+	r COMMAND 69 $sim write "$work/b.bin" --json --log "sqlite:$work/rodb/log.sqlite3"
+fi
+r COMMAND 69 $sim erase --sectors 7 --json --log "sqlite:$work/notdb.sqlite3/log.sqlite3" # its folder is a file
+chmod 0700 "$work/rodb"
+# station (JSON lines): a board that fails is exit 1 (BOARDS_FAILED); its line carries the failure
+n=$((n + 1))
+"$(dirname "$tool")/stm32dfu-sim" --plug "0:${wrp#--sim=}" -- "$tool" station "$work/b.bin" --count 1 --json --no-log \
+	>"$work/out" 2>"$work/err"
+rc=$?
+echo "$rc station" >>"$work/codes"
+cp "$work/out" "$work/station.jsonl"
+cp "$work/err" "$work/stderr.$n"
+: >"$work/stdout/$n"
+echo "$n $rc 1 station --count 1 (JSON lines)" >>"$work/runs"
 # a write that fails after its erase saves what it must not lose; recover puts it back. Transfer 115
 # is a program block (no doctor verdict is noted for this board: f746-report is another UID)
-r write --sim=f746,timing=0,state=$work/rescue.state,timeout_at=115 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
-r recover --sim=f746,timing=0,state=$work/rescue.state recover --json
+r write 74 --sim=f746,timing=0,state=$work/rescue.state,timeout_at=115 --retries 0 write "$work/b.bin" -a 0x08000100 --json # 74
+r recover 0 --sim=f746,timing=0,state=$work/rescue.state recover --json
 # SIGINT: stops at a transfer boundary, exit 130 (timing=1: the write takes seconds)
 n=$((n + 1))
 "$tool" --sim=f746,timing=1,state=$work/chip.state write "$work/a.bin" --json >"$work/out" 2>"$work/err" &
@@ -109,12 +159,16 @@ wait $pid
 rc=$?
 echo "$rc write (SIGINT)" >>"$work/codes"
 cp "$work/out" "$work/stdout/$n"
-echo "$n $rc write --json (SIGINT)" >>"$work/runs"
+cp "$work/err" "$work/stderr.$n"
+echo "$n $rc 130 write --json (SIGINT)" >>"$work/runs"
 cp "$work/out" "$work/json/$n.write.json"
 
-python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" "$work/runs" "$work/stdout" <<'PY'
+"$tool" help-exit-codes >"$work/table.md"
+"$tool" --help >"$work/help.txt"
+"$tool" help-man >"$work/man.txt"
+python3 - "$root/docs/exit-codes.md" "$root/docs/json.md" "$work/codes" "$work/json" "$work/runs" "$work/stdout" "$work" <<'PY'
 import json, os, re, sys
-codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir = sys.argv[1:]
+codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir, work = sys.argv[1:]
 # codes that only a real OS produces, so the emulator cannot: say why, and keep the list short
 not_reachable = {
     70: "an internal error is a bug: no input is meant to produce it",
@@ -126,8 +180,33 @@ seen_codes = {}
 for line in open(codes_file):
     code, cmd = line.rstrip("\n").split(" ", 1)
     seen_codes.setdefault(int(code), cmd)
-documented = [int(m.group(1)) for m in re.finditer(r"^\| (\d+) \|", open(codes_doc).read(), re.M)]
-assert documented, "no codes parsed from exit-codes.md"
+# one table (src/cli/exits.def) makes the page's table, --help and the man page
+table = open(os.path.join(work, "table.md")).read()
+if table not in open(codes_doc).read():
+    errors.append("docs/exit-codes.md: its table is not the one 'stm32dfu help-exit-codes' prints (regenerate it)")
+documented = [int(m.group(1)) for m in re.finditer(r"^\| (\d+) \|", table, re.M)]
+assert documented, "no codes parsed from help-exit-codes"
+help_text = open(os.path.join(work, "help.txt")).read()
+man_text = open(os.path.join(work, "man.txt")).read()
+for c in documented:
+    if not re.search(rf"^\s*{c}\s", help_text, re.M):
+        errors.append(f"--help does not list exit code {c}")
+    if f".B {c}\n" not in man_text:
+        errors.append(f"the man page does not list exit code {c}")
+# the man page's ENVIRONMENT names every variable the code reads (VUSB_REEXECED: the emulator's own
+# re-exec marker, set and read by itself), and FILES the state it keeps
+import glob
+read_vars = set()
+for path in glob.glob(os.path.join(os.path.dirname(codes_doc), "..", "src", "**", "*.c"), recursive=True):
+    read_vars.update(re.findall(r'getenv\("([A-Z_]+)"\)', open(path, errors="replace").read()))
+env_section = man_text.split(".SH ENVIRONMENT\n")[1].split(".SH ")[0] if ".SH ENVIRONMENT\n" in man_text else ""
+for v in sorted(read_vars - {"VUSB_REEXECED"}):
+    if f".B {v}\n" not in env_section:
+        errors.append(f"the man page's ENVIRONMENT does not name {v}, which the tool reads")
+files_section = man_text.split(".SH FILES\n")[1].split(".SH ")[0] if ".SH FILES\n" in man_text else ""
+for f in ("recovery", "log.sqlite3", "spool", "link", "profiles"):
+    if f not in files_section:
+        errors.append(f"the man page's FILES does not name the {f} file(s)")
 for c in documented:
     if c not in seen_codes and c not in not_reachable:
         errors.append(f"exit code {c} is documented but no command of the contract run returned it")
@@ -194,10 +273,20 @@ def failure_fields(rec, where):
     if "hint" not in rec:
         errors.append(f"{where}: no hint field")
 failures_checked = 0
+failed_commands = set()
+names = {}
+for m in re.finditer(r"^\| (\d+) \| (\w+) \|", table, re.M):
+    names[int(m.group(1))] = m.group(2)
+commands = re.findall(r"^  (\w+)\b", help_text.split("Commands:")[1].split("Common options:")[0], re.M)
 for line in open(runs_file):
-    num, rc, cmd = line.rstrip("\n").split(" ", 2)
+    num, rc, want, cmd = line.rstrip("\n").split(" ", 3)
+    if rc != want:
+        errors.append(f"`{cmd}` exited {rc} ({names.get(int(rc), '?')}), docs/exit-codes.md says {want} ({names.get(int(want), '?')}): "
+                      + open(os.path.join(work, f"stderr.{num}"), errors="replace").read()[:300])
     if rc == "0" or "--json" not in cmd.split():
         continue
+    words = [w for w in cmd.split() if not w.startswith("-")]
+    failed_commands.update(w for w in words if w in commands)
     failures_checked += 1
     text = open(os.path.join(stdout_dir, num)).read()
     try:
@@ -213,6 +302,47 @@ for line in open(runs_file):
         failure_fields(doc, f"exit {rc} of `{cmd}`")
 if failures_checked < 10:
     errors.append(f"only {failures_checked} failing --json runs checked")
+if len(commands) < 10:
+    errors.append(f"commands not read from --help: {commands}")
+for k in commands:
+    if k not in failed_commands:
+        errors.append(f"no failing `{k} --json` run: its failure document is not checked")
+
+# issue 24 item 2: what the failure documents carry
+docs = {}
+for name in sorted(os.listdir(json_dir), key=lambda x: int(x.split(".")[0])):
+    try:
+        docs[name] = json.load(open(os.path.join(json_dir, name)))
+    except ValueError:
+        pass
+badcrc = [d for n, d in docs.items() if isinstance(d, dict) and d.get("file", "").endswith("badcrc.dfu")]
+if not badcrc or badcrc[0].get("ok") is not False or badcrc[0].get("error") != "STM32DFU_E_FILE_FORMAT" \
+        or "suffix" not in badcrc[0]:
+    errors.append(f"file info of a bad-CRC .dfu: not the file's document with the failure fields: {badcrc}")
+for n, d in docs.items():
+    for rec in d if isinstance(d, list) else [d]:
+        if isinstance(rec, dict) and rec.get("ok") is False and rec.get("image_bytes") == 0 \
+                and os.path.exists(rec.get("file", "")):
+            errors.append(f"{n}: a failure document says image_bytes 0 for a file that was read")
+# one UID spelling for machines: 24 hex digits in info, list, the fleet and the log
+uid_re = re.compile(r"^[0-9A-F]{24}$")
+seen_uids = {}
+for n, d in docs.items():
+    for rec in d if isinstance(d, list) else [d]:
+        if isinstance(rec, dict) and isinstance(rec.get("uid"), str) and rec["uid"]:
+            seen_uids.setdefault(n.split(".", 1)[1], set()).add(rec["uid"])
+            if not uid_re.match(rec["uid"]):
+                errors.append(f"{n}: uid {rec['uid']!r} is not 24 hex digits")
+seen_uids = {k[:-5]: v for k, v in seen_uids.items()}
+for k in ("info", "list", "write --all", "log"):
+    if k not in seen_uids:
+        errors.append(f"no uid seen in `{k} --json`")
+if not (seen_uids.get("info", set()) & seen_uids.get("log", set())):
+    errors.append(f"the UID of info is not spelled as in the log: {seen_uids.get('info')} vs {seen_uids.get('log')}")
+lines = [json.loads(x) for x in open(os.path.join(work, "station.jsonl")).read().splitlines()]
+if len(lines) != 2 or lines[0].get("ok") is not False or not lines[0].get("error") or lines[1]["summary"]["failed"] != 1:
+    errors.append(f"station: the failed board's line and the summary: {lines}")
+failed_commands.add("station")  # JSON lines, checked just above
 for e in errors:
     print("FAIL", e)
 total = sum(len(v) for v in fields.values())

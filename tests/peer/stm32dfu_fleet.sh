@@ -32,7 +32,7 @@ assert len(recs) == 8, f"{len(recs)} records, expected 8"
 uids = sorted(r["uid"] for r in recs)
 assert len(set(uids)) == 8, f"UIDs not distinct: {uids}"
 bad = [r for r in recs if not r["ok"]]
-assert len(bad) == 1 and bad[0]["uid"] == "00000005 11112222 33334444", f"failed: {bad}"
+assert len(bad) == 1 and bad[0]["uid"] == "000000051111222233334444", f"failed: {bad}"
 assert bad[0]["error"] == "STM32DFU_E_VERIFY", bad[0]
 good = [r for r in recs if r["ok"]]
 assert all(r["verified"] and r["image_bytes"] == 65536 for r in good), good
