@@ -3,6 +3,7 @@
 #include "core/text.h"
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -57,6 +58,8 @@ int cli_fail(struct cli_ctx *c, int code)
 {
 	if (c->err.code == 0)
 		err_set(&c->err, code, "%s", stm32dfu_strerror(code));
+	if (code == STM32DFU_E_RANGE && c->args.given[OPT_ADDRESS] && c->args.address < 256)
+		err_hint(&c->err, "-a is the address here; dfu-util's -a (alt setting) is --alt");
 	/* messages quote device strings and file names: never raw on the terminal */
 	fprintf(c->errf, "stm32dfu: %s\n", text_esc(0, c->err.msg));
 	if (c->err.hint[0])
@@ -80,26 +83,47 @@ int cli_usage_error(struct cli_ctx *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-bool cli_parse_u32(const char *s, uint32_t *out)
+bool cli_parse_num(const char *s, uint32_t *out, const char **why)
 {
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = NULL;
 	if (!s || !*s)
-		return false;
+		return *why = "empty", false;
+	if (s[0] == '-')
+		return *why = "negative", false;
+	if ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) && !isxdigit((unsigned char)s[2]))
+		return *why = "no hex digits after 0x", false;
+	if (!isdigit((unsigned char)s[0]))
+		return *why = "not a number (decimal, or hex with 0x)", false;
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 0);
-	if (end == s || errno)
-		return false;
-	if (*end == 'K' || *end == 'k') {
-		v *= 1024u;
-		end++;
-	} else if (*end == 'M' || *end == 'm') {
-		v *= 1024u * 1024u;
-		end++;
-	}
-	if (*end || v > UINT32_MAX || s[0] == '-')
-		return false;
-	*out = (uint32_t)v;
+	if (errno)
+		return *why = "more than 4 GiB", false;
+	if (*end == '.' || *end == ',')
+		return *why = "not a whole number of bytes (1.5K: say 1536)", false;
+	/* K and M are 1024-based, as info prints sizes (KiB, MiB); KB/MB are taken the same way */
+	static const struct {
+		const char *unit;
+		unsigned long long scale;
+	} units[] = {{"", 1}, {"K", 1024}, {"k", 1024}, {"KB", 1024}, {"KiB", 1024}, {"kB", 1024},
+	             {"M", 1u << 20}, {"m", 1u << 20}, {"MB", 1u << 20}, {"MiB", 1u << 20}};
+	size_t u = 0;
+	while (u < sizeof units / sizeof units[0] && strcmp(end, units[u].unit) != 0)
+		u++;
+	if (u == sizeof units / sizeof units[0])
+		return *why = "unknown unit (K, KiB, M or MiB)", false;
+	if (v > UINT32_MAX / units[u].scale || v * units[u].scale > UINT32_MAX)
+		return *why = "more than 4 GiB", false;
+	*out = (uint32_t)(v * units[u].scale);
 	return true;
+}
+
+bool cli_parse_u32(const char *s, uint32_t *out)
+{
+	return cli_parse_num(s, out, NULL);
 }
 
 bool cli_scope_has(const char *scope, const char *word)
@@ -133,6 +157,22 @@ static int parse_device_id(struct cli_ctx *c, const char *s)
 	return 0;
 }
 
+/* dfu-util's options that mean something else here, or nothing: what to type instead */
+static const char *dfu_util_answer(int opt)
+{
+	switch (opt) {
+	case 'D': return "dfu-util's -D FILE (download) is 'stm32dfu write FILE' here";
+	case 'U': return "dfu-util's -U FILE (upload) is 'stm32dfu read ADDR LEN -o FILE' here";
+	case 's': return "dfu-util's -s ADDR[:LEN][:leave] is -a ADDR for write, 'stm32dfu read ADDR LEN' for read, "
+	                 "--leave for :leave";
+	case 'l': return "dfu-util's -l (list) is 'stm32dfu list' here";
+	case 'e': return "dfu-util's -e (detach) has no use with the ROM bootloader, already in DFU mode; "
+	                 "'stm32dfu leave' starts the application";
+	case 'R': return "dfu-util's -R (reset) is 'stm32dfu leave', or --leave on write";
+	default: return NULL;
+	}
+}
+
 static int parse_args(struct cli_ctx *c, int argc, char **argv)
 {
 	struct option longopts[OPT__COUNT + 1];
@@ -162,6 +202,9 @@ static int parse_args(struct cli_ctx *c, int argc, char **argv)
 		if (ch >= 1000) {
 			id = ch - 1000;
 		} else if (ch == '?') {
+			const char *dfu_util = dfu_util_answer(optopt);
+			if (dfu_util)
+				return cli_usage_error(c, "unknown option '-%c': %s", optopt, dfu_util);
 			if (optopt)
 				return cli_usage_error(c, "unknown option '-%c'", optopt);
 			return cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
@@ -282,6 +325,8 @@ static int decode_common(struct cli_ctx *c)
 		a->vdd_set = true;
 		a->vdd_volts = volts;
 	}
+	if (a->given[OPT_STRICT_LOG] && !a->given[OPT_LOG_DIR])
+		return cli_usage_error(c, "--strict-log is about the per-device logs: give --log-dir DIR too");
 	if (a->given[OPT_TRACE] && !trace_folder_ok(c, a->value[OPT_TRACE]))
 		return EXIT_CANTCREAT;
 	if ((a->nserials > 1 || a->npaths > 1) && strcmp(a->command, "write") != 0)
@@ -297,6 +342,46 @@ const struct cli_command *cli_find_command(const char *name)
 		if (strcmp(k->name, name) == 0)
 			return k;
 	return NULL;
+}
+
+/* Optimal string alignment distance (edits, with a swap of two neighbours as one), capped. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 31 || m > 31)
+		return 99;
+	unsigned d[32][32];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t k = 0; k <= m; k++)
+		d[0][k] = (unsigned)k;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t k = 1; k <= m; k++) {
+			unsigned best = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+			if (d[i - 1][k] + 1 < best)
+				best = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < best)
+				best = d[i][k - 1] + 1;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < best)
+				best = d[i - 2][k - 2] + 1;
+			d[i][k] = best;
+		}
+	return d[n][m];
+}
+
+/* The command a typo most likely meant: within 2 edits (1 for names of 4 letters or fewer). */
+static const char *nearest_command(const char *typed)
+{
+	const char *best = NULL;
+	unsigned best_d = 99;
+	for (const struct cli_command *k = cli_commands; k->name; k++) {
+		unsigned d = edit_distance(typed, k->name);
+		if (d < best_d && d <= (strlen(k->name) <= 4 ? 1u : 2u)) {
+			best_d = d;
+			best = k->name;
+		}
+	}
+	return best;
 }
 
 static void log_to_stderr(enum log_level level, const char *msg, void *ctx)
@@ -448,8 +533,13 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	const struct cli_command *cmd = cli_find_command(a->command);
-	if (!cmd)
-		return cli_usage_error(c, "unknown command '%s'", a->command);
+	if (!cmd) {
+		const char *typed = a->command, *near = nearest_command(typed);
+		a->command = NULL; /* the help to try is the general one */
+		if (near)
+			return cli_usage_error(c, "unknown command '%s': did you mean '%s'?", typed, near);
+		return cli_usage_error(c, "unknown command '%s'", typed);
+	}
 	if (a->given[OPT_HELP]) {
 		cli_print_help(out, cmd->name);
 		return EXIT_OK;

@@ -113,10 +113,14 @@ void cli_json_failure(struct cli_ctx *c, struct json *j, int code);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(struct cli_ctx *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* Number parsing for addresses and sizes: 0x prefix, decimal, K/M suffixes. */
+/* Number parsing for addresses and sizes: 0x prefix, decimal, K/KiB/M/MiB suffixes (1024-based). */
 bool cli_parse_u32(const char *s, uint32_t *out);
+/* The same; on failure *why (when why is not NULL) says what is wrong with s, for the message. */
+bool cli_parse_num(const char *s, uint32_t *out, const char **why);
 
 /* help, man page, completion (help.c) */
+/* The part of an option's help that concerns cmd ("write, station: ...; read: ..."); all of it for NULL. */
+void cli_opt_help_for(const char *help, const char *cmd, char *out, size_t cap);
 void cli_print_help(FILE *out, const char *command);
 void cli_print_man(FILE *out);
 /* the exit-code table of docs/exit-codes.md, Markdown */

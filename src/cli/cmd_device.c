@@ -210,17 +210,18 @@ void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_repor
 		cli_print_poll(c, s);
 		return;
 	}
-	fprintf(o, "read     %" PRIu64 " bytes of %u sectors in %.2f s\n", r->read.bytes, r->sectors_touched,
-	        seconds(r->read.us));
+	fprintf(o, "read     %" PRIu64 " bytes of %u sector%s in %.2f s\n", r->read.bytes, r->sectors_touched,
+	        r->sectors_touched == 1 ? "" : "s", seconds(r->read.us));
 	if (r->voltage_range >= 0)
 		fprintf(o, "flash    voltage range %d (%s) set for --vdd\n", r->voltage_range,
 		        ops_vdd_range_text(r->voltage_range));
 	else if (c->args.vdd_set)
 		fprintf(o, "flash    voltage range left as it was: nothing to erase\n");
-	fprintf(o, "erase    %u sectors (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
-	        r->erase.bytes, seconds(r->erase.us), r->sectors_skipped);
-	fprintf(o, "program  %" PRIu64 " bytes in %u blocks of %u bytes, %u runs, in %.2f s", r->bytes_programmed,
-	        r->blocks, (unsigned)r->transfer_size, r->runs, seconds(r->program.us));
+	fprintf(o, "erase    %u sector%s (%" PRIu64 " bytes) in %.2f s, %u unchanged skipped\n", r->sectors_erased,
+	        r->sectors_erased == 1 ? "" : "s", r->erase.bytes, seconds(r->erase.us), r->sectors_skipped);
+	fprintf(o, "program  %" PRIu64 " bytes in %u block%s of %u bytes, %u run%s, in %.2f s", r->bytes_programmed,
+	        r->blocks, r->blocks == 1 ? "" : "s", (unsigned)r->transfer_size, r->runs, r->runs == 1 ? "" : "s",
+	        seconds(r->program.us));
 	if (r->program.us)
 		fprintf(o, " (%.1f KiB/s)", (double)r->bytes_programmed / 1024.0 / seconds(r->program.us));
 	fputc('\n', o);

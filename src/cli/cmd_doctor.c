@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/text.h"
 #include "cli/commands.h"
@@ -142,6 +143,12 @@ int cli_cmd_doctor(struct cli_ctx *c)
 		if (*end == 'M' || *end == 'm') {
 			hz *= 1e6;
 			end++;
+			if (strcmp(end, "Hz") == 0 || strcmp(end, "hz") == 0)
+				end += 2;
+		} else if (*end == '\0' && hz > 0 && hz < 1000) {
+			return cli_usage_error(c, "--hse %s: no unit: %s Hz is no crystal; give Hz (--hse %s000000) or MHz "
+			                          "with M (--hse %sM)", c->args.value[OPT_HSE], c->args.value[OPT_HSE],
+			                       c->args.value[OPT_HSE], c->args.value[OPT_HSE]);
 		}
 		if (*end || !(hz >= 4e6 && hz <= 26e6) || fmod(hz, 1e6) != 0)
 			return cli_usage_error(c, "--hse %s: the F7 ROM accepts crystals of whole MHz from 4 to 26 MHz "

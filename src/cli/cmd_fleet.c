@@ -6,11 +6,15 @@
 #include "core/text.h"
 #include "cli/fleet.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "core/file.h"
 
 #include "cli/logrec.h"
 #include "cli/session.h"
@@ -141,8 +145,12 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 		json_kuint(&j, "retries", r[i].retries);
 		if (r[i].has_serial_number)
 			json_kuint(&j, "serial_number", r[i].serial_number);
-		if (r[i].log_path[0])
-			json_kstr(&j, "log", r[i].log_path);
+		if (c->args.given[OPT_LOG_DIR]) {
+			json_key(&j, "log");
+			json_str(&j, r[i].log_path[0] ? r[i].log_path : NULL);
+			json_key(&j, "log_error");
+			json_str(&j, r[i].log_error[0] ? r[i].log_error : NULL);
+		}
 		json_kbool(&j, "uid_shared", r[i].uid_shared);
 		json_obj_end(&j);
 	}
@@ -154,6 +162,27 @@ bool cli_fleet_wanted(const struct cli_ctx *c)
 {
 	const struct cli_args *a = &c->args;
 	return a->given[OPT_ALL] || a->nserials + a->npaths > 1 || a->given[OPT_LOG_DIR];
+}
+
+/* --strict-log: the folder must take a file before any device is touched (a probe, removed) */
+static int probe_log_dir(struct cli_ctx *c, const char *dir)
+{
+	char probe[4096];
+	int fd = -1;
+	if (file_make_dirs(dir, &c->err) == 0) {
+		snprintf(probe, sizeof probe, "%s/.stm32dfu-probe-XXXXXX", dir);
+		fd = mkstemp(probe);
+		if (fd < 0)
+			err_set(&c->err, STM32DFU_E_FILE_IO, "--log-dir %s: cannot write a log there: %s", dir, strerror(errno));
+	}
+	if (fd < 0) {
+		err_hint(&c->err, "--strict-log programs nothing without its per-device logs: give a folder you can write");
+		cli_fail(c, STM32DFU_E_FILE_IO);
+		return EXIT_CANTCREAT;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
 }
 
 int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
@@ -168,6 +197,11 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 		        a->pos[0], img->suffix.vid, img->suffix.pid, a->vid, a->pid);
 		err_hint(&c->err, "use --force if you are sure it fits these chips");
 		return cli_fail(c, STM32DFU_E_FILE_FORMAT);
+	}
+	if (a->given[OPT_STRICT_LOG]) {
+		int prc = probe_log_dir(c, a->value[OPT_LOG_DIR]);
+		if (prc)
+			return prc;
 	}
 	struct ops_serialno sn;
 	bool sn_on;
@@ -238,6 +272,16 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 			        "so one of them is a clone or reports a faked UID\n",
 			        r[i].path, u);
 		}
+	/* a device log that could not be written is said (an error with --strict-log) */
+	bool logdir_failed = false;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].log_error[0]) {
+			char u[40];
+			uid_text(&r[i], u, sizeof u);
+			fprintf(c->errf, "stm32dfu: %s: device UID %s (path %s): its log was not written: %s\n",
+			        a->given[OPT_STRICT_LOG] ? "error" : "warning", u, r[i].path, r[i].log_error);
+			logdir_failed = true;
+		}
 	/* the exit code of the first failed device; each failure named on stderr */
 	int code = EXIT_OK;
 	size_t failed = 0;
@@ -257,5 +301,7 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	if (!a->given[OPT_JSON] && !a->given[OPT_QUIET])
 		fprintf(c->out, "%zu of %zu devices programmed%s\n", n - failed, n, a->given[OPT_NO_VERIFY] ? "" : " and verified");
 	free(r);
+	if (code == EXIT_OK && logdir_failed && a->given[OPT_STRICT_LOG])
+		code = EXIT_CANTCREAT;
 	return code == EXIT_OK && logfail ? EXIT_CANTCREAT : code;
 }

@@ -106,7 +106,8 @@ int cli_cmd_recover(struct cli_ctx *c)
 	if (uid) {
 		struct chip_selector sel;
 		if (!chip_serial_parse_selector(uid, &sel) || sel.kind != CHIP_SEL_UID)
-			return cli_usage_error(c, "--uid %s: expected the chip's 24-digit UID, as 'stm32dfu recover' lists it", uid);
+			return cli_usage_error(c, "--uid %s: expected the chip's 24-digit UID, as 'stm32dfu recover' lists it "
+			                          "(the form -S takes: -S UID selects the same chip)", uid);
 		if (a->nserials)
 			return cli_usage_error(c, "--uid selects the device: drop -S");
 		a->serials[a->nserials++] = uid;

@@ -4,7 +4,7 @@
 const struct cli_command cli_commands[] = {
 	{"list", "list", "list DFU devices: alt settings, memory maps, serial as reported and as computed from the UID", cli_cmd_list},
 	{"info", "info", "show the chip: family, flash size, UID, serial check, bootloader version, RDP, memory map", cli_cmd_info},
-	{"read", "read ADDR LEN -o FILE", "read memory into a .bin, .hex or .srec file", cli_cmd_read},
+	{"read", "read ADDR LEN -o FILE", "read memory into a .bin, .hex, .srec or .dfu file", cli_cmd_read},
 	{"write", "write FILE [-a ADDR] [--all]", "program a bin/hex/srec/elf/dfu file: only changed sectors, then verify (--all: every attached chip)", cli_cmd_write},
 	{"verify", "verify FILE [-a ADDR]", "check that the chip holds a file's contents", cli_cmd_verify},
 	{"erase", "erase (--all --yes | ADDR LEN | --sectors LIST)", "erase exactly ADDR LEN (the rest of its sectors read back and kept, as write keeps it), whole sectors, or the whole flash", cli_cmd_erase},

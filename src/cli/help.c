@@ -36,18 +36,76 @@ static void opt_label(char *buf, size_t cap, const struct cli_opt_meta *m)
 		snprintf(buf, cap, "%s--%s", shortpart, m->lname);
 }
 
-static void print_opts(FILE *out, const char *scope_word)
+/* An option shared by commands says what it does for each: "write, station: TEXT; read: TEXT".
+ * The text for one command is its own part, else the parts that name no command (the whole help
+ * when cmd is NULL or the option is common). */
+void cli_opt_help_for(const char *help, const char *cmd, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (!cmd) {
+		snprintf(out, cap, "%s", help);
+		return;
+	}
+	char general[512] = "", own[512] = "";
+	for (const char *p = help; *p;) {
+		const char *end = strstr(p, "; ");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		/* "cmd, cmd: " before the text, every word a command */
+		const char *colon = memchr(p, ':', len);
+		bool for_cmds = colon != NULL && colon > p, mine = false;
+		for (const char *w = p; for_cmds && w < colon;) {
+			size_t wl = strcspn(w, ",:");
+			char word[32];
+			snprintf(word, sizeof word, "%.*s", (int)(wl < sizeof word ? wl : sizeof word - 1), w);
+			for_cmds = cli_find_command(word) != NULL;
+			mine |= strcmp(word, cmd) == 0;
+			w += wl;
+			while (*w == ',' || *w == ' ')
+				w++;
+		}
+		char *dst = for_cmds ? (mine ? own : NULL) : general;
+		if (dst) {
+			const char *text = for_cmds ? colon + 2 : p;
+			size_t tl = len - (size_t)(text - p), used = strlen(dst);
+			snprintf(dst + used, sizeof own - used, "%s%.*s", used ? "; " : "", (int)tl, text);
+		}
+		p += len;
+		if (*p)
+			p += 2;
+	}
+	snprintf(out, cap, "%s", own[0] ? own : general[0] ? general : help);
+}
+
+/* The common options that concern a device: commands that touch none (file, log) leave them out. */
+static bool device_option(const struct cli_opt_meta *m)
+{
+	static const char *const not_device[] = {"json", "verbose", "quiet", "help", "version"};
+	for (size_t i = 0; i < sizeof not_device / sizeof not_device[0]; i++)
+		if (strcmp(m->lname, not_device[i]) == 0)
+			return false;
+	return true;
+}
+
+static bool touches_no_device(const char *cmd)
+{
+	return cmd && (strcmp(cmd, "file") == 0 || strcmp(cmd, "log") == 0);
+}
+
+static void print_opts(FILE *out, const char *scope_word, const char *cmd)
 {
 	for (int i = 0; i < OPT__COUNT; i++) {
 		const struct cli_opt_meta *m = &cli_opt_table[i];
 		if (!cli_scope_has(m->scope, scope_word))
 			continue;
-		char label[96];
+		if (strcmp(scope_word, "common") == 0 && touches_no_device(cmd) && device_option(m))
+			continue;
+		char label[96], help[600];
 		opt_label(label, sizeof label, m);
+		cli_opt_help_for(m->help, strcmp(scope_word, "common") == 0 ? NULL : cmd, help, sizeof help);
 		if (strlen(label) > 28)
-			fprintf(out, "  %s\n  %-28s %s\n", label, "", m->help);
+			fprintf(out, "  %s\n  %-28s %s\n", label, "", help);
 		else
-			fprintf(out, "  %-28s %s\n", label, m->help);
+			fprintf(out, "  %-28s %s\n", label, help);
 	}
 }
 
@@ -63,11 +121,11 @@ void cli_print_help(FILE *out, const char *command)
 			any |= cli_scope_has(cli_opt_table[i].scope, cmd->name);
 		if (any) {
 			fprintf(out, "Options:\n");
-			print_opts(out, cmd->name);
+			print_opts(out, cmd->name, cmd->name);
 			fputc('\n', out);
 		}
 		fprintf(out, "Common options:\n");
-		print_opts(out, "common");
+		print_opts(out, "common", cmd->name);
 		return;
 	}
 	fprintf(out, "Usage: stm32dfu [OPTIONS] COMMAND [ARGS]\n\n"
@@ -76,7 +134,7 @@ void cli_print_help(FILE *out, const char *command)
 	for (const struct cli_command *k = cli_commands; k->name; k++)
 		fprintf(out, "  %-30s %s\n", k->synopsis, k->summary);
 	fprintf(out, "\nCommon options:\n");
-	print_opts(out, "common");
+	print_opts(out, "common", NULL);
 	fprintf(out, "\nExit status (docs/exit-codes.md):\n");
 	for (size_t i = 0; i < cli_exit_count; i++)
 		fprintf(out, "  %3d  %s\n", cli_exit_table[i].code, cli_exit_table[i].brief);
@@ -100,9 +158,10 @@ static void man_text(FILE *out, const char *s)
 	}
 }
 
-static void man_opt(FILE *out, const struct cli_opt_meta *m)
+static void man_opt(FILE *out, const struct cli_opt_meta *m, const char *cmd)
 {
-	char label[96];
+	char label[96], help[600];
+	cli_opt_help_for(m->help, cmd, help, sizeof help);
 	opt_label(label, sizeof label, m);
 	fputs(".TP\n.B ", out);
 	const char *l = label;
@@ -110,7 +169,7 @@ static void man_opt(FILE *out, const struct cli_opt_meta *m)
 		l++;
 	man_text(out, l);
 	fputs("\n", out);
-	man_text(out, m->help);
+	man_text(out, help);
 	fputs("\n", out);
 }
 
@@ -142,13 +201,13 @@ void cli_print_man(FILE *out)
 		fputs(".RS\n", out);
 		for (int i = 0; i < OPT__COUNT; i++)
 			if (cli_scope_has(cli_opt_table[i].scope, k->name))
-				man_opt(out, &cli_opt_table[i]);
+				man_opt(out, &cli_opt_table[i], k->name);
 		fputs(".RE\n", out);
 	}
 	fputs(".SH COMMON OPTIONS\n", out);
 	for (int i = 0; i < OPT__COUNT; i++)
 		if (cli_scope_has(cli_opt_table[i].scope, "common"))
-			man_opt(out, &cli_opt_table[i]);
+			man_opt(out, &cli_opt_table[i], NULL);
 	fputs(".SH EXIT STATUS\n", out);
 	for (size_t i = 0; i < cli_exit_count; i++) {
 		fprintf(out, ".TP\n.B %d\n", cli_exit_table[i].code);

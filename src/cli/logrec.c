@@ -55,6 +55,9 @@ int cli_log_url(struct cli_ctx *c, char *buf, size_t cap)
 
 int cli_log_open(struct cli_ctx *c)
 {
+	if (c->args.given[OPT_STATION] && strlen(c->args.value[OPT_STATION]) >= sizeof c->station)
+		return cli_usage_error(c, "--station %s: at most %zu characters (the log keeps no more)",
+		                       c->args.value[OPT_STATION], sizeof c->station - 1);
 	if (c->args.given[OPT_STATION])
 		snprintf(c->station, sizeof c->station, "%s", c->args.value[OPT_STATION]);
 	else if (!os_hostname(c->station, sizeof c->station))

@@ -71,7 +71,9 @@ static void describe(char *buf, size_t cap, const struct ops_progress *pr)
 	bool bytes = pr->unit && pr->unit[0] == 'B';
 	if (bytes && pr->elapsed_us > 0)
 		human_rate(rate, sizeof rate, (double)pr->done * 1e6 / (double)pr->elapsed_us);
-	if (bytes)
+	if (bytes && pr->total < 1024)
+		snprintf(buf, cap, "%" PRIu64 "/%" PRIu64 " B %s%s", pr->done, pr->total, rate, eta);
+	else if (bytes)
 		snprintf(buf, cap, "%" PRIu64 "/%" PRIu64 " KiB %s%s", pr->done / 1024u, pr->total / 1024u, rate, eta);
 	else
 		snprintf(buf, cap, "%" PRIu64 "/%" PRIu64 " %s%s", pr->done, pr->total, pr->unit ? pr->unit : "", eta);
@@ -111,6 +113,10 @@ static void line(struct cli_progress *p, const struct ops_progress *pr)
 
 static void draw(struct cli_progress *p, const struct ops_progress *pr)
 {
+	/* nothing to count, or a few bytes (the UID, the option bytes: over before a bar means
+	 * anything; "0/0 KiB" would be all it could say) */
+	if (!timed(pr) && (!pr->total || (pr->unit && pr->unit[0] == 'B' && pr->total < 1024)))
+		return;
 	if (!p->tty) {
 		if ((int)pr->phase != p->line_phase)
 			p->line_done = false;

@@ -155,8 +155,15 @@ void cli_size_text(char *buf, size_t cap, uint64_t bytes)
 
 int cli_parse_addr_len(struct cli_ctx *c, const char *what, uint32_t *addr, uint32_t *len)
 {
-	if (c->args.npos != 2 || !cli_parse_u32(c->args.pos[0], addr) || !cli_parse_u32(c->args.pos[1], len) || !*len)
+	if (c->args.npos != 2)
 		return cli_usage_error(c, "%s needs ADDR LEN, e.g. 0x08000000 64K", what);
+	const char *why;
+	if (!cli_parse_num(c->args.pos[0], addr, &why))
+		return cli_usage_error(c, "%s: ADDR %s: %s; e.g. 0x08000000", what, c->args.pos[0], why);
+	if (!cli_parse_num(c->args.pos[1], len, &why))
+		return cli_usage_error(c, "%s: LEN %s: %s; e.g. 64K, 64KiB or 0x10000", what, c->args.pos[1], why);
+	if (!*len)
+		return cli_usage_error(c, "%s: LEN 0: not 0 bytes; give how many, e.g. 64K", what);
 	return 0;
 }
 

@@ -120,6 +120,11 @@ static const char *format_words(enum img_format f)
 static int check_name_vs_content(const uint8_t *buf, size_t len, const char *name, struct err *e)
 {
 	enum img_format by_name = img_format_from_name(name), found = content_format(buf, len);
+	if (len == 0 && by_name != IMG_FMT_UNKNOWN && by_name != IMG_FMT_BIN) {
+		err_set(e, STM32DFU_E_FILE_FORMAT, "%s is empty (0 bytes)", name);
+		err_hint(e, "the build that made it failed or was interrupted: rebuild it");
+		return STM32DFU_E_FILE_FORMAT;
+	}
 	if (by_name == IMG_FMT_UNKNOWN || by_name == found)
 		return 0;
 	bool contradicts = false;

@@ -106,8 +106,10 @@ static void on_progress(void *ctx, const struct ops_progress *p)
 {
 	struct stm32dfu_session *s = ctx;
 	/* the link test is a CLI diagnostic, not part of a write or verify */
-	if (s->progress && p->phase <= OPS_PHASE_VERIFY)
-		s->progress(s->progress_user, (enum stm32dfu_phase)p->phase, p->done, p->total);
+	if (s->progress && (p->phase <= OPS_PHASE_VERIFY || p->phase == OPS_PHASE_CONFIRM))
+		s->progress(s->progress_user,
+		            p->phase == OPS_PHASE_CONFIRM ? STM32DFU_PHASE_READ : (enum stm32dfu_phase)p->phase, p->done,
+		            p->total);
 }
 
 void stm32dfu_cancel(struct stm32dfu_session *s)

@@ -143,9 +143,13 @@ static void open_log(struct worker *w)
 		if (*p == '/' || *p == ' ')
 			*p = '_';
 	snprintf(w->r->log_path, sizeof w->r->log_path, "%s/%s.log", dir, name);
-	w->log = file_out_open_append(&w->logf, w->r->log_path, 0666, NULL) == 0 ? w->logf.f : NULL;
-	if (!w->log)
+	struct err le;
+	err_clear(&le);
+	w->log = file_out_open_append(&w->logf, w->r->log_path, 0666, &le) == 0 ? w->logf.f : NULL;
+	if (!w->log) {
+		snprintf(w->r->log_error, sizeof w->r->log_error, "%s", le.msg[0] ? le.msg : w->r->log_path);
 		w->r->log_path[0] = '\0';
+	}
 }
 
 static bool path_selected(const struct ops_multi_opts *o, const char *path)

@@ -37,7 +37,8 @@ struct ops_multi_result {
 	uint64_t us;                  /* wall time of the whole session, open to close */
 	unsigned retries;
 	bool verified;
-	char log_path[512];           /* the per-device log, if a log dir was given */
+	char log_path[512];           /* the per-device log, if a log dir was given ("" if it could not be made) */
+	char log_error[600];          /* why the per-device log could not be written, or "" */
 	bool uid_shared;              /* another device of the run has the same UID (its log name adds the path) */
 	char chip[64];                /* the family's name, or "" */
 	char bootloader_version[8];   /* the ROM's ("3.1"), or "" */

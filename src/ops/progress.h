@@ -10,8 +10,9 @@ enum ops_phase {
 	OPS_PHASE_PROGRAM = 2,
 	OPS_PHASE_VERIFY = 3,
 	OPS_PHASE_LINK_TEST = 4,
+	OPS_PHASE_CONFIRM = 5, /* the second read that confirms a read (not a write's verify) */
 };
-#define OPS_PHASE_COUNT 5
+#define OPS_PHASE_COUNT 6
 
 const char *ops_phase_name(enum ops_phase p);
 

@@ -393,7 +393,7 @@ int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t
 	                              : "the link failed in this session");
 	char differ[80];
 	snprintf(differ, sizeof differ, "read 0x%08X (%zu bytes): two reads differ", (unsigned)addr, len);
-	return ops_read_again(s, alt, addr, buf, len, OPS_PHASE_VERIFY, differ, "reading twice");
+	return ops_read_again(s, alt, addr, buf, len, OPS_PHASE_CONFIRM, differ, "reading twice");
 }
 
 int ops_read_again(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase,

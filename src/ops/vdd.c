@@ -42,6 +42,19 @@ static const struct dfu_alt *feature_alt(const struct ops_session *s)
 
 int ops_vdd_check(struct ops_session *s)
 {
+	/* the voltage range sets the flash's parallelism (PSIZE) of the F2, F4 and F7 only; an L4, G4,
+	 * U5 or WB ROM may list a Device Feature memory, but its flash programs double words at any
+	 * supply (RM0394 3.3.7, RM0440 3.3.7): a range written there changes nothing */
+	if (!s->have_identity)
+		ops_identify(s);
+	const struct chip_family *fam = s->have_identity ? s->id.chip.family : NULL;
+	if (fam && fam->id && strchr("LGUW", fam->id[0])) {
+		err_set(&s->err, STM32DFU_E_UNSUPPORTED,
+		        "--vdd: the %s programs its flash the same way at any supply voltage: there is no voltage "
+		        "range to set", fam->name);
+		err_hint(&s->err, "leave --vdd out: only the F2, F4 and F7 program by voltage range (AN2606)");
+		return STM32DFU_E_UNSUPPORTED;
+	}
 	if (feature_alt(s))
 		return 0;
 	err_set(&s->err, STM32DFU_E_UNSUPPORTED,

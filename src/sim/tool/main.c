@@ -98,7 +98,7 @@ static void simtool_usage(FILE *f)
 	fputs("usage: stm32dfu-sim [OPTIONS] -- COMMAND [ARGS...]\n"
 	      "Runs COMMAND with virtual STM32 ROM DFU bootloaders on virtual USB; exits with its status.\n"
 	      "\n"
-	      "  -p, --profile SPEC      add a device: NAME_OR_FILE[,key=value...] (repeatable;\n"
+	      "      --profile SPEC      add a device: NAME_OR_FILE[,key=value...] (repeatable;\n"
 	      "                          default f746); state=FILE keeps its memories in FILE\n"
 	      "  -u, --unplug-after MS   pull the device of the preceding --profile (else the first)\n"
 	      "                          off the bus MS milliseconds after COMMAND starts\n"
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 
 	memset(devs, 0, sizeof devs);
 	/* "+": stop at the first non-option, so COMMAND's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+p:u:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+u:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (ndev == SIM_TOOL_MAX) {
@@ -290,6 +290,9 @@ int main(int argc, char **argv)
 			printf("stm32dfu-sim %s\n", STM32DFU_VERSION);
 			return 0;
 		default:
+			if (optopt == 'p')
+				fputs("stm32dfu-sim: -p is stm32dfu's USB path selector; a profile is --profile SPEC here\n",
+				      stderr);
 			simtool_usage(stderr);
 			return 2;
 		}

@@ -1,0 +1,143 @@
+#!/bin/sh
+# Issue 24 items 3, 9, 10, 13: what a new user or a script meets: per-device logs that cannot be
+# written, dfu-util's options, sizes and arguments, papercuts. Every check names the bad argument
+# and the fix, before any work (the chip is compared byte for byte where a refusal must not touch it).
+# Usage: words.sh STM32DFU  (env: STM32DFU_PROFILE_DIR)
+. "$(dirname "$0")/lib.sh"
+export XDG_STATE_HOME="$work/state" STM32DFU_LOG="sqlite:$work/log.sqlite3"
+sim="--sim=f746,timing=0,state=$work/chip.state"
+head -c 4096 /dev/urandom >"$work/fw.bin"
+
+# --- item 3: --log-dir that cannot take the logs: said, in text and JSON; --strict-log fails ----
+: >"$work/notadir"                        # a file where the folder should be (fails as root too)
+run $sim write "$work/fw.bin" --log-dir "$work/notadir"
+check logdir-warned 0 $? "$work/err" "warning: .*log"
+run $sim write "$work/fw.bin" --log-dir "$work/notadir" --json
+check logdir-json 0 $?
+py "$work/out" 'assert d[0]["log"] is None and d[0]["log_error"], d' || { echo "FAIL logdir-json-field"; fails=$((fails + 1)); }
+run $sim write "$work/fw.bin" --log-dir "$work/notadir" --strict-log --json
+check logdir-strict 73 $? "$work/out" '"ok": false'
+run $sim write "$work/fw.bin" --log-dir "$work/logs" --strict-log --json
+check logdir-strict-ok 0 $?
+py "$work/out" 'import os; assert os.path.getsize(d[0]["log"]) > 0 and d[0]["log_error"] is None, d' || { echo "FAIL logdir-ok-field"; fails=$((fails + 1)); }
+run $sim write "$work/fw.bin" --strict-log
+check strict-log-alone 64 $? "$work/err" "log-dir"
+
+# --- item 9: dfu-util habits -------------------------------------------------------------------
+run $sim write -a 0 "$work/fw.bin"
+check dash-a-small 65 $? "$work/err" "-a is the address here; dfu-util's -a (alt setting) is --alt"
+run $sim write -a 0x08000000 "$work/fw.bin"
+check dash-a-address 0 $?
+absent dash-a-address-no-hint "$work/err" "dfu-util"
+for o in "-D fw.bin:stm32dfu write" "-U x.bin:stm32dfu read" "-s 0x08000000:-a ADDR" "-l:stm32dfu list" \
+	"-e:stm32dfu leave" "-R:stm32dfu leave"; do
+	opt=${o%%:*} answer=${o#*:}
+	run $sim $opt
+	check "dfu-util$opt" 64 $? "$work/err" "dfu-util"
+	grep -q -- "$answer" "$work/err" || { echo "FAIL dfu-util$opt: '$answer' not in the answer"; cat "$work/err"; fails=$((fails + 1)); }
+done
+sim_tool="$(dirname "$tool")/stm32dfu-sim"
+"$sim_tool" --help >"$work/out" 2>&1
+absent sim-no-dash-p "$work/out" "-p, --profile"
+"$sim_tool" -p f746 -- true >"$work/out" 2>"$work/err"
+check sim-dash-p 2 $? "$work/err" "path selector"
+
+# --- item 10: sizes and arguments ---------------------------------------------------------------
+for a in "0:not 0" "1Q:unit" "0x:digits" "1.5K:whole" "99999999999:4 GiB"; do
+	arg=${a%%:*} why=${a#*:}
+	run $sim read 0x08000000 "$arg" -o "$work/r.bin"
+	check "len-$arg" 64 $? "$work/err" "LEN $arg"
+	grep -q -- "$why" "$work/err" || { echo "FAIL len-$arg: '$why' not said"; cat "$work/err"; fails=$((fails + 1)); }
+done
+run $sim read 0xZZ 16 -o "$work/r.bin"; check addr-bad 64 $? "$work/err" "ADDR 0xZZ"
+run $sim read 0x08000000 64KiB -o "$work/r.bin"; check len-KiB 0 $?
+[ "$(wc -c <"$work/r.bin")" = 65536 ] || { echo "FAIL len-KiB: not 65536 bytes"; fails=$((fails + 1)); }
+run $sim read 0x08000000 1MiB -o "$work/r.bin"; check len-MiB 0 $?
+run $sim read 0x08000000 2KB -o "$work/r.bin"; check len-KB 0 $?
+run wirte; check did-you-mean 64 $? "$work/err" "did you mean 'write'"
+absent did-you-mean-help "$work/err" "stm32dfu wirte --help"
+run --json; check no-command 64 $? "$work/out" "no command"
+: >"$work/empty.hex"
+run $sim write "$work/empty.hex"; check empty-hex 65 $? "$work/err" "empty"
+absent empty-hex-binary "$work/err" "binary data"
+run $sim doctor --hse 8; check hse-unit 64 $? "$work/err" "unit"
+run $sim recover --uid X; check recover-uid 64 $? "$work/err" "\-S"
+
+# --- item 13: papercuts -------------------------------------------------------------------------
+run $sim write "$work/fw.bin" --no-log; check one-sector 0 $?
+absent one-sectors "$work/out" "1 sectors"
+absent one-runs "$work/out" "1 runs"
+long=$(printf 's%.0s' $(seq 80))
+run $sim write "$work/fw.bin" --station "$long"; check station-long 64 $? "$work/err" "station"
+run --sim=l43x,timing=0,state="$work/l4.state" write "$work/fw.bin" --vdd 3.3 --no-log
+check vdd-l4 69 $? "$work/err" "no voltage range"
+run --sim=l43x,timing=0,state="$work/l4.state" write "$work/fw.bin" --no-log; check vdd-l4-without 0 $?
+
+# --- item 11: help per command ----------------------------------------------------------------
+run write --help; check help-write 0 $? "$work/out" "skip the read-back check"
+absent help-write-no-read "$work/out" "read:"
+absent help-write-no-read-meaning "$work/out" "never confirm"
+run read --help; check help-read 0 $? "$work/out" "never confirm by a second read"
+grep -q '\.dfu' "$work/out" || { echo "FAIL help-read-dfu: read --help does not name .dfu"; fails=$((fails + 1)); }
+absent help-read-no-write "$work/out" "skip the read-back"
+absent help-read-no-write-force "$work/out" "suffix names another device"
+run file --help; check help-file 0 $?
+absent help-file-no-sim "$work/out" "--sim"
+absent help-file-no-serial "$work/out" "--serial "
+run help-man; check man 0 $?
+python3 - "$work/out" <<'PY' || { echo "FAIL man-per-command"; fails=$((fails + 1)); }
+import re, sys
+man = open(sys.argv[1]).read()
+write = man.split(".B write FILE")[1].split(".RE")[0]
+assert "read:" not in write and "never confirm" not in write, write
+PY
+# docs/json.md: no table broken by a paragraph (a table, text, then rows again in one section)
+python3 - "${STM32DFU_SOURCE_ROOT:-$(dirname "$0")/../..}/docs/json.md" <<'PY' || { echo "FAIL json.md-tables"; fails=$((fails + 1)); }
+import sys
+state, section, bad = "none", "", []
+for line in open(sys.argv[1]):
+    if line.startswith("#"):
+        section, state = line.strip(), "none"
+    elif line.startswith("|"):
+        if state == "text-after-table" and not line.startswith("| field |"):
+            bad.append(section)  # rows again without a header: the text split one table
+        state = "table"
+    elif line.strip() and state in ("table", "text-after-table"):
+        state = "text-after-table"
+assert not bad, f"tables broken by a paragraph in: {bad}"
+PY
+
+# --- item 12: progress on a terminal (a pseudo-terminal): no bar for a step with nothing to count,
+# the confirming second read of `read` named for what it is ---------------------------------------
+python3 - "$tool" "$work" <<'PY' || { echo "FAIL progress-pty"; fails=$((fails + 1)); }
+import os, pty, subprocess, sys
+tool, work = sys.argv[1:]
+sim = f"--sim=f746,state={work}/pty.state"  # real timing: bars get drawn
+def on_pty(args):
+    master, slave = pty.openpty()
+    p = subprocess.Popen([tool] + args, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait()
+    os.close(master)
+    return p.returncode, out.decode(errors="replace")
+rc, w = on_pty([sim, "write", f"{work}/fw.bin", "--no-log", "--confirm-reads"])
+assert rc == 0, w
+assert "0/0 KiB" not in w, f"a bar for nothing: {w!r}"
+draws = [x.split("[")[0].strip() for x in w.split("\r") if "[" in x and "%" in x]
+assert draws and draws[0] in ("read", "confirm"), f"the first bar is {draws[:1]}: {w!r}"
+rc, r = on_pty([sim, "read", "0x08000000", "64K", "-o", f"{work}/pty.bin", "--confirm-reads"])
+assert rc == 0, r
+assert "confirm " in r and "verify" not in r, f"the second read of read: {r!r}"
+PY
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
