@@ -12,6 +12,7 @@ Errors raise subclasses of stm32dfu.Error carrying code, name, message and hint.
 """
 import contextlib
 import ctypes
+import re
 import os
 import signal
 import threading
@@ -41,15 +42,72 @@ def _s(b):
     return b.decode("utf-8", "replace") if isinstance(b, (bytes, bytearray)) else b
 
 
+# The library's messages and hints are the command line's words; in Python the same advice names
+# this package's parameters (longest first, so "-a ADDR" is not taken for "-a").
+_CLI_WORDS = sorted({
+    "--force": "force=True", "--yes": "confirm=True", "--vdd": "vdd=", "--alt": "alt=", "-a ADDR": "address=",
+    "-a FILE": "address=", "-S SERIAL": "serial=", "-p PATH": "path=", "--retries": "retries=",
+    "--trace": "trace=", "--confirm-reads": "confirm_reads=True", "--format": "a file name that says its format",
+    "--i-understand-otp-is-permanent": "otp_permanent=True", "--hse": "hse=", "--sectors": "sectors=",
+    "--all": "all=True", "--leave": "leave=True", "--no-verify": "verify=False", "-t": "transfer_size=",
+    "--transfer-size": "transfer_size=", "'stm32dfu info'": "Chip.info()", "'stm32dfu list'": "stm32dfu.list()",
+    "'stm32dfu ob show'": "Chip.option_bytes(detail=True)", "'stm32dfu doctor'": "Chip.doctor()",
+    "'stm32dfu recover'": "Chip.recover()",
+}.items(), key=lambda kv: -len(kv[0]))
+
+
+def _library_words(text):
+    """text with the command line's options replaced by this package's parameters."""
+    if not text:
+        return text
+    for bit, name in ((bit, name) for name, bit in CONFIRM.items()):
+        flag = _s(_lib.stm32dfu_confirm_flag(bit))
+        if flag:
+            text = text.replace(flag, f'confirm="{name}"')
+    for cli, py in _CLI_WORDS:
+        text = re.sub(r"(?<![\w-])" + re.escape(cli) + r"(?![\w-])", py, text)
+    return text
+
+
 def _raise(code, session=None):
     info = _lib.stm32dfu_last_error(session)
     name = _s(_lib.stm32dfu_errname(code))
     message = _s(info.message) or _s(_lib.stm32dfu_strerror(code))
     cls = BY_CODE.get(code, Error)
-    raise cls(code, name, message, _s(info.hint) or "")
+    raise cls(code, name, _library_words(message), _library_words(_s(info.hint) or ""))
+
+
+def _bad(param, value, want):
+    """A bad argument: stm32dfu.UsageError (also a ValueError) naming the parameter."""
+    raise UsageError(-1, "STM32DFU_E_USAGE", f"{param}={value!r}: {want}", "")  # noqa: F405
+
+
+def _int(param, value, lo=0, hi=0xFFFFFFFF, none_ok=False):
+    """value as an int in [lo, hi] (addresses and lengths are 32-bit), else UsageError naming param."""
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        _bad(param, value, f"expected an integer from {lo} to {hi:#x}" if hi > 0xFFFF else
+             f"expected an integer from {lo} to {hi}")
+    if not lo <= value <= hi:
+        _bad(param, value, f"out of range: {lo} to {hi:#x}" if hi > 0xFFFF else f"out of range: {lo} to {hi}")
+    return value
+
+
+def _volts(param, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 10:
+        _bad(param, value, "expected the supply voltage in volts, such as 3.3")
+    return float(value)
 
 
 def _match(vid=None, pid=None, serial=None, path=None, sim=None):
+    _int("vid", vid, 0, 0xFFFF, none_ok=True)
+    _int("pid", pid, 0, 0xFFFF, none_ok=True)
+    for param, v in (("serial", serial), ("path", path), ("sim", sim)):
+        if v is not None and not isinstance(v, str):
+            _bad(param, v, "expected a string")
     m = _native.Match()
     m.vid, m.pid = vid or 0, pid or 0
     m.serial = serial.encode() if serial else None
@@ -120,6 +178,8 @@ def _session_options(any_id=False, retries=None, trace=None, transfer_size=None,
     o = _native.SessionOptions()
     o.size = ctypes.sizeof(o)
     o.any_id = 1 if any_id else 0
+    _int("retries", retries, 0, 100, none_ok=True)
+    _int("transfer_size", transfer_size, 1, 0xFFFF, none_ok=True)
     if retries is not None:
         o.has_retries, o.retries = 1, retries
     o.trace = os.fspath(trace).encode() if trace else None
@@ -298,6 +358,9 @@ class Chip:
     def read(self, address, length, alt=None, confirm=True, force=False):
         """Reads length bytes at address from whichever memory serves it (or through alt).
         confirm=False never confirms by a second read; force reads addresses known to hang the ROM."""
+        _int("address", address)
+        _int("length", length, 0, 0xFFFFFFFF - address + 1)
+        _int("alt", alt, 0, 255, none_ok=True)
         o = _native.ReadOptions()
         if alt is not None:
             o.has_alt, o.alt = 1, alt
@@ -310,6 +373,8 @@ class Chip:
 
     def read_file(self, address, length, path):
         """Reads into a file whose format follows its name (.bin, .hex, .srec)."""
+        _int("address", address)
+        _int("length", length, 1, 0xFFFFFFFF - address + 1)
         self._check(_lib.stm32dfu_read_file(self._session(), address, length, os.fspath(path).encode()))
 
     def cancel(self):
@@ -388,6 +453,8 @@ class Chip:
     @staticmethod
     def _write_options(verify=True, full=False, leave=False, leave_address=None, vdd=None, otp_permanent=False,
                        otp_after_flash=False, confirm=()):
+        _int("leave_address", leave_address, none_ok=True)
+        vdd = _volts("vdd", vdd)
         o = _native.WriteExOptions()
         o.no_verify, o.full, o.leave = int(not verify), int(full), int(leave)
         if leave_address is not None:
@@ -398,6 +465,7 @@ class Chip:
 
     @staticmethod
     def _file_options(address, force):
+        _int("address", address, none_ok=True)
         o = _native.FileOptions()
         if address is not None:
             o.has_address, o.address = 1, address
@@ -457,6 +525,8 @@ class Chip:
         programmed once and never erased; confirm: the risks (stm32dfu.CONFIRM names) a raw
         option-byte block may carry. Returns the report (sectors and what each holds, or the other
         memory written; phases; recovery file); a failure's exception carries it as .report."""
+        _int("address", address, none_ok=True)
+        _int("alt", alt, 0, 255, none_ok=True)
         path, blob = _image_args(data, address)
         o = self._write_options(verify, full, leave, leave_address, vdd, otp_permanent, otp_after_flash, confirm)
         r = _native.WriteReport()
@@ -510,8 +580,14 @@ class Chip:
         if chosen != 1:
             raise UsageError(-1, "STM32DFU_E_USAGE", "erase needs exactly one of sectors=, address=/length= or all=True",
                              "")  # noqa: F405
+        _int("address", address, none_ok=True)
+        _int("length", length, 1, none_ok=True)
+        if sectors is not None:
+            if isinstance(sectors, (str, bytes)) or not hasattr(sectors, "__iter__"):
+                _bad("sectors", sectors, "expected a list of sector numbers")
+            sectors = [_int("sectors[]", x, 0, 0xFFFF) for x in sectors]
         o = _native.EraseOptions()
-        o.vdd = float(vdd or 0)
+        o.vdd = _volts("vdd", vdd) or 0.0
         if all:
             o.mode, o.confirm = _native.ERASE_ALL, int(bool(confirm))
         elif sectors is not None:
@@ -601,12 +677,16 @@ class Chip:
         """Leaves DFU and starts the application (at address, else the start of flash). Returns what
         was found there and seen on the bus: address, sp, reset, vector_ok, confirmed, gone. A
         NotStartedError (the bootloader came back) carries the same dict as its .leave."""
+        _int("address", address, none_ok=True)
         r = _native.LeaveResult()
         rc = _lib.stm32dfu_leave_ex(self._session(), int(address is not None), address or 0, ctypes.byref(r))
         return self._checked(rc, "leave", _leave(r))
 
     def doctor(self, count=200, hse=None):
         """Link test and chip checks: numbers and findings in plain words."""
+        _int("count", count, 3, 100000)
+        if hse is not None and (isinstance(hse, bool) or not isinstance(hse, (int, float)) or hse <= 0):
+            _bad("hse", hse, "expected the crystal's frequency in Hz, such as 25_000_000")
         r = _native.DoctorReport()
         self._check(_lib.stm32dfu_doctor(self._session(), count, float(hse or 0), ctypes.byref(r)))
         sev = ("ok", "note", "warning", "bad")

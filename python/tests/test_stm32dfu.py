@@ -251,7 +251,7 @@ def test_set_option_bytes_missing_confirmation(chip):
         chip.set_option_bytes(RDP="level2", confirm=["rdp1"])
     err = e.value
     assert err.code == -16 and err.name == "STM32DFU_E_NEEDS_CONFIRMATION"
-    assert "--i-understand-rdp2-is-permanent" in err.hint
+    assert 'confirm="rdp2"' in err.hint  # the package's words (issue 24 item 14); the flag is in confirmation_flags
     res = err.result
     assert res["confirmations_required"] == ["rdp2"] and res["confirmations_missing"] == ["rdp2"]
     assert res["confirmation_flags"] == ["--i-understand-rdp2-is-permanent"]
@@ -606,3 +606,75 @@ def test_erase_bytes_keeps_the_rest_of_the_sectors(chip):
     want = bytearray(data)
     want[0x7FF0:0x8010] = b"\xff" * 0x20
     assert chip.read(0x08000000, 0x10000) == bytes(want)
+
+
+# --- issue 24 item 14: the package's own words, bad arguments, emulated state ----------------------
+@pytest.mark.parametrize("call, param", [
+    (lambda c: c.read(0x08000000, -1), "length"),
+    (lambda c: c.read("0x08000000", 4), "address"),
+    (lambda c: c.read(0x08000000, 16, alt=300), "alt"),
+    (lambda c: c.read(-4, 16), "address"),
+    (lambda c: c.read_file(0x08000000, 0, "x.bin"), "length"),
+    (lambda c: c.write(b"\x00" * 4, address=-8), "address"),
+    (lambda c: c.write(b"\x00" * 4, address=0x08000000, alt=999), "alt"),
+    (lambda c: c.write(b"\x00" * 4, address=0x08000000, vdd="3.3"), "vdd"),
+    (lambda c: c.erase(sectors=[-1]), "sectors"),
+    (lambda c: c.erase(sectors="1"), "sectors"),
+    (lambda c: c.erase(address=0x08000000, length=0), "length"),
+    (lambda c: c.leave(address=1.5), "address"),
+    (lambda c: c.doctor(count=1), "count"),
+    (lambda c: c.doctor(hse="25M"), "hse"),
+])
+def test_bad_arguments_raise_usage_error_naming_the_parameter(chip, call, param):
+    before = chip.read(0x08000000, 64)
+    with pytest.raises(stm32dfu.UsageError) as e:
+        call(chip)
+    assert isinstance(e.value, stm32dfu.Error) and isinstance(e.value, ValueError)
+    assert e.value.message.startswith(param), e.value.message
+    assert chip.read(0x08000000, 64) == before  # refused before anything was sent
+
+
+@pytest.mark.parametrize("kwargs, param", [({"retries": -1}, "retries"), ({"transfer_size": 0x10000}, "transfer_size"),
+                                           ({"vid": 0x10000}, "vid"), ({"serial": 1234}, "serial")])
+def test_bad_open_arguments_name_the_parameter(kwargs, param):
+    with pytest.raises(stm32dfu.UsageError) as e:
+        stm32dfu.open(sim=SIM, **kwargs)
+    assert e.value.message.startswith(param + "="), e.value.message
+
+
+def no_cli_words(e):
+    text = e.message + " " + e.hint
+    assert "--" not in text and "-S SERIAL" not in text and "-p PATH" not in text, text
+
+
+def test_hints_name_the_package_parameters(chip):
+    with pytest.raises(stm32dfu.Error) as e:  # outside the map: the hint says how to read it anyway
+        chip.read(0x60000000, 16)
+    assert "force=True" in e.value.hint, e.value.hint
+    no_cli_words(e.value)
+    with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
+        chip.set_option_bytes(RDP="level2", dry_run=True)
+    assert 'confirm="rdp2"' in e.value.message + e.value.hint, (e.value.message, e.value.hint)
+    no_cli_words(e.value)
+    with pytest.raises(stm32dfu.NeedsConfirmationError) as e:
+        chip.erase(all=True)
+    no_cli_words(e.value)
+
+
+def test_emulated_chips_are_fresh_unless_kept_and_kept_ones_are_the_clis(tmp_path):
+    data = pattern(256, seed=24)
+    with stm32dfu.open(sim=SIM) as c:
+        c.write(data, address=0x08004000)
+    with stm32dfu.open(sim=SIM) as c:  # a fresh chip: nothing of the last session
+        assert c.read(0x08004000, 256) == b"\xff" * 256
+    with stm32dfu.open(sim=SIM, sim_persist=True) as c:
+        c.write(data, address=0x08004000)
+    tool = os.path.join(os.environ.get("STM32DFU_BUILD_ROOT", ""), "stm32dfu")
+    if not os.access(tool, os.X_OK):
+        pytest.skip("the command line is not built here")
+    out = tmp_path / "cli.bin"
+    subprocess.run([tool, "--sim=" + SIM, "read", "0x08004000", "256", "-o", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_bytes() == data  # the command line's --sim sees the chip Python kept
+    with stm32dfu.open(sim=SIM, sim_persist=True) as c:
+        assert c.read(0x08004000, 256) == data

@@ -375,6 +375,9 @@ static int parse_value(const struct ob_layout *l, const struct ob_field *f, cons
 		*out = v;
 		return 0;
 	}
+	bool raw = strncasecmp(s, "raw:", 4) == 0;
+	if (raw)
+		s += 4;
 	if (!parse_u32(s, 0, &v)) {
 		char syms[160];
 		list_symbols(f, syms, sizeof(syms));
@@ -384,17 +387,36 @@ static int parse_value(const struct ob_layout *l, const struct ob_field *f, cons
 			err_hint(e, "%s accepts %s, or a raw number", f->name, syms);
 		return e ? e->code : STM32DFU_E_USAGE;
 	}
-	/* A full address for BOOT_ADDx: convert when aligned. */
-	if ((f->kind == OB_K_BOOT_ADDR_F7 || f->kind == OB_K_BOOT_ADDR_H7) && v > 0xFFFF) {
+	/* BOOT_ADDx holds an address: a number is always one (a raw field value is said raw:N) */
+	if ((f->kind == OB_K_BOOT_ADDR_F7 || f->kind == OB_K_BOOT_ADDR_H7) && !raw) {
 		unsigned sh = f->kind == OB_K_BOOT_ADDR_F7 ? 14 : 16;
-		if (v & ((1u << sh) - 1u))
-			return err_set(e, STM32DFU_E_USAGE, "%s: address 0x%08X is not %u KiB aligned", f->name,
-				       (unsigned)v, (1u << sh) / 1024);
+		if (v & ((1u << sh) - 1u)) {
+			err_set(e, STM32DFU_E_USAGE, "%s: address 0x%08X is not %u KiB aligned", f->name, (unsigned)v,
+			        (1u << sh) / 1024);
+			err_hint(e, "%s takes the boot address (0x08000000) or a name; the raw field value is said "
+			            "raw:N (%s=raw:0x0080)", f->name, f->name);
+			return e ? e->code : STM32DFU_E_USAGE;
+		}
 		v >>= sh;
 	}
 	if (v > mask_of(f->width))
 		return err_set(e, STM32DFU_E_USAGE, "%s: %s is out of range (0..0x%X)", f->name, s,
 			       (unsigned)mask_of(f->width));
+	/* a value the reference manual reserves is refused, the valid ones listed */
+	for (const struct ob_value_name *n = f->values; n && n->meaning; n++) {
+		if (n->value != v || n->name || strcmp(n->meaning, "reserved") != 0)
+			continue;
+		char valid[300];
+		size_t pos = 0;
+		valid[0] = 0;
+		for (const struct ob_value_name *k = f->values; k && k->meaning && pos < sizeof valid; k++)
+			if (k->name)
+				pos += (size_t)snprintf(valid + pos, sizeof valid - pos, "%s%u (%s)", pos ? ", " : "",
+				                        (unsigned)k->value, k->meaning);
+		err_set(e, STM32DFU_E_USAGE, "%s=%s is a reserved value on %s", f->name, s, l->id);
+		err_hint(e, "valid: %s", valid);
+		return e ? e->code : STM32DFU_E_USAGE;
+	}
 	*out = v;
 	return 0;
 }
@@ -435,6 +457,15 @@ int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const 
 			return err_set(e, STM32DFU_E_USAGE, "'%s': expected FIELD=VALUE", a ? a : "");
 		memcpy(name, a, (size_t)(eq - a));
 		name[eq - a] = 0;
+		/* one value per field: a second one would silently win */
+		for (size_t k = 0; k < i; k++) {
+			const char *b = assigns[k], *beq = b ? strchr(b, '=') : NULL;
+			if (beq && (size_t)(beq - b) == strlen(name) && strncasecmp(b, name, strlen(name)) == 0) {
+				err_set(e, STM32DFU_E_USAGE, "%s is given twice ('%s' and '%s')", name, b, a);
+				err_hint(e, "give each field once");
+				return e ? e->code : STM32DFU_E_USAGE;
+			}
+		}
 		const char *vs = eq + 1;
 		const struct ob_field *f = ob_field_by_name(l, name);
 		int bit = -1;

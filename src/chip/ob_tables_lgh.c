@@ -15,10 +15,12 @@ static const struct ob_value_name v_nrst[] = {
 	{1, "noreset", "no reset on entering the low-power mode"}, {0, NULL, NULL}};
 static const struct ob_value_name v_iwdg_freeze[] = {
 	{0, "freeze", "IWDG frozen in this mode"}, {1, "run", "IWDG keeps running in this mode"}, {0, NULL, NULL}};
-/* L4/G4 BOR_LEV (OPTR[10:8]): 0 = 1.7 V ... 4 = 2.8 V (RM0351 §3.4.1). */
+/* L4/G4 BOR_LEV (OPTR[10:8]): 0 = 1.7 V ... 4 = 2.8 V (RM0351 §3.4.1); the manual defines no other
+ * value, so 5-7 are reserved and refused. */
 static const struct ob_value_name v_bor_l4[] = {
 	{0, "0", "BOR level 0 (~1.7 V)"}, {1, "1", "BOR level 1 (~2.0 V)"}, {2, "2", "BOR level 2 (~2.2 V)"},
-	{3, "3", "BOR level 3 (~2.5 V)"}, {4, "4", "BOR level 4 (~2.8 V)"}, {0, NULL, NULL}};
+	{3, "3", "BOR level 3 (~2.5 V)"}, {4, "4", "BOR level 4 (~2.8 V)"}, {5, NULL, "reserved"},
+	{6, NULL, "reserved"}, {7, NULL, "reserved"}, {0, NULL, NULL}};
 static const struct ob_value_name v_swboot0[] = {
 	{0, "option", "BOOT0 taken from the nBOOT0 option bit"}, {1, "pin", "BOOT0 taken from the BOOT0 pin"},
 	{0, NULL, NULL}};

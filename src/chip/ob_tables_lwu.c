@@ -113,7 +113,8 @@ const struct ob_layout ob_layout_l1 = {
  * SRAM2_PE 24, SRAM2_RST 25, nSWBOOT0 26, nBOOT0 27, AGC_TRIM 29-31. Factory values UNCONFIRMED. ---- */
 static const struct ob_value_name v_bor_wb[] = {
 	{0, "0", "BOR level 0 (~1.7 V)"}, {1, "1", "BOR level 1 (~2.0 V)"}, {2, "2", "BOR level 2 (~2.2 V)"},
-	{3, "3", "BOR level 3 (~2.5 V)"}, {4, "4", "BOR level 4 (~2.8 V)"}, {0, NULL, NULL}};
+	{3, "3", "BOR level 3 (~2.5 V)"}, {4, "4", "BOR level 4 (~2.8 V)"}, {5, NULL, "reserved"},
+	{6, NULL, "reserved"}, {7, NULL, "reserved"}, {0, NULL, NULL}};
 static const struct ob_word w_wb[] = {
 	{"OPTR", 0x00, 32, OB_CPL_NEXT32, 0x0FFFF1AA},
 	{"PCROP1ASR", 0x08, 32, OB_CPL_NEXT32, 0x000001FF},

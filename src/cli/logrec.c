@@ -182,6 +182,9 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 		unsigned long long n = strtoull(v, &end, 0);
 		if (end == v || *end || errno || v[0] == '-')
 			return cli_usage_error(c, "--serial-start %s: expected a number", v);
+		if (n > STORE_SERIAL_MAX)
+			return cli_usage_error(c, "--serial-start %s: the log keeps numbers up to %" PRIu64 " (SQL's signed "
+			                          "64-bit integers)", v, (uint64_t)STORE_SERIAL_MAX);
 		sn->start = n;
 	}
 	if (!ops_serialno_fits(sn, sn->start)) {

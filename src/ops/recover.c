@@ -71,7 +71,7 @@ unsigned rec_budget(const struct ops_session *s)
 	return 64u + 128u * r + (unsigned)(made / 4u);
 }
 
-/* after this many retries in one session, say early that the link is failing (the budget may
+/* after this many retries of one cause in one session, say early what is going on (the budget may
  * allow many more, and a long write would otherwise be silent about it until the end) */
 #define REC_WARN_AFTER 3
 
@@ -104,23 +104,106 @@ static int reconnect_watching(struct ops_session *s, unsigned ms)
 	}
 }
 
+/* Why a transfer is being repeated. Only the first is the link's doing (what doctor measures and a
+ * cable, a hub or the HSE margin explain); the others are named for what they are. */
+enum rec_cause {
+	REC_LINK,     /* a CRC or PID error, a timeout, a STALL, a lost or short reply */
+	REC_GONE,     /* the device left the bus: unplugged, pulled from a station, or it reset */
+	REC_CHIP,     /* the chip answered with a DFU error status, or a rewritten sector still reads back
+	               * wrong: the flash refused the step or does not keep it (a worn sector) */
+	REC_BUSY,     /* the chip answered, but stays busy (dfuDNBUSY) past every poll */
+};
+
+static enum rec_cause cause_of(const struct ops_session *s, int rc)
+{
+	if (rc == STM32DFU_E_DISCONNECTED)
+		return REC_GONE;
+	if (rc == STM32DFU_E_DFU_STATUS || rc == STM32DFU_E_VERIFY)
+		return REC_CHIP;
+	if (rc == STM32DFU_E_TIMEOUT && s->dfu && s->dfu->have_last && s->dfu->last.bState == dfuDNBUSY)
+		return REC_BUSY;
+	return REC_LINK;
+}
+
+static unsigned *cause_count(struct ops_session *s, enum rec_cause c)
+{
+	switch (c) {
+	case REC_GONE: return &s->counters.departures;
+	case REC_CHIP: return &s->counters.chip_errors;
+	case REC_BUSY: return &s->counters.busy_stuck;
+	case REC_LINK: break;
+	}
+	return &s->counters.link_faults;
+}
+
+static void warn_cause(enum rec_cause c, unsigned n)
+{
+	switch (c) {
+	case REC_LINK:
+		log_warn("the USB link is failing: %u transfers had to be repeated so far (the work goes on); "
+		         "'stm32dfu doctor' measures the link and names the likely cause", n);
+		break;
+	case REC_GONE:
+		log_warn("the device is gone from the bus (unplugged, pulled out, or it reset): not a link fault; "
+		         "%u tries to find it again so far", n);
+		break;
+	case REC_CHIP:
+		log_warn("the chip refused or did not keep %u steps (a DFU error status, or a sector that reads back "
+		         "wrong after its rewrite: worn flash): not a link fault", n);
+		break;
+	case REC_BUSY:
+		log_warn("the chip stayed busy (dfuDNBUSY) past every poll %u times: its flash operation does not "
+		         "end; not a link fault", n);
+		break;
+	}
+}
+
+/* what to do when the retries run out, by the cause of the last failure */
+static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
+{
+	switch (c) {
+	case REC_GONE:
+		err_hint(&s->err, "the device left the bus and did not come back: check that it is plugged in (and "
+		                  "BOOT0 high), then run the command again; this is not a USB link fault");
+		return;
+	case REC_CHIP:
+		err_hint(&s->err, "the chip itself refused the step (a DFU error status): a worn or protected sector, "
+		                  "or a wrong address; 'stm32dfu ob show' shows the protection");
+		return;
+	case REC_BUSY:
+		err_hint(&s->err, "the chip's flash operation never ended (dfuDNBUSY): power-cycle the board into the "
+		                  "bootloader; if it recurs on one sector, the flash there is worn");
+		return;
+	case REC_LINK:
+		break;
+	}
+	if (rc == STM32DFU_E_TIMEOUT && s->counters.resyncs == 0)
+		err_hint(&s->err, "the bootloader stopped answering (a ROM hang, not a flaky link): power-cycle the board "
+		                  "into the bootloader and run the command again");
+	else
+		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
+		                  "crystal, temperature); --retries N allows more tries");
+}
+
 bool rec_spend(struct ops_session *s, int rc, const char *what)
 {
 	if (ops_canceled(s) || departed(s))
 		return false; /* asked to stop, or the board is gone: no more tries */
+	enum rec_cause c = cause_of(s, rc);
 	if (s->counters.retries >= rec_budget(s)) {
 		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
-		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
-		                  "crystal, temperature); --retries N allows more tries");
+		give_up_hint(s, c, rc);
 		return false;
 	}
 	s->counters.retries++;
+	unsigned *n = cause_count(s, c);
+	(*n)++;
 	log_info("retry %u: %s failed (%s: %s); re-synchronising", s->counters.retries, what, stm32dfu_errname(rc),
 	         s->err.msg);
-	if (s->counters.retries == REC_WARN_AFTER)
-		log_warn("the USB link is failing: %u transfers had to be repeated so far (the work goes on); "
-		         "'stm32dfu doctor' measures the link and names the likely cause",
-		         s->counters.retries);
+	if (*n >= REC_WARN_AFTER && !(s->counters.warned & (1u << c))) {
+		s->counters.warned |= 1u << c;
+		warn_cause(c, *n);
+	}
 	return true;
 }
 

@@ -81,6 +81,12 @@ struct ops_counters {
 	unsigned transfer_splits;   /* times the transfer size was halved */
 	unsigned wedges_cleared;    /* erases stuck in dfuDNBUSY past their ceiling, cleared (H7 rev V) */
 	unsigned confirm_reads;     /* second reads made to confirm a read (ops_reads_confirmed) */
+	/* the retries by cause (recover.c): only the first is the USB link's fault */
+	unsigned link_faults;       /* CRC/PID errors, timeouts, STALLs, lost replies */
+	unsigned departures;        /* the device left the bus (unplugged, reset, a station board pulled) */
+	unsigned chip_errors;       /* the chip answered with a DFU error status (errERASE, errPROG...) */
+	unsigned busy_stuck;        /* the chip answered, but stayed in dfuDNBUSY */
+	unsigned warned;            /* the causes already warned about (bit per enum rec_cause) */
 };
 
 struct ops_session {

@@ -372,7 +372,7 @@ int store_serial_number(struct store *s, const char *counter, const char *uid, u
 	pthread_mutex_lock(&s->mu);
 	int rc = s->b->ops->serial(s->b, counter, uid, start, number, fresh, e);
 	pthread_mutex_unlock(&s->mu);
-	if (rc < 0 && e)
+	if (rc < 0 && rc != STM32DFU_E_RANGE && e) /* RANGE: the counter's end, with its own hint */
 		err_hint(e, "a serial number comes from the log database itself, never from a spool: nothing was "
 		            "written to this board");
 	return rc;

@@ -15,6 +15,10 @@
 
 #include "core/err.h"
 
+/* The largest serial number a counter gives: SQL integers are signed 64-bit, and the counter keeps
+ * the next number (this one + 1). */
+#define STORE_SERIAL_MAX ((uint64_t)INT64_MAX - 1u)
+
 /* The schema this build reads and writes (migrations 1..STORE_SCHEMA_VERSION). */
 #define STORE_SCHEMA_VERSION 3
 

@@ -475,6 +475,14 @@ static int pg_serial_once(struct pg *p, const char *counter, const char *uid, ui
 	*fresh = PQntuples(res) == 0;
 	*number = *fresh ? next : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	if (*fresh && next > STORE_SERIAL_MAX) {
+		/* bigint is signed: next_number + 1 would leave it */
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+		err_set(e, STM32DFU_E_RANGE, "serial counter '%s' has given its last number (%" PRIu64 "): nothing "
+		        "was written", counter, (uint64_t)STORE_SERIAL_MAX);
+		err_hint(e, "start another counter (--serial-counter NAME --serial-start N)");
+		return STM32DFU_E_RANGE;
+	}
 	if (*fresh) {
 		char num[32];
 		snprintf(num, sizeof num, "%" PRIu64, next);

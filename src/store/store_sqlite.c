@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,14 @@ static int sq_serial(struct store_backend *b, const char *counter, const char *u
 	sqlite3_finalize(st);
 	st = NULL;
 	uint64_t num = row ? (uint64_t)v : start;
+	if (num > STORE_SERIAL_MAX) {
+		/* SQL integers are signed 64-bit: the next number would wrap (2^63 is stored as -2^63) */
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		err_set(e, STM32DFU_E_RANGE, "serial counter '%s' has given its last number (%" PRIu64 "): nothing "
+		        "was written", counter, (uint64_t)STORE_SERIAL_MAX);
+		err_hint(e, "start another counter (--serial-counter NAME --serial-start N)");
+		return STM32DFU_E_RANGE;
+	}
 	char now[CLOCK_UTC_STAMP_LEN];
 	clock_utc_stamp(now);
 	if (sqlite3_prepare_v2(q->db, "INSERT INTO serial_numbers (counter, uid, number, time) VALUES (?, ?, ?, ?)", -1,

@@ -146,9 +146,9 @@ static void test_guards(void **state)
 	has(fx->err, "--i-understand-rdp2-is-permanent");
 	assert_int_equal(RUN(fx, "ob", "set", "nWRP0=0"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "--i-understand-boot-sector-write-protect");
-	assert_int_equal(RUN(fx, "ob", "set", "BOOT_ADD1=0x2000"), EXIT_NEEDS_CONFIRM);
+	assert_int_equal(RUN(fx, "ob", "set", "BOOT_ADD1=raw:0x2000"), EXIT_NEEDS_CONFIRM);
 	has(fx->err, "--i-understand-bootloader-unreachable");
-	assert_int_equal(RUN(fx, "ob", "set", "BOOT_ADD1=0x2000", "--json"), EXIT_NEEDS_CONFIRM);
+	assert_int_equal(RUN(fx, "ob", "set", "BOOT_ADD1=raw:0x2000", "--json"), EXIT_NEEDS_CONFIRM);
 	has(fx->out, "\"confirmations_required\": [\n    \"--i-understand-bootloader-unreachable\"");
 	/* nothing was written by any refusal */
 	assert_int_equal(RUN(fx, "ob", "show"), EXIT_OK);

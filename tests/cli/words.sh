@@ -139,5 +139,61 @@ assert rc == 0, r
 assert "confirm " in r and "verify" not in r, f"the second read of read: {r!r}"
 PY
 
+# --- item 6: only a link fault is called one; the other causes are named for what they are ---------
+head -c 200000 /dev/urandom >"$work/big.bin"
+head -c 200000 /dev/urandom >"$work/big2.bin"
+run --sim=f746,timing=0,state="$work/f1.state",fault_rate=0.02 write "$work/big.bin" --no-log
+check link-fault 0 $? "$work/err" "the USB link is failing"
+run --sim=f746,timing=0,state="$work/f2.state",busy_stuck_after=1 write "$work/big.bin" --no-log
+check busy-stuck 0 $? "$work/err" "stayed busy"
+absent busy-not-link "$work/err" "link is failing"
+run --sim=f746,timing=0,state="$work/f3.state",unplug_at=60 write "$work/big.bin" --no-log
+check unplug 74 $? "$work/err" "gone from the bus"
+absent unplug-not-link "$work/err" "link is failing"
+absent unplug-not-doctor "$work/err" "doctor"
+run --sim=f746,timing=0,state="$work/f4.state" write "$work/big.bin" --no-log
+run --sim=f746,timing=0,state="$work/f4.state",worn_sector=0 write "$work/big2.bin" --no-log
+check worn 10 $? "$work/err" "worn"
+absent worn-not-link "$work/err" "link is failing"
+
+# --- item 13: a serial counter never wraps (SQL integers are signed 64-bit) ------------------------
+run $sim write "$work/fw.bin" --log "sqlite:$work/sn.db" --serial-number 0x080F0000:u64le --serial-start 18446744073709551615
+check serial-start-max 64 $? "$work/err" "up to 9223372036854775806"
+run $sim write "$work/fw.bin" --log "sqlite:$work/sn.db" --serial-number 0x080F0000:u64le --serial-start 9223372036854775806
+check serial-last 0 $?
+run --sim=f746,timing=0,state="$work/sn2.state",uid=000000011111222233334444 write "$work/fw.bin" --log "sqlite:$work/sn.db" \
+	--serial-number 0x080F0000:u64le
+check serial-exhausted 65 $? "$work/err" "last number"
+python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute("select min(number) from serial_numbers").fetchone(); assert r[0] >= 0, r' \
+	"$work/sn.db" || { echo "FAIL serial-negative"; fails=$((fails + 1)); }
+
+# --- item 4: option-byte values mean one thing ----------------------------------------------------
+run --sim=l43x,timing=0,state="$work/l4ob.state" ob set BOR_LEV=5 --dry-run
+check ob-reserved 64 $? "$work/err" "reserved value"
+grep -q "valid: 0 (BOR level 0" "$work/err" || { echo "FAIL ob-reserved-lists-valid"; cat "$work/err"; fails=$((fails + 1)); }
+run $sim ob set BOR_LEV=1 BOR_LEV=2 --dry-run
+check ob-twice 64 $? "$work/err" "given twice"
+run $sim ob set BOOT_ADD0=0xC000 --dry-run --json
+check ob-addr 0 $?
+py "$work/out" 'c = [x for x in d["changes"] if x["field"] == "BOOT_ADD0"][0]; assert c["new"] == 3, c' ||
+	{ echo "FAIL ob-addr-is-address"; fails=$((fails + 1)); }
+run $sim ob set BOOT_ADD0=0x10000 --dry-run --json
+check ob-addr-big 0 $?
+py "$work/out" 'c = [x for x in d["changes"] if x["field"] == "BOOT_ADD0"][0]; assert c["new"] == 4, c' ||
+	{ echo "FAIL ob-addr-big-is-address"; fails=$((fails + 1)); }
+run $sim ob set BOOT_ADD0=0x2000 --dry-run
+check ob-addr-unaligned 64 $? "$work/err" "raw:"
+run $sim ob set BOOT_ADD0=raw:0x0040 --dry-run --json
+check ob-addr-raw 0 $?
+py "$work/out" 'c = [x for x in d["changes"] if x["field"] == "BOOT_ADD0"][0]; assert c["new"] == 0x40, c' ||
+	{ echo "FAIL ob-addr-raw-value"; fails=$((fails + 1)); }
+# the README's example says what it does on the family it names (F7)
+grep -q "ob set BOR_LEV=level2 nWRP3=0 .*# F7: brown-out reset at 2.40-2.70 V" "${STM32DFU_SOURCE_ROOT:-.}/README.md" ||
+	{ echo "FAIL readme-ob-example: not the line this test checks"; fails=$((fails + 1)); }
+run $sim ob set BOR_LEV=level2 nWRP3=0 --dry-run --json
+check readme-ob 0 $?
+py "$work/out" 'c = [x for x in d["changes"] if x["field"] == "BOR_LEV"][0]; assert "2.40-2.70 V" in c["new_meaning"], c' ||
+	{ echo "FAIL readme-ob-meaning"; fails=$((fails + 1)); }
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
