@@ -217,6 +217,11 @@ void cli_print_man(FILE *out)
 	/* every variable the tool reads (getenv in src/), and every file it keeps between runs */
 	static const char *const env[][2] = {
 		{"STM32DFU_LOG", "the programming log when --log is not given: sqlite:PATH or postgresql://..."},
+		{"STM32DFU_SIM_LOG", "the log of emulated chips (--sim, stm32dfu-sim) when --log is not given; default "
+		                     "$XDG_STATE_HOME/stm32dfu/sim/log.sqlite3"},
+		{"UMOCKDEV_DIR", "set by umockdev (and so under stm32dfu-sim): the devices are emulated, and their records "
+		                 "(log, recovery files, doctor's notes) go to the sim/ subfolder of the state folder"},
+		{"STM32DFU_EMULATED", "1 (set by stm32dfu-sim for its command): the same"},
 		{"XDG_STATE_HOME", "the state folder is $XDG_STATE_HOME/stm32dfu (recovery files, the link notes of doctor, "
 		                   "the default log, the spool, the emulator's chips)"},
 		{"HOME", "without XDG_STATE_HOME, the state folder is $HOME/.local/state/stm32dfu"},
@@ -237,6 +242,8 @@ void cli_print_man(FILE *out)
 		                                              "('stm32dfu log --sync')"},
 		{"$XDG_STATE_HOME/stm32dfu/link/", "doctor's link verdict per board: reads of a marginal board are confirmed"},
 		{"$XDG_STATE_HOME/stm32dfu/sim-*.state", "the emulator's chips (--sim without state=): their memories between runs"},
+		{"$XDG_STATE_HOME/stm32dfu/sim/", "the records of emulated chips (log, recovery files, link notes), kept "
+		                                  "apart from real chips' records"},
 		{STM32DFU_PROFILES_DIR, "the installed emulator profiles"},
 		{"/usr/lib/udev/rules.d/60-stm32dfu.rules", "the udev rule that lets users open the ROM bootloader (see README)"},
 	};

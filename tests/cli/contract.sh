@@ -198,7 +198,8 @@ for c in documented:
 import glob
 read_vars = set()
 for path in glob.glob(os.path.join(os.path.dirname(codes_doc), "..", "src", "**", "*.c"), recursive=True):
-    read_vars.update(re.findall(r'getenv\("([A-Z_]+)"\)', open(path, errors="replace").read()))
+    for call in re.findall(r'getenv\(([^;]*?)\)', open(path, errors="replace").read()):
+        read_vars.update(re.findall(r'"([A-Z][A-Z0-9_]+)"', call))
 env_section = man_text.split(".SH ENVIRONMENT\n")[1].split(".SH ")[0] if ".SH ENVIRONMENT\n" in man_text else ""
 for v in sorted(read_vars - {"VUSB_REEXECED"}):
     if f".B {v}\n" not in env_section:

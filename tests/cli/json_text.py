@@ -56,7 +56,7 @@ def check_raw(name, out, what):
 with tempfile.TemporaryDirectory() as work:
     wb = os.fsencode(work)
     env = dict(os.environ, XDG_STATE_HOME=os.path.join(work, "state"),
-               STM32DFU_LOG="sqlite:" + os.path.join(work, "log.sqlite3"))
+               STM32DFU_SIM_LOG="sqlite:" + os.path.join(work, "log.sqlite3"))
     sim = f"--sim=f746,timing=0,state={work}/chip.state"
     names, written = [], []
     while len(names) < 24:
@@ -86,7 +86,7 @@ with tempfile.TemporaryDirectory() as work:
             rc, doc, out = run([sim, "write", os.fsdecode(path) + "-missing", "--json"], env=env)
             if doc is not None and not back(doc.get("message", "")).count(name + b"-missing"):
                 fails.append(f"write of a missing {name!r}: the message does not name it: {doc.get('message')!r}")
-    rc, doc, out = run(["log", "--json"], env=env)
+    rc, doc, out = run(["log", "--sim", "--json"], env=env)  # the emulated chips' log
     if doc is not None:
         images = [back(r["image"]) for r in doc if r.get("command") == "write"]
         if images != written:
