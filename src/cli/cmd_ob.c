@@ -48,21 +48,26 @@ static void fmt_value(char *buf, size_t cap, const struct ob_field *f, uint32_t 
 
 static void print_decoded(FILE *o, FILE *errf, const struct stm32dfu_ob_report *r)
 {
-	fprintf(o, "  %-2s%-12s %-10s %s\n", "", "field", "value", "meaning");
+	/* the name column as wide as the longest name (SWAP_BANK_OPT, RAM_PARITY_CHECK) */
+	int nw = 12;
+	for (size_t i = 0; i < r->n_fields; i++)
+		if ((int)strlen(r->fields[i].name) > nw)
+			nw = (int)strlen(r->fields[i].name);
+	fprintf(o, "  %-2s%-*s %-10s %s\n", "", nw, "field", "value", "meaning");
 	for (size_t i = 0; i < r->n_fields; i++) {
 		const struct stm32dfu_ob_field_info *f = &r->fields[i];
 		if (!f->present) {
-			fprintf(o, "  %-2s%-12s %-10s (not in the block read)\n", "", f->name, "-");
+			fprintf(o, "  %-2s%-*s %-10s (not in the block read)\n", "", nw, f->name, "-");
 			continue;
 		}
 		char val[16], def[16];
 		fmt_width(val, sizeof val, f->width, f->value);
 		fmt_width(def, sizeof def, f->width, f->default_value);
 		if (!f->on_this_chip) { /* not offered to `ob set` */
-			fprintf(o, "  %-2s%-12s %-10s (not on this chip: %s)\n", "-", f->name, val, f->absent_why);
+			fprintf(o, "  %-2s%-*s %-10s (not on this chip: %s)\n", "-", nw, f->name, val, f->absent_why);
 			continue;
 		}
-		fprintf(o, "  %-2s%-12s %-10s %s", f->is_default ? "" : "*", f->name, val, f->meaning);
+		fprintf(o, "  %-2s%-*s %-10s %s", f->is_default ? "" : "*", nw, f->name, val, f->meaning);
 		if (!f->is_default)
 			fprintf(o, "  (default %s)", def);
 		fputc('\n', o);
@@ -77,7 +82,7 @@ static void print_decoded(FILE *o, FILE *errf, const struct stm32dfu_ob_report *
 		if (!header)
 			fprintf(o, "  named values for 'ob set FIELD=WORD' (a number is always the raw field value):\n");
 		header = true;
-		fprintf(o, "    %-12s ", f->name);
+		fprintf(o, "    %-*s ", nw, f->name);
 		for (unsigned k = 0; k < f->n_named; k++)
 			fprintf(o, "%s%s", k ? ", " : "", f->named[k].word);
 		fputc('\n', o);

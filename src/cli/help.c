@@ -225,6 +225,7 @@ void cli_print_man(FILE *out)
 		{"XDG_STATE_HOME", "the state folder is $XDG_STATE_HOME/stm32dfu (recovery files, the link notes of doctor, "
 		                   "the default log, the spool, the emulator's chips)"},
 		{"HOME", "without XDG_STATE_HOME, the state folder is $HOME/.local/state/stm32dfu"},
+		{"LOCALAPPDATA", "on Windows, the state folder is %LOCALAPPDATA%\\stm32dfu"},
 		{"STM32DFU_PROFILE_DIR", "a folder of emulator profiles (NAME.profile) searched before the installed ones (--sim=NAME)"},
 		{"LD_PRELOAD", "stm32dfu-sim adds its virtual USB library to it for the command it runs"},
 	};

@@ -42,6 +42,14 @@ static const struct dfu_alt *feature_alt(const struct ops_session *s)
 
 int ops_vdd_check(struct ops_session *s)
 {
+	if (!feature_alt(s)) { /* said before any transfer */
+		err_set(&s->err, STM32DFU_E_UNSUPPORTED,
+		        "--vdd: this device has no Device Feature memory (an alt setting \"Device Feature\" at 0x%08X), "
+		        "so its flash parallelism cannot be set", OPS_VDD_ADDR);
+		err_hint(&s->err, "leave --vdd out: only F2, F4 and F7 ROMs offer it (AN2606); 'stm32dfu list' shows the "
+		                  "device's memories");
+		return STM32DFU_E_UNSUPPORTED;
+	}
 	/* the voltage range sets the flash's parallelism (PSIZE) of the F2, F4 and F7 only; an L4, G4,
 	 * U5 or WB ROM may list a Device Feature memory, but its flash programs double words at any
 	 * supply (RM0394 3.3.7, RM0440 3.3.7): a range written there changes nothing */
@@ -55,14 +63,7 @@ int ops_vdd_check(struct ops_session *s)
 		err_hint(&s->err, "leave --vdd out: only the F2, F4 and F7 program by voltage range (AN2606)");
 		return STM32DFU_E_UNSUPPORTED;
 	}
-	if (feature_alt(s))
-		return 0;
-	err_set(&s->err, STM32DFU_E_UNSUPPORTED,
-	        "--vdd: this device has no Device Feature memory (an alt setting \"Device Feature\" at 0x%08X), "
-	        "so its flash parallelism cannot be set", OPS_VDD_ADDR);
-	err_hint(&s->err, "leave --vdd out: only F2, F4 and F7 ROMs offer it (AN2606); 'stm32dfu list' shows the "
-	                  "device's memories");
-	return STM32DFU_E_UNSUPPORTED;
+	return 0;
 }
 
 int ops_vdd_apply(struct ops_session *s, int range)

@@ -195,5 +195,21 @@ check readme-ob 0 $?
 py "$work/out" 'c = [x for x in d["changes"] if x["field"] == "BOR_LEV"][0]; assert "2.40-2.70 V" in c["new_meaning"], c' ||
 	{ echo "FAIL readme-ob-meaning"; fails=$((fails + 1)); }
 
+# --- item 5: ob show keeps its columns with long field names (SWAP_BANK_OPT, RAM_PARITY_CHECK) ----
+for p in h743 f0-32k; do
+	run --sim=$p,timing=0,state="$work/col-$p.state" ob show
+	check "ob-show-$p" 0 $?
+	python3 - "$work/out" <<'PY' || { echo "FAIL ob-show-columns-$p"; sed 's/^/    /' "$work/out" | head -12; fails=$((fails + 1)); }
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+head = [l for l in lines if l.strip().startswith("field") and "value" in l][0]
+col = head.index("value")
+rows = lines[lines.index(head) + 1:]
+rows = rows[:[i for i, l in enumerate(rows) if l.strip().startswith("(")][0]]
+bad = [l for l in rows if l[col:col + 2] not in ("0x", "- ") and not l[col:].startswith("-")]
+assert rows and not bad, bad
+PY
+done
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
