@@ -173,6 +173,7 @@ codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir, work = sys.arg
 not_reachable = {
     70: "an internal error is a bug: no input is meant to produce it",
     77: "a permission refusal comes from the OS; the tests run as the device's owner",
+    75: "records left in the spool need a PostgreSQL log that goes away mid-run (stm32dfu-station-pg checks it)",
     75: "station's records left in the spool need virtual USB and PostgreSQL: peer stm32dfu-station-pg checks it",
 }
 errors = []
