@@ -222,6 +222,8 @@ void cli_print_man(FILE *out)
 		{"UMOCKDEV_DIR", "set by umockdev (and so under stm32dfu-sim): the devices are emulated, and their records "
 		                 "(log, recovery files, doctor's notes) go to the sim/ subfolder of the state folder"},
 		{"STM32DFU_EMULATED", "1 (set by stm32dfu-sim for its command): the same"},
+		{"STM32DFU_RECOVERY_DIR", "where recovery files are kept when --recovery-dir is not given"},
+		{"STM32DFU_OPERATOR", "who runs the tool, in each log record, when --operator is not given"},
 		{"XDG_STATE_HOME", "the state folder is $XDG_STATE_HOME/stm32dfu (recovery files, the link notes of doctor, "
 		                   "the default log, the spool, the emulator's chips)"},
 		{"HOME", "without XDG_STATE_HOME, the state folder is $HOME/.local/state/stm32dfu"},
