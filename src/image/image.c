@@ -270,7 +270,7 @@ static int chunk_cmp(const void *pa, const void *pb)
 
 int img_batch_commit(struct img_batch *b, struct img *img, unsigned *tag, struct err *e)
 {
-	if (!b->sorted)
+	if (!b->sorted && b->n > 1) /* an empty batch has no array: qsort(NULL, 0) is undefined */
 		qsort(b->c, b->n, sizeof *b->c, chunk_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < b->n && rc == 0; i++) {

@@ -196,7 +196,11 @@ static double run_command(struct sim_device *d)
 static double program_units(struct sim_device *d, struct sim_mem *m, uint32_t addr, uint32_t len)
 {
 	uint32_t w = (uint32_t)sim_prog_width(d);
-	uint32_t ok = d->prog_error || addr % w ? 0 : len / w * w;
+	/* the size rule (PGPERR) only where the host chose the parallelism through Device Feature:
+	 * without it, hosts write files of any length (dfu-util on F0/L4/G4 ROMs), so the ROM is taken
+	 * to pad a last partial unit; refusing it would be kinder to no evidence and break dfu-util */
+	uint32_t whole = d->feature >= 0 ? len / w * w : len;
+	uint32_t ok = d->prog_error || addr % w ? 0 : whole;
 	/* L4/G4/G0/WB OTP: a double word that holds one 0 bit cannot be written again (RM0351,
 	 * RM0440, RM0444, RM0434 "OTP area"; the flash flags PROGERR): the units before it are
 	 * programmed, the block fails there */
