@@ -582,6 +582,17 @@ static char **env_nohome(const char *run_dir, const char *log)
 	return e;
 }
 
+/* The environment of env_nohome: its last three entries are its own. */
+static void env_free(char **e)
+{
+	size_t k = 0;
+	while (e[k])
+		k++;
+	for (size_t i = k >= 3 ? k - 3 : 0; i < k; i++)
+		free(e[i]);
+	free(e);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
@@ -704,6 +715,7 @@ int main(int argc, char **argv)
 	free(want);
 	free(want2);
 	free(x.got);
+	env_free(nohome);
 	sim_profile_free(profile);
 	sim_profile_free(profile_f0);
 	return tot[C_SILENT] + tot[C_LOST] + tot[C_CRASH] + tot[C_NOFILE] + tot[C_WRONG] == 0 ? 0 : 1;
