@@ -115,7 +115,7 @@ static void pq_load(void)
 #define PQconninfoFree pq.conninfo_free
 #define PQfreemem pq.freemem
 
-/* The defaults (docs/architecture.md "The programming log"): a URL parameter of the same name
+/* The defaults (docs/architecture.md "The programming log and a database that stops answering"): a URL parameter of the same name
  * overrides each but PG_ANSWER_MS. */
 #define PG_CONNECT_MS 5000u   /* connect_timeout: TCP, TLS and the startup exchange together */
 #define PG_ANSWER_MS 10000u   /* one statement's answer, measured here (a stopped server ACKs and
