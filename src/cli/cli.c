@@ -228,6 +228,11 @@ static int parse_args(struct cli_ctx *c, int argc, char **argv)
 				return cli_usage_error(c, "at most %d -S and %d -p selectors", CLI_MAX_SELECTORS, CLI_MAX_SELECTORS);
 			list[(*count)++] = optarg;
 		}
+		if (id == OPT_PORT) {
+			if (a->nports >= CLI_MAX_SELECTORS)
+				return cli_usage_error(c, "at most %d --port", CLI_MAX_SELECTORS);
+			a->ports[a->nports++] = optarg;
+		}
 	}
 	for (int i = optind; i < argc; i++) {
 		if (!a->command) {

@@ -64,6 +64,9 @@ struct cli_args {
 	int nserials;
 	const char *paths[CLI_MAX_SELECTORS];
 	int npaths;
+	/* --port may repeat too (list --ports --probe, station): every value, in order */
+	const char *ports[CLI_MAX_SELECTORS];
+	int nports;
 	int verbose;
 	/* decoded values */
 	uint16_t vid, pid;

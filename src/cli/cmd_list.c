@@ -72,6 +72,8 @@ static void print_device(struct cli_ctx *c, const struct stm32dfu_device_rec *d,
 
 int cli_cmd_list(struct cli_ctx *c)
 {
+	if (c->args.given[OPT_PORTS] || c->args.given[OPT_PROBE] || c->args.given[OPT_PORT] || c->args.given[OPT_BAUD])
+		return cli_list_ports(c);
 	if (c->args.npos)
 		return cli_usage_error(c, "list takes no arguments");
 	struct stm32dfu_match m;

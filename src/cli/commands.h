@@ -18,6 +18,8 @@ int cli_cmd_doctor(struct cli_ctx *c);
 int cli_cmd_recover(struct cli_ctx *c);
 int cli_cmd_log(struct cli_ctx *c);
 int cli_cmd_station(struct cli_ctx *c);
+/* list --ports [--probe] (cmd_ports.c) */
+int cli_list_ports(struct cli_ctx *c);
 
 struct img;
 /* The image of write/verify/station (FILE, -a, --format); prints the error and returns its exit code. */

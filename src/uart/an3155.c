@@ -25,6 +25,7 @@ void an3155_init(struct an3155 *b, struct ser *ser)
 	b->to.ob_ms = 2000;
 	b->to.reset_ms = 1000;
 	b->retries = 3;
+	b->sync_answer = -1;
 	err_clear(&b->err);
 }
 
@@ -162,6 +163,7 @@ static void hint_silent(struct an3155 *b)
 int an3155_sync(struct an3155 *b)
 {
 	uint8_t s = AN3155_SYNC, a;
+	b->sync_answer = -1;
 	ser_flush_input(b->ser);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (send(b, &s, 1) < 0)
@@ -169,6 +171,8 @@ int an3155_sync(struct an3155 *b)
 		int n = ser_read(b->ser, &a, 1, b->to.byte_ms);
 		if (n < 0)
 			return err_set(&b->err, n, "sync: %s", b->ser->err.msg);
+		if (n == 1)
+			b->sync_answer = a;
 		if (n == 1 && (a == AN3155_ACK || a == AN3155_NACK)) {
 			/* NACK: the ROM was synchronised before and took 0x7F as a command; a second 0x7F
 			 * after a silent first one is NACKed too (G431 log; stm32flash's init) */

@@ -66,6 +66,7 @@ struct an3155 {
 	struct an3155_timeouts to;
 	unsigned retries;       /* per command (default 3) */
 	bool synced;            /* 0x7F was answered since the last reset */
+	int sync_answer;        /* the byte that answered the last an3155_sync (ACK, NACK...), -1 none */
 	/* from GET */
 	bool have_get;
 	uint8_t version;        /* protocol version, 0x31 = 3.1 */

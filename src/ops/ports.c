@@ -1,0 +1,119 @@
+/* Serial ports: the listing and the bootloader probe (ports.h). */
+#include "ops/ports.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chip/chip.h"
+#include "uart/an3155.h"
+
+/* A probe is a question, not a session: short waits, one retry (a silent port costs ~1 s). */
+#define PROBE_BYTE_MS 400u
+#define PROBE_RETRIES 1u
+
+const char *ops_probe_answer_name(enum ops_probe_answer a)
+{
+	switch (a) {
+	case OPS_PROBE_ACK: return "ack";
+	case OPS_PROBE_NACK: return "nack";
+	case OPS_PROBE_NONE: return "none";
+	case OPS_PROBE_OTHER: return "other";
+	default: return "failed";
+	}
+}
+
+int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	size_t total = 0, cap = 16;
+	for (int pass = 0; pass < 3; pass++) {
+		struct ser_port_info *l = calloc(cap, sizeof *l);
+		if (!l)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		int r = ser_list(l, cap, &total, e);
+		if (r < 0) {
+			free(l);
+			return r;
+		}
+		if (total <= cap) {
+			*out = l;
+			*n = total;
+			return 0;
+		}
+		free(l); /* more ports than room (some appeared meanwhile): again, with room for all */
+		cap = total + 8;
+	}
+	return err_set(e, STM32DFU_E_USB_IO, "the list of serial ports kept changing while it was read");
+}
+
+void ops_probe_ser(struct ser *s, struct ops_port_probe *out)
+{
+	memset(out, 0, sizeof *out);
+	err_clear(&out->error);
+	out->baud = s->cfg.baud;
+	struct an3155 b;
+	an3155_init(&b, s);
+	b.to.byte_ms = PROBE_BYTE_MS;
+	b.retries = PROBE_RETRIES;
+	int r = an3155_sync(&b);
+	if (b.sync_answer < 0) {
+		if (r == STM32DFU_E_TIMEOUT) {
+			out->answer = OPS_PROBE_NONE;
+		} else {
+			out->answer = OPS_PROBE_FAILED;
+			out->error = b.err;
+		}
+		return;
+	}
+	if (b.sync_answer != AN3155_ACK && b.sync_answer != AN3155_NACK) {
+		out->answer = OPS_PROBE_OTHER;
+		out->other = (uint8_t)b.sync_answer;
+		out->error = b.err;
+		return;
+	}
+	out->answer = b.sync_answer == AN3155_ACK ? OPS_PROBE_ACK : OPS_PROBE_NACK;
+	/* each step on its own: a ROM under read protection may answer GET and refuse Get ID */
+	if (an3155_get(&b) < 0) {
+		out->error = b.err;
+		return;
+	}
+	out->have_get = true;
+	out->version = b.version;
+	out->ncmds = b.ncmds;
+	memcpy(out->cmds, b.cmds, b.ncmds);
+	if (an3155_has(&b, AN3155_GET_VERSION)) {
+		if (an3155_get_version(&b) < 0) {
+			out->error = b.err;
+			return;
+		}
+		out->have_version = true;
+		out->option1 = b.option1;
+		out->option2 = b.option2;
+	}
+	if (!an3155_has(&b, AN3155_GET_ID))
+		return;
+	if (an3155_get_id(&b) < 0) {
+		out->error = b.err;
+		return;
+	}
+	out->have_id = true;
+	out->dev_id = b.pid;
+	out->family = chip_family_by_dev_id(b.pid);
+}
+
+void ops_probe_port(const char *name, unsigned baud, struct ops_port_probe *out)
+{
+	struct ser *s = NULL;
+	struct err e;
+	err_clear(&e);
+	if (ser_open(name, baud, &s, &e) < 0) {
+		memset(out, 0, sizeof *out);
+		out->baud = baud ? baud : SER_BAUD_DEFAULT;
+		out->answer = OPS_PROBE_FAILED;
+		out->error = e;
+		return;
+	}
+	ops_probe_ser(s, out);
+	ser_close(s);
+}

@@ -1,0 +1,58 @@
+/*
+ * Serial ports for the USART way in (docs/usart.md): the ports the OS lists, with the adapter's
+ * identity, and a probe that asks a port whether an STM32 ROM bootloader answers on it.
+ *
+ * Listing never opens a port (no byte sent, no modem line moved). Probing opens the port at 8E1,
+ * sends 0x7F and, when the ROM answers, GET, Get Version and Get ID. Nothing here prints.
+ */
+#ifndef OPS_PORTS_H
+#define OPS_PORTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "serial/serial.h"
+
+struct chip_family;
+
+enum ops_probe_answer {
+	OPS_PROBE_ACK,     /* 0x79: the ROM locked its rate to ours */
+	OPS_PROBE_NACK,    /* 0x1F: a ROM already synchronised (it took 0x7F as a command byte) */
+	OPS_PROBE_NONE,    /* silence: no bootloader, BOOT0 low, RX/TX crossed wrong, or another rate */
+	OPS_PROBE_OTHER,   /* some other byte (an echo, an application) */
+	OPS_PROBE_FAILED,  /* the port could not be opened or driven (error says why) */
+};
+
+struct ops_port_probe {
+	unsigned baud;
+	enum ops_probe_answer answer;
+	uint8_t other;                /* the byte that answered, for OPS_PROBE_OTHER */
+	struct err error;             /* FAILED, or why a later step did not answer ("" otherwise) */
+	/* when the ROM answered */
+	bool have_get;
+	uint8_t version;              /* protocol version, 0x31 = 3.1 */
+	uint8_t cmds[32];
+	size_t ncmds;
+	bool have_version;
+	uint8_t option1, option2;     /* Get Version's two option bytes */
+	bool have_id;
+	uint16_t dev_id;              /* Get ID */
+	const struct chip_family *family; /* chip/'s row for dev_id, or NULL */
+};
+
+/* "ack", "nack", "none", "other", "failed" */
+const char *ops_probe_answer_name(enum ops_probe_answer a);
+
+/* The ports the OS lists (serial.h ser_list), all of them: *out is malloc'ed (free it). */
+int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e);
+
+/* Probes an opened port (not closed here). */
+void ops_probe_ser(struct ser *s, struct ops_port_probe *out);
+
+/* Opens name at baud (exclusively), probes it, closes it. An open failure is OPS_PROBE_FAILED
+ * with the sentence and hint in out->error (busy, no permission: the dialout group). */
+void ops_probe_port(const char *name, unsigned baud, struct ops_port_probe *out);
+
+#endif
