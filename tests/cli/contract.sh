@@ -100,6 +100,8 @@ r COMMAND 76 $sim read 0x30000000 16 --force -o "$work/x.bin" --json # 76
 r COMMAND 11 --json $sim unprotect                           # 11
 # every command's failure answers with one document, and the code exit-codes.md gives (issue 24)
 r COMMAND 64 $sim list --json --uid X                     # 64: an option list does not take
+# list --ports: a port that does not exist is probed as named (every field present, errors said)
+r "list --ports" 69 list --ports --probe --port "$work/no-such-tty" --json
 r COMMAND 69 -d 1234:5678 info --json                     # 69
 r COMMAND 65 $sim read 0x60000000 16 -o "$work/x.bin" --json  # 65: outside the map
 r COMMAND 66 $sim verify "$work/missing.bin" --json       # 66
