@@ -70,6 +70,16 @@ static void print_device(struct cli_ctx *c, const struct stm32dfu_device_rec *d,
 	cli_print_alts(o, d);
 }
 
+static int no_device(struct cli_ctx *c)
+{
+	const struct cli_args *a = &c->args;
+	bool narrowed = a->given[OPT_DEVICE] || a->given[OPT_PATH] || a->given[OPT_SERIAL];
+	err_set(&c->err, STM32DFU_E_NO_DEVICE, narrowed ? "no DFU device matches the -d/-p/-S given" : "no DFU device found");
+	err_hint(&c->err, "is the chip in its bootloader (BOOT0 high at reset) with its USB plugged in?%s",
+	         narrowed ? " 'stm32dfu list' alone shows every DFU device" : "");
+	return cli_fail(c, STM32DFU_E_NO_DEVICE);
+}
+
 int cli_cmd_list(struct cli_ctx *c)
 {
 	if (c->args.given[OPT_PORTS] || c->args.given[OPT_PROBE] || c->args.given[OPT_PORT] || c->args.given[OPT_BAUD])
@@ -95,8 +105,6 @@ int cli_cmd_list(struct cli_ctx *c)
 		json_arr_end(&j);
 		json_end(&j);
 	} else {
-		if (n == 0)
-			fprintf(c->out, "no DFU device found\n");
 		for (size_t i = 0; i < n; i++)
 			print_device(c, &l[i], i == 0);
 	}
@@ -114,5 +122,9 @@ int cli_cmd_list(struct cli_ctx *c)
 			        d->path, d->identity.uid_text, d->path);
 	}
 	stm32dfu_list_records_free(l);
+	/* none found is an answer a script must not mistake for a board: exit 69 on every platform,
+	 * after an empty JSON list (still a valid document) */
+	if (n == 0)
+		return no_device(c);
 	return EXIT_OK;
 }

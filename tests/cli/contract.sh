@@ -45,6 +45,7 @@ PY
 printf ':10000000ZZ\n' >"$work/bad.hex"
 
 r list 0 $sim list --json
+r list 69 $sim -d 1234:5678 list --json                   # 69: none found; the document is []
 r info 0 $sim info --json
 r write 0 $sim write "$work/a.bin" --json
 r read 0 $sim read 0x08000000 1K -o "$work/r.bin" --json
