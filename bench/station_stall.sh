@@ -28,7 +28,7 @@ run() { # run NAME RUN_DIGIT: the station's JSON summary line to $TMP/NAME.sum
 	for ((i = 1; i <= N; i++)); do
 		plugs+=(--plug "$((2 * (i - 1))):$(spec "$2" $i)")
 	done
-	"$SIM" "${plugs[@]}" -- "$TOOL" station "$TMP/img.bin" --count $N --log "$PG_URL" --station "$1" --json \
+	STM32DFU_SIM_LOG=$PG_URL "$SIM" "${plugs[@]}" -- "$TOOL" station "$TMP/img.bin" --count $N --station "$1" --json \
 		>"$TMP/$1.out" 2>"$TMP/$1.err"
 	local rc=$?
 	tail -n 1 "$TMP/$1.out" >"$TMP/$1.sum"

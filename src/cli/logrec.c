@@ -33,7 +33,8 @@ bool cli_log_emulated(const struct cli_ctx *c)
 int cli_log_url(struct cli_ctx *c, char *buf, size_t cap)
 {
 	/* emulated chips never reach a real chip's log or counters (ops/recdir.h): $STM32DFU_LOG and
-	 * the default are the real chips'; an explicit --log is obeyed (tests drive PostgreSQL so) */
+	 * the default are the real chips'; a --log on a command that changes emulated chips is refused
+	 * by cli_log_open (reading a log, here for `log`, changes nothing) */
 	bool sim = cli_log_emulated(c);
 	const char *url = c->args.value[OPT_LOG];
 	char shown[512];
@@ -68,6 +69,20 @@ int cli_log_open(struct cli_ctx *c)
 			return cli_usage_error(c, "--log and --no-log contradict each other");
 		return 0;
 	}
+	bool emulated = cli_log_emulated(c);
+	if (emulated && c->args.given[OPT_LOG]) {
+		/* a URL typed by hand is as likely the production database as not: refused before any
+		 * work, never silently redirected (a script would believe its records went there) */
+		char shown[512];
+		store_redact(c->args.value[OPT_LOG], shown, sizeof shown);
+		err_set(&c->err, STM32DFU_E_USAGE,
+		        "--log %s: this run's chips are emulated (%s), and emulated chips never write to a real chip's log "
+		        "nor take numbers from its serial counters: nothing was done",
+		        shown, c->args.given[OPT_SIM] ? "--sim" : "stm32dfu-sim");
+		err_hint(&c->err, "emulated chips log to $STM32DFU_SIM_LOG, else $XDG_STATE_HOME/stm32dfu/sim/log.sqlite3; "
+		                  "to send their records to another database (a test), set STM32DFU_SIM_LOG=URL");
+		return cli_fail(c, STM32DFU_E_USAGE);
+	}
 	char url[512];
 	int rc = cli_log_url(c, url, sizeof url);
 	if (rc)
@@ -79,6 +94,8 @@ int cli_log_open(struct cli_ctx *c)
 			err_hint(&c->err, "--no-log runs without the log");
 		return cli_log_open_failed(c, rc);
 	}
+	if (emulated)
+		store_set_emulated(c->log); /* ops/ checks it against each chip (ops_serialno_apply) */
 	if (c->log_down) {
 		fprintf(c->errf, "stm32dfu: %s\nstm32dfu: starting anyway: records are spooled locally and sent when it "
 		                 "answers ('stm32dfu log --sync')\n", c->err.msg);

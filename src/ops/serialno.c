@@ -10,6 +10,7 @@
 #include "ops/ops.h"
 #include "dfu/dfu.h"
 #include "ops/record.h"
+#include "ops/recdir.h"
 #include "store/store.h"
 
 int ops_serialno_parse(const char *spec, struct ops_serialno *sn, struct err *e)
@@ -147,6 +148,18 @@ int ops_serialno_apply(struct ops_session *s, const struct ops_serialno *sn, con
 	}
 	if (!sn->store) {
 		err_set(&s->err, STM32DFU_E_USAGE, "serial numbers come from the programming log, which is off (--no-log)");
+		return STM32DFU_E_USAGE;
+	}
+	/* the log was chosen for this run's chips (cli_log_open); a program on ops/ must not mix them
+	 * either: an emulated chip's number never advances a real counter, nor the other way round */
+	bool emulated = ops_session_emulated(s);
+	if (emulated != store_emulated(sn->store)) {
+		err_set(&s->err, STM32DFU_E_USAGE, "no serial number: this chip is %s, and the log %s is %s: nothing was written",
+		        emulated ? "emulated" : "real", store_url(sn->store),
+		        store_emulated(sn->store) ? "the emulated chips' own" : "a real chip's log");
+		err_hint(&s->err, emulated ? "emulated chips take their numbers from their own log (STM32DFU_SIM_LOG; "
+		                             "store_set_emulated)"
+		                           : "a real chip's number comes from the real log ($STM32DFU_LOG or --log)");
 		return STM32DFU_E_USAGE;
 	}
 	char uid[25];

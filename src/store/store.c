@@ -29,6 +29,7 @@ struct store {
 	char key[1024];           /* store_pg_key: what names this database's spools */
 	char dir[448];            /* where the spools are ("" when there is no state folder) */
 	uint64_t quiet_until_ms;  /* after a failure, records go straight to the spool until then */
+	bool emulated;            /* the emulated chips' log (store_set_emulated) */
 };
 
 /* After the server failed to answer, how long records go to the spool without asking it again:
@@ -235,6 +236,16 @@ int store_open(const char *url, struct store **out, struct err *e)
 int store_open_spooling(const char *url, struct store **out, bool *down, struct err *e)
 {
 	return open_log(url, true, out, down, e);
+}
+
+void store_set_emulated(struct store *s)
+{
+	s->emulated = true;
+}
+
+bool store_emulated(const struct store *s)
+{
+	return s->emulated;
 }
 
 void store_set_stop(struct store *s, const volatile sig_atomic_t *stop)

@@ -80,6 +80,10 @@ int store_open(const char *url, struct store **out, struct err *e);
  * records go to the spool until the server answers. A line starts while its database is down.
  */
 int store_open_spooling(const char *url, struct store **out, bool *down, struct err *e);
+/* Marks the log as the emulated chips' own (opened for --sim or stm32dfu-sim): serial numbers for
+ * an emulated chip are taken only from such a log, and a real chip's never (ops_serialno_apply). */
+void store_set_emulated(struct store *s);
+bool store_emulated(const struct store *s);
 /* Set (a signal handler's flag): waits for the server end at once, and the record is spooled. */
 void store_set_stop(struct store *s, const volatile sig_atomic_t *stop);
 void store_close(struct store *s);

@@ -129,14 +129,14 @@ r COMMAND 73 $sim --trace "$work/no/such/dir/t" info --json
 mkdir "$work/rodb"
 : >"$work/rodb/log.sqlite3"
 printf 'this is not a database, it is a text file of some length\n%.0s' 1 2 3 4 5 6 7 8 >"$work/notdb.sqlite3"
-r COMMAND 69 $sim write "$work/b.bin" --json --log "sqlite:$work/notdb.sqlite3"
+STM32DFU_SIM_LOG="sqlite:$work/notdb.sqlite3" r COMMAND 69 $sim write "$work/b.bin" --json
 r COMMAND 69 log --json --log "sqlite:$work/notdb.sqlite3"
 chmod 0500 "$work/rodb"
 chmod 0400 "$work/rodb/log.sqlite3"
 if [ "$(id -u)" != 0 ]; then # root writes anyway
-	r COMMAND 69 $sim write "$work/b.bin" --json --log "sqlite:$work/rodb/log.sqlite3"
+	STM32DFU_SIM_LOG="sqlite:$work/rodb/log.sqlite3" r COMMAND 69 $sim write "$work/b.bin" --json
 fi
-r COMMAND 69 $sim erase --sectors 7 --json --log "sqlite:$work/notdb.sqlite3/log.sqlite3" # its folder is a file
+STM32DFU_SIM_LOG="sqlite:$work/notdb.sqlite3/log.sqlite3" r COMMAND 69 $sim erase --sectors 7 --json # its folder is a file
 chmod 0700 "$work/rodb"
 # station (JSON lines): a board that fails is exit 1 (BOARDS_FAILED); its line carries the failure
 n=$((n + 1))

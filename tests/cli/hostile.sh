@@ -65,14 +65,14 @@ run "$esim" list --json; check evil-json 0 $?
 py "$work/out" 'assert d[0]["serial"] == "\x1b]0;PWNED\x07\x1b[2J\x1b[31mEVIL", d[0]["serial"]'; check evil-json-exact 0 $?
 # the log keeps the device's serial: shown escaped
 printf '\132%.0s' $(seq 1 1024) >"$work/app.bin"
-run "$esim" write "$work/app.bin" -a 0x08000000 --log "sqlite:$work/log.sqlite3"; check evil-write 0 $?
+STM32DFU_SIM_LOG="sqlite:$work/log.sqlite3" run "$esim" write "$work/app.bin" -a 0x08000000; check evil-write 0 $?
 run log --log "sqlite:$work/log.sqlite3"; check evil-log 0 $? "$work/out" '\\x1b]0;PWNED'
 clean evil-log-clean "$work/out"
 # CSV: a field a spreadsheet would run as a formula is quoted with a leading ' (issue 26 item 7)
 fprofile="$work/formula.profile"
 printf 'base = f746\nserial = =cmd|%s /C calc%s!A0\n' "'" "'" >"$fprofile"
-run "--sim=$fprofile,timing=0,state=$work/formula.state" write "$work/app.bin" -a 0x08000000 \
-	--log "sqlite:$work/log.sqlite3" --station '@SUM(1+1)'; check formula-write 0 $?
+STM32DFU_SIM_LOG="sqlite:$work/log.sqlite3" run "--sim=$fprofile,timing=0,state=$work/formula.state" write "$work/app.bin" \
+	-a 0x08000000 --station '@SUM(1+1)'; check formula-write 0 $?
 run log --log "sqlite:$work/log.sqlite3" --csv; check formula-csv 0 $?
 python3 - "$work/out" <<'PY'; check formula-csv-neutral 0 $?
 import csv, sys

@@ -53,9 +53,28 @@ cmp -s "$work/before.bin" "$work/after.bin" || fail "a refused write changed the
 # the real log was never touched: no record, no counter; nor the state folder's default one
 [ ! -e "$work/real.sqlite3" ] || fail "a simulation wrote to the real log (STM32DFU_LOG)"
 [ ! -e "$work/state/stm32dfu/log.sqlite3" ] || fail "a simulation wrote to the real default log"
-run write "$work/fw.bin" --sim=f746,timing=0,state=$work/chip.state --log "sqlite:$work/explicit.sqlite3" --serial-number 0x08010018 \
-	--serial-counter explicit || fail "an explicit --log is obeyed"
-[ -s "$work/explicit.sqlite3" ] && [ ! -e "$work/real.sqlite3" ] || fail "--log URL with --sim"
+# a --log URL typed on an emulated run (a production URL, perhaps) is refused before any work: emulated
+# chips never reach a real chip's log or counters; STM32DFU_SIM_LOG names their log (issue 27 item 4)
+run read 0x08000000 0x20000 -o "$work/before.bin" --sim=f746,timing=0,state=$work/chip.state
+for cmd in "write $work/fw.bin --serial-number 0x08010018 --serial-counter explicit" "erase --sectors 7" \
+	"station $work/fw.bin --count 1"; do
+	# shellcheck disable=SC2086
+	run $cmd --sim=f746,timing=0,state=$work/chip.state --log "sqlite:$work/explicit.sqlite3"
+	rc=$?
+	[ $rc = 64 ] || fail "--log with --sim ($cmd): exit $rc, expected 64"
+	grep -q "emulated" "$work/err" && grep -q "STM32DFU_SIM_LOG" "$work/err" || fail "--log with --sim ($cmd): the refusal does not say why and what to do"
+	# stm32dfu-sim's commands (STM32DFU_EMULATED=1), over libusb: the same
+	# shellcheck disable=SC2086
+	STM32DFU_EMULATED=1 "$tool" $cmd --log "sqlite:$work/explicit.sqlite3" >"$work/out" 2>"$work/err"
+	rc=$?
+	[ $rc = 64 ] || fail "--log under STM32DFU_EMULATED=1 ($cmd): exit $rc, expected 64"
+	grep -q "STM32DFU_SIM_LOG" "$work/err" || fail "--log under STM32DFU_EMULATED=1 ($cmd): no STM32DFU_SIM_LOG in the refusal"
+done
+[ ! -e "$work/explicit.sqlite3" ] && [ ! -e "$work/real.sqlite3" ] || fail "a refused --log URL was opened"
+run read 0x08000000 0x20000 -o "$work/after.bin" --sim=f746,timing=0,state=$work/chip.state
+cmp -s "$work/before.bin" "$work/after.bin" || fail "a refused --log changed the flash"
+# reading a log is no emulated chip's record: log --log URL stays allowed under stm32dfu-sim
+STM32DFU_EMULATED=1 "$tool" log --log "$STM32DFU_SIM_LOG" --json >"$work/out" 2>"$work/err" || fail "log --log under STM32DFU_EMULATED=1"
 # with no STM32DFU_SIM_LOG: the state folder's sim/log.sqlite3, never its log.sqlite3
 env -u STM32DFU_SIM_LOG "$tool" write "$work/fw.bin" --sim=f746,timing=0,state=$work/chip.state --serial-number 0x08010018 \
 	--serial-counter dflt >"$work/out" 2>"$work/err" || fail "write with the default emulated log"

@@ -100,12 +100,12 @@ cut() {
 cut; check rec-write-cut 0 $?
 run $rsim recover --no-log; check rec-no-log-accepted 0 $?
 cut; check rec-write-cut-again 0 $?
-run $rsim recover --log "sqlite:$work/rec.sqlite3" --station line7; check rec-recover 0 $?
+STM32DFU_SIM_LOG="sqlite:$work/rec.sqlite3" run $rsim recover --station line7; check rec-recover 0 $?
 run log --log "sqlite:$work/rec.sqlite3" --json; check rec-log 0 $?
 py "$work/out" 'r = d[-1]; assert r["command"] == "recover" and r["ok"] and r["station"] == "line7" and r["uid"], r'
 check rec-logged 0 $?
 # nothing to put back: the chip is not changed, no record
-run $rsim recover --log "sqlite:$work/rec.sqlite3"; check rec-nothing 0 $?
+STM32DFU_SIM_LOG="sqlite:$work/rec.sqlite3" run $rsim recover; check rec-nothing 0 $?
 run log --log "sqlite:$work/rec.sqlite3" --json; py "$work/out" 'assert len(d) == 1, d'; check rec-one-record 0 $?
 
 echo "$passes passed, $fails failed"

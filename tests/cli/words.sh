@@ -157,11 +157,11 @@ check worn 10 $? "$work/err" "worn"
 absent worn-not-link "$work/err" "link is failing"
 
 # --- item 13: a serial counter never wraps (SQL integers are signed 64-bit) ------------------------
-run $sim write "$work/fw.bin" --log "sqlite:$work/sn.db" --serial-number 0x080F0000:u64le --serial-start 18446744073709551615
+STM32DFU_SIM_LOG="sqlite:$work/sn.db" run $sim write "$work/fw.bin" --serial-number 0x080F0000:u64le --serial-start 18446744073709551615
 check serial-start-max 64 $? "$work/err" "up to 9223372036854775806"
-run $sim write "$work/fw.bin" --log "sqlite:$work/sn.db" --serial-number 0x080F0000:u64le --serial-start 9223372036854775806
+STM32DFU_SIM_LOG="sqlite:$work/sn.db" run $sim write "$work/fw.bin" --serial-number 0x080F0000:u64le --serial-start 9223372036854775806
 check serial-last 0 $?
-run --sim=f746,timing=0,state="$work/sn2.state",uid=000000011111222233334444 write "$work/fw.bin" --log "sqlite:$work/sn.db" \
+STM32DFU_SIM_LOG="sqlite:$work/sn.db" run --sim=f746,timing=0,state="$work/sn2.state",uid=000000011111222233334444 write "$work/fw.bin" \
 	--serial-number 0x080F0000:u64le
 check serial-exhausted 65 $? "$work/err" "last number"
 python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute("select min(number) from serial_numbers").fetchone(); assert r[0] >= 0, r' \

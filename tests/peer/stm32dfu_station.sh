@@ -31,12 +31,18 @@ export STM32DFU_SIM_LOG="sqlite:$TMP/log.sqlite3" STM32DFU_LOG="sqlite:$TMP/real
 rand_file "$TMP/fw.bin" 65536
 # bad input first: nothing may be written
 # (an unreachable log alone does not stop a station: it spools; serial numbers need the database)
-"$STM32DFU" station "$TMP/fw.bin" --log "postgresql:///x?host=$TMP/nowhere" --serial-number 0x080F0000 \
+STM32DFU_SIM_LOG="postgresql:///x?host=$TMP/nowhere" "$STM32DFU" station "$TMP/fw.bin" --serial-number 0x080F0000 \
 	>"$TMP/bad.out" 2>"$TMP/bad.err"
 [ $? = 69 ] || { cat "$TMP/bad.err"; fail "an unreachable log URL with --serial-number must exit 69"; }
 grep -q "cannot connect" "$TMP/bad.err" || fail "the unreachable URL is not named"
-"$STM32DFU" station "$TMP/fw.bin" --log "postgresql://[bad" >"$TMP/bad.out" 2>"$TMP/bad.err"
+STM32DFU_SIM_LOG="postgresql://[bad" "$STM32DFU" station "$TMP/fw.bin" >"$TMP/bad.out" 2>"$TMP/bad.err"
 [ $? = 64 ] || { cat "$TMP/bad.err"; fail "a malformed log URL must exit 64"; }
+# a --log URL typed by hand on emulated chips (a production database, perhaps) is refused before any
+# work, naming the emulated chips' own setting (issue 27 item 4)
+"$STM32DFU" station "$TMP/fw.bin" --count 1 --log "sqlite:$TMP/typed.sqlite3" >"$TMP/bad.out" 2>"$TMP/bad.err"
+[ $? = 64 ] || { cat "$TMP/bad.err"; fail "station --log on emulated chips must exit 64"; }
+grep -q "STM32DFU_SIM_LOG" "$TMP/bad.err" || { cat "$TMP/bad.err"; fail "the refusal does not name STM32DFU_SIM_LOG"; }
+[ ! -e "$TMP/typed.sqlite3" ] || fail "the refused --log database was created"
 
 timeout -s INT 60 "$STM32DFU" station "$TMP/fw.bin" --count 8 --json --serial-number 0x080F0000 --serial-start 500 \
 	--station line1 >"$TMP/out.json" 2>"$TMP/err"

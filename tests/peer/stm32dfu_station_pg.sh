@@ -34,8 +34,9 @@ station() { # station NAME [LATE] EXTRA...: a station in its own testbed of 8 ch
 	local name=$1 late=$2
 	shift 2
 	# shellcheck disable=SC2046
-	SIM_TIMEOUT=100 sim $(plugs "$name" 8 "$late") -- "$STM32DFU" station "$TMP/fw.bin" --station "st$name" \
-		--log "$PG_URL" "$@" >"$TMP/st$name.out" 2>"$TMP/st$name.err"
+	# emulated chips: their log is named by STM32DFU_SIM_LOG (a --log would be refused)
+	STM32DFU_SIM_LOG=$PG_URL SIM_TIMEOUT=100 sim $(plugs "$name" 8 "$late") -- "$STM32DFU" station "$TMP/fw.bin" \
+		--station "st$name" "$@" >"$TMP/st$name.out" 2>"$TMP/st$name.err"
 }
 station 1 0 --count 8 --serial-number 0x08010000 --serial-start 1 &
 p1=$!
