@@ -106,6 +106,8 @@ static void simtool_usage(FILE *f)
 	      "                          COMMAND starts (repeatable)\n"
 	      "      --unplug T:KEY      at T seconds, pull every plugged device whose serial or\n"
 	      "                          UID is KEY off the bus\n"
+	      "      --after FILE        the --plug and --unplug times that follow count from when\n"
+	      "                          FILE exists, not from COMMAND's start (--after '' ends it)\n"
 	      "      --uart SPEC         add a chip whose USART bootloader answers on a pseudo-terminal\n"
 	      "                          (repeatable; SPEC as for --profile, with uart_device_id set);\n"
 	      "                          $STM32DFU_TTY is the first one's path, $STM32DFU_TTYS all\n"
@@ -183,7 +185,7 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},          {"plug", required_argument, NULL, 'P'},
 		{"unplug", required_argument, NULL, 'U'},     {"uart", required_argument, NULL, 'A'},
-		{NULL, 0, NULL, 0},
+		{"after", required_argument, NULL, 'W'},      {NULL, 0, NULL, 0},
 	};
 	struct simtool_dev devs[SIM_TOOL_MAX];
 	int ndev = 0, verbose = 0, nuart = 0;
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 	int c;
 	struct simtool_event events[SIMTOOL_MAX_EVENTS];
 	int nev = 0;
+	const char *after = NULL; /* --after FILE: the --plug/--unplug times that follow count from it */
 	struct simtool_plugdev plugdevs[SIM_TOOL_MAX];
 
 	memset(devs, 0, sizeof devs);
@@ -248,6 +251,7 @@ int main(int argc, char **argv)
 			struct simtool_event *ev = &events[nev++];
 			memset(ev, 0, sizeof *ev);
 			ev->ms = ms;
+			ev->after = after;
 			ev->plug = c == 'P';
 			if (c == 'P') {
 				devs[ndev].spec = rest;
@@ -274,6 +278,9 @@ int main(int argc, char **argv)
 				first_unplug = ms;
 			break;
 		}
+		case 'W':
+			after = *optarg ? optarg : NULL;
+			break;
 		case 'D':
 			profile_dir = optarg;
 			break;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "sim/sim.h"
@@ -92,26 +93,70 @@ static void run_event(struct simtool_sched *s, const struct simtool_event *e)
 		        (double)e->ms / 1000.0, e->key);
 }
 
+static struct timespec ts_add_ms(struct timespec t, long ms)
+{
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+/* How often a gate file (--after) is looked for while one is awaited. */
+#define SIMTOOL_GATE_POLL_MS 20
+
 static void *sched_main(void *arg)
 {
 	struct simtool_sched *s = arg;
+	bool done[SIMTOOL_MAX_EVENTS] = {false}, open[SIMTOOL_MAX_EVENTS] = {false};
+	struct timespec from[SIMTOOL_MAX_EVENTS];
 	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < s->nev && !s->stop; i++) {
-		struct timespec at = s->t0;
-		at.tv_sec += s->ev[i].ms / 1000;
-		at.tv_nsec += (s->ev[i].ms % 1000) * 1000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
+	while (!s->stop) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* the first due event in order (sorted by time; ties keep the command line's order) */
+		int due = -1, left = 0;
+		bool awaiting = false;
+		struct timespec next = ts_add_ms(now, 3600L * 1000L);
+		for (int i = 0; i < s->nev && due < 0; i++) {
+			if (done[i])
+				continue;
+			left++;
+			if (!open[i]) {
+				if (s->ev[i].after && access(s->ev[i].after, F_OK) != 0) {
+					awaiting = true;
+					continue;
+				}
+				open[i] = true;
+				from[i] = s->ev[i].after ? now : s->t0;
+			}
+			struct timespec at = ts_add_ms(from[i], s->ev[i].ms);
+			if (!ts_before(now, at))
+				due = i;
+			else if (ts_before(at, next))
+				next = at;
 		}
+		if (due >= 0) {
+			done[due] = true;
+			pthread_mutex_unlock(&s->mu);
+			run_event(s, &s->ev[due]);
+			pthread_mutex_lock(&s->mu);
+			continue;
+		}
+		if (!left)
+			break;
+		if (awaiting && ts_before(ts_add_ms(now, SIMTOOL_GATE_POLL_MS), next))
+			next = ts_add_ms(now, SIMTOOL_GATE_POLL_MS);
 		int rc = 0;
 		while (!s->stop && rc != ETIMEDOUT)
-			rc = pthread_cond_timedwait(&s->cv, &s->mu, &at);
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->mu);
-		run_event(s, &s->ev[i]);
-		pthread_mutex_lock(&s->mu);
+			rc = pthread_cond_timedwait(&s->cv, &s->mu, &next);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;

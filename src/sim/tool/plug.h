@@ -1,7 +1,9 @@
 /*
  * stm32dfu-sim's hot plug: emulated chips plugged in (--plug T:PROFILE) and pulled out
  * (--unplug T:SERIAL_OR_UID) at set times while the command runs, as boards arrive at and leave
- * a programming station. One thread sleeps until each event and asks the adapter (vusb.c).
+ * a programming station. One thread sleeps until each event and asks the adapter (vusb.c). An event
+ * may wait for a file to appear first (--after FILE): a test then orders a plug after something it
+ * saw (a database stopped), instead of hoping a time is long enough.
  */
 #ifndef SIMTOOL_PLUG_H
 #define SIMTOOL_PLUG_H
@@ -15,7 +17,8 @@ struct vusb;
 #define SIMTOOL_MAX_EVENTS 64
 
 struct simtool_event {
-	long ms;                    /* from the command's start */
+	long ms;                    /* from the command's start, or from when `after` appeared */
+	const char *after;          /* NULL, or a file: the event's clock starts when it exists (--after) */
 	bool plug;                  /* plug device `dev`; else unplug every plugged device matching key */
 	int dev;
 	char key[64];               /* USB serial, or UID (24 hex digits, spaces allowed) */
