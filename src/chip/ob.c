@@ -106,7 +106,17 @@ int ob_rdp_level(const struct ob_layout *l, uint32_t rdp)
 /* The address a BOOT_ADDx value selects. */
 static uint32_t boot_addr(const struct ob_field *f, uint32_t v)
 {
-	return f->kind == OB_K_BOOT_ADDR_F7 ? v << 14 : v << 16;
+	return f->kind == OB_K_BOOT_ADDR_F7 ? v << 14 : f->kind == OB_K_BOOT_ADDR_U5 ? v << 7 : v << 16;
+}
+
+/* Lists the set (or clear) bits of v as group numbers from first. */
+static void list_groups(char *buf, size_t len, const char *lead, uint32_t v, unsigned width, unsigned first,
+			bool set)
+{
+	size_t pos = (size_t)snprintf(buf, len, "%s", lead);
+	for (unsigned i = 0; i < width && pos < len; i++)
+		if (((v >> i) & 1u) == (set ? 1u : 0u))
+			pos += (size_t)snprintf(buf + pos, len - pos, " %u", first + i);
 }
 
 static void describe(const struct ob_layout *l, const struct ob_field *f, uint32_t v, char *buf, size_t len)
@@ -117,6 +127,8 @@ static void describe(const struct ob_layout *l, const struct ob_field *f, uint32
 			named = n->meaning;
 			break;
 		}
+	uint32_t m = mask_of(f->width);
+	unsigned first = f->wrp_group1 ? f->wrp_group1 - 1u : 0u;
 	switch (f->kind) {
 	case OB_K_RDP: {
 		int lvl = ob_rdp_level(l, v);
@@ -125,33 +137,75 @@ static void describe(const struct ob_layout *l, const struct ob_field *f, uint32
 						    : "level 1: read protection, reads need Read Unprotect");
 		return;
 	}
-	case OB_K_NWRP: {
-		size_t pos = 0;
-		uint32_t m = mask_of(f->width);
-		if ((v & m) == m) {
-			snprintf(buf, len, "no write protection");
-			return;
-		}
+	case OB_K_NWRP:
 		/* a group field numbers its bits from its first group (F0 WRP1: groups 8-15) */
-		unsigned first = f->wrp_group1 ? f->wrp_group1 - 1u : 0u;
-		pos = (size_t)snprintf(buf, len, "write-protected:");
-		for (unsigned i = 0; i < f->width && pos < len; i++)
-			if (!(v & (1u << i)))
-				pos += (size_t)snprintf(buf + pos, len - pos, " %u", first + i);
+		if ((v & m) == m)
+			snprintf(buf, len, "no write protection");
+		else
+			list_groups(buf, len, "write-protected:", v, f->width, first, false);
 		return;
-	}
 	case OB_K_BOOT_ADDR_F7:
 	case OB_K_BOOT_ADDR_H7:
+	case OB_K_BOOT_ADDR_U5:
 		snprintf(buf, len, "boot at 0x%08X%s%s", (unsigned)boot_addr(f, v), named ? ": " : "",
 			 named ? named : "");
+		return;
+	case OB_K_DATA:
+		snprintf(buf, len, "user data 0x%02X (kept for the application, unused by the chip)", (unsigned)v);
+		return;
+	case OB_K_COUNT:
+		snprintf(buf, len, "%s: %u", f->desc, (unsigned)v);
+		return;
+	case OB_K_WRP_START:
+	case OB_K_WRP_END:
+	case OB_K_PCROP_START:
+	case OB_K_PCROP_END:
+		/* ob_decode rewrites these from the pair; alone, the page or offset */
+		snprintf(buf, len, "%s %u", f->kind == OB_K_WRP_START || f->kind == OB_K_WRP_END ? "page" : "offset",
+			 (unsigned)v);
 		return;
 	default:
 		break;
 	}
+	/* L0/L1: active-high write-protection bits (1 = the sector is protected) */
+	if (f->kind == OB_K_PLAIN && f->wrp_group1 && l->wrp_active_high) {
+		if ((v & m) == 0)
+			snprintf(buf, len, "no write protection");
+		else
+			list_groups(buf, len, "write-protected:", v, f->width, first, true);
+		return;
+	}
 	if (named)
 		snprintf(buf, len, "%s", named);
 	else
-		snprintf(buf, len, "0x%X", (unsigned)v);
+		snprintf(buf, len, "%s: 0x%X (no meaning in the reference manual)", f->desc, (unsigned)v);
+}
+
+/* A WRP or PCROP area is a START field followed by its END field: the area they make. */
+static void describe_areas(const struct ob_layout *l, struct ob_decoded *d)
+{
+	for (size_t i = 0; i + 1 < d->n_fields; i++) {
+		struct ob_field_value *s = &d->fields[i], *e = &d->fields[i + 1];
+		bool wrp = s->field->kind == OB_K_WRP_START && e->field->kind == OB_K_WRP_END;
+		bool pcrop = s->field->kind == OB_K_PCROP_START && e->field->kind == OB_K_PCROP_END;
+		if ((!wrp && !pcrop) || !s->present || !e->present)
+			continue;
+		char area[96];
+		if (s->value > e->value)
+			snprintf(area, sizeof area, "no %s area (start %u > end %u)", wrp ? "write-protected" : "PCROP",
+				 (unsigned)s->value, (unsigned)e->value);
+		else if (wrp)
+			snprintf(area, sizeof area, "pages %u-%u write-protected", (unsigned)s->value, (unsigned)e->value);
+		else {
+			uint32_t base = 0x08000000u, unit = s->field->unit ? s->field->unit : 1u;
+			snprintf(area, sizeof area, "PCROP area 0x%08X-0x%08X", (unsigned)(base + s->value * unit),
+				 (unsigned)(base + (e->value + 1u) * unit - 1u));
+		}
+		(void)l;
+		snprintf(s->meaning, sizeof s->meaning, "%s", area);
+		snprintf(e->meaning, sizeof e->meaning, "%s", area);
+		i++;
+	}
 }
 
 int ob_decode(const struct chip_family *fam, const uint8_t *block, size_t len, struct ob_decoded *out,
@@ -198,6 +252,7 @@ int ob_decode(const struct chip_family *fam, const uint8_t *block, size_t len, s
 		if (f->kind == OB_K_RDP && out->rdp_level < 0)
 			out->rdp_level = ob_rdp_level(l, fv->value);
 	}
+	describe_areas(l, out);
 	return 0;
 }
 

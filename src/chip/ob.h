@@ -45,6 +45,11 @@ enum ob_kind {
 	OB_K_NBOOT1,
 	OB_K_NDBOOT,         /* F76x dual boot */
 	OB_K_NDBANK,
+	OB_K_BOOT_ADDR_U5,   /* NSBOOTADDx = address[31:7] */
+	OB_K_DATA,           /* a user data byte the chip does not use (F0/F1/F3 Data0/Data1) */
+	OB_K_PCROP_START,    /* PCROP area first unit, offset from the flash start in `unit` bytes; paired */
+	OB_K_PCROP_END,      /* with the next field (last unit, inclusive); no area when start > end */
+	OB_K_COUNT,          /* a count: the meaning is desc with the number */
 };
 
 struct ob_value_name {
@@ -68,6 +73,7 @@ struct ob_field {
 	                       * of the layout (ob_field_on_part) */
 	uint16_t wrp_group1;  /* write-protection group field: its first group index + 1 (0 = not one);
 	                       * with the layout's wrp_bit_bytes it tells whether the part has that flash */
+	uint16_t unit;        /* OB_K_PCROP_*: bytes one step of the offset stands for */
 };
 
 struct ob_layout {

@@ -2,19 +2,15 @@
  * Option-byte field tables for the F series: F0/F3, F1, F2/F4, F72x, F74x, F76x.
  * F7 is the complete one (protocol.md §7). Bit positions: CMSIS-F7 / stm32-rs SVD tables
  * (https://stm32-rs.github.io/stm32-rs/stm32f/stm32f7/FLASH_0x40023C00_OPTCR_0x0014.html).
+ * Meanings of the values (ob show): RM0385 §3.4.1 (F7 user option bytes), RM0090 / RM0390 §3.6.1 (F2/F4),
+ * RM0091 §4.1 and §2.5 (F0 user byte, boot), RM0008 §2.5 (F1); shared tables in ob_values.c.
  */
 #include "chip/ob.h"
+#include "chip/ob_values.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- shared value tables ---- */
-static const struct ob_value_name v_sw_hw[] = {
-	{0, "hw", "hardware watchdog (starts at reset)"}, {1, "sw", "software watchdog"}, {0, NULL, NULL}};
-static const struct ob_value_name v_nrst[] = {
-	{0, "reset", "reset generated on entering the low-power mode"},
-	{1, "noreset", "no reset on entering the low-power mode"}, {0, NULL, NULL}};
-static const struct ob_value_name v_iwdg_freeze[] = {
-	{0, "freeze", "IWDG frozen in this mode"}, {1, "run", "IWDG keeps running in this mode"}, {0, NULL, NULL}};
+/* ---- value tables: the shared ones are in ob_values.c ---- */
 /* F2/F4/F7 BOR_LEV (OPTCR[3:2]); symbolic names are the BOR levels (protocol.md §7.1). */
 static const struct ob_value_name v_bor_f4[] = {
 	{0, "3", "BOR level 3 (2.70-3.60 V)"}, {1, "2", "BOR level 2 (2.40-2.70 V)"},
@@ -35,9 +31,9 @@ static const struct ob_value_name v_ndboot[] = {
 static const struct ob_value_name v_ndbank[] = {
 	{0, "dual", "dual bank (2 x 1 MB, sectors renumbered)"}, {1, "single", "single bank"}, {0, NULL, NULL}};
 
-#define F_SW(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_CAUTION, d, v_sw_hw}
-#define F_NRST(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v_nrst}
-#define F_IWDG(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v_iwdg_freeze}
+#define F_SW(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_CAUTION, d, v}
+#define F_NRST(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v}
+#define F_IWDG(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v}
 
 /* ---- F7 (protocol.md §7.2): four words 8 bytes apart, 16-bit value low, complement high ---- */
 static const struct ob_word w_f7[] = {
@@ -49,15 +45,15 @@ static const struct ob_word w_f7[] = {
 
 #define F7_USER_FIELDS \
 	{"BOR_LEV", 0, 2, 2, 3, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_f4}, \
-	F_SW("WWDG_SW", 0, 4, "window watchdog: software or hardware"), \
-	F_SW("IWDG_SW", 0, 5, "independent watchdog: software or hardware"), \
-	F_NRST("nRST_STOP", 0, 6, "reset on entering STOP"), \
-	F_NRST("nRST_STDBY", 0, 7, "reset on entering STANDBY"), \
+	F_SW("WWDG_SW", 0, 4, "window watchdog: software or hardware", ob_v_wwdg_sw), \
+	F_SW("IWDG_SW", 0, 5, "independent watchdog: software or hardware", ob_v_iwdg_sw), \
+	F_NRST("nRST_STOP", 0, 6, "reset on entering STOP", ob_v_nrst_stop), \
+	F_NRST("nRST_STDBY", 0, 7, "reset on entering STANDBY", ob_v_nrst_stdby), \
 	{"RDP", 0, 8, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL}
 
 #define F7_TAIL_FIELDS \
-	F_IWDG("IWDG_STDBY", 1, 14, "IWDG in STANDBY"), \
-	F_IWDG("IWDG_STOP", 1, 15, "IWDG in STOP"), \
+	F_IWDG("IWDG_STDBY", 1, 14, "IWDG in STANDBY", ob_v_iwdg_stdby), \
+	F_IWDG("IWDG_STOP", 1, 15, "IWDG in STOP", ob_v_iwdg_stop), \
 	{"BOOT_ADD0", 2, 0, 16, 0x0080, OB_K_BOOT_ADDR_F7, OB_DANGER, \
 	 "boot address [29:14] when BOOT pin = 0", v_boot_f7}, \
 	{"BOOT_ADD1", 3, 0, 16, 0x0040, OB_K_BOOT_ADDR_F7, OB_DANGER, \
@@ -117,14 +113,17 @@ static const struct ob_value_name v_sprmod[] = {
 	{0, NULL, NULL}};
 static const struct ob_field f_f4[] = {
 	{"BOR_LEV", 0, 2, 2, 3, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_f4},
-	{"BFB2", 0, 4, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (F42x/F43x/F469 only; reserved elsewhere)", NULL,
+	{"BFB2", 0, 4, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (F42x/F43x/F469 only; reserved elsewhere)",
+	 OB_VALS2("boot from bank 1 or system memory as the BOOT pins say",
+	          "dual-bank boot: boot from system memory, which starts bank 2 (else bank 1)"),
 	 "F42x"},
-	F_SW("WDG_SW", 0, 5, "watchdog: software or hardware"),
-	F_NRST("nRST_STOP", 0, 6, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 0, 7, "reset on entering STANDBY"),
+	F_SW("WDG_SW", 0, 5, "independent watchdog: software or hardware", ob_v_iwdg_sw),
+	F_NRST("nRST_STOP", 0, 6, "reset on entering STOP", ob_v_nrst_stop),
+	F_NRST("nRST_STDBY", 0, 7, "reset on entering STANDBY", ob_v_nrst_stdby),
 	{"RDP", 0, 8, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL},
 	{"nWRP", 1, 0, 12, 0xFFF, OB_K_NWRP, OB_DANGER, "write protection, bit i = 0: sector i protected", NULL},
-	{"DB1M", 1, 14, 1, 0, OB_K_PLAIN, OB_DANGER, "dual bank on 1 MB parts (F42x/F43x only)", NULL, "F42x"},
+	{"DB1M", 1, 14, 1, 0, OB_K_PLAIN, OB_DANGER, "dual bank on 1 MB parts (F42x/F43x only)",
+	 OB_VALS2("1 MB parts: single bank", "1 MB parts: dual bank (2 x 512 KB)"), "F42x"},
 	{"SPRMOD", 1, 15, 1, 0, OB_K_PLAIN, OB_DANGER, "nWRP meaning (F401/F411/F412/F42x/F446...)", v_sprmod,
 	 "F401 F411 F412 F42x F446"},
 };
@@ -161,17 +160,18 @@ static const struct ob_value_name v_boot_sel[] = {
 	 "write protection, 4 KiB groups 24-31 (96 KiB up; bit 7: rest of flash)", NULL, NULL, 25}
 static const struct ob_field f_f0f3[] = {
 	{"RDP", 0, 0, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL},
-	F_SW("WDG_SW", 1, 0, "independent watchdog: software or hardware"),
-	F_NRST("nRST_STOP", 1, 1, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 1, 2, "reset on entering STANDBY"),
-	{"nBOOT0", 1, 3, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when BOOT_SEL = 0 (F04x/F07x/F09x)", NULL, "F0"},
-	{"nBOOT1", 1, 4, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM", NULL},
-	{"VDDA_MONITOR", 1, 5, 1, 1, OB_K_PLAIN, OB_SAFE, "VDDA power-supply supervisor on", NULL},
-	{"RAM_PARITY_CHECK", 1, 6, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", NULL},
+	F_SW("WDG_SW", 1, 0, "independent watchdog: software or hardware", ob_v_iwdg_sw),
+	F_NRST("nRST_STOP", 1, 1, "reset on entering STOP", ob_v_nrst_stop),
+	F_NRST("nRST_STDBY", 1, 2, "reset on entering STANDBY", ob_v_nrst_stdby),
+	{"nBOOT0", 1, 3, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when BOOT_SEL = 0 (F04x/F07x/F09x)", ob_v_nboot0, "F0"},
+	{"nBOOT1", 1, 4, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM", ob_v_nboot1},
+	{"VDDA_MONITOR", 1, 5, 1, 1, OB_K_PLAIN, OB_SAFE, "VDDA power-supply supervisor",
+	 OB_VALS2("VDDA supply supervisor disabled", "VDDA supply supervisor enabled")},
+	{"RAM_PARITY_CHECK", 1, 6, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", ob_v_sram_pe},
 	{"BOOT_SEL", 1, 7, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source (F04x/F07x/F09x; reserved on F3)",
 	 v_boot_sel, "F0"},
-	{"DATA0", 2, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 0", NULL},
-	{"DATA1", 3, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 1", NULL},
+	{"DATA0", 2, 0, 8, 0xFF, OB_K_DATA, OB_SAFE, "user data byte 0", NULL},
+	{"DATA1", 3, 0, 8, 0xFF, OB_K_DATA, OB_SAFE, "user data byte 1", NULL},
 	WRP_FIELDS,
 };
 const struct ob_layout ob_layout_f0f3 = {
@@ -185,11 +185,11 @@ const struct ob_layout ob_layout_f0f3 = {
 
 static const struct ob_field f_f1[] = {
 	{"RDP", 0, 0, 8, 0xA5, OB_K_RDP, OB_DANGER, "read protection: A5 = unprotected, else protected", NULL},
-	F_SW("WDG_SW", 1, 0, "independent watchdog: software or hardware"),
-	F_NRST("nRST_STOP", 1, 1, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 1, 2, "reset on entering STANDBY"),
-	{"DATA0", 2, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 0", NULL},
-	{"DATA1", 3, 0, 8, 0xFF, OB_K_PLAIN, OB_SAFE, "user data byte 1", NULL},
+	F_SW("WDG_SW", 1, 0, "independent watchdog: software or hardware", ob_v_iwdg_sw),
+	F_NRST("nRST_STOP", 1, 1, "reset on entering STOP", ob_v_nrst_stop),
+	F_NRST("nRST_STDBY", 1, 2, "reset on entering STANDBY", ob_v_nrst_stdby),
+	{"DATA0", 2, 0, 8, 0xFF, OB_K_DATA, OB_SAFE, "user data byte 0", NULL},
+	{"DATA1", 3, 0, 8, 0xFF, OB_K_DATA, OB_SAFE, "user data byte 1", NULL},
 	WRP_FIELDS,
 };
 const struct ob_layout ob_layout_f1 = {

@@ -3,37 +3,27 @@
  * 32 bits) and H7 (decode-only: the ROM exposes the FLASH option registers from 0x5200201C).
  * Bit positions: stm32-rs / embassy SVD tables (docs.rs stm32l4 OPTR, stm32g0 OPTR, stm32g4 OPTR;
  * https://stm32-rs.github.io/stm32-rs/stm32h/FLASH_0x52002000_OPTSR_CUR_0x001C.html).
+ * Meanings of the values (ob show): RM0351 §3.7.8-3.7.10 (L4 FLASH_OPTR, PCROP, WRP), RM0444 §3.7.8 (G0),
+ * RM0440 §3.7.8, §3.7.16 (G4 OPTR, SEC1R), RM0433 §4.9.7 (H7 OPTSR); shared tables in ob_values.c.
  */
 #include "chip/ob.h"
+#include "chip/ob_values.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct ob_value_name v_sw_hw[] = {
-	{0, "hw", "hardware watchdog (starts at reset)"}, {1, "sw", "software watchdog"}, {0, NULL, NULL}};
-static const struct ob_value_name v_nrst[] = {
-	{0, "reset", "reset generated on entering the low-power mode"},
-	{1, "noreset", "no reset on entering the low-power mode"}, {0, NULL, NULL}};
-static const struct ob_value_name v_iwdg_freeze[] = {
-	{0, "freeze", "IWDG frozen in this mode"}, {1, "run", "IWDG keeps running in this mode"}, {0, NULL, NULL}};
-/* L4/G4 BOR_LEV (OPTR[10:8]): 0 = 1.7 V ... 4 = 2.8 V (RM0351 §3.4.1); the manual defines no other
- * value, so 5-7 are reserved and refused. */
-static const struct ob_value_name v_bor_l4[] = {
-	{0, "0", "BOR level 0 (~1.7 V)"}, {1, "1", "BOR level 1 (~2.0 V)"}, {2, "2", "BOR level 2 (~2.2 V)"},
-	{3, "3", "BOR level 3 (~2.5 V)"}, {4, "4", "BOR level 4 (~2.8 V)"}, {5, NULL, "reserved"},
-	{6, NULL, "reserved"}, {7, NULL, "reserved"}, {0, NULL, NULL}};
-static const struct ob_value_name v_swboot0[] = {
-	{0, "option", "BOOT0 taken from the nBOOT0 option bit"}, {1, "pin", "BOOT0 taken from the BOOT0 pin"},
-	{0, NULL, NULL}};
-static const struct ob_value_name v_nboot_sel[] = {
-	{0, "pin", "BOOT0 taken from the BOOT0 pin"}, {1, "option", "BOOT0 taken from the nBOOT0 option bit"},
-	{0, NULL, NULL}};
-static const struct ob_value_name v_nrst_mode[] = {
-	{0, NULL, "reserved"}, {1, "input", "NRST input only"}, {2, "gpio", "NRST pin is a GPIO"},
-	{3, "bidir", "NRST bidirectional reset (default)"}, {0, NULL, NULL}};
-
-#define F_SW(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_CAUTION, d, v_sw_hw}
-#define F_NRST(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v_nrst}
-#define F_IWDG(nm, w, sh, d) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v_iwdg_freeze}
+#define F_SW(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_CAUTION, d, v}
+#define F_NRST(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v}
+#define F_IWDG(nm, w, sh, d, v) {nm, w, sh, 1, 1, OB_K_PLAIN, OB_SAFE, d, v}
+/* The bits every L4-style OPTR has at 12-19 (RM0351 §3.7.8, RM0440 §3.7.8, RM0444 §3.7.8). */
+#define F_LP_RESETS(stop, stdby, shdw) \
+	F_NRST("nRST_STOP", 0, stop, "reset on entering STOP", ob_v_nrst_stop), \
+	F_NRST("nRST_STDBY", 0, stdby, "reset on entering STANDBY", ob_v_nrst_stdby), \
+	F_NRST("nRST_SHDW", 0, shdw, "reset on entering SHUTDOWN", ob_v_nrst_shdw)
+#define F_WDGS \
+	F_SW("IWDG_SW", 0, 16, "independent watchdog: software or hardware", ob_v_iwdg_sw), \
+	F_IWDG("IWDG_STOP", 0, 17, "IWDG in STOP", ob_v_iwdg_stop), \
+	F_IWDG("IWDG_STDBY", 0, 18, "IWDG in STANDBY", ob_v_iwdg_stdby), \
+	F_SW("WWDG_SW", 0, 19, "window watchdog: software or hardware", ob_v_wwdg_sw)
 #define F_RDP(w) {"RDP", w, 0, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL}
 
 /* WRP areas: protected pages [START, END] when START <= END; factory START = 0xFF, END = 0 (none). */
@@ -54,24 +44,24 @@ static const struct ob_word w_l4[] = {
 };
 static const struct ob_field f_l4[] = {
 	F_RDP(0),
-	{"BOR_LEV", 0, 8, 3, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_l4},
-	F_NRST("nRST_STOP", 0, 12, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 0, 13, "reset on entering STANDBY"),
-	F_NRST("nRST_SHDW", 0, 14, "reset on entering SHUTDOWN"),
-	F_SW("IWDG_SW", 0, 16, "independent watchdog: software or hardware"),
-	F_IWDG("IWDG_STOP", 0, 17, "IWDG in STOP"),
-	F_IWDG("IWDG_STDBY", 0, 18, "IWDG in STANDBY"),
-	F_SW("WWDG_SW", 0, 19, "window watchdog: software or hardware"),
-	{"BFB2", 0, 20, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (1 MB parts)", NULL},
-	{"DUALBANK", 0, 21, 1, 1, OB_K_PLAIN, OB_DANGER, "dual bank on 256/512 KB L47x/L48x", NULL},
-	{"nBOOT1", 0, 23, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM1", NULL},
-	{"SRAM2_PE", 0, 24, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM2 parity check on", NULL},
-	{"SRAM2_RST", 0, 25, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM2 erased on system reset", NULL},
-	{"nSWBOOT0", 0, 26, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source (L43x and later)", v_swboot0},
-	{"nBOOT0", 0, 27, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nSWBOOT0 = 0", NULL},
-	{"PCROP1_STRT", 1, 0, 16, 0xFFFF, OB_K_PLAIN, OB_CAUTION, "PCROP area start (double-word offset)", NULL},
-	{"PCROP1_END", 2, 0, 16, 0x0000, OB_K_PLAIN, OB_CAUTION, "PCROP area end", NULL},
-	{"PCROP_RDP", 2, 31, 1, 0, OB_K_PLAIN, OB_CAUTION, "1 = PCROP area erased on RDP regression", NULL},
+	{"BOR_LEV", 0, 8, 3, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", ob_v_bor_l4},
+	F_LP_RESETS(12, 13, 14),
+	F_WDGS,
+	{"BFB2", 0, 20, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (1 MB parts)",
+	 OB_VALS2("boot from bank 1 as the BOOT0 rules say", "dual-bank boot: boot from bank 2 when it holds a valid image")},
+	{"DUALBANK", 0, 21, 1, 1, OB_K_PLAIN, OB_DANGER, "dual bank on 256/512 KB L47x/L48x",
+	 OB_VALS2("256/512 KB parts: single bank", "256/512 KB parts: dual bank")},
+	{"nBOOT1", 0, 23, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM1", ob_v_nboot1},
+	{"SRAM2_PE", 0, 24, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM2 parity check on", ob_v_sram_pe},
+	{"SRAM2_RST", 0, 25, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM2 erased on system reset",
+	 OB_VALS2("SRAM2 erased on a system reset", "SRAM2 kept on a system reset")},
+	{"nSWBOOT0", 0, 26, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source (L43x and later)", ob_v_swboot0},
+	{"nBOOT0", 0, 27, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nSWBOOT0 = 0", ob_v_nboot0},
+	{"PCROP1_STRT", 1, 0, 16, 0xFFFF, OB_K_PCROP_START, OB_CAUTION, "PCROP area start (double-word offset)", NULL,
+	 NULL, 0, 8},
+	{"PCROP1_END", 2, 0, 16, 0x0000, OB_K_PCROP_END, OB_CAUTION, "PCROP area end (double-word offset)", NULL, NULL, 0,
+	 8},
+	{"PCROP_RDP", 2, 31, 1, 0, OB_K_PLAIN, OB_CAUTION, "1 = PCROP area erased on RDP regression", ob_v_pcrop_rdp},
 	F_WRP("1A", 3),
 	F_WRP("1B", 4),
 };
@@ -85,9 +75,17 @@ const struct ob_layout ob_layout_l4 = {
 /* ---- G0 (RM0444 §3.4.1): OPTR, PCROP1ASR, PCROP1AER, WRP1AR, WRP1BR from 0x1FFF7800. The ROM's
  * OB alt is not advertised (all alts show the flash; protocol.md §2.6), so 40 bytes is our choice.
  * Default OPTR 0xFFFFFEAA (RM0444 FLASH_OPTR reset value, G07x/G08x). ---- */
-static const struct ob_value_name v_bor_g0[] = {
-	{0, "1", "level 1 (~2.0 V)"}, {1, "2", "level 2 (~2.2 V)"}, {2, "3", "level 3 (~2.5 V)"},
-	{3, "4", "level 4 (~2.8 V)"}, {0, NULL, NULL}};
+/* RM0444 §3.7.8 FLASH_OPTR: BORF_LEV (falling VDD crossing it asserts reset) 00 ~2.0 V, 01 ~2.2 V, 10 ~2.5 V,
+ * 11 ~2.8 V; BORR_LEV (rising VDD crossing it releases reset) 00 ~2.1 V, 01 ~2.3 V, 10 ~2.6 V, 11 ~2.9 V. */
+static const struct ob_value_name v_borf_g0[] = {
+	{0, "1", "BOR falling level 1: reset below around 2.0 V"}, {1, "2", "BOR falling level 2: reset below around 2.2 V"},
+	{2, "3", "BOR falling level 3: reset below around 2.5 V"}, {3, "4", "BOR falling level 4: reset below around 2.8 V"},
+	{0, NULL, NULL}};
+static const struct ob_value_name v_borr_g0[] = {
+	{0, "1", "BOR rising level 1: reset released above around 2.1 V"},
+	{1, "2", "BOR rising level 2: reset released above around 2.3 V"},
+	{2, "3", "BOR rising level 3: reset released above around 2.6 V"},
+	{3, "4", "BOR rising level 4: reset released above around 2.9 V"}, {0, NULL, NULL}};
 static const struct ob_word w_g0[] = {
 	{"OPTR", 0x00, 32, OB_CPL_NEXT32, 0xFFFFFEAA},
 	{"PCROP1ASR", 0x08, 32, OB_CPL_NEXT32, 0xFFFFFFFF},
@@ -97,22 +95,18 @@ static const struct ob_word w_g0[] = {
 };
 static const struct ob_field f_g0[] = {
 	F_RDP(0),
-	{"BOREN", 0, 8, 1, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset enabled", NULL},
-	{"BORF_LEV", 0, 9, 2, 3, OB_K_PLAIN, OB_CAUTION, "BOR falling threshold", v_bor_g0},
-	{"BORR_LEV", 0, 11, 2, 3, OB_K_PLAIN, OB_CAUTION, "BOR rising threshold", v_bor_g0},
-	F_NRST("nRST_STOP", 0, 13, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 0, 14, "reset on entering STANDBY"),
-	F_NRST("nRST_SHDW", 0, 15, "reset on entering SHUTDOWN"),
-	F_SW("IWDG_SW", 0, 16, "independent watchdog: software or hardware"),
-	F_IWDG("IWDG_STOP", 0, 17, "IWDG in STOP"),
-	F_IWDG("IWDG_STDBY", 0, 18, "IWDG in STANDBY"),
-	F_SW("WWDG_SW", 0, 19, "window watchdog: software or hardware"),
-	{"RAM_PARITY_CHECK", 0, 22, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", NULL},
-	{"nBOOT_SEL", 0, 24, 1, 1, OB_K_SWBOOT_1OPT, OB_DANGER, "BOOT0 source", v_nboot_sel},
-	{"nBOOT1", 0, 25, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM", NULL},
-	{"nBOOT0", 0, 26, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nBOOT_SEL = 1", NULL},
-	{"NRST_MODE", 0, 27, 2, 3, OB_K_PLAIN, OB_CAUTION, "NRST pin mode", v_nrst_mode},
-	{"IRHEN", 0, 29, 1, 1, OB_K_PLAIN, OB_SAFE, "internal reset holder enabled", NULL},
+	{"BOREN", 0, 8, 1, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset enabled",
+	 OB_VALS2("configurable BOR disabled: reset at the POR/PDR levels", "BOR enabled at the BORF_LEV/BORR_LEV thresholds")},
+	{"BORF_LEV", 0, 9, 2, 3, OB_K_PLAIN, OB_CAUTION, "BOR falling threshold", v_borf_g0},
+	{"BORR_LEV", 0, 11, 2, 3, OB_K_PLAIN, OB_CAUTION, "BOR rising threshold", v_borr_g0},
+	F_LP_RESETS(13, 14, 15),
+	F_WDGS,
+	{"RAM_PARITY_CHECK", 0, 22, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", ob_v_sram_pe},
+	{"nBOOT_SEL", 0, 24, 1, 1, OB_K_SWBOOT_1OPT, OB_DANGER, "BOOT0 source", ob_v_nboot_sel},
+	{"nBOOT1", 0, 25, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM", ob_v_nboot1},
+	{"nBOOT0", 0, 26, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nBOOT_SEL = 1", ob_v_nboot0},
+	{"NRST_MODE", 0, 27, 2, 3, OB_K_PLAIN, OB_CAUTION, "NRST pin mode", ob_v_nrst_mode},
+	{"IRHEN", 0, 29, 1, 1, OB_K_PLAIN, OB_SAFE, "internal reset holder enabled", ob_v_irhen},
 	{"WRP1A_STRT", 3, 0, 7, 0x7F, OB_K_WRP_START, OB_DANGER, "write-protected area A start page", NULL},
 	{"WRP1A_END", 3, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "write-protected area A end page", NULL},
 	{"WRP1B_STRT", 4, 0, 7, 0x7F, OB_K_WRP_START, OB_DANGER, "write-protected area B start page", NULL},
@@ -140,30 +134,31 @@ static const struct ob_word w_g4[] = {
 };
 static const struct ob_field f_g4[] = {
 	F_RDP(0),
-	{"BOR_LEV", 0, 8, 3, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_l4},
-	F_NRST("nRST_STOP", 0, 12, "reset on entering STOP"),
-	F_NRST("nRST_STDBY", 0, 13, "reset on entering STANDBY"),
-	F_NRST("nRST_SHDW", 0, 14, "reset on entering SHUTDOWN"),
-	F_SW("IWDG_SW", 0, 16, "independent watchdog: software or hardware"),
-	F_IWDG("IWDG_STOP", 0, 17, "IWDG in STOP"),
-	F_IWDG("IWDG_STDBY", 0, 18, "IWDG in STANDBY"),
-	F_SW("WWDG_SW", 0, 19, "window watchdog: software or hardware"),
-	{"BFB2", 0, 20, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (category 3)", NULL},
-	{"DBANK", 0, 22, 1, 1, OB_K_PLAIN, OB_DANGER, "1 = dual bank (category 3)", NULL},
-	{"nBOOT1", 0, 23, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM1", NULL},
-	{"SRAM_PE", 0, 24, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", NULL},
-	{"CCMSRAM_RST", 0, 25, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = CCM SRAM erased on system reset", NULL},
-	{"nSWBOOT0", 0, 26, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source", v_swboot0},
-	{"nBOOT0", 0, 27, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nSWBOOT0 = 0", NULL},
-	{"NRST_MODE", 0, 28, 2, 3, OB_K_PLAIN, OB_CAUTION, "NRST pin mode", v_nrst_mode},
-	{"IRHEN", 0, 30, 1, 1, OB_K_PLAIN, OB_SAFE, "internal reset holder enabled", NULL},
-	{"PCROP1_STRT", 1, 0, 15, 0x7FFF, OB_K_PLAIN, OB_CAUTION, "PCROP area start", NULL},
-	{"PCROP1_END", 2, 0, 15, 0x0000, OB_K_PLAIN, OB_CAUTION, "PCROP area end", NULL},
-	{"PCROP_RDP", 2, 31, 1, 0, OB_K_PLAIN, OB_CAUTION, "1 = PCROP area erased on RDP regression", NULL},
+	{"BOR_LEV", 0, 8, 3, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", ob_v_bor_l4},
+	F_LP_RESETS(12, 13, 14),
+	F_WDGS,
+	{"BFB2", 0, 20, 1, 0, OB_K_PLAIN, OB_DANGER, "dual-bank boot (category 3)",
+	 OB_VALS2("boot from bank 1 as the BOOT0 rules say", "dual-bank boot: boot from bank 2 when it holds a valid image")},
+	{"DBANK", 0, 22, 1, 1, OB_K_PLAIN, OB_DANGER, "1 = dual bank (category 3)",
+	 OB_VALS2("category 3: single bank (128-bit reads)", "category 3: dual bank (64-bit reads)")},
+	{"nBOOT1", 0, 23, 1, 1, OB_K_NBOOT1, OB_DANGER, "with BOOT0 = 1: 1 = system memory, 0 = SRAM1", ob_v_nboot1},
+	{"SRAM_PE", 0, 24, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = SRAM parity check on", ob_v_sram_pe},
+	{"CCMSRAM_RST", 0, 25, 1, 1, OB_K_PLAIN, OB_SAFE, "0 = CCM SRAM erased on system reset",
+	 OB_VALS2("CCM SRAM erased on a system reset", "CCM SRAM kept on a system reset")},
+	{"nSWBOOT0", 0, 26, 1, 1, OB_K_SWBOOT_0OPT, OB_DANGER, "BOOT0 source", ob_v_swboot0},
+	{"nBOOT0", 0, 27, 1, 1, OB_K_NBOOT0, OB_DANGER, "BOOT0 value when nSWBOOT0 = 0", ob_v_nboot0},
+	{"NRST_MODE", 0, 28, 2, 3, OB_K_PLAIN, OB_CAUTION, "NRST pin mode", ob_v_nrst_mode},
+	{"IRHEN", 0, 30, 1, 1, OB_K_PLAIN, OB_SAFE, "internal reset holder enabled", ob_v_irhen},
+	{"PCROP1_STRT", 1, 0, 15, 0x7FFF, OB_K_PCROP_START, OB_CAUTION, "PCROP area start (double-word offset)", NULL,
+	 NULL, 0, 8},
+	{"PCROP1_END", 2, 0, 15, 0x0000, OB_K_PCROP_END, OB_CAUTION, "PCROP area end (double-word offset)", NULL, NULL, 0,
+	 8},
+	{"PCROP_RDP", 2, 31, 1, 0, OB_K_PLAIN, OB_CAUTION, "1 = PCROP area erased on RDP regression", ob_v_pcrop_rdp},
 	F_WRP("1A", 3),
 	F_WRP("1B", 4),
-	{"BOOT_LOCK", 5, 16, 1, 0, OB_K_PLAIN, OB_DANGER, "1 = boot forced from main flash (no bootloader)", NULL},
-	{"SEC_SIZE1", 5, 0, 8, 0x00, OB_K_PLAIN, OB_CAUTION, "securable area size (pages)", NULL},
+	{"BOOT_LOCK", 5, 16, 1, 0, OB_K_PLAIN, OB_DANGER, "1 = boot forced from main flash (no bootloader)",
+	 OB_VALS2("boot as the BOOT0 pin and option bits say", "boot forced from main flash: the bootloader cannot be entered")},
+	{"SEC_SIZE1", 5, 0, 8, 0x00, OB_K_COUNT, OB_CAUTION, "pages of bank 1 in the securable area", NULL},
 	F_WRP("2A", 6),
 	F_WRP("2B", 7),
 };
@@ -181,6 +176,12 @@ const struct ob_layout ob_layout_g4 = {
 static const struct ob_value_name v_bor_h7[] = {
 	{0, "off", "BOR off (VBOR0, ~1.67 V)"}, {1, "1", "BOR level 1 (~2.1 V)"}, {2, "2", "BOR level 2 (~2.4 V)"},
 	{3, "3", "BOR level 3 (~2.7 V)"}, {0, NULL, NULL}};
+/* RM0433 §4.9.7 FLASH_OPTSR ST_RAM_SIZE: DTCM reserved for the ST secure library when SECURITY = 1. */
+static const struct ob_value_name v_st_ram_size[] = {
+	{0, NULL, "2 KiB of DTCM for ST secure code (with SECURITY = 1)"},
+	{1, NULL, "4 KiB of DTCM for ST secure code (with SECURITY = 1)"},
+	{2, NULL, "8 KiB of DTCM for ST secure code (with SECURITY = 1)"},
+	{3, NULL, "16 KiB of DTCM for ST secure code (with SECURITY = 1)"}, {0, NULL, NULL}};
 static const struct ob_value_name v_boot_h7[] = {
 	{0x0800, "flash", "flash bank 1 (factory default for BOOT_ADD0)"},
 	{0x1FF0, "sysmem", "system memory (ROM bootloader)"},
@@ -193,16 +194,19 @@ static const struct ob_word w_h7[] = {
 };
 static const struct ob_field f_h7[] = {
 	{"BOR_LEV", 0, 2, 2, 0, OB_K_PLAIN, OB_CAUTION, "brown-out reset threshold", v_bor_h7},
-	F_SW("IWDG1_SW", 0, 4, "IWDG1: software or hardware"),
-	F_NRST("NRST_STOP_D1", 0, 6, "reset on D1 entering DStop"),
-	F_NRST("NRST_STBY_D1", 0, 7, "reset on D1 entering DStandby"),
+	F_SW("IWDG1_SW", 0, 4, "IWDG1: software or hardware", ob_v_iwdg_sw),
+	F_NRST("NRST_STOP_D1", 0, 6, "reset on D1 entering DStop", ob_v_nrst_dstop_d1),
+	F_NRST("NRST_STBY_D1", 0, 7, "reset on D1 entering DStandby", ob_v_nrst_dstby_d1),
 	{"RDP", 0, 8, 8, 0xAA, OB_K_RDP, OB_DANGER, "read protection: AA = level 0, CC = level 2, else level 1", NULL},
-	F_IWDG("FZ_IWDG_STOP", 0, 17, "IWDG in Stop"),
-	F_IWDG("FZ_IWDG_SDBY", 0, 18, "IWDG in Standby"),
-	{"ST_RAM_SIZE", 0, 19, 2, 0, OB_K_PLAIN, OB_CAUTION, "DTCM reserved for ST secure code", NULL},
-	{"SECURITY", 0, 21, 1, 0, OB_K_PLAIN, OB_DANGER, "secure access mode", NULL},
-	{"IO_HSLV", 0, 29, 1, 0, OB_K_PLAIN, OB_CAUTION, "I/O high speed at low voltage", NULL},
-	{"SWAP_BANK_OPT", 0, 31, 1, 0, OB_K_PLAIN, OB_DANGER, "1 = banks swapped", NULL},
+	F_IWDG("FZ_IWDG_STOP", 0, 17, "IWDG in Stop", ob_v_iwdg_stop),
+	F_IWDG("FZ_IWDG_SDBY", 0, 18, "IWDG in Standby", ob_v_iwdg_stdby),
+	{"ST_RAM_SIZE", 0, 19, 2, 0, OB_K_PLAIN, OB_CAUTION, "DTCM reserved for ST secure code", v_st_ram_size},
+	{"SECURITY", 0, 21, 1, 0, OB_K_PLAIN, OB_DANGER, "secure access mode",
+	 OB_VALS2("secure access mode disabled", "secure access mode enabled (ST secure library runs at reset)")},
+	{"IO_HSLV", 0, 29, 1, 0, OB_K_PLAIN, OB_CAUTION, "I/O high speed at low voltage",
+	 OB_VALS2("I/O high speed at low voltage disabled", "I/O high speed at low voltage enabled (VDD below 2.7 V only)")},
+	{"SWAP_BANK_OPT", 0, 31, 1, 0, OB_K_PLAIN, OB_DANGER, "1 = banks swapped",
+	 OB_VALS2("banks not swapped: bank 1 at 0x08000000", "banks swapped: bank 2 at 0x08000000")},
 	{"nWRP", 2, 0, 8, 0xFF, OB_K_NWRP, OB_DANGER, "bank-1 write protection (WPSN), bit i = 0: sector i protected",
 	 NULL},
 	{"BOOT_ADD0", 3, 0, 16, 0x0800, OB_K_BOOT_ADDR_H7, OB_DANGER, "boot address [31:16] when BOOT0 = 0",

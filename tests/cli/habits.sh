@@ -100,6 +100,23 @@ grep -q "RDP          level0, level1, level2" "$work/out"; check ob-show-rdp-wor
 run $ob ob show --json; check ob-show-json 0 $?
 python3 -c 'import json,sys; f={x["name"]: x for x in json.load(open(sys.argv[1]))["fields"]}; assert f["BOR_LEV"]["named_values"] == ["level3","level2","level1","off"], f["BOR_LEV"]' "$work/out"
 check ob-show-json-words 0 $?
+# every field says what its value does, text and JSON alike, as the manual words it (issue 24 item 5):
+# RM0351 §3.7.8 FLASH_OPTR on the L43x: BOR level 0 ~1.7 V, nRST_STOP = 1 no reset in Stop, SRAM2_RST
+# = 1 SRAM2 kept, WRP area empty while start > end (§3.5.2)
+l4="--sim=l43x,timing=0,state=$work/l4.state"
+run $l4 ob show --json; check ob-show-l4-json 0 $?
+python3 - "$work/out" <<'PY'
+import json, re, sys
+f = {x["name"]: x for x in json.load(open(sys.argv[1]))["fields"]}
+assert "1.7 V" in f["BOR_LEV"]["meaning"], f["BOR_LEV"]
+assert "no reset on entering Stop mode" == f["nRST_STOP"]["meaning"], f["nRST_STOP"]
+assert "kept" in f["SRAM2_RST"]["meaning"], f["SRAM2_RST"]
+assert "no write-protected area" in f["WRP1A_STRT"]["meaning"], f["WRP1A_STRT"]
+for name, x in f.items():
+    assert not re.fullmatch(r"0x[0-9A-Fa-f]+", x["meaning"]), (name, x["meaning"])
+PY
+check ob-show-l4-json-meanings 0 $?
+run $l4 ob show; check ob-show-l4-text 0 $? "$work/out" "nBOOT1 .*with BOOT0 = 1: boot from system memory"
 # RDP=1 would be the raw byte 0x01: refused, the word named
 run $ob ob set RDP=1; check ob-rdp-digit 64 $? "$work/err" "RDP=1 is the raw byte 0x01"
 grep -q "hint: RDP=level1" "$work/err"; check ob-rdp-digit-hint 0 $?

@@ -1,6 +1,7 @@
 /* Unit tests of the option-byte engine: round trips, F7 defaults, set, diff, guards, complements. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -350,6 +351,162 @@ static void test_named_values_are_accepted(void **state)
 	assert_true(checked > 50);
 }
 
+
+/* ---- what each value means (issue 24 item 5): facts from the reference manuals, not our output ---- */
+
+/* The meaning `ob show` prints for field name = value on family fid, the rest of the block factory;
+ * name2 = value2 (if name2) is set too, for fields read as a pair (WRP area start/end). */
+static const char *meaning_of(const char *fid, const char *name, uint32_t value, const char *name2, uint32_t value2)
+{
+	static char out[96];
+	const struct chip_family *f = fam(fid);
+	uint8_t block[512];
+	size_t len;
+	struct ob_decoded d;
+	assert_int_equal(ob_default_block(f, block, sizeof block, &len), 0);
+	const struct ob_field *fd = ob_field_by_name(f->ob, name);
+	if (!fd)
+		fail_msg("%s: no field %s", fid, name);
+	assert_int_equal(ob_encode_field(f, block, len, fd, value, NULL), 0);
+	if (name2) {
+		const struct ob_field *f2 = ob_field_by_name(f->ob, name2);
+		assert_non_null(f2);
+		assert_int_equal(ob_encode_field(f, block, len, f2, value2, NULL), 0);
+	}
+	assert_int_equal(ob_decode(f, block, len, &d, NULL), 0);
+	for (size_t i = 0; i < d.n_fields; i++)
+		if (d.fields[i].field == fd) {
+			assert_int_equal(d.fields[i].value, value);
+			snprintf(out, sizeof out, "%s", d.fields[i].meaning);
+			return out;
+		}
+	fail_msg("%s: %s not decoded", fid, name);
+	return NULL;
+}
+
+static bool bare_number(const char *s)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s)
+		return true;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'F') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* Every field of every family says what its value means: never the bare number, and a one-bit field's
+ * two values never read the same. Checked on the factory value and on its opposite (or, for a wider
+ * field, on 0, 1 and the all-ones value). */
+static void test_every_field_has_a_meaning(void **state)
+{
+	(void)state;
+	size_t checked = 0;
+	for (const struct chip_family *f = chip_families; f->id; f++) {
+		if (!f->ob)
+			continue;
+		for (size_t i = 0; i < f->ob->n_fields; i++) {
+			const struct ob_field *fd = &f->ob->fields[i];
+			uint32_t mask = fd->width >= 32 ? 0xFFFFFFFFu : (1u << fd->width) - 1u;
+			uint32_t vals[4] = {fd->def, fd->def ^ 1u, 0, mask};
+			char first[96] = "";
+			for (unsigned k = 0; k < (fd->width == 1 ? 2u : 4u); k++) {
+				const char *m = meaning_of(f->id, fd->name, vals[k] & mask, NULL, 0);
+				if (!m[0] || bare_number(m) || strstr(m, "no meaning"))
+					fail_msg("%s %s=0x%X means only \"%s\"", f->id, fd->name, (unsigned)(vals[k] & mask), m);
+				if (fd->width == 1 && k == 0)
+					snprintf(first, sizeof first, "%s", m);
+				else if (fd->width == 1 && strcmp(first, m) == 0)
+					fail_msg("%s %s: 0 and 1 both read \"%s\"", f->id, fd->name, m);
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 500);
+}
+
+struct manual_fact {
+	const char *family, *field;
+	uint32_t value;
+	const char *field2;
+	uint32_t value2;
+	const char *says;   /* the manual's words or figure the meaning must carry */
+	const char *source;
+};
+
+/* Values and thresholds as the manuals give them. */
+static const struct manual_fact manual_facts[] = {
+	/* RM0090 §3.6.1 / RM0410 §3.4.1 BOR_LEV: 00 = level 3 (2.70-3.60 V) ... 11 = off (1.62-2.10 V) */
+	{"F446", "BOR_LEV", 0, NULL, 0, "2.70-3.60 V", "RM0390 §3.6.1"},
+	{"F74x", "BOR_LEV", 3, NULL, 0, "1.62-2.10 V", "RM0385 §3.4.1"},
+	{"F74x", "BOR_LEV", 2, NULL, 0, "2.10-2.40 V", "RM0385 §3.4.1"},
+	/* the low-power reset bits name their mode */
+	{"F74x", "nRST_STOP", 0, NULL, 0, "Stop", "RM0385 §3.4.1"},
+	{"F74x", "nRST_STDBY", 0, NULL, 0, "Standby", "RM0385 §3.4.1"},
+	{"L4", "nRST_SHDW", 0, NULL, 0, "Shutdown", "RM0351 §3.7.8"},
+	{"F74x", "IWDG_SW", 0, NULL, 0, "hardware independent watchdog", "RM0385 §3.4.1"},
+	{"F74x", "WWDG_SW", 0, NULL, 0, "hardware window watchdog", "RM0385 §3.4.1"},
+	{"F74x", "IWDG_STOP", 0, NULL, 0, "frozen in Stop", "RM0385 §3.4.1"},
+	{"F74x", "IWDG_STDBY", 1, NULL, 0, "running in Standby", "RM0385 §3.4.1"},
+	{"F74x", "BOOT_ADD0", 0x0080, NULL, 0, "0x00200000", "RM0385 §2.4"},
+	/* RM0351 §3.7.8 FLASH_OPTR BOR_LEV: level 0 ~1.7 V .. level 4 ~2.8 V */
+	{"L4", "BOR_LEV", 0, NULL, 0, "1.7 V", "RM0351 §3.7.8"},
+	{"L4", "BOR_LEV", 4, NULL, 0, "2.8 V", "RM0351 §3.7.8"},
+	{"L4", "SRAM2_RST", 0, NULL, 0, "erased", "RM0351 §3.7.8"},
+	{"L4", "SRAM2_PE", 0, NULL, 0, "parity check enabled", "RM0351 §3.7.8"},
+	{"L4", "nBOOT1", 0, NULL, 0, "SRAM", "RM0351 §2.6"},
+	{"L4", "nBOOT1", 1, NULL, 0, "system memory", "RM0351 §2.6"},
+	{"L4", "DUALBANK", 0, NULL, 0, "single bank", "RM0351 §3.7.8"},
+	{"L4", "PCROP_RDP", 1, NULL, 0, "erased", "RM0351 §3.7.10"},
+	/* WRP area: pages START..END protected, none when START > END (RM0351 §3.5.2) */
+	{"L4", "WRP1A_STRT", 2, "WRP1A_END", 5, "pages 2-5", "RM0351 §3.5.2"},
+	{"L4", "WRP1A_STRT", 0xFF, "WRP1A_END", 0, "no", "RM0351 §3.5.2"},
+	{"L4", "PCROP1_STRT", 0x10, "PCROP1_END", 0x1F, "0x08000080", "RM0351 §3.7.9 (double-word offset)"},
+	/* RM0444 §3.7.8 FLASH_OPTR: BORF_LEV 00 ~2.0 V .. 11 ~2.8 V; BORR_LEV 00 ~2.1 V .. 11 ~2.9 V */
+	{"G0", "BORF_LEV", 0, NULL, 0, "2.0 V", "RM0444 §3.7.8"},
+	{"G0", "BORF_LEV", 3, NULL, 0, "2.8 V", "RM0444 §3.7.8"},
+	{"G0", "BORR_LEV", 0, NULL, 0, "2.1 V", "RM0444 §3.7.8"},
+	{"G0", "BORR_LEV", 3, NULL, 0, "2.9 V", "RM0444 §3.7.8"},
+	{"G0", "BOREN", 0, NULL, 0, "POR/PDR", "RM0444 §3.7.8"},
+	{"G0", "IRHEN", 1, NULL, 0, "NRST", "RM0444 §3.7.8"},
+	{"G0", "RAM_PARITY_CHECK", 1, NULL, 0, "disabled", "RM0444 §3.7.8"},
+	{"G4", "BOOT_LOCK", 1, NULL, 0, "main flash", "RM0440 §3.7.16"},
+	{"G4", "DBANK", 0, NULL, 0, "single bank", "RM0440 §3.7.8"},
+	{"G4", "CCMSRAM_RST", 0, NULL, 0, "erased", "RM0440 §3.7.8"},
+	/* RM0367 §3.7.? / HAL-L0 OB_BOR_LEVELx: level 4 = 2.55-2.65 V; 0x0-0x7 = BOR off */
+	{"L0", "BOR_LEV", 0xB, NULL, 0, "2.55-2.65 V", "RM0367 FLASH_OPTR; HAL-L0 OB_BOR_LEVEL4"},
+	{"L0", "BOR_LEV", 0x3, NULL, 0, "BOR off", "RM0367 FLASH_OPTR"},
+	{"L1", "BOR_LEV", 0xC, NULL, 0, "2.8-2.9 V", "RM0038 FLASH_OBR; HAL-L1 OB_BOR_LEVEL5"},
+	{"L0", "WRP1L", 0x0003, NULL, 0, "0 1", "RM0367 §3.4.1 (WRP bit = 1 protects)"},
+	/* RM0091 §4.1 USER byte (F0) */
+	{"F0", "VDDA_MONITOR", 0, NULL, 0, "disabled", "RM0091 §4.1"},
+	{"F0", "RAM_PARITY_CHECK", 0, NULL, 0, "enabled", "RM0091 §4.1"},
+	{"F0", "nBOOT0", 1, NULL, 0, "main flash", "RM0091 §2.5"},
+	{"F0", "DATA0", 0x5A, NULL, 0, "0x5A", "RM0091 §4.1"},
+	/* RM0433 §4.9.7 FLASH_OPTSR: ST_RAM_SIZE 10 = 8 Kbytes; SWAP_BANK_OPT */
+	{"H74x", "ST_RAM_SIZE", 2, NULL, 0, "8 KiB", "RM0433 §4.9.7"},
+	{"H74x", "SWAP_BANK_OPT", 1, NULL, 0, "swapped", "RM0433 §4.9.7"},
+	{"H74x", "NRST_STOP_D1", 0, NULL, 0, "DStop", "RM0433 §4.9.7"},
+	/* RM0456 §7.9.16 NSBOOTADD: address[31:7]; 0x0BF90000 = the bootloader */
+	{"U5", "NSBOOTADD1", 0x017F200, NULL, 0, "0x0BF90000", "RM0456 §7.9.16"},
+	{"U5", "TZEN", 1, NULL, 0, "TrustZone enabled", "RM0456 §7.9.15"},
+	{"F42x", "DB1M", 1, NULL, 0, "dual bank", "RM0090 §3.6.1"},
+	{"F42x", "BFB2", 1, NULL, 0, "bank 2", "RM0090 §3.6.1"},
+};
+
+static void test_meanings_match_the_manuals(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof manual_facts / sizeof manual_facts[0]; i++) {
+		const struct manual_fact *m = &manual_facts[i];
+		const char *got = meaning_of(m->family, m->field, m->value, m->field2, m->value2);
+		if (!strstr(got, m->says))
+			fail_msg("%s %s=0x%X: \"%s\" lacks \"%s\" (%s)", m->family, m->field, (unsigned)m->value, got, m->says,
+			         m->source);
+	}
+}
+
 int chip_ob_run_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +514,7 @@ int chip_ob_run_tests(void)
 		cmocka_unit_test(test_f767_dump),      cmocka_unit_test(test_f746_all_zero),
 		cmocka_unit_test(test_set_values),     cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_short_block),    cmocka_unit_test(test_named_values_are_accepted),
+		cmocka_unit_test(test_every_field_has_a_meaning), cmocka_unit_test(test_meanings_match_the_manuals),
 	};
 	return cmocka_run_group_tests_name("chip_ob", tests, NULL, NULL);
 }
