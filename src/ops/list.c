@@ -41,7 +41,7 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 {
 	*out = NULL;
 	*n = 0;
-	if (o->sim_spec) {
+	if (o->sim_spec || o->open_tp) {
 		struct ops_listed *l = calloc(1, sizeof *l);
 		if (!l)
 			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");

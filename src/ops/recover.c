@@ -74,6 +74,12 @@ unsigned rec_budget(const struct ops_session *s)
 /* after this many retries of one cause in one session, say early what is going on (the budget may
  * allow many more, and a long write would otherwise be silent about it until the end) */
 #define REC_WARN_AFTER 3
+/* A chip that stayed in dfuDNBUSY past every poll this many times in one session, each time through
+ * the wedge clear (CLRSTATUS twice), is not brought back by asking again: its later failures end the
+ * operation at once. Each such retry costs a whole ceiling (5 s and more), and the link's budget
+ * (hundreds of retries) would hold the tool for half an hour on a chip, or a device, that never
+ * ends its busy state (tests/fuzz/host: hostile-busy-forever-*). */
+#define REC_BUSY_MAX 3
 
 /* The bus reported the board gone (opts.departed): sets s->err. */
 static bool departed(struct ops_session *s)
@@ -192,6 +198,12 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	enum rec_cause c = cause_of(s, rc);
 	if (s->counters.retries >= rec_budget(s)) {
 		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
+		give_up_hint(s, c, rc);
+		return false;
+	}
+	if (c == REC_BUSY && s->counters.busy_stuck >= REC_BUSY_MAX) {
+		err_prefix(&s->err, "giving up: the chip stayed busy past every poll %u times in this session (last: %s)",
+		           s->counters.busy_stuck, what);
 		give_up_hint(s, c, rc);
 		return false;
 	}

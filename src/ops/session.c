@@ -51,6 +51,8 @@ void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint
 static int open_transport(const struct ops_open_opts *o, const struct chip_selector *sel, struct tp **out,
                           struct err *e)
 {
+	if (o->open_tp)
+		return o->open_tp(o->open_tp_ctx, out, e);
 	if (o->sim_spec) {
 		struct tp_sim_opts so = {o->profile_dir, o->clock, o->sim_persist};
 		return tp_sim_open(o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE, &so, out, e);

@@ -47,6 +47,11 @@ struct ops_open_opts {
 	unsigned first_answer_ms;
 	tp_held_fn on_held;
 	void *held_ctx;
+	/* The transports' seam for tests and fuzzing (tests/fuzz/host): when set, every open takes its
+	 * raw transport from open_tp(open_tp_ctx, ...) instead of libusb or the emulator, and list
+	 * shows that one device; the session owns (and closes) what it returns. NULL: the usual doors. */
+	int (*open_tp)(void *ctx, struct tp **out, struct err *e);
+	void *open_tp_ctx;
 };
 void ops_open_opts_init(struct ops_open_opts *o);
 
