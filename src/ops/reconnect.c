@@ -6,6 +6,12 @@
 
 int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 {
+	/* Identifying the chip that came back reads memory, and a read that loses the device
+	 * reconnects: without this, a device that leaves at every read nests reconnects until the
+	 * retry budget (hundreds) or the stack runs out (tests/fuzz/host, found-reconnect-*). */
+	if (s->reconnecting)
+		return err_set(&s->err, STM32DFU_E_DISCONNECTED,
+		               "the device left again while it was being identified after a reconnect");
 	bool had_uid = s->have_identity && s->id.has_uid;
 	uint8_t uid[12];
 	if (had_uid)
@@ -43,7 +49,9 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		return err_prefix(&s->err, "after the reset");
 	}
 	s->have_identity = false;
+	s->reconnecting = true;
 	ops_identify(s);
+	s->reconnecting = false;
 	s->counters.reconnects++;
 	if (had_uid && s->id.has_uid && memcmp(uid, s->id.uid, sizeof uid) != 0) {
 		err_set(&s->err, STM32DFU_E_NO_DEVICE, "a different chip came back after the reset (its UID differs)");

@@ -122,6 +122,8 @@ struct ops_session {
 	char rescue_why[256];       /* why there is no folder: a write that must erase refuses (exit 73) */
 	unsigned first_answer_held_ms; /* how long the device's first answer took, when it was late
 	                                * (it was finishing earlier flash work); 0: on time */
+	bool reconnecting;          /* ops_reconnect is identifying the chip that came back: a read
+	                             * that loses it then fails instead of reconnecting again inside */
 };
 
 /* Whether the session was asked to stop (opts.cancel, or ops_cancel); sets s->err to STM32DFU_E_CANCELED. */

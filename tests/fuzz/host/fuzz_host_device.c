@@ -366,7 +366,9 @@ static bool setup_once(void)
 		return done > 0;
 	done = -1;
 	/* the session reads and writes the state folder (link notes, recovery files): never the user's */
-	snprintf(root_dir, sizeof root_dir, "/tmp/fuzz-host.XXXXXX");
+	/* tmpfs when there is one: each write fsyncs its recovery file */
+	struct stat shm;
+	snprintf(root_dir, sizeof root_dir, "%s/fuzz-host.XXXXXX", stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(root_dir))
 		return false;
 	atexit(remove_root);
