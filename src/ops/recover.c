@@ -80,6 +80,11 @@ unsigned rec_budget(const struct ops_session *s)
  * (hundreds of retries) would hold the tool for half an hour on a chip, or a device, that never
  * ends its busy state (tests/fuzz/host: hostile-busy-forever-*). */
 #define REC_BUSY_MAX 3
+/* A request that times out waited a whole timeout (5 s) for a device that NAKed it: a hung ROM, not
+ * a packet lost on a flaky link (that is a CRC or PID error, USB_IO, within milliseconds). After this
+ * many timeouts in a row without any progress in between, the operation ends; a device that never
+ * answered GETSTATUS held each command for minutes (tests/fuzz/host, found-status-timeout-*). */
+#define REC_SILENT_MAX 3
 
 /* The bus reported the board gone (opts.departed): sets s->err. */
 static bool departed(struct ops_session *s)
@@ -198,6 +203,12 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	enum rec_cause c = cause_of(s, rc);
 	if (s->counters.retries >= rec_budget(s)) {
 		err_prefix(&s->err, "giving up after %u retries in this operation (last: %s)", s->counters.retries, what);
+		give_up_hint(s, c, rc);
+		return false;
+	}
+	if (rc == STM32DFU_E_TIMEOUT && ++s->silent_in_row > REC_SILENT_MAX) {
+		err_prefix(&s->err, "giving up: the device answered none of the last %u requests in time (last: %s)",
+		           s->silent_in_row, what);
 		give_up_hint(s, c, rc);
 		return false;
 	}
@@ -322,8 +333,10 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 	unsigned fails = 0;
 	for (;;) {
 		int rc = cmd == REC_SET_ADDRESS ? dfuse_set_address(s->dfu, addr) : dfuse_erase_page(s->dfu, addr);
-		if (rc == 0)
+		if (rc == 0) {
+			s->silent_in_row = 0;
 			return 0;
+		}
 		s->err = s->dfu->err;
 		if (cmd == REC_ERASE && size && rc == STM32DFU_E_TIMEOUT && s->dfu->have_last &&
 		    s->dfu->last.bState == dfuDNBUSY) {
@@ -420,6 +433,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		pos += n;
 		block++;
 		fails = 0;
+		s->silent_in_row = 0;
 		if (phase >= 0 && pos - reported >= REC_PROGRESS_STEP) {
 			ops_report(s, (enum ops_phase)phase, pos, len, "B");
 			reported = pos;

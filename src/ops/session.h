@@ -122,6 +122,9 @@ struct ops_session {
 	char rescue_why[256];       /* why there is no folder: a write that must erase refuses (exit 73) */
 	unsigned first_answer_held_ms; /* how long the device's first answer took, when it was late
 	                                * (it was finishing earlier flash work); 0: on time */
+	unsigned silent_in_row;     /* retries for a timeout since the session last made progress (a
+	                             * block moved, a command done): a device that answers nothing is
+	                             * hung, and each try costs a whole timeout (recover.c) */
 	bool reconnecting;          /* ops_reconnect is identifying the chip that came back: a read
 	                             * that loses it then fails instead of reconnecting again inside */
 };

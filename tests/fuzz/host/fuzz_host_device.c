@@ -404,12 +404,27 @@ static size_t parse_rules(struct host *h, const uint8_t *p, size_t n)
 	return at;
 }
 
+/* HOST_DEVICE_STATS: the device time each step took, for finding why an input is slow */
+static void mark(struct host *h, const char *step)
+{
+	static uint64_t last;
+	if (!getenv("HOST_DEVICE_STATS"))
+		return;
+	uint64_t now = clock_now_us(&h->clk.clock);
+	if (now < last)
+		last = 0;
+	fprintf(stderr, "host_device: %-8s %9.3f s\n", step, (double)(now - last) / 1e6);
+	last = now;
+}
+
 static void session(struct host *h, const struct ops_open_opts *o, uint8_t flags)
 {
 	struct ops_session *os = NULL;
 	struct err e;
 	err_clear(&e);
-	if (ops_open(o, &os, &e) < 0)
+	int rc = ops_open(o, &os, &e);
+	mark(h, "open");
+	if (rc < 0)
 		return;
 	struct stm32dfu_session *s = NULL;
 	if (api_adopt(os, &s) < 0) {
@@ -417,13 +432,13 @@ static void session(struct host *h, const struct ops_open_opts *o, uint8_t flags
 		return;
 	}
 	struct stm32dfu_identity id;
-	(void)stm32dfu_info(s, &id);
+	(void)stm32dfu_info(s, &id); mark(h, "info");
 	struct stm32dfu_device dev;
 	(void)stm32dfu_device_info(s, &dev);
 	struct stm32dfu_device_rec rec;
 	(void)stm32dfu_device_record(s, &rec);
 	uint8_t buf[600];
-	(void)stm32dfu_read(s, 0x08000000, buf, sizeof buf);
+	(void)stm32dfu_read(s, 0x08000000, buf, sizeof buf); mark(h, "read");
 
 	/* 1 KiB inside the first sector: the rest of the sector is kept (read back, saved, rewritten) */
 	static uint8_t image[1024];
@@ -435,17 +450,16 @@ static void session(struct host *h, const struct ops_open_opts *o, uint8_t flags
 	wo.no_verify = (flags & 2) != 0;
 	struct stm32dfu_write_report *wr = malloc(sizeof *wr);
 	if (wr) {
-		(void)stm32dfu_write_ex(s, &seg, 1, &wo, wr);
+		(void)stm32dfu_write_ex(s, &seg, 1, &wo, wr); mark(h, "write");
 		free(wr);
 	}
 	struct stm32dfu_verify_report vr;
-	(void)stm32dfu_verify_ex(s, &seg, 1, &vr);
+	(void)stm32dfu_verify_ex(s, &seg, 1, &vr); mark(h, "verify");
 	struct stm32dfu_ob_report *ob = malloc(sizeof *ob);
 	if (ob) {
-		(void)stm32dfu_ob_read_ex(s, ob);
+		(void)stm32dfu_ob_read_ex(s, ob); mark(h, "ob show");
 		free(ob);
 	}
-	(void)h;
 	stm32dfu_close(s);
 }
 
@@ -482,6 +496,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 	if (ops_list(&o, &l, &n, &e) == 0)
 		free(l);
+	mark(h, "list");
 	session(h, &o, flags);
 
 	if (getenv("HOST_DEVICE_STATS")) /* what one input cost: for finding why an input is slow */
