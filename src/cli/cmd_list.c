@@ -82,7 +82,8 @@ static int no_device(struct cli_ctx *c)
 
 int cli_cmd_list(struct cli_ctx *c)
 {
-	if (c->args.given[OPT_PORTS] || c->args.given[OPT_PROBE] || c->args.given[OPT_PORT] || c->args.given[OPT_BAUD])
+	if (c->args.given[OPT_PORTS] || c->args.given[OPT_PROBE] || c->args.given[OPT_PORT] || c->args.given[OPT_BAUD] ||
+	    c->args.given[OPT_RESET_SEQ])
 		return cli_list_ports(c);
 	if (c->args.npos)
 		return cli_usage_error(c, "list takes no arguments");

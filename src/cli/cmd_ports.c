@@ -11,6 +11,7 @@
 #include "cli/json.h"
 #include "core/text.h"
 #include "ops/ports.h"
+#include "serial/ser_seq.h"
 #include "uart/an3155.h"
 
 struct shown {
@@ -61,6 +62,8 @@ static void json_port(struct json *j, const struct shown *p)
 	json_obj_begin(j);
 	json_kuint(j, "baud", r->baud);
 	json_kstr(j, "answer", ops_probe_answer_name(r->answer));
+	json_kbool(j, "reset_seq", r->reset_seq);
+	json_kbool(j, "reset_exit", r->reset_exit);
 	json_key(j, "byte");
 	r->answer == OPS_PROBE_OTHER ? json_uint(j, r->other) : json_null(j);
 	char v[8];
@@ -103,6 +106,9 @@ static void json_port(struct json *j, const struct shown *p)
 
 static void text_probe(FILE *o, const struct ops_port_probe *r)
 {
+	if (r->reset_seq)
+		fprintf(o, "  reset    entry sequence driven on DTR/RTS%s\n",
+		        r->reset_exit ? "; after the probe, the exit sequence" : "");
 	fprintf(o, "  probe    %u 8E1: ", r->baud);
 	switch (r->answer) {
 	case OPS_PROBE_ACK:
@@ -170,6 +176,15 @@ int cli_list_ports(struct cli_ctx *c)
 	bool probe = c->args.given[OPT_PROBE];
 	if (c->args.given[OPT_BAUD] && !probe)
 		return cli_usage_error(c, "--baud is the rate --probe uses: give --probe too (listing sends nothing)");
+	struct ser_seq_pair seq;
+	if (c->args.given[OPT_RESET_SEQ]) {
+		if (!probe)
+			return cli_usage_error(c, "--reset-seq moves DTR/RTS, which a listing never does: give --probe too");
+		struct err pe;
+		err_clear(&pe);
+		if (ser_seq_parse(c->args.value[OPT_RESET_SEQ], &seq, &pe) < 0)
+			return cli_usage_error(c, "%s%s%s", pe.msg, pe.hint[0] ? "; " : "", pe.hint);
+	}
 	struct ser_port_info *l = NULL;
 	size_t n = 0;
 	struct err e;
@@ -204,7 +219,7 @@ int cli_list_ports(struct cli_ctx *c)
 	free(l);
 	int worst = 0;
 	for (size_t k = 0; probe && k < ns; k++) {
-		ops_probe_port(s[k].info.name, baud, &s[k].probe);
+		ops_probe_port(s[k].info.name, baud, c->args.given[OPT_RESET_SEQ] ? &seq : NULL, &s[k].probe);
 		s[k].probed = true;
 		/* a port the user named and that could not be probed is a failure of this command; one of
 		 * all the ports listed (busy with another program) is reported and the rest go on */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chip/chip.h"
+#include "serial/ser_seq.h"
 #include "uart/an3155.h"
 
 /* A probe is a question, not a session: short waits, one retry (a silent port costs ~1 s). */
@@ -47,11 +48,8 @@ int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e)
 	return err_set(e, STM32DFU_E_USB_IO, "the list of serial ports kept changing while it was read");
 }
 
-void ops_probe_ser(struct ser *s, struct ops_port_probe *out)
+static void probe(struct ser *s, struct ops_port_probe *out)
 {
-	memset(out, 0, sizeof *out);
-	err_clear(&out->error);
-	out->baud = s->cfg.baud;
 	struct an3155 b;
 	an3155_init(&b, s);
 	b.to.byte_ms = PROBE_BYTE_MS;
@@ -102,7 +100,34 @@ void ops_probe_ser(struct ser *s, struct ops_port_probe *out)
 	out->family = chip_family_by_dev_id(b.pid);
 }
 
-void ops_probe_port(const char *name, unsigned baud, struct ops_port_probe *out)
+void ops_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct ops_port_probe *out)
+{
+	memset(out, 0, sizeof *out);
+	err_clear(&out->error);
+	out->baud = s->cfg.baud;
+	if (seq) {
+		if (ser_seq_run(s, &seq->entry) < 0) {
+			out->answer = OPS_PROBE_FAILED;
+			out->error = s->err;
+			if (out->error.code == STM32DFU_E_UNSUPPORTED)
+				err_hint(&out->error, "--reset-seq needs a port with DTR and RTS (a USB serial adapter); a "
+				                      "pseudo-terminal has none");
+			return;
+		}
+		out->reset_seq = true;
+	}
+	probe(s, out);
+	if (seq && seq->has_exit) {
+		if (ser_seq_run(s, &seq->exit) < 0) {
+			if (!out->error.code)
+				out->error = s->err;
+			return;
+		}
+		out->reset_exit = true;
+	}
+}
+
+void ops_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct ops_port_probe *out)
 {
 	struct ser *s = NULL;
 	struct err e;
@@ -114,6 +139,6 @@ void ops_probe_port(const char *name, unsigned baud, struct ops_port_probe *out)
 		out->error = e;
 		return;
 	}
-	ops_probe_ser(s, out);
+	ops_probe_ser(s, seq, out);
 	ser_close(s);
 }

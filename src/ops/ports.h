@@ -3,7 +3,9 @@
  * identity, and a probe that asks a port whether an STM32 ROM bootloader answers on it.
  *
  * Listing never opens a port (no byte sent, no modem line moved). Probing opens the port at 8E1,
- * sends 0x7F and, when the ROM answers, GET, Get Version and Get ID. Nothing here prints.
+ * may first drive DTR/RTS through a reset sequence (serial/ser_seq.h) so the board starts in its
+ * bootloader, sends 0x7F and, when the ROM answers, GET, Get Version and Get ID; then the sequence's
+ * exit part, if it has one, starts the application again. Nothing here prints.
  */
 #ifndef OPS_PORTS_H
 #define OPS_PORTS_H
@@ -16,6 +18,7 @@
 #include "serial/serial.h"
 
 struct chip_family;
+struct ser_seq_pair;
 
 enum ops_probe_answer {
 	OPS_PROBE_ACK,     /* 0x79: the ROM locked its rate to ours */
@@ -29,6 +32,8 @@ struct ops_port_probe {
 	unsigned baud;
 	enum ops_probe_answer answer;
 	uint8_t other;                /* the byte that answered, for OPS_PROBE_OTHER */
+	bool reset_seq;               /* the entry sequence was driven before 0x7F */
+	bool reset_exit;              /* and the exit sequence after the probe */
 	struct err error;             /* FAILED, or why a later step did not answer ("" otherwise) */
 	/* when the ROM answered */
 	bool have_get;
@@ -48,11 +53,12 @@ const char *ops_probe_answer_name(enum ops_probe_answer a);
 /* The ports the OS lists (serial.h ser_list), all of them: *out is malloc'ed (free it). */
 int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e);
 
-/* Probes an opened port (not closed here). */
-void ops_probe_ser(struct ser *s, struct ops_port_probe *out);
+/* Probes an opened port (not closed here). seq: NULL, or the DTR/RTS sequences (entry before, exit
+ * after; a port without modem lines is OPS_PROBE_FAILED, UNSUPPORTED, before any byte is sent). */
+void ops_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct ops_port_probe *out);
 
 /* Opens name at baud (exclusively), probes it, closes it. An open failure is OPS_PROBE_FAILED
  * with the sentence and hint in out->error (busy, no permission: the dialout group). */
-void ops_probe_port(const char *name, unsigned baud, struct ops_port_probe *out);
+void ops_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct ops_port_probe *out);
 
 #endif

@@ -70,6 +70,13 @@ static int ssim_flush(struct ser *s)
 	return 0;
 }
 
+static int ssim_lines(struct ser *s, int dtr, int rts)
+{
+	struct ssim *m = s->impl;
+	sim_uart_set_lines(m->u, dtr, rts, clock_now_us(s->clock));
+	return 0;
+}
+
 static void ssim_close(struct ser *s)
 {
 	struct ssim *m = s->impl;
@@ -83,7 +90,7 @@ static void ssim_close(struct ser *s)
 }
 
 static const struct ser_ops ssim_ops = {
-	"sim", ssim_configure, ssim_write, ssim_read, ssim_flush, NULL, ssim_close,
+	"sim", ssim_configure, ssim_write, ssim_read, ssim_flush, ssim_lines, ssim_close,
 };
 
 int ser_sim_wrap(struct sim_uart *u, const struct clock *clock, struct ser **out, struct err *e)
@@ -99,6 +106,9 @@ int ser_sim_wrap(struct sim_uart *u, const struct clock *clock, struct ser **out
 	s->clock = clock;
 	struct ser_config c = ser_config_8e1(SER_BAUD_DEFAULT);
 	ser_configure(s, &c);
+	/* opening a port asserts DTR and RTS (Linux does, as the tty layer raises them on open): a
+	 * fixture wired for reset sees it (sim_uart_set_lines; unwired chips do not) */
+	sim_uart_set_lines(u, 1, 1, clock_now_us(clock));
 	*out = s;
 	return 0;
 }

@@ -9,7 +9,7 @@
  *
  * Profile keys (docs/profiles.md "USART bootloader"): uart_device_id (required), uart_version,
  * uart_commands, uart_gv_options, uart_max_baud, uart_mode, uart_mass_erase, uart_banks,
- * uart_t_reset, and the faults uart_noise, uart_noise_at, uart_noise_tx_at, uart_drop,
+ * uart_t_reset, uart_nrst, uart_boot0 (the fixture's DTR/RTS wiring), and the faults uart_noise, uart_noise_at, uart_noise_tx_at, uart_drop,
  * uart_drop_at.
  */
 #ifndef SIM_SIM_UART_H
@@ -45,6 +45,11 @@ void sim_uart_tx_pop(struct sim_uart *u);
 
 /* The chip's reset pin (NRST) pulsed, or power cycled: the ROM starts again and waits for 0x7F. */
 void sim_uart_reset(struct sim_uart *u, uint64_t at_us);
+
+/* The host's modem lines (1 asserted, 0 deasserted, -1 unchanged) at at_us, through the fixture's
+ * wiring (uart_nrst, uart_boot0): NRST held while its line is active, BOOT0 sampled when NRST is
+ * released (high: the ROM's USART bootloader; low: the application, which is silent here). */
+void sim_uart_set_lines(struct sim_uart *u, int dtr, int rts, uint64_t at_us);
 
 struct sim_uart_stats {
 	uint64_t bytes_in, bytes_out; /* bytes the ROM received / sent */

@@ -28,7 +28,8 @@ enum ustate {
 	U_CMD,      /* waiting for a command byte */
 	U_COMPL,    /* waiting for its complement */
 	U_FRAME,    /* collecting `need` bytes of the command's next frame */
-	U_GONE,     /* jumped to the application: the bootloader is not listening */
+	U_GONE,     /* jumped to the application, or started it (BOOT0 low): the bootloader is not listening */
+	U_HELD,     /* NRST held low by the fixture: the chip is in reset, nothing is received or sent */
 };
 
 enum uphase { P_RM_ADDR, P_RM_N, P_GO_ADDR, P_WM_ADDR, P_WM_N, P_WM_DATA, P_ER_N, P_ER_LIST, P_EE_N,
@@ -57,6 +58,12 @@ struct sim_uart {
 	double noise, drop;
 	uint64_t noise_at, noise_tx_at, drop_at;
 	uint64_t host_bytes, rom_bytes;
+	/* the fixture: NRST and BOOT0 wired to the host's modem lines (uart_nrst, uart_boot0) */
+	char nrst_line, boot0_line; /* 0 not wired, 'd' DTR, 'r' RTS */
+	bool nrst_neg, boot0_neg;   /* the pin is active while its line is deasserted */
+	bool boot0_strap;           /* BOOT0's level where no line drives it */
+	bool dtr, rts;              /* the host's lines as last set (deasserted before the port opens) */
+	bool in_reset;
 	/* line */
 	unsigned host_baud, locked_baud;
 	char host_parity;
@@ -104,6 +111,18 @@ static int key_rate(const struct sim_profile *p, const char *key, double *out, c
 	if (v && (!sim_parse_double(v, out) || *out < 0 || *out > 1))
 		return fail(errbuf, errlen, key, v, "a probability from 0 to 1");
 	return 0;
+}
+
+/* "dtr", "-dtr", "rts", "-rts": which host line drives a pin, and whether its deasserted state is the
+ * pin's active one */
+static bool wiring(const char *v, char *line, bool *neg)
+{
+	*neg = v[0] == '-';
+	const char *n = *neg ? v + 1 : v;
+	if (strcmp(n, "dtr") && strcmp(n, "rts"))
+		return false;
+	*line = n[0];
+	return true;
 }
 
 static int configure(struct sim_uart *u, const struct sim_profile *p, char *errbuf, size_t errlen)
@@ -155,6 +174,17 @@ static int configure(struct sim_uart *u, const struct sim_profile *p, char *errb
 	u->reset_ms = u->d->t.reset_ms;
 	if (s && (!sim_parse_double(s, &u->reset_ms) || u->reset_ms < 0))
 		return fail(errbuf, errlen, "uart_t_reset", s, "not a time in ms");
+	s = sim_profile_get(p, "uart_nrst");
+	if (s && strcmp(s, "none") && !wiring(s, &u->nrst_line, &u->nrst_neg))
+		return fail(errbuf, errlen, "uart_nrst", s, "must be `none`, `dtr`, `-dtr`, `rts` or `-rts`");
+	s = sim_profile_get(p, "uart_boot0");
+	u->boot0_strap = true;
+	if (s && !strcmp(s, "low"))
+		u->boot0_strap = false;
+	else if (s && strcmp(s, "high") && !wiring(s, &u->boot0_line, &u->boot0_neg))
+		return fail(errbuf, errlen, "uart_boot0", s, "must be `high`, `low`, `dtr`, `-dtr`, `rts` or `-rts`");
+	if (u->nrst_line && u->nrst_line == u->boot0_line)
+		return fail(errbuf, errlen, "uart_boot0", s, "NRST and BOOT0 cannot share one line");
 	if (key_rate(p, "uart_noise", &u->noise, errbuf, errlen) || key_rate(p, "uart_drop", &u->drop, errbuf, errlen))
 		return -1;
 	uint32_t a, b, c;
@@ -166,6 +196,21 @@ static int configure(struct sim_uart *u, const struct sim_profile *p, char *errb
 	u->noise_tx_at = b;
 	u->drop_at = c;
 	return 0;
+}
+
+static bool line_of(const struct sim_uart *u, char line)
+{
+	return line == 'd' ? u->dtr : u->rts;
+}
+
+static bool nrst_low(const struct sim_uart *u)
+{
+	return u->nrst_line && line_of(u, u->nrst_line) != u->nrst_neg;
+}
+
+static bool boot0_high(const struct sim_uart *u)
+{
+	return u->boot0_line ? line_of(u, u->boot0_line) != u->boot0_neg : u->boot0_strap;
 }
 
 struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen)
@@ -185,7 +230,9 @@ struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p,
 	u->host_baud = 115200;
 	u->host_parity = 'E';
 	u->host_checks = true;
-	u->st = U_SYNC;
+	/* powered up before any host opened the port: the lines deasserted, BOOT0 sampled at reset */
+	u->in_reset = nrst_low(u);
+	u->st = u->in_reset ? U_HELD : boot0_high(u) ? U_SYNC : U_GONE;
 	return u;
 }
 
@@ -313,9 +360,35 @@ void sim_uart_reset(struct sim_uart *u, uint64_t at_us)
 static void finish_reset(struct sim_uart *u)
 {
 	u->reset_at = 0;
-	u->st = U_SYNC;
+	u->st = boot0_high(u) ? U_SYNC : U_GONE; /* BOOT0 is sampled again at every reset (AN2606) */
 	u->locked_baud = 0;
 	sim_rom_reset(u->d);
+}
+
+void sim_uart_set_lines(struct sim_uart *u, int dtr, int rts, uint64_t at_us)
+{
+	if (dtr >= 0)
+		u->dtr = dtr != 0;
+	if (rts >= 0)
+		u->rts = rts != 0;
+	bool low = nrst_low(u);
+	if (low && !u->in_reset) {
+		/* NRST pulled low: the chip stops at once; what it was sending is cut off */
+		u->in_reset = true;
+		u->qn = 0;
+		u->st = U_HELD;
+		u->locked_baud = 0;
+		u->busy_until = u->reset_at = 0;
+	} else if (!low && u->in_reset) {
+		/* released: BOOT0 sampled, the ROM (or the application) starts after the reset time */
+		u->in_reset = false;
+		u->stats.resets++;
+		u->line_free = at_us;
+		sim_rom_reset(u->d);
+		u->st = boot0_high(u) ? U_SYNC : U_GONE;
+		u->locked_baud = 0;
+		u->busy_until = at_us + sim_scaled_us(u->d, u->reset_ms);
+	}
 }
 
 static bool listed(const struct sim_uart *u, uint8_t c)
@@ -814,7 +887,7 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 		b ^= (uint8_t)(1u << (sim_rand(u->d) % 8));
 		flipped = true; /* the parity bit now disagrees */
 	}
-	if (u->st == U_GONE || u->st == U_LOST || t < u->busy_until || flipped || !parity_ok(u, b)) {
+	if (u->st == U_GONE || u->st == U_LOST || u->st == U_HELD || t < u->busy_until || flipped || !parity_ok(u, b)) {
 		u->stats.dropped++;
 		return;
 	}

@@ -22,6 +22,13 @@ run list --ports --probe --baud 12
 check "--baud out of range" 64 $? "$work/err" "from 1200"
 run list --ports --probe --port "$work/no-such-tty"
 check "named port missing" 69 $? "$work/err" "no such port"
+# --reset-seq: stm32flash's -i grammar for the modem lines; GPIO numbers and brk said, not taken
+run list --probe --port "$work/no-such-tty" --reset-seq=4,-3,3
+check "reset-seq GPIO numbers" 64 $? "$work/err" "host GPIO numbers"
+run list --probe --port "$work/no-such-tty" --reset-seq=brk
+check "reset-seq brk" 64 $? "$work/err" "brk"
+run list --ports --reset-seq
+check "reset-seq without probe" 64 $? "$work/err" "give --probe too"
 
 cat >"$work/steps.sh" <<'EOS'
 set -u
@@ -53,6 +60,11 @@ assert a == ["none", "other", "none"], a
 assert d[1]["probe"]["byte"] == 0x7F and d[1]["probe"]["device_id"] is None, d[1]' || { echo "FAIL others: $(cat "$work/out")"; fails=$((fails + 1)); }
 run list --probe --port "$echo"
 check "echo text" 0 $? "$work/out" "0x7f: not an STM32 bootloader answer"
+# --reset-seq on a port without modem lines (a pty): refused before any byte, with the reason
+run list --probe --port "$f746" --reset-seq
+check "reset-seq on a pty" 69 $? "$work/err" "needs a port with DTR and RTS"
+run list --probe --port "$f746" --reset-seq --json
+py "$work/out" 'p = d[0]["probe"]; assert p["answer"] == "failed" and p["reset_seq"] is False and p["error"] == "STM32DFU_E_UNSUPPORTED", p' || { echo "FAIL reset-seq json: $(cat "$work/out")"; fails=$((fails + 1)); }
 echo "$passes $fails" >"$work/counts"
 EOS
 LIB="$(cd "$(dirname "$0")" && pwd)/lib.sh"
