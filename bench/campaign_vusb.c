@@ -26,8 +26,10 @@
  *   flip        one upload corrupted past the CRC during the read-back, with no --confirm-reads
  *               and no other fault: the kept bytes must still be right (read twice before an erase);
  *   f0-pair     two f0-32k chips (no readable UID, both USB serial FFFFFFFEFFFF) sharing one
- *               recovery folder: A's write dies (unplugged), then B is written: A's file must never
- *               be applied to B; then A's clean run, and B's write again, must leave both right;
+ *               recovery folder: A's write dies (unplugged) or not, then B is written (half the time
+ *               dying too): A's file is never applied to B and B's write goes on past it (their flash
+ *               differs), so the key may have two files; then each chip's clean run must bring back
+ *               its own bytes and leave the other's file alone;
  *   erase-range erase ADDR LEN over an unaligned range, random faults: exactly those bytes erased,
  *               the rest of their sectors kept (after a failure, the erase again or recover).
  * CAMPAIGN_LEG=NAME runs that leg only. Usage:
@@ -248,7 +250,7 @@ static unsigned i_done(unsigned s)
 struct tally {
 	unsigned n[L_N][C_N];
 	unsigned by_sel[S_N];
-	unsigned sigints, early, after_erase, named, rewrites, recovers, refused_b;
+	unsigned sigints, early, after_erase, named, rewrites, recovers, refused_b, b_past_a, two_files;
 };
 
 static void summary(const struct tally *t, unsigned sessions, uint64_t seed, unsigned tot[C_N])
@@ -276,10 +278,11 @@ static void summary(const struct tally *t, unsigned sessions, uint64_t seed, uns
 	printf("\n");
 	printf("f746 sessions selected by %s %u, %s %u, %s %u; SIGINT sent in %u sessions (%u before the tool had "
 	       "started); %u failures after an erase, %u named their recovery file; clean runs after a failure: %u writes, "
-	       "%u recovers; f0 pairs: B's write refused %u times while A's file was pending\n",
+	       "%u recovers; f0 pairs: B written past A's pending file %u times, both files pending %u times, B refused "
+	       "while A's file was pending %u times (expected 0: their flash differs)\n",
 	       sel_names[S_UID], t->by_sel[S_UID], sel_names[S_SERIAL], t->by_sel[S_SERIAL], sel_names[S_PATH],
 	       t->by_sel[S_PATH], t->sigints, t->early, t->after_erase, t->named,
-	       t->rewrites, t->recovers, t->refused_b);
+	       t->rewrites, t->recovers, t->b_past_a, t->two_files, t->refused_b);
 	fflush(stdout);
 }
 
@@ -291,6 +294,18 @@ struct ctx {
 	struct tally t;
 	uint8_t *got;
 };
+
+static unsigned count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	unsigned k = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		k += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return k;
+}
 
 static bool is_file_left(const char *dir)
 {
@@ -488,30 +503,57 @@ static enum cls f0_pair(struct ctx *x, unsigned i, char *spec, size_t spec_cap, 
 		else
 			return C_NOFILE;
 	}
-	/* B: never A's bytes; refused while A's file is pending, else written */
+	/* B: never A's bytes. A's pending file is another chip's (their flash differs): B's write goes
+	 * on and leaves it; half the time B's write dies too, so that the key has two files */
+	unsigned files_a = count_files(x->rdir);
+	bool b_dies = rnd_below(2) == 0;
+	char pbd[800];
+	snprintf(pbd, sizeof pbd, "%s,seed=%" PRIu64 ",unplug_at=%u", clean_b, x->seed * 100019u + i, 10 + rnd_below(200));
 	char *b1[] = {(char *)x->sim, "--profile", pb, "--", (char *)x->tool, "write", ib, "-a", addb, "--json", NULL};
-	int rcb = run(b1, x->out, x->err, -1);
+	char *b1d[] = {(char *)x->sim, "--profile", pbd, "--", (char *)x->tool, "write", ib, "-a", addb, "--json",
+	               "--retries", "0", NULL};
+	int rcb = run(b_dies ? b1d : b1, x->out, x->err, -1);
 	if (!chip_read_p(profile_f0, F0_SPAN, sb, g))
 		exit(2);
 	bool b_old = memcmp(g, ob, F0_SPAN) == 0, b_new = memcmp(g, wb, F0_SPAN) == 0;
-	if ((!b_old && !b_new) || (rcb == 0 && !b_new)) {
+	bool b_foreign = false; /* a byte outside B's image that is neither B's old one nor erased */
+	for (uint32_t k = 0; k < F0_SPAN && !b_foreign; k++)
+		if ((k < offb || k >= offb + lenb) && g[k] != ob[k] && g[k] != 0xFF)
+			b_foreign = true;
+	if (b_foreign || (rcb == 0 && !b_new) || (!b_dies && !b_old && !b_new)) {
 		char *m = read_text(x->err);
-		fprintf(stderr, "session %u: f0 B after A's %s write: exit %d, B holds neither its old bytes nor its image: %s\n",
+		fprintf(stderr, "session %u: f0 B after A's %s write: exit %d, B holds bytes no write of its own left: %s\n",
 		        i, ok ? "completed" : "failed", rcb, m);
 		free(m);
+		clear_dir(x->rdir);
 		return C_WRONG;
 	}
-	if (rcb != 0) {
-		if (!a_pending || rcb != 65) {
-			char *m = read_text(x->err);
-			fprintf(stderr, "session %u: f0 B refused (exit %d) with %s: %s\n", i, rcb,
-			        a_pending ? "A's file pending" : "no file pending", m);
-			free(m);
-			return rcb >= 124 ? C_CRASH : C_LOST;
-		}
-		x->t.refused_b++;
+	unsigned files_b = count_files(x->rdir);
+	if (rcb == 65 && a_pending) {
+		x->t.refused_b++; /* safe, but their flash differs: the fingerprint should have told them apart */
+		char *m = read_text(x->err);
+		fprintf(stderr, "session %u: f0 B refused while A's file was pending: %s\n", i, m);
+		free(m);
+	} else if (rcb != 0 && !b_dies) {
+		char *m = read_text(x->err);
+		fprintf(stderr, "session %u: f0 B's clean write failed (exit %d) with %s: %s\n", i, rcb,
+		        a_pending ? "A's file pending" : "no file pending", m);
+		free(m);
+		clear_dir(x->rdir);
+		return rcb >= 124 ? C_CRASH : C_LOST;
 	}
-	/* A's clean run: the same write, or recover */
+	if (rcb == 0 ? files_b != files_a : (!b_old && files_b != files_a + 1)) {
+		/* a completed write ends its own file only; a failure after B's erase adds one */
+		fprintf(stderr, "session %u: f0 B's write (exit %d, %s): %u recovery files before, %u after\n", i, rcb,
+		        b_old ? "B unchanged" : "B changed", files_a, files_b);
+		clear_dir(x->rdir);
+		return rcb == 0 || b_old ? C_LOST : C_NOFILE;
+	}
+	if (files_b == 2)
+		x->t.two_files++;
+	else if (a_pending && rcb == 0)
+		x->t.b_past_a++;
+	/* A's clean run: the same write, or recover; B's file (if any) stays B's */
 	bool use_recover = a_pending && rnd_below(2) == 0;
 	if (!ok || a_pending) {
 		char *a2w[] = {(char *)x->sim, "--profile", clean_a, "--", (char *)x->tool, "write", ia, "-a", adda, "--json", NULL};
@@ -524,24 +566,28 @@ static enum cls f0_pair(struct ctx *x, unsigned i, char *spec, size_t spec_cap, 
 		for (uint32_t k = 0; k < F0_SPAN && kept; k++)
 			if ((k < offa || k >= offa + lena) && g[k] != oa[k])
 				kept = false;
-		if (rc2 != 0 || !kept || (!use_recover && memcmp(g, wa, F0_SPAN) != 0) || is_file_left(x->rdir)) {
+		unsigned left = count_files(x->rdir), want_left = files_b - (a_pending ? 1u : 0u);
+		if (rc2 != 0 || !kept || (!use_recover && memcmp(g, wa, F0_SPAN) != 0) || left != want_left) {
 			char *m = read_text(x->err);
-			fprintf(stderr, "session %u: f0 A's clean %s: exit %d, outside bytes %s: %s\n", i,
-			        use_recover ? "recover" : "write", rc2, kept ? "kept" : "LOST", m);
+			fprintf(stderr, "session %u: f0 A's clean %s: exit %d, outside bytes %s, %u recovery files left (%u "
+			        "expected): %s\n", i, use_recover ? "recover" : "write", rc2, kept ? "kept" : "LOST", left,
+			        want_left, m);
 			free(m);
 			clear_dir(x->rdir);
 			return rc2 >= 124 ? C_CRASH : C_LOST;
 		}
 	}
-	/* B again, now that nothing is pending */
+	/* B's clean run after its failure, or B again if it was refused */
 	if (rcb != 0) {
 		int rcb2 = run(b1, x->out, x->err, -1);
 		if (!chip_read_p(profile_f0, F0_SPAN, sb, g))
 			exit(2);
-		if (rcb2 != 0 || memcmp(g, wb, F0_SPAN) != 0) {
+		if (rcb2 != 0 || memcmp(g, wb, F0_SPAN) != 0 || is_file_left(x->rdir)) {
 			char *m = read_text(x->err);
-			fprintf(stderr, "session %u: f0 B's second write: exit %d: %s\n", i, rcb2, m);
+			fprintf(stderr, "session %u: f0 B's clean write: exit %d, B %s, files %s: %s\n", i, rcb2,
+			        memcmp(g, wb, F0_SPAN) ? "differs" : "right", is_file_left(x->rdir) ? "left" : "gone", m);
 			free(m);
+			clear_dir(x->rdir);
 			return rcb2 >= 124 ? C_CRASH : C_LOST;
 		}
 	}

@@ -12,7 +12,7 @@
 #include "core/os.h"
 
 struct pending {
-	char uid[RESCUE_UID_CHARS + 1];
+	char uid[RESCUE_NAME_CHARS + 1]; /* the file's name: its key, and an ID for a key that is not unique */
 	struct rescue r; /* loaded, or sectors = NULL with err set when damaged */
 	struct err err;
 	int rc;
@@ -20,7 +20,7 @@ struct pending {
 
 static void load_pending(const char *dir, struct pending **out, size_t *n, struct err *e)
 {
-	char(*uids)[RESCUE_UID_CHARS + 1] = NULL;
+	char(*uids)[RESCUE_NAME_CHARS + 1] = NULL;
 	*out = NULL;
 	*n = 0;
 	if (rescue_list(dir, &uids, n, e) < 0 || *n == 0)
@@ -83,7 +83,8 @@ static void json_pending(struct json *j, const char *dir, const struct pending *
 	json_arr_begin(j);
 	for (size_t i = 0; i < n; i++) {
 		json_obj_begin(j);
-		json_kstr(j, "uid", p[i].uid);
+		char key[RESCUE_UID_CHARS + 1];
+		json_kstr(j, "uid", rescue_name_key(p[i].uid, key) ? key : p[i].uid);
 		json_kstr(j, "file", p[i].r.path);
 		json_kbool(j, "readable", p[i].rc == 0);
 		json_kuint(j, "sectors", p[i].rc == 0 ? p[i].r.n : 0);

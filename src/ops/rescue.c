@@ -34,6 +34,34 @@ static bool key_ok(const char *k)
 	return true;
 }
 
+/* A file name's stem: KEY, or KEY.ID (a key that is not unique: one file per board, ID twelve hex
+ * digits of the file's checksum). The key part into key (RESCUE_UID_CHARS + 1). */
+static bool name_key(const char *name, char *key)
+{
+	const char *dot = strchr(name, '.');
+	size_t kl = dot ? (size_t)(dot - name) : strlen(name);
+	if (kl == 0 || kl > RESCUE_UID_CHARS)
+		return false;
+	memcpy(key, name, kl);
+	key[kl] = '\0';
+	if (!key_ok(key))
+		return false;
+	if (!dot)
+		return true;
+	size_t il = strlen(dot + 1);
+	if (il != RESCUE_ID_CHARS)
+		return false;
+	for (size_t i = 1; i <= il; i++)
+		if (!((dot[i] >= '0' && dot[i] <= '9') || (dot[i] >= 'a' && dot[i] <= 'f')))
+			return false;
+	return true;
+}
+
+bool rescue_name_key(const char *name, char key[RESCUE_UID_CHARS + 1])
+{
+	return name_key(name, key);
+}
+
 /* An XDG variable counts only as an absolute path (the spec: relative ones are invalid). */
 static const char *abs_env(const char *name)
 {
@@ -115,7 +143,8 @@ static bool unhex(const char *s, uint8_t *out, size_t n)
 
 static int file_path(const char *dir, const char *uid, char *buf, size_t cap, struct err *e)
 {
-	if (!key_ok(uid))
+	char key[RESCUE_UID_CHARS + 1];
+	if (strlen(uid) > RESCUE_NAME_CHARS || !name_key(uid, key))
 		return err_set(e, STM32DFU_E_INTERNAL, "recovery file: '%s' is not a chip key", uid);
 	int n = snprintf(buf, cap, "%s/%s" SUFFIX, dir, uid);
 	if (n < 0 || (size_t)n >= cap)
@@ -273,11 +302,15 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	int rc = file_private_dir(dir, ours, e);
 	if (rc < 0)
 		return rc;
-	char tmp[RESCUE_PATH_MAX + 16];
-	if ((rc = file_path(dir, r->uid, r->path, sizeof r->path, e)) < 0)
+	char tmp[RESCUE_PATH_MAX + 16], path[RESCUE_PATH_MAX];
+	/* a file loaded before keeps its name; a key that is not unique gets one per board (below) */
+	if (r->path[0])
+		snprintf(path, sizeof path, "%s", r->path);
+	else if ((rc = file_path(dir, r->uid, path, sizeof path, e)) < 0)
 		return rc;
 	/* a name of its own: two writers never share the temporary file */
-	snprintf(tmp, sizeof tmp, "%s.XXXXXX", r->path);
+	if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, r->uid) >= (int)sizeof tmp)
+		return err_set(e, STM32DFU_E_FILE_IO, "recovery file: path too long");
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", tmp, strerror(errno));
@@ -311,6 +344,9 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	uint8_t digest[32];
 	sha256_digest(&c, sizeof digest, digest);
 	hex(digest, 32, sh);
+	if (!r->path[0] && !r->unique &&
+	    snprintf(path, sizeof path, "%s/%s.%.*s" SUFFIX, dir, r->uid, RESCUE_ID_CHARS, sh) >= (int)sizeof path)
+		ok = false;
 	n = snprintf(line, sizeof line, "sha256 %s\n", sh);
 	ok = ok && write_all(fd, line, (size_t)n, NULL);
 	int saved = errno;
@@ -322,12 +358,13 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 		ok = false;
 		saved = errno;
 	}
-	if (!ok || os_replace(tmp, r->path) != 0) {
+	if (!ok || os_replace(tmp, path) != 0) {
 		if (ok)
 			saved = errno;
 		unlink(tmp);
-		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", r->path, strerror(saved));
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", path, strerror(saved));
 	}
+	snprintf(r->path, sizeof r->path, "%s", path);
 	/* the rename itself must survive a power cut: sync the folder */
 	os_sync_dir(dir);
 	return 0;
@@ -358,6 +395,8 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 	int rc = file_path(dir, uid, r->path, sizeof r->path, e);
 	if (rc < 0)
 		return rc;
+	char key[RESCUE_UID_CHARS + 1];
+	name_key(uid, key);
 	if (access(r->path, F_OK) != 0 && errno == ENOENT)
 		return 1;
 	uint8_t *buf = NULL;
@@ -400,7 +439,7 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		goto out;
 	}
 	char uniq[8], rest[72];
-	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "key ", 4) != 0 || strcmp(line + 4, uid) != 0 ||
+	if (!next_line(&p, end, line, sizeof line) || strncmp(line, "key ", 4) != 0 || strcmp(line + 4, key) != 0 ||
 	    !next_line(&p, end, line, sizeof line) || sscanf(line, "unique %7s", uniq) != 1 ||
 	    (strcmp(uniq, "yes") != 0 && strcmp(uniq, "no") != 0) || !next_line(&p, end, line, sizeof line) ||
 	    sscanf(line, "image-sha256 %64s", sh) != 1 || strlen(sh) != 64 || !unhex(sh, r->image_sha256, 32) ||
@@ -411,10 +450,14 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		rc = damaged(e, r->path, "bad header");
 		goto out;
 	}
-	snprintf(r->uid, sizeof r->uid, "%s", uid);
+	snprintf(r->uid, sizeof r->uid, "%s", key);
 	r->unique = strcmp(uniq, "yes") == 0;
 	r->have_rest = strcmp(rest, "-") != 0;
 	r->created = created;
+	if (r->unique && strchr(uid, '.')) {
+		rc = damaged(e, r->path, "a unique key under a name for a key that is not unique");
+		goto out;
+	}
 	if (!r->unique && !r->have_rest) {
 		rc = damaged(e, r->path, "a key that is not unique with no hash of the rest of the flash");
 		goto out;
@@ -497,7 +540,7 @@ static int cmp_uid(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int rescue_list(const char *dir, char (**uids)[RESCUE_UID_CHARS + 1], size_t *n, struct err *e)
+int rescue_list(const char *dir, char (**uids)[RESCUE_NAME_CHARS + 1], size_t *n, struct err *e)
 {
 	*uids = NULL;
 	*n = 0;
@@ -505,17 +548,17 @@ int rescue_list(const char *dir, char (**uids)[RESCUE_UID_CHARS + 1], size_t *n,
 	if (!d)
 		return errno == ENOENT ? 0
 		                       : err_set(e, STM32DFU_E_FILE_IO, "cannot read the recovery folder %s: %s", dir, strerror(errno));
-	char (*v)[RESCUE_UID_CHARS + 1] = NULL;
+	char (*v)[RESCUE_NAME_CHARS + 1] = NULL;
 	size_t k = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name), sl = strlen(SUFFIX);
-		if (len <= sl || strcmp(de->d_name + len - sl, SUFFIX) != 0 || len - sl > RESCUE_UID_CHARS)
+		if (len <= sl || strcmp(de->d_name + len - sl, SUFFIX) != 0 || len - sl > RESCUE_NAME_CHARS)
 			continue;
-		char key[RESCUE_UID_CHARS + 1];
+		char key[RESCUE_NAME_CHARS + 1], kp[RESCUE_UID_CHARS + 1];
 		memcpy(key, de->d_name, len - sl);
 		key[len - sl] = '\0';
-		if (!key_ok(key))
+		if (!name_key(key, kp))
 			continue;
 		void *nv = realloc(v, (k + 1) * sizeof *v);
 		if (!nv) {

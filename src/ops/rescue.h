@@ -10,7 +10,9 @@
  * the chip's UID, or "serial-<USB serial>" for a chip whose UID cannot be read (every F0: the ROM
  * refuses the UID address). Such a key is not unique (all F0s report FFFFFFFEFFFF): the file then
  * also holds a SHA-256 of the rest of the flash (every sector the write did not erase), read before
- * the erase, so it is never trusted on the key alone. DIR: see rescue_dir().
+ * the erase, so it is never trusted on the key alone; and it is named DIR/<KEY>.<ID>.recovery, one
+ * per board. A file whose rest differs from the connected chip's is another chip's: it is left for
+ * that chip (ops/write_rescue.c). DIR: see rescue_dir().
  *
  * The file is written atomically (a temporary file, fsync, rename, fsync of the folder), so it is
  * either absent or complete. A later write to the same chip, or 'stm32dfu recover', applies it only
@@ -49,6 +51,8 @@
 struct img;
 
 #define RESCUE_UID_CHARS 64 /* 24 hex digits; a chip without a UID is keyed "serial-<USB serial>" */
+#define RESCUE_ID_CHARS 12   /* a key that is not unique: KEY.ID, one file per board */
+#define RESCUE_NAME_CHARS (RESCUE_UID_CHARS + 1 + RESCUE_ID_CHARS)
 #define RESCUE_PATH_MAX 1024
 #define RESCUE_MAX_TARGETS 8 /* interrupted writes in a row over one sector, each applying the last */
 
@@ -96,11 +100,16 @@ void rescue_uid_text(const uint8_t uid[12], char out[RESCUE_UID_CHARS + 1]);
  * then its bytes. */
 void rescue_image_sha256(const struct img *img, uint8_t out[32]);
 
-/* Loads DIR/<uid>.recovery. 1 when there is none, 0 when loaded (into r, rescue_free it), or an
+/* The key part of a file name's stem (KEY or KEY.ID); false when it is not one. */
+bool rescue_name_key(const char *name, char key[RESCUE_UID_CHARS + 1]);
+
+/* Loads DIR/<name>.recovery, name a key or KEY.ID (rescue_list). 1 when there is none, 0 when loaded (into r, rescue_free it), or an
  * error naming the file (unreadable, damaged). */
 int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *e);
 
-/* Writes r to DIR/<r->uid>.recovery atomically (and sets r->path). */
+/* Writes r atomically to r->path when set (a file loaded before), else DIR/<KEY>.recovery, or for a
+ * key that is not unique DIR/<KEY>.<ID>.recovery (ID: the first 12 hex digits of the file's
+ * checksum, so two boards' files never share a name); sets r->path. */
 int rescue_save(const char *dir, struct rescue *r, struct err *e);
 
 /* Adds a sector: the bytes to keep and what the write leaves there (target); a sector saved
@@ -126,7 +135,8 @@ int rescue_remove(const struct rescue *r, struct err *e);
 
 void rescue_free(struct rescue *r);
 
-/* The pending recovery files in dir (their names' UIDs, sorted), heap array of n entries. */
-int rescue_list(const char *dir, char (**uids)[RESCUE_UID_CHARS + 1], size_t *n, struct err *e);
+/* The pending recovery files in dir (their names' stems, KEY or KEY.ID, sorted), heap array of n
+ * entries. */
+int rescue_list(const char *dir, char (**uids)[RESCUE_NAME_CHARS + 1], size_t *n, struct err *e);
 
 #endif

@@ -77,20 +77,10 @@ static int rest_sha256(struct ops_session *s, const struct rescue *r, uint8_t ou
 	return rc;
 }
 
-int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
-                   struct rescue *old, bool *have_old)
+/* Adds old's sectors to the plan (they are read, checked and rewritten with the write). */
+static int plan_old(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
+                    const struct rescue *old)
 {
-	*have_old = false;
-	if (!s->rescue_dir[0])
-		return 0;
-	char key[RESCUE_UID_CHARS + 1];
-	bool unique;
-	chip_key(s, key, &unique);
-	int rc = rescue_load(s->rescue_dir, key, old, &s->err);
-	if (rc == 1)
-		return 0;
-	if (rc < 0)
-		return err_prefix(&s->err, "write: nothing was written");
 	for (size_t i = 0; i < old->n; i++) {
 		const struct rescue_sector *rs = &old->sectors[i];
 		const struct plan_sector *ps = NULL;
@@ -103,13 +93,109 @@ int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct 
 			        "nothing was written",
 			        old->path, rs->size, rs->start);
 			err_hint(&s->err, "it belongs to another chip with the same key: move it away to go on without it");
-			rescue_free(old);
 			return STM32DFU_E_FILE_FORMAT;
 		}
-		if ((rc = plan_add_sector(plan, ps, &s->err)) < 0) {
-			rescue_free(old);
+		int rc = plan_add_sector(plan, ps, &s->err);
+		if (rc < 0)
 			return rc;
+	}
+	return 0;
+}
+
+/* A key that is not unique (the F0s' USB serial): every board with it may have a file of its own.
+ * The flash outside a file's erased sectors, hashed as the file saved it, tells whether this chip
+ * can be the file's: when it differs, the file is another chip's (or this chip was written all
+ * over since): it is left for that chip and this write goes on. When it matches, the file is
+ * taken as this chip's and checked sector by sector as a unique key's is (wr_rescue_check). Two
+ * files that match cannot be told apart: nothing is written. 1: no file is this chip's. */
+static int pick_shared(struct ops_session *s, const char *key, struct rescue *old)
+{
+	char(*names)[RESCUE_NAME_CHARS + 1] = NULL;
+	size_t nn = 0;
+	int rc = rescue_list(s->rescue_dir, &names, &nn, &s->err);
+	if (rc < 0)
+		return err_prefix(&s->err, "write: nothing was written");
+	bool have = false;
+	for (size_t i = 0; i < nn && rc >= 0; i++) {
+		char k[RESCUE_UID_CHARS + 1];
+		if (!rescue_name_key(names[i], k) || strcmp(k, key) != 0)
+			continue;
+		struct rescue f;
+		rc = rescue_load(s->rescue_dir, names[i], &f, &s->err);
+		if (rc == 1) { /* gone since the listing: another run applied it */
+			rc = 0;
+			continue;
 		}
+		if (rc < 0) {
+			err_prefix(&s->err, "write: nothing was written");
+			break;
+		}
+		uint8_t now[32];
+		if (!f.have_rest) { /* written as a unique key's: no way to tell the boards apart */
+			rc = err_set(&s->err, STM32DFU_E_FILE_FORMAT,
+			             "write: the recovery file %s has a key other chips share (%s) but no hash of the rest of "
+			             "the flash; nothing was written", f.path, key);
+			err_hint(&s->err, "write the board it came from with it ('stm32dfu recover'), or move it away");
+			rescue_free(&f);
+			break;
+		}
+		if ((rc = rest_sha256(s, &f, now)) < 0) {
+			err_prefix(&s->err, "write: checking the recovery file %s", f.path);
+			rescue_free(&f);
+			break;
+		}
+		if (memcmp(now, f.rest_sha256, 32) != 0) {
+			log_warn("the recovery file %s is another chip's, left for it: its key (%s) is shared, and this chip's "
+			         "flash outside the sectors it saved differs from that chip's; it is applied when the board "
+			         "it came from is written or recovered", f.path, key);
+			rescue_free(&f);
+			continue;
+		}
+		if (have) {
+			rc = err_set(&s->err, STM32DFU_E_FILE_FORMAT,
+			             "write: two recovery files fit this chip (%s and %s: their key, %s, is shared, and the "
+			             "flash outside their sectors is the same); which is this chip's cannot be told, so "
+			             "nothing was written, both are kept", old->path, f.path, key);
+			err_hint(&s->err, "move away the one that belongs to another board (ls -l shows when each was saved)");
+			rescue_free(&f);
+			break;
+		}
+		*old = f;
+		have = true;
+	}
+	free(names);
+	if (rc < 0) {
+		if (have)
+			rescue_free(old);
+		return rc;
+	}
+	return have ? 0 : 1;
+}
+
+int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,
+                   struct rescue *old, bool *have_old)
+{
+	*have_old = false;
+	if (!s->rescue_dir[0])
+		return 0;
+	char key[RESCUE_UID_CHARS + 1];
+	bool unique;
+	chip_key(s, key, &unique);
+	int rc;
+	if (unique) {
+		rc = rescue_load(s->rescue_dir, key, old, &s->err);
+		if (rc < 0)
+			return err_prefix(&s->err, "write: nothing was written");
+	} else {
+		rc = pick_shared(s, key, old);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc == 1)
+		return 0;
+	if ((rc = plan_old(s, plan, sectors, n, old)) < 0) {
+		rescue_free(old);
+		return rc;
 	}
 	*have_old = true;
 	return 0;
@@ -124,9 +210,11 @@ static int refuse(struct ops_session *s, const struct rescue *old, const char *w
 	err_hint(&s->err, "%s", old->unique
 	                            ? "the chip no longer holds what that write left: if its bytes are wanted, they are in "
 	                              "the file; move it away to go on without it"
-	                            : "chips without a readable UID share the key (the F0s' USB serial FFFFFFFEFFFF): write "
-	                              "the board it came from first ('stm32dfu recover'), or move it away to go on "
-	                              "without it");
+	                            : "the flash outside its sectors is this chip's, so it was taken as this chip's, but its "
+	                              "sectors were written since (by another tool?), or it is a board with the same "
+	                              "firmware (chips without a readable UID share the key: the F0s' USB serial "
+	                              "FFFFFFFEFFFF): write the board it came from first ('stm32dfu recover'), or move it "
+	                              "away to go on without it");
 	return STM32DFU_E_FILE_FORMAT;
 }
 
@@ -150,15 +238,7 @@ int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const 
 			return refuse(s, old, what);
 		}
 	}
-	if (!old->unique) {
-		uint8_t now[32];
-		int rc = rest_sha256(s, old, now);
-		if (rc < 0)
-			return err_prefix(&s->err, "write: checking the recovery file %s", old->path);
-		if (memcmp(now, old->rest_sha256, 32) != 0)
-			return refuse(s, old, "the flash outside the sectors that write erased differs from what it was (its key, "
-			                      "a USB serial, is not unique)");
-	}
+	/* a key that is not unique: the rest of the flash was found the file's when it was picked */
 	log_info("the recovery file %s (%zu sectors saved by an unfinished write) matches the chip: restoring them",
 	         old->path, old->n);
 	return 0;
@@ -189,6 +269,8 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	struct rescue nr;
 	memset(&nr, 0, sizeof nr);
 	chip_key(s, nr.uid, &nr.unique);
+	if (old) /* the file applied is saved again under its own name (another board's may be beside it) */
+		snprintf(nr.path, sizeof nr.path, "%s", old->path);
 	int rc = 0;
 	/* what an unfinished write saved stays saved: the chip may not hold it now */
 	for (size_t i = 0; old && i < old->n && rc == 0; i++) {
@@ -266,6 +348,11 @@ int wr_rescue_clear_done(struct ops_session *s, char *cleared, size_t cap)
 	char key[RESCUE_UID_CHARS + 1];
 	bool unique;
 	chip_key(s, key, &unique);
+	/* a key that is not unique: the sectors may hold what its write left on another board (same
+	 * firmware, same bytes there) while the file's own board is still unfinished; such a file ends
+	 * only when a write applies it */
+	if (!unique)
+		return 0;
 	struct rescue f;
 	struct err e;
 	err_clear(&e);

@@ -229,7 +229,7 @@ static void test_file_checked(void **st)
 	err_clear(&e);
 	assert_int_equal(rescue_load(rd, r.uid, &back, &e), STM32DFU_E_FILE_FORMAT);
 	assert_non_null(strstr(e.msg, r.path));
-	char(*uids)[RESCUE_UID_CHARS + 1];
+	char(*uids)[RESCUE_NAME_CHARS + 1];
 	size_t n;
 	assert_int_equal(rescue_list(rd, &uids, &n, NULL), 0);
 	assert_int_equal(n, 1);
@@ -334,12 +334,73 @@ static void test_pending_command_dropped(void **st)
 	tp_close(tp);
 }
 
+/* a key that is not unique: one file per board, KEY.ID (ID from the file's checksum), each listed
+ * and loaded by its name; a file applied again keeps its name */
+static void test_shared_key_names(void **st)
+{
+	(void)st;
+	char rd[300];
+	snprintf(rd, sizeof rd, "%s/recovery", dir);
+	struct rescue r[2];
+	uint8_t data[32], target[32];
+	for (int k = 0; k < 2; k++) {
+		memset(&r[k], 0, sizeof r[k]);
+		snprintf(r[k].uid, sizeof r[k].uid, "serial-FFFFFFFEFFFF");
+		r[k].unique = false;
+		r[k].have_rest = true;
+		r[k].rest_sha256[0] = (uint8_t)(0x10 + k); /* two boards: the rest of their flash differs */
+		memset(data, 0xA0 + k, sizeof data);
+		memset(target, 0x5A, 16);
+		memcpy(target + 16, data, 16);
+		assert_int_equal(rescue_add(&r[k], 2, 0x08000800, 32, data, target, NULL), 0);
+		assert_int_equal(rescue_add_erased(&r[k], 0x08000800, 32, NULL), 0);
+		assert_int_equal(rescue_save(rd, &r[k], NULL), 0);
+		const char *base = strrchr(r[k].path, '/') + 1;
+		assert_int_equal(strlen(base), strlen("serial-FFFFFFFEFFFF.") + RESCUE_ID_CHARS + strlen(".recovery"));
+		assert_int_equal(strncmp(base, "serial-FFFFFFFEFFFF.", 20), 0);
+	}
+	assert_string_not_equal(r[0].path, r[1].path); /* neither overwrote the other */
+	char(*names)[RESCUE_NAME_CHARS + 1];
+	size_t n;
+	assert_int_equal(rescue_list(rd, &names, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		char key[RESCUE_UID_CHARS + 1];
+		assert_true(rescue_name_key(names[i], key));
+		assert_string_equal(key, "serial-FFFFFFFEFFFF");
+		struct rescue back;
+		assert_int_equal(rescue_load(rd, names[i], &back, NULL), 0);
+		assert_false(back.unique);
+		assert_string_equal(back.uid, "serial-FFFFFFFEFFFF");
+		assert_true(strcmp(back.path, r[0].path) == 0 || strcmp(back.path, r[1].path) == 0);
+		/* saved again (a write that applied it): the same name */
+		char was[RESCUE_PATH_MAX];
+		snprintf(was, sizeof was, "%s", back.path);
+		back.created = 42;
+		assert_int_equal(rescue_save(rd, &back, NULL), 0);
+		assert_string_equal(back.path, was);
+		rescue_free(&back);
+	}
+	free(names);
+	/* names that are not KEY or KEY.ID (12 lower-case hex digits) are no recovery files */
+	char key[RESCUE_UID_CHARS + 1];
+	assert_false(rescue_name_key("serial-FFFFFFFEFFFF.12", key));
+	assert_false(rescue_name_key("serial-FFFFFFFEFFFF.ABCDEF012345", key));
+	assert_false(rescue_name_key(".serial", key));
+	assert_true(rescue_name_key("0011223344556677AABBCCDD", key));
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(rescue_remove(&r[k], NULL), 0);
+		rescue_free(&r[k]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_again_restores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_without_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_key_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_request, setup, teardown),
 		cmocka_unit_test(test_pending_command_dropped),
 	};
