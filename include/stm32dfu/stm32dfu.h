@@ -85,7 +85,8 @@ int stm32dfu_open(const struct stm32dfu_match *match, struct stm32dfu_session **
 struct stm32dfu_open_options {
 	int has_retries;      /* set retries (default: 3 per transfer, with re-sync and reconnect) */
 	unsigned retries;     /* 0: fail at the first transfer error */
-	const char *trace;    /* non-NULL: record every USB request and reply to this file */
+	const char *trace;    /* non-NULL: record every USB request and reply to this file (live in
+	                         FILE.tmp-XXXXXX beside it, renamed when the session closes) */
 };
 /* stm32dfu_open with options (may be NULL). */
 int stm32dfu_open_ex(const struct stm32dfu_match *match, const struct stm32dfu_open_options *options,

@@ -136,8 +136,11 @@ static int rec_append(struct tp *tp, struct trace *t, const struct tp_rec *r)
 		memcpy(dst->data, r->data, r->data_len);
 	}
 	t->n++;
-	if (t->file)
+	if (t->file) {
+		/* live: a run killed or hung leaves its transcript so far in the temporary file */
 		rec_print(dst, t->file);
+		fflush(t->file);
+	}
 	return 0;
 }
 
@@ -356,13 +359,16 @@ int tp_trace_set_file(struct tp *tp, const char *path)
 		file_out_abort(&t->out);
 		t->file = NULL;
 	}
-	/* complete or absent: written beside path, renamed into place when the session closes */
+	/* written live to path.tmp-XXXXXX beside path (flushed after every record), renamed to path when
+	 * the session closes: path is complete or as it was, and a run killed or hung leaves what it
+	 * did so far in the temporary file, where a bug report finds it */
 	int rc = file_out_open(&t->out, path, 0666, &tp->err);
 	if (rc < 0)
 		return rc;
 	FILE *f = t->out.f;
 	t->file = f;
 	write_header(&tp->info, f);
+	fflush(f);
 	return 0;
 }
 

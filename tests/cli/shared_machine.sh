@@ -74,6 +74,39 @@ full $sim read 0x08000000 64K -o "$work/x.bin" --trace "$work/out3/t.trace"
 no_temp trace-no-temp "$work/out3"
 run $sim read 0x08000000 1K -o /dev/null --format bin --trace "$work/out3/t.trace"; check trace 0 $?
 grep -q "stm32dfu transcript" "$work/out3/t.trace"; check trace-written 0 $?
+# --trace is written live to FILE.tmp-XXXXXX beside FILE and renamed at the end: a run killed while
+# the chip erases (a hung run, as far as the user can tell) leaves FILE as it was and its transcript
+# so far, the erase command included, in FILE.tmp-* (what a bug report needs most)
+mkdir "$work/out4"
+echo "old transcript" >"$work/out4/k.trace"
+# (a mass erase of 10 minutes: the tool is still at it when it is killed, whatever the load)
+"$tool" --sim=f746,timing=1,t_mass_erase=600000 erase --all --yes --no-log --trace "$work/out4/k.trace" \
+	>"$work/out" 2>"$work/err" &
+pid=$! seen=
+for _ in $(seq 1 400); do
+	# the mass erase's DNLOAD (command 0x41) is in the transcript while the chip erases
+	if grep -Eqs 'OUT .*\| 41 -> ' "$work"/out4/k.trace.tmp-*; then seen=1; break; fi
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+[ -n "$seen" ]; check trace-live 0 $?
+[ "$(cat "$work/out4/k.trace")" = "old transcript" ]; check trace-killed-old-kept 0 $?
+[ "$(ls "$work"/out4/k.trace.tmp-* 2>/dev/null | wc -l)" = 1 ]; check trace-killed-partial-left 0 $?
+head -1 "$work"/out4/k.trace.tmp-* 2>/dev/null | grep -q "stm32dfu transcript"; check trace-partial-header 0 $?
+# a run that ends (here: stopped by SIGTERM at a transfer boundary) renames it into place, whole
+rm -f "$work"/out4/k.trace.tmp-*
+"$tool" --sim=f746,timing=1,t_mass_erase=2000 erase --all --yes --no-log --trace "$work/out4/k.trace" >"$work/out" 2>"$work/err" &
+pid=$! seen=
+for _ in $(seq 1 600); do
+	if grep -Eqs 'OUT .*\| 41 -> ' "$work"/out4/k.trace.tmp-*; then seen=1; break; fi
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.05
+done
+kill -TERM $pid 2>/dev/null; wait $pid; rc=$?
+[ -n "$seen" ] && [ $rc != 0 ]; check trace-term-stopped 0 $?
+grep -Eq 'OUT .*\| 41 -> ' "$work/out4/k.trace"; check trace-term-whole 0 $?
+no_temp trace-term-no-temp "$work/out4"
 # per-device logs (--log-dir): appended to whole, or left as they were
 mkdir "$work/logs"
 run $sim write "$work/app.bin" -a 0x08000000 --all --log-dir "$work/logs" --no-log; check fleet-log 0 $?

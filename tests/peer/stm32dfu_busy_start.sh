@@ -32,7 +32,8 @@ erase_and_kill() {
 	local pid=$! running=
 	for _ in $(seq 1 600); do
 		# the erase runs on the chip once its progress line appears (every 2 s off a terminal);
-		# --trace is no use here: it is written whole, and only when the tool ends (issue 21 item 6)
+		# (the transcript is live too, in erase.trace.tmp-*, flushed after every request; the
+		# progress line is what a user sees, and what this test waits for)
 		if grep -q '^erase: *[0-9]*%' "$TMP/erase.log" 2>/dev/null; then
 			running=1
 			break
