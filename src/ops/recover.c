@@ -74,9 +74,9 @@ unsigned rec_budget(const struct ops_session *s)
 /* after this many retries of one cause in one session, say early what is going on (the budget may
  * allow many more, and a long write would otherwise be silent about it until the end) */
 #define REC_WARN_AFTER 3
-/* A chip that stayed in dfuDNBUSY past every poll this many times in one session, each time through
- * the wedge clear (CLRSTATUS twice), is not brought back by asking again: its later failures end the
- * operation at once. Each such retry costs a whole ceiling (5 s and more), and the link's budget
+/* A chip that stayed in dfuDNBUSY past every poll this many times in a row, with no block moved or
+ * command done in between, is not brought back by asking again: the operation ends. One that
+ * recovers after each wedge clear (CLRSTATUS twice, H7 rev V past an address) goes on. Each such retry costs a whole ceiling (5 s and more), and the link's budget
  * (hundreds of retries) would hold the tool for half an hour on a chip, or a device, that never
  * ends its busy state (tests/fuzz/host: hostile-busy-forever-*). */
 #define REC_BUSY_MAX 3
@@ -212,9 +212,9 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 		give_up_hint(s, c, rc);
 		return false;
 	}
-	if (c == REC_BUSY && s->counters.busy_stuck >= REC_BUSY_MAX) {
-		err_prefix(&s->err, "giving up: the chip stayed busy past every poll %u times in this session (last: %s)",
-		           s->counters.busy_stuck, what);
+	if (c == REC_BUSY && ++s->busy_in_row >= REC_BUSY_MAX) {
+		err_prefix(&s->err, "giving up: the chip stayed busy past every poll %u times in a row without progress (last: %s)",
+		           s->busy_in_row, what);
 		give_up_hint(s, c, rc);
 		return false;
 	}
@@ -335,6 +335,7 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 		int rc = cmd == REC_SET_ADDRESS ? dfuse_set_address(s->dfu, addr) : dfuse_erase_page(s->dfu, addr);
 		if (rc == 0) {
 			s->silent_in_row = 0;
+			s->busy_in_row = 0;
 			return 0;
 		}
 		s->err = s->dfu->err;
@@ -434,6 +435,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		block++;
 		fails = 0;
 		s->silent_in_row = 0;
+		s->busy_in_row = 0;
 		if (phase >= 0 && pos - reported >= REC_PROGRESS_STEP) {
 			ops_report(s, (enum ops_phase)phase, pos, len, "B");
 			reported = pos;

@@ -125,6 +125,8 @@ struct ops_session {
 	unsigned silent_in_row;     /* retries for a timeout since the session last made progress (a
 	                             * block moved, a command done): a device that answers nothing is
 	                             * hung, and each try costs a whole timeout (recover.c) */
+	unsigned busy_in_row;       /* the same since progress, for a chip that stayed in dfuDNBUSY past
+	                             * every poll: one that recovers each time (H7 rev V) goes on */
 	bool reconnecting;          /* ops_reconnect is identifying the chip that came back: a read
 	                             * that loses it then fails instead of reconnecting again inside */
 };

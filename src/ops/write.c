@@ -244,6 +244,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			w->done += n;
 			fails = 0;
 			s->silent_in_row = 0;
+			s->busy_in_row = 0;
 			ops_report(s, OPS_PHASE_PROGRAM, w->done, w->plan->bytes_to_program, "B");
 			continue;
 		}
