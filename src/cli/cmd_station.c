@@ -283,6 +283,54 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 	pthread_mutex_unlock(&u->mu);
 }
 
+/* --serial-lease N: numbers held for an outage of the shared log (store_lease_start). */
+static int lease_begin(struct cli_ctx *c, const struct ops_serialno *sn)
+{
+	const char *v = c->args.value[OPT_SERIAL_LEASE];
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || *end || errno || v[0] == '-' || n < 1 || n > 1000000)
+		return cli_usage_error(c, "--serial-lease %s: expected how many numbers to hold, 1 to 1000000", v);
+	struct store_lease_report r;
+	int rc = store_lease_start(c->log, sn->counter, sn->start, c->station, n, &r, &c->err);
+	if (rc < 0)
+		return cli_fail(c, rc);
+	if (c->args.given[OPT_QUIET])
+		return 0;
+	if (r.reached)
+		fprintf(c->errf, "station %s: %" PRIu64 " serial number%s of counter '%s' leased for outages of the log\n",
+		        c->station, r.held, r.held == 1 ? "" : "s", sn->counter);
+	else if (r.held)
+		fprintf(c->errf, "station %s: the log database does not answer: boards take their serial numbers from the "
+		                 "%" PRIu64 " this station still holds (%s)\n", c->station, r.held, r.path);
+	else
+		fprintf(c->errf, "station %s: the log database does not answer and this station holds no leased serial "
+		                 "numbers: boards fail until it answers\n", c->station);
+	return 0;
+}
+
+/* Ends the lease; true when something stays in the local file (the database did not answer). */
+static bool lease_finish(struct cli_ctx *c, const struct ops_serialno *sn)
+{
+	struct store_lease_report r;
+	struct err e;
+	err_clear(&e);
+	int rc = store_lease_end(c->log, &r, &e);
+	if (rc == 0) {
+		if (!c->args.given[OPT_QUIET] && (r.given_back || r.unused))
+			fprintf(c->errf, "station %s: serial lease ended: %" PRIu64 " unused number%s given back to counter '%s', "
+			                 "%" PRIu64 " marked unused (never given)\n",
+			        c->station, r.given_back, r.given_back == 1 ? "" : "s", sn->counter, r.unused);
+		return false;
+	}
+	fprintf(c->errf, "stm32dfu: serial lease: %s\nstm32dfu: %" PRIu64 " leased number%s and %" PRIu64 " number%s "
+	                 "handed out while the database was away stay in %s for this station's next run (the same "
+	                 "station name, counter and database); no number is given twice\n",
+	        e.msg, r.held, r.held == 1 ? "" : "s", r.pending, r.pending == 1 ? "" : "s", r.path);
+	return true;
+}
+
 int cli_cmd_station(struct cli_ctx *c)
 {
 	const struct cli_args *a = &c->args;
@@ -320,6 +368,11 @@ int cli_cmd_station(struct cli_ctx *c)
 	struct ops_serialno sn;
 	bool sn_on;
 	if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+		img_free(img);
+		return rc;
+	}
+	bool leased = sn_on && a->given[OPT_SERIAL_LEASE];
+	if (leased && (rc = lease_begin(c, &sn))) {
 		img_free(img);
 		return rc;
 	}
@@ -434,6 +487,7 @@ int cli_cmd_station(struct cli_ctx *c)
 			                 "did not answer; 'stm32dfu log --sync' sends them\n",
 			        spooled, spooled == 1 ? "" : "s", store_url(c->log));
 	}
+	bool lease_kept = leased && lease_finish(c, &sn);
 	pthread_cond_destroy(&u->cv);
 	pthread_mutex_destroy(&u->mu);
 	free(u);
@@ -446,5 +500,5 @@ int cli_cmd_station(struct cli_ctx *c)
 		return EXIT_BOARDS_FAILED;
 	if (log_failed)
 		return EXIT_CANTCREAT;
-	return spooled ? EXIT_TEMPFAIL : EXIT_OK;
+	return spooled || lease_kept ? EXIT_TEMPFAIL : EXIT_OK;
 }

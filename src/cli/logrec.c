@@ -181,8 +181,9 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 	memset(sn, 0, sizeof *sn);
 	*on = a->given[OPT_SERIAL_NUMBER];
 	if (!*on) {
-		if (a->given[OPT_SERIAL_COUNTER] || a->given[OPT_SERIAL_START])
-			return cli_usage_error(c, "--serial-counter and --serial-start go with --serial-number ADDR[:FORMAT]");
+		if (a->given[OPT_SERIAL_COUNTER] || a->given[OPT_SERIAL_START] || a->given[OPT_SERIAL_LEASE])
+			return cli_usage_error(c, "--serial-counter, --serial-start and --serial-lease go with --serial-number "
+			                          "ADDR[:FORMAT]");
 		return 0;
 	}
 	int rc = ops_serialno_parse(a->value[OPT_SERIAL_NUMBER], sn, &c->err);
@@ -217,13 +218,15 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 		err_hint(&c->err, "drop --no-log (or give --log URL)");
 		return cli_fail(c, STM32DFU_E_USAGE);
 	}
-	if (c->log_down) {
+	/* with a lease, the numbers held locally carry the line through the outage */
+	if (c->log_down && !a->given[OPT_SERIAL_LEASE]) {
 		err_set(&c->err, STM32DFU_E_LOG_UNREACHABLE, "--serial-number: the log database %s does not answer, and "
 		        "numbers come from it alone (never from a spool): nothing was written", store_url(c->log));
-		err_hint(&c->err, "start again once it answers, or run without --serial-number (records are spooled)");
+		err_hint(&c->err, "start again once it answers, or run without --serial-number (records are spooled); "
+		                  "station --serial-lease N keeps numbers for such outages");
 		return cli_fail(c, STM32DFU_E_LOG_UNREACHABLE);
 	}
-	if (a->given[OPT_SERIAL_START]) {
+	if (a->given[OPT_SERIAL_START] && !c->log_down) {
 		/* a start applies to a counter's first use only: below the numbers already given it would be
 		 * ignored without a word */
 		bool exists = false;

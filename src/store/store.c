@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <nettle/sha2.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "core/file.h"
+#include "store/lease.h"
 #include "store/spool.h"
 
 struct store {
@@ -30,6 +32,10 @@ struct store {
 	char dir[448];            /* where the spools are ("" when there is no state folder) */
 	uint64_t quiet_until_ms;  /* after a failure, records go straight to the spool until then */
 	bool emulated;            /* the emulated chips' log (store_set_emulated) */
+	struct lease *lease;      /* store_lease_start: counter lease_counter's numbers come from it */
+	char lease_counter[64];
+	char lease_station[64];
+	uint64_t lease_start, lease_n;
 };
 
 /* After the server failed to answer, how long records go to the spool without asking it again:
@@ -259,6 +265,7 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	spool_free(s->spool);
+	lease_close(s->lease);
 	s->b->ops->close(s->b);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -377,10 +384,207 @@ int store_query(struct store *s, const struct store_filter *f, struct store_reco
 	return rc;
 }
 
+/* ---- serial-number leases ---------------------------------------------------------------- */
+
+/* A server that failed slowly is left alone for a while (as store_append does). Lock held. */
+static bool lease_server_down(struct store *s, int rc, uint64_t t0)
+{
+	if (rc != STM32DFU_E_LOG_UNREACHABLE)
+		return false;
+	if (mono_ms() - t0 >= STORE_SLOW_FAIL_MS)
+		s->quiet_until_ms = mono_ms() + STORE_RETRY_MS;
+	return true;
+}
+
+/* Tells the database the numbers handed out while it was away (idempotent). Lock held. */
+static int lease_tell(struct store *s, struct err *e)
+{
+	struct lease_use *u = NULL;
+	size_t n = 0;
+	int rc = lease_pending(s->lease, &u, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = s->b->ops->serial_assign(s->b, s->lease_counter, u[i].uid, u[i].number, e);
+		if (rc == 0)
+			rc = lease_mark_told(s->lease, u[i].number, e);
+	}
+	free(u);
+	return rc;
+}
+
+/* Once half the lease is spent, asks the database for as many numbers as make it whole. Lock held. */
+static int lease_fill(struct store *s, struct err *e)
+{
+	uint64_t left = lease_left(s->lease);
+	if (left * 2 > s->lease_n)
+		return 0;
+	struct store_record id;
+	memset(&id, 0, sizeof id);
+	store_fill_identity(&id); /* a random 32-hex-digit name, as a record's */
+	uint64_t first, last;
+	int rc = s->b->ops->lease_grant(s->b, s->lease_counter, s->lease_start, s->lease_station, s->lease_n - left,
+	                                id.record_id, &first, &last, e);
+	/* kept only once committed: a block the database does not know is never handed out */
+	if (rc == 0)
+		rc = lease_add_block(s->lease, id.record_id, first, last, e);
+	return rc;
+}
+
+static void lease_report(struct store *s, struct store_lease_report *r)
+{
+	r->held = lease_left(s->lease);
+	struct lease_use *u = NULL;
+	size_t n = 0;
+	if (lease_pending(s->lease, &u, &n, NULL) == 0)
+		r->pending = n;
+	free(u);
+	store_copy(r->path, sizeof r->path, lease_path(s->lease));
+}
+
+int store_lease_start(struct store *s, const char *counter, uint64_t start, const char *station, uint64_t n,
+                      struct store_lease_report *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (!s->shared || !s->b->ops->lease_grant) {
+		err_set(e, STM32DFU_E_USAGE, "--serial-lease: the log %s is on this machine (SQLite), never away from it; a "
+		        "lease is for a shared PostgreSQL log", s->url);
+		err_hint(e, "drop --serial-lease, or log to the line's database (--log postgresql://...)");
+		return STM32DFU_E_USAGE;
+	}
+	if (!s->dir[0])
+		return err_set(e, STM32DFU_E_FILE_IO, "--serial-lease: no state folder to keep the lease in (set "
+		               "XDG_STATE_HOME or HOME)");
+	/* an emulated chips' lease beside their other records, never beside a real line's */
+	char dir[sizeof s->dir + 8];
+	snprintf(dir, sizeof dir, "%s%s", s->dir, s->emulated ? "/sim" : "");
+	pthread_mutex_lock(&s->mu);
+	int rc = lease_open(dir, s->key, counter, station, &s->lease, e);
+	if (rc == 0) {
+		store_copy(s->lease_counter, sizeof s->lease_counter, counter);
+		store_copy(s->lease_station, sizeof s->lease_station, station);
+		s->lease_start = start;
+		s->lease_n = n;
+		/* numbers handed out by a run that ended while the database was away (or was killed) */
+		struct err pe;
+		err_clear(&pe);
+		uint64_t t0 = mono_ms();
+		int src = lease_tell(s, &pe);
+		if (src == 0)
+			src = lease_fill(s, &pe);
+		r->reached = src == 0 || !lease_server_down(s, src, t0);
+		if (src < 0 && src != STM32DFU_E_LOG_UNREACHABLE) {
+			/* the database answered with an error (a counter at its end): the lease cannot start */
+			if (e)
+				*e = pe;
+			rc = src;
+		}
+		lease_report(s, r);
+	}
+	if (rc < 0) {
+		lease_close(s->lease);
+		s->lease = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+/* The board's number from the lease: the database's (when it answers and knows the board), else
+ * the lease's. Lock held. */
+static int lease_number(struct store *s, const char *uid, uint64_t *number, bool *fresh, struct err *e)
+{
+	struct err pe;
+	err_clear(&pe);
+	bool up = mono_ms() >= s->quiet_until_ms;
+	int rc = 0, fill_rc = 0;
+	if (up) {
+		uint64_t t0 = mono_ms();
+		rc = lease_tell(s, &pe);
+		if (rc == 0) {
+			bool found = false;
+			uint64_t v = 0;
+			rc = s->b->ops->serial_lookup(s->b, s->lease_counter, uid, &found, &v, &pe);
+			if (rc == 0 && found) {
+				*number = v; /* a board keeps its number */
+				*fresh = false;
+				return 0;
+			}
+		}
+		if (rc == 0)
+			rc = fill_rc = lease_fill(s, &pe);
+		if (lease_server_down(s, rc, t0))
+			up = false;
+		else if (rc < 0 && rc != STM32DFU_E_RANGE) {
+			if (e)
+				*e = pe;
+			return rc;
+		}
+	}
+	bool had = false;
+	struct err le;
+	err_clear(&le);
+	rc = lease_take(s->lease, uid, number, &had, &le);
+	if (rc == STM32DFU_E_RANGE) {
+		if (fill_rc == STM32DFU_E_RANGE) {
+			if (e)
+				*e = pe; /* the counter's end */
+			return STM32DFU_E_RANGE;
+		}
+		err_set(e, STM32DFU_E_LOG_UNREACHABLE, "the log database %s does not answer, and this station's serial lease "
+		        "(%" PRIu64 " numbers) is spent: nothing was written", s->url, s->lease_n);
+		err_hint(e, "a larger --serial-lease lasts longer; the board gets its number once the database answers");
+		return STM32DFU_E_LOG_UNREACHABLE;
+	}
+	if (rc < 0) {
+		if (e)
+			*e = le;
+		return rc;
+	}
+	*fresh = !had;
+	if (up) {
+		uint64_t t0 = mono_ms();
+		(void)lease_server_down(s, lease_tell(s, &pe), t0); /* else told at the next board or the end */
+	}
+	return 0;
+}
+
+int store_lease_end(struct store *s, struct store_lease_report *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (!s->lease)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	struct lease_block *b = NULL;
+	size_t n = 0;
+	int rc = lease_tell(s, e);
+	if (rc == 0)
+		rc = lease_blocks(s->lease, &b, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bool given_back = false;
+		rc = s->b->ops->lease_end(s->b, s->lease_counter, b[i].id, b[i].next, b[i].last, &given_back, e);
+		if (rc == 0) {
+			uint64_t unused = b[i].next <= b[i].last ? b[i].last - b[i].next + 1 : 0;
+			if (given_back)
+				r->given_back += unused;
+			else
+				r->unused += unused;
+			rc = lease_drop_block(s->lease, b[i].id, e);
+		}
+	}
+	free(b);
+	r->reached = rc != STM32DFU_E_LOG_UNREACHABLE;
+	lease_report(s, r);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 int store_serial_number(struct store *s, const char *counter, const char *uid, uint64_t start, uint64_t *number,
                         bool *fresh, struct err *e)
 {
 	pthread_mutex_lock(&s->mu);
+	if (s->lease && strcmp(counter, s->lease_counter) == 0) {
+		int rc = lease_number(s, uid, number, fresh, e);
+		pthread_mutex_unlock(&s->mu);
+		return rc;
+	}
 	int rc = s->b->ops->serial(s->b, counter, uid, start, number, fresh, e);
 	pthread_mutex_unlock(&s->mu);
 	if (rc < 0 && rc != STM32DFU_E_RANGE && e) /* RANGE: the counter's end, with its own hint */

@@ -20,7 +20,7 @@
 #define STORE_SERIAL_MAX ((uint64_t)INT64_MAX - 1u)
 
 /* The schema this build reads and writes (migrations 1..STORE_SCHEMA_VERSION). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store_record {
 	char record_id[33];      /* 32 hex digits, unique; set by store_append when empty */
@@ -124,6 +124,30 @@ int store_serial_number(struct store *s, const char *counter, const char *uid, u
 
 /* Whether counter was used, and its next number (the database itself, as store_serial_number). */
 int store_serial_counter(struct store *s, const char *counter, bool *exists, uint64_t *next, struct err *e);
+
+/*
+ * A serial-number lease (--serial-lease N, a shared PostgreSQL log only): the station holds up to n
+ * numbers of counter, granted by the database in blocks while it answers and kept in a local file
+ * (the state folder's lease-*.sqlite3, one per database, counter and station), so boards still get
+ * numbers while the database is away. After store_lease_start, store_serial_number takes counter's
+ * numbers from the lease: a number is marked used on disk before it is returned, a block is kept
+ * only once the database committed it, so no number is ever given twice, across stations, outages,
+ * crashes and kills. The database is told each board's number when it answers. A station killed
+ * with a lease finds it again at its next start (same database, counter and station name).
+ */
+struct store_lease_report {
+	uint64_t held;           /* numbers leased to this station and not handed out */
+	uint64_t pending;        /* handed out while the database was away, not yet told to it */
+	uint64_t given_back;     /* store_lease_end: unused numbers given back to the counter */
+	uint64_t unused;         /* store_lease_end: unused numbers marked unused in the database, never given */
+	bool reached;            /* the database answered */
+	char path[512];          /* the local lease file */
+};
+int store_lease_start(struct store *s, const char *counter, uint64_t start, const char *station, uint64_t n,
+                      struct store_lease_report *r, struct err *e);
+/* Tells the database what was handed out and ends the lease's blocks (their unused numbers given
+ * back, or marked unused); what it cannot do now stays in the local file for the next start. */
+int store_lease_end(struct store *s, struct store_lease_report *r, struct err *e);
 
 /* "2026-11-29" or "2026-11-29T12:30[:00]" (UTC) -> "2026-11-29T12:30:00" into buf; false if malformed. */
 bool store_parse_since(const char *s, char *buf, size_t cap);

@@ -21,6 +21,19 @@ struct store_backend_ops {
 	void (*set_stop)(struct store_backend *b, const volatile sig_atomic_t *stop);
 	/* the counter's next number; *exists false when it was never used */
 	int (*counter_next)(struct store_backend *b, const char *counter, bool *exists, uint64_t *next, struct err *e);
+	/* serial-number leases (store_lease_start; NULL: this backend offers none) */
+	/* grants the counter's next n numbers to lease id, in one transaction */
+	int (*lease_grant)(struct store_backend *b, const char *counter, uint64_t start, const char *station, uint64_t n,
+	                   const char *id, uint64_t *first, uint64_t *last, struct err *e);
+	/* the number board uid has under counter, if any */
+	int (*serial_lookup)(struct store_backend *b, const char *counter, const char *uid, bool *found, uint64_t *number,
+	                     struct err *e);
+	/* board uid holds number (from a lease) under counter */
+	int (*serial_assign)(struct store_backend *b, const char *counter, const char *uid, uint64_t number, struct err *e);
+	/* ends lease id: numbers unused_from..last were never handed out (given back to the counter when
+	 * none was given after them: *given_back) */
+	int (*lease_end)(struct store_backend *b, const char *counter, const char *id, uint64_t unused_from, uint64_t last,
+	                 bool *given_back, struct err *e);
 };
 
 struct store_backend {
@@ -63,6 +76,12 @@ struct store_backend {
 		"ALTER TABLE records ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;"                           \
 		"ALTER TABLE records ADD COLUMN bootloader_version TEXT NOT NULL DEFAULT '';"                   \
 		"ALTER TABLE records ADD COLUMN operator TEXT NOT NULL DEFAULT '';",                            \
+		/* 4: blocks of serial numbers leased to stations (--serial-lease); unused_from..last_number \
+		 * were never handed out once the lease ended */                                           \
+		"CREATE TABLE serial_leases (lease_id TEXT PRIMARY KEY, counter TEXT NOT NULL,"                \
+		" station TEXT NOT NULL, first_number BIGINT NOT NULL, last_number BIGINT NOT NULL,"          \
+		" taken TEXT NOT NULL, unused_from BIGINT, given_back INTEGER NOT NULL DEFAULT 0,"             \
+		" ended TEXT NOT NULL DEFAULT '');",                                                          \
 	}
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e);

@@ -561,8 +561,182 @@ static int pg_counter_next(struct store_backend *b, const char *counter, bool *e
 	return 0;
 }
 
-static const struct store_backend_ops pg_ops = {pg_append, pg_query, pg_serial, pg_remove, pg_close, pg_set_stop,
-                                                pg_counter_next};
+/* ---- serial-number leases (--serial-lease N, store.c) ---------------------------------- */
+
+static int pg_lease_grant_once(struct pg *p, const char *counter, uint64_t start, const char *station, uint64_t n,
+                               const char *id, uint64_t *first, uint64_t *last, struct err *e)
+{
+	char startv[32], nv[32];
+	snprintf(startv, sizeof startv, "%" PRIu64, start);
+	snprintf(nv, sizeof nv, "%" PRIu64, n);
+	PGresult *res = pg_run(p, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+	if (!res)
+		return pg_fail(p, e, "serial lease", NULL);
+	PQclear(res);
+	p->in_tx = true;
+	const char *v2[2] = {counter, startv};
+	/* the counter row locked, as for one number: the block is the counter's next n */
+	if (!(res = pg_run(p, "INSERT INTO serial_counters (name, next_number) VALUES ($1, $2::bigint)"
+	                      " ON CONFLICT (name) DO NOTHING", 2, v2, PGRES_COMMAND_OK)))
+		goto fail;
+	PQclear(res);
+	if (!(res = pg_run(p, "SELECT next_number FROM serial_counters WHERE name = $1 FOR UPDATE", 1, v2,
+	                   PGRES_TUPLES_OK)) || PQntuples(res) != 1)
+		goto fail;
+	uint64_t next = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (next > STORE_SERIAL_MAX || STORE_SERIAL_MAX - next < n - 1) {
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+		p->in_tx = false;
+		err_set(e, STM32DFU_E_RANGE, "serial counter '%s' has fewer than %" PRIu64 " numbers left for a lease",
+		        counter, n);
+		err_hint(e, "a smaller --serial-lease, or another counter (--serial-counter NAME --serial-start N)");
+		return STM32DFU_E_RANGE;
+	}
+	char firstv[32], lastv[32];
+	snprintf(firstv, sizeof firstv, "%" PRIu64, next);
+	snprintf(lastv, sizeof lastv, "%" PRIu64, next + n - 1);
+	const char *vl[5] = {id, counter, station, firstv, lastv};
+	if (!(res = pg_run(p, "INSERT INTO serial_leases (lease_id, counter, station, first_number, last_number, taken)"
+	                      " VALUES ($1, $2, $3, $4::bigint, $5::bigint,"
+	                      " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
+	                   5, vl, PGRES_COMMAND_OK)))
+		goto fail;
+	PQclear(res);
+	const char *vu[2] = {counter, nv};
+	if (!(res = pg_run(p, "UPDATE serial_counters SET next_number = next_number + $2::bigint WHERE name = $1", 2, vu,
+	                   PGRES_COMMAND_OK)))
+		goto fail;
+	PQclear(res);
+	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+	p->in_tx = false;
+	/* a COMMIT whose answer was lost may have committed: the block is then lost to everyone (it is
+	 * held by a lease no station knows), never given twice */
+	if (!res)
+		return pg_fail(p, e, "serial lease", NULL);
+	PQclear(res);
+	*first = next;
+	*last = next + n - 1;
+	return 0;
+fail:
+	PQclear(res);
+	p->in_tx = false;
+	{
+		int rc = pg_fail(p, e, "serial lease", NULL);
+		if (p->conn)
+			PQclear(PQexec(p->conn, "ROLLBACK"));
+		return rc;
+	}
+}
+
+static int pg_lease_grant(struct store_backend *b, const char *counter, uint64_t start, const char *station,
+                          uint64_t n, const char *id, uint64_t *first, uint64_t *last, struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	bool had = p->conn != NULL;
+	int rc = pg_lease_grant_once(p, counter, start, station, n, id, first, last, e);
+	/* a connection lost before COMMIT rolled it back; lost at COMMIT, the retry is a new lease id's
+	 * block only if the first one did not commit (lease_id is the key: a committed one conflicts) */
+	if (rc < 0 && p->lost && had && !(p->stop && *p->stop))
+		rc = pg_lease_grant_once(p, counter, start, station, n, id, first, last, e);
+	return rc;
+}
+
+static int pg_serial_lookup(struct store_backend *b, const char *counter, const char *uid, bool *found,
+                            uint64_t *number, struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	const char *v[2] = {counter, uid};
+	PGresult *res = pg_run(p, "SELECT number FROM serial_numbers WHERE counter = $1 AND uid = $2", 2, v,
+	                       PGRES_TUPLES_OK);
+	if (!res)
+		return pg_fail(p, e, "serial number", NULL);
+	*found = PQntuples(res) == 1;
+	*number = *found ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_serial_assign(struct store_backend *b, const char *counter, const char *uid, uint64_t number,
+                            struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	char num[32];
+	snprintf(num, sizeof num, "%" PRIu64, number);
+	const char *v[3] = {counter, uid, num};
+	/* the board holds this number now (one it was given during an outage, perhaps after another):
+	 * idempotent, so telling it twice (a lost answer) changes nothing */
+	PGresult *res = pg_run(p, "INSERT INTO serial_numbers (counter, uid, number, time) VALUES ($1, $2, $3::bigint,"
+	                          " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+	                          " ON CONFLICT (counter, uid) DO UPDATE SET number = EXCLUDED.number, time = EXCLUDED.time",
+	                       3, v, PGRES_COMMAND_OK);
+	if (!res)
+		return pg_fail(p, e, "serial number", NULL);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_lease_end(struct store_backend *b, const char *counter, const char *id, uint64_t unused_from,
+                        uint64_t last, bool *given_back, struct err *e)
+{
+	struct pg *p = (struct pg *)b;
+	char fromv[32], endv[32];
+	snprintf(fromv, sizeof fromv, "%" PRIu64, unused_from);
+	snprintf(endv, sizeof endv, "%" PRIu64, last + 1);
+	*given_back = false;
+	PGresult *res = pg_run(p, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+	if (!res)
+		return pg_fail(p, e, "serial lease", NULL);
+	PQclear(res);
+	p->in_tx = true;
+	const char *vi[1] = {id};
+	/* ended already (an answer lost at COMMIT last time): nothing more to say */
+	if (!(res = pg_run(p, "SELECT ended, given_back FROM serial_leases WHERE lease_id = $1 FOR UPDATE", 1, vi,
+	                   PGRES_TUPLES_OK)))
+		goto fail;
+	bool ended = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0];
+	if (ended)
+		*given_back = strcmp(PQgetvalue(res, 0, 1), "1") == 0;
+	PQclear(res);
+	res = NULL;
+	if (!ended && unused_from <= last) {
+		/* the unused numbers go back to the counter only when none was given after them (the
+		 * counter's next is this block's end); else they stay marked unused, never to be given */
+		const char *vc[3] = {counter, fromv, endv};
+		if (!(res = pg_run(p, "UPDATE serial_counters SET next_number = $2::bigint WHERE name = $1"
+		                      " AND next_number = $3::bigint RETURNING next_number", 3, vc, PGRES_TUPLES_OK)))
+			goto fail;
+		*given_back = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	if (!ended) {
+		const char *vl[3] = {id, fromv, *given_back ? "1" : "0"};
+		if (!(res = pg_run(p, "UPDATE serial_leases SET unused_from = $2::bigint, given_back = $3::integer,"
+		                      " ended = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		                      " WHERE lease_id = $1", 3, vl, PGRES_COMMAND_OK)))
+			goto fail;
+		PQclear(res);
+	}
+	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+	p->in_tx = false;
+	if (!res)
+		return pg_fail(p, e, "serial lease", NULL);
+	PQclear(res);
+	return 0;
+fail:
+	PQclear(res);
+	p->in_tx = false;
+	{
+		int rc = pg_fail(p, e, "serial lease", NULL);
+		if (p->conn)
+			PQclear(PQexec(p->conn, "ROLLBACK"));
+		return rc;
+	}
+}
+
+static const struct store_backend_ops pg_ops = {pg_append,      pg_query,         pg_serial,       pg_remove,
+                                                pg_close,       pg_set_stop,      pg_counter_next, pg_lease_grant,
+                                                pg_serial_lookup, pg_serial_assign, pg_lease_end};
 
 /* The URL's connect_timeout (seconds, libpq's minimum 2), or our default. */
 static unsigned pg_connect_ms(const char *conninfo)

@@ -318,8 +318,9 @@ static int sq_counter_next(struct store_backend *b, const char *counter, bool *e
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(q, e, "serial counter");
 }
 
+/* no leases: a SQLite log is on this machine, never away from it */
 static const struct store_backend_ops sq_ops = {sq_append, sq_query, sq_serial, sq_remove, sq_close, NULL,
-                                                sq_counter_next};
+                                                sq_counter_next, NULL, NULL, NULL, NULL};
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e)
 {

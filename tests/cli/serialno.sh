@@ -47,6 +47,15 @@ check_bad 65 "outside this chip's writable flash" --serial-number 0x09000000 --s
 check_bad 64 "FORMAT is u32le, u64le or ascii:N" --serial-number 0x08010020:u16
 check_bad 64 "no-log" --serial-number 0x08010020 --no-log
 check_bad 64 "go with --serial-number" --serial-counter x
+# --serial-lease (issue 27 item 7): a station's, with --serial-number, on a shared PostgreSQL log only
+check_bad 64 "does not apply" --serial-number 0x08010020 --serial-lease 4
+# (STM32DFU_EMULATED=1: a station's chips emulated, as under stm32dfu-sim; each refusal comes before any USB)
+STM32DFU_EMULATED=1 run station "$work/fw.bin" --count 1 --serial-lease 4
+[ $? = 64 ] && grep -q "go with --serial-number" "$work/err" || fail "--serial-lease without --serial-number"
+STM32DFU_EMULATED=1 run station "$work/fw.bin" --count 1 --serial-number 0x08010020 --serial-lease 4
+[ $? = 64 ] && grep -q "a lease is for a shared PostgreSQL log" "$work/err" || fail "--serial-lease on a SQLite log"
+STM32DFU_EMULATED=1 run station "$work/fw.bin" --count 1 --serial-number 0x08010020 --serial-lease 0
+[ $? = 64 ] && grep -q "1 to 1000000" "$work/err" || fail "--serial-lease 0"
 run $sim read 0x08000000 0x20000 -o "$work/after.bin"
 cmp -s "$work/before.bin" "$work/after.bin" || fail "a refused write changed the flash"
 

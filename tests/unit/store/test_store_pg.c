@@ -386,7 +386,9 @@ static void test_bad_input(void **state)
 	err_clear(&e);
 	assert_int_equal(store_open(url, &s, &e), STM32DFU_E_UNSUPPORTED);
 	assert_non_null(strstr(e.msg, "schema version 99"));
-	pg_sql("UPDATE store_schema SET version = 3");
+	char restore[64];
+	snprintf(restore, sizeof restore, "UPDATE store_schema SET version = %d", STORE_SCHEMA_VERSION);
+	pg_sql(restore);
 	assert_int_equal(store_open(url, &s, &e), 0);
 	store_close(s);
 }
