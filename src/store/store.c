@@ -508,14 +508,19 @@ static int lease_number(struct store *s, const char *uid, uint64_t *number, bool
 				return 0;
 			}
 		}
-		if (rc == 0)
-			rc = fill_rc = lease_fill(s, &pe);
 		if (lease_server_down(s, rc, t0))
 			up = false;
-		else if (rc < 0 && rc != STM32DFU_E_RANGE) {
+		else if (rc < 0) {
+			/* the database answered with an error: whether the board has a number is unknown */
 			if (e)
 				*e = pe;
 			return rc;
+		} else {
+			/* a refill that fails is no reason to fail a board while the lease has numbers: its
+			 * error is told only when the lease is spent */
+			fill_rc = lease_fill(s, &pe);
+			if (lease_server_down(s, fill_rc, t0))
+				up = false;
 		}
 	}
 	bool had = false;
@@ -523,10 +528,10 @@ static int lease_number(struct store *s, const char *uid, uint64_t *number, bool
 	err_clear(&le);
 	rc = lease_take(s->lease, uid, number, &had, &le);
 	if (rc == STM32DFU_E_RANGE) {
-		if (fill_rc == STM32DFU_E_RANGE) {
+		if (fill_rc < 0 && fill_rc != STM32DFU_E_LOG_UNREACHABLE) {
 			if (e)
-				*e = pe; /* the counter's end */
-			return STM32DFU_E_RANGE;
+				*e = pe; /* the counter's end, or the database refused the block */
+			return fill_rc;
 		}
 		err_set(e, STM32DFU_E_LOG_UNREACHABLE, "the log database %s does not answer, and this station's serial lease "
 		        "(%" PRIu64 " numbers) is spent: nothing was written", s->url, s->lease_n);
