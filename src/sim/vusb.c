@@ -75,6 +75,13 @@ static bool vusb_plug_in(struct vusb_port *p, char *errbuf, size_t errlen)
 	pl->port = p;
 	pl->devnum = devnum;
 	snprintf(pl->devnode, sizeof pl->devnode, "/dev/bus/usb/001/%03u", devnum);
+	/* device numbers wrap after 127: the plug that had this node left the bus 125 plugs ago, and
+	 * only now is its handler taken off (see vusb_unplug_sysfs) */
+	for (struct vusb_plug *old = v->plugs; old; old = old->next)
+		if (!old->detached && old->gone && strcmp(old->devnode, pl->devnode) == 0) {
+			umockdev_testbed_detach_ioctl(v->tb, old->devnode, NULL);
+			old->detached = true;
+		}
 	pl->handler = umockdev_ioctl_base_new();
 	g_signal_connect(pl->handler, "handle-ioctl", G_CALLBACK(vusb_on_ioctl), pl);
 	pl->next = v->plugs;
@@ -97,14 +104,17 @@ static bool vusb_plug_in(struct vusb_port *p, char *errbuf, size_t errlen)
 }
 
 /* Takes a plug off the testbed: "remove" uevent first (it reads the properties from sysfs),
- * then the sysfs entry, then the node's handler (clients that hold the fd keep talking to it and
- * get ENODEV). Lock held. */
+ * then the sysfs entry and its node. The node's ioctl handler stays attached (until vusb_free, or
+ * until its device number comes round again): a client that opened the node just before it went
+ * has connected to the handler's socket, and detaching closes that socket with the connection
+ * still in its listen backlog, which resets it; the preload library then aborts the client
+ * ("Error communicating with ioctl socket, errno: 104", SIGABRT). Attached, the handler accepts
+ * it and answers ENODEV, as the kernel does for a device that left while its node was being
+ * opened. Lock held. */
 static void vusb_unplug_sysfs(struct vusb_port *p, struct vusb_plug *pl)
 {
 	umockdev_testbed_uevent(p->v->tb, p->syspath, "remove");
 	umockdev_testbed_remove_device(p->v->tb, p->syspath);
-	umockdev_testbed_detach_ioctl(p->v->tb, pl->devnode, NULL);
-	pl->detached = true;
 	log_debug("vusb: %s (%s) unplugged", p->sysname, pl->devnode);
 }
 

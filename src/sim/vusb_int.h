@@ -33,7 +33,7 @@ struct vusb_plug {
 	char devnode[32];
 	UMockdevIoctlBase *handler;
 	bool gone;     /* off the bus for its clients */
-	bool detached; /* off the testbed (sysfs entry and handler removed) */
+	bool detached; /* its ioctl handler taken off the testbed (vusb_free, or its node reused) */
 	struct vusb_plug *next;
 };
 
