@@ -35,14 +35,14 @@ asan: deps
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
 		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --timeout-multiplier 4
 
-# the library's threaded tests under ThreadSanitizer (sessions in threads, the log's concurrent
-# serial numbers); kept short: only those tests. Not yet in .ci/run: lib_api_threads reports a race
-# in sim/rom.c dnload (see .ci/run). report_signal_unsafe=0: cmocka's own handlers trip it.
+# the library's threaded tests under ThreadSanitizer (sessions in threads, each with its own
+# emulated chip; the log's concurrent serial numbers); kept short: only those tests, each run three
+# times (a race shows only in some interleavings). report_signal_unsafe=0: cmocka's own handlers trip it.
 tsan: deps
 	[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug -Dumockdev=disabled
 	ninja -C $(TSAN_BUILD) tests/lib/test_api_threads tests/unit/store/test_store
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0 \
-		meson test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 4 lib_api_threads store_sqlite
+		meson test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 4 --repeat 3 lib_api_threads store_sqlite
 
 # every libFuzzer target for FUZZ_SECONDS each (clang); `make fuzz FUZZ_SECONDS=600` for a long run
 fuzz:

@@ -24,7 +24,8 @@ enum { THREADS = 4, LEN = 64 * 1024 };
 
 struct job {
 	int index;
-	int rc_open, rc_write, rc_verify, rc_read;
+	int rc_open, rc_info, rc_write, rc_verify, rc_read;
+	int own_chip; /* the session reads the UID its own spec gave: no chip is shared between threads */
 	int same;
 };
 
@@ -40,6 +41,11 @@ static void *run(void *arg)
 	j->rc_open = stm32dfu_open(&m, &s);
 	if (j->rc_open)
 		return NULL;
+	struct stm32dfu_identity id;
+	j->rc_info = stm32dfu_info(s, &id);
+	uint8_t want[12] = {0}; /* UID2 = index + 1, memory order (little-endian words) */
+	want[8] = (uint8_t)(j->index + 1);
+	j->own_chip = j->rc_info == 0 && id.has_uid && memcmp(id.uid, want, sizeof want) == 0;
 	uint8_t *data = malloc(LEN), *back = malloc(LEN);
 	for (size_t i = 0; data && i < LEN; i++)
 		data[i] = (uint8_t)(i * 31u + (unsigned)j->index * 7u);
@@ -69,6 +75,8 @@ static void test_sessions_in_threads(void **state)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < THREADS; i++) {
 		assert_int_equal(jobs[i].rc_open, 0);
+		assert_int_equal(jobs[i].rc_info, 0);
+		assert_true(jobs[i].own_chip);
 		assert_int_equal(jobs[i].rc_write, 0);
 		assert_int_equal(jobs[i].rc_verify, 0);
 		assert_int_equal(jobs[i].rc_read, 0);
