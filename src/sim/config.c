@@ -126,7 +126,7 @@ static int add_regions(struct sim_device *d, const struct sim_profile *p, const 
 		if (sim_mem_find(d, base))
 			continue; /* already served by an alt setting */
 		if (!sim_mem_add(d, kind, base, size, kind == SIM_MEM_ROM ? 0x00 : 0xFF))
-			return fail(errbuf, errlen, key, vals[i], "too many memories");
+			return fail(errbuf, errlen, key, vals[i], "overlapping or too many memories, or more than 64 MiB in all");
 	}
 	return 0;
 }

@@ -39,11 +39,15 @@ struct sim_mem *sim_mem_add(struct sim_device *d, enum sim_mem_kind kind, uint32
 {
 	if (d->nmem >= SIM_MAX_REGIONS || size == 0 || (uint64_t)base + size > 0x100000000ull)
 		return NULL;
+	uint64_t total = size;
 	for (int i = 0; i < d->nmem; i++) {
 		uint64_t b = d->mem[i].base, e = b + d->mem[i].size;
 		if (base < e && (uint64_t)base + size > b)
 			return NULL; /* overlap */
+		total += d->mem[i].size;
 	}
+	if (total > SIM_MAX_MEMORY)
+		return NULL;
 	struct sim_mem *m = &d->mem[d->nmem];
 	memset(m, 0, sizeof(*m));
 	m->data = malloc(size);
@@ -158,7 +162,9 @@ int sim_layout_parse(struct sim_device *d, const char *alt, char *errbuf, size_t
 		struct sim_mem *m = sim_mem_add(d, kind, (uint32_t)base, (uint32_t)total,
 						kind == SIM_MEM_FEATURE || kind == SIM_MEM_EEPROM ? 0x00 : 0xFF);
 		if (!m) {
-			snprintf(errbuf, errlen, "profile key `alt` = `%s`: overlapping or too many memories", alt);
+			snprintf(errbuf, errlen,
+			         "profile key `alt` = `%s`: overlapping or too many memories, or more than %u MiB in all", alt,
+			         SIM_MAX_MEMORY >> 20);
 			free(secs);
 			return -1;
 		}

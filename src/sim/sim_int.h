@@ -13,6 +13,10 @@
 
 #define SIM_MAX_ALTS 40 /* past the host's 32, for a test of a device with more */
 #define SIM_MAX_REGIONS 32
+/* All the memories of one emulated chip together: the largest STM32 has a few MiB (U5: 4 MiB of
+ * flash, 3 MiB of RAM); a profile is a file from outside, and without a bound one could make the
+ * emulator allocate and fill 4 GiB (tests/fuzz/sim, hostile-4gib-flash). */
+#define SIM_MAX_MEMORY (64u << 20)
 #define SIM_MAX_TRANSFER 4096 /* dfu-util clamps to 4096 on Linux (protocol.md 1.5) */
 #define SIM_STR_MAX 256
 
