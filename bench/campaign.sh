@@ -1,7 +1,9 @@
 #!/bin/sh
 # Reliability campaigns (a report, never a test; the exit status is non-zero on any violation):
-#  1. in-process: N seeded, randomly faulted sessions (writes, reads, option-byte reads) against
-#     the in-process emulator; successes, clean failures, silent corruptions (must be 0);
+#  1. in-process: N seeded, randomly faulted sessions against the in-process emulator, in the legs
+#     of the virtual-USB run (faults: writes, reads, option-byte reads; no-home; no-verify; flip;
+#     f0-pair; erase-range), each failed write followed by a clean run; SILENT, LOST, NO FILE and
+#     WRONG CHIP must be 0 (bench/campaign.c);
 #  2. over virtual USB: N sessions of the real stm32dfu through libusb under stm32dfu-sim, selected
 #     by UID, serial and path, with random faults and SIGINTs; every byte around the image is
 #     checked from the emulator's state file, and after a failure a clean run must bring back every
@@ -43,9 +45,10 @@ done
 wait || true
 k=1
 while [ $k -le "$jobs" ]; do
-	tail -7 "$work/$k.out"
+	tail -10 "$work/$k.out"
 	grep -v '^[0-9]* sessions$' "$work/$k.err" >&2 || true
-	grep '^total' "$work/$k.out" | tail -1 | grep -q ' 0 *0 *0 *0$' || status=1
+	# the last five columns: SILENT, LOST, CRASH, NO FILE, WRONG CHIP
+	grep '^total' "$work/$k.out" | tail -1 | grep -q ' 0 *0 *0 *0 *0$' || status=1
 	k=$((k + 1))
 done
 exit $status
