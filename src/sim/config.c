@@ -27,6 +27,8 @@ static const char *const sim_known_keys[] = {
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
 	"disconnect_at", "unplug_at", "busy_stuck_after", "corrupt_upload_at", "poll_lie", "worn_sector",
 	"erase_dnload_hold",
+	/* usb/tp_sim.c: the host's OS refusing the device (access, driver, busy) */
+	"open_refused",
 	/* uart.c: the AN3155 USART front end (sim_uart.h) */
 	"uart_device_id", "uart_version", "uart_commands", "uart_gv_options", "uart_max_baud", "uart_mode",
 	"uart_mass_erase", "uart_banks", "uart_t_reset", "uart_noise", "uart_noise_at", "uart_noise_tx_at",

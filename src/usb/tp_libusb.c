@@ -8,24 +8,6 @@
 
 #include "core/log.h"
 
-/* What to do when the OS refuses the device, per OS (README "Install"). */
-#if defined(__APPLE__)
-#define ACCESS_HINT                                                                                        \
-	"macOS needs no driver or permission for DFU devices: another program (STM32CubeProgrammer, dfu-util, " \
-	"a browser's WebUSB page) probably holds the device; quit it and try again"
-#define BUSY_HINT ACCESS_HINT
-#elif defined(_WIN32)
-#define ACCESS_HINT                                                                                           \
-	"bind the WinUSB driver to the device with Zadig (select \"STM32 BOOTLOADER\", install WinUSB); ST's own " \
-	"DfuSe driver is not libusb-compatible"
-#define BUSY_HINT "another program (STM32CubeProgrammer, dfu-util) has the device open; or " ACCESS_HINT
-#else
-#define ACCESS_HINT                                                                                      \
-	"no permission: install the udev rule 60-stm32dfu.rules (README, Install: TAG+=\"uaccess\" for 0483:df11 " \
-	"and every DFU interface), run 'udevadm control --reload-rules', then replug the board"
-#define BUSY_HINT "another program (dfu-util, STM32CubeProgrammer, ModemManager) has the device open; close it and retry"
-#endif
-
 struct lu {
 	libusb_context *ctx;
 	libusb_device_handle *h;
@@ -48,6 +30,27 @@ int tp_libusb_map_error(int e)
 	case LIBUSB_ERROR_BUSY: return STM32DFU_E_ACCESS;
 	default: return STM32DFU_E_USB_IO;
 	}
+}
+
+bool tp_libusb_refusal(int libusb_error, enum tp_refusal *why)
+{
+	switch (libusb_error) {
+	case LIBUSB_ERROR_ACCESS: *why = TP_REFUSED_ACCESS; return true;
+	/* Windows: libusb opens only what WinUSB, libusbK or libusb0 serves; any other driver gives
+	 * this at open ("unsupported API call for 'open' (unrecognized device driver)") */
+	case LIBUSB_ERROR_NOT_SUPPORTED: *why = TP_REFUSED_DRIVER; return true;
+	case LIBUSB_ERROR_BUSY: *why = TP_REFUSED_BUSY; return true;
+	default: return false;
+	}
+}
+
+/* An open or claim that failed: a refusal names the fix; anything else keeps libusb's word. */
+static int open_failed(struct err *e, int r, const char *context)
+{
+	enum tp_refusal why;
+	if (tp_libusb_refusal(r, &why))
+		return tp_refused(e, why, context, libusb_error_name(r));
+	return err_set(e, tp_libusb_map_error(r), "%s: %s", context, libusb_error_name(r));
 }
 
 void tp_format_path(uint8_t bus, const uint8_t *ports, int n_ports, char *buf, size_t cap)
@@ -251,6 +254,7 @@ typedef int (*visit_fn)(libusb_device *dev, struct tp_listed *entry, void *arg);
  * serial to match they are left out (they cannot be said to match it), and counted. */
 struct visit_skipped {
 	int n;
+	int first_error; /* libusb's word for the first one */
 	char what[160];
 };
 static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, void *arg, struct err *e,
@@ -313,7 +317,8 @@ static int visit(libusb_context *ctx, const struct tp_match *m, visit_fn fn, voi
 				size_t used = strlen(skipped->what);
 				snprintf(skipped->what + used, sizeof skipped->what - used, "%s%s (%s)", used ? ", " : "",
 				         entry.info.path, libusb_error_name(r));
-				skipped->n++;
+				if (!skipped->n++)
+					skipped->first_error = r;
 			}
 			continue;
 		}
@@ -383,21 +388,17 @@ static int open_dev(libusb_device *dev, struct tp *tp, bool have_identity, struc
 	struct lu *u = tp->impl;
 	int r = libusb_open(dev, &u->h);
 	if (r < 0) {
-		int code = err_set(e, tp_libusb_map_error(r), "opening %s: %s", tp->info.path, libusb_error_name(r));
-		if (code == STM32DFU_E_ACCESS)
-			err_hint(e, "%s", ACCESS_HINT);
-		return code;
+		char context[64];
+		snprintf(context, sizeof context, "opening %s", tp->info.path);
+		return open_failed(e, r, context);
 	}
 	int iface = tp->info.dfu_interface >= 0 ? tp->info.dfu_interface : 0;
 	libusb_set_auto_detach_kernel_driver(u->h, 1);
 	r = libusb_claim_interface(u->h, iface);
 	if (r < 0) {
-		int code = err_set(e, tp_libusb_map_error(r), "claiming interface %d of %s: %s", iface, tp->info.path,
-		                   libusb_error_name(r));
-		if (r == LIBUSB_ERROR_BUSY)
-			err_hint(e, "%s", BUSY_HINT);
-		else if (code == STM32DFU_E_ACCESS)
-			err_hint(e, "%s", ACCESS_HINT);
+		char context[80];
+		snprintf(context, sizeof context, "claiming interface %d of %s", iface, tp->info.path);
+		int code = open_failed(e, r, context);
 		lu_release(u);
 		return code;
 	}
@@ -466,7 +467,8 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 			r = err_set(e, STM32DFU_E_ACCESS,
 			            "no DFU device that could be opened has serial %s; %d could not be opened to read theirs: %s",
 			            m->serial, skipped.n, skipped.what);
-			err_hint(e, "%s", ACCESS_HINT);
+			enum tp_refusal why;
+			err_hint(e, "%s", tp_refusal_hint(tp_libusb_refusal(skipped.first_error, &why) ? why : TP_REFUSED_ACCESS));
 		} else if (r == 0) {
 			r = err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches");
 			err_hint(e, "is the chip in bootloader mode (BOOT0 high, then reset)? `stm32dfu list` shows what is seen");

@@ -46,6 +46,9 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e);
 
 /* Maps a libusb error code to STM32DFU_E_* (PIPE -> STALL, TIMEOUT, NO_DEVICE -> DISCONNECTED...). */
 int tp_libusb_map_error(int libusb_error);
+/* Whether a libusb error from opening or claiming is the OS refusing us the device, and which
+ * refusal (usb/transport.h: tp_refused words it and names the fix). */
+bool tp_libusb_refusal(int libusb_error, enum tp_refusal *why);
 
 /* Formats "bus-port.port.port" (dfu-util's spelling). */
 void tp_format_path(uint8_t bus, const uint8_t *ports, int n_ports, char *buf, size_t cap);

@@ -209,6 +209,19 @@ int tp_sim_open(const char *spec, const struct tp_sim_opts *opts, struct tp **ou
 		return STM32DFU_E_NO_DEVICE;
 	}
 	snprintf(tp->info.path, sizeof tp->info.path, "sim");
+	/* a host fault, not the chip's: the OS refusing us the device before any transfer, worded by
+	 * the same tp_refused as a real refusal (tests of the message and exit code on each platform) */
+	const char *refused = sim_profile_get(t->profile, "open_refused");
+	if (refused) {
+		enum tp_refusal why;
+		int r = tp_refusal_parse(refused, &why) < 0
+		            ? err_set(e, STM32DFU_E_USAGE, "sim profile: open_refused=%s: must be access, driver or busy",
+		                      refused)
+		            : tp_refused(e, why, "opening sim", "open_refused in the --sim spec");
+		t->state_path[0] = '\0'; /* the chip was never reached: its state is not written either */
+		sim_tp_close(tp);
+		return r;
+	}
 	int r = tp_read_identity(tp);
 	if (r < 0) {
 		if (e)

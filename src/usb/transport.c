@@ -323,3 +323,71 @@ int tp_read_identity_strings(struct tp *tp)
 	err_clear(&tp->err);
 	return 0;
 }
+
+/* The fix, per platform (README "Install", docs/platforms.md "Windows: the driver"). */
+#if defined(_WIN32)
+#define REFUSED_DRIVER_FIX "bind WinUSB to it (Zadig, or STM32CubeProgrammer's DFU driver)"
+#define REFUSED_DRIVER_HINT                                                                                   \
+	"Zadig: Options > List All Devices, pick STM32 BOOTLOADER, WinUSB, Replace Driver; or run "            \
+	"STM32Bootloader.bat (as administrator) from STM32CubeProgrammer's Drivers\\DFU_Driver, also WinUSB. " \
+	"ST's old DfuSe driver (STTub30) cannot serve libusb"
+#define REFUSED_ACCESS_HINT                                                                                  \
+	"WinUSB lets one program at a time open a device: close the other (STM32CubeProgrammer, dfu-util, a "  \
+	"browser's WebUSB page); if none holds it, bind WinUSB to it with Zadig (see README-windows.txt)"
+#define REFUSED_BUSY_HINT REFUSED_ACCESS_HINT
+#elif defined(__APPLE__)
+#define REFUSED_DRIVER_FIX "no driver should be needed on macOS: another program may hold it"
+#define REFUSED_DRIVER_HINT                                                                                  \
+	"macOS needs no driver or permission for DFU devices: another program (STM32CubeProgrammer, dfu-util, " \
+	"a browser's WebUSB page) probably holds the device; quit it and try again"
+#define REFUSED_ACCESS_HINT REFUSED_DRIVER_HINT
+#define REFUSED_BUSY_HINT REFUSED_DRIVER_HINT
+#else
+#define REFUSED_DRIVER_FIX "its interface is bound to a kernel driver libusb cannot detach"
+#define REFUSED_DRIVER_HINT "unplug the board and plug it back in; if it stays, 'lsusb -t' names the driver bound to it"
+#define REFUSED_ACCESS_HINT                                                                              \
+	"no permission: install the udev rule 60-stm32dfu.rules (README, Install: TAG+=\"uaccess\" for 0483:df11 " \
+	"and every DFU interface), run 'udevadm control --reload-rules', then replug the board"
+#define REFUSED_BUSY_HINT "another program (dfu-util, STM32CubeProgrammer, ModemManager) has the device open; close it and retry"
+#endif
+
+const char *tp_refusal_hint(enum tp_refusal why)
+{
+	return why == TP_REFUSED_DRIVER ? REFUSED_DRIVER_HINT
+	       : why == TP_REFUSED_BUSY ? REFUSED_BUSY_HINT
+	                                : REFUSED_ACCESS_HINT;
+}
+
+int tp_refused(struct err *e, enum tp_refusal why, const char *context, const char *detail)
+{
+	const char *d = detail ? detail : "refused by the OS";
+	switch (why) {
+	case TP_REFUSED_DRIVER:
+		err_set(e, STM32DFU_E_ACCESS, "%s: bound to a driver libusb cannot use (%s): %s", context, d,
+		        REFUSED_DRIVER_FIX);
+		break;
+	case TP_REFUSED_BUSY:
+		err_set(e, STM32DFU_E_ACCESS, "%s: another program holds it (%s)", context, d);
+		break;
+	case TP_REFUSED_ACCESS:
+	default:
+		err_set(e, STM32DFU_E_ACCESS, "%s: access denied (%s)", context, d);
+		break;
+	}
+	err_hint(e, "%s", tp_refusal_hint(why));
+	return STM32DFU_E_ACCESS;
+}
+
+int tp_refusal_parse(const char *s, enum tp_refusal *why)
+{
+	static const struct {
+		const char *name;
+		enum tp_refusal why;
+	} t[] = {{"access", TP_REFUSED_ACCESS}, {"driver", TP_REFUSED_DRIVER}, {"busy", TP_REFUSED_BUSY}};
+	for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(s, t[i].name) == 0) {
+			*why = t[i].why;
+			return 0;
+		}
+	return -1;
+}

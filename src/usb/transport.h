@@ -170,4 +170,23 @@ int tp_find_dfu_interface(const uint8_t *config, size_t n);
 /* Formats a setup packet as "a1 03 0000 0000 0006" (buf at least 24 bytes). */
 void tp_setup_format(const struct usb_setup *s, char *buf, size_t cap);
 
+/*
+ * Why the OS would not let us open a device, whatever the transport: the one place that words the
+ * error and names the fix for this platform (Linux: the udev rule; Windows: WinUSB through Zadig or
+ * ST's own WinUSB-based driver; docs/platforms.md cites the facts). All three are
+ * STM32DFU_E_ACCESS (exit 77): the device is there, the OS's setup keeps us from it.
+ */
+enum tp_refusal {
+	TP_REFUSED_ACCESS, /* no permission (libusb ACCESS) */
+	TP_REFUSED_DRIVER, /* bound to a driver libusb cannot use (libusb NOT_SUPPORTED: Windows) */
+	TP_REFUSED_BUSY,   /* another program holds it (libusb BUSY) */
+};
+/* Sets e to "CONTEXT: ... (DETAIL)" with the hint, returns STM32DFU_E_ACCESS. context: "opening
+ * 1-4"; detail: the library's own word ("LIBUSB_ERROR_NOT_SUPPORTED"), or NULL. */
+int tp_refused(struct err *e, enum tp_refusal why, const char *context, const char *detail);
+/* The fix alone, for this platform. */
+const char *tp_refusal_hint(enum tp_refusal why);
+/* The token a --sim spec's open_refused= takes ("access", "driver", "busy"): 0 and *why, or -1. */
+int tp_refusal_parse(const char *s, enum tp_refusal *why);
+
 #endif

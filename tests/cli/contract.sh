@@ -46,6 +46,7 @@ printf ':10000000ZZ\n' >"$work/bad.hex"
 
 r list 0 $sim list --json
 r list 69 $sim -d 1234:5678 list --json                   # 69: none found; the document is []
+r - 77 "$sim,open_refused=access" info --json             # 77: the OS refuses the device (injected)
 r info 0 $sim info --json
 r write 0 $sim write "$work/a.bin" --json
 r read 0 $sim read 0x08000000 1K -o "$work/r.bin" --json
@@ -175,7 +176,6 @@ codes_doc, json_doc, codes_file, json_dir, runs_file, stdout_dir, work = sys.arg
 # codes that only a real OS produces, so the emulator cannot: say why, and keep the list short
 not_reachable = {
     70: "an internal error is a bug: no input is meant to produce it",
-    77: "a permission refusal comes from the OS; the tests run as the device's owner",
     75: "records left in the spool need a PostgreSQL log that goes away mid-run (stm32dfu-station-pg checks it)",
     75: "station's records left in the spool need virtual USB and PostgreSQL: peer stm32dfu-station-pg checks it",
 }

@@ -145,5 +145,18 @@ r = [x for x in recs if x["command"] == "erase"][-1]
 assert r["ok"] is False and r["sectors_erased"] == 2, r
 PY
 
+# the OS refusing the device (a host fault the emulator injects, worded by the code a real libusb
+# refusal goes through): exit 77, the message says why, the hint names this platform's fix, and
+# nothing reaches the chip (the state file is not even created)
+rs="--sim=f746,timing=0,state=$work/refused.state"
+run $rs,open_refused=driver info; check refused-driver 77 $? "$work/err" "bound to a driver libusb cannot use"
+check refused-driver-hint 0 0 "$work/err" "hint: .*lsusb"
+run $rs,open_refused=access write "$work/a.bin" -a 0x08000000; check refused-access 77 $? "$work/err" "udev rule"
+run $rs,open_refused=busy read 0x08000000 16 -o "$work/r.bin" --json; check refused-busy 77 $?
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is False and d["error"] == "STM32DFU_E_ACCESS" and "another program" in d["message"], d' "$work/out"
+check refused-busy-json 0 $?
+[ ! -e "$work/refused.state" ] && [ ! -e "$work/r.bin" ]; check refused-nothing-touched 0 $?
+run $rs,open_refused=winusb info; check refused-bad-value 64 $? "$work/err" "must be access, driver or busy"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
