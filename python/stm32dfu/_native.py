@@ -6,6 +6,7 @@ tests compare the sizes below with the library's own view through a round trip o
 import ctypes
 import ctypes.util
 import os
+import shutil
 
 from . import _config
 
@@ -335,10 +336,22 @@ _SIGNATURES = {
 }
 
 
-def _candidates():
+def _candidates(windows=None):
+    """Where libstm32dfu may be, in order. windows: as on Windows (default: this system)."""
     env = os.environ.get("STM32DFU_LIBRARY")
     if env:
         yield env
+        return
+    if os.name == "nt" if windows is None else windows:
+        # Windows: meson names the DLL libstm32dfu-SOVERSION.dll and installs it in bin\, and the
+        # zip (make windows) keeps it beside stm32dfu.exe; a bare name is then looked up on PATH
+        dll = "libstm32dfu-" + _config.SOVERSION + ".dll"
+        if _config.LIBDIR:
+            yield os.path.join(os.path.dirname(_config.LIBDIR), "bin", dll)
+        exe = shutil.which("stm32dfu.exe") or shutil.which("stm32dfu")
+        if exe:
+            yield os.path.join(os.path.dirname(exe), dll)
+        yield dll
         return
     if _config.LIBDIR:
         yield os.path.join(_config.LIBDIR, "libstm32dfu.so." + _config.SOVERSION)

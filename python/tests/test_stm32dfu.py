@@ -678,3 +678,23 @@ def test_emulated_chips_are_fresh_unless_kept_and_kept_ones_are_the_clis(tmp_pat
     assert out.read_bytes() == data  # the command line's --sim sees the chip Python kept
     with stm32dfu.open(sim=SIM, sim_persist=True) as c:
         assert c.read(0x08004000, 256) == data
+
+
+def test_windows_library_names(tmp_path, monkeypatch):
+    """On Windows the package looks for libstm32dfu-0.dll (meson's name there): in the install's bin
+    folder, beside stm32dfu.exe (the zip's layout), then on PATH; never a .so. Only the names are
+    checked here: no Windows Python runs on this machine (docs/platforms.md)."""
+    from stm32dfu import _config, _native
+
+    monkeypatch.delenv("STM32DFU_LIBRARY", raising=False)
+    monkeypatch.setattr(_config, "LIBDIR", "/opt/stm32dfu/lib")
+    exe_dir = tmp_path / "stm32dfu-win64"
+    exe_dir.mkdir()
+    exe = exe_dir / "stm32dfu.exe"
+    exe.write_bytes(b"MZ")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(exe_dir))
+    names = list(_native._candidates(windows=True))
+    dll = "libstm32dfu-" + _config.SOVERSION + ".dll"
+    assert names == [os.path.join("/opt/stm32dfu", "bin", dll), str(exe_dir / dll), dll], names
+    assert not any(".so" in n for n in names)
