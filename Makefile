@@ -51,8 +51,8 @@ fuzz:
 	ninja -C $(FUZZ_BUILD)
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# Windows x86-64, cross-built with mingw-w64: libusb, SQLite, nettle and cmocka from their Debian
-# source packages (scripts/windows-deps.sh, pinned and hashed), then build-win/stm32dfu.exe,
+# Windows x86-64, cross-built with mingw-w64: libusb, SQLite, nettle, libserialport and cmocka from
+# Debian's sources (scripts/windows-deps.sh, pinned and hashed), then build-win/stm32dfu.exe,
 # libstm32dfu-0.dll and dist/stm32dfu-VERSION-win64.zip
 windows:
 	scripts/windows-deps.sh $(CURDIR)/$(WIN_DEPS)

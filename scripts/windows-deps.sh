@@ -1,7 +1,8 @@
 #!/bin/sh
 # Cross-builds what stm32dfu.exe needs on Windows, from Debian's own source packages (no binary
-# downloads): libusb-1.0, SQLite, nettle (SHA-256) and cmocka (the tests), each pinned to a version
-# and to the SHA-256 of its .dsc (dpkg-source then checks every tarball against the .dsc).
+# downloads): libusb-1.0, SQLite, nettle (SHA-256), libserialport (COM ports) and cmocka (the tests),
+# each pinned to a version and to the SHA-256 of its .dsc (dpkg-source then checks every tarball
+# against the .dsc); libserialport, whose .dsc cannot be fetched, to the SHA-256 of its tarball.
 # libpq is not linked: store_pg.c loads it at run time, so only its headers are copied.
 # Usage: scripts/windows-deps.sh [PREFIX]   (default build-win-deps; a package already built is kept)
 set -eu
@@ -100,6 +101,33 @@ if ! done_stamp cmocka; then
 	# the tests link the static library: no cmocka.dll to find beside each test under wine
 	sed -i 's/-lcmocka *$/-lcmocka-static/' "$prefix/lib/pkgconfig/cmocka.pc"
 	mark_done cmocka
+fi
+
+# libserialport (COM ports): bookworm's 0.1.1-4 has its .dsc in the archive but both of its tarballs
+# answer 404, and so do trixie's 0.1.2-1 .dsc and debian.tar.xz; trixie's upstream tarball
+# (orig.tar.gz) is there (all seen 2026-12-07). So that tarball alone is fetched, through apt with a
+# deb-src list of trixie kept in a folder of ours (the machine's apt sources are not touched): apt
+# checks it against trixie's signed Sources index, then we check the pinned SHA-256 (the one that
+# index gives). Debian's packaging is not needed: upstream's configure cross-builds as is.
+if ! done_stamp libserialport; then
+	orig=libserialport_0.1.2.orig.tar.gz
+	if [ ! -d "$src/libserialport" ]; then
+		apt_dir="$src/apt-trixie"
+		mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+		uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/stm32dfu-src.sources /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+		printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"${uri:-http://deb.debian.org/debian}" >"$apt_dir/parts/trixie-src.sources"
+		apt_o="-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts=$apt_dir/parts -o Dir::State::Lists=$apt_dir/lists -o Dir::Cache=$apt_dir/cache -o Debug::NoLocking=1"
+		# shellcheck disable=SC2086
+		(cd "$src" && apt-get $apt_o update -qq && apt-get $apt_o source -qq --download-only --tar-only libserialport=0.1.2-1) \
+			>"$src/libserialport-fetch.log" 2>&1 || { tail -5 "$src/libserialport-fetch.log" >&2; echo "apt-get source --tar-only libserialport=0.1.2-1 (trixie) failed" >&2; exit 1; }
+		echo "5deb92b5ca72c0347b07b786848350deca2dcfd975ce613b8e0e1d947a4b4ca9  $src/$orig" | sha256sum -c --quiet - ||
+			{ echo "$orig: hash differs from the pinned one" >&2; exit 1; }
+		mkdir "$src/libserialport" && tar -xzf "$src/$orig" -C "$src/libserialport" --strip-components=1
+	fi
+	(cd "$src/libserialport" && ./configure -q --host=$host --prefix="$prefix" --enable-static --disable-shared &&
+		make -s -j"$jobs" && make -s install) >"$src/libserialport.log" 2>&1 || { tail -20 "$src/libserialport.log" >&2; exit 1; }
+	mark_done libserialport
 fi
 
 # libpq: headers only (store_pg.c loads libpq.dll at run time when a PostgreSQL log is asked for)

@@ -8,19 +8,35 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/file.h"
+#include "core/os.h"
 #include "cli/session.h"
 
 /* Can path be created or replaced? Asked before a read that may take minutes. */
 static int check_output(struct cli_ctx *c, const char *path)
 {
 	struct stat st;
+	char dev[8];
+	if (file_device_name(path, dev, sizeof dev)) {
+		file_device_name_error(&c->err, "-o", path, dev);
+		cli_fail(c, STM32DFU_E_FILE_IO);
+		return EXIT_CANTCREAT;
+	}
 	if (stat(path, &st) == 0) {
+		FILE *f = NULL;
 		if (S_ISDIR(st.st_mode))
 			err_set(&c->err, STM32DFU_E_FILE_IO, "-o %s is a directory", path);
 		else if (access(path, W_OK) != 0)
 			err_set(&c->err, STM32DFU_E_FILE_IO, "-o %s: %s", path, strerror(errno));
-		else
+		/* a file another program holds (Windows: a sharing violation) is found now, before the
+		 * chip is read; opened for update and closed, it is not changed */
+		else if (S_ISREG(st.st_mode) && !(f = fopen(path, "r+b")))
+			err_set(&c->err, STM32DFU_E_FILE_IO, "-o %s: %s", path, os_file_strerror(errno));
+		else {
+			if (f)
+				fclose(f);
 			return 0;
+		}
 		cli_fail(c, STM32DFU_E_FILE_IO);
 		return EXIT_CANTCREAT;
 	}

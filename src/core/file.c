@@ -47,6 +47,50 @@ static size_t root_len(const char *p)
 	return 1;
 }
 
+const char *file_device_name(const char *path, char *buf, size_t cap)
+{
+#ifdef _WIN32
+	const char *base = path;
+	for (const char *q = path; *q; q++)
+		if (is_sep(*q) || *q == ':')
+			base = q + 1;
+	/* the name before its first dot, trailing spaces ignored, as Windows reads it */
+	size_t n = strcspn(base, ".");
+	while (n && base[n - 1] == ' ')
+		n--;
+	static const char *const names[] = {"CON", "PRN", "AUX", "NUL"};
+	char up[8];
+	if (n < 3 || n > 4)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		up[i] = (char)(base[i] >= 'a' && base[i] <= 'z' ? base[i] - 32 : base[i]);
+	up[n] = '\0';
+	bool dev = false;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		dev |= strcmp(up, names[i]) == 0;
+	dev |= n == 4 && (strncmp(up, "COM", 3) == 0 || strncmp(up, "LPT", 3) == 0) && up[3] >= '1' && up[3] <= '9';
+	if (!dev || !cap)
+		return NULL;
+	snprintf(buf, cap, "%s", up);
+	return buf;
+#else
+	(void)path;
+	(void)buf;
+	(void)cap;
+	return NULL;
+#endif
+}
+
+int file_device_name_error(struct err *e, const char *what, const char *path, const char *dev)
+{
+	err_set(e, STM32DFU_E_FILE_IO,
+	        "%s%s%s: %s is a Windows device name, not a file (CON, PRN, AUX, NUL, COM1-COM9 and LPT1-LPT9 are, "
+	        "with any extension): reading or writing it reaches the device, never a file",
+	        what ? what : "", what ? " " : "", path, dev);
+	err_hint(e, "give the file another name");
+	return STM32DFU_E_FILE_IO;
+}
+
 int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e)
 {
 	return file_read_all_max(path, 0, out, len, e);
@@ -56,9 +100,12 @@ int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len
 {
 	*out = NULL;
 	*len = 0;
+	char dev[8];
+	if (file_device_name(path, dev, sizeof dev)) /* CON would wait for the keyboard */
+		return file_device_name_error(e, NULL, path, dev);
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, strerror(errno));
+		return err_set(e, STM32DFU_E_FILE_IO, "%s: %s", path, os_file_strerror(errno));
 	/* checked before reading: /dev/zero never ends, and a sparse 3 GiB file costs its size in memory */
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -278,10 +325,16 @@ int file_out_open(struct file_out *o, const char *path, unsigned mode, struct er
 	if (n == 0 || n >= sizeof o->path)
 		return err_set(e, STM32DFU_E_FILE_IO, "%.64s: not a usable file name", path);
 	memcpy(o->path, path, n + 1);
+	char dev[8];
+	if (file_device_name(path, dev, sizeof dev))
+		return file_device_name_error(e, NULL, path, dev);
 	o->no_sync = mode & FILE_OUT_NO_SYNC;
 	mode &= 07777;
 	/* a device or a pipe (-o /dev/stdout, /dev/null) is written as it is: it cannot be replaced */
 	struct stat st;
+	/* a read-only file is kept: a rename would replace it (POSIX, and wine), where Windows refuses */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, W_OK) != 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s (the file is as it was)", path, strerror(errno));
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		o->f = fopen(path, "wb");
 		if (!o->f)
@@ -290,7 +343,7 @@ int file_out_open(struct file_out *o, const char *path, unsigned mode, struct er
 	}
 	int fd = open_temp(path, o->tmp, sizeof o->tmp, mode);
 	if (fd < 0)
-		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", path, strerror(errno));
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", path, os_file_strerror(errno));
 	o->f = fdopen(fd, "wb");
 	if (!o->f) {
 		int saved = errno;
@@ -362,15 +415,18 @@ int file_out_commit(struct file_out *o, struct err *e)
 	o->f = NULL;
 	if (!o->tmp[0])
 		return ok ? 0 : err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s", o->path, saved ? strerror(saved) : "write error");
+	const char *why = "write error";
 	if (ok && os_replace(o->tmp, o->path) != 0) {
 		ok = false;
 		saved = errno;
+		why = os_file_strerror(saved); /* now: the unlink below may change the last error */
+	} else if (saved) {
+		why = strerror(saved);
 	}
 	if (!ok) {
 		unlink(o->tmp);
 		o->tmp[0] = '\0';
-		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s (the file is as it was)", o->path,
-		               saved ? strerror(saved) : "write error");
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot write %s: %s (the file is as it was)", o->path, why);
 	}
 	o->tmp[0] = '\0';
 	if (o->no_sync)

@@ -16,6 +16,12 @@ int file_read_all(const char *path, uint8_t **out, size_t *len, struct err *e);
 /* The same for regular files only (FILE_IO otherwise: a device, a FIFO, a directory), refusing
  * one larger than max bytes (0: no limit) with FILE_FORMAT before reading anything. */
 int file_read_all_max(const char *path, uint64_t max, uint8_t **out, size_t *len, struct err *e);
+/* Windows: the device name path's last part is (CON, PRN, AUX, NUL, COM1-9, LPT1-9, in any case,
+ * with any extension: "nul.bin" is NUL), copied to buf; NULL when it names a file, and always on
+ * other systems. Reading or writing such a name reaches the device, never a file. */
+const char *file_device_name(const char *path, char *buf, size_t cap);
+/* The error for a file named so: "PATH: NUL is a Windows device name, not a file ..." with a hint. */
+int file_device_name_error(struct err *e, const char *what, const char *path, const char *dev);
 
 /* mkdir -p of dir, mode 0700. FILE_IO naming the folder that could not be made and the OS's
  * reason; errno is left as the failing mkdir set it. For folders the user named (--log-dir). */

@@ -31,6 +31,10 @@ int os_mkdir(const char *path, unsigned mode);
 int os_fsync(int fd);
 void os_sync_dir(const char *dir);
 int os_replace(const char *from, const char *to);
+/* What a file call that just failed with errnum met, in words: strerror, except on Windows where
+ * a file another program holds open (a sharing violation) is said so, not "Permission denied".
+ * Call it right after the failure (it reads the thread's last Windows error). */
+const char *os_file_strerror(int errnum);
 
 /* gmtime that is thread-safe on both (gmtime_r / gmtime_s) */
 bool os_gmtime(time_t t, struct tm *out);

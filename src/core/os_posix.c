@@ -36,6 +36,11 @@ int os_replace(const char *from, const char *to)
 	return rename(from, to);
 }
 
+const char *os_file_strerror(int errnum)
+{
+	return strerror(errnum);
+}
+
 bool os_gmtime(time_t t, struct tm *out)
 {
 	return gmtime_r(&t, out) != NULL;

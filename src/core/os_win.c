@@ -33,10 +33,29 @@ int os_replace(const char *from, const char *to)
 	if (MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
 		return 0;
 	DWORD w = GetLastError();
+	if (w == ERROR_ACCESS_DENIED) {
+		/* replacing a file another program holds open says "access denied": tell it from a
+		 * read-only file by opening the target as a reader that shares everything */
+		HANDLE h = CreateFileA(to, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+		                       OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+		if (h != INVALID_HANDLE_VALUE)
+			CloseHandle(h);
+		else if (GetLastError() == ERROR_SHARING_VIOLATION)
+			w = ERROR_SHARING_VIOLATION;
+		SetLastError(w); /* os_file_strerror reads it */
+	}
 	errno = w == ERROR_ACCESS_DENIED || w == ERROR_SHARING_VIOLATION ? EACCES
 	        : w == ERROR_PATH_NOT_FOUND || w == ERROR_FILE_NOT_FOUND ? ENOENT
 	        : w == ERROR_DISK_FULL ? ENOSPC : EIO;
 	return -1;
+}
+
+const char *os_file_strerror(int errnum)
+{
+	DWORD w = GetLastError();
+	if (w == ERROR_SHARING_VIOLATION || w == ERROR_LOCK_VIOLATION)
+		return "in use by another program (a sharing violation): close it there, then try again";
+	return strerror(errnum);
 }
 
 bool os_gmtime(time_t t, struct tm *out)
@@ -105,6 +124,11 @@ static BOOL WINAPI on_console_ctrl(DWORD type)
 		return FALSE;
 	if (type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT || type == CTRL_CLOSE_EVENT) {
 		fn(SIGINT);
+		/* a closed console window ends the process as soon as this returns (Windows allows about
+		 * 5 s): wait here, so the main thread reaches its transfer boundary and says what the chip
+		 * holds; its exit ends this wait */
+		if (type == CTRL_CLOSE_EVENT)
+			Sleep(4500);
 		return TRUE;
 	}
 	return FALSE;

@@ -14,9 +14,11 @@ char *text_escape(char *out, size_t cap, const char *s)
 		if (c < 0x20 || c == 0x7F) {
 			snprintf(esc, sizeof esc, "\\x%02x", c);
 			n = 4;
+#ifndef _WIN32
 		} else if (c == '\\') {
 			esc[0] = esc[1] = '\\';
 			n = 2;
+#endif
 		} else {
 			esc[0] = (char)c;
 			n = 1;

@@ -8,7 +8,8 @@
  * Copies s into out (cap bytes, always NUL-terminated) with every control character (below 0x20,
  * and 0x7F) and the backslash written as an escape: \x1b, \\ (so a device cannot retitle the
  * terminal, clear the screen or move the cursor over our verdict). Bytes >= 0x80 pass (UTF-8).
- * Cut at a whole escape when out is full. Returns out.
+ * Cut at a whole escape when out is full. Returns out. On Windows the backslash, the path
+ * separator, passes as it is: a path in a message must read as the user typed it.
  */
 char *text_escape(char *out, size_t cap, const char *s);
 /* The same in a buffer the calling thread owns until its next call with the same slot (0-3), for

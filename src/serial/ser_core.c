@@ -1,6 +1,7 @@
 /* The serial transport's shared parts (serial.h): allocation, the optional calls, opening by name. */
 #include "serial/serial.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +59,33 @@ int ser_open(const char *name, unsigned baud, struct ser **out, struct err *e)
 	if (r == STM32DFU_E_UNSUPPORTED && name[0] == '/')
 		return ser_tty_open(name, baud, out, e);
 	return r;
+}
+
+int ser_open_errno(struct err *e, const char *name, int errnum)
+{
+	switch (errnum) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		err_set(e, STM32DFU_E_NO_DEVICE, "serial port %s: no such port", name);
+		err_hint(e, "`stm32dfu list --ports` lists the ports this machine has");
+		return STM32DFU_E_NO_DEVICE;
+	case EACCES:
+	case EPERM:
+		err_set(e, STM32DFU_E_ACCESS, "serial port %s: permission denied", name);
+		err_hint(e, "add yourself to the group that owns the port (Debian: sudo adduser $USER dialout), "
+		            "then log in again");
+		return STM32DFU_E_ACCESS;
+	case EBUSY:
+		err_set(e, STM32DFU_E_USB_IO, "serial port %s: busy (another program holds it)", name);
+#ifdef _WIN32
+		err_hint(e, "close the other program (a terminal such as PuTTY, STM32CubeProgrammer, another stm32dfu) and "
+		            "try again");
+#else
+		err_hint(e, "close the other program (a terminal, ModemManager, another stm32dfu) and try again");
+#endif
+		return STM32DFU_E_USB_IO;
+	default:
+		return err_set(e, STM32DFU_E_USB_IO, "serial port %s: %s", name, strerror(errnum));
+	}
 }

@@ -12,9 +12,13 @@
 
 #ifdef HAVE_LIBSERIALPORT
 #include <libserialport.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#endif
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -58,9 +62,35 @@ struct sp {
 	struct sp_port *port;
 };
 
+/* libserialport's last error as an errno: on Windows it is GetLastError(), whose codes are not
+ * errno's (ERROR_ACCESS_DENIED is 5, EIO) */
+static int last_errno(void)
+{
+	int code = sp_last_error_code();
+#ifdef _WIN32
+	switch (code) {
+	case ERROR_FILE_NOT_FOUND:
+	case ERROR_PATH_NOT_FOUND:
+	case ERROR_INVALID_NAME: return ENOENT;
+	/* a COM port opens exclusively (CreateFile without sharing): held by another program */
+	case ERROR_ACCESS_DENIED:
+	case ERROR_SHARING_VIOLATION:
+	case ERROR_BUSY: return EBUSY;
+	case ERROR_DEVICE_NOT_CONNECTED:
+	case ERROR_DEV_NOT_EXIST:
+	case ERROR_GEN_FAILURE:
+	case ERROR_OPERATION_ABORTED: return ENODEV;
+	case 0: return 0;
+	default: return EIO;
+	}
+#else
+	return code;
+#endif
+}
+
 static int sp_fail(struct ser *s, const char *what)
 {
-	int en = sp_last_error_code();
+	int en = last_errno();
 	char *m = sp_last_error_message();
 	int r = err_set(&s->err, en == EIO || en == ENXIO || en == ENODEV ? STM32DFU_E_DISCONNECTED : STM32DFU_E_USB_IO,
 	                "%s: %s: %s", s->name, what, m ? m : "failed");
@@ -80,6 +110,7 @@ static int sp_configure(struct ser *s, const struct ser_config *c)
 	    sp_set_stopbits(p->port, c->stop_bits) != SP_OK ||
 	    sp_set_flowcontrol(p->port, SP_FLOWCONTROL_NONE) != SP_OK)
 		return sp_fail(s, "setting 8E1");
+#ifndef _WIN32
 	int fd = -1;
 	if (sp_get_port_handle(p->port, &fd) == SP_OK && fd >= 0) {
 		struct termios t;
@@ -90,6 +121,9 @@ static int sp_configure(struct ser *s, const struct ser_config *c)
 			(void)tcsetattr(fd, TCSANOW, &t);
 		}
 	}
+#endif
+	/* Windows: a byte with a parity error is delivered as received (the DCB cannot drop it, and
+	 * libserialport's read clears the error flags): docs/platforms.md says so */
 	return 0;
 }
 
@@ -152,10 +186,12 @@ int ser_sp_open(const char *name, unsigned baud, struct ser **out, struct err *e
 	if (sp_get_port_by_name(name, &port) != SP_OK)
 		return ser_open_errno(e, name, ENOENT);
 	if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
-		int en = sp_last_error_code();
+		int en = last_errno();
 		sp_free_port(port);
 		return ser_open_errno(e, name, en ? en : EIO);
 	}
+#ifndef _WIN32
+	/* Windows needs no lock: CreateFile without sharing already turns a second opener away */
 	int fd = -1;
 	if (sp_get_port_handle(port, &fd) == SP_OK && fd >= 0 &&
 	    ((ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY) || flock(fd, LOCK_EX | LOCK_NB) < 0)) {
@@ -164,6 +200,7 @@ int ser_sp_open(const char *name, unsigned baud, struct ser **out, struct err *e
 		sp_free_port(port);
 		return ser_open_errno(e, name, en);
 	}
+#endif
 	struct sp *p = malloc(sizeof *p);
 	struct ser *s = p ? ser_alloc(&sp_ops, p, name) : NULL;
 	if (!s) {

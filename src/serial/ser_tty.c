@@ -19,30 +19,6 @@ struct tty {
 	int fd;
 };
 
-int ser_open_errno(struct err *e, const char *name, int errnum)
-{
-	switch (errnum) {
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		err_set(e, STM32DFU_E_NO_DEVICE, "serial port %s: no such port", name);
-		err_hint(e, "`stm32dfu list --ports` lists the ports this machine has");
-		return STM32DFU_E_NO_DEVICE;
-	case EACCES:
-	case EPERM:
-		err_set(e, STM32DFU_E_ACCESS, "serial port %s: permission denied", name);
-		err_hint(e, "add yourself to the group that owns the port (Debian: sudo adduser $USER dialout), "
-		            "then log in again");
-		return STM32DFU_E_ACCESS;
-	case EBUSY:
-		err_set(e, STM32DFU_E_USB_IO, "serial port %s: busy (another program holds it)", name);
-		err_hint(e, "close the other program (a terminal, ModemManager, another stm32dfu) and try again");
-		return STM32DFU_E_USB_IO;
-	default:
-		return err_set(e, STM32DFU_E_USB_IO, "serial port %s: %s", name, strerror(errnum));
-	}
-}
-
 static speed_t speed_of(unsigned baud)
 {
 	static const struct {

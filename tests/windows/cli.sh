@@ -10,7 +10,9 @@ wine=${WINE:-/usr/lib/wine/wine64}
 export WINEDEBUG=-all
 winpath() { printf 'Z:%s' "$(printf '%s' "$1" | tr / '\\')"; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# the wine prefix's links this script adds (a UNC share, COM7) go with it
+prefix_links="${WINEPREFIX:-$HOME/.wine}/dosdevices"
+trap 'rm -rf "$work"; rm -f "$prefix_links/unc/localhost/stm32dfu-test" "$prefix_links/com7"' EXIT
 # our state (emulated chips, recovery files, the log) in a folder of this run
 export XDG_STATE_HOME; XDG_STATE_HOME=$(winpath "$work/state")
 export STM32DFU_PROFILE_DIR; STM32DFU_PROFILE_DIR=$(winpath "$root/profiles")
@@ -31,6 +33,21 @@ head -c 70000 /dev/urandom >"$work/fw.bin"
 run 0 --version
 run 0 "$sim" list
 grep -q "STM32F74x" <<<"$out" && ok || bad "list names the chip: $out"
+
+# no device: libusb's Windows backend under wine sees no USB device at all; one rule on every
+# platform: exit 69, said on stderr; --json still prints the empty list
+run 69 list
+grep -q "no DFU device found" <<<"$out" && ok || bad "list with no device says so: $out"
+out=$("$wine" "$build/stm32dfu.exe" list --json 2>/dev/null); rc=$?
+[ "$rc" = 69 ] && [ "$(tr -d ' \r\n' <<<"$out")" = "[]" ] && ok || bad "list --json with no device: $rc '$out'"
+
+# a device bound to a driver libusb cannot use (the emulator injects the refusal; the wording is
+# the real one's): exit 77, the fix named is WinUSB through Zadig or ST's own driver
+run 77 "$sim,open_refused=driver" info
+grep -q "bind WinUSB to it" <<<"$out" && grep -q "Zadig: Options > List All Devices" <<<"$out" &&
+	grep -q "STM32Bootloader.bat" <<<"$out" && ok || bad "a device on the wrong driver names the fix: $out"
+run 77 "$sim,open_refused=busy" read 0x08000000 16 -o "$(W busy.bin)"
+grep -q "one program at a time" <<<"$out" && [ ! -e "$work/busy.bin" ] && ok || bad "a device held by another program: $out"
 
 # every format (ELF is read, not written: tests/unit/image covers ELF input): convert on Windows, write, verify, read back
 run 0 "$sim" write "$(W fw.bin)" -a 0x08000000
@@ -95,14 +112,126 @@ run 0 "$sim" write "$(W 'fïrmwäre-µ.bin')" -a 0x08000000
 run 0 "$sim" read 0x08000000 70000 -o "$(W 'dümp-ß.bin')"
 cmp -s "$work/fw.bin" "$work/dümp-ß.bin" && ok || bad "non-ASCII round trip"
 
-# Windows-flavoured bad input: a missing drive, a reserved device name, a read-only file
+# Windows-flavoured bad input: a missing drive, a read-only file
 run 66 "$sim" write 'Q:\nowhere\fw.bin' -a 0x08000000
 cp "$work/fw.bin" "$work/ro.bin"
 chmod 444 "$work/ro.bin"
 "$wine" cmd /c attrib +r "$(W ro.bin)" >/dev/null 2>&1
 run 73 "$sim" read 0x08000000 16 -o "$(W ro.bin)"
 cmp -s "$work/fw.bin" "$work/ro.bin" && ok || bad "a read-only output file is left as it was"
+run 0 file info "$(W ro.bin)" # a read-only input reads
+run 73 file convert "$(W fw2.bin)" "$(W ro.bin)" -a 0x08000000 --format bin
+cmp -s "$work/fw.bin" "$work/ro.bin" && ok || bad "file convert left the read-only file as it was"
 run 73 "$sim" read 0x08000000 16 -o 'Q:\nowhere\out.bin'
+
+# device names (CON, NUL, AUX, COM1, LPT1, with any extension) are not files: refused before any
+# transfer, naming the device; nothing is created (the emulated chip's state is not even read)
+for o in NUL "$(W nul.bin)" "$(W con.hex)" "$(W lpt1.srec)"; do
+	run 73 "$sim" read 0x08000000 16 -o "$o" --format bin
+	grep -q "is a Windows device name, not a file" <<<"$out" && ok || bad "-o $o: $out"
+done
+ls "$work" | grep -qiE '^(nul|con|lpt1)\.' && bad "a file was created under a device name: $(ls "$work")" || ok
+run 66 "$sim" write CON -a 0x08000000 </dev/null
+grep -q "CON is a Windows device name" <<<"$out" && ok || bad "write CON: $out"
+run 73 file convert "$(W fw.bin)" "$(W aux.hex)" -a 0x08000000
+grep -q "AUX is a Windows device name" <<<"$out" && ok || bad "file convert to aux.hex: $out"
+
+# UNC paths (\\server\share\...): wine serves \\localhost\share from dosdevices/unc, no network.
+# A firmware file on a share is written; a read lands on the share (temp file and rename there);
+# a share that does not exist is a missing input (66) or an uncreatable output (73), named as typed
+unc="${WINEPREFIX:-$HOME/.wine}/dosdevices/unc/localhost"
+mkdir -p "$unc" && ln -sfn "$work" "$unc/stm32dfu-test"
+run 0 "$sim" write '\\localhost\stm32dfu-test\fw.bin' -a 0x08000000
+run 0 "$sim" read 0x08000000 70000 -o '\\localhost\stm32dfu-test\unc-back.bin'
+cmp -s "$work/fw.bin" "$work/unc-back.bin" && ok || bad "a read onto a UNC path"
+run 0 "$sim" read 0x08000000 70000 -o "\\\\?\\$(W unc-back2.bin)"
+cmp -s "$work/fw.bin" "$work/unc-back2.bin" && ok || bad "a read onto a \\\\?\\ path"
+rm -f "$unc/stm32dfu-test"
+run 66 "$sim" write '\\nosuchhost\share\fw.bin' -a 0x08000000
+grep -qF '\\nosuchhost\share\fw.bin' <<<"$out" && ok || bad "the UNC path is named as typed (not escaped): $out"
+run 73 "$sim" read 0x08000000 16 -o '\\nosuchhost\share\out.bin'
+
+# a file another program holds open without sharing (an editor, a virus scan): a sharing
+# violation, said as such, before the chip is touched; the held file is left as it was and no
+# temporary file is left beside it
+cp "$work/fw.bin" "$work/held.bin"
+mkfifo "$work/hold.ctl"
+"$wine" "$build/tests/windows/hold.exe" "$(W held.bin)" <"$work/hold.ctl" >"$work/hold.out" 2>&1 &
+hold_pid=$!
+exec 7>"$work/hold.ctl"
+for _ in $(seq 300); do grep -q held "$work/hold.out" && break; sleep 0.1; done
+if grep -q held "$work/hold.out"; then
+	run 66 "$sim" write "$(W held.bin)" -a 0x08000000
+	grep -q "in use by another program (a sharing violation)" <<<"$out" && ok || bad "write of a held file: $out"
+	run 73 "$sim" read 0x08000000 16 -o "$(W held.bin)"
+	grep -q "in use by another program" <<<"$out" && ok || bad "read onto a held file: $out"
+	run 73 file convert "$(W fw.bin)" "$(W held.bin)" -a 0x08000000 --format bin
+	grep -q "in use by another program" <<<"$out" && ok || bad "file convert onto a held file: $out"
+	cmp -s "$work/fw.bin" "$work/held.bin" && ! ls "$work" | grep -q '^held.bin.tmp' && ok ||
+		bad "the held file changed, or a temporary file was left"
+else
+	bad "the holding program did not start: $(cat "$work/hold.out")"
+fi
+exec 7>&-
+wait "$hold_pid"
+
+# COM ports through libserialport's Windows backend (built from Debian's source). wine maps COMn
+# to a Unix tty through dosdevices/comN, so the USART bootloader emulator's pseudo-terminal
+# (stm32dfu-sim --uart, the Linux build's) becomes COM7: a probe crosses the whole Windows path,
+# CreateFile and the DCB included. A port that does not exist is 69. (A port another program holds
+# cannot be shown here: wine does not enforce CreateFile's no-sharing on a serial device.)
+dd="${WINEPREFIX:-$HOME/.wine}/dosdevices"
+rm -f "$dd/com7" "$dd/com9"
+run 0 list --ports
+run 69 list --ports --probe --port COM9
+grep -q "serial port COM9: no such port" <<<"$out" && ok || bad "a missing COM port: $out"
+simtool=${STM32DFU_SIM:-$root/build/stm32dfu-sim}
+if [ -x "$simtool" ]; then
+	cat >"$work/com.sh" <<'EOS'
+set -u
+r() { echo "$1" >>"$work/com.results"; }
+ln -sfn "$STM32DFU_TTY" "$dd/com7"
+out=$("$wine" "$build/stm32dfu.exe" list --probe --port COM7 --json 2>&1); rc=$?
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); p=d[0]["probe"]; sys.exit(0 if p["answer"] == "ack" and p["device_id"] == 0x449 and p["family"] == "F74x" else 1)' "$out" 2>/dev/null &&
+	[ "$rc" = 0 ] && r ok || r "bad: probe of COM7 (the F746 USART emulator): $rc $out"
+rm -f "$dd/com7"
+EOS
+	: >"$work/com.results"
+	work=$work dd=$dd wine=$wine build=$build "$simtool" --uart f746 -- bash "$work/com.sh" >"$work/com.log" 2>&1
+	[ "$(grep -c '^ok$' "$work/com.results")" = 1 ] && ok || bad "COM ports: $(cat "$work/com.results") $(tail -5 "$work/com.log")"
+	pass=$((pass + $(grep -c '^ok$' "$work/com.results")))
+else
+	bad "no stm32dfu-sim at $simtool (build the Linux tree first, or set STM32DFU_SIM): COM ports not checked"
+fi
+
+# PostgreSQL stays optional: libpq.dll is loaded only when a postgresql:// log is asked for, and
+# its absence is said plainly (69) before any work
+run 69 log --log postgresql://127.0.0.1:1/none
+grep -q "a PostgreSQL log needs libpq: libpq.dll is not installed" <<<"$out" && ok || bad "no libpq.dll: $out"
+
+# Ctrl-C: wine hands a console program's SIGINT to the handlers SetConsoleCtrlHandler installed, as
+# CTRL_C_EVENT on a thread of their own (what Windows does for Ctrl-C in a console window). The
+# write stops at a transfer boundary, says what each sector holds and where the kept bytes are,
+# exits 130; recover then puts them back. timing=1: the emulated write takes seconds.
+head -c 300000 /dev/urandom >"$work/big.bin"
+isim="--sim=f746,timing=1,state=$(winpath "$work/int.state")"
+"$wine" "$build/stm32dfu.exe" "$isim" write "$(W big.bin)" -a 0x08000000 >"$work/int.out" 2>"$work/int.err" &
+pid=$!
+# the stop is asked once programming is under way (its progress line), whatever the machine's speed
+for _ in $(seq 1500); do
+	grep -q '^program:' "$work/int.err" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.2
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ierr=$(tr -d '\r' <"$work/int.err")
+[ "$rc" = 130 ] && grep -q "stopped on request" <<<"$ierr" && grep -q "on the chip: sectors .*partial" <<<"$ierr" &&
+	grep -q "recovery" <<<"$ierr" && ok || bad "Ctrl-C (CTRL_C_EVENT) stops at a boundary, exit 130, says what the chip holds: $rc $ierr"
+run 0 "--sim=f746,timing=0,state=$(winpath "$work/int.state")" recover
+run 0 "--sim=f746,timing=0,state=$(winpath "$work/int.state")" write "$(W big.bin)" -a 0x08000000
+run 0 "--sim=f746,timing=0,state=$(winpath "$work/int.state")" verify "$(W big.bin)" -a 0x08000000
 
 echo "windows cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
