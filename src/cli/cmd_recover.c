@@ -62,7 +62,8 @@ static void print_pending_text(FILE *o, const char *dir, const struct pending *p
 	fprintf(o, "pending recovery files in %s:\n", dir);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i].rc != 0) {
-			fprintf(o, "  %s  %s\n", p[i].uid, p[i].rc == 1 ? "gone" : p[i].err.msg);
+			fprintf(o, "  %s  %s\n", p[i].uid,
+			        p[i].rc == 1 ? "gone" : p[i].rc == RESCUE_IN_USE ? "held by a write running now" : p[i].err.msg);
 			continue;
 		}
 		char when[32] = "?", sha[65];

@@ -36,6 +36,12 @@ int os_replace(const char *from, const char *to);
  * Call it right after the failure (it reads the thread's last Windows error). */
 const char *os_file_strerror(int errnum);
 
+/* Takes an exclusive advisory lock on an open file, without waiting (flock: held per open file,
+ * so two opens in one process exclude each other too; released when fd is closed). 0 locked, 1
+ * held by someone else, -1 not supported (Windows: its locks would block the file's rename and
+ * deletion) or failed. */
+int os_file_trylock(int fd);
+
 /* gmtime that is thread-safe on both (gmtime_r / gmtime_s) */
 bool os_gmtime(time_t t, struct tm *out);
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,6 +58,13 @@ bool os_hostname(char *buf, size_t cap)
 		return false;
 	buf[cap - 1] = '\0';
 	return true;
+}
+
+int os_file_trylock(int fd)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? 1 : -1;
 }
 
 bool os_random(void *buf, size_t n)

@@ -74,6 +74,12 @@ bool os_hostname(char *buf, size_t cap)
 	return cap > 0 && GetComputerNameA(buf, &n) != 0;
 }
 
+int os_file_trylock(int fd)
+{
+	(void)fd;
+	return -1;
+}
+
 bool os_random(void *buf, size_t n)
 {
 	return n <= 0xFFFFFFFFu &&

@@ -264,8 +264,23 @@ bool rescue_consistent(const struct rescue_sector *rs, const uint8_t *current, u
 	return true;
 }
 
+int rescue_hold_take(struct rescue *r)
+{
+	int h = r->hold;
+	r->hold = 0;
+	return h;
+}
+
+void rescue_hold_close(int hold)
+{
+	if (hold > 0)
+		close(hold - 1); /* and with it the lock */
+}
+
 void rescue_free(struct rescue *r)
 {
+	rescue_hold_close(r->hold);
+	r->hold = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->sectors[i].data);
 		free(r->sectors[i].targets);
@@ -344,9 +359,17 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	uint8_t digest[32];
 	sha256_digest(&c, sizeof digest, digest);
 	hex(digest, 32, sh);
-	if (!r->path[0] && !r->unique &&
-	    snprintf(path, sizeof path, "%s/%s.%.*s" SUFFIX, dir, r->uid, RESCUE_ID_CHARS, sh) >= (int)sizeof path)
-		ok = false;
+	if (!r->path[0] && !r->unique) {
+		/* one name per write: two boards with the same bytes (one firmware on a line) write the
+		 * same content, and neither file may replace the other */
+		uint8_t id[RESCUE_ID_CHARS / 2];
+		char idh[RESCUE_ID_CHARS + 1];
+		if (!os_random(id, sizeof id))
+			memcpy(id, digest, sizeof id);
+		hex(id, sizeof id, idh);
+		if (snprintf(path, sizeof path, "%s/%s.%s" SUFFIX, dir, r->uid, idh) >= (int)sizeof path)
+			ok = false;
+	}
 	n = snprintf(line, sizeof line, "sha256 %s\n", sh);
 	ok = ok && write_all(fd, line, (size_t)n, NULL);
 	int saved = errno;
@@ -354,19 +377,53 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 		ok = false;
 		saved = errno;
 	}
-	if (close(fd) != 0 && ok) {
+	/* held from before it has its name: no other write can take it between the two */
+	bool held = ok && os_file_trylock(fd) == 0;
+	if (!held && close(fd) != 0 && ok) {
 		ok = false;
 		saved = errno;
 	}
 	if (!ok || os_replace(tmp, path) != 0) {
 		if (ok)
 			saved = errno;
+		if (held)
+			close(fd);
 		unlink(tmp);
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", path, strerror(saved));
 	}
 	snprintf(r->path, sizeof r->path, "%s", path);
+	rescue_hold_close(r->hold);
+	r->hold = held ? fd + 1 : 0;
 	/* the rename itself must survive a power cut: sync the folder */
 	os_sync_dir(dir);
+	return 0;
+}
+
+/* The whole of an open file of size bytes (as fstat said), into a new heap buffer. */
+static int read_fd_all(int fd, uint64_t size, uint8_t **out, size_t *len)
+{
+	if (size > 256u * 1024u * 1024u) {
+		errno = EFBIG;
+		return -1;
+	}
+	uint8_t *b = malloc((size_t)size + 1);
+	if (!b)
+		return -1;
+	size_t got = 0;
+	while (got < size) {
+		ssize_t k = read(fd, b + got, (size_t)size - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			free(b);
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	*out = b;
+	*len = got;
 	return 0;
 }
 
@@ -397,12 +454,36 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		return rc;
 	char key[RESCUE_UID_CHARS + 1];
 	name_key(uid, key);
-	if (access(r->path, F_OK) != 0 && errno == ENOENT)
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_BINARY);
+	if (fd < 0 && errno == ENOENT)
 		return 1;
+	if (fd < 0)
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot read the recovery file %s: %s", r->path, strerror(errno));
+	/* held while it is used: a write running now holds its own file (another chip's, on a line
+	 * writing several boards at once) */
+	int lk = os_file_trylock(fd);
+	if (lk == 1) {
+		close(fd);
+		return RESCUE_IN_USE;
+	}
+	struct stat st_fd, st_path;
+	if (fstat(fd, &st_fd) != 0 || stat(r->path, &st_path) != 0 || st_fd.st_ino != st_path.st_ino ||
+	    st_fd.st_dev != st_path.st_dev) {
+		/* replaced or deleted since it was opened: its writer is at work on it */
+		close(fd);
+		return access(r->path, F_OK) == 0 ? RESCUE_IN_USE : 1;
+	}
+	if (lk == 0)
+		r->hold = fd + 1;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if ((rc = file_read_all(r->path, &buf, &len, e)) < 0)
-		return rc;
+	rc = read_fd_all(fd, (uint64_t)st_fd.st_size, &buf, &len);
+	if (lk != 0)
+		close(fd);
+	if (rc < 0) {
+		rescue_free(r);
+		return err_set(e, STM32DFU_E_FILE_IO, "cannot read the recovery file %s: %s", r->path, strerror(errno));
+	}
 	const uint8_t *p = buf, *end = buf + len;
 	char line[256], sh[65];
 	rc = 0;

@@ -83,7 +83,11 @@ struct rescue {
 	struct rescue_sector *sectors;
 	size_t n;
 	char path[RESCUE_PATH_MAX];
+	int hold; /* the file open and locked (os_file_trylock) while a write runs on it: fd + 1, 0: none */
 };
+
+/* rescue_load: the file is held (locked) by a write running now, in this process or another */
+#define RESCUE_IN_USE 2
 
 /* The folder for recovery files, the first of: next to an emulator's state file when state_path
  * is given; $STM32DFU_RECOVERY_DIR; $XDG_STATE_HOME/stm32dfu/recovery; ~/.local/state/stm32dfu/
@@ -103,13 +107,17 @@ void rescue_image_sha256(const struct img *img, uint8_t out[32]);
 /* The key part of a file name's stem (KEY or KEY.ID); false when it is not one. */
 bool rescue_name_key(const char *name, char key[RESCUE_UID_CHARS + 1]);
 
-/* Loads DIR/<name>.recovery, name a key or KEY.ID (rescue_list). 1 when there is none, 0 when loaded (into r, rescue_free it), or an
- * error naming the file (unreadable, damaged). */
+/* Loads DIR/<name>.recovery, name a key or KEY.ID (rescue_list), and holds it: open and locked
+ * (where the system has such locks) until rescue_free, so that no other write takes it meanwhile.
+ * 1 when there is none, RESCUE_IN_USE when a write running now holds it (a chip being written:
+ * its own file, left alone), 0 when loaded (into r, rescue_free it), or an error naming the file
+ * (unreadable, damaged). */
 int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *e);
 
 /* Writes r atomically to r->path when set (a file loaded before), else DIR/<KEY>.recovery, or for a
- * key that is not unique DIR/<KEY>.<ID>.recovery (ID: the first 12 hex digits of the file's
- * checksum, so two boards' files never share a name); sets r->path. */
+ * key that is not unique DIR/<KEY>.<ID>.recovery (ID: 12 random hex digits, so two boards' files
+ * never share a name, even with the same content); sets r->path, and holds the new file (as
+ * rescue_load does) until rescue_free or rescue_hold_take. */
 int rescue_save(const char *dir, struct rescue *r, struct err *e);
 
 /* Adds a sector: the bytes to keep and what the write leaves there (target); a sector saved
@@ -134,6 +142,10 @@ const struct rescue_sector *rescue_find(const struct rescue *r, uint32_t start);
 int rescue_remove(const struct rescue *r, struct err *e);
 
 void rescue_free(struct rescue *r);
+
+/* Hands r's hold over to the caller: the fd + 1 (0: none), for close_hold after the write. */
+int rescue_hold_take(struct rescue *r);
+void rescue_hold_close(int hold);
 
 /* The pending recovery files in dir (their names' stems, KEY or KEY.ID, sorted), heap array of n
  * entries. */

@@ -344,6 +344,7 @@ void ops_close(struct ops_session *s)
 	dfu_free(s->dfu);
 	if (s->tp)
 		tp_close(s->tp);
+	rescue_hold_close(s->rescue_hold);
 	free(s);
 }
 

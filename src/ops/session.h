@@ -120,6 +120,7 @@ struct ops_session {
 	char rescue_dir[1024];      /* recovery files' folder; "" for an emulated chip that is not kept,
 	                             * or when no folder could be found (rescue_why says why) */
 	char rescue_why[256];       /* why there is no folder: a write that must erase refuses (exit 73) */
+	int rescue_hold;            /* the running write's recovery file, held (rescue_hold_take) */
 	unsigned first_answer_held_ms; /* how long the device's first answer took, when it was late
 	                                * (it was finishing earlier flash work); 0: on time */
 	unsigned silent_in_row;     /* retries for a timeout since the session last made progress (a

@@ -696,6 +696,8 @@ out:
 	free(w.back);
 	plan_free(&plan);
 	rescue_free(&old);
+	rescue_hold_close(s->rescue_hold); /* the write is over: its file is no longer held */
+	s->rescue_hold = 0;
 	return rc;
 }
 

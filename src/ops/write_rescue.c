@@ -126,6 +126,12 @@ static int pick_shared(struct ops_session *s, const char *key, struct rescue *ol
 			rc = 0;
 			continue;
 		}
+		if (rc == RESCUE_IN_USE) { /* a write running now holds it: its chip is being written */
+			log_warn("the recovery file %s is held by a write running now (another chip with this key, %s): "
+			         "left for it", f.path, key);
+			rc = 0;
+			continue;
+		}
 		if (rc < 0) {
 			err_prefix(&s->err, "write: nothing was written");
 			break;
@@ -184,6 +190,12 @@ int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct 
 	int rc;
 	if (unique) {
 		rc = rescue_load(s->rescue_dir, key, old, &s->err);
+		if (rc == RESCUE_IN_USE) {
+			err_set(&s->err, STM32DFU_E_FILE_IO, "write: the recovery file %s is held by another write running "
+			        "now on this chip; nothing was written", old->path);
+			err_hint(&s->err, "wait for that write to end (one chip, one write at a time)");
+			return STM32DFU_E_FILE_IO;
+		}
 		if (rc < 0)
 			return err_prefix(&s->err, "write: nothing was written");
 	} else {
@@ -310,6 +322,9 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	if (rc == 0) {
 		snprintf(r->recovery_file, sizeof r->recovery_file, "%s", nr.path);
 		log_info("saved %zu sectors to keep in %s", nr.n, nr.path);
+		/* held until the write ends: no other write (another board with this key) takes it */
+		rescue_hold_close(s->rescue_hold);
+		s->rescue_hold = rescue_hold_take(&nr);
 	}
 	rescue_free(&nr);
 	return rc;
@@ -358,7 +373,7 @@ int wr_rescue_clear_done(struct ops_session *s, char *cleared, size_t cap)
 	err_clear(&e);
 	int rc = rescue_load(s->rescue_dir, key, &f, &e);
 	if (rc != 0)
-		return 0; /* none, or one a write will report */
+		return 0; /* none, held by a write, or one a write will report */
 	const struct dfu_alt *fa = ops_flash_alt(s);
 	bool done = fa != NULL;
 	for (size_t i = 0; i < f.n && done; i++) {

@@ -143,6 +143,39 @@ run $A read 0x08000000 32768 -o "$work/a.bin"; check f0-a-read 0 $?
 expect f0-a-kept "$work/a.bin" AA "0:$work/r3k.bin"
 nfiles f0-file-done "$R" 0
 
+# a line writing two F0s at once, with one firmware (the same bytes): A's file, saved before its
+# erase and held while A's write runs, is not B's to take; B's own file gets a name of its own
+mkdir "$work/f0h"
+A="--sim=f0-32k,timing=0,state=$work/f0h/A.state"
+B="--sim=f0-32k,timing=0,state=$work/f0h/B.state"
+R="$work/f0h/recovery"
+run $A write "$work/aa.bin" -a 0x08000000; check f0h-fill-a 0 $?
+run $B write "$work/aa.bin" -a 0x08000000; check f0h-fill-b 0 $?
+# A's write: every erase answered 3 s late; stopped (SIGSTOP: a hung run) once its file is saved
+"$tool" "$A,erase_dnload_hold=3000" write "$work/r3k.bin" -a 0x08000000 >"$work/outa" 2>"$work/erra" &
+apid=$!
+for _ in $(seq 1 400); do
+	[ -n "$(files "$R")" ] && break
+	kill -0 $apid 2>/dev/null || break
+	sleep 0.05
+done
+kill -STOP $apid 2>/dev/null
+nfiles f0h-a-file-saved "$R" 1
+fa=$(files "$R")
+cp "$fa" "$work/fa.copy" 2>/dev/null
+run $B write "$work/r3k.bin" -a 0x08000000; check f0h-b-written 0 $?
+absent f0h-b-not-restored "$work/out" "restored"
+cmp -s "$fa" "$work/fa.copy"; check f0h-a-file-kept 0 $?
+nfiles f0h-only-a-file "$R" 1
+run $B read 0x08000000 32768 -o "$work/b.bin"; check f0h-b-read 0 $?
+expect f0h-b-right "$work/b.bin" AA "0:$work/r3k.bin"
+kill -KILL $apid 2>/dev/null; wait $apid 2>/dev/null
+# A killed: its next write finds its own file
+run $A write "$work/r3k.bin" -a 0x08000000; check f0h-a-restored 0 $? "$work/out" "restored"
+run $A read 0x08000000 32768 -o "$work/a.bin"; check f0h-a-read 0 $?
+expect f0h-a-right "$work/a.bin" AA "0:$work/r3k.bin"
+nfiles f0h-no-file "$R" 0
+
 # a verify on another F0 whose erased sectors happen to hold what A's write would leave does not
 # end A's file (before: it deleted it, and A's kept bytes were gone)
 mkdir "$work/f0v"

@@ -189,6 +189,9 @@ static void test_file_checked(void **st)
 	snprintf(rd, sizeof rd, "%s/recovery", dir);
 	assert_int_equal(rescue_save(rd, &r, NULL), 0);
 	struct rescue back;
+	/* held by its writer until the write ends: no other write takes it */
+	assert_int_equal(rescue_load(rd, r.uid, &back, NULL), RESCUE_IN_USE);
+	rescue_hold_close(rescue_hold_take(&r));
 	assert_int_equal(rescue_load(rd, r.uid, &back, NULL), 0);
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.sectors[0].start, 0x08008000); /* address order */
@@ -355,11 +358,28 @@ static void test_shared_key_names(void **st)
 		assert_int_equal(rescue_add(&r[k], 2, 0x08000800, 32, data, target, NULL), 0);
 		assert_int_equal(rescue_add_erased(&r[k], 0x08000800, 32, NULL), 0);
 		assert_int_equal(rescue_save(rd, &r[k], NULL), 0);
+		rescue_hold_close(rescue_hold_take(&r[k]));
 		const char *base = strrchr(r[k].path, '/') + 1;
 		assert_int_equal(strlen(base), strlen("serial-FFFFFFFEFFFF.") + RESCUE_ID_CHARS + strlen(".recovery"));
 		assert_int_equal(strncmp(base, "serial-FFFFFFFEFFFF.", 20), 0);
 	}
 	assert_string_not_equal(r[0].path, r[1].path); /* neither overwrote the other */
+	/* two boards with the same bytes (one firmware on a line) save the same content: two names */
+	struct rescue twin;
+	memset(&twin, 0, sizeof twin);
+	snprintf(twin.uid, sizeof twin.uid, "serial-FFFFFFFEFFFF");
+	twin.have_rest = true;
+	twin.rest_sha256[0] = 0x11;
+	memset(data, 0xA1, sizeof data);
+	memset(target, 0x5A, 16);
+	memcpy(target + 16, data, 16);
+	assert_int_equal(rescue_add(&twin, 2, 0x08000800, 32, data, target, NULL), 0);
+	assert_int_equal(rescue_add_erased(&twin, 0x08000800, 32, NULL), 0);
+	twin.created = r[1].created;
+	assert_int_equal(rescue_save(rd, &twin, NULL), 0);
+	assert_string_not_equal(twin.path, r[1].path);
+	assert_int_equal(rescue_remove(&twin, NULL), 0);
+	rescue_free(&twin);
 	char(*names)[RESCUE_NAME_CHARS + 1];
 	size_t n;
 	assert_int_equal(rescue_list(rd, &names, &n, NULL), 0);
