@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "image/image.h"
+#include "image/probe.h"
 #include "ops/record.h"
 #include "ops/serialno.h"
 
@@ -77,24 +78,33 @@ int cli_cmd_info(struct cli_ctx *c)
 	return EXIT_OK;
 }
 
-/* Loads the image for write/verify, checking the .dfu suffix against the device unless --force. */
-int cli_load_image(struct cli_ctx *c, struct img **img)
+/* The load options write/verify use for FILE: -a, --format; 0 or the usage exit code. */
+static int image_opts(struct cli_ctx *c, struct img_load_opts *lo)
 {
 	if (c->args.npos != 1)
 		return cli_usage_error(c, "%s needs one FILE", c->args.command);
-	struct img_load_opts lo;
-	img_load_opts_init(&lo);
-	if (cli_format_opt(c, &lo.format))
+	img_load_opts_init(lo);
+	if (cli_format_opt(c, &lo->format))
 		return EXIT_USAGE;
 	if (c->args.given[OPT_ADDRESS]) {
-		lo.has_base = true;
-		lo.base = c->args.address;
-		lo.base_is_explicit = true;
+		lo->has_base = true;
+		lo->base = c->args.address;
+		lo->base_is_explicit = true;
 	} else {
 		/* a raw binary goes to the start of flash, as dfu-util -s 0x08000000 does */
-		lo.has_base = true;
-		lo.base = 0x08000000;
+		lo->has_base = true;
+		lo->base = 0x08000000;
 	}
+	return 0;
+}
+
+/* Loads the image for write/verify, checking the .dfu suffix against the device unless --force. */
+int cli_load_image(struct cli_ctx *c, struct img **img)
+{
+	struct img_load_opts lo;
+	int urc = image_opts(c, &lo);
+	if (urc)
+		return urc;
 	/* read once: the image and the log's hash come from the same bytes */
 	uint8_t *buf;
 	size_t len;
@@ -377,27 +387,81 @@ static int open_for_image(struct cli_ctx *c, struct img *img, struct stm32dfu_se
 	return rc;
 }
 
+/*
+ * Loads FILE for write/verify and opens the device, refusing a file whose data cannot fit the device
+ * before the file is read whole (issue 24 item 13): when the probe (image/probe.h) finds the data's
+ * extent from the headers or a streamed scan, the device is opened first and the extent checked
+ * against its memory map; a file the probe cannot read cheaply is loaded first, as before, so its
+ * parse error still comes before the device is touched. On failure nothing stays open.
+ */
+static int load_and_open(struct cli_ctx *c, struct img **img, struct stm32dfu_session **api, struct cli_progress *prog)
+{
+	struct img_load_opts lo;
+	int rc = image_opts(c, &lo);
+	if (rc)
+		return rc;
+	struct img_extent x;
+	img_probe_file(c->args.pos[0], &lo, &x);
+	if (!x.known) {
+		if ((rc = cli_load_image(c, img)))
+			return rc;
+		return open_for_image(c, *img, api, prog);
+	}
+	if ((rc = cli_open_api(c, api, prog)))
+		return rc;
+	int err = ops_check_extent(api_ops(*api), &x, c->args.pos[0]);
+	if (err < 0) {
+		(*api)->err = api_ops(*api)->err;
+		rc = cli_fail_api(c, *api, err);
+		stm32dfu_close(*api);
+		return rc;
+	}
+	if ((rc = cli_load_image(c, img))) {
+		stm32dfu_close(*api);
+		return rc;
+	}
+	if ((rc = check_suffix(c, api_ops(*api), *img))) {
+		img_free(*img);
+		stm32dfu_close(*api);
+	}
+	return rc;
+}
+
 int cli_cmd_write(struct cli_ctx *c)
 {
 	struct img *img;
-	int rc = cli_load_image(c, &img);
-	if (rc)
-		return rc;
+	int rc;
 	if (cli_fleet_wanted(c)) {
+		if ((rc = cli_load_image(c, &img)))
+			return rc;
 		rc = cli_cmd_write_fleet(c, img);
-		img_free(img);
-		return rc;
-	}
-	struct ops_serialno sn;
-	bool sn_on;
-	if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
 		img_free(img);
 		return rc;
 	}
 	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	if ((rc = open_for_image(c, img, &api, &prog)))
-		return rc;
+	struct ops_serialno sn;
+	bool sn_on;
+	const bool *g = c->args.given;
+	if (g[OPT_SERIAL_NUMBER] || g[OPT_SERIAL_COUNTER] || g[OPT_SERIAL_START]) {
+		/* the serial-number options are checked against the image before the device is opened */
+		if ((rc = cli_load_image(c, &img)))
+			return rc;
+		if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+			img_free(img);
+			return rc;
+		}
+		if ((rc = open_for_image(c, img, &api, &prog)))
+			return rc;
+	} else {
+		if ((rc = load_and_open(c, &img, &api, &prog)))
+			return rc;
+		if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+			img_free(img);
+			stm32dfu_close(api);
+			return rc;
+		}
+	}
 	if ((rc = cli_write_alt(c, api_ops(api), img))) {
 		img_free(img);
 		stm32dfu_close(api);
@@ -463,12 +527,10 @@ int cli_cmd_write(struct cli_ctx *c)
 int cli_cmd_verify(struct cli_ctx *c)
 {
 	struct img *img;
-	int rc = cli_load_image(c, &img);
-	if (rc)
-		return rc;
 	struct stm32dfu_session *api;
 	struct cli_progress prog;
-	if ((rc = open_for_image(c, img, &api, &prog)))
+	int rc = load_and_open(c, &img, &api, &prog);
+	if (rc)
 		return rc;
 	struct stm32dfu_segment *segs;
 	struct stm32dfu_verify_report r;

@@ -3,8 +3,8 @@
  *
  * An image is a list of segments sorted by (alternate setting, address). Adjacent data merges into
  * one segment; overlapping data must agree byte for byte. Readers take (pointer, length) and never
- * trust either; writers produce a heap buffer. Only img_load_file/img_save_file touch files
- * (img_file.c), so the rest of the module stays free of I/O and can be fuzzed.
+ * trust either; writers produce a heap buffer. Only img_load_file/img_save_file (img_file.c) and
+ * img_probe_file (probe.c) touch files, so the rest of the module stays free of I/O and can be fuzzed.
  *
  * Nothing here prints or exits: failures return a negative enum stm32dfu_err and fill struct err
  * with a message naming the file, the line or offset, what was found and what was expected.

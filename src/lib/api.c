@@ -11,6 +11,7 @@
 #include "chip/chip.h"
 #include "core/rd.h"
 #include "image/image.h"
+#include "image/probe.h"
 #include "ops/ops.h"
 
 /* why a thread-local: a failed open or list has no session to hold its error, and threads open in
@@ -145,7 +146,13 @@ int api_load(struct stm32dfu_session *s, const char *path, const struct stm32dfu
 	img_load_opts_init(&lo);
 	lo.has_base = true;
 	lo.base = o && o->has_address ? o->address : 0x08000000; /* a raw .bin goes to the start of flash */
-	int rc = img_load_file(path, &lo, img, &s->err);
+	/* a file whose data no memory of the device holds is refused before it is read whole */
+	struct img_extent x;
+	img_probe_file(path, &lo, &x);
+	int rc = ops_check_extent(s->ops, &x, path);
+	if (rc < 0)
+		return api_fail_from_ops(s, rc);
+	rc = img_load_file(path, &lo, img, &s->err);
 	if (rc < 0)
 		return rc;
 	if ((*img)->n_segs == 0) {

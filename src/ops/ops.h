@@ -134,6 +134,11 @@ struct ops_verify_result {
 	uint8_t expected, actual;
 	char cleared_recovery[RESCUE_PATH_MAX]; /* a matching verify ended this recovery file's life */
 };
+struct img_extent;
+/* Refuses (E_RANGE, s->err set, nothing done) a file whose probed extent (image/probe.h) no memory of
+ * the device holds, before the file is loaded; 0 when it may fit or the extent is unknown. what
+ * names the file in the message. */
+int ops_check_extent(struct ops_session *s, const struct img_extent *x, const char *what);
 int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_result *r);
 
 /* ---- read ---- */
