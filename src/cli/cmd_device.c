@@ -389,10 +389,11 @@ static int open_for_image(struct cli_ctx *c, struct img *img, struct stm32dfu_se
 
 /*
  * Loads FILE for write/verify and opens the device, refusing a file whose data cannot fit the device
- * before the file is read whole (issue 24 item 13): when the probe (image/probe.h) finds the data's
- * extent from the headers or a streamed scan, the device is opened first and the extent checked
- * against its memory map; a file the probe cannot read cheaply is loaded first, as before, so its
- * parse error still comes before the device is touched. On failure nothing stays open.
+ * before the file is read whole (issue 24 item 13): for a file of IMG_PROBE_MIN_SIZE or more whose
+ * data's extent the probe (image/probe.h) finds from the headers or a streamed scan, the device is
+ * opened first and the extent checked against its memory map; a smaller file, or one the probe
+ * cannot read cheaply, is loaded first, as before, so its parse error still comes before the device
+ * is touched. On failure nothing stays open.
  */
 static int load_and_open(struct cli_ctx *c, struct img **img, struct stm32dfu_session **api, struct cli_progress *prog)
 {
@@ -402,7 +403,7 @@ static int load_and_open(struct cli_ctx *c, struct img **img, struct stm32dfu_se
 		return rc;
 	struct img_extent x;
 	img_probe_file(c->args.pos[0], &lo, &x);
-	if (!x.known) {
+	if (!x.known || x.file_size < IMG_PROBE_MIN_SIZE) {
 		if ((rc = cli_load_image(c, img)))
 			return rc;
 		return open_for_image(c, *img, api, prog);

@@ -18,6 +18,10 @@
 #include "image/image.h"
 
 #define IMG_EXTENT_MAX 64
+/* Files smaller than this are loaded first, as always: loading them costs less than opening the
+ * device, and the checks after the load name the memory more precisely (RAM, system memory, the
+ * flash-size register's end). Larger than any STM32 memory's Intel HEX (2 MiB of flash: 5.7 MB). */
+#define IMG_PROBE_MIN_SIZE ((uint64_t)16 << 20)
 
 struct img_range {
 	uint8_t alt;          /* DfuSe target's alt setting; 0 for every other format */

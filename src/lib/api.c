@@ -149,7 +149,7 @@ int api_load(struct stm32dfu_session *s, const char *path, const struct stm32dfu
 	/* a file whose data no memory of the device holds is refused before it is read whole */
 	struct img_extent x;
 	img_probe_file(path, &lo, &x);
-	int rc = ops_check_extent(s->ops, &x, path);
+	int rc = x.file_size >= IMG_PROBE_MIN_SIZE ? ops_check_extent(s->ops, &x, path) : 0;
 	if (rc < 0)
 		return api_fail_from_ops(s, rc);
 	rc = img_load_file(path, &lo, img, &s->err);

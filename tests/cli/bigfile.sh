@@ -40,22 +40,53 @@ check big-verify 65 "$(cat "$work/rc")" "$work/out" '"error": "STM32DFU_E_RANGE"
 peak $sim write "$work/big.bin" -a 0x08040000
 check big-write-a 65 "$(cat "$work/rc")" "$work/err" "0x08040000-0x1483FFFF (200 MiB) runs past the end of Internal Flash"
 
-# Intel HEX and S-record whose addresses no memory of the chip holds (0x09000000): found by
-# streaming the records, refused before the file is loaded
-printf ':020000040900F1\n:0400000001020304F2\n:00000001FF\n' >"$work/far.hex"
-run $sim write "$work/far.hex"; check far-hex 65 $? "$work/err" "far.hex: its data at 0x09000000-0x09000003 is outside the device's memory map"
+# Intel HEX and S-record of 17 MB whose addresses no memory of the chip holds (0x09000000 on): found
+# by streaming the records, refused before the file is loaded (a file under 16 MiB is loaded first,
+# as always: the checks after the load name the memory more precisely)
+python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+def ihex(n, ty, addr, data):
+    body = bytes([n, addr >> 8 & 0xFF, addr & 0xFF, ty]) + data
+    return ":" + body.hex().upper() + "%02X\n" % (-sum(body) & 0xFF)
+def srec(addr, data):
+    body = bytes([len(data) + 5]) + addr.to_bytes(4, "big") + data
+    return "S3" + body.hex().upper() + "%02X\n" % (~sum(body) & 0xFF)
+data = bytes(range(32))
+with open(work + "/far.hex", "w") as f:
+    a = 0x09000000
+    while f.tell() < 17 << 20:
+        if a & 0xFFFF == 0:
+            f.write(ihex(2, 4, 0, (a >> 16).to_bytes(2, "big")))
+        f.write(ihex(32, 0, a & 0xFFFF, data))
+        a += 32
+    f.write(":00000001FF\n")
+with open(work + "/far.srec", "w") as f:
+    a = 0x09000000
+    while f.tell() < 17 << 20:
+        f.write(srec(a, data))
+        a += 32
+    f.write("S70500000000FA\n")
+PY
+peak $sim write "$work/far.hex"
+check far-hex 65 "$(cat "$work/rc")" "$work/err" "far.hex: its data at 0x09000000-0x09[0-9A-F]* is outside the device's memory map"
 check far-hex-hint 0 0 "$work/err" "hint: the file's addresses are not this chip's"
-# S3 record at 0x09000000, its checksum computed so the file is well formed
-python3 -c '
-data = bytes([0x09, 0x00, 0x00, 0x00, 1, 2, 3, 4])
-body = bytes([len(data) + 1]) + data
-ck = (~sum(body)) & 0xFF
-print("S3" + body.hex().upper() + "%02X" % ck)
-print("S70500000000FA")' >"$work/far.srec"
-run $sim write "$work/far.srec"; check far-srec 65 $? "$work/err" "far.srec: its data at 0x09000000-0x09000003 is outside the device's memory map"
-# a DfuSe file: the element headers say where, the data is not read
-run file convert "$work/far.hex" "$work/far.dfu"; check far-dfu-made 0 $?
-run $sim write "$work/far.dfu"; check far-dfu 65 $? "$work/err" "far.dfu: its data at 0x09000000-0x09000003 is outside the device's memory map"
+[ "$(cat "$work/rss")" -lt 102400 ]; check far-hex-memory-small 0 $?
+peak $sim write "$work/far.srec"
+check far-srec 65 "$(cat "$work/rc")" "$work/err" "far.srec: its data at 0x09000000-0x09[0-9A-F]* is outside the device's memory map"
+[ "$(cat "$work/rss")" -lt 102400 ]; check far-srec-memory-small 0 $?
+# a 17 MB DfuSe file: the element headers say where, the data is not read
+python3 - "$work/far.dfu" <<'PY'
+import struct, sys, zlib
+elem = struct.pack("<II", 0x09000000, 17 << 20) + bytes(17 << 20)
+target = b"Target" + bytes([0]) + struct.pack("<I", 1) + b"far".ljust(255, b"\0") + struct.pack("<II", len(elem), 1)
+body = target + elem
+prefix = b"DfuSe" + bytes([1]) + struct.pack("<I", 11 + len(body)) + bytes([1])
+data = prefix + body + struct.pack("<HHHH", 0xFFFF, 0xDF11, 0x0483, 0x011A) + b"UFD" + bytes([16])
+open(sys.argv[1], "wb").write(data + struct.pack("<I", ~zlib.crc32(data) & 0xFFFFFFFF))
+PY
+peak $sim write "$work/far.dfu"
+check far-dfu 65 "$(cat "$work/rc")" "$work/err" "far.dfu: its data at 0x09000000-0x0A0FFFFF is outside the device's memory map"
 
 # nothing of it reached the chip
 run $sim read 0x08000000 0x4000 -o "$work/after.bin"; check after-read 0 $?
