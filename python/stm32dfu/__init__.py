@@ -56,10 +56,27 @@ _CLI_WORDS = sorted({
 }.items(), key=lambda kv: -len(kv[0]))
 
 
+# The library's own words for an option or a call (core/err.c), as this package says them; the
+# confirmations ("STM32DFU_CONFIRM_RDP2") are mapped from CONFIRM.
+_LIB_WORDS = sorted({
+    "the force option": "force=True", "the confirm_reads option": "confirm_reads=True", "the vdd option": "vdd=",
+    "the alt option": "alt=", "the leave option": "leave=True", "the no_verify option": "verify=False",
+    "the hse option": "hse=", "match.serial (the UID)": "serial=", "match.serial": "serial=", "match.path": "path=",
+    "the otp_permanent option": "otp_permanent=True", "stm32dfu_info()": "Chip.info()",
+    "stm32dfu_list()": "stm32dfu.list()", "stm32dfu_ob_read()": "Chip.option_bytes(detail=True)",
+    "stm32dfu_doctor()": "Chip.doctor()", "stm32dfu_recover()": "Chip.recover()",
+}.items(), key=lambda kv: -len(kv[0]))
+
+
 def _library_words(text):
-    """text with the command line's options replaced by this package's parameters."""
+    """text with the library's (and, where a hint still has them, the command line's) words for options
+    and calls replaced by this package's parameters."""
     if not text:
         return text
+    for name in CONFIRM:
+        text = text.replace("STM32DFU_CONFIRM_" + name.upper(), f'confirm="{name}"')
+    for lib, py in _LIB_WORDS:
+        text = text.replace(lib, py)
     for bit, name in ((bit, name) for name, bit in CONFIRM.items()):
         flag = _s(_lib.stm32dfu_confirm_flag(bit))
         if flag:

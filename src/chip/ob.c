@@ -487,7 +487,7 @@ int ob_write_supported(const struct chip_family *fam, struct err *e)
 	 * "Option byte modification"), and what the ROM does with a DNLOAD there is not documented (AN3156 names the alt only) */
 	err_set(e, STM32DFU_E_UNSUPPORTED, "%s option bytes are decode-only in stm32dfu, for 'ob set' and a raw "
 	        "block alike: %s; nothing was written", fam->name, fam->ob->note ? fam->ob->note : "no write rule is known");
-	err_hint(e, "'stm32dfu ob show' decodes them; change them with STM32CubeProgrammer, or from the application "
+	err_hint(e, "{@ob-show} decodes them; change them with STM32CubeProgrammer, or from the application "
 	            "through the reference manual's option-byte sequence");
 	return STM32DFU_E_UNSUPPORTED;
 }
@@ -540,7 +540,7 @@ int ob_set(const struct chip_family *fam, const uint8_t *old, size_t len, const 
 		}
 		if (!f) {
 			err_set(e, STM32DFU_E_USAGE, "unknown option-byte field '%s' for %s", name, fam->id);
-			err_hint(e, "'stm32dfu ob show' lists the fields");
+			err_hint(e, "{@ob-show} lists the fields");
 			return e ? e->code : STM32DFU_E_USAGE;
 		}
 		uint32_t v = 0;
@@ -676,6 +676,19 @@ const char *ob_confirm_flag(unsigned flag)
 	}
 }
 
+/* The confirmation in each front end's words (core/err.h W_CONFIRM_*). */
+static const char *confirm_token(unsigned flag)
+{
+	switch (flag) {
+	case OB_CONFIRM_RDP2: return W_CONFIRM_RDP2;
+	case OB_CONFIRM_RDP1: return W_CONFIRM_RDP1;
+	case OB_CONFIRM_WRP_BOOT: return W_CONFIRM_WRP_BOOT;
+	case OB_CONFIRM_NO_BOOTLOADER: return W_CONFIRM_NO_BOOTLOADER;
+	case OB_CONFIRM_RDP_REGRESSION: return W_CONFIRM_RDP0;
+	default: return "?";
+	}
+}
+
 static const char *confirm_risk(unsigned flag)
 {
 	switch (flag) {
@@ -719,7 +732,7 @@ int ob_guard(const struct chip_family *fam, const uint8_t *old, const uint8_t *n
 	for (unsigned bit = 1; bit; bit <<= 1)
 		if (missing & bit) {
 			err_set(e, STM32DFU_E_NEEDS_CONFIRMATION, "%s: %s", fam->id, confirm_risk(bit));
-			err_hint(e, "add %s if this is what you want", ob_confirm_flag(bit));
+			err_hint(e, "add %s if this is what you want", confirm_token(bit));
 			break;
 		}
 	return STM32DFU_E_NEEDS_CONFIRMATION;

@@ -1,6 +1,7 @@
 #include "core/err.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const struct {
@@ -51,13 +52,68 @@ const char *stm32dfu_errname(int err)
 	return i < 0 ? "STM32DFU_E_UNKNOWN" : err_table[i].name;
 }
 
+/* token, the command line's words, the C API's words */
+static const struct {
+	const char *token, *cli, *lib;
+} words[] = {
+	{"force", "--force", "the force option"},
+	{"confirm-reads", "--confirm-reads", "the confirm_reads option"},
+	{"vdd", "--vdd", "the vdd option"},
+	{"alt", "--alt", "the alt option"},
+	{"leave", "--leave", "the leave option"},
+	{"no-verify", "--no-verify", "the no_verify option"},
+	{"hse", "--hse", "the hse option"},
+	{"sel-serial", "-S SERIAL", "match.serial"},
+	{"sel-path", "-p PATH", "match.path"},
+	{"sel-uid", "-S <UID>", "match.serial (the UID)"},
+	{"otp-permanent", "--i-understand-otp-is-permanent", "the otp_permanent option"},
+	{"info", "'stm32dfu info'", "stm32dfu_info()"},
+	{"list", "'stm32dfu list'", "stm32dfu_list()"},
+	{"ob-show", "'stm32dfu ob show'", "stm32dfu_ob_read()"},
+	{"doctor", "'stm32dfu doctor'", "stm32dfu_doctor()"},
+	{"recover", "'stm32dfu recover'", "stm32dfu_recover()"},
+	{"confirm-rdp2", "--i-understand-rdp2-is-permanent", "STM32DFU_CONFIRM_RDP2"},
+	{"confirm-rdp1", "--i-understand-rdp1-needs-mass-erase", "STM32DFU_CONFIRM_RDP1"},
+	{"confirm-wrp-boot", "--i-understand-boot-sector-write-protect", "STM32DFU_CONFIRM_WRP_BOOT"},
+	{"confirm-no-bootloader", "--i-understand-bootloader-unreachable", "STM32DFU_CONFIRM_NO_BOOTLOADER"},
+	{"confirm-rdp0", "--i-understand-rdp0-erases-flash", "STM32DFU_CONFIRM_RDP0"},
+};
+
+void err_words(const char *in, int cli, char *out, size_t cap)
+{
+	size_t k = 0;
+	if (!cap)
+		return;
+	while (*in && k + 1 < cap) {
+		const char *rep = NULL;
+		size_t skip = 0;
+		if (in[0] == '{' && in[1] == '@') {
+			const char *end = strchr(in + 2, '}');
+			for (size_t i = 0; end && i < sizeof words / sizeof words[0]; i++)
+				if (strlen(words[i].token) == (size_t)(end - in - 2) &&
+				    memcmp(words[i].token, in + 2, (size_t)(end - in - 2)) == 0) {
+					rep = cli ? words[i].cli : words[i].lib;
+					skip = (size_t)(end - in) + 1;
+				}
+		}
+		if (!rep) {
+			out[k++] = *in++;
+			continue;
+		}
+		for (; *rep && k + 1 < cap; rep++)
+			out[k++] = *rep;
+		in += skip;
+	}
+	out[k] = '\0';
+}
+
 void err_clear(struct err *e)
 {
 	if (!e)
 		return;
 	e->code = 0;
-	e->msg[0] = '\0';
-	e->hint[0] = '\0';
+	e->msg[0] = e->lib_msg[0] = '\0';
+	e->hint[0] = e->lib_hint[0] = '\0';
 }
 
 int err_set(struct err *e, int code, const char *fmt, ...)
@@ -65,38 +121,53 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 	if (!e)
 		return code;
 	e->code = code;
-	e->hint[0] = '\0';
+	e->hint[0] = e->lib_hint[0] = '\0';
+	char raw[ERR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	err_words(raw, 1, e->msg, sizeof e->msg);
+	err_words(raw, 0, e->lib_msg, sizeof e->lib_msg);
 	return code;
+}
+
+/* Puts prefix and ": " before the text in buf (cap bytes), unless the text already starts so. */
+static void join_prefix(char *buf, size_t cap, const char *prefix)
+{
+	size_t plen = strnlen(prefix, cap - 1);
+	size_t mlen = strnlen(buf, cap - 1);
+	/* two layers naming the same step say it once ("leave: leave: ..." reads as a stutter) */
+	if (plen && mlen > plen + 1 && memcmp(buf, prefix, plen) == 0 && buf[plen] == ':' && buf[plen + 1] == ' ')
+		return;
+	if (plen + 2 >= cap)
+		plen = cap - 3;
+	if (plen + 2 + mlen >= cap)
+		mlen = cap - 1 - plen - 2;
+	memmove(buf + plen + 2, buf, mlen);
+	memcpy(buf, prefix, plen);
+	buf[plen] = ':';
+	buf[plen + 1] = ' ';
+	buf[plen + 2 + mlen] = '\0';
 }
 
 int err_prefix(struct err *e, const char *fmt, ...)
 {
 	if (!e)
 		return STM32DFU_E_INTERNAL;
-	char prefix[ERR_MSG_MAX];
+	char raw[ERR_MSG_MAX], prefix[ERR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	/* join by hand: snprintf("%s: %s") of two full buffers trips -Wformat-truncation */
-	size_t plen = strnlen(prefix, sizeof prefix - 1);
-	size_t mlen = strnlen(e->msg, sizeof e->msg - 1);
-	/* two layers naming the same step say it once ("leave: leave: ..." reads as a stutter) */
-	if (plen && mlen > plen + 1 && memcmp(e->msg, prefix, plen) == 0 && e->msg[plen] == ':' && e->msg[plen + 1] == ' ')
+	/* a text written into msg directly has no library rendering: the boundary then gives msg */
+	bool lib_stale = !e->lib_msg[0] && e->msg[0];
+	err_words(raw, 1, prefix, sizeof prefix);
+	join_prefix(e->msg, sizeof e->msg, prefix);
+	if (lib_stale)
 		return e->code ? e->code : STM32DFU_E_INTERNAL;
-	if (plen + 2 >= sizeof e->msg)
-		plen = sizeof e->msg - 3;
-	if (plen + 2 + mlen >= sizeof e->msg)
-		mlen = sizeof e->msg - 1 - plen - 2;
-	memmove(e->msg + plen + 2, e->msg, mlen);
-	memcpy(e->msg, prefix, plen);
-	e->msg[plen] = ':';
-	e->msg[plen + 1] = ' ';
-	e->msg[plen + 2 + mlen] = '\0';
+	err_words(raw, 0, prefix, sizeof prefix);
+	join_prefix(e->lib_msg, sizeof e->lib_msg, prefix);
 	return e->code ? e->code : STM32DFU_E_INTERNAL;
 }
 
@@ -104,8 +175,11 @@ void err_hint(struct err *e, const char *fmt, ...)
 {
 	if (!e)
 		return;
+	char raw[ERR_HINT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->hint, sizeof e->hint, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	err_words(raw, 1, e->hint, sizeof e->hint);
+	err_words(raw, 0, e->lib_hint, sizeof e->lib_hint);
 }

@@ -86,7 +86,9 @@ void stm32dfu_close(struct stm32dfu_session *s)
 struct stm32dfu_error stm32dfu_last_error(const struct stm32dfu_session *s)
 {
 	const struct err *e = s ? &s->err : &open_err;
-	struct stm32dfu_error r = {e->code, e->msg, e->hint};
+	/* the library's words; a text some layer wrote into msg directly has only that rendering */
+	struct stm32dfu_error r = {e->code, e->lib_msg[0] || !e->msg[0] ? e->lib_msg : e->msg,
+	                           e->lib_hint[0] || !e->hint[0] ? e->lib_hint : e->hint};
 	return r;
 }
 

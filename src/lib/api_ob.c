@@ -248,13 +248,13 @@ int stm32dfu_ob_set_ex(struct stm32dfu_session *s, const char *const *assignment
 		if (!fam || !fam->ob) {
 			rc = err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no option-byte decoder for %s: cannot edit its fields",
 			             fam ? fam->name : "this chip");
-			err_hint(&s->err, "'stm32dfu ob show' prints the raw block");
+			err_hint(&s->err, "{@ob-show} prints the raw block");
 		}
 	}
 	/* a field the part does not have (a WRP group past its flash, a bit of another family) is
 	 * refused by name before any value is looked at */
 	if (rc == 0 && (rc = ob_check_part(fam, s->ops->id.chip.flash_size, assignments, n, &s->err)) < 0)
-		err_hint(&s->err, "'stm32dfu ob show' marks the fields this chip does not have with '-'");
+		err_hint(&s->err, "{@ob-show} marks the fields this chip does not have with '-'");
 	if (rc == 0)
 		rc = ob_set(fam, r->before, len, assignments, n, r->requested, &s->err);
 	if (rc == 0)

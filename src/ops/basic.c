@@ -45,7 +45,7 @@ int ops_read(struct ops_session *s, int alt, uint32_t addr, uint8_t *buf, size_t
 	else if (rc == STM32DFU_E_PROTECTED)
 		err_hint(&s->err, "%s", ops_rdp_hint(s));
 	else if (rc == STM32DFU_E_DFU_STATUS)
-		err_hint(&s->err, "the address may be outside what the bootloader serves: see 'stm32dfu list' for the map");
+		err_hint(&s->err, "the address may be outside what the bootloader serves: see {@list} for the map");
 	return rc;
 }
 
@@ -75,7 +75,7 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 	err_clear(&s->err);
 	uint64_t end = (uint64_t)addr + len;
 	if (alt >= 0 && (unsigned)alt >= s->dfu->n_alts)
-		return err_set(&s->err, STM32DFU_E_USAGE, "--alt %d: the device has %u alternate setting%s (0 to %u)", alt,
+		return err_set(&s->err, STM32DFU_E_USAGE, "{@alt} %d: the device has %u alternate setting%s (0 to %u)", alt,
 		               s->dfu->n_alts, s->dfu->n_alts == 1 ? "" : "s", s->dfu->n_alts ? s->dfu->n_alts - 1 : 0);
 	if (end > 0x100000000ull)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
@@ -96,7 +96,7 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 	if (fam && (fam->quirks & CHIP_Q_DBGMCU_HANGS) && overlaps(addr, end, 0xE0042000u, 4)) {
 		err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X covers DBGMCU_IDCODE (0xE0042000), whose read hangs the "
 		        "%s ROM bootloader until a power cycle", addr, (unsigned)(end - 1), fam->name);
-		err_hint(&s->err, "the chip is identified without it ('stm32dfu info'); --force reads it anyway");
+		err_hint(&s->err, "the chip is identified without it ({@info}); {@force} reads it anyway");
 		return STM32DFU_E_RANGE;
 	}
 	/* the memories the alt settings list, and the identity registers the ROM serves outside them */
@@ -110,7 +110,7 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 			err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X runs past the end of %s at 0x%08X", addr,
 			        (unsigned)(end - 1), s->dfu->alts[i].have_layout ? s->dfu->alts[i].layout.name : "the memory",
 			        (unsigned)(rg->start + rg->length));
-			err_hint(&s->err, "the memory map is shown below; --force reads outside it");
+			err_hint(&s->err, "the memory map is shown below; {@force} reads outside it");
 			return STM32DFU_E_RANGE;
 		}
 	}
@@ -127,7 +127,7 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 		return 0;
 	err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X is outside the memory map%s", addr, (unsigned)(end - 1),
 	        alt >= 0 ? " of that alternate setting" : "");
-	err_hint(&s->err, "the memory map is shown below; --force reads outside it");
+	err_hint(&s->err, "the memory map is shown below; {@force} reads outside it");
 	return STM32DFU_E_RANGE;
 }
 
@@ -443,10 +443,10 @@ int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr,
 			         "the lowest one is at 0x%08X", img->entry, first);
 		return 0;
 	}
-	err_set(&s->err, STM32DFU_E_USAGE, "--leave: the file holds no vector table (initial stack pointer in RAM, "
+	err_set(&s->err, STM32DFU_E_USAGE, "{@leave}: the file holds no vector table (initial stack pointer in RAM, "
 	        "reset vector with the Thumb bit into flash)%s; nothing was written",
 	        img->has_entry ? " whose reset vector is its entry point" : "");
-	err_hint(&s->err, "write it without --leave, then 'stm32dfu leave ADDR' with the address of the "
+	err_hint(&s->err, "write it without {@leave}, then 'stm32dfu leave ADDR' with the address of the "
 	                  "application's vector table");
 	return STM32DFU_E_USAGE;
 }

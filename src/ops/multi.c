@@ -350,7 +350,7 @@ static int check_selectors(const struct ops_multi_opts *o, const struct ops_mult
 			hit = strcmp(r[k].path, o->paths[i]) == 0;
 		if (!hit) {
 			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device at path %s: nothing was written", o->paths[i]);
-			err_hint(e, "'stm32dfu list' shows each device's path");
+			err_hint(e, "{@list} shows each device's path");
 			return STM32DFU_E_NO_DEVICE;
 		}
 	}
@@ -363,7 +363,7 @@ static int check_selectors(const struct ops_multi_opts *o, const struct ops_mult
 			hit = selector_matches(o->selectors[i], &r[k]);
 		if (!hit) {
 			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -S %s: nothing was written", o->selectors[i]);
-			err_hint(e, "'stm32dfu list' shows each device's serial and UID");
+			err_hint(e, "{@list} shows each device's serial and UID");
 			return STM32DFU_E_NO_DEVICE;
 		}
 	}

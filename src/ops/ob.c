@@ -15,7 +15,7 @@ static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size
 	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Option Bytes");
 	if (!a || !a->have_layout || a->layout.n_regions == 0) {
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this device offers no \"Option Bytes\" alt setting");
-		err_hint(&s->err, "'stm32dfu info' lists the alt settings the bootloader offers");
+		err_hint(&s->err, "{@info} lists the alt settings the bootloader offers");
 		return STM32DFU_E_UNSUPPORTED;
 	}
 	const struct layout_region *r = &a->layout.regions[0];
@@ -215,7 +215,7 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 	}
 	if (got_len != len || memcmp(s->id.ob, want, len) != 0) {
 		describe_difference(fam, want, s->id.ob, len, &s->err);
-		err_hint(&s->err, "the chip may not accept this combination; 'stm32dfu ob show' shows what it holds");
+		err_hint(&s->err, "the chip may not accept this combination; {@ob-show} shows what it holds");
 		free(want);
 		return STM32DFU_E_VERIFY;
 	}

@@ -23,7 +23,7 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 	if (rc < 0) {
 		s->err = s->tp->err;
 		err_prefix(&s->err, "waiting %u ms for the chip to re-enumerate after its reset", timeout_ms);
-		err_hint(&s->err, "unplug and replug the board (with BOOT0 high), then check with 'stm32dfu info'");
+		err_hint(&s->err, "unplug and replug the board (with BOOT0 high), then check with {@info}");
 		return rc;
 	}
 	/* the descriptors and alt strings may differ after a reset: rebuild the DFU session */
@@ -55,7 +55,7 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 	s->counters.reconnects++;
 	if (had_uid && s->id.has_uid && memcmp(uid, s->id.uid, sizeof uid) != 0) {
 		err_set(&s->err, STM32DFU_E_NO_DEVICE, "a different chip came back after the reset (its UID differs)");
-		err_hint(&s->err, "attach only the board being programmed, or select it with -S <UID>");
+		err_hint(&s->err, "attach only the board being programmed, or select it with {@sel-uid}");
 		return STM32DFU_E_NO_DEVICE;
 	}
 	log_debug("reconnected after reset (%u so far)", s->counters.reconnects);

@@ -179,7 +179,7 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 		return;
 	case REC_CHIP:
 		err_hint(&s->err, "the chip itself refused the step (a DFU error status): a worn or protected sector, "
-		                  "or a wrong address; 'stm32dfu ob show' shows the protection");
+		                  "or a wrong address; {@ob-show} shows the protection");
 		return;
 	case REC_BUSY:
 		err_hint(&s->err, "the chip's flash operation never ended (dfuDNBUSY): power-cycle the board into the "
@@ -192,7 +192,7 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 		err_hint(&s->err, "the bootloader stopped answering (a ROM hang, not a flaky link): power-cycle the board "
 		                  "into the bootloader and run the command again");
 	else
-		err_hint(&s->err, "the USB link keeps failing: run 'stm32dfu doctor' for the likely cause (port, hub, "
+		err_hint(&s->err, "the USB link keeps failing: run {@doctor} for the likely cause (port, hub, "
 		                  "crystal, temperature); --retries N allows more tries");
 }
 

@@ -108,7 +108,7 @@ static int check_device(struct ops_session *s, const struct ops_serialno *sn)
 		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION,
 		        "--serial-number 0x%08" PRIX32 " is in %s: each board's number would be programmed there once and "
 		        "for good; nothing was written", sn->addr, otp->layout.name);
-		err_hint(&s->err, "add --i-understand-otp-is-permanent if the number belongs in OTP");
+		err_hint(&s->err, "add {@otp-permanent} if the number belongs in OTP");
 		return STM32DFU_E_NEEDS_CONFIRMATION;
 	}
 	if (otp)
@@ -130,7 +130,7 @@ static int check_device(struct ops_session *s, const struct ops_serialno *sn)
 	        "--serial-number 0x%08" PRIX32 " (%u bytes) is outside this chip's writable flash and OTP: nothing was "
 	        "written",
 	        sn->addr, sn->width);
-	err_hint(&s->err, "'stm32dfu info' shows the memory map; the number must lie in one flash sector or in OTP");
+	err_hint(&s->err, "{@info} shows the memory map; the number must lie in one flash sector or in OTP");
 	return STM32DFU_E_RANGE;
 }
 

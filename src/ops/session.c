@@ -125,11 +125,11 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 		int code = unasked.code ? unasked.code : STM32DFU_E_USB_IO;
 		err_set(e, code, "no DFU device answered with the UID given with -S; %u of %zu could not be asked (%s)",
 		        n_unasked, n, unasked.msg);
-		err_hint(e, "'stm32dfu list' shows each device's UID and why one cannot be opened");
+		err_hint(e, "{@list} shows each device's UID and why one cannot be opened");
 		return code;
 	}
 	err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S");
-	err_hint(e, "'stm32dfu list' shows each device's UID");
+	err_hint(e, "{@list} shows each device's UID");
 	return STM32DFU_E_NO_DEVICE;
 }
 
@@ -327,7 +327,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 			ops_close(s);
 			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S (the emulated chip's %s)",
 			        read ? "differs" : "could not be read");
-			err_hint(e, "'stm32dfu list' shows each device's UID");
+			err_hint(e, "{@list} shows each device's UID");
 			return STM32DFU_E_NO_DEVICE;
 		}
 	}
@@ -414,7 +414,7 @@ int ops_read_again(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *b
 		memcpy(buf, again, len);
 		err_set(&s->err, STM32DFU_E_VERIFY, "%s", differ);
 		if (i >= s->opts.retries || !rec_spend(s, STM32DFU_E_VERIFY, activity)) {
-			err_hint(&s->err, "reads are unreliable on this link: run 'stm32dfu doctor'");
+			err_hint(&s->err, "reads are unreliable on this link: run {@doctor}");
 			rc = STM32DFU_E_VERIFY;
 			break;
 		}

@@ -12,8 +12,8 @@ int ops_vdd_range(double volts, int *range, struct err *e)
 	/* AN2606 "Device Feature" ranges; a supply at a range's lower bound belongs to that range */
 	if (!(volts >= 1.8 && volts <= 3.6))
 		return err_set(e, STM32DFU_E_USAGE,
-		               "--vdd %g: the ROM's voltage ranges cover 1.8 to 3.6 V (AN2606); give the board's supply "
-		               "voltage, or leave --vdd out to keep the ROM's default (x8)", volts);
+		               "{@vdd} %g: the ROM's voltage ranges cover 1.8 to 3.6 V (AN2606); give the board's supply "
+		               "voltage, or leave {@vdd} out to keep the ROM's default (x8)", volts);
 	*range = volts >= 2.7 ? 3 : volts >= 2.4 ? 2 : volts >= 2.1 ? 1 : 0;
 	return 0;
 }
@@ -44,9 +44,9 @@ int ops_vdd_check(struct ops_session *s)
 {
 	if (!feature_alt(s)) { /* said before any transfer */
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED,
-		        "--vdd: this device has no Device Feature memory (an alt setting \"Device Feature\" at 0x%08X), "
+		        "{@vdd}: this device has no Device Feature memory (an alt setting \"Device Feature\" at 0x%08X), "
 		        "so its flash parallelism cannot be set", OPS_VDD_ADDR);
-		err_hint(&s->err, "leave --vdd out: only F2, F4 and F7 ROMs offer it (AN2606); 'stm32dfu list' shows the "
+		err_hint(&s->err, "leave {@vdd} out: only F2, F4 and F7 ROMs offer it (AN2606); {@list} shows the "
 		                  "device's memories");
 		return STM32DFU_E_UNSUPPORTED;
 	}
@@ -58,9 +58,9 @@ int ops_vdd_check(struct ops_session *s)
 	const struct chip_family *fam = s->have_identity ? s->id.chip.family : NULL;
 	if (fam && fam->id && strchr("LGUW", fam->id[0])) {
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED,
-		        "--vdd: the %s programs its flash the same way at any supply voltage: there is no voltage "
+		        "{@vdd}: the %s programs its flash the same way at any supply voltage: there is no voltage "
 		        "range to set", fam->name);
-		err_hint(&s->err, "leave --vdd out: only the F2, F4 and F7 program by voltage range (AN2606)");
+		err_hint(&s->err, "leave {@vdd} out: only the F2, F4 and F7 program by voltage range (AN2606)");
 		return STM32DFU_E_UNSUPPORTED;
 	}
 	return 0;
@@ -72,7 +72,7 @@ int ops_vdd_apply(struct ops_session *s, int range)
 	if (!a)
 		return ops_vdd_check(s);
 	if (range < 0 || range > 3)
-		return err_set(&s->err, STM32DFU_E_INTERNAL, "--vdd: voltage range %d", range);
+		return err_set(&s->err, STM32DFU_E_INTERNAL, "{@vdd}: voltage range %d", range);
 	const uint8_t want[4] = {(uint8_t)range, 0xFF, 0xFF, 0xFF}; /* bytes 1-3 reserved: 0xFF */
 	uint8_t got[4];
 	int rc;
@@ -80,11 +80,11 @@ int ops_vdd_apply(struct ops_session *s, int range)
 	    (rc = dfuse_write(s->dfu, OPS_VDD_ADDR, want, sizeof want)) < 0 ||
 	    (rc = dfuse_read(s->dfu, OPS_VDD_ADDR, got, sizeof got)) < 0) {
 		s->err = s->dfu->err;
-		return err_prefix(&s->err, "--vdd: setting the voltage range %d (%s)", range, ops_vdd_range_text(range));
+		return err_prefix(&s->err, "{@vdd}: setting the voltage range %d (%s)", range, ops_vdd_range_text(range));
 	}
 	if (got[0] != want[0])
 		return err_set(&s->err, STM32DFU_E_VERIFY,
-		               "--vdd: the chip did not take voltage range %d (it reads back %u)", range, got[0]);
+		               "{@vdd}: the chip did not take voltage range %d (it reads back %u)", range, got[0]);
 	log_info("voltage range %d (%s) set through the Device Feature memory", range, ops_vdd_range_text(range));
 	return 0;
 }

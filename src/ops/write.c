@@ -652,7 +652,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		if (round >= 2) {
 			rc = STM32DFU_E_VERIFY;
 			err_hint(&s->err, "the sector still differs after erasing and rewriting it twice: the flash may be "
-			                  "worn or protected; 'stm32dfu doctor' checks the link and the protection");
+			                  "worn or protected; {@doctor} checks the link and the protection");
 			goto gave_up;
 		}
 	}

@@ -82,14 +82,14 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 		if (!a) {
 			err_set(&s->err, STM32DFU_E_USAGE, "the file has data for alt setting %u; the device has %u (0 to %u)",
 			        seg->alt, d->n_alts, d->n_alts ? d->n_alts - 1 : 0);
-			err_hint(&s->err, "'stm32dfu info' lists the alt settings and their memories");
+			err_hint(&s->err, "{@info} lists the alt settings and their memories");
 			return STM32DFU_E_USAGE;
 		}
 		p->alt = a;
 		if (!(p->rg = region_of(a, seg->addr))) {
 			err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X is not in %s (alt %u)", seg->addr,
 			        wr_memory_name(a, WM_OTHER), a->alt);
-			err_hint(&s->err, "give the address inside that memory with -a ADDR ('stm32dfu info' shows where it is)");
+			err_hint(&s->err, "give the address inside that memory with -a ADDR ({@info} shows where it is)");
 			return STM32DFU_E_RANGE;
 		}
 	} else {
@@ -122,7 +122,7 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 	}
 	err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X lies in no memory this device writes: not in flash, "
 	        "RAM, OTP or option bytes", seg->addr);
-	err_hint(&s->err, "'stm32dfu info' lists the memories and their addresses; check the file's addresses or -a");
+	err_hint(&s->err, "{@info} lists the memories and their addresses; check the file's addresses or -a");
 	return STM32DFU_E_RANGE;
 }
 
@@ -368,9 +368,9 @@ int ops_write(struct ops_session *s, const struct img *img, const struct ops_wri
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "image data at 0x%08X is for %s (alt %u): write programs flash, RAM, "
 		        "OTP and option bytes", p->seg->addr, wr_memory_name(p->alt, WM_OTHER), p->alt->alt);
 		if (strstr(wr_memory_name(p->alt, WM_OTHER), "Feature"))
-			err_hint(&s->err, "the Device Feature (voltage range) is set with --vdd");
+			err_hint(&s->err, "the Device Feature (voltage range) is set with {@vdd}");
 		else
-			err_hint(&s->err, "'stm32dfu info' lists the alt settings and their memories");
+			err_hint(&s->err, "{@info} lists the alt settings and their memories");
 		return STM32DFU_E_UNSUPPORTED;
 	}
 	if (kinds > 1 && !(kinds == 2 && has[WM_FLASH] && has[WM_OTP] && o->otp_last)) {

@@ -141,7 +141,7 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *a
 		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION,
 		        "the file writes %s at 0x%08X: OTP bytes can be programmed only once and never erased",
 		        alt->layout.name, img->n_segs ? img->segs[0].addr : 0);
-		err_hint(&s->err, "check the bytes, then add --i-understand-otp-is-permanent");
+		err_hint(&s->err, "check the bytes, then add {@otp-permanent}");
 		return STM32DFU_E_NEEDS_CONFIRMATION;
 	}
 	ops_identify(s);

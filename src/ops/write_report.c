@@ -64,9 +64,9 @@ void wr_say_chip_state(struct wstate *w)
 			snprintf(hint + h, sizeof hint - h, "; then run the same write again: it restores the saved bytes");
 		err_hint(e, "%s", hint);
 	} else if (r->recovery_file[0])
-		err_hint(e, "run the same write again on this chip (or 'stm32dfu recover'): it restores the saved bytes "
+		err_hint(e, "run the same write again on this chip (or {@recover}): it restores the saved bytes "
 		            "and deletes %s", r->recovery_file);
 	else if (lost)
 		err_hint(e, "the flash does not hold the image: write again (a better USB port or a hub helps; "
-		            "'stm32dfu doctor' checks the link)");
+		            "{@doctor} checks the link)");
 }

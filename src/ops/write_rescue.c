@@ -225,7 +225,7 @@ static int refuse(struct ops_session *s, const struct rescue *old, const char *w
 	                            : "the flash outside its sectors is this chip's, so it was taken as this chip's, but its "
 	                              "sectors were written since (by another tool?), or it is a board with the same "
 	                              "firmware (chips without a readable UID share the key: the F0s' USB serial "
-	                              "FFFFFFFEFFFF): write the board it came from first ('stm32dfu recover'), or move it "
+	                              "FFFFFFFEFFFF): write the board it came from first ({@recover}), or move it "
 	                              "away to go on without it");
 	return STM32DFU_E_FILE_FORMAT;
 }

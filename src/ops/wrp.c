@@ -206,7 +206,7 @@ static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint3
 	        "erase: sector %u at 0x%08X is not blank after the erase: read 0x%02X at 0x%08X", sec->index, sec->start,
 	        v, at);
 	err_hint(&s->err, p < 0 ? "the option bytes could not be read to tell whether the sector is write-protected: "
-	                          "'stm32dfu ob show' shows them; the flash may also be worn"
+	                          "{@ob-show} shows them; the flash may also be worn"
 	                        : "the option bytes do not protect it: the sector may be worn out; nothing here "
 	                          "holds data you can rely on until it reads back blank");
 	return STM32DFU_E_VERIFY;

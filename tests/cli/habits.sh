@@ -117,6 +117,11 @@ for name, x in f.items():
 PY
 check ob-show-l4-json-meanings 0 $?
 run $l4 ob show; check ob-show-l4-text 0 $? "$work/out" "nBOOT1 .*with BOOT0 = 1: boot from system memory"
+# the library's hints reach the command line in its words (issue 24 item 14): the flag, the command
+run $ob ob set RDP=level2 --dry-run; check cli-words-confirm 11 $? "$work/err" "hint: add --i-understand-rdp2-is-permanent if this is what you want"
+absent cli-words-no-lib-confirm "$work/err" "STM32DFU_CONFIRM"
+run $ob read 0x60000000 16 -o "$work/x.bin"; check cli-words-force 65 $? "$work/err" "hint: the memory map is shown below; --force reads outside it"
+absent cli-words-no-token "$work/err" "{@"
 # RDP=1 would be the raw byte 0x01: refused, the word named
 run $ob ob set RDP=1; check ob-rdp-digit 64 $? "$work/err" "RDP=1 is the raw byte 0x01"
 grep -q "hint: RDP=level1" "$work/err"; check ob-rdp-digit-hint 0 $?

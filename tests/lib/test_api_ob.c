@@ -141,6 +141,22 @@ static void test_absent_fields(void **state)
 	stm32dfu_close(s);
 }
 
+/* The library's hints name its own parameters and calls, never the command line's flags or commands
+ * (issue 24 item 14); the CLI renders the same hints in its words (tests/cli/contract.sh). */
+static void test_hints_in_library_words(void **state)
+{
+	(void)state;
+	struct stm32dfu_session *s = open_profile("f746,timing=0", 0, 0);
+	uint8_t buf[16];
+	assert_int_equal(stm32dfu_read(s, 0x60000000, buf, sizeof buf), STM32DFU_E_RANGE);
+	struct stm32dfu_error e = stm32dfu_last_error(s);
+	assert_non_null(strstr(e.hint, "the force option reads outside it"));
+	assert_null(strstr(e.hint, "--"));
+	assert_null(strstr(e.message, "--"));
+	assert_null(strstr(e.hint, "{@"));
+	stm32dfu_close(s);
+}
+
 /* RDP level 2 needs its confirmation; the result names it and nothing reaches the chip. */
 static void test_rdp2_needs_confirmation(void **state)
 {
@@ -163,7 +179,9 @@ static void test_rdp2_needs_confirmation(void **state)
 	struct stm32dfu_error e = stm32dfu_last_error(s);
 	assert_int_equal(e.code, STM32DFU_E_NEEDS_CONFIRMATION);
 	assert_string_equal(stm32dfu_confirm_flag(STM32DFU_CONFIRM_RDP2), "--i-understand-rdp2-is-permanent");
-	assert_non_null(strstr(e.hint, stm32dfu_confirm_flag(STM32DFU_CONFIRM_RDP2)));
+	/* the library speaks its own words: the confirmation bit, not the command line's flag (issue 24 item 14) */
+	assert_non_null(strstr(e.hint, "add STM32DFU_CONFIRM_RDP2 if this is what you want"));
+	assert_null(strstr(e.hint, "--"));
 	assert_null(stm32dfu_confirm_flag(STM32DFU_CONFIRM_RDP1 | STM32DFU_CONFIRM_RDP2));
 	assert_null(stm32dfu_confirm_flag(0));
 	struct stm32dfu_ob_report *after = read_report(s);
@@ -319,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_f746_report),
 		cmocka_unit_test(test_absent_fields),
 		cmocka_unit_test(test_rdp2_needs_confirmation),
+		cmocka_unit_test(test_hints_in_library_words),
 		cmocka_unit_test(test_dry_run_then_write),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_rdp1_protection_active),
