@@ -148,7 +148,9 @@ int stm32dfu_open_session(const struct stm32dfu_match *match, const struct stm32
                           struct stm32dfu_session **out);
 
 /* The detail of the last failure of a session (or, with NULL, of this thread's last failed
- * stm32dfu_open): code, a one-line message, and a hint (possibly "") saying what to try. */
+ * stm32dfu_open): code, a one-line message, and a hint (possibly "") saying what to try. Both name
+ * the library's own options and calls ("the force option", "stm32dfu_info()", STM32DFU_CONFIRM_RDP2),
+ * not the stm32dfu command line's flags, which the command line puts in their place. */
 struct stm32dfu_error {
 	int code;
 	const char *message;
