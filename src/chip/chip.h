@@ -149,4 +149,36 @@ bool chip_parse_alt(const char *s, struct chip_alt_info *out);
  * (chip/timing.c cites each value). For progress only. */
 unsigned chip_mass_erase_typ_ms(const struct chip_family *f);
 
+/* ---- memories by device ID (memmap.c): what a bootloader without alt strings (AN3155) cannot say ---- */
+
+struct chip_memmap {
+	const char *family;           /* chip_family id */
+	uint16_t dev_id;              /* this ID only; 0: the family's other IDs */
+	uint32_t page_size;           /* uniform pages (families without a sector table), 0 unknown */
+	/* the dual-bank organisation an option bit selects (dual_field == dual_value): one bank's
+	 * runs (two equal banks), or another page size */
+	const struct chip_sector_run *dual_runs;
+	size_t n_dual_runs;
+	uint32_t dual_page_size;
+	const char *dual_field;       /* the option-byte field (ob.h names: "nDBANK", "DBANK"), or NULL */
+	uint32_t dual_value;
+	uint32_t otp_addr;            /* OTP data, 0 none or unknown */
+	uint16_t otp_size, otp_lock;  /* data bytes; lock bytes right after them */
+	uint32_t sysmem_addr, sysmem_size; /* system memory (the ROM), 0 unknown */
+	uint32_t ram_addr, ram_size;  /* SRAM from ram_addr (the part's, when the ID tells it), 0 unknown */
+	const char *source;
+};
+
+/* The row for this family and device ID (an ID's own row, else the family's), or NULL. */
+const struct chip_memmap *chip_memmap_of(const struct chip_family *f, uint16_t dev_id);
+
+/* The flash's sectors/pages for a part with flash_bytes (0: the family's largest), in the single-
+ * or dual-bank organisation: up to cap runs into runs, returns how many (0: unknown). */
+size_t chip_flash_map(const struct chip_family *f, uint16_t dev_id, uint32_t flash_bytes, bool dual,
+                      struct chip_sector_run *runs, size_t cap);
+
+/* Whether the option-byte block (as read at ob_addr) selects the dual-bank organisation: 1, 0
+ * (also when the family has no choice), -1 when the block does not tell. */
+int chip_ob_dual_bank(const struct chip_family *f, uint16_t dev_id, const uint8_t *ob, size_t len);
+
 #endif

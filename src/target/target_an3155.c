@@ -17,7 +17,51 @@ struct tu {
 	const struct chip_family *fam;
 	uint32_t flash_size; /* bytes in use, 0 unknown */
 	bool size_from_register;
+	/* the flash map (chip_flash_map), made again after every reset (an option-byte write may have
+	 * changed the bank mode) */
+	const struct chip_memmap *mm;
+	struct chip_sector_run runs[TARGET_MAX_RUNS];
+	size_t n_runs;
+	bool bank_mode_unknown; /* the option bytes that choose it could not be read */
 };
+
+/* The flash map for this part: the family's sectors or the ID's pages, cut to the flash-size
+ * register, in the bank mode the option bytes select (F76x nDBANK, G4 DBANK: read, never assumed). */
+static void load_map(struct tu *u)
+{
+	u->mm = chip_memmap_of(u->fam, u->b->pid);
+	u->n_runs = 0;
+	u->bank_mode_unknown = false;
+	if (!u->fam)
+		return;
+	int dual = 0;
+	if (u->mm && u->mm->dual_field) {
+		uint8_t ob[512];
+		size_t len = u->fam->ob_size <= sizeof ob ? u->fam->ob_size : 0;
+		dual = len && an3155_read_all(u->b, u->fam->ob_addr, ob, len) == 0
+		               ? chip_ob_dual_bank(u->fam, u->b->pid, ob, len)
+		               : -1;
+		if (dual < 0) {
+			u->bank_mode_unknown = true;
+			return;
+		}
+	}
+	u->n_runs = chip_flash_map(u->fam, u->b->pid, u->flash_size, dual == 1, u->runs, TARGET_MAX_RUNS);
+}
+
+static void region(struct target_region *r, enum target_mem kind, uint32_t addr, uint32_t size, const char *name,
+                   bool writable)
+{
+	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	r->addr = addr;
+	r->size = size;
+	r->runs[0] = (struct target_run){1, size};
+	r->n_runs = 1;
+	r->readable = true;
+	r->writable = writable;
+	snprintf(r->name, sizeof r->name, "%s", name);
+}
 
 static int fail_from(struct target *t, struct an3155 *b, int r)
 {
@@ -53,10 +97,14 @@ static int tu_regions(struct target *t, struct target_region *out, size_t cap, s
 {
 	struct tu *u = t->impl;
 	*n = 0;
-	if (!u->fam || !u->fam->sectors)
-		return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "device ID 0x%03x: no sector map in the family table",
+	if (u->bank_mode_unknown)
+		return err_set(&t->err, STM32DFU_E_UNSUPPORTED,
+		               "device ID 0x%03x: the option bytes that choose the flash's bank mode could not be read "
+		               "(read protection?): no sector map", u->b->pid);
+	if (!u->n_runs)
+		return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "device ID 0x%03x: no sector or page map in the family table",
 		               u->b->pid);
-	if (cap < 2)
+	if (cap < 5)
 		return err_set(&t->err, STM32DFU_E_INTERNAL, "regions: no room");
 	struct target_region *f = &out[0];
 	memset(f, 0, sizeof *f);
@@ -64,30 +112,30 @@ static int tu_regions(struct target *t, struct target_region *out, size_t cap, s
 	f->addr = u->fam->flash_base;
 	f->readable = f->writable = f->erasable = true;
 	snprintf(f->name, sizeof f->name, "Internal Flash");
-	uint32_t left = u->flash_size ? u->flash_size : chip_family_flash_bytes(u->fam);
-	for (size_t i = 0; i < u->fam->n_sector_runs && left && f->n_runs < TARGET_MAX_RUNS; i++) {
-		uint32_t size = u->fam->sectors[i].size, count = u->fam->sectors[i].count;
-		if ((uint64_t)count * size > left)
-			count = left / size;
-		if (!count)
-			break;
-		f->runs[f->n_runs++] = (struct target_run){count, size};
-		f->size += count * size;
-		left -= count * size;
+	for (size_t i = 0; i < u->n_runs; i++) {
+		f->runs[f->n_runs++] = (struct target_run){u->runs[i].count, u->runs[i].size};
+		f->size += u->runs[i].count * u->runs[i].size;
 	}
 	*n = 1;
-	if (u->fam->ob_addr && u->fam->ob_size) {
-		struct target_region *o = &out[1];
-		memset(o, 0, sizeof *o);
-		o->kind = TARGET_MEM_OB;
-		o->addr = u->fam->ob_addr;
-		o->size = u->fam->ob_size;
-		o->runs[0] = (struct target_run){1, o->size};
-		o->n_runs = 1;
-		o->readable = o->writable = true;
-		snprintf(o->name, sizeof o->name, "Option Bytes");
-		*n = 2;
+	if (u->fam->ob_addr && u->fam->ob_size)
+		region(&out[(*n)++], TARGET_MEM_OB, u->fam->ob_addr, u->fam->ob_size, "Option Bytes", true);
+	const struct chip_memmap *m = u->mm;
+	if (m && m->otp_addr) {
+		struct target_region *o = &out[*n];
+		region(o, TARGET_MEM_OTP, m->otp_addr, (uint32_t)m->otp_size + m->otp_lock, "OTP Memory", true);
+		o->runs[0] = (struct target_run){1, m->otp_size};
+		if (m->otp_lock)
+			o->runs[o->n_runs++] = (struct target_run){1, m->otp_lock};
+		(*n)++;
 	}
+	if (m && m->ram_size) {
+		/* the bootloader's own RAM (AN2606: the first 16 KB on F7) is not offered */
+		uint32_t skip = u->fam->boot_ram_end > m->ram_addr ? u->fam->boot_ram_end - m->ram_addr : 0;
+		if (skip < m->ram_size)
+			region(&out[(*n)++], TARGET_MEM_RAM, m->ram_addr + skip, m->ram_size - skip, "SRAM", true);
+	}
+	if (m && m->sysmem_size)
+		region(&out[(*n)++], TARGET_MEM_SYSTEM, m->sysmem_addr, m->sysmem_size, "System Memory", false);
 	return 0;
 }
 
@@ -163,6 +211,7 @@ static int after_reset(struct target *t, struct tu *u, int r)
 	if (u->b->pid != pid)
 		return err_set(&t->err, STM32DFU_E_PROTOCOL, "after the reset another chip answers (0x%03x, was 0x%03x)",
 		               u->b->pid, pid);
+	load_map(u);
 	return 0;
 }
 
@@ -250,6 +299,7 @@ int target_an3155_new(struct an3155 *b, struct target **out, struct err *e)
 			u->size_from_register = true;
 		}
 	}
+	load_map(u);
 	t->ops = &tu_ops;
 	t->impl = u;
 	t->kind = TARGET_AN3155;

@@ -1,0 +1,159 @@
+/*
+ * The memories of a part by its device ID, for bootloaders that do not describe them (AN3155 has
+ * no alt strings: the USART path builds its map here from Get ID and the flash-size register).
+ * Sector tables of the sector families are in families.c; this adds uniform page sizes, the
+ * dual-bank organisations an option bit selects, OTP, system memory and SRAM. Each row names its
+ * reference manual; tests/unit/chip/test_memmap.c checks every row a profile covers against that
+ * profile's DfuSe strings (from real listings) and its rom/ram keys. Values not in a row are 0:
+ * unknown, and then no region is claimed.
+ */
+#include "chip/chip.h"
+
+#include <string.h>
+
+#include "chip/ob.h"
+
+/* one bank of a 2 MB dual-bank F76x (nDBANK = 0): RM0410 3.3.2 Table 4 (sectors 0-11, 12-23) */
+static const struct chip_sector_run bank_f76x[] = {{4, 16384}, {1, 65536}, {7, 131072}};
+
+#define F4_OTP .otp_addr = 0x1FFF7800, .otp_size = 512, .otp_lock = 16
+#define F4_ROM .sysmem_addr = 0x1FFF0000, .sysmem_size = 30720
+#define F7_OTP .otp_addr = 0x1FF0F000, .otp_size = 1024, .otp_lock = 16
+#define F7_ROM .sysmem_addr = 0x1FF00000, .sysmem_size = 61440
+#define RAM(n) .ram_addr = 0x20000000, .ram_size = (n)
+
+static const struct chip_memmap memmaps[] = {
+	/* F2/F4: system memory 0x1FFF0000-0x1FFF77FF, OTP 16 blocks of 32 bytes at 0x1FFF7800 and
+	 * 16 lock bytes at 0x1FFF7A00 (RM0090 3.3 Table 5, 3.8; RM0033 2.3.3 for F2) */
+	{"F2", 0x411, F4_OTP, F4_ROM, RAM(131072), .source = "RM0033 2.3 (SRAM1 112 KB + SRAM2 16 KB), 2.3.3"},
+	{"F40x", 0x413, F4_OTP, F4_ROM, RAM(131072), .source = "RM0090 2.3, 3.3 Table 5, 3.8 (SRAM1 112 + SRAM2 16 KB)"},
+	{"F42x", 0x419, F4_OTP, F4_ROM, RAM(196608), .source = "RM0090 2.3, 3.3 Table 6, 3.8 (SRAM1-3 192 KB)"},
+	{"F401", 0x423, F4_OTP, F4_ROM, RAM(65536), .source = "RM0368 2.3 (F401xB/C: 64 KB SRAM), 3.3"},
+	{"F401", 0x433, F4_OTP, F4_ROM, RAM(98304), .source = "RM0368 2.3 (F401xD/E: 96 KB SRAM), 3.3"},
+	{"F411", 0x431, F4_OTP, F4_ROM, RAM(131072), .source = "RM0383 2.3, 3.3"},
+	{"F446", 0x421, F4_OTP, F4_ROM, RAM(131072), .source = "RM0390 2.3 (SRAM1 112 + SRAM2 16 KB), 3.3"},
+	/* F7: system memory 0x1FF00000-0x1FF0EDBF, OTP 0x1FF0F000 1024 + 16 lock bytes (RM0385 3.3.1
+	 * Table 3, 3.7); SRAM from 0x20000000 includes the DTCM */
+	{"F74x", 0x449, F7_OTP, F7_ROM, RAM(327680), .source = "RM0385 2.2.2 (DTCM 64 + SRAM1 240 + SRAM2 16 KB), 3.3.1, 3.7"},
+	{"F76x", 0x451, F7_OTP, F7_ROM, RAM(524288), .dual_runs = bank_f76x,
+	 .n_dual_runs = sizeof bank_f76x / sizeof bank_f76x[0], .dual_field = "nDBANK", .dual_value = 0,
+	 .source = "RM0410 2.2.2 (DTCM 128 + SRAM1 368 + SRAM2 16 KB), 3.3.2 Tables 3-4 (single/dual bank), 3.7"},
+	/* F0: 1 KB pages on F03x/F04x/F05x, 2 KB on F07x/F09x (RM0091 3.2.1) */
+	{"F0", 0x444, .page_size = 1024, RAM(4096), .source = "RM0091 3.2.1, 2.3 (F03x: 4 KB SRAM)"},
+	{"F0", 0x445, .page_size = 1024, RAM(6144), .source = "RM0091 3.2.1, 2.3 (F04x: 6 KB SRAM)"},
+	{"F0", 0x440, .page_size = 1024, RAM(8192), .source = "RM0091 3.2.1, 2.3 (F05x: 8 KB SRAM)"},
+	{"F0", 0x448, .page_size = 2048, RAM(16384), .source = "RM0091 3.2.1, 2.3 (F07x: 16 KB SRAM)"},
+	{"F0", 0x442, .page_size = 2048, RAM(32768), .source = "RM0091 3.2.1, 2.3 (F09x: 32 KB SRAM)"},
+	/* F1 connectivity line and F3: 2 KB pages (RM0008 3.3.3; RM0316 4.2.1) */
+	{"F1", 0, .page_size = 2048, .source = "RM0008 3.3.3 (connectivity line: 2 KB pages)"},
+	{"F3", 0, .page_size = 2048, .source = "RM0316 4.2.1, RM0313 3.2.1 (2 KB pages)"},
+	/* G0: 2 KB pages, OTP 1 KB at 0x1FFF7000, system memory 0x1FFF0000 28 KB (RM0444 3.3.1) */
+	{"G0", 0x467, .page_size = 2048, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, RAM(147456), .source = "RM0444 2.5, 3.3.1 (G0B1/G0C1: 144 KB SRAM)"},
+	{"G0", 0, .page_size = 2048, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, .source = "RM0444 3.3.1"},
+	/* G4 category 3: 4 KB pages in single-bank mode, 2 KB in dual-bank mode (DBANK = 1, the factory
+	 * value); categories 2 and 4: 2 KB pages (RM0440 3.3.1) */
+	{"G4", 0x469, .page_size = 4096, .dual_page_size = 2048, .dual_field = "DBANK", .dual_value = 1,
+	 .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000, .sysmem_size = 28672, RAM(98304),
+	 .source = "RM0440 2.4 (SRAM1 80 + SRAM2 16 KB), 3.3.1 Tables 7-8"},
+	{"G4", 0, .page_size = 2048, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, .source = "RM0440 3.3.1 Table 6"},
+	/* L0: 128-byte pages, system memory 0x1FF00000 (RM0367/RM0376/RM0377 3.3.1) */
+	{"L0", 0x447, .page_size = 128, .sysmem_addr = 0x1FF00000, .sysmem_size = 8192, RAM(20480),
+	 .source = "RM0367 3.3.1 (category 5: 20 KB SRAM, 8 KB boot ROM)"},
+	{"L0", 0, .page_size = 128, .source = "RM0377 3.3.1"},
+	/* L1: 256-byte pages (RM0038 3.2) */
+	{"L1", 0, .page_size = 256, .sysmem_addr = 0x1FF00000, .sysmem_size = 8192, .source = "RM0038 3.2 Tables 8-10"},
+	/* L4: 2 KB pages, OTP 1 KB at 0x1FFF7000, system memory 28 KB (RM0351 3.3.1); L43x/L44x SRAM
+	 * 48 + 16 KB (RM0394 2.4) */
+	{"L4", 0x435, .page_size = 2048, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, RAM(65536), .source = "RM0394 2.4, 3.3.1"},
+	{"L4", 0, .page_size = 2048, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, .source = "RM0351 3.3.1 Table 7"},
+	/* H7A3: 8 KB sectors, OTP 1 KB at 0x08FFF000 (RM0455 4.3.3) */
+	{"H7A3", 0x480, .page_size = 8192, .otp_addr = 0x08FFF000, .otp_size = 1024, .sysmem_addr = 0x1FF00000,
+	 .sysmem_size = 131072, .source = "RM0455 2.3.2, 4.3.3"},
+	{"H74x", 0x450, .sysmem_addr = 0x1FF00000, .sysmem_size = 131072, .source = "RM0433 2.3.2 (system memory 128 KB)"},
+	/* U5: 8 KB pages, OTP 512 bytes at 0x0BFA0000 (RM0456 7.3.2) */
+	{"U5", 0, .page_size = 8192, .otp_addr = 0x0BFA0000, .otp_size = 512, .source = "RM0456 7.3.2"},
+	/* WB: 4 KB pages, OTP 1 KB at 0x1FFF7000 (RM0434 3.3.1) */
+	{"WB", 0, .page_size = 4096, .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000,
+	 .sysmem_size = 28672, .source = "RM0434 3.3.1"},
+};
+
+const struct chip_memmap *chip_memmap_of(const struct chip_family *f, uint16_t dev_id)
+{
+	if (!f)
+		return NULL;
+	const struct chip_memmap *fallback = NULL;
+	for (size_t i = 0; i < sizeof memmaps / sizeof memmaps[0]; i++) {
+		const struct chip_memmap *m = &memmaps[i];
+		if (strcmp(m->family, f->id) != 0)
+			continue;
+		if (m->dev_id == dev_id)
+			return m;
+		if (m->dev_id == 0 && !fallback)
+			fallback = m;
+	}
+	return fallback;
+}
+
+/* Appends runs cut to `left` bytes; returns the bytes used. */
+static uint32_t cut(const struct chip_sector_run *in, size_t n_in, uint32_t left, struct chip_sector_run *out,
+                    size_t cap, size_t *n)
+{
+	uint32_t used = 0;
+	for (size_t i = 0; i < n_in && left; i++) {
+		uint32_t count = in[i].count;
+		if ((uint64_t)count * in[i].size > left)
+			count = left / in[i].size;
+		if (!count || *n == cap)
+			break;
+		out[(*n)++] = (struct chip_sector_run){(uint16_t)count, in[i].size};
+		used += count * in[i].size;
+		left -= count * in[i].size;
+	}
+	return used;
+}
+
+size_t chip_flash_map(const struct chip_family *f, uint16_t dev_id, uint32_t flash_bytes, bool dual,
+                      struct chip_sector_run *runs, size_t cap)
+{
+	size_t n = 0;
+	if (!f)
+		return 0;
+	const struct chip_memmap *m = chip_memmap_of(f, dev_id);
+	if (!flash_bytes)
+		flash_bytes = chip_family_flash_bytes(f);
+	if (dual && m && m->dual_runs) {
+		/* two equal banks, each the bank table cut to half the flash */
+		uint32_t half = flash_bytes / 2;
+		cut(m->dual_runs, m->n_dual_runs, half, runs, cap, &n);
+		cut(m->dual_runs, m->n_dual_runs, half, runs, cap, &n);
+		return n;
+	}
+	if (f->sectors) {
+		cut(f->sectors, f->n_sector_runs, flash_bytes, runs, cap, &n);
+		return n;
+	}
+	uint32_t page = m ? (dual && m->dual_page_size ? m->dual_page_size : m->page_size) : 0;
+	if (!page || !flash_bytes || flash_bytes / page > UINT16_MAX || !cap)
+		return 0;
+	runs[0] = (struct chip_sector_run){(uint16_t)(flash_bytes / page), page};
+	return 1;
+}
+
+int chip_ob_dual_bank(const struct chip_family *f, uint16_t dev_id, const uint8_t *ob, size_t len)
+{
+	const struct chip_memmap *m = chip_memmap_of(f, dev_id);
+	if (!m || !m->dual_field)
+		return 0;
+	struct ob_decoded d;
+	if (!ob || ob_decode(f, ob, len, &d, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < d.n_fields; i++)
+		if (d.fields[i].field && strcmp(d.fields[i].field->name, m->dual_field) == 0)
+			return d.fields[i].present ? d.fields[i].value == m->dual_value : -1;
+	return -1;
+}
