@@ -181,4 +181,8 @@ size_t chip_flash_map(const struct chip_family *f, uint16_t dev_id, uint32_t fla
  * (also when the family has no choice), -1 when the block does not tell. */
 int chip_ob_dual_bank(const struct chip_family *f, uint16_t dev_id, const uint8_t *ob, size_t len);
 
+/* The ROM's USART bootloader pins for the family (AN2606; docs/usart.md grades them): "USART1 TX
+ * PA9, RX PA10; ..." with the first one first, or NULL when the table has no row. */
+const char *chip_usart_pins(const struct chip_family *f);
+
 #endif

@@ -157,3 +157,43 @@ int chip_ob_dual_bank(const struct chip_family *f, uint16_t dev_id, const uint8_
 			return d.fields[i].present ? d.fields[i].value == m->dual_value : -1;
 	return -1;
 }
+
+/* ---- the USART bootloader's pins (AN2606, per family) ---- */
+
+static const struct {
+	const char *family;
+	const char *pins;
+} usart_pins[] = {
+	/* AN2606's USART sections: USART1 on PA9/PA10 for every family below; a second USART only where
+	 * docs/usart.md's pin table has it (graded there; per-part variants UNCONFIRMED) */
+	{"F0", "USART1 TX PA9, RX PA10"},
+	{"F1", "USART1 TX PA9, RX PA10"},
+	{"F2", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F3", "USART1 TX PA9, RX PA10"},
+	{"F40x", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F42x", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F401", "USART1 TX PA9, RX PA10"},
+	{"F411", "USART1 TX PA9, RX PA10"},
+	{"F412", "USART1 TX PA9, RX PA10"},
+	{"F446", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F72x", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F74x", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"F76x", "USART1 TX PA9, RX PA10; USART3 TX PB10/PC10, RX PB11/PC11"},
+	{"G0", "USART1 TX PA9, RX PA10; USART2 TX PA2, RX PA3"},
+	{"G4", "USART1 TX PA9, RX PA10; USART2 TX PA2, RX PA3"},
+	{"H74x", "USART1 TX PA9, RX PA10"},
+	{"H7A3", "USART1 TX PA9, RX PA10"},
+	{"L0", "USART1 TX PA9, RX PA10; USART2 TX PA2, RX PA3"},
+	{"L1", "USART1 TX PA9, RX PA10; USART2 TX PA2, RX PA3"},
+	{"L4", "USART1 TX PA9, RX PA10; USART2 TX PA2, RX PA3"},
+	{"U5", "USART1 TX PA9, RX PA10"},
+	{"WB", "USART1 TX PA9, RX PA10"},
+};
+
+const char *chip_usart_pins(const struct chip_family *f)
+{
+	for (size_t i = 0; f && i < sizeof usart_pins / sizeof usart_pins[0]; i++)
+		if (!strcmp(usart_pins[i].family, f->id))
+			return usart_pins[i].pins;
+	return NULL;
+}

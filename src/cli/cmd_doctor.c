@@ -158,8 +158,17 @@ int cli_cmd_doctor(struct cli_ctx *c)
 	struct stm32dfu_session *api;
 	struct cli_progress prog;
 	int rc = cli_open_api(c, &api, &prog);
-	if (rc)
+	if (rc) {
+		/* no DFU device: a board whose USB does not enumerate (the ROM's HSE detection, docs/usart.md)
+		 * still has its USART bootloader */
+		if (c->err.code == STM32DFU_E_NO_DEVICE)
+			fprintf(c->errf, "note: a board in its bootloader whose USB does not enumerate can still be reached "
+			                 "through the ROM's USART bootloader, which needs no crystal: USART1, TX PA9 and "
+			                 "RX PA10 on every family profiled here (AN2606; docs/usart.md lists the others); "
+			                 "wire a 3.3 V USB serial adapter, keep BOOT0 high, reset the board, then run: "
+			                 "stm32dfu list --ports --probe\n");
 		return rc;
+	}
 	struct stm32dfu_doctor_report *r = malloc(sizeof *r);
 	if (!r) {
 		stm32dfu_close(api);

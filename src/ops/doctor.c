@@ -263,6 +263,23 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 	}
 }
 
+/* A marginal USB link: the same ROM's USART bootloader needs no crystal (it measures the host's rate
+ * from 0x7F, AN3155 2; AN2606: USART uses the HSI), so name this family's pins and the command. */
+static void diagnose_usart(const struct ops_session *s, struct ops_doctor_report *r)
+{
+	if (!r->link_marginal)
+		return;
+	const struct chip_family *f = s->id.chip.family;
+	const char *pins = chip_usart_pins(f);
+	char text[512];
+	say(text, sizeof text,
+	    "%s%s ROM also has a USART bootloader, which does not depend on the crystal: %s (AN2606)",
+	    f ? "this " : "the ", f ? f->name : "STM32", pins ? pins : "USART1 TX PA9, RX PA10 on most families");
+	finding(r, DOCTOR_NOTE, "usart", text,
+	        "wire a 3.3 V USB serial adapter (its RX to the chip's TX, its TX to the chip's RX, GND), keep BOOT0 "
+	        "high and reset the board, then find it with: stm32dfu list --ports --probe");
+}
+
 int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r)
 {
 	memset(r, 0, sizeof *r);
@@ -304,6 +321,7 @@ int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct op
 	diagnose_chip(s, r);
 	/* the verdict and what is remembered are one thing */
 	r->link_marginal = r->link_bad || hse_margin_thin(r);
+	diagnose_usart(s, r);
 	struct ops_link_note note = {
 		.reason = r->link_bad ? OPS_LINK_ERRORS : r->link_marginal ? OPS_LINK_THIN_HSE : OPS_LINK_HEALTHY,
 		.hse_hz = r->have_hse ? r->hse_hz : 0,

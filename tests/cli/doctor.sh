@@ -119,5 +119,24 @@ run --sim=f746-report,timing=0 doctor --json
 run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json --confirm-reads
 [ "$(confirmed)" = True ] && ok || bad "--confirm-reads confirms"
 
+# issue 23 item 4a: a bad or marginal USB link names this family's USART bootloader pins (AN2606)
+# and the command that finds the chip there; no DFU device at all says the same in general
+run --sim=f746-report,timing=0 doctor --json
+python3 - "$work/out" <<'PY' && ok || bad "a bad link names the F7's USART bootloader pins"
+import json, sys
+d = json.load(open(sys.argv[1]))
+u = [f for f in d["findings"] if f["id"] == "usart"]
+assert len(u) == 1, d["findings"]
+assert "STM32F74x/F75x" in u[0]["text"] and "USART1 TX PA9, RX PA10" in u[0]["text"], u[0]
+assert "USART3" in u[0]["text"], u[0]
+assert "stm32dfu list --ports --probe" in u[0]["advice"] and "BOOT0 high" in u[0]["advice"], u[0]
+PY
+run --sim=f746,timing=0 doctor --hse 25M
+[ $? -eq 0 ] && grep -q "USART bootloader, which does not depend on the crystal: USART1 TX PA9" "$work/out" && ok \
+	|| bad "a thin crystal margin (marginal link) names the USART way in too"
+run -d 1234:5678 doctor
+[ $? -eq 69 ] && grep -q "TX PA9 and RX PA10" "$work/err" && grep -q "stm32dfu list --ports --probe" "$work/err" && ok \
+	|| bad "no DFU device: doctor names the USART bootloader and the command"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
