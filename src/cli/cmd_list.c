@@ -97,6 +97,12 @@ int cli_cmd_list(struct cli_ctx *c)
 		cli_take_last_error(c, rc);
 		return cli_fail(c, rc);
 	}
+	if (n == 0) {
+		/* none found is an answer a script must not mistake for a board: exit 69 on every platform,
+		 * and with --json the failure document every failure prints (docs/json.md) */
+		stm32dfu_list_records_free(l);
+		return no_device(c);
+	}
 	if (c->args.given[OPT_JSON]) {
 		struct json j;
 		json_init(&j, c->out);
@@ -123,9 +129,5 @@ int cli_cmd_list(struct cli_ctx *c)
 			        d->path, d->identity.uid_text, d->path);
 	}
 	stm32dfu_list_records_free(l);
-	/* none found is an answer a script must not mistake for a board: exit 69 on every platform,
-	 * after an empty JSON list (still a valid document) */
-	if (n == 0)
-		return no_device(c);
 	return EXIT_OK;
 }

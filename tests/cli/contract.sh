@@ -45,7 +45,7 @@ PY
 printf ':10000000ZZ\n' >"$work/bad.hex"
 
 r list 0 $sim list --json
-r list 69 $sim -d 1234:5678 list --json                   # 69: none found; the document is []
+r list 69 $sim -d 1234:5678 list --json                   # 69: none found; the failure document
 r - 77 "$sim,open_refused=access" info --json             # 77: the OS refuses the device (injected)
 r info 0 $sim info --json
 r write 0 $sim write "$work/a.bin" --json
