@@ -138,14 +138,31 @@ struct stm32dfu_session_options {
 	 * $XDG_CACHE_HOME/..., $XDG_RUNTIME_DIR/... (the first set); with none of them a write that must
 	 * keep bytes refuses before its first erase (STM32DFU_E_FILE_IO). Added in 0.6. */
 	const char *recovery_dir;
+	/* non-NULL: reach the chip through its USART bootloader (AN3155) on this serial port (a path such
+	 * as /dev/ttyUSB0, or a name as the system lists it) instead of USB; match's vid, pid, path and
+	 * sim are then not used (a serial selector must be a 24-digit UID). With match->sim, the key
+	 * link=uart in the profile spec ("f746,link=uart") serves the emulator through its USART
+	 * bootloader instead. The port is opened exclusively: STM32DFU_E_NO_DEVICE when it does not
+	 * exist, STM32DFU_E_ACCESS without permission, STM32DFU_E_USB_IO when another program holds it,
+	 * STM32DFU_E_TIMEOUT when nothing answers 0x7F (BOOT0 low, RX/TX swapped). Added in 0.7. */
+	const char *port;
+	unsigned baud;             /* with port or link=uart: 8E1 at this rate (0: 115200). Added in 0.7. */
 };
 /* The 0.5 structure's size: options.size must be at least this. */
 #define STM32DFU_SESSION_OPTIONS_SIZE_0_5 (offsetof(struct stm32dfu_session_options, held_user) + sizeof(void *))
+/* The 0.6 structure's size (up to recovery_dir). */
+#define STM32DFU_SESSION_OPTIONS_SIZE_0_6 \
+	(offsetof(struct stm32dfu_session_options, recovery_dir) + sizeof(const char *))
 
 /* Opens the one matching device with options (may be NULL: the defaults). match may be NULL (the
  * ST ROM, 0483:df11). Errors as stm32dfu_open. Thread-safe. */
 int stm32dfu_open_session(const struct stm32dfu_match *match, const struct stm32dfu_session_options *options,
                           struct stm32dfu_session **out);
+
+/* Opens the chip on a serial port through its USART bootloader (AN3155) at baud (0: 115200), with
+ * the default options: stm32dfu_open_session with options.port and options.baud. Every call that
+ * takes a session then works as over USB. Errors as options.port says. Thread-safe. Added in 0.7. */
+int stm32dfu_open_port(const char *port, unsigned baud, struct stm32dfu_session **out);
 
 /* The detail of the last failure of a session (or, with NULL, of this thread's last failed
  * stm32dfu_open): code, a one-line message, and a hint (possibly "") saying what to try. Both name
@@ -210,7 +227,7 @@ int stm32dfu_verify_file(struct stm32dfu_session *s, const char *path, const str
  * 0.3 additions at the end of this header do, so a program built against 0.2 runs unchanged.
  */
 #define STM32DFU_VERSION_MAJOR 0
-#define STM32DFU_VERSION_MINOR 6
+#define STM32DFU_VERSION_MINOR 7
 #define STM32DFU_VERSION_PATCH 0
 /* The library's version as "MAJOR.MINOR.PATCH" (the one it was built as, not this header's). */
 const char *stm32dfu_version(void);

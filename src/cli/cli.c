@@ -309,6 +309,20 @@ static int decode_common(struct cli_ctx *c)
 			                          "device's wTransferSize)", a->value[OPT_TRANSFER_SIZE]);
 		a->transfer_size = t;
 	}
+	if (a->given[OPT_BAUD]) {
+		uint32_t b;
+		if (!cli_parse_u32(a->value[OPT_BAUD], &b) || b < 1200 || b > 4000000)
+			return cli_usage_error(c, "--baud %s: expected a rate from 1200 to 4000000, such as 115200",
+			                       a->value[OPT_BAUD]);
+		if (!a->given[OPT_PORT] && !(a->given[OPT_SIM] && a->value[OPT_SIM] && strstr(a->value[OPT_SIM], "link=uart")))
+			return cli_usage_error(c, "--baud %s: a rate for a serial port; give --port TTY too", a->value[OPT_BAUD]);
+		a->baud = b;
+	}
+	if (a->given[OPT_PORT] && a->given[OPT_SIM])
+		return cli_usage_error(c, "--port and --sim name two different chips: give one (the emulator over USART "
+		                          "is --sim=PROFILE,link=uart)");
+	if (a->given[OPT_PORT] && (!a->value[OPT_PORT] || !a->value[OPT_PORT][0]))
+		return cli_usage_error(c, "--port: expected a serial port such as /dev/ttyUSB0");
 	if (a->given[OPT_POLL]) {
 		if (strcmp(a->value[OPT_POLL], "spec") == 0)
 			a->poll_spec = true;

@@ -75,6 +75,7 @@ struct cli_args {
 	unsigned retries;
 	bool poll_spec; /* --poll spec */
 	unsigned transfer_size; /* -t (0: the device's wTransferSize) */
+	unsigned baud;          /* --baud (0: 115200) */
 	bool vdd_set;        /* --vdd VOLTS: the Device Feature voltage range to use (ops/vdd.h) */
 	int vdd_range;
 	double vdd_volts;    /* the VOLTS given, for the public API (which takes volts) */

@@ -8,6 +8,8 @@
 #include "cli/fleet.h"
 #include "cli/logrec.h"
 #include "cli/session.h"
+#include "serial/serial.h"
+#include "uart/an3155.h"
 #include "ops/vdd.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -51,6 +53,15 @@ int cli_cmd_info(struct cli_ctx *c)
 		struct json j;
 		json_init(&j, c->out);
 		json_obj_begin(&j);
+		json_kstr(&j, "link", ops_link_name(s));
+		if (s->link == OPS_LINK_UART) {
+			json_kstr(&j, "port", s->ser->name);
+			json_kuint(&j, "baud", s->ser->cfg.baud);
+			json_kuint(&j, "device_id", s->bl->pid);
+			char v[8];
+			an3155_version_text(s->bl->version, v, sizeof v);
+			json_kstr(&j, "protocol", v);
+		}
 		json_kuint(&j, "vid", d->vid);
 		json_kuint(&j, "pid", d->pid);
 		json_kstr(&j, "path", d->path);
@@ -65,8 +76,15 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid,
-		        text_esc(0, d->product), text_esc(1, d->path), d->bcd_device, d->transfer_size);
+		if (s->link == OPS_LINK_UART) {
+			char v[8];
+			an3155_version_text(s->bl->version, v, sizeof v);
+			fprintf(c->out, "USART bootloader on %s at %u baud, 8E1  (AN3155 protocol %s, device ID 0x%03X)\n",
+			        text_esc(0, s->ser->name), s->ser->cfg.baud, v, s->bl->pid);
+		} else {
+			fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid,
+			        text_esc(0, d->product), text_esc(1, d->path), d->bcd_device, d->transfer_size);
+		}
 		cli_print_identity(c->out, d);
 		cli_print_ob_summary(c->out, &s->id);
 		if (d->found_state == dfuERROR)
@@ -126,10 +144,10 @@ int cli_load_image(struct cli_ctx *c, struct img **img)
 
 static int check_suffix(struct cli_ctx *c, struct ops_session *s, const struct img *img)
 {
-	if (c->args.given[OPT_FORCE] || img_suffix_matches(img, s->tp->info.vid, s->tp->info.pid))
+	if (c->args.given[OPT_FORCE] || img_suffix_matches(img, ops_info(s)->vid, ops_info(s)->pid))
 		return 0;
 	err_set(&c->err, STM32DFU_E_FILE_FORMAT, "%s is made for device %04x:%04x, this one is %04x:%04x",
-	        c->args.pos[0], img->suffix.vid, img->suffix.pid, s->tp->info.vid, s->tp->info.pid);
+	        c->args.pos[0], img->suffix.vid, img->suffix.pid, ops_info(s)->vid, ops_info(s)->pid);
 	err_hint(&c->err, "use --force if you are sure it fits this chip");
 	return cli_fail(c, STM32DFU_E_FILE_FORMAT);
 }
@@ -165,8 +183,12 @@ static unsigned leave_rule(const struct stm32dfu_leave_result *l)
 
 static void leave_text(FILE *o, const struct stm32dfu_leave_result *l)
 {
-	fprintf(o, "left DFU: jumped to 0x%08" PRIX32 " (%s); the device left the bus and the bootloader did not come "
-	        "back (the application runs)\n", l->address, leave_rule_text[leave_rule(l)]);
+	if (!l->gone) /* over USART: Go acknowledged; nothing is sent after it, so nothing more is known */
+		fprintf(o, "left the bootloader: jumped to 0x%08" PRIX32 " (%s); the ROM acknowledged the Go command (the "
+		        "serial link cannot show whether the application runs)\n", l->address, leave_rule_text[leave_rule(l)]);
+	else
+		fprintf(o, "left DFU: jumped to 0x%08" PRIX32 " (%s); the device left the bus and the bootloader did not "
+		        "come back (the application runs)\n", l->address, leave_rule_text[leave_rule(l)]);
 }
 
 static void leave_json(struct json *j, const struct stm32dfu_leave_result *l)

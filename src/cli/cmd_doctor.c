@@ -18,8 +18,8 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
                         const struct stm32dfu_doctor_report *r)
 {
 	FILE *o = c->out;
-	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", s->tp->info.vid, s->tp->info.pid,
-	        text_esc(0, s->tp->info.product), text_esc(1, s->tp->info.path), text_esc(2, s->tp->info.serial));
+	fprintf(o, "device   [%04x:%04x] %s  path %s  serial %s\n", ops_info(s)->vid, ops_info(s)->pid,
+	        text_esc(0, ops_info(s)->product), text_esc(1, ops_info(s)->path), text_esc(2, ops_info(s)->serial));
 	cli_print_identity(o, d);
 	fprintf(o, "\nlink test: %u uploads\n", r->transfers);
 	fprintf(o, "    size  attempts  failed  corrupt  latency min/median/max (ms)\n");
@@ -61,7 +61,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 		cli_json_failure(c, &j, STM32DFU_E_USB_IO);
 	else
 		json_kbool(&j, "ok", true);
-	json_kstr(&j, "path", s->tp->info.path);
+	json_kstr(&j, "path", ops_info(s)->path);
 	cli_json_identity(&j, d);
 	json_key(&j, "link");
 	json_obj_begin(&j);

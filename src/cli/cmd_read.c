@@ -131,12 +131,12 @@ int cli_cmd_read(struct cli_ctx *c)
 	}
 	struct stm32dfu_read_options ro = {.has_alt = alt >= 0, .alt = alt >= 0 ? (unsigned)alt : 0,
 	                                   .no_confirm = c->args.given[OPT_NO_VERIFY], .force = c->args.given[OPT_FORCE]};
-	uint64_t t0 = clock_now_us(s->tp->clock);
+	uint64_t t0 = clock_now_us(ops_clock(s));
 	/* the session ends with this read: its last ABORT is left to the next session (one transfer
 	 * fewer, as dfu-util does) */
 	s->end_in_upload_idle = true;
 	rc = stm32dfu_read_ex(api, &ro, addr, buf, len);
-	uint64_t us = clock_now_us(s->tp->clock) - t0;
+	uint64_t us = clock_now_us(ops_clock(s)) - t0;
 	cli_progress_done(&prog);
 	if (rc < 0) {
 		free(buf);

@@ -169,12 +169,15 @@ void cli_print_identity(FILE *o, const struct stm32dfu_device_rec *d)
 		fprintf(o, "  bootldr  %s (ID byte 0x%02X)\n", id->bootloader_version, id->bootloader_id);
 	if (id->has_uid)
 		fprintf(o, "  UID      %s\n", id->uid_text);
-	fprintf(o, "  serial   %s (USB)", d->serial[0] ? text_esc(0, d->serial) : "(none)");
-	if (id->serial_computed[0])
-		fprintf(o, ", computed from UID %s", id->serial_computed);
-	fprintf(o, ": %s\n", d->identity_known ? verdict_word(id->serial_verdict) : "not checked (not opened)");
-	if (d->identity_known && strcmp(id->serial_verdict, "match_hal") != 0 && id->serial_explanation[0])
-		fprintf(o, "           %s\n", text_esc(0, id->serial_explanation));
+	/* VID 0 is no USB device's: a chip reached over USART has no USB serial to check */
+	if (d->vid || d->serial[0]) {
+		fprintf(o, "  serial   %s (USB)", d->serial[0] ? text_esc(0, d->serial) : "(none)");
+		if (id->serial_computed[0])
+			fprintf(o, ", computed from UID %s", id->serial_computed);
+		fprintf(o, ": %s\n", d->identity_known ? verdict_word(id->serial_verdict) : "not checked (not opened)");
+		if (d->identity_known && strcmp(id->serial_verdict, "match_hal") != 0 && id->serial_explanation[0])
+			fprintf(o, "           %s\n", text_esc(0, id->serial_explanation));
+	}
 	if (id->rdp_level >= 0)
 		fprintf(o, "  RDP      level %d%s\n", id->rdp_level,
 		        id->rdp_level == 0   ? " (not protected)"

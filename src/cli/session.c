@@ -43,6 +43,8 @@ void cli_session_options(struct cli_ctx *c, struct stm32dfu_match *m, struct stm
 	o->on_held = cli_held_note;
 	o->held_user = c;
 	o->recovery_dir = a->value[OPT_RECOVERY_DIR];
+	o->port = a->value[OPT_PORT];
+	o->baud = a->baud;
 }
 
 void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)

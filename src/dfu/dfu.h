@@ -115,6 +115,13 @@ struct dfu_dev {
  */
 int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e);
 void dfu_free(struct dfu_dev *d);
+/* A device with no link, only a memory map (the USART bootloader's, from target/): the alt
+ * settings are memories described by DfuSe layout strings, selecting one sends nothing, and every
+ * request fails with STM32DFU_E_UNSUPPORTED before anything is sent. NULL when out of memory. */
+struct dfu_dev *dfu_map_only(uint16_t transfer_size);
+/* Adds a memory ("@Internal Flash /0x08000000/04*032Kg,...") as the next alt; PROTOCOL if the
+ * string does not parse (d->err says why). */
+int dfu_map_add(struct dfu_dev *d, const char *layout_string);
 
 /*
  * Brings the device to dfuIDLE whatever state the last session left it in (dfu-util main.c does

@@ -234,7 +234,7 @@ int stm32dfu_info(struct stm32dfu_session *s, struct stm32dfu_identity *out)
 	int rc = ops_identify(s->ops);
 	if (rc < 0)
 		return api_fail_from_ops(s, rc);
-	api_convert_identity(&s->ops->id, s->ops->tp->info.serial, out);
+	api_convert_identity(&s->ops->id, ops_info(s->ops)->serial, out);
 	return 0;
 }
 
@@ -243,12 +243,12 @@ int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out
 	err_clear(&s->err);
 	memset(out, 0, sizeof *out);
 	const struct dfu_dev *d = s->ops->dfu;
-	convert_device(&s->ops->tp->info, d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
+	convert_device(ops_info(s->ops), d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
 	               d->desc.n_alts_dropped, out);
 	out->opened = 1;
 	if (ops_identify(s->ops) == 0) {
 		out->has_identity = 1;
-		api_convert_identity(&s->ops->id, s->ops->tp->info.serial, &out->identity);
+		api_convert_identity(&s->ops->id, ops_info(s->ops)->serial, &out->identity);
 	}
 	return 0;
 }

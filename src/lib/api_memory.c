@@ -131,7 +131,7 @@ int stm32dfu_erase_ex(struct stm32dfu_session *s, const struct stm32dfu_erase_op
 	int range = -1;
 	if (o->vdd != 0 && ops_vdd_range(o->vdd, &range, &s->err) < 0)
 		return s->err.code;
-	const struct clock *clk = s->ops->tp->clock;
+	const struct clock *clk = ops_clock(s->ops);
 	uint64_t t0 = clock_now_us(clk);
 	int rc = 0;
 	/* the erase time depends on the parallelism: set it first (refused on a chip without it) */

@@ -62,7 +62,25 @@ int api_session_opts(const struct stm32dfu_match *match, const struct stm32dfu_s
 	o->held_ctx = so.held_user;
 	if (so.recovery_dir && so.recovery_dir[0])
 		o->rescue_dir = so.recovery_dir;
+	if (so.port && !so.port[0])
+		return err_set(e, STM32DFU_E_USAGE, "session options: port is empty: give a serial port such as /dev/ttyUSB0");
+	if (so.port && o->sim_spec)
+		return err_set(e, STM32DFU_E_USAGE, "session options: port and match->sim name two different chips");
+	if (so.baud && (so.baud < 1200 || so.baud > 4000000))
+		return err_set(e, STM32DFU_E_USAGE, "session options: baud %u: expected 1200 to 4000000", so.baud);
+	o->port = so.port;
+	o->baud = so.baud;
 	return 0;
+}
+
+int stm32dfu_open_port(const char *port, unsigned baud, struct stm32dfu_session **out)
+{
+	struct stm32dfu_session_options so;
+	memset(&so, 0, sizeof so);
+	so.size = sizeof so;
+	so.port = port ? port : "";
+	so.baud = baud;
+	return stm32dfu_open_session(NULL, &so, out);
 }
 
 int stm32dfu_open_session(const struct stm32dfu_match *match, const struct stm32dfu_session_options *options,
@@ -225,7 +243,7 @@ void api_device_rec_of(const struct ops_session *o, struct stm32dfu_device_rec *
 {
 	memset(out, 0, sizeof *out);
 	const struct dfu_dev *d = o->dfu;
-	convert_rec(&o->tp->info, d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
+	convert_rec(ops_info(o), d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
 	            d->desc.n_alts_dropped, out);
 	out->opened = 1;
 	convert_found(&o->initial, out);
@@ -239,6 +257,6 @@ int stm32dfu_device_record(struct stm32dfu_session *s, struct stm32dfu_device_re
 	int rc = ops_identify(s->ops);
 	if (rc < 0)
 		return api_fail_from_ops(s, rc);
-	convert_known_identity(&s->ops->id, s->ops->tp->info.serial, s->ops->id.chip.family != NULL, out);
+	convert_known_identity(&s->ops->id, ops_info(s->ops)->serial, s->ops->id.chip.family != NULL, out);
 	return 0;
 }

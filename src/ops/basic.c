@@ -135,7 +135,7 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 {
 	memset(r, 0, sizeof *r);
 	err_clear(&s->err);
-	uint64_t t0 = clock_now_us(s->tp->clock);
+	uint64_t t0 = clock_now_us(ops_clock(s));
 	uint64_t total = img_total_bytes(img), done = 0;
 	for (size_t i = 0; i < img->n_segs; i++) {
 		const struct img_seg *seg = &img->segs[i];
@@ -162,7 +162,7 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 		ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
 	}
 	r->bytes = total;
-	r->us = clock_now_us(s->tp->clock) - t0;
+	r->us = clock_now_us(ops_clock(s)) - t0;
 	r->match = r->mismatches == 0;
 	if (!r->match) {
 		err_set(&s->err, STM32DFU_E_VERIFY, "verify: %llu bytes differ; first at 0x%08X: read 0x%02X, expected 0x%02X",
@@ -207,15 +207,22 @@ int ops_mass_erase(struct ops_session *s)
 	}
 	/* the ROM holds GETSTATUS (or answers busy) until the erase is over: the report says how long
 	 * it typically takes, so a progress display can show time-based progress meanwhile (unit "ms") */
-	uint64_t t0 = clock_now_us(s->tp->clock);
+	uint64_t t0 = clock_now_us(ops_clock(s));
 	ops_report(s, OPS_PHASE_ERASE, 0, chip_mass_erase_typ_ms(s->id.chip.family), "ms");
-	rc = dfuse_mass_erase(s->dfu);
+	if (ops_dfuse(s)) {
+		rc = dfuse_mass_erase(s->dfu);
+		if (rc < 0)
+			s->err = s->dfu->err;
+	} else if (!(s->t->caps & TARGET_CAP_MASS_ERASE)) {
+		rc = err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this bootloader lists no erase command");
+	} else if ((rc = s->t->ops->erase_mass(s->t, 0)) < 0) {
+		s->err = s->t->err;
+	}
 	if (rc < 0) {
-		s->err = s->dfu->err;
 		rc = err_prefix(&s->err, "mass erase");
 		goto out;
 	}
-	uint64_t ms = (clock_now_us(s->tp->clock) - t0) / 1000u;
+	uint64_t ms = (clock_now_us(ops_clock(s)) - t0) / 1000u;
 	/* erased only once read back blank: the sectors the part has (the flash-size register), not
 	 * the die's whole map the ROM advertises */
 	size_t keep = n;
@@ -488,6 +495,17 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 	if (fa && s->dfu->alt != fa->alt && dfu_set_alt(s->dfu, fa->alt) < 0) {
 		s->err = s->dfu->err;
 		return s->err.code;
+	}
+	if (!ops_dfuse(s)) {
+		/* AN3155 Go: the second ACK says the address is valid, then the chip jumps. Nothing is
+		 * sent afterwards to see whether it runs: a 0x7F would reach the application */
+		int grc = s->t->ops->go(s->t, true, addr);
+		if (grc < 0) {
+			s->err = s->t->err;
+			return err_prefix(&s->err, "leave");
+		}
+		r->confirmed = true;
+		return 0;
 	}
 	/* the ROM jumps to the last Set Address Pointer (AN3156 §5.5); after a read or a verify that
 	 * is wherever the last run started, so the pointer is always set right before leaving */

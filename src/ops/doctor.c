@@ -94,9 +94,9 @@ static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_r
 			resync_failures++;
 			continue;
 		}
-		uint64_t t0 = clock_now_us(s->tp->clock);
+		uint64_t t0 = clock_now_us(ops_clock(s));
 		int rc = dfu_upload(s->dfu, DFUSE_FIRST_DATA_BLOCK, buf, ls->size);
-		uint64_t dt = clock_now_us(s->tp->clock) - t0;
+		uint64_t dt = clock_now_us(ops_clock(s)) - t0;
 		if (rc != (int)ls->size) {
 			ls->failures++;
 			r->failures++;
@@ -228,10 +228,10 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 	const struct chip_serial_result *sr = &id->serial;
 	if (sr->verdict == CHIP_SERIAL_MISMATCH) {
 		say(text, sizeof text, "the USB serial %s does not match the one computed from the UID (%s)",
-		         s->tp->info.serial, sr->has_computed ? sr->computed.hal : "?");
+		         ops_info(s)->serial, sr->has_computed ? sr->computed.hal : "?");
 		finding(r, DOCTOR_WARN, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
 	} else if (sr->verdict == CHIP_SERIAL_KNOWN_QUIRK) {
-		say(text, sizeof text, "the USB serial %s is not the UID-derived one: %s", s->tp->info.serial,
+		say(text, sizeof text, "the USB serial %s is not the UID-derived one: %s", ops_info(s)->serial,
 		         sr->explanation);
 		finding(r, DOCTOR_NOTE, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
 	}

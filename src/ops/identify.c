@@ -1,5 +1,6 @@
 /* What chip is this? From the layout strings, then the UID, flash-size register and bootloader-ID
  * byte read over DFU (never DBGMCU, which hangs the F7 ROM: protocol.md §2.3). */
+#include <stdio.h>
 #include <string.h>
 
 #include "chip/ob.h"
@@ -7,18 +8,19 @@
 #include "ops/linknote.h"
 #include "ops/rdpnote.h"
 #include "ops/session.h"
+#include "uart/an3155.h"
 
 static void evidence_from_alts(const struct ops_session *s, struct chip_evidence *ev)
 {
 	memset(ev, 0, sizeof *ev);
 	for (unsigned a = 0; a < s->dfu->n_alts && a < CHIP_MAX_ALTS; a++)
 		ev->alt_names[ev->n_alts++] = s->dfu->alts[a].name;
-	ev->has_vid = true;
-	ev->vid = s->tp->info.vid;
-	ev->product = s->tp->info.product;
-	ev->usb_serial = s->tp->info.serial;
-	ev->has_bcd_device = true;
-	ev->bcd_device = s->tp->info.bcd_device;
+	ev->has_vid = ops_dfuse(s);
+	ev->vid = ops_info(s)->vid;
+	ev->product = ops_info(s)->product;
+	ev->usb_serial = ops_info(s)->serial;
+	ev->has_bcd_device = ops_dfuse(s);
+	ev->bcd_device = ops_info(s)->bcd_device;
 }
 
 /* A read that may be refused (errTARGET, or errVENDOR under RDP): not an error for identification.
@@ -40,6 +42,25 @@ static const struct dfu_alt *ob_alt(const struct ops_session *s)
 	return dfu_find_alt(s->dfu, "Option Bytes");
 }
 
+/* Over USART the chip says what it is: Get ID gives the DBGMCU device ID (AN3155 3.3), and the
+ * family table maps it. The map-only alt names (built from that family) confirm it. */
+static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
+{
+	struct ops_identity *id = &s->id;
+	const struct chip_family *fam = chip_family_by_dev_id(s->bl ? s->bl->pid : 0);
+	if (!fam)
+		return;
+	id->chip.family = fam;
+	id->chip.alternatives[0] = NULL;
+	id->chip.confidence = CHIP_CONF_CERTAIN;
+	snprintf(id->chip.reason, sizeof id->chip.reason, "device ID 0x%03X (AN3155 Get ID)%s", s->bl->pid,
+	         ev->has_flash_size ? ", flash-size register" : "");
+	if (ev->has_flash_size && ev->flash_size_kb && ev->flash_size_kb != 0xFFFF) {
+		id->chip.flash_size = (uint32_t)ev->flash_size_kb * 1024u;
+		id->chip.flash_size_source = CHIP_SIZE_REGISTER;
+	}
+}
+
 int ops_identify(struct ops_session *s)
 {
 	if (s->have_identity)
@@ -51,6 +72,8 @@ int ops_identify(struct ops_session *s)
 	struct chip_evidence ev;
 	evidence_from_alts(s, &ev);
 	chip_identify(&ev, &id->chip);
+	if (!ops_dfuse(s))
+		uart_family(s, &ev);
 	const struct chip_family *fam = id->chip.family;
 	const struct dfu_alt *flash = ops_flash_alt(s);
 	uint8_t alt0 = flash ? flash->alt : 0;
@@ -86,6 +109,8 @@ int ops_identify(struct ops_session *s)
 			ev.bootloader_id = two[0];
 		}
 		chip_identify(&ev, &id->chip);
+		if (!ops_dfuse(s))
+			uart_family(s, &ev);
 		fam = id->chip.family;
 	}
 	const struct dfu_alt *oa = ob_alt(s);
@@ -111,7 +136,8 @@ int ops_identify(struct ops_session *s)
 	}
 	else if (id->has_ob && id->rdp_level >= 0 && id->rdp_level < 2)
 		ops_rdp2_note(s, false);
-	chip_serial_check(fam, s->tp->info.serial, id->has_uid ? id->uid : NULL, &id->serial);
+	if (ops_dfuse(s)) /* a USB serial string: there is none over USART */
+		chip_serial_check(fam, ops_info(s)->serial, id->has_uid ? id->uid : NULL, &id->serial);
 	s->have_identity = true;
 	/* doctor's note is per board: now that the UID is known, only this board's counts */
 	if (id->has_uid)

@@ -27,7 +27,7 @@ void ops_note_usb_name(const struct ops_session *s, char *buf, size_t cap)
 	char ser[3 * 64 + 1] = "";
 	size_t k = 0;
 	static const char hex[] = "0123456789abcdef";
-	for (const char *p = s->tp->info.serial; *p && k + 4 < sizeof ser; p++) {
+	for (const char *p = ops_info(s)->serial; *p && k + 4 < sizeof ser; p++) {
 		unsigned char c = (unsigned char)*p;
 		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-') {
 			ser[k++] = (char)c;
@@ -38,7 +38,7 @@ void ops_note_usb_name(const struct ops_session *s, char *buf, size_t cap)
 		}
 	}
 	ser[k] = '\0';
-	snprintf(buf, cap, "%04x-%04x-%s", s->tp->info.vid, s->tp->info.pid, k ? ser : "_");
+	snprintf(buf, cap, "%04x-%04x-%s", ops_info(s)->vid, ops_info(s)->pid, k ? ser : "_");
 }
 
 bool ops_link_note_path(const struct ops_session *s, char *buf, size_t cap)

@@ -6,7 +6,7 @@
 
 static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 {
-	l->info = s->tp->info;
+	l->info = *ops_info(s);
 	l->opened = true;
 	l->dfu_version = s->dfu->desc.have_func ? s->dfu->desc.func.bcdDFUVersion : 0;
 	l->transfer_size = s->dfu->transfer_size;

@@ -188,8 +188,8 @@ static void *identify_main(void *arg)
 		w->r->us = wall_us() - w->t0_us;
 		return NULL;
 	}
-	snprintf(w->r->serial, sizeof w->r->serial, "%s", w->s->tp->info.serial);
-	snprintf(w->r->path, sizeof w->r->path, "%s", w->s->tp->info.path);
+	snprintf(w->r->serial, sizeof w->r->serial, "%s", ops_info(w->s)->serial);
+	snprintf(w->r->path, sizeof w->r->path, "%s", ops_info(w->s)->path);
 	ops_identify(w->s);
 	w->r->has_uid = w->s->id.has_uid;
 	if (w->s->id.chip.family)

@@ -22,6 +22,8 @@ bool ops_state_folder(const char *sub, char *buf, size_t cap)
 
 bool ops_session_emulated(const struct ops_session *s)
 {
+	if (!s->tp)
+		return s->uart_sim || ops_usb_emulated();
 	return tp_sim_state_path(s->tp) != NULL || ops_usb_emulated();
 }
 

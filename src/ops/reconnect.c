@@ -4,6 +4,23 @@
 #include "core/log.h"
 #include "ops/session.h"
 
+/* After the chip came back: what it is, and that it is the same chip. */
+static int reidentify(struct ops_session *s, bool had_uid, const uint8_t *uid)
+{
+	s->have_identity = false;
+	s->reconnecting = true;
+	ops_identify(s);
+	s->reconnecting = false;
+	s->counters.reconnects++;
+	if (had_uid && s->id.has_uid && memcmp(uid, s->id.uid, 12) != 0) {
+		err_set(&s->err, STM32DFU_E_NO_DEVICE, "a different chip came back after the reset (its UID differs)");
+		err_hint(&s->err, "attach only the board being programmed, or select it with {@sel-uid}");
+		return STM32DFU_E_NO_DEVICE;
+	}
+	log_debug("reconnected after reset (%u so far)", s->counters.reconnects);
+	return 0;
+}
+
 int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 {
 	/* Identifying the chip that came back reads memory, and a read that loses the device
@@ -16,6 +33,18 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 	uint8_t uid[12];
 	if (had_uid)
 		memcpy(uid, s->id.uid, sizeof uid);
+	if (!ops_dfuse(s)) {
+		/* 0x7F until the ROM answers, then Get ID: the same device ID (target_an3155.c) */
+		err_clear(&s->err);
+		int rc = s->t->ops->reconnect(s->t, timeout_ms);
+		if (rc < 0) {
+			s->err = s->t->err;
+			err_prefix(&s->err, "finding the chip again on %s after its reset", ops_info(s)->path);
+			err_hint(&s->err, "check that BOOT0 is still high, then 'stm32dfu info --port %s'", ops_info(s)->path);
+			return rc;
+		}
+		return reidentify(s, had_uid, uid);
+	}
 	struct dfu_limits limits = s->dfu ? s->dfu->limits : (struct dfu_limits){0};
 	bool have_limits = s->dfu != NULL;
 	err_clear(&s->err);
@@ -48,16 +77,5 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		s->err = s->dfu->err;
 		return err_prefix(&s->err, "after the reset");
 	}
-	s->have_identity = false;
-	s->reconnecting = true;
-	ops_identify(s);
-	s->reconnecting = false;
-	s->counters.reconnects++;
-	if (had_uid && s->id.has_uid && memcmp(uid, s->id.uid, sizeof uid) != 0) {
-		err_set(&s->err, STM32DFU_E_NO_DEVICE, "a different chip came back after the reset (its UID differs)");
-		err_hint(&s->err, "attach only the board being programmed, or select it with {@sel-uid}");
-		return STM32DFU_E_NO_DEVICE;
-	}
-	log_debug("reconnected after reset (%u so far)", s->counters.reconnects);
-	return 0;
+	return reidentify(s, had_uid, uid);
 }

@@ -19,8 +19,8 @@ void ops_record_board(struct store_record *r, const struct ops_session *s)
 		ops_record_uid(r->uid, s->id.uid);
 	if (s->have_identity && s->id.chip.family)
 		snprintf(r->chip, sizeof r->chip, "%s", s->id.chip.family->name);
-	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", s->tp->info.serial);
-	snprintf(r->usb_path, sizeof r->usb_path, "%s", s->tp->info.path);
+	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", ops_info(s)->serial);
+	snprintf(r->usb_path, sizeof r->usb_path, "%s", ops_info(s)->path);
 	if (s->have_identity && s->id.chip.has_bootloader_version)
 		snprintf(r->bootloader_version, sizeof r->bootloader_version, "%s", s->id.chip.bootloader_version);
 	r->retries = s->counters.retries;

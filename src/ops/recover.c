@@ -6,6 +6,8 @@
 
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "ops/via_target.h"
+#include "serial/ser_trace.h"
 #include "usb/tp_trace.h"
 
 /* the ROM's reads and writes accept 2..2048 bytes (AN3156 §4.1); below 64 (one full-speed
@@ -67,7 +69,12 @@ unsigned rec_budget(const struct ops_session *s)
 	unsigned r = s->opts.retries;
 	if (r == 0)
 		return 0;
-	size_t made = tp_is_trace(s->tp) ? tp_trace_count(s->tp, TP_REQ_ANY) : 0;
+	size_t made = s->tp && tp_is_trace(s->tp) ? tp_trace_count(s->tp, TP_REQ_ANY) : 0;
+	if (s->ser) {
+		struct ser_trace_counts c;
+		ser_trace_counts(s->ser, &c);
+		made = (size_t)c.writes;
+	}
 	return 64u + 128u * r + (unsigned)(made / 4u);
 }
 
@@ -102,15 +109,15 @@ static int reconnect_watching(struct ops_session *s, unsigned ms)
 {
 	if (!s->opts.departed)
 		return ops_reconnect(s, ms);
-	uint64_t end = clock_now_us(s->tp->clock) + (uint64_t)ms * 1000u;
+	uint64_t end = clock_now_us(ops_clock(s)) + (uint64_t)ms * 1000u;
 	for (;;) {
 		if (departed(s))
 			return STM32DFU_E_DISCONNECTED;
-		uint64_t now = clock_now_us(s->tp->clock);
+		uint64_t now = clock_now_us(ops_clock(s));
 		unsigned slice = end > now + 200000u ? 200u : (unsigned)((end > now ? end - now : 0) / 1000u);
 		int rc = ops_reconnect(s, slice ? slice : 1);
 		if (rc == 0 || (rc != STM32DFU_E_DISCONNECTED && rc != STM32DFU_E_TIMEOUT) ||
-		    clock_now_us(s->tp->clock) >= end)
+		    clock_now_us(ops_clock(s)) >= end)
 			return rc;
 	}
 }
@@ -233,6 +240,8 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 /* One attempt: dfuIDLE on alt. */
 static int resync_once(struct ops_session *s, uint8_t alt, int cause)
 {
+	if (!ops_dfuse(s))
+		return vt_resync(s, cause);
 	int rc;
 	if (cause == STM32DFU_E_DISCONNECTED || !s->dfu) {
 		log_info("the device went away: finding it again by its UID");
@@ -330,6 +339,8 @@ static int clear_erase_wedge(struct ops_session *s, uint8_t alt, uint32_t addr, 
 
 static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint32_t addr, uint32_t size)
 {
+	if (!ops_dfuse(s)) /* AN3155: every command carries its address; erases go by sector number */
+		return cmd == REC_SET_ADDRESS ? 0 : vt_erase(s, addr, size);
 	unsigned fails = 0;
 	for (;;) {
 		int rc = cmd == REC_SET_ADDRESS ? dfuse_set_address(s->dfu, addr) : dfuse_erase_page(s->dfu, addr);
@@ -390,6 +401,8 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 	int rc;
 	if ((uint64_t)addr + len > (uint64_t)UINT32_MAX + 1)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read 0x%08X + %zu runs past 4 GiB", addr, len);
+	if (!ops_dfuse(s))
+		return vt_read(s, addr, buf, len, phase);
 	if (d->alt != alt && (rc = dfu_set_alt(d, alt)) < 0) {
 		s->err = d->err;
 		if ((rc = rec_resync(s, alt, rc)) < 0)

@@ -12,6 +12,9 @@
 #include "ops/recdir.h"
 #include "ops/recover.h"
 #include "ops/rescue.h"
+#include "serial/ser_sim.h"
+#include "serial/ser_trace.h"
+#include "uart/an3155.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 
@@ -37,7 +40,7 @@ void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint
 {
 	if (!s->progress)
 		return;
-	uint64_t now = clock_now_us(s->tp->clock);
+	uint64_t now = clock_now_us(ops_clock(s));
 	if ((int)phase != s->progress_phase) {
 		s->progress_phase = (int)phase;
 		s->phase_t0_us = s->last_report_us ? s->last_report_us : s->t0_us;
@@ -45,6 +48,148 @@ void ops_report(struct ops_session *s, enum ops_phase phase, uint64_t done, uint
 	s->last_report_us = now;
 	struct ops_progress p = {phase, done, total, now - s->phase_t0_us, unit};
 	s->progress(s->progress_ctx, &p);
+}
+
+const struct clock *ops_clock(const struct ops_session *s)
+{
+	if (s->tp)
+		return s->tp->clock;
+	return s->ser ? s->ser->clock : clock_real();
+}
+
+const struct tp_info *ops_info(const struct ops_session *s)
+{
+	return s->tp ? &s->tp->info : &s->uart_info;
+}
+
+const char *ops_link_name(const struct ops_session *s)
+{
+	return s->link == OPS_LINK_UART ? "uart" : "usb";
+}
+
+/* --sim=PROFILE,...,link=uart: the emulated chip behind its USART bootloader. Copies the spec
+ * without the link key into rest; *uart tells which link it named (usb when none). */
+static int sim_link(const char *spec, char *rest, size_t cap, bool *uart, struct err *e)
+{
+	*uart = false;
+	size_t k = 0;
+	rest[0] = '\0';
+	for (const char *p = spec; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > 5 && strncmp(p, "link=", 5) == 0) {
+			if (len == 9 && strncmp(p + 5, "uart", 4) == 0)
+				*uart = true;
+			else if (!(len == 8 && strncmp(p + 5, "usb", 3) == 0))
+				return err_set(e, STM32DFU_E_USAGE, "--sim: link=%.*s: the link is usb or uart", (int)(len - 5),
+				               p + 5);
+		} else if (k + len + 2 < cap) {
+			if (k)
+				rest[k++] = ',';
+			memcpy(rest + k, p, len);
+			k += len;
+			rest[k] = '\0';
+		} else {
+			return err_set(e, STM32DFU_E_USAGE, "--sim: the profile spec is too long");
+		}
+		p = end ? end + 1 : p + len;
+	}
+	return 0;
+}
+
+/* Builds the session's memory map from the target's regions, as DfuSe layout strings (one
+ * memory per alt number), so that ops/ plans, checks ranges and names memories the same way on
+ * both links. */
+static int uart_map(struct ops_session *s, struct err *e)
+{
+	struct target_region reg[TARGET_MAX_REGIONS];
+	size_t n = 0;
+	int rc = s->t->ops->regions(s->t, reg, TARGET_MAX_REGIONS, &n);
+	if (rc < 0) {
+		*e = s->t->err;
+		return rc;
+	}
+	s->dfu = dfu_map_only((uint16_t)s->t->max_transfer);
+	if (!s->dfu)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char lay[512];
+		int type = (reg[i].readable ? 1 : 0) | (reg[i].erasable ? 2 : 0) | (reg[i].writable ? 4 : 0);
+		int k = snprintf(lay, sizeof lay, "@%s /0x%08X/", reg[i].name, (unsigned)reg[i].addr);
+		for (size_t r = 0; r < reg[i].n_runs && k > 0 && (size_t)k < sizeof lay; r++) {
+			uint32_t sz = reg[i].runs[r].size;
+			bool kib = sz % 1024u == 0;
+			k += snprintf(lay + k, sizeof lay - (size_t)k, "%s%u*%u%c%c", r ? "," : "", (unsigned)reg[i].runs[r].count,
+			              (unsigned)(kib ? sz / 1024u : sz), kib ? 'K' : 'B', type ? 'a' + type - 1 : 'a');
+		}
+		if (k <= 0 || (size_t)k >= sizeof lay || (rc = dfu_map_add(s->dfu, lay)) < 0) {
+			*e = s->dfu->err;
+			return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s: %s", reg[i].name, s->dfu->err.msg);
+		}
+	}
+	return 0;
+}
+
+/* The USART bootloader (AN3155): the port (or the emulator's USART door), a trace when asked,
+ * 0x7F and GET/Get Version/Get ID, then the target and its memory map. */
+static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const char *sim_rest, struct err *e)
+{
+	s->link = OPS_LINK_UART;
+	unsigned baud = o->baud ? o->baud : SER_BAUD_DEFAULT;
+	struct ser *raw = NULL;
+	int rc;
+	if (sim_rest) {
+		const struct clock *clk = o->clock;
+		if (!clk) {
+			clock_fake_init(&s->uart_sim_clock);
+			clk = &s->uart_sim_clock.clock;
+		}
+		rc = ser_sim_open(sim_rest[0] ? sim_rest : OPS_DEFAULT_SIM_PROFILE, o->profile_dir, clk, &raw, e);
+		if (rc == 0) {
+			struct ser_config c = ser_config_8e1(baud);
+			if ((rc = ser_configure(raw, &c)) < 0) {
+				*e = raw->err;
+				ser_close(raw);
+				return rc;
+			}
+		}
+	} else {
+		rc = ser_open(o->port, baud, &raw, e);
+	}
+	if (rc < 0)
+		return rc;
+	s->uart_sim = sim_rest != NULL;
+	snprintf(s->uart_info.path, sizeof s->uart_info.path, "%.31s", sim_rest ? "sim-uart" : raw->name);
+	snprintf(s->uart_info.product, sizeof s->uart_info.product, "USART bootloader");
+	s->uart_info.dfu_interface = -1;
+	FILE *log = NULL;
+	if (o->trace_path) {
+		if ((rc = file_out_open(&s->trace_out, o->trace_path, 0666, e)) < 0) {
+			ser_close(raw);
+			return err_prefix(e, "--trace %s", o->trace_path);
+		}
+		s->trace_open = true;
+		log = s->trace_out.f;
+		fprintf(log, "# stm32dfu serial trace: %s at %u baud, 8E1\n", raw->name, baud);
+	}
+	s->ser = ser_trace_wrap(raw, log, NULL);
+	if (!s->ser) {
+		ser_close(raw);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	s->bl = calloc(1, sizeof *s->bl);
+	if (!s->bl)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	an3155_init(s->bl, s->ser);
+	if (o->retries)
+		s->bl->retries = o->retries;
+	if ((rc = an3155_connect(s->bl)) < 0) {
+		*e = s->bl->err;
+		return err_prefix(e, "%s at %u baud", sim_rest ? "the emulator's USART" : raw->name, baud);
+	}
+	if ((rc = target_an3155_new(s->bl, &s->t, e)) < 0)
+		return rc;
+	return uart_map(s, e);
 }
 
 /* Opens the raw transport: the emulator, or the one libusb device the options select. */
@@ -170,7 +315,7 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
 		err_hint(e, "give -t %u or less, or leave -t out to use the device's own size", d->transfer_size);
 		return STM32DFU_E_USAGE;
 	}
-	struct chip_evidence ev = {.has_vid = true, .vid = s->tp->info.vid};
+	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
 	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
 		ev.alt_names[ev.n_alts++] = d->alts[a].name;
 	struct chip_identity ci;
@@ -203,7 +348,7 @@ static void choose_poll_mode(struct ops_session *s)
 	struct dfu_dev *d = s->dfu;
 	if (d->poll_mode != DFU_POLL_AUTO)
 		return;
-	struct chip_evidence ev = {.has_vid = true, .vid = s->tp->info.vid};
+	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
 	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
 		ev.alt_names[ev.n_alts++] = d->alts[a].name;
 	struct chip_identity ci;
@@ -216,6 +361,42 @@ static void choose_poll_mode(struct ops_session *s)
 	d->poll_mode = DFU_POLL_SPEC;
 	d->poll_fallback = "family";
 	log_info("%s ROMs STALL a GETSTATUS sent before bwPollTimeout: every poll is waited", ci.family->name);
+}
+
+/* The USART session after the bootloader answered: the recovery folder (an emulated chip that is
+ * not kept has none, as on USB), and -S by UID (the chip is asked: there is no USB serial). */
+static int open_uart_rest(struct ops_session *s, const struct ops_open_opts *o, const struct chip_selector *sel,
+                          struct ops_session **out, struct err *e)
+{
+	s->t0_us = clock_now_us(ops_clock(s));
+	if (o->rescue_dir) {
+		snprintf(s->rescue_dir, sizeof s->rescue_dir, "%s", o->rescue_dir);
+	} else if (!o->sim_spec) {
+		/* a chip behind stm32dfu-sim's pseudo-terminal keeps its files apart from real chips' */
+		char sim_dir[1024];
+		const char *state = NULL;
+		if (ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
+			state = sim_dir;
+		struct err de;
+		err_clear(&de);
+		if (rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0) {
+			s->rescue_dir[0] = '\0';
+			snprintf(s->rescue_why, sizeof s->rescue_why, "%.200s", de.msg);
+		}
+	}
+	if (sel) {
+		ops_identify(s);
+		if (sel->kind != CHIP_SEL_UID || !chip_selector_matches(sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
+			bool uid = sel->kind == CHIP_SEL_UID;
+			ops_close(s);
+			err_set(e, STM32DFU_E_NO_DEVICE, "-S: the chip on the serial port %s", uid ? "has another UID" :
+			        "has no USB serial: select it by its 24-digit UID");
+			err_hint(e, "'stm32dfu info --port ...' shows its UID");
+			return STM32DFU_E_NO_DEVICE;
+		}
+	}
+	*out = s;
+	return 0;
 }
 
 int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e)
@@ -235,8 +416,22 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	s->opts = *o;
 	s->progress_phase = -1;
 	err_clear(&s->err);
+	char sim_rest[512];
+	bool sim_uart = false;
+	int rc;
+	if (o->sim_spec && (rc = sim_link(o->sim_spec, sim_rest, sizeof sim_rest, &sim_uart, e)) < 0) {
+		free(s);
+		return rc;
+	}
+	if (o->port || sim_uart) {
+		if ((rc = open_uart(s, o, sim_uart ? sim_rest : NULL, e)) < 0) {
+			ops_close(s);
+			return rc;
+		}
+		return open_uart_rest(s, o, have_sel ? &sel : NULL, out, e);
+	}
 	struct tp *raw = NULL;
-	int rc = open_transport(o, have_sel ? &sel : NULL, &raw, e);
+	rc = open_transport(o, have_sel ? &sel : NULL, &raw, e);
 	if (rc < 0) {
 		free(s);
 		return rc;
@@ -262,7 +457,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
-	s->t0_us = clock_now_us(s->tp->clock);
+	s->t0_us = clock_now_us(ops_clock(s));
 	if (o->rescue_dir) {
 		snprintf(s->rescue_dir, sizeof s->rescue_dir, "%s", o->rescue_dir);
 	} else {
@@ -313,6 +508,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
+	if ((rc = target_dfuse_new(s->dfu, &s->t, e)) < 0) {
+		ops_close(s);
+		return rc;
+	}
 	choose_poll_mode(s);
 	/* before the UID is read, any noted board with this serial counts (ops_identify narrows it) */
 	s->link_marginal = ops_link_note_suspect(s);
@@ -339,12 +538,22 @@ void ops_close(struct ops_session *s)
 {
 	if (!s)
 		return;
-	if (s->dfu && s->dfu->abort_due && !s->end_in_upload_idle)
+	if (s->dfu && s->tp && s->dfu->abort_due && !s->end_in_upload_idle)
 		dfu_abort(s->dfu); /* leave the device in dfuIDLE; a failure here changes nothing done */
+	target_close(s->t);
 	dfu_free(s->dfu);
 	if (s->tp)
 		tp_close(s->tp);
 	rescue_hold_close(s->rescue_hold);
+	if (s->ser)
+		ser_close(s->ser);
+	free(s->bl);
+	if (s->trace_open) {
+		struct err te;
+		err_clear(&te);
+		if (file_out_commit(&s->trace_out, &te) < 0)
+			log_warn("--trace: %s", te.msg);
+	}
 	free(s);
 }
 

@@ -14,17 +14,29 @@
 #include "chip/chip.h"
 #include "chip/serial.h"
 #include "core/err.h"
+#include "core/file.h"
 #include "dfu/dfu.h"
 #include "ops/progress.h"
+#include "target/target.h"
 #include "usb/tp_libusb.h"
 #include "usb/transport.h"
 
 #define OPS_DEFAULT_SIM_PROFILE "f746"
 
+/* How the host reaches the chip's bootloader: USB DFU (DfuSe, AN3156) or its USART (AN3155). */
+enum ops_link { OPS_LINK_USB = 0, OPS_LINK_UART };
+
+struct ser;
+struct an3155;
+
 struct ops_open_opts {
 	struct tp_match match;      /* VID:PID and path; the serial goes through selector */
 	const char *selector;       /* -S: a USB serial or a 24-hex-digit UID; NULL: any */
-	const char *sim_spec;       /* non-NULL: the emulator with this profile spec ("" = f746) */
+	const char *sim_spec;       /* non-NULL: the emulator with this profile spec ("" = f746); the key
+	                             * link=uart serves it through its USART bootloader (AN3155) */
+	const char *port;           /* --port: the USART bootloader on this serial port (a path, or a
+	                             * name as ser_list gives it); NULL: USB */
+	unsigned baud;              /* --baud (0: SER_BAUD_DEFAULT, 115200) */
 	const char *profile_dir;    /* NULL: default lookup */
 	const char *trace_path;     /* --trace FILE */
 	const struct clock *clock;  /* NULL: real time */
@@ -95,8 +107,21 @@ struct ops_counters {
 };
 
 struct ops_session {
-	struct tp *tp;              /* the transport in use (a trace wrapping the real one) */
+	enum ops_link link;
+	struct tp *tp;              /* USB: the transport in use (a trace wrapping the real one); NULL over USART */
+	/* USB: the DFU session. USART: a map only (dfu_map_only: the memories as alt settings, built
+	 * from the target's regions; every DfuSe request on it is UNSUPPORTED, nothing is sent) */
 	struct dfu_dev *dfu;
+	struct target *t;           /* the bootloader as memory operations (target.h), either link */
+	struct ser *ser;            /* USART: the port (a trace wrapping it) */
+	struct an3155 *bl;          /* USART: the AN3155 protocol state */
+	struct file_out trace_out;  /* USART --trace: complete or absent (renamed at close) */
+	bool trace_open;
+	bool uart_sim;              /* USART: the in-process emulator (--sim=...,link=uart) */
+	struct clock_fake uart_sim_clock; /* its time when the caller gave no clock: the wire and the
+	                             * flash take their modelled time at once (times reported are the
+	                             * model's, not the host's) */
+	struct tp_info uart_info;   /* USART: what ops_info gives (path = the port, no USB identity) */
 	struct err err;
 	struct ops_open_opts opts;
 	struct dfu_getstatus initial;  /* the state the device was found in */
@@ -131,6 +156,18 @@ struct ops_session {
 	bool reconnecting;          /* ops_reconnect is identifying the chip that came back: a read
 	                             * that loses it then fails instead of reconnecting again inside */
 };
+
+/* The link's clock and identity, whichever the link (over USART: path is the port, serial "",
+ * VID:PID 0). */
+const struct clock *ops_clock(const struct ops_session *s);
+const struct tp_info *ops_info(const struct ops_session *s);
+/* "usb" or "uart", as records and JSON name the link. */
+const char *ops_link_name(const struct ops_session *s);
+/* Whether the DfuSe-only machinery (GETSTATUS, alt selection, --poll, Device Feature) applies. */
+static inline bool ops_dfuse(const struct ops_session *s)
+{
+	return s->link == OPS_LINK_USB;
+}
 
 /* Whether the session was asked to stop (opts.cancel, or ops_cancel); sets s->err to STM32DFU_E_CANCELED. */
 bool ops_canceled(struct ops_session *s);

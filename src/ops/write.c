@@ -12,6 +12,7 @@
 #include "ops/rdpnote.h"
 #include "ops/recover.h"
 #include "ops/vdd.h"
+#include "ops/via_target.h"
 #include "ops/write_int.h"
 #include "ops/wrp.h"
 
@@ -56,7 +57,7 @@ int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n
 
 static uint64_t now_us(struct ops_session *s)
 {
-	return clock_now_us(s->tp->clock);
+	return clock_now_us(ops_clock(s));
 }
 
 static int select_alt(struct ops_session *s, uint8_t alt)
@@ -238,7 +239,8 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		/* even a failed DNLOAD may have programmed some of it: the sector is no longer blank */
 		mark(w, w->programmed, a, n);
 		w->r->blocks++;
-		rc = dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms);
+		rc = ops_dfuse(s) ? dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms)
+		                  : vt_program(s, a, w->block, n);
 		if (rc == 0) {
 			off += n;
 			w->done += n;
@@ -248,7 +250,8 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			ops_report(s, OPS_PHASE_PROGRAM, w->done, w->plan->bytes_to_program, "B");
 			continue;
 		}
-		s->err = s->dfu->err;
+		if (ops_dfuse(s))
+			s->err = s->dfu->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
 		uint32_t half;
 		if (rc == STM32DFU_E_STALL && n > w->chunk / 2 &&

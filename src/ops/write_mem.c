@@ -193,15 +193,15 @@ static int wr_ram(struct ops_session *s, const struct img *img, const struct ops
 		         fam ? fam->name : "this chip");
 	const struct dfu_alt *fa = ops_flash_alt(s);
 	uint8_t alt = fa ? fa->alt : 0; /* the ROM serves RAM by its address, through the flash alt */
-	uint64_t total = img_total_bytes(img), done = 0, t = clock_now_us(s->tp->clock);
+	uint64_t total = img_total_bytes(img), done = 0, t = clock_now_us(ops_clock(s));
 	int rc = 0;
 	for (size_t i = 0; i < img->n_segs && rc == 0; i++)
 		rc = wr_program(s, alt, img->segs[i].addr, img->segs[i].data, img->segs[i].len, &done, total, r);
 	if (rc < 0)
 		err_prefix(&s->err, "writing RAM");
-	r->program.us = clock_now_us(s->tp->clock) - t;
+	r->program.us = clock_now_us(ops_clock(s)) - t;
 	r->program.bytes = r->bytes_programmed;
-	t = clock_now_us(s->tp->clock);
+	t = clock_now_us(ops_clock(s));
 	for (size_t i = 0; i < img->n_segs && rc == 0 && o->verify; i++) {
 		const struct img_seg *seg = &img->segs[i];
 		uint8_t *back = malloc(seg->len ? seg->len : 1);
@@ -223,7 +223,7 @@ static int wr_ram(struct ops_session *s, const struct img *img, const struct ops
 		r->verify.bytes += seg->len;
 		free(back);
 	}
-	r->verify.us = clock_now_us(s->tp->clock) - t;
+	r->verify.us = clock_now_us(ops_clock(s)) - t;
 	r->verified = rc == 0 && o->verify;
 	return rc;
 }
@@ -278,10 +278,10 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 	}
 	if (ops_canceled(s))
 		return STM32DFU_E_CANCELED;
-	uint64_t t = clock_now_us(s->tp->clock);
+	uint64_t t = clock_now_us(ops_clock(s));
 	struct ops_ob_write_result w;
 	rc = ops_ob_write(s, seg->data, len, &w);
-	r->program.us = clock_now_us(s->tp->clock) - t;
+	r->program.us = clock_now_us(ops_clock(s)) - t;
 	if (rc < 0)
 		return rc;
 	r->bytes_programmed = r->program.bytes = len;

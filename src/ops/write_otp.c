@@ -152,7 +152,7 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *a
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	int rc = 0;
 	size_t differ = 0;
-	uint64_t t = clock_now_us(s->tp->clock);
+	uint64_t t = clock_now_us(ops_clock(s));
 	for (size_t i = 0; i < img->n_segs && rc == 0; i++) {
 		const struct img_seg *seg = &img->segs[i];
 		if (seg->len == 0)
@@ -174,8 +174,8 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *a
 		}
 		r->read.bytes += p->len;
 	}
-	r->read.us = clock_now_us(s->tp->clock) - t;
-	t = clock_now_us(s->tp->clock);
+	r->read.us = clock_now_us(ops_clock(s)) - t;
+	t = clock_now_us(ops_clock(s));
 	/* program only the spans that change; programming the equal bytes again is harmless (AND) on
 	 * F2/F4/F7, and never done on the double-word parts */
 	uint64_t done = 0, total = 0;
@@ -189,13 +189,13 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *a
 		if ((rc = program_span(s, alt, p, unit, &done, total, r)) < 0)
 			err_prefix(&s->err, "programming %s", alt->layout.name);
 	}
-	r->program.us = clock_now_us(s->tp->clock) - t;
+	r->program.us = clock_now_us(ops_clock(s)) - t;
 	r->program.bytes = r->bytes_programmed;
-	t = clock_now_us(s->tp->clock);
+	t = clock_now_us(ops_clock(s));
 	/* read back every segment, changed or not: success only for what is on the chip */
 	if (rc == 0 && o->verify && !check_only)
 		rc = verify_otp(s, img, alt, r);
-	r->verify.us = clock_now_us(s->tp->clock) - t;
+	r->verify.us = clock_now_us(ops_clock(s)) - t;
 	if (rc == 0)
 		r->verified = o->verify && !check_only;
 	for (size_t i = 0; i < img->n_segs; i++) {

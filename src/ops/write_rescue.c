@@ -20,8 +20,8 @@ static void chip_key(struct ops_session *s, char key[RESCUE_UID_CHARS + 1], bool
 		rescue_uid_text(s->id.uid, key);
 		return;
 	}
-	const char *src = s->tp->info.serial[0] ? s->tp->info.serial : s->tp->info.path;
-	int n = snprintf(key, RESCUE_UID_CHARS + 1, "%s-%s", s->tp->info.serial[0] ? "serial" : "path", src);
+	const char *src = ops_info(s)->serial[0] ? ops_info(s)->serial : ops_info(s)->path;
+	int n = snprintf(key, RESCUE_UID_CHARS + 1, "%s-%s", ops_info(s)->serial[0] ? "serial" : "path", src);
 	for (int i = 0; i < n && i < RESCUE_UID_CHARS; i++) {
 		char c = key[i];
 		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-'))
