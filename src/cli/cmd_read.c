@@ -152,7 +152,8 @@ int cli_cmd_read(struct cli_ctx *c)
 		stm32dfu_close(api);
 		return rc;
 	}
-	bool confirmed = s->counters.confirm_reads > 0;
+	bool confirmed = s->counters.confirm_reads > 0 || s->counters.confirm_checksums > 0;
+	const char *how = s->counters.confirm_reads ? ", confirmed by a second read" : ", confirmed by the chip's checksum";
 	stm32dfu_close(api);
 	struct img *img = img_new();
 	int err = img ? img_add(img, 0, addr, buf, len, &c->err) : STM32DFU_E_NO_MEMORY;
@@ -183,7 +184,7 @@ int cli_cmd_read(struct cli_ctx *c)
 		/* with -o - the data owns standard output: the summary goes to standard error */
 		fprintf(to_stdout ? c->errf : c->out,
 		        "read %" PRIu32 " bytes at 0x%08" PRIX32 " into %s (CRC-32 0x%08" PRIX32 ") in %.2f s%s\n", len, addr,
-		        to_stdout ? "standard output" : outpath, crc, sec, confirmed ? ", confirmed by a second read" : "");
+		        to_stdout ? "standard output" : outpath, crc, sec, confirmed ? how : "");
 	}
 	return EXIT_OK;
 }

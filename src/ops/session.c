@@ -14,6 +14,8 @@
 #include "ops/rescue.h"
 #include "serial/ser_sim.h"
 #include "serial/ser_trace.h"
+#include "sim/sim.h"
+#include "sim/sim_uart.h"
 #include "uart/an3155.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
@@ -68,16 +70,25 @@ const char *ops_link_name(const struct ops_session *s)
 }
 
 /* --sim=PROFILE,...,link=uart: the emulated chip behind its USART bootloader. Copies the spec
- * without the link key into rest; *uart tells which link it named (usb when none). */
-static int sim_link(const char *spec, char *rest, size_t cap, bool *uart, struct err *e)
+ * without the link key into rest; *uart tells which link it named (usb when none). With state
+ * non-NULL, a state=FILE key goes there too (the USB door splits its own). */
+static int sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *state, size_t state_cap,
+                    struct err *e)
 {
 	*uart = false;
+	if (state)
+		state[0] = '\0';
 	size_t k = 0;
 	rest[0] = '\0';
 	for (const char *p = spec; p && *p;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len > 5 && strncmp(p, "link=", 5) == 0) {
+		if (state && p != spec && len > 6 && strncmp(p, "state=", 6) == 0) {
+			if (len - 6 >= state_cap)
+				return err_set(e, STM32DFU_E_USAGE, "--sim: the state file's path is too long");
+			memcpy(state, p + 6, len - 6);
+			state[len - 6] = '\0';
+		} else if (len > 5 && strncmp(p, "link=", 5) == 0) {
 			if (len == 9 && strncmp(p + 5, "uart", 4) == 0)
 				*uart = true;
 			else if (!(len == 8 && strncmp(p + 5, "usb", 3) == 0))
@@ -130,6 +141,27 @@ static int uart_map(struct ops_session *s, struct err *e)
 	return 0;
 }
 
+/* The state file a --sim chip is kept in by default (tp_sim.c's rule): the same file whichever
+ * door (USB or USART) the chip is reached through, so that both see one chip. */
+static int default_state(struct ops_session *s, const char *spec, const char *profile_dir, struct err *e)
+{
+	char eb[256];
+	struct sim_profile *p = sim_profile_load(spec[0] ? spec : OPS_DEFAULT_SIM_PROFILE, profile_dir, eb, sizeof eb);
+	if (!p)
+		return err_set(e, STM32DFU_E_USAGE, "emulator profile '%s': %s", spec, eb);
+	if (sim_state_default_path(p, s->uart_state, sizeof s->uart_state)) {
+		char dir[1024];
+		int rc = file_state_dir("sim", dir, sizeof dir, e);
+		if (rc < 0) {
+			s->uart_state[0] = '\0';
+			sim_profile_free(p);
+			return err_prefix(e, "sim state");
+		}
+	}
+	sim_profile_free(p);
+	return 0;
+}
+
 /* The USART bootloader (AN3155): the port (or the emulator's USART door), a trace when asked,
  * 0x7F and GET/Get Version/Get ID, then the target and its memory map. */
 static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const char *sim_rest, struct err *e)
@@ -138,13 +170,26 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 	unsigned baud = o->baud ? o->baud : SER_BAUD_DEFAULT;
 	struct ser *raw = NULL;
 	int rc;
+	char prof[512];
 	if (sim_rest) {
+		if ((rc = sim_link(sim_rest, prof, sizeof prof, &(bool){false}, s->uart_state, sizeof s->uart_state, e)) < 0)
+			return rc;
+		sim_rest = prof;
+		if (!s->uart_state[0] && o->sim_persist && (rc = default_state(s, sim_rest, o->profile_dir, e)) < 0)
+			return rc;
 		const struct clock *clk = o->clock;
 		if (!clk) {
 			clock_fake_init(&s->uart_sim_clock);
 			clk = &s->uart_sim_clock.clock;
 		}
 		rc = ser_sim_open(sim_rest[0] ? sim_rest : OPS_DEFAULT_SIM_PROFILE, o->profile_dir, clk, &raw, e);
+		char eb[256];
+		if (rc == 0 && s->uart_state[0] &&
+		    sim_state_load(sim_uart_device(ser_sim_uart(raw)), s->uart_state, eb, sizeof eb) != 0) {
+			s->uart_state[0] = '\0'; /* never overwrite a file that could not be read */
+			ser_close(raw);
+			return err_set(e, STM32DFU_E_USAGE, "--sim: %s", eb);
+		}
 		if (rc == 0) {
 			struct ser_config c = ser_config_8e1(baud);
 			if ((rc = ser_configure(raw, &c)) < 0) {
@@ -172,6 +217,7 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 		log = s->trace_out.f;
 		fprintf(log, "# stm32dfu serial trace: %s at %u baud, 8E1\n", raw->name, baud);
 	}
+	s->ser_raw = raw;
 	s->ser = ser_trace_wrap(raw, log, NULL);
 	if (!s->ser) {
 		ser_close(raw);
@@ -371,11 +417,12 @@ static int open_uart_rest(struct ops_session *s, const struct ops_open_opts *o, 
 	s->t0_us = clock_now_us(ops_clock(s));
 	if (o->rescue_dir) {
 		snprintf(s->rescue_dir, sizeof s->rescue_dir, "%s", o->rescue_dir);
-	} else if (!o->sim_spec) {
-		/* a chip behind stm32dfu-sim's pseudo-terminal keeps its files apart from real chips' */
+	} else if (!o->sim_spec || s->uart_state[0]) {
+		/* a kept --sim chip keeps its files beside its state file; one behind stm32dfu-sim's
+		 * pseudo-terminal apart from real chips' */
 		char sim_dir[1024];
-		const char *state = NULL;
-		if (ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
+		const char *state = s->uart_state[0] ? s->uart_state : NULL;
+		if (!state && ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
 			state = sim_dir;
 		struct err de;
 		err_clear(&de);
@@ -419,7 +466,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	char sim_rest[512];
 	bool sim_uart = false;
 	int rc;
-	if (o->sim_spec && (rc = sim_link(o->sim_spec, sim_rest, sizeof sim_rest, &sim_uart, e)) < 0) {
+	if (o->sim_spec && (rc = sim_link(o->sim_spec, sim_rest, sizeof sim_rest, &sim_uart, NULL, 0, e)) < 0) {
 		free(s);
 		return rc;
 	}
@@ -431,7 +478,10 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		return open_uart_rest(s, o, have_sel ? &sel : NULL, out, e);
 	}
 	struct tp *raw = NULL;
-	rc = open_transport(o, have_sel ? &sel : NULL, &raw, e);
+	struct ops_open_opts usb = *o;
+	if (o->sim_spec)
+		usb.sim_spec = sim_rest; /* without link=usb */
+	rc = open_transport(&usb, have_sel ? &sel : NULL, &raw, e);
 	if (rc < 0) {
 		free(s);
 		return rc;
@@ -545,6 +595,12 @@ void ops_close(struct ops_session *s)
 	if (s->tp)
 		tp_close(s->tp);
 	rescue_hold_close(s->rescue_hold);
+	if (s->ser && s->uart_state[0]) {
+		char eb[256];
+		struct sim_uart *u = ser_sim_uart(s->ser_raw);
+		if (u && sim_state_save(sim_uart_device(u), s->uart_state, eb, sizeof eb) != 0)
+			log_warn("--sim: %s", eb);
+	}
 	if (s->ser)
 		ser_close(s->ser);
 	free(s->bl);
@@ -585,7 +641,26 @@ int ops_no_flash(struct ops_session *s)
 
 bool ops_reads_confirmed(const struct ops_session *s)
 {
-	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0;
+	/* AN3155 Read Memory data carries no checksum, only each byte's parity (docs/usart.md) */
+	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0 || !ops_dfuse(s);
+}
+
+/* Over USART, where the ROM lists Get Checksum: the chip's CRC of the range against the CRC of
+ * what was read, one command instead of a second read. true when they agree. */
+static bool confirmed_by_checksum(struct ops_session *s, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	if (ops_dfuse(s) || !(s->t->caps & TARGET_CAP_CHECKSUM) || !len || len % 4 || addr % 4 || len > UINT32_MAX)
+		return false;
+	uint32_t crc = 0;
+	if (s->t->ops->checksum(s->t, addr, (uint32_t)len, &crc) < 0) {
+		log_info("Get Checksum at 0x%08X failed (%s): confirming by a second read", addr, s->t->err.msg);
+		return false;
+	}
+	s->counters.confirm_checksums++;
+	if (crc == an3155_crc(0xFFFFFFFFu, buf, len))
+		return true;
+	log_info("the read at 0x%08X differs from the chip's checksum: reading it again", addr);
+	return false;
 }
 
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
@@ -599,9 +674,12 @@ int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t
 	int rc = ops_read_mem(s, alt, addr, buf, len, phase);
 	if (rc < 0 || !ops_reads_confirmed(s))
 		return rc;
+	if (confirmed_by_checksum(s, addr, buf, len))
+		return 0;
 	log_info("confirming the read at 0x%08X by a second read (%s)", addr,
 	         s->opts.confirm_reads ? "--confirm-reads"
 	         : s->link_marginal   ? "doctor judged the link marginal"
+	         : !ops_dfuse(s)      ? "USART Read Memory data has no checksum"
 	                              : "the link failed in this session");
 	char differ[80];
 	snprintf(differ, sizeof differ, "read 0x%08X (%zu bytes): two reads differ", (unsigned)addr, len);

@@ -98,6 +98,7 @@ struct ops_counters {
 	unsigned transfer_splits;   /* times the transfer size was halved */
 	unsigned wedges_cleared;    /* erases stuck in dfuDNBUSY past their ceiling, cleared (H7 rev V) */
 	unsigned confirm_reads;     /* second reads made to confirm a read (ops_reads_confirmed) */
+	unsigned confirm_checksums; /* reads confirmed by the ROM's Get Checksum instead (USART) */
 	/* the retries by cause (recover.c): only the first is the USB link's fault */
 	unsigned link_faults;       /* CRC/PID errors, timeouts, STALLs, lost replies */
 	unsigned departures;        /* the device left the bus (unplugged, reset, a station board pulled) */
@@ -114,10 +115,12 @@ struct ops_session {
 	struct dfu_dev *dfu;
 	struct target *t;           /* the bootloader as memory operations (target.h), either link */
 	struct ser *ser;            /* USART: the port (a trace wrapping it) */
+	struct ser *ser_raw;        /* the port itself (owned by ser) */
 	struct an3155 *bl;          /* USART: the AN3155 protocol state */
 	struct file_out trace_out;  /* USART --trace: complete or absent (renamed at close) */
 	bool trace_open;
 	bool uart_sim;              /* USART: the in-process emulator (--sim=...,link=uart) */
+	char uart_state[1024];      /* its state file (state=FILE, or --sim's default): "" not kept */
 	struct clock_fake uart_sim_clock; /* its time when the caller gave no clock: the wire and the
 	                             * flash take their modelled time at once (times reported are the
 	                             * model's, not the host's) */

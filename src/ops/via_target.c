@@ -6,7 +6,6 @@
 #include "core/log.h"
 #include "ops/recover.h"
 #include "serial/serial.h"
-#include "uart/an3155.h"
 
 /* a slice: 16 AN3155 Read Memory commands; progress and cancel between slices */
 #define VT_SLICE 4096u
@@ -24,12 +23,10 @@ int vt_resync(struct ops_session *s, int cause)
 	(void)cause;
 	if (!s->bl)
 		return 0;
+	/* not 0x7F: after autobaud it is a command byte, and a ROM left inside a frame would take it
+	 * as data. The protocol layer brings the parser back (0xFF bytes until a NACK, an3155.c) when
+	 * its next command finds it out of step */
 	ser_flush_input(s->ser);
-	int rc = an3155_sync(s->bl);
-	if (rc < 0) {
-		s->err = s->bl->err;
-		return rc;
-	}
 	s->counters.resyncs++;
 	return 0;
 }

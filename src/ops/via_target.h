@@ -18,7 +18,7 @@ int vt_read(struct ops_session *s, uint32_t addr, uint8_t *buf, size_t len, int 
 int vt_erase(struct ops_session *s, uint32_t addr, uint32_t size);
 /* Programs len bytes at addr (the sector erased by the plan). */
 int vt_program(struct ops_session *s, uint32_t addr, const uint8_t *buf, size_t len);
-/* After a failed command: drops what the port holds and synchronises again (0x7F). */
+/* After a failed command: drops what the port holds (uart/ re-synchronises its parser itself). */
 int vt_resync(struct ops_session *s, int cause);
 
 #endif

@@ -1,0 +1,99 @@
+#!/bin/sh
+# Issue 23: every command over the USART bootloader (AN3155), through the built binary: the
+# in-process emulator (--sim=PROFILE,link=uart, one chip with the USB door when they share a state
+# file) and stm32dfu-sim --uart's pseudo-terminal (--port, the real serial path). Each check reads
+# the chip back, through the other door where it can, not only our output.
+# Usage: uart.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_BUILD_ROOT for stm32dfu-sim)
+. "$(dirname "$0")/lib.sh"
+
+st="$work/chip.state"
+usb="--sim=f746,timing=0,state=$st"
+ua="--sim=f746,timing=0,link=uart,state=$st"
+head -c 40000 /dev/urandom >"$work/a.bin"
+head -c 5000 /dev/urandom >"$work/b.bin"
+
+# ---- info, text and JSON: the chip from Get ID, the map from the family table ----
+run $ua info; check info 0 $? "$work/out" "USART bootloader on sim at 115200 baud, 8E1"
+grep -q "device ID 0x449 (AN3155 Get ID)" "$work/out"; check info-device-id 0 $?
+grep -q "alt 0  Internal Flash   0x08000000  1 MiB     (4 x 32 KiB, 1 x 128 KiB, 3 x 256 KiB)" "$work/out"
+check info-map 0 $?
+absent info-no-usb-serial "$work/out" "(USB)"
+run $ua info --json; check info-json 0 $?
+py "$work/out" 'assert d["link"] == "uart" and d["baud"] == 115200 and d["device_id"] == 0x449 and d["protocol"] == "3.1", d'
+check info-json-link 0 $?
+run $usb info --json; check info-json-usb 0 $?
+py "$work/out" 'assert d["link"] == "usb", d'; check info-json-usb-link 0 $?
+
+# ---- write over USART, verify and read through USB: one chip ----
+run $ua write "$work/a.bin" --json; check write 0 $?
+py "$work/out" 'assert d["verified"] and d["sectors_erased"] == 2, d'; check write-json 0 $?
+run $usb verify "$work/a.bin"; check verify-usb-door 0 $? "$work/out" "the chip holds"
+run $ua verify "$work/a.bin"; check verify-uart 0 $? "$work/out" "the chip holds"
+run $usb read 0x08000000 40000 -o "$work/r-usb.bin"; check read-usb 0 $?
+same read-usb-same "$work/r-usb.bin" "$work/a.bin"
+run $ua read 0x08000000 40000 -o "$work/r-ua.bin"; check read-uart 0 $?
+same read-uart-same "$work/r-ua.bin" "$work/a.bin"
+# read: Read Memory data carries no checksum, so a read is confirmed (docs/usart.md)
+grep -q "confirmed by a second read" "$work/out"; check read-uart-confirmed 0 $?
+# where the ROM lists Get Checksum (0xA1), the chip's CRC confirms it instead
+run "--sim=f746,timing=0,link=uart,state=$st,uart_commands=00 01 02 11 21 31 44 63 73 82 92 A1" \
+	read 0x08000000 40000 -o "$work/r-ck.bin"
+check read-checksum 0 $? "$work/out" "confirmed by the chip's checksum"
+same read-checksum-same "$work/r-ck.bin" "$work/a.bin"
+
+# ---- a planned write keeps the bytes outside the image (sector 1 half covered) ----
+run $ua write "$work/b.bin" -a 0x08009000; check write-partial 0 $?
+run $usb read 0x08008000 0x1000 -o "$work/kept.bin"; check read-kept 0 $?
+dd if="$work/a.bin" of="$work/kept-want.bin" bs=1 skip=32768 count=4096 2>/dev/null
+same kept-bytes "$work/kept.bin" "$work/kept-want.bin"
+run $usb verify "$work/b.bin" -a 0x08009000; check write-partial-usb 0 $?
+run $ua verify "$work/a.bin"; check verify-mismatch 10 $?
+
+# ---- erase: a range keeps the rest of its sector; a mass erase reads back blank ----
+run $ua erase 0x08009000 100; check erase-range 0 $? "$work/out" "the rest of it kept"
+run $usb verify "$work/b.bin" -a 0x08009064 --force 2>/dev/null
+run $ua erase --all --yes; check erase-all 0 $? "$work/out" "erase    whole flash"
+run $usb read 0x08000000 40000 -o "$work/blank.bin"; check read-blank 0 $?
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); assert d == b"\xff"*len(d)' "$work/blank.bin"
+check erase-all-blank 0 $?
+
+# ---- leave: Go acknowledged, said as such (nothing is sent after it) ----
+run $ua leave 0x08000000; check leave 0 $? "$work/out" "acknowledged the Go command"
+
+# ---- --trace: every byte each way, complete ----
+run $ua info --trace "$work/trace.txt"; check trace 0 $?
+grep -q "> 7f" "$work/trace.txt" && grep -q "< 79" "$work/trace.txt"; check trace-bytes 0 $?
+
+# ---- bad input and faults: clear errors, docs/exit-codes.md codes ----
+run --port "$work/no-such-tty" info; check no-port 69 $? "$work/err" "no such port"
+run --sim=f746,uart_mode=silent,link=uart info; check silent 74 $? "$work/err" "is BOOT0 high"
+grep -q "TX and RX crossed" "$work/err"; check silent-rxtx-hint 0 $?
+run --sim=f746,uart_mode=echo,link=uart info; check echo 76 $? "$work/err" "BOOT0 low"
+run --sim=f746,link=uart --baud 460800 info; check baud-too-fast 74 $? "$work/err" "try --baud"
+run --baud 9600 info; check baud-without-port 64 $? "$work/err" "give --port"
+run --port /dev/null --sim info; check port-and-sim 64 $? "$work/err" "two different chips"
+run --sim=f746,link=radio info; check bad-link 64 $? "$work/err" "usb or uart"
+
+# ---- the real serial path: stm32dfu-sim --uart's pseudo-terminal ----
+simexe=${STM32DFU_BUILD_ROOT:-}/stm32dfu-sim
+if [ -x "$simexe" ]; then
+	cat >"$work/pty.sh" <<PTY
+set -u
+t="$tool"
+"\$t" --port "\$STM32DFU_TTY" write "$work/b.bin" -a 0x08008000 -q || exit 11
+"\$t" --port "\$STM32DFU_TTY" verify "$work/b.bin" -a 0x08008000 -q || exit 12
+"\$t" --port "\$STM32DFU_TTY" read 0x08008000 5000 -o "$work/pty-r.bin" -q || exit 13
+cmp -s "$work/pty-r.bin" "$work/b.bin" || exit 14
+"\$t" --port "\$STM32DFU_TTY" --json info >"$work/pty-info.json" || exit 15
+exit 0
+PTY
+	"$simexe" --uart f746,timing=0 -- sh "$work/pty.sh" >"$work/out" 2>"$work/err"
+	check pty-write-verify-read 0 $?
+	py "$work/pty-info.json" 'assert d["link"] == "uart" and d["port"].startswith("/dev/pts/"), d'
+	check pty-info-port 0 $?
+else
+	echo "SKIP pty part: no stm32dfu-sim in \$STM32DFU_BUILD_ROOT"
+fi
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
