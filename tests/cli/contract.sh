@@ -48,6 +48,7 @@ r list 0 $sim list --json
 r list 69 $sim -d 1234:5678 list --json                   # 69: none found; the failure document
 r - 77 "$sim,open_refused=access" info --json             # 77: the OS refuses the device (injected)
 r info 0 $sim info --json
+r info 0 --sim=f746,timing=0,link=uart info --json
 r write 0 $sim write "$work/a.bin" --json
 r read 0 $sim read 0x08000000 1K -o "$work/r.bin" --json
 r verify 0 $sim verify "$work/a.bin" --json
@@ -105,6 +106,9 @@ r COMMAND 64 $sim list --json --uid X                     # 64: an option list d
 # list --ports: a port that does not exist is probed as named (every field present, errors said)
 r "list --ports" 69 list --ports --probe --port "$work/no-such-tty" --json
 r COMMAND 69 -d 1234:5678 info --json                     # 69
+r COMMAND 69 --port "$work/no-such-tty" info --json
+r COMMAND 74 --sim=f746,uart_mode=silent,link=uart info --json
+r COMMAND 76 --sim=f746,uart_mode=echo,link=uart info --json
 r COMMAND 65 $sim read 0x60000000 16 -o "$work/x.bin" --json  # 65: outside the map
 r COMMAND 66 $sim verify "$work/missing.bin" --json       # 66
 r write 65 $sim write "$work/b.bin" -a 0x60000000 --json  # 65: outside the map, image_bytes still 4096
