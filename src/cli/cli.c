@@ -314,7 +314,9 @@ static int decode_common(struct cli_ctx *c)
 		if (!cli_parse_u32(a->value[OPT_BAUD], &b) || b < 1200 || b > 4000000)
 			return cli_usage_error(c, "--baud %s: expected a rate from 1200 to 4000000, such as 115200",
 			                       a->value[OPT_BAUD]);
-		if (!a->given[OPT_PORT] && !(a->given[OPT_SIM] && a->value[OPT_SIM] && strstr(a->value[OPT_SIM], "link=uart")))
+		bool list = a->command && strcmp(a->command, "list") == 0; /* list --probe's own rule (cmd_ports.c) */
+		if (!list && !a->given[OPT_PORT] &&
+		    !(a->given[OPT_SIM] && a->value[OPT_SIM] && strstr(a->value[OPT_SIM], "link=uart")))
 			return cli_usage_error(c, "--baud %s: a rate for a serial port; give --port TTY too", a->value[OPT_BAUD]);
 		a->baud = b;
 	}
@@ -323,6 +325,9 @@ static int decode_common(struct cli_ctx *c)
 		                          "is --sim=PROFILE,link=uart)");
 	if (a->given[OPT_PORT] && (!a->value[OPT_PORT] || !a->value[OPT_PORT][0]))
 		return cli_usage_error(c, "--port: expected a serial port such as /dev/ttyUSB0");
+	if (a->nports > 1 && !(a->command && (strcmp(a->command, "list") == 0 || strcmp(a->command, "station") == 0)))
+		return cli_usage_error(c, "--port given %d times: %s works on one chip (list --ports shows several)",
+		                       a->nports, a->command ? a->command : "a command");
 	if (a->given[OPT_POLL]) {
 		if (strcmp(a->value[OPT_POLL], "spec") == 0)
 			a->poll_spec = true;
