@@ -312,8 +312,13 @@ static int dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, u
 	int r = held ? dfu_dnload_held(d, block, data, len, ceiling_ms) : dfu_dnload(d, block, data, len);
 	if (r < 0)
 		return r;
+	return dfu_dnload_finish(d, ceiling_ms);
+}
+
+int dfu_dnload_finish(struct dfu_dev *d, unsigned ceiling_ms)
+{
 	struct dfu_getstatus st;
-	r = dfu_wait_status(d, ceiling_ms, &st);
+	int r = dfu_wait_status(d, ceiling_ms, &st);
 	if (r < 0)
 		return r;
 	if (st.bState == dfuDNLOAD_IDLE && st.bStatus == DFU_STATUS_OK)

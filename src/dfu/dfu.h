@@ -167,6 +167,11 @@ int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus
  * read protection, AN3156 §5.1) naming status and state; any other state is STM32DFU_E_PROTOCOL.
  */
 int dfu_dnload_wait(struct dfu_dev *d, uint16_t block, const uint8_t *data, uint16_t len, unsigned ceiling_ms);
+/* The second half of dfu_dnload_wait, after a dfu_dnload that went out: the status polls (the
+ * GETSTATUS that makes the ROM program the block) and the outcome. A caller that must know whether
+ * a failure came before the chip could act on the block (the DNLOAD itself) or after it splits
+ * the two. */
+int dfu_dnload_finish(struct dfu_dev *d, unsigned ceiling_ms);
 
 /*
  * A DNLOAD that may be held by the device until its work is done (the status stage NAKed: a ROM

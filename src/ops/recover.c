@@ -288,6 +288,17 @@ int rec_resync(struct ops_session *s, uint8_t alt, int cause)
 	return err_prefix(&s->err, "the device does not come back to dfuIDLE");
 }
 
+int rec_peek_state(struct ops_session *s, uint8_t *state)
+{
+	int rc = dfu_get_state(s->dfu, state);
+	if (rc < 0) {
+		s->err = s->dfu->err;
+		return rc;
+	}
+	s->counters.resyncs++;
+	return 0;
+}
+
 enum rec_cmd { REC_SET_ADDRESS, REC_ERASE };
 
 static bool all_ff(const uint8_t *p, size_t n)
@@ -410,6 +421,13 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 	}
 	const uint32_t ts = s->dfu->transfer_size;
 	const uint32_t cap = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
+	/* the read chooser (ops/xfersize.h): its cap follows -t and the device's size */
+	if (!s->xa_read.cap)
+		xfer_adapt_init(&s->xa_read, cap);
+	else
+		xfer_adapt_cap(&s->xa_read, cap);
+	uint32_t last_chunk = 0;
+	uint32_t piece_cap = 0; /* a piece that keeps failing is split below the chosen size (0: none) */
 	size_t pos = 0;
 	size_t slice_end = 0;  /* a Set Address is due when pos reaches it */
 	size_t reported = 0;
@@ -419,7 +437,13 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
 		d = s->dfu; /* a reconnect replaces it */
-		uint32_t chunk = s->read_chunk && s->read_chunk < cap ? s->read_chunk : cap;
+		uint64_t t0 = clock_now_us(s->tp->clock);
+		uint32_t chunk = xfer_adapt_next(&s->xa_read);
+		if (piece_cap && chunk > piece_cap)
+			chunk = piece_cap;
+		if (chunk != last_chunk)
+			slice_end = pos; /* a new size: the ROM places blocks by its own wTransferSize, so a new pointer */
+		last_chunk = chunk;
 		uint32_t at = addr + (uint32_t)pos;
 		size_t n = len - pos < chunk ? len - pos : chunk;
 		const char *what = "read";
@@ -444,11 +468,13 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			what = "UPLOAD";
 			goto failed;
 		}
+		xfer_adapt_ok(&s->xa_read, (uint32_t)n, clock_now_us(s->tp->clock) - t0);
 		pos += n;
 		block++;
 		fails = 0;
 		s->silent_in_row = 0;
 		s->busy_in_row = 0;
+		piece_cap = 0;
 		if (phase >= 0 && pos - reported >= REC_PROGRESS_STEP) {
 			ops_report(s, (enum ops_phase)phase, pos, len, "B");
 			reported = pos;
@@ -477,14 +503,28 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		}
 		if (!rec_spend(s, rc, what))
 			return rc;
-		uint32_t half;
-		if (fails >= 2 && n > REC_MIN_CHUNK && (half = rec_shrink(s, chunk, "long reads keep failing")) != 0) {
-			s->read_chunk = (uint16_t)half;
-			fails = 0; /* a new transfer size gets its own tries */
+		/* an UPLOAD lost on the link: a read changes nothing, so when the chip is where an UPLOAD
+		 * may be asked (dfuIDLE, or dfuUPLOAD-IDLE when it sent the frame) the same block is asked
+		 * again at the same pointer; else the long way (re-sync, a new pointer) */
+		uint8_t state = 0xFF;
+		bool again = false;
+		if ((rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) && !strcmp(what, "UPLOAD")) {
+			int q = rec_peek_state(s, &state);
+			again = q == 0 && (state == dfuIDLE || state == dfuUPLOAD_IDLE);
+			if (q < 0 && !rec_spend(s, q, "GETSTATE after a lost UPLOAD")) /* a lost GETSTATE is a retry too */
+				return q;
 		}
-		if ((rc = rec_resync(s, alt, rc)) < 0)
+		if (!again && (rc = rec_resync(s, alt, rc)) < 0)
 			return err_prefix(&s->err, "read 0x%08X", at);
-		slice_end = pos; /* start again at the failing block with a fresh Set Address */
+		/* the loss at this length, with what the recovery cost: the chooser weighs both */
+		xfer_adapt_fail(&s->xa_read, (uint32_t)n, clock_now_us(s->tp->clock) - t0);
+		uint32_t half;
+		if (fails >= (s->opts.retries > 2 ? s->opts.retries : 2u) && (half = rec_shrink(s, (uint32_t)n, "a read keeps failing")) != 0) {
+			piece_cap = half; /* one piece that keeps failing: split it, whatever the chooser says */
+			fails = 0;        /* a shorter piece gets its own tries */
+		}
+		if (!again)
+			slice_end = pos; /* start again at the failing block with a fresh Set Address */
 	}
 	if (phase >= 0 && reported != len)
 		ops_report(s, (enum ops_phase)phase, len, len, "B");

@@ -49,6 +49,16 @@ bool rec_spend(struct ops_session *s, int rc, const char *what);
  */
 int rec_resync(struct ops_session *s, uint8_t alt, int cause);
 
+/*
+ * After a data DNLOAD or UPLOAD whose own transfer failed on the link (the retry already spent):
+ * the chip's state, asked with GETSTATE alone. GETSTATE changes nothing, where a GETSTATUS in
+ * dfuDNLOAD-SYNC would make the ROM program the block it may have received (protocol.md 2.7a:
+ * the ROM programs at the GETSTATUS after the block). The caller goes on from a state that shows
+ * what the chip did (a block never programmed, an upload to ask again) instead of the long way
+ * (rec_resync and a read-back). Counted as a re-sync. 0 and *state, or the GETSTATE's error.
+ */
+int rec_peek_state(struct ops_session *s, uint8_t *state);
+
 /* Set Address and sector erase, retried (both are idempotent). An erase of the sector of size
  * bytes at addr that is still dfuDNBUSY when its ceiling has passed (the H7 rev V wedge) is
  * cleared with CLRSTATUS and blank-checked by a read, not sent again (size 0: no check). */

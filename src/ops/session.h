@@ -17,6 +17,7 @@
 #include "core/file.h"
 #include "dfu/dfu.h"
 #include "ops/progress.h"
+#include "ops/xfersize.h"
 #include "target/target.h"
 #include "usb/tp_libusb.h"
 #include "usb/transport.h"
@@ -137,7 +138,9 @@ struct ops_session {
 	bool have_identity;
 	struct ops_identity id;
 	struct ops_counters counters;
-	uint16_t read_chunk;        /* reads use this size after splits (0: wTransferSize) */
+	/* the transfer sizes chosen from the loss measured in this session, reads and writes apart
+	 * (ops/xfersize.h; set up at the first transfer, cap 0) */
+	struct xfer_adapt xa_read, xa_write;
 	uint16_t xfer_size;         /* data transfers never exceed this (-t; 0: wTransferSize) */
 	bool link_marginal;         /* doctor judged this board's link marginal (ops/linknote.h) */
 	atomic_int cancel_req;      /* ops_cancel: stop at the next transfer boundary (lock-free, so a

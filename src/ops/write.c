@@ -197,10 +197,10 @@ enum blk_state { BLK_DONE, BLK_BLANK, BLK_OTHER };
 
 /* After a failed DNLOAD of [a, a+n) (w->block): re-sync, then read the block back to learn what the
  * chip did. Never rewrites blind: flash bits only clear, so a half-written block needs an erase. */
-static int block_after_failure(struct wstate *w, int rc, uint32_t a, uint32_t n, enum blk_state *out)
+static int block_after_failure(struct wstate *w, int rc, uint32_t a, uint32_t n, bool spent, enum blk_state *out)
 {
 	struct ops_session *s = w->s;
-	if (!rec_worth_retry(s, rc) || !rec_spend(s, rc, "programming a block"))
+	if (!spent && (!rec_worth_retry(s, rc) || !rec_spend(s, rc, "programming a block")))
 		return rc;
 	if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
 		return err_prefix(&s->err, "reading back the block at 0x%08X after a failure", a);
@@ -208,62 +208,90 @@ static int block_after_failure(struct wstate *w, int rc, uint32_t a, uint32_t n,
 	return 0;
 }
 
+/* The write chooser's cap: -t, or the device's wTransferSize, less after the chip refused longer. */
+static void write_chooser(struct ops_session *s, uint32_t ts)
+{
+	uint32_t cap = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
+	if (!s->xa_write.cap)
+		xfer_adapt_init(&s->xa_write, cap);
+	else
+		xfer_adapt_cap(&s->xa_write, cap);
+}
+
 /* Programs [addr, addr+len) from the plan: one Set Address, then blocks 2, 3, ... (the transcript of
- * a clean link); after a failure, a new Set Address at the failing block. */
+ * a clean link); after a failure, a new Set Address at the failing block unless the chip's state
+ * shows its pointer untouched. Each block's length comes from the chooser (ops/xfersize.h), which
+ * weighs the loss and costs measured so far. */
 static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 {
 	struct ops_session *s = w->s;
 	const uint32_t ts = w->plan->transfer_size;
 	uint32_t off = 0, base = addr;
-	bool need_set = true;
+	bool ptr_valid = false; /* the chip's pointer is at base and it is in dfuDNLOAD-IDLE */
 	unsigned fails = 0;
+	uint32_t piece_cap = 0; /* a block that keeps failing is split below the chosen size (0: none) */
 	int rc;
-	if (!w->chunk)
-		w->chunk = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
+	write_chooser(s, ts);
 	while (off < len) {
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
+		uint64_t t0 = now_us(s);
 		uint32_t a = addr + off;
+		w->chunk = xfer_adapt_next(&s->xa_write);
+		if (piece_cap && w->chunk > piece_cap)
+			w->chunk = piece_cap;
 		uint32_t n = len - off < w->chunk ? len - off : w->chunk;
-		/* the ROM numbers blocks by its own wTransferSize: a shorter block needs its own Set Address */
-		if (w->chunk < ts)
-			need_set = true;
-		if (need_set) {
+		/* the ROM places block k at pointer + (k - 2) x its own wTransferSize (protocol.md 2.2): a
+		 * block elsewhere needs its own Set Address */
+		if (!ptr_valid || (a - base) % ts != 0 || (a - base) / ts > 0xFFFFu - DFUSE_FIRST_DATA_BLOCK) {
 			if ((rc = rec_set_address(s, w->alt, a)) < 0)
 				return err_prefix(&s->err, "write: run at 0x%08X", a);
 			base = a;
-			need_set = false;
+			ptr_valid = true;
 		}
 		plan_desired_copy(w->plan, a, n, w->block);
 		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
 		/* even a failed DNLOAD may have programmed some of it: the sector is no longer blank */
 		mark(w, w->programmed, a, n);
 		w->r->blocks++;
-		rc = ops_dfuse(s) ? dfu_dnload_wait(s->dfu, bn, w->block, (uint16_t)n, s->dfu->limits.program_ms)
-		                  : vt_program(s, a, w->block, n);
+		/* the DNLOAD and its status polls apart: a failure of the DNLOAD itself comes before the
+		 * chip could program anything */
+		bool dnload_failed = false;
+		if (!ops_dfuse(s)) {
+			rc = vt_program(s, a, w->block, n);
+		} else {
+			rc = dfu_dnload(s->dfu, bn, w->block, (uint16_t)n);
+			if (rc < 0)
+				dnload_failed = true;
+			else
+				rc = dfu_dnload_finish(s->dfu, s->dfu->limits.program_ms);
+		}
 		if (rc == 0) {
+			xfer_adapt_ok(&s->xa_write, n, now_us(s) - t0);
 			off += n;
 			w->done += n;
 			fails = 0;
 			s->silent_in_row = 0;
 			s->busy_in_row = 0;
+			piece_cap = 0;
 			ops_report(s, OPS_PHASE_PROGRAM, w->done, w->plan->bytes_to_program, "B");
 			continue;
 		}
 		if (ops_dfuse(s))
 			s->err = s->dfu->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
+		ptr_valid = false;
 		uint32_t half;
 		if (rc == STM32DFU_E_STALL && n > w->chunk / 2 &&
 		    (half = rec_shrink(s, w->chunk, "the chip STALLed a data block")) != 0) {
 			/* the device refusing the block's length, not a link fault: no retry spent. Early
 			 * L43x ROMs advertise 2048 bytes and take 1024 (../shared/data/cubeprog/st-faq_and_L43x
 			 * notes: dfu-util works with -t 1024) */
+			xfer_adapt_cap(&s->xa_write, half);
 			w->chunk = half;
 			log_info("the chip refused a %u-byte block: programming in %u-byte blocks", n, half);
 			if ((rc = rec_resync(s, w->alt, rc)) < 0 || (rc = ops_read_mem(s, w->alt, a, w->back, n, -1)) < 0)
 				return err_prefix(&s->err, "reading back the block at 0x%08X after a refusal", a);
-			need_set = true;
 			if (!all_erased(w->back, n)) {
 				log_info("the refused block at 0x%08X is not blank: its sector will be rewritten", a);
 				mark(w, w->redo, a, n);
@@ -271,19 +299,47 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			}
 			continue;
 		}
-		if (++fails > (w->chunk <= 64 ? 4u * s->opts.retries : s->opts.retries))
+		if (++fails > (n <= 64 ? 4u * s->opts.retries : s->opts.retries))
 			return rc;
-		/* long data stages that keep failing on a marginal clock: split them (protocol.md 4.4), as
-		 * reads do */
-		if (fails >= 2 && (rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) &&
-		    (half = rec_shrink(s, w->chunk, "long transfers keep failing")) != 0) {
-			w->chunk = half;
-			fails = 1; /* a new transfer size gets its own tries */
-		}
+		bool link_fault = rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT;
+		bool spent = false;
 		enum blk_state st = BLK_OTHER;
-		if ((rc = block_after_failure(w, rc, a, n, &st)) < 0)
+		if (link_fault && dnload_failed) {
+			/* the DNLOAD itself failed: no GETSTATUS followed it, and the ROM programs a block only
+			 * at the GETSTATUS after it (protocol.md 2.7a), so the block is not in the flash.
+			 * GETSTATE shows where the chip is without making it act */
+			if (!rec_spend(s, rc, "a data block"))
+				return rc;
+			spent = true;
+			uint8_t state = 0xFF;
+			int q = rec_peek_state(s, &state);
+			if (q == 0 && state == dfuDNLOAD_IDLE) {
+				ptr_valid = true; /* never reached it: the pointer is as it was, send it again */
+				st = BLK_BLANK;
+			} else if (q == 0 && state == dfuIDLE) {
+				st = BLK_BLANK;
+			} else if (q == 0 && state == dfuDNLOAD_SYNC) {
+				/* the block arrived and waits for a GETSTATUS: ABORT drops it (DFU11 6.1.4) */
+				if ((q = dfu_abort(s->dfu)) == 0)
+					st = BLK_BLANK;
+				else
+					s->err = s->dfu->err;
+			}
+			/* a lost GETSTATE or ABORT is a retry too; then the long way */
+			if (q < 0 && !rec_spend(s, q, "a re-sync after a lost block"))
+				return q;
+		}
+		if (st != BLK_BLANK && (rc = block_after_failure(w, rc, a, n, spent, &st)) < 0)
 			return rc;
-		need_set = true;
+		if (link_fault) {
+			/* the loss at this length, with what the recovery cost: the chooser weighs both */
+			xfer_adapt_fail(&s->xa_write, n, now_us(s) - t0);
+			/* one block that keeps failing (protocol.md 4.4): split it, whatever the chooser says */
+			if (fails >= (s->opts.retries > 2 ? s->opts.retries : 2u) && (half = rec_shrink(s, n, "a block keeps failing")) != 0) {
+				piece_cap = half;
+				fails = 1; /* a shorter block gets its own tries */
+			}
+		}
 		if (st == BLK_BLANK) {
 			log_info("the block at 0x%08X is still blank: programming it again", a);
 			continue;
@@ -298,6 +354,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		off += n;
 		fails = 0;
+		piece_cap = 0;
 	}
 	return 0;
 }

@@ -102,6 +102,14 @@ enum sim_result sim_control(struct sim_device *d, const struct usb_setup *setup,
 		d->answer_at += d->f.erase_dnload_hold_ms * 1000u;
 		d->ep0_free_at = d->answer_at;
 	}
+	if (d->f.fail_after) {
+		/* the device acted; the last stage was lost on the way (faults.c) */
+		d->f.fail_after = false;
+		if (r == SIM_OK) {
+			d->stats.faults_injected++;
+			r = SIM_IO_ERROR;
+		}
+	}
 	if (r == SIM_OK) {
 		if (setup->bmRequestType & USB_DIR_IN) {
 			d->stats.bytes_in += *actual;

@@ -168,7 +168,9 @@ static bool packet_fails(struct sim_device *d, unsigned len)
 /*
  * A failed packet never yields wrong data (CRC-protected, protocol.md 4.4): the host controller
  * retries it, then reports a protocol error at once (Linux -EPROTO, the "error -71" of the field
- * reports), i.e. SIM_IO_ERROR, and the device has not acted on the request.
+ * reports), i.e. SIM_IO_ERROR. A failure in the SETUP or data stage comes before the device acted
+ * on the request; one in the STATUS stage after it (f->fail_after, applied by
+ * device.c once the request was handled).
  */
 enum sim_result sim_faults_before(struct sim_device *d, const struct usb_setup *s)
 {
@@ -187,6 +189,7 @@ enum sim_result sim_faults_before(struct sim_device *d, const struct usb_setup *
 		d->link = SIM_LINK_GONE; /* pulled from the bus for good: it does not come back */
 		return SIM_DISCONNECTED;
 	}
+	f->fail_after = false;
 	if (f->fault_rate > 0 && rand01(d) < f->fault_rate)
 		return SIM_IO_ERROR;
 	if (f->marginal) {
@@ -199,8 +202,10 @@ enum sim_result sim_faults_before(struct sim_device *d, const struct usb_setup *
 				return SIM_IO_ERROR;
 			left -= k;
 		}
-		if (packet_fails(d, 0)) /* STATUS */
-			return SIM_IO_ERROR;
+		/* the STATUS stage comes after the device took the request (an OUT's data, an IN's reply
+		 * sent): it has acted, and the host sees the error all the same */
+		if (packet_fails(d, 0))
+			f->fail_after = true;
 	}
 	return SIM_OK;
 }

@@ -126,6 +126,7 @@ struct sim_faults {
 	double clock_error_ppm;
 	bool marginal;
 	uint64_t stall_at, timeout_at, disconnect_at, unplug_at, corrupt_upload_at;
+	bool fail_after; /* this request's STATUS stage fails after the device acted on it */
 	uint64_t uploads;
 	bool busy_stuck_enabled;
 	uint32_t busy_stuck_after;
