@@ -1,5 +1,8 @@
 # STM32C071 (device ID 0x493, 128 KiB) ROM DFU bootloader.
-# No `dfu-util -l` of a C0 was found (data/ has none; searched 2026-12-07): the descriptors and the
+# No `dfu-util -l`, lsusb or CubeProgrammer log of a C0 ROM was found (data/ has none; searched again
+# 2026-12-07 in public issues, pages, code and docs for C071/C031 DFU listings, "DFU in FS Mode" with
+# C0, the C071's 64*02Kg string, the device ID 0x493 in CubeProgrammer logs: only a C071 board that
+# never enumerated, and application DFU stacks on C071): the descriptors and the
 # string are the G0 ROM's of the same generation (data/dfu-list/st-community_G0C1VET6_...: ver=0200,
 # "DFU in FS Mode", every alt the flash string, three spaces after the name), with the C071's
 # 64 x 2 KiB flash (RM0490 flash memory organisation). UNCONFIRMED as a whole, except the leave rule.
