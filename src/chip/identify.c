@@ -200,6 +200,11 @@ static void from_layout(const struct chip_evidence *ev, const struct chip_zone *
 		add(c, "L4");
 		return;
 	}
+	if (oba == 0x1FFF8000) {
+		*why = "WB layout (OB at 0x1FFF8000, RM0434 3.4.1)";
+		add(c, "WB");
+		return;
+	}
 	if (oba == 0x1FF80000) {
 		*why = "L0/L1 layout (OB at 0x1FF80000)";
 		if (pg == 128)

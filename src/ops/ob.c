@@ -9,8 +9,11 @@
 #include "dfu/dfuse.h"
 #include "ops/rdpnote.h"
 
-/* The OB alt setting and its first region: where the block lives and how long it is. */
-static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size_t *len)
+/* The OB alt setting and its first region: where the block lives and how long it is. A family
+ * whose table decodes a second region of the alt too (G4: bank 1 at 0x1FFF7800, bank 2 at
+ * 0x1FFFF800, RM0440 3.4.1) gets that one in addr2 and len2 (len2 0 when there is none): the block the
+ * table decodes is the two concatenated. */
+static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size_t *len, uint32_t *addr2, size_t *len2)
 {
 	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Option Bytes");
 	if (!a || !a->have_layout || a->layout.n_regions == 0) {
@@ -22,6 +25,16 @@ static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size
 	*alt = a->alt;
 	*addr = r->start;
 	*len = r->length < sizeof s->id.ob ? (size_t)r->length : sizeof s->id.ob;
+	*addr2 = 0;
+	*len2 = 0;
+	const struct chip_family *fam = s->id.chip.family;
+	if (a->layout.n_regions >= 2 && fam && fam->ob) {
+		const struct layout_region *r2 = &a->layout.regions[1];
+		if (*len + r2->length == fam->ob->size && *len + r2->length <= sizeof s->id.ob) {
+			*addr2 = r2->start;
+			*len2 = (size_t)r2->length;
+		}
+	}
 	return 0;
 }
 
@@ -29,12 +42,13 @@ int ops_ob_read(struct ops_session *s, uint8_t *out, size_t cap, size_t *len)
 {
 	ops_identify(s);
 	uint8_t alt;
-	uint32_t addr;
-	size_t n;
-	int rc = ob_location(s, &alt, &addr, &n);
+	uint32_t addr, addr2;
+	size_t n, n2;
+	int rc = ob_location(s, &alt, &addr, &n, &addr2, &n2);
 	if (rc < 0)
 		return rc;
-	if ((rc = ops_read_mem(s, alt, addr, s->id.ob, n, -1)) < 0) {
+	if ((rc = ops_read_mem(s, alt, addr, s->id.ob, n, -1)) < 0 ||
+	    (n2 && (rc = ops_read_mem(s, alt, addr2, s->id.ob + n, n2, -1)) < 0)) {
 		if (rc == STM32DFU_E_PROTECTED) {
 			s->id.read_protected = true;
 			bool two = s->id.rdp_level == 2 || ops_rdp2_noted(s);
@@ -46,14 +60,17 @@ int ops_ob_read(struct ops_session *s, uint8_t *out, size_t cap, size_t *len)
 	}
 	s->id.has_ob = true;
 	s->id.ob_len = n;
+	s->id.ob2_len = n2; /* the second zone is in s->id.ob after the first */
+	s->id.ob2_tried = true;
 	s->id.ob_addr = addr;
 	s->id.ob_alt = alt;
 	if (out) {
-		if (cap < n)
-			return err_set(&s->err, STM32DFU_E_INTERNAL, "option bytes: %zu-byte buffer for a %zu-byte block", cap, n);
-		memcpy(out, s->id.ob, n);
+		if (cap < n + n2)
+			return err_set(&s->err, STM32DFU_E_INTERNAL, "option bytes: %zu-byte buffer for a %zu-byte block", cap,
+			               n + n2);
+		memcpy(out, s->id.ob, n + n2);
 	}
-	*len = n;
+	*len = n + n2;
 	return 0;
 }
 
@@ -147,27 +164,19 @@ static int ob_rdp_of(const struct chip_family *fam, const uint8_t *block, size_t
 	return dec.rdp_level;
 }
 
-int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct ops_ob_write_result *r)
+/* One zone of the option bytes: one DNLOAD of the whole zone at its start (the ROM erases, programs
+ * and reloads it, AN3156 4.1), then the reset that follows and the chip found again. */
+static int write_zone(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t *data, size_t len,
+                      struct ops_ob_write_result *r, bool *gone)
 {
-	memset(r, 0, sizeof *r);
-	ops_identify(s);
-	uint8_t alt;
-	uint32_t addr;
-	size_t n;
-	int rc = ob_location(s, &alt, &addr, &n);
-	if (rc < 0)
-		return rc;
-	if (len != n || len > s->dfu->transfer_size)
-		return err_set(&s->err, STM32DFU_E_RANGE,
-		               "option bytes: a %zu-byte block for a %zu-byte area (transfer size %u)", len, n,
-		               s->dfu->transfer_size);
 	const struct chip_family *fam = s->id.chip.family;
+	*gone = false;
 	uint8_t *want = malloc(len);
 	if (!want)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	memcpy(want, block, len);
-	/* the whole block in one DNLOAD at the OB start: the ROM erases, programs and reloads it */
+	memcpy(want, data, len);
 	bool reset = false;
+	int rc;
 	if ((rc = dfu_set_alt(s->dfu, alt)) < 0 || (rc = dfuse_set_address(s->dfu, addr)) < 0 ||
 	    (rc = dfu_dnload(s->dfu, DFUSE_FIRST_DATA_BLOCK, want, (uint16_t)len)) < 0 ||
 	    (rc = ob_wait_reset(s, &reset)) < 0) {
@@ -176,9 +185,10 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 		free(want);
 		return rc;
 	}
-	r->reset_seen = reset;
+	free(want);
+	r->reset_seen = r->reset_seen || reset;
 	if (reset && (rc = ops_reconnect(s, OPS_OB_RECONNECT_MS)) < 0) {
-		if (ob_rdp_of(fam, want, len) == 2 &&
+		if (addr == s->id.ob_addr && ob_rdp_of(fam, data, len) == 2 &&
 		    (rc == STM32DFU_E_DISCONNECTED || rc == STM32DFU_E_NO_DEVICE || rc == STM32DFU_E_TIMEOUT)) {
 			/* level 2 disables boot from system memory (PM0059/RM0090 3.7.3, RM0440, AN2606): after
 			 * the option-byte launch the bootloader never runs again, so the chip stays off the bus */
@@ -186,16 +196,59 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 			err_clear(&s->err);
 			ops_rdp2_note(s, true);
 			s->id.rdp_level = 2;
-			r->bootloader_gone = true;
-			free(want);
+			*gone = true;
 			return 0;
 		}
-		err_prefix(&s->err, "the option bytes were sent");
-		free(want);
-		return rc;
+		return err_prefix(&s->err, "the option bytes at 0x%08X were sent", addr);
 	}
 	if (!reset)
 		s->have_identity = false; /* re-read what the chip holds now */
+	return 0;
+}
+
+int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct ops_ob_write_result *r)
+{
+	memset(r, 0, sizeof *r);
+	ops_identify(s);
+	uint8_t alt;
+	uint32_t addr, addr2;
+	size_t n, n2;
+	int rc = ob_location(s, &alt, &addr, &n, &addr2, &n2);
+	if (rc < 0)
+		return rc;
+	/* the first zone alone (a file of it), or both zones (ob set on a family that decodes both) */
+	if ((len != n && len != n + n2) || n > s->dfu->transfer_size || n2 > s->dfu->transfer_size)
+		return err_set(&s->err, STM32DFU_E_RANGE,
+		               "option bytes: a %zu-byte block for a %zu-byte area (transfer size %u)", len, n + n2,
+		               s->dfu->transfer_size);
+	const struct chip_family *fam = s->id.chip.family;
+	uint8_t *want = malloc(len);
+	if (!want)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	memcpy(want, block, len);
+	bool gone = false;
+	/* the second zone first, only when it changes: a write of the first may raise RDP, after which
+	 * nothing is read or written any more */
+	if (len > n) {
+		size_t cur = 0;
+		uint8_t now[sizeof s->id.ob];
+		if ((rc = ops_ob_read(s, now, sizeof now, &cur)) < 0) {
+			free(want);
+			return err_prefix(&s->err, "reading the option bytes before writing them");
+		}
+		if (cur != len || memcmp(now + n, want + n, len - n) != 0) {
+			if ((rc = write_zone(s, alt, addr2, want + n, len - n, r, &gone)) < 0) {
+				free(want);
+				return rc;
+			}
+			log_info("option bytes: the zone at 0x%08X written", addr2);
+		}
+	}
+	if ((rc = write_zone(s, alt, addr, want, n, r, &gone)) < 0 || gone) {
+		r->bootloader_gone = gone;
+		free(want);
+		return rc;
+	}
 	size_t got_len = 0;
 	rc = ops_ob_read(s, NULL, 0, &got_len);
 	if (rc == STM32DFU_E_PROTECTED && ob_rdp_of(fam, want, len) >= 1) {
@@ -213,7 +266,7 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 		free(want);
 		return rc;
 	}
-	if (got_len != len || memcmp(s->id.ob, want, len) != 0) {
+	if (got_len < len || memcmp(s->id.ob, want, len) != 0) {
 		describe_difference(fam, want, s->id.ob, len, &s->err);
 		err_hint(&s->err, "the chip may not accept this combination; {@ob-show} shows what it holds");
 		free(want);

@@ -238,6 +238,10 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 	if (rc < 0)
 		return err_prefix(&s->err, "reading the option bytes before writing them");
 	const struct img_seg *seg = p->seg;
+	/* a family whose table decodes two zones (G4) reads both: a file of the first zone alone is
+	 * that zone's whole block */
+	if (img->n_segs == 1 && seg->addr == s->id.ob_addr && s->id.ob2_len && seg->len == s->id.ob_len)
+		len = s->id.ob_len;
 	if (img->n_segs != 1 || seg->addr != s->id.ob_addr || seg->len != len) {
 		uint32_t lo = img->segs[0].addr;
 		const struct img_seg *last = &img->segs[img->n_segs - 1];

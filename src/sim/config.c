@@ -21,7 +21,7 @@ static const char *const sim_known_keys[] = {
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
 	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
-	"ob_wrp_active_high", "ob_wrp_area",
+	"ob_wrp_active_high", "ob_wrp_area", "ob_unlisted",
 	"unprotect_reply",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
@@ -256,6 +256,20 @@ static int config_memories(struct sim_device *d, const struct sim_profile *p, ch
 		snprintf(d->alts[i], sizeof(d->alts[i]), "%s", alts[i]);
 		if (sim_layout_parse(d, alts[i], errbuf, errlen) != 0)
 			return -1;
+	}
+	/* ob_unlisted = ADDR SIZE: option bytes the chip has and no alt offers (the G0 ROM lists the
+	 * flash on every alt: data/dfu-list/st-community_G0C1VET6_...) */
+	const char *ou = sim_profile_get(p, "ob_unlisted");
+	if (ou) {
+		char a[32], b[32];
+		uint32_t base, size;
+		struct sim_mem *m = NULL;
+		if (d->ob >= 0 || sscanf(ou, "%31s %31s", a, b) != 2 || !sim_parse_u32(a, &base) || !sim_parse_u32(b, &size) ||
+		    size == 0 || size > 512 || !(m = sim_mem_add(d, SIM_MEM_OB, base, size, 0xFF)))
+			return fail(errbuf, errlen, "ob_unlisted", ou,
+				    "expected `ADDRESS SIZE` (up to 512 bytes, not overlapping, and no `Option Bytes` alt)");
+		m->unlisted = true;
+		d->ob = (int)(m - d->mem);
 	}
 	if (add_regions(d, p, "rom", SIM_MEM_ROM, errbuf, errlen) ||
 	    add_regions(d, p, "ram", SIM_MEM_RAM, errbuf, errlen) ||

@@ -237,7 +237,7 @@ static double run_program(struct sim_device *d)
 	}
 	struct sim_mem *m = a <= 0xFFFFFFFFull ? sim_mem_find(d, (uint32_t)a) : NULL;
 	uint32_t addr = (uint32_t)a;
-	if (!m || m->kind == SIM_MEM_ROM || m->kind == SIM_MEM_HANG || len > m->size - (addr - m->base)) {
+	if (!m || m->kind == SIM_MEM_ROM || m->kind == SIM_MEM_HANG || m->unlisted || len > m->size - (addr - m->base)) {
 		d->op_result = errTARGET;
 		return 0;
 	}
@@ -394,7 +394,7 @@ static enum sim_result upload(struct sim_device *d, const struct usb_setup *s, u
 			set_error(d, errVENDOR);
 			return SIM_STALL;
 		}
-		if (!m) {
+		if (!m || m->unlisted) { /* unlisted option bytes: refused as an address not served (UNCONFIRMED) */
 			set_error(d, errTARGET);
 			return SIM_STALL;
 		}

@@ -55,6 +55,7 @@ struct sim_mem {
 	struct sim_sector *sectors; /* flash, OTP: from the layout string */
 	size_t nsectors;
 	bool persist; /* saved in the state file */
+	bool unlisted; /* option bytes no DFU alt offers (ob_unlisted): refused over DFU, served over USART */
 };
 /* Option-byte description, from the profile (family-neutral). */
 struct sim_ob_desc {

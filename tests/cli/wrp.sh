@@ -79,5 +79,19 @@ run $f0 erase --sectors 5; check f0-erase-protected 12 $? "$work/err" "stm32dfu 
 run $f0 erase --sectors 8-11; check f0-erase-others 0 $?
 run $f0 erase --all --yes; check f0-mass-erase-protected 12 $? "$work/err" "sectors 4, 5, 6, 7 are write-protected"
 
+# ---- G4 bank 2 (issue 22): `ob set` writes the 0x1FFFF800 zone of the option-byte alt; the
+# protection it sets is read before an erase and lifted the same way ----
+g4="--sim=g474,timing=0,state=$work/g4.state"
+run $g4 ob set WRP2A_STRT=2 WRP2A_END=2; check g4-protect-bank2 0 $?
+run $g4 ob show --json; check g4-ob-show 0 $?
+py "$work/out" 'f = {x["name"]: x["value"] for x in d["fields"]}
+assert f["WRP2A_STRT"] == 2 and f["WRP2A_END"] == 2 and f["WRP1A_STRT"] == 0xFF, f'
+check g4-ob-show-bank2 0 $?
+run $g4 erase --sectors 130; check g4-erase-bank2-protected 12 $? "$work/err" "sector 130 is write-protected"
+grep -q "WRP2A_STRT=0xFF WRP2A_END=0x0" "$work/err"; check g4-bank2-hint 0 $?
+run $g4 erase --sectors 129; check g4-erase-bank2-other 0 $?
+run $g4 ob set WRP2A_STRT=0xFF WRP2A_END=0; check g4-unprotect-bank2 0 $?
+run $g4 erase --sectors 130; check g4-erase-bank2-lifted 0 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -392,6 +392,71 @@ static void test_wrp_l0_l1_l4_g4(void **state)
 		wrp_case_run(&cases[i]);
 }
 
+/* issue 22: WB write protection, modelled from RM0434 (WRP1A/WRP1B areas of 4 KiB pages in the
+ * option bytes at 0x1FFF8000; the WB ROM's strings are UNCONFIRMED, profiles/wb55): read by the
+ * host before an erase, as on L4/G4 */
+static void test_wrp_wb(void **state)
+{
+	(void)state;
+	/* WRP1A = pages [3, 4] (value 0xFF04FF03, complement 0x00FB00FC): sector 4 at 0x08004000 */
+	static const struct wrp_case wb = {"wb55,timing=0", 0x1FFF8018, {0x03, 0xFF, 0x04, 0xFF, 0xFC, 0x00, 0xFB, 0x00},
+	                                   4, 0x08004000, "WRP1A_STRT=0xFF WRP1A_END=0x0"};
+	wrp_case_run(&wb);
+}
+
+/* issue 22: G0 write protection (RM0444 WRP1A/WRP1B, 2 KiB pages). The G0C1 ROM offers no option-
+ * byte alt (its listing shows the flash on every alt), so the host cannot read the protection over
+ * DFU and the chip refuses the address; the emulated chip still ignores an erase of a protected
+ * page, and the host's read-back of every erase catches it: the write fails naming the page, and
+ * the page keeps what it held (nothing is reported written). */
+static void test_wrp_g0_unlisted_option_bytes(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("g0c1,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	/* WRP1A = pages [3, 4] */
+	static const uint8_t word[8] = {0x03, 0xFF, 0x04, 0xFF, 0xFC, 0x00, 0xFB, 0x00};
+	assert_true(sim_mem_write(d, 0x1FFF7818, word, sizeof word));
+	sim_power_cycle(d);
+	/* over DFU the option bytes are an address the ROM does not serve */
+	uint8_t ob[40];
+	assert_int_equal(ops_read(s, 0, 0x1FFF7800, ob, sizeof ob, false), STM32DFU_E_RANGE);
+	uint8_t data[256], old[4] = {0x42, 0x42, 0x42, 0x42};
+	memset(data, 0x5A, sizeof data);
+	assert_true(sim_mem_write(d, 0x08002000, old, sizeof old));
+	struct img *img = img_new();
+	assert_int_equal(img_add(img, 0, 0x08002000, data, sizeof data, NULL), 0);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	int rc = ops_write(s, img, &wo, &r);
+	assert_int_not_equal(rc, 0);
+	assert_false(r.verified);
+	assert_non_null(strstr(s->err.msg, "0x08002000"));
+	uint8_t b[4];
+	assert_true(sim_mem_read(d, 0x08002000, b, 4));
+	assert_memory_equal(b, old, 4);
+	/* the emulated chip: an erase of page 4 is ignored without an error (AN3156 Table 4 note 1),
+	 * one of page 5 is done */
+	assert_int_equal(dfu_set_alt(s->dfu, 0), 0);
+	assert_int_equal(dfuse_erase_page(s->dfu, 0x08002000), 0);
+	assert_true(sim_mem_read(d, 0x08002000, b, 4));
+	assert_memory_equal(b, old, 4);
+	assert_true(sim_mem_write(d, 0x08002800, old, sizeof old));
+	assert_int_equal(dfuse_erase_page(s->dfu, 0x08002800), 0);
+	assert_true(sim_mem_read(d, 0x08002800, b, 4));
+	assert_memory_equal(b, "\xFF\xFF\xFF\xFF", 4);
+	/* an unprotected page is written as usual */
+	img_free(img);
+	img = img_new();
+	assert_int_equal(img_add(img, 0, 0x08002800, data, sizeof data, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.verified);
+	harness_assert_chip_holds(s, img);
+	img_free(img);
+	ops_close(s);
+}
+
 /* The chip-layer reading of each protection scheme, from blocks ob_set builds. */
 static void test_each_scheme_names_what_lifts_it(void **state)
 {
@@ -502,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_each_scheme_names_what_lifts_it),
 		cmocka_unit_test(test_f76x_dual_bank_one_bit_two_sectors),
 		cmocka_unit_test(test_wrp_l0_l1_l4_g4),
+		cmocka_unit_test(test_wrp_wb),
+		cmocka_unit_test(test_wrp_g0_unlisted_option_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

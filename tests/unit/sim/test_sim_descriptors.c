@@ -368,6 +368,7 @@ static const struct pair pairs[] = {
 	/* a G4-class ROM (256 x 2 KiB, the MCU not named): another board's serial */
 	{"g474", DATA "field/dfu-libusb-4_G4-class-512K_dfu-util-0.11-v_CLRSTATUS-in-idle-breaks.txt", "serial"},
 	{"g0c1", DATA "dfu-list/st-community_G0C1VET6_dfu-util-l_lsusb-head_all-alts-same.txt", "serial"},
+	{"wb55", "", "no dump of a WB ROM exists (searched 2026-12-07): the G4/H7 generation's, UNCONFIRMED"},
 	{"c071", "", "no dump of a C0 ROM exists (searched 2026-12-07, docs/rom-quirks.md): the G0's, UNCONFIRMED"},
 };
 

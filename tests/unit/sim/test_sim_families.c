@@ -192,7 +192,18 @@ static void test_g_layouts(void **state)
 	for (int i = 0; i < t->d->nmem; i++)
 		flashes += t->d->mem[i].kind == SIM_MEM_FLASH;
 	assert_int_equal(flashes, 1);
-	assert_int_equal(t->d->ob, -1);
+	/* the chip has option bytes (RM0444), but no alt offers them and DFU does not serve them */
+	assert_true(t->d->ob >= 0);
+	assert_true(t->d->mem[t->d->ob].unlisted);
+	assert_int_equal(t->d->mem[t->d->ob].base, 0x1FFF7800);
+	assert_int_equal(simt_req(t, USB_RT_CLASS_OUT_INTERFACE, DFU_DNLOAD, 0, 5, "\x21\x00\x78\xFF\x1F"), SIM_OK);
+	assert_int_equal(simt_status(t, NULL, NULL), dfuDNBUSY);
+	assert_int_equal(simt_status(t, NULL, NULL), dfuDNLOAD_IDLE); /* the pointer is taken ... */
+	assert_int_equal(simt_req(t, USB_RT_CLASS_OUT_INTERFACE, DFU_ABORT, 0, 0, NULL), SIM_OK);
+	assert_int_equal(simt_upload(t, 2, 40), SIM_STALL); /* ... the read of the block refused */
+	uint8_t why = 0;
+	assert_int_equal(simt_status(t, &why, NULL), dfuERROR);
+	assert_int_equal(why, errTARGET);
 	simt_free(t);
 }
 
