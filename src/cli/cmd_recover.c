@@ -35,6 +35,9 @@ static void load_pending(const char *dir, struct pending **out, size_t *n, struc
 		memcpy(p[i].uid, uids[i], sizeof p[i].uid);
 		err_clear(&p[i].err);
 		p[i].rc = rescue_load(dir, uids[i], &p[i].r, &p[i].err);
+		/* only shown here: the lock is the recovering write's to take (a second lock in this
+		 * process would find the file held, by us) */
+		rescue_hold_close(rescue_hold_take(&p[i].r));
 	}
 	free(uids);
 	*out = p;

@@ -36,6 +36,7 @@ static const struct {
 	{"l43x", 0x435},
 	{"u585", 0x482},
 	{"f746-report", 0x449},
+	{"wb55", 0x495}, /* STM32WB55 */
 };
 static const char *const not_in_table[] = {
 	"at32f415",  /* Artery: not an STM32 */
