@@ -61,7 +61,9 @@ run --sim=f746-report,timing=0,state=$work/rep.state write "$work/fw.bin" --json
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] and d["verified"], d
-assert d["recovery"]["retries"] > 0 and d["recovery"]["transfer_splits"] > 0, d["recovery"]
+# the block length follows the loss (ops/xfersize.c): it falls by the chooser or by a split
+assert d["recovery"]["retries"] > 0, d["recovery"]
+assert d["recovery"]["transfer_splits"] > 0 or d["transfer_size"] < 2048, (d["transfer_size"], d["recovery"])
 PY
 run --sim=f746,timing=0,state=$work/rep.state verify "$work/fw.bin"
 [ $? -eq 0 ] && ok || bad "the chip holds the image afterwards (checked on a clean link)"
