@@ -125,7 +125,12 @@ if ! done_stamp libserialport; then
 			{ echo "$orig: hash differs from the pinned one" >&2; exit 1; }
 		mkdir "$src/libserialport" && tar -xzf "$src/$orig" -C "$src/libserialport" --strip-components=1
 	fi
+	# configure marks the API __declspec(dllexport) (config.h's SP_API): linked into libstm32dfu-0.dll,
+	# those marks would make the DLL export sp_* and nothing of ours (an explicit export turns the
+	# linker's automatic one off), so the static library is built without them
 	(cd "$src/libserialport" && ./configure -q --host=$host --prefix="$prefix" --enable-static --disable-shared &&
+		sed -i 's/^#define SP_API __declspec(dllexport)$/#define SP_API/' config.h &&
+		! grep -q 'dllexport' config.h &&
 		make -s -j"$jobs" && make -s install) >"$src/libserialport.log" 2>&1 || { tail -20 "$src/libserialport.log" >&2; exit 1; }
 	mark_done libserialport
 fi
