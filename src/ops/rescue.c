@@ -467,9 +467,13 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		return RESCUE_IN_USE;
 	}
 	struct stat st_fd, st_path;
-	if (fstat(fd, &st_fd) != 0 || stat(r->path, &st_path) != 0 || st_fd.st_ino != st_path.st_ino ||
-	    st_fd.st_dev != st_path.st_dev) {
-		/* replaced or deleted since it was opened: its writer is at work on it */
+	bool moved = fstat(fd, &st_fd) != 0;
+	/* replaced or deleted since it was opened, under a lock taken: its writer is at work on it.
+	 * Without a lock (Windows) there is nothing to compare against: there fstat and stat do not
+	 * give the same st_dev, and the fingerprint alone decides */
+	if (!moved && lk == 0)
+		moved = stat(r->path, &st_path) != 0 || st_fd.st_ino != st_path.st_ino || st_fd.st_dev != st_path.st_dev;
+	if (moved) {
 		close(fd);
 		return access(r->path, F_OK) == 0 ? RESCUE_IN_USE : 1;
 	}
