@@ -342,6 +342,30 @@ static int pg_migrate(struct pg *p, struct err *e)
 	return pg_cmd(p, "COMMIT", e);
 }
 
+/* Ends a transaction begun with BEGIN. A COMMIT whose answer was lost may have committed: each
+ * caller says what that means for it. */
+static int pg_commit(struct pg *p, struct err *e, const char *what)
+{
+	PGresult *res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+	p->in_tx = false;
+	if (!res)
+		return pg_fail(p, e, what, NULL);
+	PQclear(res);
+	return 0;
+}
+
+/* A statement of the transaction failed (res: its result, or NULL): the error, then a ROLLBACK on
+ * a connection still there. */
+static int pg_abort(struct pg *p, struct err *e, const char *what, PGresult *res)
+{
+	PQclear(res);
+	p->in_tx = false;
+	int rc = pg_fail(p, e, what, NULL);
+	if (p->conn)
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+	return rc;
+}
+
 static int pg_append(struct store_backend *b, const struct store_record *r, struct err *e)
 {
 	struct pg *p = (struct pg *)b;
@@ -497,22 +521,10 @@ static int pg_serial_once(struct pg *p, const char *counter, const char *uid, ui
 			goto fail;
 		PQclear(res);
 	}
-	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
-	p->in_tx = false;
 	/* a COMMIT whose answer was lost may have committed: the retry then finds this board's number */
-	if (!res)
-		return pg_fail(p, e, "serial number", NULL);
-	PQclear(res);
-	return 0;
+	return pg_commit(p, e, "serial number");
 fail:
-	PQclear(res);
-	p->in_tx = false;
-	{
-		int rc = pg_fail(p, e, "serial number", NULL);
-		if (p->conn)
-			PQclear(PQexec(p->conn, "ROLLBACK"));
-		return rc;
-	}
+	return pg_abort(p, e, "serial number", res);
 }
 
 static int pg_serial(struct store_backend *b, const char *counter, const char *uid, uint64_t start, uint64_t *number,
@@ -608,25 +620,16 @@ static int pg_lease_grant_once(struct pg *p, const char *counter, uint64_t start
 	                   PGRES_COMMAND_OK)))
 		goto fail;
 	PQclear(res);
-	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
-	p->in_tx = false;
 	/* a COMMIT whose answer was lost may have committed: the block is then lost to everyone (it is
 	 * held by a lease no station knows), never given twice */
-	if (!res)
-		return pg_fail(p, e, "serial lease", NULL);
-	PQclear(res);
+	int rc = pg_commit(p, e, "serial lease");
+	if (rc < 0)
+		return rc;
 	*first = next;
 	*last = next + n - 1;
 	return 0;
 fail:
-	PQclear(res);
-	p->in_tx = false;
-	{
-		int rc = pg_fail(p, e, "serial lease", NULL);
-		if (p->conn)
-			PQclear(PQexec(p->conn, "ROLLBACK"));
-		return rc;
-	}
+	return pg_abort(p, e, "serial lease", res);
 }
 
 static int pg_lease_grant(struct store_backend *b, const char *counter, uint64_t start, const char *station,
@@ -717,21 +720,9 @@ static int pg_lease_end(struct store_backend *b, const char *counter, const char
 			goto fail;
 		PQclear(res);
 	}
-	res = pg_run(p, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
-	p->in_tx = false;
-	if (!res)
-		return pg_fail(p, e, "serial lease", NULL);
-	PQclear(res);
-	return 0;
+	return pg_commit(p, e, "serial lease");
 fail:
-	PQclear(res);
-	p->in_tx = false;
-	{
-		int rc = pg_fail(p, e, "serial lease", NULL);
-		if (p->conn)
-			PQclear(PQexec(p->conn, "ROLLBACK"));
-		return rc;
-	}
+	return pg_abort(p, e, "serial lease", res);
 }
 
 static const struct store_backend_ops pg_ops = {pg_append,      pg_query,         pg_serial,       pg_remove,
