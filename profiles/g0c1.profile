@@ -35,20 +35,26 @@ rom = 0x1FFF0000 28672
 ram = 0x20000000 147456
 
 # Option bytes (RM0444 3.4.1, src/chip/ob_tables_lgh.c): OPTR, PCROP1ASR, PCROP1AER, WRP1AR, WRP1BR
-# from 0x1FFF7800, each word followed by its complement. No alt offers them (the listing above), so
-# over DFU the ROM is taken to refuse them as an address it does not serve (UNCONFIRMED: the least
-# kind choice; the poster's option-byte write failed with a pipe error); the chip still has them.
-# OPTR 0xFFFFFEAA (RM0444 FLASH_OPTR reset value), WRP areas empty (start 0x7F > end 0x00).
-ob_unlisted = 0x1FFF7800 40
-ob_default = AA FE FF FF 55 01 00 00  FF FF FF FF 00 00 00 00  00 00 00 00 FF FF FF FF  FF 00 00 00 00 FF FF FF  FF 00 00 00 00 FF FF FF
+# from 0x1FFF7800, each word followed by its complement, then PCROP1BSR/BER, 16 reserved bytes,
+# PCROP2ASR/AER and bank 2's WRP2AR/WRP2BR (0x1FFF7858, 0x1FFF7860), 104 bytes: past WRP1BR the
+# addresses are DERIVED from the register offsets (docs.rs stm32g0 RegisterBlock: WRP2AR 0x4C) at
+# the 8-byte stride of the first rows; the reserved bytes' values are UNCONFIRMED. No alt offers
+# them (the listing above), so over DFU the ROM is taken to refuse them as an address it does not
+# serve (UNCONFIRMED: the least kind choice; the poster's option-byte write failed with a pipe
+# error); the chip still has them, and the USART front end serves them.
+# OPTR 0xFFFFFEAA (RM0444 FLASH_OPTR reset value: DUAL_BANK = 1), WRP areas empty (start 0x7F > end 0).
+ob_unlisted = 0x1FFF7800 104
+ob_default = AA FE FF FF 55 01 00 00  FF FF FF FF 00 00 00 00  00 00 00 00 FF FF FF FF  FF 00 00 00 00 FF FF FF  FF 00 00 00 00 FF FF FF  FF FF FF FF 00 00 00 00  00 00 00 00 FF FF FF FF  FF FF FF FF 00 00 00 00  FF FF FF FF 00 00 00 00  FF FF FF FF 00 00 00 00  00 00 00 00 FF FF FF FF  FF 00 00 00 00 FF FF FF  FF 00 00 00 00 FF FF FF
 ob_rdp_offset = 0
-# WRP areas A and B of bank 1 (RM0444 "Write protection"): pages [WRP1x_STRT, WRP1x_END] of 2 KiB,
-# 7-bit fields (docs.rs stm32g0 WRP1AR: bits 0:6, 16:22 on 128-page parts); STRT byte at +0x18/
-# +0x20, END byte at +0x1A/+0x22. An erase of a page inside one is ignored without an error
-# (AN3156 Table 4 note 1). Bank 2's areas of the dual-bank G0C1 (WRP2AR/WRP2BR) are not modelled:
-# their option-byte offsets were not found.
+# WRP areas A and B of each bank (RM0444 "Write protection"): pages [WRPxy_STRT, WRPxy_END] of 2 KiB,
+# 7-bit fields (docs.rs stm32g0 WRP1AR: bits 0:6, 16:22); STRT byte at +0x18/+0x20 (bank 1),
+# +0x58/+0x60 (bank 2, counting from bank 2's first page, 128: the dual-bank G0C1 is two banks of
+# 256 KiB), END byte two further. An erase of a page inside one is ignored without an error
+# (AN3156 Table 4 note 1). The model is the dual-bank mode only (DUAL_BANK = 1, the default).
 ob_wrp_area = 0x1FFF7818 0x1FFF781A 0x7F 0 128
 ob_wrp_area = 0x1FFF7820 0x1FFF7822 0x7F 0 128
+ob_wrp_area = 0x1FFF7858 0x1FFF785A 0x7F 128 128
+ob_wrp_area = 0x1FFF7860 0x1FFF7862 0x7F 128 128
 
 # Start state: no G0 session in the data; dfuIDLE, UNCONFIRMED.
 start_state = dfuIDLE

@@ -135,7 +135,7 @@ const struct chip_family chip_families[] = {
 	 .source = "protocol.md §3.2, §5.2 (data/uid-serial/micropython-discussion-15948_F765_...), §6, §7"},
 	{.id = "G0", .name = "STM32G0", .dev_ids = {0x456, 0x460, 0x466, 0x467},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FFF7590, .uid_word2_offset = 8, .flash_size_addr = 0x1FFF75E0,
-	 .ob_addr = 0x1FFF7800, .ob = &ob_layout_g0, .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 8,
+	 .ob_addr = 0x1FFF7800, .ob_size = 104, .ob = &ob_layout_g0, .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 8,
 	 .quirks = CHIP_Q_ALTS_ALL_SAME | CHIP_Q_OB_RESET,
 	 .quirk_text = "All alt settings advertise the Internal Flash string; OB writes time out (§2.6).",
 	 .source = "data/dfu-list/st-community_G0C1VET6_...; RM0444 §3.4 (OB), serial rule UNCONFIRMED"},

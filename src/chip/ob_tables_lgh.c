@@ -72,8 +72,9 @@ const struct ob_layout ob_layout_l4 = {
 	.note = "Complement words (+4) and reserved-bit defaults UNCONFIRMED; CubeProgrammer writes only 36 "
 		"bytes (protocol.md §2.6). Bank-2 words (0x1FFFF8xx) of dual-bank parts are not decoded."};
 
-/* ---- G0 (RM0444 §3.4.1): OPTR, PCROP1ASR, PCROP1AER, WRP1AR, WRP1BR from 0x1FFF7800. The ROM's
- * OB alt is not advertised (all alts show the flash; protocol.md §2.6), so 40 bytes is our choice.
+/* ---- G0 (RM0444 §3.4.1): OPTR, PCROP1ASR, PCROP1AER, WRP1AR, WRP1BR from 0x1FFF7800, then the
+ * zone B and bank-2 rows up to WRP2BR (104 bytes). The ROM's OB alt is not advertised (all alts show
+ * the flash; protocol.md §2.6): over DFU the host cannot read them, over USART it can.
  * Default OPTR 0xFFFFFEAA (RM0444 FLASH_OPTR reset value, G07x/G08x). ---- */
 /* RM0444 §3.7.8 FLASH_OPTR: BORF_LEV (falling VDD crossing it asserts reset) 00 ~2.0 V, 01 ~2.2 V, 10 ~2.5 V,
  * 11 ~2.8 V; BORR_LEV (rising VDD crossing it releases reset) 00 ~2.1 V, 01 ~2.3 V, 10 ~2.6 V, 11 ~2.9 V. */
@@ -92,6 +93,15 @@ static const struct ob_word w_g0[] = {
 	{"PCROP1AER", 0x10, 32, OB_CPL_NEXT32, 0x00000000},
 	{"WRP1AR", 0x18, 32, OB_CPL_NEXT32, 0x000000FF},
 	{"WRP1BR", 0x20, 32, OB_CPL_NEXT32, 0x000000FF},
+	/* from here the layout follows the registers (docs.rs stm32g0 RegisterBlock: PCROP1BSR 0x34,
+	 * PCROP1BER 0x38, PCROP2ASR 0x44, PCROP2AER 0x48, WRP2AR 0x4C, WRP2BR 0x50) at the 8-byte stride
+	 * the rows above show (register 0x20 + n -> 0x1FFF7800 + 2n): DERIVED */
+	{"PCROP1BSR", 0x28, 32, OB_CPL_NEXT32, 0xFFFFFFFF},
+	{"PCROP1BER", 0x30, 32, OB_CPL_NEXT32, 0x00000000},
+	{"PCROP2ASR", 0x48, 32, OB_CPL_NEXT32, 0xFFFFFFFF},
+	{"PCROP2AER", 0x50, 32, OB_CPL_NEXT32, 0x00000000},
+	{"WRP2AR", 0x58, 32, OB_CPL_NEXT32, 0x000000FF},
+	{"WRP2BR", 0x60, 32, OB_CPL_NEXT32, 0x000000FF},
 };
 static const struct ob_field f_g0[] = {
 	F_RDP(0),
@@ -111,12 +121,20 @@ static const struct ob_field f_g0[] = {
 	{"WRP1A_END", 3, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "write-protected area A end page", NULL},
 	{"WRP1B_STRT", 4, 0, 7, 0x7F, OB_K_WRP_START, OB_DANGER, "write-protected area B start page", NULL},
 	{"WRP1B_END", 4, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "write-protected area B end page", NULL},
+	/* G0B1/G0C1 (256 and 512 KiB): two banks when DUAL_BANK = 1 (the G0 HAL's FLASH_OPTR_DUAL_BANK;
+	 * bit 21 next to nSWAP_BANK: UNCONFIRMED), bank 2's areas counting pages from bank 2's start */
+	{"DUAL_BANK", 0, 21, 1, 1, OB_K_PLAIN, OB_DANGER, "1 = two banks (G0B1/G0C1)",
+	 OB_VALS2("single bank", "dual bank: bank 2 is the upper half of the flash")},
+	{"WRP2A_STRT", 9, 0, 7, 0x7F, OB_K_WRP_START, OB_DANGER, "bank 2 write-protected area A start page", NULL},
+	{"WRP2A_END", 9, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "bank 2 write-protected area A end page", NULL},
+	{"WRP2B_STRT", 10, 0, 7, 0x7F, OB_K_WRP_START, OB_DANGER, "bank 2 write-protected area B start page", NULL},
+	{"WRP2B_END", 10, 16, 7, 0x00, OB_K_WRP_END, OB_DANGER, "bank 2 write-protected area B end page", NULL},
 };
 const struct ob_layout ob_layout_g0 = {
-	.id = "G0", .address = 0x1FFF7800, .size = 40, .min_size = 40, .rdp_level0 = 0xAA, .has_rdp2 = true,
+	.id = "G0", .address = 0x1FFF7800, .size = 104, .min_size = 40, .rdp_level0 = 0xAA, .has_rdp2 = true,
 	.writable = true, .fill = 0xFF, .words = w_g0, .n_words = N(w_g0), .fields = f_g0, .n_fields = N(f_g0),
 	.source = "RM0444 §3.4.1, §3.7.8 (FLASH_OPTR); docs.rs stm32g0 OPTR bit map",
-	.note = "Block size, complement words and WRP defaults UNCONFIRMED (no OB alt on the G0 ROM). "
+	.note = "Block size, complement words, WRP defaults and the bank-2 rows UNCONFIRMED (no OB alt on the G0 ROM). "
 		"Note: by default nBOOT_SEL = 1, so BOOT0 comes from nBOOT0; the ROM is reached via the "
 		"empty-flash check."};
 

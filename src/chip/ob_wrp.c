@@ -117,12 +117,14 @@ static long named(const struct ob_decoded *d, const char *name)
 }
 
 /* WRP areas: protected pages [STRT, END] when STRT <= END (the next field is the end). Areas of
- * bank 2 ("WRP2A_STRT", G4 in the 0x1FFFF800 zone) count pages from bank 2's first sector,
+ * bank 2 ("WRP2A_STRT": G4 in the 0x1FFFF800 zone, G0B1/G0C1 at 0x1FFF7858) count pages from bank 2's first sector,
  * bank2_first (0: not known; with DBANK = 1 the flash is two banks, RM0440 "Write protection"). */
 static int areas(const struct ob_decoded *d, unsigned idx, unsigned bank2_first, char *clear, size_t cap)
 {
 	bool any = false, beyond = false;
 	long dbank = named(d, "DBANK");
+	if (dbank < 0)
+		dbank = named(d, "DUAL_BANK"); /* G0B1/G0C1 */
 	unsigned half = dbank == 1 ? bank2_first : 0;
 	for (size_t i = 0; i + 1 < d->n_fields; i++) {
 		const struct ob_field_value *s = &d->fields[i], *e = &d->fields[i + 1];

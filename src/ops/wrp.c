@@ -38,11 +38,12 @@ static void read_second_zone(struct ops_session *s)
 }
 
 /* The flash sector where bank 2 starts, for a family whose option bytes count bank-2 pages from
- * there (G4 dual bank: half the flash, by the flash-size register, else the layout); 0 unknown. */
+ * there (G4, G0B1/G0C1 dual bank: half the flash, by the flash-size register, else the layout); 0
+ * unknown. Used only by layouts with bank-2 areas. */
 static unsigned bank2_first(struct ops_session *s)
 {
 	const struct dfu_alt *fa = ops_flash_alt(s);
-	if (!s->id.ob2_len || !fa || !fa->have_layout || !fa->layout.n_regions)
+	if (!fa || !fa->have_layout || !fa->layout.n_regions)
 		return 0;
 	uint64_t bytes = s->id.has_flash_size && s->id.flash_size_kb && s->id.flash_size_kb != 0xFFFF
 	                     ? (uint64_t)s->id.flash_size_kb * 1024u

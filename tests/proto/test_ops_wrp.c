@@ -446,6 +446,20 @@ static void test_wrp_g0_unlisted_option_bytes(void **state)
 	assert_int_equal(dfuse_erase_page(s->dfu, 0x08002800), 0);
 	assert_true(sim_mem_read(d, 0x08002800, b, 4));
 	assert_memory_equal(b, "\xFF\xFF\xFF\xFF", 4);
+	/* bank 2 (pages 128-255 from 0x08040000) has its own areas: WRP2A = bank-2 pages [1, 1] =
+	 * page 129 at 0x08040800 (0x1FFF7858, RM0444 WRP2AR: DERIVED address) */
+	static const uint8_t word2[8] = {0x01, 0xFF, 0x01, 0xFF, 0xFE, 0x00, 0xFE, 0x00};
+	assert_true(sim_mem_write(d, 0x1FFF7858, word2, sizeof word2));
+	sim_power_cycle(d);
+	assert_int_equal(dfu_set_alt(s->dfu, 0), 0);
+	assert_true(sim_mem_write(d, 0x08040800, old, sizeof old));
+	assert_int_equal(dfuse_erase_page(s->dfu, 0x08040800), 0);
+	assert_true(sim_mem_read(d, 0x08040800, b, 4));
+	assert_memory_equal(b, old, 4);
+	assert_true(sim_mem_write(d, 0x08041000, old, sizeof old));
+	assert_int_equal(dfuse_erase_page(s->dfu, 0x08041000), 0);
+	assert_true(sim_mem_read(d, 0x08041000, b, 4));
+	assert_memory_equal(b, "\xFF\xFF\xFF\xFF", 4);
 	/* an unprotected page is written as usual */
 	img_free(img);
 	img = img_new();
@@ -490,6 +504,27 @@ static void test_each_scheme_names_what_lifts_it(void **state)
 	assert_int_equal(ob_sector_write_protected(l4, o, len, 4, 0x08002000, 0x800, clear, sizeof clear), 1);
 	assert_string_equal(clear, "WRP1A_STRT=0xFF WRP1A_END=0x0");
 	assert_int_equal(ob_sector_write_protected(l4, o, len, 5, 0x08002800, 0x800, clear, sizeof clear), 0);
+	/* G0B1/G0C1 dual bank: bank 2's area A of pages [2, 3] counts from bank 2's first page (128 on
+	 * the 512 KiB G0C1); with DUAL_BANK = 0 there is no bank 2 and the area guards nothing in bank 1 */
+	const struct chip_family *g0 = chip_family_by_id("G0");
+	assert_int_equal(ob_default_block(g0, b, sizeof b, &len), 0);
+	assert_int_equal(len, 104);
+	const char *ag[] = {"WRP2A_STRT=2", "WRP2A_END=3"};
+	assert_int_equal(ob_set(g0, b, len, ag, 2, o, NULL), 0);
+	assert_int_equal(o[0x58] & 0x7F, 2);
+	assert_int_equal(o[0x5A] & 0x7F, 3);
+	assert_int_equal(ob_sector_wrp_banked(g0, o, len, 131, 0x08041800, 0x800, 128, clear, sizeof clear), 1);
+	assert_string_equal(clear, "WRP2A_STRT=0x7F WRP2A_END=0x0");
+	assert_int_equal(ob_sector_wrp_banked(g0, o, len, 3, 0x08001800, 0x800, 128, clear, sizeof clear), 0);
+	assert_int_equal(ob_sector_wrp_banked(g0, o, len, 132, 0x08042000, 0x800, 128, clear, sizeof clear), 0);
+	/* where bank 2 starts unknown: an active bank-2 area leaves the answer open, never "free" */
+	assert_int_equal(ob_sector_wrp_banked(g0, o, len, 131, 0x08041800, 0x800, 0, clear, sizeof clear), -1);
+	const char *sb[] = {"DUAL_BANK=0"};
+	uint8_t o2[128];
+	assert_int_equal(ob_set(g0, o, len, sb, 1, o2, NULL), 0);
+	assert_int_equal(ob_sector_wrp_banked(g0, o2, len, 2, 0x08001000, 0x800, 128, clear, sizeof clear), 0);
+	/* single bank: 7-bit page fields do not reach page 131, so the table cannot tell */
+	assert_int_equal(ob_sector_wrp_banked(g0, o2, len, 131, 0x08041800, 0x800, 128, clear, sizeof clear), -1);
 	/* L0: active high, one bit per 4 KiB */
 	const struct chip_family *l0 = chip_family_by_id("L0");
 	assert_int_equal(ob_default_block(l0, b, sizeof b, &len), 0);
