@@ -74,3 +74,11 @@ poll_manifest = 1
 # Early GETSTATUS: no capture or log of this family shows it (protocol.md 2.7a: no data), so
 # UNCONFIRMED; `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
 busy_reply = busy
+
+# USART bootloader (AN3155; docs/usart.md): device ID 0x467 (AN2606 STM32G0B1xx/G0C1xx; RM0444
+# DBGMCU_IDCODE). Over USART the option bytes are served (Read Memory of 0x1FFF7800), so the host
+# reads both banks' write protection before an erase there. Protocol version 3.1 and the default
+# GET list (no Get Checksum) are UNCONFIRMED: no G0 USART log was found; the least kind choice.
+uart_device_id = 0x467
+uart_version = 0x31
+uart_max_baud = 115200

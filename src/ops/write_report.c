@@ -31,6 +31,15 @@ void wr_sector_states(struct wstate *w, bool finished)
 	}
 }
 
+/* The family has write protection the host could not read (the G0 ROM offers no option bytes over
+ * DFU): a protected page ignores erase and programming without an error, so a verify failure
+ * may be the protection and not the link. */
+static bool wrp_unread(const struct ops_session *s)
+{
+	const struct chip_family *f = s->id.chip.family;
+	return f && f->ob && !s->id.has_ob;
+}
+
 /* Appends what is on the chip, sector by sector, and where the bytes to keep are, to the error. */
 void wr_say_chip_state(struct wstate *w)
 {
@@ -63,6 +72,10 @@ void wr_say_chip_state(struct wstate *w)
 		if (r->recovery_file[0] && h + 80 < sizeof hint)
 			snprintf(hint + h, sizeof hint - h, "; then run the same write again: it restores the saved bytes");
 		err_hint(e, "%s", hint);
+	} else if (e->code == STM32DFU_E_VERIFY && wrp_unread(w->s)) {
+		err_hint(e, "a write-protected page ignores erase and programming without an error, and this ROM "
+		            "offers no option bytes over DFU: read them over its USART bootloader ({@ob-show})%s%s",
+		         r->recovery_file[0] ? "; the bytes to keep are in " : "", r->recovery_file);
 	} else if (r->recovery_file[0])
 		err_hint(e, "run the same write again on this chip (or {@recover}): it restores the saved bytes "
 		            "and deletes %s", r->recovery_file);

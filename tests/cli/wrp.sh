@@ -93,5 +93,22 @@ run $g4 erase --sectors 129; check g4-erase-bank2-other 0 $?
 run $g4 ob set WRP2A_STRT=0xFF WRP2A_END=0; check g4-unprotect-bank2 0 $?
 run $g4 erase --sectors 130; check g4-erase-bank2-lifted 0 $?
 
+# ---- G0C1 bank 2 (issue 22): its ROM offers no option bytes over DFU, its USART bootloader does.
+# WRP2A = bank-2 pages [1, 1] = page 129 at 0x08040800 (poked into the emulated chip's option
+# bytes at 0x1FFF7858). Over USART the write is refused before any erase and names what lifts it;
+# over DFU the host cannot know, the ignored programming fails the verify, and the hint names the
+# protection (not the USB link) ----
+g0p="poke=0x1FFF7858 01FF01FFFE00FE00"
+g0u="--sim=g0c1,timing=0,link=uart,state=$work/g0.state,$g0p"
+g0d="--sim=g0c1,timing=0,state=$work/g0.state,$g0p"
+head -c 4096 /dev/urandom >"$work/g0.bin"
+run "$g0u" read 0x08040000 8192 -o "$work/g0-before.bin"; check g0-read-before 0 $?
+run "$g0u" write "$work/g0.bin" -a 0x08040800; check g0-uart-refused 12 $? "$work/err" "sector 129 is write-protected"
+grep -q "WRP2A_STRT=0x7F WRP2A_END=0x0" "$work/err"; check g0-uart-hint 0 $?
+run "$g0u" read 0x08040000 8192 -o "$work/g0-after.bin"; check g0-read-after 0 $?
+same g0-uart-nothing-erased "$work/g0-before.bin" "$work/g0-after.bin"
+run "$g0d" write "$work/g0.bin" -a 0x08040800; check g0-dfu-verify-fails 10 $? "$work/err" "write-protected page"
+absent g0-dfu-not-the-link "$work/err" "USB port"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -460,6 +460,18 @@ static void test_wrp_g0_unlisted_option_bytes(void **state)
 	assert_int_equal(dfuse_erase_page(s->dfu, 0x08041000), 0);
 	assert_true(sim_mem_read(d, 0x08041000, b, 4));
 	assert_memory_equal(b, "\xFF\xFF\xFF\xFF", 4);
+	/* a write onto the erased protected page 129: the erase reads back erased, the programming is
+	 * ignored, the verify fails, and the hint names the protection the host could not read (not
+	 * the USB link) */
+	img_free(img);
+	img = img_new();
+	uint8_t erased[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+	assert_true(sim_mem_write(d, 0x08040800, erased, sizeof erased));
+	assert_int_equal(img_add(img, 0, 0x08040800, data, sizeof data, NULL), 0);
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_VERIFY);
+	assert_false(r.verified);
+	assert_non_null(strstr(s->err.hint, "write-protected page"));
+	assert_null(strstr(s->err.hint, "USB port"));
 	/* an unprotected page is written as usual */
 	img_free(img);
 	img = img_new();
