@@ -78,6 +78,12 @@ int img_batch_add(struct img_batch *b, uint32_t addr, const uint8_t *data, size_
  * failing record's tag. */
 int img_batch_commit(struct img_batch *b, struct img *img, unsigned *tag, struct err *e);
 void img_batch_free(struct img_batch *b);
+/* A line-record reader (HEX, S-record): parse fills the batch in file order, then the records go
+ * into img in address order; an error names the file and the record's line. */
+typedef int (*img_record_parser)(struct img *img, const uint8_t *p, size_t n, const char *name,
+                                 struct img_batch *batch, struct err *e);
+int img_read_records(struct img *img, const uint8_t *p, size_t n, const char *name, img_record_parser parse,
+                     struct err *e);
 
 int img_read_bin(struct img *img, const uint8_t *p, size_t n, const char *name,
 		 const struct img_load_opts *o, struct err *e);

@@ -207,14 +207,5 @@ int img_write_ihex(const struct img *img, const struct img_save_opts *o, struct 
 
 int img_read_ihex(struct img *img, const uint8_t *p, size_t n, const char *name, struct err *e)
 {
-	struct img_batch batch = {0};
-	int rc = parse(img, p, n, name, &batch, e);
-	if (rc) {
-		img_batch_free(&batch);
-		return rc;
-	}
-	/* the data records in address order (fmt.h, struct img_batch) */
-	unsigned line = 0;
-	rc = img_batch_commit(&batch, img, &line, e);
-	return rc ? err_prefix(e, "%s line %u", name, line) : 0;
+	return img_read_records(img, p, n, name, parse, e);
 }

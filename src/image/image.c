@@ -282,6 +282,20 @@ int img_batch_commit(struct img_batch *b, struct img *img, unsigned *tag, struct
 	return rc;
 }
 
+int img_read_records(struct img *img, const uint8_t *p, size_t n, const char *name, img_record_parser parse,
+                     struct err *e)
+{
+	struct img_batch batch = {0};
+	int rc = parse(img, p, n, name, &batch, e);
+	if (rc) {
+		img_batch_free(&batch);
+		return rc;
+	}
+	unsigned line = 0;
+	rc = img_batch_commit(&batch, img, &line, e);
+	return rc ? err_prefix(e, "%s line %u", name, line) : 0;
+}
+
 void img_batch_free(struct img_batch *b)
 {
 	free(b->c);
