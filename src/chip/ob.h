@@ -228,5 +228,7 @@ int ob_sector_write_protected(const struct chip_family *fam, const uint8_t *bloc
 
 /* Read protection level of a block (0/1/2), -1 if the family has no RDP field. */
 int ob_rdp_level(const struct ob_layout *l, uint32_t rdp);
+/* The address a BOOT_ADDx field value selects (F7: 16 KiB units, U5: 128 bytes, H7: 64 KiB). */
+uint32_t ob_boot_address(const struct ob_field *f, uint32_t v);
 
 #endif
