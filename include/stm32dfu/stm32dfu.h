@@ -147,6 +147,13 @@ struct stm32dfu_session_options {
 	 * STM32DFU_E_TIMEOUT when nothing answers 0x7F (BOOT0 low, RX/TX swapped). Added in 0.7. */
 	const char *port;
 	unsigned baud;             /* with port or link=uart: 8E1 at this rate (0: 115200). Added in 0.7. */
+	/* with port or link=uart: a fixture wires the adapter's DTR and RTS to the board's NRST and BOOT0;
+	 * this sequence (stm32flash's -i text for the modem lines, "ENTRY[:EXIT]"; "" the default wiring,
+	 * DTR to NRST and RTS to BOOT0, docs/usart.md) is driven before the first 0x7F, and
+	 * stm32dfu_leave_reset drives its exit part. A port without modem lines (a pseudo-terminal):
+	 * STM32DFU_E_UNSUPPORTED before any byte is sent; without port: STM32DFU_E_USAGE. NULL: no
+	 * sequence. Added in 0.7. */
+	const char *reset_seq;
 };
 /* The 0.5 structure's size: options.size must be at least this. */
 #define STM32DFU_SESSION_OPTIONS_SIZE_0_5 (offsetof(struct stm32dfu_session_options, held_user) + sizeof(void *))
@@ -739,6 +746,13 @@ struct stm32dfu_leave_result {
  * result (may be NULL) is filled on failure too: a program can warn about a table that does not
  * look runnable whatever the outcome. */
 int stm32dfu_leave_ex(struct stm32dfu_session *s, int has_addr, uint32_t addr, struct stm32dfu_leave_result *result);
+
+/* Over a serial port opened with options.reset_seq: drives its exit sequence (the default: BOOT0
+ * low, then an NRST pulse), so the chip restarts from a real reset into its application, as
+ * stm32flash's -R does with -i. Nothing is sent on the line afterwards, so nothing confirms the
+ * application runs; the session's bootloader is gone (close it). STM32DFU_E_USAGE without
+ * reset_seq or when it has no exit part. Added in 0.7. */
+int stm32dfu_leave_reset(struct stm32dfu_session *s);
 
 /* ---- 0.3: write and verify an image in memory, with the whole report ------------------------ */
 /* One contiguous piece of an image: a file's segment, or a buffer. */

@@ -785,6 +785,30 @@ int cli_cmd_leave(struct cli_ctx *c)
 	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
+	if (c->args.given[OPT_RESET]) {
+		/* the fixture's way out: no Go, a real reset with BOOT0 released */
+		if (have) {
+			stm32dfu_close(api);
+			return cli_usage_error(c, "leave --reset starts the application from reset: it takes no ADDR");
+		}
+		int err = stm32dfu_leave_reset(api);
+		if (err == 0 && json_mode(c)) {
+			struct json j;
+			json_init(&j, c->out);
+			json_obj_begin(&j);
+			json_kbool(&j, "left", true);
+			json_kstr(&j, "by", "reset");
+			json_kbool(&j, "confirmed", false);
+			json_obj_end(&j);
+			json_end(&j);
+		} else if (err == 0 && !quiet(c)) {
+			fprintf(c->out, "left by reset: the exit sequence released BOOT0 and pulsed NRST (a serial link cannot "
+			                "show whether the application runs)\n");
+		}
+		int code = err < 0 ? cli_fail_api(c, api, err) : EXIT_OK;
+		stm32dfu_close(api);
+		return code;
+	}
 	struct stm32dfu_leave_result l;
 	int err = stm32dfu_leave_ex(api, have, addr, &l);
 	if (!quiet(c))

@@ -45,6 +45,8 @@ void cli_session_options(struct cli_ctx *c, struct stm32dfu_match *m, struct stm
 	o->recovery_dir = a->value[OPT_RECOVERY_DIR];
 	o->port = a->value[OPT_PORT];
 	o->baud = a->baud;
+	if (a->given[OPT_RESET_SEQ])
+		o->reset_seq = a->value[OPT_RESET_SEQ] ? a->value[OPT_RESET_SEQ] : "";
 }
 
 void cli_open_opts(struct cli_ctx *c, struct ops_open_opts *o)

@@ -228,6 +228,13 @@ int stm32dfu_leave(struct stm32dfu_session *s, int has_addr, uint32_t addr)
 	return stm32dfu_leave_ex(s, has_addr, addr, NULL);
 }
 
+int stm32dfu_leave_reset(struct stm32dfu_session *s)
+{
+	err_clear(&s->err);
+	int rc = ops_reset_exit(s->ops);
+	return rc < 0 ? api_fail_from_ops(s, rc) : 0;
+}
+
 int stm32dfu_unprotect(struct stm32dfu_session *s, int confirm, struct stm32dfu_unprotect_result *result)
 {
 	err_clear(&s->err);

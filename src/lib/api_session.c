@@ -70,6 +70,7 @@ int api_session_opts(const struct stm32dfu_match *match, const struct stm32dfu_s
 		return err_set(e, STM32DFU_E_USAGE, "session options: baud %u: expected 1200 to 4000000", so.baud);
 	o->port = so.port;
 	o->baud = so.baud;
+	o->reset_seq = so.reset_seq;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "ops/recdir.h"
 #include "ops/recover.h"
 #include "ops/rescue.h"
+#include "serial/ser_seq.h"
 #include "serial/ser_sim.h"
 #include "serial/ser_trace.h"
 #include "sim/sim.h"
@@ -229,6 +230,14 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 	an3155_init(s->bl, s->ser);
 	if (o->retries)
 		s->bl->retries = o->retries;
+	/* --reset-seq: the fixture resets the chip into its bootloader before the first 0x7F */
+	if (s->seq && (rc = ser_seq_run(s->ser, &s->seq->entry)) < 0) {
+		*e = s->ser->err;
+		if (rc == STM32DFU_E_UNSUPPORTED)
+			err_hint(e, "--reset-seq needs a port with DTR and RTS (a USB serial adapter); a pseudo-terminal "
+			            "has none: reset the board into its bootloader by hand and leave --reset-seq out");
+		return err_prefix(e, "%s", sim_rest ? "the emulator's USART" : raw->name);
+	}
 	if ((rc = an3155_connect(s->bl)) < 0) {
 		*e = s->bl->err;
 		return err_prefix(e, "%s at %u baud", sim_rest ? "the emulator's USART" : raw->name, baud);
@@ -470,6 +479,25 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		free(s);
 		return rc;
 	}
+	if (o->reset_seq && !o->port && !sim_uart) {
+		free(s);
+		err_set(e, STM32DFU_E_USAGE, "--reset-seq drives a serial port's DTR and RTS: it needs --port (or "
+		        "--sim=PROFILE,link=uart)");
+		return STM32DFU_E_USAGE;
+	}
+	if (o->reset_seq) {
+		/* parsed before the port is opened: a wrong sequence sends nothing */
+		s->seq = calloc(1, sizeof *s->seq);
+		if (!s->seq) {
+			free(s);
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		}
+		if ((rc = ser_seq_parse(o->reset_seq, s->seq, e)) < 0) {
+			free(s->seq);
+			free(s);
+			return rc;
+		}
+	}
 	if (o->port || sim_uart) {
 		if ((rc = open_uart(s, o, sim_uart ? sim_rest : NULL, e)) < 0) {
 			ops_close(s);
@@ -604,6 +632,7 @@ void ops_close(struct ops_session *s)
 	if (s->ser)
 		ser_close(s->ser);
 	free(s->bl);
+	free(s->seq);
 	if (s->trace_open) {
 		struct err te;
 		err_clear(&te);

@@ -29,6 +29,7 @@ enum ops_link { OPS_LINK_USB = 0, OPS_LINK_UART };
 
 struct ser;
 struct an3155;
+struct ser_seq_pair;
 
 struct ops_open_opts {
 	struct tp_match match;      /* VID:PID and path; the serial goes through selector */
@@ -38,6 +39,9 @@ struct ops_open_opts {
 	const char *port;           /* --port: the USART bootloader on this serial port (a path, or a
 	                             * name as ser_list gives it); NULL: USB */
 	unsigned baud;              /* --baud (0: SER_BAUD_DEFAULT, 115200) */
+	const char *reset_seq;      /* --reset-seq: NULL none, "" the default wiring, else ENTRY[:EXIT]
+	                             * (serial/ser_seq.h): the entry sequence is driven on DTR/RTS
+	                             * before the first 0x7F; ops_reset_exit drives the exit one */
 	const char *profile_dir;    /* NULL: default lookup */
 	const char *trace_path;     /* --trace FILE */
 	const struct clock *clock;  /* NULL: real time */
@@ -118,6 +122,7 @@ struct ops_session {
 	struct ser *ser;            /* USART: the port (a trace wrapping it) */
 	struct ser *ser_raw;        /* the port itself (owned by ser) */
 	struct an3155 *bl;          /* USART: the AN3155 protocol state */
+	struct ser_seq_pair *seq;   /* USART with --reset-seq: the fixture's entry and exit sequences */
 	struct file_out trace_out;  /* USART --trace: complete or absent (renamed at close) */
 	bool trace_open;
 	bool uart_sim;              /* USART: the in-process emulator (--sim=...,link=uart) */
@@ -187,6 +192,13 @@ void ops_cancel_reset(struct ops_session *s);
 int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err *e);
 void ops_close(struct ops_session *s);
 void ops_set_progress(struct ops_session *s, ops_progress_fn fn, void *ctx);
+
+/* --reset-seq's exit sequence on the session's port (the default: BOOT0 low, an NRST pulse): the
+ * chip restarts from a real reset with BOOT0 released, so its application runs, as stm32flash's -R
+ * does with -i. USAGE without --reset-seq or when it has no exit part. Nothing is sent on the line
+ * afterwards (a 0x7F would reach the application): what shows it worked is the lines driven; the
+ * session's bootloader is gone. */
+int ops_reset_exit(struct ops_session *s);
 
 /* Re-finds the device after it reset (option-byte write, unprotect): by UID when known. */
 int ops_reconnect(struct ops_session *s, unsigned timeout_ms);

@@ -16,9 +16,11 @@
 
 #include "core/clock.h"
 #include "ops/ports.h"
+#include "ops/session.h"
 #include "serial/ser_seq.h"
 #include "serial/ser_sim.h"
 #include "sim/sim_uart.h"
+#include "uart/an3155.h"
 
 static void parse_ok(const char *text, struct ser_seq_pair *p)
 {
@@ -167,6 +169,60 @@ static void test_bad_wiring_key(void **st)
 	assert_non_null(strstr(e.msg, "share"));
 }
 
+/* A session over --port (here the in-process door) opened with reset_seq drives the entry sequence
+ * before its 0x7F, and ops_reset_exit drives the exit one: the chip restarts in its application */
+static int open_wired(struct clock_fake *clk, const char *seq, struct ops_session **s, struct err *e)
+{
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = "f407,link=uart,uart_nrst=dtr,uart_boot0=rts";
+	o.profile_dir = PROFILE_DIR;
+	o.clock = &clk->clock;
+	o.rescue_dir = "";
+	o.reset_seq = seq;
+	err_clear(e);
+	return ops_open(&o, s, e);
+}
+
+static void test_open_path(void **st)
+{
+	(void)st;
+	struct clock_fake clk;
+	clock_fake_init(&clk);
+	struct ops_session *s = NULL;
+	struct err e;
+	/* the port open holds NRST low (DTR asserted): without the sequence nothing answers 0x7F */
+	assert_int_equal(open_wired(&clk, NULL, &s, &e), STM32DFU_E_TIMEOUT);
+	assert_null(s);
+	/* with it, the board is reset into its ROM and the session opens */
+	assert_int_equal(open_wired(&clk, "", &s, &e), 0);
+	assert_int_equal(s->bl->pid, 0x413);
+	/* the default exit: BOOT0 low, NRST pulsed: the application runs, no bootloader answers 0x7F */
+	assert_int_equal(ops_reset_exit(s), 0);
+	assert_int_equal(an3155_sync(s->bl), STM32DFU_E_TIMEOUT);
+	ops_close(s);
+	/* an exit that leaves BOOT0 high resets into the ROM again: the check above tells them apart */
+	assert_int_equal(open_wired(&clk, "rts&dtr,-dtr,:dtr,-dtr,", &s, &e), 0);
+	assert_int_equal(ops_reset_exit(s), 0);
+	assert_int_equal(an3155_sync(s->bl), 0);
+	ops_close(s);
+	/* no exit part: refused, nothing driven */
+	assert_int_equal(open_wired(&clk, "rts&dtr,-dtr,", &s, &e), 0);
+	assert_int_equal(ops_reset_exit(s), STM32DFU_E_USAGE);
+	assert_int_equal(an3155_get_id(s->bl), 0);
+	ops_close(s);
+	/* a wrong sequence is refused before the port is opened */
+	assert_int_equal(open_wired(&clk, "brk", &s, &e), STM32DFU_E_USAGE);
+	/* and it needs a serial link */
+	struct ops_open_opts o;
+	ops_open_opts_init(&o);
+	o.sim_spec = "f407";
+	o.profile_dir = PROFILE_DIR;
+	o.reset_seq = "";
+	assert_int_equal(ops_open(&o, &s, &e), STM32DFU_E_USAGE);
+	assert_non_null(strstr(e.msg, "--port"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_default_wiring),
 		cmocka_unit_test(test_wiring_matters),
 		cmocka_unit_test(test_bad_wiring_key),
+		cmocka_unit_test(test_open_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
