@@ -316,6 +316,11 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct stm32dfu_w
 	json_init(&j, c->out);
 	json_obj_begin(&j);
 	json_kstr(&j, "file", file);
+	/* which way the board was reached, as the log's record says it */
+	const struct ops_session *os = api_ops(api);
+	json_kstr(&j, "link", ops_link_name(os));
+	if (os->link == OPS_LINK_UART)
+		json_kstr(&j, "port", os->uart_sim ? "sim-uart" : os->ser->name);
 	if (rc) {
 		c->err = api->err;
 		cli_json_failure(c, &j, rc);

@@ -55,6 +55,12 @@ void cli_json_record(struct json *j, const struct store_record *r)
 	json_kstr(j, "tool_version", r->version);
 	json_kstr(j, "bootloader_version", r->bootloader_version);
 	json_kstr(j, "operator", r->operator_name);
+	json_key(j, "link");
+	if (r->link[0])
+		json_str(j, r->link);
+	else
+		json_null(j);
+	json_kstr(j, "port", r->port);
 	json_obj_end(j);
 }
 
@@ -87,7 +93,7 @@ static void print_csv(FILE *o, const struct store_record *r, size_t n)
 	                                   "serial_counter", "serial_number", "ok", "error", "message", "s_read",
 	                                   "s_erase", "s_program", "s_verify", "s_total", "record_id", "usb_path",
 	                                   "started_at", "duration_s", "retries", "verified", "tool_version",
-	                                   "bootloader_version", "operator"};
+	                                   "bootloader_version", "operator", "link", "port"};
 	const size_t nh = sizeof head / sizeof *head;
 	for (size_t i = 0; i < nh; i++)
 		csv_field(o, head[i], i + 1 == nh);
@@ -117,7 +123,7 @@ static void print_csv(FILE *o, const struct store_record *r, size_t n)
 		snprintf(extra[0], 32, "%.3f", x->s_total);
 		snprintf(extra[1], 32, "%u", x->retries);
 		const char *f2[] = {x->usb_path, x->started_at, extra[0], extra[1], x->verified ? "1" : "0", x->version,
-		                    x->bootloader_version, x->operator_name};
+		                    x->bootloader_version, x->operator_name, x->link, x->port};
 		for (size_t i = 0; i < sizeof f2 / sizeof *f2; i++)
 			csv_field(o, f2[i], i + 1 == sizeof f2 / sizeof *f2);
 	}
@@ -142,6 +148,8 @@ static void print_text(FILE *o, const struct store_record *r, size_t n)
 			fprintf(o, "  %u erased, %u unchanged", x->sectors_erased, x->sectors_skipped);
 		if (x->serial_counter[0])
 			fprintf(o, "  serial number %" PRIu64 " (%s)", x->serial_number, text_esc(0, x->serial_counter));
+		if (!strcmp(x->link, "uart"))
+			fprintf(o, "  over USART %s", text_esc(0, x->port));
 		fprintf(o, "  %.2f s\n", x->s_total);
 		if (!x->ok)
 			fprintf(o, "    %s: %s\n", text_esc(0, x->error), text_esc(1, x->message));

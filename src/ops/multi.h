@@ -47,6 +47,7 @@ struct ops_multi_result {
 	uint64_t serial_number;
 	enum ops_claim claim;         /* the station's verdict (GO elsewhere) */
 	char other_path[32];          /* BUSY, CLONE: where the other board with this UID is or was */
+	char port[256];               /* reached over USART through this serial port ("": USB) */
 };
 
 /* Progress of device `index` (r: its path, serial, UID); called from that device's thread. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/rd.h"
+#include "serial/serial.h"
 
 void ops_record_uid(char out[25], const uint8_t uid[12])
 {
@@ -19,8 +20,14 @@ void ops_record_board(struct store_record *r, const struct ops_session *s)
 		ops_record_uid(r->uid, s->id.uid);
 	if (s->have_identity && s->id.chip.family)
 		snprintf(r->chip, sizeof r->chip, "%s", s->id.chip.family->name);
-	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", ops_info(s)->serial);
-	snprintf(r->usb_path, sizeof r->usb_path, "%s", ops_info(s)->path);
+	snprintf(r->link, sizeof r->link, "%s", ops_link_name(s));
+	if (s->link == OPS_LINK_UART) {
+		/* the port by its whole name (ops_info's path is cut to a USB path's length); no USB identity */
+		snprintf(r->port, sizeof r->port, "%s", s->uart_sim || !s->ser_raw ? "sim-uart" : s->ser_raw->name);
+	} else {
+		snprintf(r->usb_serial, sizeof r->usb_serial, "%s", ops_info(s)->serial);
+		snprintf(r->usb_path, sizeof r->usb_path, "%s", ops_info(s)->path);
+	}
 	if (s->have_identity && s->id.chip.has_bootloader_version)
 		snprintf(r->bootloader_version, sizeof r->bootloader_version, "%s", s->id.chip.bootloader_version);
 	r->retries = s->counters.retries;
@@ -50,8 +57,13 @@ void ops_record_multi(struct store_record *r, const struct ops_multi_result *m)
 	if (m->has_uid)
 		ops_record_uid(r->uid, m->uid);
 	snprintf(r->chip, sizeof r->chip, "%s", m->chip);
-	snprintf(r->usb_serial, sizeof r->usb_serial, "%s", m->serial);
-	snprintf(r->usb_path, sizeof r->usb_path, "%s", m->path);
+	snprintf(r->link, sizeof r->link, "%s", m->port[0] ? "uart" : "usb");
+	if (m->port[0]) {
+		snprintf(r->port, sizeof r->port, "%s", m->port);
+	} else {
+		snprintf(r->usb_serial, sizeof r->usb_serial, "%s", m->serial);
+		snprintf(r->usb_path, sizeof r->usb_path, "%s", m->path);
+	}
 	snprintf(r->bootloader_version, sizeof r->bootloader_version, "%s", m->bootloader_version);
 	r->retries = m->retries;
 	r->verified = m->rc == 0 && m->verified;

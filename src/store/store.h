@@ -20,7 +20,7 @@
 #define STORE_SERIAL_MAX ((uint64_t)INT64_MAX - 1u)
 
 /* The schema this build reads and writes (migrations 1..STORE_SCHEMA_VERSION). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store_record {
 	char record_id[33];      /* 32 hex digits, unique; set by store_append when empty */
@@ -49,6 +49,9 @@ struct store_record {
 	bool verified;           /* read back and compared (false after --no-verify, or on failure) */
 	char bootloader_version[8]; /* the ROM's, "3.1", or "" */
 	char operator_name[64];  /* --operator or STM32DFU_OPERATOR, or "" */
+	/* schema 5: how the board was reached */
+	char link[8];            /* "usb" or "uart" ("" in records written before schema 5) */
+	char port[256];          /* over USART: the serial port as named ("/dev/ttyUSB0", "sim-uart"); else "" */
 };
 
 struct store_filter {

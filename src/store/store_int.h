@@ -45,8 +45,8 @@ struct store_backend {
 	"record_id, time, station, version, command, uid, chip, usb_serial, image_path, image_sha256, "            \
 	"image_bytes, sectors_erased, sectors_skipped, serial_counter, serial_number, ok, error, message, "        \
 	"s_read, s_erase, s_program, s_verify, s_total, usb_path, started_at, retries, verified, "                  \
-	"bootloader_version, operator"
-#define STORE_NCOLUMNS 29
+	"bootloader_version, operator, link, port"
+#define STORE_NCOLUMNS 31
 
 /* The schema, as migrations: migration N brings it from version N-1 to N. Both backends run the same
  * SQL but for the id column's type. Append only; never edit a shipped migration. */
@@ -82,6 +82,10 @@ struct store_backend {
 		" station TEXT NOT NULL, first_number BIGINT NOT NULL, last_number BIGINT NOT NULL,"          \
 		" taken TEXT NOT NULL, unused_from BIGINT, given_back INTEGER NOT NULL DEFAULT 0,"             \
 		" ended TEXT NOT NULL DEFAULT '');",                                                          \
+		/* 5: the link the board was reached through ("usb", "uart"; "" in records written before) \
+		 * and, over USART, the serial port */                                                     \
+		"ALTER TABLE records ADD COLUMN link TEXT NOT NULL DEFAULT '';"                                 \
+		"ALTER TABLE records ADD COLUMN port TEXT NOT NULL DEFAULT '';",                                \
 	}
 
 int store_sqlite_open(const char *path, struct store_backend **out, struct err *e);

@@ -385,10 +385,11 @@ static int pg_append(struct store_backend *b, const struct store_record *r, stru
 	                                    nums[0],      nums[1],     nums[2],       r->serial_counter, nums[3],
 	                                    nums[4],      r->error,    r->message,    nums[5],           nums[6],
 	                                    nums[7],      nums[8],     nums[9],       r->usb_path,       r->started_at,
-	                                    nums[10],     nums[11],    r->bootloader_version, r->operator_name};
+	                                    nums[10],     nums[11],    r->bootloader_version, r->operator_name,
+	                                    r->link,      r->port};
 	static const char sql[] =
 		"INSERT INTO records (" STORE_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-		"$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29) ON CONFLICT (record_id) DO NOTHING";
+		"$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31) ON CONFLICT (record_id) DO NOTHING";
 	bool had = p->conn != NULL;
 	PGresult *res = pg_run(p, sql, STORE_NCOLUMNS, vals, PGRES_COMMAND_OK);
 	if (!res && p->lost && had && !(p->stop && *p->stop))
@@ -430,6 +431,8 @@ static void pg_row(PGresult *res, int row, struct store_record *r)
 	r->verified = strcmp(PQgetvalue(res, row, i++), "0") != 0;
 	store_copy(r->bootloader_version, sizeof r->bootloader_version, PQgetvalue(res, row, i++));
 	store_copy(r->operator_name, sizeof r->operator_name, PQgetvalue(res, row, i++));
+	store_copy(r->link, sizeof r->link, PQgetvalue(res, row, i++));
+	store_copy(r->port, sizeof r->port, PQgetvalue(res, row, i++));
 }
 
 static int pg_query(struct store_backend *b, const struct store_filter *f, struct store_record **out, size_t *n,

@@ -86,7 +86,7 @@ static int sq_append(struct store_backend *b, const struct store_record *r, stru
 	struct sq *q = (struct sq *)b;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(q->db,
-	                       "INSERT INTO records (" STORE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	                       "INSERT INTO records (" STORE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	                       " ON CONFLICT (record_id) DO NOTHING",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return sq_fail(q, e, "append");
@@ -112,6 +112,8 @@ static int sq_append(struct store_backend *b, const struct store_record *r, stru
 	sqlite3_bind_int(st, i++, r->verified);
 	sqlite3_bind_text(st, i++, r->bootloader_version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, r->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, r->link, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, r->port, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sq_fail(q, e, "append");
@@ -147,6 +149,8 @@ static void sq_row(sqlite3_stmt *st, struct store_record *r)
 	r->verified = sqlite3_column_int(st, i++) != 0;
 	store_copy(r->bootloader_version, sizeof r->bootloader_version, (const char *)sqlite3_column_text(st, i++));
 	store_copy(r->operator_name, sizeof r->operator_name, (const char *)sqlite3_column_text(st, i++));
+	store_copy(r->link, sizeof r->link, (const char *)sqlite3_column_text(st, i++));
+	store_copy(r->port, sizeof r->port, (const char *)sqlite3_column_text(st, i++));
 }
 
 static int sq_query(struct store_backend *b, const struct store_filter *f, struct store_record **out, size_t *n,

@@ -23,5 +23,19 @@ run --sim=f407,timing=0,link=uart leave --reset; check leave-reset-no-seq 64 $? 
 run --sim=f407,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts --reset-seq leave --reset 0x08000000
 check leave-reset-addr 64 $? "$work/err" "no ADDR"
 
+# ---- records name the link and the port (log --json, --csv, write --json) ----
+head -c 3000 /dev/urandom >"$work/a.bin"
+run --sim=f407,timing=0,link=uart,state=$work/r.state write "$work/a.bin" --json; check write-uart 0 $?
+py "$work/out" 'assert d["link"] == "uart" and d["port"] == "sim-uart", d'; check write-json-link 0 $?
+run --sim=f407,timing=0,state=$work/r.state write "$work/a.bin" --json; check write-usb 0 $?
+py "$work/out" 'assert d["link"] == "usb" and "port" not in d, d'; check write-json-usb 0 $?
+run log --sim --json; check log-json 0 $?
+py "$work/out" 'w = [x for x in d if x["command"] == "write"]; assert [(x["link"], x["port"], x["usb_path"]) for x in w] == [("uart", "sim-uart", ""), ("usb", "", "sim")], w'
+check log-json-link 0 $?
+run log --sim --csv; check log-csv 0 $?
+python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=""))); assert [(x["link"], x["port"]) for x in r] == [("uart", "sim-uart"), ("usb", "")], r' "$work/out"
+check log-csv-link 0 $?
+run log --sim; check log-text 0 $? "$work/out" "over USART sim-uart"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
+
+/* the shipped migrations, as the SQLite backend runs them */
+#define STORE_MIGRATIONS_FOR_TEST STORE_MIGRATIONS("INTEGER PRIMARY KEY")
 
 struct tmpdb {
 	char dir[64];
@@ -192,6 +196,50 @@ static void test_migration_from_v1(void **state)
 	tmpdb_drop(&t);
 }
 
+/* A schema-4 database (every migration before the link columns) gains link and port: its records
+ * read back with "" (not recorded), new records keep theirs. */
+static void test_migration_link_port(void **state)
+{
+	(void)state;
+	static const char *const migrations[] = STORE_MIGRATIONS_FOR_TEST;
+	struct tmpdb t;
+	tmpdb_make(&t);
+	char setup[8192];
+	snprintf(setup, sizeof setup, "CREATE TABLE store_schema (version INTEGER NOT NULL); INSERT INTO store_schema VALUES (4);"
+	         "%s%s%s%s", migrations[0], migrations[1], migrations[2], migrations[3]);
+	sql(t.path, setup);
+	sql(t.path, "INSERT INTO records (record_id, time, station, version, command, uid, chip, usb_serial, image_path,"
+	            " image_sha256, image_bytes, sectors_erased, sectors_skipped, ok, error, message, s_read, s_erase,"
+	            " s_program, s_verify, s_total, usb_path) VALUES ('old4', '2026-01-01T00:00:00.000Z', 'st', '0.6.0',"
+	            " 'write', '" UID_A "', 'STM32F74x/F75x', 'X', '/fw.bin', '" SHA1 "', 10, 1, 0, 1, '', '', 0, 0, 0, 0, 0,"
+	            " '1-1.4');");
+	struct store *s;
+	struct err e;
+	assert_int_equal(store_open(t.url, &s, &e), 0);
+	struct store_record r;
+	rec(&r, UID_B, SHA2, true);
+	snprintf(r.link, sizeof r.link, "uart");
+	snprintf(r.port, sizeof r.port, "/dev/ttyUSB3");
+	assert_int_equal(store_append(s, &r, &e), 0);
+	struct store_record *out;
+	size_t n;
+	assert_int_equal(store_query(s, NULL, &out, &n, &e), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(out[i].record_id, "old4") == 0) {
+			assert_string_equal(out[i].link, "");
+			assert_string_equal(out[i].port, "");
+			assert_string_equal(out[i].usb_path, "1-1.4");
+		} else {
+			assert_string_equal(out[i].link, "uart");
+			assert_string_equal(out[i].port, "/dev/ttyUSB3");
+		}
+	}
+	free(out);
+	store_close(s);
+	tmpdb_drop(&t);
+}
+
 static void test_serial_numbers(void **state)
 {
 	(void)state;
@@ -359,7 +407,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_and_filters), cmocka_unit_test(test_newer_schema_refused),
-		cmocka_unit_test(test_migration_from_v1),   cmocka_unit_test(test_serial_numbers),
+		cmocka_unit_test(test_migration_from_v1),   cmocka_unit_test(test_migration_link_port),   cmocka_unit_test(test_serial_numbers),
 		cmocka_unit_test(test_serial_numbers_concurrent), cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_sha256),     cmocka_unit_test(test_redact),
 	};

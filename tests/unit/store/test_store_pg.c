@@ -372,6 +372,44 @@ static void test_spool_key(void **state)
 	store_close(s);
 }
 
+/* A schema-4 database (before the link columns) is migrated at open: old records read "", new ones
+ * keep their link and port. */
+static void test_migration_link_port(void **state)
+{
+	(void)state;
+	pg_sql("ALTER TABLE records DROP COLUMN link; ALTER TABLE records DROP COLUMN port;"
+	       " UPDATE store_schema SET version = 4;"
+	       " INSERT INTO records (record_id, time, station, version, command, uid, chip, usb_serial, image_path,"
+	       " image_sha256, image_bytes, sectors_erased, sectors_skipped, ok, error, message, s_read, s_erase,"
+	       " s_program, s_verify, s_total) VALUES ('old4', '2026-01-01T00:00:00.000Z', 'st', '0.6.0', 'write',"
+	       " '0000000000000000000000F4', 'x', '', '', '', 0, 0, 0, 1, '', '', 0, 0, 0, 0, 0)");
+	struct store *s;
+	struct err e;
+	assert_int_equal(store_open(url, &s, &e), 0);
+	struct store_record r;
+	rec(&r, 4242);
+	snprintf(r.link, sizeof r.link, "uart");
+	snprintf(r.port, sizeof r.port, "/dev/ttyUSB3");
+	assert_int_equal(store_append(s, &r, &e), 0);
+	struct store_record *out;
+	size_t n;
+	assert_int_equal(store_query(s, NULL, &out, &n, &e), 0);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(out[i].record_id, "old4") == 0) {
+			assert_string_equal(out[i].link, "");
+			seen |= 1;
+		} else if (strcmp(out[i].uid, r.uid) == 0) {
+			assert_string_equal(out[i].link, "uart");
+			assert_string_equal(out[i].port, "/dev/ttyUSB3");
+			seen |= 2;
+		}
+	}
+	free(out);
+	assert_int_equal(seen, 3);
+	store_close(s);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -410,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_black_hole),
 		cmocka_unit_test(test_down_at_start),
 		cmocka_unit_test(test_spool_key),
+		cmocka_unit_test(test_migration_link_port),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
