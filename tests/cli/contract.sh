@@ -50,6 +50,7 @@ r - 77 "$sim,open_refused=access" info --json             # 77: the OS refuses t
 r info 0 $sim info --json
 r info 0 --sim=f746,timing=0,link=uart info --json
 r write 0 $sim write "$work/a.bin" --json
+r write 0 --sim=f746,timing=0,link=uart write "$work/a.bin" --json   # link uart, port
 r read 0 $sim read 0x08000000 1K -o "$work/r.bin" --json
 r verify 0 $sim verify "$work/a.bin" --json
 r verify 10 $sim verify "$work/b.bin" --json                 # 10: differs
