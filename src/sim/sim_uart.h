@@ -41,6 +41,8 @@ void sim_uart_rx(struct sim_uart *u, uint8_t byte, uint64_t at_us);
 /* The ROM's next byte towards the host and when it is complete on the wire. false: none queued.
  * A byte the line lost (a fault, or a parity error the host's port drops) is never shown. */
 bool sim_uart_tx_peek(struct sim_uart *u, uint8_t *byte, uint64_t *at_us);
+/* The i-th byte waiting (0 is the one tx_peek gives). */
+bool sim_uart_tx_peek_at(struct sim_uart *u, size_t i, uint8_t *byte, uint64_t *at_us);
 void sim_uart_tx_pop(struct sim_uart *u);
 
 /* The chip's reset pin (NRST) pulsed, or power cycled: the ROM starts again and waits for 0x7F. */

@@ -313,6 +313,15 @@ bool sim_uart_tx_peek(struct sim_uart *u, uint8_t *byte, uint64_t *at_us)
 	return true;
 }
 
+bool sim_uart_tx_peek_at(struct sim_uart *u, size_t i, uint8_t *byte, uint64_t *at_us)
+{
+	if (i >= u->qn)
+		return false;
+	*byte = u->q[(u->qh + i) % TXQ].b;
+	*at_us = u->q[(u->qh + i) % TXQ].at;
+	return true;
+}
+
 void sim_uart_tx_pop(struct sim_uart *u)
 {
 	if (u->qn) {

@@ -4,6 +4,9 @@
 #   - what stm32flash prints about the chip (version, option bytes, device ID, memory sizes) is what
 #     it printed for the real chip in ../shared/data/uart (the REALLOG argument);
 #   - stm32flash writes with verify, our stack verifies; our stack writes, stm32flash reads it back;
+#   - the same both ways with the stm32dfu CLI (--port): `stm32dfu verify` passes on what stm32flash
+#     wrote and fails (exit 10) once one byte differs; stm32flash reads back what `stm32dfu write` wrote
+#     (a planned write that keeps the sector's other bytes: stm32flash reads those as they were);
 #   - stm32flash's erase, go, readout protect (-j) and unprotect (-k) act on the emulated chip.
 # Usage: stm32flash_uart.sh SIM UART_TOOL PROFILE REALLOG PID
 . "$(dirname "$0")/lib.sh"
@@ -13,6 +16,7 @@ REAL=$DATA/uart/${3:?real stm32flash log}
 PID=${4:?device id, as uart_tool prints it}
 need stm32flash
 [ -f "$REAL" ] || skip "$REAL is missing"
+find_stm32dfu
 
 # Everything runs in one testbed, so the chip keeps its memories from step to step.
 cat >"$TMP/steps.sh" <<'EOS'
@@ -38,6 +42,22 @@ stm32flash $M -b 115200 -w a.bin -v -S 0x08000000 "$T" >w.txt 2>&1 || { cat w.tx
 grep -q "Wrote and verified address 0x08005000 (100.00%) Done." w.txt || { cat w.txt; fail "stm32flash did not verify"; }
 "$TOOL" "$T" 115200 verify 0x08000000 a.bin || fail "our stack does not read back what stm32flash wrote"
 
+# 2b. the CLI verifies what stm32flash wrote; one changed byte fails it (exit 10, VERIFY_FAILED)
+"$STM32DFU" --port "$T" verify a.bin -a 0x08000000 >v.txt 2>&1 || { cat v.txt; fail "stm32dfu verify of stm32flash's write"; }
+cp a.bin a2.bin
+printf '\x%02x' $(( ( $(od -An -tu1 -j 12345 -N1 a.bin) + 1 ) % 256 )) | dd of=a2.bin bs=1 seek=12345 conv=notrunc 2>/dev/null
+cmp -s a.bin a2.bin && fail "the changed copy is not changed"
+rc=0; "$STM32DFU" --port "$T" verify a2.bin -a 0x08000000 >v2.txt 2>&1 || rc=$?
+[ "$rc" = 10 ] || { cat v2.txt; fail "stm32dfu verify of a changed byte: exit $rc, expected 10"; }
+
+# 2c. the CLI writes into the sector stm32flash wrote (0x08004800..0x08005000 of sector 1, the end of
+# a.bin); stm32flash reads back the new bytes and the ones the planned write kept around them
+head -c 2048 /dev/urandom >c.bin
+"$STM32DFU" --port "$T" write c.bin -a 0x08004800 >cw.txt 2>&1 || { cat cw.txt; fail "stm32dfu write"; }
+stm32flash $M -b 115200 -r c.back -S 0x08004000:8192 "$T" >cr.txt 2>&1 || { cat cr.txt; fail "stm32flash -r"; }
+{ head -c 18432 a.bin | tail -c 2048; cat c.bin; head -c 4096 /dev/zero | tr '\0' '\377'; } >c.want
+cmp c.want c.back || fail "stm32flash reads something else than stm32dfu wrote (or the kept bytes changed)"
+
 # 3. our stack writes, stm32flash reads it back
 head -c 8192 /dev/urandom >b.bin
 "$TOOL" "$T" 115200 write 0x08010000 b.bin || fail "our stack's write"
@@ -48,7 +68,7 @@ cmp b.bin b.back || fail "stm32flash reads something else than our stack wrote"
 stm32flash $M -b 115200 -o -S 0x08000000:16384 "$T" >e.txt 2>&1 || { cat e.txt; fail "stm32flash -o"; }
 head -c 16384 /dev/zero | tr '\0' '\377' >blank.bin
 "$TOOL" "$T" 115200 verify 0x08000000 blank.bin || fail "sector 0 is not blank after stm32flash's erase"
-dd if=a.bin of=s1.bin bs=1024 skip=16 count=4 2>/dev/null
+head -c 4096 c.want >s1.bin # sector 1 as stm32flash and then stm32dfu wrote it
 "$TOOL" "$T" 115200 verify 0x08004000 s1.bin || fail "stm32flash's erase reached sector 1"
 
 # 5. readout protect (-j): reads refused; unprotect (-k): the flash is erased and readable
@@ -71,5 +91,5 @@ if timeout 20 stm32flash $M -b 115200 "$T" >after.txt 2>&1; then fail "the bootl
 echo ok
 EOS
 mkdir -p "$TMP/work"
-export WORK=$TMP/work REAL TOOL PID
+export WORK=$TMP/work REAL TOOL PID STM32DFU
 SIM_TIMEOUT=240 sim --uart "$PROFILE" -- bash "$TMP/steps.sh" || fail "see above"

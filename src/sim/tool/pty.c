@@ -9,7 +9,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -97,9 +100,27 @@ struct simtool_ptyserver {
 	pthread_t th;
 };
 
+/*
+ * The program at the other end keeps real-time deadlines meant for a ROM that answers in
+ * microseconds (stm32flash 0.7: VTIME 0.5 s for every byte awaited, and its "1 s" block-write
+ * timeout counted in whole seconds of time(), so as short as 0.5 s). A thread of normal priority
+ * on a loaded machine, or under `nice` as test suites run, can wait longer than that for a CPU:
+ * stm32flash -w then fails "Failed to read ACK byte" although the model answered in time. This
+ * thread sleeps in poll() between bytes, so it asks for the lowest real-time round-robin priority
+ * where the system allows it, else for a lower nice value; if neither is allowed it runs as it is.
+ */
+static void serve_priority(void)
+{
+	struct sched_param sp = {.sched_priority = sched_get_priority_min(SCHED_RR)};
+	if (pthread_setschedparam(pthread_self(), SCHED_RR, &sp) == 0)
+		return;
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -10);
+}
+
 static void *serve(void *arg)
 {
 	struct simtool_ptyserver *s = arg;
+	serve_priority();
 	const struct clock *c = clock_real();
 	struct pollfd fds[PTY_MAX + 1];
 	while (!s->stop) {
@@ -108,12 +129,15 @@ static void *serve(void *arg)
 			struct simtool_pty *p = &s->p[i];
 			uint8_t b;
 			uint64_t at;
-			/* what is complete on the wire goes out; the rest decides how long to sleep */
-			while (sim_uart_tx_peek(p->u, &b, &at) && at <= now) {
-				if (write(p->master, &b, 1) != 1)
-					break; /* the terminal's buffer is full: next round */
+			/* what is complete on the wire goes out, in one write; the rest decides how long
+			 * to sleep */
+			uint8_t out[512];
+			size_t nout = 0;
+			while (nout < sizeof out && sim_uart_tx_peek_at(p->u, nout, &b, &at) && at <= now)
+				out[nout++] = b;
+			ssize_t w = nout ? write(p->master, out, nout) : 0;
+			for (ssize_t k = 0; k < w; k++) /* a full terminal buffer takes the rest next round */
 				sim_uart_tx_pop(p->u);
-			}
 			if (sim_uart_tx_peek(p->u, &b, &at) && at < next)
 				next = at > now ? at : now + 1000;
 			fds[i] = (struct pollfd){p->master, POLLIN, 0};
