@@ -1,0 +1,68 @@
+#!/bin/bash
+# The USART leg of the proto suite: each command of the CLI over the in-process AN3155 emulator
+# (--sim=PROFILE,link=uart, a virtual clock) with its byte trace (--trace FILE), compared byte for
+# byte with the expected exchange in tests/proto/uart/NAME.txt. The times of the trace are left out
+# (the bench measures time); every byte each way, its direction and its grouping are compared, so a
+# changed, added or missing byte on the wire fails the case.
+#
+# Usage: uart_transcripts.sh STM32DFU [--regen]   (--regen rewrites the expected files: review the diff)
+set -u
+S=${1:?usage: $0 STM32DFU [--regen]}
+S=$(cd "$(dirname "$S")" && pwd)/$(basename "$S")
+REGEN=${2:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+EXP=$HERE/uart
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/uartproto.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export XDG_STATE_HOME=$TMP/state
+export STM32DFU_PROFILE_DIR=${STM32DFU_PROFILE_DIR:-$HERE/../../profiles}
+cd "$TMP"
+bad=0
+
+# Deterministic images: a vector table (SP in SRAM, reset vector in flash) and a ramp; 100 bytes
+# inside one page, so the planned write keeps the page's other bytes.
+python3 - <<'EOF'
+import struct
+ramp = bytes((i * 37 + 11) & 255 for i in range(248))
+open("fw.bin", "wb").write(struct.pack("<II", 0x20001000, 0x08000109) + ramp)
+open("part.bin", "wb").write(bytes((i * 91 + 5) & 255 for i in range(100)))
+EOF
+
+# case NAME PROFILE CLI-ARGS...: the command against the chip of this run's state file
+case_() {
+	local name=$1 prof=$2
+	shift 2
+	local rc=0
+	"$S" "--sim=$prof,link=uart,state=$TMP/$prof.state" --trace "$name.tr" "$@" >"$name.out" 2>&1 || rc=$?
+	# the transcript: directions and bytes, without the header line and the times
+	sed -e '/^#/d' -e 's/^@[0-9]* //' "$name.tr" >"$name.txt"
+	echo "exit $rc" >>"$name.txt"
+	if [ "$REGEN" = --regen ]; then
+		cp "$name.txt" "$EXP/$name.txt"
+		echo "wrote $EXP/$name.txt"
+	elif ! diff -u "$EXP/$name.txt" "$name.txt" >"$name.diff"; then
+		echo "FAIL: $name: the bytes on the wire differ from tests/proto/uart/$name.txt ($*):"
+		head -40 "$name.diff"
+		cat "$name.out"
+		bad=1
+	else
+		echo "ok: $name ($(grep -c . "$name.txt") lines)"
+	fi
+}
+
+# Extended-erase ROM with 128-byte pages (L0): connect, identity, map
+case_ info l0-192k info
+# two whole pages: erase by page number (0x44), one 256-byte Write Memory, verify by Read Memory
+case_ write l0-192k write fw.bin -a 0x08000100
+# 100 bytes inside a page: the page read back twice (no Get Checksum: a second read confirms),
+# erased, the kept and new bytes programmed, verified
+case_ write_keep l0-192k write part.bin -a 0x08000410
+case_ verify l0-192k verify fw.bin -a 0x08000100
+case_ read l0-192k read 0x08000400 256 -o r.bin
+# erase a range: the pages' other bytes are kept (none here: the range is whole pages)
+case_ erase l0-192k erase 0x08000180 128
+case_ leave l0-192k leave 0x08000100
+# an F4 (16/64/128 KB sectors, flash-size register, option bytes at 0x1FFFC000)
+case_ info_f446 f446 info
+
+[ $bad = 0 ] || exit 1
