@@ -191,7 +191,7 @@ def _record(r):
 
 
 def _session_options(any_id=False, retries=None, trace=None, transfer_size=None, poll=None, confirm_reads=False,
-                     sim_persist=False):
+                     sim_persist=False, port=None, baud=None):
     o = _native.SessionOptions()
     o.size = ctypes.sizeof(o)
     o.any_id = 1 if any_id else 0
@@ -206,6 +206,9 @@ def _session_options(any_id=False, retries=None, trace=None, transfer_size=None,
     o.poll = _native.POLL_SPEC if poll == "spec" else _native.POLL_AUTO
     o.confirm_reads = 1 if confirm_reads else 0
     o.sim_persist = 1 if sim_persist else 0
+    _int("baud", baud, 1200, 10000000, none_ok=True)
+    o.port = os.fspath(port).encode() if port else None
+    o.baud = baud or 0
     return o
 
 
@@ -239,15 +242,18 @@ def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False, any
 
 
 def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, trace=None,  # noqa: A001
-         transfer_size=None, poll=None, confirm_reads=False, any_id=False, sim_persist=False):
+         transfer_size=None, poll=None, confirm_reads=False, any_id=False, sim_persist=False, port=None, baud=None):
     """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator.
     retries: per-transfer retries (default 3; 0 fails at the first error); trace: a file to record
     every USB request and reply in; transfer_size: bytes per data transfer (default the device's
     wTransferSize, e.g. 1024 for early L43x ROMs); poll: "auto" (default) or "spec" (wait every
     bwPollTimeout); confirm_reads: read everything twice; any_id: any VID:PID; sim_persist: keep the
-    emulated chip between sessions, as `stm32dfu --sim` does (stm32dfu_open_session)."""
+    emulated chip between sessions, as `stm32dfu --sim` does (stm32dfu_open_session).
+    port: the chip's USART bootloader (AN3155) on this serial port (a path such as /dev/ttyUSB0, or a
+    name as the system lists it) instead of USB, at baud (default 115200, 8E1); sim="PROFILE,link=uart"
+    is the emulator through its USART bootloader. Every method then works as over USB."""
     m = _match(vid, pid, serial, path, sim)
-    o = _session_options(any_id, retries, trace, transfer_size, poll, confirm_reads, sim_persist)
+    o = _session_options(any_id, retries, trace, transfer_size, poll, confirm_reads, sim_persist, port, baud)
     s = _native.SESSION()
     rc = _lib.stm32dfu_open_session(ctypes.byref(m), ctypes.byref(o), ctypes.byref(s))
     if rc:

@@ -34,8 +34,8 @@ POLL_AUTO, POLL_SPEC = 0, 1
 class SessionOptions(ctypes.Structure):
     """0.5: sized by the caller (size = ctypes.sizeof(SessionOptions)); cancel is a sig_atomic_t pointer;
     recovery_dir (0.6): the folder for recovery files, None for the default; port and baud (0.7): the
-    USART bootloader on a serial port, and reset_seq (0.7) the fixture's DTR/RTS sequence (not yet offered
-    by the package's own calls)."""
+    USART bootloader on a serial port (open(port=..., baud=...)), and reset_seq (0.7) the fixture's DTR/RTS
+    sequence (not yet offered by the package's own calls)."""
     _fields_ = [("size", c_size), ("any_id", c_int), ("has_retries", c_int), ("retries", c_uint),
                 ("trace", ctypes.c_char_p), ("transfer_size", c_uint), ("poll", c_int), ("confirm_reads", c_int),
                 ("sim_persist", c_int), ("cancel", ctypes.c_void_p), ("first_answer_ms", c_uint),
