@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/rdpnote.h"
@@ -173,16 +172,22 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 	return wr_rescue_clear_done(s, r->cleared_recovery, sizeof r->cleared_recovery);
 }
 
+/* The flash made the memory the next requests address (DfuSe: its alt setting). */
+static int select_flash(struct ops_session *s, const struct dfu_alt *fa)
+{
+	if (s->t->ops->select(s->t, fa->layout.regions[0].start) < 0) {
+		s->err = s->t->err;
+		return s->err.code;
+	}
+	return 0;
+}
+
 static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
 {
 	*fa = ops_flash_alt(s);
 	if (!*fa || !(*fa)->have_layout)
 		return ops_no_flash(s);
-	if (s->dfu->alt != (*fa)->alt && dfu_set_alt(s->dfu, (*fa)->alt) < 0) {
-		s->err = s->dfu->err;
-		return s->err.code;
-	}
-	return 0;
+	return select_flash(s, *fa);
 }
 
 int ops_mass_erase(struct ops_session *s)
@@ -201,19 +206,13 @@ int ops_mass_erase(struct ops_session *s)
 	 * 3.6.4): refused before anything is sent */
 	if ((rc = ops_wrp_refuse_mass(s, secs, n)) < 0)
 		goto out;
-	if (s->dfu->alt != fa->alt && (rc = dfu_set_alt(s->dfu, fa->alt)) < 0) {
-		s->err = s->dfu->err;
+	if ((rc = select_flash(s, fa)) < 0)
 		goto out;
-	}
 	/* the ROM holds GETSTATUS (or answers busy) until the erase is over: the report says how long
 	 * it typically takes, so a progress display can show time-based progress meanwhile (unit "ms") */
 	uint64_t t0 = clock_now_us(ops_clock(s));
 	ops_report(s, OPS_PHASE_ERASE, 0, chip_mass_erase_typ_ms(s->id.chip.family), "ms");
-	if (ops_dfuse(s)) {
-		rc = dfuse_mass_erase(s->dfu);
-		if (rc < 0)
-			s->err = s->dfu->err;
-	} else if (!(s->t->caps & TARGET_CAP_MASS_ERASE)) {
+	if (!(s->t->caps & TARGET_CAP_MASS_ERASE)) {
 		rc = err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this bootloader lists no erase command");
 	} else if ((rc = s->t->ops->erase_mass(s->t, 0)) < 0) {
 		s->err = s->t->err;
@@ -492,29 +491,21 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 	r->addr = addr;
 	r->rule = have_addr ? OPS_LEAVE_GIVEN : OPS_LEAVE_FLASH_START;
 	read_vector(s, fa, r);
-	if (fa && s->dfu->alt != fa->alt && dfu_set_alt(s->dfu, fa->alt) < 0) {
-		s->err = s->dfu->err;
+	if (fa && fa->have_layout && fa->layout.n_regions && select_flash(s, fa) < 0)
 		return s->err.code;
-	}
-	if (!ops_dfuse(s)) {
-		/* AN3155 Go: the second ACK says the address is valid, then the chip jumps. Nothing is
-		 * sent afterwards to see whether it runs: a 0x7F would reach the application */
-		int grc = s->t->ops->go(s->t, true, addr);
-		if (grc < 0) {
-			s->err = s->t->err;
-			return err_prefix(&s->err, "leave");
-		}
-		r->confirmed = true;
-		return 0;
-	}
-	/* the ROM jumps to the last Set Address Pointer (AN3156 §5.5); after a read or a verify that
-	 * is wherever the last run started, so the pointer is always set right before leaving */
-	int rc = dfuse_leave(s->dfu, true, addr);
+	/* the DfuSe ROM jumps to the last Set Address Pointer (AN3156 §5.5), which after a read or a
+	 * verify is wherever the last run started: the target sets it right before leaving. AN3155
+	 * Go carries its address; its second ACK says the address is valid, then the chip jumps */
+	int rc = s->t->ops->go(s->t, true, addr);
 	if (rc < 0) {
-		s->err = s->dfu->err;
+		s->err = s->t->err;
 		return err_prefix(&s->err, "leave");
 	}
-	r->confirmed = rc == DFUSE_LEFT;
+	r->confirmed = rc > 0;
+	/* over USART nothing is sent afterwards to see whether it runs: a 0x7F would reach the
+	 * application */
+	if (!(s->t->caps & TARGET_CAP_LEAVE_SEEN))
+		return 0;
 	/* The ROM disconnects, then runs the application, or resets into the bootloader when the
 	 * target holds no code it can run: watch the bus to tell which. */
 	rc = ops_reconnect(s, OPS_LEAVE_WATCH_MS);

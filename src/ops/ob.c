@@ -6,7 +6,6 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "ops/rdpnote.h"
 
 /* The OB alt setting and its first region: where the block lives and how long it is. A family
@@ -74,55 +73,6 @@ int ops_ob_read(struct ops_session *s, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
-/* GETSTATUS results that mean "the chip is resetting" rather than "the request failed". */
-static bool is_reset(int rc)
-{
-	return rc == STM32DFU_E_DISCONNECTED || rc == STM32DFU_E_TIMEOUT || rc == STM32DFU_E_USB_IO ||
-	       rc == STM32DFU_E_STALL;
-}
-
-/*
- * After the OB DNLOAD: the first GETSTATUS starts the write and says dfuDNBUSY; the ROM then
- * programs, reloads and resets, so the next GETSTATUS goes unanswered. *reset tells which.
- */
-static int ob_wait_reset(struct ops_session *s, bool *reset)
-{
-	struct dfu_dev *d = s->dfu;
-	struct dfu_getstatus st;
-	*reset = false;
-	int rc = dfu_get_status(d, &st);
-	if (rc < 0) {
-		if (!is_reset(rc) || rc == STM32DFU_E_STALL)
-			return rc; /* nothing was started: a stall here is a refusal */
-		*reset = true;
-		return 0;
-	}
-	if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
-		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
-	if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_IDLE)
-		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
-	uint64_t t0 = clock_now_us(d->tp->clock), ceiling = (uint64_t)d->limits.erase_ms * 1000u;
-	while (st.bState == dfuDNBUSY) {
-		uint64_t us = (uint64_t)(st.bwPollTimeout ? st.bwPollTimeout : 1) * 1000u;
-		clock_sleep_us(d->tp->clock, us);
-		rc = dfu_get_status(d, &st);
-		if (rc < 0) {
-			if (!is_reset(rc))
-				return rc;
-			err_clear(&d->err);
-			*reset = true;
-			return 0;
-		}
-		if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
-			return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
-		if (clock_now_us(d->tp->clock) - t0 > ceiling)
-			return err_set(&d->err, STM32DFU_E_TIMEOUT, "the option-byte write still busy after %u ms",
-			               d->limits.erase_ms);
-	}
-	/* dfuDNLOAD-IDLE: this ROM applied the block without resetting (the new values load at the next reset) */
-	return dfu_abort_to_idle(d);
-}
-
 /* The first field whose value differs between want and got, for the verify message. */
 static void describe_difference(const struct chip_family *fam, const uint8_t *want, const uint8_t *got, size_t len,
                                 struct err *e)
@@ -164,34 +114,25 @@ static int ob_rdp_of(const struct chip_family *fam, const uint8_t *block, size_t
 	return dec.rdp_level;
 }
 
-/* One zone of the option bytes: one DNLOAD of the whole zone at its start (the ROM erases, programs
- * and reloads it, AN3156 4.1), then the reset that follows and the chip found again. */
-static int write_zone(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t *data, size_t len,
+/* One zone of the option bytes: written through the target (one DNLOAD, or one Write Memory),
+ * then the reset that follows and the chip found again, the same chip. */
+static int write_zone(struct ops_session *s, uint32_t addr, const uint8_t *data, size_t len,
                       struct ops_ob_write_result *r, bool *gone)
 {
 	const struct chip_family *fam = s->id.chip.family;
 	*gone = false;
-	uint8_t *want = malloc(len);
-	if (!want)
-		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	memcpy(want, data, len);
 	bool reset = false;
-	int rc;
-	if ((rc = dfu_set_alt(s->dfu, alt)) < 0 || (rc = dfuse_set_address(s->dfu, addr)) < 0 ||
-	    (rc = dfu_dnload(s->dfu, DFUSE_FIRST_DATA_BLOCK, want, (uint16_t)len)) < 0 ||
-	    (rc = ob_wait_reset(s, &reset)) < 0) {
-		s->err = s->dfu->err;
-		err_prefix(&s->err, "writing the option bytes at 0x%08X", addr);
-		free(want);
-		return rc;
+	int rc = s->t->ops->ob_write(s->t, addr, data, len, &reset);
+	if (rc < 0) {
+		s->err = s->t->err;
+		return err_prefix(&s->err, "writing the option bytes at 0x%08X", addr);
 	}
-	free(want);
 	r->reset_seen = r->reset_seen || reset;
 	if (reset && (rc = ops_reconnect(s, OPS_OB_RECONNECT_MS)) < 0) {
 		if (addr == s->id.ob_addr && ob_rdp_of(fam, data, len) == 2 &&
 		    (rc == STM32DFU_E_DISCONNECTED || rc == STM32DFU_E_NO_DEVICE || rc == STM32DFU_E_TIMEOUT)) {
 			/* level 2 disables boot from system memory (PM0059/RM0090 3.7.3, RM0440, AN2606): after
-			 * the option-byte launch the bootloader never runs again, so the chip stays off the bus */
+			 * the option-byte launch the bootloader never runs again, so the chip stays away */
 			log_info("option bytes: RDP level 2 sent; the chip reset and did not come back (%s)", s->err.msg);
 			err_clear(&s->err);
 			ops_rdp2_note(s, true);
@@ -237,14 +178,14 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 			return err_prefix(&s->err, "reading the option bytes before writing them");
 		}
 		if (cur != len || memcmp(now + n, want + n, len - n) != 0) {
-			if ((rc = write_zone(s, alt, addr2, want + n, len - n, r, &gone)) < 0) {
+			if ((rc = write_zone(s, addr2, want + n, len - n, r, &gone)) < 0) {
 				free(want);
 				return rc;
 			}
 			log_info("option bytes: the zone at 0x%08X written", addr2);
 		}
 	}
-	if ((rc = write_zone(s, alt, addr, want, n, r, &gone)) < 0 || gone) {
+	if ((rc = write_zone(s, addr, want, n, r, &gone)) < 0 || gone) {
 		r->bootloader_gone = gone;
 		free(want);
 		return rc;
@@ -309,9 +250,9 @@ int ops_unprotect(struct ops_session *s, struct ops_unprotect_result *r)
 	ops_identify(s);
 	r->rdp_before = s->id.rdp_level;
 	r->rdp_after = -1;
-	int rc = dfuse_read_unprotect(s->dfu);
+	int rc = s->t->ops->readout_unprotect(s->t);
 	if (rc < 0) {
-		s->err = s->dfu->err;
+		s->err = s->t->err;
 		return rc;
 	}
 	/* the ROM mass-erases before it comes back: allow for the longest erase */

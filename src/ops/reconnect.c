@@ -33,49 +33,17 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 	uint8_t uid[12];
 	if (had_uid)
 		memcpy(uid, s->id.uid, sizeof uid);
-	if (!ops_dfuse(s)) {
-		/* 0x7F until the ROM answers, then Get ID: the same device ID (target_an3155.c) */
-		err_clear(&s->err);
-		int rc = s->t->ops->reconnect(s->t, timeout_ms);
-		if (rc < 0) {
-			s->err = s->t->err;
+	/* the target finds the chip again (USB re-enumeration and a new DFU session rebuilt in place,
+	 * so callers keep their pointers into it; or 0x7F and Get ID: the same device ID) */
+	err_clear(&s->err);
+	int rc = s->t->ops->reconnect(s->t, timeout_ms);
+	if (rc < 0) {
+		s->err = s->t->err;
+		if (!ops_dfuse(s)) {
 			err_prefix(&s->err, "finding the chip again on %s after its reset", ops_info(s)->path);
 			err_hint(&s->err, "check that BOOT0 is still high, then 'stm32dfu info --port %s'", ops_info(s)->path);
-			return rc;
 		}
-		return reidentify(s, had_uid, uid);
-	}
-	struct dfu_limits limits = s->dfu ? s->dfu->limits : (struct dfu_limits){0};
-	bool have_limits = s->dfu != NULL;
-	err_clear(&s->err);
-	int rc = tp_reopen(s->tp, timeout_ms);
-	if (rc < 0) {
-		s->err = s->tp->err;
-		err_prefix(&s->err, "waiting %u ms for the chip to re-enumerate after its reset", timeout_ms);
-		err_hint(&s->err, "unplug and replug the board (with BOOT0 high), then check with {@info}");
 		return rc;
-	}
-	/* the descriptors and alt strings may differ after a reset: rebuild the DFU session */
-	struct dfu_dev *fresh = NULL;
-	if ((rc = dfu_open(s->tp, &fresh, &s->err)) < 0)
-		return err_prefix(&s->err, "after the reset");
-	/* rebuilt in place: a reconnect in the middle of a read (recover.c) returns into callers
-	 * that hold pointers into the session (ops_identify keeps the alt names) */
-	if (s->dfu) {
-		/* the same chip: what the session learnt about its polling holds after the reset */
-		fresh->poll_mode = s->dfu->poll_mode;
-		fresh->poll_asked = s->dfu->poll_asked;
-		fresh->poll_fallback = s->dfu->poll_fallback;
-		*s->dfu = *fresh;
-		dfu_free(fresh);
-	} else {
-		s->dfu = fresh;
-	}
-	if (have_limits)
-		s->dfu->limits = limits;
-	if ((rc = dfu_session_start(s->dfu, NULL)) < 0) {
-		s->err = s->dfu->err;
-		return err_prefix(&s->err, "after the reset");
 	}
 	return reidentify(s, had_uid, uid);
 }

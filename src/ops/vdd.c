@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "ops/session.h"
 
 int ops_vdd_range(double volts, int *range, struct err *e)
@@ -76,10 +75,10 @@ int ops_vdd_apply(struct ops_session *s, int range)
 	const uint8_t want[4] = {(uint8_t)range, 0xFF, 0xFF, 0xFF}; /* bytes 1-3 reserved: 0xFF */
 	uint8_t got[4];
 	int rc;
-	if ((s->dfu->alt != a->alt && (rc = dfu_set_alt(s->dfu, a->alt)) < 0) ||
-	    (rc = dfuse_write(s->dfu, OPS_VDD_ADDR, want, sizeof want)) < 0 ||
-	    (rc = dfuse_read(s->dfu, OPS_VDD_ADDR, got, sizeof got)) < 0) {
-		s->err = s->dfu->err;
+	/* the target selects the memory by its address (DfuSe: the Device Feature alt setting) */
+	if ((rc = target_write(s->t, OPS_VDD_ADDR, want, sizeof want)) < 0 ||
+	    (rc = target_read(s->t, OPS_VDD_ADDR, got, sizeof got)) < 0) {
+		s->err = s->t->err;
 		return err_prefix(&s->err, "{@vdd}: setting the voltage range %d (%s)", range, ops_vdd_range_text(range));
 	}
 	if (got[0] != want[0])

@@ -213,6 +213,14 @@ static bool boot0_high(const struct sim_uart *u)
 	return u->boot0_line ? line_of(u, u->boot0_line) != u->boot0_neg : u->boot0_strap;
 }
 
+/* After a reset the ROM's bootloader runs when BOOT0 selects it and the option bytes just loaded
+ * do not say RDP level 2, which disables boot from system memory for good (sim_rdp2_gone: the USB
+ * door's rule, PM0059/RM0090 3.7.3, AN2606): such a chip answers no 0x7F again. */
+static bool rom_runs(struct sim_uart *u)
+{
+	return boot0_high(u) && !sim_rdp2_gone(u->d);
+}
+
 struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen)
 {
 	if (errlen)
@@ -232,7 +240,7 @@ struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p,
 	u->host_checks = true;
 	/* powered up before any host opened the port: the lines deasserted, BOOT0 sampled at reset */
 	u->in_reset = nrst_low(u);
-	u->st = u->in_reset ? U_HELD : boot0_high(u) ? U_SYNC : U_GONE;
+	u->st = u->in_reset ? U_HELD : rom_runs(u) ? U_SYNC : U_GONE;
 	return u;
 }
 
@@ -369,9 +377,9 @@ void sim_uart_reset(struct sim_uart *u, uint64_t at_us)
 static void finish_reset(struct sim_uart *u)
 {
 	u->reset_at = 0;
-	u->st = boot0_high(u) ? U_SYNC : U_GONE; /* BOOT0 is sampled again at every reset (AN2606) */
+	sim_rom_reset(u->d); /* the option bytes loaded first: they may say RDP level 2 */
+	u->st = rom_runs(u) ? U_SYNC : U_GONE; /* BOOT0 is sampled again at every reset (AN2606) */
 	u->locked_baud = 0;
-	sim_rom_reset(u->d);
 }
 
 void sim_uart_set_lines(struct sim_uart *u, int dtr, int rts, uint64_t at_us)
@@ -394,7 +402,7 @@ void sim_uart_set_lines(struct sim_uart *u, int dtr, int rts, uint64_t at_us)
 		u->stats.resets++;
 		u->line_free = at_us;
 		sim_rom_reset(u->d);
-		u->st = boot0_high(u) ? U_SYNC : U_GONE;
+		u->st = rom_runs(u) ? U_SYNC : U_GONE;
 		u->locked_baud = 0;
 		u->busy_until = at_us + sim_scaled_us(u->d, u->reset_ms);
 	}
@@ -885,6 +893,8 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 	}
 	if (u->reset_at && t >= u->reset_at)
 		finish_reset(u);
+	if (u->st == U_SYNC && sim_rdp_level(u->d) == 2)
+		u->st = U_GONE; /* a chip kept at level 2 (state file): its bootloader never started */
 	u->stats.bytes_in++;
 	if (chance(u, u->drop) || (u->drop_at && u->host_bytes == u->drop_at)) {
 		u->stats.faults++;

@@ -71,6 +71,10 @@ enum {
 	TARGET_CAP_WRITE_PROTECT = 1u << 3,  /* protect/unprotect commands (AN3155); DfuSe: through OB */
 	TARGET_CAP_READOUT_PROTECT = 1u << 4,
 	TARGET_CAP_GO = 1u << 5,
+	/* the chip's leaving is seen on the host (the USB device leaves the bus), so after go the
+	 * caller can watch whether the bootloader comes back; over USART nothing may be sent after Go
+	 * (a 0x7F would reach the application) */
+	TARGET_CAP_LEAVE_SEEN = 1u << 6,
 };
 
 struct target;
@@ -91,18 +95,26 @@ struct target_ops {
 	int (*erase_mass)(struct target *t, int bank);
 	/* STM32 CRC of len bytes (UNSUPPORTED when the bootloader has no such command). */
 	int (*checksum)(struct target *t, uint32_t addr, uint32_t len, uint32_t *crc);
-	/* Leave the bootloader: run the code at addr (have_addr) or the bootloader's default. */
+	/* Leave the bootloader: run the code at addr (have_addr) or the bootloader's default.
+	 * 1 when the bootloader confirmed it (DfuSe dfuMANIFEST, AN3155's second ACK), 0 when the
+	 * request went out and the chip was gone before it said (TARGET_CAP_LEAVE_SEEN: watch). */
 	int (*go)(struct target *t, bool have_addr, uint32_t addr);
-	/* Option bytes: write the block (or part of it), then the chip resets; the target finds the
-	 * chip again (USB re-enumeration, 0x7F) before it returns, and says if it did not. */
-	int (*ob_write)(struct target *t, uint32_t addr, const uint8_t *buf, size_t len);
-	/* Protection commands (each ends in a reset and a reconnect, as ob_write). */
+	/* Option bytes: write the block (or one zone of it) and wait until the chip resets to load
+	 * them (*reset), or says it took them without a reset (DfuSe ROMs that load them at the next
+	 * one: *reset false). The caller then finds the chip again (reconnect) and checks it is the
+	 * same one: the reset is the chip's, the checks are ops/'s. */
+	int (*ob_write)(struct target *t, uint32_t addr, const uint8_t *buf, size_t len, bool *reset);
+	/* Protection commands: each ends in a reset, as ob_write; the caller reconnects. */
 	int (*write_protect)(struct target *t, const unsigned *sectors, size_t n);
 	int (*write_unprotect)(struct target *t);
 	int (*readout_protect)(struct target *t);
-	int (*readout_unprotect)(struct target *t); /* mass-erases the flash */
-	/* Finds the same chip again after a reset the caller caused. */
+	int (*readout_unprotect)(struct target *t); /* mass-erases the flash, then resets */
+	/* Finds the same chip again after a reset (USB re-enumeration and a new DFU session; 0x7F,
+	 * then Get ID: the same device ID), waiting at most timeout_ms for it. */
 	int (*reconnect)(struct target *t, unsigned timeout_ms);
+	/* Makes the memory at addr the one the next requests address (DfuSe: its alt setting, as a
+	 * SET_INTERFACE; nothing to do where every command carries its address). */
+	int (*select)(struct target *t, uint32_t addr);
 	void (*close)(struct target *t);
 };
 

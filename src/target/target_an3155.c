@@ -190,20 +190,19 @@ static int tu_checksum(struct target *t, uint32_t addr, uint32_t len, uint32_t *
 	return r < 0 ? fail_from(t, u->b, r) : 0;
 }
 
+/* The second ACK says the address is valid, then the chip jumps (AN3155 3.5): confirmed. */
 static int tu_go(struct target *t, bool have_addr, uint32_t addr)
 {
 	struct tu *u = t->impl;
 	int r = an3155_go(u->b, have_addr ? addr : (u->fam ? u->fam->flash_base : 0x08000000u));
-	return r < 0 ? fail_from(t, u->b, r) : 0;
+	return r < 0 ? fail_from(t, u->b, r) : 1;
 }
 
 /* After a command that resets the chip: find it again, the same chip (device ID). */
-static int after_reset(struct target *t, struct tu *u, int r)
+static int after_reset(struct target *t, struct tu *u)
 {
-	if (r < 0)
-		return fail_from(t, u->b, r);
 	uint16_t pid = u->b->pid;
-	r = an3155_resync_after_reset(u->b);
+	int r = an3155_resync_after_reset(u->b);
 	if (r == 0)
 		r = an3155_get_id(u->b);
 	if (r < 0)
@@ -215,11 +214,23 @@ static int after_reset(struct target *t, struct tu *u, int r)
 	return 0;
 }
 
-static int tu_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+/* A command the chip answers with its reset (AN3155 3.6, 3.9-3.12): the caller reconnects. */
+static int resets(struct target *t, struct tu *u, int r)
+{
+	return r < 0 ? fail_from(t, u->b, r) : 0;
+}
+
+static int tu_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len, bool *reset)
 {
 	struct tu *u = t->impl;
 	/* Write Memory to the option bytes: the chip resets after the ACK (AN3155 3.6) */
-	return after_reset(t, u, an3155_write(u->b, addr, buf, len));
+	*reset = false;
+	if (len > AN3155_MAX_BLOCK)
+		return err_set(&t->err, STM32DFU_E_RANGE, "option bytes: %zu bytes in one Write Memory of %u", len,
+		               AN3155_MAX_BLOCK);
+	int r = resets(t, u, an3155_write(u->b, addr, buf, len));
+	*reset = r == 0;
+	return r;
 }
 
 static int tu_write_protect(struct target *t, const unsigned *sectors, size_t n)
@@ -233,35 +244,47 @@ static int tu_write_protect(struct target *t, const unsigned *sectors, size_t n)
 			return err_set(&t->err, STM32DFU_E_RANGE, "sector %u has no one-byte code", sectors[i]);
 		s[i] = (uint8_t)sectors[i];
 	}
-	return after_reset(t, u, an3155_write_protect(u->b, s, n));
+	return resets(t, u, an3155_write_protect(u->b, s, n));
 }
 
 static int tu_write_unprotect(struct target *t)
 {
 	struct tu *u = t->impl;
-	return after_reset(t, u, an3155_write_unprotect(u->b));
+	return resets(t, u, an3155_write_unprotect(u->b));
 }
 
 static int tu_readout_protect(struct target *t)
 {
 	struct tu *u = t->impl;
-	return after_reset(t, u, an3155_readout_protect(u->b));
+	return resets(t, u, an3155_readout_protect(u->b));
 }
 
+/* The mass erase happens between the two ACKs (an3155.c waits for it): only the reset is left. */
 static int tu_readout_unprotect(struct target *t)
 {
 	struct tu *u = t->impl;
-	return after_reset(t, u, an3155_readout_unprotect(u->b));
+	return resets(t, u, an3155_readout_unprotect(u->b));
 }
 
+/* The ROM's start-up time (uart/'s reset_ms), then 0x7F: timeout_ms only caps that wait (a
+ * USB caller's re-enumeration allowance would be dead time here). */
 static int tu_reconnect(struct target *t, unsigned timeout_ms)
 {
 	struct tu *u = t->impl;
 	unsigned keep = u->b->to.reset_ms;
-	u->b->to.reset_ms = timeout_ms;
-	int r = after_reset(t, u, 0);
+	if (timeout_ms < keep)
+		u->b->to.reset_ms = timeout_ms;
+	int r = after_reset(t, u);
 	u->b->to.reset_ms = keep;
 	return r;
+}
+
+/* Every AN3155 command carries its address. */
+static int tu_select(struct target *t, uint32_t addr)
+{
+	(void)t;
+	(void)addr;
+	return 0;
 }
 
 static void tu_close(struct target *t)
@@ -271,10 +294,23 @@ static void tu_close(struct target *t)
 }
 
 static const struct target_ops tu_ops = {
-	"an3155",        tu_identity,        tu_regions,          tu_read,           tu_write,
-	tu_erase,        tu_erase_mass,      tu_checksum,         tu_go,             tu_ob_write,
-	tu_write_protect, tu_write_unprotect, tu_readout_protect, tu_readout_unprotect, tu_reconnect,
-	tu_close,
+	.name = "an3155",
+	.identity = tu_identity,
+	.regions = tu_regions,
+	.read = tu_read,
+	.write = tu_write,
+	.erase = tu_erase,
+	.erase_mass = tu_erase_mass,
+	.checksum = tu_checksum,
+	.go = tu_go,
+	.ob_write = tu_ob_write,
+	.write_protect = tu_write_protect,
+	.write_unprotect = tu_write_unprotect,
+	.readout_protect = tu_readout_protect,
+	.readout_unprotect = tu_readout_unprotect,
+	.reconnect = tu_reconnect,
+	.select = tu_select,
+	.close = tu_close,
 };
 
 int target_an3155_new(struct an3155 *b, struct target **out, struct err *e)

@@ -3,7 +3,7 @@
  * never names one. Regions come from the alt strings (dfu/layout.h); the DfuSe ROM has no
  * write-protect, readout-protect or checksum command (AN3156 2.4: protection goes through the
  * option bytes), so those calls are UNSUPPORTED and ops/ writes the option bytes instead.
- * Reconnecting after a reset is the transport's (usb/ reopen), as ops/reconnect.c does today.
+ * Reconnecting after a reset is usb/'s reopen and a new DFU session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "dfu/dfuse.h"
 #include "dfu/proto.h"
 #include "target/target.h"
+#include "core/clock.h"
 #include "usb/transport.h"
 
 struct td {
@@ -25,10 +26,14 @@ static int fail_from(struct target *t, struct td *x, int r)
 	return r;
 }
 
-/* The alt setting whose layout holds addr, or -1. */
+/* The alt setting whose layout holds addr, or -1: the one named "Internal Flash" first, as
+ * ops/ names the flash (a G0 ROM repeats the flash in every alt string). */
 static int alt_of(const struct dfu_dev *d, uint32_t addr)
 {
 	struct layout_sector s;
+	const struct dfu_alt *f = dfu_find_alt(d, "Internal Flash");
+	if (f && f->have_layout && layout_find(&f->layout, addr, &s))
+		return (int)(f - d->alts);
 	for (unsigned i = 0; i < d->n_alts; i++)
 		if (d->alts[i].have_layout && layout_find(&d->alts[i].layout, addr, &s))
 			return (int)i;
@@ -164,6 +169,12 @@ static int td_erase(struct target *t, const unsigned *sectors, size_t n)
 	return 0;
 }
 
+static int td_select(struct target *t, uint32_t addr)
+{
+	return select_for(t, t->impl, addr);
+}
+
+/* The flash's alt setting must be selected (td_select) first, as for an erase. */
 static int td_erase_mass(struct target *t, int bank)
 {
 	struct td *x = t->impl;
@@ -186,36 +197,116 @@ static int td_checksum(struct target *t, uint32_t addr, uint32_t len, uint32_t *
 	return td_unsupported(t, "checksum");
 }
 
+/* Set Address and leave; the ROM jumps to the last address pointer (AN3156 5.5), so it is set
+ * right before, with the alt setting the caller selected. 1: dfuMANIFEST seen. */
 static int td_go(struct target *t, bool have_addr, uint32_t addr)
 {
 	struct td *x = t->impl;
 	int r = dfuse_leave(x->d, have_addr, addr);
-	return r < 0 ? fail_from(t, x, r) : 0;
+	return r < 0 ? fail_from(t, x, r) : r == DFUSE_LEFT;
 }
 
+/* USB re-enumeration, then a new DFU session rebuilt in place (the descriptors and alt strings
+ * may differ after a reset, and callers hold pointers into the session's alt settings); what the
+ * session learnt about polling and its limits hold for the same chip. */
 static int td_reconnect(struct target *t, unsigned timeout_ms)
 {
 	struct td *x = t->impl;
-	int r = tp_reopen(x->d->tp, timeout_ms);
+	struct dfu_dev *d = x->d;
+	err_clear(&t->err);
+	int r = tp_reopen(d->tp, timeout_ms);
 	if (r < 0) {
-		t->err = x->d->tp->err;
+		t->err = d->tp->err;
+		err_prefix(&t->err, "waiting %u ms for the chip to re-enumerate after its reset", timeout_ms);
+		err_hint(&t->err, "unplug and replug the board (with BOOT0 high), then check with {@info}");
 		return r;
 	}
-	x->d->alt = -1;
-	r = dfu_session_start(x->d, NULL);
-	return r < 0 ? fail_from(t, x, r) : 0;
+	struct dfu_dev *fresh = NULL;
+	if ((r = dfu_open(d->tp, &fresh, &t->err)) < 0)
+		return err_prefix(&t->err, "after the reset");
+	struct dfu_limits limits = d->limits;
+	fresh->poll_mode = d->poll_mode;
+	fresh->poll_asked = d->poll_asked;
+	fresh->poll_fallback = d->poll_fallback;
+	*d = *fresh;
+	dfu_free(fresh);
+	d->limits = limits;
+	if ((r = dfu_session_start(d, NULL)) < 0) {
+		fail_from(t, x, r);
+		return err_prefix(&t->err, "after the reset");
+	}
+	t->max_transfer = d->transfer_size;
+	return 0;
 }
 
-static int td_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
+static bool is_reset(int r)
 {
-	/* the ROM resets after the OB write's first GETSTATUS (AN3156 5.1): a failure to get the
-	 * second is expected, the reconnect decides */
+	return r == STM32DFU_E_DISCONNECTED || r == STM32DFU_E_TIMEOUT || r == STM32DFU_E_USB_IO ||
+	       r == STM32DFU_E_STALL;
+}
+
+/*
+ * After the OB DNLOAD: the first GETSTATUS starts the write and says dfuDNBUSY; the ROM then
+ * programs, reloads and resets, so the next GETSTATUS goes unanswered (AN3156 5.1). *reset tells
+ * which; dfuDNLOAD-IDLE means this ROM took the block without a reset (loaded at the next one).
+ */
+static int ob_wait_reset(struct dfu_dev *d, bool *reset)
+{
+	struct dfu_getstatus st;
+	*reset = false;
+	int rc = dfu_get_status(d, &st);
+	if (rc < 0) {
+		if (!is_reset(rc) || rc == STM32DFU_E_STALL)
+			return rc; /* nothing was started: a stall here is a refusal */
+		*reset = true;
+		return 0;
+	}
+	if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
+		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+	if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_IDLE)
+		return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+	uint64_t t0 = clock_now_us(d->tp->clock), ceiling = (uint64_t)d->limits.erase_ms * 1000u;
+	while (st.bState == dfuDNBUSY) {
+		uint64_t us = (uint64_t)(st.bwPollTimeout ? st.bwPollTimeout : 1) * 1000u;
+		clock_sleep_us(d->tp->clock, us);
+		rc = dfu_get_status(d, &st);
+		if (rc < 0) {
+			if (!is_reset(rc))
+				return rc;
+			err_clear(&d->err);
+			*reset = true;
+			return 0;
+		}
+		if (st.bState == dfuERROR || st.bStatus != DFU_STATUS_OK)
+			return dfu_status_error(d, &st, "GETSTATUS after the option-byte write");
+		if (clock_now_us(d->tp->clock) - t0 > ceiling)
+			return err_set(&d->err, STM32DFU_E_TIMEOUT, "the option-byte write still busy after %u ms",
+			               d->limits.erase_ms);
+	}
+	return dfu_abort_to_idle(d);
+}
+
+/* One DNLOAD of the zone at its start (the ROM erases, programs and reloads it, AN3156 4.1). */
+static int td_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len, bool *reset)
+{
 	struct td *x = t->impl;
-	int r = select_for(t, x, addr);
-	if (r < 0)
-		return r;
-	(void)dfuse_write(x->d, addr, buf, len);
-	return td_reconnect(t, 5000);
+	*reset = false;
+	int a = alt_of(x->d, addr);
+	if (a < 0)
+		return err_set(&t->err, STM32DFU_E_RANGE, "0x%08x: the bootloader lists no option bytes there", addr);
+	if (len > x->d->transfer_size)
+		return err_set(&t->err, STM32DFU_E_RANGE, "option bytes: %zu bytes in one DNLOAD of %u", len,
+		               x->d->transfer_size);
+	uint8_t *want = malloc(len ? len : 1);
+	if (!want)
+		return err_set(&t->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	memcpy(want, buf, len);
+	int r;
+	if ((r = dfu_set_alt(x->d, x->d->alts[a].alt)) < 0 || (r = dfuse_set_address(x->d, addr)) < 0 ||
+	    (r = dfu_dnload(x->d, DFUSE_FIRST_DATA_BLOCK, want, (uint16_t)len)) < 0 || (r = ob_wait_reset(x->d, reset)) < 0)
+		fail_from(t, x, r);
+	free(want);
+	return r < 0 ? r : 0;
 }
 
 static int td_write_protect(struct target *t, const unsigned *s, size_t n)
@@ -235,13 +326,12 @@ static int td_readout_protect(struct target *t)
 	return td_unsupported(t, "readout protect (write the option bytes)");
 }
 
+/* Read Unprotect (AN3156 5.4): one GETSTATUS says dfuDNBUSY, then the mass erase and the reset. */
 static int td_readout_unprotect(struct target *t)
 {
 	struct td *x = t->impl;
 	int r = dfuse_read_unprotect(x->d);
-	if (r < 0)
-		return fail_from(t, x, r);
-	return td_reconnect(t, 60000); /* a mass erase, then re-enumeration */
+	return r < 0 ? fail_from(t, x, r) : 0;
 }
 
 static void td_close(struct target *t)
@@ -251,10 +341,23 @@ static void td_close(struct target *t)
 }
 
 static const struct target_ops td_ops = {
-	"dfuse",          td_identity,        td_regions,         td_read,              td_write,
-	td_erase,         td_erase_mass,      td_checksum,        td_go,                td_ob_write,
-	td_write_protect, td_write_unprotect, td_readout_protect, td_readout_unprotect, td_reconnect,
-	td_close,
+	.name = "dfuse",
+	.identity = td_identity,
+	.regions = td_regions,
+	.read = td_read,
+	.write = td_write,
+	.erase = td_erase,
+	.erase_mass = td_erase_mass,
+	.checksum = td_checksum,
+	.go = td_go,
+	.ob_write = td_ob_write,
+	.write_protect = td_write_protect,
+	.write_unprotect = td_write_unprotect,
+	.readout_protect = td_readout_protect,
+	.readout_unprotect = td_readout_unprotect,
+	.reconnect = td_reconnect,
+	.select = td_select,
+	.close = td_close,
 };
 
 int target_dfuse_new(struct dfu_dev *d, struct target **out, struct err *e)
@@ -273,7 +376,7 @@ int target_dfuse_new(struct dfu_dev *d, struct target **out, struct err *e)
 	t->kind = TARGET_DFUSE;
 	t->max_transfer = d->transfer_size;
 	t->write_align = 4; /* the family's (chip_family.write_align) once identified */
-	t->caps = TARGET_CAP_MASS_ERASE | TARGET_CAP_GO;
+	t->caps = TARGET_CAP_MASS_ERASE | TARGET_CAP_GO | TARGET_CAP_LEAVE_SEEN;
 	err_clear(&t->err);
 	*out = t;
 	return 0;

@@ -60,6 +60,44 @@ check erase-all-blank 0 $?
 # ---- leave: Go acknowledged, said as such (nothing is sent after it) ----
 run $ua leave 0x08000000; check leave 0 $? "$work/out" "acknowledged the Go command"
 
+# ---- option bytes and protection over USART: the same ops/ code and guards as USB ----
+# ob set: Write Memory to the option bytes, the chip resets, 0x7F again, read back; the USB door
+# reads the same chip's new value
+run $ua ob set BOR_LEV=level1 --json; check ob-set 0 $?
+py "$work/out" 'assert d["written"] and d["verified"] and d["ok"], d'; check ob-set-json 0 $?
+run $usb ob show --json; check ob-show-usb-door 0 $?
+py "$work/out" 'f = {x["name"]: x for x in d["fields"]}; assert f["BOR_LEV"]["value"] == 2, f["BOR_LEV"]'
+check ob-set-seen-through-usb 0 $?
+# write protection set over USART: an erase of that sector is refused before anything is sent
+run $ua write "$work/a.bin"; check ob-wrp-write 0 $?
+run $ua ob set nWRP1=0; check ob-wrp-set 0 $?
+run $ua erase --sectors 1; check ob-wrp-erase-refused 12 $? "$work/err" "sector 1 is write-protected (option bytes)"
+run $usb verify "$work/a.bin"; check ob-wrp-kept 0 $?
+run $ua ob set nWRP1=1; check ob-wrp-lifted 0 $?
+# the guards: RDP 1 and RDP 2 need their flags, checked before any byte is written
+run $ua ob set RDP=level1; check rdp1-needs-flag 11 $? "$work/err" "i-understand-rdp1-needs-mass-erase"
+run $usb verify "$work/a.bin"; check rdp1-refused-changed-nothing 0 $?
+run $ua ob set RDP=level1 --i-understand-rdp1-needs-mass-erase --json; check rdp1-set 0 $?
+py "$work/out" 'assert d["written"] and d["protection_active"] and d["ok"], d'; check rdp1-set-json 0 $?
+run $ua read 0x08000000 16 -o "$work/r-rdp.bin"; check rdp1-read-refused 12 $? "$work/err" "unprotect --yes"
+run $ua info --json; check rdp1-info 0 $?
+py "$work/out" 'assert d["rdp_level"] == 1, d'; check rdp1-info-level 0 $?
+# unprotect: Readout Unprotect (mass erase, reset, 0x7F again): level 0, blank flash, defaults
+run $ua unprotect; check unprotect-needs-yes 11 $? "$work/err" "add --yes"
+run $ua unprotect --yes --json; check unprotect 0 $?
+py "$work/out" 'assert d["rdp_after"] == 0 and d["flash_erased"] and d["option_bytes_default"] and d["reconnects"] == 1, d'
+check unprotect-json 0 $?
+run $usb read 0x08000000 40000 -o "$work/unprot.bin"; check unprotect-read-usb 0 $?
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); assert d == b"\xff"*len(d)' "$work/unprot.bin"
+check unprotect-flash-blank 0 $?
+# RDP 2 over USART: refused without its flag; with it, the chip resets into no bootloader at all
+st2="$work/rdp2.state"
+run "--sim=f746,timing=0,link=uart,state=$st2" ob set RDP=level2; check rdp2-needs-flag 11 $? "$work/err" "i-understand-rdp2-is-permanent"
+run "--sim=f746,timing=0,link=uart,state=$st2" ob set RDP=level2 --i-understand-rdp2-is-permanent --json
+check rdp2-set 0 $?
+py "$work/out" 'assert d["written"] and d["bootloader_gone"], d'; check rdp2-gone 0 $?
+run "--sim=f746,timing=0,link=uart,state=$st2" info; check rdp2-no-bootloader 74 $? "$work/err" "no answer to 0x7F"
+
 # ---- --trace: every byte each way, complete ----
 run $ua info --trace "$work/trace.txt"; check trace 0 $?
 grep -q "> 7f" "$work/trace.txt" && grep -q "< 79" "$work/trace.txt"; check trace-bytes 0 $?

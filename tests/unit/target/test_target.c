@@ -185,8 +185,9 @@ static void test_same_operations(void **st)
 	close_both(&x);
 }
 
-/* Readout protect and unprotect over USART through the target: it finds the chip again after
- * each reset (same device ID), reads are refused in between, and the flash is blank after. */
+/* Readout protect and unprotect over USART through the target: each command ends in the chip's
+ * reset, and reconnect finds it again (same device ID); reads are refused in between, and the
+ * flash is blank after. */
 static void test_an3155_protection_cycle(void **st)
 {
 	(void)st;
@@ -198,22 +199,50 @@ static void test_an3155_protection_cycle(void **st)
 	assert_int_equal(target_erase(x.tu, &s0, 1), 0);
 	assert_int_equal(target_write(x.tu, 0x08000000, data, sizeof data), 0);
 	assert_int_equal(x.tu->ops->readout_protect(x.tu), 0);
+	assert_int_equal(x.tu->ops->reconnect(x.tu, 5000), 0);
 	assert_int_equal(target_read(x.tu, 0x08000000, back, 16), STM32DFU_E_PROTECTED);
 	struct target_identity id;
 	assert_int_equal(x.tu->ops->identity(x.tu, &id), 0);
 	assert_int_equal(id.rdp_level, 1);
 	assert_int_equal(x.tu->ops->readout_unprotect(x.tu), 0);
+	assert_int_equal(x.tu->ops->reconnect(x.tu, 5000), 0);
 	assert_int_equal(target_read(x.tu, 0x08000000, back, sizeof back), 0);
 	for (size_t i = 0; i < sizeof back; i++)
 		assert_int_equal(back[i], 0xFF);
 	unsigned s[2] = {2, 3};
 	assert_int_equal(x.tu->ops->write_protect(x.tu, s, 2), 0);
+	assert_int_equal(x.tu->ops->reconnect(x.tu, 5000), 0);
 	uint8_t ob[32];
 	assert_int_equal(target_read(x.tu, 0x1FFF0000, ob, sizeof ob), 0);
 	assert_int_equal(ob[8], 0xF3);
 	assert_int_equal(x.tu->ops->write_unprotect(x.tu), 0);
+	assert_int_equal(x.tu->ops->reconnect(x.tu, 5000), 0);
 	assert_int_equal(target_read(x.tu, 0x1FFF0000, ob, sizeof ob), 0);
 	assert_int_equal(ob[8], 0xFF);
+	close_both(&x);
+}
+
+/* An option-byte write through either door: the chip resets to load them (both doors say so),
+ * reconnect finds it, and the block reads back as written (BOR level changed). */
+static void test_ob_write_both(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "f746");
+	struct target *ts[2] = {x.tu, x.td};
+	for (int k = 0; k < 2; k++) {
+		struct target *t = ts[k];
+		uint8_t ob[32], back[32];
+		assert_int_equal(target_read(t, 0x1FFF0000, ob, sizeof ob), 0);
+		ob[0] = (uint8_t)((ob[0] & ~0x0Cu) | (k ? 0x04u : 0x08u)); /* BOR_LEV */
+		ob[2] = (uint8_t)~ob[0]; /* OPTCR[15:0] and its complement above (RM0385) */
+		bool reset = false;
+		assert_int_equal(t->ops->ob_write(t, 0x1FFF0000, ob, sizeof ob, &reset), 0);
+		assert_true(reset);
+		assert_int_equal(t->ops->reconnect(t, 5000), 0);
+		assert_int_equal(target_read(t, 0x1FFF0000, back, sizeof back), 0);
+		assert_memory_equal(back, ob, sizeof ob);
+	}
 	close_both(&x);
 }
 
@@ -292,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_an3155_identity),
 		cmocka_unit_test(test_same_operations),
 		cmocka_unit_test(test_an3155_protection_cycle),
+		cmocka_unit_test(test_ob_write_both),
 		cmocka_unit_test(test_uart_id_matches_dfuse_family),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
