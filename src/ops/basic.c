@@ -175,7 +175,7 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 /* The flash made the memory the next requests address (DfuSe: its alt setting). */
 static int select_flash(struct ops_session *s, const struct dfu_alt *fa)
 {
-	if (s->t->ops->select(s->t, fa->layout.regions[0].start) < 0) {
+	if (s->t->ops->select(s->t, fa->alt) < 0) {
 		s->err = s->t->err;
 		return s->err.code;
 	}
@@ -491,7 +491,7 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 	r->addr = addr;
 	r->rule = have_addr ? OPS_LEAVE_GIVEN : OPS_LEAVE_FLASH_START;
 	read_vector(s, fa, r);
-	if (fa && fa->have_layout && fa->layout.n_regions && select_flash(s, fa) < 0)
+	if (fa && select_flash(s, fa) < 0)
 		return s->err.code;
 	/* the DfuSe ROM jumps to the last Set Address Pointer (AN3156 §5.5), which after a read or a
 	 * verify is wherever the last run started: the target sets it right before leaving. AN3155

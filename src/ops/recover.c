@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "dfu/dfuse.h"
-#include "ops/via_target.h"
 #include "serial/ser_trace.h"
 #include "usb/tp_trace.h"
 
@@ -16,7 +14,7 @@
 /* A clean read is one run: one Set Address, then blocks 2, 3, ... up to the 16-bit block number
  * (each Set Address costs a ~100 ms status poll on the ST ROM, protocol.md 2.7). Progress is
  * reported every REC_PROGRESS_STEP bytes within the run. */
-#define REC_MAX_RUN_BLOCKS (0xFFFFu - DFUSE_FIRST_DATA_BLOCK + 1u)
+#define REC_MAX_RUN_BLOCKS TARGET_MAX_RUN_PIECES
 #define REC_PROGRESS_STEP (32u * 1024u)
 /* how long a chip that reset itself (disconnect) gets to come back: AN2606 USB connection time
  * is about 230 ms; a hub and the OS add seconds */
@@ -40,8 +38,7 @@ bool rec_retryable(int rc)
 bool rec_permanent(const struct ops_session *s, int rc)
 {
 	/* errTARGET: the chip does not serve that address (AN3156 §5.1); asking again gets the same */
-	return rc == STM32DFU_E_RANGE ||
-	       (rc == STM32DFU_E_DFU_STATUS && s->dfu && s->dfu->have_last && s->dfu->last.bStatus == errTARGET);
+	return rc == STM32DFU_E_RANGE || (rc == STM32DFU_E_DFU_STATUS && s->t && s->t->ops->refused_address(s->t));
 }
 
 bool rec_worth_retry(const struct ops_session *s, int rc)
@@ -138,7 +135,7 @@ static enum rec_cause cause_of(const struct ops_session *s, int rc)
 		return REC_GONE;
 	if (rc == STM32DFU_E_DFU_STATUS || rc == STM32DFU_E_VERIFY)
 		return REC_CHIP;
-	if (rc == STM32DFU_E_TIMEOUT && s->dfu && s->dfu->have_last && s->dfu->last.bState == dfuDNBUSY)
+	if (rc == STM32DFU_E_TIMEOUT && s->t && s->t->ops->stayed_busy(s->t))
 		return REC_BUSY;
 	return REC_LINK;
 }
@@ -237,41 +234,21 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	return true;
 }
 
-/* One attempt: dfuIDLE on alt. */
+/* One attempt: the bootloader back where a request may start (DfuSe: dfuIDLE on alt). */
 static int resync_once(struct ops_session *s, uint8_t alt, int cause)
 {
-	if (!ops_dfuse(s))
-		return vt_resync(s, cause);
 	int rc;
-	if (cause == STM32DFU_E_DISCONNECTED || !s->dfu) {
+	if (cause == STM32DFU_E_DISCONNECTED) {
 		log_info("the device went away: finding it again by its UID");
 		if ((rc = reconnect_watching(s, REC_RECONNECT_MS)) < 0)
 			return rc;
 	}
-	struct dfu_dev *d = s->dfu;
-	/* a write never mass-erases: a busy chip gets one sector-erase time, not a minute */
-	struct dfu_limits saved = d->limits;
-	d->limits.mass_erase_ms = d->limits.erase_ms;
-	rc = dfu_session_start(d, NULL);
-	if (rc < 0 && d->have_last && d->last.bState == dfuDNBUSY) {
-		/* the H7 rev V wedge (protocol.md 2.7): busy forever; two CLRSTATUS bring it back */
-		log_info("the chip stays in dfuDNBUSY: CLRSTATUS twice (the H7 busy wedge, protocol.md 2.7)");
-		uint8_t now = 0xFF;
-		dfu_clr_status(d);
-		if (dfu_get_state(d, &now) == 0 && now == dfuERROR) /* never a CLRSTATUS outside dfuERROR */
-			dfu_clr_status(d);
-		rc = dfu_session_start(d, NULL);
-	}
-	d->limits = saved;
-	if (rc < 0) {
-		s->err = d->err;
+	if ((rc = s->t->ops->resync(s->t, alt, true)) < 0) {
+		s->err = s->t->err;
 		return rc;
 	}
 	s->counters.resyncs++;
-	/* SET_INTERFACE again even when unchanged: after a reset the ROM is back on alt 0 */
-	if ((rc = dfu_set_alt(d, alt)) < 0)
-		s->err = d->err;
-	return rc;
+	return 0;
 }
 
 int rec_resync(struct ops_session *s, uint8_t alt, int cause)
@@ -288,11 +265,11 @@ int rec_resync(struct ops_session *s, uint8_t alt, int cause)
 	return err_prefix(&s->err, "the device does not come back to dfuIDLE");
 }
 
-int rec_peek_state(struct ops_session *s, uint8_t *state)
+int rec_peek_state(struct ops_session *s, int *state)
 {
-	int rc = dfu_get_state(s->dfu, state);
+	int rc = s->t->ops->peek(s->t, state);
 	if (rc < 0) {
-		s->err = s->dfu->err;
+		s->err = s->t->err;
 		return rc;
 	}
 	s->counters.resyncs++;
@@ -318,24 +295,13 @@ static bool all_ff(const uint8_t *p, size_t n)
  */
 static int clear_erase_wedge(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size, bool *blank)
 {
-	struct dfu_dev *d = s->dfu;
 	*blank = false;
-	log_info("the erase at 0x%08X stays in dfuDNBUSY past its ceiling (the H7 rev V wedge): CLRSTATUS, "
+	log_info("the erase at 0x%08X stays busy past its ceiling (the H7 rev V wedge): CLRSTATUS, "
 	         "then a blank check", addr);
-	struct dfu_getstatus st = {0};
-	int rc = 0;
-	for (int i = 0; i < 2; i++) {
-		if ((rc = dfu_clr_status(d)) < 0 || (rc = dfu_get_status(d, &st)) < 0) {
-			s->err = d->err;
-			return rc;
-		}
-		if (st.bState == dfuIDLE)
-			break;
-	}
-	if (st.bState != dfuIDLE) {
-		s->err = d->err;
-		return err_set(&s->err, STM32DFU_E_PROTOCOL, "the chip stays in %s after two CLRSTATUS",
-		               dfu_state_name(st.bState));
+	int rc = s->t->ops->clear_busy(s->t);
+	if (rc < 0) {
+		s->err = s->t->err;
+		return rc;
 	}
 	s->counters.wedges_cleared++;
 	uint8_t *buf = malloc(size);
@@ -350,19 +316,16 @@ static int clear_erase_wedge(struct ops_session *s, uint8_t alt, uint32_t addr, 
 
 static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint32_t addr, uint32_t size)
 {
-	if (!ops_dfuse(s)) /* AN3155: every command carries its address; erases go by sector number */
-		return cmd == REC_SET_ADDRESS ? 0 : vt_erase(s, addr, size);
 	unsigned fails = 0;
 	for (;;) {
-		int rc = cmd == REC_SET_ADDRESS ? dfuse_set_address(s->dfu, addr) : dfuse_erase_page(s->dfu, addr);
+		int rc = cmd == REC_SET_ADDRESS ? s->t->ops->point(s->t, addr, false) : s->t->ops->erase_at(s->t, addr);
 		if (rc == 0) {
 			s->silent_in_row = 0;
 			s->busy_in_row = 0;
 			return 0;
 		}
-		s->err = s->dfu->err;
-		if (cmd == REC_ERASE && size && rc == STM32DFU_E_TIMEOUT && s->dfu->have_last &&
-		    s->dfu->last.bState == dfuDNBUSY) {
+		s->err = s->t->err;
+		if (cmd == REC_ERASE && size && rc == STM32DFU_E_TIMEOUT && s->t->ops->stayed_busy(s->t)) {
 			bool blank;
 			int wr = clear_erase_wedge(s, alt, addr, size, &blank);
 			if (wr == 0 && blank)
@@ -374,7 +337,7 @@ static int retry_cmd(struct ops_session *s, uint8_t alt, enum rec_cmd cmd, uint3
 		}
 		const char *what = cmd == REC_SET_ADDRESS ? "set address" : "erase";
 		if (!rec_worth_retry(s, rc) || ++fails > s->opts.retries)
-			/* the DfuSe layer's message already names the command and its address */
+			/* the target's message already names the command and its address */
 			return fails > 1 ? err_prefix(&s->err, "after %u tries", fails) : rc;
 		if (!rec_spend(s, rc, what))
 			return rc;
@@ -393,29 +356,14 @@ int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size)
 	return retry_cmd(s, alt, REC_ERASE, addr, size);
 }
 
-/* A refused UPLOAD STALLs; the status says why. errVENDOR is read protection (AN3156 §5.1). */
-/* A stalled UPLOAD: ask the chip why. A refusal (protection, an address it does not serve) is
- * an answer, not a link fault, so it is not retried: errTARGET becomes RANGE. */
-static int explain_stall(struct ops_session *s, int rc)
-{
-	if (rc != STM32DFU_E_STALL)
-		return rc;
-	rc = dfuse_upload_refusal(s->dfu);
-	if (rc == STM32DFU_E_DFU_STATUS && s->dfu->last.bStatus == errTARGET)
-		s->dfu->err.code = rc = STM32DFU_E_RANGE;
-	return rc;
-}
-
 int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
 {
-	struct dfu_dev *d = s->dfu;
+	struct target *t = s->t;
 	int rc;
 	if ((uint64_t)addr + len > (uint64_t)UINT32_MAX + 1)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read 0x%08X + %zu runs past 4 GiB", addr, len);
-	if (!ops_dfuse(s))
-		return vt_read(s, addr, buf, len, phase);
-	if (d->alt != alt && (rc = dfu_set_alt(d, alt)) < 0) {
-		s->err = d->err;
+	if ((rc = t->ops->select(t, alt)) < 0) {
+		s->err = t->err;
 		if ((rc = rec_resync(s, alt, rc)) < 0)
 			return rc;
 	}
@@ -429,15 +377,13 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 	uint32_t last_chunk = 0;
 	uint32_t piece_cap = 0; /* a piece that keeps failing is split below the chosen size (0: none) */
 	size_t pos = 0;
-	size_t slice_end = 0;  /* a Set Address is due when pos reaches it */
+	size_t slice_end = 0;  /* a new pointer is due when pos reaches it */
 	size_t reported = 0;
 	unsigned fails = 0;
-	uint16_t block = 0;
 	while (pos < len) {
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
-		d = s->dfu; /* a reconnect replaces it */
-		uint64_t t0 = clock_now_us(s->tp->clock);
+		uint64_t t0 = clock_now_us(ops_clock(s));
 		uint32_t chunk = xfer_adapt_next(&s->xa_read);
 		if (piece_cap && chunk > piece_cap)
 			chunk = piece_cap;
@@ -451,26 +397,18 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			/* full-size chunks: one pointer per run, blocks 2, 3, ...; smaller chunks: a pointer
 			 * each, because the ROM places block k at ITS wTransferSize */
 			size_t span = chunk == ts ? (size_t)REC_MAX_RUN_BLOCKS * ts : chunk;
-			/* an ABORT takes dfuDNLOAD-IDLE to dfuIDLE (DFU11 §6.1.4); the UPLOAD that follows
-			 * shows any other outcome, so no GETSTATUS is spent on checking it */
-			if ((rc = dfuse_set_address(d, at)) < 0 || (rc = dfu_abort(d)) < 0) {
+			if ((rc = t->ops->point(t, at, true)) < 0) {
 				what = "set address before a read";
 				goto failed;
 			}
 			slice_end = pos + span;
-			block = DFUSE_FIRST_DATA_BLOCK;
 		}
-		rc = dfu_upload(d, block, buf + pos, (uint16_t)n);
-		if (rc >= 0 && (size_t)rc != n)
-			rc = err_set(&d->err, STM32DFU_E_PROTOCOL, "UPLOAD: %d bytes, want %zu", rc, n);
-		if (rc < 0) {
-			rc = explain_stall(s, rc);
+		if ((rc = t->ops->upload(t, at, buf + pos, n)) < 0) {
 			what = "UPLOAD";
 			goto failed;
 		}
-		xfer_adapt_ok(&s->xa_read, (uint32_t)n, clock_now_us(s->tp->clock) - t0);
+		xfer_adapt_ok(&s->xa_read, (uint32_t)n, clock_now_us(ops_clock(s)) - t0);
 		pos += n;
-		block++;
 		fails = 0;
 		s->silent_in_row = 0;
 		s->busy_in_row = 0;
@@ -481,43 +419,45 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		}
 		if (pos == len) {
 			/* the read's last frame: dfuUPLOAD-IDLE until the next request needs dfuIDLE */
-			dfu_abort_later(d);
-		} else if (pos >= slice_end || pos == len) {
+			t->ops->abort(t, true);
+		} else if (pos >= slice_end) {
 			/* full frames leave dfuUPLOAD-IDLE (DFU11 §6.2): back to dfuIDLE */
-			if ((rc = dfu_abort(d)) < 0) {
+			if ((rc = t->ops->abort(t, false)) < 0) {
 				what = "ABORT after a read"; /* the data is in; the re-sync aborts */
 				goto failed;
 			}
 		}
 		continue;
 	failed:
-		s->err = d->err;
+		s->err = t->err;
 		/* at the smallest transfer there is no other strategy left: more tries, still within the
 		 * operation's budget */
 		unsigned limit = chunk <= REC_MIN_CHUNK ? 4u * s->opts.retries : s->opts.retries;
 		if (!rec_worth_retry(s, rc) || ++fails > limit) {
 			err_prefix(&s->err, "read 0x%08X (%zu bytes)%s", at, n, fails > 1 ? ", after retries" : "");
 			/* leave the device usable for the next request: a refused read leaves dfuERROR */
-			dfu_session_start(s->dfu, NULL);
+			t->ops->resync(t, -1, false);
 			return rc;
 		}
 		if (!rec_spend(s, rc, what))
 			return rc;
 		/* an UPLOAD lost on the link: a read changes nothing, so when the chip is where an UPLOAD
 		 * may be asked (dfuIDLE, or dfuUPLOAD-IDLE when it sent the frame) the same block is asked
-		 * again at the same pointer; else the long way (re-sync, a new pointer) */
-		uint8_t state = 0xFF;
+		 * again at the same pointer; else the long way (re-sync, a new pointer). A bootloader with
+		 * no state to ask takes the long way. */
+		int state = TARGET_ST_OTHER;
 		bool again = false;
 		if ((rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) && !strcmp(what, "UPLOAD")) {
 			int q = rec_peek_state(s, &state);
-			again = q == 0 && (state == dfuIDLE || state == dfuUPLOAD_IDLE);
-			if (q < 0 && !rec_spend(s, q, "GETSTATE after a lost UPLOAD")) /* a lost GETSTATE is a retry too */
+			again = q == 0 && (state == TARGET_ST_IDLE || state == TARGET_ST_UPLOAD_IDLE);
+			if (q < 0 && q != STM32DFU_E_UNSUPPORTED &&
+			    !rec_spend(s, q, "GETSTATE after a lost UPLOAD")) /* a lost GETSTATE is a retry too */
 				return q;
 		}
 		if (!again && (rc = rec_resync(s, alt, rc)) < 0)
 			return err_prefix(&s->err, "read 0x%08X", at);
 		/* the loss at this length, with what the recovery cost: the chooser weighs both */
-		xfer_adapt_fail(&s->xa_read, (uint32_t)n, clock_now_us(s->tp->clock) - t0);
+		xfer_adapt_fail(&s->xa_read, (uint32_t)n, clock_now_us(ops_clock(s)) - t0);
 		uint32_t half;
 		if (fails >= (s->opts.retries > 2 ? s->opts.retries : 2u) && (half = rec_shrink(s, (uint32_t)n, "a read keeps failing")) != 0) {
 			piece_cap = half; /* one piece that keeps failing: split it, whatever the chooser says */

@@ -55,9 +55,10 @@ int rec_resync(struct ops_session *s, uint8_t alt, int cause);
  * dfuDNLOAD-SYNC would make the ROM program the block it may have received (protocol.md 2.7a:
  * the ROM programs at the GETSTATUS after the block). The caller goes on from a state that shows
  * what the chip did (a block never programmed, an upload to ask again) instead of the long way
- * (rec_resync and a read-back). Counted as a re-sync. 0 and *state, or the GETSTATE's error.
+ * (rec_resync and a read-back). Counted as a re-sync. 0 and *state (enum target_state), or the
+ * error: UNSUPPORTED, nothing sent, where the bootloader has no state to ask (AN3155).
  */
-int rec_peek_state(struct ops_session *s, uint8_t *state);
+int rec_peek_state(struct ops_session *s, int *state);
 
 /* Set Address and sector erase, retried (both are idempotent). An erase of the sector of size
  * bytes at addr that is still dfuDNBUSY when its ceiling has passed (the H7 rev V wedge) is

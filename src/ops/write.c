@@ -12,7 +12,6 @@
 #include "ops/rdpnote.h"
 #include "ops/recover.h"
 #include "ops/vdd.h"
-#include "ops/via_target.h"
 #include "ops/write_int.h"
 #include "ops/wrp.h"
 
@@ -62,11 +61,9 @@ static uint64_t now_us(struct ops_session *s)
 
 static int select_alt(struct ops_session *s, uint8_t alt)
 {
-	if (s->dfu->alt == alt)
-		return 0;
-	int rc = dfu_set_alt(s->dfu, alt);
+	int rc = s->t->ops->select(s->t, alt);
 	if (rc < 0)
-		s->err = s->dfu->err;
+		s->err = s->t->err;
 	return rc;
 }
 
@@ -243,29 +240,20 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		uint32_t n = len - off < w->chunk ? len - off : w->chunk;
 		/* the ROM places block k at pointer + (k - 2) x its own wTransferSize (protocol.md 2.2): a
 		 * block elsewhere needs its own Set Address */
-		if (!ptr_valid || (a - base) % ts != 0 || (a - base) / ts > 0xFFFFu - DFUSE_FIRST_DATA_BLOCK) {
+		if (!ptr_valid || (a - base) % ts != 0 || (a - base) / ts >= TARGET_MAX_RUN_PIECES) {
 			if ((rc = rec_set_address(s, w->alt, a)) < 0)
 				return err_prefix(&s->err, "write: run at 0x%08X", a);
 			base = a;
 			ptr_valid = true;
 		}
 		plan_desired_copy(w->plan, a, n, w->block);
-		uint16_t bn = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + (a - base) / ts);
 		/* even a failed DNLOAD may have programmed some of it: the sector is no longer blank */
 		mark(w, w->programmed, a, n);
 		w->r->blocks++;
 		/* the DNLOAD and its status polls apart: a failure of the DNLOAD itself comes before the
 		 * chip could program anything */
 		bool dnload_failed = false;
-		if (!ops_dfuse(s)) {
-			rc = vt_program(s, a, w->block, n);
-		} else {
-			rc = dfu_dnload(s->dfu, bn, w->block, (uint16_t)n);
-			if (rc < 0)
-				dnload_failed = true;
-			else
-				rc = dfu_dnload_finish(s->dfu, s->dfu->limits.program_ms);
-		}
+		rc = s->t->ops->dnload(s->t, a, w->block, n, &dnload_failed);
 		if (rc == 0) {
 			xfer_adapt_ok(&s->xa_write, n, now_us(s) - t0);
 			off += n;
@@ -277,8 +265,7 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			ops_report(s, OPS_PHASE_PROGRAM, w->done, w->plan->bytes_to_program, "B");
 			continue;
 		}
-		if (ops_dfuse(s))
-			s->err = s->dfu->err;
+		s->err = s->t->err;
 		err_prefix(&s->err, "write: block at 0x%08X (%u bytes)", a, n);
 		ptr_valid = false;
 		uint32_t half;
@@ -311,22 +298,23 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 			if (!rec_spend(s, rc, "a data block"))
 				return rc;
 			spent = true;
-			uint8_t state = 0xFF;
+			int state = TARGET_ST_OTHER;
 			int q = rec_peek_state(s, &state);
-			if (q == 0 && state == dfuDNLOAD_IDLE) {
+			if (q == 0 && state == TARGET_ST_DNLOAD_IDLE) {
 				ptr_valid = true; /* never reached it: the pointer is as it was, send it again */
 				st = BLK_BLANK;
-			} else if (q == 0 && state == dfuIDLE) {
+			} else if (q == 0 && state == TARGET_ST_IDLE) {
 				st = BLK_BLANK;
-			} else if (q == 0 && state == dfuDNLOAD_SYNC) {
+			} else if (q == 0 && state == TARGET_ST_DNLOAD_SYNC) {
 				/* the block arrived and waits for a GETSTATUS: ABORT drops it (DFU11 6.1.4) */
-				if ((q = dfu_abort(s->dfu)) == 0)
+				if ((q = s->t->ops->abort(s->t, false)) == 0)
 					st = BLK_BLANK;
 				else
-					s->err = s->dfu->err;
+					s->err = s->t->err;
 			}
-			/* a lost GETSTATE or ABORT is a retry too; then the long way */
-			if (q < 0 && !rec_spend(s, q, "a re-sync after a lost block"))
+			/* a lost GETSTATE or ABORT is a retry too; then the long way (also where the
+			 * bootloader has no state to ask) */
+			if (q < 0 && q != STM32DFU_E_UNSUPPORTED && !rec_spend(s, q, "a re-sync after a lost block"))
 				return q;
 		}
 		if (st != BLK_BLANK && (rc = block_after_failure(w, rc, a, n, spent, &st)) < 0)

@@ -129,37 +129,37 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 int wr_program(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t *data, size_t len, uint64_t *done,
                uint64_t total, struct ops_write_result *r)
 {
-	struct dfu_dev *d = s->dfu;
-	const size_t ts = d->transfer_size;
+	struct target *t = s->t;
+	const size_t ts = s->dfu->transfer_size;
 	/* -t: a block shorter than wTransferSize needs its own Set Address (the ROM numbers blocks in
 	 * its own size), so each run is one block */
 	const size_t bs = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts;
 	int rc;
 	r->transfer_size = (uint32_t)bs;
-	if (d->alt != alt && (rc = dfu_set_alt(d, alt)) < 0) {
-		s->err = d->err;
+	if ((rc = t->ops->select(t, alt)) < 0) {
+		s->err = t->err;
 		return rc;
 	}
 	for (size_t off = 0; off < len;) {
-		/* one Set Address per run; a run holds at most 0xFFFE blocks (wBlockNum from 2) */
-		size_t run = len - off, cap = bs < ts ? bs : (size_t)(0xFFFFu - DFUSE_FIRST_DATA_BLOCK + 1u) * ts;
+		/* one pointer per run; a run holds at most TARGET_MAX_RUN_PIECES blocks */
+		size_t run = len - off, cap = bs < ts ? bs : (size_t)TARGET_MAX_RUN_PIECES * ts;
 		if (run > cap)
 			run = cap;
 		if (ops_canceled(s))
 			return STM32DFU_E_CANCELED;
-		if ((rc = dfuse_set_address(d, addr + (uint32_t)off)) < 0) {
-			s->err = d->err;
+		if ((rc = t->ops->point(t, addr + (uint32_t)off, false)) < 0) {
+			s->err = t->err;
 			return err_prefix(&s->err, "setting the address 0x%08X", addr + (unsigned)off);
 		}
 		r->runs++;
 		for (size_t k = 0; k < run; k += ts) {
 			if (ops_canceled(s)) /* between two blocks, as the flash write (write.c) */
 				return STM32DFU_E_CANCELED;
-			uint16_t n = (uint16_t)(run - k < ts ? run - k : ts);
-			uint16_t block = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + k / ts);
-			if ((rc = dfu_dnload_wait(d, block, data + off + k, n, d->limits.program_ms)) < 0) {
-				s->err = d->err;
-				return err_prefix(&s->err, "block at 0x%08X (%u bytes)", addr + (unsigned)(off + k), n);
+			size_t n = run - k < ts ? run - k : ts;
+			bool not_sent;
+			if ((rc = t->ops->dnload(t, addr + (uint32_t)(off + k), data + off + k, n, &not_sent)) < 0) {
+				s->err = t->err;
+				return err_prefix(&s->err, "block at 0x%08X (%u bytes)", addr + (unsigned)(off + k), (unsigned)n);
 			}
 			r->blocks++;
 			r->bytes_programmed += n;

@@ -23,8 +23,19 @@
 
 #define TARGET_MAX_REGIONS 16
 #define TARGET_MAX_RUNS 8
+/* Pieces one point may be followed by: DfuSe numbers them 2..0xFFFF (wBlockNum, AN3156 4.1). */
+#define TARGET_MAX_RUN_PIECES 0xFFFEu
 
 enum target_kind { TARGET_DFUSE, TARGET_AN3155 };
+
+/* peek's answer: where a chip stands between requests (DfuSe's states that ops/ acts on). */
+enum target_state {
+	TARGET_ST_IDLE,          /* dfuIDLE: a new request may start */
+	TARGET_ST_DNLOAD_IDLE,   /* a block was programmed; the pointer moved on */
+	TARGET_ST_DNLOAD_SYNC,   /* a block arrived and waits for the GETSTATUS that programs it */
+	TARGET_ST_UPLOAD_IDLE,   /* a frame was sent */
+	TARGET_ST_OTHER,
+};
 
 enum target_mem {
 	TARGET_MEM_FLASH,   /* erasable sectors/pages; programming only clears bits */
@@ -112,9 +123,49 @@ struct target_ops {
 	/* Finds the same chip again after a reset (USB re-enumeration and a new DFU session; 0x7F,
 	 * then Get ID: the same device ID), waiting at most timeout_ms for it. */
 	int (*reconnect)(struct target *t, unsigned timeout_ms);
-	/* Makes the memory at addr the one the next requests address (DfuSe: its alt setting, as a
-	 * SET_INTERFACE; nothing to do where every command carries its address). */
-	int (*select)(struct target *t, uint32_t addr);
+	/* Makes memory number m of the session's map (DfuSe: alt setting m, as ops/ numbers the
+	 * memories) the one the next requests address: a SET_INTERFACE when another is selected;
+	 * nothing to do where every command carries its address. */
+	int (*select)(struct target *t, unsigned m);
+
+	/*
+	 * The pieces ops/'s retrying transfers are made of (recover.c, write.c, write_mem.c). ops/
+	 * keeps the policy: the retry budget, the transfer-size chooser, progress and cancel between
+	 * pieces, what a failure means for the plan. A transfer is a run: point at its start, then
+	 * pieces at addresses after it. DfuSe numbers the pieces (block 2 + offset / wTransferSize
+	 * from the point, AN3156 4.1), so a piece off that grid needs its own point; AN3155 commands
+	 * carry their address, so there point costs nothing.
+	 */
+	/* DfuSe Set Address Pointer (for_read: then ABORT, so the UPLOAD finds dfuIDLE). */
+	int (*point)(struct target *t, uint32_t addr, bool for_read);
+	/* Reads n bytes at addr (a piece of the run pointed at): exactly n, or an error; a refusal
+	 * explained (protection: PROTECTED, an address the chip does not serve: RANGE). */
+	int (*upload)(struct target *t, uint32_t addr, uint8_t *buf, size_t n);
+	/* Programs n bytes at addr (a piece of the run) and waits for the chip to finish it.
+	 * *not_sent: the request itself failed, so the chip cannot have programmed it (DfuSe
+	 * programs at the GETSTATUS after the block, protocol.md 2.7a). */
+	int (*dnload)(struct target *t, uint32_t addr, const uint8_t *buf, size_t n, bool *not_sent);
+	/* Ends a run: DfuSe ABORT back to dfuIDLE (later: before the next request that needs it). */
+	int (*abort)(struct target *t, bool later);
+	/* Where the chip stands, asked without making it act (DfuSe GETSTATE); UNSUPPORTED where
+	 * the bootloader has no such question (ops/ then takes the long way). */
+	int (*peek)(struct target *t, int *state);
+	/* After a failure: the bootloader back to where a request may start (DfuSe: dfuIDLE, the H7
+	 * busy wedge cleared, memory m selected again even if unchanged since a reset selects alt 0;
+	 * m < 0: none; quick: a busy chip gets one sector-erase time, not a mass erase's). AN3155:
+	 * what the port holds dropped (uart/ brings the ROM's parser back itself). */
+	int (*resync)(struct target *t, int m, bool quick);
+	/* Erases the flash sector that starts at addr (AN3155: its number from the target's map). */
+	int (*erase_at)(struct target *t, uint32_t addr);
+	/* Brings a chip stuck busy after an erase back (DfuSe: CLRSTATUS until dfuIDLE, the H7 rev V
+	 * wedge, protocol.md 2.7); UNSUPPORTED elsewhere. */
+	int (*clear_busy)(struct target *t);
+	/* Whether the last failure was the chip refusing the address (DfuSe errTARGET, AN3156 5.1):
+	 * asking again gets the same answer. */
+	bool (*refused_address)(const struct target *t);
+	/* Whether the last failure was the chip answering but staying busy (DfuSe dfuDNBUSY past
+	 * every poll): the flash work did not end, the link is not to blame. */
+	bool (*stayed_busy)(const struct target *t);
 	void (*close)(struct target *t);
 };
 

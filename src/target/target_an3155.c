@@ -10,6 +10,7 @@
 
 #include "chip/chip.h"
 #include "target/target.h"
+#include "serial/serial.h"
 #include "uart/an3155.h"
 
 struct tu {
@@ -279,12 +280,75 @@ static int tu_reconnect(struct target *t, unsigned timeout_ms)
 	return r;
 }
 
-/* Every AN3155 command carries its address. */
-static int tu_select(struct target *t, uint32_t addr)
+/* Every AN3155 command carries its address: no memory to select, no pointer to set, no run to end. */
+static int tu_select(struct target *t, unsigned m)
+{
+	(void)t;
+	(void)m;
+	return 0;
+}
+
+static int tu_point(struct target *t, uint32_t addr, bool for_read)
 {
 	(void)t;
 	(void)addr;
+	(void)for_read;
 	return 0;
+}
+
+static int tu_abort(struct target *t, bool later)
+{
+	(void)t;
+	(void)later;
+	return 0;
+}
+
+static int tu_dnload(struct target *t, uint32_t addr, const uint8_t *buf, size_t n, bool *not_sent)
+{
+	*not_sent = false; /* a lost ACK may follow a programmed block: the caller reads it back */
+	return tu_write(t, addr, buf, n);
+}
+
+static int tu_peek(struct target *t, int *state)
+{
+	(void)state;
+	return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "AN3155 has no state to ask");
+}
+
+/* uart/ brings the ROM's parser back itself (0xFF bytes until a NACK, an3155.c) when its next
+ * command finds it out of step; not 0x7F: after autobaud it is a command byte. */
+static int tu_resync(struct target *t, int m, bool quick)
+{
+	struct tu *u = t->impl;
+	(void)m;
+	(void)quick;
+	ser_flush_input(u->b->ser);
+	return 0;
+}
+
+/* The sector's number counts across the flash's runs, as the ROM numbers them. */
+static int tu_erase_at(struct target *t, uint32_t addr)
+{
+	struct tu *u = t->impl;
+	uint32_t at = u->fam ? u->fam->flash_base : 0;
+	unsigned idx = 0;
+	for (size_t k = 0; k < u->n_runs; k++)
+		for (uint32_t i = 0; i < u->runs[k].count; i++, idx++, at += u->runs[k].size)
+			if (at == addr)
+				return tu_erase(t, &idx, 1);
+	return err_set(&t->err, STM32DFU_E_RANGE, "erase 0x%08X: no flash sector starts there", addr);
+}
+
+static int tu_clear_busy(struct target *t)
+{
+	return err_set(&t->err, STM32DFU_E_UNSUPPORTED, "AN3155 has no busy state to clear");
+}
+
+/* AN3155 answers ACK or NACK; a busy chip is a silent one (a TIMEOUT, the link's to judge). */
+static bool tu_no(const struct target *t)
+{
+	(void)t;
+	return false;
 }
 
 static void tu_close(struct target *t)
@@ -310,6 +374,16 @@ static const struct target_ops tu_ops = {
 	.readout_unprotect = tu_readout_unprotect,
 	.reconnect = tu_reconnect,
 	.select = tu_select,
+	.point = tu_point,
+	.upload = tu_read,
+	.dnload = tu_dnload,
+	.abort = tu_abort,
+	.peek = tu_peek,
+	.resync = tu_resync,
+	.erase_at = tu_erase_at,
+	.clear_busy = tu_clear_busy,
+	.refused_address = tu_no,
+	.stayed_busy = tu_no,
 	.close = tu_close,
 };
 

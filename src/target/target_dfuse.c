@@ -14,10 +14,12 @@
 #include "dfu/proto.h"
 #include "target/target.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "usb/transport.h"
 
 struct td {
 	struct dfu_dev *d;
+	uint32_t base; /* the last Set Address Pointer: pieces are numbered from it */
 };
 
 static int fail_from(struct target *t, struct td *x, int r)
@@ -169,9 +171,175 @@ static int td_erase(struct target *t, const unsigned *sectors, size_t n)
 	return 0;
 }
 
-static int td_select(struct target *t, uint32_t addr)
+static int td_select(struct target *t, unsigned m)
 {
-	return select_for(t, t->impl, addr);
+	struct td *x = t->impl;
+	if (x->d->alt == (int)m)
+		return 0;
+	int r = dfu_set_alt(x->d, (uint8_t)m);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+/* ---- the pieces of ops/'s transfers ---- */
+
+static int td_point(struct target *t, uint32_t addr, bool for_read)
+{
+	struct td *x = t->impl;
+	/* before a read: an ABORT takes dfuDNLOAD-IDLE to dfuIDLE (DFU11 6.1.4); the UPLOAD that
+	 * follows shows any other outcome, so no GETSTATUS is spent on checking it */
+	int r = dfuse_set_address(x->d, addr);
+	if (r == 0 && for_read)
+		r = dfu_abort(x->d);
+	if (r < 0)
+		return fail_from(t, x, r);
+	x->base = addr;
+	return 0;
+}
+
+/* The ROM places block k at pointer + (k - 2) x its wTransferSize (protocol.md 2.2). */
+static int block_of(struct target *t, struct td *x, uint32_t addr, size_t n, uint16_t *block)
+{
+	uint32_t ts = x->d->transfer_size;
+	uint32_t off = addr - x->base;
+	if (addr < x->base || !ts || off % ts || off / ts > 0xFFFFu - DFUSE_FIRST_DATA_BLOCK || n > ts)
+		return err_set(&t->err, STM32DFU_E_INTERNAL,
+		               "%zu bytes at 0x%08X are no DfuSe block after the pointer 0x%08X (transfer size %u)", n, addr,
+		               x->base, ts);
+	*block = (uint16_t)(DFUSE_FIRST_DATA_BLOCK + off / ts);
+	return 0;
+}
+
+/* A STALLed UPLOAD: the status says why. A refusal (errVENDOR: protection; errTARGET: an address
+ * the chip does not serve, AN3156 5.1) is an answer, not a link fault: errTARGET becomes RANGE. */
+static int explain_stall(struct dfu_dev *d, int r)
+{
+	if (r != STM32DFU_E_STALL)
+		return r;
+	r = dfuse_upload_refusal(d);
+	if (r == STM32DFU_E_DFU_STATUS && d->last.bStatus == errTARGET)
+		d->err.code = r = STM32DFU_E_RANGE;
+	return r;
+}
+
+static int td_upload(struct target *t, uint32_t addr, uint8_t *buf, size_t n)
+{
+	struct td *x = t->impl;
+	uint16_t block;
+	if (block_of(t, x, addr, n, &block) < 0)
+		return t->err.code;
+	int r = dfu_upload(x->d, block, buf, (uint16_t)n);
+	if (r >= 0 && (size_t)r != n)
+		r = err_set(&x->d->err, STM32DFU_E_PROTOCOL, "UPLOAD: %d bytes, want %zu", r, n);
+	return r < 0 ? fail_from(t, x, explain_stall(x->d, r)) : 0;
+}
+
+static int td_dnload(struct target *t, uint32_t addr, const uint8_t *buf, size_t n, bool *not_sent)
+{
+	struct td *x = t->impl;
+	uint16_t block;
+	*not_sent = true;
+	if (block_of(t, x, addr, n, &block) < 0)
+		return t->err.code;
+	/* the DNLOAD and its status polls apart: a failure of the DNLOAD itself comes before the
+	 * chip could program anything */
+	int r = dfu_dnload(x->d, block, buf, (uint16_t)n);
+	if (r < 0)
+		return fail_from(t, x, r);
+	*not_sent = false;
+	r = dfu_dnload_finish(x->d, x->d->limits.program_ms);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+static int td_abort(struct target *t, bool later)
+{
+	struct td *x = t->impl;
+	if (later) {
+		dfu_abort_later(x->d); /* dfuUPLOAD-IDLE until the next request needs dfuIDLE */
+		return 0;
+	}
+	int r = dfu_abort(x->d);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+static int td_peek(struct target *t, int *state)
+{
+	struct td *x = t->impl;
+	uint8_t st = 0xFF;
+	int r = dfu_get_state(x->d, &st);
+	if (r < 0)
+		return fail_from(t, x, r);
+	*state = st == dfuIDLE          ? TARGET_ST_IDLE
+	         : st == dfuDNLOAD_IDLE ? TARGET_ST_DNLOAD_IDLE
+	         : st == dfuDNLOAD_SYNC ? TARGET_ST_DNLOAD_SYNC
+	         : st == dfuUPLOAD_IDLE ? TARGET_ST_UPLOAD_IDLE
+	                                : TARGET_ST_OTHER;
+	return 0;
+}
+
+static int td_resync(struct target *t, int m, bool quick)
+{
+	struct td *x = t->impl;
+	struct dfu_dev *d = x->d;
+	struct dfu_limits saved = d->limits;
+	if (quick) /* a write never mass-erases: a busy chip gets one sector-erase time, not a minute */
+		d->limits.mass_erase_ms = d->limits.erase_ms;
+	int r = dfu_session_start(d, NULL);
+	if (r < 0 && d->have_last && d->last.bState == dfuDNBUSY) {
+		/* the H7 rev V wedge (protocol.md 2.7): busy forever; two CLRSTATUS bring it back */
+		log_info("the chip stays in dfuDNBUSY: CLRSTATUS twice (the H7 busy wedge, protocol.md 2.7)");
+		uint8_t now = 0xFF;
+		dfu_clr_status(d);
+		if (dfu_get_state(d, &now) == 0 && now == dfuERROR) /* never a CLRSTATUS outside dfuERROR */
+			dfu_clr_status(d);
+		r = dfu_session_start(d, NULL);
+	}
+	d->limits = saved;
+	if (r < 0)
+		return fail_from(t, x, r);
+	/* SET_INTERFACE again even when unchanged: after a reset the ROM is back on alt 0 */
+	if (m >= 0 && (r = dfu_set_alt(d, (uint8_t)m)) < 0)
+		return fail_from(t, x, r);
+	return 0;
+}
+
+static int td_erase_at(struct target *t, uint32_t addr)
+{
+	struct td *x = t->impl;
+	int r = dfuse_erase_page(x->d, addr);
+	return r < 0 ? fail_from(t, x, r) : 0;
+}
+
+/* CLRSTATUS until dfuIDLE: the first gives errUNKNOWN/dfuERROR, the second dfuIDLE. */
+static int td_clear_busy(struct target *t)
+{
+	struct td *x = t->impl;
+	struct dfu_dev *d = x->d;
+	struct dfu_getstatus st = {0};
+	int r = 0;
+	for (int i = 0; i < 2; i++) {
+		if ((r = dfu_clr_status(d)) < 0 || (r = dfu_get_status(d, &st)) < 0)
+			return fail_from(t, x, r);
+		if (st.bState == dfuIDLE)
+			break;
+	}
+	if (st.bState != dfuIDLE) {
+		t->err = d->err;
+		return err_set(&t->err, STM32DFU_E_PROTOCOL, "the chip stays in %s after two CLRSTATUS",
+		               dfu_state_name(st.bState));
+	}
+	return 0;
+}
+
+static bool td_stayed_busy(const struct target *t)
+{
+	const struct td *x = t->impl;
+	return x->d->have_last && x->d->last.bState == dfuDNBUSY;
+}
+
+static bool td_refused_address(const struct target *t)
+{
+	const struct td *x = t->impl;
+	return x->d->have_last && x->d->last.bStatus == errTARGET;
 }
 
 /* The flash's alt setting must be selected (td_select) first, as for an erase. */
@@ -357,6 +525,16 @@ static const struct target_ops td_ops = {
 	.readout_unprotect = td_readout_unprotect,
 	.reconnect = td_reconnect,
 	.select = td_select,
+	.point = td_point,
+	.upload = td_upload,
+	.dnload = td_dnload,
+	.abort = td_abort,
+	.peek = td_peek,
+	.resync = td_resync,
+	.erase_at = td_erase_at,
+	.clear_busy = td_clear_busy,
+	.refused_address = td_refused_address,
+	.stayed_busy = td_stayed_busy,
 	.close = td_close,
 };
 
