@@ -6,7 +6,6 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/rdpnote.h"

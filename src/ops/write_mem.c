@@ -16,7 +16,6 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ob.h"
 #include "ops/ops.h"

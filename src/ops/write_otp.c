@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dfu/dfuse.h"
 #include "image/image.h"
 #include "ops/ops.h"
 #include "ops/write_int.h"
