@@ -49,29 +49,13 @@
 #include "usb/tp_sim.h"
 #include "usb/transport.h"
 
-#define FLASH_BASE 0x08000000u
+#include "campaign_common.h"
+
+#define FLASH_BASE CAMP_FLASH_BASE
 #define OB_ADDR 0x1FFF0000u
-#define SPAN (256u * 1024u)
-#define F0_SPAN (32u * 1024u)
+#define SPAN CAMP_SPAN
+#define F0_SPAN CAMP_F0_SPAN
 
-static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-	/* splitmix64: the same sequence on every platform for a seed */
-	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-static unsigned rnd_below(unsigned n)
-{
-	return n ? (unsigned)(rnd() % n) : 0;
-}
-
-enum leg { L_FAULTS, L_NOHOME, L_NOVERIFY, L_FLIP, L_F0PAIR, L_ERASE, L_N };
-static const char *const leg_names[L_N] = {"faults", "no-home", "no-verify", "flip", "f0-pair", "erase-range"};
-enum cls { C_OK, C_FAIL, C_SILENT, C_LOST, C_NOFILE, C_WRONG, C_N };
-static const char *const cls_names[C_N] = {"ok", "clean failure", "SILENT", "LOST", "NO FILE", "WRONG CHIP"};
 enum op { OP_WRITE, OP_READ, OP_OB, OP_N };
 
 struct tally {
@@ -81,7 +65,6 @@ struct tally {
 	    rewrites_clean, recovers, b_past_a, two_files;
 };
 
-static bool verbose;
 static char work[512], rdir[600], rundir[600], rundir_rec[700];
 static char why[1024]; /* the last failure's message, for the verbose line */
 
@@ -111,38 +94,6 @@ static bool fault_spec(char *spec, size_t cap, uint64_t seed)
 	}
 	(void)used;
 	return (kinds & 16) != 0;
-}
-
-/* The recovery files in dir. */
-static unsigned count_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	unsigned k = 0;
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		k += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return k;
-}
-
-/* Deletes the files in dir; how many there were. */
-static unsigned clear_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	unsigned k = 0;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[1024];
-		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-		unlink(p);
-		k++;
-	}
-	if (d)
-		closedir(d);
-	return k;
 }
 
 /* How recovery files are found in a session: the campaign's folder (--recovery-dir), or, for the
@@ -303,33 +254,6 @@ static void close_chip(struct ops_session *s, uint8_t *mem, uint32_t span, struc
 	t->rewrites += s->counters.rewrites;
 	t->splits += s->counters.transfer_splits;
 	ops_close(s);
-}
-
-/* A random chip: a third of the bytes programmed. */
-static void random_chip(uint8_t *p, uint32_t span)
-{
-	for (uint32_t k = 0; k < span; k++)
-		p[k] = rnd_below(3) ? 0xFF : (uint8_t)rnd();
-}
-
-/* A random image over [*off, *off + *len) of span: want = old with it. */
-static void random_image(const uint8_t *old, uint8_t *want, uint32_t span, uint32_t *off, uint32_t *len)
-{
-	*off = rnd_below(span / 2) & ~7u;
-	*len = (8 + rnd_below(span - *off - 8)) & ~7u;
-	if (*len < 8)
-		*len = 8;
-	memcpy(want, old, span);
-	for (uint32_t k = 0; k < *len; k++)
-		want[*off + k] = (uint8_t)rnd();
-}
-
-static bool outside_same(const uint8_t *a, const uint8_t *b, uint32_t span, uint32_t off, uint32_t len)
-{
-	for (uint32_t k = 0; k < span; k++)
-		if ((k < off || k >= off + len) && a[k] != b[k])
-			return false;
-	return true;
 }
 
 /*
@@ -570,18 +494,10 @@ int main(int argc, char **argv)
 {
 	unsigned sessions = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 1000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	verbose = getenv("CAMPAIGN_VERBOSE") != NULL;
-	rng_state = seed;
 	log_set_level(LOG_ERROR);
-	int only = -1;
-	const char *want_leg = getenv("CAMPAIGN_LEG");
-	for (int l = 0; want_leg && l < L_N; l++)
-		if (strcmp(want_leg, leg_names[l]) == 0)
-			only = l;
-	if (want_leg && only < 0) {
-		fprintf(stderr, "campaign: CAMPAIGN_LEG=%s: no such leg\n", want_leg);
+	struct camp_plan plan;
+	if (!camp_plan_init(&plan, sessions, seed, (1u << L_USART) - 1u))
 		return 2;
-	}
 	/* the campaign's own folders: recovery files never meet the user's */
 	const char *tmp = getenv("TMPDIR");
 	snprintf(work, sizeof work, "%s/stm32dfu-campaign-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
@@ -597,8 +513,8 @@ int main(int argc, char **argv)
 	struct tally t;
 	memset(&t, 0, sizeof t);
 	uint8_t *old = malloc(SPAN), *want = malloc(SPAN), *mem = malloc(SPAN);
-	for (unsigned i = 0; i < sessions; i++) {
-		enum leg leg = only >= 0 ? (enum leg)only : (enum leg)(i % L_N);
+	for (unsigned i = plan.first; i < plan.last; i++) {
+		enum leg leg = camp_begin(&plan, i);
 		uint64_t sseed = seed * 100003u + i;
 		char spec[256], clean[64];
 		snprintf(clean, sizeof clean, "f746,timing=0");
@@ -655,31 +571,12 @@ int main(int argc, char **argv)
 			clear_dir(rundir_rec);
 		}
 		t.n[leg][c]++;
-		if (verbose || c >= C_SILENT)
+		if (plan.verbose || c >= C_SILENT)
 			fprintf(stderr, "session %u %s [%s]: %s%s%s\n", i, leg_names[leg], spec, cls_names[c], why[0] ? ": " : "",
 			        why);
 	}
-	printf("reliability campaign (in-process): %u sessions, seed %" PRIu64 "\n", sessions, seed);
-	printf("%-11s %8s", "leg", "sessions");
-	for (int k = 0; k < C_N; k++)
-		printf(" %*s", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, cls_names[k]);
-	printf("\n");
-	unsigned tot[C_N] = {0};
-	for (int l = 0; l < L_N; l++) {
-		unsigned sum = 0;
-		for (int k = 0; k < C_N; k++)
-			sum += t.n[l][k];
-		printf("%-11s %8u", leg_names[l], sum);
-		for (int k = 0; k < C_N; k++) {
-			printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, t.n[l][k]);
-			tot[k] += t.n[l][k];
-		}
-		printf("\n");
-	}
-	printf("%-11s %8u", "total", sessions);
-	for (int k = 0; k < C_N; k++)
-		printf(" %*u", (int)strlen(cls_names[k]) > 8 ? (int)strlen(cls_names[k]) : 8, tot[k]);
-	printf("\n");
+	unsigned tot[C_N];
+	camp_table(stdout, "reliability campaign (in-process)", &plan, plan.last - plan.first, t.n, tot);
 	printf("faults leg: %u writes, %u reads, %u option-byte reads; recovery: %u retries, %u reconnects, %u sector "
 	       "rewrites, %u transfer splits; %u sessions failed to open; %u failures after an erase, %u named their "
 	       "recovery file; %u no-home writes with no folder at all failed with the chip untouched; clean runs: %u writes, %u recovers; f0 pairs: "
@@ -698,5 +595,5 @@ int main(int argc, char **argv)
 	rmdir(rundir);
 	rmdir(rdir);
 	rmdir(work);
-	return tot[C_SILENT] + tot[C_LOST] + tot[C_NOFILE] + tot[C_WRONG] == 0 ? 0 : 1;
+	return camp_violations(tot) == 0 ? 0 : 1;
 }

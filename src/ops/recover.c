@@ -46,6 +46,11 @@ bool rec_worth_retry(const struct ops_session *s, int rc)
 	return rec_retryable(rc) && !rec_permanent(s, rc);
 }
 
+bool rec_busy_wedge(const struct ops_session *s, int rc)
+{
+	return rc == STM32DFU_E_TIMEOUT && s->t && s->t->ops->stayed_busy(s->t);
+}
+
 uint32_t rec_shrink(struct ops_session *s, uint32_t chunk, const char *what)
 {
 	/* half, on a whole number of full-speed packets (64 bytes, a multiple of every family's
@@ -80,10 +85,17 @@ unsigned rec_budget(const struct ops_session *s)
 #define REC_WARN_AFTER 3
 /* A chip that stayed in dfuDNBUSY past every poll this many times in a row, with no block moved or
  * command done in between, is not brought back by asking again: the operation ends. One that
- * recovers after each wedge clear (CLRSTATUS twice, H7 rev V past an address) goes on. Each such retry costs a whole ceiling (5 s and more), and the link's budget
- * (hundreds of retries) would hold the tool for half an hour on a chip, or a device, that never
- * ends its busy state (tests/fuzz/host: hostile-busy-forever-*). */
+ * recovers after each wedge clear (CLRSTATUS twice, H7 rev V past an address) goes on. Each such
+ * retry costs a whole ceiling (5 s and more), and the link's budget (hundreds of retries) would
+ * hold the tool for half an hour on a chip, or a device, that never ends its busy state
+ * (tests/fuzz/host: hostile-busy-forever-*). */
 #define REC_BUSY_MAX 3
+/* ... and this many in a session, progress or not: a chip that wedges on every block would
+ * otherwise cost a ceiling per block (1 MiB in 2048-byte blocks: 512 x 5 s, 43 minutes; the
+ * campaign's seed 701 hit its 300 s limit so). At this bound a session waits at most about 40 s
+ * in wedges; the real H7 rev V wedge is on erase, once per sector, cleared apart (clear_erase_wedge)
+ * and not counted here. */
+#define REC_BUSY_SESSION_MAX 8
 /* A request that times out waited a whole timeout (5 s) for a device that NAKed it: a hung ROM, not
  * a packet lost on a flaky link (that is a CRC or PID error, USB_IO, within milliseconds). After this
  * many timeouts in a row without any progress in between, the operation ends; a device that never
@@ -135,7 +147,7 @@ static enum rec_cause cause_of(const struct ops_session *s, int rc)
 		return REC_GONE;
 	if (rc == STM32DFU_E_DFU_STATUS || rc == STM32DFU_E_VERIFY)
 		return REC_CHIP;
-	if (rc == STM32DFU_E_TIMEOUT && s->t && s->t->ops->stayed_busy(s->t))
+	if (rec_busy_wedge(s, rc))
 		return REC_BUSY;
 	return REC_LINK;
 }
@@ -219,6 +231,12 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	if (c == REC_BUSY && ++s->busy_in_row >= REC_BUSY_MAX) {
 		err_prefix(&s->err, "giving up: the chip stayed busy past every poll %u times in a row without progress (last: %s)",
 		           s->busy_in_row, what);
+		give_up_hint(s, c, rc);
+		return false;
+	}
+	if (c == REC_BUSY && s->counters.busy_stuck + 1 >= REC_BUSY_SESSION_MAX) {
+		err_prefix(&s->err, "giving up: the chip stayed busy past every poll %u times in this session, each a whole "
+		           "wait (last: %s)", s->counters.busy_stuck + 1, what);
 		give_up_hint(s, c, rc);
 		return false;
 	}

@@ -27,6 +27,8 @@ bool rec_retryable(int rc);
 bool rec_permanent(const struct ops_session *s, int rc);
 /* rec_retryable and not rec_permanent. */
 bool rec_worth_retry(const struct ops_session *s, int rc);
+/* rc is the chip staying in dfuDNBUSY past every poll (a wedge): the chip's doing, not the link's. */
+bool rec_busy_wedge(const struct ops_session *s, int rc);
 
 /* The smaller transfer size after long transfers keep failing (reads and writes alike): half of
  * chunk on whole 64-byte packets, counted in s->counters.transfer_splits and logged with what;

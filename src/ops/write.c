@@ -287,7 +287,8 @@ static int program_range(struct wstate *w, uint32_t addr, uint32_t len)
 		}
 		if (++fails > (n <= 64 ? 4u * s->opts.retries : s->opts.retries))
 			return rc;
-		bool link_fault = rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT;
+		/* a wedge (busy past every poll) is the chip's: a shorter block would only wedge more often */
+		bool link_fault = (rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) && !rec_busy_wedge(s, rc);
 		bool spent = false;
 		enum blk_state st = BLK_OTHER;
 		if (link_fault && dnload_failed) {

@@ -57,6 +57,8 @@ struct sim_uart {
 	/* faults */
 	double noise, drop;
 	uint64_t noise_at, noise_tx_at, drop_at;
+	uint64_t reset_at_byte, gone_at; /* the chip resets (a brown-out, an NRST glitch) / loses power
+	                                  * or its cable as this host byte arrives (uart_reset_at, uart_gone_at) */
 	uint64_t host_bytes, rom_bytes;
 	/* the fixture: NRST and BOOT0 wired to the host's modem lines (uart_nrst, uart_boot0) */
 	char nrst_line, boot0_line; /* 0 not wired, 'd' DTR, 'r' RTS */
@@ -195,6 +197,11 @@ static int configure(struct sim_uart *u, const struct sim_profile *p, char *errb
 	u->noise_at = a;
 	u->noise_tx_at = b;
 	u->drop_at = c;
+	if (key_u32(p, "uart_reset_at", 0, 0xFFFFFFFF, &a, errbuf, errlen) ||
+	    key_u32(p, "uart_gone_at", 0, 0xFFFFFFFF, &b, errbuf, errlen))
+		return -1;
+	u->reset_at_byte = a;
+	u->gone_at = b;
 	return 0;
 }
 
@@ -889,6 +896,20 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 		return;
 	if (u->mode == M_ECHO) { /* a running application that echoes, or TX looped to RX */
 		emit(u, b, t);
+		return;
+	}
+	if (u->gone_at && u->host_bytes >= u->gone_at) {
+		if (u->host_bytes == u->gone_at)
+			u->stats.faults++;
+		u->qn = 0; /* no power, or no cable: nothing more is received or sent */
+		return;
+	}
+	if (u->reset_at_byte && u->host_bytes == u->reset_at_byte) {
+		/* the chip resets mid-command: the flash keeps what was programmed, the bootloader starts
+		 * again and waits for 0x7F; the byte and any answer being sent are lost */
+		u->stats.faults++;
+		sim_uart_reset(u, t);
+		u->busy_until = t + sim_scaled_us(u->d, u->reset_ms);
 		return;
 	}
 	if (u->reset_at && t >= u->reset_at)

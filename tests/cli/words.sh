@@ -144,9 +144,15 @@ head -c 200000 /dev/urandom >"$work/big.bin"
 head -c 200000 /dev/urandom >"$work/big2.bin"
 run --sim=f746,timing=0,state="$work/f1.state",fault_rate=0.02 write "$work/big.bin" --no-log
 check link-fault 0 $? "$work/err" "the USB link is failing"
-run --sim=f746,timing=0,state="$work/f2.state",busy_stuck_after=1 write "$work/big.bin" --no-log
+# a chip that wedges on its last 4 blocks (programmed, then busy until two CLRSTATUS) finishes...
+run --sim=f746,timing=0,state="$work/f2.state",busy_stuck_after=0x0802F000 write "$work/big.bin" --no-log
 check busy-stuck 0 $? "$work/err" "stayed busy"
 absent busy-not-link "$work/err" "link is failing"
+# ...one that wedges on every block gives up after a bounded number of wedges (each is a whole
+# 5 s ceiling on a real chip), naming the cause, not one wedge per block
+run --sim=f746,timing=0,state="$work/f5.state",busy_stuck_after=1 write "$work/big.bin" --no-log
+check busy-every-block 74 $? "$work/err" "stayed busy past every poll 8 times in this session"
+absent busy-every-block-not-link "$work/err" "link is failing"
 run --sim=f746,timing=0,state="$work/f3.state",unplug_at=60 write "$work/big.bin" --no-log
 check unplug 74 $? "$work/err" "gone from the bus"
 absent unplug-not-link "$work/err" "link is failing"

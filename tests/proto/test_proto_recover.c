@@ -39,6 +39,8 @@ static uint8_t rbyte(void)
 }
 
 /* Writes len random bytes at FLASH+off under spec; returns rc; *ok_in_chip says the chip holds them. */
+static unsigned last_blocks, last_smallest; /* the last write_case's blocks sent and its smallest transfer */
+
 static int write_case(const char *spec, uint32_t off, uint32_t len, bool *ok_in_chip, struct ops_counters *ctr,
                       char *msg, size_t msgcap)
 {
@@ -68,7 +70,10 @@ static int write_case(const char *spec, uint32_t off, uint32_t len, bool *ok_in_
 	struct ops_write_opts wo;
 	ops_write_opts_init(&wo);
 	struct ops_write_result r;
+	memset(&r, 0, sizeof r);
 	rc = ops_write(s, img, &wo, &r);
+	last_blocks = r.blocks;
+	last_smallest = s->xa_write.smallest;
 	sim_mem_read(tp_sim_device(s->tp), FLASH + off, got, len);
 	*ok_in_chip = memcmp(got, data, len) == 0;
 	if (ctr)
@@ -133,6 +138,26 @@ int main(void)
 	rc = write_case("f746,timing=0,busy_stuck_after=0x08004000", 0, 32768, &ok, &ctr, msg, sizeof msg);
 	printf("busy_stuck_after: rc %d in chip %s retries %u: %s\n", rc, ok ? "yes" : "no", ctr.retries, msg);
 	CHECK(rc == 0 ? ok && ctr.retries > 0 : msg[0] != '\0', "busy_stuck_after: rc %d", rc);
+	/* a chip that wedges on a few blocks (each one programmed, then busy until two CLRSTATUS), with
+	 * the profile's timing (a wedge waits the 5 s program ceiling): the write goes on in whole
+	 * blocks, as a wedge is the chip's, not the link's, and a shorter block only wedges more often
+	 * (the campaign's seed 701 went down to 64-byte blocks and 1546 wedges) */
+	rc = write_case("f746,busy_stuck_after=0x0800D000", 0, 65536, &ok, &ctr, msg, sizeof msg);
+	printf("busy_stuck_after on the last 6 blocks: rc %d in chip %s wedges %u blocks %u smallest %u: %s\n", rc,
+	       ok ? "yes" : "no", ctr.busy_stuck, last_blocks, last_smallest, msg);
+	CHECK(rc == 0 && ok, "6 wedged blocks: rc %d %s", rc, msg);
+	CHECK(ctr.busy_stuck == 6 && last_blocks == 32 && last_smallest == 2048 && ctr.transfer_splits == 0,
+	      "6 wedged blocks: %u wedges in %u blocks (smallest %u, %u splits); want 6 in 32 of 2048 bytes",
+	      ctr.busy_stuck, last_blocks, last_smallest, ctr.transfer_splits);
+	/* a chip that wedges on every block ends within a bound of wedges per session (each costs a
+	 * whole program ceiling, 5 s on a real chip), not after one per block (512 for 1 MiB: 43 min) */
+	rc = write_case("f746,timing=0,busy_stuck_after=0x08000000", 0, 1024u * 1024u, &ok, &ctr, msg, sizeof msg);
+	printf("busy_stuck_after on every block, 1 MiB: rc %d wedges %u blocks %u: %s\n", rc, ctr.busy_stuck, last_blocks,
+	       msg);
+	CHECK(rc == STM32DFU_E_TIMEOUT && strstr(msg, "stayed busy") && strstr(msg, "in this session"),
+	      "a chip wedged on every block: rc %d '%s'", rc, msg);
+	CHECK(ctr.busy_stuck < 8 && last_blocks <= 8, "a chip wedged on every block: %u wedges retried in %u blocks",
+	      ctr.busy_stuck, last_blocks);
 	/* a poll that lies (too short): the wait rule polls again; must succeed */
 	rc = write_case("f746,timing=0,poll_lie=0.1", 0, 65536, &ok, &ctr, msg, sizeof msg);
 	CHECK(rc == 0 && ok, "poll_lie=0.1: rc %d %s", rc, msg);

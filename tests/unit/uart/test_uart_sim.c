@@ -196,6 +196,39 @@ static void test_faults_are_retried(void **st)
 	}
 }
 
+/* uart_reset_at: the chip resets as that host byte arrives, mid-write: the write does not complete,
+ * the flash keeps the block programmed before it, and the bootloader answers 0x7F again.
+ * uart_gone_at: from that byte on nothing answers, a new 0x7F included. */
+static void test_reset_and_gone(void **st)
+{
+	(void)st;
+	uint8_t data[512], back[256];
+	fill(data, sizeof data, 77);
+	struct rig r;
+	/* connect is 7 host bytes, a 256-byte Write Memory 2 + 5 + 258: byte 280 is in the second one */
+	rig_open(&r, "f746,timing=0,uart_reset_at=280", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(an3155_write(&r.b, 0x08000000, data, 256), 0);
+	assert_int_not_equal(an3155_write(&r.b, 0x08000100, data + 256, 256), 0);
+	struct sim_uart_stats us;
+	sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+	assert_int_equal(us.faults, 1);
+	assert_true(us.resets >= 1);
+	assert_int_equal(an3155_sync(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, 256), 0);
+	assert_memory_equal(back, data, 256);
+	rig_close(&r);
+
+	rig_open(&r, "f746,timing=0,uart_gone_at=280", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(an3155_write(&r.b, 0x08000000, data, 256), 0);
+	assert_int_not_equal(an3155_write(&r.b, 0x08000100, data + 256, 256), 0);
+	assert_int_equal(an3155_sync(&r.b), STM32DFU_E_TIMEOUT);
+	sim_mem_read(dev(&r), 0x08000000, back, 256);
+	assert_memory_equal(back, data, 256);
+	rig_close(&r);
+}
+
 /* Random noise on both directions of a 16 KiB write + read: every block ends right or the call
  * fails; nothing wrong is ever returned as read. */
 static void test_noise_campaign(void **st)
@@ -363,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_connect_f746),          cmocka_unit_test(test_erase_write_read_timing),
 		cmocka_unit_test(test_readout_protect_cycle), cmocka_unit_test(test_write_protect_cycle),
 		cmocka_unit_test(test_faults_are_retried),    cmocka_unit_test(test_noise_campaign),
+		cmocka_unit_test(test_reset_and_gone),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
 		cmocka_unit_test(test_checksum_and_no_mass_erase), cmocka_unit_test(test_transcripts),
 	};
