@@ -688,6 +688,35 @@ struct stm32dfu_doctor_report {
  * hse_hz: the board's HSE crystal or oscillator, 0 when unknown. */
 int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out);
 
+/* Over a serial port (0.7): the rates doctor measured. */
+#define STM32DFU_DOCTOR_UART_RATES 6
+struct stm32dfu_uart_rate {
+	unsigned baud;
+	int tried;               /* 0: why_not says why (above what this family's ROM follows; no reset
+	                            between rates without reset_seq) */
+	char why_not[160];
+	int synced;              /* the ROM answered 0x7F at this rate */
+	unsigned commands;       /* GET, Get ID and a 256-byte Read Memory in turn, each sent once */
+	unsigned nacks, timeouts, errors, corrupt;
+	int holds;               /* synced, and all per_rate commands came back right */
+};
+struct stm32dfu_doctor_uart {
+	unsigned per_rate;           /* commands per rate */
+	unsigned session_baud;       /* the rate the session was opened at */
+	unsigned family_max_baud;    /* the fastest rate this family's ROM is known to follow */
+	unsigned recommended_baud;   /* the fastest rate that holds, 0 when none */
+	int swept;                   /* other rates than the session's were measured (reset_seq given) */
+	size_t n_rates;
+	struct stm32dfu_uart_rate rates[STM32DFU_DOCTOR_UART_RATES];
+};
+/* stm32dfu_doctor over a serial port (options.port or link=uart): count commands per rate (0: 60),
+ * at every rate this family's ROM is known to follow when options.reset_seq lets the chip be reset
+ * between rates (the ROM keeps the rate of its first 0x7F), else at the session's rate only; out
+ * gets the findings (`uart_link`, `uart_rates`, and the chip's `rdp`, `wrp`...; never a USB one),
+ * uart the rates. out->link_bad: no rate holds. STM32DFU_E_UNSUPPORTED on a USB session. */
+int stm32dfu_doctor_uart(struct stm32dfu_session *s, unsigned count, struct stm32dfu_doctor_report *out,
+                         struct stm32dfu_doctor_uart *uart);
+
 /* ---- 0.3: erase and leave with their results ------------------------------------------------ */
 enum stm32dfu_erase_mode {
 	STM32DFU_ERASE_SECTORS = 0,  /* the sectors listed, numbered as the flash layout counts them */

@@ -7,6 +7,8 @@
 #include "core/text.h"
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "ops/session.h"
+#include "serial/serial.h"
 
 static const char *severity_word(int s)
 {
@@ -109,6 +111,8 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	} else {
 		json_null(&j);
 	}
+	json_key(&j, "uart"); /* the USART rate test (doctor_uart_json) */
+	json_null(&j);
 	json_key(&j, "findings");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->n_findings; i++) {
@@ -123,6 +127,177 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
 	json_obj_end(&j);
 	json_end(&j);
+}
+
+/* ---- over USART: the rates ---- */
+
+static void doctor_uart_text(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
+                             const struct stm32dfu_doctor_report *r, const struct stm32dfu_doctor_uart *u)
+{
+	FILE *o = c->out;
+	fprintf(o, "device   USART bootloader on %s  (opened at %u baud)\n", text_esc(0, s->uart_sim ? "sim-uart" : s->ser->name),
+	        u->session_baud);
+	cli_print_identity(o, d);
+	fprintf(o, "\nlink test over USART: %u commands per rate (GET, Get ID, a 256-byte Read Memory in turn), "
+	           "each sent once\n", u->per_rate);
+	fprintf(o, "     baud  0x7F  commands  NACK  timeout  other  corrupt  verdict\n");
+	for (size_t i = 0; i < u->n_rates; i++) {
+		const struct stm32dfu_uart_rate *x = &u->rates[i];
+		if (!x->tried) {
+			fprintf(o, "  %7u  -     -                                         not tried: %s\n", x->baud, x->why_not);
+			continue;
+		}
+		fprintf(o, "  %7u  %-4s  %8u  %4u  %7u  %5u  %7u  %s\n", x->baud, x->synced ? "ACK" : "none", x->commands,
+		        x->nacks, x->timeouts, x->errors, x->corrupt, x->holds ? "holds" : "refused");
+	}
+	if (u->recommended_baud)
+		fprintf(o, "\nrecommended: --baud %u (the fastest rate that holds)\n", u->recommended_baud);
+	else
+		fprintf(o, "\nrecommended: none (no rate tried holds)\n");
+	fprintf(o, "\ndiagnosis\n");
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct stm32dfu_finding *f = &r->findings[i];
+		fprintf(o, "  [%s] %s\n", severity_word(f->severity), f->text);
+		if (f->advice[0])
+			fprintf(o, "         what to do: %s\n", f->advice);
+	}
+}
+
+static double pct(unsigned n, unsigned of)
+{
+	return of ? 100.0 * n / of : 0.0;
+}
+
+static void doctor_uart_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
+                             const struct stm32dfu_doctor_report *r, const struct stm32dfu_doctor_uart *u)
+{
+	struct json j;
+	json_init(&j, c->out);
+	json_obj_begin(&j);
+	if (r->link_bad)
+		cli_json_failure(c, &j, STM32DFU_E_USB_IO);
+	else
+		json_kbool(&j, "ok", true);
+	json_kstr(&j, "path", ops_info(s)->path);
+	cli_json_identity(&j, d);
+	json_key(&j, "link");
+	json_obj_begin(&j);
+	json_kuint(&j, "transfers", r->transfers);
+	json_kuint(&j, "failures", r->failures);
+	json_kbool(&j, "bad", r->link_bad);
+	json_kbool(&j, "marginal", false);
+	json_key(&j, "marginal_reason");
+	json_null(&j);
+	json_kbool(&j, "remembered", false);
+	json_key(&j, "by_size");
+	json_arr_begin(&j);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_key(&j, "hse");
+	json_null(&j);
+	json_key(&j, "uart");
+	json_obj_begin(&j);
+	json_kstr(&j, "port", s->uart_sim ? "sim-uart" : s->ser->name);
+	json_kuint(&j, "session_baud", u->session_baud);
+	json_kuint(&j, "family_max_baud", u->family_max_baud);
+	json_kuint(&j, "per_rate", u->per_rate);
+	json_kbool(&j, "swept", u->swept);
+	json_key(&j, "recommended_baud");
+	if (u->recommended_baud)
+		json_uint(&j, u->recommended_baud);
+	else
+		json_null(&j);
+	json_key(&j, "rates");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < u->n_rates; i++) {
+		const struct stm32dfu_uart_rate *x = &u->rates[i];
+		json_obj_begin(&j);
+		json_kuint(&j, "baud", x->baud);
+		json_kbool(&j, "tried", x->tried);
+		json_key(&j, "why_not");
+		if (x->tried)
+			json_null(&j);
+		else
+			json_str(&j, x->why_not);
+		json_kbool(&j, "synced", x->synced);
+		json_kuint(&j, "commands", x->commands);
+		json_kuint(&j, "nacks", x->nacks);
+		json_kuint(&j, "timeouts", x->timeouts);
+		json_kuint(&j, "errors", x->errors);
+		json_kuint(&j, "corrupt", x->corrupt);
+		json_kdouble(&j, "nack_pct", pct(x->nacks, x->commands));
+		json_kdouble(&j, "timeout_pct", pct(x->timeouts, x->commands));
+		json_kbool(&j, "holds", x->holds);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_key(&j, "findings");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		json_obj_begin(&j);
+		json_kstr(&j, "id", r->findings[i].id);
+		json_kstr(&j, "severity", severity_word(r->findings[i].severity));
+		json_kstr(&j, "text", r->findings[i].text);
+		json_kstr(&j, "advice", r->findings[i].advice);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
+	json_obj_end(&j);
+	json_end(&j);
+}
+
+static int doctor_uart(struct cli_ctx *c, struct stm32dfu_session *api, struct cli_progress *prog)
+{
+	unsigned count = 0;
+	if (c->args.given[OPT_COUNT]) {
+		uint32_t n;
+		if (!cli_parse_u32(c->args.value[OPT_COUNT], &n) || n < 3 || n > 100000) {
+			stm32dfu_close(api);
+			return cli_usage_error(c, "--count %s: expected 3 to 100000", c->args.value[OPT_COUNT]);
+		}
+		count = n;
+	}
+	if (c->args.given[OPT_HSE]) {
+		stm32dfu_close(api);
+		return cli_usage_error(c, "--hse judges the ROM's USB clock: over USART the bootloader needs no crystal "
+		                          "(leave --hse out, or run doctor on the USB link)");
+	}
+	struct stm32dfu_doctor_report *r = malloc(sizeof *r);
+	struct stm32dfu_doctor_uart *u = malloc(sizeof *u);
+	struct stm32dfu_device_rec *d = NULL;
+	int rc = STM32DFU_E_NO_MEMORY;
+	if (r && u)
+		rc = stm32dfu_doctor_uart(api, count, r, u);
+	cli_progress_done(prog);
+	if (rc == 0 && !(d = cli_device_rec(api, true)))
+		rc = STM32DFU_E_NO_MEMORY;
+	if (rc < 0) {
+		rc = rc == STM32DFU_E_NO_MEMORY && (!r || !u || !d) ? cli_fail(c, rc) : cli_fail_api(c, api, rc);
+		free(r);
+		free(u);
+		free(d);
+		stm32dfu_close(api);
+		return rc;
+	}
+	if (r->link_bad) {
+		err_set(&c->err, STM32DFU_E_USB_IO, "doctor: no rate holds over the serial link: %u of %u commands failed",
+		        r->failures, r->transfers);
+		for (size_t i = 0; i < r->n_findings && !c->err.hint[0]; i++)
+			if (r->findings[i].advice[0])
+				err_hint(&c->err, "%s", r->findings[i].advice);
+	}
+	if (c->args.given[OPT_JSON])
+		doctor_uart_json(c, api_ops(api), d, r, u);
+	else
+		doctor_uart_text(c, api_ops(api), d, r, u);
+	bool bad = r->link_bad;
+	free(d);
+	free(r);
+	free(u);
+	stm32dfu_close(api);
+	return bad ? EXIT_IOERR : EXIT_OK;
 }
 
 int cli_cmd_doctor(struct cli_ctx *c)
@@ -169,6 +344,8 @@ int cli_cmd_doctor(struct cli_ctx *c)
 			                 "stm32dfu list --ports --probe\n");
 		return rc;
 	}
+	if (api_ops(api)->link == OPS_LINK_UART)
+		return doctor_uart(c, api, &prog);
 	struct stm32dfu_doctor_report *r = malloc(sizeof *r);
 	if (!r) {
 		stm32dfu_close(api);

@@ -253,18 +253,41 @@ int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out
 	return 0;
 }
 
-int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out)
+static int doctor(struct stm32dfu_session *s, const struct ops_doctor_opts *o, struct stm32dfu_doctor_report *out,
+                  struct stm32dfu_doctor_uart *uart)
 {
 	err_clear(&s->err);
 	memset(out, 0, sizeof *out);
-	struct ops_doctor_opts o = {.count = count ? count : 200, .have_hse = hse_hz > 0, .hse_hz = hse_hz};
 	struct ops_doctor_report *r = calloc(1, sizeof *r);
 	if (!r)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	int rc = ops_doctor(s->ops, &o, r);
+	int rc = ops_doctor(s->ops, o, r);
 	if (rc < 0) {
 		free(r);
 		return api_fail_from_ops(s, rc);
+	}
+	if (uart) {
+		memset(uart, 0, sizeof *uart);
+		uart->per_rate = r->uart_per_rate;
+		uart->session_baud = r->uart_session_baud;
+		uart->family_max_baud = r->uart_family_max_baud;
+		uart->recommended_baud = r->uart_recommended_baud;
+		uart->swept = r->uart_swept;
+		uart->n_rates = r->n_rates < STM32DFU_DOCTOR_UART_RATES ? r->n_rates : STM32DFU_DOCTOR_UART_RATES;
+		for (size_t i = 0; i < uart->n_rates; i++) {
+			const struct ops_uart_rate *in = &r->rates[i];
+			struct stm32dfu_uart_rate *x = &uart->rates[i];
+			x->baud = in->baud;
+			x->tried = in->tried;
+			api_copy(x->why_not, sizeof x->why_not, in->why_not);
+			x->synced = in->synced;
+			x->commands = in->commands;
+			x->nacks = in->nacks;
+			x->timeouts = in->timeouts;
+			x->errors = in->errors;
+			x->corrupt = in->corrupt;
+			x->holds = in->holds;
+		}
 	}
 	for (int i = 0; i < STM32DFU_DOCTOR_SIZES && i < DOCTOR_SIZES; i++) {
 		const struct ops_link_size *in = &r->link[i];
@@ -295,4 +318,24 @@ int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, s
 	}
 	free(r);
 	return 0;
+}
+
+int stm32dfu_doctor(struct stm32dfu_session *s, unsigned count, double hse_hz, struct stm32dfu_doctor_report *out)
+{
+	struct ops_doctor_opts o = {.count = count ? count : 200, .have_hse = hse_hz > 0, .hse_hz = hse_hz};
+	if (!ops_dfuse(s->ops))
+		o.count = count; /* over USART: commands per rate (0: the default) */
+	return doctor(s, &o, out, NULL);
+}
+
+int stm32dfu_doctor_uart(struct stm32dfu_session *s, unsigned count, struct stm32dfu_doctor_report *out,
+                         struct stm32dfu_doctor_uart *uart)
+{
+	if (ops_dfuse(s->ops)) {
+		memset(out, 0, sizeof *out);
+		memset(uart, 0, sizeof *uart);
+		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "doctor's rate test is for a serial port: this session is USB");
+	}
+	struct ops_doctor_opts o = {.count = count};
+	return doctor(s, &o, out, uart);
 }

@@ -11,7 +11,10 @@
 #include "chip/ob.h"
 #include "core/log.h"
 #include "dfu/dfuse.h"
+#include "serial/ser_seq.h"
+#include "serial/serial.h"
 #include "sim/sim.h"
+#include "uart/an3155.h"
 #include "usb/tp_sim.h"
 
 /* Findings are sentences built from sentences; a long one is cut, which is fine for prose. */
@@ -226,7 +229,9 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 	const struct ops_identity *id = &s->id;
 	char text[512];
 	const struct chip_serial_result *sr = &id->serial;
-	if (sr->verdict == CHIP_SERIAL_MISMATCH) {
+	if (!ops_dfuse(s)) {
+		/* no USB serial to compare with the UID over USART */
+	} else if (sr->verdict == CHIP_SERIAL_MISMATCH) {
 		say(text, sizeof text, "the USB serial %s does not match the one computed from the UID (%s)",
 		         ops_info(s)->serial, sr->has_computed ? sr->computed.hal : "?");
 		finding(r, DOCTOR_WARN, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
@@ -280,8 +285,215 @@ static void diagnose_usart(const struct ops_session *s, struct ops_doctor_report
 	        "high and reset the board, then find it with: stm32dfu list --ports --probe");
 }
 
+/* ---- over USART: which rates hold ---- */
+
+/* The rates doctor tries over USART, slowest first (the usual PC rates around AN3155's 115200). */
+static const unsigned uart_rates[] = {57600, 115200, 230400, 460800, 921600};
+
+/* The fastest rate a family's ROM is known to follow (docs/usart.md "Rate"): AN3155 states 115200;
+ * an F405 ROM (BL 3.1) followed 921600 (OBSERVED, betaflight-configurator #376), which the F4
+ * profiles model; no other family has evidence above 115200. */
+static unsigned uart_family_max(uint16_t dev_id)
+{
+	static const uint16_t f4[] = {0x413, 0x419, 0x421, 0x423, 0x431, 0x433};
+	for (size_t i = 0; i < sizeof f4 / sizeof f4[0]; i++)
+		if (f4[i] == dev_id)
+			return 921600;
+	return 115200;
+}
+
+/* A fresh start at baud: the fixture's entry sequence (a reset into the ROM), then 0x7F. */
+static int uart_restart(struct ops_session *s, unsigned baud)
+{
+	struct ser_config c = ser_config_8e1(baud);
+	if (ser_configure(s->ser, &c) < 0)
+		return s->ser->err.code;
+	if (ser_seq_run(s->ser, &s->seq->entry) < 0)
+		return s->ser->err.code;
+	return an3155_sync(s->bl);
+}
+
+/* count commands at the port's present rate, each sent once (retries 0), counted as it came back */
+static void uart_measure(struct ops_session *s, unsigned count, uint32_t addr, const uint8_t *ref, bool reads,
+                         struct ops_uart_rate *rt, unsigned *done, unsigned total)
+{
+	struct an3155 *b = s->bl;
+	unsigned keep = b->retries;
+	b->retries = 0;
+	uint8_t buf[AN3155_MAX_BLOCK];
+	unsigned failed = 0;
+	for (unsigned i = 0; i < count && !ops_canceled(s); i++) {
+		struct an3155_stats before = b->stats;
+		int kind = (int)(i % (reads ? 3u : 2u)), rc;
+		rt->commands++;
+		if (kind == 0)
+			rc = an3155_get(b);
+		else if (kind == 1)
+			rc = an3155_get_id(b);
+		else
+			rc = an3155_read(b, addr, buf, sizeof buf);
+		ops_report(s, OPS_PHASE_LINK_TEST, ++*done, total, "commands");
+		if (rc == 0) {
+			if (kind == 2 && memcmp(buf, ref, sizeof buf) != 0)
+				rt->corrupt++;
+			continue;
+		}
+		if (b->stats.nacks > before.nacks)
+			rt->nacks++;
+		else if (b->stats.timeouts > before.timeouts)
+			rt->timeouts++;
+		else
+			rt->errors++;
+		/* a rate this bad is refused already: stop paying a timeout per command */
+		if (++failed >= 8 || an3155_resync(b) < 0) {
+			*done += count - i - 1;
+			break;
+		}
+	}
+	b->retries = keep;
+}
+
+static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r)
+{
+	struct an3155 *b = s->bl;
+	r->uart = true;
+	r->uart_per_rate = o->count ? o->count : 60;
+	r->uart_session_baud = s->ser->cfg.baud;
+	r->uart_family_max_baud = uart_family_max(b->pid);
+	bool can_reset = s->seq != NULL;
+	r->uart_swept = can_reset;
+	/* the rates: the usual ones, and the session's if it is another */
+	unsigned list[DOCTOR_UART_RATES];
+	size_t n = 0;
+	bool have_session = false;
+	for (size_t i = 0; i < sizeof uart_rates / sizeof uart_rates[0]; i++) {
+		if (!have_session && r->uart_session_baud < uart_rates[i]) {
+			list[n++] = r->uart_session_baud;
+			have_session = true;
+		}
+		have_session |= uart_rates[i] == r->uart_session_baud;
+		list[n++] = uart_rates[i];
+	}
+	if (!have_session)
+		list[n++] = r->uart_session_baud;
+	r->n_rates = n;
+	unsigned total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ops_uart_rate *rt = &r->rates[i];
+		rt->baud = list[i];
+		bool session = list[i] == r->uart_session_baud;
+		if (!session && list[i] > r->uart_family_max_baud)
+			say(rt->why_not, sizeof rt->why_not, "above the %u baud this family's ROM is known to follow "
+			    "(docs/usart.md)", r->uart_family_max_baud);
+		else if (!session && !can_reset)
+			say(rt->why_not, sizeof rt->why_not, "the ROM keeps the rate of its first 0x7F until it is reset: "
+			    "--reset-seq (a fixture wired to NRST and BOOT0) lets doctor reset it between rates");
+		else
+			rt->tried = true;
+		total += rt->tried ? r->uart_per_rate : 0;
+	}
+	/* the reference read, at the session's rate with the usual retries and confirmation; under read
+	 * protection Read Memory is refused (a NACK that is not the line's), so only GET and Get ID run */
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	uint32_t addr = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000;
+	uint8_t ref[AN3155_MAX_BLOCK], again[AN3155_MAX_BLOCK];
+	bool reads = s->id.rdp_level <= 0 && an3155_read(b, addr, ref, sizeof ref) == 0 &&
+	             an3155_read(b, addr, again, sizeof again) == 0 && memcmp(ref, again, sizeof ref) == 0;
+	unsigned done = 0;
+	for (size_t i = 0; i < n && !ops_canceled(s); i++) {
+		struct ops_uart_rate *rt = &r->rates[i];
+		if (!rt->tried)
+			continue;
+		if (can_reset) {
+			int rc = uart_restart(s, rt->baud);
+			rt->synced = rc == 0;
+			if (rc < 0) {
+				rt->commands = 1;
+				if (rc == STM32DFU_E_TIMEOUT)
+					rt->timeouts = 1;
+				else
+					rt->errors = 1;
+				done += r->uart_per_rate;
+				continue;
+			}
+		} else {
+			rt->synced = true; /* the session opened at this rate */
+		}
+		uart_measure(s, r->uart_per_rate, addr, ref, reads, rt, &done, total);
+		rt->holds = rt->synced && rt->commands == r->uart_per_rate && !rt->nacks && !rt->timeouts && !rt->errors &&
+		            !rt->corrupt;
+		if (rt->holds)
+			r->uart_recommended_baud = rt->baud;
+	}
+	/* back where the session was: reset and synchronised at its own rate */
+	if (can_reset && uart_restart(s, r->uart_session_baud) < 0)
+		log_warn("doctor: the chip did not answer again at %u baud after the rate test: %s", r->uart_session_baud,
+		         b->err.msg);
+	for (size_t i = 0; i < n; i++) {
+		r->transfers += r->rates[i].commands;
+		r->failures += r->rates[i].nacks + r->rates[i].timeouts + r->rates[i].errors;
+	}
+}
+
+static void diagnose_uart(struct ops_doctor_report *r)
+{
+	char text[512], advice[512];
+	const struct ops_uart_rate *session = NULL, *best = NULL;
+	for (size_t i = 0; i < r->n_rates; i++) {
+		if (r->rates[i].baud == r->uart_session_baud)
+			session = &r->rates[i];
+		if (r->rates[i].holds)
+			best = &r->rates[i];
+	}
+	/* what "holds" means, said once with the numbers */
+	char crit[200];
+	say(crit, sizeof crit, "a rate holds when the ROM answers 0x7F there and all %u commands (GET, Get ID and a "
+	    "256-byte Read Memory in turn) come back right: no NACK, no timeout, the same data", r->uart_per_rate);
+	if (!r->uart_swept) {
+		say(text, sizeof text, "only %u baud was measured: the ROM keeps the rate of its first 0x7F until it is "
+		    "reset", r->uart_session_baud);
+		finding(r, DOCTOR_NOTE, "uart_rates", text,
+		        "give --reset-seq (a fixture wiring DTR/RTS to NRST/BOOT0) to measure every rate, or reset the "
+		        "board and run doctor --baud N for each rate");
+	}
+	if (!best) {
+		r->link_bad = true;
+		say(text, sizeof text, "no rate tried holds over this serial link (%s)", crit);
+		finding(r, DOCTOR_BAD, "uart_link", text,
+		        "check the wiring (the adapter's TX to the chip's RX, RX to TX, a common GND, 3.3 V levels), "
+		        "shorten the cable, and try --baud 57600 or lower");
+		return;
+	}
+	const struct ops_uart_rate *fastest_tried = NULL;
+	for (size_t i = 0; i < r->n_rates; i++)
+		if (r->rates[i].tried)
+			fastest_tried = &r->rates[i];
+	say(text, sizeof text, "the fastest rate that holds is %u baud (%s)", best->baud, crit);
+	if (fastest_tried && fastest_tried != best) {
+		size_t k = strlen(text);
+		say(text + k, sizeof text - k, "; %u baud does not: %u of %u commands NACKed, %u timed out%s",
+		    fastest_tried->baud, fastest_tried->nacks, fastest_tried->commands, fastest_tried->timeouts,
+		    fastest_tried->synced ? "" : ", no answer to 0x7F");
+	}
+	say(advice, sizeof advice, "use --baud %u for this board on this link", best->baud);
+	bool session_bad = session && session->tried && !session->holds;
+	finding(r, session_bad ? DOCTOR_WARN : DOCTOR_OK, "uart_link", text, advice);
+}
+
 int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r)
 {
+	if (!ops_dfuse(s)) {
+		/* over USART: the rates that hold, and the chip's checks; nothing about USB */
+		memset(r, 0, sizeof *r);
+		err_clear(&s->err);
+		ops_identify(s);
+		uart_link(s, o, r);
+		if (ops_canceled(s))
+			return s->err.code;
+		diagnose_uart(r);
+		diagnose_chip(s, r);
+		return 0;
+	}
 	memset(r, 0, sizeof *r);
 	err_clear(&s->err);
 	ops_identify(s);

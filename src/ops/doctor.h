@@ -11,7 +11,7 @@
 #include "ops/session.h"
 
 struct ops_doctor_opts {
-	unsigned count;       /* link-test transfers (default 200) */
+	unsigned count;       /* link-test transfers (default 200); over USART: commands per rate (default 60) */
 	bool have_hse;
 	double hse_hz;        /* the board's crystal or oscillator (--hse), 0 if unknown */
 };
@@ -23,6 +23,19 @@ struct ops_link_size {
 	unsigned failures;    /* errors, timeouts, stalls */
 	unsigned corrupt;     /* answered, but the data differed from the reference read */
 	uint64_t lat_min_us, lat_median_us, lat_max_us;
+};
+
+/* Over USART: one rate of the sweep (doctor --port). */
+#define DOCTOR_UART_RATES 6
+struct ops_uart_rate {
+	unsigned baud;
+	bool tried;           /* false: why_not says why */
+	char why_not[160];
+	bool synced;          /* the ROM answered 0x7F at this rate (after a reset, with --reset-seq) */
+	unsigned commands;    /* commands sent (GET, Get ID, a 256-byte Read Memory in turn) */
+	unsigned nacks, timeouts, errors; /* NACKed, unanswered (or cut short), answered with garbage */
+	unsigned corrupt;     /* a read answered with data other than the reference read */
+	bool holds;           /* synced, and every command of the full count came back right */
 };
 
 enum doctor_severity { DOCTOR_OK = 0, DOCTOR_NOTE = 1, DOCTOR_WARN = 2, DOCTOR_BAD = 3 };
@@ -52,6 +65,15 @@ struct ops_doctor_report {
 	size_t n_findings;
 	struct ops_doctor_finding findings[DOCTOR_MAX_FINDINGS];
 	enum doctor_severity worst;
+	/* over USART (the USB fields above stay zero: no USB finding is made) */
+	bool uart;
+	bool uart_swept;              /* rates other than the session's were measured (a reset between rates) */
+	unsigned uart_per_rate;       /* commands per rate */
+	unsigned uart_session_baud;   /* the rate the session was opened at (--baud) */
+	unsigned uart_family_max_baud; /* the fastest rate this family's ROM is known to follow */
+	unsigned uart_recommended_baud; /* the fastest rate that holds, 0 when none */
+	size_t n_rates;
+	struct ops_uart_rate rates[DOCTOR_UART_RATES];
 };
 
 int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r);

@@ -10,8 +10,8 @@
  * Profile keys (docs/profiles.md "USART bootloader"): uart_device_id (required), uart_version,
  * uart_commands, uart_gv_options, uart_max_baud, uart_mode, uart_mass_erase, uart_banks,
  * uart_t_reset, uart_nrst, uart_boot0 (the fixture's DTR/RTS wiring), and the faults uart_noise,
- * uart_noise_at, uart_noise_tx_at, uart_drop, uart_drop_at, uart_reset_at (the chip resets), uart_gone_at
- * (it stops answering for good).
+ * uart_noise_above, uart_noise_at, uart_noise_tx_at, uart_drop, uart_drop_at, uart_reset_at (the chip
+ * resets), uart_gone_at (it stops answering for good).
  */
 #ifndef SIM_SIM_UART_H
 #define SIM_SIM_UART_H

@@ -56,6 +56,7 @@ struct sim_uart {
 	enum umode mode;
 	/* faults */
 	double noise, drop;
+	unsigned noise_above;    /* uart_noise only at host rates above this (0: at every rate) */
 	uint64_t noise_at, noise_tx_at, drop_at;
 	uint64_t reset_at_byte, gone_at; /* the chip resets (a brown-out, an NRST glitch) / loses power
 	                                  * or its cable as this host byte arrives (uart_reset_at, uart_gone_at) */
@@ -189,6 +190,9 @@ static int configure(struct sim_uart *u, const struct sim_profile *p, char *errb
 		return fail(errbuf, errlen, "uart_boot0", s, "NRST and BOOT0 cannot share one line");
 	if (key_rate(p, "uart_noise", &u->noise, errbuf, errlen) || key_rate(p, "uart_drop", &u->drop, errbuf, errlen))
 		return -1;
+	if (key_u32(p, "uart_noise_above", 0, 10000000, &v, errbuf, errlen))
+		return -1;
+	u->noise_above = v;
 	uint32_t a, b, c;
 	if (key_u32(p, "uart_noise_at", 0, 0xFFFFFFFF, &a, errbuf, errlen) ||
 	    key_u32(p, "uart_noise_tx_at", 0, 0xFFFFFFFF, &b, errbuf, errlen) ||
@@ -285,6 +289,15 @@ static bool chance(struct sim_uart *u, double p)
 	return p > 0 && (double)(sim_rand(u->d) % 1000000u) < p * 1e6;
 }
 
+/* Line noise: a long cable or a slow level shifter blurs edges at high rates first, so uart_noise
+ * may be limited to rates above uart_noise_above (a fault injection, not a ROM behaviour). */
+static bool noisy(struct sim_uart *u)
+{
+	if (u->noise_above && u->host_baud <= u->noise_above)
+		return false;
+	return chance(u, u->noise);
+}
+
 /* ---- transmit ---- */
 
 /* The ROM sends byte b once it has decided to at `at` (device time, after any flash work). */
@@ -300,7 +313,7 @@ static void emit(struct sim_uart *u, uint8_t b, uint64_t at)
 	if (chance(u, u->drop)) {
 		lost = true;
 		u->stats.faults++;
-	} else if (chance(u, u->noise) || (u->noise_tx_at && u->rom_bytes == u->noise_tx_at)) {
+	} else if (noisy(u) || (u->noise_tx_at && u->rom_bytes == u->noise_tx_at)) {
 		u->stats.faults++;
 		/* one flipped bit: the parity bit no longer matches, a host port that checks parity
 		 * drops the byte; one that does not passes the wrong byte on */
@@ -922,7 +935,7 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 		return; /* the start bit was lost: nothing arrives */
 	}
 	bool flipped = false;
-	if (chance(u, u->noise) || (u->noise_at && u->host_bytes == u->noise_at)) {
+	if (noisy(u) || (u->noise_at && u->host_bytes == u->noise_at)) {
 		u->stats.faults++;
 		b ^= (uint8_t)(1u << (sim_rand(u->d) % 8));
 		flipped = true; /* the parity bit now disagrees */

@@ -151,6 +151,11 @@ static int resync(struct an3155 *b)
 	return err_set(&b->err, STM32DFU_E_TIMEOUT, "resync: the bootloader does not answer any more");
 }
 
+int an3155_resync(struct an3155 *b)
+{
+	return resync(b);
+}
+
 /* ---- connection ---- */
 
 static void hint_silent(struct an3155 *b)

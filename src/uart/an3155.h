@@ -88,6 +88,11 @@ void an3155_init(struct an3155 *b, struct ser *ser);
  * application talking): PROTOCOL. */
 int an3155_sync(struct an3155 *b);
 
+/* Brings the ROM's parser back to waiting for a command after a command failed (0xFF bytes until
+ * a NACK: 0x7F is a command byte after autobaud). For callers that run commands with retries = 0
+ * and count each failure themselves (doctor's link measurement). */
+int an3155_resync(struct an3155 *b);
+
 /* After a reset (WP, UW, RP, RU, an option-byte write): waits, then 0x7F until ACK, up to
  * to.reset_ms plus a few seconds. */
 int an3155_resync_after_reset(struct an3155 *b);

@@ -92,6 +92,8 @@ r log 0 log --sim --json
 r "log --sync" 0 log --sim --sync --json
 r doctor 0 --sim=f746,timing=0 doctor --hse 25M --json
 r doctor 74 --sim=f746-report,timing=0 doctor --json        # 74: the link is bad
+r doctor 0 --sim=f407,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts --reset-seq doctor --json   # over USART: the rates
+r doctor 74 --sim=f746,timing=0,link=uart,uart_noise=0.01 doctor --json   # 74: no rate holds
 # failures answer in JSON too (docs/json.md, "on failure"): usage, confirmation, device, leave
 r COMMAND 64 $sim write --no-such-option --json              # 64, found before the command
 r COMMAND 11 --json $sim erase --all                         # 11: needs --yes

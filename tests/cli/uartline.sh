@@ -23,6 +23,54 @@ run --sim=f407,timing=0,link=uart leave --reset; check leave-reset-no-seq 64 $? 
 run --sim=f407,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts --reset-seq leave --reset 0x08000000
 check leave-reset-addr 64 $? "$work/err" "no ADDR"
 
+# ---- doctor over USART: which rates hold (a reset between rates: --reset-seq on a wired fixture) ----
+f4w="--sim=f407,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts"
+# rates: [(baud, tried, synced, holds, nacks + timeouts + errors)]
+rates='r = [(x["baud"], x["tried"], x["synced"], x["holds"], x["nacks"] + x["timeouts"] + x["errors"]) for x in d["uart"]["rates"]]'
+nousb='ids = {f["id"] for f in d["findings"]}; assert not ids & {"link", "usb_clock", "hse_margin", "usart", "serial"}, ids; assert d["hse"] is None, d'
+run $f4w --reset-seq doctor --json; check doctor-f4 0 $?
+py "$work/out" "$rates; $nousb"'
+assert d["ok"] and d["uart"]["swept"] and d["uart"]["family_max_baud"] == 921600, d["uart"]
+assert [b for b, t, s, h, f in r if h] == [57600, 115200, 230400, 460800, 921600], r
+assert d["uart"]["recommended_baud"] == 921600 and d["verdict"] == "healthy", d'
+check doctor-f4-all-hold 0 $?
+# the ROM's own ceiling: faster 0x7F goes unanswered, and the fastest that holds is recommended
+run $f4w,uart_max_baud=230400 --reset-seq doctor --json; check doctor-ceiling 0 $?
+py "$work/out" "$rates"'
+assert r[3][:4] == (460800, True, False, False) and r[4][:4] == (921600, True, False, False), r
+assert d["uart"]["recommended_baud"] == 230400, d["uart"]'
+check doctor-ceiling-230400 0 $?
+# a line that is noisy above 230400: those rates are refused with their NACKs and timeouts counted
+run $f4w,uart_noise=0.01,uart_noise_above=230400 --reset-seq doctor --json; check doctor-noise 0 $?
+py "$work/out" "$rates"'
+assert [h for b, t, s, h, f in r] == [True, True, True, False, False], r
+assert r[3][4] > 0 and r[4][4] > 0 and r[2][4] == 0, r
+assert d["uart"]["recommended_baud"] == 230400, d["uart"]
+f = [x for x in d["findings"] if x["id"] == "uart_link"][0]
+assert "230400" in f["text"] and "holds" in f["text"] and "--baud 230400" in f["advice"], f'
+check doctor-noise-refused 0 $?
+run $f4w,uart_noise=0.01,uart_noise_above=230400 --reset-seq doctor
+check doctor-noise-text 0 $? "$work/out" "recommended: --baud 230400"
+grep -q "460800  ACK .* refused" "$work/out"; check doctor-noise-text-refused 0 $?
+# a family with no evidence above 115200: the faster rates are not tried, and said so
+run --sim=f746,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts,uart_max_baud=921600 --reset-seq doctor --json
+check doctor-f7 0 $?
+py "$work/out" "$rates"'
+assert [(b, t) for b, t, s, h, f in r] == [(57600, True), (115200, True), (230400, False), (460800, False), (921600, False)], r
+assert "115200" in d["uart"]["rates"][2]["why_not"] and d["uart"]["recommended_baud"] == 115200, d["uart"]'
+check doctor-f7-ceiling 0 $?
+# without a reset between rates only the session's rate is measured, and the note says why
+run --sim=f746-report,timing=0,link=uart --baud 57600 doctor --json; check doctor-no-reset 0 $?
+py "$work/out" "$rates; $nousb"'
+assert [b for b, t, s, h, f in r if t] == [57600] and not d["uart"]["swept"], r
+assert "uart_rates" in {f["id"] for f in d["findings"]}, d["findings"]'
+check doctor-no-reset-note 0 $?
+# no rate holds: exit 74, the failure document
+run --sim=f746,timing=0,link=uart,uart_noise=0.01 doctor --json; check doctor-bad 74 $?
+py "$work/out" 'assert d["ok"] is False and d["error"] == "STM32DFU_E_USB_IO" and d["verdict"] == "link_bad" and d["uart"]["recommended_baud"] is None, d'
+check doctor-bad-json 0 $?
+run --sim=f746,timing=0,link=uart doctor --hse 25M; check doctor-uart-hse 64 $? "$work/err" "needs no crystal"
+
 # ---- records name the link and the port (log --json, --csv, write --json) ----
 head -c 3000 /dev/urandom >"$work/a.bin"
 run --sim=f407,timing=0,link=uart,state=$work/r.state write "$work/a.bin" --json; check write-uart 0 $?
