@@ -647,6 +647,9 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		goto out;
 	const struct chip_family *fam = s->id.chip.family;
 	uint32_t align = fam && fam->write_align ? fam->write_align : 8;
+	/* the bootloader's own unit: AN3155 Write Memory takes whole words (AN3155 3.6) */
+	if (s->t->write_align > align)
+		align = s->t->write_align;
 	/* --vdd: the flash then takes whole units of the range's parallelism (x16: 2, x32: 4 bytes;
 	 * RM0090 PGPERR otherwise): every block, the last one too, is a whole number of them, padded
 	 * with the erased bytes after it (runs only end inside erased sectors) */

@@ -175,7 +175,8 @@ struct target {
 	enum target_kind kind;
 	uint32_t caps;          /* TARGET_CAP_* */
 	uint32_t max_transfer;  /* bytes per read/write request on the wire (2048, 256...) */
-	uint32_t write_align;   /* bytes (4 for AN3155; the family's for DfuSe) */
+	uint32_t write_align;   /* the bootloader's own unit, bytes (4 for AN3155 Write Memory; 1 for a
+	                         * DfuSe DNLOAD): the planner takes the larger of it and the family's */
 	struct err err;
 };
 

@@ -553,7 +553,7 @@ int target_dfuse_new(struct dfu_dev *d, struct target **out, struct err *e)
 	t->impl = x;
 	t->kind = TARGET_DFUSE;
 	t->max_transfer = d->transfer_size;
-	t->write_align = 4; /* the family's (chip_family.write_align) once identified */
+	t->write_align = 1; /* a DNLOAD takes any length: the flash's unit is the family's (ops/) */
 	t->caps = TARGET_CAP_MASS_ERASE | TARGET_CAP_GO | TARGET_CAP_LEAVE_SEEN;
 	err_clear(&t->err);
 	*out = t;

@@ -49,6 +49,15 @@ same kept-bytes "$work/kept.bin" "$work/kept-want.bin"
 run $usb verify "$work/b.bin" -a 0x08009000; check write-partial-usb 0 $?
 run $ua verify "$work/a.bin"; check verify-mismatch 10 $?
 
+# ---- an image whose length is no multiple of 4, in an erased sector: Write Memory takes whole words
+# (AN3155 3.6), so the last block is padded with the erased bytes after it ----
+printf 'abc' >"$work/three.bin"
+run $ua write "$work/three.bin" -a 0x08040000; check write-3-bytes 0 $?
+run $usb verify "$work/three.bin" -a 0x08040000; check write-3-bytes-usb 0 $?
+run $usb read 0x08040003 1 -o "$work/after3.bin"; check write-3-bytes-read 0 $?
+printf '\377' >"$work/after3-want.bin"
+same write-3-bytes-erased-after "$work/after3.bin" "$work/after3-want.bin"
+
 # ---- erase: a range keeps the rest of its sector; a mass erase reads back blank ----
 run $ua erase 0x08009000 100; check erase-range 0 $? "$work/out" "the rest of it kept"
 run $usb verify "$work/b.bin" -a 0x08009064 --force 2>/dev/null
