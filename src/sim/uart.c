@@ -224,12 +224,22 @@ static bool boot0_high(const struct sim_uart *u)
 	return u->boot0_line ? line_of(u, u->boot0_line) != u->boot0_neg : u->boot0_strap;
 }
 
-/* After a reset the ROM's bootloader runs when BOOT0 selects it and the option bytes just loaded
- * do not say RDP level 2, which disables boot from system memory for good (sim_rdp2_gone: the USB
- * door's rule, PM0059/RM0090 3.7.3, AN2606): such a chip answers no 0x7F again. */
+/* The F74x/F75x ROM still boots at RDP level 2 and serves Get, Get Version and Get ID there
+ * (AN2606 F74x section, protocol.md 3.5; start() refuses the rest). */
+static bool rdp2_boots(const struct sim_uart *u)
+{
+	return u->device_id == 0x449;
+}
+
+/* After a reset the ROM's bootloader runs when BOOT0 selects it, unless the option bytes just
+ * loaded say RDP level 2, which disables boot from system memory for good on every family
+ * without contrary evidence (sim_rdp2_gone: the USB door's rule, PM0059/RM0090 3.7.3, RM0440,
+ * AN2606; docs/rom-quirks.md): such a chip answers no 0x7F again. */
 static bool rom_runs(struct sim_uart *u)
 {
-	return boot0_high(u) && !sim_rdp2_gone(u->d);
+	if (!boot0_high(u))
+		return false;
+	return !sim_rdp2_gone(u->d) || rdp2_boots(u);
 }
 
 struct sim_uart *sim_uart_new(struct sim_device *d, const struct sim_profile *p, char *errbuf, size_t errlen)
@@ -927,7 +937,7 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 	}
 	if (u->reset_at && t >= u->reset_at)
 		finish_reset(u);
-	if (u->st == U_SYNC && sim_rdp_level(u->d) == 2)
+	if (u->st == U_SYNC && sim_rdp_level(u->d) == 2 && !rdp2_boots(u))
 		u->st = U_GONE; /* a chip kept at level 2 (state file): its bootloader never started */
 	u->stats.bytes_in++;
 	if (chance(u, u->drop) || (u->drop_at && u->host_bytes == u->drop_at)) {

@@ -99,13 +99,24 @@ check unprotect-json 0 $?
 run $usb read 0x08000000 40000 -o "$work/unprot.bin"; check unprotect-read-usb 0 $?
 python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); assert d == b"\xff"*len(d)' "$work/unprot.bin"
 check unprotect-flash-blank 0 $?
-# RDP 2 over USART: refused without its flag; with it, the chip resets into no bootloader at all
+# RDP 2 over USART: refused without its flag; with it, an F407 resets into no bootloader at all
+# (RM0090 3.7.3: no boot from system memory), the host says so, and nothing answers 0x7F after
 st2="$work/rdp2.state"
-run "--sim=f746,timing=0,link=uart,state=$st2" ob set RDP=level2; check rdp2-needs-flag 11 $? "$work/err" "i-understand-rdp2-is-permanent"
-run "--sim=f746,timing=0,link=uart,state=$st2" ob set RDP=level2 --i-understand-rdp2-is-permanent --json
-check rdp2-set 0 $?
+f4="--sim=f407,timing=0,link=uart,state=$st2"
+run $f4 ob set RDP=level2; check rdp2-needs-flag 11 $? "$work/err" "i-understand-rdp2-is-permanent"
+run $f4 ob set RDP=level2 --i-understand-rdp2-is-permanent --json; check rdp2-set 0 $?
 py "$work/out" 'assert d["written"] and d["bootloader_gone"], d'; check rdp2-gone 0 $?
-run "--sim=f746,timing=0,link=uart,state=$st2" info; check rdp2-no-bootloader 74 $? "$work/err" "no answer to 0x7F"
+run $f4 info; check rdp2-no-bootloader 74 $? "$work/err" "no answer to 0x7F"
+# the F74x ROM still boots at level 2 and answers Get, Get Version and Get ID only (AN2606 F74x,
+# protocol.md 3.5): the write is confirmed by the refused reads, and info says level 2
+st3="$work/rdp2-f7.state"
+f7="--sim=f746,timing=0,link=uart,state=$st3"
+run $f7 ob set RDP=level2 --i-understand-rdp2-is-permanent --json; check rdp2-f7-set 0 $?
+py "$work/out" 'assert d["written"] and d["protection_active"] and not d["bootloader_gone"], d'
+check rdp2-f7-json 0 $?
+run $f7 info --json; check rdp2-f7-info 0 $?
+py "$work/out" 'assert d["rdp_level"] == 2 and d["device_id"] == 0x449, d'; check rdp2-f7-level 0 $?
+run $f7 read 0x08000000 16 -o "$work/r2.bin"; check rdp2-f7-read-refused 12 $?
 
 # ---- --trace: every byte each way, complete ----
 run $ua info --trace "$work/trace.txt"; check trace 0 $?
