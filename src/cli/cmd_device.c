@@ -260,7 +260,7 @@ void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_repor
 	if (r->preserved_bytes)
 		fprintf(o, "         %" PRIu64 " bytes outside the image in erased sectors were kept\n", r->preserved_bytes);
 	if (r->verified && r->sectors_erased == 0 && r->bytes_programmed == 0)
-		fprintf(o, "verify   nothing written: the chip already holds the image (read back and compared)\n");
+		fprintf(o, "verify   nothing written: the chip already holds the image (compared: read back, or by the ROM's CRC)\n");
 	else if (r->verified)
 		fprintf(o, "verify   %" PRIu64 " bytes in %.2f s: OK\n", r->verify.bytes, seconds(r->verify.us));
 	else

@@ -240,7 +240,7 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 			image_bytes += (uint32_t)(hi - lo);
 		}
 		t->image_bytes = image_bytes;
-		bool same = memcmp(t->desired, t->current, t->sector.size) == 0;
+		bool same = t->by_checksum ? t->by_checksum > 0 : memcmp(t->desired, t->current, t->sector.size) == 0;
 		t->action = (same && !full) ? PLAN_SKIP : PLAN_ERASE_PROGRAM;
 		if (t->action == PLAN_SKIP) {
 			plan->sectors_skipped++;

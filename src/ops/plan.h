@@ -42,6 +42,9 @@ struct plan_touched {
 	uint8_t *desired;    /* what it must hold afterwards */
 	uint32_t image_bytes;     /* bytes of the image in this sector */
 	uint32_t preserved_bytes; /* non-blank bytes outside the image that the plan rewrites */
+	int8_t by_checksum;  /* 0: current was read back; 1: the ROM's Get Checksum found the image's
+	                        bytes there (skipped, the rest unread); -1: the image covers the sector
+	                        and the CRC differs (replaced whole; current not read) */
 };
 
 struct plan_run {

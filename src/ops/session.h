@@ -104,6 +104,8 @@ struct ops_counters {
 	unsigned wedges_cleared;    /* erases stuck in dfuDNBUSY past their ceiling, cleared (H7 rev V) */
 	unsigned confirm_reads;     /* second reads made to confirm a read (ops_reads_confirmed) */
 	unsigned confirm_checksums; /* reads confirmed by the ROM's Get Checksum instead (USART) */
+	unsigned compare_checksums; /* sectors compared or verified by Get Checksum, unread (ops/compare.c) */
+	uint64_t compare_read_bytes; /* bytes read comparing a sector up to its first difference */
 	/* the retries by cause (recover.c): only the first is the USB link's fault */
 	unsigned link_faults;       /* CRC/PID errors, timeouts, STALLs, lost replies */
 	unsigned departures;        /* the device left the bus (unplugged, reset, a station board pulled) */

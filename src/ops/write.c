@@ -127,19 +127,34 @@ static int confirm_kept(struct ops_session *s, struct write_plan *plan, uint8_t 
 	return 0;
 }
 
-static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, struct ops_write_result *r)
+static int read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
+                        bool compare, struct ops_write_result *r)
 {
 	uint64_t total = 0;
-	for (size_t i = 0; i < plan->n_touched; i++)
-		total += plan->touched[i].sector.size;
 	uint64_t t0 = now_us(s);
 	if (ops_canceled(s))
 		return STM32DFU_E_CANCELED;
+	/* over USART, sectors are compared first (ops/compare.c: Get Checksum, or a read up to the first
+	 * difference of a sector the image covers): one found equal, or to be replaced whole, is not
+	 * read whole */
+	uint64_t compared0 = s->counters.compare_read_bytes;
+	for (size_t i = 0; compare && i < plan->n_touched; i++) {
+		int rc = ops_compare_touched(s, img, &plan->touched[i]);
+		if (rc < 0)
+			return err_prefix(&s->err, "write: comparing sector %u", plan->touched[i].sector.index);
+	}
+	total = s->counters.compare_read_bytes - compared0;
+	for (size_t i = 0; i < plan->n_touched; i++)
+		total += plan->touched[i].current ? 0 : plan->touched[i].sector.size;
 	/* adjacent sectors are read as one run: each Set Address costs a status poll (~100 ms on the ROM) */
 	for (size_t i = 0; i < plan->n_touched;) {
+		if (plan->touched[i].current) {
+			i++;
+			continue;
+		}
 		size_t j = i + 1;
 		uint64_t span = plan->touched[i].sector.size;
-		while (j < plan->n_touched &&
+		while (j < plan->n_touched && !plan->touched[j].current &&
 		       plan->touched[j].sector.start == (uint64_t)plan->touched[i].sector.start + span) {
 			span += plan->touched[j].sector.size;
 			j++;
@@ -538,12 +553,19 @@ static int verify_planned(struct wstate *w)
 	uint64_t t0 = now_us(s);
 	uint64_t total = 0, done = 0;
 	int differ = 0;
+	/* sectors whose CRC the ROM gives equal to the desired bytes need no read (ops/compare.c) */
+	for (size_t i = 0; i < plan->n_touched; i++)
+		if (needs_verify(w, i) && ops_compare_verify(s, &plan->touched[i]) == 1) {
+			w->verified[i] = true;
+			done += plan->touched[i].sector.size;
+		}
+	total = done;
 	for (size_t i = 0; i < plan->n_touched; i++)
 		if (needs_verify(w, i))
 			total += plan->touched[i].sector.size;
 	for (size_t i = 0; i < plan->n_touched;) {
 		if (!needs_verify(w, i)) {
-			i++; /* skipped sectors were read back and compared while planning */
+			i++; /* skipped sectors were compared while planning (read back, or by CRC) */
 			continue;
 		}
 		if (ops_canceled(s))
@@ -636,7 +658,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	}
 	r->sectors_touched = (unsigned)plan.n_touched;
 	r->image_bytes = img_total_bytes(img);
-	if ((rc = read_touched(s, &plan, alt, r)) < 0)
+	if ((rc = read_touched(s, &plan, alt, img, !have_old && !o->full, r)) < 0)
 		goto out;
 	/* an earlier write's file is applied only to the chip and the moment it belongs to */
 	if (have_old && (rc = wr_rescue_check(s, &plan, &old)) < 0)

@@ -28,6 +28,16 @@ struct wstate {
 	                   * chip STALLs a block or long ones keep failing */
 };
 
+/* ops/compare.c: where the ROM lists Get Checksum (AN3155 0xA1). Compares the image's bytes in
+ * touched sector t (not read yet, no recovery base) with the chip's by CRC: 1 and t->current and
+ * t->by_checksum set when decided (equal: skipped unread; the image covers it and it differs:
+ * replaced whole, unread); 0 when the sector must be read back (a part of the image differs and
+ * bytes must be kept, or the ROM cannot be asked); <0 an error. */
+int ops_compare_touched(struct ops_session *s, const struct img *img, struct plan_touched *t);
+/* 1 when the chip's CRC of sector t equals the CRC of t->desired (verified without a read); 0: read back. */
+int ops_compare_verify(struct ops_session *s, const struct plan_touched *t);
+bool ops_can_checksum(const struct ops_session *s);
+
 /* Loads the chip's pending recovery file (if any) into old and adds its sectors to the plan
  * (they get their saved bytes back even where the new image does not reach). */
 int wr_rescue_load(struct ops_session *s, struct write_plan *plan, const struct plan_sector *sectors, size_t n,

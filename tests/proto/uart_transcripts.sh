@@ -26,14 +26,16 @@ import struct
 ramp = bytes((i * 37 + 11) & 255 for i in range(248))
 open("fw.bin", "wb").write(struct.pack("<II", 0x20001000, 0x08000109) + ramp)
 open("part.bin", "wb").write(bytes((i * 91 + 5) & 255 for i in range(100)))
+open("page.bin", "wb").write(bytes((i * 53 + 7) & 255 for i in range(128)))
 EOF
 
-# case NAME PROFILE CLI-ARGS...: the command against the chip of this run's state file
+# case NAME PROFILE CLI-ARGS...: the command against the chip of this run's state file for PROFILE
+# (CHIP=name picks another chip and state file; SPEC=... adds profile keys)
 case_() {
 	local name=$1 prof=$2
 	shift 2
 	local rc=0
-	"$S" "--sim=$prof,link=uart,state=$TMP/$prof.state" --trace "$name.tr" "$@" >"$name.out" 2>&1 || rc=$?
+	"$S" "--sim=$prof${SPEC:+,$SPEC},link=uart,state=$TMP/${CHIP:-$prof}.state" --trace "$name.tr" "$@" >"$name.out" 2>&1 || rc=$?
 	# the transcript: directions and bytes, without the header line and the times
 	sed -e '/^#/d' -e 's/^@[0-9]* //' "$name.tr" >"$name.txt"
 	echo "exit $rc" >>"$name.txt"
@@ -64,5 +66,50 @@ case_ erase l0-192k erase 0x08000180 128
 case_ leave l0-192k leave 0x08000100
 # an F4 (16/64/128 KB sectors, flash-size register, option bytes at 0x1FFFC000)
 case_ info_f446 f446 info
+
+# no_cmd NAME CODE WHY: after the session's opening exchange (what info sends: connect, identity,
+# option bytes), the transcript of NAME never sends command CODE (e.g. "11 ee", Read Memory)
+no_cmd() {
+	local open_lines
+	open_lines=$(($(wc -l <"$OPEN.txt") - 1))
+	head -n "$open_lines" "$1.txt" | cmp -s - <(head -n "$open_lines" "$OPEN.txt") ||
+		{ echo "FAIL: $1 does not open as $OPEN does"; bad=1; }
+	if tail -n +"$((open_lines + 1))" "$1.txt" | grep -q "^> $2\$"; then
+		echo "FAIL: $1 sends $2: $3"
+		bad=1
+	fi
+}
+
+# Get Checksum (0xA1) listed: a sector is compared by CRC, not read back (ops/compare.c)
+export CHIP=crc SPEC="uart_commands=00 01 02 11 21 31 44 63 73 82 92 a1"
+case_ crc_info l0-192k info
+OPEN=crc_info
+# blank pages the image covers: the CRCs differ, nothing is read; the verify is by CRC too
+case_ crc_write l0-192k write fw.bin -a 0x08000100
+no_cmd crc_write "11 ee" "the image covers both pages and their CRC differs: nothing to read or keep"
+# the same image again: equal CRCs, nothing read, erased or written
+case_ crc_same l0-192k write fw.bin -a 0x08000100
+no_cmd crc_same "11 ee" "both pages' CRC equals the image's"
+no_cmd crc_same "44 bb" "nothing differs: nothing to erase"
+# a page with data, then 100 bytes inside it: the covered range's CRC differs, so the page is read
+# back (its other bytes are kept), erased, written; the kept bytes are still there afterwards
+case_ crc_page l0-192k write page.bin -a 0x08000400
+case_ crc_keep l0-192k write part.bin -a 0x08000410
+grep -q "^> 11 ee$" crc_keep.txt || { echo "FAIL: crc_keep did not read the page whose bytes it keeps"; bad=1; }
+case_ crc_keep_same l0-192k write part.bin -a 0x08000410
+no_cmd crc_keep_same "11 ee" "the covered range's CRC equals the image's: the page is kept as it is, unread"
+no_cmd crc_keep_same "44 bb" "nothing differs: nothing to erase"
+"$S" "--sim=l0-192k,$SPEC,link=uart,state=$TMP/crc.state" read 0x08000400 128 -o kept.bin >/dev/null 2>&1
+python3 - <<'EOF2' || bad=1
+page, part, got = (open(f, "rb").read() for f in ("page.bin", "part.bin", "kept.bin"))
+want = page[:16] + part + page[116:]
+if got != want:
+    print("FAIL: after the writes inside the page, it holds something else than the kept and new bytes")
+    raise SystemExit(1)
+EOF2
+unset CHIP SPEC
+
+# No Get Checksum: a page the image covers is read only up to its first differing block
+case_ page_keep l0-192k write page.bin -a 0x08000400
 
 [ $bad = 0 ] || exit 1
