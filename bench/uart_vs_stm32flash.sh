@@ -1,0 +1,87 @@
+#!/bin/bash
+# Benchmark (issue 23): stm32dfu over USART against Debian's stm32flash 0.7 and against the bound, on
+# the emulator with the profile's real timing, in one run. Reported, never asserted (bench/README.md).
+#
+# Usage: bench/uart_vs_stm32flash.sh [BUILD_DIR] [PROFILE] [KIB] [CHANGE_AT]
+#   defaults: build f407 1024 0x80000 (the 32 KiB changed start at this offset of the image)
+#
+#  - bound: the image on the wire once each way at 115200 (11 bits a byte at 8E1) plus the flash's
+#    own erase and program time (bench_uart_write, the same model);
+#  - stm32dfu: `write` with its verify, in process (--sim=PROFILE,link=uart): the model's time, the
+#    sum of the write's phases (--json), independent of the machine's load;
+#  - stm32flash: on a pseudo-terminal of stm32dfu-sim --uart (real time: the same model, plus this
+#    machine's scheduling), `-w -v` (write and verify) and `-w` (write only), each on a blank chip;
+#  - the rewrite: the same image with 32 KiB changed, on a chip that holds the first one, by a ROM
+#    without Get Checksum (the sectors are compared by reading) and by one that lists it (0xA1).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=$(cd "${1:-$root/build}" && pwd) || exit 2
+prof=${2:-f407}
+kib=${3:-1024}
+chg=$((${4:-0x80000}))
+S=$build/stm32dfu
+SIM=$build/stm32dfu-sim
+BW=$build/tests/unit/uart/bench_uart_write
+for x in "$S" "$SIM" "$BW"; do [ -x "$x" ] || { echo "no $x" >&2; exit 2; }; done
+command -v stm32flash >/dev/null || { echo "stm32flash is not installed" >&2; exit 2; }
+export STM32DFU_PROFILE_DIR=${STM32DFU_PROFILE_DIR:-$root/profiles}
+T=$(mktemp -d "${TMPDIR:-/tmp}/uartbench.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export XDG_STATE_HOME=$T/state
+CRC="uart_commands=00 01 02 11 21 31 44 63 73 82 92 a1"
+cd "$T"
+python3 - "$kib" "$chg" <<'EOF'
+import random, sys
+n, at = int(sys.argv[1]) * 1024, int(sys.argv[2])
+r = random.Random(23)
+a = bytes(r.getrandbits(8) for _ in range(n))
+b = bytearray(a)
+b[at:at + 32768] = bytes(r.getrandbits(8) for _ in range(32768))
+open("a.bin", "wb").write(a)
+open("b.bin", "wb").write(bytes(b))
+EOF
+
+echo "# $(date -u '+%Y-%m-%d %H:%M') UTC, $prof, $kib KiB at 115200, 32 KiB changed at +$(printf 0x%x "$chg"), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"
+# the bound
+bw=$("$BW" "$prof" 115200 "$kib") || exit 1
+bound=$(sed -n 's/.*payload_bound_s=\([0-9.]*\).*/\1/p' <<<"$bw")
+pbound=$(sed -n 's/.*protocol_bound_s=\([0-9.]*\).*/\1/p' <<<"$bw")
+echo "bound (image each way + flash): $bound s; with every protocol byte: $pbound s"
+
+# stm32dfu in process: the sum of the write's phases (model time)
+ours() { # STATE SPEC FILE
+	"$S" "--sim=$prof${2:+,$2},link=uart,state=$T/$1.state" --json write "$3" -a 0x08000000 >"$1.$3.json" 2>"$1.$3.err" ||
+		{ cat "$1.$3.err" >&2; echo "FAIL"; return; }
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["seconds"]
+print("%.2f" % sum(v for v in p.values() if isinstance(v, (int, float))))' "$1.$3.json"
+}
+w_plain=$(ours plain "" a.bin)
+r_plain=$(ours plain "" b.bin)
+w_crc=$(ours crc "$CRC" a.bin)
+r_crc=$(ours crc "$CRC" b.bin)
+
+# stm32flash on pseudo-terminals (real time)
+cat >steps.sh <<'EOS'
+set -- $STM32DFU_TTYS
+t0=$(date +%s.%N); stm32flash -m 8n1 -b 115200 -w a.bin -v -S 0x08000000 "$1" >fv.txt 2>&1 || echo "stm32flash -w -v failed" >&2
+t1=$(date +%s.%N); stm32flash -m 8n1 -b 115200 -w a.bin -S 0x08000000 "$2" >fw.txt 2>&1 || echo "stm32flash -w failed" >&2
+t2=$(date +%s.%N)
+echo "$t0 $t1 $t2" >times.txt
+EOS
+timeout 1800 "$SIM" --uart "$prof" --uart "$prof" -- bash steps.sh
+read -r t0 t1 t2 <times.txt
+sf_wv=$(echo "$t1 - $t0" | bc)
+sf_w=$(echo "$t2 - $t1" | bc)
+
+r() { echo "scale=3; $1 / $2" | bc; }
+printf '| case | time | ratio |\n|---|---|---|\n'
+printf '| stm32dfu write + verify, %s KiB, blank chip | %.2f s | %s x bound, %s x stm32flash -w -v |\n' "$kib" "$w_plain" "$(r "$w_plain" "$bound")" "$(r "$w_plain" "$sf_wv")"
+printf '| same, ROM with Get Checksum | %.2f s | %s x bound |\n' "$w_crc" "$(r "$w_crc" "$bound")"
+printf '| stm32flash -w -v (pty, real time) | %.2f s | %s x bound |\n' "$sf_wv" "$(r "$sf_wv" "$bound")"
+printf '| stm32flash -w (pty, real time) | %.2f s | %s x bound |\n' "$sf_w" "$(r "$sf_w" "$bound")"
+printf '| stm32dfu rewrite, 32 KiB changed, no Get Checksum | %.2f s | %s x stm32flash -w -v, %s x stm32flash -w |\n' "$r_plain" "$(r "$r_plain" "$sf_wv")" "$(r "$r_plain" "$sf_w")"
+printf '| stm32dfu rewrite, 32 KiB changed, Get Checksum | %.2f s | %s x stm32flash -w -v, %s x stm32flash -w |\n' "$r_crc" "$(r "$r_crc" "$sf_wv")" "$(r "$r_crc" "$sf_w")"
