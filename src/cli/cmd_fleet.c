@@ -190,6 +190,9 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	const struct cli_args *a = &c->args;
 	if (a->given[OPT_TRACE])
 		return cli_usage_error(c, "--trace records one device: select one with -S or -p (not --all)");
+	if (a->given[OPT_PORT])
+		return cli_usage_error(c, "a fleet write (--all, several -S/-p, --log-dir) is over USB: with --port, "
+		                          "write one board per command");
 	if (a->given[OPT_ALL] && (a->nserials || a->npaths))
 		return cli_usage_error(c, "write --all takes every device: drop -S/-p, or drop --all");
 	if (!a->given[OPT_FORCE] && !a->any_device_id && !img_suffix_matches(img, a->vid, a->pid)) {

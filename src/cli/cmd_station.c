@@ -339,6 +339,10 @@ int cli_cmd_station(struct cli_ctx *c)
 		                          "stm32dfu-sim --plug T:PROFILE");
 	if (a->nserials || a->npaths || a->given[OPT_TRACE])
 		return cli_usage_error(c, "station takes every board plugged in: drop -S/-p/--trace");
+	/* it watches USB only: a --port left unread would have it wait for USB boards that never come */
+	if (a->given[OPT_PORT] || a->given[OPT_BAUD] || a->given[OPT_RESET_SEQ])
+		return cli_usage_error(c, "station watches USB for boards: one board per serial port (--port) is not "
+		                          "supported yet; program a board on a port with 'stm32dfu write FILE --port TTY'");
 	unsigned count = 0;
 	if (a->given[OPT_COUNT]) {
 		uint32_t v;
