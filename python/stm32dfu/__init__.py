@@ -65,6 +65,10 @@ _LIB_WORDS = sorted({
     "the otp_permanent option": "otp_permanent=True", "stm32dfu_info()": "Chip.info()",
     "stm32dfu_list()": "stm32dfu.list()", "stm32dfu_ob_read()": "Chip.option_bytes(detail=True)",
     "stm32dfu_doctor()": "Chip.doctor()", "stm32dfu_recover()": "Chip.recover()",
+    "the address option": "address=", "the transfer_size option": "transfer_size=", "the retries option": "retries=", "the trace option": "trace=",
+    "match.sim": "sim=", "stm32dfu_ob_set(": "Chip.set_option_bytes(", "stm32dfu_read()": "Chip.read()", "stm32dfu_unprotect()": "Chip.unprotect(confirm=True)",
+    "stm32dfu_leave()": "Chip.leave(address=...)", "stm32dfu_erase_sectors()": "Chip.erase(sectors=...)",
+    "stm32dfu_doctor() with the hse option": "Chip.doctor(hse=...)",
 }.items(), key=lambda kv: -len(kv[0]))
 
 
@@ -725,5 +729,6 @@ class Chip:
             "emulated_clock": {"hsi_error_pct": r.emulated_hsi_error_pct, "detected_hz": r.emulated_detected_hz,
                                "usb_error_ppm": r.emulated_usb_error_ppm} if r.emulated_clock else None,
             "findings": [{"severity": sev[f.severity] if 0 <= f.severity < 4 else f.severity, "id": _s(f.id),
-                          "text": _s(f.text), "advice": _s(f.advice)} for f in r.findings[:r.n_findings]],
+                          "text": _library_words(_s(f.text)), "advice": _library_words(_s(f.advice))}
+                         for f in r.findings[:r.n_findings]],
         }

@@ -661,6 +661,27 @@ def test_hints_name_the_package_parameters(chip):
     no_cli_words(e.value)
 
 
+def test_hints_with_arguments_and_doctor_findings_name_the_package(chip):
+    """hints that quote a call with its arguments ('stm32dfu ob set nWRP=...' on the command line) and
+    doctor's advice come in the package's words"""
+    chip.set_option_bytes(nWRP=0xFD)  # sector 1 write-protected
+    with pytest.raises(stm32dfu.ProtectedError) as e:
+        chip.write(pattern(64), address=0x08008000)
+    assert "lift the write protection with Chip.set_option_bytes(nWRP1=1) (option bytes)" in e.value.hint, e.value.hint
+    no_cli_words(e.value)
+    d = chip.doctor(count=10)
+    wrp = [f for f in d["findings"] if f["id"] == "wrp"]
+    assert wrp and wrp[0]["advice"] == ("Chip.option_bytes(detail=True) lists the sectors; "
+                                        "Chip.set_option_bytes() clears them"), wrp
+    for f in d["findings"]:
+        assert "--" not in f["text"] + f["advice"] and "stm32dfu " not in f["text"] + f["advice"], f
+    chip.set_option_bytes(RDP=0x55, confirm=["rdp1"])
+    with pytest.raises(stm32dfu.ProtectedError) as e:
+        chip.read(0x08000000, 16)
+    assert "Chip.unprotect(confirm=True) removes it" in e.value.hint, e.value.hint
+    no_cli_words(e.value)
+
+
 def test_emulated_chips_are_fresh_unless_kept_and_kept_ones_are_the_clis(tmp_path):
     data = pattern(256, seed=24)
     with stm32dfu.open(sim=SIM) as c:

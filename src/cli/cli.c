@@ -573,6 +573,7 @@ static int run_command(struct cli_ctx *c, int argc, char **argv)
 		return early;
 	log_set_level(a->given[OPT_QUIET] ? LOG_ERROR : a->verbose >= 2 ? LOG_TRACE : a->verbose ? LOG_INFO : LOG_WARN);
 	log_set_sink(log_to_stderr, errf);
+	log_set_cli_words(1);
 	int rc = cli_log_wanted(c) ? cli_log_open(c) : 0;
 	if (rc == 0)
 		rc = cmd->run(c);

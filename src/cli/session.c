@@ -114,6 +114,7 @@ int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_pr
 			                  "what is attached; --sim uses the emulator");
 		return cli_fail(c, rc);
 	}
+	(*api)->cli_words = 1;
 	if (prog) {
 		cli_progress_init(prog, c->errf, c->tty, !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
 		ops_set_progress(api_ops(*api), cli_progress_cb, prog);

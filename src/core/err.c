@@ -52,7 +52,11 @@ const char *stm32dfu_errname(int err)
 	return i < 0 ? "STM32DFU_E_UNKNOWN" : err_table[i].name;
 }
 
-/* token, the command line's words, the C API's words */
+/*
+ * token, the command line's words, the C API's words. A token may carry arguments after a space,
+ * "{@read 0x1FFF7800 528}": %1..%9 put one in, %* all of them as given, %, all of them joined by
+ * ", " (an argument list in the C API's words).
+ */
 static const struct {
 	const char *token, *cli, *lib;
 } words[] = {
@@ -63,14 +67,35 @@ static const struct {
 	{"leave", "--leave", "the leave option"},
 	{"no-verify", "--no-verify", "the no_verify option"},
 	{"hse", "--hse", "the hse option"},
+	{"address", "-a ADDR", "the address option"},
+	{"retries", "--retries N", "the retries option"},
+	{"recovery-dir", "--recovery-dir DIR", "the recovery_dir option"},
+	{"trace", "--trace", "the trace option"},
+	{"sim", "--sim", "match.sim"},
+	{"baud", "--baud %1", "the baud option set to %1"},
+	{"sel", "-S", "match.serial"},
+	{"port", "--port %*", "the port option (\"%*\")"},
+	{"xfer", "-t", "the transfer_size option"},
+	{"poll-spec", "--poll spec", "STM32DFU_POLL_SPEC"},
+	{"or-format", ", or say how to read it with --format (--format %1 reads it as its name says)", ""},
+	{"list-ports", "'stm32dfu list --ports'", "the system's own list (Device Manager, /dev/serial/by-id)"},
+	{"erase-all", "erase --all", "stm32dfu_erase_all()"},
 	{"sel-serial", "-S SERIAL", "match.serial"},
 	{"sel-path", "-p PATH", "match.path"},
 	{"sel-uid", "-S <UID>", "match.serial (the UID)"},
 	{"otp-permanent", "--i-understand-otp-is-permanent", "the otp_permanent option"},
 	{"info", "'stm32dfu info'", "stm32dfu_info()"},
+	{"info-port", "'stm32dfu info --port %*'", "stm32dfu_info() on port %*"},
 	{"list", "'stm32dfu list'", "stm32dfu_list()"},
+	{"list-ports-probe", "'stm32dfu list --ports --probe'", "stm32dfu_open_port() on each serial port"},
 	{"ob-show", "'stm32dfu ob show'", "stm32dfu_ob_read()"},
+	{"ob-set", "'stm32dfu ob set %*'", "stm32dfu_ob_set(%,)"},
+	{"read", "'stm32dfu read %1 %2'", "stm32dfu_read() of %2 bytes at %1"},
+	{"erase-sectors", "'stm32dfu erase --sectors %*'", "stm32dfu_erase_sectors() of sectors %*"},
+	{"unprotect", "'stm32dfu unprotect --yes'", "stm32dfu_unprotect()"},
+	{"leave-at", "'stm32dfu leave ADDR'", "stm32dfu_leave()"},
 	{"doctor", "'stm32dfu doctor'", "stm32dfu_doctor()"},
+	{"doctor-hse", "'stm32dfu doctor --hse FREQ'", "stm32dfu_doctor() with the hse option"},
 	{"recover", "'stm32dfu recover'", "stm32dfu_recover()"},
 	{"confirm-rdp2", "--i-understand-rdp2-is-permanent", "STM32DFU_CONFIRM_RDP2"},
 	{"confirm-rdp1", "--i-understand-rdp1-needs-mass-erase", "STM32DFU_CONFIRM_RDP1"},
@@ -79,30 +104,67 @@ static const struct {
 	{"confirm-rdp0", "--i-understand-rdp0-erases-flash", "STM32DFU_CONFIRM_RDP0"},
 };
 
+/* Appends c to out (k its length), keeping room for the terminator. */
+static void put(char *out, size_t cap, size_t *k, char c)
+{
+	if (*k + 1 < cap)
+		out[(*k)++] = c;
+}
+
+/* Writes template tpl into out, its placeholders filled from args[0, alen) (space-separated). */
+static void fill(const char *tpl, const char *args, size_t alen, char *out, size_t cap, size_t *k)
+{
+	for (; *tpl; tpl++) {
+		if (tpl[0] != '%' || !tpl[1]) {
+			put(out, cap, k, *tpl);
+			continue;
+		}
+		char p = *++tpl;
+		if (alen == 0 && *k > 0 && out[*k - 1] == ' ' && (p == '*' || p == ','))
+			(*k)--; /* "'stm32dfu ob set %*'" with no argument: "'stm32dfu ob set'" */
+		if (p == '*' || p == ',') {
+			for (size_t i = 0; i < alen; i++) {
+				if (args[i] == ' ' && p == ',')
+					put(out, cap, k, ',');
+				put(out, cap, k, args[i]);
+			}
+		} else if (p >= '1' && p <= '9') {
+			/* the (p-'0')th space-separated argument */
+			size_t i = 0;
+			for (int n = p - '1'; n > 0 && i < alen; i++)
+				if (args[i] == ' ')
+					n--;
+			for (; i < alen && args[i] != ' '; i++)
+				put(out, cap, k, args[i]);
+		} else {
+			put(out, cap, k, '%');
+			put(out, cap, k, p);
+		}
+	}
+}
+
 void err_words(const char *in, int cli, char *out, size_t cap)
 {
 	size_t k = 0;
 	if (!cap)
 		return;
 	while (*in && k + 1 < cap) {
-		const char *rep = NULL;
-		size_t skip = 0;
 		if (in[0] == '{' && in[1] == '@') {
 			const char *end = strchr(in + 2, '}');
-			for (size_t i = 0; end && i < sizeof words / sizeof words[0]; i++)
-				if (strlen(words[i].token) == (size_t)(end - in - 2) &&
-				    memcmp(words[i].token, in + 2, (size_t)(end - in - 2)) == 0) {
-					rep = cli ? words[i].cli : words[i].lib;
-					skip = (size_t)(end - in) + 1;
-				}
+			size_t nlen = end ? strcspn(in + 2, " }") : 0;
+			const char *args = in + 2 + nlen + (in[2 + nlen] == ' ');
+			size_t alen = end && args < end ? (size_t)(end - args) : 0;
+			size_t i = 0;
+			for (; end && i < sizeof words / sizeof words[0]; i++)
+				if (strlen(words[i].token) == nlen && memcmp(words[i].token, in + 2, nlen) == 0)
+					break;
+			if (end && i < sizeof words / sizeof words[0]) {
+				fill(cli ? words[i].cli : words[i].lib, args, alen, out, cap, &k);
+				in = end + 1;
+				continue;
+			}
 		}
-		if (!rep) {
-			out[k++] = *in++;
-			continue;
-		}
-		for (; *rep && k + 1 < cap; rep++)
-			out[k++] = *rep;
-		in += skip;
+		out[k++] = *in++;
 	}
 	out[k] = '\0';
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 static _Atomic int log_level = LOG_WARN;
+static _Atomic int log_cli_words;
 static log_sink_fn log_sink;
 static void *log_sink_ctx;
 /* A per-thread sink comes first: a fleet write gives each device's thread its own log file. */
@@ -32,15 +33,21 @@ void log_set_thread_sink(log_sink_fn sink, void *ctx)
 	log_thread_sink_ctx = ctx;
 }
 
+void log_set_cli_words(int cli)
+{
+	atomic_store(&log_cli_words, cli != 0);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&log_level))
 		return;
-	char buf[1024];
+	char raw[1024], buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	err_words(raw, atomic_load(&log_cli_words), buf, sizeof buf);
 	if (log_thread_sink) {
 		log_thread_sink(level, buf, log_thread_sink_ctx);
 		return;

@@ -15,6 +15,9 @@ enum log_level log_get_level(void);
 void log_set_sink(log_sink_fn sink, void *ctx);
 /* The calling thread's own sink, used instead of the process one (NULL: back to that). */
 void log_set_thread_sink(log_sink_fn sink, void *ctx);
+/* Whose words a message's tokens ("{@doctor}", core/err.h) are rendered in: the C API's by
+ * default, the command line's once the command line says so. */
+void log_set_cli_words(int cli);
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -218,7 +218,7 @@ static void poll_fall_back(struct dfu_dev *d, const char *why)
 		return;
 	d->poll_mode = DFU_POLL_SPEC;
 	d->poll_fallback = why;
-	log_info("the device %s an early GETSTATUS: waiting bwPollTimeout from now on (--poll spec)",
+	log_info("the device %s an early GETSTATUS: waiting bwPollTimeout from now on ({@poll-spec})",
 	         strcmp(why, "stall") == 0 ? "STALLs" : "answers dfuDNBUSY to");
 }
 

@@ -227,7 +227,7 @@ int img_write_dfuse(const struct img *img, const struct img_save_opts *o, struct
 		    struct err *e)
 {
 	if (o->alt >= 0 && img_alt_count(img) > 1) {
-		err_set(e, STM32DFU_E_USAGE, "--alt %d would merge data of %zu alt settings", o->alt,
+		err_set(e, STM32DFU_E_USAGE, "{@alt} %d would merge data of %zu alt settings", o->alt,
 			img_alt_count(img));
 		return STM32DFU_E_USAGE;
 	}

@@ -138,8 +138,7 @@ static int check_name_vs_content(const uint8_t *buf, size_t len, const char *nam
 		return 0;
 	err_set(e, STM32DFU_E_FILE_FORMAT, "%s is named as %s file but holds %s", name, format_words(by_name),
 	        found == IMG_FMT_BIN ? "binary data" : format_words(found));
-	err_hint(e, "rename it to match its content, or say how to read it with --format (--format %s reads it as %s)",
-	         img_format_name(by_name), format_words(by_name));
+	err_hint(e, "rename it to match its content{@or-format %s}", img_format_name(by_name));
 	return STM32DFU_E_FILE_FORMAT;
 }
 

@@ -313,8 +313,8 @@ static int doctor(struct stm32dfu_session *s, const struct ops_doctor_opts *o, s
 		const struct ops_doctor_finding *f = &r->findings[i];
 		out->findings[i].severity = (int)f->severity;
 		api_copy(out->findings[i].id, sizeof out->findings[i].id, f->id);
-		api_copy(out->findings[i].text, sizeof out->findings[i].text, f->text);
-		api_copy(out->findings[i].advice, sizeof out->findings[i].advice, f->advice);
+		err_words(f->text, s->cli_words, out->findings[i].text, sizeof out->findings[i].text);
+		err_words(f->advice, s->cli_words, out->findings[i].advice, sizeof out->findings[i].advice);
 	}
 	free(r);
 	return 0;

@@ -13,6 +13,7 @@ struct stm32dfu_session {
 	void *progress_user;
 	struct err err;   /* the last failure of an API call (ops errors are copied here) */
 	char uid[40];
+	int cli_words; /* texts handed out as data (doctor's findings) in the command line's words */
 };
 
 /* Copies the ops session's error into the API session (a generic sentence when it has none). */

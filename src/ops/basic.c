@@ -452,7 +452,7 @@ int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr,
 	err_set(&s->err, STM32DFU_E_USAGE, "{@leave}: the file holds no vector table (initial stack pointer in RAM, "
 	        "reset vector with the Thumb bit into flash)%s; nothing was written",
 	        img->has_entry ? " whose reset vector is its entry point" : "");
-	err_hint(&s->err, "write it without {@leave}, then 'stm32dfu leave ADDR' with the address of the "
+	err_hint(&s->err, "write it without {@leave}, then {@leave-at} with the address of the "
 	                  "application's vector table");
 	return STM32DFU_E_USAGE;
 }
@@ -517,7 +517,7 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 		                      ? "the application reset itself or the chip booted from the bootloader again (BOOT0 "
 		                        "high?); check the boot pins and the application's start-up"
 		                      : "the vector table there is not runnable: write the application there, or give "
-		                        "'stm32dfu leave ADDR' the address of its vector table");
+		                        "{@leave-at}, given the address of its vector table");
 		return STM32DFU_E_NOT_STARTED;
 	}
 	if (rc == STM32DFU_E_TIMEOUT) {

@@ -201,7 +201,7 @@ static void diagnose_link(struct ops_doctor_report *r)
 		return;
 	}
 	finding(r, DOCTOR_BAD, "link", text,
-	        "check the cable and try another port or a hub; run 'stm32dfu doctor --hse FREQ' with the board's "
+	        "check the cable and try another port or a hub; run {@doctor-hse} with the board's "
 	        "crystal frequency to check the ROM's clock detection");
 }
 
@@ -216,7 +216,7 @@ static void diagnose_hse_margin(struct ops_doctor_report *r)
 	         r->hse_hz / 1e6, r->safe_lo_pct, r->safe_hi_pct, r->misdetect_usb_error_pct);
 	if (r->hse_remembered) {
 		size_t k = strlen(text);
-		say(text + k, sizeof text - k, " (the crystal frequency an earlier 'doctor --hse' gave for this board)");
+		say(text + k, sizeof text - k, " (the crystal frequency an earlier {@doctor-hse} gave for this board)");
 	}
 	finding(r, hse_margin_thin(r) ? DOCTOR_WARN : DOCTOR_NOTE, "hse_margin", text,
 	        hse_margin_thin(r) ? "the margin is thin: expect failures on hot or cold boards; AN2606 advises a "
@@ -234,17 +234,17 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 	} else if (sr->verdict == CHIP_SERIAL_MISMATCH) {
 		say(text, sizeof text, "the USB serial %s does not match the one computed from the UID (%s)",
 		         ops_info(s)->serial, sr->has_computed ? sr->computed.hal : "?");
-		finding(r, DOCTOR_WARN, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
+		finding(r, DOCTOR_WARN, "serial", text, "identify boards by UID: {@list} shows it; {@sel-uid} selects it");
 	} else if (sr->verdict == CHIP_SERIAL_KNOWN_QUIRK) {
 		say(text, sizeof text, "the USB serial %s is not the UID-derived one: %s", ops_info(s)->serial,
 		         sr->explanation);
-		finding(r, DOCTOR_NOTE, "serial", text, "identify boards by UID: 'stm32dfu list' shows it; -S accepts it");
+		finding(r, DOCTOR_NOTE, "serial", text, "identify boards by UID: {@list} shows it; {@sel-uid} selects it");
 	}
 	if (id->rdp_level > 0) {
 		say(text, sizeof text, "read protection is on (RDP level %d): reads, writes and erases are refused",
 		         id->rdp_level);
 		finding(r, DOCTOR_WARN, "rdp", text,
-		        id->rdp_level == 1 ? "'stm32dfu unprotect --yes' removes it and erases the flash"
+		        id->rdp_level == 1 ? "{@unprotect} removes it and erases the flash"
 		                           : "level 2 is permanent");
 	}
 	const struct chip_family *fam = id->chip.family;
@@ -258,12 +258,12 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 			if ((fv->value & all) != all) {
 				say(text, sizeof text, "write protection is on (%s = 0x%X): writes to those sectors are silently ignored",
 				         fv->field->name, fv->value);
-				finding(r, DOCTOR_WARN, "wrp", text, "'stm32dfu ob show' lists the sectors; 'stm32dfu ob set' clears them");
+				finding(r, DOCTOR_WARN, "wrp", text, "{@ob-show} lists the sectors; {@ob-set} clears them");
 			}
 		}
 		if (dec.complement_errors) {
 			say(text, sizeof text, "%u option-byte word(s) do not match their stored complement", dec.complement_errors);
-			finding(r, DOCTOR_WARN, "ob_complement", text, "'stm32dfu ob show' names them; rewriting any field repairs them");
+			finding(r, DOCTOR_WARN, "ob_complement", text, "{@ob-show} names them; rewriting any field repairs them");
 		}
 	}
 }
@@ -282,7 +282,7 @@ static void diagnose_usart(const struct ops_session *s, struct ops_doctor_report
 	    f ? "this " : "the ", f ? f->name : "STM32", pins ? pins : "USART1 TX PA9, RX PA10 on most families");
 	finding(r, DOCTOR_NOTE, "usart", text,
 	        "wire a 3.3 V USB serial adapter (its RX to the chip's TX, its TX to the chip's RX, GND), keep BOOT0 "
-	        "high and reset the board, then find it with: stm32dfu list --ports --probe");
+	        "high and reset the board, then find it with {@list-ports-probe}");
 }
 
 /* ---- over USART: which rates hold ---- */

@@ -274,7 +274,7 @@ int ops_unprotect(struct ops_session *s, struct ops_unprotect_result *r)
 		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "read unprotect: the option bytes read back do not decode");
 	if (r->rdp_after > 0) {
 		err_set(&s->err, STM32DFU_E_VERIFY, "read unprotect: RDP is still level %d after the reset", r->rdp_after);
-		err_hint(&s->err, "power-cycle the board and run 'stm32dfu unprotect --yes' again");
+		err_hint(&s->err, "power-cycle the board and run {@unprotect} again");
 		return STM32DFU_E_VERIFY;
 	}
 	if (fam && fam->ob) {

@@ -49,7 +49,7 @@ const char *ops_rdp_hint(const struct ops_session *s)
 	if (s->id.rdp_level == 2 || ops_rdp2_noted(s))
 		return "this tool set RDP level 2 on this chip: that is permanent, nothing can lower it (no unprotect); "
 		       "only the application in flash can change the flash";
-	return "the chip is read-protected (RDP level 1): 'stm32dfu unprotect --yes' removes it and erases the flash";
+	return "the chip is read-protected (RDP level 1): {@unprotect} removes it and erases the flash";
 }
 
 void ops_rdp2_note(const struct ops_session *s, bool level2)

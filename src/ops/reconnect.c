@@ -41,7 +41,7 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		s->err = s->t->err;
 		if (!ops_dfuse(s)) {
 			err_prefix(&s->err, "finding the chip again on %s after its reset", ops_info(s)->path);
-			err_hint(&s->err, "check that BOOT0 is still high, then 'stm32dfu info --port %s'", ops_info(s)->path);
+			err_hint(&s->err, "check that BOOT0 is still high, then {@info-port %s}", ops_info(s)->path);
 		}
 		return rc;
 	}

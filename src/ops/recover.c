@@ -168,7 +168,7 @@ static void warn_cause(enum rec_cause c, unsigned n)
 	switch (c) {
 	case REC_LINK:
 		log_warn("the USB link is failing: %u transfers had to be repeated so far (the work goes on); "
-		         "'stm32dfu doctor' measures the link and names the likely cause", n);
+		         "{@doctor} measures the link and names the likely cause", n);
 		break;
 	case REC_GONE:
 		log_warn("the device is gone from the bus (unplugged, pulled out, or it reset): not a link fault; "
@@ -209,7 +209,7 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 		                  "into the bootloader and run the command again");
 	else
 		err_hint(&s->err, "the USB link keeps failing: run {@doctor} for the likely cause (port, hub, "
-		                  "crystal, temperature); --retries N allows more tries");
+		                  "crystal, temperature); {@retries} allows more tries");
 }
 
 bool rec_spend(struct ops_session *s, int rc, const char *what)

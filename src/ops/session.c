@@ -86,14 +86,14 @@ static int sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (state && p != spec && len > 6 && strncmp(p, "state=", 6) == 0) {
 			if (len - 6 >= state_cap)
-				return err_set(e, STM32DFU_E_USAGE, "--sim: the state file's path is too long");
+				return err_set(e, STM32DFU_E_USAGE, "{@sim}: the state file's path is too long");
 			memcpy(state, p + 6, len - 6);
 			state[len - 6] = '\0';
 		} else if (len > 5 && strncmp(p, "link=", 5) == 0) {
 			if (len == 9 && strncmp(p + 5, "uart", 4) == 0)
 				*uart = true;
 			else if (!(len == 8 && strncmp(p + 5, "usb", 3) == 0))
-				return err_set(e, STM32DFU_E_USAGE, "--sim: link=%.*s: the link is usb or uart", (int)(len - 5),
+				return err_set(e, STM32DFU_E_USAGE, "{@sim}: link=%.*s: the link is usb or uart", (int)(len - 5),
 				               p + 5);
 		} else if (k + len + 2 < cap) {
 			if (k)
@@ -102,7 +102,7 @@ static int sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *
 			k += len;
 			rest[k] = '\0';
 		} else {
-			return err_set(e, STM32DFU_E_USAGE, "--sim: the profile spec is too long");
+			return err_set(e, STM32DFU_E_USAGE, "{@sim}: the profile spec is too long");
 		}
 		p = end ? end + 1 : p + len;
 	}
@@ -189,7 +189,7 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 		    sim_state_load(sim_uart_device(ser_sim_uart(raw)), s->uart_state, eb, sizeof eb) != 0) {
 			s->uart_state[0] = '\0'; /* never overwrite a file that could not be read */
 			ser_close(raw);
-			return err_set(e, STM32DFU_E_USAGE, "--sim: %s", eb);
+			return err_set(e, STM32DFU_E_USAGE, "{@sim}: %s", eb);
 		}
 		if (rc == 0) {
 			struct ser_config c = ser_config_8e1(baud);
@@ -212,7 +212,7 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 	if (o->trace_path) {
 		if ((rc = file_out_open(&s->trace_out, o->trace_path, 0666, e)) < 0) {
 			ser_close(raw);
-			return err_prefix(e, "--trace %s", o->trace_path);
+			return err_prefix(e, "{@trace} %s", o->trace_path);
 		}
 		s->trace_open = true;
 		log = s->trace_out.f;
@@ -346,7 +346,7 @@ static int sim_selected(const struct ops_open_opts *o, const struct chip_selecto
 		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device at path %s: the emulated device's path is %s", m->path,
 		               in->path);
 	if (sel && sel->kind == CHIP_SEL_USB_SERIAL && !chip_selector_matches(sel, in->serial, NULL))
-		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -S %s: the emulated device's serial is %s",
+		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches {@sel} %s: the emulated device's serial is %s",
 		               sel->serial, in->serial);
 	return 0;
 }
@@ -365,9 +365,9 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
 	if (!t)
 		return 0;
 	if (t > d->transfer_size) {
-		err_set(e, STM32DFU_E_USAGE, "-t %u: the device takes at most %u bytes per transfer (its wTransferSize)",
+		err_set(e, STM32DFU_E_USAGE, "{@xfer} %u: the device takes at most %u bytes per transfer (its wTransferSize)",
 		        t, d->transfer_size);
-		err_hint(e, "give -t %u or less, or leave -t out to use the device's own size", d->transfer_size);
+		err_hint(e, "give {@xfer} %u or less, or leave {@xfer} out to use the device's own size", d->transfer_size);
 		return STM32DFU_E_USAGE;
 	}
 	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
@@ -386,9 +386,9 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
 	}
 	if (t % align) {
 		unsigned down = t / align * align;
-		err_set(e, STM32DFU_E_USAGE, "-t %u: not a whole number of %u-byte flash programming units (%s)", t,
+		err_set(e, STM32DFU_E_USAGE, "{@xfer} %u: not a whole number of %u-byte flash programming units (%s)", t,
 		        align, what);
-		err_hint(e, "give a multiple of %u, e.g. -t %u", align, down ? down : align);
+		err_hint(e, "give a multiple of %u, e.g. {@xfer} %u", align, down ? down : align);
 		return STM32DFU_E_USAGE;
 	}
 	s->xfer_size = (uint16_t)t;
@@ -445,9 +445,12 @@ static int open_uart_rest(struct ops_session *s, const struct ops_open_opts *o, 
 		if (sel->kind != CHIP_SEL_UID || !chip_selector_matches(sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
 			bool uid = sel->kind == CHIP_SEL_UID;
 			ops_close(s);
-			err_set(e, STM32DFU_E_NO_DEVICE, "-S: the chip on the serial port %s", uid ? "has another UID" :
+			err_set(e, STM32DFU_E_NO_DEVICE, "{@sel}: the chip on the serial port %s", uid ? "has another UID" :
 			        "has no USB serial: select it by its 24-digit UID");
-			err_hint(e, "'stm32dfu info --port ...' shows its UID");
+			if (o->port)
+				err_hint(e, "{@info-port %s} shows its UID", o->port);
+			else
+				err_hint(e, "{@info} shows its UID");
 			return STM32DFU_E_NO_DEVICE;
 		}
 	}
@@ -462,7 +465,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	bool have_sel = false;
 	if (o->selector) {
 		if (!chip_serial_parse_selector(o->selector, &sel))
-			return err_set(e, STM32DFU_E_USAGE, "-S '%s': expected a USB serial or a 24-digit UID", o->selector);
+			return err_set(e, STM32DFU_E_USAGE, "{@sel} '%s': expected a USB serial or a 24-digit UID", o->selector);
 		have_sel = true;
 	}
 	struct ops_session *s = calloc(1, sizeof *s);
@@ -531,7 +534,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	s->tp->held_ctx = o->held_ctx;
 	s->tp->answered = raw->answered;
 	if (o->trace_path && (rc = tp_trace_set_file(s->tp, o->trace_path)) < 0) {
-		err_set(e, rc, "--trace %s: cannot write the file", o->trace_path);
+		err_set(e, rc, "{@trace} %s: cannot write the file", o->trace_path);
 		ops_close(s);
 		return rc;
 	}
@@ -602,7 +605,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		if (!chip_selector_matches(&sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
 			bool read = s->id.has_uid;
 			ops_close(s);
-			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S (the emulated chip's %s)",
+			err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with {@sel} (the emulated chip's %s)",
 			        read ? "differs" : "could not be read");
 			err_hint(e, "{@list} shows each device's UID");
 			return STM32DFU_E_NO_DEVICE;
@@ -627,7 +630,7 @@ void ops_close(struct ops_session *s)
 		char eb[256];
 		struct sim_uart *u = ser_sim_uart(s->ser_raw);
 		if (u && sim_state_save(sim_uart_device(u), s->uart_state, eb, sizeof eb) != 0)
-			log_warn("--sim: %s", eb);
+			log_warn("the emulated chip's state file: %s", eb);
 	}
 	if (s->ser)
 		ser_close(s->ser);
@@ -637,7 +640,7 @@ void ops_close(struct ops_session *s)
 		struct err te;
 		err_clear(&te);
 		if (file_out_commit(&s->trace_out, &te) < 0)
-			log_warn("--trace: %s", te.msg);
+			log_warn("the trace file: %s", te.msg);
 	}
 	free(s);
 }
@@ -706,7 +709,7 @@ int ops_read_mem_sure(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t
 	if (confirmed_by_checksum(s, addr, buf, len))
 		return 0;
 	log_info("confirming the read at 0x%08X by a second read (%s)", addr,
-	         s->opts.confirm_reads ? "--confirm-reads"
+	         s->opts.confirm_reads ? "every read confirmed on request"
 	         : s->link_marginal   ? "doctor judged the link marginal"
 	         : !ops_dfuse(s)      ? "USART Read Memory data has no checksum"
 	                              : "the link failed in this session");

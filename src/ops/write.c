@@ -534,7 +534,7 @@ static int judge_sector(struct wstate *w, size_t i)
 		        "write: sector %u at 0x%08X is write-protected: the chip ignored the erase and "
 		        "the writes (read 0x%02X at 0x%08X, expected 0x%02X)",
 		        t->sector.index, t->sector.start, r->actual, r->mismatch_addr, r->expected);
-		err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes)", clear);
+		err_hint(&s->err, "lift the write protection with {@ob-set %s} (option bytes)", clear);
 		return STM32DFU_E_PROTECTED;
 	}
 	err_set(&s->err, STM32DFU_E_VERIFY, "write: verify failed in sector %u: read 0x%02X at 0x%08X, expected 0x%02X",
@@ -623,7 +623,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 			free(sectors);
 			return err_set(&s->err, STM32DFU_E_UNSUPPORTED,
 			               "write: the file has data for alt setting %u; only flash (alt 0) is written "
-			               "(option bytes: use 'stm32dfu ob set')", img->segs[i].alt);
+			               "(option bytes: use {@ob-set})", img->segs[i].alt);
 		}
 	struct write_plan plan;
 	struct rescue old;
@@ -679,11 +679,11 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	if (unit > align)
 		align = unit;
 	if (o->set_range && s->xfer_size % align) {
-		rc = err_set(&s->err, STM32DFU_E_USAGE, "-t %u: not a whole number of the %u-byte program units of "
+		rc = err_set(&s->err, STM32DFU_E_USAGE, "{@xfer} %u: not a whole number of the %u-byte program units of "
 		             "voltage range %d (%s); nothing was written", s->xfer_size, align, o->range,
 		             ops_vdd_range_text(o->range));
 		uint32_t down = s->xfer_size / align * align;
-		err_hint(&s->err, "give -t a multiple of %u, e.g. -t %u", align, down ? down : align);
+		err_hint(&s->err, "give {@xfer} a multiple of %u, e.g. {@xfer} %u", align, down ? down : align);
 		goto out;
 	}
 	if ((rc = plan_build(&plan, img, 0, s->dfu->transfer_size, align, o->full, &s->err)) < 0)

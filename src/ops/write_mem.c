@@ -88,7 +88,7 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 		if (!(p->rg = region_of(a, seg->addr))) {
 			err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X is not in %s (alt %u)", seg->addr,
 			        wr_memory_name(a, WM_OTHER), a->alt);
-			err_hint(&s->err, "give the address inside that memory with -a ADDR ({@info} shows where it is)");
+			err_hint(&s->err, "give the address inside that memory with {@address} ({@info} shows where it is)");
 			return STM32DFU_E_RANGE;
 		}
 	} else {
@@ -121,7 +121,7 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 	}
 	err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X lies in no memory this device writes: not in flash, "
 	        "RAM, OTP or option bytes", seg->addr);
-	err_hint(&s->err, "{@info} lists the memories and their addresses; check the file's addresses or -a");
+	err_hint(&s->err, "{@info} lists the memories and their addresses; check the file's addresses or {@address}");
 	return STM32DFU_E_RANGE;
 }
 
@@ -248,8 +248,8 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 		        "%zu bytes at 0x%08X: a partial block is refused (the ROM erases the whole block, then programs it)",
 		        (unsigned long long)img_total_bytes(img), lo, (unsigned)(last->addr + last->len - 1), len,
 		        s->id.ob_addr);
-		err_hint(&s->err, "read the whole block ('stm32dfu read 0x%08X %zu -o ob.bin'), change it and write all of "
-		         "it back; 'stm32dfu ob set FIELD=VALUE' changes single fields", s->id.ob_addr, len);
+		err_hint(&s->err, "read the whole block ({@read 0x%08X %zu}), change it and write all of "
+		         "it back; {@ob-set FIELD=VALUE} changes single fields", s->id.ob_addr, len);
 		return STM32DFU_E_RANGE;
 	}
 	const struct chip_family *fam = s->id.chip.family;
@@ -269,7 +269,7 @@ static int wr_ob(struct ops_session *s, const struct img *img, const struct wm_p
 			err_set(&s->err, STM32DFU_E_FILE_FORMAT, "option bytes at 0x%08X: word %s at +0x%02X has a wrong "
 			        "complement in the file (the chip would load defaults or flag an option-byte error); nothing "
 			        "was written", s->id.ob_addr, dec.words[i].word->name, dec.words[i].word->offset);
-			err_hint(&s->err, "'stm32dfu ob set FIELD=VALUE' writes every complement for you");
+			err_hint(&s->err, "{@ob-set FIELD=VALUE} writes every complement for you");
 			return STM32DFU_E_FILE_FORMAT;
 		}
 	if ((rc = ob_guard(fam, old, seg->data, len, o->ob_confirm, NULL, &s->err)) < 0)

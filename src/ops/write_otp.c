@@ -60,14 +60,14 @@ static int check_span(struct ops_session *s, const struct otp_span *p, uint32_t 
 			        "locks all of it (RM0351/RM0440/RM0444 \"OTP area\")", (unsigned)(p->lo + k),
 			        (unsigned)(p->lo + k + unit - 1), o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
 			err_hint(&s->err, "nothing was written; put the data in a double word that reads all 0xFF "
-			                  "('stm32dfu read 0x%08X %zu' shows the OTP)", p->lo, p->len);
+			                  "({@read 0x%08X %zu} shows the OTP)", p->lo, p->len);
 			return STM32DFU_E_RANGE;
 		}
 		if (w[0] & (uint8_t)~o[0]) {
 			err_set(&s->err, STM32DFU_E_RANGE,
 			        "OTP byte at 0x%08X holds 0x%02X and cannot become 0x%02X: OTP bits can only be cleared, "
 			        "never set again", (unsigned)(p->lo + k), o[0], w[0]);
-			err_hint(&s->err, "nothing was written; 'stm32dfu read 0x%08X %zu' shows what the OTP holds",
+			err_hint(&s->err, "nothing was written; {@read 0x%08X %zu} shows what the OTP holds",
 			         p->lo, p->len);
 			return STM32DFU_E_RANGE;
 		}

@@ -66,7 +66,7 @@ void wr_say_chip_state(struct wstate *w)
 		/* the protection is the cause: the hint names the option bytes, never the USB link */
 		char hint[ERR_HINT_MAX];
 		snprintf(hint, sizeof hint, "%s", e->hint[0] ? e->hint
-		                                             : "the chip's protection refuses it: 'stm32dfu ob show' shows "
+		                                             : "the chip's protection refuses it: {@ob-show} shows "
 		                                               "the read and write protection (option bytes)");
 		size_t h = strlen(hint);
 		if (r->recovery_file[0] && h + 80 < sizeof hint)

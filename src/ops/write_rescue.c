@@ -141,7 +141,7 @@ static int pick_shared(struct ops_session *s, const char *key, struct rescue *ol
 			rc = err_set(&s->err, STM32DFU_E_FILE_FORMAT,
 			             "write: the recovery file %s has a key other chips share (%s) but no hash of the rest of "
 			             "the flash; nothing was written", f.path, key);
-			err_hint(&s->err, "write the board it came from with it ('stm32dfu recover'), or move it away");
+			err_hint(&s->err, "write the board it came from with it ({@recover}), or move it away");
 			rescue_free(&f);
 			break;
 		}
@@ -275,7 +275,7 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	if (!s->rescue_dir[0]) {
 		err_set(&s->err, STM32DFU_E_FILE_IO, "write: nothing was erased: %s", s->rescue_why);
 		err_hint(&s->err, "the bytes outside the image must be on disk before an erase: give a folder with "
-		                  "--recovery-dir DIR or STM32DFU_RECOVERY_DIR (or set XDG_STATE_HOME or HOME)");
+		                  "{@recovery-dir} or STM32DFU_RECOVERY_DIR (or set XDG_STATE_HOME or HOME)");
 		return STM32DFU_E_FILE_IO;
 	}
 	struct rescue nr;
@@ -317,7 +317,7 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	if (rc == 0 && (rc = rescue_save(s->rescue_dir, &nr, &s->err)) < 0) {
 		err_prefix(&s->err, "write: nothing was erased");
 		err_hint(&s->err, "the bytes outside the image must be on disk before an erase: make %s writable, or give "
-		                  "another folder with --recovery-dir DIR or STM32DFU_RECOVERY_DIR", s->rescue_dir);
+		                  "another folder with {@recovery-dir} or STM32DFU_RECOVERY_DIR", s->rescue_dir);
 	}
 	if (rc == 0) {
 		snprintf(r->recovery_file, sizeof r->recovery_file, "%s", nr.path);

@@ -132,7 +132,7 @@ int ops_wrp_refuse(struct ops_session *s, const char *what, const struct plan_se
 	err_set(&s->err, STM32DFU_E_PROTECTED,
 	        "%s: sector%s %s %s write-protected (option bytes): the chip would ignore the erase without an "
 	        "error; nothing was erased", what, count == 1 ? "" : "s", names, count == 1 ? "is" : "are");
-	err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes), then run this again",
+	err_hint(&s->err, "lift the write protection with {@ob-set %s} (option bytes), then run this again",
 	         assigns);
 	return STM32DFU_E_PROTECTED;
 }
@@ -164,14 +164,14 @@ int ops_wrp_refuse_mass(struct ops_session *s, const struct plan_sector *secs, s
 		i = j + 1;
 	}
 	err_set(&s->err, STM32DFU_E_PROTECTED,
-	        "erase --all: sector%s %s %s write-protected (option bytes), and the chip does not mass-erase a "
+	        "{@erase-all}: sector%s %s %s write-protected (option bytes), and the chip does not mass-erase a "
 	        "flash with any protected sector (it would report success and erase nothing); nothing was erased",
 	        count == 1 ? "" : "s", names, count == 1 ? "is" : "are");
 	if (others[0])
-		err_hint(&s->err, "lift it with 'stm32dfu ob set %s' (option bytes), or erase the others with "
-		                  "'stm32dfu erase --sectors %s'", assigns, others);
+		err_hint(&s->err, "lift it with {@ob-set %s} (option bytes), or erase the others with "
+		                  "{@erase-sectors %s}", assigns, others);
 	else
-		err_hint(&s->err, "lift it with 'stm32dfu ob set %s' (option bytes)", assigns);
+		err_hint(&s->err, "lift it with {@ob-set %s} (option bytes)", assigns);
 	return STM32DFU_E_PROTECTED;
 }
 
@@ -200,7 +200,7 @@ static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint3
 		err_set(&s->err, STM32DFU_E_PROTECTED,
 		        "erase: sector %u at 0x%08X is write-protected: the chip ignored the erase (read 0x%02X at 0x%08X)",
 		        sec->index, sec->start, v, at);
-		err_hint(&s->err, "lift the write protection with 'stm32dfu ob set %s' (option bytes)", clear);
+		err_hint(&s->err, "lift the write protection with {@ob-set %s} (option bytes)", clear);
 		return STM32DFU_E_PROTECTED;
 	}
 	err_set(&s->err, STM32DFU_E_VERIFY,

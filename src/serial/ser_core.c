@@ -68,7 +68,7 @@ int ser_open_errno(struct err *e, const char *name, int errnum)
 	case ENODEV:
 	case ENXIO:
 		err_set(e, STM32DFU_E_NO_DEVICE, "serial port %s: no such port", name);
-		err_hint(e, "`stm32dfu list --ports` lists the ports this machine has");
+		err_hint(e, "the ports this machine has: {@list-ports}");
 		return STM32DFU_E_NO_DEVICE;
 	case EACCES:
 	case EPERM:

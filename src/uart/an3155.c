@@ -161,7 +161,7 @@ int an3155_resync(struct an3155 *b)
 static void hint_silent(struct an3155 *b)
 {
 	err_hint(&b->err, "no answer to 0x7F at %u baud: is BOOT0 high (the chip in its bootloader)? are TX and "
-	                  "RX crossed (adapter TX to the chip's RX)? try --baud 57600",
+	                  "RX crossed (adapter TX to the chip's RX)? try {@baud 57600}",
 	         b->ser->cfg.baud);
 }
 
@@ -327,7 +327,7 @@ static int need(struct an3155 *b, uint8_t cmd, const char *name)
 static int refused(struct an3155 *b, const char *what)
 {
 	err_set(&b->err, STM32DFU_E_PROTECTED, "%s: NACK on the command: read protection is active", what);
-	err_hint(&b->err, "`stm32dfu unprotect` removes it (a mass erase)");
+	err_hint(&b->err, "{@unprotect} removes it (a mass erase)");
 	return b->err.code;
 }
 

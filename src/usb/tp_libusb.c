@@ -471,10 +471,10 @@ int tp_libusb_open(const struct tp_match *m, struct tp **out, struct err *e)
 			err_hint(e, "%s", tp_refusal_hint(tp_libusb_refusal(skipped.first_error, &why) ? why : TP_REFUSED_ACCESS));
 		} else if (r == 0) {
 			r = err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches");
-			err_hint(e, "is the chip in bootloader mode (BOOT0 high, then reset)? `stm32dfu list` shows what is seen");
+			err_hint(e, "is the chip in bootloader mode (BOOT0 high, then reset)? {@list} shows what is seen");
 		} else if (r > 1) {
 			r = err_set(e, STM32DFU_E_AMBIGUOUS, "%d DFU devices match: %s", r, p.names);
-			err_hint(e, "pick one with -S SERIAL or -p PATH");
+			err_hint(e, "pick one with {@sel-serial} or {@sel-path}");
 		}
 		return r;
 	}

@@ -100,7 +100,7 @@ d = json.load(open(sys.argv[1]))
 assert d["link"]["marginal"] and d["link"]["marginal_reason"] == "thin_hse_margin", d["link"]
 assert d["hse"]["crystal_hz"] == 25e6, d["hse"]
 f = {f["id"]: f for f in d["findings"]}
-assert f["hse_margin"]["severity"] == "warning" and "earlier 'doctor --hse'" in f["hse_margin"]["text"], f
+assert f["hse_margin"]["severity"] == "warning" and "earlier 'stm32dfu doctor --hse FREQ'" in f["hse_margin"]["text"], f
 assert "link healthy" not in f["link"]["text"], f
 PY
 run --sim=f746,timing=0,state=$work/rep.state read 0x08000000 4096 -o "$work/r.bin" --json

@@ -69,6 +69,39 @@ static void test_err_chain(void **state)
 	assert_int_equal(err_set(NULL, STM32DFU_E_RANGE, "x"), STM32DFU_E_RANGE);
 }
 
+/* tokens with arguments (issue 24 item 14): each front end quotes the call its own way */
+static void test_err_words_arguments(void **state)
+{
+	(void)state;
+	struct {
+		const char *in, *cli, *lib;
+	} cases[] = {
+		{"see {@read 0x1FFF7800 528}", "see 'stm32dfu read 0x1FFF7800 528'", "see stm32dfu_read() of 528 bytes at 0x1FFF7800"},
+		{"lift it with {@ob-set nWRP1=1 nWRP2=1}.", "lift it with 'stm32dfu ob set nWRP1=1 nWRP2=1'.",
+		 "lift it with stm32dfu_ob_set(nWRP1=1, nWRP2=1)."},
+		{"{@ob-set} clears them", "'stm32dfu ob set' clears them", "stm32dfu_ob_set() clears them"},
+		{"{@force} reads", "--force reads", "the force option reads"},
+		{"{@nope x} and {@force", "{@nope x} and {@force", "{@nope x} and {@force"},
+		{"100% {@xfer} 64", "100% -t 64", "100% the transfer_size option 64"},
+	};
+	char out[256];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err_words(cases[i].in, 1, out, sizeof out);
+		assert_string_equal(out, cases[i].cli);
+		err_words(cases[i].in, 0, out, sizeof out);
+		assert_string_equal(out, cases[i].lib);
+	}
+	/* cut to the room there is, always terminated */
+	err_words("{@read 0x1FFF7800 528}", 1, out, 8);
+	assert_string_equal(out, "'stm32d");
+	struct err e;
+	err_clear(&e);
+	err_set(&e, STM32DFU_E_PROTECTED, "sector %u", 1);
+	err_hint(&e, "lift it with {@ob-set nWRP%u=1}", 1);
+	assert_string_equal(e.hint, "lift it with 'stm32dfu ob set nWRP1=1'");
+	assert_string_equal(e.lib_hint, "lift it with stm32dfu_ob_set(nWRP1=1)");
+}
+
 static void test_fake_clock(void **state)
 {
 	(void)state;
@@ -320,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_crc32_check_value),
 		cmocka_unit_test(test_rd_bounds),
 		cmocka_unit_test(test_err_chain),
+		cmocka_unit_test(test_err_words_arguments),
 		cmocka_unit_test(test_fake_clock),
 		cmocka_unit_test(test_make_dirs),
 		cmocka_unit_test(test_private_dir),
