@@ -95,10 +95,11 @@ void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
 
 void cli_take_last_error(struct cli_ctx *c, int rc)
 {
-	struct stm32dfu_error e = stm32dfu_last_error(NULL);
-	err_set(&c->err, rc, "%s", e.message);
-	if (e.hint[0])
-		err_hint(&c->err, "%s", e.hint);
+	/* the failure in the command line's words (stm32dfu_last_error gives the library's) */
+	c->err = *api_open_error();
+	if (!c->err.msg[0])
+		err_set(&c->err, rc, "%s", stm32dfu_strerror(rc));
+	c->err.code = rc;
 }
 
 int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_progress *prog)

@@ -83,6 +83,11 @@ void stm32dfu_close(struct stm32dfu_session *s)
 	free(s);
 }
 
+const struct err *api_open_error(void)
+{
+	return &open_err;
+}
+
 struct stm32dfu_error stm32dfu_last_error(const struct stm32dfu_session *s)
 {
 	const struct err *e = s ? &s->err : &open_err;

@@ -33,6 +33,8 @@ void api_convert_identity(const struct ops_identity *id, const char *usb_serial,
 const char *api_found_action(unsigned state);
 /* Copies a NUL-terminated string into a fixed field, always terminating it. */
 void api_copy(char *dst, size_t cap, const char *src);
+/* This thread's last failed open or list, both renderings (the command line takes its own words). */
+const struct err *api_open_error(void);
 
 /* Wraps an open ops session in an API handle that owns it (stm32dfu_close closes both): how the
  * CLI, which opens sessions with its own options, calls the public functions. */
