@@ -140,7 +140,8 @@ def _match(vid=None, pid=None, serial=None, path=None, sim=None):
 def _identity(i):
     return {
         "family": _s(i.family), "chip": _s(i.chip), "confidence": _s(i.confidence), "reason": _s(i.reason),
-        "uid": _s(i.uid_text) if i.has_uid else None, "uid_bytes": bytes(i.uid) if i.has_uid else None,
+        # the machine form, as --json, the log and serial= have it (the C API's text is spaced for people)
+        "uid": _s(i.uid_text).replace(" ", "") if i.has_uid else None, "uid_bytes": bytes(i.uid) if i.has_uid else None,
         "flash_size": i.flash_size or None,
         "bootloader_id": i.bootloader_id if i.has_bootloader_id else None,
         "bootloader_version": _s(i.bootloader_version) or None,
@@ -380,7 +381,9 @@ class Chip:
 
     @property
     def uid(self):
-        return _s(_lib.stm32dfu_uid(self._session())) or None
+        """The chip's 96-bit UID as 24 hex digits, "002200363436510D33323730" (the form of the command
+        line's --json, of the log and of serial=), or None if it could not be read."""
+        return _s(_lib.stm32dfu_uid(self._session())).replace(" ", "") or None
 
     def read(self, address, length, alt=None, confirm=True, force=False):
         """Reads length bytes at address from whichever memory serves it (or through alt).
@@ -598,8 +601,10 @@ class Chip:
 
     def erase(self, sectors=None, address=None, length=None, all=False, confirm=False, vdd=None,  # noqa: A002
               report=False):
-        """Erases whole sectors: sectors (numbers), or every sector in [address, address+length), or all
-        (confirm=True). erase_bytes() erases exactly a range and keeps the rest of its sectors.
+        """Erases whole sectors: sectors (numbers), or every sector that [address, address+length) touches,
+        all of each (more than length bytes when the range is not on sector bounds: report=True gives
+        start and end of what was erased), or all (confirm=True). erase_bytes() erases exactly a range and
+        keeps the rest of its sectors (the command line's `erase ADDR LEN`).
         vdd: the board's supply in volts, to erase with the widest flash parallelism it allows (F2/F4/F7).
         Returns the number of sectors erased (None for all); with report=True a dict: sectors_erased,
         start and end of the whole sectors a range erased, voltage_range and seconds."""

@@ -69,6 +69,9 @@ def test_info(chip):
     assert info["rdp_level"] == 0
     assert len(info["uid_bytes"]) == 12
     assert info["uid"] == chip.uid
+    # one machine form: 24 hex digits, the three words in address order, as the CLI's --json and the log
+    words = [int.from_bytes(info["uid_bytes"][k:k + 4], "little") for k in (0, 4, 8)]
+    assert info["uid"] == "%08X%08X%08X" % tuple(words), info["uid"]
     assert chip.device()["serial"] == info["serial_reported"]
 
 

@@ -139,6 +139,50 @@ static int sp_write_(struct ser *s, const uint8_t *buf, size_t n, unsigned timeo
 	return (int)n;
 }
 
+#ifdef _WIN32
+/*
+ * Windows: libserialport reads with an overlapped ReadFile under COMMTIMEOUTS, which on Windows
+ * completes a read that runs out of time successfully with the bytes that came. wine (8.0,
+ * Debian 12) completes it as failed instead, ERROR_TIMEOUT (1460), and the count of bytes that did
+ * come is lost with it; stm32dfu then took an unanswered 0x7F for a broken port and never sent
+ * the second 0x7F of the re-sync, leaving the ROM holding the first as a command byte (successive
+ * sessions on one COM port failed and succeeded in turn: docs/platforms.md). So: what has arrived
+ * is taken without waiting (the input queue's count, then a read of exactly that), and the wait
+ * for more asks for one byte, which either comes or does not: nothing is lost either way, and
+ * ERROR_TIMEOUT then means the time ran out.
+ */
+static int sp_read_(struct ser *s, uint8_t *buf, size_t n, unsigned timeout_ms)
+{
+	struct sp *p = s->impl;
+	ULONGLONG deadline = GetTickCount64() + timeout_ms;
+	size_t got = 0;
+	while (got < n) {
+		enum sp_return r = sp_input_waiting(p->port);
+		if (r < 0)
+			return sp_fail(s, "read");
+		if (r > 0) {
+			r = sp_nonblocking_read(p->port, buf + got, (size_t)r < n - got ? (size_t)r : n - got);
+			if (r < 0)
+				return sp_fail(s, "read");
+			got += (size_t)r;
+			continue;
+		}
+		ULONGLONG now = GetTickCount64();
+		if (now >= deadline)
+			break;
+		/* timeout 0 means "forever" to libserialport: never ask that */
+		r = sp_blocking_read(p->port, buf + got, 1, (unsigned)(deadline - now));
+		if (r < 0 && sp_last_error_code() == ERROR_TIMEOUT)
+			break;
+		if (r < 0)
+			return sp_fail(s, "read");
+		if (r == 0)
+			break;
+		got++;
+	}
+	return (int)got;
+}
+#else
 static int sp_read_(struct ser *s, uint8_t *buf, size_t n, unsigned timeout_ms)
 {
 	struct sp *p = s->impl;
@@ -148,6 +192,7 @@ static int sp_read_(struct ser *s, uint8_t *buf, size_t n, unsigned timeout_ms)
 		return sp_fail(s, "read");
 	return (int)r;
 }
+#endif
 
 static int sp_flush_(struct ser *s)
 {
