@@ -234,8 +234,8 @@ static int open_uart(struct ops_session *s, const struct ops_open_opts *o, const
 	if (s->seq && (rc = ser_seq_run(s->ser, &s->seq->entry)) < 0) {
 		*e = s->ser->err;
 		if (rc == STM32DFU_E_UNSUPPORTED)
-			err_hint(e, "--reset-seq needs a port with DTR and RTS (a USB serial adapter); a pseudo-terminal "
-			            "has none: reset the board into its bootloader by hand and leave --reset-seq out");
+			err_hint(e, "{@reset-seq} needs a port with DTR and RTS (a USB serial adapter); a pseudo-terminal "
+			            "has none: reset the board into its bootloader by hand and leave {@reset-seq} out");
 		return err_prefix(e, "%s", sim_rest ? "the emulator's USART" : raw->name);
 	}
 	if ((rc = an3155_connect(s->bl)) < 0) {
@@ -484,8 +484,8 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	}
 	if (o->reset_seq && !o->port && !sim_uart) {
 		free(s);
-		err_set(e, STM32DFU_E_USAGE, "--reset-seq drives a serial port's DTR and RTS: it needs --port (or "
-		        "--sim=PROFILE,link=uart)");
+		err_set(e, STM32DFU_E_USAGE, "{@reset-seq} drives a serial port's DTR and RTS: it needs {@port} (or "
+		        "{@sim-uart})");
 		return STM32DFU_E_USAGE;
 	}
 	if (o->reset_seq) {

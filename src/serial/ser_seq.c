@@ -29,10 +29,10 @@ static int parse_one(const char *text, size_t len, const char *whole, struct ser
 			*line = neg ? 0 : 1;
 			have = true;
 		} else if (!strcmp(sig, "brk")) {
-			return err_set(e, STM32DFU_E_USAGE, "--reset-seq %s: brk (a break on TX) is not driven here, only dtr and rts",
+			return err_set(e, STM32DFU_E_USAGE, "{@reset-seq} %s: brk (a break on TX) is not driven here, only dtr and rts",
 			               whole);
 		} else if (word[0]) {
-			err_set(e, STM32DFU_E_USAGE, "--reset-seq %s: '%s' is not a signal", whole, word);
+			err_set(e, STM32DFU_E_USAGE, "{@reset-seq} %s: '%s' is not a signal", whole, word);
 			if (isdigit((unsigned char)sig[0]))
 				err_hint(e, "host GPIO numbers (stm32flash -i 4,-3,3) are not driven here: wire NRST and BOOT0 to "
 				            "the adapter's DTR and RTS");
@@ -44,7 +44,7 @@ static int parse_one(const char *text, size_t len, const char *whole, struct ser
 		if (delim == ',' || delim == '\0') {
 			if (have || delim == ',') {
 				if (out->n == SER_SEQ_MAX_STEPS)
-					return err_set(e, STM32DFU_E_USAGE, "--reset-seq %s: more than %d steps", whole,
+					return err_set(e, STM32DFU_E_USAGE, "{@reset-seq} %s: more than %d steps", whole,
 					               SER_SEQ_MAX_STEPS);
 				cur.delay_ms = delim == ',' ? SER_SEQ_DELAY_MS : 0;
 				/* a wait alone (",,") adds to the step before it */
@@ -68,7 +68,7 @@ int ser_seq_parse(const char *text, struct ser_seq_pair *out, struct err *e)
 		text = SER_SEQ_DEFAULT;
 	const char *colon = strchr(text, ':');
 	if (colon && strchr(colon + 1, ':'))
-		return err_set(e, STM32DFU_E_USAGE, "--reset-seq %s: one ':' at most (ENTRY:EXIT)", text);
+		return err_set(e, STM32DFU_E_USAGE, "{@reset-seq} %s: one ':' at most (ENTRY:EXIT)", text);
 	size_t elen = colon ? (size_t)(colon - text) : strlen(text);
 	int r = parse_one(text, elen, text, &out->entry, e);
 	if (r == 0 && colon) {

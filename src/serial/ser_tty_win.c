@@ -7,5 +7,5 @@ int ser_tty_open(const char *path, unsigned baud, struct ser **out, struct err *
 {
 	(void)baud;
 	*out = NULL;
-	return err_set(e, STM32DFU_E_UNSUPPORTED, "%s: on Windows a serial port is a COM port ({@port COM3})", path);
+	return err_set(e, STM32DFU_E_UNSUPPORTED, "%s: on Windows a serial port is a COM port ({@port-eg COM3})", path);
 }

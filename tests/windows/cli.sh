@@ -10,9 +10,17 @@ wine=${WINE:-/usr/lib/wine/wine64}
 export WINEDEBUG=-all
 winpath() { printf 'Z:%s' "$(printf '%s' "$1" | tr / '\\')"; }
 work=$(mktemp -d)
-# the wine prefix's links this script adds (a UNC share, COM7) go with it
-prefix_links="${WINEPREFIX:-$HOME/.wine}/dosdevices"
-trap 'rm -rf "$work"; rm -f "$prefix_links/unc/localhost/stm32dfu-test" "$prefix_links/com7"' EXIT
+# the wine prefix's links this script adds (a UNC share, two COM ports) go with it. The prefix may be
+# shared with another run of this script (or any wine program): its COM ports are claimed here, each
+# by creating its link (symlink(2) fails on one that exists), and the share is named by this run;
+# with one fixed COM7 two runs at once once talked to each other's emulator
+dd="${WINEPREFIX:-$HOME/.wine}/dosdevices"
+mkdir -p "$dd"
+share="stm32dfu-test-$$"
+claim() { local n; for n in $(seq 20 250); do ln -s "$1" "$dd/com$n" 2>/dev/null && { echo "$n"; return; }; done; }
+com=$(claim /dev/null)                         # pointed at the emulator's pseudo-terminal below
+nocom=$(claim "$work/no-such-tty")             # a COM port whose device does not exist
+trap 'rm -rf "$work"; rm -f "$dd/unc/localhost/$share" ${com:+"$dd/com$com"} ${nocom:+"$dd/com$nocom"}' EXIT
 # our state (emulated chips, recovery files, the log) in a folder of this run
 export XDG_STATE_HOME; XDG_STATE_HOME=$(winpath "$work/state")
 export STM32DFU_PROFILE_DIR; STM32DFU_PROFILE_DIR=$(winpath "$root/profiles")
@@ -140,13 +148,13 @@ grep -q "AUX is a Windows device name" <<<"$out" && ok || bad "file convert to a
 # A firmware file on a share is written; a read lands on the share (temp file and rename there);
 # a share that does not exist is a missing input (66) or an uncreatable output (73), named as typed
 unc="${WINEPREFIX:-$HOME/.wine}/dosdevices/unc/localhost"
-mkdir -p "$unc" && ln -sfn "$work" "$unc/stm32dfu-test"
-run 0 "$sim" write '\\localhost\stm32dfu-test\fw.bin' -a 0x08000000
-run 0 "$sim" read 0x08000000 70000 -o '\\localhost\stm32dfu-test\unc-back.bin'
+mkdir -p "$unc" && ln -sfn "$work" "$unc/$share"
+run 0 "$sim" write "\\\\localhost\\$share\\fw.bin" -a 0x08000000
+run 0 "$sim" read 0x08000000 70000 -o "\\\\localhost\\$share\\unc-back.bin"
 cmp -s "$work/fw.bin" "$work/unc-back.bin" && ok || bad "a read onto a UNC path"
 run 0 "$sim" read 0x08000000 70000 -o "\\\\?\\$(W unc-back2.bin)"
 cmp -s "$work/fw.bin" "$work/unc-back2.bin" && ok || bad "a read onto a \\\\?\\ path"
-rm -f "$unc/stm32dfu-test"
+rm -f "$unc/$share"
 run 66 "$sim" write '\\nosuchhost\share\fw.bin' -a 0x08000000
 grep -qF '\\nosuchhost\share\fw.bin' <<<"$out" && ok || bad "the UNC path is named as typed (not escaped): $out"
 run 73 "$sim" read 0x08000000 16 -o '\\nosuchhost\share\out.bin'
@@ -177,28 +185,27 @@ wait "$hold_pid"
 
 # COM ports through libserialport's Windows backend (built from Debian's source). wine maps COMn
 # to a Unix tty through dosdevices/comN, so the USART bootloader emulator's pseudo-terminal
-# (stm32dfu-sim --uart, the Linux build's) becomes COM7: a probe crosses the whole Windows path,
+# (stm32dfu-sim --uart, the Linux build's) becomes the COM port this run claimed: a probe crosses the whole Windows path,
 # CreateFile and the DCB included. A port that does not exist is 69. (A port another program holds
 # cannot be shown here: wine does not enforce CreateFile's no-sharing on a serial device.)
 dd="${WINEPREFIX:-$HOME/.wine}/dosdevices"
-rm -f "$dd/com7" "$dd/com9"
 run 0 list --ports
-run 69 list --ports --probe --port COM9
-grep -q "serial port COM9: no such port" <<<"$out" && ok || bad "a missing COM port: $out"
+run 69 list --ports --probe --port "COM$nocom"
+grep -q "serial port COM$nocom: no such port" <<<"$out" && ok || bad "a missing COM port: $out"
 simtool=${STM32DFU_SIM:-$root/build/stm32dfu-sim}
 if [ -x "$simtool" ]; then
 	cat >"$work/com.sh" <<'EOS'
 set -u
 r() { echo "$1" >>"$work/com.results"; }
-ln -sfn "$STM32DFU_TTY" "$dd/com7"
-out=$("$wine" "$build/stm32dfu.exe" list --probe --port COM7 --json 2>&1); rc=$?
+ln -sfn "$STM32DFU_TTY" "$dd/com$com"
+out=$("$wine" "$build/stm32dfu.exe" list --probe --port COM$com --json 2>&1); rc=$?
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); p=d[0]["probe"]; sys.exit(0 if p["answer"] == "ack" and p["device_id"] == 0x449 and p["family"] == "F74x" else 1)' "$out" 2>/dev/null &&
-	[ "$rc" = 0 ] && r ok || r "bad: probe of COM7 (the F746 USART emulator): $rc $out"
+	[ "$rc" = 0 ] && r ok || r "bad: probe of COM$com (the F746 USART emulator): $rc $out"
 # successive sessions on the same COM port, each a new process as a user's script runs them: the
 # ROM stays synchronised between them, so each one's first 0x7F is taken as a command byte and only
 # its second is answered (NACK): the read that times out on the first must give back "nothing
 # came", which wine reports as a failed read (ERROR_TIMEOUT; serial/ser_sp.c). Before that was
-# handled every other session failed with "sync: COM7: read: Timeout."
+# handled every other session failed with "sync: COM$com: read: Timeout."
 w() { printf 'Z:%s' "$(printf '%s' "$work/$1" | tr / '\\')"; }
 i=0
 for step in "write A" "verify A" "write B" "verify B" "write A" "verify A" "read A"; do
@@ -208,18 +215,18 @@ for step in "write A" "verify A" "write B" "verify B" "write A" "verify A" "read
 	read) args=(read 0x08000000 3000 -o "$(w com-back.bin)") ;;
 	*) args=("$1" "$(w "com-$2.bin")" -a 0x08000000) ;;
 	esac
-	out=$("$wine" "$build/stm32dfu.exe" "${args[@]}" --port COM7 --trace "$(w "com-t$i")" 2>&1); rc=$?
+	out=$("$wine" "$build/stm32dfu.exe" "${args[@]}" --port COM$com --trace "$(w "com-t$i")" 2>&1); rc=$?
 	answer=$(grep -m1 '^@[0-9]* <' "$work/com-t$i" | cut -d' ' -f3)
 	[ "$rc" = 0 ] && { [ "$answer" = 79 ] || [ "$answer" = 1f ]; } && r ok ||
-		r "bad: session $i ($step) over COM7: rc $rc, first answer '$answer': $out $(head -4 "$work/com-t$i")"
+		r "bad: session $i ($step) over COM$com: rc $rc, first answer '$answer': $out $(head -4 "$work/com-t$i")"
 done
-cmp -s "$work/com-A.bin" "$work/com-back.bin" && r ok || r "bad: the bytes read back over COM7 differ from the image written last"
-rm -f "$dd/com7"
+cmp -s "$work/com-A.bin" "$work/com-back.bin" && r ok || r "bad: the bytes read back over COM$com differ from the image written last"
+ln -sfn /dev/null "$dd/com$com" # still ours until the end
 EOS
 	: >"$work/com.results"
 	head -c 3000 /dev/urandom >"$work/com-A.bin"
 	head -c 3000 /dev/urandom >"$work/com-B.bin"
-	work=$work dd=$dd wine=$wine build=$build "$simtool" --uart f746 -- bash "$work/com.sh" >"$work/com.log" 2>&1
+	work=$work dd=$dd com=$com wine=$wine build=$build "$simtool" --uart f746 -- bash "$work/com.sh" >"$work/com.log" 2>&1
 	[ "$(grep -c '^ok$' "$work/com.results")" = 9 ] && ok || bad "COM ports: $(cat "$work/com.results") $(tail -5 "$work/com.log")"
 	pass=$((pass + $(grep -c '^ok$' "$work/com.results")))
 else
