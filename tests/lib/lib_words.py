@@ -72,7 +72,10 @@ def call_span(text, start):
 
 def messages(path):
     text = strip_comments(open(path, encoding="utf-8").read())
-    for m in CALL.finditer(text):
+    # calls are looked for outside string literals ("finding the chip" is no call of finding())
+    masked = re.sub(r"'(?:\\.|[^'\\\n])'", lambda m: " " * len(m.group(0)), text)  # char literals ('"')
+    masked = LIT.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', masked)
+    for m in CALL.finditer(masked):
         span = call_span(text, m.start())
         if m.group(1) == "return" and not re.match(r'return\s*"', span):
             continue
