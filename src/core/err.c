@@ -101,6 +101,7 @@ static const struct {
 	{"unprotect", "'stm32dfu unprotect --yes'", "stm32dfu_unprotect()"},
 	{"leave-at", "'stm32dfu leave ADDR'", "stm32dfu_leave()"},
 	{"doctor", "'stm32dfu doctor'", "stm32dfu_doctor()"},
+	{"doctor-baud", "'stm32dfu doctor --baud N'", "stm32dfu_doctor() on a session opened at each baud"},
 	{"doctor-hse", "'stm32dfu doctor --hse FREQ'", "stm32dfu_doctor() with the hse option"},
 	{"recover", "'stm32dfu recover'", "stm32dfu_recover()"},
 	{"confirm-rdp2", "--i-understand-rdp2-is-permanent", "STM32DFU_CONFIRM_RDP2"},

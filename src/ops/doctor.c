@@ -387,7 +387,7 @@ static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, st
 			    "(docs/usart.md)", r->uart_family_max_baud);
 		else if (!session && !can_reset)
 			say(rt->why_not, sizeof rt->why_not, "the ROM keeps the rate of its first 0x7F until it is reset: "
-			    "--reset-seq (a fixture wired to NRST and BOOT0) lets doctor reset it between rates");
+			    "a reset sequence (a fixture wired to NRST and BOOT0) lets doctor reset it between rates");
 		else
 			rt->tried = true;
 		total += rt->tried ? r->uart_per_rate : 0;
@@ -453,15 +453,15 @@ static void diagnose_uart(struct ops_doctor_report *r)
 		say(text, sizeof text, "only %u baud was measured: the ROM keeps the rate of its first 0x7F until it is "
 		    "reset", r->uart_session_baud);
 		finding(r, DOCTOR_NOTE, "uart_rates", text,
-		        "give --reset-seq (a fixture wiring DTR/RTS to NRST/BOOT0) to measure every rate, or reset the "
-		        "board and run doctor --baud N for each rate");
+		        "give {@reset-seq} (a fixture wiring DTR/RTS to NRST/BOOT0) to measure every rate, or reset the "
+		        "board and run {@doctor-baud} for each rate");
 	}
 	if (!best) {
 		r->link_bad = true;
 		say(text, sizeof text, "no rate tried holds over this serial link (%s)", crit);
 		finding(r, DOCTOR_BAD, "uart_link", text,
 		        "check the wiring (the adapter's TX to the chip's RX, RX to TX, a common GND, 3.3 V levels), "
-		        "shorten the cable, and try --baud 57600 or lower");
+		        "shorten the cable, and try {@baud 57600} or lower");
 		return;
 	}
 	const struct ops_uart_rate *fastest_tried = NULL;
@@ -475,7 +475,7 @@ static void diagnose_uart(struct ops_doctor_report *r)
 		    fastest_tried->baud, fastest_tried->nacks, fastest_tried->commands, fastest_tried->timeouts,
 		    fastest_tried->synced ? "" : ", no answer to 0x7F");
 	}
-	say(advice, sizeof advice, "use --baud %u for this board on this link", best->baud);
+	say(advice, sizeof advice, "use {@baud %u} for this board on this link", best->baud);
 	bool session_bad = session && session->tried && !session->holds;
 	finding(r, session_bad ? DOCTOR_WARN : DOCTOR_OK, "uart_link", text, advice);
 }
