@@ -139,6 +139,14 @@ int ops_compare_touched(struct ops_session *s, const struct img *img, struct pla
 	return 1;
 }
 
+int ops_compare_range(struct ops_session *s, uint32_t addr, const uint8_t *want, size_t len)
+{
+	bool asked;
+	if (!ops_can_checksum(s) || len > UINT32_MAX)
+		return 0;
+	return crc_equal(s, addr, want, (uint32_t)len, &asked);
+}
+
 int ops_compare_verify(struct ops_session *s, const struct plan_touched *t)
 {
 	/* a sector that differs is then read back by the caller, which names the first difference */

@@ -37,6 +37,8 @@ int ops_compare_touched(struct ops_session *s, const struct img *img, struct pla
 /* 1 when the chip's CRC of sector t equals the CRC of t->desired (verified without a read); 0: read back. */
 int ops_compare_verify(struct ops_session *s, const struct plan_touched *t);
 bool ops_can_checksum(const struct ops_session *s);
+/* 1 when the ROM's CRC of [addr, addr+len) equals the CRC of want (no read needed); 0: read it. */
+int ops_compare_range(struct ops_session *s, uint32_t addr, const uint8_t *want, size_t len);
 
 /* Loads the chip's pending recovery file (if any) into old and adds its sectors to the plan
  * (they get their saved bytes back even where the new image does not reach). */

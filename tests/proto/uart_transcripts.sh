@@ -107,6 +107,15 @@ if got != want:
     print("FAIL: after the writes inside the page, it holds something else than the kept and new bytes")
     raise SystemExit(1)
 EOF2
+OPEN=crc_info
+# stm32dfu verify: by CRC where it is equal (no read); a changed byte is read back and named (exit 10)
+case_ crc_verify l0-192k verify kept.bin -a 0x08000400
+# (verify opens without the identity reads: its one Read Memory is the flash-size register's)
+[ "$(grep -c '^> 11 ee$' crc_verify.txt)" = 1 ] ||
+	{ echo "FAIL: crc_verify reads memory although the CRC equals the file's"; bad=1; }
+python3 -c 'import sys; b = bytearray(open("kept.bin", "rb").read()); b[40] ^= 1; open("bad.bin", "wb").write(b)'
+case_ crc_verify_bad l0-192k verify bad.bin -a 0x08000400
+grep -q "^exit 10$" crc_verify_bad.txt || { echo "FAIL: crc_verify_bad did not fail the verify (exit 10)"; bad=1; }
 unset CHIP SPEC
 
 # No Get Checksum: a page the image covers is read only up to its first differing block
