@@ -1,0 +1,233 @@
+/* Opening a session over the USART bootloader (session_uart.h). */
+#include "ops/session_uart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfu/dfuse.h"
+#include "ops/recdir.h"
+#include "ops/rescue.h"
+#include "serial/ser_seq.h"
+#include "serial/ser_sim.h"
+#include "serial/ser_trace.h"
+#include "sim/sim_uart.h"
+#include "uart/an3155.h"
+
+/* --sim=PROFILE,...,link=uart: the emulated chip behind its USART bootloader. Copies the spec
+ * without the link key into rest; *uart tells which link it named (usb when none). With state
+ * non-NULL, a state=FILE key goes there too (the USB door splits its own). */
+int ops_sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *state, size_t state_cap,
+                    struct err *e)
+{
+	*uart = false;
+	if (state)
+		state[0] = '\0';
+	size_t k = 0;
+	rest[0] = '\0';
+	for (const char *p = spec; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (state && p != spec && len > 6 && strncmp(p, "state=", 6) == 0) {
+			if (len - 6 >= state_cap)
+				return err_set(e, STM32DFU_E_USAGE, "{@sim}: the state file's path is too long");
+			memcpy(state, p + 6, len - 6);
+			state[len - 6] = '\0';
+		} else if (len > 5 && strncmp(p, "link=", 5) == 0) {
+			if (len == 9 && strncmp(p + 5, "uart", 4) == 0)
+				*uart = true;
+			else if (!(len == 8 && strncmp(p + 5, "usb", 3) == 0))
+				return err_set(e, STM32DFU_E_USAGE, "{@sim}: link=%.*s: the link is usb or uart", (int)(len - 5),
+				               p + 5);
+		} else if (k + len + 2 < cap) {
+			if (k)
+				rest[k++] = ',';
+			memcpy(rest + k, p, len);
+			k += len;
+			rest[k] = '\0';
+		} else {
+			return err_set(e, STM32DFU_E_USAGE, "{@sim}: the profile spec is too long");
+		}
+		p = end ? end + 1 : p + len;
+	}
+	return 0;
+}
+
+/* Builds the session's memory map from the target's regions, as DfuSe layout strings (one
+ * memory per alt number), so that ops/ plans, checks ranges and names memories the same way on
+ * both links. */
+static int uart_map(struct ops_session *s, struct err *e)
+{
+	struct target_region reg[TARGET_MAX_REGIONS];
+	size_t n = 0;
+	int rc = s->t->ops->regions(s->t, reg, TARGET_MAX_REGIONS, &n);
+	if (rc < 0) {
+		*e = s->t->err;
+		return rc;
+	}
+	s->dfu = dfu_map_only((uint16_t)s->t->max_transfer);
+	if (!s->dfu)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char lay[512];
+		int type = (reg[i].readable ? 1 : 0) | (reg[i].erasable ? 2 : 0) | (reg[i].writable ? 4 : 0);
+		int k = snprintf(lay, sizeof lay, "@%s /0x%08X/", reg[i].name, (unsigned)reg[i].addr);
+		for (size_t r = 0; r < reg[i].n_runs && k > 0 && (size_t)k < sizeof lay; r++) {
+			uint32_t sz = reg[i].runs[r].size;
+			bool kib = sz % 1024u == 0;
+			k += snprintf(lay + k, sizeof lay - (size_t)k, "%s%u*%u%c%c", r ? "," : "", (unsigned)reg[i].runs[r].count,
+			              (unsigned)(kib ? sz / 1024u : sz), kib ? 'K' : 'B', type ? 'a' + type - 1 : 'a');
+		}
+		if (k <= 0 || (size_t)k >= sizeof lay || (rc = dfu_map_add(s->dfu, lay)) < 0) {
+			*e = s->dfu->err;
+			return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s: %s", reg[i].name, s->dfu->err.msg);
+		}
+	}
+	return 0;
+}
+
+/* The state file a --sim chip is kept in by default (tp_sim.c's rule): the same file whichever
+ * door (USB or USART) the chip is reached through, so that both see one chip. */
+static int default_state(struct ops_session *s, const char *spec, const char *profile_dir, struct err *e)
+{
+	char eb[256];
+	struct sim_profile *p = sim_profile_load(spec[0] ? spec : OPS_DEFAULT_SIM_PROFILE, profile_dir, eb, sizeof eb);
+	if (!p)
+		return err_set(e, STM32DFU_E_USAGE, "emulator profile '%s': %s", spec, eb);
+	if (sim_state_default_path(p, s->uart_state, sizeof s->uart_state)) {
+		char dir[1024];
+		int rc = file_state_dir("sim", dir, sizeof dir, e);
+		if (rc < 0) {
+			s->uart_state[0] = '\0';
+			sim_profile_free(p);
+			return err_prefix(e, "sim state");
+		}
+	}
+	sim_profile_free(p);
+	return 0;
+}
+
+/* The USART bootloader (AN3155): the port (or the emulator's USART door), a trace when asked,
+ * 0x7F and GET/Get Version/Get ID, then the target and its memory map. */
+int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const char *sim_rest, struct err *e)
+{
+	s->link = OPS_LINK_UART;
+	unsigned baud = o->baud ? o->baud : SER_BAUD_DEFAULT;
+	struct ser *raw = NULL;
+	int rc;
+	char prof[512];
+	if (sim_rest) {
+		if ((rc = ops_sim_link(sim_rest, prof, sizeof prof, &(bool){false}, s->uart_state, sizeof s->uart_state, e)) < 0)
+			return rc;
+		sim_rest = prof;
+		if (!s->uart_state[0] && o->sim_persist && (rc = default_state(s, sim_rest, o->profile_dir, e)) < 0)
+			return rc;
+		const struct clock *clk = o->clock;
+		if (!clk) {
+			clock_fake_init(&s->uart_sim_clock);
+			clk = &s->uart_sim_clock.clock;
+		}
+		rc = ser_sim_open(sim_rest[0] ? sim_rest : OPS_DEFAULT_SIM_PROFILE, o->profile_dir, clk, &raw, e);
+		char eb[256];
+		if (rc == 0 && s->uart_state[0] &&
+		    sim_state_load(sim_uart_device(ser_sim_uart(raw)), s->uart_state, eb, sizeof eb) != 0) {
+			s->uart_state[0] = '\0'; /* never overwrite a file that could not be read */
+			ser_close(raw);
+			return err_set(e, STM32DFU_E_USAGE, "{@sim}: %s", eb);
+		}
+		if (rc == 0) {
+			struct ser_config c = ser_config_8e1(baud);
+			if ((rc = ser_configure(raw, &c)) < 0) {
+				*e = raw->err;
+				ser_close(raw);
+				return rc;
+			}
+		}
+	} else {
+		rc = ser_open(o->port, baud, &raw, e);
+	}
+	if (rc < 0)
+		return rc;
+	s->uart_sim = sim_rest != NULL;
+	snprintf(s->uart_info.path, sizeof s->uart_info.path, "%.31s", sim_rest ? "sim-uart" : raw->name);
+	snprintf(s->uart_info.product, sizeof s->uart_info.product, "USART bootloader");
+	s->uart_info.dfu_interface = -1;
+	FILE *log = NULL;
+	if (o->trace_path) {
+		if ((rc = file_out_open(&s->trace_out, o->trace_path, 0666, e)) < 0) {
+			ser_close(raw);
+			return err_prefix(e, "{@trace} %s", o->trace_path);
+		}
+		s->trace_open = true;
+		log = s->trace_out.f;
+		fprintf(log, "# stm32dfu serial trace: %s at %u baud, 8E1\n", raw->name, baud);
+	}
+	s->ser_raw = raw;
+	s->ser = ser_trace_wrap(raw, log, NULL);
+	if (!s->ser) {
+		ser_close(raw);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	s->bl = calloc(1, sizeof *s->bl);
+	if (!s->bl)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	an3155_init(s->bl, s->ser);
+	if (o->retries)
+		s->bl->retries = o->retries;
+	/* --reset-seq: the fixture resets the chip into its bootloader before the first 0x7F */
+	if (s->seq && (rc = ser_seq_run(s->ser, &s->seq->entry)) < 0) {
+		*e = s->ser->err;
+		if (rc == STM32DFU_E_UNSUPPORTED)
+			err_hint(e, "{@reset-seq} needs a port with DTR and RTS (a USB serial adapter); a pseudo-terminal "
+			            "has none: reset the board into its bootloader by hand and leave {@reset-seq} out");
+		return err_prefix(e, "%s", sim_rest ? "the emulator's USART" : raw->name);
+	}
+	if ((rc = an3155_connect(s->bl)) < 0) {
+		*e = s->bl->err;
+		return err_prefix(e, "%s at %u baud", sim_rest ? "the emulator's USART" : raw->name, baud);
+	}
+	if ((rc = target_an3155_new(s->bl, &s->t, e)) < 0)
+		return rc;
+	return uart_map(s, e);
+}
+
+/* The USART session after the bootloader answered: the recovery folder (an emulated chip that is
+ * not kept has none, as on USB), and -S by UID (the chip is asked: there is no USB serial). */
+int ops_open_uart_rest(struct ops_session *s, const struct ops_open_opts *o, const struct chip_selector *sel,
+                          struct ops_session **out, struct err *e)
+{
+	s->t0_us = clock_now_us(ops_clock(s));
+	if (o->rescue_dir) {
+		snprintf(s->rescue_dir, sizeof s->rescue_dir, "%s", o->rescue_dir);
+	} else if (!o->sim_spec || s->uart_state[0]) {
+		/* a kept --sim chip keeps its files beside its state file; one behind stm32dfu-sim's
+		 * pseudo-terminal apart from real chips' */
+		char sim_dir[1024];
+		const char *state = s->uart_state[0] ? s->uart_state : NULL;
+		if (!state && ops_usb_emulated() && ops_state_folder("sim/chip", sim_dir, sizeof sim_dir))
+			state = sim_dir;
+		struct err de;
+		err_clear(&de);
+		if (rescue_dir(state, s->rescue_dir, sizeof s->rescue_dir, &de) < 0) {
+			s->rescue_dir[0] = '\0';
+			snprintf(s->rescue_why, sizeof s->rescue_why, "%.200s", de.msg);
+		}
+	}
+	if (sel) {
+		ops_identify(s);
+		if (sel->kind != CHIP_SEL_UID || !chip_selector_matches(sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
+			bool uid = sel->kind == CHIP_SEL_UID;
+			ops_close(s);
+			err_set(e, STM32DFU_E_NO_DEVICE, "{@sel}: the chip on the serial port %s", uid ? "has another UID" :
+			        "has no USB serial: select it by its 24-digit UID");
+			if (o->port)
+				err_hint(e, "{@info-port %s} shows its UID", o->port);
+			else
+				err_hint(e, "{@info} shows its UID");
+			return STM32DFU_E_NO_DEVICE;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
