@@ -55,7 +55,7 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_obj_begin(&j);
 		json_kstr(&j, "link", ops_link_name(s));
 		if (s->link == OPS_LINK_UART) {
-			json_kstr(&j, "port", s->ser->name);
+			json_kstr(&j, "port", ops_port_name(s));
 			json_kuint(&j, "baud", s->ser->cfg.baud);
 			json_kuint(&j, "device_id", s->bl->pid);
 			char v[8];
@@ -320,7 +320,7 @@ void cli_write_json(struct cli_ctx *c, const char *file, const struct stm32dfu_w
 	const struct ops_session *os = api_ops(api);
 	json_kstr(&j, "link", ops_link_name(os));
 	if (os->link == OPS_LINK_UART)
-		json_kstr(&j, "port", os->uart_sim ? "sim-uart" : os->ser->name);
+		json_kstr(&j, "port", ops_port_name(os));
 	if (rc) {
 		c->err = api->err;
 		cli_json_failure(c, &j, rc);

@@ -135,7 +135,7 @@ static void doctor_uart_text(struct cli_ctx *c, const struct ops_session *s, con
                              const struct stm32dfu_doctor_report *r, const struct stm32dfu_doctor_uart *u)
 {
 	FILE *o = c->out;
-	fprintf(o, "device   USART bootloader on %s  (opened at %u baud)\n", text_esc(0, s->uart_sim ? "sim-uart" : s->ser->name),
+	fprintf(o, "device   USART bootloader on %s  (opened at %u baud)\n", text_esc(0, ops_port_name(s)),
 	        u->session_baud);
 	cli_print_identity(o, d);
 	fprintf(o, "\nlink test over USART: %u commands per rate (GET, Get ID, a 256-byte Read Memory in turn), "
@@ -197,7 +197,7 @@ static void doctor_uart_json(struct cli_ctx *c, const struct ops_session *s, con
 	json_null(&j);
 	json_key(&j, "uart");
 	json_obj_begin(&j);
-	json_kstr(&j, "port", s->uart_sim ? "sim-uart" : s->ser->name);
+	json_kstr(&j, "port", ops_port_name(s));
 	json_kuint(&j, "session_baud", u->session_baud);
 	json_kuint(&j, "family_max_baud", u->family_max_baud);
 	json_kuint(&j, "per_rate", u->per_rate);

@@ -23,7 +23,7 @@ void ops_record_board(struct store_record *r, const struct ops_session *s)
 	snprintf(r->link, sizeof r->link, "%s", ops_link_name(s));
 	if (s->link == OPS_LINK_UART) {
 		/* the port by its whole name (ops_info's path is cut to a USB path's length); no USB identity */
-		snprintf(r->port, sizeof r->port, "%s", s->uart_sim || !s->ser_raw ? "sim-uart" : s->ser_raw->name);
+		snprintf(r->port, sizeof r->port, "%s", ops_port_name(s));
 	} else {
 		snprintf(r->usb_serial, sizeof r->usb_serial, "%s", ops_info(s)->serial);
 		snprintf(r->usb_path, sizeof r->usb_path, "%s", ops_info(s)->path);

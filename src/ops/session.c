@@ -69,6 +69,15 @@ const char *ops_link_name(const struct ops_session *s)
 	return s->link == OPS_LINK_UART ? "uart" : "usb";
 }
 
+const char *ops_port_name(const struct ops_session *s)
+{
+	if (s->link != OPS_LINK_UART)
+		return "";
+	if (s->uart_sim)
+		return "sim-uart";
+	return s->ser_raw ? s->ser_raw->name : s->ser ? s->ser->name : "";
+}
+
 /* Opens the raw transport: the emulator, or the one libusb device the options select. */
 static int open_transport(const struct ops_open_opts *o, const struct chip_selector *sel, struct tp **out,
                           struct err *e)

@@ -176,6 +176,9 @@ const struct clock *ops_clock(const struct ops_session *s);
 const struct tp_info *ops_info(const struct ops_session *s);
 /* "usb" or "uart", as records and JSON name the link. */
 const char *ops_link_name(const struct ops_session *s);
+/* The serial port a USART session runs over, as the log, JSON and text name it: the port's name, or
+ * "sim-uart" for the in-process emulator; "" on USB. */
+const char *ops_port_name(const struct ops_session *s);
 /* Whether the DfuSe-only machinery (GETSTATUS, alt selection, --poll, Device Feature) applies. */
 static inline bool ops_dfuse(const struct ops_session *s)
 {

@@ -19,7 +19,7 @@ grep -q "alt 0  Internal Flash   0x08000000  1 MiB     (4 x 32 KiB, 1 x 128 KiB,
 check info-map 0 $?
 absent info-no-usb-serial "$work/out" "(USB)"
 run $ua info --json; check info-json 0 $?
-py "$work/out" 'assert d["link"] == "uart" and d["baud"] == 115200 and d["device_id"] == 0x449 and d["protocol"] == "3.1", d'
+py "$work/out" 'assert d["link"] == "uart" and d["port"] == "sim-uart" and d["baud"] == 115200 and d["device_id"] == 0x449 and d["protocol"] == "3.1", d'
 check info-json-link 0 $?
 run $usb info --json; check info-json-usb 0 $?
 py "$work/out" 'assert d["link"] == "usb", d'; check info-json-usb-link 0 $?
