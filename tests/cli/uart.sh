@@ -48,6 +48,14 @@ dd if="$work/a.bin" of="$work/kept-want.bin" bs=1 skip=32768 count=4096 2>/dev/n
 same kept-bytes "$work/kept.bin" "$work/kept-want.bin"
 run $usb verify "$work/b.bin" -a 0x08009000; check write-partial-usb 0 $?
 run $ua verify "$work/a.bin"; check verify-mismatch 10 $?
+# an image whose last block ends in erased bytes: the plan trims them on DfuSe (F7 writes bytes), but
+# Write Memory takes a multiple of 4 bytes (AN3155 3.6): 1021 bytes, the last not 0xFF, on an erased
+# sector (before: 'Write Memory: 253 bytes ... a multiple of 4', exit 64 after the erase)
+python3 -c 'import random,sys; r=random.Random(5); sys.stdout.buffer.write(bytes(r.randrange(255) for _ in range(1021)))' >"$work/odd.bin"
+run $ua write "$work/odd.bin" -a 0x08010000; check write-odd-tail 0 $?
+run $usb verify "$work/odd.bin" -a 0x08010000; check write-odd-tail-usb 0 $?
+run $usb read 0x080103FD 3 -o "$work/odd-after.bin"; check read-odd-after 0 $?
+printf '\377\377\377' >"$work/ff3.bin"; same odd-tail-erased-after "$work/odd-after.bin" "$work/ff3.bin"
 
 # ---- an image whose length is no multiple of 4, in an erased sector: Write Memory takes whole words
 # (AN3155 3.6), so the last block is padded with the erased bytes after it ----
