@@ -42,6 +42,7 @@ def test_open_sim_link_uart_identity_and_map():
         assert info["family"] == "L0" and "0x447" in info["reason"]
         assert info["flash_size"] == 192 * 1024  # the flash-size register, read over USART
         assert info["rdp_level"] == 0 and len(info["uid"]) == 24  # the machine form, as --json
+        assert info["bootloader_version"] == "V3.1"  # GET's version byte (l0-192k: uart_version 0x31)
         flash = chip.device()["alts"][0]
         assert flash["name"] == "Internal Flash"
         r = flash["regions"][0]

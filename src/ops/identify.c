@@ -59,6 +59,12 @@ static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
 		id->chip.flash_size = (uint32_t)ev->flash_size_kb * 1024u;
 		id->chip.flash_size_source = CHIP_SIZE_REGISTER;
 	}
+	/* GET's first byte is the bootloader version (AN3155 3.1: 0x31 = 3.1), as the log and the
+	 * library report the DfuSe ROM's */
+	if (s->bl) {
+		chip_bootloader_version(s->bl->version, id->chip.bootloader_version, sizeof id->chip.bootloader_version);
+		id->chip.has_bootloader_version = true;
+	}
 }
 
 int ops_identify(struct ops_session *s)
