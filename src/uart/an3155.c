@@ -113,12 +113,18 @@ static int send_u32(struct an3155 *b, uint32_t v, unsigned timeout_ms, const cha
 
 /*
  * Brings the ROM's parser back to waiting for a command after an answer went missing. 0x7F
- * cannot do it (after autobaud it is a command byte), so: bytes of 0xFF. A ROM waiting for the
- * rest of a frame takes them as its end (0xFF programs nothing into flash, and the XOR almost
- * never fits: a NACK, and the verify after every write catches the rare fit); a ROM waiting for
- * a command takes 0xFF as one and NACKs the next 0xFF, which is not its complement. Once the
+ * cannot do it (after autobaud it is a command byte), so: bytes of 0xFF. A ROM waiting for a
+ * command takes 0xFF as one and NACKs the next 0xFF, which is not its complement; a ROM waiting
+ * for a frame's length takes a frame of 0xFF whose XOR fits, and 0xFF programs nothing. Once the
  * burst is answered, single bytes until a NACK: a NACK to the last byte sent means nothing is
  * pending, whether the ROM was at a command or at a complement.
+ *
+ * A ROM that lost one byte d of a frame the host sent waits for one more, and the first byte r
+ * that comes ends the frame: the XOR then fits exactly when r == d (the frame's XOR with d left
+ * out is d), and the ROM acts on the frame shifted by one byte. With r = 0xFF and the image
+ * full of 0xFF, wrong bytes reached the flash (the USART campaign: 8 sessions in 20). So after
+ * a frame the first byte is one the frame does not hold (b->lead_poison; write_poison()), and
+ * neither 0x00 nor 0xFF, so that taken as a frame's length it cannot make a frame of 0xFF fit.
  */
 static int resync(struct an3155 *b)
 {
@@ -128,8 +134,10 @@ static int resync(struct an3155 *b)
 	b->stats.resyncs++;
 	ser_flush_input(b->ser);
 	for (size_t i = 0; i < sizeof bursts / sizeof bursts[0]; i++) {
+		z[0] = i == 0 && b->lead_poison ? b->lead_poison : POISON;
 		if (send(b, z, bursts[i]) < 0)
 			return b->err.code;
+		z[0] = POISON;
 		unsigned t = 100 + (unsigned)(ser_wire_us(&b->ser->cfg, bursts[i] + 2) / 1000u);
 		int n = ser_read(b->ser, in, sizeof in, t);
 		if (n < 0)
@@ -406,6 +414,24 @@ static int write_once(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_
 	return get_ack(b, b->to.write_ms, "Write Memory data");
 }
 
+/* A byte that the Write Memory frame of these bytes (its length byte, the data, the XOR) does
+ * not hold, and not 0x00 or 0xFF (resync()); 0 when the frame holds all the others. */
+static uint8_t write_poison(const uint8_t *buf, size_t len)
+{
+	bool seen[256] = {false};
+	uint8_t x = (uint8_t)(len - 1);
+	seen[x] = true;
+	for (size_t i = 0; i < len; i++) {
+		seen[buf[i]] = true;
+		x ^= buf[i];
+	}
+	seen[x] = true;
+	for (unsigned v = 0x01; v < 0xFF; v++)
+		if (!seen[v])
+			return (uint8_t)v;
+	return 0;
+}
+
 int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
 {
 	if (len < 4 || len > AN3155_MAX_BLOCK || len % 4 || addr % 4)
@@ -415,11 +441,22 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		               len, addr);
 	if (need(b, AN3155_WRITE, "Write Memory") < 0)
 		return b->err.code;
+	uint8_t poison = write_poison(buf, len);
+	if (!poison) {
+		/* a frame with 254 different bytes leaves no safe first byte: two frames of half as many */
+		size_t half = len / 2 & ~(size_t)3;
+		int r = an3155_write(b, addr, buf, half);
+		return r < 0 ? r : an3155_write(b, addr + (uint32_t)half, buf + half, len - half);
+	}
 	int r = 0, stage = 0, nacks = 0;
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
-			if (resync(b) < 0)
+			/* the ROM may still be inside the data frame: end it with a byte it cannot hold */
+			b->lead_poison = stage == 2 ? poison : 0;
+			int rs = resync(b);
+			b->lead_poison = 0;
+			if (rs < 0)
 				return err_prefix(&b->err, "write at 0x%08x", addr);
 		}
 		/* repeating a block programs the same bits again: flash and RAM end as once */

@@ -76,6 +76,7 @@ struct an3155 {
 	uint8_t option1, option2;
 	uint16_t pid;
 	struct an3155_stats stats;
+	uint8_t lead_poison;    /* the first byte of the next resync, 0 for 0xFF (an3155.c resync()) */
 	struct err err;
 };
 

@@ -196,6 +196,33 @@ static void test_faults_are_retried(void **st)
 	}
 }
 
+/* A Write Memory data byte lost on the line leaves the ROM one byte short of its frame, and the
+ * next byte it gets ends the frame: the frame's XOR then fits exactly when that byte equals the
+ * one lost (the frame's XOR without d is d). A resync of 0xFF after a lost 0xFF made the ROM
+ * program the frame shifted by one byte (wrong bytes in the flash, seen by the USART campaign).
+ * Bytes 9-11 of the block are 0xFF, and host byte 26 (one of them, whichever way the count
+ * starts) is lost: the block must end in the flash as written. */
+static void test_lost_data_byte_never_shifts_the_block(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_drop_at=26", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 7);
+	for (size_t i = 0; i < sizeof data; i++)
+		if (data[i] == 0xFF)
+			data[i] = 0x5A;
+	data[9] = data[10] = data[11] = 0xFF;
+	assert_int_equal(an3155_write(&r.b, 0x08000000, data, sizeof data), 0);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	struct sim_uart_stats us;
+	sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+	assert_int_equal(us.faults, 1);
+	rig_close(&r);
+}
+
 /* uart_reset_at: the chip resets as that host byte arrives, mid-write: the write does not complete,
  * the flash keeps the block programmed before it, and the bootloader answers 0x7F again.
  * uart_gone_at: from that byte on nothing answers, a new 0x7F included. */
@@ -395,7 +422,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_f746),          cmocka_unit_test(test_erase_write_read_timing),
 		cmocka_unit_test(test_readout_protect_cycle), cmocka_unit_test(test_write_protect_cycle),
-		cmocka_unit_test(test_faults_are_retried),    cmocka_unit_test(test_noise_campaign),
+		cmocka_unit_test(test_faults_are_retried),
+		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
+		cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_reset_and_gone),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
 		cmocka_unit_test(test_checksum_and_no_mass_erase), cmocka_unit_test(test_transcripts),
