@@ -53,6 +53,25 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		           "another crystal)\n", r->hse_hz / 1e6);
 }
 
+/* The end of both documents: the findings, the verdict, and the document closed. */
+static void json_findings_verdict(struct json *j, const struct stm32dfu_doctor_report *r)
+{
+	json_key(j, "findings");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		json_obj_begin(j);
+		json_kstr(j, "id", r->findings[i].id);
+		json_kstr(j, "severity", severity_word(r->findings[i].severity));
+		json_kstr(j, "text", r->findings[i].text);
+		json_kstr(j, "advice", r->findings[i].advice);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_kstr(j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
+	json_obj_end(j);
+	json_end(j);
+}
+
 static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const struct stm32dfu_device_rec *d,
                         const struct stm32dfu_doctor_report *r)
 {
@@ -113,20 +132,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
 	}
 	json_key(&j, "uart"); /* the USART rate test (doctor_uart_json) */
 	json_null(&j);
-	json_key(&j, "findings");
-	json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_findings; i++) {
-		json_obj_begin(&j);
-		json_kstr(&j, "id", r->findings[i].id);
-		json_kstr(&j, "severity", severity_word(r->findings[i].severity));
-		json_kstr(&j, "text", r->findings[i].text);
-		json_kstr(&j, "advice", r->findings[i].advice);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
-	json_obj_end(&j);
-	json_end(&j);
+	json_findings_verdict(&j, r);
 }
 
 /* ---- over USART: the rates ---- */
@@ -232,20 +238,7 @@ static void doctor_uart_json(struct cli_ctx *c, const struct ops_session *s, con
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
-	json_key(&j, "findings");
-	json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_findings; i++) {
-		json_obj_begin(&j);
-		json_kstr(&j, "id", r->findings[i].id);
-		json_kstr(&j, "severity", severity_word(r->findings[i].severity));
-		json_kstr(&j, "text", r->findings[i].text);
-		json_kstr(&j, "advice", r->findings[i].advice);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_kstr(&j, "verdict", r->link_bad ? "link_bad" : r->worst >= 2 /* warning */ ? "warnings" : "healthy");
-	json_obj_end(&j);
-	json_end(&j);
+	json_findings_verdict(&j, r);
 }
 
 static int doctor_uart(struct cli_ctx *c, struct stm32dfu_session *api, struct cli_progress *prog)
