@@ -53,6 +53,20 @@ static void doctor_text(struct cli_ctx *c, const struct ops_session *s, const st
 		           "another crystal)\n", r->hse_hz / 1e6);
 }
 
+/* The start of both documents: the verdict as ok/error, the device and the chip. */
+static void json_doctor_begin(struct cli_ctx *c, struct json *j, const struct ops_session *s,
+                              const struct stm32dfu_device_rec *d, const struct stm32dfu_doctor_report *r)
+{
+	json_init(j, c->out);
+	json_obj_begin(j);
+	if (r->link_bad)
+		cli_json_failure(c, j, STM32DFU_E_USB_IO);
+	else
+		json_kbool(j, "ok", true);
+	json_kstr(j, "path", ops_info(s)->path);
+	cli_json_identity(j, d);
+}
+
 /* The end of both documents: the findings, the verdict, and the document closed. */
 static void json_findings_verdict(struct json *j, const struct stm32dfu_doctor_report *r)
 {
@@ -76,14 +90,7 @@ static void doctor_json(struct cli_ctx *c, const struct ops_session *s, const st
                         const struct stm32dfu_doctor_report *r)
 {
 	struct json j;
-	json_init(&j, c->out);
-	json_obj_begin(&j);
-	if (r->link_bad)
-		cli_json_failure(c, &j, STM32DFU_E_USB_IO);
-	else
-		json_kbool(&j, "ok", true);
-	json_kstr(&j, "path", ops_info(s)->path);
-	cli_json_identity(&j, d);
+	json_doctor_begin(c, &j, s, d, r);
 	json_key(&j, "link");
 	json_obj_begin(&j);
 	json_kuint(&j, "transfers", r->transfers);
@@ -178,14 +185,7 @@ static void doctor_uart_json(struct cli_ctx *c, const struct ops_session *s, con
                              const struct stm32dfu_doctor_report *r, const struct stm32dfu_doctor_uart *u)
 {
 	struct json j;
-	json_init(&j, c->out);
-	json_obj_begin(&j);
-	if (r->link_bad)
-		cli_json_failure(c, &j, STM32DFU_E_USB_IO);
-	else
-		json_kbool(&j, "ok", true);
-	json_kstr(&j, "path", ops_info(s)->path);
-	cli_json_identity(&j, d);
+	json_doctor_begin(c, &j, s, d, r);
 	json_key(&j, "link");
 	json_obj_begin(&j);
 	json_kuint(&j, "transfers", r->transfers);
