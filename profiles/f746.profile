@@ -52,6 +52,9 @@ ob_default = FF AA 00 55 FF FF FF FF  FF FF 00 00 FF FF FF FF  80 00 7F FF FF FF
 ob_rdp_offset = 1
 ob_wrp_offsets = 8
 ob_wrp_bits = 8
+# The flash interface stores each option word with its complement in the high half (RM0385 3.4):
+# a Write Protect / Unprotect from the ROM (AN3155 3.9-3.10) writes both.
+ob_wrp_complement = 2
 
 # Device Feature byte 0 = voltage range; the ROM programs one byte at a time by default
 # (AN2606 3.2 "Device Feature"), i.e. range 0 -> x8.

@@ -45,6 +45,8 @@ ob_rdp_offset = 0
 ob_wrp_offsets = 8 9 12 13 16 17
 ob_wrp_sectors_per_bit = 32
 ob_wrp_active_high = 1
+# each WRP half-word has its complement 2 bytes up (RM0367 3.4.1), written with it
+ob_wrp_complement = 2
 
 # Timing (DS10685 STM32L073 "Flash memory and data EEPROM characteristics", typical): half-page
 # (64 B) program and page erase 3.2 ms, UNCONFIRMED here (not re-checked); per 4-byte word that is

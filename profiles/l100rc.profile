@@ -46,6 +46,8 @@ ob_rdp_offset = 0
 ob_wrp_offsets = 8 9 12 13 16 17 20 21
 ob_wrp_sectors_per_bit = 16
 ob_wrp_active_high = 1
+# each WRP half-word has its complement 2 bytes up (RM0038 option bytes), written with it
+ob_wrp_complement = 2
 
 # OBSERVED (transcript): "Determining device status: state = dfuERROR, status = 10".
 start_state = dfuERROR

@@ -7,6 +7,7 @@
 #include "chip/ob.h"
 #include "core/log.h"
 #include "ops/rdpnote.h"
+#include "target/target.h"
 
 /* The OB alt setting and its first region: where the block lives and how long it is. A family
  * whose table decodes a second region of the alt too (G4: bank 1 at 0x1FFF7800, bank 2 at
@@ -147,6 +148,99 @@ static int write_zone(struct ops_session *s, uint32_t addr, const uint8_t *data,
 	return 0;
 }
 
+/*
+ * A change of the nWRP bits alone, on a bootloader with AN3155's Write Protect and Write Unprotect
+ * (GET lists 0x63 and 0x73: TARGET_CAP_WRITE_PROTECT), is made with them rather than a Write Memory
+ * of the block (issue 23). Write Protect leaves exactly the sectors it lists protected (a second
+ * command unprotects what the first protected: AN3155 3.9 note), so the list is every sector the new
+ * block protects; none left is Write Unprotect (3.10). Only where a sector code is the sector's number
+ * and its nWRP bit: one bit per sector, 0 = protected (F2/F4/F7, single bank). Returns the number of
+ * codes (0: Write Unprotect), or -1 when the block write is the way.
+ */
+static int wrp_only_change(struct ops_session *s, const uint8_t *cur, const uint8_t *want, size_t len,
+                           uint8_t *codes, size_t cap)
+{
+	const struct chip_family *fam = s->id.chip.family;
+	if (!(s->t->caps & TARGET_CAP_WRITE_PROTECT) || !fam || !fam->ob || fam->ob->wrp_bit_bytes)
+		return -1;
+	struct ob_decoded a, b;
+	if (ob_decode(fam, cur, len, &a, NULL) != 0 || ob_decode(fam, want, len, &b, NULL) != 0 || a.short_block ||
+	    a.complement_errors || a.n_fields != b.n_fields)
+		return -1;
+	uint8_t same[sizeof s->id.ob];
+	if (len > sizeof same)
+		return -1;
+	memcpy(same, cur, len);
+	bool wrp_changed = false;
+	size_t n = 0;
+	unsigned base = 0;
+	for (size_t i = 0; i < b.n_fields; i++) {
+		const struct ob_field *f = b.fields[i].field;
+		switch (f->kind) {
+		case OB_K_NDBANK:
+			if (b.fields[i].value == 0)
+				return -1; /* F76x dual bank: one bit for two sectors, codes UNCONFIRMED */
+			break;
+		case OB_K_WRP_START:
+		case OB_K_WRP_END:
+			return -1; /* WRP areas: no sector codes for them */
+		case OB_K_NWRP:
+			if (!b.fields[i].present)
+				return -1;
+			if (a.fields[i].value != b.fields[i].value) {
+				wrp_changed = true;
+				if (ob_encode_field(fam, same, len, f, b.fields[i].value, NULL) != 0)
+					return -1;
+			}
+			for (unsigned k = 0; k < f->width; k++)
+				if (!(b.fields[i].value & (1u << k))) {
+					if (base + k > 0xFF || n >= cap)
+						return -1;
+					codes[n++] = (uint8_t)(base + k);
+				}
+			base += f->width;
+			break;
+		default:
+			break;
+		}
+	}
+	/* the rest of the block unchanged, byte for byte (complements included) */
+	if (!wrp_changed || memcmp(same, want, len) != 0)
+		return -1;
+	/* every sector of the flash has its bit here: Write Protect would unprotect a sector the block
+	 * does not hold (F42x sectors 12-23 live in the second option-byte zone, RM0090 3.7) */
+	const struct dfu_alt *fa = ops_flash_alt(s);
+	uint64_t nsec = 0;
+	if (!fa || !fa->have_layout || !fa->layout.n_regions)
+		return -1;
+	for (unsigned g = 0; g < fa->layout.regions[0].n_groups; g++)
+		nsec += fa->layout.regions[0].groups[g].count;
+	if (nsec == 0 || nsec > base)
+		return -1;
+	return (int)n;
+}
+
+/* The nWRP change by Write Protect / Write Unprotect, then the chip's reset and the same chip
+ * found again; the caller reads the block back and compares it, as after a block write. */
+static int write_protection(struct ops_session *s, const uint8_t *codes, int n, struct ops_ob_write_result *r)
+{
+	unsigned sec[256];
+	for (int i = 0; i < n; i++)
+		sec[i] = codes[i];
+	r->wp_command = n ? 0x63 : 0x73;
+	log_info("option bytes: only write protection changes: %s (%d sector%s)",
+	         n ? "Write Protect" : "Write Unprotect", n, n == 1 ? "" : "s");
+	int rc = n ? s->t->ops->write_protect(s->t, sec, (size_t)n) : s->t->ops->write_unprotect(s->t);
+	if (rc < 0) {
+		s->err = s->t->err;
+		return err_prefix(&s->err, "%s", n ? "Write Protect" : "Write Unprotect");
+	}
+	r->reset_seen = true;
+	if ((rc = ops_reconnect(s, OPS_OB_RECONNECT_MS)) < 0)
+		return err_prefix(&s->err, "%s was sent", n ? "Write Protect" : "Write Unprotect");
+	return 0;
+}
+
 int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct ops_ob_write_result *r)
 {
 	memset(r, 0, sizeof *r);
@@ -185,7 +279,22 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 			log_info("option bytes: the zone at 0x%08X written", addr2);
 		}
 	}
-	if ((rc = write_zone(s, addr, want, n, r, &gone)) < 0 || gone) {
+	int nwp = -1;
+	uint8_t codes[256];
+	if (len == n && (s->t->caps & TARGET_CAP_WRITE_PROTECT)) {
+		size_t cur = 0;
+		uint8_t now[sizeof s->id.ob];
+		/* unread (read protection): the block write, which says what the chip answers */
+		if (ops_ob_read(s, now, sizeof now, &cur) == 0 && cur == len)
+			nwp = wrp_only_change(s, now, want, len, codes, sizeof codes);
+		err_clear(&s->err);
+	}
+	if (nwp >= 0) {
+		if ((rc = write_protection(s, codes, nwp, r)) < 0) {
+			free(want);
+			return rc;
+		}
+	} else if ((rc = write_zone(s, addr, want, n, r, &gone)) < 0 || gone) {
 		r->bootloader_gone = gone;
 		free(want);
 		return rc;

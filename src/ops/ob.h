@@ -23,6 +23,8 @@ struct ops_ob_write_result {
 	bool protection_active; /* RDP >= 1 was written and reads are now refused: that refusal is the proof */
 	bool bootloader_gone;   /* RDP 2 was written and the chip reset and did not come back: level 2 has
 	                         * no bootloader (the manuals); it cannot be reached over DFU again */
+	int wp_command;         /* 0: the block was written; else the AN3155 command that made a change of
+	                         * write protection alone (0x63 Write Protect, 0x73 Write Unprotect) */
 };
 
 /*

@@ -184,6 +184,12 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 	}
 	if ((rc = an3155_connect(s->bl)) < 0) {
 		*e = s->bl->err;
+		if (s->seq && rc == STM32DFU_E_TIMEOUT && !s->bl->synced)
+			/* the lines were driven and still no ROM: the wiring is not the sequence's */
+			err_hint(e, "no answer to 0x7F at %u baud after the reset sequence: is the fixture wired as it "
+			            "drives (default DTR to NRST, RTS to BOOT0)? else {@reset-seq-eg ENTRY:EXIT}; TX and RX "
+			            "crossed?",
+			         baud);
 		return err_prefix(e, "%s at %u baud", sim_rest ? "the emulator's USART" : raw->name, baud);
 	}
 	if ((rc = target_an3155_new(s->bl, &s->t, e)) < 0)

@@ -21,7 +21,7 @@ static const char *const sim_known_keys[] = {
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
 	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
-	"ob_wrp_active_high", "ob_wrp_area", "ob_unlisted",
+	"ob_wrp_active_high", "ob_wrp_area", "ob_unlisted", "ob_wrp_complement",
 	"unprotect_reply",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
@@ -370,6 +370,13 @@ static int config_ob(struct sim_device *d, const struct sim_profile *p, char *er
 	if (get_u32(p, "ob_wrp_active_high", 0, 1, &x, errbuf, errlen))
 		return -1;
 	o->wrp_active_high = x != 0;
+	if (get_u32(p, "ob_wrp_complement", 0, 8, &x, errbuf, errlen))
+		return -1;
+	for (int i = 0; x && i < o->n_wrp_offsets; i++)
+		if ((uint32_t)o->wrp_offsets[i] + x >= m->size)
+			return fail(errbuf, errlen, "ob_wrp_complement", sim_profile_get(p, "ob_wrp_complement"),
+			            "a complement outside the OB block");
+	o->wrp_complement = (int)x;
 	/* ob_wrp_area = START_ADDR END_ADDR MASK FIRST_SECTOR PAGES (one per WRP area) */
 	const char *areas[8];
 	size_t na = sim_profile_get_all(p, "ob_wrp_area", areas, 8);

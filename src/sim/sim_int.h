@@ -67,6 +67,8 @@ struct sim_ob_desc {
 	int wrp_bits;             /* how many bits are used */
 	int wrp_sectors_per_bit;  /* F0: one bit guards 4 pages */
 	bool wrp_active_high;     /* L0/L1: a WRP bit at 1 protects (RM0367, RM0038) */
+	int wrp_complement;       /* bytes from each WRP byte to its stored complement (F7, L0/L1: 2), 0 none:
+	                           * the flash interface writes both when the ROM changes them (AN3155 3.9) */
 	/* L4/G0/G4/WB WRP areas: pages [start, end] of a bank are protected when start <= end */
 	struct sim_wrp_area {
 		uint32_t start_addr, end_addr; /* the bytes holding the start and end page numbers */

@@ -472,6 +472,19 @@ static uint8_t *ob_block(struct sim_uart *u)
 	return u->d->ob >= 0 ? u->d->mem[u->d->ob].data : NULL;
 }
 
+/* One write-protection bit to protected or not, as the flash interface programs it: the level the
+ * family reads as protected (0, or 1 on L0/L1) and the stored complement beside it. */
+static void wrp_bit(struct sim_device *d, uint8_t *ob, int bit, bool protect)
+{
+	const struct sim_ob_desc *o = &d->obd;
+	int off = o->wrp_offsets[bit / 8];
+	uint8_t m = (uint8_t)(1u << (bit % 8));
+	bool set = protect == o->wrp_active_high;
+	ob[off] = set ? (uint8_t)(ob[off] | m) : (uint8_t)(ob[off] & ~m);
+	if (o->wrp_complement)
+		ob[off + o->wrp_complement] = (uint8_t)~ob[off];
+}
+
 /* The runnable test of rom.c's leave(): a stack pointer inside SRAM and a Thumb reset vector in
  * flash or RAM (ARMv7-M B1.5.2); the same rule for Go. */
 static bool runnable(struct sim_device *d, uint32_t at)
@@ -587,12 +600,13 @@ static void start(struct sim_uart *u, uint64_t t)
 		u->ph = P_CRC_ADDR, u->need = 5;
 		break;
 	case 0x73:
-	case 0x74: { /* Write Unprotect: ACK, all nWRP bits set, ACK, reset (AN3155 3.10) */
+	case 0x74: { /* Write Unprotect: ACK, every sector unprotected, ACK, reset (AN3155 3.10); only the
+		      * WRP bits change (a byte that holds them may hold other options: F76x nDBANK) */
 		ack(u, t);
 		uint8_t *ob = ob_block(u);
 		if (ob)
-			for (int i = 0; i < d->obd.n_wrp_offsets; i++)
-				ob[d->obd.wrp_offsets[i]] = 0xFF;
+			for (int i = 0; i < d->obd.wrp_bits; i++)
+				wrp_bit(d, ob, i, false);
 		uint64_t done = t + sim_scaled_us(d, d->t.ob_ms);
 		ack(u, done);
 		reset_after(u, done);
@@ -845,7 +859,9 @@ static void frame(struct sim_uart *u, uint64_t t)
 		u->ph = P_WP_LIST;
 		u->need = (size_t)b[0] + 3;
 		return;
-	case P_WP_LIST: { /* Write Protect: the listed sectors' nWRP bits cleared, ACK, reset (AN3155 3.9) */
+	case P_WP_LIST: { /* Write Protect: exactly the listed sectors protected, the others unprotected (a
+		           * second command undoes the first: AN3155 3.9 note, AN2662 2.13, AN3154 3.10), ACK,
+		           * reset. Codes past the flash are not checked and do nothing (the same note). */
 		size_t ns = (size_t)b[0] + 1;
 		uint8_t *ob = ob_block(u);
 		const struct sim_ob_desc *o = &d->obd;
@@ -853,16 +869,12 @@ static void frame(struct sim_uart *u, uint64_t t)
 			nack(u, t);
 			return;
 		}
+		for (int i = 0; i < o->wrp_bits; i++)
+			wrp_bit(d, ob, i, false);
 		for (size_t i = 0; i < ns; i++) {
 			size_t bit = b[1 + i] / (size_t)o->wrp_sectors_per_bit;
-			if (bit >= (size_t)o->wrp_bits) {
-				nack(u, t);
-				return;
-			}
-		}
-		for (size_t i = 0; i < ns; i++) {
-			size_t bit = b[1 + i] / (size_t)o->wrp_sectors_per_bit;
-			ob[o->wrp_offsets[bit / 8]] &= (uint8_t)~(1u << (bit % 8));
+			if (bit < (size_t)o->wrp_bits)
+				wrp_bit(d, ob, (int)bit, true);
 		}
 		uint64_t done = t + sim_scaled_us(d, d->t.ob_ms);
 		ack(u, done);

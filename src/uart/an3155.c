@@ -168,8 +168,8 @@ int an3155_resync(struct an3155 *b)
 
 static void hint_silent(struct an3155 *b)
 {
-	err_hint(&b->err, "no answer to 0x7F at %u baud: is BOOT0 high (the chip in its bootloader)? are TX and "
-	                  "RX crossed (adapter TX to the chip's RX)? try {@baud 57600}",
+	err_hint(&b->err, "no answer to 0x7F at %u baud: is BOOT0 high? are TX and RX crossed (adapter TX to the "
+	                  "chip's RX)? a fixture wiring DTR/RTS to NRST/BOOT0 needs {@reset-seq}; try {@baud 57600}",
 	         b->ser->cfg.baud);
 }
 

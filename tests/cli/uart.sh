@@ -87,10 +87,21 @@ py "$work/out" 'f = {x["name"]: x for x in d["fields"]}; assert f["BOR_LEV"]["va
 check ob-set-seen-through-usb 0 $?
 # write protection set over USART: an erase of that sector is refused before anything is sent
 run $ua write "$work/a.bin"; check ob-wrp-write 0 $?
-run $ua ob set nWRP1=0; check ob-wrp-set 0 $?
+# (the F7 ROM's GET lists Write Protect 0x63 and Write Unprotect 0x73: a change of nWRP alone is one
+# of them, AN3155 3.9-3.10, not a Write Memory of the block; the block is read back after the reset)
+run $ua ob set nWRP1=0 --trace "$work/wp.tr"; check ob-wrp-set 0 $? "$work/out" "verified"
+grep -q "> 63 9c" "$work/wp.tr" && ! grep -q "> 31 ce" "$work/wp.tr"; check ob-wrp-by-write-protect 0 $?
+run $usb ob show --json; check ob-wrp-usb-door 0 $?
+py "$work/out" 'f = {x["name"]: x for x in d["fields"]}; assert f["nWRP"]["value"] == 0xFD, f["nWRP"]'
+check ob-wrp-seen-through-usb 0 $?
 run $ua erase --sectors 1; check ob-wrp-erase-refused 12 $? "$work/err" "sector 1 is write-protected (option bytes)"
 run $usb verify "$work/a.bin"; check ob-wrp-kept 0 $?
-run $ua ob set nWRP1=1; check ob-wrp-lifted 0 $?
+run $ua ob set nWRP1=1 --trace "$work/wu.tr"; check ob-wrp-lifted 0 $? "$work/out" "verified"
+grep -q "> 73 8c" "$work/wu.tr" && ! grep -q "> 31 ce" "$work/wu.tr"; check ob-wrp-by-write-unprotect 0 $?
+# a ROM that does not list them: the block, by Write Memory
+nowp="--sim=f746,timing=0,link=uart,state=$work/nowp.state,uart_commands=00 01 02 11 21 31 44 82 92"
+run "$nowp" ob set nWRP2=0 --trace "$work/nowp.tr"; check ob-wrp-no-63 0 $? "$work/out" "verified"
+grep -q "> 31 ce" "$work/nowp.tr" && ! grep -q "> 63 9c" "$work/nowp.tr"; check ob-wrp-no-63-block 0 $?
 # the guards: RDP 1 and RDP 2 need their flags, checked before any byte is written
 run $ua ob set RDP=level1; check rdp1-needs-flag 11 $? "$work/err" "i-understand-rdp1-needs-mass-erase"
 run $usb verify "$work/a.bin"; check rdp1-refused-changed-nothing 0 $?
@@ -134,6 +145,7 @@ grep -q "> 7f" "$work/trace.txt" && grep -q "< 79" "$work/trace.txt"; check trac
 run --port "$work/no-such-tty" info; check no-port 69 $? "$work/err" "no such port"
 run --sim=f746,uart_mode=silent,link=uart info; check silent 74 $? "$work/err" "is BOOT0 high"
 grep -q "TX and RX crossed" "$work/err"; check silent-rxtx-hint 0 $?
+grep -q "DTR/RTS to NRST/BOOT0 needs --reset-seq" "$work/err"; check silent-reset-seq-hint 0 $?
 run --sim=f746,uart_mode=echo,link=uart info; check echo 76 $? "$work/err" "BOOT0 low"
 run --sim=f746,link=uart --baud 460800 info; check baud-too-fast 74 $? "$work/err" "try --baud"
 run --baud 9600 info; check baud-without-port 64 $? "$work/err" "give --port"

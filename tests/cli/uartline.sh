@@ -11,7 +11,8 @@ wired="--sim=f407,timing=0,link=uart,state=$work/f407.state,uart_nrst=dtr,uart_b
 # ---- --reset-seq on the --port open path: the fixture holds NRST while the port is open ----
 run $wired info; check wired-held 74 $? "$work/err" "no answer to 0x7F"
 run $wired --reset-seq info; check wired-reset-seq 0 $? "$work/out" "device ID 0x413"
-run $wired --reset-seq=-rts\&dtr,-dtr, info; check wired-boot0-low 74 $?
+run $wired --reset-seq=-rts\&dtr,-dtr, info; check wired-boot0-low 74 $? "$work/err" "after the reset sequence"
+grep -q -- "--reset-seq ENTRY:EXIT" "$work/err"; check wired-boot0-low-hint 0 $?
 run $wired --reset-seq=brk info; check reset-seq-bad 64 $? "$work/err" "brk"
 run --sim=f407,timing=0 --reset-seq info; check reset-seq-usb 64 $? "$work/err" "needs --port"
 # leave --reset: the exit sequence, said as what it is (nothing confirms the application runs)

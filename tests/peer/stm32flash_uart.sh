@@ -7,7 +7,8 @@
 #   - the same both ways with the stm32dfu CLI (--port): `stm32dfu verify` passes on what stm32flash
 #     wrote and fails (exit 10) once one byte differs; stm32flash reads back what `stm32dfu write` wrote
 #     (a planned write that keeps the sector's other bytes: stm32flash reads those as they were);
-#   - stm32flash's erase, go, readout protect (-j) and unprotect (-k) act on the emulated chip.
+#   - stm32flash's erase, go, readout protect (-j) and unprotect (-k) act on the emulated chip;
+#   - write protection that stm32dfu set with Write Protect is lifted by stm32flash's -u.
 # Usage: stm32flash_uart.sh SIM UART_TOOL PROFILE REALLOG PID
 . "$(dirname "$0")/lib.sh"
 TOOL=$(cd "$(dirname "${1:?uart_tool}")" && pwd)/$(basename "$1")
@@ -71,6 +72,17 @@ head -c 16384 /dev/zero | tr '\0' '\377' >blank.bin
 "$TOOL" "$T" 115200 verify 0x08000000 blank.bin || fail "sector 0 is not blank after stm32flash's erase"
 head -c 4096 c.want >s1.bin # sector 1 as stm32flash and then stm32dfu wrote it
 "$TOOL" "$T" 115200 verify 0x08004000 s1.bin || fail "stm32flash's erase reached sector 1"
+
+# 4b. write protection: stm32dfu sets it with Write Protect (the ROM lists 0x63: AN3155 3.9), an erase
+# of that sector is refused; stm32flash's -u (Write Unprotect, 3.10) lifts it, as stm32dfu reads back
+"$STM32DFU" --port "$T" ob set nWRP2=0 --trace wp.tr >wp.txt 2>&1 || { cat wp.txt; fail "stm32dfu ob set nWRP2=0"; }
+grep -q "> 63 9c" wp.tr || fail "stm32dfu did not send Write Protect"
+rc=0; "$STM32DFU" --port "$T" erase --sectors 2 >we.txt 2>&1 || rc=$?
+[ "$rc" = 12 ] || { cat we.txt; fail "erase of the protected sector: exit $rc, expected 12"; }
+stm32flash $M -b 115200 -u "$T" >u.txt 2>&1 || { cat u.txt; fail "stm32flash -u"; }
+"$STM32DFU" --port "$T" ob show --json >obs.json 2>obs.err || { cat obs.err; fail "ob show after stm32flash -u"; }
+python3 -c 'import json,sys; f={x["name"]: x for x in json.load(open(sys.argv[1]))["fields"]}; v=f["nWRP"]["value"]; assert v == (1 << 12) - 1 or v == 0xFF, v' obs.json ||
+	fail "stm32flash -u did not lift the protection stm32dfu set"
 
 # 5. readout protect (-j): reads refused; unprotect (-k): the flash is erased and readable
 stm32flash $M -b 115200 -j "$T" >j.txt 2>&1 || { cat j.txt; fail "stm32flash -j"; }

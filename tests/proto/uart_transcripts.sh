@@ -121,4 +121,30 @@ unset CHIP SPEC
 # No Get Checksum: a page the image covers is read only up to its first differing block
 case_ page_keep l0-192k write page.bin -a 0x08000400
 
+# Write protection alone over a ROM whose GET lists 0x63 and 0x73 (the F7's v3.1 list): Write Protect
+# with every sector to be protected (it replaces the set, AN3155 3.9), Write Unprotect when none is
+# left (3.10); each ends in the chip's reset, 0x7F and Get ID, then the block read back and compared
+export CHIP=wp
+case_ wp_protect f746 ob set nWRP3=0
+grep -q "^> 00 03 03$" wp_protect.txt || { echo "FAIL: wp_protect: not N=0, sector 3, XOR 3"; bad=1; }
+case_ wp_protect2 f746 ob set nWRP1=0
+grep -q "^> 01 01 03 03$" wp_protect2.txt || { echo "FAIL: wp_protect2: not both sectors 1 and 3"; bad=1; }
+case_ wp_unprotect f746 ob set nWRP1=1 nWRP3=1
+for t in wp_protect wp_protect2 wp_unprotect; do
+	grep -q "^> 31 ce$" $t.txt && { echo "FAIL: $t writes the option-byte block (Write Memory)"; bad=1; }
+	grep -q "^exit 0$" $t.txt || { echo "FAIL: $t failed"; bad=1; }
+done
+grep -q "^> 73 8c$" wp_unprotect.txt || { echo "FAIL: wp_unprotect does not send Write Unprotect"; bad=1; }
+# a ROM whose GET does not list them: the option-byte block by Write Memory, as before
+export CHIP=nowp SPEC="uart_commands=00 01 02 11 21 31 44 82 92"
+case_ wp_block f746 ob set nWRP3=0
+grep -q "^> 63 9c$" wp_block.txt && { echo "FAIL: wp_block sends Write Protect, which GET did not list"; bad=1; }
+grep -q "^> 31 ce$" wp_block.txt || { echo "FAIL: wp_block does not write the block"; bad=1; }
+# another option changes too: the block, even where 0x63 is listed
+export CHIP=wp2
+unset SPEC
+case_ wp_mixed f746 ob set nWRP3=0 BOR_LEV=level1
+grep -q "^> 63 9c$" wp_mixed.txt && { echo "FAIL: wp_mixed sends Write Protect for a change of more than nWRP"; bad=1; }
+unset CHIP SPEC
+
 [ $bad = 0 ] || exit 1

@@ -167,6 +167,44 @@ static void test_write_protect_cycle(void **st)
 	rig_close(&r);
 }
 
+/* Write Protect sets exactly the sectors it lists (a second command unprotects what the first
+ * protected: AN3155 3.9 note), ignores codes past the flash without an error (the same note), and
+ * writes each WRP byte's complement with it; Write Unprotect changes the WRP bits only (the F76x
+ * byte that holds nWRP[11:8] also holds nDBANK: RM0410). */
+static void test_write_protect_replaces(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t sec = 1, ob[32];
+	assert_int_equal(an3155_write_protect(&r.b, &sec, 1), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	uint8_t two[2] = {3, 200}; /* 200: no such sector, not checked */
+	assert_int_equal(an3155_write_protect(&r.b, two, 2), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xF7);  /* sector 3 alone */
+	assert_int_equal(ob[10], 0x08); /* its complement (RM0385 3.4) */
+	rig_close(&r);
+
+	rig_open(&r, "f767-db,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t s4 = 4;
+	assert_int_equal(an3155_write_protect(&r.b, &s4, 1), 0); /* sectors 4 and 5: nWRP bit 2 */
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xFB);
+	assert_int_equal(an3155_write_unprotect(&r.b), 0);
+	assert_int_equal(an3155_resync_after_reset(&r.b), 0);
+	assert_int_equal(an3155_read(&r.b, 0x1FFF0000, ob, sizeof ob), 0);
+	assert_int_equal(ob[8], 0xFF);
+	assert_int_equal(ob[9], 0xDF); /* nDBANK = 0 still: two banks */
+	assert_int_equal(ob[10], 0x00);
+	assert_int_equal(ob[11], 0x20);
+	rig_close(&r);
+}
+
 /* Line faults: a flipped bit in a byte the host sends (the ROM's parity check loses it), a byte
  * dropped, a flipped bit in a data byte the ROM sends (the host's parity check loses it): each
  * ends in a retry after a resync, and the data are right. No silent corruption. */
@@ -422,6 +460,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_f746),          cmocka_unit_test(test_erase_write_read_timing),
 		cmocka_unit_test(test_readout_protect_cycle), cmocka_unit_test(test_write_protect_cycle),
+		cmocka_unit_test(test_write_protect_replaces),
 		cmocka_unit_test(test_faults_are_retried),
 		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
 		cmocka_unit_test(test_noise_campaign),
