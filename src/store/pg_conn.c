@@ -62,10 +62,13 @@ const char *pg_load(void)
 }
 
 /* The defaults (docs/architecture.md "The programming log and a database that stops answering"): a
- * URL parameter of the same name overrides each but PG_ANSWER_MS. */
+ * URL parameter of the same name overrides each; the answer limit follows a statement_timeout the
+ * URL's options give (libpq has no client-side statement limit of its own). */
 #define PG_CONNECT_MS 5000u   /* connect_timeout: TCP, TLS and the startup exchange together */
 #define PG_ANSWER_MS 10000u   /* one statement's answer, measured here (a stopped server ACKs and
-                                 keepalives, but never answers) */
+                                 keepalives, but never answers); the default statement_timeout too */
+#define PG_ANSWER_PAST_MS 1000u /* past a statement_timeout from the URL: its answer comes first */
+#define PG_NO_END_MS (24u * 3600u * 1000u) /* "without end": a day */
 static const char *const pg_default_keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
                                               "keepalives_count", "tcp_user_timeout", "options", NULL};
 static const char *const pg_default_vals[] = {"1", "10", "3", "3", "15000", "-c statement_timeout=10s -c client_min_messages=warning", NULL};
@@ -290,17 +293,96 @@ int pg_abort(struct pg *p, struct err *e, const char *what, PGresult *res)
 	return rc;
 }
 
+/* PostgreSQL's time units for a setting whose bare number is milliseconds (statement_timeout). */
+static bool pg_ms_value(const char *v, size_t n, uint64_t *ms)
+{
+	char buf[32];
+	if (!n || n >= sizeof buf)
+		return false;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	char *end;
+	double x = strtod(buf, &end);
+	if (end == buf || !(x >= 0) || x > 1e15)
+		return false;
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"", 1}, {"us", 0.001}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+	while (*end == ' ')
+		end++;
+	for (size_t k = 0; k < sizeof units / sizeof *units; k++)
+		if (strcmp(end, units[k].unit) == 0) {
+			double t = x * units[k].ms;
+			*ms = t > 0 && t < 1 ? 1 : (uint64_t)(t + 0.5); /* the server rounds; 0 stays 0 (no limit) */
+			return true;
+		}
+	return false;
+}
+
+bool pg_options_statement_ms(const char *options, uint64_t *ms)
+{
+	bool found = false;
+	const char *q = options;
+	while (q && *q) {
+		while (isspace((unsigned char)*q))
+			q++;
+		const char *tok = q;
+		while (*q && !isspace((unsigned char)*q))
+			q++;
+		size_t n = (size_t)(q - tok);
+		const char *set = NULL;
+		if (n == 2 && strncmp(tok, "-c", 2) == 0) { /* "-c name=value": the setting is the next word */
+			while (isspace((unsigned char)*q))
+				q++;
+			set = q;
+			while (*q && !isspace((unsigned char)*q))
+				q++;
+			n = (size_t)(q - set);
+		} else if (n > 2 && strncmp(tok, "--", 2) == 0) {
+			set = tok + 2;
+			n -= 2;
+		} else if (n > 2 && strncmp(tok, "-c", 2) == 0) {
+			set = tok + 2;
+			n -= 2;
+		}
+		static const char name[] = "statement_timeout";
+		const size_t len = sizeof name - 1;
+		if (!set || n <= len || set[len] != '=')
+			continue;
+		bool same = true; /* the server reads '-' in a name as '_' */
+		for (size_t k = 0; k < len; k++)
+			same = same && (set[k] == name[k] || (set[k] == '-' && name[k] == '_'));
+		uint64_t v;
+		if (same && pg_ms_value(set + len + 1, n - len - 1, &v)) {
+			*ms = v; /* the last one given wins, as on the server */
+			found = true;
+		}
+	}
+	return found;
+}
+
 void pg_limits(struct pg *p, const char *conninfo)
 {
 	p->connect_ms = PG_CONNECT_MS;
 	p->answer_ms = PG_ANSWER_MS;
 	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
-	for (PQconninfoOption *x = o; x && x->keyword; x++)
-		if (strcmp(x->keyword, "connect_timeout") == 0 && x->val && *x->val) {
+	for (PQconninfoOption *x = o; x && x->keyword; x++) {
+		if (!x->val || !*x->val)
+			continue;
+		if (strcmp(x->keyword, "connect_timeout") == 0) {
 			/* seconds, libpq's minimum 2; 0 waits without end */
 			long v = strtol(x->val, NULL, 10);
-			p->connect_ms = v <= 0 ? 24u * 3600u * 1000u : (unsigned)(v < 2 ? 2 : v) * 1000u;
+			p->connect_ms = v <= 0 ? PG_NO_END_MS : (unsigned)(v < 2 ? 2 : v) * 1000u;
 		}
+		uint64_t st;
+		if (strcmp(x->keyword, "options") == 0 && pg_options_statement_ms(x->val, &st))
+			/* the server ends a longer statement itself and says so: wait a little past it, so
+			 * that its answer, naming the cause, comes before our deadline; 0 (no server limit)
+			 * waits without end, as connect_timeout=0 does (the stop flag still ends it) */
+			p->answer_ms = st == 0 || st > PG_NO_END_MS - PG_ANSWER_PAST_MS ? PG_NO_END_MS
+			                                                                 : (unsigned)st + PG_ANSWER_PAST_MS;
+	}
 	if (o)
 		PQconninfoFree(o);
 }

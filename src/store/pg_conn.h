@@ -84,9 +84,14 @@ struct pg {
 /* Loads libpq (once per process): NULL when it is there, else why it is not. */
 const char *pg_load(void);
 
-/* The deadlines for this URL (connect_ms, answer_ms): its own connect_timeout, else the defaults
- * (docs/architecture.md, "The programming log and a database that stops answering"). */
+/* The deadlines for this URL (connect_ms, answer_ms): its own connect_timeout and the
+ * statement_timeout its options give, else the defaults (docs/architecture.md, "The programming
+ * log and a database that stops answering"). */
 void pg_limits(struct pg *p, const char *conninfo);
+/* The statement_timeout a libpq "options" value sets ("-c statement_timeout=30s",
+ * "-cstatement_timeout=500", "--statement-timeout=1min"; the last one wins), in milliseconds;
+ * false when it sets none, or none with a value PostgreSQL reads. */
+bool pg_options_statement_ms(const char *options, uint64_t *ms);
 
 /* Connects (defaults first, the URL's own parameters win), bounded by connect_ms. */
 bool pg_connect(struct pg *p);

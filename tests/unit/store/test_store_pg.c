@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pg_conn.h"
 #include "store/store.h"
 
 static const char *url, *ctl;
@@ -410,6 +411,66 @@ static void test_migration_link_port(void **state)
 	store_close(s);
 }
 
+/* tidy item 3: libpq has no client-side limit for a statement's answer, so the tool's follows the
+ * libpq-standard server limit, a statement_timeout in the URL's options, in PostgreSQL's forms and
+ * units (the last one given wins, as on the server); anything else leaves the default */
+static void test_statement_timeout_options(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *options;
+		bool found;
+		uint64_t ms;
+	} cases[] = {
+		{"-c statement_timeout=30s", true, 30000},
+		{"-c statement_timeout=10s -c client_min_messages=warning", true, 10000},
+		{"-cstatement_timeout=500", true, 500},
+		{"--statement-timeout=2min", true, 120000},
+		{"--statement_timeout=1.5s", true, 1500},
+		{"-c statement_timeout=0", true, 0},
+		{"-c statement_timeout=250us", true, 1},
+		{"-c statement_timeout=1h -c statement_timeout=3s", true, 3000},
+		{"-c statement_timeout = 3s", false, 0},
+		{"-c statement_timeout=3weeks", false, 0},
+		{"-c statement_timeout=", false, 0},
+		{"-c statement_timeouts=3s", false, 0},
+		{"-c lock_timeout=3s", false, 0},
+		{"statement_timeout=3s", false, 0},
+		{"", false, 0},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		uint64_t ms = 0;
+		bool found = pg_options_statement_ms(cases[k].options, &ms);
+		if (found != cases[k].found || (found && ms != cases[k].ms))
+			fail_msg("'%s': %s %llu, want %s %llu", cases[k].options, found ? "found" : "none",
+			         (unsigned long long)ms, cases[k].found ? "found" : "none", (unsigned long long)cases[k].ms);
+	}
+}
+
+/* tidy item 3: the answer limit follows the URL's statement_timeout (before: 10 s whatever the
+ * URL said): a frozen server costs a question 3 s (2 s and the margin), not 10 */
+static void test_answer_limit_from_url(void **state)
+{
+	(void)state;
+	char u[1024];
+	snprintf(u, sizeof u, "%s&options=-c%%20statement_timeout%%3D2s", url);
+	struct store *s;
+	struct err e;
+	err_clear(&e);
+	if (store_open(u, &s, &e) < 0)
+		fail_msg("%s", e.msg);
+	server("freeze");
+	uint64_t next;
+	bool exists;
+	err_clear(&e);
+	int rc = store_serial_counter(s, "answer", &exists, &next, &e); /* one statement, not retried */
+	server("thaw");
+	assert_int_equal(rc, STM32DFU_E_LOG_UNREACHABLE);
+	if (!strstr(e.msg, "no answer within 3 s"))
+		fail_msg("%s", e.msg);
+	store_close(s);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -450,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_spool_key),
 		cmocka_unit_test(test_migration_link_port),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_statement_timeout_options),
+		cmocka_unit_test(test_answer_limit_from_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
