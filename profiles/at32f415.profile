@@ -41,3 +41,7 @@ poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
 busy_reply = busy
+
+# USART: no `uart_device_id` on purpose. Artery's ISP loader is often said to be AN3155-compatible,
+# but no log of an AT32F415 USART session (its Get ID answer, version and GET list) was found, and
+# Artery's device IDs are not ST's: `--uart at32f415` is refused rather than guessed.

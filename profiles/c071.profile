@@ -43,3 +43,13 @@ poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
 busy_reply = busy
+
+# USART bootloader (AN3155; stm32dfu-sim --uart, docs/usart.md). Device ID 0x493: STM32C071
+# (RM0490 DBGMCU_IDCODE, as recalled: UNCONFIRMED; not in stm32flash 0.7's table). No C0 USART log
+# was found (a C071 board that never answered 0x7F, community.st.com td-p/821894, is a wiring case:
+# its poster names USART1 PA9/PA10). Protocol version 3.1 and the v3.1 GET list (no Get Checksum)
+# are UNCONFIRMED: the least kind choice (a host that reads back is never wrong where 0xA1 exists).
+# Rate: AN3155 2's 115200 maximum (DOCUMENTED); no C0 faster rate observed.
+uart_device_id = 0x493
+uart_version = 0x31
+uart_max_baud = 115200

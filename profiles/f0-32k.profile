@@ -58,3 +58,15 @@ poll_manifest = 1
 # poll, works on the same chip). The state after the STALL is UNCONFIRMED: dfuERROR/errSTALLEDPKT
 # here (the least kind; the block's programming still runs to its end).
 busy_reply = stall_error
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x445: STM32F04x (RM0091 DBGMCU_IDCODE;
+# stm32flash 0.7 names it "STM32F04xxx/F070x6"). Version 0x31 and Option 1/2 0x00: OBSERVED on the
+# F072 of the same F0 ROM generation (data/uart/UNRESOLVED-REPO_klipper-adxl-ru_F072-0x448_...,
+# stm32flash 0.5 header), DERIVED for the F04x. The GET list is the v3.1 one (Extended Erase 0x44,
+# no Get Checksum: AN3155 3.1, the F072's stm32flash erased with it), DERIVED. Rate: AN3155 2's
+# 115200 maximum (DOCUMENTED); the F072 log ran at 57600.
+# System memory 13 KB at 0x1FFFC400 (RM0091 Table 3, F04x: the ROM holds the USB DFU too).
+rom = 0x1FFFC400 13312
+uart_device_id = 0x445
+uart_version = 0x31
+uart_max_baud = 115200

@@ -78,7 +78,9 @@ busy_reply = busy
 # USART bootloader (AN3155; docs/usart.md): device ID 0x467 (AN2606 STM32G0B1xx/G0C1xx; RM0444
 # DBGMCU_IDCODE). Over USART the option bytes are served (Read Memory of 0x1FFF7800), so the host
 # reads both banks' write protection before an erase there. Protocol version 3.1 and the default
-# GET list (no Get Checksum) are UNCONFIRMED: no G0 USART log was found; the least kind choice.
+# GET list (no Get Checksum): OBSERVED on a G071 (0x460: "Bootloader version: 0x31", commands 0x0
+# 0x1 0x2 0x11 0x21 0x31 0x44 0x63 0x73 0x82 0x92, stm32loader -V, github.com/florisla/stm32loader
+# PR 32, 2019-12-21), DERIVED for the G0C1 (no G0B1/G0C1 USART log found).
 uart_device_id = 0x467
 uart_version = 0x31
 uart_max_baud = 115200

@@ -74,3 +74,14 @@ poll_manifest = 1
 # Early GETSTATUS: no capture or log of this family shows it (protocol.md 2.7a: no data), so
 # UNCONFIRMED; `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
 busy_reply = busy
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x469 (RM0440 DBGMCU_IDCODE, category 3).
+# Version 0x31, Option 1/2 0x00: OBSERVED, stm32flash 0.7 on a real G474 at 115200 8E1 ("Device ID
+# : 0x0469 (STM32G47xxx/48xxx)", a public howto, GitHub file-index id 13010823679). The GET list:
+# the G431's GET answers N = 0x0b (11 commands, data/uart/st-community_G431C8-0x468_...: its codes
+# are cut off), the count of the v3.1 list with Extended Erase (00 01 02 11 21 31 44 63 73 82 92),
+# DERIVED: no Get Checksum. Rate: AN3155 2's 115200 (DOCUMENTED); no faster G4 rate observed.
+# The ROM keeps SRAM below 0x20004000 (a G474 user could not write there, qa-community 24359).
+uart_device_id = 0x469
+uart_version = 0x31
+uart_max_baud = 115200

@@ -47,3 +47,9 @@ busy_reply = busy
 # 'leave' without a DFU_GETSTATUS request", quirks.c QUIRK_DFUSE_LEAVE): the device is gone at once.
 # DERIVED from that peer's workaround.
 leave_status = none
+
+# USART: no `uart_device_id` on purpose. GigaDevice's ISP loaders are said to follow AN3155, and a
+# GD32VF103 one is reported to list an extra command 0x06 in GET (data/uart/NOTES-behaviour-from-
+# prose.md; a GD32VW553's lists 00 11 21 31 44 63 73 82 92 without 0x01 and 0x02, stm32loader PR 102),
+# but no public log gives this part's Get ID answer, version or full GET list: a model of it would
+# be made up. `--uart gd32vf103` is refused (uart_device_id needed) rather than guessed.

@@ -78,3 +78,14 @@ ob_upload = any
 # nuttx transcript: "Submitting leave request..." then "dfu-util: Error during download get_status",
 # which the board doc says to ignore).
 leave_status = none
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x450 (RM0433 DBGMCU_IDCODE, H74x/H75x).
+# Version 0x31: OBSERVED on a real H750 by stm32loader ("Bootloader version: 0x31", "Chip id:
+# 0x450", github.com/florisla/stm32loader issue 67, 2023-10-09), which then erased with Extended
+# Erase 0x44. The rest of the GET list is the v3.1 default (no Get Checksum), DERIVED; Option 1/2
+# 0x00 UNCONFIRMED (no H7 stm32flash header found). Rate: AN3155 2's 115200 (DOCUMENTED).
+# Writes over USART are whole 32-byte flash words on H7 (a 16-byte write leaves every second one
+# 0xFF, NOTES-behaviour-from-prose.md, H742): the host's write_align (chip/families.c) is 32.
+uart_device_id = 0x450
+uart_version = 0x31
+uart_max_baud = 115200

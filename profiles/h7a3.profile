@@ -33,3 +33,11 @@ ob_wrp_bits = 0
 # scaled: 900 ms per 128 KiB, about 56 ms per 8 KiB).
 t_erase = 8K 56
 t_mass_erase = 14400
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x480 (RM0455 DBGMCU_IDCODE, H7A3/H7B3/H7B0),
+# set here so that the h750 base's 0x450 is not inherited. Version 0x31 and the v3.1 GET list:
+# UNCONFIRMED (no H7A3 USART log; the H750's ROM of the same series answers 0x31, OBSERVED there).
+# Not in stm32flash 0.7's table ("Unknown/unsupported device"). Rate: 115200 (AN3155 2).
+uart_device_id = 0x480
+uart_version = 0x31
+uart_max_baud = 115200

@@ -68,3 +68,15 @@ poll_manifest = 1
 # Early GETSTATUS: no capture or log of this family shows it (protocol.md 2.7a: no data), so
 # UNCONFIRMED; `busy` (dfuDNBUSY at once) makes a host prove its fallback to the poll.
 busy_reply = busy
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x427: STM32L1 category 3, the L1xxxC parts
+# (RM0038 DBGMCU_IDCODE; stm32flash 0.7 names it "STM32L1xxxC"). Version 0x30 and its GET list
+# 00 01 02 11 21 31 44 63 73 82 92: OBSERVED on the L151 (0x416) of the same L1 ROM line (exact
+# bytes in data/uart/CampusIoT-im880a_L151-0x416_...; 0x30 again in the stm32flash 0.4 header of
+# githubissues-actuino-stm32flash-62_...), DERIVED for category 3. Mass erase: stm32flash commit
+# e69b2a6 assumes none on L1xxxD (0x436) and L0x1, not on L1xxxC: kept (UNCONFIRMED).
+# Rate: AN3155 2's 115200 (DOCUMENTED; the L151 logs ran at 115200).
+uart_device_id = 0x427
+uart_version = 0x30
+uart_commands = 00 01 02 11 21 31 44 63 73 82 92
+uart_max_baud = 115200

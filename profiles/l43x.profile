@@ -75,3 +75,13 @@ max_dnload = 1024
 # Option-byte reads shorter than the 40-byte block are served: CubeProgrammer uploads 36 bytes on
 # an L43x (OBSERVED, protocol.md 2.6 and 6).
 ob_upload = any
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x435: STM32L43x/L44x (RM0394
+# DBGMCU_IDCODE; stm32flash 0.7 "STM32L43xxx/44xxx"). Version 3.1: OBSERVED on the L471 (0x415) of
+# the same L4 ROM line (CubeProgrammer 2.5: "Chip ID: 0x415", "BootLoader protocol version: 3.1",
+# community.st.com m-p/203248), DERIVED for the L43x; the v3.1 GET list (Extended Erase, no Get
+# Checksum) DERIVED. The early L412/L422 ROM's double ACK (stm32flash 7c10bf8) is another ID (0x464).
+# Rate: AN3155 2's 115200 (DOCUMENTED).
+uart_device_id = 0x435
+uart_version = 0x31
+uart_max_baud = 115200

@@ -65,3 +65,15 @@ busy_reply = busy
 # U575-class board (listing 3) and on the H7A3 (OBSERVED): the ROM starts the application before
 # it answers the GETSTATUS after the leave.
 leave_status = none
+
+# System memory at 0x0BF90000, 64 KB as stm32flash's 0x482 row has it (dev_table after 0.7, commit
+# cae1bb8; RM0456 memory map: the size is UNCONFIRMED here).
+rom = 0x0BF90000 65536
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x482 and protocol version 3.1: OBSERVED on a
+# real U585CIU6 (CubeProgrammer 2.4.0 over UART: "Chip ID: 0x482", "BootLoader protocol version:
+# 3.1", community.st.com td-p/648581, 2024-03-09). The GET list: the v3.1 default (no Get
+# Checksum), UNCONFIRMED. Not in stm32flash 0.7's table (added after it). Rate: 115200 (AN3155 2).
+uart_device_id = 0x482
+uart_version = 0x31
+uart_max_baud = 115200

@@ -60,3 +60,12 @@ poll_program = 104
 poll_after_busy = zero
 poll_manifest = 1
 busy_reply = busy
+
+# USART bootloader (AN3155; docs/usart.md). Device ID 0x495: STM32WB55/WB35/WB50/WB30 (RM0434
+# DBGMCU_IDCODE; stm32flash's table after 0.7 names 0x495 "STM32WB30(5)xx/50(5)xx"). Version 0x31
+# and the v3.1 GET list: UNCONFIRMED (no WB USART log; the WLE5 of the next generation answers 3.3,
+# data/uart/esp-usb-bridge-15_..., with its own command set not known here: the least kind choice
+# is the v3.1 list, without Get Checksum). Not in stm32flash 0.7's table. Rate: 115200 (AN3155 2).
+uart_device_id = 0x495
+uart_version = 0x31
+uart_max_baud = 115200

@@ -166,6 +166,8 @@ struct chip_memmap {
 	uint16_t otp_size, otp_lock;  /* data bytes; lock bytes right after them */
 	uint32_t sysmem_addr, sysmem_size; /* system memory (the ROM), 0 unknown */
 	uint32_t ram_addr, ram_size;  /* SRAM from ram_addr (the part's, when the ID tells it), 0 unknown */
+	uint32_t ram_boot_end;        /* SRAM below this is the ROM bootloader's own (not offered); 0: the
+	                               * family's boot_ram_end */
 	const char *source;
 };
 

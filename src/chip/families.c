@@ -44,6 +44,13 @@ const struct chip_family chip_families[] = {
 		       "every poll is waited.",
 	 .source = "protocol.md §3.2 (F0 32K alt strings), §5.2; UID/flash-size: libopencm3 memorymap.h; "
 		   "OB: RM0091 §4 (byte + complement pairs); dev IDs: AN2606 (UNCONFIRMED list)"},
+	{.id = "C0", .name = "STM32C0", .dev_ids = {0x443, 0x453, 0x493},
+	 .flash_base = 0x08000000, .uid_addr = 0x1FFF7550, .uid_word2_offset = 8, .flash_size_addr = 0x1FFF75A0,
+	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 8,
+	 .quirk_text = "Over DFU the ROM's strings are not told from a G0's (no C0 listing is known): "
+		       "the device ID (USART) names it.",
+	 .source = "RM0490 (DBGMCU_IDCODE: C011 0x443, C031 0x453, C071 0x493; UID 0x1FFF7550, flash size "
+		   "0x1FFF75A0), as recalled: UNCONFIRMED; option bytes not decoded"},
 	{.id = "F1", .name = "STM32F105/F107 (connectivity line)", .dev_ids = {0x418},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FFFF7E8, .uid_word2_offset = 8,
 	 .flash_size_addr = 0x1FFFF7E0, .ob_addr = 0x1FFFF800, .ob_size = 16, .ob = &ob_layout_f1,

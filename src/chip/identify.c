@@ -200,6 +200,12 @@ static void from_layout(const struct chip_evidence *ev, const struct chip_zone *
 		add(c, "L4");
 		return;
 	}
+	if (oba == 0x40022040) {
+		/* the U5 ROM offers the FLASH option registers (FLASH_OPTR, RM0456), not a copy in flash */
+		*why = "U5 layout (OB registers at 0x40022040)";
+		add(c, "U5");
+		return;
+	}
 	if (oba == 0x1FFF8000) {
 		*why = "WB layout (OB at 0x1FFF8000, RM0434 3.4.1)";
 		add(c, "WB");

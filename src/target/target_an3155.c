@@ -131,7 +131,8 @@ static int tu_regions(struct target *t, struct target_region *out, size_t cap, s
 	}
 	if (m && m->ram_size) {
 		/* the bootloader's own RAM (AN2606: the first 16 KB on F7) is not offered */
-		uint32_t skip = u->fam->boot_ram_end > m->ram_addr ? u->fam->boot_ram_end - m->ram_addr : 0;
+		uint32_t boot_end = m->ram_boot_end ? m->ram_boot_end : u->fam->boot_ram_end;
+		uint32_t skip = boot_end > m->ram_addr ? boot_end - m->ram_addr : 0;
 		if (skip < m->ram_size)
 			region(&out[(*n)++], TARGET_MEM_RAM, m->ram_addr + skip, m->ram_size - skip, "SRAM", true);
 	}
