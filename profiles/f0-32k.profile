@@ -65,8 +65,9 @@ busy_reply = stall_error
 # stm32flash 0.5 header), DERIVED for the F04x. The GET list is the v3.1 one (Extended Erase 0x44,
 # no Get Checksum: AN3155 3.1, the F072's stm32flash erased with it), DERIVED. Rate: AN3155 2's
 # 115200 maximum (DOCUMENTED); the F072 log ran at 57600.
-# System memory 13 KB at 0x1FFFC400 (RM0091 Table 3, F04x: the ROM holds the USB DFU too).
-rom = 0x1FFFC400 13312
+# System memory: 13 KB at 0x1FFFC400 on the F04x (RM0091 Table 3; stm32flash 0.7 prints "System
+# RAM : 13KiB" for 0x445), in chip/memmap.c for the USART map; not modelled here as a `rom` region,
+# since it would map the UID words above (0x1FFFF7AC lies inside it) that this profile leaves unmapped.
 uart_device_id = 0x445
 uart_version = 0x31
 uart_max_baud = 115200
