@@ -70,13 +70,15 @@ poll_manifest = 1
 busy_reply = busy
 
 # USART bootloader (AN3155; docs/usart.md). Device ID 0x427: STM32L1 category 3, the L1xxxC parts
-# (RM0038 DBGMCU_IDCODE; stm32flash 0.7 names it "STM32L1xxxC"). Version 0x30 and its GET list
-# 00 01 02 11 21 31 44 63 73 82 92: OBSERVED on the L151 (0x416) of the same L1 ROM line (exact
-# bytes in data/uart/CampusIoT-im880a_L151-0x416_...; 0x30 again in the stm32flash 0.4 header of
-# githubissues-actuino-stm32flash-62_...), DERIVED for category 3. Mass erase: stm32flash commit
-# e69b2a6 assumes none on L1xxxD (0x436) and L0x1, not on L1xxxC: kept (UNCONFIRMED).
+# (RM0038 DBGMCU_IDCODE; stm32flash 0.7 names it "STM32L1xxxC"). Version 0x31 and its GET list
+# 00 01 02 11 21 31 44 63 73 82 92, Get ID 01 04 27: OBSERVED byte for byte on a real STM32L151CCT6
+# (the same device ID: a UART trace under ST's Flash Loader Demonstrator, "79 0B 31 00 01 02 11 21 31
+# 44 63 73 82 92 79" and "79 01 04 27 79", community.st.com question 0D50X00009XkeqnSAB, 2015-12-08).
+# Not the category 1 L151's 0x30 (0x416, data/uart/CampusIoT-im880a_L151-0x416_...): the
+# version goes with the device ID, not the series. Mass erase: stm32flash commit e69b2a6 assumes
+# none on L1xxxD (0x436) and L0x1, not on L1xxxC: kept (UNCONFIRMED).
 # Rate: AN3155 2's 115200 (DOCUMENTED; the L151 logs ran at 115200).
 uart_device_id = 0x427
-uart_version = 0x30
+uart_version = 0x31
 uart_commands = 00 01 02 11 21 31 44 63 73 82 92
 uart_max_baud = 115200

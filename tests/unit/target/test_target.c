@@ -18,6 +18,7 @@
 #include "chip/chip.h"
 #include "dfu/dfu.h"
 #include "serial/ser_sim.h"
+#include "serial/ser_trace.h"
 #include "sim/sim.h"
 #include "sim/sim_uart.h"
 #include "target/target.h"
@@ -385,6 +386,45 @@ static void test_every_stm32_profile_both_doors(void **st)
 	assert_true(checked >= 19);
 }
 
+/* The emulator's first answers against what real chips of the profiles' device IDs sent: the GET
+ * and Get ID bytes of a real STM32L151CCT6 (0x427, l100rc's ID: a UART trace under ST's Flash
+ * Loader Demonstrator, community.st.com question 0D50X00009XkeqnSAB, 2015-12-08), and the protocol
+ * version byte that stm32flash / stm32loader / CubeProgrammer printed for a real G474 (0x469), H750
+ * (0x450) and U585 (0x482) (profiles' comments; docs/rom-quirks.md) */
+static void test_first_answers_of_real_chips(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *profile, *get, *get_id;
+	} real[] = {
+		{"l100rc", "< 79 0b 31 00 01 02 11 21 31 44 63 73 82 92 79\n", "< 79 01 04 27 79"},
+		{"g474", "< 79 0b 31 ", "< 79 01 04 69 79"},
+		{"h750", "< 79 0b 31 ", "< 79 01 04 50 79"},
+		{"u585", "< 79 0b 31 ", "< 79 01 04 82 79"},
+	};
+	for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+		struct clock_fake clk;
+		struct ser *sim, *s;
+		struct an3155 b;
+		struct err e;
+		char spec[64], t[1024];
+		clock_fake_init(&clk);
+		err_clear(&e);
+		snprintf(spec, sizeof spec, "%s,timing=0", real[i].profile);
+		if (ser_sim_open(spec, PROFILE_DIR, &clk.clock, &sim, &e) < 0)
+			fail_msg("%s: %s", spec, e.msg);
+		s = ser_trace_wrap(sim, NULL, NULL);
+		assert_non_null(s);
+		an3155_init(&b, s);
+		assert_int_equal(an3155_connect(&b), 0);
+		ser_trace_text(s, t, sizeof t);
+		if (!strstr(t, real[i].get) || !strstr(t, real[i].get_id))
+			fail_msg("%s: the emulator sent\n%s\nthe real chip %s... and %s", real[i].profile, t, real[i].get,
+			         real[i].get_id);
+		ser_close(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_ob_write_both),
 		cmocka_unit_test(test_uart_id_matches_dfuse_family),
 		cmocka_unit_test(test_every_stm32_profile_both_doors),
+		cmocka_unit_test(test_first_answers_of_real_chips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
