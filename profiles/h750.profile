@@ -82,7 +82,9 @@ leave_status = none
 # USART bootloader (AN3155; docs/usart.md). Device ID 0x450 (RM0433 DBGMCU_IDCODE, H74x/H75x).
 # Version 0x31: OBSERVED on a real H750 by stm32loader ("Bootloader version: 0x31", "Chip id:
 # 0x450", github.com/florisla/stm32loader issue 67, 2023-10-09), which then erased with Extended
-# Erase 0x44. The rest of the GET list is the v3.1 default (no Get Checksum), DERIVED; Option 1/2
+# Erase 0x44; the same ROM let it read the UID (0x1FF1E800) and the flash-size register (0x1FF1E880:
+# "Flash size: 128 KiB", the issue's comment of 2023-10-13), which the USART map is cut to here.
+# The rest of the GET list is the v3.1 default (no Get Checksum), DERIVED; Option 1/2
 # 0x00 UNCONFIRMED (no H7 stm32flash header found). Rate: AN3155 2's 115200 (DOCUMENTED).
 # Writes over USART are whole 32-byte flash words on H7 (a 16-byte write leaves every second one
 # 0xFF, NOTES-behaviour-from-prose.md, H742): the host's write_align (chip/families.c) is 32.
