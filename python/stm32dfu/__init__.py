@@ -69,6 +69,10 @@ _LIB_WORDS = sorted({
     "match.sim": "sim=", "stm32dfu_ob_set(": "Chip.set_option_bytes(", "stm32dfu_read()": "Chip.read()", "stm32dfu_unprotect()": "Chip.unprotect(confirm=True)",
     "stm32dfu_leave()": "Chip.leave(address=...)", "stm32dfu_erase_sectors()": "Chip.erase(sectors=...)",
     "stm32dfu_doctor() with the hse option": "Chip.doctor(hse=...)",
+    "the reset_seq option": "reset_seq=", "the port option": "port=", "the baud option set to": "baud=",
+    "the baud option": "baud=", "the recovery_dir option": "recovery_dir=",
+    "stm32dfu_leave_reset()": "Chip.leave(reset=True)",
+    "stm32dfu_doctor() on a session opened at each baud": "Chip.doctor() on a chip opened at each baud=",
 }.items(), key=lambda kv: -len(kv[0]))
 
 
@@ -196,7 +200,7 @@ def _record(r):
 
 
 def _session_options(any_id=False, retries=None, trace=None, transfer_size=None, poll=None, confirm_reads=False,
-                     sim_persist=False, port=None, baud=None):
+                     sim_persist=False, port=None, baud=None, recovery_dir=None, reset_seq=None):
     o = _native.SessionOptions()
     o.size = ctypes.sizeof(o)
     o.any_id = 1 if any_id else 0
@@ -214,6 +218,15 @@ def _session_options(any_id=False, retries=None, trace=None, transfer_size=None,
     _int("baud", baud, 1200, 10000000, none_ok=True)
     o.port = os.fspath(port).encode() if port else None
     o.baud = baud or 0
+    o.recovery_dir = os.fspath(recovery_dir).encode() if recovery_dir else None
+    if reset_seq is True:
+        o.reset_seq = b""  # the default wiring (DTR to NRST, RTS to BOOT0: docs/usart.md)
+    elif reset_seq in (None, False):
+        o.reset_seq = None
+    elif isinstance(reset_seq, str):
+        o.reset_seq = reset_seq.encode()
+    else:
+        _bad("reset_seq", reset_seq, "expected True (the default wiring) or a sequence such as 'rts&dtr,-dtr,:-rts&dtr,-dtr'")
     return o
 
 
@@ -247,7 +260,8 @@ def list(vid=None, pid=None, serial=None, path=None, sim=None, detail=False, any
 
 
 def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, trace=None,  # noqa: A001
-         transfer_size=None, poll=None, confirm_reads=False, any_id=False, sim_persist=False, port=None, baud=None):
+         transfer_size=None, poll=None, confirm_reads=False, any_id=False, sim_persist=False, port=None, baud=None,
+         recovery_dir=None, reset_seq=None):
     """Opens the one matching device (serial: the USB serial or the 24-digit UID); sim: the emulator.
     retries: per-transfer retries (default 3; 0 fails at the first error); trace: a file to record
     every USB request and reply in; transfer_size: bytes per data transfer (default the device's
@@ -256,14 +270,21 @@ def open(serial=None, path=None, vid=None, pid=None, sim=None, retries=None, tra
     emulated chip between sessions, as `stm32dfu --sim` does (stm32dfu_open_session).
     port: the chip's USART bootloader (AN3155) on this serial port (a path such as /dev/ttyUSB0, or a
     name as the system lists it) instead of USB, at baud (default 115200, 8E1); sim="PROFILE,link=uart"
-    is the emulator through its USART bootloader. Every method then works as over USB."""
+    is the emulator through its USART bootloader. Every method then works as over USB.
+    reset_seq: over a serial port, a fixture that wires the adapter's DTR/RTS to NRST/BOOT0 resets the
+    chip into its bootloader before the first 0x7F: True for the default wiring (DTR to NRST, RTS to
+    BOOT0), or stm32flash's -i text "ENTRY[:EXIT]" (the exit part is what Chip.leave(reset=True) drives).
+    recovery_dir: the folder for recovery files (the bytes a write keeps, on disk before any erase),
+    instead of the state folder's."""
     m = _match(vid, pid, serial, path, sim)
-    o = _session_options(any_id, retries, trace, transfer_size, poll, confirm_reads, sim_persist, port, baud)
+    o = _session_options(any_id, retries, trace, transfer_size, poll, confirm_reads, sim_persist, port, baud,
+                         recovery_dir, reset_seq)
     s = _native.SESSION()
     rc = _lib.stm32dfu_open_session(ctypes.byref(m), ctypes.byref(o), ctypes.byref(s))
     if rc:
         _raise(rc)
-    return Chip(s)
+    uart = bool(port) or (sim is not None and "link=uart" in str(sim))
+    return Chip(s, uart=uart)
 
 
 def _image_args(data, address):
@@ -342,9 +363,10 @@ def _leave(r):
 class Chip:
     """One open device. Use it from one thread at a time; close it (or use `with`)."""
 
-    def __init__(self, session):
+    def __init__(self, session, uart=False):
         self._s = session
         self._progress = None
+        self._uart = uart  # the USART bootloader (AN3155): doctor measures the serial link
 
     def __enter__(self):
         return self
@@ -705,22 +727,57 @@ class Chip:
                 "rdp_after": r.rdp_after if r.rdp_after >= 0 else None,
                 "flash_erased": bool(r.flash_erased), "option_bytes_default": bool(r.ob_default)}
 
-    def leave(self, address=None):
+    def leave(self, address=None, reset=False):
         """Leaves DFU and starts the application (at address, else the start of flash). Returns what
         was found there and seen on the bus: address, sp, reset, vector_ok, confirmed, gone. A
-        NotStartedError (the bootloader came back) carries the same dict as its .leave."""
+        NotStartedError (the bootloader came back) carries the same dict as its .leave.
+        reset=True (a serial port opened with reset_seq): drives the sequence's exit part instead (the
+        default: BOOT0 low, an NRST pulse), so the chip starts its application from a real reset;
+        nothing is sent on the line afterwards, so nothing confirms it runs, and the session's
+        bootloader is gone: close the chip. Returns {"reset": True}."""
+        if reset:
+            if address is not None:
+                _bad("address", address, "nothing with reset=True (the chip starts from its reset vector)")
+            self._check(_lib.stm32dfu_leave_reset(self._session()))
+            return {"reset": True}
         _int("address", address, none_ok=True)
         r = _native.LeaveResult()
         rc = _lib.stm32dfu_leave_ex(self._session(), int(address is not None), address or 0, ctypes.byref(r))
         return self._checked(rc, "leave", _leave(r))
 
-    def doctor(self, count=200, hse=None):
-        """Link test and chip checks: numbers and findings in plain words."""
-        _int("count", count, 3, 100000)
+    def doctor(self, count=None, hse=None):
+        """Link test and chip checks: numbers and findings in plain words. Over USB, count transfers
+        (default 200) and hse (the board's crystal, Hz). Over a serial port (stm32dfu_doctor_uart):
+        count commands per baud rate (default 60), at every rate the family's ROM follows when the
+        chip was opened with reset_seq (else the session's rate only); "uart" then holds the rates and
+        the recommended baud, and hse is refused (the USART bootloader needs no crystal)."""
+        if count is not None:
+            _int("count", count, 3, 100000)
         if hse is not None and (isinstance(hse, bool) or not isinstance(hse, (int, float)) or hse <= 0):
             _bad("hse", hse, "expected the crystal's frequency in Hz, such as 25_000_000")
         r = _native.DoctorReport()
-        self._check(_lib.stm32dfu_doctor(self._session(), count, float(hse or 0), ctypes.byref(r)))
+        u = None
+        if self._uart:
+            if hse is not None:
+                _bad("hse", hse, "nothing over a serial port (the USART bootloader does not depend on the crystal)")
+            u = _native.DoctorUart()
+            self._check(_lib.stm32dfu_doctor_uart(self._session(), count or 0, ctypes.byref(r), ctypes.byref(u)))
+        else:
+            self._check(_lib.stm32dfu_doctor(self._session(), count or 200, float(hse or 0), ctypes.byref(r)))
+        out = self._doctor_dict(r)
+        if u is not None:
+            out["uart"] = {
+                "per_rate": u.per_rate, "session_baud": u.session_baud, "family_max_baud": u.family_max_baud,
+                "recommended_baud": u.recommended_baud or None, "swept": bool(u.swept),
+                "rates": [{"baud": x.baud, "tried": bool(x.tried), "why_not": _library_words(_s(x.why_not)) or None,
+                           "synced": bool(x.synced), "commands": x.commands, "nacks": x.nacks,
+                           "timeouts": x.timeouts, "errors": x.errors, "corrupt": x.corrupt,
+                           "holds": bool(x.holds)} for x in u.rates[:min(u.n_rates, _native.DOCTOR_UART_RATES)]],
+            }
+        return out
+
+    @staticmethod
+    def _doctor_dict(r):
         sev = ("ok", "note", "warning", "bad")
         return {
             "transfers": r.transfers, "failures": r.failures, "link_bad": bool(r.link_bad),

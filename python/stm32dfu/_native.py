@@ -35,7 +35,7 @@ class SessionOptions(ctypes.Structure):
     """0.5: sized by the caller (size = ctypes.sizeof(SessionOptions)); cancel is a sig_atomic_t pointer;
     recovery_dir (0.6): the folder for recovery files, None for the default; port and baud (0.7): the
     USART bootloader on a serial port (open(port=..., baud=...)), and reset_seq (0.7) the fixture's DTR/RTS
-    sequence (not yet offered by the package's own calls)."""
+    sequence (open(reset_seq=...))."""
     _fields_ = [("size", c_size), ("any_id", c_int), ("has_retries", c_int), ("retries", c_uint),
                 ("trace", ctypes.c_char_p), ("transfer_size", c_uint), ("poll", c_int), ("confirm_reads", c_int),
                 ("sim_persist", c_int), ("cancel", ctypes.c_void_p), ("first_answer_ms", c_uint),
@@ -194,6 +194,21 @@ class DoctorReport(ctypes.Structure):
                 ("emulated_usb_error_ppm", c_double), ("link_marginal", c_int), ("link_noted", c_int)]
 
 
+DOCTOR_UART_RATES = 6
+
+
+class UartRate(ctypes.Structure):
+    _fields_ = [("baud", c_uint), ("tried", c_int), ("why_not", c_char * 160), ("synced", c_int),
+                ("commands", c_uint), ("nacks", c_uint), ("timeouts", c_uint), ("errors", c_uint),
+                ("corrupt", c_uint), ("holds", c_int)]
+
+
+class DoctorUart(ctypes.Structure):
+    _fields_ = [("per_rate", c_uint), ("session_baud", c_uint), ("family_max_baud", c_uint),
+                ("recommended_baud", c_uint), ("swept", c_int), ("n_rates", c_size),
+                ("rates", UartRate * DOCTOR_UART_RATES)]
+
+
 class UnprotectResult(ctypes.Structure):
     _fields_ = [("rdp_before", c_int), ("rdp_after", c_int), ("flash_erased", c_int), ("ob_default", c_int),
                 ("checked_addr", c_u32), ("checked_len", c_u32)]
@@ -277,6 +292,7 @@ STRUCTS = {"stm32dfu_match": Match, "stm32dfu_open_options": OpenOptions, "stm32
            "stm32dfu_region_rec": RegionRec, "stm32dfu_alt_rec": AltRec, "stm32dfu_device_rec": DeviceRec,
            "stm32dfu_ob_field": ObField, "stm32dfu_option_bytes": OptionBytes, "stm32dfu_link_size": LinkSize,
            "stm32dfu_finding": Finding, "stm32dfu_doctor_report": DoctorReport,
+           "stm32dfu_uart_rate": UartRate, "stm32dfu_doctor_uart": DoctorUart,
            "stm32dfu_unprotect_result": UnprotectResult, "stm32dfu_erase_options": EraseOptions,
            "stm32dfu_erase_result": EraseResult, "stm32dfu_leave_result": LeaveResult,
            "stm32dfu_segment": Segment, "stm32dfu_write_ex_options": WriteExOptions,
@@ -326,6 +342,8 @@ _SIGNATURES = {
     "stm32dfu_unprotect": (c_int, [SESSION, c_int, P(UnprotectResult)]),
     "stm32dfu_leave": (c_int, [SESSION, c_int, c_u32]),
     "stm32dfu_doctor": (c_int, [SESSION, c_uint, c_double, P(DoctorReport)]),
+    "stm32dfu_doctor_uart": (c_int, [SESSION, c_uint, P(DoctorReport), P(DoctorUart)]),
+    "stm32dfu_leave_reset": (c_int, [SESSION]),
     "stm32dfu_erase_ex": (c_int, [SESSION, P(EraseOptions), P(EraseResult)]),
     "stm32dfu_leave_ex": (c_int, [SESSION, c_int, c_u32, P(LeaveResult)]),
     "stm32dfu_write_ex": (c_int, [SESSION, P(Segment), c_size, P(WriteExOptions), P(WriteReport)]),

@@ -89,3 +89,117 @@ def test_port_on_a_pty_from_stm32dfu_sim():
     finally:
         p.stdin.close()
         p.wait(timeout=30)
+
+
+# ---- issue 23's loose ends: reset_seq, leave(reset=True), doctor and recovery_dir over USART ----
+
+WIRED = "f407,timing=0,link=uart,uart_nrst=dtr,uart_boot0=rts"  # DTR holds NRST, RTS drives BOOT0
+
+
+def test_reset_seq_opens_a_wired_fixture_and_the_silent_hint_names_it():
+    """The fixture holds NRST low while the port is open (Linux asserts DTR): without reset_seq no ROM
+    answers, and the hint names reset_seq= in this package's words; with it, the chip answers."""
+    with pytest.raises(stm32dfu.DeviceTimeoutError) as e:
+        stm32dfu.open(sim=WIRED)
+    assert "reset_seq=" in e.value.hint and "BOOT0" in e.value.hint, e.value.hint
+    with stm32dfu.open(sim=WIRED, reset_seq=True) as chip:
+        assert "0x413" in chip.info()["reason"]
+    # a sequence that keeps BOOT0 low starts the application: the hint then asks about the wiring
+    with pytest.raises(stm32dfu.DeviceTimeoutError) as e:
+        stm32dfu.open(sim=WIRED, reset_seq="-rts&dtr,-dtr,")
+    assert "after the reset sequence" in e.value.hint and "reset_seq=" in e.value.hint, e.value.hint
+    with pytest.raises(stm32dfu.UsageError):
+        stm32dfu.open(sim=WIRED, reset_seq=5)
+
+
+def test_leave_reset_drives_the_exit_sequence():
+    with stm32dfu.open(sim=WIRED, reset_seq=True) as chip:
+        with pytest.raises(stm32dfu.UsageError):
+            chip.leave(address=0x08000000, reset=True)
+        assert chip.leave(reset=True) == {"reset": True}
+    with stm32dfu.open(sim="f407,timing=0,link=uart") as chip:  # no reset_seq: nothing to drive
+        with pytest.raises(stm32dfu.UsageError):
+            chip.leave(reset=True)
+
+
+def test_doctor_over_usart_measures_the_rates():
+    """With reset_seq the chip is reset between rates: every rate up to the F4's 921600 is tried and
+    holds, 921600 is recommended; no USB finding; hse means nothing over a serial port."""
+    with stm32dfu.open(sim=WIRED, reset_seq=True) as chip:
+        d = chip.doctor(count=6)
+        u = d["uart"]
+        assert u["swept"] and u["per_rate"] == 6 and u["family_max_baud"] == 921600
+        assert u["recommended_baud"] == 921600, u
+        assert [r["baud"] for r in u["rates"] if r["holds"]][-1] == 921600
+        ids = {f["id"] for f in d["findings"]}
+        assert not ids & {"link", "usb_clock", "hse_margin", "usart", "serial"}, ids
+        with pytest.raises(stm32dfu.UsageError):
+            chip.doctor(hse=25_000_000)
+    with stm32dfu.open(sim="f407,timing=0,link=uart") as chip:  # no reset: the session's rate only
+        u = chip.doctor(count=6)["uart"]
+        assert not u["swept"] and [r["baud"] for r in u["rates"] if r["tried"]] == [115200], u
+
+
+def test_recovery_dir_over_usart(tmp_path):
+    """A write stopped after its erase keeps the sector's other bytes in a recovery file, in the
+    folder recovery_dir names; the next write finds it there and brings them back."""
+    folder = tmp_path / "rescue"
+    folder.mkdir()
+    folder.chmod(0o700)  # records only in folders of stm32dfu's own
+    state = tmp_path / "chip.state"
+    keep = pattern(256, 7)
+    spec = f"f746,timing=0,link=uart,state={state}"
+    with stm32dfu.open(sim=spec, sim_persist=True, recovery_dir=folder) as chip:
+        chip.write(keep, address=0x08006000)
+
+        def progress(phase, done, total):
+            if phase == "program":
+                raise RuntimeError("stop here")
+
+        with pytest.raises(stm32dfu.CanceledError) as e:
+            chip.write(pattern(4096, 8), address=0x08000100, progress=progress)
+        f = e.value.report["recovery_file"]
+        assert f and os.path.dirname(f) == str(folder) and os.path.exists(f), f
+        done = chip.write(pattern(4096, 8), address=0x08000100)
+        assert done["verified"] and done["restored_from"] == f
+        assert chip.read(0x08006000, 256) == keep
+
+
+def test_bank_mode_change_rebuilds_the_map():
+    """F76x (f767-db: nDBANK = 0, two banks of 4 x 16, 1 x 64, 7 x 128 KiB, RM0410 3.3.2): setting
+    nDBANK = 1 over USART resets the chip into single-bank mode, and the session's map follows it
+    (4 x 32, 1 x 128, 7 x 256 KiB), read from the option bytes after the reset."""
+    def runs(chip):
+        return [(g["count"], g["size"] // 1024) for g in chip.device()["alts"][0]["regions"][0]["sectors"]]
+
+    with stm32dfu.open(sim="f767-db,timing=0,link=uart") as chip:
+        assert runs(chip) == [(4, 16), (1, 64), (7, 128)] * 2
+        r = chip.set_option_bytes(nDBANK=1)
+        assert r["nDBANK"] == 1
+        assert runs(chip) == [(4, 32), (1, 128), (7, 256)]
+        chip.set_option_bytes(nDBANK=0)
+        assert runs(chip) == [(4, 16), (1, 64), (7, 128)] * 2
+
+
+def test_ram_and_otp_writes_of_any_length():
+    """AN3155 Write Memory takes whole words (3.6): RAM data whose ends are not on a word is written
+    as the words around it, the bytes it does not cover read first and kept; OTP bytes around a span
+    are programmed with 0xFF, which clears no bit (RM0385 "OTP": bits only clear), so what they hold
+    stays."""
+    with stm32dfu.open(sim="f746,timing=0,link=uart") as chip:
+        base = 0x20004000
+        chip.write(pattern(16, 1), address=base)
+        chip.write(b"\xA5\x5A\x3C\xC3\x99", address=base + 3)  # 5 bytes, both ends inside a word
+        want = bytearray(pattern(16, 1))
+        want[3:8] = b"\xA5\x5A\x3C\xC3\x99"
+        assert chip.read(base, 16) == bytes(want)
+        chip.write(b"\x11\x22\x33", address=base + 13)  # the tail word alone
+        want[13:16] = b"\x11\x22\x33"
+        assert chip.read(base, 16) == bytes(want)
+        otp = 0x1FF0F000
+        with pytest.raises(stm32dfu.NeedsConfirmationError):
+            chip.write(b"abcde", address=otp + 1)  # irreversible: its flag, as before
+        chip.write(b"abcde", address=otp + 1, otp_permanent=True)
+        assert chip.read(otp, 8) == b"\xffabcde\xff\xff"
+        chip.write(b"\x12", address=otp, otp_permanent=True)  # its word holds 'abc': they stay
+        assert chip.read(otp, 8) == b"\x12abcde\xff\xff"

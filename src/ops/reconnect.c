@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "ops/session.h"
+#include "ops/session_uart.h"
 
 /* After the chip came back: what it is, and that it is the same chip. */
 static int reidentify(struct ops_session *s, bool had_uid, const uint8_t *uid)
@@ -45,5 +46,7 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		}
 		return rc;
 	}
+	if ((rc = ops_uart_remap(s)) < 0)
+		return err_prefix(&s->err, "the memory map after the reset");
 	return reidentify(s, had_uid, uid);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "dfu/dfuse.h"
 #include "ops/recdir.h"
 #include "ops/rescue.h"
@@ -65,9 +66,13 @@ static int uart_map(struct ops_session *s, struct err *e)
 		*e = s->t->err;
 		return rc;
 	}
-	s->dfu = dfu_map_only((uint16_t)s->t->max_transfer);
-	if (!s->dfu)
-		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	if (s->dfu) {
+		s->dfu->n_alts = 0; /* made again in place: callers keep their pointer to the session's map */
+	} else {
+		s->dfu = dfu_map_only((uint16_t)s->t->max_transfer);
+		if (!s->dfu)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++) {
 		char lay[512];
 		int type = (reg[i].readable ? 1 : 0) | (reg[i].erasable ? 2 : 0) | (reg[i].writable ? 4 : 0);
@@ -84,6 +89,39 @@ static int uart_map(struct ops_session *s, struct err *e)
 		}
 	}
 	return 0;
+}
+
+int ops_uart_remap(struct ops_session *s)
+{
+	if (s->link != OPS_LINK_UART || !s->dfu || !s->t)
+		return 0;
+	/* the target made its map again at the reset (target_an3155.c after_reset): the option bytes
+	 * it read may choose another bank mode (F76x nDBANK, G4 DBANK, G0B1 DUAL_BANK) */
+	struct target_region reg[TARGET_MAX_REGIONS];
+	size_t n = 0;
+	if (s->t->ops->regions(s->t, reg, TARGET_MAX_REGIONS, &n) < 0) {
+		/* the bank mode cannot be read now (read protection raised): the map stays as it was */
+		log_info("the memory map after the reset: %s; the map before it is kept", s->t->err.msg);
+		return 0;
+	}
+	struct dfu_alt *keep = malloc(sizeof s->dfu->alts);
+	if (!keep)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	unsigned nk = s->dfu->n_alts;
+	memcpy(keep, s->dfu->alts, sizeof s->dfu->alts);
+	struct err e;
+	err_clear(&e);
+	int rc = uart_map(s, &e);
+	if (rc < 0) {
+		memcpy(s->dfu->alts, keep, sizeof s->dfu->alts);
+		s->dfu->n_alts = nk;
+		s->err = e;
+	} else if (nk && strcmp(keep[0].name, s->dfu->alts[0].name) != 0) {
+		log_info("the flash's map changed at the reset (its bank mode): %s, was %s", s->dfu->alts[0].name,
+		         keep[0].name);
+	}
+	free(keep);
+	return rc;
 }
 
 /* The state file a --sim chip is kept in by default (tp_sim.c's rule): the same file whichever

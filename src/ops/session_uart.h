@@ -20,4 +20,8 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 int ops_open_uart_rest(struct ops_session *s, const struct ops_open_opts *o, const struct chip_selector *sel,
                        struct ops_session **out, struct err *e);
 
+/* After a reset the chip made (an option-byte write may change the flash's bank mode): the
+ * session's map made again, in place, from the target's; nothing on USB. */
+int ops_uart_remap(struct ops_session *s);
+
 #endif

@@ -47,6 +47,9 @@ static enum wm_kind kind_of_alt(const struct ops_session *s, const struct dfu_al
 		return WM_OB;
 	if (a == ops_flash_alt(s))
 		return WM_FLASH;
+	/* over USART the map lists the SRAM after the bootloader's own (target_an3155.c) */
+	if (strcmp(a->layout.name, "SRAM") == 0)
+		return WM_RAM;
 	return WM_OTHER;
 }
 
@@ -170,6 +173,43 @@ int wr_program(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t 
 	return 0;
 }
 
+/* A RAM segment as the bootloader's own unit takes it (AN3155 Write Memory: whole words at a word
+ * address, 3.6; DfuSe: any byte): a segment whose ends are not on a word is widened to the words
+ * around it, the bytes it does not cover read from the chip first (read-modify-write), so they keep
+ * what they hold. *out is the segment's data itself when nothing is to be widened. */
+static int ram_words(struct ops_session *s, uint8_t alt, const struct img_seg *seg, uint32_t *lo, uint8_t **out,
+                     size_t *len, bool *owned)
+{
+	uint32_t a = s->t->write_align ? s->t->write_align : 1;
+	*lo = seg->addr / a * a;
+	*len = (size_t)(((uint64_t)seg->addr + seg->len + a - 1) / a * a - *lo);
+	*owned = *len != seg->len;
+	if (!*owned) {
+		*out = (uint8_t *)seg->data;
+		return 0;
+	}
+	uint8_t *w = malloc(*len);
+	if (!w)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	int rc = 0;
+	uint32_t head = seg->addr - *lo, end = (uint32_t)(seg->addr + seg->len);
+	if (head && (rc = ops_read_mem(s, alt, *lo, w, a, OPS_PHASE_READ)) < 0)
+		err_prefix(&s->err, "reading the RAM word at 0x%08X around the data", *lo);
+	uint32_t tail_at = end / a * a;
+	if (rc == 0 && end % a && (tail_at != *lo || !head) &&
+	    (rc = ops_read_mem(s, alt, tail_at, w + (tail_at - *lo), a, OPS_PHASE_READ)) < 0)
+		err_prefix(&s->err, "reading the RAM word at 0x%08X around the data", tail_at);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	memcpy(w + head, seg->data, seg->len);
+	log_info("RAM 0x%08X-0x%08X: whole words 0x%08X-0x%08X written, the bytes around the data as read", seg->addr,
+	         end - 1, *lo, (unsigned)(*lo + *len - 1));
+	*out = w;
+	return 0;
+}
+
 /* RAM: program every segment, then read each back. */
 static int wr_ram(struct ops_session *s, const struct img *img, const struct ops_write_opts *o,
                   struct ops_write_result *r)
@@ -194,8 +234,18 @@ static int wr_ram(struct ops_session *s, const struct img *img, const struct ops
 	uint8_t alt = fa ? fa->alt : 0; /* the ROM serves RAM by its address, through the flash alt */
 	uint64_t total = img_total_bytes(img), done = 0, t = clock_now_us(ops_clock(s));
 	int rc = 0;
-	for (size_t i = 0; i < img->n_segs && rc == 0; i++)
-		rc = wr_program(s, alt, img->segs[i].addr, img->segs[i].data, img->segs[i].len, &done, total, r);
+	for (size_t i = 0; i < img->n_segs && rc == 0; i++) {
+		uint32_t lo = 0;
+		uint8_t *w = NULL;
+		size_t len = 0;
+		bool owned = false;
+		if ((rc = ram_words(s, alt, &img->segs[i], &lo, &w, &len, &owned)) < 0)
+			break;
+		total += len - img->segs[i].len;
+		rc = wr_program(s, alt, lo, w, len, &done, total, r);
+		if (owned)
+			free(w);
+	}
 	if (rc < 0)
 		err_prefix(&s->err, "writing RAM");
 	r->program.us = clock_now_us(ops_clock(s)) - t;

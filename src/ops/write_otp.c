@@ -114,6 +114,22 @@ static int verify_otp(struct ops_session *s, const struct img *img, const struct
 static int program_span(struct ops_session *s, const struct dfu_alt *alt, const struct otp_span *p, uint32_t unit,
                         uint64_t *done, uint64_t total, struct ops_write_result *r)
 {
+	if (unit == 1 && s->t->write_align > 1 && (p->lo % s->t->write_align || p->len % s->t->write_align)) {
+		/* F2/F4/F7 over AN3155, whose Write Memory takes whole aligned words (3.6): the bytes
+		 * around the span are programmed with 0xFF, which clears no bit, so an OTP byte there keeps
+		 * what it holds, programmed or not (RM0090 3.8, RM0385 3.6 "One-time programmable bytes":
+		 * programming only clears bits); the read back is of the span alone */
+		uint32_t a = s->t->write_align, lo = p->lo / a * a;
+		size_t len = (size_t)(((uint64_t)p->lo + p->len + a - 1) / a * a - lo);
+		uint8_t *w = malloc(len);
+		if (!w)
+			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		memset(w, 0xFF, len);
+		memcpy(w + (p->lo - lo), p->want, p->len);
+		int rc = wr_program(s, alt->alt, lo, w, len, done, total + (len - p->len), r);
+		free(w);
+		return rc;
+	}
 	if (unit == 1)
 		return wr_program(s, alt->alt, p->lo, p->want, p->len, done, total, r);
 	for (size_t k = 0; k < p->len;) {

@@ -66,6 +66,18 @@ run $usb read 0x08040003 1 -o "$work/after3.bin"; check write-3-bytes-read 0 $?
 printf '\377' >"$work/after3-want.bin"
 same write-3-bytes-erased-after "$work/after3.bin" "$work/after3-want.bin"
 
+# ---- RAM and OTP of any length: whole words on the wire (AN3155 3.6), the bytes around kept (RAM:
+# read first; F7 OTP: 0xFF, which clears no bit). RAM over USART was refused as "SRAM (alt 3)" ----
+printf 'abcde' >"$work/five.bin"
+run $ua write "$work/five.bin" -a 0x20004001; check ram-5-bytes 0 $? "$work/out" "verify   5 bytes"
+run $ua write "$work/five.bin" -a 0x1FF0F001; check otp-needs-flag 11 $? "$work/err" "i-understand-otp-is-permanent"
+run $ua write "$work/five.bin" -a 0x1FF0F001 --i-understand-otp-is-permanent; check otp-5-bytes 0 $?
+printf '\022' >"$work/one.bin"
+run $ua write "$work/one.bin" -a 0x1FF0F000 --i-understand-otp-is-permanent; check otp-1-byte 0 $?
+run $usb read 0x1FF0F000 8 -o "$work/otp8.bin"; check otp-read 0 $?
+printf '\022abcde\377\377' >"$work/otp8-want.bin"
+same otp-bytes-kept "$work/otp8.bin" "$work/otp8-want.bin"
+
 # ---- erase: a range keeps the rest of its sector; a mass erase reads back blank ----
 run $ua erase 0x08009000 100; check erase-range 0 $? "$work/out" "the rest of it kept"
 run $usb verify "$work/b.bin" -a 0x08009064 --force 2>/dev/null
