@@ -72,3 +72,7 @@ busy_reply = busy
 uart_device_id = 0x447
 uart_version = 0x31
 uart_mass_erase = no
+# At most 511 pages in one Extended Erase (OBSERVED: stm32flash commit e1536da, "STM32L082 has a
+# limit of 511 pages at a time", the L082 is this device ID; data/uart/stm32flash-devtable-numbers.md):
+# a longer list is NACKed (DERIVED: the answer was not quoted).
+uart_max_erase_pages = 511

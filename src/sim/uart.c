@@ -52,6 +52,7 @@ struct sim_uart {
 	unsigned max_baud;
 	bool mass_erase; /* the special erase codes are taken (L0: no, stm32flash F_NO_ME) */
 	int banks;
+	unsigned max_erase_pages; /* pages one Extended Erase may list, 0: no limit (L0: 511) */
 	double reset_ms;
 	enum umode mode;
 	/* faults */
@@ -173,6 +174,9 @@ static int configure(struct sim_uart *u, const struct sim_profile *p, char *errb
 	if (key_u32(p, "uart_banks", 1, 2, &v, errbuf, errlen))
 		return -1;
 	u->banks = v ? (int)v : 1;
+	if (key_u32(p, "uart_max_erase_pages", 0, 65535, &v, errbuf, errlen))
+		return -1;
+	u->max_erase_pages = v;
 	s = sim_profile_get(p, "uart_t_reset");
 	u->reset_ms = u->d->t.reset_ms;
 	if (s && (!sim_parse_double(s, &u->reset_ms) || u->reset_ms < 0))
@@ -833,7 +837,7 @@ static void frame(struct sim_uart *u, uint64_t t)
 			}
 		} else {
 			size_t np = (size_t)v + 1;
-			uint16_t *pages = malloc(np * sizeof *pages);
+			uint16_t *pages = u->max_erase_pages && np > u->max_erase_pages ? NULL : malloc(np * sizeof *pages);
 			if (!pages) {
 				nack(u, t);
 				return;

@@ -425,6 +425,58 @@ static void test_first_answers_of_real_chips(void **st)
 	}
 }
 
+/* The L0 ROM erases at most 511 pages per Extended Erase (stm32flash e1536da: the L082, device ID
+ * 0x447 as l0-192k): a list of 512 is NACKed and erases nothing, 511 are erased; the host's own
+ * erase (500 pages a command) erases more than 511 pages in two commands */
+static int raw_erase(struct ser *s, uint16_t first, size_t n)
+{
+	uint8_t f[2 + 2 * 600 + 1], x = 0, a = 0;
+	size_t len = 0;
+	static const uint8_t cmd[2] = {0x44, 0xBB};
+	if (ser_write(s, cmd, 2, 1000) < 0 || ser_read(s, &a, 1, 1000) != 1 || a != 0x79)
+		return -1;
+	f[len++] = (uint8_t)((n - 1) >> 8);
+	f[len++] = (uint8_t)(n - 1);
+	for (size_t i = 0; i < n; i++) {
+		f[len++] = (uint8_t)((first + i) >> 8);
+		f[len++] = (uint8_t)(first + i);
+	}
+	for (size_t i = 0; i < len; i++)
+		x ^= f[i];
+	f[len++] = x;
+	if (ser_write(s, f, len, 1000) < 0 || ser_read(s, &a, 1, 60000) != 1)
+		return -1;
+	return a;
+}
+
+static void test_l0_erase_list_limit(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "l0-192k");
+	uint8_t data[256], back[256], ff[256];
+	memset(data, 0x5A, sizeof data);
+	memset(ff, 0xFF, sizeof ff);
+	/* page 511 and 512 (128 B each) hold data */
+	assert_int_equal(target_write(x.tu, 0x08000000 + 511 * 128, data, sizeof data), 0);
+	assert_int_equal(raw_erase(x.ser, 1, 512), 0x1F);
+	assert_int_equal(target_read(x.tu, 0x08000000 + 511 * 128, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data); /* nothing erased */
+	assert_int_equal(raw_erase(x.ser, 1, 511), 0x79);
+	assert_int_equal(target_read(x.tu, 0x08000000 + 511 * 128, back, sizeof back), 0);
+	assert_memory_equal(back, ff, 128);
+	assert_memory_equal(back + 128, data + 128, 128); /* page 512 was not in the list */
+	unsigned pages[600];
+	for (unsigned i = 0; i < 600; i++)
+		pages[i] = i;
+	assert_int_equal(target_write(x.tu, 0x08000000 + 511 * 128, data, sizeof data), 0);
+	assert_int_equal(x.tu->ops->erase(x.tu, pages, 600), 0);
+	assert_int_equal(target_read(x.tu, 0x08000000 + 511 * 128, back, sizeof back), 0);
+	assert_memory_equal(back, ff, 128);
+	assert_memory_equal(back + 128, ff, 128);
+	close_both(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_uart_id_matches_dfuse_family),
 		cmocka_unit_test(test_every_stm32_profile_both_doors),
 		cmocka_unit_test(test_first_answers_of_real_chips),
+		cmocka_unit_test(test_l0_erase_list_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
