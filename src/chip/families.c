@@ -49,8 +49,9 @@ const struct chip_family chip_families[] = {
 	 .serial_rule = CHIP_SERIAL_RULE_HAL, .write_align = 8,
 	 .quirk_text = "Over DFU the ROM's strings are not told from a G0's (no C0 listing is known): "
 		       "the device ID (USART) names it.",
-	 .source = "RM0490 (DBGMCU_IDCODE: C011 0x443, C031 0x453, C071 0x493; UID 0x1FFF7550, flash size "
-		   "0x1FFF75A0), as recalled: UNCONFIRMED; option bytes not decoded"},
+	 .source = "RM0490; C011 0x443, C031 0x453, UID 0x1FFF7550, flash size 0x1FFF75A0 as the psdb debugger "
+		   "reads them (github.com/tgree/psdb stm32c0.py); C071 0x493 as recalled: UNCONFIRMED; "
+		   "option bytes not decoded"},
 	{.id = "F1", .name = "STM32F105/F107 (connectivity line)", .dev_ids = {0x418},
 	 .flash_base = 0x08000000, .uid_addr = 0x1FFFF7E8, .uid_word2_offset = 8,
 	 .flash_size_addr = 0x1FFFF7E0, .ob_addr = 0x1FFFF800, .ob_size = 16, .ob = &ob_layout_f1,
