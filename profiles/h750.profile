@@ -58,8 +58,11 @@ start_state = dfuIDLE
 # Program time per 256-bit flash word: UNCONFIRMED (the F4 value per byte is kept).
 timing = 1
 t_erase = 128K 900
-# Mass erase: 16 sectors at the observed sector time, DERIVED (no bank-erase time observed).
-t_mass_erase = 14400
+# Mass erase: about 6.5 s on an H743 (the same die) over UART with CubeProgrammer 2.9, its
+# page-wise erase about 4.8 s (data/uart/NOTES-behaviour-from-prose.md, restating a log held back:
+# OBSERVED in prose only); 16 sectors at the sector time above would be 14.4 s, so the banks are
+# not erased sector by sector.
+t_mass_erase = 6500
 t_reset = 230
 # Reported polls: UNCONFIRMED for H7 (the F4 ROM's, protocol.md 2.7).
 poll_erase = 100
