@@ -325,8 +325,10 @@ static int decode_common(struct cli_ctx *c)
 		                          "is --sim=PROFILE,link=uart)");
 	if (a->given[OPT_PORT] && (!a->value[OPT_PORT] || !a->value[OPT_PORT][0]))
 		return cli_usage_error(c, "--port: expected a serial port such as /dev/ttyUSB0");
-	if (a->nports > 1 && !(a->command && (strcmp(a->command, "list") == 0 || strcmp(a->command, "station") == 0)))
-		return cli_usage_error(c, "--port given %d times: %s works on one chip (list --ports shows several)",
+	if (a->nports > 1 && !(a->command && (strcmp(a->command, "list") == 0 || strcmp(a->command, "station") == 0 ||
+	                                      strcmp(a->command, "write") == 0)))
+		return cli_usage_error(c, "--port given %d times: %s works on one chip (list --ports shows several; "
+		                          "write --all and station take one board per port)",
 		                       a->nports, a->command ? a->command : "a command");
 	if (a->given[OPT_POLL]) {
 		if (strcmp(a->value[OPT_POLL], "spec") == 0)

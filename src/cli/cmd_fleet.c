@@ -121,6 +121,8 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 	for (size_t i = 0; i < n; i++) {
 		json_obj_begin(&j);
 		json_kstr(&j, "path", r[i].path);
+		json_kstr(&j, "link", r[i].port[0] ? "uart" : "usb");
+		json_kstr(&j, "port", r[i].port);
 		json_key(&j, "uid");
 		if (r[i].has_uid) {
 			char u[40], m[40];
@@ -161,7 +163,7 @@ static void print_json(struct cli_ctx *c, const struct ops_multi_result *r, size
 bool cli_fleet_wanted(const struct cli_ctx *c)
 {
 	const struct cli_args *a = &c->args;
-	return a->given[OPT_ALL] || a->nserials + a->npaths > 1 || a->given[OPT_LOG_DIR];
+	return a->given[OPT_ALL] || a->nserials + a->npaths > 1 || a->nports > 1 || a->given[OPT_LOG_DIR];
 }
 
 /* --strict-log: the folder must take a file before any device is touched (a probe, removed) */
@@ -190,9 +192,10 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	const struct cli_args *a = &c->args;
 	if (a->given[OPT_TRACE])
 		return cli_usage_error(c, "--trace records one device: select one with -S or -p (not --all)");
-	if (a->given[OPT_PORT])
-		return cli_usage_error(c, "a fleet write (--all, several -S/-p, --log-dir) is over USB: with --port, "
-		                          "write one board per command");
+	/* with --port, the fleet is the ports given, one board each (no USB is looked at) */
+	if (a->nports && (a->nserials || a->npaths || a->given[OPT_DEVICE]))
+		return cli_usage_error(c, "write --port P1 --port P2 ... takes the board on each port given: drop "
+		                          "-S/-p/-d (they select USB devices), or drop --port");
 	if (a->given[OPT_ALL] && (a->nserials || a->npaths))
 		return cli_usage_error(c, "write --all takes every device: drop -S/-p, or drop --all");
 	if (!a->given[OPT_FORCE] && !a->any_device_id && !img_suffix_matches(img, a->vid, a->pid)) {
@@ -222,6 +225,9 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	mo.n_selectors = (size_t)a->nserials;
 	mo.paths = a->paths;
 	mo.n_paths = (size_t)a->npaths;
+	mo.open.port = NULL;
+	mo.ports = a->nports ? a->ports : NULL;
+	mo.n_ports = (size_t)a->nports;
 	mo.log_dir = a->value[OPT_LOG_DIR];
 	mo.write.verify = !a->given[OPT_NO_VERIFY];
 	mo.write.full = a->given[OPT_FULL];

@@ -216,14 +216,14 @@ static void on_already(struct ui *u, size_t slot, const struct ops_multi_result 
 		j.compact = true;
 		json_obj_begin(&j);
 		json_kstr(&j, "uid", uid);
-		json_kstr(&j, "usb_path", r->path);
+		json_kstr(&j, r->port[0] ? "port" : "usb_path", r->port[0] ? r->port : r->path);
 		json_kbool(&j, "already_programmed", true);
 		json_obj_end(&j);
 		json_end(&j);
 		fflush(c->live_out);
 	} else if (!c->args.given[OPT_QUIET]) {
 		fprintf(c->out, "%-24s already programmed with this image in this run: not written, not counted  %s\n", uid,
-		        r->path);
+		        text_esc(0, r->port[0] ? r->port : r->path));
 		fflush(c->out);
 	}
 	if (u->live)
@@ -256,7 +256,7 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 		/* loud, whatever the output mode: a second chip with one UID breaks what the log keys on */
 		fprintf(c->errf, "stm32dfu: WARNING: cloned UID %s: the board at %s has the UID of the board at %s; "
 		                 "it is quarantined (nothing written, no serial number)\n",
-		        rec.uid, r->path, r->other_path);
+		        rec.uid, text_esc(0, r->path), text_esc(1, r->other_path));
 	if (u->json) {
 		struct json j;
 		json_init(&j, c->live_out);
@@ -269,8 +269,8 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 		if (r->has_serial_number)
 			snprintf(sn, sizeof sn, "%" PRIu64, r->serial_number);
 		fprintf(c->out, "%-24s %-16s %-10s %-6s %7.2f s  %s\n", rec.uid[0] ? rec.uid : "(no UID)",
-		        r->serial[0] ? text_esc(0, r->serial) : "(none)", sn, r->rc ? "FAILED" : "ok", (double)r->us / 1e6,
-		        text_esc(1, r->path));
+		        r->serial[0] ? text_esc(0, r->serial) : r->port[0] ? "(USART)" : "(none)", sn, r->rc ? "FAILED" : "ok",
+		        (double)r->us / 1e6, text_esc(1, r->port[0] ? r->port : r->path));
 		if (r->rc) {
 			fprintf(c->out, "    %s: %s\n", stm32dfu_errname(r->rc), text_esc(0, r->err.msg));
 			if (r->err.hint[0])
@@ -278,6 +278,24 @@ static void on_done(void *ctx, size_t slot, const struct ops_multi_result *r)
 		}
 		fflush(c->out);
 	}
+	if (u->live)
+		draw(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* The first Ctrl-C: said at once, so the operator knows the boards in progress are finishing. */
+static void on_stopping(void *ctx, unsigned running)
+{
+	struct ui *u = ctx;
+	pthread_mutex_lock(&u->mu);
+	if (u->live)
+		undraw(u);
+	if (running)
+		fprintf(u->c->errf, "station %s: Ctrl-C: no new board is taken; the %u in progress finish (Ctrl-C again "
+		                    "stops them at the next transfer boundary)\n", u->c->station, running);
+	else
+		fprintf(u->c->errf, "station %s: Ctrl-C: stopping\n", u->c->station);
+	fflush(u->c->errf);
 	if (u->live)
 		draw(u);
 	pthread_mutex_unlock(&u->mu);
@@ -335,14 +353,18 @@ int cli_cmd_station(struct cli_ctx *c)
 {
 	const struct cli_args *a = &c->args;
 	if (a->given[OPT_SIM])
-		return cli_usage_error(c, "station watches USB for boards; to emulate them, run it under "
-		                          "stm32dfu-sim --plug T:PROFILE");
+		return cli_usage_error(c, "station watches USB (or its --port slots) for boards; to emulate them, run "
+		                          "it under stm32dfu-sim --plug T:PROFILE (USB) or --uart PROFILE (serial ports)");
 	if (a->nserials || a->npaths || a->given[OPT_TRACE])
 		return cli_usage_error(c, "station takes every board plugged in: drop -S/-p/--trace");
-	/* it watches USB only: a --port left unread would have it wait for USB boards that never come */
-	if (a->given[OPT_PORT] || a->given[OPT_BAUD] || a->given[OPT_RESET_SEQ])
-		return cli_usage_error(c, "station watches USB for boards: one board per serial port (--port) is not "
-		                          "supported yet; program a board on a port with 'stm32dfu write FILE --port TTY'");
+	/* one kind of slot per station: with --port no USB is watched, so a -d VID:PID would be a
+	 * promise of USB boards it never takes */
+	if (a->nports && a->given[OPT_DEVICE])
+		return cli_usage_error(c, "station watches either USB (-d VID:PID) or serial ports (--port), not both: "
+		                          "run one station for each, with the same --log and --station names");
+	if (!a->nports && a->given[OPT_RESET_SEQ])
+		return cli_usage_error(c, "--reset-seq drives a serial port's DTR and RTS: give the fixture's ports "
+		                          "with --port TTY (once per board)");
 	unsigned count = 0;
 	if (a->given[OPT_COUNT]) {
 		uint32_t v;
@@ -400,6 +422,9 @@ int cli_cmd_station(struct cli_ctx *c)
 	so.multi.open.trace_path = NULL;
 	so.multi.open.selector = NULL;
 	so.multi.open.match.path = NULL;
+	so.multi.open.port = NULL; /* each board's job opens its own slot's port */
+	so.ports = a->nports ? a->ports : NULL;
+	so.n_ports = (size_t)a->nports;
 	so.multi.open.cancel = &station_abort;
 	so.multi.log_dir = a->value[OPT_LOG_DIR];
 	so.multi.write.verify = !a->given[OPT_NO_VERIFY];
@@ -411,13 +436,18 @@ int cli_cmd_station(struct cli_ctx *c)
 	so.multi.progress_ctx = u;
 	so.count = count;
 	so.stop = &station_stop;
+	so.stopping = on_stopping;
 	so.start = on_start;
 	so.done = on_done;
 	so.ctx = u;
 
 	station_stop = station_abort = 0;
 	os_stop_fn old_stop = os_stop_set(on_sigint);
-	if (!u->json && !a->given[OPT_QUIET])
+	if (!u->json && !a->given[OPT_QUIET] && a->nports)
+		fprintf(c->errf, "station %s: waiting for boards on %d serial port%s at %u baud (%s)%s; Ctrl-C stops\n",
+		        c->station, a->nports, a->nports == 1 ? "" : "s", a->baud ? a->baud : 115200u, a->pos[0],
+		        count ? "" : ", any number");
+	else if (!u->json && !a->given[OPT_QUIET])
 		fprintf(c->errf, "station %s: waiting for boards (%s)%s; Ctrl-C stops\n", c->station, a->pos[0],
 		        count ? "" : ", any number");
 	if (c->log)

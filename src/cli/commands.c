@@ -31,7 +31,7 @@ const struct cli_command cli_commands[] = {
 	 "~/.local/state/stm32dfu/recovery, $XDG_CACHE_HOME/stm32dfu/recovery, $XDG_RUNTIME_DIR/stm32dfu/recovery "
 	 "(emulated chips: beside their state); with none, a write that must keep bytes refuses before erasing "
 	 "(exit 73). docs/recovery.md has the format."},
-	{"station", "station FILE [--count N] [write options]", "program every board as it is plugged in, each once, in its own thread; one record each", cli_cmd_station},
+	{"station", "station FILE [--count N] [--port TTY...] [write options]", "program every board as it is plugged in (USB), or as its ROM answers on a serial port (--port, once per fixture slot), each once, in its own thread; one record each", cli_cmd_station},
 	{"log", "log [--uid UID] [--image FILE|SHA256] [--failed] [--since DATE] [--sync]", "the programming log: one record per command that changed a chip (text, --json, --csv)", cli_cmd_log},
 	{NULL, NULL, NULL, NULL},
 };

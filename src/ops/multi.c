@@ -173,7 +173,9 @@ static void *identify_main(void *arg)
 	const struct ops_multi_opts *o = w->o;
 	w->t0_us = wall_us();
 	struct ops_open_opts oo = o->open;
-	if (!oo.sim_spec)
+	if (w->r->port[0])
+		oo.port = w->r->port; /* a serial-port slot: its ROM's USART bootloader */
+	else if (!oo.sim_spec)
 		oo.match.path = w->r->path;
 	oo.selector = NULL; /* by path: two boards with one serial are still two paths */
 	struct err e;
@@ -188,8 +190,11 @@ static void *identify_main(void *arg)
 		w->r->us = wall_us() - w->t0_us;
 		return NULL;
 	}
-	snprintf(w->r->serial, sizeof w->r->serial, "%s", ops_info(w->s)->serial);
-	snprintf(w->r->path, sizeof w->r->path, "%s", ops_info(w->s)->path);
+	if (!w->r->port[0]) {
+		/* over USART the slot's name stays the path: the port's own may be too long for it */
+		snprintf(w->r->serial, sizeof w->r->serial, "%s", ops_info(w->s)->serial);
+		snprintf(w->r->path, sizeof w->r->path, "%s", ops_info(w->s)->path);
+	}
 	ops_identify(w->s);
 	w->r->has_uid = w->s->id.has_uid;
 	if (w->s->id.chip.family)
@@ -305,6 +310,23 @@ static bool wants_write(const struct worker *w)
 
 static int find_candidates(const struct ops_multi_opts *o, struct ops_multi_result **out, size_t *n, struct err *e)
 {
+	if (o->n_ports) {
+		/* one board per serial port, in the order given (no USB is looked at) */
+		size_t np = o->n_ports < OPS_MULTI_MAX ? o->n_ports : OPS_MULTI_MAX;
+		*out = calloc(np, sizeof **out);
+		if (!*out)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		for (size_t i = 0; i < np; i++) {
+			struct ops_multi_result *r = &(*out)[i];
+			snprintf(r->port, sizeof r->port, "%s", o->ports[i]);
+			if (strlen(o->ports[i]) < sizeof r->path)
+				snprintf(r->path, sizeof r->path, "%s", o->ports[i]);
+			else
+				snprintf(r->path, sizeof r->path, "port-%zu", i + 1);
+		}
+		*n = np;
+		return 0;
+	}
 	if (o->open.sim_spec) {
 		/* the in-process emulator is one device */
 		*out = calloc(1, sizeof **out);
@@ -384,6 +406,8 @@ int ops_multi_write(const struct ops_multi_opts *o, const struct img *img, struc
 		return rc;
 	if (nr == 0) {
 		free(r);
+		if (o->n_ports)
+			return err_set(e, STM32DFU_E_USAGE, "no --port given");
 		err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device found");
 		err_hint(e, "are the chips in DFU mode (BOOT0 high, USB connected)?");
 		return STM32DFU_E_NO_DEVICE;

@@ -25,7 +25,8 @@ enum ops_claim {
 
 /* One device's outcome. */
 struct ops_multi_result {
-	char path[32];                /* USB path ("1-1.4"), or "sim" */
+	char path[32];                /* USB path ("1-1.4"), "sim", or over USART the port's name
+	                                 ("port-N", the Nth port, when the name is longer) */
 	char serial[TP_STRING_MAX];   /* USB serial as reported */
 	bool has_uid;
 	uint8_t uid[12];
@@ -60,6 +61,9 @@ struct ops_multi_opts {
 	size_t n_selectors;
 	const char *const *paths;     /* -p values */
 	size_t n_paths;
+	const char *const *ports;     /* --port values: one board per serial port, opened over its USART
+	                                 bootloader (open.baud, open.reset_seq); no USB is looked at */
+	size_t n_ports;
 	const char *log_dir;          /* NULL: no per-device logs */
 	struct ops_write_opts write;
 	ops_multi_progress_fn progress;
@@ -69,7 +73,8 @@ struct ops_multi_opts {
 void ops_multi_opts_init(struct ops_multi_opts *o);
 
 /*
- * Finds the candidate devices (every DFU device of the VID:PID; the emulator when open.sim_spec),
+ * Finds the candidate devices (every DFU device of the VID:PID; the emulator when open.sim_spec;
+ * the serial ports when ports),
  * then writes img to each selected one in parallel. *out: heap array of *n results (free()).
  * Returns 0 when the fleet ran (look at each rc), or an error when none could be started
  * (no device at all, a selector that matched nothing: err names it).

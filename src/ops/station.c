@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "ops/slots.h"
 #include "usb/tp_watch.h"
 
 #define STATION_SEEN_MAX 256
@@ -21,6 +22,8 @@ struct job {
 	bool finished;           /* its thread is done (under st->mu) */
 	bool claimed;            /* its board's UID is taken (under st->mu) */
 	unsigned devnum;         /* the enumeration it was started for */
+	bool on_port;            /* a serial-port slot's board (port_slot): the slot is held while it runs */
+	size_t port_slot;
 	volatile sig_atomic_t departed; /* its board left the bus: stop waiting for it (ops_open_opts.departed) */
 	struct ops_multi_opts mo; /* the station's options with this job's departed flag */
 	struct ops_multi_result r;
@@ -45,7 +48,60 @@ struct station {
 	uint8_t (*done_uids)[12]; /* boards programmed in this run (a re-plugged one is not counted again) */
 	size_t ndone;
 	bool rescan;             /* look at the bus at the next turn (an event, a job ended) */
+	struct ops_slots *slots; /* --port: the serial-port slots watched instead of USB */
 };
+
+/* A board the bus (or a slot) shows: where, which enumeration (or arrival), its USB serial. */
+struct dev {
+	char path[32];
+	unsigned devnum;
+	char serial[TP_STRING_MAX];
+	bool on_port;
+	size_t port_slot;
+};
+
+/* The boards attached now, without opening any: USB devices of the VID:PID, or the boards the
+ * serial-port slots' watchers found. *out: malloc'ed. */
+static int list_devs(struct station *st, struct dev **out, size_t *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (st->slots) {
+		struct ops_slot_board b[OPS_MULTI_MAX];
+		size_t k = ops_slots_list(st->slots, b, OPS_MULTI_MAX);
+		*out = calloc(k ? k : 1, sizeof **out);
+		if (!*out)
+			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		for (size_t i = 0; i < k; i++) {
+			snprintf((*out)[i].path, sizeof (*out)[i].path, "%s", b[i].path);
+			(*out)[i].devnum = b[i].devnum;
+			(*out)[i].on_port = true;
+			(*out)[i].port_slot = b[i].slot;
+		}
+		*n = k;
+		return 0;
+	}
+	struct tp_listed *found = NULL;
+	size_t nf = 0;
+	struct tp_match m = st->o->multi.open.match;
+	m.locations_only = true;
+	int rc = tp_libusb_list(&m, &found, &nf, e);
+	if (rc < 0)
+		return rc;
+	*out = calloc(nf ? nf : 1, sizeof **out);
+	if (!*out) {
+		free(found);
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	}
+	for (size_t i = 0; i < nf; i++) {
+		snprintf((*out)[i].path, sizeof (*out)[i].path, "%s", found[i].info.path);
+		(*out)[i].devnum = found[i].info.devnum;
+		snprintf((*out)[i].serial, sizeof (*out)[i].serial, "%s", found[i].info.serial);
+	}
+	free(found);
+	*n = nf;
+	return 0;
+}
 
 static uint64_t mono_us(void)
 {
@@ -116,6 +172,8 @@ static void *job_main(void *arg)
 {
 	struct job *j = arg;
 	ops_multi_run_one(&j->mo, j->st->img, j->slot, &j->r, claim, j);
+	if (j->on_port)
+		ops_slots_hold(j->st->slots, j->port_slot, false); /* its watcher looks whether the board stayed */
 	pthread_mutex_lock(&j->st->mu);
 	j->finished = true;
 	pthread_mutex_unlock(&j->st->mu);
@@ -130,28 +188,38 @@ static struct job *free_slot(struct station *st)
 	return NULL;
 }
 
-static bool start_job(struct station *st, const struct tp_listed *d)
+static bool start_job(struct station *st, const struct dev *d)
 {
 	struct job *j = free_slot(st);
 	if (!j)
 		return false;
 	memset(&j->r, 0, sizeof j->r);
-	snprintf(j->r.path, sizeof j->r.path, "%s", d->info.path);
-	snprintf(j->r.serial, sizeof j->r.serial, "%s", d->info.serial);
+	snprintf(j->r.path, sizeof j->r.path, "%s", d->path);
+	snprintf(j->r.serial, sizeof j->r.serial, "%s", d->serial);
 	j->st = st;
 	j->slot = (size_t)(j - st->jobs);
-	j->devnum = d->info.devnum;
+	j->devnum = d->devnum;
 	j->departed = 0;
 	j->mo = st->o->multi;
 	j->mo.open.departed = &j->departed;
+	j->on_port = d->on_port;
+	j->port_slot = d->port_slot;
+	if (d->on_port) {
+		/* the board's session opens its port; the slot's watcher keeps off it meanwhile */
+		snprintf(j->r.port, sizeof j->r.port, "%s", ops_slots_port(st->slots, d->port_slot));
+		ops_slots_hold(st->slots, d->port_slot, true);
+	}
 	pthread_mutex_lock(&st->mu);
 	j->finished = false;
 	j->claimed = false;
 	pthread_mutex_unlock(&st->mu);
 	if (st->o->start)
 		st->o->start(st->o->ctx, j->slot, &j->r);
-	if (pthread_create(&j->thread, NULL, job_main, j) != 0)
+	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+		if (d->on_port)
+			ops_slots_hold(st->slots, d->port_slot, false);
 		return false;
+	}
 	j->running = true;
 	return true;
 }
@@ -276,20 +344,18 @@ static struct job *job_at(struct station *st, const char *path)
  */
 static int scan(struct station *st, unsigned room, unsigned *running, struct err *e)
 {
-	struct tp_listed *found = NULL;
+	struct dev *found = NULL;
 	size_t n = 0;
-	struct tp_match m = st->o->multi.open.match;
-	m.locations_only = true;
-	int rc = tp_libusb_list(&m, &found, &n, e);
+	int rc = list_devs(st, &found, &n, e);
 	if (rc < 0)
 		return rc;
-	log_debug("station: %zu devices on the bus", n);
+	log_debug("station: %zu boards attached", n);
 	pthread_mutex_lock(&st->mu);
 	for (size_t k = 0; k < st->nseen; k++)
 		st->seen[k].present = false;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < st->nseen; k++)
-			if (st->seen[k].devnum == found[i].info.devnum && strcmp(st->seen[k].path, found[i].info.path) == 0)
+			if (st->seen[k].devnum == found[i].devnum && strcmp(st->seen[k].path, found[i].path) == 0)
 				st->seen[k].present = true;
 	size_t k2 = 0;
 	for (size_t k = 0; k < st->nseen; k++)
@@ -305,20 +371,20 @@ static int scan(struct station *st, unsigned room, unsigned *running, struct err
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (seen_present(st, found[i].info.path, found[i].info.devnum))
+		if (seen_present(st, found[i].path, found[i].devnum))
 			continue;
 		/* new: remembered only once taken, so a board that waits for room is taken later */
-		if (*running >= room || st->nseen == STATION_SEEN_MAX || job_at(st, found[i].info.path))
+		if (*running >= room || st->nseen == STATION_SEEN_MAX || job_at(st, found[i].path))
 			continue;
 		pthread_mutex_lock(&st->mu);
 		struct seen *s = &st->seen[st->nseen++];
 		memset(s, 0, sizeof *s);
-		snprintf(s->path, sizeof s->path, "%s", found[i].info.path);
-		s->devnum = found[i].info.devnum;
+		snprintf(s->path, sizeof s->path, "%s", found[i].path);
+		s->devnum = found[i].devnum;
 		s->present = true;
 		pthread_mutex_unlock(&st->mu);
 		if (!start_job(st, &found[i])) {
-			forget(st, found[i].info.path, found[i].info.devnum);
+			forget(st, found[i].path, found[i].devnum);
 			continue;
 		}
 		(*running)++;
@@ -346,6 +412,8 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
                     struct err *e)
 {
 	memset(sum, 0, sizeof *sum);
+	if (o->n_ports > OPS_MULTI_MAX)
+		return err_set(e, STM32DFU_E_USAGE, "%zu ports: a station watches at most %d", o->n_ports, OPS_MULTI_MAX);
 	struct station *st = calloc(1, sizeof *st);
 	if (st)
 		st->done_uids = calloc(STATION_DONE_MAX, sizeof *st->done_uids);
@@ -358,22 +426,34 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 	st->rescan = true;
 	pthread_mutex_init(&st->mu, NULL);
 	struct tp_watch *w = NULL;
-	int rc = tp_watch_new(&w, &sum->hotplug, e);
+	int rc;
+	if (o->n_ports)
+		rc = ops_slots_start(o->ports, o->n_ports, o->multi.open.baud, o->multi.open.reset_seq, &st->slots, e);
+	else
+		rc = tp_watch_new(&w, &sum->hotplug, e);
 	uint64_t t0 = mono_us();
 	unsigned running = 0;
 	while (rc == 0) {
 		reap(st, sum, &running);
 		bool stopping = (o->stop && *o->stop) || (o->count && sum->done >= o->count);
-		if (stopping)
+		if (stopping) {
+			if (o->stop && *o->stop && o->stopping)
+				o->stopping(o->ctx, running);
 			break;
+		}
 		unsigned room = OPS_MULTI_MAX;
 		if (o->count && o->count - sum->done < room)
 			room = o->count - sum->done;
-		/* with hotplug, the bus is looked at only when it changed or a job ended */
+		/* with hotplug, the bus is looked at only when it changed or a job ended; the slots'
+		 * list is in memory, looked at every turn */
 		if (!sum->hotplug || st->rescan) {
 			st->rescan = false;
 			if ((rc = scan(st, room, &running, e)) < 0)
 				break;
+		}
+		if (st->slots) {
+			ops_slots_wait(st->slots, TP_WATCH_SCAN_MS);
+			continue;
 		}
 		if (tp_watch_wait(w, TP_WATCH_SCAN_MS))
 			st->rescan = true;
@@ -385,6 +465,10 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 		reap(st, sum, &running);
 		if (!running)
 			break;
+		if (st->slots) {
+			ops_slots_wait(st->slots, 100);
+			continue;
+		}
 		departures(st, w);
 		if (tp_watch_wait(w, 100) || !sum->hotplug) {
 			struct tp_listed *found = NULL;
@@ -405,6 +489,7 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 		}
 	}
 	sum->us = mono_us() - t0;
+	ops_slots_stop(st->slots);
 	tp_watch_free(w);
 	pthread_mutex_destroy(&st->mu);
 	free(st->done_uids);

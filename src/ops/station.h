@@ -6,7 +6,13 @@
  * programmed again when re-plugged (OPS_CLAIM_ALREADY). Two attached boards with one UID: the later
  * is quarantined (OPS_CLAIM_CLONE). With hotplug the bus is listed only when it changes; listing
  * never opens a device (the board's thread does), and a board the bus reports gone fails at once
- * rather than being waited for. Nothing here prints.
+ * rather than being waited for.
+ *
+ * With ports (station --port P1 --port P2 ...), each port is a slot of the fixture and no USB is
+ * watched: a slot's watcher (ops/slots.h) finds a board when its ROM bootloader answers there, a
+ * board left on its port stays the same "device" (its ROM still synchronised), and each board's
+ * job opens its port (ops_open: --baud, --reset-seq) with the same claim by UID as on USB.
+ * Nothing here prints.
  */
 #ifndef OPS_STATION_H
 #define OPS_STATION_H
@@ -24,8 +30,13 @@ typedef void (*ops_station_start_fn)(void *ctx, size_t slot, const struct ops_mu
 struct ops_station_opts {
 	struct ops_multi_opts multi;        /* VID:PID, write options, serial numbers, progress (index = slot);
 	                                       multi.open.cancel stops boards in progress (second Ctrl-C) */
+	const char *const *ports;           /* serial ports, one board each (multi.open.baud, .reset_seq apply
+	                                       to every port; multi.open.port is not used); NULL: USB */
+	size_t n_ports;
 	unsigned count;                     /* stop after this many boards (0: until stopped) */
 	const volatile sig_atomic_t *stop;  /* set: take no new board, finish those in progress */
+	/* told once, on the station's thread, when stop is first seen: running boards still finish */
+	void (*stopping)(void *ctx, unsigned running);
 	ops_station_start_fn start;
 	ops_station_done_fn done;
 	void *ctx;

@@ -79,6 +79,11 @@ void wr_say_chip_state(struct wstate *w)
 	} else if (r->recovery_file[0])
 		err_hint(e, "run the same write again on this chip (or {@recover}): it restores the saved bytes "
 		            "and deletes %s", r->recovery_file);
+	else if (lost && e->code == STM32DFU_E_CANCELED)
+		err_hint(e, "the flash does not hold the image: write it again");
+	else if (lost && w->s->link == OPS_LINK_UART)
+		err_hint(e, "the flash does not hold the image: write again ({@doctor} over the port finds the fastest "
+		            "rate that holds)");
 	else if (lost)
 		err_hint(e, "the flash does not hold the image: write again (a better USB port or a hub helps; "
 		            "{@doctor} checks the link)");

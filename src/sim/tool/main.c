@@ -46,6 +46,7 @@ struct simtool_dev {
 	int vidx;       /* index on the virtual bus, -1 while never plugged */
 	struct sim_stats before;
 	bool uart;        /* --uart: on a pseudo-terminal, not on virtual USB */
+	char tty[64];     /* --uart: its pseudo-terminal's path */
 	struct sim_uart *u;
 };
 
@@ -113,6 +114,7 @@ static void simtool_usage(FILE *f)
 	      "                          $STM32DFU_TTY is the first one's path, $STM32DFU_TTYS all\n"
 	      "      --profile-dir DIR   where profile names are looked up\n"
 	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
+	      "                          (--uart chips: port=TTY, erases, bytes_programmed, resets)\n"
 	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
 	      "  -h, --help              this text\n"
 	      "  -V, --version           version\n",
@@ -125,6 +127,16 @@ static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
 	for (int i = 0; i < n; i++) {
 		struct vusb_dev_info vi;
 		struct sim_stats s;
+		if (d[i].uart) {
+			/* the chip model's counters; port is the pseudo-terminal */
+			sim_get_stats(d[i].dev, &s);
+			fprintf(f, "device=%d port=%s profile=%s erases=%llu mass_erases=%llu bytes_programmed=%llu resets=%llu\n",
+			        i, d[i].tty, sim_profile_name(d[i].profile), (unsigned long long)(s.erases - d[i].before.erases),
+			        (unsigned long long)(s.mass_erases - d[i].before.mass_erases),
+			        (unsigned long long)(s.bytes_programmed - d[i].before.bytes_programmed),
+			        (unsigned long long)(s.resets - d[i].before.resets));
+			continue;
+		}
 		if (d[i].vidx < 0)
 			continue;
 		vusb_get_info(v, d[i].vidx, &vi);
@@ -372,6 +384,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "stm32dfu-sim: --uart '%s': %s\n", devs[i].spec, err);
 			goto out;
 		}
+		snprintf(devs[i].tty, sizeof devs[i].tty, "%s", ptys[npty].path);
 		if (!npty)
 			setenv("STM32DFU_TTY", ptys[npty].path, 1);
 		size_t tl = strlen(ttys), pl = strlen(ptys[npty].path);
