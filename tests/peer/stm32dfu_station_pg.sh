@@ -84,4 +84,22 @@ grep -q "sent to .*, 0 left" "$TMP/sync.out" || { cat "$TMP/sync.out"; fail "log
 "$STM32DFU" log --log "$PG_URL" --json >"$TMP/log.json" || fail "log --json after sync"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s3=[x for x in r if x["station"]=="st3"]; s4=[x for x in r if x["station"]=="st4"]; assert len(r)==32 and len(s3)==8 and len(s4)==8 and len({x["uid"] for x in s3})==8 and len({x["record_id"] for x in r})==32, (len(r), len(s3), len(s4))' \
 	"$TMP/log.json" || fail "the spooled records did not all reach PostgreSQL"
-echo "ok: 16 boards on two stations, 16 serial numbers; records spooled while the server was down (also from a station started then) reached it after log --sync, once each"
+# issue 23: a station on serial ports (two emulated chips on stm32dfu-sim --uart pseudo-terminals)
+# takes its numbers from the same counter and writes its records, link uart and port, to the same log
+rand_file "$TMP/fw-u.bin" 2048
+STM32DFU_SIM_LOG=$PG_URL sim --uart l0-192k,timing=0,uid=00000005AAAA111122223333 \
+	--uart l0-192k,timing=0,uid=00000006AAAA111122223333 -- sh -c 'f=$1; set -- $STM32DFU_TTYS;
+	exec "$0" station "$f" -a 0x08000000 --port "$1" --port "$2" --count 2 --station st5 \
+		--serial-number 0x08000800 --serial-start 1' "$STM32DFU" "$TMP/fw-u.bin" \
+	>"$TMP/st5.out" 2>"$TMP/st5.err" || { cat "$TMP/st5.err"; fail "the station on serial ports failed"; }
+"$STM32DFU" log --log "$PG_URL" --json >"$TMP/log.json" || fail "log --json after the serial-port station"
+python3 - "$TMP/log.json" <<'PY' || fail "the serial-port station's records are wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+s5 = [x for x in r if x["station"] == "st5"]
+assert len(r) == 34 and len(s5) == 2, (len(r), len(s5))
+assert all(x["ok"] and x["link"] == "uart" and x["port"].startswith("/dev/pts/") and x["usb_path"] == "" for x in s5), s5
+nums = sorted(x["serial_number"] for x in r if x["serial_number"] is not None)
+assert nums == list(range(1, 19)), nums
+PY
+echo "ok: 16 boards on two stations, 16 serial numbers; records spooled while the server was down (also from a station started then) reached it after log --sync, once each; 2 boards on serial ports took numbers 17 and 18"
