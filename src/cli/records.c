@@ -165,8 +165,13 @@ void cli_print_identity(FILE *o, const struct stm32dfu_device_rec *d)
 		}
 		fputc('\n', o);
 	}
-	if (id->bootloader_version[0])
+	/* the version comes from the ROM's ID byte (AN2606) where it was read; over USART without
+	 * one, from GET (the AN3155 protocol version) */
+	if (id->bootloader_version[0] && id->has_bootloader_id)
 		fprintf(o, "  bootldr  %s (ID byte 0x%02X)\n", id->bootloader_version, id->bootloader_id);
+	else if (id->bootloader_version[0])
+		fprintf(o, "  bootldr  %s (%s)\n", id->bootloader_version,
+		        d->vid ? "ID byte not read" : "USART protocol version, from GET");
 	if (id->has_uid)
 		fprintf(o, "  UID      %s\n", id->uid_text);
 	/* VID 0 is no USB device's: a chip reached over USART has no USB serial to check */

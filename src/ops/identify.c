@@ -59,9 +59,10 @@ static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
 		id->chip.flash_size = (uint32_t)ev->flash_size_kb * 1024u;
 		id->chip.flash_size_source = CHIP_SIZE_REGISTER;
 	}
-	/* GET's first byte is the bootloader version (AN3155 3.1: 0x31 = 3.1), as the log and the
-	 * library report the DfuSe ROM's */
-	if (s->bl) {
+	/* The ROM's own version (AN2606) comes from its ID byte where the family has one, on both
+	 * links, so the log names one version per chip; without it, GET's first byte: the USART
+	 * protocol version (AN3155 3.1: 0x31 = 3.1) */
+	if (s->bl && !id->chip.has_bootloader_version) {
 		chip_bootloader_version(s->bl->version, id->chip.bootloader_version, sizeof id->chip.bootloader_version);
 		id->chip.has_bootloader_version = true;
 	}

@@ -18,6 +18,8 @@ grep -q "device ID 0x449 (AN3155 Get ID)" "$work/out"; check info-device-id 0 $?
 grep -q "alt 0  Internal Flash   0x08000000  1 MiB     (4 x 32 KiB, 1 x 128 KiB, 3 x 256 KiB)" "$work/out"
 check info-map 0 $?
 absent info-no-usb-serial "$work/out" "(USB)"
+# the ROM's version from its ID byte, as over USB (V9.0, AN2606), not AN3155's protocol version
+grep -q "bootldr  V9.0 (ID byte 0x90)" "$work/out"; check info-bootldr-uart 0 $?
 run $ua info --json; check info-json 0 $?
 py "$work/out" 'assert d["link"] == "uart" and d["port"] == "sim-uart" and d["baud"] == 115200 and d["device_id"] == 0x449 and d["protocol"] == "3.1", d'
 check info-json-link 0 $?
