@@ -29,6 +29,10 @@ ob_default = FF AA 00 55 FF FF FF FF  FF DF 00 20 FF FF FF FF  80 00 7F FF FF FF
 ob_wrp_offsets = 8 9
 ob_wrp_bits = 12
 ob_wrp_sectors_per_bit = 2
+# nDBANK (byte 9 bit 5 of the block: OPTCR bit 29 at 0x1FFF0008) = 1 after a reset: one bank of 12
+# sectors, 4 x 32, 1 x 128, 7 x 256 KiB, one nWRP bit each (RM0410 3.3.2); alt 0 says so, in the F746
+# ROM's format (the F76x single-bank string: UNCONFIRMED, no listing seen)
+bank_alt = 9 0x20 0x20 1 @Internal Flash  /0x08000000/04*032Kg,01*128Kg,07*256Kg
 t_erase = 16K 400 250 200
 t_erase = 64K 1100 800 550
 t_erase = 128K 2000 1500 1000

@@ -177,6 +177,11 @@ def test_bank_mode_change_rebuilds_the_map():
         r = chip.set_option_bytes(nDBANK=1)
         assert r["nDBANK"] == 1
         assert runs(chip) == [(4, 32), (1, 128), (7, 256)]
+        # the chip is sectored so too (the emulator's bank_alt): sector 0 is 32 KiB, erased whole
+        chip.write(pattern(40960, 2), address=0x08000000)
+        chip.erase(sectors=[0])
+        assert chip.read(0x08000000, 32768) == b"\xff" * 32768
+        assert chip.read(0x08008000, 8192) == pattern(40960, 2)[32768:]
         chip.set_option_bytes(nDBANK=0)
         assert runs(chip) == [(4, 16), (1, 64), (7, 128)] * 2
 

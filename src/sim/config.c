@@ -21,7 +21,7 @@ static const char *const sim_known_keys[] = {
 	"poll_mass_erase", "poll_program", "poll_set_address", "poll_manifest", "poll_unprotect",
 	"poll_ob", "poll_after_busy", "serial_encoding", "uid2_addr", "busy_reply", "max_dnload",
 	"erase_wedge", "ob_upload", "leave_status", "boot_ram", "leave_needs_address", "string_cut", "otp_unit",
-	"ob_wrp_active_high", "ob_wrp_area", "ob_unlisted", "ob_wrp_complement",
+	"ob_wrp_active_high", "ob_wrp_area", "ob_unlisted", "ob_wrp_complement", "bank_alt",
 	"unprotect_reply",
 	/* faults.c */
 	"seed", "fault_rate", "hse", "hsi_error", "usb_clock_error", "stall_at", "timeout_at",
@@ -395,6 +395,33 @@ static int config_ob(struct sim_device *d, const struct sim_profile *p, char *er
 	}
 	memcpy(m->data, o->defaults, m->size);
 	memcpy(d->ob_active, o->defaults, m->size);
+	/* bank_alt = OFFSET MASK VALUE SECTORS_PER_BIT @layout: alt 0 in the organisation the option
+	 * byte at OFFSET selects when (byte & MASK) == VALUE (F76x nDBANK = 1: single bank, RM0410 3.3.2) */
+	v = sim_profile_get(p, "bank_alt");
+	if (v) {
+		uint32_t f[4];
+		int used = 0;
+		char a[4][32];
+		const char *at = strchr(v, '@');
+		if (!at || sscanf(v, "%31s %31s %31s %31s %n", a[0], a[1], a[2], a[3], &used) != 4 || v + used != at ||
+		    !sim_parse_u32(a[0], &f[0]) || !sim_parse_u32(a[1], &f[1]) || !sim_parse_u32(a[2], &f[2]) ||
+		    !sim_parse_u32(a[3], &f[3]) || f[0] >= m->size || f[1] > 0xFF || f[1] == 0 || f[2] > 0xFF ||
+		    f[3] == 0 || f[3] > 1024 || strlen(at) > 126 || d->nalts < 1)
+			return fail(errbuf, errlen, "bank_alt", v, "expected OFFSET MASK VALUE SECTORS_PER_BIT @layout");
+		struct sim_bank *b = &d->bank;
+		b->offset = (int)f[0];
+		b->mask = (uint8_t)f[1];
+		b->value = (uint8_t)f[2];
+		b->sectors_per_bit = (int)f[3];
+		b->home_spb = o->wrp_sectors_per_bit;
+		snprintf(b->alt, sizeof b->alt, "%s", at);
+		snprintf(b->home_alt, sizeof b->home_alt, "%s", d->alts[0]);
+		/* both organisations must cover the flash alt 0 made */
+		if (sim_flash_resector(d, b->alt) != 0 || sim_flash_resector(d, b->home_alt) != 0)
+			return fail(errbuf, errlen, "bank_alt", v, "a layout of the flash's base and size");
+		b->on = true;
+		sim_bank_apply(d);
+	}
 	return 0;
 }
 

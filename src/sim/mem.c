@@ -327,6 +327,53 @@ void sim_ob_reload(struct sim_device *d)
 {
 	if (d->ob >= 0 && d->ob_active)
 		memcpy(d->ob_active, d->mem[d->ob].data, d->mem[d->ob].size);
+	sim_bank_apply(d);
+}
+
+int sim_flash_resector(struct sim_device *d, const char *alt)
+{
+	if (d->flash < 0)
+		return -1;
+	struct sim_mem *m = &d->mem[d->flash];
+	const char *s = strchr(alt, '/');
+	if (!s)
+		return -1;
+	s++;
+	char *end;
+	unsigned long long base = strtoull(s, &end, 16);
+	if (end == s || *end != '/' || base != m->base)
+		return -1;
+	s = end + 1;
+	size_t cap = 65536, n = 0;
+	uint64_t total = 0;
+	struct sim_sector *secs = malloc(cap * sizeof(*secs));
+	if (!secs)
+		return -1;
+	if (parse_zone(&s, (uint32_t)base, secs, cap, &n, &total) != 0 || total != m->size || *s == '/') {
+		free(secs);
+		return -1;
+	}
+	struct sim_sector *keep = realloc(secs, n * sizeof(*secs));
+	free(m->sectors);
+	m->sectors = keep ? keep : secs;
+	m->nsectors = n;
+	return 0;
+}
+
+void sim_bank_apply(struct sim_device *d)
+{
+	struct sim_bank *b = &d->bank;
+	if (!b->on || !d->ob_active)
+		return;
+	bool want = (d->ob_active[b->offset] & b->mask) == b->value;
+	if (want == b->active)
+		return;
+	const char *alt = want ? b->alt : b->home_alt;
+	if (sim_flash_resector(d, alt) != 0)
+		return; /* checked when the profile was read */
+	snprintf(d->alts[0], sizeof d->alts[0], "%s", alt);
+	d->obd.wrp_sectors_per_bit = want ? b->sectors_per_bit : b->home_spb;
+	b->active = want;
 }
 
 /* Device Feature byte 0 is the voltage range, which sets the parallelism (AN2606 Table 4; the

@@ -161,6 +161,15 @@ struct sim_device {
 	int feature;
 	struct sim_ob_desc obd;
 	uint8_t *ob_active; /* the option bytes loaded at the last reset: RDP and WRP in force */
+	/* the flash's other organisation, chosen by an option bit at every reset (F76x nDBANK: RM0410
+	 * 3.3.2): profile key bank_alt; alt 0's string, its sectors and the WRP bits follow it */
+	struct sim_bank {
+		bool on, active;
+		int offset;
+		uint8_t mask, value;
+		int sectors_per_bit, home_spb;
+		char alt[SIM_STR_MAX], home_alt[SIM_STR_MAX];
+	} bank;
 	uint32_t ram_lo, ram_hi; /* a plausible initial stack pointer lies here */
 	uint32_t boot_ram_lo, boot_ram_hi; /* the ROM's own RAM (boot_ram): a write there hangs it */
 	/* DFU state */
@@ -222,6 +231,10 @@ const struct sim_sector *sim_sector_at(const struct sim_device *d, uint32_t addr
 /* Flash physics: programming ANDs (bits only clear), WRP sectors ignore writes silently. */
 void sim_flash_program(struct sim_device *d, struct sim_mem *m, uint32_t addr, const uint8_t *buf,
 		       uint32_t len);
+/* The flash sectored as the layout string says (the same base and size as now); -1 when it is not. */
+int sim_flash_resector(struct sim_device *d, const char *alt);
+/* Alt 0 and the flash's sectors as the option bytes in force select them (bank_alt). */
+void sim_bank_apply(struct sim_device *d);
 void sim_flash_erase_sector(struct sim_device *d, size_t sector, bool ignore_wrp);
 void sim_flash_mass_erase(struct sim_device *d, bool ignore_wrp);
 void sim_ob_reload(struct sim_device *d);

@@ -80,6 +80,15 @@ run $usb read 0x1FF0F000 8 -o "$work/otp8.bin"; check otp-read 0 $?
 printf '\022abcde\377\377' >"$work/otp8-want.bin"
 same otp-bytes-kept "$work/otp8.bin" "$work/otp8-want.bin"
 
+# ---- a bank-mode change over USART (F76x nDBANK, RM0410 3.3.2): the chip resets into the other
+# organisation and both doors list it (the emulator's bank_alt) ----
+db="$work/db.state"
+run --sim=f767-db,timing=0,link=uart,state=$db ob set nDBANK=1; check nDBANK-1 0 $? "$work/out" "verified"
+run --sim=f767-db,timing=0,state=$db info; check nDBANK-1-usb 0 $? "$work/out" "(4 x 32 KiB, 1 x 128 KiB, 7 x 256 KiB)"
+run --sim=f767-db,timing=0,link=uart,state=$db info; check nDBANK-1-uart 0 $? "$work/out" "(4 x 32 KiB, 1 x 128 KiB, 7 x 256 KiB)"
+run --sim=f767-db,timing=0,link=uart,state=$db ob set nDBANK=0; check nDBANK-0 0 $?
+run --sim=f767-db,timing=0,state=$db info; check nDBANK-0-usb 0 $? "$work/out" "7 x 128 KiB, 4 x 16 KiB"
+
 # ---- erase: a range keeps the rest of its sector; a mass erase reads back blank ----
 run $ua erase 0x08009000 100; check erase-range 0 $? "$work/out" "the rest of it kept"
 run $usb verify "$work/b.bin" -a 0x08009064 --force 2>/dev/null
