@@ -190,7 +190,9 @@ static void *identify_main(void *arg)
 		w->r->us = wall_us() - w->t0_us;
 		return NULL;
 	}
-	if (!w->r->port[0]) {
+	if (w->s->link == OPS_LINK_UART && !w->r->port[0])
+		snprintf(w->r->port, sizeof w->r->port, "%s", ops_port_name(w->s)); /* --sim=...,link=uart */
+	else if (!w->r->port[0]) {
 		/* over USART the slot's name stays the path: the port's own may be too long for it */
 		snprintf(w->r->serial, sizeof w->r->serial, "%s", ops_info(w->s)->serial);
 		snprintf(w->r->path, sizeof w->r->path, "%s", ops_info(w->s)->path);

@@ -110,6 +110,29 @@ absent stay-no-already "$work/out" "already programmed"
 [ "$(stat 0 bytes_programmed)" = 2048 ] && [ "$(stat 1 bytes_programmed)" = 2048 ]
 check stay-programmed-once 0 $?
 
+# ---- a board re-seated (its ROM starts again: ACK, not the NACK of the one that stayed) is a new
+# arrival, identified by UID and reported already programmed: not written, not counted ----
+# the chip resets a few of its slot's checks after its write: the write's own bytes, counted from a
+# trace of the same write on a fresh chip, plus the station's probes
+cat >"$work/trace.sh" <<EOF
+exec "$tool" write "$work/fw.bin" -a 0x08000000 --port "\$STM32DFU_TTY" --trace "$work/t.txt" -q --no-log
+EOF
+"$simexe" --uart "l0-192k,timing=0" -- sh "$work/trace.sh"; check reseat-trace 0 $?
+n=$(awk '$2 == ">" { n += NF - 2 } END { print n + 40 }' "$work/t.txt")
+cat >"$work/reseat.sh" <<EOF
+"$tool" station "$work/fw.bin" -a 0x08000000 --port "\$STM32DFU_TTY" -v >"$work/out" 2>"$work/err" &
+pid=\$!
+i=0
+while ! grep -q 'already programmed' "$work/out" && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+kill -INT \$pid
+wait \$pid
+EOF
+timeout 120 "$simexe" --stats "$work/stats" --uart "$(chip 0000000E),uart_reset_at=$n" -- sh "$work/reseat.sh"
+check reseat 0 $? "$work/out" "1 re-plugged board already programmed, not counted"
+check reseat-line 0 0 "$work/out" "^0000000EAAAA5555BBBB6666 *already programmed with this image in this run"
+check reseat-fresh-rom 0 0 "$work/err" "a ROM that has just started"
+[ "$(stat 0 bytes_programmed)" = 2048 ]; check reseat-not-rewritten 0 $?
+
 # ---- a chip gone mid-write fails alone; the other slot's board is programmed ----
 cat >"$work/gone.sh" <<EOF
 set -- \$STM32DFU_TTYS
@@ -176,6 +199,15 @@ done
 run log --sim --json --uid 0000000CAAAA5555BBBB6666; check write-ports-log 0 $?
 py "$work/out" 'assert len(d) == 1 and d[0]["link"] == "uart" and d[0]["command"] == "write", d'
 check write-ports-record 0 $?
+
+# ---- the in-process emulator over USART in a fleet write (--log-dir): its record says uart ----
+run write "$work/fw.bin" -a 0x08000000 --sim=l0-192k,timing=0,link=uart,state="$work/f.state" --log-dir "$work/logs" --json
+check fleet-sim-uart 0 $?
+py "$work/out" 'assert len(d) == 1 and d[0]["ok"] and d[0]["link"] == "uart" and d[0]["port"] == "sim-uart", d'
+check fleet-sim-uart-json 0 $?
+run log --sim --json; check fleet-sim-uart-log 0 $?
+py "$work/out" 'r = [x for x in d if x["port"] == "sim-uart"]; assert len(r) == 1 and r[0]["link"] == "uart" and r[0]["usb_path"] == "", d'
+check fleet-sim-uart-record 0 $?
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

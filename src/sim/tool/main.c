@@ -114,7 +114,7 @@ static void simtool_usage(FILE *f)
 	      "                          $STM32DFU_TTY is the first one's path, $STM32DFU_TTYS all\n"
 	      "      --profile-dir DIR   where profile names are looked up\n"
 	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
-	      "                          (--uart chips: port=TTY, erases, bytes_programmed, resets)\n"
+	      "                          (--uart chips: port=TTY, erases, bytes_programmed)\n"
 	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
 	      "  -h, --help              this text\n"
 	      "  -V, --version           version\n",
@@ -130,11 +130,10 @@ static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
 		if (d[i].uart) {
 			/* the chip model's counters; port is the pseudo-terminal */
 			sim_get_stats(d[i].dev, &s);
-			fprintf(f, "device=%d port=%s profile=%s erases=%llu mass_erases=%llu bytes_programmed=%llu resets=%llu\n",
+			fprintf(f, "device=%d port=%s profile=%s erases=%llu mass_erases=%llu bytes_programmed=%llu\n",
 			        i, d[i].tty, sim_profile_name(d[i].profile), (unsigned long long)(s.erases - d[i].before.erases),
 			        (unsigned long long)(s.mass_erases - d[i].before.mass_erases),
-			        (unsigned long long)(s.bytes_programmed - d[i].before.bytes_programmed),
-			        (unsigned long long)(s.resets - d[i].before.resets));
+			        (unsigned long long)(s.bytes_programmed - d[i].before.bytes_programmed));
 			continue;
 		}
 		if (d[i].vidx < 0)
