@@ -5,6 +5,7 @@
  */
 #include "core/text.h"
 #include "cli/fleet.h"
+#include "ops/slots.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -208,6 +209,15 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 		int prc = probe_log_dir(c, a->value[OPT_LOG_DIR]);
 		if (prc)
 			return prc;
+	}
+	/* every port opens (and takes --reset-seq) before any board is written, as a -p that matches
+	 * nothing stops a USB fleet before any chip is touched */
+	if (a->nports) {
+		int prc = ops_slots_check(a->ports, (size_t)a->nports, a->baud,
+		                          a->given[OPT_RESET_SEQ] ? (a->value[OPT_RESET_SEQ] ? a->value[OPT_RESET_SEQ] : "")
+		                                                  : NULL, &c->err);
+		if (prc < 0)
+			return cli_fail(c, prc);
 	}
 	struct ops_serialno sn;
 	bool sn_on;

@@ -20,6 +20,7 @@
 #include "cli/session.h"
 #include "image/image.h"
 #include "ops/record.h"
+#include "ops/slots.h"
 #include "ops/station.h"
 #include "core/os.h"
 
@@ -390,6 +391,13 @@ int cli_cmd_station(struct cli_ctx *c)
 		img_free(img);
 		cli_fail(c, STM32DFU_E_FILE_IO);
 		return EXIT_CANTCREAT;
+	}
+	/* the fixture's ports, before anything else is started (ops/slots.h) */
+	if (a->nports && (rc = ops_slots_check(a->ports, (size_t)a->nports, a->baud,
+	                                       a->given[OPT_RESET_SEQ] ? (a->value[OPT_RESET_SEQ] ? a->value[OPT_RESET_SEQ] : "")
+	                                                               : NULL, &c->err)) < 0) {
+		img_free(img);
+		return cli_fail(c, rc);
 	}
 	struct ops_serialno sn;
 	bool sn_on;

@@ -155,10 +155,8 @@ static int cond_init_mono(pthread_cond_t *c)
 	return r;
 }
 
-int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const char *reset_seq, struct ops_slots **out,
-                    struct err *e)
+int ops_slots_check(const char *const *ports, size_t n, unsigned baud, const char *reset_seq, struct err *e)
 {
-	*out = NULL;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(ports[i], ports[k]) == 0) {
@@ -166,6 +164,34 @@ int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const cha
 				err_hint(e, "give each of the fixture's ports once");
 				return STM32DFU_E_USAGE;
 			}
+	struct ser_seq_pair seq;
+	int rc;
+	if (reset_seq && (rc = ser_seq_parse(reset_seq, &seq, e)) < 0)
+		return rc;
+	if (!baud)
+		baud = SER_BAUD_DEFAULT;
+	for (size_t i = 0; i < n; i++) {
+		struct ser *p = NULL;
+		if ((rc = ser_open(ports[i], baud, &p, e)) < 0)
+			return err_prefix(e, "--port %s", ports[i]);
+		/* and take the reset sequence: a port without modem lines would never find a board */
+		if (reset_seq && (rc = ser_seq_run(p, &seq.entry)) < 0) {
+			*e = p->err;
+			if (rc == STM32DFU_E_UNSUPPORTED)
+				err_hint(e, "{@reset-seq} needs ports with DTR and RTS (USB serial adapters); a pseudo-terminal "
+				            "has none: leave {@reset-seq} out and reset the boards into their bootloader by hand");
+			ser_close(p);
+			return err_prefix(e, "--port %s", ports[i]);
+		}
+		ser_close(p);
+	}
+	return 0;
+}
+
+int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const char *reset_seq, struct ops_slots **out,
+                    struct err *e)
+{
+	*out = NULL;
 	struct ops_slots *s = calloc(1, sizeof *s);
 	if (!s)
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
@@ -177,27 +203,6 @@ int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const cha
 			return rc;
 		}
 		s->has_seq = true;
-	}
-	/* every port must open before any board is touched: a typo, a missing adapter or the dialout
-	 * group is said now, not by a slot that never finds a board */
-	for (size_t i = 0; i < n; i++) {
-		struct ser *p = NULL;
-		int rc = ser_open(ports[i], s->baud, &p, e);
-		if (rc < 0) {
-			free(s);
-			return err_prefix(e, "--port %s", ports[i]);
-		}
-		/* and take the reset sequence: a port without modem lines would never find a board */
-		if (s->has_seq && (rc = ser_seq_run(p, &s->seq.entry)) < 0) {
-			*e = p->err;
-			if (rc == STM32DFU_E_UNSUPPORTED)
-				err_hint(e, "{@reset-seq} needs ports with DTR and RTS (USB serial adapters); a pseudo-terminal "
-				            "has none: leave {@reset-seq} out and reset the boards into their bootloader by hand");
-			ser_close(p);
-			free(s);
-			return err_prefix(e, "--port %s", ports[i]);
-		}
-		ser_close(p);
 	}
 	s->slots = calloc(n ? n : 1, sizeof *s->slots);
 	if (!s->slots) {

@@ -27,8 +27,11 @@ struct ops_slot_board {
 	unsigned devnum;  /* the arrival's number on this slot */
 };
 
-/* Starts one watcher per port. reset_seq: NULL, or --reset-seq's text (parsed here: a wrong one is
- * USAGE before any port is opened). */
+/* Before any work: each port given once, each opens (a missing port, a busy one, no permission:
+ * the error names it), and with reset_seq (--reset-seq's text, parsed first) each takes its entry
+ * sequence (a port without DTR/RTS would never find a board). */
+int ops_slots_check(const char *const *ports, size_t n, unsigned baud, const char *reset_seq, struct err *e);
+/* Starts one watcher per port (ops_slots_check them first). reset_seq: NULL, or --reset-seq's text. */
 int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const char *reset_seq, struct ops_slots **out,
                     struct err *e);
 /* The boards present now, in slot order (at most n of them). */

@@ -36,6 +36,10 @@ stat() { sed -n "s/^device=$1 .*$2=\([0-9]*\).*/\1/p" "$work/stats"; }
 # ---- bad input: refused before any board is touched ----
 run station "$work/fw.bin" --port "$work/no-such-tty" --port "$work/other"
 check no-such-port 69 $? "$work/err" "no-such-tty"
+absent no-such-port-before-work "$work/err" "waiting for boards"
+run write "$work/fw.bin" -a 0x08000000 --port "$work/no-such-tty" --port "$work/other"
+check write-no-such-port 69 $? "$work/err" "no-such-tty"
+absent write-no-such-port-before-work "$work/out" "devices programmed"
 run station "$work/fw.bin" -a 0x08000000 --reset-seq
 check reset-seq-without-port 64 $? "$work/err" "give the fixture's ports"
 run station "$work/fw.bin" -a 0x08000000 --port /dev/null -d 0483:df11

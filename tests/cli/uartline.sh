@@ -86,9 +86,12 @@ python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=""))
 check log-csv-link 0 $?
 run log --sim; check log-text 0 $? "$work/out" "over USART sim-uart"
 
-# ---- station and fleet writes are USB only for now: a --port is refused, not ignored ----
-run station "$work/a.bin" --port /dev/null --count 1 --no-log; check station-port 64 $? "$work/err" "not supported yet"
-run write "$work/a.bin" --all --port /dev/null --no-log; check fleet-port 64 $? "$work/err" "one board per command"
+# ---- station and fleet writes take one board per --port (tests/cli/station_uart.sh); a --port that is
+# no serial port is refused before any work (no station started, no board written) ----
+run station "$work/a.bin" --port /dev/null --count 1 --no-log; check station-port 69 $? "$work/err" "port /dev/null"
+absent station-port-before-work "$work/err" "waiting for boards"
+run write "$work/a.bin" --all --port /dev/null --no-log; check fleet-port 69 $? "$work/err" "port /dev/null"
+absent fleet-port-before-work "$work/out" "devices programmed"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
