@@ -1,4 +1,5 @@
-/* Shared by write.c and write_rescue.c (not part of the ops interface). */
+/* Shared by write.c and its steps (write_read, write_erase, write_program, write_verify) and
+ * write_rescue.c (not part of the ops interface). */
 #ifndef OPS_WRITE_INT_H
 #define OPS_WRITE_INT_H
 
@@ -9,6 +10,7 @@
 #include "ops/ops.h"
 #include "ops/plan.h"
 #include "ops/rescue.h"
+#include "ops/session.h"
 
 /* What the program and verify steps share, and which sectors must be done again. */
 struct wstate {
@@ -27,6 +29,35 @@ struct wstate {
 	uint32_t chunk;   /* bytes per DNLOAD: -t or the device's wTransferSize, halved (rec_shrink) when the
 	                   * chip STALLs a block or long ones keep failing */
 };
+
+static inline uint64_t wr_now_us(struct ops_session *s)
+{
+	return clock_now_us(ops_clock(s));
+}
+
+/* write_read.c: before the plan. Compares each touched sector (over USART, ops/compare.c when
+ * compare) or reads it back into t->current, adjacent sectors as one run; counts r->read. */
+int wr_read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img,
+                    bool compare, struct ops_write_result *r);
+/* Reads each partly covered sector that will be erased a second time; the reads must agree. */
+int wr_confirm_kept(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img, bool full,
+                    struct ops_write_result *r);
+
+/* write_erase.c: refuses (naming it in *blocked) a write-protected sector the plan would erase,
+ * before anything is erased; erases the planned sectors; without a verify, reads the erased
+ * sectors' first and last blocks back (ops_erase_confirm). */
+int wr_refuse_protected(struct ops_session *s, const struct write_plan *plan, int *blocked);
+int wr_erase_planned(struct wstate *w);
+int wr_confirm_erased(struct wstate *w);
+
+/* write_program.c: programs the plan's runs; then erases and programs again the sectors marked
+ * in w->redo. */
+int wr_program_runs(struct wstate *w);
+int wr_rewrite_marked(struct wstate *w);
+
+/* write_verify.c: verifies every written sector not yet verified. 0: all equal; 1: some differ
+ * (marked for a rewrite, the first difference in w->r); <0: an error. */
+int wr_verify_planned(struct wstate *w);
 
 /* ops/compare.c: where the ROM lists Get Checksum (AN3155 0xA1). Compares the image's bytes in
  * touched sector t (not read yet, no recovery base) with the chip's by CRC: 1 and t->current and
