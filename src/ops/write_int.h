@@ -63,8 +63,9 @@ int wr_verify_planned(struct wstate *w);
  * touched sector t (not read yet, no recovery base) with the chip's by CRC: 1 and t->current and
  * t->by_checksum set when decided (equal: skipped unread; the image covers it and it differs:
  * replaced whole, unread); 0 when the sector must be read back (a part of the image differs and
- * bytes must be kept, or the ROM cannot be asked); <0 an error. */
-int ops_compare_touched(struct ops_session *s, const struct img *img, struct plan_touched *t);
+ * bytes must be kept, or the ROM cannot be asked); <0 an error. *differed: the last sector decided
+ * differed (in: the next read starts with a short probe; the caller starts it true). */
+int ops_compare_touched(struct ops_session *s, const struct img *img, struct plan_touched *t, bool *differed);
 /* 1 when the chip's CRC of sector t equals the CRC of t->desired (verified without a read); 0: read back. */
 int ops_compare_verify(struct ops_session *s, const struct plan_touched *t);
 bool ops_can_checksum(const struct ops_session *s);

@@ -80,8 +80,9 @@ int wr_read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt,
 	 * difference of a sector the image covers): one found equal, or to be replaced whole, is not
 	 * read whole */
 	uint64_t compared0 = s->counters.compare_read_bytes;
+	bool differed = true; /* a write's first sector: a blank chip or other firmware, most often */
 	for (size_t i = 0; compare && i < plan->n_touched; i++) {
-		int rc = ops_compare_touched(s, img, &plan->touched[i]);
+		int rc = ops_compare_touched(s, img, &plan->touched[i], &differed);
 		if (rc < 0)
 			return err_prefix(&s->err, "write: comparing sector %u", plan->touched[i].sector.index);
 	}

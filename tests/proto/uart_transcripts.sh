@@ -56,6 +56,17 @@ case_() {
 case_ info l0-192k info
 # two whole pages: erase by page number (0x44), one 256-byte Write Memory, verify by Read Memory
 case_ write l0-192k write fw.bin -a 0x08000100
+# the compare before the plan: on pages that differ (blank here) the first Read Memory asks 16
+# bytes, not a whole block (0x7F: 128), so the blank chip costs 28 bytes a page instead of 140
+first_reads() { sed -n '/^> 44 bb$/q;/^> 08 00 0[0-9a-f] [0-9a-f][0-9a-f] [0-9a-f][0-9a-f]$/{n;n;p}' "$1.txt" | tail -n "$2" | tr '\n' ' '; }
+[ "$(first_reads write 2)" = "> 0f f0 > 0f f0 " ] ||
+	{ echo "FAIL: write: the compare of the blank pages reads '$(first_reads write 2)', not two 16-byte probes"; bad=1; }
+# the same image again: equal pages. The first is probed (16 + 112 bytes), the next read whole at
+# once (one 128-byte Read Memory): nothing erased or written
+case_ same l0-192k write fw.bin -a 0x08000100
+[ "$(sed -n '/^> 11 ee$/{n;n;n;n;p}' same.txt | tail -n 3 | tr '\n' ' ')" = "> 0f f0 > 6f 90 > 7f 80 " ] ||
+	{ echo "FAIL: same: the compare of two equal pages is not 16 + 112 bytes, then 128"; bad=1; }
+grep -q "^> 44 bb$" same.txt && { echo "FAIL: same: an equal image erased a page"; bad=1; }
 # 100 bytes inside a page: the page read back twice (no Get Checksum: a second read confirms),
 # erased, the kept and new bytes programmed, verified
 case_ write_keep l0-192k write part.bin -a 0x08000410
