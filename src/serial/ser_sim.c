@@ -12,6 +12,7 @@ struct ssim {
 	struct sim_profile *p; /* owned, with dev and u, when opened from a spec */
 	struct sim_device *dev;
 	uint64_t tx_free; /* when the host's transmitter is free again */
+	uint32_t tx_ahead; /* sim_uart_byte_next */
 };
 
 static const struct ser_ops ssim_ops;
@@ -28,10 +29,12 @@ static int ssim_write(struct ser *s, const uint8_t *buf, size_t n, unsigned time
 {
 	(void)timeout_ms;
 	struct ssim *m = s->impl;
-	uint64_t now = clock_now_us(s->clock), byte = ser_wire_us(&s->cfg, 1);
+	uint64_t now = clock_now_us(s->clock);
 	uint64_t t = m->tx_free > now ? m->tx_free : now;
+	if (now >= m->tx_free)
+		m->tx_ahead = 0;
 	for (size_t i = 0; i < n; i++) {
-		t += byte;
+		t += sim_uart_byte_next(m->u, &m->tx_ahead); /* the exact rate, not 96 us a byte at 115200 */
 		sim_uart_rx(m->u, buf[i], t);
 	}
 	m->tx_free = t;

@@ -33,8 +33,16 @@ void sim_uart_free(struct sim_uart *u);
  * the host's port drops bytes with a parity error (INPCK|IGNPAR) rather than delivering them. */
 void sim_uart_set_host_line(struct sim_uart *u, unsigned baud, char parity, bool host_checks_parity);
 
-/* Wire time of one byte at the host's rate, microseconds (unscaled: the line is not the chip). */
+/* Wire time of one byte at the host's rate, microseconds rounded up (unscaled: the line is not the
+ * chip). */
 uint64_t sim_uart_byte_us(const struct sim_uart *u);
+
+/* The whole microseconds the next of a run of back-to-back bytes takes at the host's rate: 95 or
+ * 96 at 115200, so that the run takes its exact time (11 bits / 115200 = 95.486 us a byte: a whole
+ * 96 every byte made the line 0.54 % slower than a real one) and each byte still ends no earlier
+ * than on the real line. *ahead: how far the run's end runs ahead of the exact time, in units of
+ * 1/baud us; 0 at the start of a run (a byte that starts after the line was idle). */
+uint64_t sim_uart_byte_next(const struct sim_uart *u, uint32_t *ahead);
 
 /* A byte from the host, complete on the wire at at_us. Bytes must come in time order. */
 void sim_uart_rx(struct sim_uart *u, uint8_t byte, uint64_t at_us);

@@ -85,6 +85,7 @@ struct sim_uart {
 	struct txb q[TXQ];
 	size_t qh, qn;
 	uint64_t line_free;
+	uint32_t line_ahead; /* sim_uart_byte_next */
 	struct sim_uart_stats stats;
 };
 
@@ -293,6 +294,15 @@ uint64_t sim_uart_byte_us(const struct sim_uart *u)
 	return ((uint64_t)bits * 1000000u + baud - 1) / baud;
 }
 
+uint64_t sim_uart_byte_next(const struct sim_uart *u, uint32_t *ahead)
+{
+	unsigned baud = u->host_baud ? u->host_baud : 115200;
+	uint64_t need = (u->host_parity == 'N' ? 10u : 11u) * 1000000ull - (*ahead < baud ? *ahead : 0);
+	uint64_t us = (need + baud - 1) / baud;
+	*ahead = (uint32_t)(us * baud - need);
+	return us;
+}
+
 void sim_uart_get_stats(const struct sim_uart *u, struct sim_uart_stats *out)
 {
 	*out = u->stats;
@@ -320,7 +330,9 @@ static void emit(struct sim_uart *u, uint8_t b, uint64_t at)
 	if (u->qn == TXQ)
 		return; /* cannot happen: every answer is read before the next command */
 	uint64_t start = at > u->line_free ? at : u->line_free;
-	u->line_free = start + sim_uart_byte_us(u);
+	if (at >= u->line_free)
+		u->line_ahead = 0; /* the line was idle: the byte starts on the whole microsecond */
+	u->line_free = start + sim_uart_byte_next(u, &u->line_ahead);
 	u->rom_bytes++;
 	u->stats.bytes_out++;
 	bool lost = false;

@@ -156,9 +156,10 @@ static void *serve(void *arg)
 			if (r <= 0)
 				continue;
 			sync_line(p);
-			uint64_t byte = sim_uart_byte_us(p->u);
 			for (ssize_t k = 0; k < r; k++) {
-				uint64_t t = (p->rx_free_us > now ? p->rx_free_us : now) + byte;
+				if (now >= p->rx_free_us)
+					p->rx_ahead = 0;
+				uint64_t t = (p->rx_free_us > now ? p->rx_free_us : now) + sim_uart_byte_next(p->u, &p->rx_ahead);
 				p->rx_free_us = t;
 				sim_uart_rx(p->u, buf[k], t);
 			}

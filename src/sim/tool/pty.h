@@ -8,6 +8,7 @@
 #define SIMTOOL_PTY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sim_uart;
 
@@ -17,6 +18,7 @@ struct simtool_pty {
 	int slave;      /* kept open, so the terminal and its settings live between the program's opens */
 	char path[64];  /* /dev/pts/N, what the program opens */
 	unsigned long long rx_free_us; /* when the modelled line from the host is free again */
+	uint32_t rx_ahead;             /* sim_uart_byte_next */
 };
 
 /* Creates the terminal (raw, 115200 8E1 until the program sets its own). */
