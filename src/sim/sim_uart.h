@@ -44,6 +44,9 @@ uint64_t sim_uart_byte_us(const struct sim_uart *u);
  * 1/baud us; 0 at the start of a run (a byte that starts after the line was idle). */
 uint64_t sim_uart_byte_next(const struct sim_uart *u, uint32_t *ahead);
 
+/* The exact wire time of n bytes at the host's last rate, microseconds (rounded up). */
+uint64_t sim_uart_wire_us(const struct sim_uart *u, uint64_t n);
+
 /* A byte from the host, complete on the wire at at_us. Bytes must come in time order. */
 void sim_uart_rx(struct sim_uart *u, uint8_t byte, uint64_t at_us);
 

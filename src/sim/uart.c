@@ -294,6 +294,12 @@ uint64_t sim_uart_byte_us(const struct sim_uart *u)
 	return ((uint64_t)bits * 1000000u + baud - 1) / baud;
 }
 
+uint64_t sim_uart_wire_us(const struct sim_uart *u, uint64_t n)
+{
+	unsigned baud = u->host_baud ? u->host_baud : 115200;
+	return (n * (u->host_parity == 'N' ? 10u : 11u) * 1000000u + baud - 1) / baud;
+}
+
 uint64_t sim_uart_byte_next(const struct sim_uart *u, uint32_t *ahead)
 {
 	unsigned baud = u->host_baud ? u->host_baud : 115200;

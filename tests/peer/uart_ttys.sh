@@ -17,4 +17,18 @@ grep -q "BOOT0" "$ERR" || { cat "$ERR"; echo "FAIL: no BOOT0 hint" >&2; exit 1; 
 echo ok
 EOS
 export TOOL ERR=$TMP/err.txt
-sim --uart f746 --uart f407 --uart f446,uart_mode=silent -- bash "$TMP/steps.sh" || fail "see above"
+sim --stats "$TMP/stats" --uart f746 --uart f407 --uart f446,uart_mode=silent -- bash "$TMP/steps.sh" || fail "see above"
+# --stats: one line per --uart chip, its pseudo-terminal, the bytes each way and their exact wire
+# time at the host's rate (11 bits a byte at 115200: the time a host takes on the model)
+python3 - "$TMP/stats" <<'EOF' || fail "--stats of the --uart chips"
+import sys
+rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if "uart_bytes_in=" in line]
+assert len(rows) == 3, rows
+for r in rows:
+    assert r["port"].startswith("/dev/pts/"), r
+    n = int(r["uart_bytes_in"]) + int(r["uart_bytes_out"])
+    assert int(r["wire_us"]) == (n * 11 * 1000000 + 115199) // 115200, r
+a, b, c = rows
+assert int(a["uart_bytes_in"]) > 0 and int(a["uart_bytes_out"]) > 0 and int(a["acks"]) > 0, a
+assert int(c["uart_bytes_out"]) == 0, c  # the silent chip never answered
+EOF

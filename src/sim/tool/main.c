@@ -114,11 +114,37 @@ static void simtool_usage(FILE *f)
 	      "                          $STM32DFU_TTY is the first one's path, $STM32DFU_TTYS all\n"
 	      "      --profile-dir DIR   where profile names are looked up\n"
 	      "      --stats FILE        write per-device counters (key=value lines) at the end\n"
-	      "                          (--uart chips: port=TTY, erases, bytes_programmed)\n"
+	      "                          (--uart chips: port=TTY, erases, bytes_programmed, the\n"
+	      "                          bytes each way, their wire_us at the rate, busy_us)\n"
 	      "  -v, --verbose           log plugging and counters to stderr (-vv: every failed ioctl)\n"
 	      "  -h, --help              this text\n"
 	      "  -V, --version           version\n",
 	      f);
+}
+
+/* A --uart chip's line: the bytes each way, their wire time at the host's rate and the flash's
+ * busy time. The protocol is half duplex, so wire_us + busy_us is what the exchange takes on the
+ * model with a host that answers at once: a host's time on the model, without this machine's
+ * scheduling of the pseudo-terminal (bench/uart_vs_stm32flash.sh compares stm32flash by it). */
+static void simtool_stats_uart(FILE *f, const struct simtool_dev *d, int i)
+{
+	struct sim_uart_stats us;
+	struct sim_stats s;
+	memset(&us, 0, sizeof us);
+	if (d->u)
+		sim_uart_get_stats(d->u, &us);
+	sim_get_stats(d->dev, &s);
+	fprintf(f,
+	        "device=%d port=%s profile=%s erases=%llu mass_erases=%llu bytes_programmed=%llu "
+	        "uart_bytes_in=%llu uart_bytes_out=%llu wire_us=%llu acks=%llu nacks=%llu busy_us=%llu\n",
+	        i, d->tty[0] ? d->tty : "-", sim_profile_name(d->profile), (unsigned long long)(s.erases - d->before.erases),
+	        (unsigned long long)(s.mass_erases - d->before.mass_erases),
+	        (unsigned long long)(s.bytes_programmed - d->before.bytes_programmed),
+	        (unsigned long long)us.bytes_in,
+	        (unsigned long long)us.bytes_out,
+	        (unsigned long long)(d->u ? sim_uart_wire_us(d->u, us.bytes_in + us.bytes_out) : 0),
+	        (unsigned long long)us.acks, (unsigned long long)us.nacks,
+	        (unsigned long long)(s.busy_us - d->before.busy_us));
 }
 
 /* One line per device: the adapter's counters and the model's (since COMMAND started). */
@@ -128,12 +154,7 @@ static void simtool_stats(FILE *f, struct vusb *v, struct simtool_dev *d, int n)
 		struct vusb_dev_info vi;
 		struct sim_stats s;
 		if (d[i].uart) {
-			/* the chip model's counters; port is the pseudo-terminal */
-			sim_get_stats(d[i].dev, &s);
-			fprintf(f, "device=%d port=%s profile=%s erases=%llu mass_erases=%llu bytes_programmed=%llu\n",
-			        i, d[i].tty, sim_profile_name(d[i].profile), (unsigned long long)(s.erases - d[i].before.erases),
-			        (unsigned long long)(s.mass_erases - d[i].before.mass_erases),
-			        (unsigned long long)(s.bytes_programmed - d[i].before.bytes_programmed));
+			simtool_stats_uart(f, &d[i], i);
 			continue;
 		}
 		if (d[i].vidx < 0)
