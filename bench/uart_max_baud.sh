@@ -40,7 +40,10 @@ def load(name):
             k, v = (x.strip() for x in s.split("=", 1))
             keys[k] = v
             if k == "uart_max_baud":
-                keys["_evidence"] = " ".join(n for n in allnotes if re.search(r"\b(115200|230400|460800|921600)\b|[Rr]ate", n))
+                text = " ".join(allnotes)
+                keys["_evidence"] = " ".join(s for s in re.split(r"(?<=[.;])\s+", text)
+                                             if re.search(r"\b(115200|230400|460800|921600)\b( baud|\b)|\b[Rr]ate\b", s)
+                                             and not re.search(r"stm32flash 0\.7 on|logs? ran at \d+ 8E1 \(", s))
     return keys
 def resolve(name, depth=0):
     k = load(name)
@@ -60,7 +63,7 @@ for f in sorted(os.listdir(d)):
     if "uart_device_id" not in k:
         continue
     kb = min(1024, int(k.get("flash_size_kb", "1024"), 0))
-    ev = k.get("_evidence", "").replace("|", "/")[:200] or "AN3155's stated maximum (the default)"
+    ev = k.get("_evidence", "").replace("|", "/")[:240] or "no rate evidence in the profile: AN3155's stated maximum, the default"
     print(n, k["uart_device_id"], k.get("uart_max_baud", "115200"), kb, ev, sep="\t")
 EOF
 while IFS=$'\t' read -r prof id baud kib ev; do
