@@ -193,11 +193,13 @@ static int ram_words(struct ops_session *s, uint8_t alt, const struct img_seg *s
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	int rc = 0;
 	uint32_t head = seg->addr - *lo, end = (uint32_t)(seg->addr + seg->len);
-	if (head && (rc = ops_read_mem(s, alt, *lo, w, a, OPS_PHASE_READ)) < 0)
+	/* read as sure as the link allows (over USART a second read must agree): what is read is
+	 * written back into the chip */
+	if (head && (rc = ops_read_mem_sure(s, alt, *lo, w, a, OPS_PHASE_READ)) < 0)
 		err_prefix(&s->err, "reading the RAM word at 0x%08X around the data", *lo);
 	uint32_t tail_at = end / a * a;
 	if (rc == 0 && end % a && (tail_at != *lo || !head) &&
-	    (rc = ops_read_mem(s, alt, tail_at, w + (tail_at - *lo), a, OPS_PHASE_READ)) < 0)
+	    (rc = ops_read_mem_sure(s, alt, tail_at, w + (tail_at - *lo), a, OPS_PHASE_READ)) < 0)
 		err_prefix(&s->err, "reading the RAM word at 0x%08X around the data", tail_at);
 	if (rc < 0) {
 		free(w);

@@ -158,4 +158,17 @@ case_ wp_mixed f746 ob set nWRP3=0 BOR_LEV=level1
 grep -q "^> 63 9c$" wp_mixed.txt && { echo "FAIL: wp_mixed sends Write Protect for a change of more than nWRP"; bad=1; }
 unset CHIP SPEC
 
+# RAM and OTP data whose ends are not on a word (Write Memory takes whole words, AN3155 3.6): RAM's
+# edge word read first (Read Memory of 4 bytes) and written back with the data; OTP's padded with
+# 0xFF (no bit cleared), after the OTP read the write makes anyway
+printf 'abcde' >five.bin
+export CHIP=mem
+case_ ram_rmw f746 write five.bin -a 0x20004001
+# the head word and the tail word read (4 bytes each) before the 8-byte Write Memory at 0x20004000
+[ "$(grep -c '^> 20 00 40 00 60$' ram_rmw.txt)" -ge 2 ] && grep -q "^> 20 00 40 04 64$" ram_rmw.txt &&
+	grep -q "^> 07 " ram_rmw.txt || { echo "FAIL: ram_rmw does not read the edge words and write them whole"; bad=1; }
+case_ otp_pad f746 write five.bin -a 0x1FF0F001 --i-understand-otp-is-permanent
+grep -q "^> 07 ff 61 62 63 64 65 ff ff 99$" otp_pad.txt || { echo "FAIL: otp_pad does not pad the OTP words with 0xFF"; bad=1; }
+unset CHIP
+
 [ $bad = 0 ] || exit 1
