@@ -49,6 +49,10 @@ struct station {
 	size_t ndone;
 	bool rescan;             /* look at the bus at the next turn (an event, a job ended) */
 	struct ops_slots *slots; /* --port: the serial-port slots watched instead of USB */
+	/* the board each slot last held, until the slot is seen empty: a ROM that starts again under
+	 * it (a fixture whose DTR drives NRST resets it at every open of the port) is the same board */
+	bool slot_has_uid[OPS_MULTI_MAX];
+	uint8_t slot_uid[OPS_MULTI_MAX][12];
 };
 
 /* A board the bus (or a slot) shows: where, which enumeration (or arrival), its USB serial. */
@@ -72,6 +76,12 @@ static int list_devs(struct station *st, struct dev **out, size_t *n, struct err
 		*out = calloc(k ? k : 1, sizeof **out);
 		if (!*out)
 			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		bool here[OPS_MULTI_MAX] = {false};
+		for (size_t i = 0; i < k; i++)
+			here[b[i].slot] = true;
+		for (size_t i = 0; i < OPS_MULTI_MAX; i++)
+			if (!here[i])
+				st->slot_has_uid[i] = false; /* seen empty: the next board there is another one */
 		for (size_t i = 0; i < k; i++) {
 			snprintf((*out)[i].path, sizeof (*out)[i].path, "%s", b[i].path);
 			(*out)[i].devnum = b[i].devnum;
@@ -294,6 +304,18 @@ static void reap(struct station *st, struct ops_station_summary *sum, unsigned *
 		j->running = false;
 		(*running)--;
 		st->rescan = true; /* room, and a board that waited for this job's UID */
+		if (j->on_port && j->r.has_uid) {
+			size_t ps = j->port_slot;
+			bool same = st->slot_has_uid[ps] && memcmp(st->slot_uid[ps], j->r.uid, sizeof j->r.uid) == 0;
+			st->slot_has_uid[ps] = true;
+			memcpy(st->slot_uid[ps], j->r.uid, sizeof j->r.uid);
+			if (same && j->r.claim == OPS_CLAIM_ALREADY) {
+				/* never left its slot: not a re-placed board, nothing to report */
+				log_info("station: the board on %s is the one programmed there: its bootloader started again "
+				         "(a reset); left alone", j->r.port);
+				continue;
+			}
+		}
 		switch (j->r.claim) {
 		case OPS_CLAIM_BUSY:
 			/* taken again once the job holding its UID has ended */
