@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/json.h"
 #include "core/text.h"
-#include "ops/ports.h"
+#include "target/ports.h"
 #include "serial/ser_seq.h"
 #include "uart/an3155.h"
 
@@ -19,7 +19,7 @@ struct shown {
 	bool listed; /* the OS listed it (a named pseudo-terminal is not: libserialport skips /dev/pts) */
 	bool named;  /* given with --port */
 	bool probed;
-	struct ops_port_probe probe;
+	struct target_port_probe probe;
 };
 
 static int parse_baud(struct cli_ctx *c, unsigned *baud)
@@ -58,14 +58,14 @@ static void json_port(struct json *j, const struct shown *p)
 		json_obj_end(j);
 		return;
 	}
-	const struct ops_port_probe *r = &p->probe;
+	const struct target_port_probe *r = &p->probe;
 	json_obj_begin(j);
 	json_kuint(j, "baud", r->baud);
-	json_kstr(j, "answer", ops_probe_answer_name(r->answer));
+	json_kstr(j, "answer", target_probe_answer_name(r->answer));
 	json_kbool(j, "reset_seq", r->reset_seq);
 	json_kbool(j, "reset_exit", r->reset_exit);
 	json_key(j, "byte");
-	r->answer == OPS_PROBE_OTHER ? json_uint(j, r->other) : json_null(j);
+	r->answer == TARGET_PROBE_OTHER ? json_uint(j, r->other) : json_null(j);
 	char v[8];
 	an3155_version_text(r->version, v, sizeof v);
 	json_key(j, "bootloader_version");
@@ -104,22 +104,22 @@ static void json_port(struct json *j, const struct shown *p)
 	json_obj_end(j);
 }
 
-static void text_probe(FILE *o, const struct ops_port_probe *r)
+static void text_probe(FILE *o, const struct target_port_probe *r)
 {
 	if (r->reset_seq)
 		fprintf(o, "  reset    entry sequence driven on DTR/RTS%s\n",
 		        r->reset_exit ? "; after the probe, the exit sequence" : "");
 	fprintf(o, "  probe    %u 8E1: ", r->baud);
 	switch (r->answer) {
-	case OPS_PROBE_ACK:
-	case OPS_PROBE_NACK:
-		fprintf(o, "%s", r->answer == OPS_PROBE_ACK ? "ACK (bootloader locked to this rate)"
+	case TARGET_PROBE_ACK:
+	case TARGET_PROBE_NACK:
+		fprintf(o, "%s", r->answer == TARGET_PROBE_ACK ? "ACK (bootloader locked to this rate)"
 		                                            : "NACK (a bootloader already synchronised)");
 		break;
-	case OPS_PROBE_NONE:
+	case TARGET_PROBE_NONE:
 		fprintf(o, "no answer\n");
 		return;
-	case OPS_PROBE_OTHER:
+	case TARGET_PROBE_OTHER:
 		fprintf(o, "0x%02x: not an STM32 bootloader answer\n", r->other);
 		if (r->error.hint[0])
 			fprintf(o, "           %s\n", text_esc(0, r->error.hint));
@@ -189,7 +189,7 @@ int cli_list_ports(struct cli_ctx *c)
 	size_t n = 0;
 	struct err e;
 	err_clear(&e);
-	int rc = ops_list_ports(&l, &n, &e);
+	int rc = target_list_ports(&l, &n, &e);
 	/* without libserialport nothing is listed, but named ports can still be probed (termios) */
 	if (rc < 0 && !(rc == STM32DFU_E_UNSUPPORTED && c->args.nports)) {
 		c->err = e;
@@ -219,11 +219,11 @@ int cli_list_ports(struct cli_ctx *c)
 	free(l);
 	int worst = 0;
 	for (size_t k = 0; probe && k < ns; k++) {
-		ops_probe_port(s[k].info.name, baud, c->args.given[OPT_RESET_SEQ] ? &seq : NULL, &s[k].probe);
+		target_probe_port(s[k].info.name, baud, c->args.given[OPT_RESET_SEQ] ? &seq : NULL, &s[k].probe);
 		s[k].probed = true;
 		/* a port the user named and that could not be probed is a failure of this command; one of
 		 * all the ports listed (busy with another program) is reported and the rest go on */
-		if (s[k].named && s[k].probe.answer == OPS_PROBE_FAILED && !worst) {
+		if (s[k].named && s[k].probe.answer == TARGET_PROBE_FAILED && !worst) {
 			worst = s[k].probe.error.code ? s[k].probe.error.code : STM32DFU_E_USB_IO;
 			c->err = s[k].probe.error;
 		}

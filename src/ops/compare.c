@@ -23,7 +23,6 @@
 #include "ops/session.h"
 #include "ops/write_int.h"
 #include "target/target.h"
-#include "uart/an3155.h"
 
 bool ops_can_checksum(const struct ops_session *s)
 {
@@ -44,7 +43,7 @@ static int crc_equal(struct ops_session *s, uint32_t addr, const uint8_t *want, 
 	}
 	*asked = true;
 	s->counters.compare_checksums++;
-	return crc == an3155_crc(0xFFFFFFFFu, want, len);
+	return crc == target_crc(want, len);
 }
 
 /* The first read of a sector's compare after a sector that differed: a chip being written with

@@ -10,12 +10,9 @@
 #include "chip/hse.h"
 #include "chip/ob.h"
 #include "core/log.h"
-#include "dfu/dfuse.h"
-#include "serial/ser_seq.h"
-#include "serial/serial.h"
 #include "sim/sim.h"
-#include "uart/an3155.h"
-#include "usb/tp_sim.h"
+#include "target/an3155_link.h"
+#include "target/dfuse_link.h"
 
 /* Findings are sentences built from sentences; a long one is cut, which is fine for prose. */
 static void say(char *buf, size_t cap, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -50,16 +47,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Puts the device back where a raw UPLOAD of block 2 reads addr: the state re-read, the pointer set. */
-static int link_resync(struct ops_session *s, uint32_t addr)
-{
-	if (dfu_session_start(s->dfu, NULL) < 0)
-		return -1;
-	if (dfuse_set_address(s->dfu, addr) < 0 || dfu_abort_to_idle(s->dfu) < 0)
-		return -1;
-	return 0;
-}
-
 /*
  * Raw UPLOADs of one readable place, without the recovery layer, so every error counts: the point
  * is to measure the link, not to get through it.
@@ -77,9 +64,8 @@ static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_r
 	for (int k = 0; k < DOCTOR_SIZES; k++)
 		lat[k] = calloc(per, sizeof **lat);
 	bool ready = ref && buf && lat[0] && lat[1] && lat[2];
-	if (ready && fa && s->dfu->alt != fa->alt)
-		dfu_set_alt(s->dfu, fa->alt);
-	bool synced = ready && link_resync(s, addr) == 0;
+	/* the raw exchanges are target/'s (dfuse_link.h): every failure counts, none is retried */
+	bool synced = ready && target_dfuse_link_ready(s->dfu, fa ? (int)fa->alt : -1, addr) == 0;
 	for (int k = 0; k < DOCTOR_SIZES; k++) {
 		r->link[k].size = sizes[k] < ts ? sizes[k] : ts;
 		r->link[k].lat_min_us = UINT64_MAX;
@@ -91,14 +77,14 @@ static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_r
 		ls->attempts++;
 		r->transfers++;
 		/* a failed re-sync is itself a failed exchange of the link test */
-		if (!synced && !(synced = link_resync(s, addr) == 0)) {
+		if (!synced && !(synced = target_dfuse_link_ready(s->dfu, -1, addr) == 0)) {
 			ls->failures++;
 			r->failures++;
 			resync_failures++;
 			continue;
 		}
 		uint64_t t0 = clock_now_us(ops_clock(s));
-		int rc = dfu_upload(s->dfu, DFUSE_FIRST_DATA_BLOCK, buf, ls->size);
+		int rc = target_dfuse_link_upload(s->dfu, buf, ls->size);
 		uint64_t dt = clock_now_us(ops_clock(s)) - t0;
 		if (rc != (int)ls->size) {
 			ls->failures++;
@@ -131,7 +117,7 @@ static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_r
 		}
 		free(lat[k]);
 	}
-	dfu_session_start(s->dfu, NULL);
+	target_dfuse_link_done(s->dfu);
 	free(ref);
 	free(buf);
 }
@@ -302,55 +288,36 @@ static unsigned uart_family_max(uint16_t dev_id)
 	return 115200;
 }
 
-/* A fresh start at baud: the fixture's entry sequence (a reset into the ROM), then 0x7F. */
-static int uart_restart(struct ops_session *s, unsigned baud)
-{
-	struct ser_config c = ser_config_8e1(baud);
-	if (ser_configure(s->ser, &c) < 0)
-		return s->ser->err.code;
-	if (ser_seq_run(s->ser, &s->seq->entry) < 0)
-		return s->ser->err.code;
-	return an3155_sync(s->bl);
-}
-
-/* count commands at the port's present rate, each sent once (retries 0), counted as it came back */
+/* count commands at the port's present rate, each sent once (no retry: target/an3155_link.h),
+ * counted as it came back */
 static void uart_measure(struct ops_session *s, unsigned count, uint32_t addr, const uint8_t *ref, bool reads,
                          struct ops_uart_rate *rt, unsigned *done, unsigned total)
 {
-	struct an3155 *b = s->bl;
-	unsigned keep = b->retries;
-	b->retries = 0;
 	uint8_t buf[AN3155_MAX_BLOCK];
 	unsigned failed = 0;
 	for (unsigned i = 0; i < count && !ops_canceled(s); i++) {
-		struct an3155_stats before = b->stats;
-		int kind = (int)(i % (reads ? 3u : 2u)), rc;
+		static const enum target_uart_try kinds[] = {TARGET_UART_TRY_GET, TARGET_UART_TRY_ID, TARGET_UART_TRY_READ};
+		enum target_uart_try kind = kinds[i % (reads ? 3u : 2u)];
 		rt->commands++;
-		if (kind == 0)
-			rc = an3155_get(b);
-		else if (kind == 1)
-			rc = an3155_get_id(b);
-		else
-			rc = an3155_read(b, addr, buf, sizeof buf);
+		enum target_uart_outcome out = target_an3155_try(s->bl, kind, addr, buf);
 		ops_report(s, OPS_PHASE_LINK_TEST, ++*done, total, "commands");
-		if (rc == 0) {
-			if (kind == 2 && memcmp(buf, ref, sizeof buf) != 0)
+		if (out == TARGET_UART_OK) {
+			if (kind == TARGET_UART_TRY_READ && memcmp(buf, ref, sizeof buf) != 0)
 				rt->corrupt++;
 			continue;
 		}
-		if (b->stats.nacks > before.nacks)
+		if (out == TARGET_UART_NACK)
 			rt->nacks++;
-		else if (b->stats.timeouts > before.timeouts)
+		else if (out == TARGET_UART_TIMEOUT)
 			rt->timeouts++;
 		else
 			rt->errors++;
 		/* a rate this bad is refused already: stop paying a timeout per command */
-		if (++failed >= 8 || an3155_resync(b) < 0) {
+		if (++failed >= 8 || target_an3155_try_resync(s->bl) < 0) {
 			*done += count - i - 1;
 			break;
 		}
 	}
-	b->retries = keep;
 }
 
 static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, struct ops_doctor_report *r)
@@ -397,15 +364,15 @@ static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, st
 	const struct dfu_alt *fa = ops_flash_alt(s);
 	uint32_t addr = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000;
 	uint8_t ref[AN3155_MAX_BLOCK], again[AN3155_MAX_BLOCK];
-	bool reads = s->id.rdp_level <= 0 && an3155_read(b, addr, ref, sizeof ref) == 0 &&
-	             an3155_read(b, addr, again, sizeof again) == 0 && memcmp(ref, again, sizeof ref) == 0;
+	bool reads = s->id.rdp_level <= 0 && target_an3155_read(b, addr, ref, sizeof ref) == 0 &&
+	             target_an3155_read(b, addr, again, sizeof again) == 0 && memcmp(ref, again, sizeof ref) == 0;
 	unsigned done = 0;
 	for (size_t i = 0; i < n && !ops_canceled(s); i++) {
 		struct ops_uart_rate *rt = &r->rates[i];
 		if (!rt->tried)
 			continue;
 		if (can_reset) {
-			int rc = uart_restart(s, rt->baud);
+			int rc = target_an3155_restart(s->ser, &s->seq->entry, s->bl, rt->baud);
 			rt->synced = rc == 0;
 			if (rc < 0) {
 				rt->commands = 1;
@@ -426,7 +393,7 @@ static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, st
 			r->uart_recommended_baud = rt->baud;
 	}
 	/* back where the session was: reset and synchronised at its own rate */
-	if (can_reset && uart_restart(s, r->uart_session_baud) < 0)
+	if (can_reset && target_an3155_restart(s->ser, &s->seq->entry, s->bl, r->uart_session_baud) < 0)
 		log_warn("doctor: the chip did not answer again at %u baud after the rate test: %s", r->uart_session_baud,
 		         b->err.msg);
 	for (size_t i = 0; i < n; i++) {
@@ -497,7 +464,7 @@ int ops_doctor(struct ops_session *s, const struct ops_doctor_opts *o, struct op
 	memset(r, 0, sizeof *r);
 	err_clear(&s->err);
 	ops_identify(s);
-	struct sim_device *sim = tp_sim_device(s->tp);
+	struct sim_device *sim = target_usb_sim_device(s->tp);
 	if (sim) {
 		struct sim_clock_report cr;
 		sim_clock_report(sim, &cr);

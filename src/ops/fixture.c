@@ -1,8 +1,7 @@
 /* The fixture's reset lines for a session opened with --reset-seq: the way out (ops_reset_exit). */
 #include "ops/session.h"
 
-#include "serial/ser_seq.h"
-#include "uart/an3155.h"
+#include "target/an3155_link.h"
 
 int ops_reset_exit(struct ops_session *s)
 {
@@ -20,13 +19,11 @@ int ops_reset_exit(struct ops_session *s)
 		err_hint(&s->err, "add the way out after a ':', e.g. {@reset-seq-eg 'rts&dtr,-dtr,:-rts&dtr,-dtr'}");
 		return STM32DFU_E_USAGE;
 	}
-	int rc = ser_seq_run(s->ser, &s->seq->exit);
-	if (rc < 0) {
-		s->err = s->ser->err;
+	int rc = target_an3155_seq(s->ser, &s->seq->exit, &s->err);
+	if (rc < 0)
 		return err_prefix(&s->err, "{@leave-reset}");
-	}
 	/* the ROM is gone (the application runs, or the chip is still held if the wiring differs): the
 	 * next command on this port starts with its own sync */
-	s->bl->synced = false;
+	target_an3155_forget_sync(s->bl);
 	return 0;
 }

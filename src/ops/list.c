@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "target/dfuse_link.h"
+
 static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 {
 	l->info = *ops_info(s);
@@ -21,7 +23,7 @@ static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 
 static int listed_cmp(const void *a, const void *b)
 {
-	return tp_path_cmp(((const struct ops_listed *)a)->info.path, ((const struct ops_listed *)b)->info.path);
+	return target_usb_path_cmp(((const struct ops_listed *)a)->info.path, ((const struct ops_listed *)b)->info.path);
 }
 
 static void mark_shared(struct ops_listed *l, size_t k)
@@ -70,7 +72,7 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 	m.held_ctx = o->held_ctx;
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
-	int rc = tp_libusb_list(&m, &found, &nf, e);
+	int rc = target_usb_list(&m, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	struct ops_listed *l = calloc(nf ? nf : 1, sizeof *l);

@@ -7,7 +7,7 @@
 
 #include "core/file.h"
 #include "ops/session.h"
-#include "usb/tp_sim.h"
+#include "target/dfuse_link.h"
 
 bool ops_usb_emulated(void)
 {
@@ -24,7 +24,7 @@ bool ops_session_emulated(const struct ops_session *s)
 {
 	if (!s->tp)
 		return s->uart_sim || ops_usb_emulated();
-	return tp_sim_state_path(s->tp) != NULL || ops_usb_emulated();
+	return target_usb_sim_state(s->tp) != NULL || ops_usb_emulated();
 }
 
 bool ops_records_base(const struct ops_session *s, char *buf, size_t cap)

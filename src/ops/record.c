@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/rd.h"
-#include "serial/serial.h"
 
 void ops_record_uid(char out[25], const uint8_t uid[12])
 {

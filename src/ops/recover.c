@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "serial/ser_trace.h"
-#include "usb/tp_trace.h"
+#include "target/an3155_link.h"
+#include "target/dfuse_link.h"
 
 /* the ROM's reads and writes accept 2..2048 bytes (AN3156 §4.1); below 64 (one full-speed
  * packet) a smaller transfer no longer dodges packet errors */
@@ -71,12 +71,9 @@ unsigned rec_budget(const struct ops_session *s)
 	unsigned r = s->opts.retries;
 	if (r == 0)
 		return 0;
-	size_t made = s->tp && tp_is_trace(s->tp) ? tp_trace_count(s->tp, TP_REQ_ANY) : 0;
-	if (s->ser) {
-		struct ser_trace_counts c;
-		ser_trace_counts(s->ser, &c);
-		made = (size_t)c.writes;
-	}
+	size_t made = s->tp ? target_usb_requests(s->tp) : 0;
+	if (s->ser)
+		made = target_an3155_writes(s->ser);
 	return 64u + 128u * r + (unsigned)(made / 4u);
 }
 

@@ -7,18 +7,14 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "dfu/dfuse.h"
 #include "ops/linknote.h"
 #include "ops/recdir.h"
 #include "ops/recover.h"
 #include "ops/rescue.h"
 #include "ops/session_uart.h"
-#include "serial/ser_seq.h"
-#include "serial/ser_sim.h"
-#include "sim/sim_uart.h"
-#include "uart/an3155.h"
-#include "usb/tp_sim.h"
-#include "usb/tp_trace.h"
+#include "target/an3155_link.h"
+#include "target/dfuse_link.h"
+#include "sim/sim.h"
 
 void ops_open_opts_init(struct ops_open_opts *o)
 {
@@ -27,9 +23,7 @@ void ops_open_opts_init(struct ops_open_opts *o)
 	o->match.vid = STM32_ROM_VID;
 	o->match.pid = STM32_ROM_PID;
 	o->retries = 3;
-	struct dfu_limits l;
-	dfu_limits_default(&l);
-	o->first_answer_ms = l.mass_erase_ms;
+	o->first_answer_ms = target_dfuse_mass_erase_ms();
 }
 
 void ops_set_progress(struct ops_session *s, ops_progress_fn fn, void *ctx)
@@ -78,90 +72,20 @@ const char *ops_port_name(const struct ops_session *s)
 	return s->ser_raw ? s->ser_raw->name : s->ser ? s->ser->name : "";
 }
 
-/* Opens the raw transport: the emulator, or the one libusb device the options select. */
+/* Opens the raw transport: the emulator, or the one libusb device the options select (target/
+ * asks each chip its UID for -S UID). */
 static int open_transport(const struct ops_open_opts *o, const struct chip_selector *sel, struct tp **out,
                           struct err *e)
 {
-	if (o->open_tp)
-		return o->open_tp(o->open_tp_ctx, out, e);
+	struct target_usb_want w = {.match = o->match, .open_tp = o->open_tp, .open_tp_ctx = o->open_tp_ctx};
 	if (o->sim_spec) {
-		struct tp_sim_opts so = {o->profile_dir, o->clock, o->sim_persist};
-		return tp_sim_open(o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE, &so, out, e);
+		w.sim_spec = o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE;
+		w.sim = (struct tp_sim_opts){o->profile_dir, o->clock, o->sim_persist};
 	}
-	struct tp_match m = o->match;
-	m.first_answer_ms = o->first_answer_ms;
-	m.on_held = o->on_held;
-	m.held_ctx = o->held_ctx;
-	if (sel && sel->kind == CHIP_SEL_USB_SERIAL)
-		m.serial = sel->serial;
-	if (!sel || sel->kind == CHIP_SEL_USB_SERIAL)
-		return tp_libusb_open(&m, out, e);
-	/* a UID: open each candidate and ask the chip itself */
-	struct tp_listed *list = NULL;
-	size_t n = 0;
-	int rc = tp_libusb_list(&m, &list, &n, e);
-	if (rc < 0)
-		return rc;
-	/* a device that cannot be asked is not proof that no device has the UID: say so */
-	struct err unasked;
-	err_clear(&unasked);
-	unsigned n_unasked = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct tp_match one = m;
-		one.path = list[i].info.path;
-		struct tp *tp = NULL;
-		struct err oe;
-		err_clear(&oe);
-		if (tp_libusb_open(&one, &tp, &oe) < 0) {
-			n_unasked++;
-			unasked = oe;
-			err_prefix(&unasked, "%s", one.path);
-			continue;
-		}
-		struct dfu_dev *d = NULL;
-		bool match = false, asked = false;
-		if (dfu_open(tp, &d, &oe) == 0 && dfu_session_start(d, NULL) == 0) {
-			struct chip_evidence ev = {.has_vid = true, .vid = tp->info.vid};
-			for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
-				ev.alt_names[ev.n_alts++] = d->alts[a].name;
-			struct chip_identity ci;
-			chip_identify(&ev, &ci);
-			uint8_t uid[12];
-			if (ci.family && dfu_set_alt(d, 0) == 0 && dfuse_read(d, ci.family->uid_addr, uid, sizeof uid) == 0) {
-				match = chip_selector_matches(sel, NULL, uid);
-				asked = true;
-			} else if (!ci.family) {
-				asked = true; /* not a chip we know: it has no UID to match */
-			} else {
-				oe = d->err;
-			}
-		} else if (d) {
-			oe = d->err;
-		}
-		if (!asked) {
-			n_unasked++;
-			unasked = oe;
-			err_prefix(&unasked, "%s", one.path);
-		}
-		dfu_free(d);
-		if (match) {
-			free(list);
-			*out = tp;
-			return 0;
-		}
-		tp_close(tp);
-	}
-	free(list);
-	if (n_unasked) {
-		int code = unasked.code ? unasked.code : STM32DFU_E_USB_IO;
-		err_set(e, code, "no DFU device answered with the UID given with -S; %u of %zu could not be asked (%s)",
-		        n_unasked, n, unasked.msg);
-		err_hint(e, "{@list} shows each device's UID and why one cannot be opened");
-		return code;
-	}
-	err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device has the UID given with -S");
-	err_hint(e, "{@list} shows each device's UID");
-	return STM32DFU_E_NO_DEVICE;
+	w.match.first_answer_ms = o->first_answer_ms;
+	w.match.on_held = o->on_held;
+	w.match.held_ctx = o->held_ctx;
+	return target_usb_find(&w, sel, out, e);
 }
 
 /* The emulator is one device, and -d, -p and -S select it or not exactly as they would on USB
@@ -286,7 +210,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 			free(s);
 			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 		}
-		if ((rc = ser_seq_parse(o->reset_seq, s->seq, e)) < 0) {
+		if ((rc = target_an3155_seq_parse(o->reset_seq, s->seq, e)) < 0) {
 			free(s->seq);
 			free(s);
 			return rc;
@@ -309,22 +233,20 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		return rc;
 	}
 	if (o->sim_spec && (rc = sim_selected(o, have_sel ? &sel : NULL, &raw->info, e)) < 0) {
-		tp_close(raw);
+		target_usb_close(raw);
 		free(s);
 		return rc;
 	}
-	s->tp = tp_trace_wrap(raw);
-	if (!s->tp) {
-		tp_close(raw);
+	if ((rc = target_usb_traced(raw, &s->tp, e)) < 0) {
 		free(s);
-		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+		return rc;
 	}
 	/* the session's own requests wait for a first answer only if the device has given none yet */
 	s->tp->first_answer_ms = o->first_answer_ms;
 	s->tp->on_held = o->on_held;
 	s->tp->held_ctx = o->held_ctx;
 	s->tp->answered = raw->answered;
-	if (o->trace_path && (rc = tp_trace_set_file(s->tp, o->trace_path)) < 0) {
+	if (o->trace_path && (rc = target_usb_trace_file(s->tp, o->trace_path)) < 0) {
 		err_set(e, rc, "{@trace} %s: cannot write the file", o->trace_path);
 		ops_close(s);
 		return rc;
@@ -335,7 +257,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	} else {
 		/* an emulated chip keeps its recovery files beside its state file; one that is not kept
 		 * (tests, the library's throw-away sims) has nothing to recover into: no files */
-		const char *state = tp_sim_state_path(raw);
+		const char *state = target_usb_sim_state(raw);
 		struct err de;
 		char sim_dir[1024];
 		/* chips behind virtual USB (stm32dfu-sim) keep theirs apart from real chips' (recdir.h) */
@@ -349,11 +271,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	}
 	/* a bad link can lose any of the first requests (strings, GETSTATUS): try again, bounded */
 	for (unsigned i = 0;; i++) {
-		rc = dfu_open(s->tp, &s->dfu, e);
-		if (rc == 0) {
-			s->dfu->poll_mode = s->dfu->poll_asked = o->poll_spec ? DFU_POLL_SPEC : DFU_POLL_AUTO;
-			rc = dfu_session_start(s->dfu, &s->initial);
-		}
+		rc = target_dfuse_start(s->tp, o->poll_spec, &s->dfu, &s->initial, e);
 		/* a device silent past the first-answer ceiling is hung, not busy: asking again only
 		 * costs time (and nothing here resets it: a reset would cut a busy chip's erase short) */
 		if (rc == 0 || i >= o->retries || !rec_retryable(rc) || rc == STM32DFU_E_DISCONNECTED ||
@@ -361,7 +279,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 			break;
 		log_info("retry %u: opening the device failed (%s); trying again", i + 1, stm32dfu_errname(rc));
 		s->counters.retries++;
-		dfu_free(s->dfu);
+		target_dfuse_end(s->dfu, false);
 		s->dfu = NULL;
 	}
 	if (rc < 0) {
@@ -390,7 +308,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	if (s->link_marginal)
 		log_info("doctor judged the link of a board with this serial marginal: reads are confirmed by a second read");
 	if (s->initial.bState == dfuERROR)
-		log_info("the device was in dfuERROR (%s) and was cleared", dfu_status_name(s->initial.bStatus));
+		log_info("the device was in dfuERROR (%s) and was cleared", target_dfuse_status_name(s->initial.bStatus));
 	if (o->sim_spec && have_sel && sel.kind == CHIP_SEL_UID) {
 		ops_identify(s);
 		if (!chip_selector_matches(&sel, NULL, s->id.has_uid ? s->id.uid : NULL)) {
@@ -410,22 +328,13 @@ void ops_close(struct ops_session *s)
 {
 	if (!s)
 		return;
-	if (s->dfu && s->tp && s->dfu->abort_due && !s->end_in_upload_idle)
-		dfu_abort(s->dfu); /* leave the device in dfuIDLE; a failure here changes nothing done */
 	target_close(s->t);
-	dfu_free(s->dfu);
-	if (s->tp)
-		tp_close(s->tp);
+	/* the ABORT a last request left due, unless a last read put it off (dfu-util's way) */
+	target_dfuse_end(s->dfu, s->tp && !s->end_in_upload_idle);
+	target_usb_close(s->tp);
 	rescue_hold_close(s->rescue_hold);
-	if (s->ser && s->uart_state[0]) {
-		char eb[256];
-		struct sim_uart *u = ser_sim_uart(s->ser_raw);
-		if (u && sim_state_save(sim_uart_device(u), s->uart_state, eb, sizeof eb) != 0)
-			log_warn("the emulated chip's state file: %s", eb);
-	}
-	if (s->ser)
-		ser_close(s->ser);
-	free(s->bl);
+	/* the emulated chip's state saved, the port closed */
+	target_an3155_close(&(struct target_uart_link){.ser = s->ser, .bl = s->bl}, s->ser_raw, s->uart_state);
 	free(s->seq);
 	if (s->trace_open) {
 		struct err te;
@@ -480,7 +389,7 @@ static bool confirmed_by_checksum(struct ops_session *s, uint32_t addr, const ui
 		return false;
 	}
 	s->counters.confirm_checksums++;
-	if (crc == an3155_crc(0xFFFFFFFFu, buf, len))
+	if (crc == target_crc(buf, len))
 		return true;
 	log_info("the read at 0x%08X differs from the chip's checksum: reading it again", addr);
 	return false;
@@ -592,7 +501,7 @@ static int cmp_names(const void *a, const void *b)
 int ops_sim_profile_names(char ***out, size_t *n)
 {
 	struct name_list l = {0};
-	tp_sim_profile_names(NULL, add_name, &l);
+	sim_profile_names(NULL, add_name, &l);
 	if (l.oom) {
 		ops_free_names(l.v, l.n);
 		return STM32DFU_E_NO_MEMORY;

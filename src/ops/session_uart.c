@@ -6,14 +6,11 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "dfu/dfuse.h"
 #include "ops/recdir.h"
 #include "ops/rescue.h"
-#include "serial/ser_seq.h"
-#include "serial/ser_sim.h"
-#include "serial/ser_trace.h"
 #include "sim/sim_uart.h"
-#include "uart/an3155.h"
+#include "target/an3155_link.h"
+#include "target/dfuse_link.h"
 
 /* --sim=PROFILE,...,link=uart: the emulated chip behind its USART bootloader. Copies the spec
  * without the link key into rest; *uart tells which link it named (usb when none). With state
@@ -56,39 +53,10 @@ int ops_sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *sta
 
 /* Builds the session's memory map from the target's regions, as DfuSe layout strings (one
  * memory per alt number), so that ops/ plans, checks ranges and names memories the same way on
- * both links. */
+ * both links; made again in place when there is one (callers keep their pointer to it). */
 static int uart_map(struct ops_session *s, struct err *e)
 {
-	struct target_region reg[TARGET_MAX_REGIONS];
-	size_t n = 0;
-	int rc = s->t->ops->regions(s->t, reg, TARGET_MAX_REGIONS, &n);
-	if (rc < 0) {
-		*e = s->t->err;
-		return rc;
-	}
-	if (s->dfu) {
-		s->dfu->n_alts = 0; /* made again in place: callers keep their pointer to the session's map */
-	} else {
-		s->dfu = dfu_map_only((uint16_t)s->t->max_transfer);
-		if (!s->dfu)
-			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		char lay[512];
-		int type = (reg[i].readable ? 1 : 0) | (reg[i].erasable ? 2 : 0) | (reg[i].writable ? 4 : 0);
-		int k = snprintf(lay, sizeof lay, "@%s /0x%08X/", reg[i].name, (unsigned)reg[i].addr);
-		for (size_t r = 0; r < reg[i].n_runs && k > 0 && (size_t)k < sizeof lay; r++) {
-			uint32_t sz = reg[i].runs[r].size;
-			bool kib = sz % 1024u == 0;
-			k += snprintf(lay + k, sizeof lay - (size_t)k, "%s%u*%u%c%c", r ? "," : "", (unsigned)reg[i].runs[r].count,
-			              (unsigned)(kib ? sz / 1024u : sz), kib ? 'K' : 'B', type ? 'a' + type - 1 : 'a');
-		}
-		if (k <= 0 || (size_t)k >= sizeof lay || (rc = dfu_map_add(s->dfu, lay)) < 0) {
-			*e = s->dfu->err;
-			return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s: %s", reg[i].name, s->dfu->err.msg);
-		}
-	}
-	return 0;
+	return target_map_as_dfuse(s->t, &s->dfu, e);
 }
 
 int ops_uart_remap(struct ops_session *s)
@@ -146,7 +114,7 @@ static int default_state(struct ops_session *s, const char *spec, const char *pr
 }
 
 /* The USART bootloader (AN3155): the port (or the emulator's USART door), a trace when asked,
- * 0x7F and GET/Get Version/Get ID, then the target and its memory map. */
+ * 0x7F and GET/Get Version/Get ID, then the target and its memory map (target/an3155_link.h). */
 int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const char *sim_rest, struct err *e)
 {
 	s->link = OPS_LINK_UART;
@@ -154,36 +122,23 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 	struct ser *raw = NULL;
 	int rc;
 	char prof[512];
+	const struct clock *clk = o->clock;
 	if (sim_rest) {
 		if ((rc = ops_sim_link(sim_rest, prof, sizeof prof, &(bool){false}, s->uart_state, sizeof s->uart_state, e)) < 0)
 			return rc;
 		sim_rest = prof;
 		if (!s->uart_state[0] && o->sim_persist && (rc = default_state(s, sim_rest, o->profile_dir, e)) < 0)
 			return rc;
-		const struct clock *clk = o->clock;
 		if (!clk) {
 			clock_fake_init(&s->uart_sim_clock);
 			clk = &s->uart_sim_clock.clock;
 		}
-		rc = ser_sim_open(sim_rest[0] ? sim_rest : OPS_DEFAULT_SIM_PROFILE, o->profile_dir, clk, &raw, e);
-		char eb[256];
-		if (rc == 0 && s->uart_state[0] &&
-		    sim_state_load(sim_uart_device(ser_sim_uart(raw)), s->uart_state, eb, sizeof eb) != 0) {
-			s->uart_state[0] = '\0'; /* never overwrite a file that could not be read */
-			ser_close(raw);
-			return err_set(e, STM32DFU_E_USAGE, "{@sim}: %s", eb);
-		}
-		if (rc == 0) {
-			struct ser_config c = ser_config_8e1(baud);
-			if ((rc = ser_configure(raw, &c)) < 0) {
-				*e = raw->err;
-				ser_close(raw);
-				return rc;
-			}
-		}
-	} else {
-		rc = ser_open(o->port, baud, &raw, e);
 	}
+	bool refused = false;
+	rc = target_an3155_port(sim_rest ? NULL : o->port, baud, sim_rest && sim_rest[0] ? sim_rest : OPS_DEFAULT_SIM_PROFILE,
+	                        o->profile_dir, clk, s->uart_state, &raw, &refused, e);
+	if (refused)
+		s->uart_state[0] = '\0'; /* never overwrite a file that could not be read */
 	if (rc < 0)
 		return rc;
 	s->uart_sim = sim_rest != NULL;
@@ -193,7 +148,7 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 	FILE *log = NULL;
 	if (o->trace_path) {
 		if ((rc = file_out_open(&s->trace_out, o->trace_path, 0666, e)) < 0) {
-			ser_close(raw);
+			target_an3155_port_close(raw);
 			return err_prefix(e, "{@trace} %s", o->trace_path);
 		}
 		s->trace_open = true;
@@ -201,36 +156,13 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 		fprintf(log, "# stm32dfu serial trace: %s at %u baud, 8E1\n", raw->name, baud);
 	}
 	s->ser_raw = raw;
-	s->ser = ser_trace_wrap(raw, log, NULL);
-	if (!s->ser) {
-		ser_close(raw);
-		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	}
-	s->bl = calloc(1, sizeof *s->bl);
-	if (!s->bl)
-		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	an3155_init(s->bl, s->ser);
-	if (o->retries)
-		s->bl->retries = o->retries;
-	/* --reset-seq: the fixture resets the chip into its bootloader before the first 0x7F */
-	if (s->seq && (rc = ser_seq_run(s->ser, &s->seq->entry)) < 0) {
-		*e = s->ser->err;
-		if (rc == STM32DFU_E_UNSUPPORTED)
-			err_hint(e, "{@reset-seq} needs a port with DTR and RTS (a USB serial adapter); a pseudo-terminal "
-			            "has none: reset the board into its bootloader by hand and leave {@reset-seq} out");
-		return err_prefix(e, "%s", sim_rest ? "the emulator's USART" : raw->name);
-	}
-	if ((rc = an3155_connect(s->bl)) < 0) {
-		*e = s->bl->err;
-		if (s->seq && rc == STM32DFU_E_TIMEOUT && !s->bl->synced)
-			/* the lines were driven and still no ROM: the wiring is not the sequence's */
-			err_hint(e, "no answer to 0x7F at %u baud after the reset sequence: is the fixture wired as it "
-			            "drives (default DTR to NRST, RTS to BOOT0)? else {@reset-seq-eg ENTRY:EXIT}; TX and RX "
-			            "crossed?",
-			         baud);
-		return err_prefix(e, "%s at %u baud", sim_rest ? "the emulator's USART" : raw->name, baud);
-	}
-	if ((rc = target_an3155_new(s->bl, &s->t, e)) < 0)
+	struct target_uart_link link = {0};
+	rc = target_an3155_connect(raw, log, o->retries, s->seq ? &s->seq->entry : NULL,
+	                           sim_rest ? "the emulator's USART" : raw->name, baud, &link, e);
+	s->ser = link.ser;
+	s->bl = link.bl;
+	s->t = link.t;
+	if (rc < 0)
 		return rc;
 	return uart_map(s, e);
 }

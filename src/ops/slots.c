@@ -8,9 +8,8 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "ops/ports.h"
-#include "serial/ser_seq.h"
-#include "serial/serial.h"
+#include "target/an3155_link.h"
+#include "target/ports.h"
 
 /* An empty slot is asked every 250 ms (after a silent probe's ~0.8 s); a board that stays is
  * asked every second whether it is still there. */
@@ -55,13 +54,13 @@ static void deadline(struct timespec *ts, unsigned ms)
 	}
 }
 
-static bool answered(const struct ops_port_probe *p)
+static bool answered(const struct target_port_probe *p)
 {
-	return p->answer == OPS_PROBE_ACK || p->answer == OPS_PROBE_NACK;
+	return p->answer == TARGET_PROBE_ACK || p->answer == TARGET_PROBE_NACK;
 }
 
 /* One probe, with the port left alone by everyone else meanwhile (called and returns under mu). */
-static void probe(struct slot *sl, bool reset, struct ops_port_probe *p)
+static void probe(struct slot *sl, bool reset, struct target_port_probe *p)
 {
 	struct ops_slots *s = sl->s;
 	sl->probing = true;
@@ -71,7 +70,7 @@ static void probe(struct slot *sl, bool reset, struct ops_port_probe *p)
 		entry = s->seq;
 		entry.has_exit = false; /* the board stays in its bootloader for the job */
 	}
-	ops_probe_port(sl->port, s->baud, reset ? &entry : NULL, p);
+	target_probe_port(sl->port, s->baud, reset ? &entry : NULL, p);
 	pthread_mutex_lock(&s->mu);
 	sl->probing = false;
 	pthread_cond_broadcast(&s->cv);
@@ -87,13 +86,13 @@ static void arrived(struct slot *sl, const char *how)
 	log_info("station: a board answers on %s (%s)", sl->port, how);
 }
 
-static void departed(struct slot *sl, const struct ops_port_probe *p)
+static void departed(struct slot *sl, const struct target_port_probe *p)
 {
 	sl->present = false;
 	sl->fresh = false;
 	sl->s->changed = true;
 	pthread_cond_broadcast(&sl->s->change);
-	log_info("station: the board on %s left (%s%s%s)", sl->port, ops_probe_answer_name(p->answer),
+	log_info("station: the board on %s left (%s%s%s)", sl->port, target_probe_answer_name(p->answer),
 	         p->error.msg[0] ? ": " : "", p->error.msg);
 }
 
@@ -101,7 +100,7 @@ static void *watch_main(void *arg)
 {
 	struct slot *sl = arg;
 	struct ops_slots *s = sl->s;
-	struct ops_port_probe p;
+	struct target_port_probe p;
 	pthread_mutex_lock(&s->mu);
 	while (!s->quit) {
 		if (sl->held || (sl->present && sl->fresh)) {
@@ -114,7 +113,7 @@ static void *watch_main(void *arg)
 			if (s->quit || sl->held)
 				continue;
 			if (answered(&p))
-				arrived(sl, s->has_seq ? "after the reset sequence" : ops_probe_answer_name(p.answer));
+				arrived(sl, s->has_seq ? "after the reset sequence" : target_probe_answer_name(p.answer));
 		} else {
 			/* a board stayed after its job: a synchronised ROM answers NACK; ACK is a ROM that
 			 * has just started (a board placed or reset); silence: gone, or (with the reset
@@ -122,9 +121,9 @@ static void *watch_main(void *arg)
 			probe(sl, false, &p);
 			if (s->quit || sl->held)
 				continue;
-			if (p.answer == OPS_PROBE_ACK) {
+			if (p.answer == TARGET_PROBE_ACK) {
 				arrived(sl, "a ROM that has just started");
-			} else if (p.answer != OPS_PROBE_NACK) {
+			} else if (p.answer != TARGET_PROBE_NACK) {
 				if (s->has_seq) {
 					probe(sl, true, &p);
 					if (s->quit || sl->held)
@@ -166,24 +165,24 @@ int ops_slots_check(const char *const *ports, size_t n, unsigned baud, const cha
 			}
 	struct ser_seq_pair seq;
 	int rc;
-	if (reset_seq && (rc = ser_seq_parse(reset_seq, &seq, e)) < 0)
+	if (reset_seq && (rc = target_an3155_seq_parse(reset_seq, &seq, e)) < 0)
 		return rc;
 	if (!baud)
 		baud = SER_BAUD_DEFAULT;
 	for (size_t i = 0; i < n; i++) {
 		struct ser *p = NULL;
-		if ((rc = ser_open(ports[i], baud, &p, e)) < 0)
+		bool refused;
+		if ((rc = target_an3155_port(ports[i], baud, NULL, NULL, NULL, NULL, &p, &refused, e)) < 0)
 			return err_prefix(e, "--port %s", ports[i]);
 		/* and take the reset sequence: a port without modem lines would never find a board */
-		if (reset_seq && (rc = ser_seq_run(p, &seq.entry)) < 0) {
-			*e = p->err;
+		if (reset_seq && (rc = target_an3155_seq(p, &seq.entry, e)) < 0) {
 			if (rc == STM32DFU_E_UNSUPPORTED)
 				err_hint(e, "{@reset-seq} needs ports with DTR and RTS (USB serial adapters); a pseudo-terminal "
 				            "has none: leave {@reset-seq} out and reset the boards into their bootloader by hand");
-			ser_close(p);
+			target_an3155_port_close(p);
 			return err_prefix(e, "--port %s", ports[i]);
 		}
-		ser_close(p);
+		target_an3155_port_close(p);
 	}
 	return 0;
 }
@@ -197,7 +196,7 @@ int ops_slots_start(const char *const *ports, size_t n, unsigned baud, const cha
 		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
 	s->baud = baud ? baud : SER_BAUD_DEFAULT;
 	if (reset_seq) {
-		int rc = ser_seq_parse(reset_seq, &s->seq, e);
+		int rc = target_an3155_seq_parse(reset_seq, &s->seq, e);
 		if (rc < 0) {
 			free(s);
 			return rc;

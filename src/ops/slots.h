@@ -1,7 +1,7 @@
 /*
  * A station's serial-port slots (station --port P1 --port P2 ...): one fixture position per port,
  * each watched by a thread of its own, so a silent port (no board, BOOT0 low) never delays the
- * others. A board is present on a slot when a ROM bootloader answers there (ops_probe_port: 0x7F,
+ * others. A board is present on a slot when a ROM bootloader answers there (target_probe_port: 0x7F,
  * GET, Get Version, Get ID; after the --reset-seq entry sequence while the slot is empty).
  *
  * Each arrival gets a new number (the slot's "device number", as a USB re-enumeration gets one):

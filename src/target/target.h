@@ -198,6 +198,10 @@ static inline void target_close(struct target *t)
 		t->ops->close(t);
 }
 
+/* The CRC the checksum call answers (the STM32 CRC unit's: CRC-32/MPEG-2, AN3155 Get Checksum),
+ * computed on the host over bytes it holds, to compare with the chip's. */
+uint32_t target_crc(const uint8_t *buf, size_t len);
+
 /* ---- the two implementations ---- */
 
 struct dfu_dev;

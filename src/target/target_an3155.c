@@ -431,3 +431,8 @@ int target_an3155_new(struct an3155 *b, struct target **out, struct err *e)
 	*out = t;
 	return 0;
 }
+
+uint32_t target_crc(const uint8_t *buf, size_t len)
+{
+	return an3155_crc(0xFFFFFFFFu, buf, len);
+}

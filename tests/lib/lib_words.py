@@ -20,7 +20,7 @@ src = os.path.join(root, "src")
 # reached from src/cli only (fleet and station writes, the station's port slots, serial numbers, the
 # programming log, serial ports and their reset sequences): no scanned file calls a function they
 # define (checked below)
-CLI_ONLY = ("ops/multi.c", "ops/serialno.c", "ops/ports.c", "ops/station.c", "ops/slots.c", "store/")
+CLI_ONLY = ("ops/multi.c", "ops/serialno.c", "target/ports.c", "ops/station.c", "ops/slots.c", "store/")
 SKIP_DIRS = ("cli", os.path.join("sim", "tool"))
 CALL = re.compile(r"\b(err_set|err_hint|err_prefix|finding|say|log_msg|log_warn|log_info|log_debug|log_error|return)\b")
 LIT = re.compile(r'"((?:[^"\\\n]|\\.)*)"')

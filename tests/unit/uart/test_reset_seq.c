@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "core/clock.h"
-#include "ops/ports.h"
+#include "target/ports.h"
 #include "ops/session.h"
 #include "serial/ser_seq.h"
 #include "serial/ser_sim.h"
@@ -89,12 +89,12 @@ static void rig_open(struct rig *r, const char *spec)
 		fail_msg("%s: %s", spec, e.msg);
 }
 
-static enum ops_probe_answer probe(struct rig *r, const char *seq_text, struct ops_port_probe *out)
+static enum target_probe_answer probe(struct rig *r, const char *seq_text, struct target_port_probe *out)
 {
 	struct ser_seq_pair seq;
 	if (seq_text)
 		parse_ok(seq_text, &seq);
-	ops_probe_ser(r->s, seq_text ? &seq : NULL, out);
+	target_probe_ser(r->s, seq_text ? &seq : NULL, out);
 	return out->answer;
 }
 
@@ -103,22 +103,22 @@ static void test_default_wiring(void **st)
 {
 	(void)st;
 	struct rig r;
-	struct ops_port_probe p;
+	struct target_port_probe p;
 	rig_open(&r, "f746,uart_nrst=dtr,uart_boot0=rts");
 	/* the port is open, DTR asserted: the chip is held in reset and nothing answers */
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NONE);
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NONE);
 	/* the entry sequence: BOOT0 high, NRST pulsed: the ROM answers 0x7F with ACK */
-	assert_int_equal(probe(&r, "rts&dtr,-dtr,", &p), OPS_PROBE_ACK);
+	assert_int_equal(probe(&r, "rts&dtr,-dtr,", &p), TARGET_PROBE_ACK);
 	assert_true(p.reset_seq);
 	assert_true(p.have_id);
 	assert_int_equal(p.dev_id, 0x449);
 	/* a NRST pulse with BOOT0 low: the application starts, the bootloader is gone */
-	assert_int_equal(probe(&r, "-rts&dtr,-dtr,", &p), OPS_PROBE_NONE);
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NONE);
+	assert_int_equal(probe(&r, "-rts&dtr,-dtr,", &p), TARGET_PROBE_NONE);
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NONE);
 	/* the default pair: entry, probe, then exit (BOOT0 low, reset): the board runs its application */
-	assert_int_equal(probe(&r, "", &p), OPS_PROBE_ACK);
+	assert_int_equal(probe(&r, "", &p), TARGET_PROBE_ACK);
 	assert_true(p.reset_exit);
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NONE);
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NONE);
 	ser_close(r.s);
 }
 
@@ -129,25 +129,25 @@ static void test_wiring_matters(void **st)
 {
 	(void)st;
 	struct rig r;
-	struct ops_port_probe p;
+	struct target_port_probe p;
 	/* NRST active while DTR is deasserted, BOOT0 high while RTS is deasserted */
 	rig_open(&r, "f407,uart_nrst=-dtr,uart_boot0=-rts");
 	/* open asserted both: NRST released, and BOOT0 was low when the chip started (lines idle) */
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NONE);
-	assert_int_equal(probe(&r, "rts&dtr,-dtr,", &p), OPS_PROBE_NONE); /* the default: held in reset */
-	assert_int_equal(probe(&r, "-rts&-dtr,dtr,", &p), OPS_PROBE_ACK);
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NONE);
+	assert_int_equal(probe(&r, "rts&dtr,-dtr,", &p), TARGET_PROBE_NONE); /* the default: held in reset */
+	assert_int_equal(probe(&r, "-rts&-dtr,dtr,", &p), TARGET_PROBE_ACK);
 	assert_int_equal(p.dev_id, 0x413);
 	ser_close(r.s);
 
 	rig_open(&r, "f407,uart_boot0=low");
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NONE);
-	assert_int_equal(probe(&r, "", &p), OPS_PROBE_NONE); /* the lines reach neither pin */
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NONE);
+	assert_int_equal(probe(&r, "", &p), TARGET_PROBE_NONE); /* the lines reach neither pin */
 	ser_close(r.s);
 
 	/* unwired and BOOT0 high (every other test's board): the lines change nothing */
 	rig_open(&r, "f407");
-	assert_int_equal(probe(&r, "", &p), OPS_PROBE_ACK);
-	assert_int_equal(probe(&r, NULL, &p), OPS_PROBE_NACK); /* still in the bootloader, synchronised */
+	assert_int_equal(probe(&r, "", &p), TARGET_PROBE_ACK);
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_NACK); /* still in the bootloader, synchronised */
 	ser_close(r.s);
 }
 

@@ -1,5 +1,6 @@
-/* Serial ports: the listing and the bootloader probe (ports.h). */
-#include "ops/ports.h"
+/* Serial ports: the listing and the bootloader probe (ports.h). target/ because the probe speaks
+ * AN3155 to a bootloader on a port no session holds, as the AN3155 target does on one it holds. */
+#include "target/ports.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,18 @@
 #define PROBE_BYTE_MS 400u
 #define PROBE_RETRIES 1u
 
-const char *ops_probe_answer_name(enum ops_probe_answer a)
+const char *target_probe_answer_name(enum target_probe_answer a)
 {
 	switch (a) {
-	case OPS_PROBE_ACK: return "ack";
-	case OPS_PROBE_NACK: return "nack";
-	case OPS_PROBE_NONE: return "none";
-	case OPS_PROBE_OTHER: return "other";
+	case TARGET_PROBE_ACK: return "ack";
+	case TARGET_PROBE_NACK: return "nack";
+	case TARGET_PROBE_NONE: return "none";
+	case TARGET_PROBE_OTHER: return "other";
 	default: return "failed";
 	}
 }
 
-int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e)
+int target_list_ports(struct ser_port_info **out, size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -48,7 +49,7 @@ int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e)
 	return err_set(e, STM32DFU_E_USB_IO, "the list of serial ports kept changing while it was read");
 }
 
-static void probe(struct ser *s, struct ops_port_probe *out)
+static void probe(struct ser *s, struct target_port_probe *out)
 {
 	struct an3155 b;
 	an3155_init(&b, s);
@@ -57,20 +58,20 @@ static void probe(struct ser *s, struct ops_port_probe *out)
 	int r = an3155_sync(&b);
 	if (b.sync_answer < 0) {
 		if (r == STM32DFU_E_TIMEOUT) {
-			out->answer = OPS_PROBE_NONE;
+			out->answer = TARGET_PROBE_NONE;
 		} else {
-			out->answer = OPS_PROBE_FAILED;
+			out->answer = TARGET_PROBE_FAILED;
 			out->error = b.err;
 		}
 		return;
 	}
 	if (b.sync_answer != AN3155_ACK && b.sync_answer != AN3155_NACK) {
-		out->answer = OPS_PROBE_OTHER;
+		out->answer = TARGET_PROBE_OTHER;
 		out->other = (uint8_t)b.sync_answer;
 		out->error = b.err;
 		return;
 	}
-	out->answer = b.sync_answer == AN3155_ACK ? OPS_PROBE_ACK : OPS_PROBE_NACK;
+	out->answer = b.sync_answer == AN3155_ACK ? TARGET_PROBE_ACK : TARGET_PROBE_NACK;
 	/* each step on its own: a ROM under read protection may answer GET and refuse Get ID */
 	if (an3155_get(&b) < 0) {
 		out->error = b.err;
@@ -100,14 +101,14 @@ static void probe(struct ser *s, struct ops_port_probe *out)
 	out->family = chip_family_by_dev_id(b.pid);
 }
 
-void ops_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct ops_port_probe *out)
+void target_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct target_port_probe *out)
 {
 	memset(out, 0, sizeof *out);
 	err_clear(&out->error);
 	out->baud = s->cfg.baud;
 	if (seq) {
 		if (ser_seq_run(s, &seq->entry) < 0) {
-			out->answer = OPS_PROBE_FAILED;
+			out->answer = TARGET_PROBE_FAILED;
 			out->error = s->err;
 			if (out->error.code == STM32DFU_E_UNSUPPORTED)
 				err_hint(&out->error, "--reset-seq needs a port with DTR and RTS (a USB serial adapter); a "
@@ -127,7 +128,7 @@ void ops_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct ops_por
 	}
 }
 
-void ops_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct ops_port_probe *out)
+void target_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct target_port_probe *out)
 {
 	struct ser *s = NULL;
 	struct err e;
@@ -135,10 +136,10 @@ void ops_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *
 	if (ser_open(name, baud, &s, &e) < 0) {
 		memset(out, 0, sizeof *out);
 		out->baud = baud ? baud : SER_BAUD_DEFAULT;
-		out->answer = OPS_PROBE_FAILED;
+		out->answer = TARGET_PROBE_FAILED;
 		out->error = e;
 		return;
 	}
-	ops_probe_ser(s, seq, out);
+	target_probe_ser(s, seq, out);
 	ser_close(s);
 }

@@ -7,8 +7,8 @@
  * bootloader, sends 0x7F and, when the ROM answers, GET, Get Version and Get ID; then the sequence's
  * exit part, if it has one, starts the application again. Nothing here prints.
  */
-#ifndef OPS_PORTS_H
-#define OPS_PORTS_H
+#ifndef TARGET_PORTS_H
+#define TARGET_PORTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,18 +20,18 @@
 struct chip_family;
 struct ser_seq_pair;
 
-enum ops_probe_answer {
-	OPS_PROBE_ACK,     /* 0x79: the ROM locked its rate to ours */
-	OPS_PROBE_NACK,    /* 0x1F: a ROM already synchronised (it took 0x7F as a command byte) */
-	OPS_PROBE_NONE,    /* silence: no bootloader, BOOT0 low, RX/TX crossed wrong, or another rate */
-	OPS_PROBE_OTHER,   /* some other byte (an echo, an application) */
-	OPS_PROBE_FAILED,  /* the port could not be opened or driven (error says why) */
+enum target_probe_answer {
+	TARGET_PROBE_ACK,     /* 0x79: the ROM locked its rate to ours */
+	TARGET_PROBE_NACK,    /* 0x1F: a ROM already synchronised (it took 0x7F as a command byte) */
+	TARGET_PROBE_NONE,    /* silence: no bootloader, BOOT0 low, RX/TX crossed wrong, or another rate */
+	TARGET_PROBE_OTHER,   /* some other byte (an echo, an application) */
+	TARGET_PROBE_FAILED,  /* the port could not be opened or driven (error says why) */
 };
 
-struct ops_port_probe {
+struct target_port_probe {
 	unsigned baud;
-	enum ops_probe_answer answer;
-	uint8_t other;                /* the byte that answered, for OPS_PROBE_OTHER */
+	enum target_probe_answer answer;
+	uint8_t other;                /* the byte that answered, for TARGET_PROBE_OTHER */
 	bool reset_seq;               /* the entry sequence was driven before 0x7F */
 	bool reset_exit;              /* and the exit sequence after the probe */
 	struct err error;             /* FAILED, or why a later step did not answer ("" otherwise) */
@@ -48,17 +48,17 @@ struct ops_port_probe {
 };
 
 /* "ack", "nack", "none", "other", "failed" */
-const char *ops_probe_answer_name(enum ops_probe_answer a);
+const char *target_probe_answer_name(enum target_probe_answer a);
 
 /* The ports the OS lists (serial.h ser_list), all of them: *out is malloc'ed (free it). */
-int ops_list_ports(struct ser_port_info **out, size_t *n, struct err *e);
+int target_list_ports(struct ser_port_info **out, size_t *n, struct err *e);
 
 /* Probes an opened port (not closed here). seq: NULL, or the DTR/RTS sequences (entry before, exit
- * after; a port without modem lines is OPS_PROBE_FAILED, UNSUPPORTED, before any byte is sent). */
-void ops_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct ops_port_probe *out);
+ * after; a port without modem lines is TARGET_PROBE_FAILED, UNSUPPORTED, before any byte is sent). */
+void target_probe_ser(struct ser *s, const struct ser_seq_pair *seq, struct target_port_probe *out);
 
-/* Opens name at baud (exclusively), probes it, closes it. An open failure is OPS_PROBE_FAILED
+/* Opens name at baud (exclusively), probes it, closes it. An open failure is TARGET_PROBE_FAILED
  * with the sentence and hint in out->error (busy, no permission: the dialout group). */
-void ops_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct ops_port_probe *out);
+void target_probe_port(const char *name, unsigned baud, const struct ser_seq_pair *seq, struct target_port_probe *out);
 
 #endif

@@ -1,0 +1,96 @@
+/*
+ * The DfuSe link below the memory operations (target_dfuse.c): finding and opening a USB DFU
+ * device (by VID:PID, path, USB serial, or by asking each chip its UID for -S UID), starting and
+ * ending its DFU session, and the raw exchanges doctor measures the link with. ops/ decides when
+ * (its retry budget, its selectors, its report); the requests are made here, so ops/ names no
+ * dfu/ or usb/ call.
+ */
+#ifndef TARGET_DFUSE_LINK_H
+#define TARGET_DFUSE_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chip/serial.h"
+#include "core/err.h"
+#include "dfu/dfu.h"
+#include "usb/tp_libusb.h"
+#include "usb/tp_sim.h"
+#include "usb/transport.h"
+
+/* Which USB device a session wants. */
+struct target_usb_want {
+	struct tp_match match;      /* VID:PID, path and the first-answer wait; the serial comes from sel */
+	const char *sim_spec;       /* non-NULL: the in-process emulator with this profile spec */
+	struct tp_sim_opts sim;
+	/* the tests' and fuzzers' seam: every open takes this one device (the caller owns nothing
+	 * after: the session closes it); NULL: libusb or the emulator */
+	int (*open_tp)(void *ctx, struct tp **out, struct err *e);
+	void *open_tp_ctx;
+};
+
+/*
+ * Opens the raw transport: the seam's, the emulator, or the one libusb device w selects. With a
+ * UID selector each candidate is opened and its chip asked (the family from the alt names, the
+ * UID read at the family's address); a device that cannot be asked is named in the error, since
+ * it is no proof that no device has the UID.
+ */
+int target_usb_find(const struct target_usb_want *w, const struct chip_selector *sel, struct tp **out,
+                    struct err *e);
+
+/* The session's transport: raw (owned from here, closed on failure) wrapped in the trace
+ * decorator, which every session has (docs/architecture.md: counts, history; --trace adds a file). */
+int target_usb_traced(struct tp *raw, struct tp **out, struct err *e);
+/* --trace FILE: the transcript also written there. 0 or the negative error. */
+int target_usb_trace_file(struct tp *traced, const char *path);
+/* Closes a transport (NULL: nothing). */
+void target_usb_close(struct tp *tp);
+
+/* The DFU devices on the USB bus that match m (tp_libusb_list: *out malloc'd), and their order
+ * by bus path (tp_path_cmp: "1-1.2" before "1-1.10"). */
+int target_usb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e);
+int target_usb_path_cmp(const char *a, const char *b);
+/* Requests made on a traced transport so far (0 when tp is not traced). */
+size_t target_usb_requests(struct tp *tp);
+
+/* The emulated device behind tp (doctor asks its model for the clocks it was given), or NULL. */
+struct sim_device *target_usb_sim_device(struct tp *tp);
+/* The emulator behind tp keeps its chip in this state file; NULL when it is not an emulator or
+ * keeps nothing. */
+const char *target_usb_sim_state(struct tp *tp);
+
+/*
+ * Opens the DFU session on tp (not owned): the descriptors, the poll mode (--poll spec, or auto),
+ * then GETSTATE and, as needed, CLRSTATUS or ABORT back to dfuIDLE; *found is the state the device
+ * was found in. On failure *d may hold the half-open session (its err says why): the caller ends
+ * it with target_dfuse_end(*d, false) before trying again.
+ */
+int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct dfu_getstatus *found,
+                       struct err *e);
+
+/* Ends the session: with send_abort, the ABORT a last request left due (the device left in
+ * dfuIDLE; a failure changes nothing done), then frees it. NULL: nothing. */
+void target_dfuse_end(struct dfu_dev *d, bool send_abort);
+
+struct target;
+/* The memory map of any target as DfuSe alt settings (*out: a map-only session, dfu_map_only: every
+ * request on it is UNSUPPORTED; one already there is made again in place), one memory per alt
+ * number, from the target's regions. ops/ holds
+ * the session's map in DfuSe's types on both links (docs/architecture.md). */
+int target_map_as_dfuse(struct target *t, struct dfu_dev **out, struct err *e);
+
+/* The DFU status's name, as the spec spells it ("errTARGET"), for messages. */
+const char *target_dfuse_status_name(uint8_t status);
+
+/* The default request ceilings (dfu/'s): the first answer a session waits for is a mass erase's. */
+unsigned target_dfuse_mass_erase_ms(void);
+
+/* doctor's link test, raw UPLOADs with no retry below them so that every failure counts:
+ * ready puts the device where an UPLOAD of block 2 reads addr (the state re-read, memory alt
+ * selected when >= 0, the pointer set, dfuIDLE); upload reads n bytes there (n, or a negative
+ * error); done leaves the session as a new one finds it. */
+int target_dfuse_link_ready(struct dfu_dev *d, int alt, uint32_t addr);
+int target_dfuse_link_upload(struct dfu_dev *d, uint8_t *buf, uint16_t n);
+void target_dfuse_link_done(struct dfu_dev *d);
+
+#endif
