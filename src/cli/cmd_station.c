@@ -507,7 +507,8 @@ int cli_cmd_station(struct cli_ctx *c)
 		json_obj_end(&j);
 		json_end(&j);
 	} else if (!a->given[OPT_QUIET]) {
-		fprintf(c->out, "%u boards: %u programmed, %u failed", sum.done, sum.done - sum.failed, sum.failed);
+		fprintf(c->out, "%u board%s: %u programmed, %u failed", sum.done, sum.done == 1 ? "" : "s",
+		        sum.done - sum.failed, sum.failed);
 		if (sum.clones)
 			fprintf(c->out, " (%u quarantined: cloned UID)", sum.clones);
 		if (sum.already)

@@ -133,7 +133,7 @@ kill -INT \$pid
 wait \$pid
 EOF
 timeout 120 "$simexe" --stats "$work/stats" --uart "$(chip 0000000E),uart_reset_at=$n" -- sh "$work/reseat.sh"
-check reseat 0 $? "$work/out" "^1 boards: 1 programmed, 0 failed, in"
+check reseat 0 $? "$work/out" "^1 board: 1 programmed, 0 failed, in"
 check reseat-fresh-rom 0 0 "$work/err" "a ROM that has just started"
 check reseat-same-board 0 0 "$work/err" "is the one programmed there: its bootloader started again (a reset); left alone"
 absent reseat-not-reported "$work/out" "already programmed"
