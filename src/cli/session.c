@@ -63,6 +63,10 @@ void cli_json_poll(struct json *j, const struct ops_session *s)
 {
 	const struct dfu_dev *d = s->dfu;
 	json_key(j, "poll");
+	if (!ops_dfuse(s)) {
+		json_null(j); /* AN3155 has no status polling: the ROM answers when the flash is done */
+		return;
+	}
 	json_obj_begin(j);
 	json_kstr(j, "mode", dfu_poll_mode_name(d->poll_mode));
 	json_kstr(j, "asked", dfu_poll_mode_name(d->poll_asked));
@@ -78,7 +82,7 @@ void cli_json_poll(struct json *j, const struct ops_session *s)
 void cli_print_poll(struct cli_ctx *c, const struct ops_session *s)
 {
 	const struct dfu_dev *d = s->dfu;
-	if (!c->args.verbose)
+	if (!c->args.verbose || !ops_dfuse(s))
 		return;
 	if (d->poll_fallback && strcmp(d->poll_fallback, "family") == 0)
 		fprintf(c->out, "poll     spec (asked auto; this family's ROM STALLs a GETSTATUS sent before its "

@@ -29,6 +29,8 @@ py "$work/out" 'assert d["link"] == "usb", d'; check info-json-usb-link 0 $?
 # ---- write over USART, verify and read through USB: one chip ----
 run $ua write "$work/a.bin" --json; check write 0 $?
 py "$work/out" 'assert d["verified"] and d["sectors_erased"] == 2, d'; check write-json 0 $?
+# AN3155 has no status polling: no DfuSe poll report over USART
+py "$work/out" 'assert d["poll"] is None, d["poll"]'; check write-json-no-poll 0 $?
 run $usb verify "$work/a.bin"; check verify-usb-door 0 $? "$work/out" "the chip holds"
 run $ua verify "$work/a.bin"; check verify-uart 0 $? "$work/out" "the chip holds"
 run $usb read 0x08000000 40000 -o "$work/r-usb.bin"; check read-usb 0 $?
@@ -44,7 +46,8 @@ check read-checksum 0 $? "$work/out" "confirmed by the chip's checksum"
 same read-checksum-same "$work/r-ck.bin" "$work/a.bin"
 
 # ---- a planned write keeps the bytes outside the image (sector 1 half covered) ----
-run $ua write "$work/b.bin" -a 0x08009000; check write-partial 0 $?
+run $ua write "$work/b.bin" -a 0x08009000 -v; check write-partial 0 $?
+absent write-no-poll-line "$work/out" "GETSTATUS"
 run $usb read 0x08008000 0x1000 -o "$work/kept.bin"; check read-kept 0 $?
 dd if="$work/a.bin" of="$work/kept-want.bin" bs=1 skip=32768 count=4096 2>/dev/null
 same kept-bytes "$work/kept.bin" "$work/kept-want.bin"
