@@ -208,3 +208,25 @@ def test_ram_and_otp_writes_of_any_length():
         assert chip.read(otp, 8) == b"\xffabcde\xff\xff"
         chip.write(b"\x12", address=otp, otp_permanent=True)  # its word holds 'abc': they stay
         assert chip.read(otp, 8) == b"\x12abcde\xff\xff"
+
+
+def test_long_reads_report_progress_as_they_go():
+    """Over USART a 128 KiB sector takes 11 s to read at 115200: the write's compare and its verify
+    say how far they are within the sector, in order, not only when it is done (f407: sector 5
+    is 128 KiB at 0x08020000, RM0090 3.3 Table 5)."""
+    img = pattern(128 * 1024, 5)
+    with stm32dfu.open(sim="f407,timing=0,link=uart") as chip:
+        seen = []
+        chip.write(img, address=0x08020000, progress=lambda ph, d, t: seen.append((ph, d, t)))
+        verify = [(d, t) for ph, d, t in seen if ph == "verify"]
+        assert [d for d, t in verify] == sorted(d for d, t in verify), verify
+        assert any(0 < d < t for d, t in verify), verify  # inside the sector, before its end
+        assert verify[-1][0] == verify[-1][1] == len(img), verify
+        # the same image again: the compare reads the whole sector, equal, and says so as it goes
+        seen.clear()
+        done = chip.write(img, address=0x08020000, progress=lambda ph, d, t: seen.append((ph, d, t)))
+        assert done["sectors_erased"] == 0, done
+        read = [(d, t) for ph, d, t in seen if ph == "read"]
+        assert [d for d, t in read] == sorted(d for d, t in read), read
+        assert any(0 < d < t for d, t in read), read
+        assert read[-1][0] == read[-1][1] == len(img), read

@@ -429,7 +429,8 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		s->busy_in_row = 0;
 		piece_cap = 0;
 		if (phase >= 0 && pos - reported >= REC_PROGRESS_STEP) {
-			ops_report(s, (enum ops_phase)phase, pos, len, "B");
+			ops_report(s, (enum ops_phase)phase, s->progress_base + pos,
+			           s->progress_total ? s->progress_total : len, "B");
 			reported = pos;
 		}
 		if (pos == len) {

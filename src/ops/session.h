@@ -139,6 +139,9 @@ struct ops_session {
 	ops_progress_fn progress;
 	void *progress_ctx;
 	uint64_t t0_us;
+	/* a read that is one part of a longer phase (a verify of several spans, a compare sector by
+	 * sector) reports its bytes from base, of total (total 0: of its own length) */
+	uint64_t progress_base, progress_total;
 	int progress_phase;         /* the phase last reported, so throughput counts from its start */
 	uint64_t phase_t0_us;
 	uint64_t last_report_us;    /* a new phase starts where the last report left off */

@@ -81,10 +81,21 @@ int wr_read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt,
 	 * read whole */
 	uint64_t compared0 = s->counters.compare_read_bytes;
 	bool differed = true; /* a write's first sector: a blank chip or other firmware, most often */
+	/* one progress from the first compare to the last read back: the bytes of the sectors decided */
+	uint64_t pdone = 0, ptotal = 0;
+	for (size_t i = 0; i < plan->n_touched; i++)
+		ptotal += plan->touched[i].current ? 0 : plan->touched[i].sector.size;
 	for (size_t i = 0; compare && i < plan->n_touched; i++) {
+		s->progress_base = pdone;
+		s->progress_total = ptotal;
 		int rc = ops_compare_touched(s, img, &plan->touched[i], &differed);
+		s->progress_base = s->progress_total = 0;
 		if (rc < 0)
 			return err_prefix(&s->err, "write: comparing sector %u", plan->touched[i].sector.index);
+		if (rc == 1) {
+			pdone += plan->touched[i].sector.size;
+			ops_report(s, OPS_PHASE_READ, pdone, ptotal, "B");
+		}
 	}
 	total = s->counters.compare_read_bytes - compared0;
 	for (size_t i = 0; i < plan->n_touched; i++)
@@ -105,7 +116,11 @@ int wr_read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt,
 		uint8_t *buf = malloc((size_t)span);
 		if (!buf)
 			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+		s->progress_base = pdone;
+		s->progress_total = ptotal;
 		int rc = ops_read_mem(s, alt, plan->touched[i].sector.start, buf, (size_t)span, OPS_PHASE_READ);
+		s->progress_base = s->progress_total = 0;
+		pdone += span;
 		if (rc < 0) {
 			free(buf);
 			if (rc == STM32DFU_E_PROTECTED)

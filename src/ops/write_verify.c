@@ -90,7 +90,11 @@ int wr_verify_planned(struct wstate *w)
 		uint8_t *buf = malloc((size_t)span);
 		if (!buf)
 			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-		int rc = ops_read_mem(s, w->alt, plan->touched[i].sector.start, buf, (size_t)span, -1);
+		/* a span of adjacent sectors can take minutes over USART: its read reports as it goes */
+		s->progress_base = done;
+		s->progress_total = total;
+		int rc = ops_read_mem(s, w->alt, plan->touched[i].sector.start, buf, (size_t)span, OPS_PHASE_VERIFY);
+		s->progress_base = s->progress_total = 0;
 		if (rc < 0) {
 			free(buf);
 			return err_prefix(&s->err, "write: verifying sector %u", plan->touched[i].sector.index);
@@ -105,8 +109,8 @@ int wr_verify_planned(struct wstate *w)
 			differ |= rc;
 			if (rc == 0)
 				done += plan->touched[k].sector.size;
-			ops_report(s, OPS_PHASE_VERIFY, done, total, "B");
 		}
+		ops_report(s, OPS_PHASE_VERIFY, done, total, "B"); /* once per span: never behind the read's own */
 		i = j;
 	}
 	w->r->verify.bytes += total;
