@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "target/dfuse_link.h"
+
 #include "core/clock.h"
 #include "core/crc32.h"
 #include "core/file.h"
@@ -302,7 +304,7 @@ static int run_all(struct worker *w, size_t n, void *(*fn)(void *), bool (*wante
 
 static int path_cmp(const void *pa, const void *pb)
 {
-	return tp_path_cmp(((const struct ops_multi_result *)pa)->path, ((const struct ops_multi_result *)pb)->path);
+	return target_usb_path_cmp(((const struct ops_multi_result *)pa)->path, ((const struct ops_multi_result *)pb)->path);
 }
 
 static bool wants_write(const struct worker *w)
@@ -340,7 +342,7 @@ static int find_candidates(const struct ops_multi_opts *o, struct ops_multi_resu
 	}
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
-	int rc = tp_libusb_list(&o->open.match, &found, &nf, e);
+	int rc = target_usb_list(&o->open.match, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	if (nf > OPS_MULTI_MAX)

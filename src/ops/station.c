@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 #include "ops/slots.h"
-#include "usb/tp_watch.h"
+#include "target/dfuse_link.h"
 
 #define STATION_SEEN_MAX 256
 #define STATION_DONE_MAX 4096
@@ -95,7 +95,7 @@ static int list_devs(struct station *st, struct dev **out, size_t *n, struct err
 	size_t nf = 0;
 	struct tp_match m = st->o->multi.open.match;
 	m.locations_only = true;
-	int rc = tp_libusb_list(&m, &found, &nf, e);
+	int rc = target_usb_list(&m, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	*out = calloc(nf ? nf : 1, sizeof **out);
@@ -420,7 +420,7 @@ static void departures(struct station *st, struct tp_watch *w)
 {
 	char path[32];
 	unsigned devnum;
-	while (tp_watch_take_left(w, path, &devnum))
+	while (target_usb_watch_left(w, path, &devnum))
 		for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
 			struct job *j = &st->jobs[i];
 			if (j->running && !j->departed && j->devnum == devnum && strcmp(j->r.path, path) == 0) {
@@ -452,7 +452,7 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 	if (o->n_ports)
 		rc = ops_slots_start(o->ports, o->n_ports, o->multi.open.baud, o->multi.open.reset_seq, &st->slots, e);
 	else
-		rc = tp_watch_new(&w, &sum->hotplug, e);
+		rc = target_usb_watch_new(&w, &sum->hotplug, e);
 	uint64_t t0 = mono_us();
 	unsigned running = 0;
 	while (rc == 0) {
@@ -474,10 +474,10 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 				break;
 		}
 		if (st->slots) {
-			ops_slots_wait(st->slots, TP_WATCH_SCAN_MS);
+			ops_slots_wait(st->slots, TARGET_USB_SCAN_MS);
 			continue;
 		}
-		if (tp_watch_wait(w, TP_WATCH_SCAN_MS))
+		if (target_usb_watch_wait(w, TARGET_USB_SCAN_MS))
 			st->rescan = true;
 		departures(st, w);
 	}
@@ -492,12 +492,12 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 			continue;
 		}
 		departures(st, w);
-		if (tp_watch_wait(w, 100) || !sum->hotplug) {
+		if (target_usb_watch_wait(w, 100) || !sum->hotplug) {
 			struct tp_listed *found = NULL;
 			size_t n = 0;
 			struct tp_match m = o->multi.open.match;
 			m.locations_only = true;
-			if (tp_libusb_list(&m, &found, &n, NULL) >= 0) {
+			if (target_usb_list(&m, &found, &n, NULL) >= 0) {
 				for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
 					struct job *j = &st->jobs[i];
 					bool here = false;
@@ -512,7 +512,7 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 	}
 	sum->us = mono_us() - t0;
 	ops_slots_stop(st->slots);
-	tp_watch_free(w);
+	target_usb_watch_free(w);
 	pthread_mutex_destroy(&st->mu);
 	free(st->done_uids);
 	free(st);

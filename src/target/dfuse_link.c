@@ -122,6 +122,26 @@ int target_usb_path_cmp(const char *a, const char *b)
 	return tp_path_cmp(a, b);
 }
 
+int target_usb_watch_new(struct tp_watch **out, bool *hotplug, struct err *e)
+{
+	return tp_watch_new(out, hotplug, e);
+}
+
+bool target_usb_watch_wait(struct tp_watch *w, unsigned max_ms)
+{
+	return tp_watch_wait(w, max_ms);
+}
+
+bool target_usb_watch_left(struct tp_watch *w, char path[32], unsigned *devnum)
+{
+	return tp_watch_take_left(w, path, devnum);
+}
+
+void target_usb_watch_free(struct tp_watch *w)
+{
+	tp_watch_free(w);
+}
+
 size_t target_usb_requests(struct tp *tp)
 {
 	return tp && tp_is_trace(tp) ? tp_trace_count(tp, TP_REQ_ANY) : 0;

@@ -16,6 +16,7 @@
 #include "dfu/dfu.h"
 #include "usb/tp_libusb.h"
 #include "usb/tp_sim.h"
+#include "usb/tp_watch.h"
 #include "usb/transport.h"
 
 /* Which USB device a session wants. */
@@ -50,6 +51,15 @@ void target_usb_close(struct tp *tp);
  * by bus path (tp_path_cmp: "1-1.2" before "1-1.10"). */
 int target_usb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e);
 int target_usb_path_cmp(const char *a, const char *b);
+/* Boards arriving at and leaving the USB bus (the station's): usb/tp_watch.h's hotplug where libusb
+ * has it, else a scan every TARGET_USB_SCAN_MS. wait: true when something changed within max_ms;
+ * left: the next departed device's path and number. */
+#define TARGET_USB_SCAN_MS TP_WATCH_SCAN_MS
+int target_usb_watch_new(struct tp_watch **out, bool *hotplug, struct err *e);
+bool target_usb_watch_wait(struct tp_watch *w, unsigned max_ms);
+bool target_usb_watch_left(struct tp_watch *w, char path[32], unsigned *devnum);
+void target_usb_watch_free(struct tp_watch *w);
+
 /* Requests made on a traced transport so far (0 when tp is not traced). */
 size_t target_usb_requests(struct tp *tp);
 
