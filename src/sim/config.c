@@ -29,10 +29,11 @@ static const char *const sim_known_keys[] = {
 	"erase_dnload_hold",
 	/* usb/tp_sim.c: the host's OS refusing the device (access, driver, busy) */
 	"open_refused",
-	/* uart.c: the AN3155 USART front end (sim_uart.h) */
+	/* uart.c, uart_cfg.c: the AN3155 USART front end (sim_uart.h) */
 	"uart_device_id", "uart_version", "uart_commands", "uart_gv_options", "uart_max_baud", "uart_mode",
 	"uart_mass_erase", "uart_max_erase_pages", "uart_banks", "uart_t_reset", "uart_noise", "uart_noise_above", "uart_noise_at",
 	"uart_noise_tx_at", "uart_drop", "uart_drop_at", "uart_reset_at", "uart_gone_at", "uart_nrst", "uart_boot0",
+	"uart_noise2", "uart_noise2_at", "uart_noise2_tx_at", "uart_noise2_mask",
 };
 
 const char *const *sim_profile_known_keys(size_t *n)

@@ -75,6 +75,11 @@ struct sim_uart_stats {
 };
 void sim_uart_get_stats(const struct sim_uart *u, struct sim_uart_stats *out);
 
+/* For tests that count from a point of a session: the byte `after` bytes from now (1: the next)
+ * gets `bits` (1 or 2) flipped bits, a byte the host sends (to_rom) or one the ROM sends. mask
+ * chooses the two bits (0: at random), as uart_noise2_mask. The profile's _at keys, set later. */
+void sim_uart_fault_next(struct sim_uart *u, bool to_rom, int bits, uint64_t after, uint8_t mask);
+
 /* The device behind it (for state files and tests). */
 struct sim_device *sim_uart_device(struct sim_uart *u);
 

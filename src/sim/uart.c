@@ -133,6 +133,37 @@ static bool noisy(struct sim_uart *u)
 	return chance(u, u->noise);
 }
 
+/*
+ * What noise does to the byte number `nth` of one direction (at: that direction's _at key, at2:
+ * its two-bit key): 0 nothing; else the XOR mask of the flipped bits. One flipped bit breaks the
+ * byte's even parity (the receiver that checks it drops the byte); two flipped bits keep it, so the
+ * byte arrives wrong: a command that fails its complement, a frame that fails its XOR (NACKs), and
+ * Read Memory data, which carry no checksum, wrong. uart_noise2 is the share of noisy bytes with
+ * two flips (a fault injection: AN3155's 8E1 sees one and misses two, the rate is the model's).
+ */
+static uint8_t noise_mask(struct sim_uart *u, uint64_t nth, uint64_t at, uint64_t at2)
+{
+	bool two = at2 && nth == at2;
+	if (!two && !noisy(u) && !(at && nth == at))
+		return 0;
+	u->stats.faults++;
+	if (!two && !(at && nth == at))
+		two = chance(u, u->noise2);
+	if (two && at2 && nth == at2 && u->noise2_mask)
+		return u->noise2_mask;
+	unsigned i = sim_rand(u->d) % 8, j = two ? (i + 1 + sim_rand(u->d) % 7) % 8 : i;
+	return (uint8_t)(1u << i | 1u << j);
+}
+
+void sim_uart_fault_next(struct sim_uart *u, bool to_rom, int bits, uint64_t after, uint8_t mask)
+{
+	uint64_t at = (to_rom ? u->host_bytes : u->rom_bytes) + after;
+	if (bits == 2)
+		*(to_rom ? &u->noise2_at : &u->noise2_tx_at) = at, u->noise2_mask = mask;
+	else
+		*(to_rom ? &u->noise_at : &u->noise_tx_at) = at;
+}
+
 /* ---- transmit ---- */
 
 /* The ROM sends byte b once it has decided to at `at` (device time, after any flash work). */
@@ -147,15 +178,15 @@ void sim_uart_emit(struct sim_uart *u, uint8_t b, uint64_t at)
 	u->rom_bytes++;
 	u->stats.bytes_out++;
 	bool lost = false;
+	uint8_t flip;
 	if (chance(u, u->drop)) {
 		lost = true;
 		u->stats.faults++;
-	} else if (noisy(u) || (u->noise_tx_at && u->rom_bytes == u->noise_tx_at)) {
-		u->stats.faults++;
+	} else if ((flip = noise_mask(u, u->rom_bytes, u->noise_tx_at, u->noise2_tx_at)) != 0) {
 		/* one flipped bit: the parity bit no longer matches, a host port that checks parity
-		 * drops the byte; one that does not passes the wrong byte on */
-		b ^= (uint8_t)(1u << (sim_rand(u->d) % 8));
-		lost = u->host_checks && u->host_parity != 'N';
+		 * drops the byte; one that does not passes the wrong byte on. Two: it passes either way */
+		b ^= flip;
+		lost = __builtin_popcount(flip) == 1 && u->host_checks && u->host_parity != 'N';
 	}
 	/* the ROM sends at the rate it locked to; a host at another rate reads garbage (AN3155 2: 2.5 %) */
 	if (u->locked_baud && u->host_baud &&
@@ -313,12 +344,9 @@ void sim_uart_rx(struct sim_uart *u, uint8_t b, uint64_t t)
 		u->stats.faults++;
 		return; /* the start bit was lost: nothing arrives */
 	}
-	bool flipped = false;
-	if (noisy(u) || (u->noise_at && u->host_bytes == u->noise_at)) {
-		u->stats.faults++;
-		b ^= (uint8_t)(1u << (sim_rand(u->d) % 8));
-		flipped = true; /* the parity bit now disagrees */
-	}
+	uint8_t flip = noise_mask(u, u->host_bytes, u->noise_at, u->noise2_at);
+	b ^= flip;
+	bool flipped = __builtin_popcount(flip) == 1; /* the parity bit now disagrees; two flips it misses */
 	if (u->st == U_GONE || u->st == U_LOST || u->st == U_HELD || t < u->busy_until || flipped || !parity_ok(u, b)) {
 		u->stats.dropped++;
 		return;

@@ -124,6 +124,17 @@ int sim_uart_configure(struct sim_uart *u, const struct sim_profile *p, char *er
 		return -1;
 	u->noise_at = a;
 	u->noise_tx_at = b;
+	if (key_rate(p, "uart_noise2", &u->noise2, errbuf, errlen) ||
+	    key_u32(p, "uart_noise2_at", 0, 0xFFFFFFFF, &a, errbuf, errlen) ||
+	    key_u32(p, "uart_noise2_tx_at", 0, 0xFFFFFFFF, &b, errbuf, errlen) ||
+	    key_u32(p, "uart_noise2_mask", 0, 0xFF, &v, errbuf, errlen))
+		return -1;
+	if (v && __builtin_popcount(v) != 2)
+		return fail(errbuf, errlen, "uart_noise2_mask", sim_profile_get(p, "uart_noise2_mask"),
+		            "two bits set (the flips parity cannot see)");
+	u->noise2_at = a;
+	u->noise2_tx_at = b;
+	u->noise2_mask = (uint8_t)v;
 	u->drop_at = c;
 	if (key_u32(p, "uart_reset_at", 0, 0xFFFFFFFF, &a, errbuf, errlen) ||
 	    key_u32(p, "uart_gone_at", 0, 0xFFFFFFFF, &b, errbuf, errlen))

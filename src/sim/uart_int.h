@@ -55,6 +55,9 @@ struct sim_uart {
 	double noise, drop;
 	unsigned noise_above;    /* uart_noise only at host rates above this (0: at every rate) */
 	uint64_t noise_at, noise_tx_at, drop_at;
+	double noise2;           /* the share of noisy bytes with two bits flipped: parity passes them */
+	uint64_t noise2_at, noise2_tx_at; /* two bits flipped in the Nth host / ROM byte */
+	uint8_t noise2_mask;     /* which two bits the _at keys flip (0: chosen at random) */
 	uint64_t reset_at_byte, gone_at; /* the chip resets (a brown-out, an NRST glitch) / loses power
 	                                  * or its cable as this host byte arrives (uart_reset_at, uart_gone_at) */
 	uint64_t host_bytes, rom_bytes;

@@ -53,7 +53,7 @@ static void probe(struct ser *s, struct target_port_probe *out)
 {
 	struct an3155 b;
 	an3155_init(&b, s);
-	b.to.byte_ms = PROBE_BYTE_MS;
+	b.to.sync_ms = b.to.byte_ms = PROBE_BYTE_MS;
 	b.retries = PROBE_RETRIES;
 	int r = an3155_sync(&b);
 	if (b.sync_answer < 0) {

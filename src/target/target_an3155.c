@@ -230,7 +230,11 @@ static int tu_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size
 	if (len > AN3155_MAX_BLOCK)
 		return err_set(&t->err, STM32DFU_E_RANGE, "option bytes: %zu bytes in one Write Memory of %u", len,
 		               AN3155_MAX_BLOCK);
+	/* the ACK comes once the option bytes are programmed: the protection commands' allowance */
+	unsigned keep = u->b->to.write_ms;
+	u->b->to.write_ms = u->b->to.ob_ms;
 	int r = resets(t, u, an3155_write(u->b, addr, buf, len));
+	u->b->to.write_ms = keep;
 	*reset = r == 0;
 	return r;
 }

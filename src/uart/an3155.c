@@ -4,22 +4,29 @@
  * in ../shared/data/uart. docs/usart.md grades each fact.
  */
 #include "uart/an3155.h"
+#include "uart/an3155_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define R_NACK 1 /* internal: the chip answered NACK (callers map it to what it means there) */
 #define POISON 0xFF
 
 void an3155_init(struct an3155 *b, struct ser *ser)
 {
 	memset(b, 0, sizeof *b);
 	b->ser = ser;
-	/* stm32flash: block write 1 s, page erase 5 s each, mass erase 35 s, (un)protect 1 s. The F7
-	 * mass erase is 16 s typical, 32 s max (protocol.md 3.4); a 256 KiB F7 sector 2 s typ, 4 s max. */
-	b->to.byte_ms = 1000;
-	b->to.write_ms = 1000;
+	/* An answer: 100 ms plus twice its wire time and that of the bytes still on their way out
+	 * (an3155_answer_ms). 100 ms covers a USB-serial adapter's latency (FTDI's latency timer is 16 ms
+	 * by default, CH340 and CP210x alike) and Windows' tick (15.6 ms), and a lost byte then costs
+	 * 0.1 s rather than stm32flash's 1 s at any rate. A block's ACK comes after its programming:
+	 * 200 ms more, 4x the slowest 256-byte block of the profiles (x8 at 200 us a byte, 51 ms; the
+	 * F4's DS maximum is 100 us a byte, 26 ms). Erases and option bytes keep stm32flash's timeouts:
+	 * page erase 5 s each, mass erase 35 s, (un)protect 1 s; the F7 mass erase is 16 s typical, 32 s
+	 * max (protocol.md 3.4), a 256 KiB F7 sector 2 s typical, 4 s max. */
+	b->to.sync_ms = 1000; /* the ROM may be starting: the profiles' t_reset is 230-250 ms */
+	b->to.byte_ms = 100;
+	b->to.write_ms = 200;
 	b->to.page_erase_ms = 5000;
 	b->to.mass_erase_ms = 40000;
 	b->to.ob_ms = 2000;
@@ -54,21 +61,29 @@ bool an3155_has(const struct an3155 *b, uint8_t cmd)
 
 /* ---- bytes ---- */
 
-static int send(struct an3155 *b, const uint8_t *p, size_t n)
+unsigned an3155_answer_ms(const struct an3155 *b, size_t n)
+{
+	uint64_t us = ser_wire_us(&b->ser->cfg, b->pending + n);
+	return b->to.byte_ms + (unsigned)((2 * us + 999) / 1000u);
+}
+
+int an3155_send(struct an3155 *b, const uint8_t *p, size_t n)
 {
 	int r = ser_write(b->ser, p, n, b->to.byte_ms + (unsigned)(ser_wire_us(&b->ser->cfg, n) / 1000u));
 	if (r < 0)
 		return err_set(&b->err, r, "%s", b->ser->err.msg);
+	b->pending += n; /* a write returns once the bytes are queued: they may still be on the wire */
 	return 0;
 }
 
-/* Exactly n bytes within timeout_ms, or TIMEOUT. */
-static int recv(struct an3155 *b, uint8_t *p, size_t n, unsigned timeout_ms, const char *what)
+int an3155_recv(struct an3155 *b, uint8_t *p, size_t n, unsigned work_ms, const char *what)
 {
-	unsigned t = timeout_ms + (unsigned)(ser_wire_us(&b->ser->cfg, n) / 1000u);
+	unsigned t = an3155_answer_ms(b, n) + work_ms;
 	int r = ser_read(b->ser, p, n, t);
 	if (r < 0)
 		return err_set(&b->err, r, "%s: %s", what, b->ser->err.msg);
+	if (r > 0)
+		b->pending = 0;
 	if ((size_t)r < n) {
 		b->stats.timeouts++;
 		return err_set(&b->err, STM32DFU_E_TIMEOUT, "%s: %d of %zu bytes in %u ms", what, r, n, t);
@@ -77,10 +92,10 @@ static int recv(struct an3155 *b, uint8_t *p, size_t n, unsigned timeout_ms, con
 }
 
 /* One ACK/NACK. 0 ACK, R_NACK, or an error. */
-static int get_ack(struct an3155 *b, unsigned timeout_ms, const char *what)
+int an3155_ack(struct an3155 *b, unsigned timeout_ms, const char *what)
 {
 	uint8_t a;
-	int r = recv(b, &a, 1, timeout_ms, what);
+	int r = an3155_recv(b, &a, 1, timeout_ms, what);
 	if (r < 0)
 		return r;
 	if (a == AN3155_ACK)
@@ -92,14 +107,14 @@ static int get_ack(struct an3155 *b, unsigned timeout_ms, const char *what)
 	return err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: 0x%02x where ACK 0x79 or NACK 0x1F belongs", what, a);
 }
 
-static int send_cmd(struct an3155 *b, uint8_t cmd)
+int an3155_cmd(struct an3155 *b, uint8_t cmd)
 {
 	uint8_t f[2] = {cmd, (uint8_t)~cmd};
 	char what[32];
 	b->stats.commands++;
 	snprintf(what, sizeof what, "command 0x%02x", cmd);
-	int r = send(b, f, 2);
-	return r < 0 ? r : get_ack(b, b->to.byte_ms, what);
+	int r = an3155_send(b, f, 2);
+	return r < 0 ? r : an3155_ack(b, 0, what);
 }
 
 /* Address (or any 32-bit value) MSB first and its XOR (AN3155 3.4). */
@@ -107,8 +122,8 @@ static int send_u32(struct an3155 *b, uint32_t v, unsigned timeout_ms, const cha
 {
 	uint8_t f[5] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v, 0};
 	f[4] = f[0] ^ f[1] ^ f[2] ^ f[3];
-	int r = send(b, f, 5);
-	return r < 0 ? r : get_ack(b, timeout_ms, what);
+	int r = an3155_send(b, f, 5);
+	return r < 0 ? r : an3155_ack(b, timeout_ms, what);
 }
 
 /*
@@ -126,32 +141,36 @@ static int send_u32(struct an3155 *b, uint32_t v, unsigned timeout_ms, const cha
  * a frame the first byte is one the frame does not hold (b->lead_poison; write_poison()), and
  * neither 0x00 nor 0xFF, so that taken as a frame's length it cannot make a frame of 0xFF fit.
  */
-static int resync(struct an3155 *b)
+static int resync_(struct an3155 *b)
 {
-	static const size_t bursts[] = {1, 2, 16, 64, 128, 128};
+	/* two bytes first: a ROM at a command NACKs the pair at once (one byte alone went unanswered and
+	 * cost a whole wait), a ROM one byte short of a frame takes the first and NACKs the frame */
+	static const size_t bursts[] = {2, 16, 64, 128, 128};
 	uint8_t z[128], in[64];
 	memset(z, POISON, sizeof z);
 	b->stats.resyncs++;
 	ser_flush_input(b->ser);
 	for (size_t i = 0; i < sizeof bursts / sizeof bursts[0]; i++) {
 		z[0] = i == 0 && b->lead_poison ? b->lead_poison : POISON;
-		if (send(b, z, bursts[i]) < 0)
+		if (an3155_send(b, z, bursts[i]) < 0)
 			return b->err.code;
 		z[0] = POISON;
-		unsigned t = 100 + (unsigned)(ser_wire_us(&b->ser->cfg, bursts[i] + 2) / 1000u);
-		int n = ser_read(b->ser, in, sizeof in, t);
+		int n = ser_read(b->ser, in, 1, an3155_answer_ms(b, 2)); /* the first answer, then the rest */
 		if (n < 0)
 			return err_set(&b->err, n, "resync: %s", b->ser->err.msg);
 		if (n == 0)
 			continue;
 		/* drain what follows (bounded: a line that never goes quiet is not a bootloader) */
-		for (int k = 0; k < 64 && (n = ser_read(b->ser, in, sizeof in, 100)) > 0; k++)
+		unsigned drain = b->to.byte_ms / 2 + (unsigned)(2 * ser_wire_us(&b->ser->cfg, bursts[i]) / 1000u);
+		for (int k = 0; k < 64 && (n = ser_read(b->ser, in, sizeof in, drain)) > 0; k++)
 			;
+		b->pending = 0;
 		for (int k = 0; k < 4; k++) {
 			uint8_t a;
-			if (send(b, z, 1) < 0)
+			if (an3155_send(b, z, 1) < 0)
 				return b->err.code;
-			n = ser_read(b->ser, &a, 1, 100);
+			n = ser_read(b->ser, &a, 1, an3155_answer_ms(b, 1));
+			b->pending = n == 1 ? 0 : b->pending;
 			if (n == 1 && a == AN3155_NACK)
 				return 0;
 		}
@@ -161,162 +180,7 @@ static int resync(struct an3155 *b)
 
 int an3155_resync(struct an3155 *b)
 {
-	return resync(b);
-}
-
-/* ---- connection ---- */
-
-static void hint_silent(struct an3155 *b)
-{
-	err_hint(&b->err, "no answer to 0x7F at %u baud: is BOOT0 high? are TX and RX crossed (adapter TX to the "
-	                  "chip's RX)? a fixture wiring DTR/RTS to NRST/BOOT0 needs {@reset-seq}; try {@baud 57600}",
-	         b->ser->cfg.baud);
-}
-
-int an3155_sync(struct an3155 *b)
-{
-	uint8_t s = AN3155_SYNC, a;
-	b->sync_answer = -1;
-	ser_flush_input(b->ser);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (send(b, &s, 1) < 0)
-			return b->err.code;
-		int n = ser_read(b->ser, &a, 1, b->to.byte_ms);
-		if (n < 0)
-			return err_set(&b->err, n, "sync: %s", b->ser->err.msg);
-		if (n == 1)
-			b->sync_answer = a;
-		if (n == 1 && (a == AN3155_ACK || a == AN3155_NACK)) {
-			/* NACK: the ROM was synchronised before and took 0x7F as a command; a second 0x7F
-			 * after a silent first one is NACKed too (G431 log; stm32flash's init) */
-			b->synced = true;
-			return 0;
-		}
-		if (n == 1) {
-			err_set(&b->err, STM32DFU_E_PROTOCOL, "sync: 0x%02x answered 0x7F (ACK 0x79 expected)", a);
-			if (a == AN3155_SYNC)
-				err_hint(&b->err, "the port echoes what it is sent: the chip is not in its bootloader "
-				                  "(BOOT0 low, an application running), or RX is looped to TX");
-			else
-				err_hint(&b->err, "something other than the ROM bootloader answers: an application, "
-				                  "or the wrong baud rate");
-			return b->err.code;
-		}
-		b->stats.timeouts++;
-	}
-	err_set(&b->err, STM32DFU_E_TIMEOUT, "sync: no answer to 0x7F");
-	hint_silent(b);
-	return b->err.code;
-}
-
-int an3155_resync_after_reset(struct an3155 *b)
-{
-	b->synced = false;
-	clock_sleep_us(b->ser->clock, (uint64_t)b->to.reset_ms * 1000u);
-	int r = 0;
-	/* the chip may take longer than the ROM's nominal start: a few more tries, one second each */
-	for (int i = 0; i < 5; i++) {
-		r = an3155_sync(b);
-		if (r != STM32DFU_E_TIMEOUT)
-			break;
-	}
-	return r < 0 ? err_prefix(&b->err, "after the reset") : 0;
-}
-
-int an3155_get(struct an3155 *b)
-{
-	int r = STM32DFU_E_TIMEOUT;
-	for (unsigned t = 0; t <= b->retries; t++) {
-		if (t) {
-			b->stats.retries++;
-			if (resync(b) < 0)
-				return b->err.code;
-		}
-		uint8_t n, buf[256];
-		r = send_cmd(b, AN3155_GET);
-		if (r == R_NACK)
-			continue;
-		if (r < 0 || (r = recv(b, &n, 1, b->to.byte_ms, "GET")) < 0 ||
-		    (r = recv(b, buf, (size_t)n + 1, b->to.byte_ms, "GET")) < 0)
-			continue;
-		r = get_ack(b, b->to.byte_ms, "GET");
-		if (r != 0)
-			continue;
-		b->version = buf[0];
-		b->ncmds = n < sizeof b->cmds ? n : sizeof b->cmds;
-		memcpy(b->cmds, buf + 1, b->ncmds);
-		b->have_get = true;
-		return 0;
-	}
-	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "GET: NACK") : err_prefix(&b->err, "GET");
-}
-
-int an3155_get_version(struct an3155 *b)
-{
-	int r = STM32DFU_E_TIMEOUT;
-	for (unsigned t = 0; t <= b->retries; t++) {
-		if (t) {
-			b->stats.retries++;
-			if (resync(b) < 0)
-				return b->err.code;
-		}
-		uint8_t v[3];
-		r = send_cmd(b, AN3155_GET_VERSION);
-		if (r != 0 || (r = recv(b, v, 3, b->to.byte_ms, "Get Version")) < 0 ||
-		    (r = get_ack(b, b->to.byte_ms, "Get Version")) != 0)
-			continue;
-		b->option1 = v[1];
-		b->option2 = v[2];
-		if (!b->have_get)
-			b->version = v[0];
-		return 0;
-	}
-	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Version: NACK")
-	                   : err_prefix(&b->err, "Get Version");
-}
-
-int an3155_get_id(struct an3155 *b)
-{
-	int r = STM32DFU_E_TIMEOUT;
-	for (unsigned t = 0; t <= b->retries; t++) {
-		if (t) {
-			b->stats.retries++;
-			if (resync(b) < 0)
-				return b->err.code;
-		}
-		uint8_t n, id[256];
-		r = send_cmd(b, AN3155_GET_ID);
-		if (r != 0 || (r = recv(b, &n, 1, b->to.byte_ms, "Get ID")) < 0 ||
-		    (r = recv(b, id, (size_t)n + 1, b->to.byte_ms, "Get ID")) < 0 ||
-		    (r = get_ack(b, b->to.byte_ms, "Get ID")) != 0)
-			continue;
-		if (n < 1)
-			return err_set(&b->err, STM32DFU_E_PROTOCOL, "Get ID: %u byte(s) of product ID", n + 1u);
-		b->pid = (uint16_t)(id[0] << 8 | id[1]);
-		return 0;
-	}
-	if (r == R_NACK) {
-		/* the WLE5 log: GETID NACKed under RDP level 1 (data/uart/esp-usb-bridge-15_...) */
-		err_set(&b->err, STM32DFU_E_PROTECTED, "Get ID: NACK");
-		err_hint(&b->err, "some ROMs refuse Get ID while read protection is active");
-		return b->err.code;
-	}
-	return err_prefix(&b->err, "Get ID");
-}
-
-int an3155_connect(struct an3155 *b)
-{
-	int r = an3155_sync(b);
-	if (r == 0)
-		r = an3155_get(b);
-	if (r == 0 && an3155_has(b, AN3155_GET_VERSION))
-		r = an3155_get_version(b);
-	if (r == 0) {
-		if (!an3155_has(b, AN3155_GET_ID))
-			return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader's GET list has no Get ID (0x02)");
-		r = an3155_get_id(b);
-	}
-	return r;
+	return resync_(b);
 }
 
 /* ---- memory ---- */
@@ -342,17 +206,17 @@ static int refused(struct an3155 *b, const char *what)
 static int read_once(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len, int *stage)
 {
 	*stage = 0;
-	int r = send_cmd(b, AN3155_READ);
+	int r = an3155_cmd(b, AN3155_READ);
 	if (r != 0)
 		return r;
 	*stage = 1;
-	if ((r = send_u32(b, addr, b->to.byte_ms, "Read Memory address")) != 0)
+	if ((r = send_u32(b, addr, 0, "Read Memory address")) != 0)
 		return r;
 	*stage = 2;
 	uint8_t nf[2] = {(uint8_t)(len - 1), (uint8_t)~(len - 1)};
-	if ((r = send(b, nf, 2)) < 0 || (r = get_ack(b, b->to.byte_ms, "Read Memory count")) != 0)
+	if ((r = an3155_send(b, nf, 2)) < 0 || (r = an3155_ack(b, 0, "Read Memory count")) != 0)
 		return r;
-	return recv(b, buf, len, b->to.byte_ms, "Read Memory data");
+	return an3155_recv(b, buf, len, 0, "Read Memory data");
 }
 
 int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
@@ -365,7 +229,7 @@ int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
-			if (resync(b) < 0)
+			if (an3155_resync(b) < 0)
 				return err_prefix(&b->err, "read at 0x%08x", addr);
 		}
 		r = read_once(b, addr, buf, len, &stage);
@@ -396,11 +260,11 @@ int an3155_read_all(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
 static int write_once(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len, int *stage)
 {
 	*stage = 0;
-	int r = send_cmd(b, AN3155_WRITE);
+	int r = an3155_cmd(b, AN3155_WRITE);
 	if (r != 0)
 		return r;
 	*stage = 1;
-	if ((r = send_u32(b, addr, b->to.byte_ms, "Write Memory address")) != 0)
+	if ((r = send_u32(b, addr, 0, "Write Memory address")) != 0)
 		return r;
 	*stage = 2;
 	uint8_t f[AN3155_MAX_BLOCK + 2];
@@ -409,9 +273,9 @@ static int write_once(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_
 	for (size_t i = 0; i < len; i++)
 		x ^= f[1 + i] = buf[i];
 	f[len + 1] = x;
-	if ((r = send(b, f, len + 2)) < 0)
+	if ((r = an3155_send(b, f, len + 2)) < 0)
 		return r;
-	return get_ack(b, b->to.write_ms, "Write Memory data");
+	return an3155_ack(b, b->to.write_ms, "Write Memory data");
 }
 
 /* A byte that the Write Memory frame of these bytes (its length byte, the data, the XOR) does
@@ -454,7 +318,7 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 			b->stats.retries++;
 			/* the ROM may still be inside the data frame: end it with a byte it cannot hold */
 			b->lead_poison = stage == 2 ? poison : 0;
-			int rs = resync(b);
+			int rs = an3155_resync(b);
 			b->lead_poison = 0;
 			if (rs < 0)
 				return err_prefix(&b->err, "write at 0x%08x", addr);
@@ -480,11 +344,11 @@ int an3155_go(struct an3155 *b, uint32_t addr)
 {
 	if (need(b, AN3155_GO, "Go") < 0)
 		return b->err.code;
-	int r = send_cmd(b, AN3155_GO);
+	int r = an3155_cmd(b, AN3155_GO);
 	if (r == R_NACK)
 		return refused(b, "Go");
 	if (r == 0)
-		r = send_u32(b, addr, b->to.byte_ms, "Go address");
+		r = send_u32(b, addr, 0, "Go address");
 	if (r == R_NACK)
 		return err_set(&b->err, STM32DFU_E_RANGE, "Go: 0x%08x: NACK: no code memory there", addr);
 	b->synced = r == 0 ? false : b->synced;
@@ -512,17 +376,17 @@ static int erase_frame(struct an3155 *b, uint8_t cmd, const uint8_t *f, size_t n
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
-			if (resync(b) < 0)
+			if (an3155_resync(b) < 0)
 				return err_prefix(&b->err, "%s", what);
 		}
 		/* erasing again leaves the same erased sectors */
 		stage = 0;
-		r = send_cmd(b, cmd);
+		r = an3155_cmd(b, cmd);
 		if (r == 0) {
 			stage = 1;
-			r = send(b, f, n);
+			r = an3155_send(b, f, n);
 			if (r == 0)
-				r = get_ack(b, timeout_ms, what);
+				r = an3155_ack(b, timeout_ms, what);
 		}
 		if (r == 0)
 			return 0;
@@ -618,13 +482,13 @@ static int protect_cmd(struct an3155 *b, uint8_t cmd, const char *name, const ui
 {
 	if (need(b, cmd, name) < 0)
 		return b->err.code;
-	int r = send_cmd(b, cmd);
+	int r = an3155_cmd(b, cmd);
 	if (r == R_NACK)
 		return err_set(&b->err, STM32DFU_E_PROTECTED, "%s: NACK on the command", name);
 	if (r == 0 && frame)
-		r = send(b, frame, n);
+		r = an3155_send(b, frame, n);
 	if (r == 0)
-		r = get_ack(b, timeout_ms, name);
+		r = an3155_ack(b, timeout_ms, name);
 	if (r == R_NACK)
 		return err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: NACK", name);
 	if (r < 0)
@@ -672,16 +536,16 @@ int an3155_checksum(struct an3155 *b, uint32_t addr, uint32_t len, uint32_t *crc
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
-			if (resync(b) < 0)
+			if (an3155_resync(b) < 0)
 				return err_prefix(&b->err, "checksum at 0x%08x", addr);
 		}
 		uint8_t o[5];
 		stage = 0;
-		r = send_cmd(b, AN3155_GET_CHECKSUM);
-		if (r == 0 && (stage = 1, r = send_u32(b, addr, b->to.byte_ms, "Get Checksum address")) == 0 &&
-		    (stage = 2, r = send_u32(b, len, b->to.byte_ms, "Get Checksum length")) == 0 &&
-		    (r = get_ack(b, b->to.byte_ms + len / 1024u, "Get Checksum result")) == 0 &&
-		    (r = recv(b, o, 5, b->to.byte_ms, "Get Checksum result")) == 0) {
+		r = an3155_cmd(b, AN3155_GET_CHECKSUM);
+		if (r == 0 && (stage = 1, r = send_u32(b, addr, 0, "Get Checksum address")) == 0 &&
+		    (stage = 2, r = send_u32(b, len, 0, "Get Checksum length")) == 0 &&
+		    (r = an3155_ack(b, len / 1024u, "Get Checksum result")) == 0 &&
+		    (r = an3155_recv(b, o, 5, 0, "Get Checksum result")) == 0) {
 			if ((o[0] ^ o[1] ^ o[2] ^ o[3]) != o[4]) {
 				r = err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Checksum: the CRC's XOR does not match");
 				continue;

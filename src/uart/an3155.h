@@ -49,8 +49,9 @@ enum an3155_cmd {
 
 /* Timeouts, milliseconds (defaults: an3155_init). */
 struct an3155_timeouts {
-	unsigned byte_ms;       /* an ordinary answer (ACK, GET, a read's data) */
-	unsigned write_ms;      /* a Write Memory block's ACK (programming 256 bytes) */
+	unsigned sync_ms;       /* the answer to 0x7F (the ROM may still be starting) */
+	unsigned byte_ms;       /* an answer's floor (adapter latency); an3155_answer_ms adds its wire time */
+	unsigned write_ms;      /* a Write Memory block's programming, before its ACK */
 	unsigned page_erase_ms; /* per page or sector in an erase list */
 	unsigned mass_erase_ms; /* mass or bank erase, Readout Unprotect */
 	unsigned ob_ms;         /* Write Protect/Unprotect, Readout Protect (option-byte programming) */
@@ -77,11 +78,16 @@ struct an3155 {
 	uint16_t pid;
 	struct an3155_stats stats;
 	uint8_t lead_poison;    /* the first byte of the next resync, 0 for 0xFF (an3155.c resync()) */
+	size_t pending;         /* bytes sent since one was received: maybe still on the wire */
 	struct err err;
 };
 
 /* Binds b to ser (not owned) with the default timeouts and retries. */
 void an3155_init(struct an3155 *b, struct ser *ser);
+
+/* How long an answer of n bytes may take at the port's rate: to.byte_ms, plus twice the wire time
+ * of the answer and of the bytes sent and not yet answered (a lost byte costs this, not a second). */
+unsigned an3155_answer_ms(const struct an3155 *b, size_t n);
 
 /* Autobaud: sends 0x7F and waits for ACK. A NACK means the ROM was already synchronised and took
  * 0x7F as a command byte: that is success too (stm32flash does the same). Silence: TIMEOUT, with a
@@ -106,7 +112,8 @@ bool an3155_has(const struct an3155 *b, uint8_t cmd);
 int an3155_get_version(struct an3155 *b);
 /* Get ID: the device ID (kept in b->pid). */
 int an3155_get_id(struct an3155 *b);
-/* sync + GET + Get Version + Get ID, the order stm32flash uses. */
+/* sync + GET + Get Version + Get ID, the order stm32flash uses; GET and Get ID are asked until two
+ * answers in a row agree (no checksum on them: two flipped bits pass the parity). */
 int an3155_connect(struct an3155 *b);
 
 /* Read Memory: 1..256 bytes. NACK on the command byte = read protection (PROTECTED); on the

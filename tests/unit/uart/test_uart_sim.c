@@ -59,7 +59,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 	}
 }
 
-/* connect: the bytes of stm32flash's order (7F, Get Version, GET, Get ID) and the F746's identity */
+/* connect: the bytes of stm32flash's order (7F, GET, Get Version, Get ID) and the F746's identity */
 static void test_connect_f746(void **st)
 {
 	(void)st;
@@ -72,8 +72,10 @@ static void test_connect_f746(void **st)
 	assert_false(an3155_has(&r.b, AN3155_ERASE));
 	char t[512];
 	ser_trace_text(r.s, t, sizeof t);
+	/* GET and Get ID twice: their answers have no checksum (an3155_connect) */
 	assert_string_equal(t, "> 7f\n< 79\n> 00 ff\n< 79 0b 31 00 01 02 11 21 31 44 63 73 82 92 79\n"
-	                       "> 01 fe\n< 79 31 00 00 79\n> 02 fd\n< 79 01 04 49 79");
+	                       "> 00 ff\n< 79 0b 31 00 01 02 11 21 31 44 63 73 82 92 79\n"
+	                       "> 01 fe\n< 79 31 00 00 79\n> 02 fd\n< 79 01 04 49 79\n> 02 fd\n< 79 01 04 49 79");
 	rig_close(&r);
 }
 
@@ -235,7 +237,7 @@ static void test_write_protect_replaces(void **st)
 static void test_faults_are_retried(void **st)
 {
 	(void)st;
-	/* host byte 20 is inside the first Write Memory frame (7f, 00 ff, 01 fe, 02 fd, 31 ce, addr 5) */
+	/* host byte 20 is inside the first Write Memory frame (7f, 00 ff x2, 01 fe, 02 fd x2, 31 ce, addr 5) */
 	static const char *const specs[] = {
 		"f746,timing=0,uart_noise_at=20",
 		"f746,timing=0,uart_drop_at=20",
@@ -262,13 +264,13 @@ static void test_faults_are_retried(void **st)
  * next byte it gets ends the frame: the frame's XOR then fits exactly when that byte equals the
  * one lost (the frame's XOR without d is d). A resync of 0xFF after a lost 0xFF made the ROM
  * program the frame shifted by one byte (wrong bytes in the flash, seen by the USART campaign).
- * Bytes 9-11 of the block are 0xFF, and host byte 26 (one of them, whichever way the count
+ * Bytes 9-11 of the block are 0xFF, and host byte 30 (one of them, whichever way the count
  * starts) is lost: the block must end in the flash as written. */
 static void test_lost_data_byte_never_shifts_the_block(void **st)
 {
 	(void)st;
 	struct rig r;
-	rig_open(&r, "f746,timing=0,uart_drop_at=26", NULL);
+	rig_open(&r, "f746,timing=0,uart_drop_at=30", NULL); /* connect 11, 31 ce, addr 5, N: data[10] */
 	assert_int_equal(an3155_connect(&r.b), 0);
 	uint8_t data[256], back[256];
 	fill(data, sizeof data, 7);
@@ -285,6 +287,109 @@ static void test_lost_data_byte_never_shifts_the_block(void **st)
 	rig_close(&r);
 }
 
+/* The modelled time of a 256-byte Read Memory of the F446 at `baud`, one of whose answer bytes
+ * (the 100th data byte) is lost to the host's parity check when `lose`; *timeouts the host's. */
+static uint64_t read_time(unsigned baud, bool lose, uint64_t *timeouts)
+{
+	struct rig r;
+	rig_open(&r, "f446,timing=0", NULL);
+	struct ser_config c = ser_config_8e1(baud);
+	assert_int_equal(ser_configure(r.s, &c), 0);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	if (lose) /* the command's, the address's and the count's ACKs come first */
+		sim_uart_fault_next(ser_sim_uart(r.sim), false, 1, 3 + 100, 0);
+	uint8_t back[256], want[256];
+	uint64_t t0 = clock_now_us(&r.clk.clock);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, sizeof back), 0);
+	uint64_t dt = clock_now_us(&r.clk.clock) - t0;
+	sim_mem_read(dev(&r), 0x08000000, want, sizeof want);
+	assert_memory_equal(back, want, sizeof want);
+	*timeouts = r.b.stats.timeouts;
+	rig_close(&r);
+	return dt;
+}
+
+/* A lost answer byte costs a timeout scaled to the rate (an3155_answer_ms: 100 ms for the adapter's
+ * latency plus twice the answer's wire time), not a fixed second: at 921600 a 256-byte read takes
+ * 3 ms of wire, and the loss costs the floor, a resync (its drain, half the floor, and one byte
+ * the ROM does not answer, the floor) and the read again; at 9600 the answer alone
+ * takes 257 x 11 bits = 294 ms, the wait is never shorter than it (a clean read has no timeout),
+ * and the loss costs about three reads. Modelled time (the fake clock), not wall time. */
+static void test_lost_answer_costs_by_rate(void **st)
+{
+	(void)st;
+	uint64_t to;
+	uint64_t fast = read_time(921600, false, &to);
+	assert_int_equal(to, 0);
+	uint64_t fast_lost = read_time(921600, true, &to);
+	assert_int_equal(to, 1);
+	uint64_t slow = read_time(9600, false, &to);
+	assert_int_equal(to, 0);
+	uint64_t slow_lost = read_time(9600, true, &to);
+	assert_int_equal(to, 1);
+	uint64_t wire_slow = 257u * 11u * 1000000u / 9600u;
+	print_message("lost byte: %llu us at 921600 (read %llu us), %llu us at 9600 (read %llu us)\n",
+	              (unsigned long long)(fast_lost - fast), (unsigned long long)fast,
+	              (unsigned long long)(slow_lost - slow), (unsigned long long)slow);
+	assert_true(slow >= wire_slow);
+	assert_true(fast_lost - fast >= 100000);          /* the floor is waited out */
+	assert_true(fast_lost - fast < 300000);           /* was 1.4 s */
+	assert_true(slow_lost - slow >= 2 * wire_slow);   /* twice the answer before giving up */
+	assert_true(slow_lost - slow < 4 * slow + 100000); /* was 1 s + the answer + the resync */
+}
+
+/* Two flipped bits pass the 8E1 parity: a command byte that then fails its complement, an address
+ * that fails its XOR, a data byte that fails the frame's XOR. The ROM NACKs each; the host repeats
+ * the command after a resync and the block ends right. */
+static void test_double_flip_nacks_are_retried(void **st)
+{
+	(void)st;
+	/* host bytes: connect 11, then Write Memory 31 ce (12, 13), address (14-18), N (19), data (20-) */
+	static const char *const specs[] = {
+		"f746,timing=0,uart_noise2_at=12,uart_noise2_mask=0x81",
+		"f746,timing=0,uart_noise2_at=13,uart_noise2_mask=0x03",
+		"f746,timing=0,uart_noise2_at=15,uart_noise2_mask=0x30",
+		"f746,timing=0,uart_noise2_at=44,uart_noise2_mask=0x06",
+	};
+	for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+		struct rig r;
+		rig_open(&r, specs[k], NULL);
+		assert_int_equal(an3155_connect(&r.b), 0);
+		uint8_t data[256], back[256];
+		fill(data, sizeof data, 31 + (unsigned)k);
+		assert_int_equal(an3155_write(&r.b, 0x08000000, data, sizeof data), 0);
+		sim_mem_read(dev(&r), 0x08000000, back, sizeof back);
+		assert_memory_equal(back, data, sizeof data);
+		struct sim_uart_stats us;
+		sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+		assert_int_equal(us.faults, 1);
+		assert_true(us.nacks >= 1);
+		assert_true(r.b.stats.nacks >= 1);
+		rig_close(&r);
+	}
+}
+
+/* GET and Get ID answers carry no checksum: two flipped bits in them pass the parity. 0x49 (the
+ * F746's ID, 0x449) becomes 0x51 (the F76x's, 0x451) with bits 3 and 4; 0x31 (Write Memory) in
+ * the GET list becomes 0xA1 (Get Checksum) with bits 4 and 7. The host asks each twice and takes
+ * an answer only when two agree: the right chip, the right command list. */
+static void test_identity_survives_double_flips(void **st)
+{
+	(void)st;
+	/* ROM bytes: 79 (1); GET 79 0b 31 00 01 02 11 21 31 ... (2-16, again 17-31); Get Version
+	 * (32-36); Get ID 79 01 04 49 79 (37-41, again 42-46) */
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_noise2_tx_at=40,uart_noise2_mask=0x18", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(r.b.pid, 0x449);
+	rig_close(&r);
+	rig_open(&r, "f746,timing=0,uart_noise2_tx_at=10,uart_noise2_mask=0x90", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_true(an3155_has(&r.b, AN3155_WRITE));
+	assert_false(an3155_has(&r.b, AN3155_GET_CHECKSUM));
+	rig_close(&r);
+}
+
 /* uart_reset_at: the chip resets as that host byte arrives, mid-write: the write does not complete,
  * the flash keeps the block programmed before it, and the bootloader answers 0x7F again.
  * uart_gone_at: from that byte on nothing answers, a new 0x7F included. */
@@ -294,8 +399,8 @@ static void test_reset_and_gone(void **st)
 	uint8_t data[512], back[256];
 	fill(data, sizeof data, 77);
 	struct rig r;
-	/* connect is 7 host bytes, a 256-byte Write Memory 2 + 5 + 258: byte 280 is in the second one */
-	rig_open(&r, "f746,timing=0,uart_reset_at=280", NULL);
+	/* connect is 11 host bytes, a 256-byte Write Memory 2 + 5 + 258: byte 284 is in the second one */
+	rig_open(&r, "f746,timing=0,uart_reset_at=284", NULL);
 	assert_int_equal(an3155_connect(&r.b), 0);
 	assert_int_equal(an3155_write(&r.b, 0x08000000, data, 256), 0);
 	assert_int_not_equal(an3155_write(&r.b, 0x08000100, data + 256, 256), 0);
@@ -308,7 +413,7 @@ static void test_reset_and_gone(void **st)
 	assert_memory_equal(back, data, 256);
 	rig_close(&r);
 
-	rig_open(&r, "f746,timing=0,uart_gone_at=280", NULL);
+	rig_open(&r, "f746,timing=0,uart_gone_at=284", NULL);
 	assert_int_equal(an3155_connect(&r.b), 0);
 	assert_int_equal(an3155_write(&r.b, 0x08000000, data, 256), 0);
 	assert_int_not_equal(an3155_write(&r.b, 0x08000100, data + 256, 256), 0);
@@ -489,6 +594,9 @@ int main(void)
 		cmocka_unit_test(test_faults_are_retried),
 		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
 		cmocka_unit_test(test_noise_campaign),
+		cmocka_unit_test(test_lost_answer_costs_by_rate),
+		cmocka_unit_test(test_double_flip_nacks_are_retried),
+		cmocka_unit_test(test_identity_survives_double_flips),
 		cmocka_unit_test(test_reset_and_gone),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
 		cmocka_unit_test(test_checksum_and_no_mass_erase), cmocka_unit_test(test_transcripts),
