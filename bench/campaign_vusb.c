@@ -244,18 +244,26 @@ static bool fault_spec(char *spec, size_t cap, const char *state, uint64_t seed,
 	return (kinds & 8) != 0;
 }
 
-/* Random USART faults (src/sim/uart.c, docs/profiles.md): line noise (a flipped bit: a parity or
- * checksum NACK), lost bytes, a chip that resets or is gone mid-write, at a random host byte among
- * the write's (the read-back, the erase, about len bytes of Write Memory, the verify). */
+/* Random USART faults (src/sim/uart.c, docs/profiles.md): line noise (one flipped bit: the parity
+ * check drops the byte; two: it passes, so a command or frame NACK, or Read Memory data wrong),
+ * lost bytes, a chip that resets or is gone mid-write, at a random host byte among the write's
+ * (the read-back, the erase, about len bytes of Write Memory, the verify). */
 static void uart_fault_spec(char *spec, size_t cap, const char *state, uint64_t seed, uint32_t len)
 {
 	size_t used = (size_t)snprintf(spec, cap, "f746,timing=0,seed=%" PRIu64 ",state=%s", seed, state);
 	unsigned span = 2u * len + 4000u;
-	unsigned kinds = rnd_below(64);
+	unsigned kinds = rnd_below(256);
 	if (kinds & 1) {
 		static const char *const rates[] = {"0.00005", "0.0002", "0.0005", "0.001"};
 		used += (size_t)snprintf(spec + used, cap - used, ",uart_noise=%s", rates[rnd_below(4)]);
+		if (kinds & 64) { /* a share of the noisy bytes with two bits flipped */
+			static const char *const share[] = {"0.1", "0.3", "1"};
+			used += (size_t)snprintf(spec + used, cap - used, ",uart_noise2=%s", share[rnd_below(3)]);
+		}
 	}
+	if (kinds & 128)
+		used += (size_t)snprintf(spec + used, cap - used, rnd_below(2) ? ",uart_noise2_at=%u" : ",uart_noise2_tx_at=%u",
+		                         1 + rnd_below(span));
 	if (kinds & 2)
 		used += (size_t)snprintf(spec + used, cap - used, ",uart_noise_at=%u", 1 + rnd_below(span));
 	if (kinds & 4)

@@ -150,6 +150,14 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 			return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 		int alt = img->n_targets ? seg->alt : alt_for(s, seg->addr, (uint32_t)seg->len);
 		int rc = ops_read_mem(s, (uint8_t)alt, seg->addr, buf, seg->len, -1);
+		/* a difference may be the line's (USART: two flipped bits pass the parity): reads go on
+		 * until two in a row agree before a byte is called different */
+		if (rc == 0 && memcmp(buf, seg->data, seg->len) != 0) {
+			char differ[80];
+			snprintf(differ, sizeof differ, "verify 0x%08X (%zu bytes): two reads differ", (unsigned)seg->addr,
+			         seg->len);
+			rc = ops_read_again(s, (uint8_t)alt, seg->addr, buf, seg->len, -1, differ, "verify");
+		}
 		if (rc < 0) {
 			free(buf);
 			return err_prefix(&s->err, "verify");

@@ -377,6 +377,12 @@ bool ops_reads_confirmed(const struct ops_session *s)
 	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0 || !ops_dfuse(s);
 }
 
+bool ops_link_faulted(const struct ops_session *s)
+{
+	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0 ||
+	       (s->bl && (s->bl->stats.retries > 0 || s->bl->stats.timeouts > 0));
+}
+
 /* Over USART, where the ROM lists Get Checksum: the chip's CRC of the range against the CRC of
  * what was read, one command instead of a second read. true when they agree. */
 static bool confirmed_by_checksum(struct ops_session *s, uint32_t addr, const uint8_t *buf, size_t len)

@@ -220,6 +220,11 @@ const struct dfu_alt *ops_flash_alt(const struct ops_session *s);
  * marginal, or the user asked for it (--confirm-reads).
  */
 bool ops_reads_confirmed(const struct ops_session *s);
+/* The link has shown a fault in this session (a retry here or in uart/'s commands), doctor judged
+ * it marginal, or --confirm-reads: a read that found the chip equal to what it should hold is then
+ * confirmed before a sector is skipped for it. Over USART two flipped bits pass the parity; they
+ * come with far more single flips, which the parity sees and the host retries (docs/usart.md). */
+bool ops_link_faulted(const struct ops_session *s);
 
 /* Reads memory through an alt setting (selecting it first), reporting progress as phase. */
 int ops_read_mem(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase);

@@ -135,6 +135,9 @@ int sim_uart_configure(struct sim_uart *u, const struct sim_profile *p, char *er
 	u->noise2_at = a;
 	u->noise2_tx_at = b;
 	u->noise2_mask = (uint8_t)v;
+	if (key_u32(p, "uart_noise2_read_at", 0, 0xFFFFFFFF, &a, errbuf, errlen))
+		return -1;
+	u->noise2_read_at = a;
 	u->drop_at = c;
 	if (key_u32(p, "uart_reset_at", 0, 0xFFFFFFFF, &a, errbuf, errlen) ||
 	    key_u32(p, "uart_gone_at", 0, 0xFFFFFFFF, &b, errbuf, errlen))

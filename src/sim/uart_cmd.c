@@ -281,6 +281,12 @@ void sim_uart_cmd_frame(struct sim_uart *u, uint64_t t)
 			return;
 		}
 		sim_uart_ack(u, t);
+		if (u->noise2_read_at && !u->noise2_read_done && u->noise2_read_at - u->addr < len) {
+			/* a fault injection aimed at one address (uart_noise2_read_at): two bits, parity passes */
+			u->noise2_read_done = true;
+			u->stats.faults++;
+			out[u->noise2_read_at - u->addr] ^= u->noise2_mask ? u->noise2_mask : 0x03;
+		}
 		for (uint32_t i = 0; i < len; i++)
 			sim_uart_emit(u, out[i], t);
 		u->st = U_CMD;

@@ -58,6 +58,9 @@ struct sim_uart {
 	double noise2;           /* the share of noisy bytes with two bits flipped: parity passes them */
 	uint64_t noise2_at, noise2_tx_at; /* two bits flipped in the Nth host / ROM byte */
 	uint8_t noise2_mask;     /* which two bits the _at keys flip (0: chosen at random) */
+	uint32_t noise2_read_at; /* two bits flipped in the byte of this address, the first time a Read
+	                          * Memory returns it (0: none) */
+	bool noise2_read_done;
 	uint64_t reset_at_byte, gone_at; /* the chip resets (a brown-out, an NRST glitch) / loses power
 	                                  * or its cable as this host byte arrives (uart_reset_at, uart_gone_at) */
 	uint64_t host_bytes, rom_bytes;
