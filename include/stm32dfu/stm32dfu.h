@@ -708,6 +708,7 @@ struct stm32dfu_doctor_uart {
 	int swept;                   /* other rates than the session's were measured (reset_seq given) */
 	size_t n_rates;
 	struct stm32dfu_uart_rate rates[STM32DFU_DOCTOR_UART_RATES];
+	int reads;                   /* Read Memory was in the mix (not under read protection, which refuses it) */
 };
 /* stm32dfu_doctor over a serial port (options.port or link=uart): count commands per rate (0: 60),
  * at every rate this family's ROM is known to follow when options.reset_seq lets the chip be reset

@@ -151,8 +151,9 @@ static void doctor_uart_text(struct cli_ctx *c, const struct ops_session *s, con
 	fprintf(o, "device   USART bootloader on %s  (opened at %u baud)\n", text_esc(0, ops_port_name(s)),
 	        u->session_baud);
 	cli_print_identity(o, d);
-	fprintf(o, "\nlink test over USART: %u commands per rate (GET, Get ID, a 256-byte Read Memory in turn), "
-	           "each sent once\n", u->per_rate);
+	fprintf(o, "\nlink test over USART: %u commands per rate (%s), each sent once\n", u->per_rate,
+	        u->reads ? "GET, Get ID, a 256-byte Read Memory in turn"
+	                 : "GET and Get ID in turn: read protection refuses Read Memory");
 	fprintf(o, "     baud  0x7F  commands  NACK  timeout  other  corrupt  verdict\n");
 	for (size_t i = 0; i < u->n_rates; i++) {
 		const struct stm32dfu_uart_rate *x = &u->rates[i];
@@ -208,6 +209,7 @@ static void doctor_uart_json(struct cli_ctx *c, const struct ops_session *s, con
 	json_kuint(&j, "family_max_baud", u->family_max_baud);
 	json_kuint(&j, "per_rate", u->per_rate);
 	json_kbool(&j, "swept", u->swept);
+	json_kbool(&j, "reads", u->reads);
 	json_key(&j, "recommended_baud");
 	if (u->recommended_baud)
 		json_uint(&j, u->recommended_baud);

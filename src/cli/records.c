@@ -156,8 +156,12 @@ void cli_print_identity(FILE *o, const struct stm32dfu_device_rec *d)
 	if (id->flash_size) {
 		char sz[32];
 		cli_size_text(sz, sizeof sz, id->flash_size);
+		/* over USART (no USB VID) the map comes from the family table: without the register (read
+		 * protection refuses it) the size is the family's largest */
 		fprintf(o, "  flash    %s (%s)", sz,
-		        strcmp(d->flash_size_source, "register") == 0 ? "flash-size register" : "layout string");
+		        strcmp(d->flash_size_source, "register") == 0 ? "flash-size register"
+		        : d->vid                                      ? "layout string"
+		                                                      : "the family's largest: the flash-size register was not read");
 		if (d->layout_flash_size && d->layout_flash_size != id->flash_size) {
 			char lz[32];
 			cli_size_text(lz, sizeof lz, d->layout_flash_size);

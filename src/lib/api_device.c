@@ -273,6 +273,7 @@ static int doctor(struct stm32dfu_session *s, const struct ops_doctor_opts *o, s
 		uart->family_max_baud = r->uart_family_max_baud;
 		uart->recommended_baud = r->uart_recommended_baud;
 		uart->swept = r->uart_swept;
+		uart->reads = r->uart_reads;
 		uart->n_rates = r->n_rates < STM32DFU_DOCTOR_UART_RATES ? r->n_rates : STM32DFU_DOCTOR_UART_RATES;
 		for (size_t i = 0; i < uart->n_rates; i++) {
 			const struct ops_uart_rate *in = &r->rates[i];

@@ -226,7 +226,16 @@ static void diagnose_chip(struct ops_session *s, struct ops_doctor_report *r)
 		         sr->explanation);
 		finding(r, DOCTOR_NOTE, "serial", text, "identify boards by UID: {@list} shows it; {@sel-uid} selects it");
 	}
-	if (id->rdp_level > 0) {
+	if (id->rdp_level > 0 && !ops_dfuse(s)) {
+		/* AN3155 Table 2 note 2: under read protection the ROM serves Get, Get Version and Get ID
+		 * (and at level 1 Readout Unprotect) only */
+		say(text, sizeof text, "read protection is on (RDP level %d): the USART bootloader answers Get, Get Version "
+		    "and Get ID only; the flash, the UID and the option bytes cannot be read, written or erased",
+		    id->rdp_level);
+		finding(r, DOCTOR_WARN, "rdp", text,
+		        id->rdp_level == 1 ? "{@unprotect} (Readout Unprotect) removes it and erases the flash"
+		                           : "level 2 is permanent");
+	} else if (id->rdp_level > 0) {
 		say(text, sizeof text, "read protection is on (RDP level %d): reads, writes and erases are refused",
 		         id->rdp_level);
 		finding(r, DOCTOR_WARN, "rdp", text,
@@ -366,6 +375,7 @@ static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, st
 	uint8_t ref[AN3155_MAX_BLOCK], again[AN3155_MAX_BLOCK];
 	bool reads = s->id.rdp_level <= 0 && target_an3155_read(b, addr, ref, sizeof ref) == 0 &&
 	             target_an3155_read(b, addr, again, sizeof again) == 0 && memcmp(ref, again, sizeof ref) == 0;
+	r->uart_reads = reads;
 	unsigned done = 0;
 	for (size_t i = 0; i < n && !ops_canceled(s); i++) {
 		struct ops_uart_rate *rt = &r->rates[i];
@@ -414,8 +424,11 @@ static void diagnose_uart(struct ops_doctor_report *r)
 	}
 	/* what "holds" means, said once with the numbers */
 	char crit[200];
-	say(crit, sizeof crit, "a rate holds when the ROM answers 0x7F there and all %u commands (GET, Get ID and a "
-	    "256-byte Read Memory in turn) come back right: no NACK, no timeout, the same data", r->uart_per_rate);
+	say(crit, sizeof crit, "a rate holds when the ROM answers 0x7F there and all %u commands (%s) come back right: "
+	    "no NACK, no timeout%s", r->uart_per_rate,
+	    r->uart_reads ? "GET, Get ID and a 256-byte Read Memory in turn"
+	                  : "GET and Get ID in turn: read protection refuses Read Memory",
+	    r->uart_reads ? ", the same data" : "");
 	if (!r->uart_swept) {
 		say(text, sizeof text, "only %u baud was measured: the ROM keeps the rate of its first 0x7F until it is "
 		    "reset", r->uart_session_baud);

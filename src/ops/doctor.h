@@ -69,6 +69,7 @@ struct ops_doctor_report {
 	bool uart;
 	bool uart_swept;              /* rates other than the session's were measured (a reset between rates) */
 	unsigned uart_per_rate;       /* commands per rate */
+	bool uart_reads;              /* Read Memory in the mix: false under read protection (refused) */
 	unsigned uart_session_baud;   /* the rate the session was opened at (--baud) */
 	unsigned uart_family_max_baud; /* the fastest rate this family's ROM is known to follow */
 	unsigned uart_recommended_baud; /* the fastest rate that holds, 0 when none */

@@ -207,6 +207,10 @@ static int after_reset(struct target *t, struct tu *u)
 	int r = an3155_resync_after_reset(u->b);
 	if (r == 0)
 		r = an3155_get_id(u->b);
+	/* Get ID has no checksum: two flipped bits pass the parity (0x449 and 0x451 differ in two), so
+	 * another ID is asked again before it is believed */
+	for (int k = 0; r == 0 && u->b->pid != pid && k < 2; k++)
+		r = an3155_get_id(u->b);
 	if (r < 0)
 		return fail_from(t, u->b, r);
 	if (u->b->pid != pid)

@@ -93,5 +93,30 @@ absent station-port-before-work "$work/err" "waiting for boards"
 run write "$work/a.bin" --all --port /dev/null --no-log; check fleet-port 69 $? "$work/err" "port /dev/null"
 absent fleet-port-before-work "$work/out" "devices programmed"
 
+# ---- doctor over USART under read protection (after the log checks: it adds an ob record) ----
+# under RDP level 1 the ROM serves Get, Get Version and Get ID only (AN3155 Table 2 note 2): doctor
+# says the chip is protected, what it could not read (flash-size register, UID, option bytes),
+# measures the link with GET and Get ID only (Read Memory would be NACKed, which is no line fault)
+# and names the command that lifts it
+rst="$work/rdp1.state"
+run --sim=f746,timing=0,link=uart,state=$rst ob set RDP=level1 --i-understand-rdp1-needs-mass-erase
+check doctor-rdp1-set 0 $?
+run --sim=f746,timing=0,link=uart,state=$rst doctor --json; check doctor-rdp1 0 $?
+py "$work/out" 'f = {x["id"]: x for x in d["findings"]}
+assert d["rdp_level"] == 1 and d["uid"] is None and d["chip"]["flash_size_source"] == "layout", d
+assert d["uart"]["reads"] is False and d["uart"]["recommended_baud"] == 115200, d["uart"]
+assert "Get ID only" in f["rdp"]["text"] and "cannot be read" in f["rdp"]["text"], f["rdp"]
+assert "unprotect --yes" in f["rdp"]["advice"], f["rdp"]
+assert "read protection refuses Read Memory" in f["uart_link"]["text"] and "same data" not in f["uart_link"]["text"], f'
+check doctor-rdp1-json 0 $?
+run --sim=f746,timing=0,link=uart,state=$rst doctor; check doctor-rdp1-text 0 $? "$work/out" "GET and Get ID in turn: read protection refuses Read Memory"
+grep -q "flash    1 MiB (the family's largest: the flash-size register was not read)" "$work/out"
+check doctor-rdp1-text-flash 0 $?
+grep -q "bootldr  V3.1 (USART protocol version, from GET)" "$work/out"; check doctor-rdp1-text-bootldr 0 $?
+absent doctor-rdp1-no-id-byte "$work/out" "ID byte"
+grep -q "RDP      level 1" "$work/out"; check doctor-rdp1-text-level 0 $?
+grep -q "'stm32dfu unprotect --yes' (Readout Unprotect) removes it and erases the flash" "$work/out"
+check doctor-rdp1-text-advice 0 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
