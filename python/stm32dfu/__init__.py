@@ -768,7 +768,7 @@ class Chip:
         if u is not None:
             out["uart"] = {
                 "per_rate": u.per_rate, "session_baud": u.session_baud, "family_max_baud": u.family_max_baud,
-                "recommended_baud": u.recommended_baud or None, "swept": bool(u.swept),
+                "recommended_baud": u.recommended_baud or None, "swept": bool(u.swept), "reads": bool(u.reads),
                 "rates": [{"baud": x.baud, "tried": bool(x.tried), "why_not": _library_words(_s(x.why_not)) or None,
                            "synced": bool(x.synced), "commands": x.commands, "nacks": x.nacks,
                            "timeouts": x.timeouts, "errors": x.errors, "corrupt": x.corrupt,

@@ -206,7 +206,7 @@ class UartRate(ctypes.Structure):
 class DoctorUart(ctypes.Structure):
     _fields_ = [("per_rate", c_uint), ("session_baud", c_uint), ("family_max_baud", c_uint),
                 ("recommended_baud", c_uint), ("swept", c_int), ("n_rates", c_size),
-                ("rates", UartRate * DOCTOR_UART_RATES)]
+                ("rates", UartRate * DOCTOR_UART_RATES), ("reads", c_int)]
 
 
 class UnprotectResult(ctypes.Structure):

@@ -128,7 +128,7 @@ def test_doctor_over_usart_measures_the_rates():
     with stm32dfu.open(sim=WIRED, reset_seq=True) as chip:
         d = chip.doctor(count=6)
         u = d["uart"]
-        assert u["swept"] and u["per_rate"] == 6 and u["family_max_baud"] == 921600
+        assert u["swept"] and u["per_rate"] == 6 and u["family_max_baud"] == 921600 and u["reads"] is True
         assert u["recommended_baud"] == 921600, u
         assert [r["baud"] for r in u["rates"] if r["holds"]][-1] == 921600
         ids = {f["id"] for f in d["findings"]}
