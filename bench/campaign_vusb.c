@@ -411,7 +411,10 @@ static enum cls f746_session(struct ctx *x, unsigned i, enum leg leg, const uint
 	x->t.sigints += sigint;
 	x->t.sigkills += sigkill;
 	*sigint_out = sigint;
-	const char *w1[] = {"write", x->img, "-a", addr, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
+	/* CAMPAIGN_TRACE=FILE (with CAMPAIGN_SESSION): the failing run's wire in FILE (--trace) */
+	const char *tr = getenv("CAMPAIGN_TRACE");
+	const char *w1[] = {"write", x->img, "-a", addr, "--json", tr ? "--trace" : corrupt ? "--confirm-reads" : NULL,
+	                    tr, tr && corrupt ? "--confirm-reads" : NULL, NULL};
 	const char *e1[] = {"erase", addr, lens, "--json", corrupt ? "--confirm-reads" : NULL, NULL};
 	struct cmdline c1;
 	cmd_for(x, &c1, door, spec, sel_opt, sel_val, erase ? e1 : w1);

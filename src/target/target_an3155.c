@@ -148,11 +148,23 @@ static int tu_read(struct target *t, uint32_t addr, uint8_t *buf, size_t len)
 	return r < 0 ? fail_from(t, u->b, r) : 0;
 }
 
+/* Whether [addr, addr+len) is in the main flash (the map's runs). */
+static bool in_flash(const struct tu *u, uint32_t addr, size_t len)
+{
+	uint64_t size = 0;
+	for (size_t i = 0; i < u->n_runs; i++)
+		size += (uint64_t)u->runs[i].count * u->runs[i].size;
+	return u->fam && addr >= u->fam->flash_base && (uint64_t)addr - u->fam->flash_base + len <= size;
+}
+
 static int tu_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
 {
 	struct tu *u = t->impl;
 	for (size_t off = 0; off < len; off += AN3155_MAX_BLOCK) {
 		size_t k = len - off < AN3155_MAX_BLOCK ? len - off : AN3155_MAX_BLOCK;
+		/* flash bits only clear: a block that may have gone in shifted is read back, never sent
+		 * again blind (an3155_write) */
+		u->b->write_flash = in_flash(u, addr + (uint32_t)off, k);
 		int r = an3155_write(u->b, addr + (uint32_t)off, buf + off, k);
 		if (r < 0)
 			return fail_from(t, u->b, r);

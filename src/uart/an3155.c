@@ -296,8 +296,26 @@ static uint8_t write_poison(const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* After an unanswered Write Memory data frame: 0 the block holds buf, 1 it is erased, 2 anything
+ * else, <0 the read failed. */
+static int read_back(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
+{
+	uint8_t back[AN3155_MAX_BLOCK];
+	int r = an3155_read(b, addr, back, len);
+	if (r < 0)
+		return r;
+	if (memcmp(back, buf, len) == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (back[i] != 0xFF)
+			return 2;
+	return 1;
+}
+
 int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
 {
+	bool flash = b->write_flash;
+	b->write_flash = false;
 	if (len < 4 || len > AN3155_MAX_BLOCK || len % 4 || addr % 4)
 		return err_set(&b->err, STM32DFU_E_USAGE,
 		               "Write Memory: %zu bytes at 0x%08x (4 to 256 bytes, a multiple of 4, at a 4-byte "
@@ -309,8 +327,12 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 	if (!poison) {
 		/* a frame with 254 different bytes leaves no safe first byte: two frames of half as many */
 		size_t half = len / 2 & ~(size_t)3;
+		b->write_flash = flash;
 		int r = an3155_write(b, addr, buf, half);
-		return r < 0 ? r : an3155_write(b, addr + (uint32_t)half, buf + half, len - half);
+		b->write_flash = flash;
+		r = r < 0 ? r : an3155_write(b, addr + (uint32_t)half, buf + half, len - half);
+		b->write_flash = false;
+		return r;
 	}
 	int r = 0, stage = 0, nacks = 0;
 	for (unsigned t = 0; t <= b->retries; t++) {
@@ -322,6 +344,21 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 			b->lead_poison = 0;
 			if (rs < 0)
 				return err_prefix(&b->err, "write at 0x%08x", addr);
+			if (flash && stage == 2 && r != R_NACK) {
+				/* no answer (or a wrong one) to the data frame: the ROM may have programmed it,
+				 * or, two bytes short, completed it with the resync's first two bytes and
+				 * programmed it shifted when their XOR fit (d1 ^ d2 == r1 ^ r2: no choice of
+				 * resync bytes excludes every pair). Flash bits only clear, so the block is
+				 * read back before it is sent again */
+				int rb = read_back(b, addr, buf, len);
+				if (rb <= 0)
+					return rb < 0 ? err_prefix(&b->err, "reading back the block at 0x%08x", addr) : 0;
+				if (rb == 2)
+					return err_set(&b->err, STM32DFU_E_TIMEOUT,
+					               "Write Memory data: no answer, and the block at 0x%08x (%zu bytes) holds "
+					               "neither the data nor erased flash: its sector must be erased again",
+					               addr, len);
+			}
 		}
 		/* repeating a block programs the same bits again: flash and RAM end as once */
 		r = write_once(b, addr, buf, len, &stage);

@@ -78,6 +78,8 @@ struct an3155 {
 	uint16_t pid;
 	struct an3155_stats stats;
 	uint8_t lead_poison;    /* the first byte of the next resync, 0 for 0xFF (an3155.c resync()) */
+	bool write_flash;       /* the next an3155_write is to flash: an unanswered block is read back
+	                         * before it is sent again (an3155.c an3155_write) */
 	size_t pending;         /* bytes sent since one was received: maybe still on the wire */
 	struct err err;
 };
@@ -123,7 +125,9 @@ int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len);
 int an3155_read_all(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len);
 /* Write Memory: 4..256 bytes, a multiple of 4, at a 4-byte aligned address (USAGE otherwise,
  * before any byte is sent). A write to the option bytes resets the chip: call
- * an3155_resync_after_reset next. */
+ * an3155_resync_after_reset next. With b->write_flash, a block whose answer did not come is read
+ * back before it is sent again: the bytes written (0), erased (sent again), else TIMEOUT with the
+ * block left as it is: the flash holds other bytes there and only an erase puts that right. */
 int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len);
 /* Go: ACKed address, then the chip runs the code there. */
 int an3155_go(struct an3155 *b, uint32_t addr);

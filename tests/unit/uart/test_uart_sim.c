@@ -287,6 +287,70 @@ static void test_lost_data_byte_never_shifts_the_block(void **st)
 	rig_close(&r);
 }
 
+/* Two bytes of a data frame lost on the line (data[10] dropped, data[11] spoiled by one flipped
+ * bit, which the ROM's parity check drops): the ROM, two bytes short, takes the resync's first two
+ * bytes r1 r2 as the frame's end, and the XOR fits when data[10] ^ data[11] == r1 ^ r2 (campaign
+ * seed 2702 session 289). The block then went into the flash shifted, and the blind retry
+ * programmed the data over it (bits only clear): the write said 0 with other bytes in the flash.
+ * A flash block is read back before it is sent again: here it holds neither the data nor erased
+ * flash, and the write says so (its sector must be erased again). */
+static void test_two_lost_data_bytes_are_read_back(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_drop_at=30,uart_noise_at=31", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 11);
+	for (size_t i = 0; i < sizeof data; i++)
+		if (data[i] <= 0x01 || data[i] == 0xFF)
+			data[i] = 0x5A;
+	/* the resync's first bytes: 0x01 (the lowest byte the frame does not hold), then 0xFF */
+	data[10] = 0x10;
+	data[11] = 0x10 ^ 0x01 ^ 0xFF;
+	uint8_t x = 0xFF;
+	for (size_t i = 0; i < sizeof data; i++)
+		x ^= data[i];
+	if (x == 0x01) /* the frame's XOR must not be 0x01 either */
+		data[200] ^= 0x06, x ^= 0x06;
+	r.b.write_flash = true;
+	int rc = an3155_write(&r.b, 0x08000000, data, sizeof data);
+	assert_int_equal(an3155_read(&r.b, 0x08000000, back, sizeof back), 0);
+	if (rc == 0) /* success only with the data in the flash */
+		assert_memory_equal(back, data, sizeof data);
+	assert_int_equal(rc, STM32DFU_E_TIMEOUT);
+	assert_non_null(strstr(r.b.err.msg, "must be erased again"));
+	/* the ROM did take the frame shifted by two: the block is wrong, and was not sent again */
+	assert_memory_equal(back, data, 10);
+	assert_memory_equal(back + 10, data + 12, sizeof data - 12);
+	rig_close(&r);
+}
+
+/* The same loss in a RAM block: sent again (RAM takes the whole block again). */
+static void test_two_lost_ram_bytes_are_sent_again(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_drop_at=30,uart_noise_at=31", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 11);
+	for (size_t i = 0; i < sizeof data; i++)
+		if (data[i] <= 0x01 || data[i] == 0xFF)
+			data[i] = 0x5A;
+	data[10] = 0x10;
+	data[11] = 0x10 ^ 0x01 ^ 0xFF;
+	uint8_t x = 0xFF;
+	for (size_t i = 0; i < sizeof data; i++)
+		x ^= data[i];
+	if (x == 0x01)
+		data[200] ^= 0x06;
+	assert_int_equal(an3155_write(&r.b, 0x20004000, data, sizeof data), 0);
+	assert_int_equal(an3155_read(&r.b, 0x20004000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data);
+	rig_close(&r);
+}
+
 /* The modelled time of a 256-byte Read Memory of the F446 at `baud`, one of whose answer bytes
  * (the 100th data byte) is lost to the host's parity check when `lose`; *timeouts the host's. */
 static uint64_t read_time(unsigned baud, bool lose, uint64_t *timeouts)
@@ -593,6 +657,8 @@ int main(void)
 		cmocka_unit_test(test_write_protect_replaces),
 		cmocka_unit_test(test_faults_are_retried),
 		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
+		cmocka_unit_test(test_two_lost_data_bytes_are_read_back),
+		cmocka_unit_test(test_two_lost_ram_bytes_are_sent_again),
 		cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_lost_answer_costs_by_rate),
 		cmocka_unit_test(test_double_flip_nacks_are_retried),
