@@ -424,6 +424,13 @@ void cli_json_failure(struct cli_ctx *c, struct json *j, int code)
 {
 	if (c->err.code == 0)
 		err_set(&c->err, code, "%s", stm32dfu_strerror(code));
+	/* a stop was asked for while the command failed on its own (a chip reset or gone mid-write):
+	 * it exits 130 (cli_run_io), and its document says so, keeping the failure in the message */
+	if (cli_stop_requested && c->err.code != STM32DFU_E_CANCELED) {
+		err_prefix(&c->err, "stopped by a signal");
+		c->err.code = STM32DFU_E_CANCELED;
+	}
+	c->failure_doc = c->err.code;
 	json_kbool(j, "ok", false);
 	json_kstr(j, "error", stm32dfu_errname(c->err.code));
 	json_kstr(j, "message", c->err.msg);
@@ -484,7 +491,12 @@ int cli_run_io(int argc, char **argv, FILE *out, FILE *errf)
 		return run_command(&c, argc, argv);
 	c.out = mem;
 	int rc = run_command(&c, argc, argv);
-	if (rc != EXIT_OK && cli_stop_requested) {
+	/* the exit code and the document agree: a failure document the command printed decides (a
+	 * signal that came after it was written does not turn its error into 130) */
+	if (rc != EXIT_OK && cli_stop_requested && c.failure_doc) {
+		if (c.failure_doc == STM32DFU_E_CANCELED)
+			rc = EXIT_CANCELED;
+	} else if (rc != EXIT_OK && cli_stop_requested) {
 		rc = EXIT_CANCELED;
 		if (c.err.code != STM32DFU_E_CANCELED) {
 			err_prefix(&c.err, "stopped by a signal");

@@ -93,6 +93,7 @@ struct cli_ctx {
 	FILE *live_out;      /* stdout itself, even while --json holds the document (station's lines) */
 	char image_sha256[65]; /* SHA-256 of the bytes cli_load_image parsed ("" before): the log names what
 	                          was programmed, even if the file is replaced while boards are written */
+	int failure_doc;     /* the error a failure document printed (cli_json_failure), 0: none */
 };
 
 /* Runs one command line (argv[0] is the program name); returns the exit code. */

@@ -160,12 +160,12 @@ static unsigned *cause_count(struct ops_session *s, enum rec_cause c)
 	return &s->counters.link_faults;
 }
 
-static void warn_cause(enum rec_cause c, unsigned n)
+static void warn_cause(const struct ops_session *s, enum rec_cause c, unsigned n)
 {
 	switch (c) {
 	case REC_LINK:
-		log_warn("the USB link is failing: %u transfers had to be repeated so far (the work goes on); "
-		         "{@doctor} measures the link and names the likely cause", n);
+		log_warn("the %s link is failing: %u transfers had to be repeated so far (the work goes on); "
+		         "{@doctor} measures the link and names the likely cause", ops_dfuse(s) ? "USB" : "serial", n);
 		break;
 	case REC_GONE:
 		log_warn("the device is gone from the bus (unplugged, pulled out, or it reset): not a link fault; "
@@ -244,7 +244,7 @@ bool rec_spend(struct ops_session *s, int rc, const char *what)
 	         s->err.msg);
 	if (*n >= REC_WARN_AFTER && !(s->counters.warned & (1u << c))) {
 		s->counters.warned |= 1u << c;
-		warn_cause(c, *n);
+		warn_cause(s, c, *n);
 	}
 	return true;
 }

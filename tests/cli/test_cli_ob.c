@@ -69,7 +69,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	char p[400];
-	const char *names[] = {"f746.state", "f407.state", "img.bin", "read.bin"};
+	const char *names[] = {"f746.state", "f407.state", "img.bin", "read.bin", "bad.dfu"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", fx->dir, names[i]);
 		unlink(p);
@@ -245,6 +245,34 @@ static void test_usage(void **state)
 	assert_int_equal(RUN(fx, "ob", "show", "extra"), EXIT_USAGE);
 }
 
+/* A stop asked for (SIGINT) while a command fails on its own (campaign usart seed 2702 sessions
+ * 143, 152, 235: a chip reset mid-write): exit 130, and the failure document it printed says
+ * STM32DFU_E_CANCELED too, keeping its own failure in the message (docs/exit-codes.md: the code
+ * and the document agree). Before, the document said the command's error and the exit was 130. */
+static void test_stop_with_own_failure_document(void **state)
+{
+	struct fixture *fx = *state;
+	char bad[400];
+	/* a plain DFU file whose suffix CRC is wrong: 'file info' prints its own failure document */
+	snprintf(bad, sizeof bad, "%s/bad.dfu", fx->dir);
+	static const uint8_t suffix[16] = {0xFF, 0xFF, 0x11, 0xDF, 0x83, 0x04, 0x00, 0x01, 'U', 'F', 'D', 16, 0, 0, 0, 0};
+	FILE *f = fopen(bad, "wb");
+	assert_non_null(f);
+	for (int i = 0; i < 16; i++)
+		fputc(i, f);
+	fwrite(suffix, 1, sizeof suffix, f);
+	fclose(f);
+	assert_int_equal(RUN(fx, "file", "info", bad, "--json"), EXIT_DATAERR);
+	has(fx->out, "\"error\": \"STM32DFU_E_FILE_FORMAT\"");
+	cli_stop_requested = 1;
+	int rc = RUN(fx, "file", "info", bad, "--json");
+	cli_stop_requested = 0;
+	has(fx->out, "\"error\": \"STM32DFU_E_CANCELED\"");
+	has(fx->out, "stopped by a signal: ");
+	has(fx->out, "suffix CRC");
+	assert_int_equal(rc, EXIT_CANCELED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrp_blocks_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_f407_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_with_own_failure_document, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

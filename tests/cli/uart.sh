@@ -44,6 +44,10 @@ run "--sim=f746,timing=0,link=uart,state=$st,uart_commands=00 01 02 11 21 31 44 
 	read 0x08000000 40000 -o "$work/r-ck.bin"
 check read-checksum 0 $? "$work/out" "confirmed by the chip's checksum"
 same read-checksum-same "$work/r-ck.bin" "$work/a.bin"
+# a noisy serial line: the retries' warning names the serial link, not USB (campaign usart 2702)
+run --sim=f746,timing=0,link=uart,state=$work/noisy.state,seed=3,uart_noise=0.003 write "$work/a.bin"
+check write-noisy-warning 0 $? "$work/err" "warning: the serial link is failing: 3 transfers had to be repeated"
+absent write-noisy-not-usb "$work/err" "USB link"
 
 # ---- a planned write keeps the bytes outside the image (sector 1 half covered) ----
 run $ua write "$work/b.bin" -a 0x08009000 -v; check write-partial 0 $?
