@@ -94,6 +94,8 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	}
 	if (recover_only && !have_old) {
 		plan_free(&plan);
+		if ((rc = wr_rescue_unmatched(s)) < 0)
+			return rc;
 		return 1; /* nothing pending for this chip */
 	}
 	uint8_t alt = fa->alt;

@@ -43,6 +43,10 @@ int wr_read_touched(struct ops_session *s, struct write_plan *plan, uint8_t alt,
 int wr_confirm_kept(struct ops_session *s, struct write_plan *plan, uint8_t alt, const struct img *img, bool full,
                     struct ops_write_result *r);
 
+/* write_rescue.c: recover found no file for this chip's key: an error when that is because the
+ * chip is read-protected (no UID to key it by) while files are pending in the folder. */
+int wr_rescue_unmatched(struct ops_session *s);
+
 /* write_erase.c: refuses (naming it in *blocked) a write-protected sector the plan would erase,
  * before anything is erased; erases the planned sectors; without a verify, reads the erased
  * sectors' first and last blocks back (ops_erase_confirm). */

@@ -230,6 +230,32 @@ static int refuse(struct ops_session *s, const struct rescue *old, const char *w
 	return STM32DFU_E_FILE_FORMAT;
 }
 
+int wr_rescue_unmatched(struct ops_session *s)
+{
+	if (s->id.has_uid || !(s->id.rdp_level >= 1 || s->id.read_protected) || !s->rescue_dir[0])
+		return 0;
+	char(*names)[RESCUE_NAME_CHARS + 1] = NULL;
+	size_t n = 0;
+	struct err le;
+	err_clear(&le);
+	if (rescue_list(s->rescue_dir, &names, &n, &le) < 0 || n == 0) {
+		free(names);
+		return 0;
+	}
+	free(names);
+	/* under read protection the UID reads as refused: the chip cannot be keyed, its files cannot be
+	 * matched or checked, and 'nothing to put back' would be false (campaign usart seed 2702
+	 * session 238: a chip set to RDP 1 mid-write, the recover said 0 with its bytes not back) */
+	err_set(&s->err, STM32DFU_E_PROTECTED,
+	        "recover: the chip is read-protected: its UID cannot be read, so %s in %s can be matched to it or "
+	        "checked against it; nothing was written",
+	        n == 1 ? "no recovery file" : "none of the recovery files", s->rescue_dir);
+	err_hint(&s->err, "the flash still holds its bytes, but only {@unprotect} makes it readable, and that erases "
+	                  "all of it: then 'stm32dfu recover' puts back the bytes this chip's file kept (the rest of "
+	                  "the flash is gone)");
+	return STM32DFU_E_PROTECTED;
+}
+
 int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const struct rescue *old)
 {
 	for (size_t i = 0; i < old->n; i++) {

@@ -296,5 +296,17 @@ else
 	echo "SKIP part 3: no stm32dfu-sim in \$STM32DFU_BUILD_ROOT"
 fi
 
+# 6. a chip read-protected since its write failed (campaign usart seed 2702 session 238: RDP 1 set
+#    mid-write): its UID reads as refused, so recover cannot match the pending file; it says so
+#    (exit 12) instead of 'nothing to put back' (exit 0 before), over USB and USART alike
+mk "$work/p.bin" 5000 random 6
+rp="--sim=f746,timing=0,state=$work/rp.state"
+run $rp,timeout_at=115 --retries 0 write "$work/p.bin" -a 0x08000100
+check rdp-write-fails 74 $? "$work/err" "the bytes to keep are saved in"
+run $rp ob set RDP=level1 --i-understand-rdp1-needs-mass-erase; check rdp-set 0 $?
+run $rp recover; check rdp-recover-refused 12 $? "$work/err" "the chip is read-protected: its UID cannot be read"
+run $rp,link=uart recover --json; check rdp-recover-uart-refused 12 $? "$work/out" '"error": "STM32DFU_E_PROTECTED"'
+[ -f "$work/recovery/002200363436510D33323730.recovery" ]; check rdp-file-kept 0 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
