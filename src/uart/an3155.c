@@ -312,6 +312,42 @@ static int read_back(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t
 	return 1;
 }
 
+/*
+ * A chip that resets while a Write Memory frame is on the line waits for 0x7F, and a 0x7F among the
+ * frame's bytes (its length byte too: 0x7F for 128 bytes) synchronises it: it answers ACK, which the
+ * host takes for the frame's, and takes the bytes after it as commands, a byte and its complement
+ * (campaign usart seed 2702 session 238: a Readout Protect, 0x82 0x7D, ran from the data). The
+ * ROM's parse from there is fixed: pairs from the byte after the 0x7F. Returns the data offset
+ * (a multiple of 4, 0 < cut < len) at which to split the frame when the bytes after one of its
+ * 0x7F would make a pair this ROM runs (any it lists), else 0 (also when no split can help).
+ */
+static size_t command_cut(const struct an3155 *b, const uint8_t *buf, size_t len)
+{
+	uint8_t n = (uint8_t)(len - 1), x = n;
+	for (size_t i = 0; i < len; i++)
+		x ^= buf[i];
+	/* the frame: f(0) the length, f(1..len) the data, f(len + 1) the XOR */
+#define F(k) ((k) == 0 ? n : (k) <= len ? buf[(k) - 1] : x)
+	for (size_t s = 0; s <= len; s++) {
+		if (F(s) != 0x7F)
+			continue;
+		for (size_t k = s + 1; k + 1 <= len + 1; k += 2) {
+			uint8_t c = F(k), cc = F(k + 1);
+			if ((uint8_t)(c ^ cc) != 0xFF || !an3155_has(b, c))
+				continue;
+			if (s == 0) /* the length byte: another length */
+				return len / 2 & ~(size_t)3;
+			/* end the frame after the 0x7F's word, or before it when that is the last one */
+			size_t d = s - 1, cut = (d / 4 + 1) * 4;
+			if (cut >= len)
+				cut = d / 4 * 4;
+			return cut > 0 && cut < len ? cut : 0;
+		}
+	}
+#undef F
+	return 0;
+}
+
 int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
 {
 	bool flash = b->write_flash;
@@ -323,6 +359,15 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		               len, addr);
 	if (need(b, AN3155_WRITE, "Write Memory") < 0)
 		return b->err.code;
+	size_t cut = command_cut(b, buf, len);
+	if (cut) {
+		b->write_flash = flash;
+		int r = an3155_write(b, addr, buf, cut);
+		b->write_flash = flash;
+		r = r < 0 ? r : an3155_write(b, addr + (uint32_t)cut, buf + cut, len - cut);
+		b->write_flash = false;
+		return r;
+	}
 	uint8_t poison = write_poison(buf, len);
 	if (!poison) {
 		/* a frame with 254 different bytes leaves no safe first byte: two frames of half as many */

@@ -351,6 +351,35 @@ static void test_two_lost_ram_bytes_are_sent_again(void **st)
 	rig_close(&r);
 }
 
+/* A chip that resets inside a Write Memory data frame waits for 0x7F, and a 0x7F among the data
+ * synchronised it: the rest of the frame was then taken as commands, here 0x82 0x7D, Readout
+ * Protect (campaign usart seed 2702 session 238: the write ended "read protection is active").
+ * A frame whose bytes after a 0x7F make a command pair the ROM lists is written as two frames,
+ * the 0x7F ending the first: the chip's protection stays as it was. (The block the reset cut
+ * short is not in the flash; the write's verify finds it.) */
+static void test_reset_mid_frame_never_runs_data_as_commands(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_reset_at=23", NULL); /* data[3] */
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[256], ob[8];
+	fill(data, sizeof data, 5);
+	for (size_t i = 0; i < sizeof data; i++)
+		if (data[i] == 0x7F)
+			data[i] = 0x3C;
+	data[23] = 0x7F;
+	data[24] = 0x82;
+	data[25] = 0x7D;
+	sim_mem_read(dev(&r), 0x1FFF0000, ob, sizeof ob);
+	assert_int_equal(ob[1], 0xAA); /* RDP level 0 */
+	r.b.write_flash = true;
+	(void)an3155_write(&r.b, 0x08000000, data, sizeof data);
+	sim_mem_read(dev(&r), 0x1FFF0000, ob, sizeof ob);
+	assert_int_equal(ob[1], 0xAA); /* still level 0: no Readout Protect ran from the data */
+	rig_close(&r);
+}
+
 /* The modelled time of a 256-byte Read Memory of the F446 at `baud`, one of whose answer bytes
  * (the 100th data byte) is lost to the host's parity check when `lose`; *timeouts the host's. */
 static uint64_t read_time(unsigned baud, bool lose, uint64_t *timeouts)
@@ -659,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
 		cmocka_unit_test(test_two_lost_data_bytes_are_read_back),
 		cmocka_unit_test(test_two_lost_ram_bytes_are_sent_again),
+		cmocka_unit_test(test_reset_mid_frame_never_runs_data_as_commands),
 		cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_lost_answer_costs_by_rate),
 		cmocka_unit_test(test_double_flip_nacks_are_retried),
