@@ -251,7 +251,7 @@ int wr_rescue_unmatched(struct ops_session *s)
 	        "checked against it; nothing was written",
 	        n == 1 ? "no recovery file" : "none of the recovery files", s->rescue_dir);
 	err_hint(&s->err, "the flash still holds its bytes, but only {@unprotect} makes it readable, and that erases "
-	                  "all of it: then 'stm32dfu recover' puts back the bytes this chip's file kept (the rest of "
+	                  "all of it: then {@recover} puts back the bytes this chip's file kept (the rest of "
 	                  "the flash is gone)");
 	return STM32DFU_E_PROTECTED;
 }
