@@ -34,13 +34,13 @@ int cli_write_alt(struct cli_ctx *c, struct ops_session *s, struct img *img)
 		return cli_usage_error(c, "--alt %s: expected 0 to 255", c->args.value[OPT_ALT]);
 	if (img->format == IMG_FMT_DFUSE)
 		return cli_usage_error(c, "--alt: %s names the alt setting of each of its targets", c->args.pos[0]);
-	const struct dfu_alt *a = NULL;
-	for (unsigned i = 0; i < s->dfu->n_alts && !a; i++)
-		if (s->dfu->alts[i].alt == n)
-			a = &s->dfu->alts[i];
+	const struct layout_mem *a = NULL;
+	for (unsigned i = 0; i < s->map->n && !a; i++)
+		if (s->map->mem[i].alt == n)
+			a = &s->map->mem[i];
 	if (!a) {
 		int rc = cli_usage_error(c, "--alt %" PRIu32 ": the device has %u alternate settings (0 to %u)", n,
-		                         s->dfu->n_alts, s->dfu->n_alts ? s->dfu->n_alts - 1 : 0);
+		                         s->map->n, s->map->n ? s->map->n - 1 : 0);
 		struct stm32dfu_device_rec *d = malloc(sizeof *d);
 		fprintf(c->errf, "memory map:\n");
 		if (d) {

@@ -63,12 +63,6 @@ static int tp_fail(struct dfu_dev *d, int r, const char *what)
 static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8_t *data, uint16_t len,
                      const char *what);
 
-/* A map-only device (dfu_map_only) has no USB link: a request is refused, never sent. */
-static int no_link(struct dfu_dev *d, const char *what)
-{
-	return err_set(&d->err, STM32DFU_E_UNSUPPORTED, "%s: a DfuSe request, and the chip is not on a USB DFU link", what);
-}
-
 /* The ABORT that dfu_abort_later() put off, before a request that needs dfuIDLE. */
 static int settle(struct dfu_dev *d)
 {
@@ -90,8 +84,6 @@ static int class_out_t(struct dfu_dev *d, uint8_t req, uint16_t value, const uin
 		if (r < 0)
 			return r;
 	}
-	if (!d->tp)
-		return no_link(d, what);
 	struct usb_setup s = {USB_RT_CLASS_OUT_INTERFACE, req, value, d->interface, len};
 	d->stats.requests++;
 	/* the transport takes a non-const buffer for both directions; OUT data is only read */
@@ -110,8 +102,6 @@ static int class_out(struct dfu_dev *d, uint8_t req, uint16_t value, const uint8
 static int class_in(struct dfu_dev *d, uint8_t req, uint16_t value, uint8_t *buf, uint16_t len, unsigned timeout_ms,
                     const char *what)
 {
-	if (!d->tp)
-		return no_link(d, what);
 	struct usb_setup s = {USB_RT_CLASS_IN_INTERFACE, req, value, d->interface, len};
 	d->stats.requests++;
 	int r = tp_control(d->tp, &s, buf, timeout_ms);
@@ -157,8 +147,6 @@ int dfu_abort(struct dfu_dev *d)
 int dfu_get_state(struct dfu_dev *d, uint8_t *state)
 {
 	uint8_t b = 0;
-	if (!d->tp)
-		return no_link(d, "GETSTATE");
 	/* GETSTATE changes nothing on the device, so when it is the first request the device is asked
 	 * (a new session), it may wait for the first answer: a chip still doing an earlier host's flash
 	 * work holds it until the work ends (struct tp, first_answer_ms) */
@@ -224,8 +212,6 @@ static void poll_fall_back(struct dfu_dev *d, const char *why)
 
 int dfu_wait_status(struct dfu_dev *d, unsigned ceiling_ms, struct dfu_getstatus *out)
 {
-	if (!d->tp)
-		return no_link(d, "GETSTATUS");
 	const struct clock *c = d->tp->clock;
 	uint64_t t0 = clock_now_us(c), ceiling_us = (uint64_t)ceiling_ms * 1000u;
 	unsigned zero_polls = 0, stalls = 0;
@@ -443,10 +429,6 @@ int dfu_session_start(struct dfu_dev *d, struct dfu_getstatus *initial)
 
 int dfu_set_alt(struct dfu_dev *d, uint8_t alt)
 {
-	if (!d->tp) { /* a map only: the alt is a memory's number, nothing to select */
-		d->alt = alt;
-		return 0;
-	}
 	int r = settle(d);
 	if (r < 0)
 		return r;
@@ -459,14 +441,7 @@ int dfu_set_alt(struct dfu_dev *d, uint8_t alt)
 	return 0;
 }
 
-const struct dfu_alt *dfu_find_alt(const struct dfu_dev *d, const char *prefix)
-{
-	size_t k = strlen(prefix);
-	for (unsigned i = 0; i < d->n_alts; i++)
-		if (d->alts[i].have_layout && strncmp(d->alts[i].layout.name, prefix, k) == 0)
-			return &d->alts[i];
-	return NULL;
-}
+_Static_assert(LAYOUT_MAP_MAX >= DFU_MAX_ALTS, "the map holds every alt setting the descriptor parser keeps");
 
 int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
 {
@@ -498,7 +473,7 @@ int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
 		const struct dfu_alt_desc *ad = &d->desc.alts[i];
 		if (ad->bInterfaceNumber != d->interface)
 			continue;
-		struct dfu_alt *a = &d->alts[d->n_alts++];
+		struct layout_mem *a = &d->map.mem[d->map.n++];
 		a->alt = ad->bAlternateSetting;
 		a->iInterface = ad->iInterface;
 		if (tp_get_string(tp, ad->iInterface, a->name, sizeof a->name) < 0) {
@@ -530,34 +505,6 @@ int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e)
 		}
 	}
 	*out = d;
-	return 0;
-}
-
-struct dfu_dev *dfu_map_only(uint16_t transfer_size)
-{
-	struct dfu_dev *d = calloc(1, sizeof *d);
-	if (!d)
-		return NULL;
-	d->alt = 0;
-	d->transfer_size = transfer_size;
-	dfu_limits_default(&d->limits);
-	err_clear(&d->err);
-	return d;
-}
-
-int dfu_map_add(struct dfu_dev *d, const char *layout_string)
-{
-	if (d->n_alts >= DFU_MAX_ALTS)
-		return err_set(&d->err, STM32DFU_E_INTERNAL, "memory map: more than %d memories", DFU_MAX_ALTS);
-	struct dfu_alt *a = &d->alts[d->n_alts];
-	memset(a, 0, sizeof *a);
-	a->alt = (uint8_t)d->n_alts;
-	snprintf(a->name, sizeof a->name, "%s", layout_string);
-	int r = layout_parse(a->name, strlen(a->name), &a->layout, &d->err);
-	if (r < 0)
-		return r;
-	a->have_layout = true;
-	d->n_alts++;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chip/layout.h"
 #include "dfu/funcdesc.h"
 #include "dfu/layout.h"
 #include "dfu/proto.h"
@@ -78,16 +79,6 @@ struct dfu_counters {
 	uint64_t early_polls;  /* GETSTATUS sent without waiting bwPollTimeout (DFU_POLL_AUTO) */
 };
 
-struct dfu_alt {
-	uint8_t alt;
-	uint8_t iInterface;
-	char name[TP_STRING_MAX]; /* the raw iInterface string */
-	bool have_layout;         /* the string parsed as a DfuSe memory layout */
-	struct layout layout;
-	char layout_error[128];   /* why not, when the string looked like one ('@...') */
-	bool name_cut;            /* the ROM sent fewer bytes than the string's bLength (F42x) */
-};
-
 struct dfu_dev {
 	struct tp *tp;            /* not owned */
 	struct dfu_desc desc;
@@ -95,8 +86,8 @@ struct dfu_dev {
 	uint16_t transfer_size;   /* wTransferSize: the device addresses blocks with it (AN3156 §4.1) */
 	bool dfuse;               /* bcdDFUVersion 0x011A, or the ST ROM VID:PID (fwupd forces it) */
 	int alt;                  /* current alternate setting, -1 before the first set */
-	unsigned n_alts;
-	struct dfu_alt alts[DFU_MAX_ALTS];
+	/* the alt settings as the session's memory map (chip/layout.h: each alt's string, parsed) */
+	struct layout_map map;
 	struct dfu_getstatus last;   /* the last GETSTATUS reply */
 	bool have_last;
 	struct dfu_limits limits;
@@ -115,13 +106,6 @@ struct dfu_dev {
  */
 int dfu_open(struct tp *tp, struct dfu_dev **out, struct err *e);
 void dfu_free(struct dfu_dev *d);
-/* A device with no link, only a memory map (the USART bootloader's, from target/): the alt
- * settings are memories described by DfuSe layout strings, selecting one sends nothing, and every
- * request fails with STM32DFU_E_UNSUPPORTED before anything is sent. NULL when out of memory. */
-struct dfu_dev *dfu_map_only(uint16_t transfer_size);
-/* Adds a memory ("@Internal Flash /0x08000000/04*032Kg,...") as the next alt; PROTOCOL if the
- * string does not parse (d->err says why). */
-int dfu_map_add(struct dfu_dev *d, const char *layout_string);
 
 /*
  * Brings the device to dfuIDLE whatever state the last session left it in (dfu-util main.c does
@@ -143,8 +127,6 @@ void dfu_abort_later(struct dfu_dev *d);
 
 /* SET_INTERFACE to an alternate setting of the DFU interface (DfuSe: selects the memory). */
 int dfu_set_alt(struct dfu_dev *d, uint8_t alt);
-/* The alt whose layout name starts with prefix ("Internal Flash"), or NULL. */
-const struct dfu_alt *dfu_find_alt(const struct dfu_dev *d, const char *prefix);
 
 /* The class requests, one transfer each (DFU11 §5, §6). */
 int dfu_detach(struct dfu_dev *d, uint16_t timeout_ms);                                    /* §5.1 */

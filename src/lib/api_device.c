@@ -13,7 +13,7 @@
 #include "ops/doctor.h"
 #include "ops/list.h"
 
-static void convert_alt(const struct dfu_alt *in, struct stm32dfu_alt *out)
+static void convert_alt(const struct layout_mem *in, struct stm32dfu_alt *out)
 {
 	out->alt = in->alt;
 	api_copy(out->raw, sizeof out->raw, in->name);
@@ -70,7 +70,7 @@ void api_convert_identity(const struct ops_identity *id, const char *usb_serial,
 }
 
 static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size,
-                           const struct dfu_alt *alts, unsigned n_alts, unsigned dropped, struct stm32dfu_device *out)
+                           const struct layout_mem *alts, unsigned n_alts, unsigned dropped, struct stm32dfu_device *out)
 {
 	out->vid = ti->vid;
 	out->pid = ti->pid;
@@ -242,9 +242,10 @@ int stm32dfu_device_info(struct stm32dfu_session *s, struct stm32dfu_device *out
 {
 	err_clear(&s->err);
 	memset(out, 0, sizeof *out);
-	const struct dfu_dev *d = s->ops->dfu;
-	convert_device(ops_info(s->ops), d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
-	               d->desc.n_alts_dropped, out);
+	const struct dfu_dev *d = s->ops->dfu; /* NULL over USART: no DFU descriptors */
+	convert_device(ops_info(s->ops), d && d->desc.have_func ? d->desc.func.bcdDFUVersion : 0,
+	               (uint16_t)s->ops->t->max_transfer, s->ops->map->mem, s->ops->map->n, d ? d->desc.n_alts_dropped : 0,
+	               out);
 	out->opened = 1;
 	if (ops_identify(s->ops) == 0) {
 		out->has_identity = 1;

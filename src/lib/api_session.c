@@ -110,7 +110,7 @@ int stm32dfu_open_session(const struct stm32dfu_match *match, const struct stm32
 	return 0;
 }
 
-static void convert_alt_rec(const struct dfu_alt *in, struct stm32dfu_alt_rec *out)
+static void convert_alt_rec(const struct layout_mem *in, struct stm32dfu_alt_rec *out)
 {
 	out->alt = in->alt;
 	api_copy(out->raw, sizeof out->raw, in->name);
@@ -141,7 +141,7 @@ static void convert_alt_rec(const struct dfu_alt *in, struct stm32dfu_alt_rec *o
 _Static_assert(STM32DFU_STRING_MAX >= TP_STRING_MAX, "a record's strings hold what the transport keeps");
 _Static_assert(STM32DFU_REC_MAX_ALTS == DFU_MAX_ALTS, "a record holds every alt setting the DFU layer keeps");
 
-static void convert_rec(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size, const struct dfu_alt *alts,
+static void convert_rec(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size, const struct layout_mem *alts,
                         unsigned n_alts, unsigned dropped, struct stm32dfu_device_rec *out)
 {
 	out->vid = ti->vid;
@@ -243,9 +243,9 @@ void stm32dfu_list_records_free(struct stm32dfu_device_rec *devices)
 void api_device_rec_of(const struct ops_session *o, struct stm32dfu_device_rec *out)
 {
 	memset(out, 0, sizeof *out);
-	const struct dfu_dev *d = o->dfu;
-	convert_rec(ops_info(o), d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, d->transfer_size, d->alts, d->n_alts,
-	            d->desc.n_alts_dropped, out);
+	const struct dfu_dev *d = o->dfu; /* NULL over USART: no DFU descriptors */
+	convert_rec(ops_info(o), d && d->desc.have_func ? d->desc.func.bcdDFUVersion : 0, (uint16_t)o->t->max_transfer,
+	            o->map->mem, o->map->n, d ? d->desc.n_alts_dropped : 0, out);
 	out->opened = 1;
 	convert_found(&o->initial, out);
 	unknown_identity(out);

@@ -14,8 +14,8 @@
 /* The alt whose layout serves addr; the flash alt if none does. */
 static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
 {
-	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-		const struct dfu_alt *a = &s->dfu->alts[i];
+	for (unsigned i = 0; i < s->map->n; i++) {
+		const struct layout_mem *a = &s->map->mem[i];
 		if (!a->have_layout)
 			continue;
 		for (unsigned r = 0; r < a->layout.n_regions; r++) {
@@ -24,7 +24,7 @@ static int alt_for(struct ops_session *s, uint32_t addr, uint32_t len)
 				return a->alt;
 		}
 	}
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	return fa ? fa->alt : 0;
 }
 
@@ -59,7 +59,7 @@ static bool inside(uint32_t a, uint64_t end, uint32_t b, uint32_t blen)
 }
 
 /* The region of alt a holding addr, or NULL. */
-static const struct layout_region *region_at(const struct dfu_alt *a, uint32_t addr)
+static const struct layout_region *region_at(const struct layout_mem *a, uint32_t addr)
 {
 	for (unsigned r = 0; a->have_layout && r < a->layout.n_regions; r++) {
 		const struct layout_region *rg = &a->layout.regions[r];
@@ -73,9 +73,9 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 {
 	err_clear(&s->err);
 	uint64_t end = (uint64_t)addr + len;
-	if (alt >= 0 && (unsigned)alt >= s->dfu->n_alts)
+	if (alt >= 0 && (unsigned)alt >= s->map->n)
 		return err_set(&s->err, STM32DFU_E_USAGE, "{@alt} %d: the device has %u alternate setting%s (0 to %u)", alt,
-		               s->dfu->n_alts, s->dfu->n_alts == 1 ? "" : "s", s->dfu->n_alts ? s->dfu->n_alts - 1 : 0);
+		               s->map->n, s->map->n == 1 ? "" : "s", s->map->n ? s->map->n - 1 : 0);
 	if (end > 0x100000000ull)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X + %zu runs past 4 GiB", addr, len);
 	if (force)
@@ -83,9 +83,9 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 	/* inside a memory an alt setting lists, and away from DBGMCU: nothing more to know (the
 	 * identity costs some 25 transfers, a twentieth of a 1 MiB read) */
 	if (!overlaps(addr, end, 0xE0042000u, 4))
-		for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-			const struct layout_region *rg = alt >= 0 && (unsigned)alt != s->dfu->alts[i].alt
-			                                     ? NULL : region_at(&s->dfu->alts[i], addr);
+		for (unsigned i = 0; i < s->map->n; i++) {
+			const struct layout_region *rg = alt >= 0 && (unsigned)alt != s->map->mem[i].alt
+			                                     ? NULL : region_at(&s->map->mem[i], addr);
 			if (rg && inside(addr, end, rg->start, rg->length))
 				return 0;
 		}
@@ -99,15 +99,15 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 		return STM32DFU_E_RANGE;
 	}
 	/* the memories the alt settings list, and the identity registers the ROM serves outside them */
-	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-		if (alt >= 0 && (unsigned)alt != s->dfu->alts[i].alt)
+	for (unsigned i = 0; i < s->map->n; i++) {
+		if (alt >= 0 && (unsigned)alt != s->map->mem[i].alt)
 			continue;
-		const struct layout_region *rg = region_at(&s->dfu->alts[i], addr);
+		const struct layout_region *rg = region_at(&s->map->mem[i], addr);
 		if (rg && inside(addr, end, rg->start, rg->length))
 			return 0;
 		if (rg) {
 			err_set(&s->err, STM32DFU_E_RANGE, "read: 0x%08X-0x%08X runs past the end of %s at 0x%08X", addr,
-			        (unsigned)(end - 1), s->dfu->alts[i].have_layout ? s->dfu->alts[i].layout.name : "the memory",
+			        (unsigned)(end - 1), s->map->mem[i].have_layout ? s->map->mem[i].layout.name : "the memory",
 			        (unsigned)(rg->start + rg->length));
 			err_hint(&s->err, "the memory map is shown below; {@force} reads outside it");
 			return STM32DFU_E_RANGE;
@@ -188,7 +188,7 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 }
 
 /* The flash made the memory the next requests address (DfuSe: its alt setting). */
-static int select_flash(struct ops_session *s, const struct dfu_alt *fa)
+static int select_flash(struct ops_session *s, const struct layout_mem *fa)
 {
 	if (s->t->ops->select(s->t, fa->alt) < 0) {
 		s->err = s->t->err;
@@ -197,7 +197,7 @@ static int select_flash(struct ops_session *s, const struct dfu_alt *fa)
 	return 0;
 }
 
-static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
+static int flash_alt_selected(struct ops_session *s, const struct layout_mem **fa)
 {
 	*fa = ops_flash_alt(s);
 	if (!*fa || !(*fa)->have_layout)
@@ -208,7 +208,7 @@ static int flash_alt_selected(struct ops_session *s, const struct dfu_alt **fa)
 int ops_mass_erase(struct ops_session *s)
 {
 	err_clear(&s->err);
-	const struct dfu_alt *fa;
+	const struct layout_mem *fa;
 	int rc = flash_alt_selected(s, &fa);
 	if (rc < 0)
 		return rc;
@@ -301,7 +301,7 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 	if (erased)
 		*erased = 0;
 	err_clear(&s->err);
-	const struct dfu_alt *fa;
+	const struct layout_mem *fa;
 	int rc = flash_alt_selected(s, &fa);
 	if (rc < 0)
 		return rc;
@@ -312,7 +312,7 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 		struct layout_sector ls;
 		if (!layout_sector_at(&fa->layout, 0, sectors[i], &ls))
 			rc = err_set(&s->err, STM32DFU_E_RANGE, "erase: the flash has no sector %u", sectors[i]);
-		else if (!(ls.type & DFUSE_MEM_ERASABLE))
+		else if (!(ls.type & LAYOUT_ERASABLE))
 			rc = err_set(&s->err, STM32DFU_E_RANGE, "erase: sector %u is not erasable", sectors[i]);
 		if (rc < 0)
 			goto out;
@@ -352,7 +352,7 @@ int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned
 {
 	*erased = 0;
 	err_clear(&s->err);
-	const struct dfu_alt *fa;
+	const struct layout_mem *fa;
 	int rc = flash_alt_selected(s, &fa);
 	if (rc < 0)
 		return rc;
@@ -374,7 +374,7 @@ int ops_erase_range(struct ops_session *s, uint32_t addr, uint32_t len, unsigned
 
 int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t *first, uint64_t *end)
 {
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	struct layout_sector lo, hi;
 	if (!fa || !fa->have_layout || !len || !layout_find(&fa->layout, addr, &lo) ||
 	    !layout_find(&fa->layout, (uint32_t)((uint64_t)addr + len - 1), &hi))
@@ -385,7 +385,7 @@ int ops_erase_span(struct ops_session *s, uint32_t addr, uint32_t len, uint32_t 
 }
 
 /* Within a memory the flash alt names (the layout's regions). */
-static bool in_flash(const struct dfu_alt *fa, uint32_t a)
+static bool in_flash(const struct layout_mem *fa, uint32_t a)
 {
 	for (unsigned r = 0; fa && fa->have_layout && r < fa->layout.n_regions; r++) {
 		const struct layout_region *rg = &fa->layout.regions[r];
@@ -424,7 +424,7 @@ static uint32_t le32(const uint8_t *p)
 }
 
 /* The two words at p, as the ROM would load them from a table at a, look runnable. */
-static bool table_at(const struct dfu_alt *fa, uint32_t a, const uint8_t *p)
+static bool table_at(const struct layout_mem *fa, uint32_t a, const uint8_t *p)
 {
 	uint32_t sp = le32(p), pc = le32(p + 4);
 	if (!in_ram(sp) || (sp & 3u) || !(pc & 1u))
@@ -435,7 +435,7 @@ static bool table_at(const struct dfu_alt *fa, uint32_t a, const uint8_t *p)
 
 int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr, enum ops_leave_rule *rule)
 {
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	bool have_first = false;
 	uint32_t first = 0;
 	for (size_t i = 0; i < img->n_segs; i++) {
@@ -473,7 +473,7 @@ int ops_leave_pick(struct ops_session *s, const struct img *img, uint32_t *addr,
 }
 
 /* What the ROM will load: the initial MSP and the reset vector at the jump address (AN3156 §5.5). */
-static void read_vector(struct ops_session *s, const struct dfu_alt *fa, struct ops_leave_result *r)
+static void read_vector(struct ops_session *s, const struct layout_mem *fa, struct ops_leave_result *r)
 {
 	uint8_t v[8];
 	uint8_t alt = (uint8_t)alt_for(s, r->addr, sizeof v);
@@ -496,7 +496,7 @@ int ops_leave(struct ops_session *s, bool have_addr, uint32_t addr, struct ops_l
 {
 	memset(r, 0, sizeof *r);
 	err_clear(&s->err);
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	if (!have_addr) {
 		if (!fa || !fa->have_layout || fa->layout.n_regions == 0)
 			return err_set(&s->err, STM32DFU_E_UNSUPPORTED,

@@ -54,9 +54,9 @@ static int cmp_u64(const void *a, const void *b)
 static void link_test(struct ops_session *s, unsigned count, struct ops_doctor_report *r)
 {
 	static const uint16_t sizes[DOCTOR_SIZES] = {16, 256, 2048};
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	uint32_t addr = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000;
-	uint16_t ts = s->dfu->transfer_size;
+	uint16_t ts = s->t->max_transfer;
 	uint8_t *ref = malloc(ts), *buf = malloc(ts);
 	size_t ref_len = 0; /* the longest answer so far: later answers must agree with it */
 	uint64_t *lat[DOCTOR_SIZES];
@@ -370,7 +370,7 @@ static void uart_link(struct ops_session *s, const struct ops_doctor_opts *o, st
 	}
 	/* the reference read, at the session's rate with the usual retries and confirmation; under read
 	 * protection Read Memory is refused (a NACK that is not the line's), so only GET and Get ID run */
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	uint32_t addr = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000;
 	uint8_t ref[AN3155_MAX_BLOCK], again[AN3155_MAX_BLOCK];
 	bool reads = s->id.rdp_level <= 0 && target_an3155_read(b, addr, ref, sizeof ref) == 0 &&

@@ -13,8 +13,8 @@
 /* The region of any alt setting that holds addr, with its alt's name; NULL if none. */
 static const struct layout_region *region_of(const struct ops_session *s, uint32_t addr, const char **name)
 {
-	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-		const struct dfu_alt *a = &s->dfu->alts[i];
+	for (unsigned i = 0; i < s->map->n; i++) {
+		const struct layout_mem *a = &s->map->mem[i];
 		if (!a->have_layout)
 			continue;
 		for (unsigned r = 0; r < a->layout.n_regions; r++) {
@@ -40,11 +40,11 @@ static void size_words(uint64_t n, char *buf, size_t cap)
 
 int ops_check_extent(struct ops_session *s, const struct img_extent *x, const char *what)
 {
-	if (!x || !x->known || !s->dfu)
+	if (!x || !x->known || !s->map)
 		return 0;
 	bool any_layout = false;
-	for (unsigned i = 0; i < s->dfu->n_alts; i++)
-		any_layout |= s->dfu->alts[i].have_layout;
+	for (unsigned i = 0; i < s->map->n; i++)
+		any_layout |= s->map->mem[i].have_layout;
 	if (!any_layout)
 		return 0; /* no map to check against (a plain DFU device) */
 	for (size_t i = 0; i < x->n; i++) {

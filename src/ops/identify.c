@@ -13,8 +13,8 @@
 static void evidence_from_alts(const struct ops_session *s, struct chip_evidence *ev)
 {
 	memset(ev, 0, sizeof *ev);
-	for (unsigned a = 0; a < s->dfu->n_alts && a < CHIP_MAX_ALTS; a++)
-		ev->alt_names[ev->n_alts++] = s->dfu->alts[a].name;
+	for (unsigned a = 0; a < s->map->n && a < CHIP_MAX_ALTS; a++)
+		ev->alt_names[ev->n_alts++] = s->map->mem[a].name;
 	ev->has_vid = ops_dfuse(s);
 	ev->vid = ops_info(s)->vid;
 	ev->product = ops_info(s)->product;
@@ -37,13 +37,13 @@ static bool try_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t 
 	return false;
 }
 
-static const struct dfu_alt *ob_alt(const struct ops_session *s)
+static const struct layout_mem *ob_alt(const struct ops_session *s)
 {
-	return dfu_find_alt(s->dfu, "Option Bytes");
+	return layout_map_find(s->map, "Option Bytes");
 }
 
 /* Over USART the chip says what it is: Get ID gives the DBGMCU device ID (AN3155 3.3), and the
- * family table maps it. The map-only alt names (built from that family) confirm it. */
+ * family table maps it. The map's descriptions (built from that family) confirm it. */
 static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
 {
 	struct ops_identity *id = &s->id;
@@ -82,7 +82,7 @@ int ops_identify(struct ops_session *s)
 	if (!ops_dfuse(s))
 		uart_family(s, &ev);
 	const struct chip_family *fam = id->chip.family;
-	const struct dfu_alt *flash = ops_flash_alt(s);
+	const struct layout_mem *flash = ops_flash_alt(s);
 	uint8_t alt0 = flash ? flash->alt : 0;
 	if (fam) {
 		uint8_t uid[12];
@@ -120,7 +120,7 @@ int ops_identify(struct ops_session *s)
 			uart_family(s, &ev);
 		fam = id->chip.family;
 	}
-	const struct dfu_alt *oa = ob_alt(s);
+	const struct layout_mem *oa = ob_alt(s);
 	if (oa && oa->have_layout && oa->layout.n_regions > 0) {
 		const struct layout_region *r = &oa->layout.regions[0];
 		size_t len = r->length < sizeof id->ob ? (size_t)r->length : sizeof id->ob;

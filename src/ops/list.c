@@ -11,9 +11,9 @@ static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 	l->info = *ops_info(s);
 	l->opened = true;
 	l->dfu_version = s->dfu->desc.have_func ? s->dfu->desc.func.bcdDFUVersion : 0;
-	l->transfer_size = s->dfu->transfer_size;
-	l->n_alts = s->dfu->n_alts;
-	memcpy(l->alts, s->dfu->alts, sizeof l->alts);
+	l->transfer_size = s->t->max_transfer;
+	l->n_alts = s->map->n;
+	memcpy(l->alts, s->map->mem, sizeof l->alts);
 	l->n_alts_dropped = s->dfu->desc.n_alts_dropped;
 	l->found = s->initial;
 	ops_identify(s);

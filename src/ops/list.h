@@ -11,7 +11,7 @@ struct ops_listed {
 	uint16_t dfu_version;
 	uint16_t transfer_size;
 	unsigned n_alts;
-	struct dfu_alt alts[DFU_MAX_ALTS];
+	struct layout_mem alts[LAYOUT_MAP_MAX];
 	unsigned n_alts_dropped;  /* DFU alt settings the descriptor had past DFU_MAX_ALTS */
 	struct ops_identity id;
 	bool serial_shared;       /* another listed device reports the same USB serial */

@@ -7,6 +7,7 @@
 #include "chip/ob.h"
 #include "core/log.h"
 #include "ops/rdpnote.h"
+#include "target/dfuse_link.h"
 #include "target/target.h"
 
 /* The OB alt setting and its first region: where the block lives and how long it is. A family
@@ -15,7 +16,7 @@
  * table decodes is the two concatenated. */
 static int ob_location(struct ops_session *s, uint8_t *alt, uint32_t *addr, size_t *len, uint32_t *addr2, size_t *len2)
 {
-	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Option Bytes");
+	const struct layout_mem *a = layout_map_find(s->map, "Option Bytes");
 	if (!a || !a->have_layout || a->layout.n_regions == 0) {
 		err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this device offers no \"Option Bytes\" alt setting");
 		err_hint(&s->err, "{@info} lists the alt settings the bootloader offers");
@@ -209,7 +210,7 @@ static int wrp_only_change(struct ops_session *s, const uint8_t *cur, const uint
 		return -1;
 	/* every sector of the flash has its bit here: Write Protect would unprotect a sector the block
 	 * does not hold (F42x sectors 12-23 live in the second option-byte zone, RM0090 3.7) */
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	uint64_t nsec = 0;
 	if (!fa || !fa->have_layout || !fa->layout.n_regions)
 		return -1;
@@ -252,10 +253,10 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 	if (rc < 0)
 		return rc;
 	/* the first zone alone (a file of it), or both zones (ob set on a family that decodes both) */
-	if ((len != n && len != n + n2) || n > s->dfu->transfer_size || n2 > s->dfu->transfer_size)
+	if ((len != n && len != n + n2) || n > s->t->max_transfer || n2 > s->t->max_transfer)
 		return err_set(&s->err, STM32DFU_E_RANGE,
 		               "option bytes: a %zu-byte block for a %zu-byte area (transfer size %u)", len, n + n2,
-		               s->dfu->transfer_size);
+		               s->t->max_transfer);
 	const struct chip_family *fam = s->id.chip.family;
 	uint8_t *want = malloc(len);
 	if (!want)
@@ -330,7 +331,7 @@ int ops_ob_write(struct ops_session *s, const uint8_t *block, size_t len, struct
 /* Reads the first flash sector and says whether it is erased. */
 static int first_sector_erased(struct ops_session *s, struct ops_unprotect_result *r)
 {
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	if (!fa || !fa->have_layout || fa->layout.n_regions == 0 || fa->layout.regions[0].n_groups == 0)
 		return err_set(&s->err, STM32DFU_E_UNSUPPORTED, "no flash memory map to check the erase against");
 	const struct layout_region *rg = &fa->layout.regions[0];
@@ -365,7 +366,7 @@ int ops_unprotect(struct ops_session *s, struct ops_unprotect_result *r)
 		return rc;
 	}
 	/* the ROM mass-erases before it comes back: allow for the longest erase */
-	unsigned wait = s->dfu->limits.mass_erase_ms + OPS_OB_RECONNECT_MS;
+	unsigned wait = target_dfuse_mass_erase_ms() + OPS_OB_RECONNECT_MS;
 	if ((rc = ops_reconnect(s, wait)) < 0)
 		return err_prefix(&s->err, "read unprotect");
 	size_t len = 0;

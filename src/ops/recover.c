@@ -382,7 +382,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		if ((rc = rec_resync(s, alt, rc)) < 0)
 			return rc;
 	}
-	const uint32_t ts = s->dfu->transfer_size;
+	const uint32_t ts = s->t->max_transfer;
 	const uint32_t cap = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts; /* -t */
 	/* the read chooser (ops/xfersize.h): its cap follows -t and the device's size */
 	if (!s->xa_read.cap)

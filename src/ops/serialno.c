@@ -8,7 +8,7 @@
 
 #include "image/image.h"
 #include "ops/ops.h"
-#include "dfu/dfu.h"
+#include "chip/layout.h"
 #include "ops/record.h"
 #include "ops/recdir.h"
 #include "store/store.h"
@@ -84,10 +84,10 @@ int ops_serialno_check_image(const struct ops_serialno *sn, const struct img *im
 }
 
 /* The OTP memory the device lists that holds the whole number, or NULL. */
-static const struct dfu_alt *otp_holding(const struct ops_session *s, const struct ops_serialno *sn)
+static const struct layout_mem *otp_holding(const struct ops_session *s, const struct ops_serialno *sn)
 {
-	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-		const struct dfu_alt *a = &s->dfu->alts[i];
+	for (unsigned i = 0; i < s->map->n; i++) {
+		const struct layout_mem *a = &s->map->mem[i];
 		if (!a->have_layout || !strstr(a->layout.name, "OTP"))
 			continue;
 		for (unsigned r = 0; r < a->layout.n_regions; r++) {
@@ -103,7 +103,7 @@ static const struct dfu_alt *otp_holding(const struct ops_session *s, const stru
  * OTP memory when --i-understand-otp-is-permanent was given (sn->otp_ok). */
 static int check_device(struct ops_session *s, const struct ops_serialno *sn)
 {
-	const struct dfu_alt *otp = otp_holding(s, sn);
+	const struct layout_mem *otp = otp_holding(s, sn);
 	if (otp && !sn->otp_ok) {
 		err_set(&s->err, STM32DFU_E_NEEDS_CONFIRMATION,
 		        "--serial-number 0x%08" PRIX32 " is in %s: each board's number would be programmed there once and "

@@ -126,8 +126,8 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
 		return STM32DFU_E_USAGE;
 	}
 	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
-	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
-		ev.alt_names[ev.n_alts++] = d->alts[a].name;
+	for (unsigned a = 0; a < s->map->n && a < CHIP_MAX_ALTS; a++)
+		ev.alt_names[ev.n_alts++] = s->map->mem[a].name;
 	struct chip_identity ci;
 	chip_identify(&ev, &ci);
 	unsigned align = 8; /* not a chip we know: a double-word, the largest common unit */
@@ -159,8 +159,8 @@ static void choose_poll_mode(struct ops_session *s)
 	if (d->poll_mode != DFU_POLL_AUTO)
 		return;
 	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
-	for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
-		ev.alt_names[ev.n_alts++] = d->alts[a].name;
+	for (unsigned a = 0; a < s->map->n && a < CHIP_MAX_ALTS; a++)
+		ev.alt_names[ev.n_alts++] = s->map->mem[a].name;
 	struct chip_identity ci;
 	chip_identify(&ev, &ci);
 	bool stalls = ci.family && (ci.family->quirks & CHIP_Q_EARLY_STATUS_STALLS);
@@ -288,6 +288,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		ops_close(s);
 		return rc;
 	}
+	s->map = target_dfuse_map(s->dfu);
 	uint64_t held_us = raw->held_us > s->tp->held_us ? raw->held_us : s->tp->held_us;
 	s->first_answer_held_ms = (unsigned)(held_us / 1000u);
 	if (s->first_answer_held_ms)
@@ -332,6 +333,7 @@ void ops_close(struct ops_session *s)
 	/* the ABORT a last request left due, unless a last read put it off (dfu-util's way) */
 	target_dfuse_end(s->dfu, s->tp && !s->end_in_upload_idle);
 	target_usb_close(s->tp);
+	free(s->map_own);
 	rescue_hold_close(s->rescue_hold);
 	/* the emulated chip's state saved, the port closed */
 	target_an3155_close(&(struct target_uart_link){.ser = s->ser, .bl = s->bl}, s->ser_raw, s->uart_state);
@@ -345,22 +347,22 @@ void ops_close(struct ops_session *s)
 	free(s);
 }
 
-const struct dfu_alt *ops_flash_alt(const struct ops_session *s)
+const struct layout_mem *ops_flash_alt(const struct ops_session *s)
 {
-	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Internal Flash");
+	const struct layout_mem *a = layout_map_find(s->map, "Internal Flash");
 	if (a)
 		return a;
 	/* non-ST DfuSe devices: the first alt with a writable layout */
-	for (unsigned i = 0; i < s->dfu->n_alts; i++)
-		if (s->dfu->alts[i].have_layout)
-			return &s->dfu->alts[i];
+	for (unsigned i = 0; i < s->map->n; i++)
+		if (s->map->mem[i].have_layout)
+			return &s->map->mem[i];
 	return NULL;
 }
 
 int ops_no_flash(struct ops_session *s)
 {
-	for (unsigned i = 0; i < s->dfu->n_alts; i++) {
-		const struct dfu_alt *a = &s->dfu->alts[i];
+	for (unsigned i = 0; i < s->map->n; i++) {
+		const struct layout_mem *a = &s->map->mem[i];
 		if (a->layout_error[0]) {
 			err_set(&s->err, STM32DFU_E_PROTOCOL, "alt %u's memory layout \"%.200s\" is refused: %s", a->alt,
 			        text_esc(0, a->name), a->layout_error);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "chip/chip.h"
+#include "chip/layout.h"
 #include "chip/serial.h"
 #include "core/err.h"
 #include "core/file.h"
@@ -117,9 +118,11 @@ struct ops_counters {
 struct ops_session {
 	enum ops_link link;
 	struct tp *tp;              /* USB: the transport in use (a trace wrapping the real one); NULL over USART */
-	/* USB: the DFU session. USART: a map only (dfu_map_only: the memories as alt settings, built
-	 * from the target's regions; every DfuSe request on it is UNSUPPORTED, nothing is sent) */
-	struct dfu_dev *dfu;
+	struct dfu_dev *dfu;         /* USB: the DFU session; NULL over USART */
+	/* The memories (chip/layout.h), whichever link: USB the alt strings (the DFU session's,
+	 * rebuilt in place at a reconnect), USART map_own, built from the target's regions */
+	struct layout_map *map;
+	struct layout_map *map_own;
 	struct target *t;           /* the bootloader as memory operations (target.h), either link */
 	struct ser *ser;            /* USART: the port (a trace wrapping it) */
 	struct ser *ser_raw;        /* the port itself (owned by ser) */
@@ -211,8 +214,8 @@ int ops_reset_exit(struct ops_session *s);
 /* Re-finds the device after it reset (option-byte write, unprotect): by UID when known. */
 int ops_reconnect(struct ops_session *s, unsigned timeout_ms);
 
-/* The flash alt setting (alt 0 on ST ROMs: the one named "Internal Flash"), or NULL. */
-const struct dfu_alt *ops_flash_alt(const struct ops_session *s);
+/* The flash memory of the map (alt 0 on ST ROMs: the one named "Internal Flash"), or NULL. */
+const struct layout_mem *ops_flash_alt(const struct ops_session *s);
 
 /*
  * Whether a read must be confirmed by a second read: USB's CRC16 protects every packet, so one

@@ -51,17 +51,20 @@ int ops_sim_link(const char *spec, char *rest, size_t cap, bool *uart, char *sta
 	return 0;
 }
 
-/* Builds the session's memory map from the target's regions, as DfuSe layout strings (one
- * memory per alt number), so that ops/ plans, checks ranges and names memories the same way on
- * both links; made again in place when there is one (callers keep their pointer to it). */
+/* Builds the session's memory map from the target's regions (one memory per region, numbered
+ * as the user names it with --alt), so that ops/ plans, checks ranges and names memories the same
+ * way on both links; made again in place when there is one (callers keep their pointer to it). */
 static int uart_map(struct ops_session *s, struct err *e)
 {
-	return target_map_as_dfuse(s->t, &s->dfu, e);
+	if (!s->map_own && !(s->map_own = calloc(1, sizeof *s->map_own)))
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	s->map = s->map_own;
+	return target_map_build(s->t, s->map_own, e);
 }
 
 int ops_uart_remap(struct ops_session *s)
 {
-	if (s->link != OPS_LINK_UART || !s->dfu || !s->t)
+	if (s->link != OPS_LINK_UART || !s->map_own || !s->t)
 		return 0;
 	/* the target made its map again at the reset (target_an3155.c after_reset): the option bytes
 	 * it read may choose another bank mode (F76x nDBANK, G4 DBANK, G0B1 DUAL_BANK) */
@@ -72,21 +75,19 @@ int ops_uart_remap(struct ops_session *s)
 		log_info("the memory map after the reset: %s; the map before it is kept", s->t->err.msg);
 		return 0;
 	}
-	struct dfu_alt *keep = malloc(sizeof s->dfu->alts);
+	struct layout_map *keep = malloc(sizeof *keep);
 	if (!keep)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
-	unsigned nk = s->dfu->n_alts;
-	memcpy(keep, s->dfu->alts, sizeof s->dfu->alts);
+	*keep = *s->map_own;
 	struct err e;
 	err_clear(&e);
 	int rc = uart_map(s, &e);
 	if (rc < 0) {
-		memcpy(s->dfu->alts, keep, sizeof s->dfu->alts);
-		s->dfu->n_alts = nk;
+		*s->map_own = *keep;
 		s->err = e;
-	} else if (nk && strcmp(keep[0].name, s->dfu->alts[0].name) != 0) {
-		log_info("the flash's map changed at the reset (its bank mode): %s, was %s", s->dfu->alts[0].name,
-		         keep[0].name);
+	} else if (keep->n && strcmp(keep->mem[0].name, s->map->mem[0].name) != 0) {
+		log_info("the flash's map changed at the reset (its bank mode): %s, was %s", s->map->mem[0].name,
+		         keep->mem[0].name);
 	}
 	free(keep);
 	return rc;

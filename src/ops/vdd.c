@@ -30,9 +30,9 @@ const char *ops_vdd_range_text(int range)
 	return range >= 0 && range <= 3 ? text[range] : "unknown";
 }
 
-static const struct dfu_alt *feature_alt(const struct ops_session *s)
+static const struct layout_mem *feature_alt(const struct ops_session *s)
 {
-	const struct dfu_alt *a = dfu_find_alt(s->dfu, "Device Feature");
+	const struct layout_mem *a = layout_map_find(s->map, "Device Feature");
 	if (!a || a->layout.n_regions == 0 || a->layout.regions[0].start != OPS_VDD_ADDR ||
 	    a->layout.regions[0].length < 4)
 		return NULL;
@@ -67,7 +67,7 @@ int ops_vdd_check(struct ops_session *s)
 
 int ops_vdd_apply(struct ops_session *s, int range)
 {
-	const struct dfu_alt *a = feature_alt(s);
+	const struct layout_mem *a = feature_alt(s);
 	if (!a)
 		return ops_vdd_check(s);
 	if (range < 0 || range > 3)

@@ -20,7 +20,7 @@ int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n
 	*out = NULL;
 	*n = 0;
 	*limit_end = 0;
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	if (!fa || !fa->have_layout)
 		return ops_no_flash(s);
 	size_t count = 0;
@@ -34,7 +34,7 @@ int ops_flash_sectors(struct ops_session *s, struct plan_sector **out, size_t *n
 	for (unsigned r = 0; r < fa->layout.n_regions; r++) {
 		struct layout_sector ls;
 		for (unsigned i = 0; layout_sector_at(&fa->layout, r, i, &ls); i++) {
-			if (!(ls.type & DFUSE_MEM_WRITABLE) || k >= count)
+			if (!(ls.type & LAYOUT_WRITABLE) || k >= count)
 				continue;
 			sec[k++] = (struct plan_sector){ls.start, ls.size, ls.index};
 		}
@@ -71,7 +71,7 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	int rc = ops_flash_sectors(s, &sectors, &n_sectors, &limit_end);
 	if (rc < 0)
 		return rc;
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	for (size_t i = 0; i < img->n_segs; i++)
 		if (img->segs[i].alt != 0) {
 			free(sectors);
@@ -106,8 +106,8 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	w.erased = calloc(nt, sizeof *w.erased);
 	w.erase_ok = calloc(nt, sizeof *w.erase_ok);
 	w.programmed = calloc(nt, sizeof *w.programmed);
-	w.block = malloc(s->dfu->transfer_size);
-	w.back = malloc(s->dfu->transfer_size);
+	w.block = malloc(s->t->max_transfer);
+	w.back = malloc(s->t->max_transfer);
 	if (!w.redo || !w.verified || !w.erased || !w.erase_ok || !w.programmed || !w.block || !w.back) {
 		rc = err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 		goto out;
@@ -142,11 +142,11 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 		err_hint(&s->err, "give {@xfer} a multiple of %u, e.g. {@xfer} %u", align, down ? down : align);
 		goto out;
 	}
-	if ((rc = plan_build(&plan, img, 0, s->dfu->transfer_size, align, o->full, &s->err)) < 0)
+	if ((rc = plan_build(&plan, img, 0, s->t->max_transfer, align, o->full, &s->err)) < 0)
 		goto out;
 	r->sectors_skipped = plan.sectors_skipped;
 	r->runs = (unsigned)plan.n_runs;
-	r->transfer_size = s->xfer_size && s->xfer_size < s->dfu->transfer_size ? s->xfer_size : s->dfu->transfer_size;
+	r->transfer_size = s->xfer_size && s->xfer_size < s->t->max_transfer ? s->xfer_size : s->t->max_transfer;
 	for (size_t i = 0; i < plan.n_touched; i++)
 		r->preserved_bytes += plan.touched[i].preserved_bytes;
 	log_info("plan: %zu sectors touched, %u to erase, %u unchanged, %zu runs of %u blocks (%llu bytes)",

@@ -111,7 +111,7 @@ void wr_say_chip_state(struct wstate *w);
 /* An image whose data lies in OTP memory alt (write_otp.c, every segment placed there by
  * write_mem.c): read, refuse 0->1 bits, program what differs, read back. check_only: the read and
  * the check only. */
-int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *alt, const struct ops_write_opts *o,
+int wr_otp(struct ops_session *s, const struct img *img, const struct layout_mem *alt, const struct ops_write_opts *o,
            struct ops_write_result *r, bool check_only);
 
 /* The flash write (write.c): plan, erase what differs, program, verify, leave. */

@@ -32,12 +32,12 @@ static const char *const kind_word[WM_N] = {"flash", "OTP", "option bytes", "RAM
 
 struct wm_place {
 	enum wm_kind kind;
-	const struct dfu_alt *alt;       /* NULL for RAM */
+	const struct layout_mem *alt;       /* NULL for RAM */
 	const struct layout_region *rg;  /* the listed region holding the segment, NULL for RAM */
 	const struct img_seg *seg;       /* the first segment placed there */
 };
 
-static enum wm_kind kind_of_alt(const struct ops_session *s, const struct dfu_alt *a)
+static enum wm_kind kind_of_alt(const struct ops_session *s, const struct layout_mem *a)
 {
 	if (!a->have_layout)
 		return WM_OTHER;
@@ -53,7 +53,7 @@ static enum wm_kind kind_of_alt(const struct ops_session *s, const struct dfu_al
 	return WM_OTHER;
 }
 
-static const struct layout_region *region_of(const struct dfu_alt *a, uint32_t addr)
+static const struct layout_region *region_of(const struct layout_mem *a, uint32_t addr)
 {
 	for (unsigned r = 0; a->have_layout && r < a->layout.n_regions; r++) {
 		const struct layout_region *g = &a->layout.regions[r];
@@ -63,7 +63,7 @@ static const struct layout_region *region_of(const struct dfu_alt *a, uint32_t a
 	return NULL;
 }
 
-static const char *wr_memory_name(const struct dfu_alt *a, int kind)
+static const char *wr_memory_name(const struct layout_mem *a, int kind)
 {
 	return a && a->have_layout ? a->layout.name : kind_word[kind];
 }
@@ -75,15 +75,15 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 	memset(p, 0, sizeof *p);
 	p->seg = seg;
 	uint64_t end = (uint64_t)seg->addr + seg->len;
-	const struct dfu_dev *d = s->dfu;
+	const struct layout_map *d = s->map;
 	if (seg->alt != 0) {
-		const struct dfu_alt *a = NULL;
-		for (unsigned i = 0; i < d->n_alts && !a; i++)
-			if (d->alts[i].alt == seg->alt)
-				a = &d->alts[i];
+		const struct layout_mem *a = NULL;
+		for (unsigned i = 0; i < d->n && !a; i++)
+			if (d->mem[i].alt == seg->alt)
+				a = &d->mem[i];
 		if (!a) {
 			err_set(&s->err, STM32DFU_E_USAGE, "the file has data for alt setting %u; the device has %u (0 to %u)",
-			        seg->alt, d->n_alts, d->n_alts ? d->n_alts - 1 : 0);
+			        seg->alt, d->n, d->n ? d->n - 1 : 0);
 			err_hint(&s->err, "{@info} lists the alt settings and their memories");
 			return STM32DFU_E_USAGE;
 		}
@@ -95,9 +95,9 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 			return STM32DFU_E_RANGE;
 		}
 	} else {
-		for (unsigned i = 0; i < d->n_alts && !p->rg; i++)
-			if ((p->rg = region_of(&d->alts[i], seg->addr)))
-				p->alt = &d->alts[i];
+		for (unsigned i = 0; i < d->n && !p->rg; i++)
+			if ((p->rg = region_of(&d->mem[i], seg->addr)))
+				p->alt = &d->mem[i];
 	}
 	if (p->alt) {
 		p->kind = kind_of_alt(s, p->alt);
@@ -107,7 +107,7 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 			               (unsigned)(p->rg->start + p->rg->length));
 		return 0;
 	}
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	uint32_t flash_start = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000u;
 	if (seg->addr >= SRAM_REGION_START && seg->addr < SRAM_REGION_END) {
 		p->kind = WM_RAM;
@@ -132,7 +132,7 @@ int wr_program(struct ops_session *s, uint8_t alt, uint32_t addr, const uint8_t 
                uint64_t total, struct ops_write_result *r)
 {
 	struct target *t = s->t;
-	const size_t ts = s->dfu->transfer_size;
+	const size_t ts = s->t->max_transfer;
 	/* -t: a block shorter than wTransferSize needs its own Set Address (the ROM numbers blocks in
 	 * its own size), so each run is one block */
 	const size_t bs = s->xfer_size && s->xfer_size < ts ? s->xfer_size : ts;
@@ -232,7 +232,7 @@ static int wr_ram(struct ops_session *s, const struct img *img, const struct ops
 	if (!fam || !fam->boot_ram_end)
 		log_info("the RAM this bootloader uses itself is not known for %s: make sure the data stays clear of it",
 		         fam ? fam->name : "this chip");
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	uint8_t alt = fa ? fa->alt : 0; /* the ROM serves RAM by its address, through the flash alt */
 	uint64_t total = img_total_bytes(img), done = 0, t = clock_now_us(ops_clock(s));
 	int rc = 0;
@@ -360,7 +360,7 @@ static int leave_after(struct ops_session *s, const struct ops_write_opts *o, bo
 
 /* Flash plus OTP bytes (a serial number in OTP): the OTP bytes are checked first, the flash is
  * written and verified, and only then the OTP is programmed and read back. */
-static int flash_then_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *otp,
+static int flash_then_otp(struct ops_session *s, const struct img *img, const struct layout_mem *otp,
                           const struct ops_write_opts *o, struct ops_write_result *r)
 {
 	struct img *fl = img_new(), *ot = img_new();

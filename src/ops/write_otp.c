@@ -75,7 +75,7 @@ static int check_span(struct ops_session *s, const struct otp_span *p, uint32_t 
 	return 0;
 }
 
-static int verify_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *alt,
+static int verify_otp(struct ops_session *s, const struct img *img, const struct layout_mem *alt,
                       struct ops_write_result *r)
 {
 	int rc = 0;
@@ -111,7 +111,7 @@ static int verify_otp(struct ops_session *s, const struct img *img, const struct
 
 /* Programs the units of a span that change, each run of changed units in one go (units already
  * right are never written again: on L4/G4/G0/WB that would fail). F2/F4/F7: the whole span. */
-static int program_span(struct ops_session *s, const struct dfu_alt *alt, const struct otp_span *p, uint32_t unit,
+static int program_span(struct ops_session *s, const struct layout_mem *alt, const struct otp_span *p, uint32_t unit,
                         uint64_t *done, uint64_t total, struct ops_write_result *r)
 {
 	if (unit == 1 && s->t->write_align > 1 && (p->lo % s->t->write_align || p->len % s->t->write_align)) {
@@ -148,7 +148,7 @@ static int program_span(struct ops_session *s, const struct dfu_alt *alt, const 
 	return 0;
 }
 
-int wr_otp(struct ops_session *s, const struct img *img, const struct dfu_alt *alt, const struct ops_write_opts *o,
+int wr_otp(struct ops_session *s, const struct img *img, const struct layout_mem *alt, const struct ops_write_opts *o,
            struct ops_write_result *r, bool check_only)
 {
 	r->otp = true;

@@ -39,7 +39,7 @@ static int rest_sha256(struct ops_session *s, const struct rescue *r, uint8_t ou
 	int rc = ops_flash_sectors(s, &sec, &n, &limit);
 	if (rc < 0)
 		return rc;
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	struct sha256_ctx c;
 	sha256_init(&c);
 	for (size_t i = 0; i < n && rc == 0;) {
@@ -400,7 +400,7 @@ int wr_rescue_clear_done(struct ops_session *s, char *cleared, size_t cap)
 	int rc = rescue_load(s->rescue_dir, key, &f, &e);
 	if (rc != 0)
 		return 0; /* none, held by a write, or one a write will report */
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	bool done = fa != NULL;
 	for (size_t i = 0; i < f.n && done; i++) {
 		const struct rescue_sector *rs = &f.sectors[i];

@@ -7,7 +7,7 @@
 
 #include "chip/ob.h"
 #include "core/log.h"
-#include "dfu/layout.h"
+#include "chip/layout.h"
 
 /* The G4's option-byte alt has two zones, bank 1 at 0x1FFF7800 and bank 2 at 0x1FFFF800 (RM0440;
  * "@Option Bytes /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e"): the second is read once, after the
@@ -19,10 +19,10 @@ static void read_second_zone(struct ops_session *s)
 		return;
 	id->ob2_tried = true;
 	const struct chip_family *fam = id->chip.family;
-	const struct dfu_alt *a = NULL;
-	for (unsigned i = 0; i < s->dfu->n_alts; i++)
-		if (s->dfu->alts[i].alt == id->ob_alt)
-			a = &s->dfu->alts[i];
+	const struct layout_mem *a = NULL;
+	for (unsigned i = 0; i < s->map->n; i++)
+		if (s->map->mem[i].alt == id->ob_alt)
+			a = &s->map->mem[i];
 	if (!fam || !fam->ob || !a || !a->have_layout || a->layout.n_regions < 2)
 		return;
 	const struct layout_region *r = &a->layout.regions[1];
@@ -42,7 +42,7 @@ static void read_second_zone(struct ops_session *s)
  * unknown. Used only by layouts with bank-2 areas. */
 static unsigned bank2_first(struct ops_session *s)
 {
-	const struct dfu_alt *fa = ops_flash_alt(s);
+	const struct layout_mem *fa = ops_flash_alt(s);
 	if (!fa || !fa->have_layout || !fa->layout.n_regions)
 		return 0;
 	uint64_t bytes = s->id.has_flash_size && s->id.flash_size_kb && s->id.flash_size_kb != 0xFFFF
@@ -215,7 +215,7 @@ static int not_blank(struct ops_session *s, const struct plan_sector *sec, uint3
 
 int ops_erase_confirm(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n, size_t *proven)
 {
-	uint32_t blk = s->dfu->transfer_size ? s->dfu->transfer_size : 1024;
+	uint32_t blk = s->t->max_transfer ? s->t->max_transfer : 1024;
 	if (proven)
 		*proven = 0;
 	/* the ranges to read, merged where one ends where the next begins */

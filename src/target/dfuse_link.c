@@ -49,8 +49,8 @@ int target_usb_find(const struct target_usb_want *w, const struct chip_selector 
 		bool match = false, asked = false;
 		if (dfu_open(tp, &d, &oe) == 0 && dfu_session_start(d, NULL) == 0) {
 			struct chip_evidence ev = {.has_vid = true, .vid = tp->info.vid};
-			for (unsigned a = 0; a < d->n_alts && a < CHIP_MAX_ALTS; a++)
-				ev.alt_names[ev.n_alts++] = d->alts[a].name;
+			for (unsigned a = 0; a < d->map.n && a < CHIP_MAX_ALTS; a++)
+				ev.alt_names[ev.n_alts++] = d->map.mem[a].name;
 			struct chip_identity ci;
 			chip_identify(&ev, &ci);
 			uint8_t uid[12];
@@ -174,38 +174,9 @@ void target_dfuse_end(struct dfu_dev *d, bool send_abort)
 	dfu_free(d);
 }
 
-int target_map_as_dfuse(struct target *t, struct dfu_dev **out, struct err *e)
+struct layout_map *target_dfuse_map(struct dfu_dev *d)
 {
-	struct target_region reg[TARGET_MAX_REGIONS];
-	size_t n = 0;
-	int rc = t->ops->regions(t, reg, TARGET_MAX_REGIONS, &n);
-	if (rc < 0) {
-		*e = t->err;
-		return rc;
-	}
-	if (*out) {
-		(*out)->n_alts = 0; /* made again in place: callers keep their pointer to the session's map */
-	} else {
-		*out = dfu_map_only((uint16_t)t->max_transfer);
-		if (!*out)
-			return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		char lay[512];
-		int type = (reg[i].readable ? 1 : 0) | (reg[i].erasable ? 2 : 0) | (reg[i].writable ? 4 : 0);
-		int k = snprintf(lay, sizeof lay, "@%s /0x%08X/", reg[i].name, (unsigned)reg[i].addr);
-		for (size_t r = 0; r < reg[i].n_runs && k > 0 && (size_t)k < sizeof lay; r++) {
-			uint32_t sz = reg[i].runs[r].size;
-			bool kib = sz % 1024u == 0;
-			k += snprintf(lay + k, sizeof lay - (size_t)k, "%s%u*%u%c%c", r ? "," : "", (unsigned)reg[i].runs[r].count,
-			              (unsigned)(kib ? sz / 1024u : sz), kib ? 'K' : 'B', type ? 'a' + type - 1 : 'a');
-		}
-		if (k <= 0 || (size_t)k >= sizeof lay || (rc = dfu_map_add(*out, lay)) < 0) {
-			*e = (*out)->err;
-			return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s: %s", reg[i].name, (*out)->err.msg);
-		}
-	}
-	return 0;
+	return &d->map;
 }
 
 const char *target_dfuse_status_name(uint8_t status)

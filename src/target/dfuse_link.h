@@ -82,12 +82,10 @@ int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct
  * dfuIDLE; a failure changes nothing done), then frees it. NULL: nothing. */
 void target_dfuse_end(struct dfu_dev *d, bool send_abort);
 
-struct target;
-/* The memory map of any target as DfuSe alt settings (*out: a map-only session, dfu_map_only: every
- * request on it is UNSUPPORTED; one already there is made again in place), one memory per alt
- * number, from the target's regions. ops/ holds
- * the session's map in DfuSe's types on both links (docs/architecture.md). */
-int target_map_as_dfuse(struct target *t, struct dfu_dev **out, struct err *e);
+/* The session's memory map: the alt settings, each string parsed (chip/layout.h). It lives in
+ * the DFU session, which a reconnect rebuilds in place, so the pointer stays good until
+ * target_dfuse_end. */
+struct layout_map *target_dfuse_map(struct dfu_dev *d);
 
 /* The DFU status's name, as the spec spells it ("errTARGET"), for messages. */
 const char *target_dfuse_status_name(uint8_t status);

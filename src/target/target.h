@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chip/layout.h"
 #include "core/err.h"
 
 #define TARGET_MAX_REGIONS 16
@@ -201,6 +202,12 @@ static inline void target_close(struct target *t)
 /* The CRC the checksum call answers (the STM32 CRC unit's: CRC-32/MPEG-2, AN3155 Get Checksum),
  * computed on the host over bytes it holds, to compare with the chip's. */
 uint32_t target_crc(const uint8_t *buf, size_t len);
+
+/* The session's memory map (chip/layout.h) from the target's regions, one memory per region
+ * numbered in their order, each also described in UM0424's notation (what info shows); made
+ * again in place (out->n is 0 first). The AN3155 target's map; a DfuSe target's is its alt
+ * strings (target_dfuse_map, dfuse_link.h). */
+int target_map_build(struct target *t, struct layout_map *out, struct err *e);
 
 /* ---- the two implementations ---- */
 

@@ -1,6 +1,7 @@
 /*
  * DfuSe as a target (target.h) over dfu/: the alt settings are chosen by address here, so ops/
- * never names one. Regions come from the alt strings (dfu/layout.h); the DfuSe ROM has no
+ * never names one. Regions come from the alt strings (dfu/layout.h parses them into the session's
+ * map, chip/layout.h); the DfuSe ROM has no
  * write-protect, readout-protect or checksum command (AN3156 2.4: protection goes through the
  * option bytes), so those calls are UNSUPPORTED and ops/ writes the option bytes instead.
  * Reconnecting after a reset is usb/'s reopen and a new DFU session.
@@ -33,11 +34,11 @@ static int fail_from(struct target *t, struct td *x, int r)
 static int alt_of(const struct dfu_dev *d, uint32_t addr)
 {
 	struct layout_sector s;
-	const struct dfu_alt *f = dfu_find_alt(d, "Internal Flash");
+	const struct layout_mem *f = layout_map_find(&d->map, "Internal Flash");
 	if (f && f->have_layout && layout_find(&f->layout, addr, &s))
-		return (int)(f - d->alts);
-	for (unsigned i = 0; i < d->n_alts; i++)
-		if (d->alts[i].have_layout && layout_find(&d->alts[i].layout, addr, &s))
+		return (int)(f - d->map.mem);
+	for (unsigned i = 0; i < d->map.n; i++)
+		if (d->map.mem[i].have_layout && layout_find(&d->map.mem[i].layout, addr, &s))
 			return (int)i;
 	return -1;
 }
@@ -47,12 +48,12 @@ static int alt_of(const struct dfu_dev *d, uint32_t addr)
 static int select_for(struct target *t, struct td *x, uint32_t addr)
 {
 	int a = alt_of(x->d, addr);
-	if (a < 0 && x->d->n_alts)
+	if (a < 0 && x->d->map.n)
 		a = 0;
 	if (a < 0)
 		return err_set(&t->err, STM32DFU_E_RANGE, "0x%08x: the bootloader lists no memory", addr);
-	if (x->d->alt != x->d->alts[a].alt) {
-		int r = dfu_set_alt(x->d, x->d->alts[a].alt);
+	if (x->d->alt != x->d->map.mem[a].alt) {
+		int r = dfu_set_alt(x->d, x->d->map.mem[a].alt);
 		if (r < 0)
 			return fail_from(t, x, r);
 	}
@@ -93,8 +94,8 @@ static int td_regions(struct target *t, struct target_region *out, size_t cap, s
 	struct td *x = t->impl;
 	*n = 0;
 	for (int pass = 0; pass < 2; pass++) /* flash first */
-		for (unsigned i = 0; i < x->d->n_alts; i++) {
-			const struct dfu_alt *a = &x->d->alts[i];
+		for (unsigned i = 0; i < x->d->map.n; i++) {
+			const struct layout_mem *a = &x->d->map.mem[i];
 			if (!a->have_layout)
 				continue;
 			for (unsigned r = 0; r < a->layout.n_regions; r++) {
@@ -470,7 +471,7 @@ static int td_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size
 		return err_set(&t->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	memcpy(want, buf, len);
 	int r;
-	if ((r = dfu_set_alt(x->d, x->d->alts[a].alt)) < 0 || (r = dfuse_set_address(x->d, addr)) < 0 ||
+	if ((r = dfu_set_alt(x->d, x->d->map.mem[a].alt)) < 0 || (r = dfuse_set_address(x->d, addr)) < 0 ||
 	    (r = dfu_dnload(x->d, DFUSE_FIRST_DATA_BLOCK, want, (uint16_t)len)) < 0 || (r = ob_wait_reset(x->d, reset)) < 0)
 		fail_from(t, x, r);
 	free(want);

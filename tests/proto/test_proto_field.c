@@ -108,8 +108,8 @@ static void test_f42x_cut_string_is_reported(void **state)
 	struct ops_open_opts o = harness_opts("f429,timing=0", &fake);
 	struct ops_session *s = harness_open(&o);
 	log_set_sink(NULL, NULL);
-	assert_true(s->dfu->alts[0].name_cut);
-	assert_false(s->dfu->alts[1].name_cut);
+	assert_true(s->dfu->map.mem[0].name_cut);
+	assert_false(s->dfu->map.mem[1].name_cut);
 	assert_non_null(strstr(warned, "sent 112 of the 166 bytes"));
 	assert_non_null(strstr(warned, "cut short"));
 	ops_close(s);
@@ -119,7 +119,7 @@ static void test_f42x_cut_string_is_reported(void **state)
 	o = harness_opts("f407,timing=0", &fake);
 	s = harness_open(&o);
 	log_set_sink(NULL, NULL);
-	assert_false(s->dfu->alts[0].name_cut);
+	assert_false(s->dfu->map.mem[0].name_cut);
 	assert_null(strstr(warned, "bytes of its name"));
 	ops_close(s);
 }

@@ -107,7 +107,7 @@ static void test_open(void **state)
 	open_script();
 	assert_int_equal(dev->transfer_size, 2048);
 	assert_true(dev->dfuse);
-	assert_int_equal(dev->n_alts, 1);
+	assert_int_equal(dev->map.n, 1);
 	assert_int_equal(dev->interface, 0);
 	close_script();
 }

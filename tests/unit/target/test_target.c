@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "chip/chip.h"
 #include "dfu/dfu.h"
+#include "dfu/layout.h"
 #include "serial/ser_sim.h"
 #include "serial/ser_trace.h"
 #include "sim/sim.h"
@@ -100,6 +101,59 @@ static void test_same_flash_map(void **st)
 				kd++, cd = 0;
 		}
 		assert_int_equal(au, ad);
+		close_both(&x);
+	}
+}
+
+/* The USART session's memory map (target_map_build: chip/layout.h's types filled from the
+ * regions) says what its UM0424 description says: the description info shows, parsed as a DfuSe
+ * ROM's string would be, gives the same memories, regions and sectors. */
+static void test_map_build_matches_its_notation(void **st)
+{
+	(void)st;
+	static const char *const profiles[] = {"f746", "f407", "f767-db", "l0-192k", "g0c1", "g474"};
+	for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {
+		struct both x;
+		open_both(&x, profiles[p]);
+		struct layout_map *m = calloc(1, sizeof *m);
+		assert_non_null(m);
+		struct err e;
+		err_clear(&e);
+		assert_int_equal(target_map_build(x.tu, m, &e), 0);
+		assert_true(m->n >= 2); /* the flash and at least the option bytes */
+		assert_string_equal(m->mem[0].layout.name, "Internal Flash");
+		for (unsigned i = 0; i < m->n; i++) {
+			const struct layout_mem *a = &m->mem[i];
+			struct layout *l = calloc(1, sizeof *l);
+			assert_non_null(l);
+			assert_int_equal(a->alt, i);
+			assert_true(a->have_layout);
+			if (layout_parse(a->name, strlen(a->name), l, &e) < 0)
+				fail_msg("%s: \"%s\": %s", profiles[p], a->name, e.msg);
+			assert_string_equal(l->name, a->layout.name);
+			assert_int_equal(l->n_regions, a->layout.n_regions);
+			for (unsigned r = 0; r < l->n_regions; r++) {
+				const struct layout_region *pr = &l->regions[r], *br = &a->layout.regions[r];
+				assert_int_equal(pr->start, br->start);
+				assert_int_equal(pr->length, br->length);
+				assert_int_equal(pr->n_groups, br->n_groups);
+				for (unsigned g = 0; g < pr->n_groups; g++) {
+					assert_int_equal(pr->groups[g].count, br->groups[g].count);
+					assert_int_equal(pr->groups[g].size, br->groups[g].size);
+					assert_int_equal(pr->groups[g].type, br->groups[g].type);
+				}
+			}
+			free(l);
+		}
+		/* made again in place: the same map a second time */
+		struct layout_map *again = calloc(1, sizeof *again);
+		assert_non_null(again);
+		*again = *m;
+		assert_int_equal(target_map_build(x.tu, m, &e), 0);
+		assert_int_equal(again->n, m->n);
+		assert_string_equal(again->mem[0].name, m->mem[0].name);
+		free(again);
+		free(m);
 		close_both(&x);
 	}
 }
@@ -279,8 +333,8 @@ static void test_uart_id_matches_dfuse_family(void **st)
 		struct both x;
 		open_both(&x, names[i]);
 		struct chip_evidence ev = {0};
-		for (unsigned a = 0; a < x.dev->n_alts && a < CHIP_MAX_ALTS; a++)
-			ev.alt_names[ev.n_alts++] = x.dev->alts[a].name;
+		for (unsigned a = 0; a < x.dev->map.n && a < CHIP_MAX_ALTS; a++)
+			ev.alt_names[ev.n_alts++] = x.dev->map.mem[a].name;
 		ev.has_vid = true;
 		ev.vid = x.tp->info.vid;
 		ev.product = x.tp->info.product;
@@ -481,6 +535,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_flash_map),
+		cmocka_unit_test(test_map_build_matches_its_notation),
 		cmocka_unit_test(test_an3155_other_regions),
 		cmocka_unit_test(test_an3155_identity),
 		cmocka_unit_test(test_same_operations),
