@@ -146,8 +146,15 @@ struct chip_alt_info {
 bool chip_parse_alt(const char *s, struct chip_alt_info *out);
 
 /* The family's typical mass-erase time at the ROM's default parallelism (ms), 0 when unknown
- * (chip/timing.c cites each value). For progress only. */
+ * (chip/timing.c cites each value). For progress. */
 unsigned chip_mass_erase_typ_ms(const struct chip_family *f);
+/* Typical erase times (ms) at program width `width` bytes (1: x8, the ROM's default; 2: x16;
+ * 4: x32): the whole flash's mass erase, and one sector or page of `size` bytes. 0 when the
+ * family's datasheet figure is not in the table (chip/timing.c, each row citing its source). */
+unsigned chip_mass_erase_ms_at(const struct chip_family *f, unsigned width);
+unsigned chip_sector_erase_ms_at(const struct chip_family *f, uint32_t size, unsigned width);
+/* The datasheet the family's erase times come from, or NULL. */
+const char *chip_erase_times_source(const struct chip_family *f);
 
 /* ---- memories by device ID (memmap.c): what a bootloader without alt strings (AN3155) cannot say ---- */
 

@@ -85,6 +85,7 @@ struct ops_write_result {
 	uint64_t image_bytes;
 	uint64_t bytes_programmed;
 	uint64_t preserved_bytes;
+	bool mass_erased;           /* the erases were one mass erase (the plan's choice: faster, nothing kept) */
 	bool verified;
 	bool left;
 	struct ops_leave_result leave;

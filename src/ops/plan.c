@@ -276,3 +276,23 @@ int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint
 	free(chunk);
 	return rc;
 }
+
+bool plan_mass_erase_pays(struct write_plan *plan, const struct plan_sector *flash, size_t n,
+                          const unsigned *sector_ms, unsigned mass_ms)
+{
+	plan->mass_erase = false;
+	if (n == 0 || mass_ms == 0 || plan->sectors_to_erase != n)
+		return false;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_touched *t = touched_at(plan, flash[i].start);
+		/* every sector of the flash erased, none keeping a byte outside the image */
+		if (!t || t->sector.start != flash[i].start || t->action != PLAN_ERASE_PROGRAM || t->preserved_bytes)
+			return false;
+		if (sector_ms[i] == 0)
+			return false;
+		sum += sector_ms[i];
+	}
+	plan->mass_erase = mass_ms < sum;
+	return plan->mass_erase;
+}

@@ -64,6 +64,7 @@ struct write_plan {
 	unsigned sectors_to_erase;
 	unsigned sectors_skipped;
 	unsigned blocks;      /* DNLOAD data blocks in all runs */
+	bool mass_erase;      /* one mass erase does the erases (plan_mass_erase_pays) */
 };
 
 /*
@@ -81,6 +82,18 @@ int plan_add_sector(struct write_plan *plan, const struct plan_sector *sector, s
 /* Step 2: after the caller filled every touched[i].current, decide actions and runs. */
 int plan_build(struct write_plan *plan, const struct img *img, uint8_t alt, uint32_t transfer_size, uint32_t align,
                bool full, struct err *e);
+
+/*
+ * Step 3, after plan_build: whether one mass erase does the plan's erases in less time than the
+ * sectors one by one. Yes when every sector of flash[0..n) (the part's whole flash) is to be
+ * erased, none keeps a byte outside the image (preserved_bytes 0: the image and erased bytes are
+ * all it will hold, so no recovery file holds anything of it), and mass_ms is below the sum of
+ * sector_ms[0..n) (the datasheet's typical times, flash's order; any 0 = unknown: no). Sets
+ * plan->mass_erase. Pure: whether the bootloader can and the write protection allows it is the
+ * caller's to check.
+ */
+bool plan_mass_erase_pays(struct write_plan *plan, const struct plan_sector *flash, size_t n,
+                          const unsigned *sector_ms, unsigned mass_ms);
 
 /* The desired byte at addr (inside a touched sector), for programming and verifying. */
 const uint8_t *plan_desired_at(const struct write_plan *plan, uint32_t addr);

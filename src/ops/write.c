@@ -155,6 +155,8 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	/* nothing is erased while a sector to erase is write-protected */
 	if (plan.sectors_to_erase && (rc = wr_refuse_protected(s, &plan, &r->blocked_sector)) < 0)
 		goto out;
+	/* one mass erase instead of every sector, when that is faster and keeps nothing */
+	wr_choose_mass(s, &plan, unit);
 	/* nothing is erased before the bytes to keep are on disk */
 	if (plan.sectors_to_erase && (rc = wr_rescue_save(s, &plan, img, have_old ? &old : NULL, r)) < 0)
 		goto out;

@@ -1,12 +1,94 @@
-/* write: erasing the planned sectors, refusing write-protected ones first, and reading the erased
- * sectors back when no verify will. */
+/* write: erasing the planned sectors (or the whole flash in one mass erase when that is faster),
+ * refusing write-protected ones first, and reading the erased sectors back when no verify will. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "chip/chip.h"
+#include "core/log.h"
 #include "ops/ops.h"
 #include "ops/recover.h"
 #include "ops/write_int.h"
 #include "ops/wrp.h"
+
+void wr_choose_mass(struct ops_session *s, struct write_plan *plan, unsigned width)
+{
+	plan->mass_erase = false;
+	const struct chip_family *fam = s->id.chip.family;
+	unsigned mass_ms = chip_mass_erase_ms_at(fam, width);
+	if (!plan->sectors_to_erase || !(s->t->caps & TARGET_CAP_MASS_ERASE) || !mass_ms)
+		return;
+	struct plan_sector *secs = NULL;
+	size_t n = 0;
+	uint32_t limit = 0;
+	unsigned *ms = NULL;
+	if (ops_flash_sectors(s, &secs, &n, &limit) < 0) {
+		err_clear(&s->err);
+		return;
+	}
+	/* the map must be the part's whole flash, as the flash-size register gives it: a mass erase
+	 * also takes what a shorter map (a die's string cut short, F42x) or a longer one (a die's
+	 * sectors past the part) leaves out, and nobody read those */
+	if (!n || !limit || secs[n - 1].start + (uint64_t)secs[n - 1].size != limit)
+		goto out;
+	/* the chip mass-erases nothing when any sector is protected (RM0090 3.6.3, RM0402 3.6.4),
+	 * and unknown protection is not known to be none */
+	for (size_t i = 0; i < n; i++) {
+		char clear[96];
+		if (ops_wrp_sector(s, &secs[i], clear, sizeof clear) != 0) {
+			err_clear(&s->err);
+			goto out;
+		}
+	}
+	if (!(ms = calloc(n, sizeof *ms)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ms[i] = chip_sector_erase_ms_at(fam, secs[i].size, width);
+	if (plan_mass_erase_pays(plan, secs, n, ms, mass_ms))
+		log_info("plan: one mass erase (typically %u ms, %s) instead of %u sector erases", mass_ms,
+		         chip_erase_times_source(fam), plan->sectors_to_erase);
+out:
+	free(ms);
+	free(secs);
+}
+
+/* The plan's mass erase: one step, everything erased (or, when it fails, nothing known: every
+ * sector counts as possibly erased and they are then erased one by one, as they were all to be). */
+static int erase_mass(struct wstate *w, bool *fallback)
+{
+	struct ops_session *s = w->s;
+	struct write_plan *plan = w->plan;
+	*fallback = false;
+	if (ops_canceled(s))
+		return STM32DFU_E_CANCELED;
+	for (size_t i = 0; i < plan->n_touched; i++)
+		w->erased[i] = plan->touched[i].action == PLAN_ERASE_PROGRAM;
+	uint64_t t0 = wr_now_us(s);
+	ops_report(s, OPS_PHASE_ERASE, 0, chip_mass_erase_typ_ms(s->id.chip.family), "ms");
+	int rc = s->t->ops->erase_mass(s->t, 0);
+	if (rc < 0) {
+		s->err = s->t->err;
+		if (ops_canceled(s))
+			return err_prefix(&s->err, "write: mass erase");
+		log_info("write: the mass erase failed (%s): erasing the sectors one by one", s->err.msg);
+		if (rec_worth_retry(s, rc) && !rec_spend(s, rc, "mass erase"))
+			return err_prefix(&s->err, "write: mass erase");
+		if ((rc = rec_resync(s, w->alt, rc)) < 0)
+			return err_prefix(&s->err, "write: mass erase");
+		err_clear(&s->err);
+		*fallback = true;
+		return 0;
+	}
+	uint64_t ms = (wr_now_us(s) - t0) / 1000u;
+	for (size_t i = 0; i < plan->n_touched; i++)
+		if (plan->touched[i].action == PLAN_ERASE_PROGRAM) {
+			w->erase_ok[i] = true;
+			w->r->sectors_erased++;
+			w->r->erase.bytes += plan->touched[i].sector.size;
+		}
+	w->r->mass_erased = true;
+	ops_report(s, OPS_PHASE_ERASE, ms ? ms : 1, ms ? ms : 1, "ms");
+	return 0;
+}
 
 int wr_erase_planned(struct wstate *w)
 {
@@ -14,6 +96,14 @@ int wr_erase_planned(struct wstate *w)
 	struct write_plan *plan = w->plan;
 	uint64_t t0 = wr_now_us(s);
 	unsigned done = 0;
+	if (plan->mass_erase) {
+		bool fallback;
+		int rc = erase_mass(w, &fallback);
+		if (rc < 0 || !fallback) {
+			w->r->erase.us = wr_now_us(s) - t0;
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < plan->n_touched; i++) {
 		struct plan_touched *t = &plan->touched[i];
 		if (t->action != PLAN_ERASE_PROGRAM)

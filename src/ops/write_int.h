@@ -51,6 +51,10 @@ int wr_rescue_unmatched(struct ops_session *s);
  * before anything is erased; erases the planned sectors; without a verify, reads the erased
  * sectors' first and last blocks back (ops_erase_confirm). */
 int wr_refuse_protected(struct ops_session *s, const struct write_plan *plan, int *blocked);
+/* Sets plan->mass_erase when one mass erase does the plan's erases faster (plan_mass_erase_pays
+ * with the family's datasheet times at program width `width`), the bootloader offers it, the map
+ * is the part's whole flash and the option bytes say no sector is write-protected. */
+void wr_choose_mass(struct ops_session *s, struct write_plan *plan, unsigned width);
 int wr_erase_planned(struct wstate *w);
 int wr_confirm_erased(struct wstate *w);
 

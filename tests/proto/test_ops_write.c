@@ -16,7 +16,10 @@
 #include "core/clock.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/session.h"
+#include "serial/ser_sim.h"
 #include "sim/sim.h"
+#include "sim/sim_uart.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_trace.h"
 #include "harness.h"
@@ -177,12 +180,136 @@ static void test_out_of_flash_is_refused_before_touching_the_chip(void **state)
 	ops_close(s);
 }
 
+/* A blank F407 and an image of its whole 1 MiB: the plan erases every sector and keeps nothing,
+ * and DS8626's one mass erase (16 s at x8) is faster than its 12 sector erases (16.8 s): one
+ * DfuSe mass erase (DNLOAD 0x41 alone), no sector erase, and the chip holds the image. The
+ * emulator charges the profile's t_mass_erase. */
+static void test_full_flash_f407_is_mass_erased(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f407,timing=1");
+	struct img *img = harness_random_image(23, 0x08000000, MIB);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 1);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_true(r.mass_erased);
+	assert_int_equal(r.sectors_erased, 12);
+	assert_true(r.verified);
+	assert_true(r.erase.us >= 16000000u && r.erase.us < 16500000u);
+	harness_assert_chip_holds(s, img);
+	struct sim_stats st;
+	sim_get_stats(tp_sim_device(s->tp), &st);
+	assert_int_equal(st.mass_erases, 1);
+	print_message("f407 full-flash write: erase %.2f s (one mass erase)\n", (double)r.erase.us / 1e6);
+	img_free(img);
+	ops_close(s);
+}
+
+/* The same image but for its last 16 bytes, with one of them holding data on the chip: that byte
+ * must be kept, so the sectors are erased one by one (the last one's byte saved and written
+ * back, as before); the same with those bytes erased keeps nothing: mass. */
+static void test_kept_byte_means_sector_erases(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f407,timing=0");
+	struct sim_device *d = tp_sim_device(s->tp);
+	uint8_t k = 0x42;
+	assert_true(sim_mem_write(d, 0x08000000 + MIB - 1, &k, 1));
+	struct img *img = harness_random_image(24, 0x08000000, MIB - 16);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 12);
+	assert_false(r.mass_erased);
+	assert_int_equal(r.preserved_bytes, 1);
+	harness_assert_chip_holds(s, img);
+	uint8_t back = 0;
+	assert_true(sim_mem_read(d, 0x08000000 + MIB - 1, &back, 1));
+	assert_int_equal(back, 0x42);
+	img_free(img);
+
+	/* the byte erased: nothing outside the image to keep */
+	k = 0xFF;
+	uint8_t blank[16];
+	memset(blank, 0xFF, sizeof blank);
+	assert_true(sim_mem_write(d, 0x08000000 + MIB - 16, blank, sizeof blank));
+	img = harness_random_image(25, 0x08000000, MIB - 16);
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 1);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 0);
+	assert_int_equal(r.preserved_bytes, 0);
+	harness_assert_chip_holds(s, img);
+	img_free(img);
+	ops_close(s);
+}
+
+/* The F746's 8 sectors take 8.7 s to erase, its mass erase 16 s (DS10916): sectors. */
+static void test_full_flash_f746_is_erased_by_sector(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f746,timing=0");
+	struct img *img = harness_random_image(26, 0x08000000, MIB);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	tp_trace_forget(s->tp);
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_MASS_ERASE), 0);
+	assert_int_equal(tp_trace_count(s->tp, TP_REQ_ERASE), 8);
+	assert_false(r.mass_erased);
+	harness_assert_chip_holds(s, img);
+	img_free(img);
+	ops_close(s);
+}
+
+/* Over USART the same choice: AN3155 Extended Erase 0xFFFF on the F407's ROM, and the chip
+ * holds the image (read through the emulator's back door). */
+static void test_full_flash_f407_uart_is_mass_erased(void **state)
+{
+	(void)state;
+	struct ops_session *s = open_sim("f407,link=uart,timing=0");
+	struct sim_uart *u = ser_sim_uart(s->ser_raw);
+	assert_non_null(u);
+	struct sim_device *d = sim_uart_device(u);
+	struct img *img = harness_random_image(27, 0x08000000, MIB);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), 0);
+	assert_true(r.mass_erased);
+	assert_int_equal(r.sectors_erased, 12);
+	assert_true(r.verified);
+	struct sim_stats st;
+	sim_get_stats(d, &st);
+	assert_int_equal(st.mass_erases, 1);
+	assert_int_equal(st.erases, 0);
+	uint8_t *buf = malloc(MIB);
+	assert_non_null(buf);
+	assert_true(sim_mem_read(d, 0x08000000, buf, MIB));
+	assert_memory_equal(buf, img->segs[0].data, MIB);
+	free(buf);
+	img_free(img);
+	ops_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_1mib_then_again_then_one_byte),
 		cmocka_unit_test(test_write_protected_sector_is_named),
 		cmocka_unit_test(test_out_of_flash_is_refused_before_touching_the_chip),
+		cmocka_unit_test(test_full_flash_f407_is_mass_erased),
+		cmocka_unit_test(test_kept_byte_means_sector_erases),
+		cmocka_unit_test(test_full_flash_f746_is_erased_by_sector),
+		cmocka_unit_test(test_full_flash_f407_uart_is_mass_erased),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chip/chip.h"
 #include "image/image.h"
 #include "ops/plan.h"
 
@@ -168,6 +169,99 @@ static void test_kept_bytes_and_copy_across_sectors(void **state)
 	img_free(img);
 }
 
+/* the F407 sector map (RM0090 3.3 Table 5; ROM layout string 04*016Kg,01*064Kg,07*128Kg) */
+static const struct plan_sector f407[] = {
+	{0x08000000, 16384, 0},   {0x08004000, 16384, 1},   {0x08008000, 16384, 2},   {0x0800C000, 16384, 3},
+	{0x08010000, 65536, 4},   {0x08020000, 131072, 5},  {0x08040000, 131072, 6},  {0x08060000, 131072, 7},
+	{0x08080000, 131072, 8},  {0x080A0000, 131072, 9},  {0x080C0000, 131072, 10}, {0x080E0000, 131072, 11},
+};
+#define NSEC407 (sizeof f407 / sizeof f407[0])
+
+/* Plans img over the chip's bytes and asks whether one mass erase pays, with the family's
+ * datasheet figures (chip/timing.c) at x8, over the first n sectors of map (the part's flash). */
+static bool mass_pays(const char *family, const struct plan_sector *map, size_t n, const struct img *img,
+                      unsigned *erase_sectors)
+{
+	const struct chip_family *fam = chip_family_by_id(family);
+	assert_non_null(fam);
+	unsigned ms[16];
+	assert_true(n <= 16);
+	for (size_t i = 0; i < n; i++)
+		ms[i] = chip_sector_erase_ms_at(fam, map[i].size, 1);
+	struct write_plan p;
+	assert_int_equal(plan_touch(&p, img, 0, map, n, map[n - 1].start + map[n - 1].size, NULL), 0);
+	read_back(&p);
+	assert_int_equal(plan_build(&p, img, 0, 2048, 8, false, NULL), 0);
+	bool pays = plan_mass_erase_pays(&p, map, n, ms, chip_mass_erase_ms_at(fam, 1));
+	assert_int_equal(p.mass_erase, pays);
+	*erase_sectors = p.sectors_to_erase;
+	plan_free(&p);
+	return pays;
+}
+
+/* A blank F407 and an image of its whole flash: the 12 sector erases take 16.8 s (DS8626 x8:
+ * 4 x 0.4 + 1.2 + 7 x 2), one mass erase 16 s: mass. The F746's 8 sectors take 8.7 s against
+ * the same 16 s (DS10916): sectors. */
+static void test_mass_erase_when_the_datasheet_says_it_is_faster(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	uint8_t *data = malloc(sizeof chip);
+	for (size_t i = 0; i < sizeof chip; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	struct img *img = image_of(0x08000000, data, sizeof chip);
+	unsigned n;
+	assert_true(mass_pays("F40x", f407, NSEC407, img, &n));
+	assert_int_equal(n, 12);
+	assert_false(mass_pays("F74x", f746, NSEC, img, &n));
+	assert_int_equal(n, 8);
+	/* a family without figures: never */
+	assert_false(mass_pays("F3", f407, NSEC407, img, &n));
+	img_free(img);
+	/* a 512 KiB F407 (the flash-size register ends the part at sector 7): 8.8 s of sectors */
+	img = image_of(0x08000000, data, sizeof chip / 2);
+	assert_false(mass_pays("F40x", f407, 8, img, &n));
+	assert_int_equal(n, 8);
+	img_free(img);
+	free(data);
+}
+
+/* One byte outside the image that holds data must be kept: the sectors, one by one (the mass
+ * erase would take it with it). Erased bytes outside the image keep nothing: mass. */
+static void test_no_mass_erase_when_a_byte_is_kept(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	uint8_t *data = malloc(sizeof chip);
+	for (size_t i = 0; i < sizeof chip; i++)
+		data[i] = (uint8_t)(i * 5 + 3);
+	struct img *img = image_of(0x08000000, data, sizeof chip - 16); /* all but the last 16 bytes */
+	unsigned n;
+	assert_true(mass_pays("F40x", f407, NSEC407, img, &n));
+	chip[sizeof chip - 1] = 0x42;
+	assert_false(mass_pays("F40x", f407, NSEC407, img, &n));
+	assert_int_equal(n, 12);
+	img_free(img);
+	free(data);
+}
+
+/* A sector that already holds the image is not erased, so the plan does not erase every sector. */
+static void test_no_mass_erase_when_a_sector_is_unchanged(void **state)
+{
+	(void)state;
+	memset(chip, 0xFF, sizeof chip);
+	uint8_t *data = malloc(sizeof chip);
+	for (size_t i = 0; i < sizeof chip; i++)
+		data[i] = (uint8_t)(i * 11 + 5);
+	memcpy(chip + 0xC000, data + 0xC000, 0x4000); /* sector 3 holds its part already */
+	struct img *img = image_of(0x08000000, data, sizeof chip);
+	unsigned n;
+	assert_false(mass_pays("F40x", f407, NSEC407, img, &n));
+	assert_int_equal(n, 11);
+	img_free(img);
+	free(data);
+}
+
 static void test_out_of_range(void **state)
 {
 	(void)state;
@@ -198,6 +292,9 @@ int main(void)
 		cmocka_unit_test(test_bytes_outside_image_are_kept),
 		cmocka_unit_test(test_kept_bytes_and_copy_across_sectors),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_mass_erase_when_the_datasheet_says_it_is_faster),
+		cmocka_unit_test(test_no_mass_erase_when_a_byte_is_kept),
+		cmocka_unit_test(test_no_mass_erase_when_a_sector_is_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
