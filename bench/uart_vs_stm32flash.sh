@@ -2,10 +2,11 @@
 # Benchmark (issue 23): stm32dfu over USART against Debian's stm32flash 0.7 and against the bound, on
 # the emulator with the profile's real timing, in one run. Reported, never asserted (bench/README.md).
 #
-# Usage: bench/uart_vs_stm32flash.sh [BUILD_DIR] [PROFILE] [KIB] [CHANGE_AT]
-#   defaults: build f407 1024 0x80000 (the 32 KiB changed start at this offset of the image)
+# Usage: bench/uart_vs_stm32flash.sh [BUILD_DIR] [PROFILE] [KIB] [CHANGE_AT] [BAUD]
+#   defaults: build f407 1024 0x80000 115200 (the 32 KiB changed start at this offset of the image;
+#   every tool runs at BAUD, which the profile's ROM must follow: uart_max_baud)
 #
-#  - bound: the image on the wire once each way at 115200 (11 bits a byte at 8E1) plus the flash's
+#  - bound: the image on the wire once each way at BAUD (11 bits a byte at 8E1) plus the flash's
 #    own erase and program time (bench_uart_write, the same model);
 #  - stm32dfu in process (--sim=PROFILE,link=uart, a virtual clock): the model's time, the sum of
 #    the write's phases (--json), independent of the machine's load;
@@ -27,6 +28,7 @@ build=$(cd "${1:-$root/build}" && pwd) || exit 2
 prof=${2:-f407}
 kib=${3:-1024}
 chg=$((${4:-0x80000}))
+baud=${5:-115200}
 S=$build/stm32dfu
 SIM=$build/stm32dfu-sim
 BW=$build/tests/unit/uart/bench_uart_write
@@ -49,16 +51,16 @@ open("a.bin", "wb").write(a)
 open("b.bin", "wb").write(bytes(b))
 EOF
 
-echo "# $(date -u '+%Y-%m-%d %H:%M') UTC, $prof, $kib KiB at 115200, 32 KiB changed at +$(printf 0x%x "$chg"), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"
+echo "# $(date -u '+%Y-%m-%d %H:%M') UTC, $prof, $kib KiB at $baud, 32 KiB changed at +$(printf 0x%x "$chg"), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"
 # the bound
-bw=$("$BW" "$prof" 115200 "$kib") || exit 1
+bw=$("$BW" "$prof" "$baud" "$kib") || exit 1
 bound=$(sed -n 's/.*payload_bound_s=\([0-9.]*\).*/\1/p' <<<"$bw")
 pbound=$(sed -n 's/.*protocol_bound_s=\([0-9.]*\).*/\1/p' <<<"$bw")
 echo "bound (image each way + flash): $bound s; with every protocol byte: $pbound s"
 
 # stm32dfu in process: the sum of the write's phases (model time)
 ours() { # STATE SPEC FILE
-	"$S" "--sim=$prof${2:+,$2},link=uart,state=$T/$1.state" --json write "$3" -a 0x08000000 >"$1.$3.json" 2>"$1.$3.err" ||
+	"$S" "--sim=$prof${2:+,$2},link=uart,state=$T/$1.state" --baud "$baud" --json write "$3" -a 0x08000000 >"$1.$3.json" 2>"$1.$3.err" ||
 		{ cat "$1.$3.err" >&2; echo "FAIL"; return; }
 	python3 -c '
 import json, sys
@@ -78,14 +80,14 @@ cp "$T/plain-a.state" "$T/held.state"
 # on pseudo-terminals (real time), one chip each; --stats gives each chip's bytes and busy time
 cat >steps.sh <<'EOS'
 set -- $STM32DFU_TTYS
-t0=$(date +%s.%N); stm32flash -m 8n1 -b 115200 -w a.bin -v -S 0x08000000 "$1" >fv.txt 2>&1 || echo "stm32flash -w -v failed" >&2
-t1=$(date +%s.%N); stm32flash -m 8n1 -b 115200 -w a.bin -S 0x08000000 "$2" >fw.txt 2>&1 || echo "stm32flash -w failed" >&2
-t2=$(date +%s.%N); "$S" --port "$3" --baud 115200 write a.bin -a 0x08000000 >dw.txt 2>&1 || echo "stm32dfu write failed" >&2
-t3=$(date +%s.%N); "$S" --port "$4" --baud 115200 write b.bin -a 0x08000000 >dr.txt 2>&1 || echo "stm32dfu rewrite failed" >&2
+t0=$(date +%s.%N); stm32flash -m 8n1 -b "$BAUD" -w a.bin -v -S 0x08000000 "$1" >fv.txt 2>&1 || echo "stm32flash -w -v failed" >&2
+t1=$(date +%s.%N); stm32flash -m 8n1 -b "$BAUD" -w a.bin -S 0x08000000 "$2" >fw.txt 2>&1 || echo "stm32flash -w failed" >&2
+t2=$(date +%s.%N); "$S" --port "$3" --baud "$BAUD" write a.bin -a 0x08000000 >dw.txt 2>&1 || echo "stm32dfu write failed" >&2
+t3=$(date +%s.%N); "$S" --port "$4" --baud "$BAUD" write b.bin -a 0x08000000 >dr.txt 2>&1 || echo "stm32dfu rewrite failed" >&2
 t4=$(date +%s.%N)
 echo "$t0 $t1 $t2 $t3 $t4" >times.txt
 EOS
-export S
+export S BAUD=$baud
 timeout 3600 "$SIM" --stats "$T/pty.stats" --uart "$prof" --uart "$prof" --uart "$prof" --uart "$prof,state=$T/held.state" -- bash steps.sh
 read -r t0 t1 t2 t3 t4 <times.txt
 wall() { echo "$2 - $1" | bc; }
