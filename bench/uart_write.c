@@ -3,9 +3,11 @@
  * timing (flash times from the datasheet, 11 bits a byte at 8E1), in virtual time: how long our
  * AN3155 host takes against the bound (the bytes on the wire at the baud rate plus the flash's own
  * busy time). Reported, never asserted (bench/README.md).
- *   uart_write PROFILE BAUD KIB     e.g.  uart_write f746 115200 1024
- * Prints: seconds taken, the bound, their ratio, bytes on the wire, the flash's busy time.
+ *   uart_write PROFILE BAUD KIB [mass]     e.g.  uart_write f746 115200 1024
+ * With `mass`, one mass erase instead of the sectors (the bound's flash time is the smaller of
+ * the two where the image covers the whole flash). Prints: seconds taken, the bound, their ratio, bytes on the wire, the flash's busy time.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,11 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fputs("usage: uart_write PROFILE BAUD KIB\n", stderr);
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "mass") == 0)) {
+		fputs("usage: uart_write PROFILE BAUD KIB [mass]\n", stderr);
 		return 2;
 	}
+	bool mass = argc == 5;
 	unsigned baud = (unsigned)strtoul(argv[2], NULL, 10);
 	size_t len = strtoul(argv[3], NULL, 10) * 1024u;
 	struct clock_fake clk;
@@ -64,7 +67,7 @@ int main(int argc, char **argv)
 		pages[np++] = (uint16_t)i;
 		a += sz[i] * 1024;
 	}
-	if (an3155_erase_pages(&b, pages, np) < 0) {
+	if ((mass ? an3155_erase_mass(&b) : an3155_erase_pages(&b, pages, np)) < 0) {
 		fprintf(stderr, "erase: %s\n", b.err.msg);
 		return 1;
 	}
