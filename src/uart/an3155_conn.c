@@ -66,59 +66,26 @@ int an3155_resync_after_reset(struct an3155 *b)
 	return r < 0 ? err_prefix(&b->err, "after the reset") : 0;
 }
 
-int an3155_get(struct an3155 *b)
-{
-	int r = STM32DFU_E_TIMEOUT;
-	for (unsigned t = 0; t <= b->retries; t++) {
-		if (t) {
-			b->stats.retries++;
-			if (an3155_resync(b) < 0)
-				return b->err.code;
-		}
-		uint8_t n, buf[256];
-		r = an3155_cmd(b, AN3155_GET);
-		if (r == R_NACK)
-			continue;
-		if (r < 0 || (r = an3155_recv(b, &n, 1, 0, "GET")) < 0 ||
-		    (r = an3155_recv(b, buf, (size_t)n + 1, 0, "GET")) < 0)
-			continue;
-		r = an3155_ack(b, 0, "GET");
-		if (r != 0)
-			continue;
-		b->version = buf[0];
-		b->ncmds = n < sizeof b->cmds ? n : sizeof b->cmds;
-		memcpy(b->cmds, buf + 1, b->ncmds);
-		b->have_get = true;
-		return 0;
-	}
-	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "GET: NACK") : err_prefix(&b->err, "GET");
-}
+/*
+ * The three identity commands have one shape (AN3155 3.1-3.3): the command and its ACK, an answer
+ * (a fixed length, or a count byte N and N + 1 bytes), the final ACK. ask_once sends one with the
+ * session's retries (a resync before each repeat); the parse callback keeps the answer in b.
+ */
+struct ask {
+	uint8_t cmd;
+	const char *what;
+	size_t fixed;                                        /* answer bytes, or 0: count byte first */
+	int (*parse)(struct an3155 *b, const uint8_t *p, size_t n); /* < 0: an answer no retry mends */
+	int (*nack)(struct an3155 *b);                       /* the error of a NACK on the last try */
+	bool agree; /* asked until two answers in a row agree (ask_agreed) */
+};
 
-int an3155_get_version(struct an3155 *b)
-{
-	int r = STM32DFU_E_TIMEOUT;
-	for (unsigned t = 0; t <= b->retries; t++) {
-		if (t) {
-			b->stats.retries++;
-			if (an3155_resync(b) < 0)
-				return b->err.code;
-		}
-		uint8_t v[3];
-		r = an3155_cmd(b, AN3155_GET_VERSION);
-		if (r != 0 || (r = an3155_recv(b, v, 3, 0, "Get Version")) < 0 ||
-		    (r = an3155_ack(b, 0, "Get Version")) != 0)
-			continue;
-		b->option1 = v[1];
-		b->option2 = v[2];
-		if (!b->have_get)
-			b->version = v[0];
-		return 0;
-	}
-	return r == R_NACK ? err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Version: NACK")
-	                   : err_prefix(&b->err, "Get Version");
-}
+struct answer {
+	size_t n;
+	uint8_t p[256];
+};
 
-int an3155_get_id(struct an3155 *b)
+static int ask_once(struct an3155 *b, const struct ask *a, struct answer *ans)
 {
 	int r = STM32DFU_E_TIMEOUT;
 	for (unsigned t = 0; t <= b->retries; t++) {
@@ -127,78 +94,118 @@ int an3155_get_id(struct an3155 *b)
 			if (an3155_resync(b) < 0)
 				return b->err.code;
 		}
-		uint8_t n, id[256];
-		r = an3155_cmd(b, AN3155_GET_ID);
-		if (r != 0 || (r = an3155_recv(b, &n, 1, 0, "Get ID")) < 0 ||
-		    (r = an3155_recv(b, id, (size_t)n + 1, 0, "Get ID")) < 0 ||
-		    (r = an3155_ack(b, 0, "Get ID")) != 0)
+		uint8_t n = 0;
+		if ((r = an3155_cmd(b, a->cmd)) != 0 || (!a->fixed && (r = an3155_recv(b, &n, 1, 0, a->what)) < 0))
 			continue;
-		if (n < 1)
-			return err_set(&b->err, STM32DFU_E_PROTOCOL, "Get ID: %u byte(s) of product ID", n + 1u);
-		b->pid = (uint16_t)(id[0] << 8 | id[1]);
-		return 0;
+		ans->n = a->fixed ? a->fixed : (size_t)n + 1;
+		if ((r = an3155_recv(b, ans->p, ans->n, 0, a->what)) < 0 || (r = an3155_ack(b, 0, a->what)) != 0)
+			continue;
+		return a->parse(b, ans->p, ans->n);
 	}
-	if (r == R_NACK) {
-		/* the WLE5 log: GETID NACKed under RDP level 1 (data/uart/esp-usb-bridge-15_...) */
-		err_set(&b->err, STM32DFU_E_PROTECTED, "Get ID: NACK");
-		err_hint(&b->err, "some ROMs refuse Get ID while read protection is active");
-		return b->err.code;
-	}
-	return err_prefix(&b->err, "Get ID");
+	return r == R_NACK ? a->nack(b) : err_prefix(&b->err, "%s", a->what);
 }
 
 /*
  * GET's and Get ID's answers carry no checksum, and two flipped bits in a byte pass the parity: a
  * flipped ID names another chip (0x449 and 0x451 differ in two bits), a flipped GET list another
- * command set (0x31 Write Memory and 0xA1 Get Checksum differ in two). So each is asked again
+ * command set (0x31 Write Memory and 0xA1 Get Checksum differ in two). So those are asked again
  * until two answers in a row agree (once more on a clean line: about 24 bytes per connection).
  */
-static int get_agreed(struct an3155 *b)
+static int ask_agreed(struct an3155 *b, const struct ask *a)
 {
-	int r = an3155_get(b);
-	for (unsigned i = 0; r == 0; i++) {
-		uint8_t v = b->version, cmds[sizeof b->cmds];
-		size_t n = b->ncmds;
-		memcpy(cmds, b->cmds, n);
-		if ((r = an3155_get(b)) != 0 || (b->version == v && b->ncmds == n && !memcmp(cmds, b->cmds, n)))
+	struct answer prev, ans;
+	int r = ask_once(b, a, &prev);
+	for (unsigned i = 0; r == 0 && a->agree; i++) {
+		if ((r = ask_once(b, a, &ans)) != 0 || (ans.n == prev.n && !memcmp(ans.p, prev.p, ans.n)))
 			break;
 		if (i >= b->retries) {
-			err_set(&b->err, STM32DFU_E_PROTOCOL, "GET: %u answers, no two in a row the same", i + 2);
+			err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: %u answers, no two in a row the same", a->what, i + 2);
 			err_hint(&b->err, "the line changes bytes: a lower {@baud}, a shorter cable; {@doctor} measures it");
 			return b->err.code;
 		}
+		prev = ans;
 	}
 	return r;
 }
 
-static int get_id_agreed(struct an3155 *b)
+static int parse_get(struct an3155 *b, const uint8_t *p, size_t n)
 {
-	int r = an3155_get_id(b);
-	for (unsigned i = 0; r == 0; i++) {
-		uint16_t pid = b->pid;
-		if ((r = an3155_get_id(b)) != 0 || b->pid == pid)
-			break;
-		if (i >= b->retries) {
-			err_set(&b->err, STM32DFU_E_PROTOCOL, "Get ID: %u answers, no two in a row the same", i + 2);
-			err_hint(&b->err, "the line changes bytes: a lower {@baud}, a shorter cable; {@doctor} measures it");
-			return b->err.code;
-		}
-	}
-	return r;
+	b->version = p[0];
+	b->ncmds = n - 1 < sizeof b->cmds ? n - 1 : sizeof b->cmds;
+	memcpy(b->cmds, p + 1, b->ncmds);
+	b->have_get = true;
+	return 0;
+}
+
+static int parse_version(struct an3155 *b, const uint8_t *p, size_t n)
+{
+	(void)n;
+	b->option1 = p[1];
+	b->option2 = p[2];
+	if (!b->have_get)
+		b->version = p[0];
+	return 0;
+}
+
+static int parse_id(struct an3155 *b, const uint8_t *p, size_t n)
+{
+	if (n < 2)
+		return err_set(&b->err, STM32DFU_E_PROTOCOL, "Get ID: %zu byte(s) of product ID", n);
+	b->pid = (uint16_t)(p[0] << 8 | p[1]);
+	return 0;
+}
+
+static int nack_get(struct an3155 *b)
+{
+	return err_set(&b->err, STM32DFU_E_PROTOCOL, "GET: NACK");
+}
+
+static int nack_version(struct an3155 *b)
+{
+	return err_set(&b->err, STM32DFU_E_PROTOCOL, "Get Version: NACK");
+}
+
+/* the WLE5 log: GETID NACKed under RDP level 1 (data/uart/esp-usb-bridge-15_...) */
+static int nack_id(struct an3155 *b)
+{
+	err_set(&b->err, STM32DFU_E_PROTECTED, "Get ID: NACK");
+	err_hint(&b->err, "some ROMs refuse Get ID while read protection is active");
+	return b->err.code;
+}
+
+static const struct ask ask_get = {AN3155_GET, "GET", 0, parse_get, nack_get, true};
+static const struct ask ask_version = {AN3155_GET_VERSION, "Get Version", 3, parse_version, nack_version, false};
+static const struct ask ask_id = {AN3155_GET_ID, "Get ID", 0, parse_id, nack_id, true};
+
+int an3155_get(struct an3155 *b)
+{
+	struct answer ans;
+	return ask_once(b, &ask_get, &ans);
+}
+
+int an3155_get_version(struct an3155 *b)
+{
+	struct answer ans;
+	return ask_once(b, &ask_version, &ans);
+}
+
+int an3155_get_id(struct an3155 *b)
+{
+	struct answer ans;
+	return ask_once(b, &ask_id, &ans);
 }
 
 int an3155_connect(struct an3155 *b)
 {
 	int r = an3155_sync(b);
 	if (r == 0)
-		r = get_agreed(b);
+		r = ask_agreed(b, &ask_get);
 	if (r == 0 && an3155_has(b, AN3155_GET_VERSION))
-		r = an3155_get_version(b);
+		r = ask_agreed(b, &ask_version);
 	if (r == 0) {
 		if (!an3155_has(b, AN3155_GET_ID))
 			return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader's GET list has no Get ID (0x02)");
-		r = get_id_agreed(b);
+		r = ask_agreed(b, &ask_id);
 	}
 	return r;
 }
-

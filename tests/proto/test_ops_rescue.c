@@ -293,6 +293,58 @@ static void test_stop_request(void **st)
 	img_free(img);
 }
 
+static unsigned stop_after_pages;
+
+static void stop_in_page_erase(void *ctx, const struct ops_progress *p)
+{
+	(void)ctx;
+	if (p->phase == OPS_PHASE_ERASE && p->done == stop_after_pages)
+		stop = 1;
+}
+
+/*
+ * A page flash (L0 cat. 5, 128-byte pages): a 32 KiB write touches 256 pages. Stopped in its erase,
+ * the message says every page's state as runs ("0-32 erased, 33-255 old"), where a page-by-page
+ * list used to stop after page 33 (an L0 Ctrl-C: "0 erased ... 33 erased" of 256).
+ */
+static void test_page_flash_stop_says_every_page(void **st)
+{
+	(void)st;
+	char spec[400];
+	snprintf(spec, sizeof spec, "l0-192k,timing=0,state=%s", state);
+	struct img *a = img_new(), *b = img_new();
+	uint8_t *buf = malloc(0x8000);
+	memset(buf, 0x55, 0x8000);
+	assert_int_equal(img_add(a, 0, 0x08000000, buf, 0x8000, NULL), 0);
+	memset(buf, 0xA7, 0x8000);
+	/* 8 bytes short of the last page: those are kept, so there is a recovery file to name */
+	assert_int_equal(img_add(b, 0, 0x08000000, buf, 0x7FF8, NULL), 0);
+	free(buf);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	stop = 0;
+	struct ops_open_opts o = harness_opts(spec, &fake);
+	o.cancel = &stop;
+	struct ops_session *s = harness_open(&o);
+	assert_int_equal(ops_write(s, a, &wo, &r), 0); /* every page holds 0x55: the next write erases each */
+	stop_after_pages = 33;
+	ops_set_progress(s, stop_in_page_erase, NULL);
+	assert_int_equal(ops_write(s, b, &wo, &r), STM32DFU_E_CANCELED);
+	assert_int_equal(r.n_sectors, 256);
+	assert_int_equal(r.sectors_erased, 33);
+	assert_int_equal(r.sectors[32].state, OPS_SECTOR_ERASED);
+	assert_int_equal(r.sectors[33].state, OPS_SECTOR_OLD);
+	assert_non_null(strstr(s->err.msg, "on the chip: sectors 0-32 erased, 33-255 old; the bytes to keep"));
+	assert_true(r.recovery_file[0]);
+	assert_non_null(strstr(s->err.msg, r.recovery_file)); /* not cut off by the list */
+	unlink(r.recovery_file);
+	ops_close(s);
+	stop = 0;
+	img_free(a);
+	img_free(b);
+}
+
 /* A session interrupted between a DfuSe command's DNLOAD and its GETSTATUS leaves the chip in
  * dfuDNLOAD-SYNC with the command pending; the emulator executes it on the next GETSTATUS, as the
  * ROM does. The next session must drop it (GETSTATE, ABORT), not run it: here a mass erase. */
@@ -422,6 +474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_key_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_flash_stop_says_every_page, setup, teardown),
 		cmocka_unit_test(test_pending_command_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
