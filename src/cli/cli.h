@@ -89,6 +89,8 @@ struct cli_ctx {
 	bool tty; /* progress bars only on a terminal */
 	struct store *log;   /* the programming log of a command that changes chips (logrec.c), or NULL */
 	bool log_down;       /* the shared log did not answer at the start: records are spooled */
+	bool log_wanted;     /* this command line gets a record: cli_log_ready opens the log */
+	bool log_tried;      /* cli_log_ready ran (c->log stays NULL with --no-log) */
 	char station[64];    /* --station, or the host name */
 	FILE *live_out;      /* stdout itself, even while --json holds the document (station's lines) */
 	char image_sha256[65]; /* SHA-256 of the bytes cli_load_image parsed ("" before): the log names what

@@ -222,6 +222,8 @@ int cli_cmd_write_fleet(struct cli_ctx *c, const struct img *img)
 	struct ops_serialno sn;
 	bool sn_on;
 	int src = cli_serialno_setup(c, img, &sn, &sn_on);
+	if (src == 0)
+		src = cli_log_ready(c); /* before the threads: they only append to it */
 	if (src)
 		return src;
 	struct ops_multi_opts mo;

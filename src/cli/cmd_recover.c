@@ -138,6 +138,10 @@ int cli_cmd_recover(struct cli_ctx *c)
 			err_hint(&c->err, "connect the chip in DFU mode to put its saved bytes back");
 		return cli_fail(c, rc);
 	}
+	if ((rc = cli_log_ready(c))) { /* before anything is put back */
+		ops_close(s);
+		return rc;
+	}
 	struct stm32dfu_session *api;
 	if (api_adopt(s, &api) < 0) {
 		ops_close(s);

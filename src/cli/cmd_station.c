@@ -401,7 +401,7 @@ int cli_cmd_station(struct cli_ctx *c)
 	}
 	struct ops_serialno sn;
 	bool sn_on;
-	if ((rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
+	if ((rc = cli_log_ready(c)) || (rc = cli_serialno_setup(c, img, &sn, &sn_on))) {
 		img_free(img);
 		return rc;
 	}

@@ -83,6 +83,23 @@ int cli_log_open(struct cli_ctx *c)
 		                  "to send their records to another database (a test), set STM32DFU_SIM_LOG=URL");
 		return cli_fail(c, STM32DFU_E_USAGE);
 	}
+	/* a malformed URL is bad input: said now; the log itself is opened by cli_log_ready */
+	const char *url = c->args.value[OPT_LOG];
+	if (!url || !*url)
+		url = getenv(emulated ? "STM32DFU_SIM_LOG" : "STM32DFU_LOG");
+	int rc = url && *url ? store_check_url(url, &c->err) : 0;
+	if (rc < 0)
+		return cli_log_open_failed(c, rc);
+	c->log_wanted = true;
+	return 0;
+}
+
+int cli_log_ready(struct cli_ctx *c)
+{
+	if (!c->log_wanted || c->log_tried)
+		return 0;
+	c->log_tried = true;
+	bool emulated = cli_log_emulated(c);
 	char url[512];
 	int rc = cli_log_url(c, url, sizeof url);
 	if (rc)
@@ -213,6 +230,8 @@ int cli_serialno_setup(struct cli_ctx *c, const struct img *img, struct ops_seri
 	}
 	if ((rc = ops_serialno_check_image(sn, img, &c->err)) < 0)
 		return cli_fail(c, rc);
+	if ((rc = cli_log_ready(c))) /* the numbers come from it: before any device is opened */
+		return rc;
 	if (!c->log) {
 		err_set(&c->err, STM32DFU_E_USAGE, "--serial-number takes numbers from the programming log, and --no-log turns it off");
 		err_hint(&c->err, "drop --no-log (or give --log URL)");

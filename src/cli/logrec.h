@@ -15,8 +15,17 @@ bool cli_log_wanted(const struct cli_ctx *c);
 /* The chips of this run are emulated (--sim, or stm32dfu-sim's virtual USB): their own log. */
 bool cli_log_emulated(const struct cli_ctx *c);
 int cli_log_url(struct cli_ctx *c, char *buf, size_t cap);
-/* Opens c->log (unless --no-log); prints the error and returns its exit code on failure. */
+/* Checks the log options of a command that changes chips (--station, --log with --no-log or with
+ * emulated chips) and notes that it wants the log; opens nothing. Prints the error and returns its
+ * exit code on failure. */
 int cli_log_open(struct cli_ctx *c);
+/*
+ * Opens c->log (unless --no-log) when the command is about to work: its input is checked and a
+ * device answers (or serial numbers are needed first). A command refused before that creates no
+ * log file, nor its folder. Once per command line, before any thread starts; 0 when the command
+ * wants no log. Prints the error and returns its exit code on failure.
+ */
+int cli_log_ready(struct cli_ctx *c);
 /* Prints a failure of store_open; its exit code: 69 (unavailable), 64 for a bad URL, 70 for a bug. */
 int cli_log_open_failed(struct cli_ctx *c, int err);
 void cli_log_close(struct cli_ctx *c);

@@ -183,6 +183,21 @@ int store_default_url(const char *sub, char *buf, size_t cap, struct err *e)
 	return 0;
 }
 
+int store_check_url(const char *url, struct err *e)
+{
+	if (strncmp(url, "sqlite:", 7) == 0 && url[7])
+		return 0;
+	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+		char key[1024];
+		return store_pg_key(url, key, sizeof key, e);
+	}
+	char shown[256];
+	store_redact(url, shown, sizeof shown);
+	err_set(e, STM32DFU_E_USAGE, "log URL '%s': expected sqlite:PATH or postgresql://...", shown);
+	err_hint(e, "for example --log sqlite:/var/lib/line1/log.sqlite3 or --log postgresql://host/db");
+	return STM32DFU_E_USAGE;
+}
+
 static int open_log(const char *url, bool down_ok, struct store **out, bool *down, struct err *e)
 {
 	*out = NULL;

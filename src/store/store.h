@@ -77,6 +77,8 @@ int store_default_url(const char *sub, char *buf, size_t cap, struct err *e);
  * work); once open, records that cannot be sent are spooled and forwarded later.
  */
 int store_open(const char *url, struct store **out, struct err *e);
+/* Whether url is a log URL store_open takes (its form only: nothing is opened or created). */
+int store_check_url(const char *url, struct err *e);
 /*
  * The same for a command that changes chips: a PostgreSQL server that cannot be reached (it does
  * not answer; not one that refuses the URL) still opens the log, *down is set and e says why;

@@ -158,5 +158,23 @@ check refused-busy-json 0 $?
 [ ! -e "$work/refused.state" ] && [ ! -e "$work/r.bin" ]; check refused-nothing-touched 0 $?
 run $rs,open_refused=winusb info; check refused-bad-value 64 $? "$work/err" "must be access, driver or busy"
 
+# a command refused before any work creates no programming log, nor its folder (issue 23): the log
+# is opened once the input is checked and a device answers
+nolog="sqlite:$work/nolog/sub/log.sqlite3"
+STM32DFU_SIM_LOG=$nolog run $sim write "$work/missing.bin" -a 0x08000000; check nolog-write-missing 66 $?
+STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000 --serial-start 5; check nolog-write-start-alone 64 $?
+STM32DFU_SIM_LOG=$nolog run $sim erase; check nolog-erase-nothing 64 $?
+STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000 --serial-number 0x08000000:bogus
+check nolog-write-bad-serial 64 $?
+STM32DFU_LOG=$nolog run station "$work/a.bin" -a 0x08000000 --count 0; check nolog-station-count 64 $?
+STM32DFU_LOG=$nolog run station "$work/a.bin" -a 0x08000000 --port "$work/no-such-tty"
+check nolog-station-no-port 69 $?
+[ ! -e "$work/nolog" ]; check nolog-nothing-created 0 $?
+# a malformed log URL is still bad input said before any device is looked for
+STM32DFU_LOG=bogus:x run write "$work/a.bin" -a 0x08000000; check nolog-bad-url 64 $? "$work/err" "expected sqlite:PATH"
+# and a run that works creates it
+STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000; check nolog-write-ok 0 $?
+[ -s "$work/nolog/sub/log.sqlite3" ]; check nolog-created-by-work 0 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
