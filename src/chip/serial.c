@@ -80,6 +80,7 @@ const char *chip_serial_verdict_name(enum chip_serial_verdict v)
 	case CHIP_SERIAL_KNOWN_QUIRK: return "known ROM quirk";
 	case CHIP_SERIAL_MISMATCH: return "unexplained mismatch";
 	case CHIP_SERIAL_NO_UID: return "UID not read";
+	case CHIP_SERIAL_NO_USB_SERIAL: return "no USB serial (USART)";
 	}
 	return "?";
 }
@@ -92,6 +93,7 @@ const char *chip_serial_verdict_token(enum chip_serial_verdict v)
 	case CHIP_SERIAL_KNOWN_QUIRK: return "known_quirk";
 	case CHIP_SERIAL_MISMATCH: return "mismatch";
 	case CHIP_SERIAL_NO_UID: return "no_uid";
+	case CHIP_SERIAL_NO_USB_SERIAL: return "no_usb_serial";
 	}
 	return "unknown";
 }

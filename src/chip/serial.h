@@ -32,6 +32,7 @@ enum chip_serial_verdict {
 	CHIP_SERIAL_KNOWN_QUIRK,     /* a known ROM quirk explains it */
 	CHIP_SERIAL_MISMATCH,        /* unexplained */
 	CHIP_SERIAL_NO_UID,          /* no UID to check against (and no constant quirk) */
+	CHIP_SERIAL_NO_USB_SERIAL,   /* reached over USART (AN3155): there is no USB serial to check */
 };
 
 enum chip_serial_quirk {

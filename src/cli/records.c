@@ -139,7 +139,8 @@ static const char *verdict_word(const char *token)
 	         {"match_bytewise", "matches the UID (byte-wise rule)"},
 	         {"known_quirk", "known ROM quirk"},
 	         {"mismatch", "DOES NOT MATCH the UID"},
-	         {"no_uid", "UID not read"}};
+	         {"no_uid", "UID not read"},
+	         {"no_usb_serial", "no USB serial (reached over USART)"}};
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
 		if (strcmp(token, w[i].token) == 0)
 			return w[i].word;

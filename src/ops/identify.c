@@ -145,6 +145,11 @@ int ops_identify(struct ops_session *s)
 		ops_rdp2_note(s, false);
 	if (ops_dfuse(s)) /* a USB serial string: there is none over USART */
 		chip_serial_check(fam, ops_info(s)->serial, id->has_uid ? id->uid : NULL, &id->serial);
+	else
+		id->serial = (struct chip_serial_result){
+			.verdict = CHIP_SERIAL_NO_USB_SERIAL,
+			.explanation = "Reached over its USART bootloader (AN3155): the chip has no USB serial to check "
+			               "against its UID."};
 	s->have_identity = true;
 	/* doctor's note is per board: now that the UID is known, only this board's counts */
 	if (id->has_uid)

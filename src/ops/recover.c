@@ -168,8 +168,12 @@ static void warn_cause(const struct ops_session *s, enum rec_cause c, unsigned n
 		         "{@doctor} measures the link and names the likely cause", ops_dfuse(s) ? "USB" : "serial", n);
 		break;
 	case REC_GONE:
-		log_warn("the device is gone from the bus (unplugged, pulled out, or it reset): not a link fault; "
-		         "%u tries to find it again so far", n);
+		if (ops_dfuse(s))
+			log_warn("the device is gone from the bus (unplugged, pulled out, or it reset): not a link fault; "
+			         "%u tries to find it again so far", n);
+		else
+			log_warn("the chip stopped answering on the serial port (unplugged, or it reset): not a line fault; "
+			         "%u tries to find it again so far", n);
 		break;
 	case REC_CHIP:
 		log_warn("the chip refused or did not keep %u steps (a DFU error status, or a sector that reads back "
@@ -187,8 +191,13 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 {
 	switch (c) {
 	case REC_GONE:
-		err_hint(&s->err, "the device left the bus and did not come back: check that it is plugged in (and "
-		                  "BOOT0 high), then run the command again; this is not a USB link fault");
+		if (ops_dfuse(s))
+			err_hint(&s->err, "the device left the bus and did not come back: check that it is plugged in (and "
+			                  "BOOT0 high), then run the command again; this is not a USB link fault");
+		else
+			err_hint(&s->err, "the chip stopped answering on the serial port and did not come back: check its "
+			                  "wiring and that BOOT0 is high ({@reset-seq} on a fixture), then run the command "
+			                  "again; this is not a line fault");
 		return;
 	case REC_CHIP:
 		err_hint(&s->err, "the chip itself refused the step (a DFU error status): a worn or protected sector, "
@@ -204,9 +213,12 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 	if (rc == STM32DFU_E_TIMEOUT && s->counters.resyncs == 0)
 		err_hint(&s->err, "the bootloader stopped answering (a ROM hang, not a flaky link): power-cycle the board "
 		                  "into the bootloader and run the command again");
-	else
+	else if (ops_dfuse(s))
 		err_hint(&s->err, "the USB link keeps failing: run {@doctor} for the likely cause (port, hub, "
 		                  "crystal, temperature); {@retries} allows more tries");
+	else
+		err_hint(&s->err, "the serial line keeps failing: {@doctor} over the port finds the fastest rate that "
+		                  "holds; a lower {@baud N} or a shorter cable helps; {@retries} allows more tries");
 }
 
 bool rec_spend(struct ops_session *s, int rc, const char *what)
@@ -375,6 +387,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 {
 	struct target *t = s->t;
 	int rc;
+	const char *const upload = ops_dfuse(s) ? "UPLOAD" : "Read Memory"; /* the request, in the link's words */
 	if ((uint64_t)addr + len > (uint64_t)UINT32_MAX + 1)
 		return err_set(&s->err, STM32DFU_E_RANGE, "read 0x%08X + %zu runs past 4 GiB", addr, len);
 	if ((rc = t->ops->select(t, alt)) < 0) {
@@ -419,7 +432,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 			slice_end = pos + span;
 		}
 		if ((rc = t->ops->upload(t, at, buf + pos, n)) < 0) {
-			what = "UPLOAD";
+			what = upload;
 			goto failed;
 		}
 		xfer_adapt_ok(&s->xa_read, (uint32_t)n, clock_now_us(ops_clock(s)) - t0);
@@ -463,7 +476,7 @@ int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, si
 		 * no state to ask takes the long way. */
 		int state = TARGET_ST_OTHER;
 		bool again = false;
-		if ((rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) && !strcmp(what, "UPLOAD")) {
+		if ((rc == STM32DFU_E_USB_IO || rc == STM32DFU_E_TIMEOUT) && what == upload) {
 			int q = rec_peek_state(s, &state);
 			again = q == 0 && (state == TARGET_ST_IDLE || state == TARGET_ST_UPLOAD_IDLE);
 			if (q < 0 && q != STM32DFU_E_UNSUPPORTED &&

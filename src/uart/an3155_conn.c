@@ -120,7 +120,7 @@ static int ask_agreed(struct an3155 *b, const struct ask *a)
 			break;
 		if (i >= b->retries) {
 			err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: %u answers, no two in a row the same", a->what, i + 2);
-			err_hint(&b->err, "the line changes bytes: a lower {@baud}, a shorter cable; {@doctor} measures it");
+			err_hint(&b->err, "the line changes bytes: a lower {@baud N}, a shorter cable; {@doctor} measures it");
 			return b->err.code;
 		}
 		prev = ans;

@@ -203,5 +203,11 @@ else
 	echo "SKIP pty part: no stm32dfu-sim in \$STM32DFU_BUILD_ROOT"
 fi
 
+# ---- a line too noisy for the retries: the warning and the hint name the serial line, not USB ----
+run "--sim=f746,timing=0,link=uart,state=$work/noisy.state,uart_noise=0.01,seed=3" write "$work/a.bin"
+check noisy-gives-up 74 $? "$work/err" "the serial line keeps failing"
+absent noisy-not-usb "$work/err" "USB"
+absent noisy-not-upload "$work/err" "UPLOAD"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

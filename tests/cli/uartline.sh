@@ -35,6 +35,12 @@ assert d["ok"] and d["uart"]["swept"] and d["uart"]["family_max_baud"] == 921600
 assert [b for b, t, s, h, f in r if h] == [57600, 115200, 230400, 460800, 921600], r
 assert d["uart"]["recommended_baud"] == 921600 and d["verdict"] == "healthy", d'
 check doctor-f4-all-hold 0 $?
+# no USB serial over USART: the identity's verdict says so, not "match_hal" (issue 23)
+py "$work/out" 'assert d["serial_verdict"] == "no_usb_serial" and d["serial_reported"] == "" and d["serial_computed"] is None, d
+assert "USART" in d["serial_explanation"], d["serial_explanation"]'
+check doctor-no-usb-serial 0 $?
+run $f4w --reset-seq info --json; check info-uart 0 $?
+py "$work/out" 'assert d["serial_verdict"] == "no_usb_serial", d["serial_verdict"]'; check info-no-usb-serial 0 $?
 # the ROM's own ceiling: faster 0x7F goes unanswered, and the fastest that holds is recommended
 run $f4w,uart_max_baud=230400 --reset-seq doctor --json; check doctor-ceiling 0 $?
 py "$work/out" "$rates"'
