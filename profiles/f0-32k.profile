@@ -69,5 +69,9 @@ busy_reply = stall_error
 # RAM : 13KiB" for 0x445), in chip/memmap.c for the USART map; not modelled here as a `rom` region,
 # since it would map the UID words above (0x1FFFF7AC lies inside it) that this profile leaves unmapped.
 uart_device_id = 0x445
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x445: 0x20001800-0x20001800, none left for a host.
+uart_ram = 0x20001800 0
 uart_version = 0x31
 uart_max_baud = 115200

@@ -47,3 +47,7 @@ busy_reply = hold
 
 # USART bootloader (docs/usart.md): the F401xD/E device ID; the rest is the F4's (f407.profile).
 uart_device_id = 0x433
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x433: 0x20003000-0x20018000.
+uart_ram = 0x20003000 0x15000

@@ -26,4 +26,8 @@ ram = 0x20000000 196608
 # Two banks: the Extended Erase bank codes FFFE/FFFD are taken (AN3155 3.8 lists them for dual-bank
 # parts; that this ROM takes them is UNCONFIRMED).
 uart_device_id = 0x419
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x419: 0x20003000-0x20030000.
+uart_ram = 0x20003000 0x2D000
 uart_banks = 2

@@ -24,5 +24,9 @@ busy_reply = hold
 # 921600 baud followed by a real F405 (OBSERVED: data/uart/betaflight-configurator-376_...), so the F4 profiles allow it.
 # The GET list is the v3.1 one (00 01 02 11 21 31 44 63 73 82 92, the default): no Get Checksum.
 uart_device_id = 0x421
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x421: 0x20003000-0x20020000.
+uart_ram = 0x20003000 0x1D000
 uart_version = 0x31
 uart_max_baud = 921600

@@ -94,5 +94,9 @@ ob_upload = any
 # highest rate: AN3155 2.2's 115200 (no F7 evidence of more).
 # The GET list is the v3.1 one (00 01 02 11 21 31 44 63 73 82 92, the default): no Get Checksum.
 uart_device_id = 0x449
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x449: 0x20004000-0x20050000.
+uart_ram = 0x20004000 0x4C000
 uart_version = 0x31
 uart_max_baud = 115200

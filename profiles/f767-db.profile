@@ -39,3 +39,7 @@ t_erase = 128K 2000 1500 1000
 # USART bootloader: GET ID answers the F76x device ID (DBGMCU DEV_ID 0x451, protocol.md 3.3); the
 # rest is the F746's
 uart_device_id = 0x451
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x451: 0x20004000-0x20080000.
+uart_ram = 0x20004000 0x7C000

@@ -82,5 +82,10 @@ busy_reply = busy
 # 0x1 0x2 0x11 0x21 0x31 0x44 0x63 0x73 0x82 0x92, stm32loader -V, github.com/florisla/stm32loader
 # PR 32, 2019-12-21), DERIVED for the G0C1 (no G0B1/G0C1 USART log found).
 uart_device_id = 0x467
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x467: 0x20004000-0x20020000, below the 144 KB
+# SRAM's end.
+uart_ram = 0x20004000 0x1C000
 uart_version = 0x31
 uart_max_baud = 115200

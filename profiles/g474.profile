@@ -83,5 +83,10 @@ busy_reply = busy
 # DERIVED: no Get Checksum. Rate: AN3155 2's 115200 (DOCUMENTED); no faster G4 rate observed.
 # The ROM keeps SRAM below 0x20004000 (a G474 user could not write there, qa-community 24359).
 uart_device_id = 0x469
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x469: 0x20004000-0x20018000; OBSERVED below
+# 0x20004000: qa-community 24359.
+uart_ram = 0x20004000 0x14000
 uart_version = 0x31
 uart_max_baud = 115200

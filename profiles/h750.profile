@@ -92,5 +92,10 @@ leave_status = none
 # Writes over USART are whole 32-byte flash words on H7 (a 16-byte write leaves every second one
 # 0xFF, NOTES-behaviour-from-prose.md, H742): the host's write_align (chip/families.c) is 32.
 uart_device_id = 0x450
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x450: 0x20004100-0x20020000, the DTCM only: whether
+# the ROM takes the AXI SRAM is UNCONFIRMED, the least kind choice NACKs it.
+uart_ram = 0x20004100 0x1BF00
 uart_version = 0x31
 uart_max_baud = 115200

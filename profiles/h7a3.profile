@@ -39,5 +39,10 @@ t_mass_erase = 14400
 # UNCONFIRMED (no H7A3 USART log; the H750's ROM of the same series answers 0x31, OBSERVED there).
 # Not in stm32flash 0.7's table ("Unknown/unsupported device"). Rate: 115200 (AN3155 2).
 uart_device_id = 0x480
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x480, a row commented out in stm32flash 0.7:
+# 0x20004100-0x20020000; AXI SRAM as h750.
+uart_ram = 0x20004100 0x1BF00
 uart_version = 0x31
 uart_max_baud = 115200

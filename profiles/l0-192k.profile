@@ -70,6 +70,10 @@ busy_reply = busy
 # (stm32flash dev_table F_NO_ME for 0x447, commit c1394c4 "Bootloader just replies with NACK";
 # data/uart/NOTES-behaviour-from-prose.md): mass erase is refused, pages erase. Version UNCONFIRMED.
 uart_device_id = 0x447
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x447: 0x20002000-0x20005000.
+uart_ram = 0x20002000 0x3000
 uart_version = 0x31
 uart_mass_erase = no
 # At most 511 pages in one Extended Erase (OBSERVED: stm32flash commit e1536da, "STM32L082 has a

@@ -79,6 +79,11 @@ busy_reply = busy
 # none on L1xxxD (0x436) and L0x1, not on L1xxxC: kept (UNCONFIRMED).
 # Rate: AN3155 2's 115200 (DOCUMENTED; the L151 logs ran at 115200).
 uart_device_id = 0x427
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x427: 0x20001000-0x20008000, of which this L100xC
+# has 0x20001000-0x20003FFF.
+uart_ram = 0x20001000 0x7000
 uart_version = 0x31
 uart_commands = 00 01 02 11 21 31 44 63 73 82 92
 uart_max_baud = 115200

@@ -83,5 +83,10 @@ ob_upload = any
 # Checksum) DERIVED. The early L412/L422 ROM's double ACK (stm32flash 7c10bf8) is another ID (0x464).
 # Rate: AN3155 2's 115200 (DOCUMENTED).
 uart_device_id = 0x435
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x435: 0x20003100-0x2000C000, SRAM1 only (RM0394
+# maps SRAM2 right after it at 0x2000C000; AN2606 lists SRAM1).
+uart_ram = 0x20003100 0x8F00
 uart_version = 0x31
 uart_max_baud = 115200

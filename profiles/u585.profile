@@ -75,5 +75,9 @@ rom = 0x0BF90000 65536
 # 3.1", community.st.com td-p/648581, 2024-03-09). The GET list: the v3.1 default (no Get
 # Checksum), UNCONFIRMED. Not in stm32flash 0.7's table (added after it). Rate: 115200 (AN3155 2).
 uart_device_id = 0x482
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x482: 0x20004000-0x200C0000.
+uart_ram = 0x20004000 0xBC000
 uart_version = 0x31
 uart_max_baud = 115200

@@ -67,5 +67,10 @@ busy_reply = busy
 # data/uart/esp-usb-bridge-15_..., with its own command set not known here: the least kind choice
 # is the v3.1 list, without Get Checksum). Not in stm32flash 0.7's table. Rate: 115200 (AN3155 2).
 uart_device_id = 0x495
+# The RAM this USART ROM serves to Write/Read Memory (the rest NACKed, its own RAM included):
+# AN2606's device table as stm32flash's dev_table.c has it
+# (data/uart/stm32flash-devtable-numbers.md), 0x495: 0x20004000-0x2000C000 for every 0x495 part
+# (WB30/35/50/55), well below the WB55xG's 192 KB SRAM1 (RM0434).
+uart_ram = 0x20004000 0x8000
 uart_version = 0x31
 uart_max_baud = 115200

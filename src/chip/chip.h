@@ -175,6 +175,8 @@ struct chip_memmap {
 	uint32_t ram_addr, ram_size;  /* SRAM from ram_addr (the part's, when the ID tells it), 0 unknown */
 	uint32_t ram_boot_end;        /* SRAM below this is the ROM bootloader's own (not offered); 0: the
 	                               * family's boot_ram_end */
+	uint32_t ram_rom_end;         /* the USART ROM serves SRAM up to here (AN2606's device table, which
+	                               * may stop below the SRAM's end: WB, L43x, G0B1); 0: the SRAM's end */
 	const char *source;
 };
 

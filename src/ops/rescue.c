@@ -389,6 +389,7 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 		if (held)
 			close(fd);
 		unlink(tmp);
+		r->save_errno = saved;
 		return err_set(e, STM32DFU_E_FILE_IO, "cannot write the recovery file %s: %s", path, strerror(saved));
 	}
 	snprintf(r->path, sizeof r->path, "%s", path);

@@ -84,6 +84,7 @@ struct rescue {
 	size_t n;
 	char path[RESCUE_PATH_MAX];
 	int hold; /* the file open and locked (os_file_trylock) while a write runs on it: fd + 1, 0: none */
+	int save_errno; /* why rescue_save could not write the file (the OS's errno), 0: it did */
 };
 
 /* rescue_load: the file is held (locked) by a write running now, in this process or another */

@@ -1,5 +1,6 @@
 /* The write's recovery file (rescue.h): found, checked against the chip and applied; saved before
  * the first erase; deleted once the write completed. */
+#include <errno.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,16 @@ void wr_rescue_bases(struct write_plan *plan, const struct rescue *old)
 	}
 }
 
+/* Whether errno e says the disk (or a quota, or a file-size limit) has no room. */
+static bool no_room(int e)
+{
+#ifdef EDQUOT
+	if (e == EDQUOT)
+		return true;
+#endif
+	return e == ENOSPC || e == EFBIG;
+}
+
 int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
                    const struct rescue *old, struct ops_write_result *r)
 {
@@ -342,8 +353,18 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	nr.created = (int64_t)time(NULL);
 	if (rc == 0 && (rc = rescue_save(s->rescue_dir, &nr, &s->err)) < 0) {
 		err_prefix(&s->err, "write: nothing was erased");
-		err_hint(&s->err, "the bytes outside the image must be on disk before an erase: make %s writable, or give "
-		                  "another folder with {@recovery-dir} or STM32DFU_RECOVERY_DIR", s->rescue_dir);
+		if (no_room(nr.save_errno)) {
+			/* a full disk (or a file-size limit): the folder is fine, the room is not */
+			size_t need = 0;
+			for (size_t i = 0; i < nr.n; i++)
+				need += (size_t)nr.sectors[i].size * (1u + nr.sectors[i].n_targets);
+			err_hint(&s->err, "the bytes outside the image must be on disk before an erase: free about %zu KiB "
+			                  "where %s is, or give another folder with {@recovery-dir} or STM32DFU_RECOVERY_DIR",
+			         need / 1024 + 1, s->rescue_dir);
+		} else {
+			err_hint(&s->err, "the bytes outside the image must be on disk before an erase: make %s writable, or "
+			                  "give another folder with {@recovery-dir} or STM32DFU_RECOVERY_DIR", s->rescue_dir);
+		}
 	}
 	if (rc == 0) {
 		snprintf(r->recovery_file, sizeof r->recovery_file, "%s", nr.path);

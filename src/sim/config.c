@@ -31,7 +31,7 @@ static const char *const sim_known_keys[] = {
 	"open_refused",
 	/* uart.c, uart_cfg.c: the AN3155 USART front end (sim_uart.h) */
 	"uart_device_id", "uart_version", "uart_commands", "uart_gv_options", "uart_max_baud", "uart_mode",
-	"uart_mass_erase", "uart_max_erase_pages", "uart_banks", "uart_t_reset", "uart_noise", "uart_noise_above", "uart_noise_at",
+	"uart_mass_erase", "uart_max_erase_pages", "uart_ram", "uart_banks", "uart_t_reset", "uart_noise", "uart_noise_above", "uart_noise_at",
 	"uart_noise_tx_at", "uart_drop", "uart_drop_at", "uart_reset_at", "uart_gone_at", "uart_nrst", "uart_boot0",
 	"uart_noise2", "uart_noise2_at", "uart_noise2_tx_at", "uart_noise2_mask", "uart_noise2_read_at",
 };

@@ -97,6 +97,18 @@ int sim_uart_configure(struct sim_uart *u, const struct sim_profile *p, char *er
 	if (key_u32(p, "uart_max_erase_pages", 0, 65535, &v, errbuf, errlen))
 		return -1;
 	u->max_erase_pages = v;
+	s = sim_profile_get(p, "uart_ram");
+	u->ram_lo = u->ram_hi = 0;
+	u->ram_limited = false;
+	if (s) {
+		char a[32], b[32];
+		uint32_t size;
+		if (sscanf(s, "%31s %31s", a, b) != 2 || !sim_parse_u32(a, &u->ram_lo) || !sim_parse_u32(b, &size) ||
+		    (uint64_t)u->ram_lo + size > 0xFFFFFFFFull)
+			return fail(errbuf, errlen, "uart_ram", s, "expected `ADDR SIZE` (SIZE 0: no RAM served)");
+		u->ram_hi = u->ram_lo + size;
+		u->ram_limited = true;
+	}
 	s = sim_profile_get(p, "uart_t_reset");
 	u->reset_ms = u->d->t.reset_ms;
 	if (s && (!sim_parse_double(s, &u->reset_ms) || u->reset_ms < 0))

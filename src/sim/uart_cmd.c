@@ -103,6 +103,19 @@ static bool erase_list(struct sim_uart *u, const uint16_t *pages, size_t n, uint
 	return true;
 }
 
+/* Whether the ROM serves [addr, addr+len) of a RAM memory to Write or Read Memory: not its own RAM
+ * (boot_ram), nor outside AN2606's range (uart_ram). ST: "The first Bytes/Kbytes of the RAM is used
+ * by the boot loader firmware ... So we Nack any read/Write to that area" (community.st.com
+ * td-p/355741); a G474 user could not write below 0x20004000 (qa-community 24359). */
+static bool ram_served(const struct sim_uart *u, uint32_t addr, uint64_t len)
+{
+	const struct sim_device *d = u->d;
+	uint64_t end = (uint64_t)addr + len;
+	if (u->ram_limited)
+		return addr >= u->ram_lo && end <= u->ram_hi;
+	return !(addr < d->boot_ram_hi && end > d->boot_ram_lo);
+}
+
 /* Starts a command whose byte and complement were received at t. */
 void sim_uart_cmd_start(struct sim_uart *u, uint64_t t)
 {
@@ -246,6 +259,8 @@ void sim_uart_cmd_frame(struct sim_uart *u, uint64_t t)
 			ok = ok && (m->kind == SIM_MEM_FLASH || m->kind == SIM_MEM_RAM);
 		if (u->ph == P_WM_ADDR)
 			ok = ok && m->kind != SIM_MEM_ROM && m->kind != SIM_MEM_HANG;
+		if (ok && m->kind == SIM_MEM_RAM && u->ph != P_GO_ADDR)
+			ok = ram_served(u, u->addr, 1);
 		if (m && m->kind == SIM_MEM_HANG && u->ph == P_RM_ADDR) {
 			d->hung = true; /* the F7 ROM's byte access to DBGMCU never returns (protocol.md 2.3) */
 			u->st = U_GONE;
@@ -276,7 +291,8 @@ void sim_uart_cmd_frame(struct sim_uart *u, uint64_t t)
 		}
 		uint32_t len = (uint32_t)b[0] + 1;
 		uint8_t out[256];
-		if (!sim_mem_read(d, u->addr, out, len)) {
+		const struct sim_mem *rm = sim_mem_find_c(d, u->addr);
+		if (!sim_mem_read(d, u->addr, out, len) || (rm && rm->kind == SIM_MEM_RAM && !ram_served(u, u->addr, len))) {
 			sim_uart_nack(u, t);
 			return;
 		}
@@ -302,7 +318,8 @@ void sim_uart_cmd_frame(struct sim_uart *u, uint64_t t)
 	case P_WM_DATA: {
 		/* buf: N, data, checksum = XOR of N and the data (AN3155 3.6) */
 		struct sim_mem *m = sim_mem_find(d, u->addr);
-		if (xor_of(b, n) != 0 || !m || u->len > m->size - (u->addr - m->base)) {
+		if (xor_of(b, n) != 0 || !m || u->len > m->size - (u->addr - m->base) ||
+		    (m->kind == SIM_MEM_RAM && !ram_served(u, u->addr, u->len))) {
 			sim_uart_nack(u, t);
 			return;
 		}
@@ -315,9 +332,7 @@ void sim_uart_cmd_frame(struct sim_uart *u, uint64_t t)
 			done += sim_scaled_us(d, d->t.ob_ms);
 			reset = true;
 			break;
-		case SIM_MEM_RAM:
-			if (u->addr < d->boot_ram_hi && (uint64_t)u->addr + u->len > d->boot_ram_lo)
-				d->hung = true; /* over the ROM's own RAM (AN3155/AN2606: the bootloader's area) */
+		case SIM_MEM_RAM: /* only where the ROM serves it (ram_served, checked above) */
 			memcpy(m->data + (u->addr - m->base), data, u->len);
 			break;
 		case SIM_MEM_EEPROM:

@@ -49,6 +49,10 @@ struct sim_uart {
 	bool mass_erase; /* the special erase codes are taken (L0: no, stm32flash F_NO_ME) */
 	int banks;
 	unsigned max_erase_pages; /* pages one Extended Erase may list, 0: no limit (L0: 511) */
+	/* the RAM Write Memory and Read Memory may reach (AN2606's device table): RAM elsewhere is
+	 * NACKed, the bootloader's own below it included; without the key: the boot_ram rule alone */
+	bool ram_limited;
+	uint32_t ram_lo, ram_hi;
 	double reset_ms;
 	enum umode mode;
 	/* faults */

@@ -130,11 +130,15 @@ static int tu_regions(struct target *t, struct target_region *out, size_t cap, s
 		(*n)++;
 	}
 	if (m && m->ram_size) {
-		/* the bootloader's own RAM (AN2606: the first 16 KB on F7) is not offered */
+		/* only the RAM the ROM serves: not its own (AN2606: the first 16 KB on F7), nor past the
+		 * end of AN2606's range (the ROM NACKs both: chip/memmap.c) */
 		uint32_t boot_end = m->ram_boot_end ? m->ram_boot_end : u->fam->boot_ram_end;
 		uint32_t skip = boot_end > m->ram_addr ? boot_end - m->ram_addr : 0;
-		if (skip < m->ram_size)
-			region(&out[(*n)++], TARGET_MEM_RAM, m->ram_addr + skip, m->ram_size - skip, "SRAM", true);
+		uint32_t size = m->ram_size;
+		if (m->ram_rom_end && m->ram_rom_end > m->ram_addr && m->ram_rom_end - m->ram_addr < size)
+			size = m->ram_rom_end - m->ram_addr;
+		if (skip < size)
+			region(&out[(*n)++], TARGET_MEM_RAM, m->ram_addr + skip, size - skip, "SRAM", true);
 	}
 	if (m && m->sysmem_size)
 		region(&out[(*n)++], TARGET_MEM_SYSTEM, m->sysmem_addr, m->sysmem_size, "System Memory", false);

@@ -175,8 +175,25 @@ static void check_profile(const char *name, unsigned *checked)
 		fail_msg("profile %s (%s, 0x%03x): the profile has system memory, the table none", name, f->id, dev_id);
 	if (!m || !m->ram_size)
 		fail_msg("profile %s (%s, 0x%03x): no SRAM in the table", name, f->id, dev_id);
-	if (m->ram_boot_end && (m->ram_boot_end <= m->ram_addr || m->ram_boot_end >= m->ram_addr + m->ram_size))
+	if (m->ram_boot_end && (m->ram_boot_end <= m->ram_addr || m->ram_boot_end > m->ram_addr + m->ram_size))
 		fail_msg("profile %s: the ROM's own RAM ends outside the SRAM", name);
+	/* the RAM the host's USART map offers is the RAM the emulated ROM serves (uart_ram), cut to the
+	 * SRAM the profile has: neither side kinder than the other */
+	const char *ur = sim_profile_get(p, "uart_ram");
+	if (!ur && m->ram_boot_end)
+		fail_msg("profile %s: the table knows the ROM's RAM (0x%08x up), the profile has no uart_ram", name,
+		         m->ram_boot_end);
+	if (ur) {
+		unsigned long lo = 0, len = 0;
+		if (sscanf(ur, "%li %li", (long *)&lo, (long *)&len) != 2)
+			fail_msg("profile %s: uart_ram '%s'", name, ur);
+		uint64_t ram_end = (uint64_t)m->ram_addr + m->ram_size;
+		uint64_t tab_end = m->ram_rom_end && m->ram_rom_end < ram_end ? m->ram_rom_end : ram_end;
+		uint64_t prof_end = (uint64_t)lo + len < ram_end ? (uint64_t)lo + len : ram_end;
+		if (m->ram_boot_end != lo || (prof_end > lo ? prof_end : lo) != (tab_end > lo ? tab_end : lo))
+			fail_msg("profile %s: uart_ram 0x%08lx-0x%08llx, the table 0x%08x-0x%08llx", name, lo,
+			         (unsigned long long)prof_end, m->ram_boot_end, (unsigned long long)tab_end);
+	}
 	if (m && m->ram_size) {
 		if (!addr_size(p, "ram", m->ram_addr, &size))
 			fail_msg("profile %s: no ram entry at 0x%08x", name, m->ram_addr);
@@ -298,12 +315,50 @@ static void test_rows_against_outside_facts(void **st)
 	}
 }
 
+/* Every row that knows the RAM the USART ROM serves against AN2606's device table as stm32flash's
+ * dev_table.c transcribes it: ram_start is where the bootloader's own RAM ends, ram_end where the
+ * RAM a host may write ends (../shared/data/uart/stm32flash-devtable-numbers.md, read here, so a
+ * row of that file our table has is checked). G474 (0x469), WB (0x495) and L43x (0x435) included. */
+static void test_rom_ram_against_devtable(void **st)
+{
+	(void)st;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/uart/stm32flash-devtable-numbers.md", SHARED_DATA_DIR);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		fail_msg("cannot read %s", path);
+	char line[1024];
+	unsigned rows = 0;
+	bool seen469 = false, seen495 = false, seen435 = false;
+	while (fgets(line, sizeof line, fp)) {
+		unsigned id;
+		unsigned long lo, hi;
+		char name[128];
+		if (sscanf(line, "| 0x%x | %127[^|]| 0x%lx-0x%lx", &id, name, &lo, &hi) != 4)
+			continue;
+		const struct chip_family *f = chip_family_by_dev_id((uint16_t)id);
+		const struct chip_memmap *m = chip_memmap_of(f, (uint16_t)id);
+		if (!m || m->dev_id != id || !m->ram_size)
+			continue; /* no row of its own in our table */
+		uint32_t end = m->ram_rom_end ? m->ram_rom_end : m->ram_addr + m->ram_size;
+		if (m->ram_boot_end != lo || end != hi)
+			fail_msg("0x%03x: the ROM serves 0x%08x-0x%08x by our table, 0x%08lx-0x%08lx by stm32flash's", id,
+			         m->ram_boot_end, end, lo, hi);
+		rows++;
+		seen469 |= id == 0x469, seen495 |= id == 0x495, seen435 |= id == 0x435;
+	}
+	fclose(fp);
+	assert_true(rows >= 15);
+	assert_true(seen469 && seen495 && seen435);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_profile),
 		cmocka_unit_test(test_dual_bank),
 		cmocka_unit_test(test_rows_against_outside_facts),
+		cmocka_unit_test(test_rom_ram_against_devtable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -604,6 +604,45 @@ static void test_checksum_and_no_mass_erase(void **st)
 	rig_close(&r);
 }
 
+/* The RAM a ROM keeps for itself, and RAM past the range AN2606 gives, are NACKed at the address
+ * of a Write Memory or Read Memory, and the chip goes on answering (ST: "we Nack any read/Write to
+ * that area", community.st.com td-p/355741; a G474 user could not write below 0x20004000, qa-
+ * community 24359). Before, the emulator took a G474 write at 0x20000000 and hung an F746 on one. */
+static void test_rom_ram_is_nacked(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *profile;
+		uint32_t refused[3], taken;
+	} c[] = {
+		{"g474,timing=0", {0x20000000, 0x20003F00, 0x20018000}, 0x20004000},
+		{"f746,timing=0", {0x20000000, 0x20003F00, 0}, 0x20004000},
+		{"wb55,timing=0", {0x20000000, 0x2000C000, 0x20020000}, 0x2000BF00},
+		{"l43x,timing=0", {0x20003000, 0x2000C000, 0}, 0x20003100},
+		{"f407,timing=0", {0x20002F00, 0, 0}, 0x20003000},
+	};
+	uint8_t data[256], back[256];
+	fill(data, sizeof data, 5);
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct rig r;
+		rig_open(&r, c[i].profile, NULL);
+		assert_int_equal(an3155_connect(&r.b), 0);
+		for (size_t k = 0; k < 3 && c[i].refused[k]; k++) {
+			uint32_t a = c[i].refused[k];
+			if (an3155_write(&r.b, a, data, sizeof data) >= 0)
+				fail_msg("%s: a write at 0x%08x was taken", c[i].profile, a);
+			if (an3155_read(&r.b, a, back, sizeof back) >= 0)
+				fail_msg("%s: a read at 0x%08x was answered", c[i].profile, a);
+			assert_int_equal(an3155_get_id(&r.b), 0); /* still answering: not hung */
+		}
+		assert_int_equal(an3155_get_id(&r.b), 0);
+		assert_int_equal(an3155_write(&r.b, c[i].taken, data, sizeof data), 0);
+		assert_int_equal(an3155_read(&r.b, c[i].taken, back, sizeof back), 0);
+		assert_memory_equal(back, data, sizeof data);
+		rig_close(&r);
+	}
+}
+
 /* One transcript per command (the bytes on the wire, both ways), against the emulator: the frames
  * of AN3155 3.1-3.12 exactly, and nothing more (no extra round trips). */
 static void test_transcripts(void **st)
@@ -695,7 +734,8 @@ int main(void)
 		cmocka_unit_test(test_identity_survives_double_flips),
 		cmocka_unit_test(test_reset_and_gone),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
-		cmocka_unit_test(test_checksum_and_no_mass_erase), cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_checksum_and_no_mass_erase),
+		cmocka_unit_test(test_rom_ram_is_nacked), cmocka_unit_test(test_transcripts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

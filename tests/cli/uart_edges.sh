@@ -1,0 +1,138 @@
+#!/bin/sh
+# The paths next to the USART happy path (issue 23, "prove the paths next to it"), through the
+# built binary against the emulator, in process (--sim=PROFILE,link=uart) and on stm32dfu-sim's
+# pseudo-terminals (--uart), each checked by reading the chip back:
+#   1. a full disk: the recovery file cannot be written whole, so the write refuses before any
+#      erase (exit 73, the hint names the room it needs), nothing lost, no partial file left;
+#   2. no HOME and no XDG_STATE_HOME: refused before any erase (exit 73, the fix named), or the
+#      runtime folder, STM32DFU_RECOVERY_DIR or --recovery-dir hold the file of a write that dies
+#      after its erase, and the next write puts the kept bytes back (as rescue.sh part 3 on USB);
+#   3. RAM the ROM keeps for itself or does not serve (AN2606's device table): refused before any
+#      byte of it is sent, with the range named.
+# Usage: uart_edges.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_BUILD_ROOT for stm32dfu-sim)
+. "$(dirname "$0")/lib.sh"
+export XDG_STATE_HOME="$work/state"
+simexe=${STM32DFU_BUILD_ROOT:-}/stm32dfu-sim
+tool=$(realpath "$tool")
+python3 -c "import random; r = random.Random(3); open('$work/r3k.bin', 'wb').write(bytes(r.randrange(256) for _ in range(3000)))"
+prof="f407,timing=0,poke=0x08003F00 DEADBEEF"
+bare() { env -u HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME -u XDG_RUNTIME_DIR -u STM32DFU_RECOVERY_DIR "$@"; }
+# onpty PROFILE CMD...: CMD (the tool's arguments) on stm32dfu-sim's pseudo-terminal, as the caller's shell runs it
+onpty() {
+	p=$1
+	shift
+	timeout -k 5 120 "$simexe" --uart "$p" -- sh -c "$*" >"$work/out" 2>"$work/err"
+}
+# kept NAME STATE: the chip in STATE still holds DEADBEEF at 0x08003F00 (the kept bytes)
+kept() {
+	run "--sim=f407,link=uart,timing=0,state=$2" read 0x08003F00 4 -o "$work/v.bin"
+	[ "$(od -An -tx1 "$work/v.bin" | tr -d ' \n')" = deadbeef ]; check "$1" 0 $?
+}
+# untouched NAME STATE: nothing erased, nothing written (0x08000000 blank, the kept bytes there)
+untouched() {
+	run "--sim=f407,link=uart,timing=0,state=$2" read 0x08000000 4 -o "$work/v.bin"
+	[ "$(od -An -tx1 "$work/v.bin" | tr -d ' \n')" = ffffffff ]; check "$1-blank" 0 $?
+	kept "$1-kept" "$2"
+}
+no_files() {
+	if [ -n "$(ls -A "$2" 2>/dev/null)" ]; then echo "FAIL $1: $(ls -A "$2")"; fails=$((fails + 1)); else passes=$((passes + 1)); fi
+}
+
+# ---- 1. a full disk (RLIMIT_FSIZE, SIGXFSZ ignored): the recovery file does not fit ----
+# in process: the recovery file beside the state file
+mkdir -m 700 "$work/ip"
+run "--sim=$prof,link=uart,state=$work/ip/c.state" info; check full-ip-chip 0 $?
+(trap '' XFSZ; ulimit -f 40; "$tool" "--sim=f407,link=uart,timing=0,state=$work/ip/c.state" write "$work/r3k.bin" \
+	-a 0x08000000 --no-log) >"$work/out" 2>"$work/err"
+check full-ip-refused 73 $? "$work/err" "nothing was erased: cannot write the recovery file"
+grep -q "free about [0-9]* KiB where" "$work/err"; check full-ip-hint-room 0 $?
+untouched full-ip "$work/ip/c.state"
+no_files full-ip-no-partial "$work/ip/recovery"
+if [ -x "$simexe" ]; then
+	# on the pseudo-terminal: the emulator is another process, the tool alone has no room
+	mkdir -m 700 "$work/rd"
+	onpty "$prof,state=$work/pty.state" "trap '' XFSZ; ulimit -f 40; '$tool' --port \"\$STM32DFU_TTY\" --baud 921600 write '$work/r3k.bin' -a 0x08000000 --no-log --recovery-dir '$work/rd'"
+	check full-pty-refused 73 $? "$work/err" "nothing was erased: cannot write the recovery file"
+	grep -q "free about [0-9]* KiB where $work/rd" "$work/err"; check full-pty-hint-room 0 $?
+	untouched full-pty "$work/pty.state"
+	no_files full-pty-no-partial "$work/rd"
+	# room again: the same write runs and keeps the bytes
+	onpty "f407,timing=0,state=$work/pty.state" "'$tool' --port \"\$STM32DFU_TTY\" --baud 921600 write '$work/r3k.bin' -a 0x08000000 --no-log --recovery-dir '$work/rd'"
+	check full-pty-then-room 0 $? "$work/out" "outside the image in erased sectors were kept"
+	kept full-pty-then-kept "$work/pty.state"
+else
+	echo "SKIP the pseudo-terminal cases: no stm32dfu-sim in \$STM32DFU_BUILD_ROOT"
+fi
+
+# ---- 2. no HOME, no XDG_STATE_HOME over USART ----
+if [ -x "$simexe" ]; then
+	# none of them: refused before any erase, the hint names the options
+	bare timeout -k 5 120 "$simexe" --uart "$prof,state=$work/n0.state" -- sh -c \
+		"'$tool' --port \"\$STM32DFU_TTY\" --baud 921600 write '$work/r3k.bin' -a 0x08000000 --no-log" >"$work/out" 2>"$work/err"
+	check nohome-refused 73 $? "$work/err" "recovery-dir"
+	grep -q "STM32DFU_RECOVERY_DIR" "$work/err"; check nohome-hint-env 0 $?
+	untouched nohome "$work/n0.state"
+	# where the write dies: the host byte after its Extended Erase frame (from a transcript of the
+	# same write in process), so the chip is gone once the sector is erased
+	run "--sim=$prof,link=uart,state=$work/tr.state" write "$work/r3k.bin" -a 0x08000000 --no-log --baud 921600 --trace "$work/t.trace"
+	check nohome-trace 0 $?
+	gone=$(python3 - "$work/t.trace" <<'PY'
+import sys
+n = 0
+lines = [l for l in open(sys.argv[1]) if l.startswith('@') and ' > ' in l]
+for i, l in enumerate(lines):
+    b = l.split(' > ')[1].split()
+    n += len(b)
+    if b[:2] == ['44', 'bb']:
+        print(n + len(lines[i + 1].split(' > ')[1].split()) + 8)
+        break
+PY
+)
+	[ -n "$gone" ]; check nohome-erase-seen 0 $?
+	for how in runtime env option; do
+		d="$work/rd-$how"
+		mkdir -m 700 "$d"
+		case $how in
+		runtime) envset="XDG_RUNTIME_DIR=$d" extra="" ;;
+		env) envset="STM32DFU_RECOVERY_DIR=$d/here" extra="" ;;
+		option) envset="STM32DFU_NOTHING=1" extra="--recovery-dir=$d/opt" ;;
+		esac
+		st="$work/n-$how.state"
+		bare env "$envset" timeout -k 5 120 "$simexe" --uart "$prof,uart_gone_at=$gone,state=$st" -- sh -c \
+			"'$tool' --port \"\$STM32DFU_TTY\" --baud 921600 write '$work/r3k.bin' -a 0x08000000 --no-log --retries 0 $extra" \
+			>"$work/out" 2>"$work/err"
+		check nohome-$how-dies 74 $? "$work/err" "the bytes to keep are saved in"
+		find "$d" -name '*.recovery' | grep -q .; check nohome-$how-file 0 $?
+		# the sector is erased on the chip: the kept bytes live only in the file
+		run "--sim=f407,link=uart,timing=0,state=$st" read 0x08003F00 4 -o "$work/v.bin"
+		[ "$(od -An -tx1 "$work/v.bin" | tr -d ' \n')" = ffffffff ]; check nohome-$how-erased 0 $?
+		bare env "$envset" timeout -k 5 120 "$simexe" --uart "f407,timing=0,state=$st" -- sh -c \
+			"'$tool' --port \"\$STM32DFU_TTY\" --baud 921600 write '$work/r3k.bin' -a 0x08000000 --no-log $extra" \
+			>"$work/out" 2>"$work/err"
+		check nohome-$how-restores 0 $? "$work/out" "restored"
+		kept nohome-$how-kept "$st"
+		[ -z "$(find "$d" -name '*.recovery')" ]; check nohome-$how-file-gone 0 $?
+	done
+fi
+
+# ---- 3. RAM the ROM does not serve: refused before anything is sent ----
+head -c 64 /dev/zero | tr '\0' Z >"$work/ram.bin"
+ram() { # NAME PROFILE ADDR PATTERN
+	run "--sim=$2,link=uart,timing=0,state=$work/ram-$1.state" write "$work/ram.bin" -a "$3" --trace "$work/ram.trace"
+	check "ram-$1" 65 $? "$work/err" "$4"
+	# no Write Memory (31 ce) went out
+	if grep -q '> 31 ce' "$work/ram.trace"; then echo "FAIL ram-$1-nothing-sent"; fails=$((fails + 1)); else passes=$((passes + 1)); fi
+}
+ram g474-own g474 0x20000000 "in the RAM the STM32G4 bootloader uses itself (0x20000000-0x20003FFF)"
+ram g474-own-end g474 0x20003FF0 "uses itself"
+ram g474-above g474 0x20018000 "outside the RAM the STM32G4 bootloader serves (0x20004000-0x20017FFF)"
+ram wb55-sram1 wb55 0x2000C000 "outside the RAM the STM32WB bootloader serves (0x20004000-0x2000BFFF)"
+ram l43x-sram2 l43x 0x2000C000 "outside the RAM the STM32L4/L4+ bootloader serves (0x20003100-0x2000BFFF)"
+ram f407-own f407 0x20002000 "uses itself (0x20000000-0x20002FFF)"
+ram f042-none f0-32k 0x20001000 "has no RAM it serves"
+# the RAM it serves: written and read back
+run "--sim=g474,link=uart,timing=0,state=$work/ram-ok.state" write "$work/ram.bin" -a 0x20004000
+check ram-g474-served 0 $? "$work/out" "verify   64 bytes"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
