@@ -7,7 +7,6 @@
 #include "cli/cmd_device.h"
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "uart/an3155.h"
 
 int cli_cmd_info(struct cli_ctx *c)
 {
@@ -25,6 +24,8 @@ int cli_cmd_info(struct cli_ctx *c)
 		return cli_fail(c, STM32DFU_E_NO_MEMORY);
 	}
 	struct ops_session *s = api_ops(api);
+	struct target_link link;
+	target_link_of(s->t, &link);
 	if (cli_json_mode(c)) {
 		struct json j;
 		json_init(&j, c->out);
@@ -32,11 +33,9 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_kstr(&j, "link", ops_link_name(s));
 		if (s->link == OPS_LINK_UART) {
 			json_kstr(&j, "port", ops_port_name(s));
-			json_kuint(&j, "baud", s->ser->cfg.baud);
-			json_kuint(&j, "device_id", s->bl->pid);
-			char v[8];
-			an3155_version_text(s->bl->version, v, sizeof v);
-			json_kstr(&j, "protocol", v);
+			json_kuint(&j, "baud", link.baud);
+			json_kuint(&j, "device_id", link.dev_id);
+			json_kstr(&j, "protocol", link.version_text);
 		}
 		json_kuint(&j, "vid", d->vid);
 		json_kuint(&j, "pid", d->pid);
@@ -53,10 +52,8 @@ int cli_cmd_info(struct cli_ctx *c)
 		json_end(&j);
 	} else {
 		if (s->link == OPS_LINK_UART) {
-			char v[8];
-			an3155_version_text(s->bl->version, v, sizeof v);
 			fprintf(c->out, "USART bootloader on %s at %u baud, 8E1  (AN3155 protocol %s, device ID 0x%03X)\n",
-			        text_esc(0, s->ser->name), s->ser->cfg.baud, v, s->bl->pid);
+			        text_esc(0, link.port), link.baud, link.version_text, link.dev_id);
 		} else {
 			fprintf(c->out, "[%04x:%04x] %s  path %s  bcdDevice %04x  transfer size %u\n", d->vid, d->pid,
 			        text_esc(0, d->product), text_esc(1, d->path), d->bcd_device, d->transfer_size);

@@ -8,7 +8,6 @@
 #include "ops/linknote.h"
 #include "ops/rdpnote.h"
 #include "ops/session.h"
-#include "uart/an3155.h"
 
 static void evidence_from_alts(const struct ops_session *s, struct chip_evidence *ev)
 {
@@ -47,13 +46,15 @@ static const struct layout_mem *ob_alt(const struct ops_session *s)
 static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
 {
 	struct ops_identity *id = &s->id;
-	const struct chip_family *fam = chip_family_by_dev_id(s->bl ? s->bl->pid : 0);
+	struct target_link link;
+	target_link_of(s->t, &link);
+	const struct chip_family *fam = chip_family_by_dev_id(link.dev_id);
 	if (!fam)
 		return;
 	id->chip.family = fam;
 	id->chip.alternatives[0] = NULL;
 	id->chip.confidence = CHIP_CONF_CERTAIN;
-	snprintf(id->chip.reason, sizeof id->chip.reason, "device ID 0x%03X (AN3155 Get ID)%s", s->bl->pid,
+	snprintf(id->chip.reason, sizeof id->chip.reason, "device ID 0x%03X (AN3155 Get ID)%s", link.dev_id,
 	         ev->has_flash_size ? ", flash-size register" : "");
 	if (ev->has_flash_size && ev->flash_size_kb && ev->flash_size_kb != 0xFFFF) {
 		id->chip.flash_size = (uint32_t)ev->flash_size_kb * 1024u;
@@ -62,8 +63,8 @@ static void uart_family(struct ops_session *s, const struct chip_evidence *ev)
 	/* The ROM's own version (AN2606) comes from its ID byte where the family has one, on both
 	 * links, so the log names one version per chip; without it, GET's first byte: the USART
 	 * protocol version (AN3155 3.1: 0x31 = 3.1) */
-	if (s->bl && !id->chip.has_bootloader_version) {
-		chip_bootloader_version(s->bl->version, id->chip.bootloader_version, sizeof id->chip.bootloader_version);
+	if (!id->chip.has_bootloader_version) {
+		chip_bootloader_version(link.version, id->chip.bootloader_version, sizeof id->chip.bootloader_version);
 		id->chip.has_bootloader_version = true;
 	}
 }

@@ -381,8 +381,10 @@ bool ops_reads_confirmed(const struct ops_session *s)
 
 bool ops_link_faulted(const struct ops_session *s)
 {
-	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0 ||
-	       (s->bl && (s->bl->stats.retries > 0 || s->bl->stats.timeouts > 0));
+	struct target_link link = {0};
+	if (s->t)
+		target_link_of(s->t, &link);
+	return s->opts.confirm_reads || s->link_marginal || s->counters.retries > 0 || link.faults > 0;
 }
 
 /* Over USART, where the ROM lists Get Checksum: the chip's CRC of the range against the CRC of

@@ -75,6 +75,20 @@ struct target_identity {
 	char usb_serial[384];      /* TP_STRING_MAX: never cut */
 };
 
+/* The link as the target holds it, known without asking the chip (target_link_of): what the
+ * connection gave and where it runs. Fields a link does not have are 0 / "". */
+struct target_link {
+	enum target_kind kind;
+	uint16_t dev_id;          /* AN3155: the DBGMCU device ID Get ID gave (AN3155 3.3); DfuSe has no such
+	                           * request (the family comes from the alt strings and reads) */
+	uint8_t version;          /* AN3155: the protocol version GET gave (0x31 = 3.1) */
+	char version_text[8];     /* the same as "3.1" */
+	char port[256];           /* AN3155: the serial port as it was named (SER name) */
+	unsigned baud;            /* AN3155: the rate the port runs at now */
+	uint64_t faults;          /* AN3155: commands the protocol repeated or answers it waited out so far
+	                           * (its own retries, below ops/'s); DfuSe: 0, ops/ retries every request */
+};
+
 /* What this bootloader has (from GET, or the DfuSe command list). */
 enum {
 	TARGET_CAP_MASS_ERASE = 1u << 0,
@@ -167,6 +181,8 @@ struct target_ops {
 	/* Whether the last failure was the chip answering but staying busy (DfuSe dfuDNBUSY past
 	 * every poll): the flash work did not end, the link is not to blame. */
 	bool (*stayed_busy)(const struct target *t);
+	/* The link record (struct target_link); no I/O. */
+	void (*link)(const struct target *t, struct target_link *out);
 	void (*close)(struct target *t);
 };
 
@@ -192,6 +208,10 @@ static inline int target_write(struct target *t, uint32_t a, const uint8_t *b, s
 static inline int target_erase(struct target *t, const unsigned *s, size_t n)
 {
 	return t->ops->erase(t, s, n);
+}
+static inline void target_link_of(const struct target *t, struct target_link *out)
+{
+	t->ops->link(t, out);
 }
 static inline void target_close(struct target *t)
 {

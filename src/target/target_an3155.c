@@ -382,6 +382,19 @@ static void tu_close(struct target *t)
 	free(t);
 }
 
+static void tu_link(const struct target *t, struct target_link *out)
+{
+	const struct tu *u = t->impl;
+	memset(out, 0, sizeof *out);
+	out->kind = TARGET_AN3155;
+	out->dev_id = u->b->pid;
+	out->version = u->b->version;
+	an3155_version_text(u->b->version, out->version_text, sizeof out->version_text);
+	snprintf(out->port, sizeof out->port, "%s", u->b->ser->name);
+	out->baud = u->b->ser->cfg.baud;
+	out->faults = u->b->stats.retries + u->b->stats.timeouts;
+}
+
 static const struct target_ops tu_ops = {
 	.name = "an3155",
 	.identity = tu_identity,
@@ -409,6 +422,7 @@ static const struct target_ops tu_ops = {
 	.clear_busy = tu_clear_busy,
 	.refused_address = tu_no,
 	.stayed_busy = tu_no,
+	.link = tu_link,
 	.close = tu_close,
 };
 

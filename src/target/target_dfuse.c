@@ -509,6 +509,13 @@ static void td_close(struct target *t)
 	free(t);
 }
 
+static void td_link(const struct target *t, struct target_link *out)
+{
+	(void)t;
+	memset(out, 0, sizeof *out);
+	out->kind = TARGET_DFUSE;
+}
+
 static const struct target_ops td_ops = {
 	.name = "dfuse",
 	.identity = td_identity,
@@ -536,6 +543,7 @@ static const struct target_ops td_ops = {
 	.clear_busy = td_clear_busy,
 	.refused_address = td_refused_address,
 	.stayed_busy = td_stayed_busy,
+	.link = td_link,
 	.close = td_close,
 };
 

@@ -206,6 +206,23 @@ static void test_an3155_identity(void **st)
 	assert_true(sim_mem_read(sim_uart_device(ser_sim_uart(x.ser)), 0x1FF0F420, uid, 12));
 	assert_memory_equal(id.uid, uid, 12);
 	assert_int_equal(id.flash_size, 1024 * 1024);
+	/* the link record: what Get ID and GET gave and the port, without a byte on the line; the
+	 * DfuSe target's has none of it (its family comes from the alt strings and reads) */
+	uint64_t sent = x.b.stats.commands;
+	struct target_link l;
+	target_link_of(x.tu, &l);
+	assert_int_equal(l.kind, TARGET_AN3155);
+	assert_int_equal(l.dev_id, 0x449);
+	assert_int_equal(l.version, 0x31);
+	assert_string_equal(l.version_text, "3.1");
+	assert_string_equal(l.port, x.ser->name);
+	assert_int_equal(l.baud, x.ser->cfg.baud);
+	assert_int_equal(l.faults, 0);
+	assert_int_equal(x.b.stats.commands, sent);
+	target_link_of(x.td, &l);
+	assert_int_equal(l.kind, TARGET_DFUSE);
+	assert_int_equal(l.dev_id, 0);
+	assert_string_equal(l.port, "");
 	close_both(&x);
 }
 
