@@ -700,7 +700,6 @@ int main(int argc, char **argv)
 	memset(&x, 0, sizeof x);
 	x.sim = argv[1];
 	x.tool = argv[2];
-	const char *work = argv[3];
 	unsigned sessions = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 0) : 1000;
 	uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 0) : 1;
 	x.seed = seed;
@@ -716,6 +715,24 @@ int main(int argc, char **argv)
 	profile_f0 = profile ? sim_profile_load("f0-32k", profile_dir, eb, sizeof eb) : NULL;
 	if (!profile || !profile_f0) {
 		fprintf(stderr, "campaign: %s\n", eb);
+		return 2;
+	}
+	/* WORKDIR made absolute: every path below reaches the tool, and a relative XDG_STATE_HOME or
+	 * XDG_RUNTIME_DIR is ignored (XDG spec), so the tool would keep its recovery files and the
+	 * emulated chips' log in ~/.local/state and the campaign would look for them in the wrong
+	 * folder (false NO FILE and LOST) */
+	if (mkdir(argv[3], 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "campaign: %s: %s\n", argv[3], strerror(errno));
+		sim_profile_free(profile);
+		sim_profile_free(profile_f0);
+		return 2;
+	}
+	char *work = realpath(argv[3], NULL);
+	if (!work || strlen(work) > 400) {
+		fprintf(stderr, "campaign: %s: %s\n", argv[3], work ? "path too long (400 bytes at most)" : strerror(errno));
+		free(work);
+		sim_profile_free(profile);
+		sim_profile_free(profile_f0);
 		return 2;
 	}
 	uint8_t *old = malloc(SPAN), *want = malloc(SPAN), *want2 = malloc(SPAN);
@@ -813,5 +830,6 @@ int main(int argc, char **argv)
 	env_free(nohome);
 	sim_profile_free(profile);
 	sim_profile_free(profile_f0);
+	free(work);
 	return camp_violations(tot) == 0 ? 0 : 1;
 }
