@@ -19,6 +19,8 @@
 #include "image/image.h"
 
 #define MAGIC "stm32dfu-recovery 2\n"
+#define MAGIC3 "stm32dfu-recovery 3\n" /* with unsettled blocks */
+#define MAX_UNSETTLED 65536
 #define SUFFIX ".recovery"
 
 static bool key_ok(const char *k)
@@ -239,6 +241,37 @@ int rescue_add_erased(struct rescue *r, uint32_t start, uint32_t size, struct er
 	return 0;
 }
 
+int rescue_add_unsettled(struct rescue *r, uint32_t start, uint32_t size, struct err *e)
+{
+	for (size_t i = 0; i < r->n_unsettled; i++)
+		if (start >= r->unsettled[i].start &&
+		    (uint64_t)start + size <= (uint64_t)r->unsettled[i].start + r->unsettled[i].size)
+			return 0;
+	if (r->n_unsettled >= MAX_UNSETTLED)
+		return err_set(e, STM32DFU_E_FILE_IO, "recovery file: more than %u blocks left unanswered", MAX_UNSETTLED);
+	struct rescue_range *v = realloc(r->unsettled, (r->n_unsettled + 1) * sizeof *v);
+	if (!v)
+		return err_set(e, STM32DFU_E_NO_MEMORY, "out of memory");
+	r->unsettled = v;
+	size_t k = r->n_unsettled;
+	while (k > 0 && v[k - 1].start > start) {
+		v[k] = v[k - 1];
+		k--;
+	}
+	v[k] = (struct rescue_range){start, size};
+	r->n_unsettled++;
+	return 0;
+}
+
+/* Whether addr lies in one of r's unsettled blocks (address order). */
+static bool unsettled_at(const struct rescue *r, uint32_t addr)
+{
+	for (size_t i = 0; i < r->n_unsettled && r->unsettled[i].start <= addr; i++)
+		if ((uint64_t)addr < (uint64_t)r->unsettled[i].start + r->unsettled[i].size)
+			return true;
+	return false;
+}
+
 bool rescue_erases(const struct rescue *r, uint32_t start, uint32_t size)
 {
 	for (size_t i = 0; i < r->n_erased; i++)
@@ -247,11 +280,11 @@ bool rescue_erases(const struct rescue *r, uint32_t start, uint32_t size)
 	return false;
 }
 
-bool rescue_consistent(const struct rescue_sector *rs, const uint8_t *current, uint32_t *at)
+bool rescue_consistent(const struct rescue *r, const struct rescue_sector *rs, const uint8_t *current, uint32_t *at)
 {
 	for (uint32_t i = 0; i < rs->size; i++) {
 		uint8_t b = current[i];
-		if (b == 0xFF || b == rs->data[i])
+		if (b == 0xFF || b == rs->data[i] || unsettled_at(r, rs->start + i))
 			continue;
 		bool ok = false;
 		for (unsigned k = 0; k < rs->n_targets && !ok; k++)
@@ -287,9 +320,11 @@ void rescue_free(struct rescue *r)
 	}
 	free(r->sectors);
 	free(r->erased);
+	free(r->unsettled);
 	r->sectors = NULL;
 	r->erased = NULL;
-	r->n = r->n_erased = 0;
+	r->unsettled = NULL;
+	r->n = r->n_erased = r->n_unsettled = 0;
 }
 
 static bool write_all(int fd, const void *p, size_t n, struct sha256_ctx *c)
@@ -332,7 +367,9 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	struct sha256_ctx c;
 	sha256_init(&c);
 	char line[256], sh[65], rest[65] = "-";
-	bool ok = write_all(fd, MAGIC, strlen(MAGIC), &c);
+	/* version 2 while no block is unsettled: an older stm32dfu still applies it */
+	const char *magic = r->n_unsettled ? MAGIC3 : MAGIC;
+	bool ok = write_all(fd, magic, strlen(magic), &c);
 	hex(r->image_sha256, 32, sh);
 	if (r->have_rest)
 		hex(r->rest_sha256, 32, rest);
@@ -341,6 +378,15 @@ int rescue_save(const char *dir, struct rescue *r, struct err *e)
 	ok = ok && write_all(fd, line, (size_t)n, &c);
 	for (size_t i = 0; ok && i < r->n_erased; i++) {
 		n = snprintf(line, sizeof line, "range 0x%08" PRIX32 " %" PRIu32 "\n", r->erased[i].start, r->erased[i].size);
+		ok = write_all(fd, line, (size_t)n, &c);
+	}
+	if (r->n_unsettled) {
+		n = snprintf(line, sizeof line, "unsettled %zu\n", r->n_unsettled);
+		ok = ok && write_all(fd, line, (size_t)n, &c);
+	}
+	for (size_t i = 0; ok && i < r->n_unsettled; i++) {
+		n = snprintf(line, sizeof line, "block 0x%08" PRIX32 " %" PRIu32 "\n", r->unsettled[i].start,
+		             r->unsettled[i].size);
 		ok = write_all(fd, line, (size_t)n, &c);
 	}
 	n = snprintf(line, sizeof line, "sectors %zu\n", r->n);
@@ -515,7 +561,15 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		rc = damaged(e, r->path, "not a recovery file");
 		goto out;
 	}
-	if (strcmp(line, "stm32dfu-recovery 2") != 0) {
+	bool v3 = strcmp(line, "stm32dfu-recovery 3") == 0;
+	if (!v3 && strcmp(line, "stm32dfu-recovery 2") != 0 && atoi(line + 18) > 3) {
+		err_set(e, STM32DFU_E_FILE_FORMAT, "the recovery file %s is of a newer format (%s) than this stm32dfu reads",
+		        r->path, line);
+		err_hint(e, "nothing was written; apply it with the stm32dfu that wrote it");
+		rc = STM32DFU_E_FILE_FORMAT;
+		goto out;
+	}
+	if (!v3 && strcmp(line, "stm32dfu-recovery 2") != 0) {
 		err_set(e, STM32DFU_E_FILE_FORMAT,
 		        "the recovery file %s is of an older format (%s): it does not record the image's bytes, so it "
 		        "cannot be checked against the chip", r->path, line);
@@ -553,6 +607,21 @@ int rescue_load(const char *dir, const char *uid, struct rescue *r, struct err *
 		if (!next_line(&p, end, line, sizeof line) || sscanf(line, "range %lx %lu", &start, &size) != 2 ||
 		    start > UINT32_MAX || size == 0 || size > UINT32_MAX || rescue_add_erased(r, (uint32_t)start, (uint32_t)size, e) < 0) {
 			rc = damaged(e, r->path, "bad range line");
+			goto out;
+		}
+	}
+	size_t nu = 0;
+	if (v3 && (!next_line(&p, end, line, sizeof line) || sscanf(line, "unsettled %zu", &nu) != 1 || nu == 0 ||
+	           nu > MAX_UNSETTLED)) {
+		rc = damaged(e, r->path, "bad unsettled count");
+		goto out;
+	}
+	for (size_t i = 0; i < nu; i++) {
+		unsigned long start, size;
+		if (!next_line(&p, end, line, sizeof line) || sscanf(line, "block %lx %lu", &start, &size) != 2 ||
+		    start > UINT32_MAX || size == 0 || size > UINT32_MAX ||
+		    rescue_add_unsettled(r, (uint32_t)start, (uint32_t)size, e) < 0) {
+			rc = damaged(e, r->path, "bad block line");
 			goto out;
 		}
 	}

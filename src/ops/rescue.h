@@ -23,8 +23,16 @@
  * write that completed (verified or not) deletes it, as does a 'verify' that finds every saved
  * sector as the write left it.
  *
- * Format (version 2): text lines, then raw sector data, then a checksum line:
- *     stm32dfu-recovery 2
+ * A flash block whose request got no answer may hold anything until its sector is erased again:
+ * over USART a Write Memory frame two bytes short is completed by the next bytes on the line and
+ * may be programmed shifted (docs/usart.md). The write adds such a block to its file (unsettled)
+ * before it sends another byte; its bytes are then not checked when the file is applied, and the
+ * block never counts as a finished write (rescue_consistent, and ops/'s verify that ends a file
+ * needs every sector to hold one target in full).
+ *
+ * Format (version 2; version 3 when blocks are unsettled): text lines, then raw sector data, then
+ * a checksum line:
+ *     stm32dfu-recovery 2                       (3: with the unsettled lines below)
  *     key <UID, 24 hex digits | serial-... | path-...>
  *     unique <yes | no>
  *     image-sha256 <64 hex digits>
@@ -32,6 +40,8 @@
  *     rest-sha256 <64 hex digits | ->          (- for a unique key)
  *     erased <n>
  *     range <start, 0x...> <size>               (n lines: every sector the write erases)
+ *     unsettled <m>                             (version 3 only)
+ *     block <start, 0x...> <size>               (m lines: blocks that may hold anything)
  *     sectors <n>
  *     sector <index> <start, 0x...> <size> <targets> <SHA-256 of kept then targets>   (n lines)
  *     data
@@ -80,6 +90,8 @@ struct rescue {
 	uint8_t rest_sha256[32];        /* the flash outside the erased ranges (keys that are not unique) */
 	struct rescue_range *erased;    /* every sector the write erases, address order */
 	size_t n_erased;
+	struct rescue_range *unsettled; /* flash blocks left unanswered: any bytes (version 3) */
+	size_t n_unsettled;
 	struct rescue_sector *sectors;
 	size_t n;
 	char path[RESCUE_PATH_MAX];
@@ -129,12 +141,16 @@ int rescue_add(struct rescue *r, unsigned index, uint32_t start, uint32_t size, 
 /* Adds an erased range (address order, merged with a saved one at the same start). */
 int rescue_add_erased(struct rescue *r, uint32_t start, uint32_t size, struct err *e);
 
+/* Adds a block that may hold anything (nothing when a block already listed holds it). */
+int rescue_add_unsettled(struct rescue *r, uint32_t start, uint32_t size, struct err *e);
+
 /* Whether [start, start+size) lies inside an erased range. */
 bool rescue_erases(const struct rescue *r, uint32_t start, uint32_t size);
 
-/* Whether current (the chip's sector now) is what an interrupted write leaves: every byte 0xFF,
- * the kept byte or a target's byte. false: *at is the offset of the first byte that is none. */
-bool rescue_consistent(const struct rescue_sector *rs, const uint8_t *current, uint32_t *at);
+/* Whether current (the chip's sector rs of r now) is what an interrupted write leaves: every byte
+ * 0xFF, the kept byte, a target's byte, or in one of r's unsettled blocks. false: *at is the
+ * offset of the first byte that is none. */
+bool rescue_consistent(const struct rescue *r, const struct rescue_sector *rs, const uint8_t *current, uint32_t *at);
 
 /* The saved sector starting at start, or NULL. */
 const struct rescue_sector *rescue_find(const struct rescue *r, uint32_t start);

@@ -56,6 +56,17 @@ static int select_alt(struct ops_session *s, uint8_t alt)
 	return rc;
 }
 
+struct unsettled_ctx {
+	struct ops_session *s;
+	struct rescue *live;
+};
+
+static int note_unsettled(void *ctx, uint32_t addr, size_t len, struct err *e)
+{
+	struct unsettled_ctx *u = ctx;
+	return wr_rescue_unsettled(u->s, u->live, addr, len, e);
+}
+
 static int write_run(struct ops_session *s, const struct img *img, const struct ops_write_opts *o,
                      struct ops_write_result *r, bool recover_only)
 {
@@ -80,8 +91,10 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 			               "(option bytes: use {@ob-set})", img->segs[i].alt);
 		}
 	struct write_plan plan;
-	struct rescue old;
+	struct rescue old, live;
 	memset(&old, 0, sizeof old);
+	memset(&live, 0, sizeof live);
+	struct unsettled_ctx note = {s, &live};
 	bool have_old = false;
 	rc = plan_touch(&plan, img, 0, sectors, n_sectors, limit_end, &s->err);
 	if (rc == 0)
@@ -158,8 +171,13 @@ static int write_run(struct ops_session *s, const struct img *img, const struct 
 	/* one mass erase instead of every sector, when that is faster and keeps nothing */
 	wr_choose_mass(s, &plan, unit);
 	/* nothing is erased before the bytes to keep are on disk */
-	if (plan.sectors_to_erase && (rc = wr_rescue_save(s, &plan, img, have_old ? &old : NULL, r)) < 0)
+	if (plan.sectors_to_erase && (rc = wr_rescue_save(s, &plan, img, have_old ? &old : NULL, r, &live)) < 0)
 		goto out;
+	if (live.path[0]) {
+		/* a block left unanswered is noted in the file before the chip gets another byte */
+		s->t->unsettled = note_unsettled;
+		s->t->unsettled_ctx = &note;
+	}
 	/* the parallelism applies to the erase and the program alike: set it before both */
 	if (o->set_range && plan.sectors_to_erase) {
 		if ((rc = ops_vdd_apply(s, o->range)) < 0)
@@ -227,6 +245,9 @@ out:
 	free(w.back);
 	plan_free(&plan);
 	rescue_free(&old);
+	s->t->unsettled = NULL;
+	s->t->unsettled_ctx = NULL;
+	rescue_free(&live);
 	rescue_hold_close(s->rescue_hold); /* the write is over: its file is no longer held */
 	s->rescue_hold = 0;
 	return rc;

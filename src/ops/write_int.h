@@ -94,9 +94,15 @@ int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const 
 void wr_rescue_bases(struct write_plan *plan, const struct rescue *old);
 
 /* Before the first erase: saves every sector to be erased that the image covers only partly
- * (plus what old still holds) with the image's SHA-256 and the chip's key; names the file in r. */
+ * (plus what old still holds) with the image's SHA-256 and the chip's key; names the file in r.
+ * The file as saved goes to live (untouched when none was needed; rescue_free it). */
 int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
-                   const struct rescue *old, struct ops_write_result *r);
+                   const struct rescue *old, struct ops_write_result *r, struct rescue *live);
+
+/* A flash block [addr, addr+n) got no answer (target.h unsettled): before another byte goes to the
+ * chip, the file saved in live notes that it may hold anything (when it lies in a saved sector),
+ * saved again and held. <0: it could not be saved (the sentence in e). */
+int wr_rescue_unsettled(struct ops_session *s, struct rescue *live, uint32_t addr, size_t n, struct err *e);
 
 /* After a completed write (verified or not): deletes the file, which must never be applied again. */
 int wr_rescue_finish(struct ops_session *s, const struct rescue *old, struct ops_write_result *r);

@@ -268,7 +268,7 @@ int wr_rescue_check(struct ops_session *s, const struct write_plan *plan, const 
 		if (!t || !t->current)
 			return err_set(&s->err, STM32DFU_E_INTERNAL, "write: sector %u of the recovery file was not read", rs->index);
 		uint32_t at;
-		if (!rescue_consistent(rs, t->current, &at)) {
+		if (!rescue_consistent(old, rs, t->current, &at)) {
 			char what[200];
 			snprintf(what, sizeof what,
 			         "sector %u at 0x%08X holds 0x%02X at 0x%08X, which is neither erased, the kept byte 0x%02X nor "
@@ -303,7 +303,7 @@ static bool no_room(int e)
 }
 
 int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const struct img *img,
-                   const struct rescue *old, struct ops_write_result *r)
+                   const struct rescue *old, struct ops_write_result *r, struct rescue *live)
 {
 	if (!s->rescue_dir[0] && !s->rescue_why[0]) {
 		log_info("no recovery file: the emulated chip is not kept after this session");
@@ -329,6 +329,9 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 	}
 	for (size_t i = 0; old && i < old->n_erased && rc == 0; i++)
 		rc = rescue_add_erased(&nr, old->erased[i].start, old->erased[i].size, &s->err);
+	/* a block the old write left unanswered may still hold anything until this write erases it */
+	for (size_t i = 0; old && i < old->n_unsettled && rc == 0; i++)
+		rc = rescue_add_unsettled(&nr, old->unsettled[i].start, old->unsettled[i].size, &s->err);
 	for (size_t i = 0; i < plan->n_touched && rc == 0; i++) {
 		const struct plan_touched *t = &plan->touched[i];
 		if (t->action != PLAN_ERASE_PROGRAM)
@@ -372,9 +375,34 @@ int wr_rescue_save(struct ops_session *s, const struct write_plan *plan, const s
 		/* held until the write ends: no other write (another board with this key) takes it */
 		rescue_hold_close(s->rescue_hold);
 		s->rescue_hold = rescue_hold_take(&nr);
+		*live = nr; /* kept for wr_rescue_unsettled */
+		return 0;
 	}
 	rescue_free(&nr);
 	return rc;
+}
+
+int wr_rescue_unsettled(struct ops_session *s, struct rescue *live, uint32_t addr, size_t n, struct err *e)
+{
+	/* only a saved sector's bytes are checked when the file is applied */
+	bool saved = false;
+	for (size_t i = 0; i < live->n && !saved; i++)
+		saved = (uint64_t)addr < (uint64_t)live->sectors[i].start + live->sectors[i].size &&
+		        (uint64_t)addr + n > live->sectors[i].start;
+	if (!saved)
+		return 0;
+	size_t before = live->n_unsettled;
+	int rc = rescue_add_unsettled(live, addr, (uint32_t)n, e);
+	if (rc < 0 || live->n_unsettled == before)
+		return rc; /* listed already */
+	if ((rc = rescue_save(s->rescue_dir, live, e)) < 0)
+		return err_prefix(e, "the block at 0x%08X got no answer and cannot be noted in the recovery file", addr);
+	/* the file now in place is the one held */
+	rescue_hold_close(s->rescue_hold);
+	s->rescue_hold = rescue_hold_take(live);
+	log_info("the block at 0x%08X (%zu bytes) got no answer: noted in %s as holding anything until its sector is "
+	         "erased again", addr, n, live->path);
+	return 0;
 }
 
 int wr_rescue_finish(struct ops_session *s, const struct rescue *old, struct ops_write_result *r)

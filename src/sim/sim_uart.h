@@ -80,6 +80,11 @@ void sim_uart_get_stats(const struct sim_uart *u, struct sim_uart_stats *out);
  * chooses the two bits (0: at random), as uart_noise2_mask. The profile's _at keys, set later. */
 void sim_uart_fault_next(struct sim_uart *u, bool to_rom, int bits, uint64_t after, uint8_t mask);
 
+/* The same for the line's other faults, the Nth host byte from now (1: the next) as the profile's
+ * uart_drop_at (lost), uart_reset_at (the chip resets) or uart_gone_at (nothing more in or out). */
+enum sim_uart_line { SIM_UART_DROP, SIM_UART_RESET, SIM_UART_GONE };
+void sim_uart_line_next(struct sim_uart *u, enum sim_uart_line ev, uint64_t after);
+
 /* The device behind it (for state files and tests). */
 struct sim_device *sim_uart_device(struct sim_uart *u);
 

@@ -164,6 +164,17 @@ void sim_uart_fault_next(struct sim_uart *u, bool to_rom, int bits, uint64_t aft
 		*(to_rom ? &u->noise_at : &u->noise_tx_at) = at;
 }
 
+void sim_uart_line_next(struct sim_uart *u, enum sim_uart_line ev, uint64_t after)
+{
+	uint64_t at = u->host_bytes + after;
+	if (ev == SIM_UART_DROP)
+		u->drop_at = at;
+	else if (ev == SIM_UART_RESET)
+		u->reset_at_byte = at;
+	else
+		u->gone_at = at;
+}
+
 /* ---- transmit ---- */
 
 /* The ROM sends byte b once it has decided to at `at` (device time, after any flash work). */

@@ -194,6 +194,13 @@ struct target {
 	uint32_t max_transfer;  /* bytes per read/write request on the wire (2048, 256...) */
 	uint32_t write_align;   /* the bootloader's own unit, bytes (4 for AN3155 Write Memory; 1 for a
 	                         * DfuSe DNLOAD): the planner takes the larger of it and the family's */
+	/* Set by ops/ for the time of a write (NULL: none). Called when a flash block's request got
+	 * no answer, before any other byte goes to the chip: over USART the next bytes may complete
+	 * the frame, programmed shifted (docs/usart.md), so the block may hold anything until its
+	 * sector is erased again, and the caller notes that in its recovery file first. < 0 stops the
+	 * write there, with the sentence in *e. DfuSe never calls it (USB's CRC guards each block). */
+	int (*unsettled)(void *ctx, uint32_t addr, size_t len, struct err *e);
+	void *unsettled_ctx;
 	struct err err;
 };
 

@@ -161,9 +161,17 @@ static bool in_flash(const struct tu *u, uint32_t addr, size_t len)
 	return u->fam && addr >= u->fam->flash_base && (uint64_t)addr - u->fam->flash_base + len <= size;
 }
 
+static int tu_unsettled(void *ctx, uint32_t addr, size_t len, struct err *e)
+{
+	struct target *t = ctx;
+	return t->unsettled ? t->unsettled(t->unsettled_ctx, addr, len, e) : 0;
+}
+
 static int tu_write(struct target *t, uint32_t addr, const uint8_t *buf, size_t len)
 {
 	struct tu *u = t->impl;
+	u->b->unsettled = tu_unsettled;
+	u->b->unsettled_ctx = t;
 	for (size_t off = 0; off < len; off += AN3155_MAX_BLOCK) {
 		size_t k = len - off < AN3155_MAX_BLOCK ? len - off : AN3155_MAX_BLOCK;
 		/* flash bits only clear: a block that may have gone in shifted is read back, never sent

@@ -409,6 +409,13 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		r = write_once(b, addr, buf, len, &stage);
 		if (r == 0)
 			return 0;
+		if (flash && stage == 2 && r != R_NACK && b->unsettled) {
+			/* the ROM may wait inside the frame: the next bytes, whoever sends them (the resync,
+			 * the next command, the next session's 0x7F), may complete it shifted. Noted first */
+			int h = b->unsettled(b->unsettled_ctx, addr, len, &b->err);
+			if (h < 0)
+				return h;
+		}
 		if (r == R_NACK && ++nacks >= 2)
 			break;
 	}

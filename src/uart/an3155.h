@@ -81,6 +81,10 @@ struct an3155 {
 	bool write_flash;       /* the next an3155_write is to flash: an unanswered block is read back
 	                         * before it is sent again (an3155.c an3155_write) */
 	size_t pending;         /* bytes sent since one was received: maybe still on the wire */
+	/* with write_flash: called when a data frame got no answer, before another byte is sent
+	 * (the next bytes may complete the frame); < 0 ends the write with that error (NULL: none) */
+	int (*unsettled)(void *ctx, uint32_t addr, size_t len, struct err *e);
+	void *unsettled_ctx;
 	struct err err;
 };
 

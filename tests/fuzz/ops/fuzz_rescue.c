@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rescue_load(dir, key, &r, &e) == 0) {
 		uint32_t at;
 		for (size_t i = 0; i < r.n; i++)
-			(void)rescue_consistent(&r.sectors[i], r.sectors[i].data, &at);
+			(void)rescue_consistent(&r, &r.sectors[i], r.sectors[i].data, &at);
 		(void)rescue_erases(&r, 0x08000000, 1024);
 		rescue_free(&r);
 	}
