@@ -203,6 +203,28 @@ static int refused(struct an3155 *b, const char *what)
 	return b->err.code;
 }
 
+/* A NACK is the chip's answer only when the same stage of a command got it twice: one alone may be
+ * the line's (a spoiled byte, or an ACK lost and the next byte read in its place: a Read Memory of
+ * flash that starts with 0x1F). *stage_seen: the stage of the last NACK (-1 none); true when
+ * confirmed. */
+static bool nack_twice(int r, int stage, int *stage_seen)
+{
+	if (r != R_NACK)
+		return false;
+	if (*stage_seen == stage)
+		return true;
+	*stage_seen = stage;
+	return false;
+}
+
+/* After the tries: a NACK seen once is the link's failure, not a refusal. */
+static int lone_nack(struct an3155 *b, const char *what, uint32_t addr)
+{
+	return err_set(&b->err, STM32DFU_E_PROTOCOL,
+	               "%s at 0x%08x: no consistent answer (one NACK among lost answers: the line, not the chip)", what,
+	               addr);
+}
+
 static int read_once(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len, int *stage)
 {
 	*stage = 0;
@@ -225,7 +247,8 @@ int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
 		return err_set(&b->err, STM32DFU_E_USAGE, "Read Memory: %zu bytes (1 to 256 per command)", len);
 	if (need(b, AN3155_READ, "Read Memory") < 0)
 		return b->err.code;
-	int r = 0, stage = 0, nacks = 0;
+	int r = 0, stage = 0, nack_stage = -1;
+	bool twice = false;
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
@@ -236,9 +259,11 @@ int an3155_read(struct an3155 *b, uint32_t addr, uint8_t *buf, size_t len)
 		if (r == 0)
 			return 0;
 		/* a NACK may be a byte the line spoiled; twice the same NACK is the chip's answer */
-		if (r == R_NACK && ++nacks >= 2)
+		if ((twice = nack_twice(r, stage, &nack_stage)))
 			break;
 	}
+	if (r == R_NACK && !twice)
+		return lone_nack(b, "Read Memory", addr);
 	if (r == R_NACK && stage == 0)
 		return refused(b, "Read Memory");
 	if (r == R_NACK)
@@ -379,7 +404,8 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		b->write_flash = false;
 		return r;
 	}
-	int r = 0, stage = 0, nacks = 0;
+	int r = 0, stage = 0, nack_stage = -1;
+	bool twice = false;
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
@@ -416,9 +442,11 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 			if (h < 0)
 				return h;
 		}
-		if (r == R_NACK && ++nacks >= 2)
+		if ((twice = nack_twice(r, stage, &nack_stage)))
 			break;
 	}
+	if (r == R_NACK && !twice)
+		return lone_nack(b, "Write Memory", addr);
 	if (r == R_NACK && stage == 0)
 		return refused(b, "Write Memory");
 	if (r == R_NACK && stage == 1)
@@ -461,7 +489,8 @@ static int erase_cmd(struct an3155 *b, uint8_t *cmd)
 static int erase_frame(struct an3155 *b, uint8_t cmd, const uint8_t *f, size_t n, unsigned timeout_ms,
                        const char *what)
 {
-	int r = 0, stage = 0, nacks = 0;
+	int r = 0, stage = 0, nack_stage = -1;
+	bool twice = false;
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
@@ -479,12 +508,14 @@ static int erase_frame(struct an3155 *b, uint8_t cmd, const uint8_t *f, size_t n
 		}
 		if (r == 0)
 			return 0;
-		if (r == R_NACK && ++nacks >= 2)
+		if ((twice = nack_twice(r, stage, &nack_stage)))
 			break;
 		/* a timeout on a long erase is not the line: the chip may still be erasing */
 		if (r == STM32DFU_E_TIMEOUT && stage == 1)
 			break;
 	}
+	if (r == R_NACK && !twice)
+		return err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: no consistent answer (one NACK among lost answers)", what);
 	if (r == R_NACK && stage == 0)
 		return refused(b, what);
 	if (r == R_NACK)
@@ -621,7 +652,8 @@ int an3155_checksum(struct an3155 *b, uint32_t addr, uint32_t len, uint32_t *crc
 		               addr);
 	if (need(b, AN3155_GET_CHECKSUM, "Get Checksum") < 0)
 		return b->err.code;
-	int r = 0, stage = 0;
+	int r = 0, stage = 0, nack_stage = -1;
+	bool twice = false;
 	for (unsigned t = 0; t <= b->retries; t++) {
 		if (t) {
 			b->stats.retries++;
@@ -642,7 +674,11 @@ int an3155_checksum(struct an3155 *b, uint32_t addr, uint32_t len, uint32_t *crc
 			*crc = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 | (uint32_t)o[2] << 8 | o[3];
 			return 0;
 		}
+		if ((twice = nack_twice(r, stage, &nack_stage)))
+			break;
 	}
+	if (r == R_NACK && !twice)
+		return lone_nack(b, "Get Checksum", addr);
 	if (r == R_NACK && stage == 0)
 		return refused(b, "Get Checksum");
 	if (r == R_NACK)

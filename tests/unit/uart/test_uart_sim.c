@@ -326,6 +326,33 @@ static void test_two_lost_data_bytes_are_read_back(void **st)
 	rig_close(&r);
 }
 
+/* A Read Memory whose count's ACK the line lost: the host reads the first data byte in its place,
+ * and flash that starts with 0x1F reads as a NACK. One NACK after the link failed is not the chip's
+ * refusal (cli_uart's noisy write ended "Read Memory: NACK: not readable there", exit 65, on a
+ * random image whose sector held 0x1F there); only the same NACK twice is. */
+static void test_lost_ack_before_0x1f_is_no_refusal(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	static const uint8_t first[4] = {0x1F, 0x48, 0x0A, 0x78};
+	assert_true(sim_mem_write(dev(&r), 0x08003D00, first, sizeof first));
+	uint8_t back[256];
+	r.b.retries = 0;
+	/* the ROM's 3rd byte from here: command ACK, address ACK, count ACK */
+	sim_uart_fault_next(ser_sim_uart(r.sim), false, 1, 3, 0);
+	int rc = an3155_read(&r.b, 0x08003D00, back, sizeof back);
+	assert_int_not_equal(rc, STM32DFU_E_RANGE);
+	assert_null(strstr(r.b.err.msg, "not readable there"));
+	/* with its retries it reads */
+	r.b.retries = 3;
+	sim_uart_fault_next(ser_sim_uart(r.sim), false, 1, 3, 0);
+	assert_int_equal(an3155_read(&r.b, 0x08003D00, back, sizeof back), 0);
+	assert_memory_equal(back, first, sizeof first);
+	rig_close(&r);
+}
+
 /* The same loss in a RAM block: sent again (RAM takes the whole block again). */
 static void test_two_lost_ram_bytes_are_sent_again(void **st)
 {
@@ -727,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_lost_data_byte_never_shifts_the_block),
 		cmocka_unit_test(test_two_lost_data_bytes_are_read_back),
 		cmocka_unit_test(test_two_lost_ram_bytes_are_sent_again),
+		cmocka_unit_test(test_lost_ack_before_0x1f_is_no_refusal),
 		cmocka_unit_test(test_reset_mid_frame_never_runs_data_as_commands),
 		cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_lost_answer_costs_by_rate),
