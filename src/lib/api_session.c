@@ -167,7 +167,7 @@ static void unknown_identity(struct stm32dfu_device_rec *out)
 	api_copy(out->flash_size_source, sizeof out->flash_size_source, "unknown");
 }
 
-static void convert_found(const struct dfu_getstatus *found, struct stm32dfu_device_rec *out)
+static void convert_found(const struct target_dfuse_found *found, struct stm32dfu_device_rec *out)
 {
 	out->found_state = found->bState;
 	out->found_status = found->bStatus;

@@ -10,11 +10,10 @@ static void fill_from_session(struct ops_listed *l, struct ops_session *s)
 {
 	l->info = *ops_info(s);
 	l->opened = true;
-	l->dfu_version = s->dfu->desc.have_func ? s->dfu->desc.func.bcdDFUVersion : 0;
+	target_dfuse_describe(s->dfu, &l->dfu_version, &l->n_alts_dropped);
 	l->transfer_size = s->t->max_transfer;
 	l->n_alts = s->map->n;
 	memcpy(l->alts, s->map->mem, sizeof l->alts);
-	l->n_alts_dropped = s->dfu->desc.n_alts_dropped;
 	l->found = s->initial;
 	ops_identify(s);
 	l->id = s->id;

@@ -16,7 +16,7 @@ struct ops_listed {
 	struct ops_identity id;
 	bool serial_shared;       /* another listed device reports the same USB serial */
 	bool uid_shared;          /* another listed device has the same 96-bit UID (a clone, or a faked UID) */
-	struct dfu_getstatus found; /* the DFU state and status the device was in before list touched it */
+	struct target_dfuse_found found; /* the DFU state and status the device was in before list touched it */
 	bool identity_tried;      /* the UID etc. were read (ST devices with a known family only) */
 };
 

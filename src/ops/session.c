@@ -115,14 +115,13 @@ static int sim_selected(const struct ops_open_opts *o, const struct chip_selecto
  */
 static int check_transfer_size(struct ops_session *s, struct err *e)
 {
-	unsigned t = s->opts.transfer_size;
-	const struct dfu_dev *d = s->dfu;
+	unsigned t = s->opts.transfer_size, most = s->t->max_transfer;
 	if (!t)
 		return 0;
-	if (t > d->transfer_size) {
+	if (t > most) {
 		err_set(e, STM32DFU_E_USAGE, "{@xfer} %u: the device takes at most %u bytes per transfer (its wTransferSize)",
-		        t, d->transfer_size);
-		err_hint(e, "give {@xfer} %u or less, or leave {@xfer} out to use the device's own size", d->transfer_size);
+		        t, most);
+		err_hint(e, "give {@xfer} %u or less, or leave {@xfer} out to use the device's own size", most);
 		return STM32DFU_E_USAGE;
 	}
 	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
@@ -155,8 +154,7 @@ static int check_transfer_size(struct ops_session *s, struct err *e)
  * gets every bwPollTimeout waited from the start. The family comes from the alt names (no I/O). */
 static void choose_poll_mode(struct ops_session *s)
 {
-	struct dfu_dev *d = s->dfu;
-	if (d->poll_mode != DFU_POLL_AUTO)
+	if (s->opts.poll_spec)
 		return;
 	struct chip_evidence ev = {.has_vid = true, .vid = ops_info(s)->vid};
 	for (unsigned a = 0; a < s->map->n && a < CHIP_MAX_ALTS; a++)
@@ -166,10 +164,8 @@ static void choose_poll_mode(struct ops_session *s)
 	bool stalls = ci.family && (ci.family->quirks & CHIP_Q_EARLY_STATUS_STALLS);
 	for (size_t i = 0; ci.family && i < sizeof ci.alternatives / sizeof ci.alternatives[0] && ci.alternatives[i]; i++)
 		stalls = stalls || (ci.alternatives[i]->quirks & CHIP_Q_EARLY_STATUS_STALLS);
-	if (!stalls)
+	if (!stalls || !target_dfuse_poll_wait_all(s->dfu))
 		return;
-	d->poll_mode = DFU_POLL_SPEC;
-	d->poll_fallback = "family";
 	log_info("%s ROMs STALL a GETSTATUS sent before bwPollTimeout: every poll is waited", ci.family->name);
 }
 
@@ -283,8 +279,6 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		s->dfu = NULL;
 	}
 	if (rc < 0) {
-		if (s->dfu && rc < 0 && e && s->dfu->err.code)
-			*e = s->dfu->err;
 		ops_close(s);
 		return rc;
 	}
@@ -295,11 +289,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		log_info("the device answered after %u ms (it held the requests: most likely flash work an earlier "
 		         "session started was still running)",
 		         s->first_answer_held_ms);
-	if ((rc = check_transfer_size(s, e)) < 0) {
-		ops_close(s);
-		return rc;
-	}
-	if ((rc = target_dfuse_new(s->dfu, &s->t, e)) < 0) {
+	if ((rc = target_dfuse_new(s->dfu, &s->t, e)) < 0 || (rc = check_transfer_size(s, e)) < 0) {
 		ops_close(s);
 		return rc;
 	}
@@ -308,7 +298,7 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 	s->link_marginal = ops_link_note_suspect(s);
 	if (s->link_marginal)
 		log_info("doctor judged the link of a board with this serial marginal: reads are confirmed by a second read");
-	if (s->initial.bState == dfuERROR)
+	if (s->initial.error)
 		log_info("the device was in dfuERROR (%s) and was cleared", target_dfuse_status_name(s->initial.bStatus));
 	if (o->sim_spec && have_sel && sel.kind == CHIP_SEL_UID) {
 		ops_identify(s);

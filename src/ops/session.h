@@ -16,9 +16,9 @@
 #include "chip/serial.h"
 #include "core/err.h"
 #include "core/file.h"
-#include "dfu/dfu.h"
 #include "ops/progress.h"
 #include "ops/xfersize.h"
+#include "target/dfuse_link.h"
 #include "target/target.h"
 #include "usb/tp_libusb.h"
 #include "usb/transport.h"
@@ -138,7 +138,7 @@ struct ops_session {
 	struct tp_info uart_info;   /* USART: what ops_info gives (path = the port, no USB identity) */
 	struct err err;
 	struct ops_open_opts opts;
-	struct dfu_getstatus initial;  /* the state the device was found in */
+	struct target_dfuse_found initial; /* USB: the state the DFU session found the device in */
 	ops_progress_fn progress;
 	void *progress_ctx;
 	uint64_t t0_us;

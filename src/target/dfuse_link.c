@@ -157,14 +157,34 @@ const char *target_usb_sim_state(struct tp *tp)
 	return tp_sim_state_path(tp);
 }
 
-int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct dfu_getstatus *found, struct err *e)
+int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct target_dfuse_found *found,
+                       struct err *e)
 {
+	struct dfu_getstatus st = {0};
 	int rc = dfu_open(tp, d, e);
 	if (rc == 0) {
 		(*d)->poll_mode = (*d)->poll_asked = poll_spec ? DFU_POLL_SPEC : DFU_POLL_AUTO;
-		rc = dfu_session_start(*d, found);
+		rc = dfu_session_start(*d, &st);
+		if (rc < 0 && e && (*d)->err.code)
+			*e = (*d)->err;
 	}
+	*found = (struct target_dfuse_found){st.bState, st.bStatus, st.bState == dfuERROR};
 	return rc;
+}
+
+bool target_dfuse_poll_wait_all(struct dfu_dev *d)
+{
+	if (d->poll_mode != DFU_POLL_AUTO)
+		return false;
+	d->poll_mode = DFU_POLL_SPEC;
+	d->poll_fallback = "family";
+	return true;
+}
+
+void target_dfuse_describe(const struct dfu_dev *d, uint16_t *dfu_version, unsigned *alts_dropped)
+{
+	*dfu_version = d->desc.have_func ? d->desc.func.bcdDFUVersion : 0;
+	*alts_dropped = d->desc.n_alts_dropped;
 }
 
 void target_dfuse_end(struct dfu_dev *d, bool send_abort)

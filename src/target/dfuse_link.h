@@ -69,14 +69,30 @@ struct sim_device *target_usb_sim_device(struct tp *tp);
  * keeps nothing. */
 const char *target_usb_sim_state(struct tp *tp);
 
+/* The state a DFU session found the device in, before its start cleared or aborted anything
+ * (list, info and the device record show it), as the spec names it. */
+struct target_dfuse_found {
+	uint8_t bState, bStatus;
+	bool error; /* bState was dfuERROR: the start cleared it (CLRSTATUS) */
+};
+
 /*
  * Opens the DFU session on tp (not owned): the descriptors, the poll mode (--poll spec, or auto),
  * then GETSTATE and, as needed, CLRSTATUS or ABORT back to dfuIDLE; *found is the state the device
- * was found in. On failure *d may hold the half-open session (its err says why): the caller ends
- * it with target_dfuse_end(*d, false) before trying again.
+ * was found in. On failure *e says why and *d may hold the half-open session: the caller ends it
+ * with target_dfuse_end(*d, false) before trying again.
  */
-int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct dfu_getstatus *found,
+int target_dfuse_start(struct tp *tp, bool poll_spec, struct dfu_dev **d, struct target_dfuse_found *found,
                        struct err *e);
+
+/* --poll auto's fallback, when ops/ knows the family STALLs a GETSTATUS sent early: every
+ * bwPollTimeout is waited from now on (the session's poll fallback says "family"). false when the
+ * session already waited every one (--poll spec). */
+bool target_dfuse_poll_wait_all(struct dfu_dev *d);
+
+/* What list and the device record show of the DFU interface: bcdDFUVersion (0 without a functional
+ * descriptor) and the alt settings the descriptor had past the map's room (counted, not kept). */
+void target_dfuse_describe(const struct dfu_dev *d, uint16_t *dfu_version, unsigned *alts_dropped);
 
 /* Ends the session: with send_abort, the ABORT a last request left due (the device left in
  * dfuIDLE; a failure changes nothing done), then frees it. NULL: nothing. */
