@@ -288,6 +288,22 @@ static int ob_show(struct cli_ctx *c, struct stm32dfu_session *api)
 	return EXIT_OK;
 }
 
+/* How the change was written: the block, or AN3155's Write Protect / Write Unprotect (docs/usart.md);
+ * NULL when nothing was sent. */
+static const char *ob_method(const struct stm32dfu_session *api, const struct stm32dfu_ob_set_result *r)
+{
+	if (!r->write_attempted)
+		return NULL;
+	return api->ob_wp_command == 0x63 ? "write_protect" : api->ob_wp_command == 0x73 ? "write_unprotect" : "block";
+}
+
+static const char *ob_method_text(const struct stm32dfu_session *api)
+{
+	return api->ob_wp_command == 0x63   ? "by the ROM's Write Protect command (0x63)"
+	       : api->ob_wp_command == 0x73 ? "by the ROM's Write Unprotect command (0x73)"
+	                                    : "by a write of the option-byte block";
+}
+
 static void ob_set_json(struct cli_ctx *c, struct stm32dfu_session *api, const struct stm32dfu_ob_set_result *r, int rc)
 {
 	struct json j;
@@ -316,6 +332,8 @@ static void ob_set_json(struct cli_ctx *c, struct stm32dfu_session *api, const s
 	json_arr_end(&j);
 	json_kbool(&j, "dry_run", r->dry_run);
 	json_kbool(&j, "written", r->written);
+	json_key(&j, "method");
+	json_str(&j, ob_method(api, r));
 	json_kbool(&j, "verified", r->verified);
 	json_kbool(&j, "protection_active", r->protection_active);
 	json_kbool(&j, "bootloader_gone", r->bootloader_gone);
@@ -329,7 +347,8 @@ static void ob_set_json(struct cli_ctx *c, struct stm32dfu_session *api, const s
 	json_end(&j);
 }
 
-static void ob_set_text(struct cli_ctx *c, const struct stm32dfu_ob_set_result *r, int rc)
+static void ob_set_text(struct cli_ctx *c, const struct stm32dfu_session *api, const struct stm32dfu_ob_set_result *r,
+                        int rc)
 {
 	FILE *o = c->out;
 	for (size_t i = 0; i < r->n_changes; i++) {
@@ -348,10 +367,11 @@ static void ob_set_text(struct cli_ctx *c, const struct stm32dfu_ob_set_result *
 	else if (r->written && r->bootloader_gone)
 		fprintf(o, "%s\n", cli_rdp2_gone_text);
 	else if (r->written && r->protection_active)
-		fprintf(o, "option bytes written; read protection is now active (the chip refuses reads, which "
-		           "confirms it)\n");
+		fprintf(o, "option bytes written %s; read protection is now active (the chip refuses reads, which "
+		           "confirms it)\n", ob_method_text(api));
 	else if (r->written)
-		fprintf(o, "option bytes written and verified%s\n", r->reset_seen ? " (the chip reset and came back)" : "");
+		fprintf(o, "option bytes written and verified, %s%s\n", ob_method_text(api),
+		        r->reset_seen ? " (the chip reset and came back)" : "");
 }
 
 static int ob_set_cmd(struct cli_ctx *c, struct stm32dfu_session *api)
@@ -378,7 +398,7 @@ static int ob_set_cmd(struct cli_ctx *c, struct stm32dfu_session *api)
 	if (json_mode(c))
 		ob_set_json(c, api, r, rc);
 	else if (!c->args.given[OPT_QUIET])
-		ob_set_text(c, r, rc);
+		ob_set_text(c, api, r, rc);
 	bool logged = r->write_attempted;
 	free(r);
 	int code = rc ? cli_fail_api(c, api, rc) : EXIT_OK;

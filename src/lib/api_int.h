@@ -14,6 +14,10 @@ struct stm32dfu_session {
 	struct err err;   /* the last failure of an API call (ops errors are copied here) */
 	char uid[40];
 	int cli_words; /* texts handed out as data (doctor's findings) in the command line's words */
+	/* how the last stm32dfu_ob_set_ex wrote: 0 the option-byte block, else the AN3155 command
+	 * (0x63 Write Protect, 0x73 Write Unprotect); kept here, not in the public result, so that
+	 * struct stm32dfu_ob_set_result keeps its size (the command line shows it) */
+	int ob_wp_command;
 };
 
 /* Copies the ops session's error into the API session (a generic sentence when it has none). */

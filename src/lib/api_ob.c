@@ -226,6 +226,7 @@ int stm32dfu_ob_set_ex(struct stm32dfu_session *s, const char *const *assignment
                        const struct stm32dfu_ob_set_options *options, struct stm32dfu_ob_set_result *result)
 {
 	err_clear(&s->err);
+	s->ob_wp_command = 0;
 	struct stm32dfu_ob_set_result *r = result ? result : malloc(sizeof *r);
 	if (!r)
 		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
@@ -269,6 +270,7 @@ int stm32dfu_ob_set_ex(struct stm32dfu_session *s, const char *const *assignment
 		memset(&wr, 0, sizeof wr);
 		r->write_attempted = 1;
 		rc = ops_ob_write(s->ops, r->requested, len, &wr);
+		s->ob_wp_command = wr.wp_command;
 		r->verified = wr.verified;
 		r->protection_active = wr.protection_active;
 		r->reset_seen = wr.reset_seen;

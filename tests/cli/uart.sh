@@ -111,7 +111,7 @@ run $ua leave 0x08000000; check leave 0 $? "$work/out" "acknowledged the Go comm
 # ob set: Write Memory to the option bytes, the chip resets, 0x7F again, read back; the USB door
 # reads the same chip's new value
 run $ua ob set BOR_LEV=level1 --json; check ob-set 0 $?
-py "$work/out" 'assert d["written"] and d["verified"] and d["ok"], d'; check ob-set-json 0 $?
+py "$work/out" 'assert d["written"] and d["verified"] and d["ok"] and d["method"] == "block", d'; check ob-set-json 0 $?
 run $usb ob show --json; check ob-show-usb-door 0 $?
 py "$work/out" 'f = {x["name"]: x for x in d["fields"]}; assert f["BOR_LEV"]["value"] == 2, f["BOR_LEV"]'
 check ob-set-seen-through-usb 0 $?
@@ -120,17 +120,20 @@ run $ua write "$work/a.bin"; check ob-wrp-write 0 $?
 # (the F7 ROM's GET lists Write Protect 0x63 and Write Unprotect 0x73: a change of nWRP alone is one
 # of them, AN3155 3.9-3.10, not a Write Memory of the block; the block is read back after the reset)
 run $ua ob set nWRP1=0 --trace "$work/wp.tr"; check ob-wrp-set 0 $? "$work/out" "verified"
+grep -q "by the ROM's Write Protect command (0x63)" "$work/out"; check ob-wrp-set-says-how 0 $?
 grep -q "> 63 9c" "$work/wp.tr" && ! grep -q "> 31 ce" "$work/wp.tr"; check ob-wrp-by-write-protect 0 $?
 run $usb ob show --json; check ob-wrp-usb-door 0 $?
 py "$work/out" 'f = {x["name"]: x for x in d["fields"]}; assert f["nWRP"]["value"] == 0xFD, f["nWRP"]'
 check ob-wrp-seen-through-usb 0 $?
 run $ua erase --sectors 1; check ob-wrp-erase-refused 12 $? "$work/err" "sector 1 is write-protected (option bytes)"
 run $usb verify "$work/a.bin"; check ob-wrp-kept 0 $?
-run $ua ob set nWRP1=1 --trace "$work/wu.tr"; check ob-wrp-lifted 0 $? "$work/out" "verified"
+run $ua ob set nWRP1=1 --trace "$work/wu.tr" --json; check ob-wrp-lifted 0 $? "$work/out" '"verified": true'
+py "$work/out" 'assert d["method"] == "write_unprotect", d'; check ob-wrp-lifted-json 0 $?
 grep -q "> 73 8c" "$work/wu.tr" && ! grep -q "> 31 ce" "$work/wu.tr"; check ob-wrp-by-write-unprotect 0 $?
 # a ROM that does not list them: the block, by Write Memory
 nowp="--sim=f746,timing=0,link=uart,state=$work/nowp.state,uart_commands=00 01 02 11 21 31 44 82 92"
 run "$nowp" ob set nWRP2=0 --trace "$work/nowp.tr"; check ob-wrp-no-63 0 $? "$work/out" "verified"
+grep -q "by a write of the option-byte block" "$work/out"; check ob-wrp-no-63-says-how 0 $?
 grep -q "> 31 ce" "$work/nowp.tr" && ! grep -q "> 63 9c" "$work/nowp.tr"; check ob-wrp-no-63-block 0 $?
 # the guards: RDP 1 and RDP 2 need their flags, checked before any byte is written
 run $ua ob set RDP=level1; check rdp1-needs-flag 11 $? "$work/err" "i-understand-rdp1-needs-mass-erase"
