@@ -67,22 +67,32 @@ void cli_leave_json(struct json *j, const struct stm32dfu_leave_result *l)
 }
 
 
-/* "0 new, 1 new, 2 old" (the first 32 sectors) */
+/* "0-3 new, 4 old, 6-9 new": runs of one state over consecutive sector numbers, so the 256 pages of
+ * a page flash fit the line (the report keeps the first STM32DFU_MAX_SECTOR_REPORTS) */
 static void sector_list_text(char *buf, size_t cap, const struct stm32dfu_write_report *r)
 {
 	size_t len = 0;
+	unsigned n = r->n_sectors < STM32DFU_MAX_SECTOR_REPORTS ? r->n_sectors : STM32DFU_MAX_SECTOR_REPORTS;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < r->n_sectors && i < STM32DFU_MAX_SECTOR_REPORTS && len + 24 < cap; i++) {
-		if (i == 32) {
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i + 1;
+		while (j < n && r->sectors[j].state == r->sectors[i].state && r->sectors[j].index == r->sectors[j - 1].index + 1)
+			j++;
+		const char *st = ops_sector_state_name((enum ops_sector_state)r->sectors[i].state);
+		char run[48];
+		if (j - i == 1)
+			snprintf(run, sizeof run, "%s%u %s", i ? ", " : "", r->sectors[i].index, st);
+		else
+			snprintf(run, sizeof run, "%s%u-%u %s", i ? ", " : "", r->sectors[i].index, r->sectors[j - 1].index, st);
+		if (len + strlen(run) + 32 >= cap) {
 			snprintf(buf + len, cap - len, ", ... (%u sectors)", r->n_sectors);
 			return;
 		}
-		int n = snprintf(buf + len, cap - len, "%s%u %s", i ? ", " : "", r->sectors[i].index,
-		                 ops_sector_state_name((enum ops_sector_state)r->sectors[i].state));
-		if (n < 0)
-			return;
-		len += (size_t)n;
+		len += (size_t)snprintf(buf + len, cap - len, "%s", run);
+		i = j;
 	}
+	if (r->n_sectors > n)
+		snprintf(buf + len, cap - len, ", ... (the first %u of %u sectors)", n, r->n_sectors);
 }
 
 void cli_write_summary_text(struct cli_ctx *c, const struct stm32dfu_write_report *r, const struct ops_session *s)

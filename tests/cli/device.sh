@@ -158,6 +158,15 @@ check refused-busy-json 0 $?
 [ ! -e "$work/refused.state" ] && [ ! -e "$work/r.bin" ]; check refused-nothing-touched 0 $?
 run $rs,open_refused=winusb info; check refused-bad-value 64 $? "$work/err" "must be access, driver or busy"
 
+# a page flash's sectors as runs (issue 23): 256 L0 pages on one line, not the first 32
+l0="--sim=l0-192k,timing=0,state=$work/l0.state"
+head -c 32768 /dev/urandom >"$work/l0.bin"
+{ head -c 16384 "$work/l0.bin"; head -c 16384 /dev/urandom; } >"$work/l0b.bin"
+STM32DFU_SIM_LOG="sqlite:$work/l0log.sqlite3" run $l0 write "$work/l0.bin" -a 0x08000000
+check l0-sectors-runs 0 $? "$work/out" "^sectors  0-255 new$"
+STM32DFU_SIM_LOG="sqlite:$work/l0log.sqlite3" run $l0 write "$work/l0b.bin" -a 0x08000000
+check l0-sectors-half 0 $? "$work/out" "^sectors  0-127 old, 128-255 new$"
+
 # a command refused before any work creates no programming log, nor its folder (issue 23): the log
 # is opened once the input is checked and a device answers
 nolog="sqlite:$work/nolog/sub/log.sqlite3"
