@@ -139,6 +139,10 @@ int cli_cmd_erase(struct cli_ctx *c)
 	int rc = cli_open_api(c, &api, &prog);
 	if (rc)
 		return rc;
+	if ((rc = cli_log_ready(c))) {
+		stm32dfu_close(api);
+		return rc;
+	}
 	struct ops_session *s = api_ops(api);
 	if (c->log)
 		ops_identify(s); /* the record names the board by its UID */

@@ -381,6 +381,12 @@ static int ob_set_cmd(struct cli_ctx *c, struct stm32dfu_session *api)
 	struct stm32dfu_ob_set_result *r = malloc(sizeof *r);
 	if (!r)
 		return out_of_memory(c);
+	/* the log opens before the write (the field checks run in the same call) */
+	int lr = cli_log_ready(c);
+	if (lr) {
+		free(r);
+		return lr;
+	}
 	struct stm32dfu_ob_set_options so = {.confirm = cli_ob_confirm_flags(c), .dry_run = c->args.given[OPT_DRY_RUN]};
 	uint64_t t0 = cli_log_now_us();
 	int rc = stm32dfu_ob_set_ex(api, (const char *const *)c->args.pos, (size_t)c->args.npos, &so, r);

@@ -19,6 +19,10 @@ int cli_cmd_unprotect(struct cli_ctx *c)
 	int rc = cli_open_api(c, &api, NULL);
 	if (rc)
 		return rc;
+	if ((rc = cli_log_ready(c))) {
+		stm32dfu_close(api);
+		return rc;
+	}
 	struct stm32dfu_unprotect_result r;
 	uint64_t t0 = cli_log_now_us();
 	int err = stm32dfu_unprotect(api, 1, &r);

@@ -166,7 +166,8 @@ int cli_cmd_write(struct cli_ctx *c)
 			return rc;
 		}
 	}
-	if ((rc = cli_write_alt(c, api_ops(api), img))) {
+	/* the input is checked against the device: the log opens before the first change */
+	if ((rc = cli_write_alt(c, api_ops(api), img)) || (rc = cli_log_ready(c))) {
 		img_free(img);
 		stm32dfu_close(api);
 		return rc;

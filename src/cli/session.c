@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cli/logrec.h"
 #include "core/rd.h"
 
 /* A device that answers nothing at first is usually finishing flash work (a mass erase) that an
@@ -121,11 +120,6 @@ int cli_open_api(struct cli_ctx *c, struct stm32dfu_session **api, struct cli_pr
 		return cli_fail(c, rc);
 	}
 	(*api)->cli_words = 1;
-	/* a device answers: the command's own checks passed, and the log is opened before any work */
-	if ((rc = cli_log_ready(c))) {
-		stm32dfu_close(*api);
-		return rc;
-	}
 	if (prog) {
 		cli_progress_init(prog, c->errf, c->tty, !c->args.given[OPT_QUIET] && !c->args.given[OPT_JSON]);
 		ops_set_progress(api_ops(*api), cli_progress_cb, prog);

@@ -173,6 +173,8 @@ nolog="sqlite:$work/nolog/sub/log.sqlite3"
 STM32DFU_SIM_LOG=$nolog run $sim write "$work/missing.bin" -a 0x08000000; check nolog-write-missing 66 $?
 STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000 --serial-start 5; check nolog-write-start-alone 64 $?
 STM32DFU_SIM_LOG=$nolog run $sim erase; check nolog-erase-nothing 64 $?
+STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000 --alt 9; check nolog-write-no-such-alt 64 $?
+STM32DFU_SIM_LOG=$nolog run $sim ob set; check nolog-ob-set-nothing 64 $?
 STM32DFU_SIM_LOG=$nolog run $sim write "$work/a.bin" -a 0x08000000 --serial-number 0x08000000:bogus
 check nolog-write-bad-serial 64 $?
 STM32DFU_LOG=$nolog run station "$work/a.bin" -a 0x08000000 --count 0; check nolog-station-count 64 $?
