@@ -6,6 +6,7 @@
  * followed by consecutive blocks.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -300,6 +301,48 @@ static void test_full_flash_f407_uart_is_mass_erased(void **state)
 	ops_close(s);
 }
 
+/* Ctrl-C during the mass erase: the write stops at the next transfer boundary, after the erase,
+ * and says what the chip holds: every sector erased (one step), nothing programmed. */
+static volatile sig_atomic_t stop;
+static void stop_after_erase(void *ctx, const struct ops_progress *p)
+{
+	(void)ctx;
+	if (p->phase == OPS_PHASE_ERASE && p->total && p->done >= p->total)
+		stop = 1;
+}
+
+static void test_stop_after_mass_erase_says_all_erased(void **state)
+{
+	(void)state;
+	struct ops_open_opts o = harness_opts("f407,timing=0", &fake);
+	stop = 0;
+	o.cancel = &stop;
+	struct ops_session *s = harness_open(&o);
+	ops_set_progress(s, stop_after_erase, NULL);
+	struct img *img = harness_random_image(28, 0x08000000, MIB);
+	struct ops_write_opts wo;
+	ops_write_opts_init(&wo);
+	struct ops_write_result r;
+	assert_int_equal(ops_write(s, img, &wo, &r), STM32DFU_E_CANCELED);
+	assert_true(r.canceled);
+	assert_true(r.mass_erased);
+	assert_int_equal(r.sectors_erased, 12);
+	assert_int_equal(r.bytes_programmed, 0);
+	assert_int_equal(r.n_sectors, 12);
+	for (unsigned i = 0; i < r.n_sectors; i++)
+		assert_int_equal(r.sectors[i].state, OPS_SECTOR_ERASED);
+	print_message("stopped after the mass erase: %s\n", s->err.msg);
+	uint8_t *buf = malloc(MIB);
+	assert_non_null(buf);
+	assert_true(sim_mem_read(tp_sim_device(s->tp), 0x08000000, buf, MIB));
+	for (size_t i = 0; i < MIB; i++)
+		if (buf[i] != 0xFF)
+			fail_msg("byte at +0x%zx is 0x%02x after the mass erase", i, buf[i]);
+	free(buf);
+	img_free(img);
+	ops_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_kept_byte_means_sector_erases),
 		cmocka_unit_test(test_full_flash_f746_is_erased_by_sector),
 		cmocka_unit_test(test_full_flash_f407_uart_is_mass_erased),
+		cmocka_unit_test(test_stop_after_mass_erase_says_all_erased),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
