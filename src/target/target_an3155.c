@@ -261,7 +261,9 @@ static int tu_ob_write(struct target *t, uint32_t addr, const uint8_t *buf, size
 	/* the ACK comes once the option bytes are programmed: the protection commands' allowance */
 	unsigned keep = u->b->to.write_ms;
 	u->b->to.write_ms = u->b->to.ob_ms;
+	u->b->write_whole = true; /* one frame: the chip resets after it */
 	int r = resets(t, u, an3155_write(u->b, addr, buf, len));
+	u->b->write_whole = false;
 	u->b->to.write_ms = keep;
 	*reset = r == 0;
 	return r;

@@ -373,6 +373,37 @@ static size_t command_cut(const struct an3155 *b, const uint8_t *buf, size_t len
 	return 0;
 }
 
+/*
+ * A frame whose length byte the line lost (the parity check drops a flipped bit) or changed (two
+ * flipped bits pass it) ends early for the ROM: it takes a data byte, or the changed one, for the
+ * length, and runs the bytes after the frame's wrong end as commands, a byte and its complement (a
+ * noisy write over the emulator left the chip at RDP level 1: 0x82 0x7D, Readout Protect, in its
+ * data; another went silent). The earliest such an end can come is a length of 1: the length, one
+ * data byte, the XOR, so commands from the frame's 4th byte (data byte 2) on, in either step (a
+ * byte lost after it shifts them). Returns the data offset (a multiple of 4, 0 < cut < len) at
+ * which to split the frame so that the first pair of a command this ROM lists and its complement
+ * from data byte 2 on (the XOR counts as the byte after the last) is no longer in one frame: the
+ * frame ends before that pair's word, or, for a pair in the first word, after it. 0 when none is
+ * there, or no split helps (a pair at data bytes 2-3 of a 4-byte frame: only a length changed to
+ * 0 reaches it).
+ */
+static size_t pair_cut(const struct an3155 *b, const uint8_t *buf, size_t len)
+{
+	uint8_t x = (uint8_t)(len - 1);
+	for (size_t i = 0; i < len; i++)
+		x ^= buf[i];
+	for (size_t j = 2; j < len; j++) {
+		uint8_t c = buf[j], cc = j + 1 < len ? buf[j + 1] : x;
+		if ((uint8_t)(c ^ cc) != 0xFF || !an3155_has(b, c))
+			continue;
+		size_t w = j & ~(size_t)3;
+		if (w > 0)
+			return w;
+		return len > 4 ? 4 : 0;
+	}
+	return 0;
+}
+
 int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len)
 {
 	bool flash = b->write_flash;
@@ -384,7 +415,10 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		               len, addr);
 	if (need(b, AN3155_WRITE, "Write Memory") < 0)
 		return b->err.code;
-	size_t cut = command_cut(b, buf, len);
+	/* data the ROM may take for commands is split (not the option bytes: one frame, then a reset) */
+	size_t cut = b->write_whole ? 0 : command_cut(b, buf, len);
+	if (!cut && !b->write_whole)
+		cut = pair_cut(b, buf, len);
 	if (cut) {
 		b->write_flash = flash;
 		int r = an3155_write(b, addr, buf, cut);
@@ -394,7 +428,7 @@ int an3155_write(struct an3155 *b, uint32_t addr, const uint8_t *buf, size_t len
 		return r;
 	}
 	uint8_t poison = write_poison(buf, len);
-	if (!poison) {
+	if (!poison && !b->write_whole) {
 		/* a frame with 254 different bytes leaves no safe first byte: two frames of half as many */
 		size_t half = len / 2 & ~(size_t)3;
 		b->write_flash = flash;

@@ -80,6 +80,8 @@ struct an3155 {
 	uint8_t lead_poison;    /* the first byte of the next resync, 0 for 0xFF (an3155.c resync()) */
 	bool write_flash;       /* the next an3155_write is to flash: an unanswered block is read back
 	                         * before it is sent again (an3155.c an3155_write) */
+	bool write_whole;       /* the next an3155_write is one frame whatever it holds (option bytes: the
+	                         * chip resets after the first frame) */
 	size_t pending;         /* bytes sent since one was received: maybe still on the wire */
 	/* with write_flash: called when a data frame got no answer, before another byte is sent
 	 * (the next bytes may complete the frame); < 0 ends the write with that error (NULL: none) */

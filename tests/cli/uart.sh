@@ -44,8 +44,12 @@ run "--sim=f746,timing=0,link=uart,state=$st,uart_commands=00 01 02 11 21 31 44 
 	read 0x08000000 40000 -o "$work/r-ck.bin"
 check read-checksum 0 $? "$work/out" "confirmed by the chip's checksum"
 same read-checksum-same "$work/r-ck.bin" "$work/a.bin"
-# a noisy serial line: the retries' warning names the serial link, not USB (campaign usart 2702)
-run --sim=f746,timing=0,link=uart,state=$work/noisy.state,seed=3,uart_noise=0.003 write "$work/a.bin"
+# a noisy serial line: the retries' warning names the serial link, not USB (campaign usart 2702).
+# The image is fixed like the noise's seed: at 0.3 % of the bytes lost the write's outcome depends
+# on where they fall, and a random image made this case fail now and then (a lone NACK taken for a
+# refusal; data run as commands after a lost length byte: both fixed, docs/usart.md)
+python3 -c 'import random,sys; r=random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(40000)))' >"$work/noisy.bin"
+run --sim=f746,timing=0,link=uart,state=$work/noisy.state,seed=3,uart_noise=0.003 write "$work/noisy.bin"
 check write-noisy-warning 0 $? "$work/err" "warning: the serial link is failing: 3 transfers had to be repeated"
 absent write-noisy-not-usb "$work/err" "USB link"
 

@@ -407,6 +407,38 @@ static void test_reset_mid_frame_never_runs_data_as_commands(void **st)
 	rig_close(&r);
 }
 
+/* A Write Memory frame whose length byte the line lost: the ROM takes the first data byte for the
+ * length, ends the frame early and runs the bytes after it as commands, a byte and its complement
+ * (a noisy cli_uart write left the chip at RDP level 1: 0x82 0x7D in its data). Here d0 = 5 makes
+ * the frame end at d7, and d10 d11 = 0x82 0x7D (Readout Protect) follow in step. A frame is never
+ * sent with a pair of a listed command and its complement where a wrong length can reach it. */
+static void test_lost_length_never_runs_data_as_commands(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	uint8_t data[64], ob[8];
+	fill(data, sizeof data, 9);
+	for (size_t i = 0; i + 1 < sizeof data; i++)
+		if ((uint8_t)(data[i] ^ data[i + 1]) == 0xFF)
+			data[i + 1] ^= 0x11; /* no other pair in it */
+	data[0] = 0x05;
+	data[8] = 0x20;
+	data[9] = 0x30;
+	data[10] = 0x82;
+	data[11] = 0x7D;
+	sim_mem_read(dev(&r), 0x1FFF0000, ob, sizeof ob);
+	assert_int_equal(ob[1], 0xAA); /* RDP level 0 */
+	r.b.write_flash = true;
+	/* 0x31 0xCE, the address and its XOR, then the length byte: the 8th byte from here */
+	sim_uart_line_next(ser_sim_uart(r.sim), SIM_UART_DROP, 8);
+	(void)an3155_write(&r.b, 0x08000000, data, sizeof data);
+	sim_mem_read(dev(&r), 0x1FFF0000, ob, sizeof ob);
+	assert_int_equal(ob[1], 0xAA); /* still level 0: no Readout Protect ran from the data */
+	rig_close(&r);
+}
+
 /* The modelled time of a 256-byte Read Memory of the F446 at `baud`, one of whose answer bytes
  * (the 100th data byte) is lost to the host's parity check when `lose`; *timeouts the host's. */
 static uint64_t read_time(unsigned baud, bool lose, uint64_t *timeouts)
@@ -756,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_two_lost_ram_bytes_are_sent_again),
 		cmocka_unit_test(test_lost_ack_before_0x1f_is_no_refusal),
 		cmocka_unit_test(test_reset_mid_frame_never_runs_data_as_commands),
+		cmocka_unit_test(test_lost_length_never_runs_data_as_commands),
 		cmocka_unit_test(test_noise_campaign),
 		cmocka_unit_test(test_lost_answer_costs_by_rate),
 		cmocka_unit_test(test_double_flip_nacks_are_retried),
