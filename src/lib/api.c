@@ -166,7 +166,7 @@ int api_load(struct stm32dfu_session *s, const char *path, const struct stm32dfu
 		img_free(*img);
 		return err_set(&s->err, STM32DFU_E_FILE_FORMAT, "%s holds no data", path);
 	}
-	const struct tp_info *ti = ops_info(s->ops);
+	const struct target_link *ti = ops_info(s->ops);
 	if (!(o && o->force) && !img_suffix_matches(*img, ti->vid, ti->pid)) {
 		err_set(&s->err, STM32DFU_E_FILE_FORMAT, "%s is made for device %04x:%04x, this one is %04x:%04x", path,
 		        (*img)->suffix.vid, (*img)->suffix.pid, ti->vid, ti->pid);

@@ -69,7 +69,7 @@ void api_convert_identity(const struct ops_identity *id, const char *usb_serial,
 	out->read_protected = id->read_protected;
 }
 
-static void convert_device(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size,
+static void convert_device(const struct target_link *ti, uint16_t dfu_version, uint16_t transfer_size,
                            const struct layout_mem *alts, unsigned n_alts, unsigned dropped, struct stm32dfu_device *out)
 {
 	out->vid = ti->vid;

@@ -138,10 +138,10 @@ static void convert_alt_rec(const struct layout_mem *in, struct stm32dfu_alt_rec
 	}
 }
 
-_Static_assert(STM32DFU_STRING_MAX >= TP_STRING_MAX, "a record's strings hold what the transport keeps");
+_Static_assert(STM32DFU_STRING_MAX >= TARGET_STRING_MAX, "a record's strings hold what the link keeps");
 _Static_assert(STM32DFU_REC_MAX_ALTS == DFU_MAX_ALTS, "a record holds every alt setting the DFU layer keeps");
 
-static void convert_rec(const struct tp_info *ti, uint16_t dfu_version, uint16_t transfer_size, const struct layout_mem *alts,
+static void convert_rec(const struct target_link *ti, uint16_t dfu_version, uint16_t transfer_size, const struct layout_mem *alts,
                         unsigned n_alts, unsigned dropped, struct stm32dfu_device_rec *out)
 {
 	out->vid = ti->vid;

@@ -87,7 +87,7 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 		struct ops_session *s = NULL;
 		struct err oe;
 		err_clear(&oe);
-		l[k].info = found[i].info;
+		target_usb_link(&found[i].info, &l[k].info);
 		if (ops_open(&one, &s, &oe) == 0) {
 			fill_from_session(&l[k], s);
 			ops_close(s);

@@ -5,7 +5,7 @@
 #include "ops/session.h"
 
 struct ops_listed {
-	struct tp_info info;
+	struct target_link info;
 	bool opened;              /* false: could not open it (permission...), see error */
 	char error[ERR_MSG_MAX];
 	uint16_t dfu_version;

@@ -46,6 +46,7 @@ int ops_reconnect(struct ops_session *s, unsigned timeout_ms)
 		}
 		return rc;
 	}
+	ops_info_refresh(s);
 	if ((rc = ops_uart_remap(s)) < 0)
 		return err_prefix(&s->err, "the memory map after the reset");
 	return reidentify(s, had_uid, uid);

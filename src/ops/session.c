@@ -53,9 +53,16 @@ const struct clock *ops_clock(const struct ops_session *s)
 	return s->ser ? s->ser->clock : clock_real();
 }
 
-const struct tp_info *ops_info(const struct ops_session *s)
+const struct target_link *ops_info(const struct ops_session *s)
 {
-	return s->tp ? &s->tp->info : &s->uart_info;
+	return &s->info;
+}
+
+void ops_info_refresh(struct ops_session *s)
+{
+	target_link_of(s->t, &s->info);
+	if (s->uart_sim)
+		snprintf(s->info.path, sizeof s->info.path, "sim-uart");
 }
 
 const char *ops_link_name(const struct ops_session *s)
@@ -289,7 +296,12 @@ int ops_open(const struct ops_open_opts *o, struct ops_session **out, struct err
 		log_info("the device answered after %u ms (it held the requests: most likely flash work an earlier "
 		         "session started was still running)",
 		         s->first_answer_held_ms);
-	if ((rc = target_dfuse_new(s->dfu, &s->t, e)) < 0 || (rc = check_transfer_size(s, e)) < 0) {
+	if ((rc = target_dfuse_new(s->dfu, &s->t, e)) < 0) {
+		ops_close(s);
+		return rc;
+	}
+	ops_info_refresh(s);
+	if ((rc = check_transfer_size(s, e)) < 0) {
 		ops_close(s);
 		return rc;
 	}

@@ -21,15 +21,19 @@
 #include "target/dfuse_link.h"
 #include "target/target.h"
 #include "usb/tp_libusb.h"
-#include "usb/transport.h"
 
 #define OPS_DEFAULT_SIM_PROFILE "f746"
 
 /* How the host reaches the chip's bootloader: USB DFU (DfuSe, AN3156) or its USART (AN3155). */
 enum ops_link { OPS_LINK_USB = 0, OPS_LINK_UART };
 
+struct tp;
 struct ser;
 struct an3155;
+
+/* Told while the device's first answer is waited for (ops_open_opts.first_answer_ms): how long it
+ * has been silent so far and the ceiling, in ms; from the thread doing the transfer. */
+typedef void (*ops_held_fn)(void *ctx, unsigned waited_ms, unsigned ceiling_ms);
 struct ser_seq_pair;
 
 struct ops_open_opts {
@@ -63,7 +67,7 @@ struct ops_open_opts {
 	 * ends. Default: the mass-erase ceiling (dfu_limits_default). on_held is told while waiting,
 	 * so that the caller can say why nothing happens; NULL: nobody is told. */
 	unsigned first_answer_ms;
-	tp_held_fn on_held;
+	ops_held_fn on_held;
 	void *held_ctx;
 	/* The transports' seam for tests and fuzzing (tests/fuzz/host): when set, every open takes its
 	 * raw transport from open_tp(open_tp_ctx, ...) instead of libusb or the emulator, and list
@@ -135,7 +139,9 @@ struct ops_session {
 	struct clock_fake uart_sim_clock; /* its time when the caller gave no clock: the wire and the
 	                             * flash take their modelled time at once (times reported are the
 	                             * model's, not the host's) */
-	struct tp_info uart_info;   /* USART: what ops_info gives (path = the port, no USB identity) */
+	struct target_link info;    /* what ops_info gives: the target's link record, taken when the target
+	                             * is made and after a reconnect (over --sim=...,link=uart path is
+	                             * "sim-uart") */
 	struct err err;
 	struct ops_open_opts opts;
 	struct target_dfuse_found initial; /* USB: the state the DFU session found the device in */
@@ -176,10 +182,13 @@ struct ops_session {
 	                             * that loses it then fails instead of reconnecting again inside */
 };
 
-/* The link's clock and identity, whichever the link (over USART: path is the port, serial "",
- * VID:PID 0). */
+/* The link's clock and identity, whichever the link (target/'s struct target_link; over USART:
+ * path is the port, serial "", VID:PID 0). */
 const struct clock *ops_clock(const struct ops_session *s);
-const struct tp_info *ops_info(const struct ops_session *s);
+const struct target_link *ops_info(const struct ops_session *s);
+/* Takes the link record again from the target (at open, and after a reconnect: a device that
+ * re-enumerated may have another address). */
+void ops_info_refresh(struct ops_session *s);
 /* "usb" or "uart", as records and JSON name the link. */
 const char *ops_link_name(const struct ops_session *s);
 /* The serial port a USART session runs over, as the log, JSON and text name it: the port's name, or

@@ -143,9 +143,6 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 	if (rc < 0)
 		return rc;
 	s->uart_sim = sim_rest != NULL;
-	snprintf(s->uart_info.path, sizeof s->uart_info.path, "%.31s", sim_rest ? "sim-uart" : raw->name);
-	snprintf(s->uart_info.product, sizeof s->uart_info.product, "USART bootloader");
-	s->uart_info.dfu_interface = -1;
 	FILE *log = NULL;
 	if (o->trace_path) {
 		if ((rc = file_out_open(&s->trace_out, o->trace_path, 0666, e)) < 0) {
@@ -165,6 +162,7 @@ int ops_open_uart(struct ops_session *s, const struct ops_open_opts *o, const ch
 	s->t = link.t;
 	if (rc < 0)
 		return rc;
+	ops_info_refresh(s);
 	return uart_map(s, e);
 }
 

@@ -194,6 +194,26 @@ void target_dfuse_end(struct dfu_dev *d, bool send_abort)
 	dfu_free(d);
 }
 
+_Static_assert(TARGET_STRING_MAX == TP_STRING_MAX &&
+                   sizeof ((struct tp_info *)0)->path == sizeof ((struct target_link *)0)->path,
+               "the link record holds the device's strings and path whole");
+
+void target_usb_link(const struct tp_info *in, struct target_link *out)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = TARGET_DFUSE;
+	out->vid = in->vid;
+	out->pid = in->pid;
+	out->bcd_device = in->bcd_device;
+	out->busnum = in->busnum;
+	out->devnum = in->devnum;
+	memcpy(out->path, in->path, sizeof out->path);
+	memcpy(out->manufacturer, in->manufacturer, sizeof out->manufacturer);
+	memcpy(out->product, in->product, sizeof out->product);
+	memcpy(out->serial, in->serial, sizeof out->serial);
+	out->dfu_interface = in->dfu_interface;
+}
+
 struct layout_map *target_dfuse_map(struct dfu_dev *d)
 {
 	return &d->map;

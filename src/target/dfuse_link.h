@@ -14,6 +14,7 @@
 #include "chip/serial.h"
 #include "core/err.h"
 #include "dfu/dfu.h"
+#include "target/target.h"
 #include "usb/tp_libusb.h"
 #include "usb/tp_sim.h"
 #include "usb/tp_watch.h"
@@ -44,6 +45,10 @@ int target_usb_find(const struct target_usb_want *w, const struct chip_selector 
 int target_usb_traced(struct tp *raw, struct tp **out, struct err *e);
 /* --trace FILE: the transcript also written there. 0 or the negative error. */
 int target_usb_trace_file(struct tp *traced, const char *path);
+/* A USB device's identity as the link record gives it (struct target_link: kind DfuSe, nothing
+ * the connection gave yet). */
+void target_usb_link(const struct tp_info *in, struct target_link *out);
+
 /* Closes a transport (NULL: nothing). */
 void target_usb_close(struct tp *tp);
 

@@ -75,10 +75,23 @@ struct target_identity {
 	char usb_serial[384];      /* TP_STRING_MAX: never cut */
 };
 
-/* The link as the target holds it, known without asking the chip (target_link_of): what the
- * connection gave and where it runs. Fields a link does not have are 0 / "". */
+/* A USB string descriptor's text, never cut (TP_STRING_MAX in usb/transport.h). */
+#define TARGET_STRING_MAX 384
+
+/* The link as the target holds it, known without asking the chip (target_link_of): where the chip
+ * is and what the connection gave. Fields a link does not have are 0 / "". */
 struct target_link {
 	enum target_kind kind;
+	/* Where: over USB the device as enumerated (its descriptors and strings); over USART path is
+	 * the port's name (cut to 31 characters), product "USART bootloader", no USB identity. */
+	uint16_t vid, pid, bcd_device;
+	uint8_t busnum, devnum;
+	char path[32];                          /* "1-1.4", as dfu-util prints it; "sim" for the emulator */
+	char manufacturer[TARGET_STRING_MAX];
+	char product[TARGET_STRING_MAX];
+	char serial[TARGET_STRING_MAX];
+	int dfu_interface;                      /* the DFU interface's number; -1 unknown or USART */
+	/* What the connection gave */
 	uint16_t dev_id;          /* AN3155: the DBGMCU device ID Get ID gave (AN3155 3.3); DfuSe has no such
 	                           * request (the family comes from the alt strings and reads) */
 	uint8_t version;          /* AN3155: the protocol version GET gave (0x31 = 3.1) */

@@ -397,6 +397,9 @@ static void tu_link(const struct target *t, struct target_link *out)
 	const struct tu *u = t->impl;
 	memset(out, 0, sizeof *out);
 	out->kind = TARGET_AN3155;
+	snprintf(out->path, sizeof out->path, "%.31s", u->b->ser->name);
+	snprintf(out->product, sizeof out->product, "USART bootloader");
+	out->dfu_interface = -1;
 	out->dev_id = u->b->pid;
 	out->version = u->b->version;
 	an3155_version_text(u->b->version, out->version_text, sizeof out->version_text);

@@ -13,6 +13,7 @@
 #include "dfu/dfu.h"
 #include "dfu/dfuse.h"
 #include "dfu/proto.h"
+#include "target/dfuse_link.h"
 #include "target/target.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -511,9 +512,8 @@ static void td_close(struct target *t)
 
 static void td_link(const struct target *t, struct target_link *out)
 {
-	(void)t;
-	memset(out, 0, sizeof *out);
-	out->kind = TARGET_DFUSE;
+	const struct td *x = t->impl;
+	target_usb_link(&x->d->tp->info, out);
 }
 
 static const struct target_ops td_ops = {

@@ -219,10 +219,25 @@ static void test_an3155_identity(void **st)
 	assert_int_equal(l.baud, x.ser->cfg.baud);
 	assert_int_equal(l.faults, 0);
 	assert_int_equal(x.b.stats.commands, sent);
+	assert_string_equal(l.path, x.ser->name);
+	assert_string_equal(l.product, "USART bootloader");
+	assert_string_equal(l.serial, "");
+	assert_int_equal(l.vid, 0);
+	assert_int_equal(l.dfu_interface, -1);
 	target_link_of(x.td, &l);
 	assert_int_equal(l.kind, TARGET_DFUSE);
 	assert_int_equal(l.dev_id, 0);
 	assert_string_equal(l.port, "");
+	/* over USB: the device as enumerated */
+	assert_int_equal(l.vid, x.tp->info.vid);
+	assert_int_equal(l.pid, x.tp->info.pid);
+	assert_int_equal(l.bcd_device, x.tp->info.bcd_device);
+	assert_string_equal(l.path, x.tp->info.path);
+	assert_string_equal(l.serial, x.tp->info.serial);
+	assert_true(l.serial[0]);
+	assert_string_equal(l.product, x.tp->info.product);
+	assert_string_equal(l.manufacturer, x.tp->info.manufacturer);
+	assert_int_equal(l.dfu_interface, x.tp->info.dfu_interface);
 	close_both(&x);
 }
 
