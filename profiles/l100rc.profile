@@ -84,6 +84,10 @@ uart_device_id = 0x427
 # (data/uart/stm32flash-devtable-numbers.md), 0x427: 0x20001000-0x20008000, of which this L100xC
 # has 0x20001000-0x20003FFF.
 uart_ram = 0x20001000 0x7000
+# One Extended Erase lists at most 512 pages: stm32flash's stm32.c, "Some device, like STM32L152,
+# cannot erase more than 512 pages in one command" (the L152 is an L1 as the L100xC; OBSERVED there,
+# DERIVED here); a longer list is NACKed and erases nothing (the NACK DERIVED, as the L0's 511).
+uart_max_erase_pages = 512
 uart_version = 0x31
 uart_commands = 00 01 02 11 21 31 44 63 73 82 92
 uart_max_baud = 115200

@@ -272,12 +272,21 @@ static void sector_list_text(char *buf, size_t cap, const struct plan_sector *se
 	}
 }
 
-/* Says in the error what a sector erase that failed at secs[failed] left on the chip. */
-static void erase_failed_at(struct ops_session *s, const struct plan_sector *secs, size_t n, size_t failed)
+/* Says in the error what a sector erase that failed at secs[failed] (k sectors in one command) left
+ * on the chip: those before erased, those of the command unknown, the rest not reached. */
+static void erase_failed_at(struct ops_session *s, const struct plan_sector *secs, size_t n, size_t failed, size_t k)
 {
-	char done[160], rest[160];
+	char done[160], rest[160], cmd[160];
 	sector_list_text(done, sizeof done, secs, failed);
-	sector_list_text(rest, sizeof rest, secs + failed + 1, n - failed - 1);
+	sector_list_text(rest, sizeof rest, secs + failed + k, n - failed - k);
+	if (k > 1) {
+		sector_list_text(cmd, sizeof cmd, secs + failed, k);
+		err_prefix(&s->err, "erase: sectors %s at 0x%08X (one erase command) failed: each may be erased or not%s%s%s%s%s",
+		           cmd, secs[failed].start, failed ? "; before them sector(s) " : "", done,
+		           failed ? " were erased (acknowledged, not read back)" : "", n > failed + k ? "; not reached: " : "",
+		           rest);
+		return;
+	}
 	err_prefix(&s->err, "erase: sector %u at 0x%08X failed%s%s%s%s%s", secs[failed].index, secs[failed].start,
 	           failed ? " after sector(s) " : "", done, failed ? " were erased (acknowledged, not read back)" : "",
 	           n > failed + 1 ? "; not reached: " : "", rest);
@@ -321,19 +330,21 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 	/* the ROM would ignore the erase of a protected sector without an error: refused first */
 	if ((rc = ops_wrp_refuse(s, "erase", secs, n, NULL)) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	/* over USART a command lists several pages (rec_erase_batch); Ctrl-C is seen between commands */
+	for (size_t i = 0, k; i < n; i += k) {
+		k = rec_erase_batch(s, secs + i, n - i);
 		if (ops_canceled(s)) {
 			rc = erase_stopped_before(s, secs, n, i);
 			goto out;
 		}
 		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
-		if ((rc = rec_erase(s, fa->alt, secs[i].start, secs[i].size)) < 0) {
-			erase_failed_at(s, secs, n, i);
+		if ((rc = rec_erase_list(s, fa->alt, secs + i, k)) < 0) {
+			erase_failed_at(s, secs, n, i, k);
 			goto out;
 		}
 		if (erased)
-			*erased = (unsigned)(i + 1);
-		ops_report(s, OPS_PHASE_ERASE, i + 1, n, "sectors");
+			*erased = (unsigned)(i + k);
+		ops_report(s, OPS_PHASE_ERASE, i + k, n, "sectors");
 	}
 	/* erased only once read back blank */
 	rc = ops_erase_confirm(s, fa->alt, secs, n, NULL);

@@ -383,6 +383,49 @@ int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size)
 	return retry_cmd(s, alt, REC_ERASE, addr, size);
 }
 
+size_t rec_erase_batch(const struct ops_session *s, const struct plan_sector *secs, size_t n)
+{
+	size_t max = s->t && s->t->erase_batch > 1 ? s->t->erase_batch : 1, k = 1;
+	uint64_t bytes = n ? secs[0].size : 0;
+	while (k < n && k < max && bytes + secs[k].size <= REC_ERASE_BATCH_BYTES)
+		bytes += secs[k++].size;
+	return n ? k : 0;
+}
+
+int rec_erase_list(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n)
+{
+	if (n == 1)
+		return rec_erase(s, alt, secs[0].start, secs[0].size);
+	unsigned *idx = malloc(n * sizeof *idx);
+	if (!idx)
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		idx[i] = secs[i].index;
+	unsigned fails = 0;
+	int rc;
+	for (;;) {
+		if ((rc = s->t->ops->erase(s->t, idx, n)) == 0) {
+			s->silent_in_row = 0;
+			s->busy_in_row = 0;
+			break;
+		}
+		s->err = s->t->err;
+		if (!rec_worth_retry(s, rc) || ++fails > s->opts.retries) {
+			if (fails > 1)
+				err_prefix(&s->err, "after %u tries", fails);
+			break;
+		}
+		if (!rec_spend(s, rc, "erase"))
+			break;
+		if ((rc = rec_resync(s, alt, rc)) < 0) {
+			err_prefix(&s->err, "erase 0x%08X", secs[0].start);
+			break;
+		}
+	}
+	free(idx);
+	return rc;
+}
+
 int rec_read(struct ops_session *s, uint8_t alt, uint32_t addr, uint8_t *buf, size_t len, int phase)
 {
 	struct target *t = s->t;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/plan.h"
 #include "ops/session.h"
 
 /* A failure worth another try: the link or a confused state, not protection, range or memory. */
@@ -67,6 +68,15 @@ int rec_peek_state(struct ops_session *s, int *state);
  * cleared with CLRSTATUS and blank-checked by a read, not sent again (size 0: no check). */
 int rec_set_address(struct ops_session *s, uint8_t alt, uint32_t addr);
 int rec_erase(struct ops_session *s, uint8_t alt, uint32_t addr, uint32_t size);
+/* How many of secs[0..n) one erase command takes (at least 1): the target's erase_batch, and no
+ * more than REC_ERASE_BATCH_BYTES of flash, so a stop request waits for one command's erase at
+ * most (L0: 256 pages of 128 B, 0.8 s) and the state of every sector is known per command. */
+#define REC_ERASE_BATCH_BYTES (32u * 1024u)
+size_t rec_erase_batch(const struct ops_session *s, const struct plan_sector *secs, size_t n);
+/* Erases secs[0..n) as one command (n from rec_erase_batch), retried as rec_erase: a repeated
+ * erase leaves the same flash. n == 1 is rec_erase. On failure each of them may or may not be
+ * erased. */
+int rec_erase_list(struct ops_session *s, uint8_t alt, const struct plan_sector *secs, size_t n);
 
 /*
  * The robust read behind ops_read_mem: 64 KiB slices of one Set Address each (the transcript of a

@@ -104,26 +104,48 @@ int wr_erase_planned(struct wstate *w)
 			return rc;
 		}
 	}
-	for (size_t i = 0; i < plan->n_touched; i++) {
-		struct plan_touched *t = &plan->touched[i];
-		if (t->action != PLAN_ERASE_PROGRAM)
-			continue;
-		if (ops_canceled(s)) {
-			w->r->erase.us = wr_now_us(s) - t0;
-			return STM32DFU_E_CANCELED;
-		}
-		w->erased[i] = true; /* even a failed erase may have cleared it */
-		if (rec_erase(s, w->alt, t->sector.start, t->sector.size) < 0) {
-			w->r->erase.us = wr_now_us(s) - t0;
-			return err_prefix(&s->err, "write: erasing sector %u at 0x%08X", t->sector.index, t->sector.start);
-		}
-		w->erase_ok[i] = true;
-		w->r->sectors_erased++; /* counted as it happens, so a failure later reports it too */
-		w->r->erase.bytes += t->sector.size;
-		ops_report(s, OPS_PHASE_ERASE, ++done, plan->sectors_to_erase, "sectors");
+	/* the sectors to erase, in plan order, and where each is in the plan */
+	struct plan_sector *secs = calloc(plan->n_touched ? plan->n_touched : 1, sizeof *secs);
+	size_t *at = calloc(plan->n_touched ? plan->n_touched : 1, sizeof *at);
+	size_t n = 0;
+	if (!secs || !at) {
+		free(secs);
+		free(at);
+		return err_set(&s->err, STM32DFU_E_NO_MEMORY, "out of memory");
 	}
+	for (size_t i = 0; i < plan->n_touched; i++)
+		if (plan->touched[i].action == PLAN_ERASE_PROGRAM) {
+			secs[n] = plan->touched[i].sector;
+			at[n++] = i;
+		}
+	int rc = 0;
+	/* over USART one command lists several pages (rec_erase_batch): Ctrl-C is seen between them */
+	for (size_t j = 0, k; j < n; j += k) {
+		k = rec_erase_batch(s, secs + j, n - j);
+		if (ops_canceled(s)) {
+			rc = STM32DFU_E_CANCELED;
+			break;
+		}
+		for (size_t q = j; q < j + k; q++)
+			w->erased[at[q]] = true; /* even a failed erase may have cleared it */
+		if (rec_erase_list(s, w->alt, secs + j, k) < 0) {
+			rc = k > 1 ? err_prefix(&s->err, "write: erasing sectors %u-%u from 0x%08X (one command: each may be "
+			                                 "erased or not)", secs[j].index, secs[j + k - 1].index, secs[j].start)
+			           : err_prefix(&s->err, "write: erasing sector %u at 0x%08X", secs[j].index, secs[j].start);
+			break;
+		}
+		for (size_t q = j; q < j + k; q++) {
+			w->erase_ok[at[q]] = true;
+			w->r->sectors_erased++; /* counted as it happens, so a failure later reports it too */
+			w->r->erase.bytes += secs[q].size;
+		}
+		done += (unsigned)k;
+		ops_report(s, OPS_PHASE_ERASE, done, plan->sectors_to_erase, "sectors");
+	}
+	free(secs);
+	free(at);
 	w->r->erase.us = wr_now_us(s) - t0;
-	return 0;
+	return rc;
 }
 
 /* Without a verify nothing else reads the erased sectors back: their first and last blocks are,

@@ -207,6 +207,9 @@ struct target {
 	uint32_t max_transfer;  /* bytes per read/write request on the wire (2048, 256...) */
 	uint32_t write_align;   /* the bootloader's own unit, bytes (4 for AN3155 Write Memory; 1 for a
 	                         * DfuSe DNLOAD): the planner takes the larger of it and the family's */
+	uint32_t erase_batch;   /* sectors one erase call sends as one command: DfuSe 1 (a command per
+	                         * sector), AN3155 the list its erase command takes within every ROM's
+	                         * limit (Extended Erase 500, Erase 255) */
 	/* Set by ops/ for the time of a write (NULL: none). Called when a flash block's request got
 	 * no answer, before any other byte goes to the chip: over USART the next bytes may complete
 	 * the frame, programmed shifted (docs/usart.md), so the block may hold anything until its

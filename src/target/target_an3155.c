@@ -467,6 +467,9 @@ int target_an3155_new(struct an3155 *b, struct target **out, struct err *e)
 	t->kind = TARGET_AN3155;
 	t->max_transfer = AN3155_MAX_BLOCK;
 	t->write_align = 4;
+	t->erase_batch = an3155_has(b, AN3155_EXT_ERASE) ? AN3155_EXT_ERASE_MAX
+	                 : an3155_has(b, AN3155_ERASE)   ? AN3155_ERASE_MAX
+	                                                 : 1;
 	t->caps = TARGET_CAP_GO;
 	if (an3155_has(b, AN3155_EXT_ERASE) || an3155_has(b, AN3155_ERASE))
 		t->caps |= TARGET_CAP_MASS_ERASE;

@@ -563,6 +563,7 @@ int target_dfuse_new(struct dfu_dev *d, struct target **out, struct err *e)
 	t->kind = TARGET_DFUSE;
 	t->max_transfer = d->transfer_size;
 	t->write_align = 1; /* a DNLOAD takes any length: the flash's unit is the family's (ops/) */
+	t->erase_batch = 1; /* DfuSe erases one sector per command (AN3156 5.3) */
 	t->caps = TARGET_CAP_MASS_ERASE | TARGET_CAP_GO | TARGET_CAP_LEAVE_SEEN;
 	err_clear(&t->err);
 	*out = t;

@@ -565,7 +565,7 @@ int an3155_erase_pages(struct an3155 *b, const uint16_t *pages, size_t n)
 	if (erase_cmd(b, &cmd) < 0)
 		return b->err.code;
 	/* stm32flash erases at most 512 pages per command (the L152 limit; 511 on L082) */
-	size_t per = cmd == AN3155_EXT_ERASE ? 500 : 255;
+	size_t per = cmd == AN3155_EXT_ERASE ? AN3155_EXT_ERASE_MAX : AN3155_ERASE_MAX;
 	uint8_t *f = malloc(2 + 2 * per + 1);
 	if (!f)
 		return err_set(&b->err, STM32DFU_E_NO_MEMORY, "out of memory");

@@ -41,6 +41,10 @@ enum an3155_cmd {
 	AN3155_GET_CHECKSUM = 0xA1,
 };
 #define AN3155_MAX_BLOCK 256u
+/* Pages one erase command lists: Extended Erase under the smallest ROM limit known (L0: 511,
+ * stm32flash e1536da; L1: 512, stm32flash's STM32L152 note), legacy Erase its one-byte count. */
+#define AN3155_EXT_ERASE_MAX 500u
+#define AN3155_ERASE_MAX 255u
 
 /* Extended Erase special codes (AN3155 3.8). */
 #define AN3155_EE_MASS 0xFFFFu

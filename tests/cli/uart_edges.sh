@@ -8,7 +8,9 @@
 #      runtime folder, STM32DFU_RECOVERY_DIR or --recovery-dir hold the file of a write that dies
 #      after its erase, and the next write puts the kept bytes back (as rescue.sh part 3 on USB);
 #   3. RAM the ROM keeps for itself or does not serve (AN2606's device table): refused before any
-#      byte of it is sent, with the range named.
+#      byte of it is sent, with the range named;
+#   4. pages erased by lists: a few Extended (or legacy) Erase commands, not one per page, and the
+#      chip read back blank.
 # Usage: uart_edges.sh STM32DFU  (env: STM32DFU_PROFILE_DIR, STM32DFU_BUILD_ROOT for stm32dfu-sim)
 . "$(dirname "$0")/lib.sh"
 export XDG_STATE_HOME="$work/state"
@@ -133,6 +135,33 @@ ram f042-none f0-32k 0x20001000 "has no RAM it serves"
 # the RAM it serves: written and read back
 run "--sim=g474,link=uart,timing=0,state=$work/ram-ok.state" write "$work/ram.bin" -a 0x20004000
 check ram-g474-served 0 $? "$work/out" "verify   64 bytes"
+
+# ---- 4. pages erased by lists: one erase command names many pages (at most 500 and 32 KiB) ----
+# erases TRACE CMD: "commands largest" for the erase command CMD (44 Extended, 43 legacy) in TRACE
+erases() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+lines = [l.split(' > ')[1].split() for l in open(sys.argv[1]) if l.startswith('@') and ' > ' in l]
+cmd = sys.argv[2]
+counts = [int(''.join(lines[i + 1][:2]), 16) + 1 if cmd == '44' else int(lines[i + 1][0], 16) + 1
+          for i, b in enumerate(lines) if b[:2] == [cmd, '%02x' % (0xFF ^ int(cmd, 16))]]
+print(len(counts), max(counts) if counts else 0)
+PY
+}
+pages() { # NAME SPEC LEN CMD COMMANDS: LEN bytes from 0x08000000 written, erased with COMMANDS commands, read back blank
+	python3 -c "import os; open('$work/pg.bin', 'wb').write(os.urandom($3))"
+	run "--sim=$2,state=$work/pg-$1.state" write "$work/pg.bin" -a 0x08000000 -q; check "pages-$1-fill" 0 $?
+	run "--sim=$2,state=$work/pg-$1.state" erase 0x08000000 "$3" --trace "$work/pg.trace"; check "pages-$1-erase" 0 $?
+	[ "$(erases "$work/pg.trace" "$4")" = "$5" ]; check "pages-$1-commands" 0 $? "$work/pg.trace" "."
+	[ "$(erases "$work/pg.trace" "$4")" = "$5" ] || echo "    $1: $(erases "$work/pg.trace" "$4") (commands, largest), expected $5"
+	run "--sim=$2,state=$work/pg-$1.state" read 0x08000000 "$3" -o "$work/pgback.bin"
+	python3 -c "import sys; d = open('$work/pgback.bin', 'rb').read(); sys.exit(0 if d == b'\xff' * $3 else 1)"
+	check "pages-$1-blank" 0 $?
+}
+pages l0 "l0-192k,link=uart,timing=0" 196608 44 "6 256"
+pages l1 "l100rc,link=uart,timing=0" 65536 44 "2 128"
+pages g474 "g474,link=uart,timing=0" 65536 44 "2 16"
+pages f0-legacy "f0-32k,link=uart,timing=0,uart_commands=00 01 02 11 21 31 43 63 73 82 92" 16384 43 "1 16"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

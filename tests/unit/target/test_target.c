@@ -535,6 +535,25 @@ static int raw_erase(struct ser *s, uint16_t first, size_t n)
 	return a;
 }
 
+/* L1: 512 pages a command (stm32flash: the STM32L152's limit), 513 NACKed with nothing erased. */
+static void test_l1_erase_list_limit(void **st)
+{
+	(void)st;
+	struct both x;
+	open_both(&x, "l100rc");
+	uint8_t data[256], back[256];
+	memset(data, 0x5A, sizeof data);
+	assert_int_equal(target_write(x.tu, 0x08000000, data, sizeof data), 0);
+	assert_int_equal(raw_erase(x.ser, 0, 513), 0x1F);
+	assert_int_equal(target_read(x.tu, 0x08000000, back, sizeof back), 0);
+	assert_memory_equal(back, data, sizeof data); /* nothing erased */
+	assert_int_equal(raw_erase(x.ser, 0, 512), 0x79);
+	assert_int_equal(target_read(x.tu, 0x08000000, back, sizeof back), 0);
+	for (size_t i = 0; i < sizeof back; i++)
+		assert_int_equal(back[i], 0xFF);
+	close_both(&x);
+}
+
 static void test_l0_erase_list_limit(void **st)
 {
 	(void)st;
@@ -577,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_every_stm32_profile_both_doors),
 		cmocka_unit_test(test_first_answers_of_real_chips),
 		cmocka_unit_test(test_l0_erase_list_limit),
+		cmocka_unit_test(test_l1_erase_list_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
