@@ -205,6 +205,9 @@ static int flash_alt_selected(struct ops_session *s, const struct layout_mem **f
 	return select_flash(s, *fa);
 }
 
+static int erase_in_lists(struct ops_session *s, const struct layout_mem *fa, const struct plan_sector *secs,
+                          size_t n, unsigned *erased);
+
 int ops_mass_erase(struct ops_session *s)
 {
 	err_clear(&s->err);
@@ -227,21 +230,28 @@ int ops_mass_erase(struct ops_session *s)
 	 * it typically takes, so a progress display can show time-based progress meanwhile (unit "ms") */
 	uint64_t t0 = clock_now_us(ops_clock(s));
 	ops_report(s, OPS_PHASE_ERASE, 0, chip_mass_erase_typ_ms(s->id.chip.family), "ms");
+	/* erased only once read back blank: the sectors the part has (the flash-size register), not
+	 * the die's whole map the ROM advertises */
+	size_t keep = n;
+	while (limit && keep && secs[keep - 1].start >= limit)
+		keep--;
 	if (!(s->t->caps & TARGET_CAP_MASS_ERASE)) {
 		rc = err_set(&s->err, STM32DFU_E_UNSUPPORTED, "this bootloader lists no erase command");
 	} else if ((rc = s->t->ops->erase_mass(s->t, 0)) < 0) {
 		s->err = s->t->err;
+		/* a USART ROM without a bootloader mass erase NACKs the special code (L0: stm32flash
+		 * F_NO_ME, c1394c4); it erases page lists: every page of the part, a few commands */
+		if (rc == STM32DFU_E_RANGE && s->t->kind == TARGET_AN3155 && keep) {
+			log_info("mass erase: the bootloader refused the mass-erase code: erasing the %zu pages by lists", keep);
+			err_clear(&s->err);
+			rc = erase_in_lists(s, fa, secs, keep, NULL);
+		}
 	}
 	if (rc < 0) {
 		rc = err_prefix(&s->err, "mass erase");
 		goto out;
 	}
 	uint64_t ms = (clock_now_us(ops_clock(s)) - t0) / 1000u;
-	/* erased only once read back blank: the sectors the part has (the flash-size register), not
-	 * the die's whole map the ROM advertises */
-	size_t keep = n;
-	while (limit && keep && secs[keep - 1].start >= limit)
-		keep--;
 	if ((rc = ops_erase_confirm(s, fa->alt, secs, keep, NULL)) < 0) {
 		if (rc == STM32DFU_E_CANCELED)
 			err_set(&s->err, rc, "stopped on request during the read-back: the mass erase was done "
@@ -305,6 +315,28 @@ static int erase_stopped_before(struct ops_session *s, const struct plan_sector 
 	               rest);
 }
 
+/* Erases secs[0..n), over USART several pages a command (rec_erase_batch); Ctrl-C is seen between
+ * commands. On failure or a stop the error says what is erased, unknown and not reached. */
+static int erase_in_lists(struct ops_session *s, const struct layout_mem *fa, const struct plan_sector *secs,
+                          size_t n, unsigned *erased)
+{
+	for (size_t i = 0, k; i < n; i += k) {
+		k = rec_erase_batch(s, secs + i, n - i);
+		if (ops_canceled(s))
+			return erase_stopped_before(s, secs, n, i);
+		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
+		int rc = rec_erase_list(s, fa->alt, secs + i, k);
+		if (rc < 0) {
+			erase_failed_at(s, secs, n, i, k);
+			return rc;
+		}
+		if (erased)
+			*erased = (unsigned)(i + k);
+		ops_report(s, OPS_PHASE_ERASE, i + k, n, "sectors");
+	}
+	return 0;
+}
+
 int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, unsigned *erased)
 {
 	if (erased)
@@ -330,22 +362,8 @@ int ops_erase_sectors(struct ops_session *s, const unsigned *sectors, size_t n, 
 	/* the ROM would ignore the erase of a protected sector without an error: refused first */
 	if ((rc = ops_wrp_refuse(s, "erase", secs, n, NULL)) < 0)
 		goto out;
-	/* over USART a command lists several pages (rec_erase_batch); Ctrl-C is seen between commands */
-	for (size_t i = 0, k; i < n; i += k) {
-		k = rec_erase_batch(s, secs + i, n - i);
-		if (ops_canceled(s)) {
-			rc = erase_stopped_before(s, secs, n, i);
-			goto out;
-		}
-		/* retried like the write's erases; an H7 rev V wedge is cleared and blank-checked */
-		if ((rc = rec_erase_list(s, fa->alt, secs + i, k)) < 0) {
-			erase_failed_at(s, secs, n, i, k);
-			goto out;
-		}
-		if (erased)
-			*erased = (unsigned)(i + k);
-		ops_report(s, OPS_PHASE_ERASE, i + k, n, "sectors");
-	}
+	if ((rc = erase_in_lists(s, fa, secs, n, erased)) < 0)
+		goto out;
 	/* erased only once read back blank */
 	rc = ops_erase_confirm(s, fa->alt, secs, n, NULL);
 	if (rc == STM32DFU_E_CANCELED) {

@@ -137,7 +137,8 @@ run "--sim=g474,link=uart,timing=0,state=$work/ram-ok.state" write "$work/ram.bi
 check ram-g474-served 0 $? "$work/out" "verify   64 bytes"
 
 # ---- 4. pages erased by lists: one erase command names many pages (at most 500 and 32 KiB) ----
-# erases TRACE CMD: "commands largest" for the erase command CMD (44 Extended, 43 legacy) in TRACE
+# erases TRACE CMD: "commands largest" for the page lists of erase command CMD (44 Extended, 43
+# legacy) in TRACE, the special codes (mass, banks) left out
 erases() {
 	python3 - "$1" "$2" <<'PY'
 import sys
@@ -145,6 +146,7 @@ lines = [l.split(' > ')[1].split() for l in open(sys.argv[1]) if l.startswith('@
 cmd = sys.argv[2]
 counts = [int(''.join(lines[i + 1][:2]), 16) + 1 if cmd == '44' else int(lines[i + 1][0], 16) + 1
           for i, b in enumerate(lines) if b[:2] == [cmd, '%02x' % (0xFF ^ int(cmd, 16))]]
+counts = [c for c in counts if c <= 0xFFF0 and not (cmd == '43' and c == 256)]  # page lists, not the special codes
 print(len(counts), max(counts) if counts else 0)
 PY
 }
@@ -161,6 +163,17 @@ pages() { # NAME SPEC LEN CMD COMMANDS: LEN bytes from 0x08000000 written, erase
 pages l0 "l0-192k,link=uart,timing=0" 196608 44 "6 256"
 pages l1 "l100rc,link=uart,timing=0" 65536 44 "2 128"
 pages g474 "g474,link=uart,timing=0" 65536 44 "2 16"
+# L0: no bootloader mass erase (the special code NACKed, stm32flash F_NO_ME): erase --all erases
+# every page by lists instead (before: exit 65, "mass erase: NACK")
+python3 -c "import os; open('$work/pg.bin', 'wb').write(os.urandom(196608))"
+run "--sim=l0-192k,link=uart,timing=0,state=$work/l0all.state" write "$work/pg.bin" -a 0x08000000 -q; check l0-all-fill 0 $?
+run "--sim=l0-192k,link=uart,timing=0,state=$work/l0all.state" erase --all --yes --trace "$work/pg.trace"
+check l0-all-erase 0 $?
+[ "$(erases "$work/pg.trace" 44)" = "6 256" ]; check l0-all-commands 0 $? # after the refused FFFF, 6 lists
+grep -q '> ff ff 00' "$work/pg.trace"; check l0-all-mass-asked 0 $?
+run "--sim=l0-192k,link=uart,timing=0,state=$work/l0all.state" read 0x08000000 196608 -o "$work/pgback.bin"
+python3 -c "import sys; d = open('$work/pgback.bin', 'rb').read(); sys.exit(0 if d == b'\xff' * 196608 else 1)"
+check l0-all-blank 0 $?
 pages f0-legacy "f0-32k,link=uart,timing=0,uart_commands=00 01 02 11 21 31 43 63 73 82 92" 16384 43 "1 16"
 
 echo "$passes passed, $fails failed"
