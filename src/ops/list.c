@@ -65,13 +65,10 @@ int ops_list(const struct ops_open_opts *o, struct ops_listed **out, size_t *n, 
 		return 0;
 	}
 	/* the strings are a device's first answers: a chip finishing an earlier host's erase holds them */
-	struct tp_match m = o->match;
-	m.first_answer_ms = o->first_answer_ms;
-	m.on_held = o->on_held;
-	m.held_ctx = o->held_ctx;
+	struct target_usb_wait w = {o->first_answer_ms, o->on_held, o->held_ctx};
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
-	int rc = target_usb_list(&m, &found, &nf, e);
+	int rc = target_usb_list(&o->match, &w, false, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	struct ops_listed *l = calloc(nf ? nf : 1, sizeof *l);

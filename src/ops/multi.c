@@ -342,7 +342,7 @@ static int find_candidates(const struct ops_multi_opts *o, struct ops_multi_resu
 	}
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
-	int rc = target_usb_list(&o->open.match, &found, &nf, e);
+	int rc = target_usb_list(&o->open.match, NULL, false, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	if (nf > OPS_MULTI_MAX)

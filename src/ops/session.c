@@ -84,14 +84,12 @@ const char *ops_port_name(const struct ops_session *s)
 static int open_transport(const struct ops_open_opts *o, const struct chip_selector *sel, struct tp **out,
                           struct err *e)
 {
-	struct target_usb_want w = {.match = o->match, .open_tp = o->open_tp, .open_tp_ctx = o->open_tp_ctx};
+	struct target_usb_want w = {.match = o->match, .open_tp = o->open_tp, .open_tp_ctx = o->open_tp_ctx,
+	                            .wait = {o->first_answer_ms, o->on_held, o->held_ctx}};
 	if (o->sim_spec) {
 		w.sim_spec = o->sim_spec[0] ? o->sim_spec : OPS_DEFAULT_SIM_PROFILE;
 		w.sim = (struct tp_sim_opts){o->profile_dir, o->clock, o->sim_persist};
 	}
-	w.match.first_answer_ms = o->first_answer_ms;
-	w.match.on_held = o->on_held;
-	w.match.held_ctx = o->held_ctx;
 	return target_usb_find(&w, sel, out, e);
 }
 
@@ -100,7 +98,7 @@ static int open_transport(const struct ops_open_opts *o, const struct chip_selec
 static int sim_selected(const struct ops_open_opts *o, const struct chip_selector *sel, const struct tp_info *in,
                         struct err *e)
 {
-	const struct tp_match *m = &o->match;
+	const struct target_usb_match *m = &o->match;
 	if ((m->have_vid && m->vid != in->vid) || (m->have_pid && m->pid != in->pid))
 		return err_set(e, STM32DFU_E_NO_DEVICE, "no DFU device matches -d %04x:%04x: the emulated device is %04x:%04x",
 		               m->vid, m->pid, in->vid, in->pid);

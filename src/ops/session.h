@@ -20,7 +20,6 @@
 #include "ops/xfersize.h"
 #include "target/dfuse_link.h"
 #include "target/target.h"
-#include "usb/tp_libusb.h"
 
 #define OPS_DEFAULT_SIM_PROFILE "f746"
 
@@ -37,7 +36,7 @@ typedef void (*ops_held_fn)(void *ctx, unsigned waited_ms, unsigned ceiling_ms);
 struct ser_seq_pair;
 
 struct ops_open_opts {
-	struct tp_match match;      /* VID:PID and path; the serial goes through selector */
+	struct target_usb_match match; /* VID:PID and path; the serial goes through selector */
 	const char *selector;       /* -S: a USB serial or a 24-hex-digit UID; NULL: any */
 	const char *sim_spec;       /* non-NULL: the emulator with this profile spec ("" = f746); the key
 	                             * link=uart serves it through its USART bootloader (AN3155) */

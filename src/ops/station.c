@@ -93,9 +93,7 @@ static int list_devs(struct station *st, struct dev **out, size_t *n, struct err
 	}
 	struct tp_listed *found = NULL;
 	size_t nf = 0;
-	struct tp_match m = st->o->multi.open.match;
-	m.locations_only = true;
-	int rc = target_usb_list(&m, &found, &nf, e);
+	int rc = target_usb_list(&st->o->multi.open.match, NULL, true, &found, &nf, e);
 	if (rc < 0)
 		return rc;
 	*out = calloc(nf ? nf : 1, sizeof **out);
@@ -495,9 +493,7 @@ int ops_station_run(const struct ops_station_opts *o, const struct img *img, str
 		if (target_usb_watch_wait(w, 100) || !sum->hotplug) {
 			struct tp_listed *found = NULL;
 			size_t n = 0;
-			struct tp_match m = o->multi.open.match;
-			m.locations_only = true;
-			if (target_usb_list(&m, &found, &n, NULL) >= 0) {
+			if (target_usb_list(&o->multi.open.match, NULL, true, &found, &n, NULL) >= 0) {
 				for (size_t i = 0; i < OPS_MULTI_MAX; i++) {
 					struct job *j = &st->jobs[i];
 					bool here = false;

@@ -11,6 +11,19 @@
 #include "target/target.h"
 #include "usb/tp_trace.h"
 
+/* usb/'s match from target/'s terms. */
+static struct tp_match usb_match(const struct target_usb_match *m, const struct target_usb_wait *w, bool locations_only)
+{
+	struct tp_match tm = {.have_vid = m->have_vid, .have_pid = m->have_pid, .vid = m->vid, .pid = m->pid,
+	                      .path = m->path, .locations_only = locations_only};
+	if (w) {
+		tm.first_answer_ms = w->first_answer_ms;
+		tm.on_held = w->on_held;
+		tm.held_ctx = w->held_ctx;
+	}
+	return tm;
+}
+
 int target_usb_find(const struct target_usb_want *w, const struct chip_selector *sel, struct tp **out,
                     struct err *e)
 {
@@ -18,7 +31,7 @@ int target_usb_find(const struct target_usb_want *w, const struct chip_selector 
 		return w->open_tp(w->open_tp_ctx, out, e);
 	if (w->sim_spec)
 		return tp_sim_open(w->sim_spec, &w->sim, out, e);
-	struct tp_match m = w->match;
+	struct tp_match m = usb_match(&w->match, &w->wait, false);
 	if (sel && sel->kind == CHIP_SEL_USB_SERIAL)
 		m.serial = sel->serial;
 	if (!sel || sel->kind == CHIP_SEL_USB_SERIAL)
@@ -112,9 +125,11 @@ void target_usb_close(struct tp *tp)
 		tp_close(tp);
 }
 
-int target_usb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e)
+int target_usb_list(const struct target_usb_match *m, const struct target_usb_wait *w, bool locations_only,
+                    struct tp_listed **out, size_t *n, struct err *e)
 {
-	return tp_libusb_list(m, out, n, e);
+	struct tp_match tm = usb_match(m, w, locations_only);
+	return tp_libusb_list(&tm, out, n, e);
 }
 
 int target_usb_path_cmp(const char *a, const char *b)

@@ -20,9 +20,25 @@
 #include "usb/tp_watch.h"
 #include "usb/transport.h"
 
+/* Which USB devices (-d VID:PID, -p PATH; the serial goes through a chip_selector). */
+struct target_usb_match {
+	bool have_vid, have_pid;
+	uint16_t vid, pid;
+	const char *path;           /* "1-1.4"; NULL: any */
+};
+
+/* How long a device's first answer may be waited for (a chip finishing an earlier host's mass
+ * erase holds it), and whom to tell while it is: struct tp, first_answer_ms. 0: no such wait. */
+struct target_usb_wait {
+	unsigned first_answer_ms;
+	tp_held_fn on_held;
+	void *held_ctx;
+};
+
 /* Which USB device a session wants. */
 struct target_usb_want {
-	struct tp_match match;      /* VID:PID, path and the first-answer wait; the serial comes from sel */
+	struct target_usb_match match; /* the serial comes from sel */
+	struct target_usb_wait wait;
 	const char *sim_spec;       /* non-NULL: the in-process emulator with this profile spec */
 	struct tp_sim_opts sim;
 	/* the tests' and fuzzers' seam: every open takes this one device (the caller owns nothing
@@ -52,9 +68,11 @@ void target_usb_link(const struct tp_info *in, struct target_link *out);
 /* Closes a transport (NULL: nothing). */
 void target_usb_close(struct tp *tp);
 
-/* The DFU devices on the USB bus that match m (tp_libusb_list: *out malloc'd), and their order
- * by bus path (tp_path_cmp: "1-1.2" before "1-1.10"). */
-int target_usb_list(const struct tp_match *m, struct tp_listed **out, size_t *n, struct err *e);
+/* The DFU devices on the USB bus that match m (tp_libusb_list: *out malloc'd; w may be NULL: no
+ * first-answer wait; locations_only: bus path, device number and IDs only, nothing opened, as the
+ * station's scan needs), and their order by bus path (tp_path_cmp: "1-1.2" before "1-1.10"). */
+int target_usb_list(const struct target_usb_match *m, const struct target_usb_wait *w, bool locations_only,
+                    struct tp_listed **out, size_t *n, struct err *e);
 int target_usb_path_cmp(const char *a, const char *b);
 /* Boards arriving at and leaving the USB bus (the station's): usb/tp_watch.h's hotplug where libusb
  * has it, else a scan every TARGET_USB_SCAN_MS. wait: true when something changed within max_ms;
