@@ -230,11 +230,7 @@ static int after_reset(struct target *t, struct tu *u)
 	uint16_t pid = u->b->pid;
 	int r = an3155_resync_after_reset(u->b);
 	if (r == 0)
-		r = an3155_get_id(u->b);
-	/* Get ID has no checksum: two flipped bits pass the parity (0x449 and 0x451 differ in two), so
-	 * another ID is asked again before it is believed */
-	for (int k = 0; r == 0 && u->b->pid != pid && k < 2; k++)
-		r = an3155_get_id(u->b);
+		r = an3155_get_id_expect(u->b, pid); /* another ID is believed only when it is answered twice */
 	if (r < 0)
 		return fail_from(t, u->b, r);
 	if (u->b->pid != pid)

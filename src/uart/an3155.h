@@ -124,6 +124,9 @@ bool an3155_has(const struct an3155 *b, uint8_t cmd);
 int an3155_get_version(struct an3155 *b);
 /* Get ID: the device ID (kept in b->pid). */
 int an3155_get_id(struct an3155 *b);
+/* Get ID after a reset: an answer equal to known (the chip's ID before) is taken at once, another
+ * only when two in a row agree (no checksum: two flipped bits pass the parity), as an3155_connect. */
+int an3155_get_id_expect(struct an3155 *b, uint16_t known);
 /* sync + GET + Get Version + Get ID, the order stm32flash uses; GET and Get ID are asked until two
  * answers in a row agree (no checksum on them: two flipped bits pass the parity). */
 int an3155_connect(struct an3155 *b);

@@ -109,14 +109,22 @@ static int ask_once(struct an3155 *b, const struct ask *a, struct answer *ans)
  * GET's and Get ID's answers carry no checksum, and two flipped bits in a byte pass the parity: a
  * flipped ID names another chip (0x449 and 0x451 differ in two bits), a flipped GET list another
  * command set (0x31 Write Memory and 0xA1 Get Checksum differ in two). So those are asked again
- * until two answers in a row agree (once more on a clean line: about 24 bytes per connection).
+ * until two answers in a row agree (once more on a clean line: about 24 bytes per connection). An
+ * answer equal to known (the answer before a reset), when given, needs no second one.
  */
-static int ask_agreed(struct an3155 *b, const struct ask *a)
+static bool same_answer(const struct answer *x, const struct answer *y)
+{
+	return y && x->n == y->n && !memcmp(x->p, y->p, x->n);
+}
+
+static int ask_agreed(struct an3155 *b, const struct ask *a, const struct answer *known)
 {
 	struct answer prev, ans;
 	int r = ask_once(b, a, &prev);
+	if (r == 0 && same_answer(&prev, known))
+		return 0;
 	for (unsigned i = 0; r == 0 && a->agree; i++) {
-		if ((r = ask_once(b, a, &ans)) != 0 || (ans.n == prev.n && !memcmp(ans.p, prev.p, ans.n)))
+		if ((r = ask_once(b, a, &ans)) != 0 || same_answer(&ans, &prev) || same_answer(&ans, known))
 			break;
 		if (i >= b->retries) {
 			err_set(&b->err, STM32DFU_E_PROTOCOL, "%s: %u answers, no two in a row the same", a->what, i + 2);
@@ -195,17 +203,23 @@ int an3155_get_id(struct an3155 *b)
 	return ask_once(b, &ask_id, &ans);
 }
 
+int an3155_get_id_expect(struct an3155 *b, uint16_t known)
+{
+	const struct answer k = {2, {(uint8_t)(known >> 8), (uint8_t)known}};
+	return ask_agreed(b, &ask_id, &k);
+}
+
 int an3155_connect(struct an3155 *b)
 {
 	int r = an3155_sync(b);
 	if (r == 0)
-		r = ask_agreed(b, &ask_get);
+		r = ask_agreed(b, &ask_get, NULL);
 	if (r == 0 && an3155_has(b, AN3155_GET_VERSION))
-		r = ask_agreed(b, &ask_version);
+		r = ask_agreed(b, &ask_version, NULL);
 	if (r == 0) {
 		if (!an3155_has(b, AN3155_GET_ID))
 			return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader's GET list has no Get ID (0x02)");
-		r = ask_agreed(b, &ask_id);
+		r = ask_agreed(b, &ask_id, NULL);
 	}
 	return r;
 }

@@ -542,6 +542,29 @@ static void test_identity_survives_double_flips(void **st)
 	rig_close(&r);
 }
 
+/* After a reset the host knows the ID it expects: an answer equal to it is taken at once, another
+ * (a double flip, 0x449 -> 0x451) only when two in a row agree. Connect's Get ID answers are ROM
+ * bytes 37-46 (above); the next one is 47-51, its ID byte 50. */
+static void test_id_after_reset_checked_against_known(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_open(&r, "f746,timing=0,uart_noise2_tx_at=50,uart_noise2_mask=0x18", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(an3155_get_id_expect(&r.b, 0x449), 0);
+	assert_int_equal(r.b.pid, 0x449); /* the flipped 0x451 was asked again, not believed */
+	struct sim_uart_stats us;
+	sim_uart_get_stats(ser_sim_uart(r.sim), &us);
+	assert_int_equal(us.faults, 1); /* the flip happened */
+	rig_close(&r);
+	/* a chip that is another: two agreeing answers, and the caller sees the other ID */
+	rig_open(&r, "f746,timing=0", NULL);
+	assert_int_equal(an3155_connect(&r.b), 0);
+	assert_int_equal(an3155_get_id_expect(&r.b, 0x451), 0);
+	assert_int_equal(r.b.pid, 0x449);
+	rig_close(&r);
+}
+
 /* uart_reset_at: the chip resets as that host byte arrives, mid-write: the write does not complete,
  * the flash keeps the block programmed before it, and the bootloader answers 0x7F again.
  * uart_gone_at: from that byte on nothing answers, a new 0x7F included. */
@@ -793,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_lost_answer_costs_by_rate),
 		cmocka_unit_test(test_double_flip_nacks_are_retried),
 		cmocka_unit_test(test_identity_survives_double_flips),
+		cmocka_unit_test(test_id_after_reset_checked_against_known),
 		cmocka_unit_test(test_reset_and_gone),
 		cmocka_unit_test(test_not_in_bootloader),     cmocka_unit_test(test_host_without_parity),
 		cmocka_unit_test(test_checksum_and_no_mass_erase),
