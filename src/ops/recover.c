@@ -176,8 +176,9 @@ static void warn_cause(const struct ops_session *s, enum rec_cause c, unsigned n
 			         "%u tries to find it again so far", n);
 		break;
 	case REC_CHIP:
-		log_warn("the chip refused or did not keep %u steps (a DFU error status, or a sector that reads back "
-		         "wrong after its rewrite: worn flash): not a link fault", n);
+		log_warn("the chip refused or did not keep %u steps (%s, or a sector that reads back "
+		         "wrong after its rewrite: worn flash): not a link fault", n,
+		         ops_dfuse(s) ? "a DFU error status" : "a NACK");
 		break;
 	case REC_BUSY:
 		log_warn("the chip stayed busy (dfuDNBUSY) past every poll %u times: its flash operation does not "
@@ -200,8 +201,8 @@ static void give_up_hint(struct ops_session *s, enum rec_cause c, int rc)
 			                  "again; this is not a line fault");
 		return;
 	case REC_CHIP:
-		err_hint(&s->err, "the chip itself refused the step (a DFU error status): a worn or protected sector, "
-		                  "or a wrong address; {@ob-show} shows the protection");
+		err_hint(&s->err, "the chip itself refused the step (%s): a worn or protected sector, or a wrong "
+		                  "address; {@ob-show} shows the protection", ops_dfuse(s) ? "a DFU error status" : "a NACK");
 		return;
 	case REC_BUSY:
 		err_hint(&s->err, "the chip's flash operation never ended (dfuDNBUSY): power-cycle the board into the "

@@ -94,7 +94,8 @@ void wr_say_chip_state(struct wstate *w)
 	struct ops_write_result *r = w->r;
 	struct err *e = &w->s->err;
 	/* the list takes what the message has left, so the recovery file's name is never cut */
-	size_t m = strlen(e->msg), room = sizeof e->msg - m, tail = 24 + (r->recovery_file[0] ? 34 + strlen(r->recovery_file) : 0);
+	size_t m = strlen(e->msg), room = sizeof e->msg - m;
+	size_t tail = 24 + (r->recovery_file[0] ? 34 + strlen(r->recovery_file) : 0);
 	char list[ERR_MSG_MAX];
 	bool lost = chip_state_text(w, list, room > tail + 64 ? room - tail : 64);
 	snprintf(e->msg + m, sizeof e->msg - m, "; on the chip: sector%s %s%s%s", w->plan->n_touched == 1 ? "" : "s",

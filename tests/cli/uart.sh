@@ -215,6 +215,12 @@ run "--sim=f746,timing=0,link=uart,state=$work/noisy.state,uart_noise=0.01,seed=
 check noisy-gives-up 74 $? "$work/err" "the serial line keeps failing"
 absent noisy-not-usb "$work/err" "USB"
 absent noisy-not-upload "$work/err" "UPLOAD"
+# a sector that does not erase (worn_sector): the chip's refusal is named in USART's words
+run "--sim=f746,timing=0,link=uart,state=$work/worn.state" write "$work/a.bin"; check worn-first 0 $?
+head -c 40000 /dev/urandom >"$work/c.bin"
+run "--sim=f746,timing=0,link=uart,state=$work/worn.state,worn_sector=1" write "$work/c.bin"
+check worn-verify 10 $? "$work/err" "a NACK, or a sector that reads back wrong"
+absent worn-not-dfu "$work/err" "DFU error status"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
