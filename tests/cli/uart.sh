@@ -48,8 +48,11 @@ same read-checksum-same "$work/r-ck.bin" "$work/a.bin"
 # The image is fixed like the noise's seed: at 0.3 % of the bytes lost the write's outcome depends
 # on where they fall, and a random image made this case fail now and then (a lone NACK taken for a
 # refusal; data run as commands after a lost length byte: both fixed, docs/usart.md)
-python3 -c 'import random,sys; r=random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(40000)))' >"$work/noisy.bin"
-run --sim=f746,timing=0,link=uart,state=$work/noisy.state,seed=3,uart_noise=0.003 write "$work/noisy.bin"
+# (its own folder: a failure's recovery file, keyed by the profile's UID, lies beside the state
+# file and must meet no other emulated chip with that UID)
+mkdir -p "$work/noisy"
+python3 -c 'import random,sys; r=random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(40000)))' >"$work/noisy/a.bin"
+run --sim=f746,timing=0,link=uart,state=$work/noisy/chip.state,seed=3,uart_noise=0.003 write "$work/noisy/a.bin"
 check write-noisy-warning 0 $? "$work/err" "warning: the serial link is failing: 3 transfers had to be repeated"
 absent write-noisy-not-usb "$work/err" "USB link"
 
@@ -211,14 +214,17 @@ else
 fi
 
 # ---- a line too noisy for the retries: the warning and the hint name the serial line, not USB ----
-run "--sim=f746,timing=0,link=uart,state=$work/noisy.state,uart_noise=0.01,seed=3" write "$work/a.bin"
+# (each chip in a folder of its own: a failed write's recovery file, keyed by the profile's UID,
+# lies beside its state file and must not meet another emulated chip with the same UID)
+mkdir -p "$work/giveup" "$work/worn"
+run "--sim=f746,timing=0,link=uart,state=$work/giveup/chip.state,uart_noise=0.03,seed=3" write "$work/noisy/a.bin"
 check noisy-gives-up 74 $? "$work/err" "the serial line keeps failing"
 absent noisy-not-usb "$work/err" "USB"
 absent noisy-not-upload "$work/err" "UPLOAD"
 # a sector that does not erase (worn_sector): the chip's refusal is named in USART's words
-run "--sim=f746,timing=0,link=uart,state=$work/worn.state" write "$work/a.bin"; check worn-first 0 $?
+run "--sim=f746,timing=0,link=uart,state=$work/worn/chip.state" write "$work/a.bin"; check worn-first 0 $?
 head -c 40000 /dev/urandom >"$work/c.bin"
-run "--sim=f746,timing=0,link=uart,state=$work/worn.state,worn_sector=1" write "$work/c.bin"
+run "--sim=f746,timing=0,link=uart,state=$work/worn/chip.state,worn_sector=1" write "$work/c.bin"
 check worn-verify 10 $? "$work/err" "a NACK, or a sector that reads back wrong"
 absent worn-not-dfu "$work/err" "DFU error status"
 
