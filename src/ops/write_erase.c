@@ -10,6 +10,14 @@
 #include "ops/write_int.h"
 #include "ops/wrp.h"
 
+static double sum_ms(const unsigned *ms, size_t n)
+{
+	double t = 0;
+	for (size_t i = 0; i < n; i++)
+		t += ms[i];
+	return t;
+}
+
 void wr_choose_mass(struct ops_session *s, struct write_plan *plan, unsigned width)
 {
 	plan->mass_erase = false;
@@ -43,9 +51,11 @@ void wr_choose_mass(struct ops_session *s, struct write_plan *plan, unsigned wid
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		ms[i] = chip_sector_erase_ms_at(fam, secs[i].size, width);
-	if (plan_mass_erase_pays(plan, secs, n, ms, mass_ms))
-		log_info("plan: one mass erase (typically %u ms, %s) instead of %u sector erases", mass_ms,
-		         chip_erase_times_source(fam), plan->sectors_to_erase);
+	if (plan_mass_erase_pays(plan, secs, n, ms, mass_ms)) {
+		const char *src = chip_erase_times_source(fam); /* its first word names the datasheet */
+		log_info("plan: one mass erase (typically %u ms) instead of %u sector erases (%.0f ms; %.*s)", mass_ms,
+		         plan->sectors_to_erase, sum_ms(ms, n), (int)strcspn(src, " "), src);
+	}
 out:
 	free(ms);
 	free(secs);

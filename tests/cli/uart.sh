@@ -228,5 +228,16 @@ run "--sim=f746,timing=0,link=uart,state=$work/worn/chip.state,worn_sector=1" wr
 check worn-verify 10 $? "$work/err" "a NACK, or a sector that reads back wrong"
 absent worn-not-dfu "$work/err" "DFU error status"
 
+# ---- a write of the F407's whole flash, nothing kept: one mass erase (Extended Erase 0xFFFF), 16 s
+# against 16.8 s of sectors (DS8626); the chip then holds the image, read through the USB door. The
+# F746's sectors are faster (8.7 s against 16 s, DS10916): no mass erase there ----
+head -c 1048576 /dev/urandom >"$work/full.bin"
+run "--sim=f407,timing=0,link=uart,state=$work/f407.state" -v write "$work/full.bin" -a 0x08000000
+check write-full-mass 0 $? "$work/err" "plan: one mass erase (typically 16000 ms) instead of 12 sector erases (16800 ms; DS8626)"
+run "--sim=f407,timing=0,state=$work/f407.state" verify "$work/full.bin" -a 0x08000000; check write-full-mass-usb 0 $?
+run "--sim=f746,timing=0,link=uart,state=$work/f746full.state" -v write "$work/full.bin" -a 0x08000000
+check write-full-f746 0 $?
+absent write-full-f746-sectors "$work/err" "mass erase"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
