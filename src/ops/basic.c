@@ -113,6 +113,12 @@ int ops_read_check(struct ops_session *s, int alt, uint32_t addr, size_t len, bo
 			return STM32DFU_E_RANGE;
 		}
 	}
+	/* over USART the ROM NACKs RAM it does not serve (its own, past AN2606's range): the map lists
+	 * what it serves, the rest is refused here as a write there is (write_mem.c) */
+	char what[48];
+	snprintf(what, sizeof what, "read: 0x%08X-0x%08X", addr, (unsigned)(end - (len ? 1 : 0)));
+	if (wr_uart_ram_refused(s, what, addr, end, "read", "read", "read") < 0)
+		return s->err.code;
 	/* RAM: the ROM reads and writes it without listing it (AN2606 Table 5; protocol.md 2.3), in the
 	 * SRAM region of the Cortex-M memory map (ARMv7-M B3.1: 0x20000000-0x3FFFFFFF) */
 	if (fam && alt < 0 && inside(addr, end, 0x20000000u, 0x20000000u))
@@ -136,6 +142,15 @@ int ops_verify(struct ops_session *s, const struct img *img, struct ops_verify_r
 	err_clear(&s->err);
 	uint64_t t0 = clock_now_us(ops_clock(s));
 	uint64_t total = img_total_bytes(img), done = 0;
+	/* over USART, RAM the ROM does not serve: refused before anything is read (it would NACK) */
+	for (size_t i = 0; i < img->n_segs; i++) {
+		const struct img_seg *seg = &img->segs[i];
+		char what[40];
+		snprintf(what, sizeof what, "the file's data at 0x%08X", seg->addr);
+		if (seg->len && wr_uart_ram_refused(s, what, seg->addr, (uint64_t)seg->addr + seg->len, "read", "read",
+		                                    "verify") < 0)
+			return err_prefix(&s->err, "verify");
+	}
 	for (size_t i = 0; i < img->n_segs; i++) {
 		const struct img_seg *seg = &img->segs[i];
 		/* over USART where GET lists Get Checksum: an equal CRC needs no read (ops/compare.c); a

@@ -127,6 +127,14 @@ int wr_otp(struct ops_session *s, const struct img *img, const struct layout_mem
 /* The flash write (write.c): plan, erase what differs, program, verify, leave. */
 int wr_flash(struct ops_session *s, const struct img *img, const struct ops_write_opts *o, struct ops_write_result *r);
 
+/* write_mem.c: over USART, [addr, end) in the SRAM region but not inside the RAM the ROM serves (the
+ * map's SRAM; AN2606's device table): the ROM NACKs Write and Read Memory there, so this sets
+ * STM32DFU_E_RANGE naming the range before anything is sent ("<what> is in the RAM the ...
+ * bootloader uses itself (...): its ROM refuses to <verb> there; nothing was <done>", hint "<fix> at
+ * ... or above"). 0 on another link, outside the SRAM region, or inside the served RAM. */
+int wr_uart_ram_refused(struct ops_session *s, const char *what, uint32_t addr, uint64_t end, const char *verb,
+                        const char *done, const char *fix);
+
 /* Programs [addr, addr+len) through alt in blocks of the transfer size, one Set Address per run,
  * stopping between two blocks on a stop request (E_CANCELED); counts blocks, runs and bytes in r,
  * and reports *done of total as OPS_PHASE_PROGRAM progress (write_mem.c). */

@@ -68,34 +68,58 @@ static const char *wr_memory_name(const struct layout_mem *a, int kind)
 	return a && a->have_layout ? a->layout.name : kind_word[kind];
 }
 
-/* Data in the SRAM region but outside the RAM the ROM serves (the USART map's SRAM, rg): below it
- * the bootloader's own RAM, above it past AN2606's range; the ROM would NACK the write. */
-static int ram_refused(struct ops_session *s, const struct img_seg *seg, const struct layout_region *rg)
+/* The map's RAM over USART (target_an3155.c lists the RAM the ROM serves as "SRAM"), or NULL. */
+static const struct layout_mem *served_ram(struct ops_session *s)
+{
+	for (unsigned i = 0; i < s->map->n; i++)
+		if (kind_of_alt(s, &s->map->mem[i]) == WM_RAM && s->map->mem[i].layout.n_regions)
+			return &s->map->mem[i];
+	return NULL;
+}
+
+/* what (e.g. "image data at 0x20000000") is in the SRAM region but outside the RAM the ROM serves
+ * (rg, the USART map's SRAM; NULL: none): below it the bootloader's own RAM, above it past AN2606's
+ * range; the ROM would NACK Write or Read Memory there (verb: "write", "read"; done: "written"...;
+ * fix: what the hint tells to do, "load the data"). */
+static int ram_refused(struct ops_session *s, const char *what, uint32_t addr, const struct layout_region *rg,
+                       const char *verb, const char *done, const char *fix)
 {
 	ops_identify(s);
 	const struct chip_family *fam = s->id.chip.family;
 	const char *name = fam ? fam->name : "chip's";
 	if (!rg) {
-		err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X is in RAM, and the memory map of the %s "
-		        "bootloader has no RAM it serves (AN2606: none known, or all its own); nothing was written",
-		        seg->addr, name);
-		err_hint(&s->err, "{@info} lists the memories this bootloader writes");
+		err_set(&s->err, STM32DFU_E_RANGE, "%s is in RAM, and the memory map of the %s "
+		        "bootloader has no RAM it serves (AN2606: none known, or all its own); nothing was %s",
+		        what, name, done);
+		err_hint(&s->err, "{@info} lists the memories this bootloader %ss", verb);
 		return STM32DFU_E_RANGE;
 	}
 	uint64_t end = (uint64_t)rg->start + rg->length;
-	if (seg->addr < rg->start && rg->start > SRAM_REGION_START) {
-		err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X is in the RAM the %s bootloader uses itself "
-		        "(0x%08X-0x%08X): its ROM refuses to write there; nothing was written", seg->addr, name,
-		        SRAM_REGION_START, rg->start - 1);
-		err_hint(&s->err, "load the data at 0x%08X or above (AN2606: the bootloader's own RAM)", rg->start);
+	if (addr < rg->start && rg->start > SRAM_REGION_START) {
+		err_set(&s->err, STM32DFU_E_RANGE, "%s is in the RAM the %s bootloader uses itself "
+		        "(0x%08X-0x%08X): its ROM refuses to %s there; nothing was %s", what, name,
+		        SRAM_REGION_START, rg->start - 1, verb, done);
+		err_hint(&s->err, "%s at 0x%08X or above (AN2606: the bootloader's own RAM)", fix, rg->start);
 	} else {
-		err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X is outside the RAM the %s bootloader serves "
-		        "(0x%08X-0x%08X): its ROM refuses to write there; nothing was written", seg->addr, name, rg->start,
-		        (unsigned)(end - 1));
-		err_hint(&s->err, "load the data inside 0x%08X-0x%08X ({@info} lists the memories)", rg->start,
+		err_set(&s->err, STM32DFU_E_RANGE, "%s is outside the RAM the %s bootloader serves "
+		        "(0x%08X-0x%08X): its ROM refuses to %s there; nothing was %s", what, name, rg->start,
+		        (unsigned)(end - 1), verb, done);
+		err_hint(&s->err, "%s inside 0x%08X-0x%08X ({@info} lists the memories)", fix, rg->start,
 		         (unsigned)(end - 1));
 	}
 	return STM32DFU_E_RANGE;
+}
+
+int wr_uart_ram_refused(struct ops_session *s, const char *what, uint32_t addr, uint64_t end, const char *verb,
+                        const char *done, const char *fix)
+{
+	if (!s->t || s->t->kind != TARGET_AN3155 || end <= SRAM_REGION_START || addr >= SRAM_REGION_END)
+		return 0;
+	const struct layout_mem *ram = served_ram(s);
+	const struct layout_region *rg = ram ? &ram->layout.regions[0] : NULL;
+	if (rg && addr >= rg->start && end <= (uint64_t)rg->start + rg->length)
+		return 0;
+	return ram_refused(s, what, addr, rg, verb, done, fix);
 }
 
 /* Where one segment goes; errors (to s->err) for an alt the device lacks, data outside the alt's
@@ -140,13 +164,14 @@ static int place(struct ops_session *s, const struct img_seg *seg, struct wm_pla
 	const struct layout_mem *fa = ops_flash_alt(s);
 	uint32_t flash_start = fa && fa->have_layout && fa->layout.n_regions ? fa->layout.regions[0].start : 0x08000000u;
 	if (seg->addr >= SRAM_REGION_START && seg->addr < SRAM_REGION_END) {
-		const struct layout_mem *ram = NULL;
-		for (unsigned i = 0; i < d->n && !ram; i++)
-			if (kind_of_alt(s, &d->mem[i]) == WM_RAM && d->mem[i].layout.n_regions)
-				ram = &d->mem[i];
+		const struct layout_mem *ram = served_ram(s);
 		/* over USART the map lists the RAM the ROM serves: it NACKs the rest */
-		if (ram || (s->t && s->t->kind == TARGET_AN3155))
-			return ram_refused(s, seg, ram ? &ram->layout.regions[0] : NULL);
+		if (ram || (s->t && s->t->kind == TARGET_AN3155)) {
+			char what[40];
+			snprintf(what, sizeof what, "image data at 0x%08X", seg->addr);
+			return ram_refused(s, what, seg->addr, ram ? &ram->layout.regions[0] : NULL, "write", "written",
+			                   "load the data");
+		}
 		p->kind = WM_RAM;
 		if (end > SRAM_REGION_END)
 			return err_set(&s->err, STM32DFU_E_RANGE, "image data at 0x%08X-0x%08X runs past the end of RAM "

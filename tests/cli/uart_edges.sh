@@ -135,6 +135,33 @@ ram f042-none f0-32k 0x20001000 "has no RAM it serves"
 # the RAM it serves: written and read back
 run "--sim=g474,link=uart,timing=0,state=$work/ram-ok.state" write "$work/ram.bin" -a 0x20004000
 check ram-g474-served 0 $? "$work/out" "verify   64 bytes"
+# read and verify there: refused the same way, no Read Memory (11 ee) to an address in 0x2xxxxxxx
+# (the identity's reads go to 0x1FFF....)
+no_ram_read() { # NAME: the address frame after each Read Memory in ram.trace is not in the SRAM region
+	if awk '/ > 11 ee$/ { n = 1; next } n && / > / { if ($3 ~ /^[23]/) bad = 1; n = 0 } END { exit bad }' "$work/ram.trace"
+	then passes=$((passes + 1)); else echo "FAIL $1-nothing-sent"; fails=$((fails + 1)); fi
+}
+ramrd() { # NAME PROFILE ADDR PATTERN
+	run "--sim=$2,link=uart,timing=0,state=$work/ram-$1.state" read "$3" 64 -o "$work/ramback.bin" --trace "$work/ram.trace"
+	check "ramread-$1" 65 $? "$work/err" "$4"
+	no_ram_read "ramread-$1"
+	[ ! -e "$work/ramback.bin" ]; check "ramread-$1-no-file" 0 $?
+}
+ramrd g474-own g474 0x20000000 "read: 0x20000000-0x2000003F is in the RAM the STM32G4 bootloader uses itself (0x20000000-0x20003FFF)"
+ramrd g474-straddle g474 0x20003FE0 "uses itself (0x20000000-0x20003FFF)"
+ramrd g474-above g474 0x20018000 "outside the RAM the STM32G4 bootloader serves (0x20004000-0x20017FFF)"
+ramrd f407-own f407 0x20002000 "uses itself (0x20000000-0x20002FFF)"
+ramrd f042-none f0-32k 0x20001000 "has no RAM it serves"
+run "--sim=g474,link=uart,timing=0,state=$work/ram-ok.state" verify "$work/ram.bin" -a 0x20000000 --trace "$work/ram.trace"
+check ramverify-g474-own 65 $? "$work/err" "in the RAM the STM32G4 bootloader uses itself (0x20000000-0x20003FFF)"
+no_ram_read ramverify-g474-own
+# the RAM it serves is read and verified (one chip on the pseudo-terminal: RAM lives as long as it)
+if [ -x "$simexe" ]; then
+	rm -f "$work/ramback.bin"
+	onpty "g474,timing=0" "'$tool' --port \"\$STM32DFU_TTY\" write '$work/ram.bin' -a 0x20004000 -q && '$tool' --port \"\$STM32DFU_TTY\" verify '$work/ram.bin' -a 0x20004000 && '$tool' --port \"\$STM32DFU_TTY\" read 0x20004000 64 -o '$work/ramback.bin'"
+	check ram-g474-served-verify-read 0 $?
+	cmp -s "$work/ram.bin" "$work/ramback.bin"; check ramread-g474-served-bytes 0 $?
+fi
 
 # ---- 4. pages erased by lists: one erase command names many pages (at most 500 and 32 KiB) ----
 # erases TRACE CMD: "commands largest" for the page lists of erase command CMD (44 Extended, 43
