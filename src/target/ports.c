@@ -12,6 +12,9 @@
 /* A probe is a question, not a session: short waits, one retry (a silent port costs ~1 s). */
 #define PROBE_BYTE_MS 400u
 #define PROBE_RETRIES 1u
+/* once the ROM answered 0x7F: room for one changed answer to GET or Get ID (asked until two in a
+ * row agree: the changed one and the next differ, the two after it agree) */
+#define PROBE_AGREE_RETRIES 2u
 
 const char *target_probe_answer_name(enum target_probe_answer a)
 {
@@ -72,8 +75,11 @@ static void probe(struct ser *s, struct target_port_probe *out)
 		return;
 	}
 	out->answer = b.sync_answer == AN3155_ACK ? TARGET_PROBE_ACK : TARGET_PROBE_NACK;
-	/* each step on its own: a ROM under read protection may answer GET and refuse Get ID */
-	if (an3155_get(&b) < 0) {
+	b.retries = PROBE_AGREE_RETRIES;
+	/* each step on its own: a ROM under read protection may answer GET and refuse Get ID. GET and
+	 * Get ID are taken when two answers agree (two flipped bits pass the parity: 0x449 reads 0x451),
+	 * so the probe cannot name another family or command set */
+	if (an3155_get_agreed(&b) < 0) {
 		out->error = b.err;
 		return;
 	}
@@ -92,7 +98,7 @@ static void probe(struct ser *s, struct target_port_probe *out)
 	}
 	if (!an3155_has(&b, AN3155_GET_ID))
 		return;
-	if (an3155_get_id(&b) < 0) {
+	if (an3155_get_id_agreed(&b) < 0) {
 		out->error = b.err;
 		return;
 	}

@@ -124,6 +124,10 @@ bool an3155_has(const struct an3155 *b, uint8_t cmd);
 int an3155_get_version(struct an3155 *b);
 /* Get ID: the device ID (kept in b->pid). */
 int an3155_get_id(struct an3155 *b);
+/* GET and Get ID asked until two answers in a row agree (no checksum on them: two flipped bits pass
+ * the parity; a clean line costs one more ask of each), as an3155_connect asks them. */
+int an3155_get_agreed(struct an3155 *b);
+int an3155_get_id_agreed(struct an3155 *b);
 /* Get ID after a reset: an answer equal to known (the chip's ID before) is taken at once, another
  * only when two in a row agree (no checksum: two flipped bits pass the parity), as an3155_connect. */
 int an3155_get_id_expect(struct an3155 *b, uint16_t known);

@@ -203,6 +203,16 @@ int an3155_get_id(struct an3155 *b)
 	return ask_once(b, &ask_id, &ans);
 }
 
+int an3155_get_agreed(struct an3155 *b)
+{
+	return ask_agreed(b, &ask_get, NULL);
+}
+
+int an3155_get_id_agreed(struct an3155 *b)
+{
+	return ask_agreed(b, &ask_id, NULL);
+}
+
 int an3155_get_id_expect(struct an3155 *b, uint16_t known)
 {
 	const struct answer k = {2, {(uint8_t)(known >> 8), (uint8_t)known}};
@@ -213,13 +223,13 @@ int an3155_connect(struct an3155 *b)
 {
 	int r = an3155_sync(b);
 	if (r == 0)
-		r = ask_agreed(b, &ask_get, NULL);
+		r = an3155_get_agreed(b);
 	if (r == 0 && an3155_has(b, AN3155_GET_VERSION))
 		r = ask_agreed(b, &ask_version, NULL);
 	if (r == 0) {
 		if (!an3155_has(b, AN3155_GET_ID))
 			return err_set(&b->err, STM32DFU_E_UNSUPPORTED, "the bootloader's GET list has no Get ID (0x02)");
-		r = ask_agreed(b, &ask_id, NULL);
+		r = an3155_get_id_agreed(b);
 	}
 	return r;
 }

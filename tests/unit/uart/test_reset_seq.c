@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "chip/chip.h"
 #include "core/clock.h"
 #include "target/ports.h"
 #include "ops/session.h"
@@ -96,6 +97,48 @@ static enum target_probe_answer probe(struct rig *r, const char *seq_text, struc
 		parse_ok(seq_text, &seq);
 	target_probe_ser(r->s, seq_text ? &seq : NULL, out);
 	return out->answer;
+}
+
+/* list --probe names a family from GET and Get ID, whose answers carry no checksum: two flipped bits
+ * pass the parity (0x449, the F746, reads 0x451, the F76x, with bits 3 and 4 of 0x49 flipped; 0x31
+ * Write Memory reads 0xA1 Get Checksum with bits 4 and 7). The probe takes an answer only when two
+ * in a row agree, as a session's connect does. ROM bytes of a probe on a clean line: 79 (1); GET
+ * 79 0b ... 79 (2-16, again 17-31); Get Version (32-36); Get ID 79 01 04 49 79 (37-41, again 42-46). */
+static void test_probe_double_flips(void **st)
+{
+	(void)st;
+	struct rig r;
+	struct target_port_probe p;
+	struct sim_uart_stats us;
+	/* a clean line: GET and Get ID twice, Get Version once (1 + 2 + 2 + 2 + 2 + 2 host bytes) */
+	rig_open(&r, "f746,timing=0");
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_ACK);
+	assert_true(p.have_id);
+	assert_int_equal(p.dev_id, 0x449);
+	sim_uart_get_stats(ser_sim_uart(r.s), &us);
+	assert_int_equal(us.bytes_in, 11);
+	assert_int_equal(us.bytes_out, 46);
+	ser_close(r.s);
+	/* byte 25 (where one GET and one Get Version end, the ID byte of a single-asked Get ID) and
+	 * byte 40 (the first Get ID's ID byte) flipped 0x49 -> 0x51: the F746 all the same */
+	static const unsigned at[] = {25, 40, 55};
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		char spec[96];
+		snprintf(spec, sizeof spec, "f746,timing=0,uart_noise2_tx_at=%u,uart_noise2_mask=0x18", at[i]);
+		rig_open(&r, spec);
+		assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_ACK);
+		assert_true(p.have_id);
+		assert_int_equal(p.dev_id, 0x449);
+		assert_ptr_equal(p.family, chip_family_by_dev_id(0x449));
+		ser_close(r.s);
+	}
+	/* 0x31 (Write Memory) in the first GET answer flipped to 0xA1 (Get Checksum): not believed */
+	rig_open(&r, "f746,timing=0,uart_noise2_tx_at=10,uart_noise2_mask=0x90");
+	assert_int_equal(probe(&r, NULL, &p), TARGET_PROBE_ACK);
+	assert_true(p.have_get);
+	assert_non_null(memchr(p.cmds, 0x31, p.ncmds));
+	assert_null(memchr(p.cmds, 0xA1, p.ncmds));
+	ser_close(r.s);
 }
 
 /* The default wiring (DTR asserted: NRST low; RTS asserted: BOOT0 high) with the default sequence */
@@ -228,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_default_wiring),
+		cmocka_unit_test(test_probe_double_flips),
 		cmocka_unit_test(test_wiring_matters),
 		cmocka_unit_test(test_bad_wiring_key),
 		cmocka_unit_test(test_open_path),
