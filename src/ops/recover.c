@@ -135,7 +135,11 @@ enum rec_cause {
 	REC_GONE,     /* the device left the bus: unplugged, pulled from a station, or it reset */
 	REC_CHIP,     /* the chip answered with a DFU error status, or a rewritten sector still reads back
 	               * wrong: the flash refused the step or does not keep it (a worn sector) */
-	REC_BUSY,     /* the chip answered, but stays busy (dfuDNBUSY) past every poll */
+	REC_BUSY,     /* the chip answered, but stays busy (dfuDNBUSY) past every poll. DfuSe only:
+	               * AN3155 has no busy state to poll (target_an3155.c stayed_busy is always false);
+	               * over USART a flash operation that does not end is an ACK that never comes, a
+	               * timeout (REC_LINK), so the messages below may name the DfuSe state
+	               * (tests/proto/test_ops_uartnoise.c test_no_dfuse_busy_over_usart) */
 };
 
 static enum rec_cause cause_of(const struct ops_session *s, int rc)

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "image/image.h"
 #include "ops/ops.h"
+#include "ops/recover.h"
 #include "ops/session.h"
 #include "serial/ser_sim.h"
 #include "sim/sim.h"
@@ -237,6 +238,42 @@ static void test_l0_pages_erased_by_the_list(void **st)
 	}
 }
 
+/* REC_BUSY (ops/recover.c: "the chip stayed busy (dfuDNBUSY) past every poll") is DfuSe's: AN3155
+ * has no busy state to poll, a flash operation that does not end is an ACK that never comes, a
+ * timeout like a silent chip's (target_an3155.c stayed_busy is always false). A chip that goes
+ * silent at points of a write (during the identity, the reads, an erase's or a block's ACK) is
+ * never counted or named as a busy wedge over USART. */
+static void test_no_dfuse_busy_over_usart(void **st)
+{
+	(void)st;
+	static const unsigned at[] = {40, 300, 2000, 5000, 20000};
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		char spec[96];
+		snprintf(spec, sizeof spec, "f407,link=uart,timing=0,uart_gone_at=%u", at[i]);
+		struct ops_open_opts o = harness_opts(spec, &fake);
+		struct ops_session *s = NULL;
+		struct err e;
+		err_clear(&e);
+		if (ops_open(&o, &s, &e) < 0) {
+			assert_null(strstr(e.msg, "dfuDNBUSY"));
+			assert_null(strstr(e.hint, "dfuDNBUSY"));
+			continue;
+		}
+		struct img *img = harness_random_image(9, 0x08000000, 40000);
+		struct ops_write_opts wo;
+		ops_write_opts_init(&wo);
+		struct ops_write_result r;
+		memset(&r, 0, sizeof r);
+		assert_true(ops_write(s, img, &wo, &r) < 0);
+		assert_int_equal(s->counters.busy_stuck, 0);
+		assert_false(rec_busy_wedge(s, STM32DFU_E_TIMEOUT));
+		if (strstr(s->err.msg, "dfuDNBUSY") || strstr(s->err.msg, "stayed busy") || strstr(s->err.hint, "dfuDNBUSY"))
+			fail_msg("%s: a DfuSe state named over USART: %s / %s", spec, s->err.msg, s->err.hint);
+		img_free(img);
+		ops_close(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_kept_bytes_are_the_chips),
 		cmocka_unit_test(test_compare_never_skips_a_differing_sector),
 		cmocka_unit_test(test_l0_pages_erased_by_the_list),
+		cmocka_unit_test(test_no_dfuse_busy_over_usart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
