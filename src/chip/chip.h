@@ -172,6 +172,8 @@ struct chip_memmap {
 	uint32_t otp_addr;            /* OTP data, 0 none or unknown */
 	uint16_t otp_size, otp_lock;  /* data bytes; lock bytes right after them */
 	uint32_t sysmem_addr, sysmem_size; /* system memory (the ROM), 0 unknown */
+	uint32_t ob2_addr, ob2_size;  /* a second option-byte zone after the family's ob_addr block (G4
+	                               * category 3: bank 2's), 0 none */
 	uint32_t ram_addr, ram_size;  /* SRAM from ram_addr (the part's, when the ID tells it), 0 unknown */
 	uint32_t ram_boot_end;        /* SRAM below this is the ROM bootloader's own (not offered); 0: the
 	                               * family's boot_ram_end */

@@ -89,7 +89,9 @@ static const struct chip_memmap memmaps[] = {
 	 * value); categories 2 and 4: 2 KB pages (RM0440 3.3.1) */
 	{"G4", 0x469, .page_size = 4096, .dual_page_size = 2048, .dual_field = "DBANK", .dual_value = 1,
 	 .otp_addr = 0x1FFF7000, .otp_size = 1024, .sysmem_addr = 0x1FFF0000, .sysmem_size = 28672, RAM(98304),
-	 BL(0x20004000, 0x20018000), .source = "RM0440 2.4 (SRAM1 80 + SRAM2 16 KB), 3.3.1 Tables 7-8"},
+	 BL(0x20004000, 0x20018000), .ob2_addr = 0x1FFFF800, .ob2_size = 48,
+	 .source = "RM0440 2.4 (SRAM1 80 + SRAM2 16 KB), 3.3.1 Tables 7-8, 3.4.1 (bank 2 option bytes at "
+	           "0x1FFFF800: the G474 ROM's alt string lists both zones, data/dfu-list/hausrack_G474CE_...)"},
 	/* categories 2 (G431/G441) and 4 (G491/G4A1): 2 KB pages, single bank (RM0440 3.3.1 Tables 6, 9);
 	 * SRAM1 + SRAM2 contiguous from 0x20000000 (the CCM is elsewhere); the ROM keeps the first 16 KB
 	 * (AN2606 G4 section; a G474 user could not write below 0x20004000, qa-community 24359) */

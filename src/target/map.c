@@ -34,8 +34,23 @@ static int one(const struct target_region *r, unsigned num, struct layout_mem *m
 	}
 	if (k <= 0 || (size_t)k >= sizeof m->name || lr->start + lr->length > (uint64_t)UINT32_MAX + 1)
 		return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s does not fit", r->name);
-	snprintf(l->name, sizeof l->name, "%s", r->name);
 	l->n_regions = 1;
+	/* a second zone (one run, the same access): "/0x1FFFF800/01*048 e" as the DfuSe string has it */
+	if (r->size2) {
+		struct layout_region *l2 = &l->regions[1];
+		l2->start = r->addr2;
+		l2->groups[0] = (struct layout_group){1, r->size2, type};
+		l2->n_groups = 1;
+		l2->length = r->size2;
+		l->n_regions = 2;
+		bool kib = r->size2 % 1024u == 0;
+		if (k > 0 && (size_t)k < sizeof m->name)
+			k += snprintf(m->name + k, sizeof m->name - (size_t)k, "/0x%08X/1*%u%c%c", (unsigned)r->addr2,
+			              (unsigned)(kib ? r->size2 / 1024u : r->size2), kib ? 'K' : 'B', 'a' + type - 1);
+		if (k <= 0 || (size_t)k >= sizeof m->name || l2->start + l2->length > (uint64_t)UINT32_MAX + 1)
+			return err_set(e, STM32DFU_E_INTERNAL, "the memory map of %s does not fit", r->name);
+	}
+	snprintf(l->name, sizeof l->name, "%s", r->name);
 	m->have_layout = true;
 	return 0;
 }

@@ -58,6 +58,8 @@ struct target_region {
 	uint32_t addr, size;
 	struct target_run runs[TARGET_MAX_RUNS]; /* FLASH, OTP: the sectors in order; else one run */
 	size_t n_runs;
+	uint32_t addr2, size2;                   /* a second zone of the same memory, 0 none (the G4's
+	                                          * bank-2 option bytes; a DfuSe alt's second region) */
 	bool readable, writable, erasable;
 	char name[384];                          /* "Internal Flash", "Option Bytes" (never cut) */
 };

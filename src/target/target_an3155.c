@@ -118,9 +118,17 @@ static int tu_regions(struct target *t, struct target_region *out, size_t cap, s
 		f->size += u->runs[i].count * u->runs[i].size;
 	}
 	*n = 1;
-	if (u->fam->ob_addr && u->fam->ob_size)
-		region(&out[(*n)++], TARGET_MEM_OB, u->fam->ob_addr, u->fam->ob_size, "Option Bytes", true);
 	const struct chip_memmap *m = u->mm;
+	if (u->fam->ob_addr && u->fam->ob_size) {
+		/* with the second zone where the part has one (G4 category 3: bank 2's WRP, chip/memmap.c),
+		 * as the ROM's DfuSe alt string lists both: the write protection of both banks is read */
+		struct target_region *o = &out[(*n)++];
+		region(o, TARGET_MEM_OB, u->fam->ob_addr, u->fam->ob_size, "Option Bytes", true);
+		if (m && m->ob2_addr && m->ob2_size) {
+			o->addr2 = m->ob2_addr;
+			o->size2 = m->ob2_size;
+		}
+	}
 	if (m && m->otp_addr) {
 		struct target_region *o = &out[*n];
 		region(o, TARGET_MEM_OTP, m->otp_addr, (uint32_t)m->otp_size + m->otp_lock, "OTP Memory", true);

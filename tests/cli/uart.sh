@@ -238,6 +238,22 @@ run "--sim=f407,timing=0,state=$work/f407.state" verify "$work/full.bin" -a 0x08
 run "--sim=f746,timing=0,link=uart,state=$work/f746full.state" -v write "$work/full.bin" -a 0x08000000
 check write-full-f746 0 $?
 absent write-full-f746-sectors "$work/err" "mass erase"
+# the G474 (dual bank, 256 x 2 KiB): the mass erase needs the write protection of both banks, whose
+# option bytes are two zones (0x1FFF7800, 0x1FFFF800); 22 ms against 256 x 22 ms (DS12288)
+head -c 524288 "$work/full.bin" >"$work/full512.bin"
+run "--sim=g474,timing=0,link=uart,state=$work/g474full.state" -v write "$work/full512.bin" -a 0x08000000
+check write-full-g474-mass 0 $? "$work/err" "plan: one mass erase (typically 22 ms) instead of 256 sector erases (5632 ms; DS12288)"
+run "--sim=g474,timing=0,state=$work/g474full.state" verify "$work/full512.bin" -a 0x08000000; check write-full-g474-usb 0 $?
+run "--sim=g474,timing=0,link=uart,state=$work/g474full.state" info
+check info-g474-ob-zones 0 $? "$work/out" "Option Bytes.*0x1FFF7800"
+grep -q "0x1FFFF800" "$work/out"; check info-g474-ob-zone2 0 $? "$work/out" "."
+# bank 2's write protection is read from that zone: with page 128 (bank 2's first) protected, a
+# whole-flash write is refused before any erase, naming it
+run "--sim=g474,timing=0,link=uart,state=$work/g474full.state" ob set WRP2A_STRT=0 WRP2A_END=0
+check ob-g474-wrp2 0 $?
+tail -c 524288 "$work/full.bin" >"$work/full512b.bin" # other bytes: every page to erase again
+run "--sim=g474,timing=0,link=uart,state=$work/g474full.state" write "$work/full512b.bin" -a 0x08000000 --no-log
+check write-full-g474-wrp2 12 $? "$work/err" "sector 128 is write-protected (option bytes)"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -165,6 +165,13 @@ static void check_profile(const char *name, unsigned *checked)
 	if (obalt && obalt->zones[0].addr != f->ob_addr)
 		fail_msg("profile %s: option bytes at 0x%08x by DfuSe, 0x%08x by the table", name, obalt->zones[0].addr,
 		         f->ob_addr);
+	/* a second option-byte zone (G4 category 3: bank 2 at 0x1FFFF800, the G474's alt string) is in
+	 * the table too, so the USART map reads both (the write protection of bank 2 is known) */
+	uint32_t ob2 = obalt && obalt->n_zones > 1 ? obalt->zones[1].addr : 0;
+	uint32_t ob2_size = obalt && obalt->n_zones > 1 ? obalt->zones[1].total : 0;
+	if (ob2 != (m ? m->ob2_addr : 0) || ob2_size != (m ? m->ob2_size : 0))
+		fail_msg("profile %s: second option-byte zone 0x%08x %u bytes by DfuSe, 0x%08x %u by the table", name, ob2,
+		         ob2_size, m ? m->ob2_addr : 0, m ? m->ob2_size : 0);
 	uint32_t size;
 	if (m && m->sysmem_size && addr_size(p, "rom", m->sysmem_addr, &size) && size != m->sysmem_size)
 		fail_msg("profile %s: system memory %u bytes in the profile, %u in the table", name, size, m->sysmem_size);
@@ -243,6 +250,12 @@ static void test_dual_bank(void **st)
 	n = chip_flash_map(g4, 0x469, 512 * 1024, true, r, 16);
 	assert_int_equal(r[0].count, 256);
 	assert_int_equal(r[0].size, 2048);
+	/* category 3 has a bank-2 option-byte zone (RM0440 "Option bytes organization"); categories 2
+	 * and 4 are single bank and have none */
+	assert_int_equal(chip_memmap_of(g4, 0x469)->ob2_addr, 0x1FFFF800);
+	assert_int_equal(chip_memmap_of(g4, 0x469)->ob2_size, 48);
+	assert_int_equal(chip_memmap_of(g4, 0x468)->ob2_addr, 0);
+	assert_int_equal(chip_memmap_of(g4, 0x479)->ob2_addr, 0);
 	/* F0: the page size is the line's, by device ID */
 	const struct chip_family *f0 = chip_family_by_id("F0");
 	chip_flash_map(f0, 0x445, 32768, false, r, 16);
