@@ -40,7 +40,19 @@ find_stm32dfu() {
 	skip "stm32dfu is not built"
 }
 
-# rand_file FILE N: N random bytes (a failure prints the differing offset, so no seed is needed).
+# rand_file FILE N: N random bytes (a failure prints the differing offset, so no seed is needed),
+# never starting like a dfu-util prefix (below).
 rand_file() {
-	head -c "$2" /dev/urandom >"$1"
+	# dfu-util takes a file whose first bytes b0 b1 have (b0 & 0x3f) == 0x1a and (b1 & 0x3f) == 0x3f
+	# for an NXP LPC prefix and leaves its first 16 bytes out of the download (0.11, dfu_file.c
+	# probe_prefix), and 01 00 with a fitting length for a TI Stellaris one: 1 random image in 4096
+	# (the rare dfu-util-roundtrip-f0 failure: every byte shifted by 16). Draw again until the
+	# first byte can start neither.
+	local b0
+	while :; do
+		head -c "$2" /dev/urandom >"$1"
+		b0=$(od -An -tu1 -N1 "$1" | tr -d ' ')
+		[ -n "$b0" ] || return 0
+		[ $((b0 & 0x3f)) != 26 ] && [ "$b0" != 1 ] && return 0
+	done
 }
